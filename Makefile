@@ -1,0 +1,50 @@
+# The two entry points (README): `make demo` and `make check`.  Both set up a
+# fresh Debian 12 machine first (scripts/bootstrap: packages, then the pinned
+# llama.cpp, built once per machine and cached under ~/.cache/moat).
+SHELL := /bin/bash
+LLAMA_DIR := $(shell . scripts/llama.lock; echo $${MOAT_CACHE:-$$HOME/.cache/moat}/llama-$$LLAMA_TAG-$$(printf %s $$NPM_SHA256 | cut -c1-12))
+export MOAT_LLAMA_DIR := $(LLAMA_DIR)
+JOBS ?= $(shell nproc)
+
+.PHONY: all bootstrap build check check-dev check-asan demo fuzz bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	@cmake --preset dev >/dev/null
+	@cmake --build build/dev -j $(JOBS)
+
+# Every test: the dev build (-Werror), then the unit tests and fuzz corpora
+# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+check: bootstrap check-asan check-dev
+
+check-dev:
+	@cmake --preset dev >/dev/null
+	@cmake --build build/dev -j $(JOBS)
+	cd build/dev && ctest --output-on-failure -j $(JOBS)
+
+check-asan:
+	@cmake --preset asan >/dev/null
+	@cmake --build build/asan -j $(JOBS)
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
+
+demo: bootstrap
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j $(JOBS)
+	@scripts/demo build/release/moat
+
+# libFuzzer builds (clang): `make fuzz`, then run build/fuzz/tests/fuzz_NAME.
+fuzz: bootstrap
+	@cmake --preset fuzz >/dev/null
+	@cmake --build build/fuzz -j $(JOBS)
+
+bench: bootstrap
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j $(JOBS)
+	@bench/run-all build/release/moat
+
+clean:
+	rm -rf build

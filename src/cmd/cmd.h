@@ -1,0 +1,65 @@
+/*
+ * cmd.h - what the subcommands share: the context main() sets up for them,
+ * their signature, and small output helpers.  A subcommand parses its options,
+ * calls the library, prints, and returns an exit status; nothing below it
+ * prints or exits.
+ *
+ * Exit statuses: 0 success, 1 failure (or some inputs failed), 2 bad usage;
+ * commands document any others they use.
+ */
+#ifndef MOAT_CMD_H
+#define MOAT_CMD_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "../core/err.h"
+
+struct store;
+
+enum cmd_needs {
+	NEED_WORKSPACE = 1,   /* open the workspace before the call */
+	NEED_WRITE = 2,       /* ... as its one writer (waits for another writer) */
+};
+
+struct cmd_ctx {
+	int argc;             /* argv[0] is the subcommand's name */
+	char **argv;
+	const char *workspace_flag;  /* -w DIR, or NULL */
+	struct store *store;  /* set when the command NEEDs it */
+	json_t *cmdline;      /* the whole command line, for the audit trail */
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct cmd_ctx *ctx);
+	unsigned needs;
+	const char *summary;
+};
+
+#define EXIT_USAGE 2
+
+int cmd_init(struct cmd_ctx *ctx);
+int cmd_ingest(struct cmd_ctx *ctx);
+int cmd_ls(struct cmd_ctx *ctx);
+int cmd_show(struct cmd_ctx *ctx);
+int cmd_audit(struct cmd_ctx *ctx);
+int cmd_version(struct cmd_ctx *ctx);
+int cmd_models(struct cmd_ctx *ctx);
+int cmd_keys(struct cmd_ctx *ctx);
+int cmd_llm(struct cmd_ctx *ctx);
+int cmd_doctor(struct cmd_ctx *ctx);
+
+/* Prints "moat: <msg>" for e on stderr and returns 1. */
+int cmd_fail(const struct moat_err *e);
+/* Prints "moat: <fmt>" on stderr; returns EXIT_USAGE. */
+int cmd_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints j as indented JSON on stdout with a newline and drops the reference. */
+void cmd_print_json(json_t *j);
+/* Appends the audit record for a command that changed the workspace, printing
+ * any error; returns 0 or 1. head (may be NULL) gets the new head hash. */
+int cmd_audit_append(struct cmd_ctx *ctx, json_t *inputs, json_t *outputs, json_t *counts,
+		     char head[65]);
+
+#endif

@@ -1,0 +1,44 @@
+/* common.c - output helpers the subcommands share. */
+#include "cmd.h"
+#include "../store/audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "../core/banned.h"
+
+int cmd_fail(const struct moat_err *e)
+{
+	fprintf(stderr, "moat: %s\n", e->msg[0] ? e->msg : moat_strerror(e->code));
+	return 1;
+}
+
+int cmd_usage(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("moat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+void cmd_print_json(json_t *j)
+{
+	if (j) {
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);
+		fputc('\n', stdout);
+	}
+	json_decref(j);
+}
+
+int cmd_audit_append(struct cmd_ctx *ctx, json_t *inputs, json_t *outputs, json_t *counts,
+		     char head[65])
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	struct audit_entry a = { ctx->cmdline, inputs, outputs, counts };
+	if (audit_append(ctx->store, &a, head, &e) < 0)
+		return cmd_fail(&e);
+	return 0;
+}

@@ -1,0 +1,212 @@
+/* ingest.c - `moat ingest PATH...`: read files into the workspace. */
+#include "cmd.h"
+#include "../core/progress.h"
+#include "../ingest/ingest.h"
+#include "../store/store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/banned.h"
+
+struct out_ctx {
+	struct progress bar;
+	int json, verbose;
+	uint64_t done, bytes;
+	json_t *failures;
+};
+
+static void on_total(void *c, uint64_t files, uint64_t bytes)
+{
+	struct out_ctx *o = c;
+	(void)bytes;
+	progress_start(&o->bar, "ingest", files, 0);
+}
+
+static void on_file(void *c, const struct ingest_event *ev)
+{
+	struct out_ctx *o = c;
+	o->done++;
+	o->bytes += ev->size;
+	if (ev->outcome == INGEST_FAILED) {
+		json_array_append_new(o->failures, json_pack("{s:s, s:s}", "path", ev->path,
+							     "error", ev->error));
+		if (!o->json) {
+			if (o->bar.enabled)
+				fputs("\r\033[K", stderr);
+			fprintf(stderr, "moat: cannot ingest '%s': %s\n", ev->path, ev->error);
+		}
+	} else if (o->verbose && !o->json) {
+		static const char *what[] = { "added", "new version", "unchanged", "failed" };
+		printf("%-11s %.12s %s\n", what[ev->outcome], ev->doc_id ? ev->doc_id : "-", ev->path);
+	}
+	progress_update(&o->bar, o->done, o->bytes);
+}
+
+static size_t parse_size(const char *s, int *ok)
+{
+	char *end;
+	double v = strtod(s, &end);
+	double mul = 1;
+	*ok = end != s && v >= 0;
+	switch (*end) {
+	case 'k': case 'K': mul = 1024.0; end++; break;
+	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end)
+		*ok = 0;
+	return (size_t)(v * mul);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: moat ingest PATH... [-j N] [--include GLOB] [--exclude GLOB] [--json]\n"
+		"                   [--text-field PATH] [--max-file-size SIZE] [--max-elements N] [-v]\n\n"
+		"Reads files and directories (recursively) into the workspace.  Unchanged files\n"
+		"are skipped; a changed file becomes a new version.  Files that cannot be read\n"
+		"are recorded as failed with the reason, and the exit status is then 1.\n"
+		"  -j N                worker threads (default: the number of CPUs)\n"
+		"  --include GLOB      only files whose name or path matches (repeatable)\n"
+		"  --exclude GLOB      skip files whose name or path matches (repeatable)\n"
+		"  --text-field PATH   JSON/JSONL: dotted path of the text (default: text)\n"
+		"  --max-file-size S   larger files fail (default 256M)\n"
+		"  --max-elements N    documents with more elements fail (default 1000000)\n"
+		"  --json              print a JSON summary\n"
+		"  -v                  a line per file\n");
+}
+
+int cmd_ingest(struct cmd_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "include", required_argument, NULL, 'I' },
+		{ "exclude", required_argument, NULL, 'X' },
+		{ "text-field", required_argument, NULL, 'T' },
+		{ "max-file-size", required_argument, NULL, 'S' },
+		{ "max-elements", required_argument, NULL, 'E' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ingest_opts o = ingest_default_opts();
+	struct ingest_callbacks cb;
+	struct ingest_summary sum;
+	struct out_ctx out;
+	struct moat_err e = MOAT_ERR_INIT;
+	const char **inc = calloc((size_t)ctx->argc + 1, sizeof(char *));
+	const char **exc = calloc((size_t)ctx->argc + 1, sizeof(char *));
+	size_t ni = 0, nx = 0;
+	char head[65] = "";
+	int c, ok, rc;
+	long n;
+
+	memset(&out, 0, sizeof(out));
+	o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (o.jobs < 1)
+		o.jobs = 1;
+	optind = 1;
+	while ((c = getopt_long(ctx->argc, ctx->argv, "j:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			n = strtol(optarg, NULL, 10);
+			if (n < 1 || n > 256)
+				return cmd_usage("ingest: -j needs a number from 1 to 256");
+			o.jobs = (int)n;
+			break;
+		case 'I': inc[ni++] = optarg; break;
+		case 'X': exc[nx++] = optarg; break;
+		case 'T': o.text_field = optarg; break;
+		case 'S':
+			o.max_file_size = parse_size(optarg, &ok);
+			if (!ok || !o.max_file_size)
+				return cmd_usage("ingest: bad size '%s' (for example 64M)", optarg);
+			break;
+		case 'E':
+			n = strtol(optarg, NULL, 10);
+			if (n < 1)
+				return cmd_usage("ingest: --max-elements needs a positive number");
+			o.max_elements = (size_t)n;
+			break;
+		case 'J': out.json = 1; break;
+		case 'v': out.verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= ctx->argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	o.include = inc;
+	o.exclude = exc;
+	out.failures = json_array();
+	cb.on_file = on_file;
+	cb.on_total = on_total;
+	cb.ctx = &out;
+	rc = ingest_run(ctx->store, (const char *const *)ctx->argv + optind,
+			(size_t)(ctx->argc - optind), &o, &cb, &sum, &e);
+	progress_finish(&out.bar);
+	if (rc < 0) {
+		free(inc);
+		free(exc);
+		json_decref(out.failures);
+		return cmd_fail(&e);
+	}
+	{
+		json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"files", (json_int_t)sum.files, "added", (json_int_t)sum.added,
+			"new_versions", (json_int_t)sum.new_versions, "unchanged", (json_int_t)sum.unchanged,
+			"failed", (json_int_t)sum.failed, "elements", (json_int_t)sum.elements,
+			"bytes", (json_int_t)sum.bytes);
+		json_t *inputs = json_pack("{s:s, s:I}", "files_sha256", sum.inputs_digest,
+					   "files", (json_int_t)sum.files);
+		json_t *outputs = json_pack("{s:s, s:O}", "documents_sha256", sum.outputs_digest,
+					    "interrupted_runs", sum.interrupted);
+		if (store_begin(ctx->store, &e) < 0 ||
+		    cmd_audit_append(ctx, inputs, outputs, counts, head) != 0 ||
+		    store_run_end(ctx->store, sum.run_id, "done", &e) < 0 ||
+		    store_commit(ctx->store, &e) < 0) {
+			store_rollback(ctx->store);
+			rc = e.msg[0] ? cmd_fail(&e) : 1;
+		}
+		if (rc == 0 && out.json) {
+			json_t *j = json_pack("{s:O, s:O, s:s, s:O}", "counts", counts, "failures",
+					      out.failures, "audit_head", head, "interrupted_runs",
+					      sum.interrupted);
+			cmd_print_json(j);
+		} else if (rc == 0) {
+			printf("ingested %llu files: %llu added, %llu new versions, %llu unchanged, "
+			       "%llu failed; %llu elements\n",
+			       (unsigned long long)sum.files, (unsigned long long)sum.added,
+			       (unsigned long long)sum.new_versions, (unsigned long long)sum.unchanged,
+			       (unsigned long long)sum.failed, (unsigned long long)sum.elements);
+			if (sum.added + sum.new_versions == 0 && sum.failed == 0 && sum.files)
+				printf("nothing changed\n");
+			if (json_array_size(sum.interrupted))
+				printf("recorded %zu interrupted earlier run(s) in the audit trail\n",
+				       json_array_size(sum.interrupted));
+			printf("audit head %s\n", head);
+		}
+		json_decref(counts);
+		json_decref(inputs);
+		json_decref(outputs);
+	}
+	free(inc);
+	free(exc);
+	json_decref(out.failures);
+	ingest_summary_release(&sum);
+	if (rc)
+		return rc;
+	return sum.failed ? 1 : 0;
+}

@@ -1,0 +1,61 @@
+/* err.c - the error table and the helpers that fill struct moat_err. */
+#include "err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const messages[] = {
+#define MOAT_ERR_TEXT(name, msg) msg,
+	MOAT_ERRNO_MAP(MOAT_ERR_TEXT)
+#undef MOAT_ERR_TEXT
+};
+
+const char *moat_strerror(int code)
+{
+	if (code < 0 || code >= MOAT_E__COUNT)
+		return "unknown error";
+	return messages[code];
+}
+
+int err_setv(struct moat_err *e, int code, const char *fmt, va_list ap)
+{
+	if (!e)
+		return -1;
+	e->code = code;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	/* Keep it one line: a message may quote outside data. */
+	for (char *p = e->msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return -1;
+}
+
+int err_set(struct moat_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_setv(e, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void err_prefix(struct moat_err *e, const char *fmt, ...)
+{
+	char pre[512], old[MOAT_ERR_MSG_MAX];
+	va_list ap;
+	if (!e)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof(pre), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
+}
+
+void err_clear(struct moat_err *e)
+{
+	if (e) {
+		e->code = 0;
+		e->msg[0] = '\0';
+	}
+}

@@ -1,0 +1,189 @@
+/* fs.c - atomic writes, capped reads, directories. */
+#define _GNU_SOURCE
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fs_read_file(const char *path, struct buf *out, size_t max, struct moat_err *e)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return err_set(e, MOAT_EIO, "cannot read '%s': is a directory", path);
+	}
+	if (max && fstat(fd, &st) == 0 && (uint64_t)st.st_size > max) {
+		close(fd);
+		return err_set(e, MOAT_ELIMIT, "'%s' is %lld bytes, over the limit of %zu",
+			       path, (long long)st.st_size, max);
+	}
+	if (st.st_size > 0 && buf_grow(out, (size_t)st.st_size) < 0) {
+		close(fd);
+		return err_set(e, out->failed, "cannot read '%s': %s", path,
+			       moat_strerror(out->failed));
+	}
+	for (;;) {
+		ssize_t n;
+		if (buf_grow(out, 65536) < 0) {
+			close(fd);
+			if (out->failed == MOAT_ELIMIT || (max && out->len >= max))
+				return err_set(e, MOAT_ELIMIT, "'%s' is over the limit of %zu bytes",
+					       path, max);
+			return err_set(e, MOAT_ENOMEM, "cannot read '%s': out of memory", path);
+		}
+		n = read(fd, out->data + out->len, out->alloc - out->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int saved = errno;
+			close(fd);
+			return err_set(e, MOAT_EIO, "cannot read '%s': %s", path, strerror(saved));
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		if (max && out->len > max) {
+			close(fd);
+			return err_set(e, MOAT_ELIMIT, "'%s' is over the limit of %zu bytes", path, max);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int fs_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+char *fs_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+int fs_sync_dir(const char *dir, struct moat_err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, MOAT_EIO, "cannot open directory '%s': %s", dir, strerror(errno));
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		int saved = errno;
+		close(fd);
+		return err_set(e, MOAT_EIO, "cannot sync directory '%s': %s", dir, strerror(saved));
+	}
+	close(fd);
+	return 0;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    struct moat_err *e)
+{
+	char *tmp, *dir;
+	int fd, rc = -1;
+	size_t n = strlen(path) + 32;
+	tmp = malloc(n);
+	if (!tmp)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	snprintf(tmp, n, "%s.tmp-XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err_set(e, MOAT_EIO, "cannot create a temporary file for '%s': %s", path,
+			strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (fs_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		err_set(e, MOAT_EIO, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		err_set(e, MOAT_EIO, "cannot put '%s' in place: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	dir = fs_dirname(path);
+	rc = dir ? fs_sync_dir(dir, e) : 0;
+	free(dir);
+	return rc;
+}
+
+int fs_mkdirs(const char *path, mode_t mode, struct moat_err *e)
+{
+	char *p = strdup(path);
+	if (!p)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				err_set(e, MOAT_EIO, "cannot create directory '%s': %s", p,
+					strerror(errno));
+				free(p);
+				return -1;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	if (!fs_is_dir(path))
+		return err_set(e, MOAT_EIO, "'%s' exists and is not a directory", path);
+	return 0;
+}
+
+char *fs_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *r = malloc(la + lb + 2);
+	if (!r)
+		return NULL;
+	memcpy(r, a, la);
+	if (la && a[la - 1] != '/')
+		r[la++] = '/';
+	memcpy(r + la, b, lb + 1);
+	return r;
+}
+
+int fs_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+int fs_is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}

@@ -1,0 +1,95 @@
+/*
+ * doc.h - the document and element records every ingest format produces and
+ * the store keeps.
+ *
+ * A document's full text is its elements' texts joined by a blank line;
+ * each element's [start, end) is its place in that text, counted in Unicode
+ * code points (end exclusive), so spans from spaCy, Prodigy or Presidio line
+ * up with it.  doc_add() keeps text and offsets in step; formats never compute
+ * offsets themselves.
+ *
+ * Ownership: a struct doc owns its text, its elements and their metadata
+ * (jansson references).  doc_release() frees all of it.
+ */
+#ifndef MOAT_DOC_H
+#define MOAT_DOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../core/buf.h"
+
+#define ELEMENT_TYPES(X)      \
+	X(TITLE, "title")     \
+	X(HEADING, "heading") \
+	X(PARAGRAPH, "paragraph") \
+	X(LIST_ITEM, "list_item") \
+	X(TABLE, "table")     \
+	X(TABLE_ROW, "table_row") \
+	X(CODE, "code")       \
+	X(QUOTE, "quote")     \
+	X(CAPTION, "caption") \
+	X(HEADER, "header")   \
+	X(FOOTER, "footer")   \
+	X(PAGE_BREAK, "page_break") \
+	X(RECORD, "record")   \
+	X(OTHER, "other")
+
+enum element_type {
+#define EL_ENUM(n, s) EL_##n,
+	ELEMENT_TYPES(EL_ENUM)
+#undef EL_ENUM
+	EL__COUNT
+};
+
+const char *element_type_name(enum element_type t);
+int element_type_parse(const char *s);  /* -1 when unknown */
+
+struct element {
+	enum element_type type;
+	int level;        /* heading level 1..6, list depth; 0 when none */
+	int page;         /* 1-based page, 0 when the format has none */
+	size_t start;     /* code points into the document text */
+	size_t end;
+	size_t byte_start, byte_len;  /* the same span in bytes of doc->text */
+	json_t *meta;     /* owned reference, or NULL */
+};
+
+struct doc_limits {
+	size_t max_elements;  /* 0: no limit */
+	size_t max_text;      /* bytes of full text, 0: no limit */
+};
+
+struct doc {
+	const char *format;   /* "text", "markdown", "html", "csv", "json", "jsonl" */
+	const char *encoding; /* detected source encoding, static string */
+	struct buf text;      /* UTF-8, the full text */
+	size_t text_cps;      /* code points in text */
+	struct element *el;
+	size_t n_el, alloc_el;
+	json_t *meta;         /* document-level metadata (object), owned */
+	struct doc_limits limits;
+	int over_limit;       /* sticky: an element or text limit was reached */
+};
+
+void doc_init(struct doc *d, struct doc_limits limits);
+void doc_release(struct doc *d);
+
+/*
+ * Appends an element.  The text is trimmed of surrounding whitespace and
+ * runs of whitespace inside paragraphs are kept as they are (formats decide).
+ * Empty texts are dropped (returns 0 without adding).  meta: a reference the
+ * document takes over (may be NULL).  Returns 1 when added, 0 when dropped,
+ * -1 when a limit was reached (d->over_limit is then set).  The text must be
+ * valid UTF-8.
+ */
+int doc_add(struct doc *d, enum element_type type, int level, const char *text, size_t len,
+	    json_t *meta);
+static inline const char *doc_el_text(const struct doc *d, const struct element *e)
+{
+	return d->text.data + e->byte_start;
+}
+
+#endif

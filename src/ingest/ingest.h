@@ -1,0 +1,95 @@
+/*
+ * ingest.h - turning files into documents.
+ *
+ * Two layers: ingest_parse() turns one file's bytes into a struct doc (pure:
+ * no workspace, no globals, safe to call from several threads at once), and
+ * ingest_run() walks paths, parses with -j workers and records the results in
+ * a workspace (src/store).  Each format lives in its own file and fills the
+ * same struct doc through doc_add().
+ */
+#ifndef MOAT_INGEST_H
+#define MOAT_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "doc.h"
+#include "../core/err.h"
+
+struct store;
+
+struct ingest_opts {
+	size_t max_file_size;    /* bytes; larger files fail with a reason */
+	size_t max_elements;     /* per document */
+	const char *text_field;  /* JSON/JSONL: dotted path of the text, NULL: "text" */
+	int jobs;                /* worker threads, >= 1 */
+	const char **include;    /* NULL-terminated globs on the base name or path, or NULL */
+	const char **exclude;
+};
+struct ingest_opts ingest_default_opts(void);
+
+/* The format of a file from its name and content: "text", "markdown", "html",
+ * "csv", "tsv", "json", "jsonl", or NULL when moat cannot read it; then why
+ * (one line, "unsupported file type 'application/pdf'") is written to e.
+ * mime (may be NULL) receives libmagic's MIME type. */
+const char *ingest_detect(const char *path, const unsigned char *data, size_t len,
+			  char *mime, size_t mime_size, struct moat_err *e);
+
+/* Parses one file's bytes.  On failure d holds nothing useful and e says why
+ * (the caller names the file). */
+int ingest_parse(const char *format, const unsigned char *data, size_t len,
+		 const struct ingest_opts *o, struct doc *d, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* The formats, each filling d (already doc_init'd). */
+int ingest_text(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		struct doc *d, struct moat_err *e);
+int ingest_markdown(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		    struct doc *d, struct moat_err *e);
+int ingest_html(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		struct doc *d, struct moat_err *e);
+int ingest_csv(const unsigned char *data, size_t len, char delim, const struct ingest_opts *o,
+	       struct doc *d, struct moat_err *e);
+int ingest_json(const unsigned char *data, size_t len, int lines, const struct ingest_opts *o,
+		struct doc *d, struct moat_err *e);
+
+/* What happened to each file, for the caller's output. */
+enum ingest_outcome { INGEST_ADDED, INGEST_NEW_VERSION, INGEST_UNCHANGED, INGEST_FAILED };
+
+struct ingest_event {
+	const char *path;
+	enum ingest_outcome outcome;
+	const char *doc_id;   /* may be NULL */
+	const char *error;    /* for INGEST_FAILED */
+	uint64_t size;
+	size_t elements;
+};
+
+struct ingest_summary {
+	uint64_t files, added, new_versions, unchanged, failed, bytes, elements, skipped;
+	int64_t run_id;           /* the runs row; the caller ends it with the audit record */
+	char inputs_digest[65];   /* over the sorted "sha256  path" lines of the inputs */
+	char outputs_digest[65];  /* over the sorted ids of documents stored or kept */
+	json_t *interrupted;      /* runs a killed moat left behind, owned */
+};
+
+struct ingest_callbacks {
+	/* Called from the calling thread, in completion order. */
+	void (*on_file)(void *ctx, const struct ingest_event *ev);
+	/* Called after the walk with the number of files found. */
+	void (*on_total)(void *ctx, uint64_t files, uint64_t bytes);
+	void *ctx;
+};
+
+/* Ingests paths (files or directories, walked recursively; symlinks are not
+ * followed out of the given roots) into the open, writable store s.  A file
+ * that fails is recorded as failed and the run goes on.  Returns 0 when the
+ * run completed (whatever files failed), -1 on an error that stopped it. */
+int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
+	       const struct ingest_opts *o, const struct ingest_callbacks *cb,
+	       struct ingest_summary *sum, struct moat_err *e);
+void ingest_summary_release(struct ingest_summary *sum);
+
+#endif

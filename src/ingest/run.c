@@ -1,0 +1,572 @@
+/*
+ * run.c - ingest_run(): walk the given paths, parse files on -j worker
+ * threads, and record the results in the workspace from the calling thread
+ * (the store has one connection and one writer).
+ *
+ * Crash safety: each file's original goes to objects/ (atomic) before the
+ * transaction that references it commits, and a file's rows (document,
+ * elements, file version) commit together.  A killed run leaves whole files
+ * or nothing; the next run skips what is already stored.
+ */
+#define _GNU_SOURCE
+#include "ingest.h"
+#include "../core/buf.h"
+#include "../core/fs.h"
+#include "../core/hash.h"
+#include "../store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/banned.h"
+
+struct ingest_opts ingest_default_opts(void)
+{
+	struct ingest_opts o;
+	memset(&o, 0, sizeof(o));
+	o.max_file_size = (size_t)256 << 20;
+	o.max_elements = 1000000;
+	o.jobs = 1;
+	return o;
+}
+
+struct job {
+	char *path;          /* absolute */
+	uint64_t size;
+	int64_t mtime;
+	struct store_file prev;
+	/* results, filled by a worker */
+	char id[65];
+	int readable;
+	int failed;
+	char error[MOAT_ERR_MSG_MAX];
+	const char *format;
+	char mime[96];
+	struct doc doc;
+	int parsed;
+	struct job *next_done;
+};
+
+struct walk {
+	struct job *jobs;
+	size_t n, alloc;
+	char **roots;        /* realpaths of the given roots */
+	size_t n_roots;
+	const struct ingest_opts *o;
+	uint64_t bytes, skipped;
+};
+
+static int match_any(const char *const *globs, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (; globs && *globs; globs++)
+		if (fnmatch(*globs, base, 0) == 0 || fnmatch(*globs, path, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static int inside_roots(struct walk *w, const char *real)
+{
+	for (size_t i = 0; i < w->n_roots; i++) {
+		size_t n = strlen(w->roots[i]);
+		if (!strncmp(real, w->roots[i], n) && (real[n] == '/' || real[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+static int add_job(struct walk *w, const char *path, const struct stat *st, struct moat_err *e)
+{
+	struct job *j;
+	if (w->o->include && w->o->include[0] && !match_any(w->o->include, path))
+		return 0;
+	if (match_any(w->o->exclude, path))
+		return 0;
+	if (w->n == w->alloc) {
+		size_t n = w->alloc ? w->alloc * 2 : 256;
+		struct job *p = realloc(w->jobs, n * sizeof(*p));
+		if (!p)
+			return err_set(e, MOAT_ENOMEM, "out of memory while walking '%s'", path);
+		w->jobs = p;
+		w->alloc = n;
+	}
+	j = &w->jobs[w->n];
+	memset(j, 0, sizeof(*j));
+	j->path = strdup(path);
+	if (!j->path)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	j->size = (uint64_t)st->st_size;
+	j->mtime = (int64_t)st->st_mtime;
+	w->bytes += j->size;
+	w->n++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk_dir(struct walk *w, const char *dir, int depth, struct moat_err *e)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = 0;
+	if (depth > 256)
+		return 0;
+	d = opendir(dir);
+	if (!d) {
+		/* An unreadable directory is recorded like an unreadable file. */
+		struct stat st = { 0 };
+		struct job *j;
+		if (add_job(w, dir, &st, e) < 0)
+			return -1;
+		j = &w->jobs[w->n - 1];
+		j->failed = 1;
+		snprintf(j->error, sizeof(j->error), "cannot open directory: %s", strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			char **p = realloc(names, alloc * sizeof(*p));
+			if (!p) {
+				rc = err_set(e, MOAT_ENOMEM, "out of memory");
+				goto out;
+			}
+			names = p;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	/* Sorted, so runs are deterministic. */
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *p = fs_join(dir, names[i]);
+		struct stat st;
+		if (!p) {
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
+			break;
+		}
+		if (lstat(p, &st) == 0) {
+			if (S_ISLNK(st.st_mode)) {
+				char *real = realpath(p, NULL);
+				struct stat tst;
+				/* Symlinks are followed only to files inside the given roots. */
+				if (real && inside_roots(w, real) && stat(real, &tst) == 0 && S_ISREG(tst.st_mode))
+					rc = add_job(w, p, &tst, e);
+				else
+					w->skipped++;
+				free(real);
+			} else if (S_ISDIR(st.st_mode)) {
+				rc = walk_dir(w, p, depth + 1, e);
+			} else if (S_ISREG(st.st_mode)) {
+				rc = add_job(w, p, &st, e);
+			} else {
+				w->skipped++;
+			}
+		}
+		free(p);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+	return strcmp(((const struct job *)a)->path, ((const struct job *)b)->path);
+}
+
+/* --- the workers --------------------------------------------------------- */
+
+struct pool {
+	struct walk *w;
+	const struct ingest_opts *o;
+	const char *ws_dir;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_done, cv_room;
+	size_t next;           /* next job to hand out */
+	struct job *done_head, *done_tail;
+	size_t in_flight;      /* finished but not yet consumed */
+	size_t max_in_flight;
+	int stop;
+};
+
+static void parse_job(struct pool *p, struct job *j)
+{
+	struct buf data = BUF_INIT;
+	struct moat_err e = MOAT_ERR_INIT;
+	unsigned char digest[SHA256_LEN];
+	if (j->failed)
+		return;  /* the walk already knows why */
+	if (fs_read_file(j->path, &data, p->o->max_file_size, &e) < 0) {
+		j->failed = 1;
+		snprintf(j->error, sizeof(j->error), "%s", e.msg);
+		buf_release(&data);
+		return;
+	}
+	j->readable = 1;
+	j->size = data.len;
+	sha256_mem(data.data ? data.data : "", data.len, digest);
+	hex_encode(digest, SHA256_LEN, j->id);
+	if (j->prev.found && !strcmp(j->prev.doc_id, j->id) && !strcmp(j->prev.status, "ok")) {
+		buf_release(&data);
+		return;  /* unchanged: nothing to parse */
+	}
+	j->format = ingest_detect(j->path, (const unsigned char *)buf_str(&data), data.len,
+				  j->mime, sizeof(j->mime), &e);
+	if (!j->format) {
+		j->failed = 1;
+	} else {
+		struct doc_limits lim = { p->o->max_elements, 0 };
+		doc_init(&j->doc, lim);
+		if (ingest_parse(j->format, (const unsigned char *)buf_str(&data), data.len, p->o,
+				 &j->doc, &e) < 0) {
+			j->failed = 1;
+			doc_release(&j->doc);
+		} else {
+			j->parsed = 1;
+		}
+	}
+	if (j->failed)
+		snprintf(j->error, sizeof(j->error), "%s", e.msg);
+	/* Keep the original even when parsing failed: a later moat may read it. */
+	if (store_put_object(p->ws_dir, j->id, buf_str(&data), data.len, &e) < 0) {
+		if (j->parsed)
+			doc_release(&j->doc);
+		j->parsed = 0;
+		j->failed = 1;
+		snprintf(j->error, sizeof(j->error), "%s", e.msg);
+	}
+	buf_release(&data);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	for (;;) {
+		struct job *j;
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->in_flight >= p->max_in_flight)
+			pthread_cond_wait(&p->cv_room, &p->mu);
+		if (p->stop || p->next >= p->w->n) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		j = &p->w->jobs[p->next++];
+		p->in_flight++;
+		pthread_mutex_unlock(&p->mu);
+
+		parse_job(p, j);
+
+		pthread_mutex_lock(&p->mu);
+		j->next_done = NULL;
+		if (p->done_tail)
+			p->done_tail->next_done = j;
+		else
+			p->done_head = j;
+		p->done_tail = j;
+		pthread_cond_signal(&p->cv_done);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* --- recording ----------------------------------------------------------- */
+
+static int record(struct store *s, struct job *j, int64_t run_id, struct ingest_summary *sum,
+		  struct ingest_event *ev, struct moat_err *e)
+{
+	struct store_file_row row;
+	memset(ev, 0, sizeof(*ev));
+	ev->path = j->path;
+	ev->size = j->size;
+	ev->doc_id = j->readable ? j->id : NULL;
+	if (!j->failed && !j->parsed) {
+		ev->outcome = INGEST_UNCHANGED;
+		sum->unchanged++;
+		return 0;
+	}
+	if (j->failed && j->prev.found && !strcmp(j->prev.status, "failed") &&
+	    !strcmp(j->prev.doc_id, j->readable ? j->id : "") && !strcmp(j->prev.error, j->error)) {
+		/* Failed before for the same bytes and the same reason: nothing new. */
+		ev->outcome = INGEST_FAILED;
+		ev->error = j->error;
+		sum->failed++;
+		return 0;
+	}
+	if (j->parsed) {
+		if (j->doc.over_limit)
+			return err_set(e, MOAT_ELIMIT, "internal: over-limit document was not failed");
+		if (store_add_document(s, j->id, j->mime, j->size, &j->doc, run_id, e) < 0)
+			return -1;
+		ev->elements = j->doc.n_el;
+		sum->elements += j->doc.n_el;
+	}
+	memset(&row, 0, sizeof(row));
+	row.path = j->path;
+	row.doc_id = j->readable ? j->id : NULL;
+	row.size = j->size;
+	row.mtime = j->mtime;
+	row.status = j->failed ? "failed" : "ok";
+	row.error = j->failed ? j->error : NULL;
+	row.run_id = run_id;
+	if (store_add_file(s, &row, NULL, e) < 0)
+		return -1;
+	if (j->failed) {
+		ev->outcome = INGEST_FAILED;
+		ev->error = j->error;
+		sum->failed++;
+	} else if (j->prev.found) {
+		ev->outcome = INGEST_NEW_VERSION;
+		sum->new_versions++;
+	} else {
+		ev->outcome = INGEST_ADDED;
+		sum->added++;
+	}
+	return 0;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void digest_lines(char **lines, size_t n, char out[65])
+{
+	struct sha256 h;
+	unsigned char d[SHA256_LEN];
+	qsort(lines, n, sizeof(*lines), cmp_cstr);
+	if (sha256_init(&h) < 0) {
+		out[0] = '\0';
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sha256_update(&h, lines[i], strlen(lines[i]));
+		sha256_update(&h, "\n", 1);
+	}
+	sha256_final(&h, d);
+	hex_encode(d, SHA256_LEN, out);
+}
+
+void ingest_summary_release(struct ingest_summary *sum)
+{
+	json_decref(sum->interrupted);
+	sum->interrupted = NULL;
+}
+
+int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
+	       const struct ingest_opts *o, const struct ingest_callbacks *cb,
+	       struct ingest_summary *sum, struct moat_err *e)
+{
+	struct walk w;
+	struct pool p;
+	pthread_t *threads = NULL;
+	int nthreads = o->jobs > 0 ? o->jobs : 1, started = 0, rc = 0, in_tx = 0;
+	int64_t run_id = 0;
+	size_t consumed = 0, batch = 0;
+	char **in_lines = NULL, **out_lines = NULL;
+	size_t n_in = 0, n_out = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	memset(&w, 0, sizeof(w));
+	w.o = o;
+	w.roots = calloc(n_paths ? n_paths : 1, sizeof(char *));
+	if (!w.roots)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_paths; i++) {
+		struct stat st;
+		char *real = realpath(paths[i], NULL);
+		if (!real || stat(real, &st) < 0) {
+			rc = err_set(e, MOAT_ENOTFOUND, "cannot ingest '%s': %s", paths[i], strerror(errno));
+			free(real);
+			goto out;
+		}
+		w.roots[w.n_roots++] = real;
+		if (S_ISDIR(st.st_mode))
+			rc = walk_dir(&w, real, 0, e);
+		else if (S_ISREG(st.st_mode))
+			rc = add_job(&w, real, &st, e);
+		else
+			rc = err_set(e, MOAT_EUSAGE, "cannot ingest '%s': not a file or directory", paths[i]);
+		if (rc < 0)
+			goto out;
+	}
+	qsort(w.jobs, w.n, sizeof(*w.jobs), cmp_job);
+	{	/* the same path named twice is one file */
+		size_t k = 0;
+		for (size_t i = 0; i < w.n; i++) {
+			if (k && !strcmp(w.jobs[k - 1].path, w.jobs[i].path)) {
+				free(w.jobs[i].path);
+				continue;
+			}
+			w.jobs[k++] = w.jobs[i];
+		}
+		w.n = k;
+	}
+	for (size_t i = 0; i < w.n; i++)
+		if (store_file_latest(s, w.jobs[i].path, &w.jobs[i].prev, e) < 0) {
+			rc = -1;
+			goto out;
+		}
+	sum->files = w.n;
+	sum->bytes = w.bytes;
+	if (cb && cb->on_total)
+		cb->on_total(cb->ctx, w.n, w.bytes);
+
+	if (store_run_begin(s, "ingest", &run_id, e) < 0) {
+		rc = -1;
+		goto out;
+	}
+	sum->run_id = run_id;
+	in_lines = calloc(w.n + 1, sizeof(char *));
+	out_lines = calloc(w.n + 1, sizeof(char *));
+	if (!in_lines || !out_lines) {
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+
+	memset(&p, 0, sizeof(p));
+	p.w = &w;
+	p.o = o;
+	p.ws_dir = store_dir(s);
+	p.max_in_flight = (size_t)nthreads * 4;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv_done, NULL);
+	pthread_cond_init(&p.cv_room, NULL);
+	threads = calloc((size_t)nthreads, sizeof(*threads));
+	if (!threads) {
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+		goto destroy;
+	}
+	for (int i = 0; i < nthreads; i++) {
+		if (pthread_create(&threads[i], NULL, worker, &p) != 0) {
+			rc = err_set(e, MOAT_ENOMEM, "cannot start worker threads");
+			break;
+		}
+		started++;
+	}
+
+	while (rc == 0 && consumed < w.n && started > 0) {
+		struct job *j;
+		struct ingest_event ev;
+		pthread_mutex_lock(&p.mu);
+		if (!p.done_head && in_tx) {
+			/* Nothing ready: commit what we have rather than hold it. */
+			pthread_mutex_unlock(&p.mu);
+			if (store_commit(s, e) < 0) {
+				rc = -1;
+				break;
+			}
+			in_tx = 0;
+			batch = 0;
+			continue;
+		}
+		while (!p.done_head)
+			pthread_cond_wait(&p.cv_done, &p.mu);
+		j = p.done_head;
+		p.done_head = j->next_done;
+		if (!p.done_head)
+			p.done_tail = NULL;
+		p.in_flight--;
+		pthread_cond_signal(&p.cv_room);
+		pthread_mutex_unlock(&p.mu);
+
+		if (!in_tx) {
+			if (store_begin(s, e) < 0) {
+				rc = -1;
+				break;
+			}
+			in_tx = 1;
+		}
+		if (record(s, j, run_id, sum, &ev, e) < 0) {
+			rc = -1;
+			store_rollback(s);
+			in_tx = 0;
+			break;
+		}
+		{
+			size_t ln = strlen(j->path) + 70;
+			in_lines[n_in] = malloc(ln);
+			if (in_lines[n_in])
+				snprintf(in_lines[n_in++], ln, "%s  %s", j->readable ? j->id : "-", j->path);
+			if (!j->failed)
+				out_lines[n_out++] = strdup(j->id);
+		}
+		if (cb && cb->on_file)
+			cb->on_file(cb->ctx, &ev);
+		if (j->parsed)
+			doc_release(&j->doc);
+		consumed++;
+		if (++batch >= 256) {
+			if (store_commit(s, e) < 0) {
+				rc = -1;
+				in_tx = 0;
+				break;
+			}
+			in_tx = 0;
+			batch = 0;
+		}
+	}
+	if (rc == 0 && in_tx) {
+		if (store_commit(s, e) < 0)
+			rc = -1;
+		in_tx = 0;
+	}
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.cv_room);
+	pthread_mutex_unlock(&p.mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	/* Free whatever the workers finished that was not consumed (on error). */
+	for (struct job *j = p.done_head; j; j = j->next_done)
+		if (j->parsed)
+			doc_release(&j->doc);
+destroy:
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv_done);
+	pthread_cond_destroy(&p.cv_room);
+	if (rc == 0) {
+		digest_lines(in_lines, n_in, sum->inputs_digest);
+		digest_lines(out_lines, n_out, sum->outputs_digest);
+		sum->interrupted = store_runs_interrupted(s, run_id, e);
+		if (!sum->interrupted)
+			rc = -1;
+	}
+out:
+	for (size_t i = 0; i < n_in; i++)
+		free(in_lines[i]);
+	for (size_t i = 0; i < n_out; i++)
+		free(out_lines[i]);
+	free(in_lines);
+	free(out_lines);
+	free(threads);
+	for (size_t i = 0; i < w.n; i++)
+		free(w.jobs[i].path);
+	free(w.jobs);
+	for (size_t i = 0; i < w.n_roots; i++)
+		free(w.roots[i]);
+	free(w.roots);
+	sum->skipped = w.skipped;
+	return rc;
+}

@@ -1,0 +1,124 @@
+/*
+ * main.c - moat's entry point: global options, the subcommand table, and the
+ * set-up each subcommand needs (git's commands[]).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "store/store.h"
+#include "version.h"
+
+#include "core/banned.h"
+
+static const struct command commands[] = {
+	{ "init", cmd_init, 0, "create a workspace" },
+	{ "ingest", cmd_ingest, NEED_WORKSPACE | NEED_WRITE, "read files into the workspace" },
+	{ "ls", cmd_ls, NEED_WORKSPACE, "list documents" },
+	{ "show", cmd_show, NEED_WORKSPACE, "show one document's elements" },
+	{ "audit", cmd_audit, NEED_WORKSPACE, "show or verify the audit trail" },
+	{ "models", cmd_models, 0, "list, bundle, verify and install Ollama models" },
+	{ "keys", cmd_keys, 0, "generate keys for signing bundles" },
+	{ "llm", cmd_llm, 0, "run, embed and benchmark local models" },
+	{ "doctor", cmd_doctor, 0, "check an air-gapped deployment" },
+	{ "version", cmd_version, 0, "moat's version and the libraries it links" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: moat [-w DIR] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n-w DIR (or MOAT_WORKSPACE) names the workspace; otherwise the nearest\n"
+		   "parent directory holding moat.db is used.  'moat COMMAND --help' for more.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *ws = NULL;
+	const struct command *cmd = NULL;
+	struct cmd_ctx ctx;
+	struct moat_err e = MOAT_ERR_INIT;
+	int i = 1, rc;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--workspace")) {
+			if (i + 1 >= argc)
+				return cmd_usage("-w needs a directory");
+			ws = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--workspace=", 12)) {
+			ws = argv[i] + 12;
+			i++;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("moat %s\n", MOAT_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "moat: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (!strcmp(argv[i], commands[k].name))
+			cmd = &commands[k];
+	if (!cmd) {
+		fprintf(stderr, "moat: '%s' is not a moat command (see 'moat --help')\n", argv[i]);
+		return EXIT_USAGE;
+	}
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.argc = argc - i;
+	ctx.argv = argv + i;
+	ctx.workspace_flag = ws;
+	ctx.cmdline = json_array();
+	for (int k = 0; k < argc; k++)
+		json_array_append_new(ctx.cmdline, json_string(argv[k]));
+
+	/* --help never needs a workspace. */
+	for (int k = 1; k < ctx.argc; k++)
+		if (!strcmp(ctx.argv[k], "--help") || !strcmp(ctx.argv[k], "-h"))
+			goto run;
+
+	if (cmd->needs & NEED_WORKSPACE) {
+		char *dir = store_find(ws, &e);
+		if (!dir) {
+			json_decref(ctx.cmdline);
+			return cmd_fail(&e);
+		}
+		if (cmd->needs & NEED_WRITE) {
+			ctx.store = store_open(dir, STORE_WRITE, &e);
+			if (!ctx.store && e.code == MOAT_EBUSY) {
+				fprintf(stderr, "moat: %s; waiting for it to finish\n", e.msg);
+				err_clear(&e);
+				ctx.store = store_open(dir, STORE_WRITE | STORE_WAIT, &e);
+			}
+		} else {
+			ctx.store = store_open(dir, STORE_READ, &e);
+		}
+		free(dir);
+		if (!ctx.store) {
+			json_decref(ctx.cmdline);
+			return cmd_fail(&e);
+		}
+	}
+run:
+	rc = cmd->fn(&ctx);
+	store_close(ctx.store);
+	json_decref(ctx.cmdline);
+	if (fflush(stdout) != 0 && rc == 0) {
+		perror("moat: cannot write the output");
+		rc = 1;
+	}
+	return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * audit.h - the hash-chained audit trail of a workspace.
+ *
+ * Each record is a canonical JSON body (sorted keys, compact) holding: seq,
+ * time (UTC), user, host, moat version, the command line, digests of inputs
+ * and outputs, counts, and prev, the SHA-256 of the previous record (64 zeros
+ * for the first).  The record's hash is the SHA-256 of its body.  The head
+ * (last seq and hash) is also kept in the workspace's meta table, written in
+ * the same transaction, so a truncated trail is caught.
+ *
+ * audit_verify() walks the chain and names the first bad record: an edited
+ * body (hash mismatch), a removed or inserted record (seq gap, prev mismatch),
+ * a reordered pair, or a truncated tail (head mismatch).
+ */
+#ifndef MOAT_AUDIT_H
+#define MOAT_AUDIT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store.h"
+
+struct audit_entry {
+	json_t *argv;     /* array of strings, borrowed */
+	json_t *inputs;   /* object, borrowed, may be NULL */
+	json_t *outputs;  /* object, borrowed, may be NULL */
+	json_t *counts;   /* object, borrowed, may be NULL */
+};
+
+/* Appends one record in its own transaction (or inside the caller's, if one
+ * is open).  head (may be NULL) receives the new record's hash. */
+int audit_append(struct store *s, const struct audit_entry *a, char head[65],
+		 struct moat_err *e) __attribute__((warn_unused_result));
+
+/* All records, oldest first: array of the bodies with "hash" added. */
+json_t *audit_log(struct store *s, struct moat_err *e);
+
+struct audit_check {
+	int ok;
+	int64_t records;
+	char head[65];      /* hash of the last good record */
+	int64_t bad_seq;    /* position (1-based) of the first bad record, 0 if ok */
+	char reason[512];
+};
+
+/* Fills out; returns 0 when the check ran (whatever it found), -1 on error. */
+int audit_verify(struct store *s, struct audit_check *out, struct moat_err *e);
+
+#endif

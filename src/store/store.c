@@ -1,0 +1,761 @@
+/*
+ * store.c - the SQLite workspace: schema and migrations, the writer lock,
+ * objects/, runs, files, documents and elements.
+ *
+ * Not for: the audit chain's rules (audit.c) or parsing (src/ingest/).
+ */
+#define _GNU_SOURCE
+#include "store.h"
+#include "../core/fs.h"
+#include "../core/buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../core/banned.h"
+
+struct store {
+	char *dir;
+	sqlite3 *db;
+	int lock_fd;
+	int in_tx;
+};
+
+/* Numbered migrations: the schema version is PRAGMA user_version.  Only
+ * append; never edit a migration that has shipped. */
+static const char *const migrations[] = {
+	/* 1: the foundation */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE runs(id INTEGER PRIMARY KEY, command TEXT NOT NULL,"
+	" started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,"
+	" pid INTEGER, audited INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE documents(id TEXT PRIMARY KEY, type TEXT NOT NULL, mime TEXT,"
+	" size INTEGER NOT NULL, encoding TEXT, text TEXT NOT NULL,"
+	" text_length INTEGER NOT NULL, n_elements INTEGER NOT NULL, meta TEXT,"
+	" created_at TEXT NOT NULL, run_id INTEGER);"
+	"CREATE TABLE elements(doc_id TEXT NOT NULL REFERENCES documents(id),"
+	" seq INTEGER NOT NULL, type TEXT NOT NULL, level INTEGER NOT NULL DEFAULT 0,"
+	" page INTEGER NOT NULL DEFAULT 0, start_cp INTEGER NOT NULL, end_cp INTEGER NOT NULL,"
+	" text TEXT NOT NULL, meta TEXT, PRIMARY KEY(doc_id, seq));"
+	"CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL, version INTEGER NOT NULL,"
+	" doc_id TEXT, size INTEGER, mtime INTEGER, status TEXT NOT NULL, error TEXT,"
+	" ingested_at TEXT NOT NULL, run_id INTEGER, UNIQUE(path, version));"
+	"CREATE INDEX files_doc ON files(doc_id);"
+	"CREATE TABLE audit(seq INTEGER PRIMARY KEY, body TEXT NOT NULL, prev TEXT NOT NULL,"
+	" hash TEXT NOT NULL);",
+};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int db_err(struct store *s, struct moat_err *e, const char *what)
+{
+	return err_set(e, sqlite3_errcode(s->db) == SQLITE_BUSY ? MOAT_EBUSY : MOAT_EDB,
+		       "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static void utc_now(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000000);
+}
+
+static int exec(struct store *s, const char *sql, struct moat_err *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, sqlite3_errcode(s->db) == SQLITE_BUSY ? MOAT_EBUSY : MOAT_EDB,
+			"database error in '%s/moat.db': %s", s->dir, msg ? msg : "unknown");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int migrate(struct store *s, struct moat_err *e)
+{
+	int v = store_schema_version(s);
+	if (v < 0)
+		return db_err(s, e, "cannot read the schema version");
+	if (v > N_MIGRATIONS)
+		return err_set(e, MOAT_EUNSUPPORTED,
+			       "workspace '%s' has schema version %d; this moat knows up to %d "
+			       "(upgrade moat)", s->dir, v, N_MIGRATIONS);
+	if (v == N_MIGRATIONS)
+		return 0;
+	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
+		return -1;
+	v = store_schema_version(s);  /* another process may have migrated meanwhile */
+	for (; v < N_MIGRATIONS; v++) {
+		char pragma[64];
+		if (exec(s, migrations[v], e) < 0)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
+		if (exec(s, pragma, e) < 0)
+			goto fail;
+	}
+	return exec(s, "COMMIT", e);
+fail:
+	exec(s, "ROLLBACK", NULL);
+	return -1;
+}
+
+static int take_lock(struct store *s, int flags, struct moat_err *e)
+{
+	char *path = fs_join(s->dir, "moat.lock");
+	char pid[32];
+	if (!path)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lock_fd < 0) {
+		err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(s->lock_fd, LOCK_EX | ((flags & STORE_WAIT) ? 0 : LOCK_NB)) < 0) {
+		char holder[32] = "";
+		ssize_t n = pread(s->lock_fd, holder, sizeof(holder) - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		err_set(e, MOAT_EBUSY, "workspace '%s' is busy: another moat (pid %s) is writing to it",
+			s->dir, holder[0] ? holder : "unknown");
+		free(path);
+		return -1;
+	}
+	free(path);
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(s->lock_fd, 0) == 0)
+		(void)!pwrite(s->lock_fd, pid, strlen(pid), 0);
+	return 0;
+}
+
+static struct store *open_db(const char *dir, int create, int flags, struct moat_err *e)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	char *path;
+	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	if (!s) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	s->lock_fd = -1;
+	s->dir = realpath(dir, NULL);
+	if (!s->dir) {
+		err_set(e, MOAT_EIO, "cannot open workspace '%s': %s", dir, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	if ((flags & STORE_WRITE) && take_lock(s, flags, e) < 0)
+		goto fail;
+	path = fs_join(s->dir, "moat.db");
+	if (!create && !fs_exists(path)) {
+		err_set(e, MOAT_ENOTFOUND, "'%s' is not a moat workspace (no moat.db)", s->dir);
+		free(path);
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		err_set(e, MOAT_EDB, "cannot open '%s': %s", path,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		free(path);
+		goto fail;
+	}
+	free(path);
+	sqlite3_busy_timeout(s->db, 60000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", e) < 0)
+		goto fail;
+	if (migrate(s, e) < 0)
+		goto fail;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);  /* releases the flock */
+	free(s->dir);
+	free(s);
+}
+
+int store_create(const char *dir, struct moat_err *e)
+{
+	struct store *s;
+	char *p;
+	if (fs_mkdirs(dir, 0755, e) < 0)
+		return -1;
+	p = fs_join(dir, "moat.db");
+	if (!p)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (fs_exists(p)) {
+		free(p);
+		return err_set(e, MOAT_EEXISTS, "'%s' is already a moat workspace", dir);
+	}
+	free(p);
+	for (int i = 0; i < 2; i++) {
+		p = fs_join(dir, i ? "exports" : "objects");
+		if (!p || fs_mkdirs(p, 0755, e) < 0) {
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	s = open_db(dir, 1, STORE_WRITE, e);
+	if (!s)
+		return -1;
+	store_close(s);
+	return 0;
+}
+
+char *store_find(const char *explicit_dir, struct moat_err *e)
+{
+	const char *env = getenv("MOAT_WORKSPACE");
+	char cwd[PATH_MAX], *p;
+	if (explicit_dir || (env && *env)) {
+		const char *d = explicit_dir ? explicit_dir : env;
+		char *db = fs_join(d, "moat.db");
+		int ok = db && fs_exists(db);
+		free(db);
+		if (!ok) {
+			err_set(e, MOAT_ENOTFOUND, "'%s' is not a moat workspace (no moat.db; run 'moat init %s')",
+				d, d);
+			return NULL;
+		}
+		p = realpath(d, NULL);
+		if (!p)
+			err_set(e, MOAT_EIO, "cannot resolve '%s': %s", d, strerror(errno));
+		return p;
+	}
+	if (!getcwd(cwd, sizeof(cwd))) {
+		err_set(e, MOAT_EIO, "cannot get the current directory: %s", strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		char *db = fs_join(cwd, "moat.db");
+		int ok = db && fs_exists(db);
+		free(db);
+		if (ok)
+			return strdup(cwd);
+		p = strrchr(cwd, '/');
+		if (!p || p == cwd) {
+			if (p == cwd && cwd[1]) {
+				cwd[1] = '\0';
+				continue;
+			}
+			break;
+		}
+		*p = '\0';
+	}
+	err_set(e, MOAT_ENOTFOUND,
+		"not in a moat workspace (no moat.db here or in any parent; use -w DIR, "
+		"MOAT_WORKSPACE, or 'moat init DIR')");
+	return NULL;
+}
+
+struct store *store_open(const char *dir, int flags, struct moat_err *e)
+{
+	return open_db(dir, 0, flags, e);
+}
+
+const char *store_dir(const struct store *s)
+{
+	return s->dir;
+}
+
+struct sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+int store_begin(struct store *s, struct moat_err *e)
+{
+	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
+		return -1;
+	s->in_tx = 1;
+	return 0;
+}
+
+int store_commit(struct store *s, struct moat_err *e)
+{
+	if (exec(s, "COMMIT", e) < 0)
+		return -1;
+	s->in_tx = 0;
+	return 0;
+}
+
+void store_rollback(struct store *s)
+{
+	if (s->in_tx)
+		exec(s, "ROLLBACK", NULL);
+	s->in_tx = 0;
+}
+
+/* --- objects ------------------------------------------------------------ */
+
+char *store_object_path(const char *ws_dir, const char *id)
+{
+	size_t n = strlen(ws_dir) + strlen(id) + 16;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/objects/%.2s/%s", ws_dir, id, id + 2);
+	return p;
+}
+
+int store_put_object(const char *ws_dir, const char *id, const void *data, size_t len,
+		     struct moat_err *e)
+{
+	char *path = store_object_path(ws_dir, id), *dir;
+	int rc;
+	if (!path)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (fs_exists(path)) {
+		free(path);
+		return 0;
+	}
+	dir = fs_dirname(path);
+	rc = dir ? fs_mkdirs(dir, 0755, e) : err_set(e, MOAT_ENOMEM, "out of memory");
+	free(dir);
+	if (rc == 0)
+		rc = fs_write_atomic(path, data, len, 0444, e);
+	free(path);
+	return rc;
+}
+
+/* --- runs --------------------------------------------------------------- */
+
+static sqlite3_stmt *prep(struct store *s, const char *sql, struct moat_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_err(s, e, "cannot prepare a query");
+		return NULL;
+	}
+	return st;
+}
+
+static int step_done(struct store *s, sqlite3_stmt *st, struct moat_err *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(s, e, "cannot write to the workspace");
+	return 0;
+}
+
+int store_run_begin(struct store *s, const char *command, int64_t *run_id, struct moat_err *e)
+{
+	char now[32];
+	sqlite3_stmt *st = prep(s, "INSERT INTO runs(command, started_at, status, pid) "
+				   "VALUES(?, ?, 'running', ?)", e);
+	if (!st)
+		return -1;
+	utc_now(now);
+	sqlite3_bind_text(st, 1, command, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, getpid());
+	if (step_done(s, st, e) < 0)
+		return -1;
+	*run_id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int store_run_end(struct store *s, int64_t run_id, const char *status, struct moat_err *e)
+{
+	char now[32];
+	sqlite3_stmt *st = prep(s, "UPDATE runs SET finished_at = ?, status = ?, audited = 1 "
+				   "WHERE id = ?", e);
+	if (!st)
+		return -1;
+	utc_now(now);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, run_id);
+	return step_done(s, st, e);
+}
+
+json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat_err *e)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st = prep(s,
+		"SELECT r.id, r.command, r.started_at,"
+		" (SELECT count(*) FROM files f WHERE f.run_id = r.id)"
+		" FROM runs r WHERE r.audited = 0 AND r.id <> ? ORDER BY r.id", e);
+	if (!st) {
+		json_decref(arr);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, current_run);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I}",
+			"run", (json_int_t)sqlite3_column_int64(st, 0),
+			"command", (const char *)sqlite3_column_text(st, 1),
+			"started_at", (const char *)sqlite3_column_text(st, 2),
+			"files", (json_int_t)sqlite3_column_int64(st, 3)));
+	}
+	sqlite3_finalize(st);
+	st = prep(s, "UPDATE runs SET status = 'interrupted', audited = 1 "
+		     "WHERE audited = 0 AND id <> ?", e);
+	if (!st) {
+		json_decref(arr);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, current_run);
+	if (step_done(s, st, e) < 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* --- files and documents ------------------------------------------------ */
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+int store_file_latest(struct store *s, const char *path, struct store_file *out,
+		      struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT version, doc_id, status, error FROM files "
+				   "WHERE path = ? ORDER BY version DESC LIMIT 1", e);
+	int rc;
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->found = 1;
+		out->version = sqlite3_column_int64(st, 0);
+		copy_col(out->doc_id, sizeof(out->doc_id), st, 1);
+		copy_col(out->status, sizeof(out->status), st, 2);
+		copy_col(out->error, sizeof(out->error), st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, e, "cannot read the workspace");
+	return 0;
+}
+
+int store_add_file(struct store *s, const struct store_file_row *r, int64_t *version_out,
+		   struct moat_err *e)
+{
+	char now[32];
+	sqlite3_stmt *st = prep(s,
+		"INSERT INTO files(path, version, doc_id, size, mtime, status, error, ingested_at, run_id)"
+		" VALUES(?1, (SELECT coalesce(max(version), 0) + 1 FROM files WHERE path = ?1),"
+		" ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING version", e);
+	int rc;
+	if (!st)
+		return -1;
+	utc_now(now);
+	sqlite3_bind_text(st, 1, r->path, -1, SQLITE_TRANSIENT);
+	if (r->doc_id)
+		sqlite3_bind_text(st, 2, r->doc_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->size);
+	sqlite3_bind_int64(st, 4, r->mtime);
+	sqlite3_bind_text(st, 5, r->status, -1, SQLITE_TRANSIENT);
+	if (r->error)
+		sqlite3_bind_text(st, 6, r->error, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 8, r->run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && version_out)
+		*version_out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_err(s, e, "cannot record a file");
+	return 0;
+}
+
+static char *json_text(json_t *j)
+{
+	if (!j || (json_is_object(j) && json_object_size(j) == 0))
+		return NULL;
+	return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+int store_add_document(struct store *s, const char *id, const char *mime, uint64_t size,
+		       const struct doc *d, int64_t run_id, struct moat_err *e)
+{
+	char now[32], *meta;
+	sqlite3_stmt *st = prep(s,
+		"INSERT INTO documents(id, type, mime, size, encoding, text, text_length, n_elements,"
+		" meta, created_at, run_id) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING", e);
+	int rc;
+	if (!st)
+		return -1;
+	utc_now(now);
+	meta = json_text(d->meta);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, d->format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, mime, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)size);
+	sqlite3_bind_text(st, 5, d->encoding, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, buf_str(&d->text), (int)d->text.len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)d->text_cps);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)d->n_el);
+	if (meta)
+		sqlite3_bind_text(st, 9, meta, -1, free);
+	sqlite3_bind_text(st, 10, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 11, run_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "cannot store a document");
+	if (sqlite3_changes(s->db) == 0)
+		return 0;
+	st = prep(s, "INSERT INTO elements(doc_id, seq, type, level, page, start_cp, end_cp, text, meta)"
+		     " VALUES(?,?,?,?,?,?,?,?,?)", e);
+	if (!st)
+		return -1;
+	for (size_t i = 0; i < d->n_el; i++) {
+		const struct element *el = &d->el[i];
+		char *m = json_text(el->meta);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
+		sqlite3_bind_text(st, 3, element_type_name(el->type), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, el->level);
+		sqlite3_bind_int(st, 5, el->page);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)el->start);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)el->end);
+		sqlite3_bind_text(st, 8, doc_el_text(d, el), (int)el->byte_len, SQLITE_STATIC);
+		if (m)
+			sqlite3_bind_text(st, 9, m, -1, free);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_err(s, e, "cannot store an element");
+		}
+	}
+	sqlite3_finalize(st);
+	return 1;
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+static json_t *col_json(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	json_t *j;
+	if (!t)
+		return json_object();
+	j = json_loads(t, 0, NULL);
+	return j ? j : json_object();
+}
+
+static json_t *col_str(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	return t ? json_string(t) : json_null();
+}
+
+json_t *store_list(struct store *s, struct moat_err *e)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st = prep(s,
+		"SELECT f.doc_id, f.path, f.version, d.type, f.size, d.n_elements, f.status, f.error,"
+		" d.encoding, f.ingested_at FROM files f"
+		" LEFT JOIN documents d ON d.id = f.doc_id"
+		" WHERE f.version = (SELECT max(version) FROM files g WHERE g.path = f.path)"
+		" ORDER BY f.path", e);
+	int rc;
+	if (!st) {
+		json_decref(arr);
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = json_object();
+		json_object_set_new(o, "id", col_str(st, 0));
+		json_object_set_new(o, "path", col_str(st, 1));
+		json_object_set_new(o, "version", json_integer(sqlite3_column_int64(st, 2)));
+		json_object_set_new(o, "type", col_str(st, 3));
+		json_object_set_new(o, "size", json_integer(sqlite3_column_int64(st, 4)));
+		json_object_set_new(o, "elements", sqlite3_column_type(st, 5) == SQLITE_NULL
+					 ? json_null() : json_integer(sqlite3_column_int64(st, 5)));
+		json_object_set_new(o, "status", col_str(st, 6));
+		json_object_set_new(o, "error", col_str(st, 7));
+		json_object_set_new(o, "encoding", col_str(st, 8));
+		json_object_set_new(o, "ingested_at", col_str(st, 9));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		db_err(s, e, "cannot list documents");
+		return NULL;
+	}
+	return arr;
+}
+
+static int resolve_ref(struct store *s, const char *ref, char id[65], struct moat_err *e)
+{
+	sqlite3_stmt *st;
+	int n = 0, rc;
+	size_t len = strlen(ref);
+	int hexref = len >= 4 && len <= 64 && strspn(ref, "0123456789abcdef") == len;
+	char *abs = realpath(ref, NULL);
+	if (hexref) {
+		char pat[70];
+		snprintf(pat, sizeof(pat), "%s*", ref);
+		st = prep(s, "SELECT id FROM documents WHERE id GLOB ? LIMIT 2", e);
+		if (!st) {
+			free(abs);
+			return -1;
+		}
+		sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n++ == 0)
+				copy_col(id, 65, st, 0);
+		}
+		sqlite3_finalize(st);
+		if (n > 1) {
+			free(abs);
+			return err_set(e, MOAT_EUSAGE, "'%s' matches several documents; give more digits", ref);
+		}
+		if (n == 1) {
+			free(abs);
+			return 0;
+		}
+	}
+	st = prep(s, "SELECT doc_id FROM files WHERE (path = ? OR path = ?) AND doc_id IS NOT NULL"
+		     " ORDER BY version DESC LIMIT 1", e);
+	if (!st) {
+		free(abs);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, abs ? abs : ref, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		copy_col(id, 65, st, 0);
+	sqlite3_finalize(st);
+	free(abs);
+	if (rc != SQLITE_ROW)
+		return err_set(e, MOAT_ENOTFOUND, "no document '%s' in this workspace", ref);
+	return 0;
+}
+
+json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
+{
+	char id[65];
+	json_t *doc, *paths, *els;
+	sqlite3_stmt *st;
+	if (resolve_ref(s, ref, id, e) < 0)
+		return NULL;
+	st = prep(s, "SELECT type, mime, size, encoding, created_at, meta, text_length, n_elements"
+		     " FROM documents WHERE id = ?", e);
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		err_set(e, MOAT_ENOTFOUND, "no document '%s' in this workspace", ref);
+		return NULL;
+	}
+	doc = json_object();
+	json_object_set_new(doc, "id", json_string(id));
+	json_object_set_new(doc, "type", col_str(st, 0));
+	json_object_set_new(doc, "mime", col_str(st, 1));
+	json_object_set_new(doc, "size", json_integer(sqlite3_column_int64(st, 2)));
+	json_object_set_new(doc, "encoding", col_str(st, 3));
+	json_object_set_new(doc, "created_at", col_str(st, 4));
+	json_object_set_new(doc, "meta", col_json(st, 5));
+	json_object_set_new(doc, "text_length", json_integer(sqlite3_column_int64(st, 6)));
+	json_object_set_new(doc, "n_elements", json_integer(sqlite3_column_int64(st, 7)));
+	sqlite3_finalize(st);
+
+	paths = json_array();
+	st = prep(s, "SELECT DISTINCT path FROM files WHERE doc_id = ? ORDER BY path", e);
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(paths, col_str(st, 0));
+		sqlite3_finalize(st);
+	}
+	json_object_set_new(doc, "paths", paths);
+
+	els = json_array();
+	st = prep(s, "SELECT seq, type, level, page, start_cp, end_cp, text, meta FROM elements"
+		     " WHERE doc_id = ? ORDER BY seq", e);
+	if (!st) {
+		json_decref(doc);
+		json_decref(els);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_object();
+		json_object_set_new(o, "seq", json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(o, "type", col_str(st, 1));
+		if (sqlite3_column_int(st, 2))
+			json_object_set_new(o, "level", json_integer(sqlite3_column_int(st, 2)));
+		if (sqlite3_column_int(st, 3))
+			json_object_set_new(o, "page", json_integer(sqlite3_column_int(st, 3)));
+		json_object_set_new(o, "start", json_integer(sqlite3_column_int64(st, 4)));
+		json_object_set_new(o, "end", json_integer(sqlite3_column_int64(st, 5)));
+		json_object_set_new(o, "text", col_str(st, 6));
+		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+			json_object_set_new(o, "meta", col_json(st, 7));
+		json_array_append_new(els, o);
+	}
+	sqlite3_finalize(st);
+	json_object_set_new(doc, "elements", els);
+	return doc;
+}
+
+int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
+		 int64_t *failed, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s,
+		"SELECT (SELECT count(*) FROM documents), (SELECT coalesce(sum(n_elements),0) FROM documents),"
+		" (SELECT count(DISTINCT path) FROM files),"
+		" (SELECT count(*) FROM files f WHERE f.status = 'failed' AND f.version ="
+		"   (SELECT max(version) FROM files g WHERE g.path = f.path))", e);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_err(s, e, "cannot count documents");
+	}
+	*documents = sqlite3_column_int64(st, 0);
+	*elements = sqlite3_column_int64(st, 1);
+	*files = sqlite3_column_int64(st, 2);
+	*failed = sqlite3_column_int64(st, 3);
+	sqlite3_finalize(st);
+	return 0;
+}

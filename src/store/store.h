@@ -1,0 +1,130 @@
+/*
+ * store.h - the workspace: a directory holding moat.db (SQLite, WAL mode,
+ * numbered migrations), objects/ (originals, content-addressed by SHA-256) and
+ * exports/.  Every stage reads and writes through these functions; no other
+ * module writes SQL, so a second backend (PostgreSQL) stays possible.
+ *
+ * Concurrency: any number of readers; one writer at a time, serialised by an
+ * advisory lock on moat.lock that a writer holds from store_open() to
+ * store_close().  SQLite's own locking (busy timeout) covers the rest.
+ *
+ * Ownership: struct store is opaque; store_close() frees it and everything it
+ * handed out that is not documented as the caller's.  json_t results are new
+ * references the caller must json_decref().
+ */
+#ifndef MOAT_STORE_H
+#define MOAT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../core/err.h"
+#include "../ingest/doc.h"
+
+struct store;
+
+enum store_flags {
+	STORE_READ = 0,
+	STORE_WRITE = 1,   /* take the writer lock */
+	STORE_WAIT = 2,    /* with STORE_WRITE: wait for the lock instead of MOAT_EBUSY */
+};
+
+/* Creates a new workspace in dir (created if missing).  Refuses an existing
+ * workspace with MOAT_EEXISTS. */
+int store_create(const char *dir, struct moat_err *e) __attribute__((warn_unused_result));
+
+/*
+ * Finds the workspace as git finds a repository: explicit (from -w) if not
+ * NULL, else $MOAT_WORKSPACE, else the nearest parent of the current directory
+ * holding moat.db.  Returns a malloc'd absolute path, or NULL with e set.
+ */
+char *store_find(const char *explicit_dir, struct moat_err *e);
+
+/* Opens the workspace at dir and brings its schema up to date.  With
+ * STORE_WRITE and without STORE_WAIT, a workspace another writer holds gives
+ * MOAT_EBUSY and e names the holder's pid. */
+struct store *store_open(const char *dir, int flags, struct moat_err *e);
+void store_close(struct store *s);  /* NULL-safe */
+
+const char *store_dir(const struct store *s);
+int store_schema_version(struct store *s);
+
+int store_begin(struct store *s, struct moat_err *e);
+int store_commit(struct store *s, struct moat_err *e);
+void store_rollback(struct store *s);
+
+/* --- objects/ ----------------------------------------------------------- */
+
+/* Stores bytes whose SHA-256 hex is id under objects/ (temporary name, fsync,
+ * rename).  Present objects are left alone.  Thread-safe: needs only the
+ * workspace directory, not a connection. */
+int store_put_object(const char *ws_dir, const char *id, const void *data, size_t len,
+		     struct moat_err *e) __attribute__((warn_unused_result));
+/* The object's path (malloc'd). */
+char *store_object_path(const char *ws_dir, const char *id);
+
+/* --- runs: one row per command that changes the workspace ---------------- */
+
+/* Starts a run; *run_id receives its id.  Runs a killed process left open are
+ * marked "interrupted" and reported by store_runs_interrupted(). */
+int store_run_begin(struct store *s, const char *command, int64_t *run_id, struct moat_err *e);
+int store_run_end(struct store *s, int64_t run_id, const char *status, struct moat_err *e);
+/* Runs left open (killed before they finished) and not yet audited, as an
+ * array of {"run","command","started_at","files"} ; marks them interrupted. */
+json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat_err *e);
+
+/* --- ingest ------------------------------------------------------------- */
+
+struct store_file {
+	int found;
+	int64_t version;
+	char doc_id[65];   /* "" when the file could not be read */
+	char status[16];   /* "ok" or "failed" */
+	char error[512];
+};
+
+/* The latest version recorded for path (found = 0 when none). */
+int store_file_latest(struct store *s, const char *path, struct store_file *out,
+		      struct moat_err *e);
+
+struct store_file_row {
+	const char *path;
+	const char *doc_id;   /* may be NULL for an unreadable file */
+	uint64_t size;
+	int64_t mtime;
+	const char *status;   /* "ok" / "failed" */
+	const char *error;    /* NULL when ok */
+	int64_t run_id;
+};
+
+/* Records a new version of a file (version = latest + 1). */
+int store_add_file(struct store *s, const struct store_file_row *row, int64_t *version_out,
+		   struct moat_err *e);
+
+/* Stores a parsed document and its elements under id, unless a document with
+ * that id exists (returns 0 then, 1 when stored). */
+int store_add_document(struct store *s, const char *id, const char *mime, uint64_t size,
+		       const struct doc *d, int64_t run_id, struct moat_err *e);
+
+/* --- reading ------------------------------------------------------------ */
+
+/* Latest version of every path: array of {id, path, version, type, size,
+ * elements, status, error, encoding, ingested_at}. */
+json_t *store_list(struct store *s, struct moat_err *e);
+
+/* One document by id, id prefix (4+ hex digits, unique) or path:
+ * {id, paths[], type, mime, size, encoding, created_at, meta, text_length,
+ *  elements: [{seq, type, level, page, start, end, text, meta}]}. */
+json_t *store_show(struct store *s, const char *ref, struct moat_err *e);
+
+/* Counts for summaries: documents, elements, files (latest versions), failed. */
+int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
+		 int64_t *failed, struct moat_err *e);
+
+/* --- audit trail (used by audit.c only) ---------------------------------- */
+struct sqlite3;
+struct sqlite3 *store_sqlite(struct store *s);
+
+#endif

@@ -1,0 +1,114 @@
+/* test_core.c - buffers, UTF-8 and encodings, hashing, atomic files. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "core/utf8.h"
+
+static void buf_grows_and_caps(void **state)
+{
+	struct buf b = BUF_INIT;
+	(void)state;
+	for (int i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	assert_false(buf_failed(&b));
+	assert_int_equal(strncmp(b.data, "0,1,2,", 6), 0);
+	assert_int_equal(b.data[b.len], '\0');
+	buf_release(&b);
+
+	buf_init(&b, 10);
+	buf_adds(&b, "0123456789");
+	assert_false(buf_failed(&b));
+	buf_addch(&b, 'x');  /* one over the cap: sticky failure */
+	assert_int_equal(buf_failed(&b), MOAT_ELIMIT);
+	buf_adds(&b, "more");
+	assert_int_equal(b.len, 10);
+	assert_null(buf_detach(&b, NULL));
+}
+
+static void utf8_validation_and_counting(void **state)
+{
+	(void)state;
+	assert_true(utf8_is_valid("h\xC3\xA9llo", 6));
+	assert_false(utf8_is_valid("\xC0\xAF", 2));          /* overlong '/' */
+	assert_false(utf8_is_valid("\xED\xA0\x80", 3));      /* surrogate */
+	assert_false(utf8_is_valid("\xF4\x90\x80\x80", 4));  /* > U+10FFFF */
+	assert_int_equal(utf8_count("h\xC3\xA9llo \xF0\x9F\x98\x80", 11), 7);
+	/* Korean, Thai: one code point per syllable/char, three bytes each. */
+	assert_int_equal(utf8_count("\xED\x95\x9C\xEA\xB5\xAD", 6), 2);
+}
+
+static void legacy_encodings(void **state)
+{
+	struct buf b = BUF_INIT;
+	const unsigned char cp1252[] = { 'c', 'a', 'f', 0xE9, ' ', 0x80, ' ', 0x93, 'q', 0x94 };
+	const unsigned char utf16le[] = { 0xFF, 0xFE, 'h', 0, 'i', 0, 0x3D, 0xD8, 0x00, 0xDE };
+	const unsigned char latin1_c1[] = { 'a', 0x81, 'b' };
+	(void)state;
+	assert_string_equal(utf8_decode_text(&b, cp1252, sizeof(cp1252)), "windows-1252");
+	assert_string_equal(b.data, "caf\xC3\xA9 \xE2\x82\xAC \xE2\x80\x9Cq\xE2\x80\x9D");
+	buf_reset(&b);
+	assert_string_equal(utf8_decode_text(&b, utf16le, sizeof(utf16le)), "utf-16le");
+	assert_string_equal(b.data, "hi\xF0\x9F\x98\x80");
+	buf_reset(&b);
+	assert_string_equal(utf8_decode_text(&b, latin1_c1, sizeof(latin1_c1)), "iso-8859-1");
+	assert_string_equal(b.data, "a\xC2\x81" "b");
+	buf_reset(&b);
+	assert_string_equal(utf8_decode_text(&b, (const unsigned char *)"\xEF\xBB\xBFok", 5), "utf-8-sig");
+	assert_string_equal(b.data, "ok");
+	buf_release(&b);
+}
+
+static void sha256_known_answers(void **state)
+{
+	char hex[SHA256_HEX];
+	(void)state;
+	sha256_hex_mem("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_hex_mem("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void atomic_write_and_capped_read(void **state)
+{
+	char *dir = tu_tmpdir(), *p = fs_join(dir, "a/b/f.txt"), *sub = fs_join(dir, "a/b");
+	struct buf b = BUF_INIT;
+	struct moat_err e = MOAT_ERR_INIT;
+	unsigned char d[SHA256_LEN];
+	uint64_t n = 0;
+	char hex[SHA256_HEX];
+	(void)state;
+	assert_int_equal(fs_mkdirs(sub, 0755, &e), 0);
+	assert_int_equal(fs_write_atomic(p, "hello", 5, 0644, &e), 0);
+	assert_int_equal(fs_read_file(p, &b, 0, &e), 0);
+	assert_string_equal(b.data, "hello");
+	buf_release(&b);
+	assert_int_equal(fs_read_file(p, &b, 4, &e), -1);
+	assert_int_equal(e.code, MOAT_ELIMIT);
+	assert_non_null(strstr(e.msg, "f.txt"));
+	buf_release(&b);
+	assert_int_equal(sha256_file(p, d, &n, &e), 0);
+	hex_encode(d, SHA256_LEN, hex);
+	assert_string_equal(hex, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+	assert_int_equal(n, 5);
+	free(p);
+	free(sub);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(buf_grows_and_caps),
+		cmocka_unit_test(utf8_validation_and_counting),
+		cmocka_unit_test(legacy_encodings),
+		cmocka_unit_test(sha256_known_answers),
+		cmocka_unit_test(atomic_write_and_capped_read),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
