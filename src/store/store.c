@@ -42,7 +42,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE documents(id TEXT PRIMARY KEY, type TEXT NOT NULL, mime TEXT,"
 	" size INTEGER NOT NULL, encoding TEXT, text TEXT NOT NULL,"
 	" text_length INTEGER NOT NULL, n_elements INTEGER NOT NULL, meta TEXT,"
-	" created_at TEXT NOT NULL, run_id INTEGER);"
+	" created_at TEXT NOT NULL, run_id INTEGER, parent_id TEXT);"
 	"CREATE TABLE elements(doc_id TEXT NOT NULL REFERENCES documents(id),"
 	" seq INTEGER NOT NULL, type TEXT NOT NULL, level INTEGER NOT NULL DEFAULT 0,"
 	" page INTEGER NOT NULL DEFAULT 0, start_cp INTEGER NOT NULL, end_cp INTEGER NOT NULL,"
