@@ -103,13 +103,22 @@ int fs_sync_dir(const char *dir, struct moat_err *e)
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    struct moat_err *e)
 {
+	return fs_write_atomic_in(path, NULL, data, len, mode, e);
+}
+
+int fs_write_atomic_in(const char *path, const char *tmp_dir, const void *data, size_t len,
+		       mode_t mode, struct moat_err *e)
+{
 	char *tmp, *dir;
 	int fd, rc = -1;
-	size_t n = strlen(path) + 32;
+	size_t n = strlen(path) + (tmp_dir ? strlen(tmp_dir) : 0) + 32;
 	tmp = malloc(n);
 	if (!tmp)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	snprintf(tmp, n, "%s.tmp-XXXXXX", path);
+	if (tmp_dir)
+		snprintf(tmp, n, "%s/tmp-XXXXXX", tmp_dir);
+	else
+		snprintf(tmp, n, "%s.tmp-XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		err_set(e, MOAT_EIO, "cannot create a temporary file for '%s': %s", path,

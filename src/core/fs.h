@@ -22,6 +22,11 @@ int fs_read_file(const char *path, struct buf *out, size_t max, struct moat_err 
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    struct moat_err *e) __attribute__((warn_unused_result));
 
+/* The same, with the temporary file in tmp_dir (same file system), so that
+ * what a crash leaves behind is all in one place to sweep. */
+int fs_write_atomic_in(const char *path, const char *tmp_dir, const void *data, size_t len,
+		       mode_t mode, struct moat_err *e) __attribute__((warn_unused_result));
+
 /* mkdir -p; existing directories are fine. */
 int fs_mkdirs(const char *path, mode_t mode, struct moat_err *e)
 	__attribute__((warn_unused_result));

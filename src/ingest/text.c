@@ -42,7 +42,10 @@ static int blank(const char *s, size_t len)
 
 static void flush_block(struct doc *d, const char *s, size_t len, int first, int more_follows)
 {
-	const char *nl = memchr(s, '\n', len);
+	const char *nl;
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	nl = memchr(s, '\n', len);
 	if (!nl) {
 		size_t n = len;
 		while (n && isspace((unsigned char)s[n - 1]))

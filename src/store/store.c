@@ -9,6 +9,7 @@
 #include "../core/fs.h"
 #include "../core/buf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -154,6 +155,26 @@ static int take_lock(struct store *s, int flags, struct moat_err *e)
 	return 0;
 }
 
+/* Temporary files a killed writer left in objects/.tmp: safe to remove while
+ * holding the writer lock, since no other writer can be using them. */
+static void sweep_tmp(const char *dir)
+{
+	char *tmp = fs_join(dir, "objects/.tmp");
+	DIR *d = tmp ? opendir(tmp) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!strncmp(de->d_name, "tmp-", 4)) {
+			char *p = fs_join(tmp, de->d_name);
+			if (p)
+				unlink(p);
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(tmp);
+}
+
 static struct store *open_db(const char *dir, int create, int flags, struct moat_err *e)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -172,6 +193,8 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 	}
 	if ((flags & STORE_WRITE) && take_lock(s, flags, e) < 0)
 		goto fail;
+	if (flags & STORE_WRITE)
+		sweep_tmp(s->dir);
 	path = fs_join(s->dir, "moat.db");
 	if (!create && !fs_exists(path)) {
 		err_set(e, MOAT_ENOTFOUND, "'%s' is not a moat workspace (no moat.db)", s->dir);
@@ -223,8 +246,8 @@ int store_create(const char *dir, struct moat_err *e)
 		return err_set(e, MOAT_EEXISTS, "'%s' is already a moat workspace", dir);
 	}
 	free(p);
-	for (int i = 0; i < 2; i++) {
-		p = fs_join(dir, i ? "exports" : "objects");
+	for (int i = 0; i < 3; i++) {
+		p = fs_join(dir, i == 2 ? "objects/.tmp" : i ? "exports" : "objects");
 		if (!p || fs_mkdirs(p, 0755, e) < 0) {
 			free(p);
 			return -1;
@@ -346,8 +369,12 @@ int store_put_object(const char *ws_dir, const char *id, const void *data, size_
 	dir = fs_dirname(path);
 	rc = dir ? fs_mkdirs(dir, 0755, e) : err_set(e, MOAT_ENOMEM, "out of memory");
 	free(dir);
-	if (rc == 0)
-		rc = fs_write_atomic(path, data, len, 0444, e);
+	if (rc == 0) {
+		char *tmp = fs_join(ws_dir, "objects/.tmp");
+		rc = tmp ? fs_write_atomic_in(path, tmp, data, len, 0444, e)
+			 : err_set(e, MOAT_ENOMEM, "out of memory");
+		free(tmp);
+	}
 	free(path);
 	return rc;
 }
