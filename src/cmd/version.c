@@ -24,12 +24,12 @@ int cmd_version(struct cmd_ctx *ctx)
 	char magicv[16];
 	json_t *j;
 	snprintf(magicv, sizeof(magicv), "%d.%02d", magic_version() / 100, magic_version() % 100);
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	j = json_pack("{s:s, s:s++, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		      "moat", MOAT_VERSION,
 #ifdef MOAT_WITH_LLAMA
-		      "llama.cpp", MOAT_LLAMA_VERSION,
+		      "llama.cpp", MOAT_LLAMA_VERSION, ", library ", llama_version(),
 #else
-		      "llama.cpp", "not built in (configured with MOAT_WITH_LLAMA=OFF)",
+		      "llama.cpp", "not built in", " (configured with MOAT_WITH_LLAMA=OFF)", "",
 #endif
 		      "sqlite", sqlite3_libversion(),
 		      "openssl", OpenSSL_version(OPENSSL_VERSION),
