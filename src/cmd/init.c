@@ -24,8 +24,11 @@ int cmd_init(struct cmd_ctx *ctx)
 	ctx->store = store_open(dir, STORE_WRITE | STORE_WAIT, &e);
 	if (!ctx->store)
 		return cmd_fail(&e);
-	rc = cmd_audit_append(ctx, NULL, json_pack("{s:i}", "schema_version",
-						    store_schema_version(ctx->store)), NULL, head);
+	{
+		json_t *out = json_pack("{s:i}", "schema_version", store_schema_version(ctx->store));
+		rc = cmd_audit_append(ctx, NULL, out, NULL, head);
+		json_decref(out);
+	}
 	if (rc)
 		return rc;
 	printf("initialised moat workspace in %s\naudit head %s\n", store_dir(ctx->store), head);

@@ -89,14 +89,14 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 	os_user(user, sizeof(user));
 	gethostname(host, sizeof(host) - 1);
 
-	body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:s}",
-			 "seq", (json_int_t)seq, "time", now, "user", user, "host", host,
-			 "moat_version", MOAT_VERSION,
-			 "command", a->argv ? a->argv : json_array(),
-			 "inputs", a->inputs ? a->inputs : json_object(),
-			 "outputs", a->outputs ? a->outputs : json_object(),
-			 "counts", a->counts ? a->counts : json_object(),
-			 "prev", prev);
+	body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq, "time", now,
+			 "user", user, "host", host, "moat_version", MOAT_VERSION, "prev", prev);
+	if (body) {
+		json_object_set_new(body, "command", a->argv ? json_incref(a->argv) : json_array());
+		json_object_set_new(body, "inputs", a->inputs ? json_incref(a->inputs) : json_object());
+		json_object_set_new(body, "outputs", a->outputs ? json_incref(a->outputs) : json_object());
+		json_object_set_new(body, "counts", a->counts ? json_incref(a->counts) : json_object());
+	}
 	if (!body || !(text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS))) {
 		json_decref(body);
 		err_set(e, MOAT_ENOMEM, "cannot build the audit record");
