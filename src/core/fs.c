@@ -100,14 +100,43 @@ int fs_sync_dir(const char *dir, struct moat_err *e)
 	return 0;
 }
 
+static int write_atomic(const char *path, const char *tmp_dir, const void *data, size_t len,
+			mode_t mode, int sync, struct moat_err *e);
+
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    struct moat_err *e)
 {
-	return fs_write_atomic_in(path, NULL, data, len, mode, e);
+	return write_atomic(path, NULL, data, len, mode, 1, e);
 }
 
 int fs_write_atomic_in(const char *path, const char *tmp_dir, const void *data, size_t len,
 		       mode_t mode, struct moat_err *e)
+{
+	return write_atomic(path, tmp_dir, data, len, mode, 1, e);
+}
+
+int fs_write_atomic_in_nosync(const char *path, const char *tmp_dir, const void *data, size_t len,
+			      mode_t mode, struct moat_err *e)
+{
+	return write_atomic(path, tmp_dir, data, len, mode, 0, e);
+}
+
+int fs_sync_fs(const char *path, struct moat_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (syncfs(fd) < 0) {
+		int saved = errno;
+		close(fd);
+		return err_set(e, MOAT_EIO, "cannot sync '%s' to disk: %s", path, strerror(saved));
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_atomic(const char *path, const char *tmp_dir, const void *data, size_t len,
+			mode_t mode, int sync, struct moat_err *e)
 {
 	char *tmp, *dir;
 	int fd, rc = -1;
@@ -126,7 +155,7 @@ int fs_write_atomic_in(const char *path, const char *tmp_dir, const void *data, 
 		free(tmp);
 		return -1;
 	}
-	if (fs_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+	if (fs_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || (sync && fsync(fd) < 0)) {
 		err_set(e, MOAT_EIO, "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -140,6 +169,8 @@ int fs_write_atomic_in(const char *path, const char *tmp_dir, const void *data, 
 		return -1;
 	}
 	free(tmp);
+	if (!sync)
+		return 0;
 	dir = fs_dirname(path);
 	rc = dir ? fs_sync_dir(dir, e) : 0;
 	free(dir);

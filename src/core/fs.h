@@ -27,6 +27,15 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 int fs_write_atomic_in(const char *path, const char *tmp_dir, const void *data, size_t len,
 		       mode_t mode, struct moat_err *e) __attribute__((warn_unused_result));
 
+/* The same without any fsync: durable only after a later fs_sync_fs() on the
+ * same file system.  For many small files written in a batch. */
+int fs_write_atomic_in_nosync(const char *path, const char *tmp_dir, const void *data, size_t len,
+			      mode_t mode, struct moat_err *e) __attribute__((warn_unused_result));
+
+/* syncfs(2) on the file system holding path: everything written there so far
+ * is on disk when it returns. */
+int fs_sync_fs(const char *path, struct moat_err *e);
+
 /* mkdir -p; existing directories are fine. */
 int fs_mkdirs(const char *path, mode_t mode, struct moat_err *e)
 	__attribute__((warn_unused_result));

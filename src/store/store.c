@@ -355,27 +355,57 @@ char *store_object_path(const char *ws_dir, const char *id)
 	return p;
 }
 
-int store_put_object(const char *ws_dir, const char *id, const void *data, size_t len,
-		     struct moat_err *e)
+static int put_object(const char *ws_dir, const char *id, const void *data, size_t len, int sync,
+		      struct moat_err *e)
 {
 	char *path = store_object_path(ws_dir, id), *dir;
+	struct stat st;
 	int rc;
 	if (!path)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	if (fs_exists(path)) {
-		free(path);
-		return 0;
+	if (lstat(path, &st) == 0) {
+		/* Present and whole: keep.  A wrong size can only be a write a power
+		 * cut lost before its batch was synced, and no row names it yet. */
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == (uint64_t)len) {
+			free(path);
+			return 0;
+		}
+		unlink(path);
 	}
 	dir = fs_dirname(path);
 	rc = dir ? fs_mkdirs(dir, 0755, e) : err_set(e, MOAT_ENOMEM, "out of memory");
 	free(dir);
 	if (rc == 0) {
 		char *tmp = fs_join(ws_dir, "objects/.tmp");
-		rc = tmp ? fs_write_atomic_in(path, tmp, data, len, 0444, e)
-			 : err_set(e, MOAT_ENOMEM, "out of memory");
+		if (!tmp)
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
+		else if (sync)
+			rc = fs_write_atomic_in(path, tmp, data, len, 0444, e);
+		else
+			rc = fs_write_atomic_in_nosync(path, tmp, data, len, 0444, e);
 		free(tmp);
 	}
 	free(path);
+	return rc;
+}
+
+int store_put_object(const char *ws_dir, const char *id, const void *data, size_t len,
+		     struct moat_err *e)
+{
+	return put_object(ws_dir, id, data, len, 1, e);
+}
+
+int store_put_object_nosync(const char *ws_dir, const char *id, const void *data, size_t len,
+			    struct moat_err *e)
+{
+	return put_object(ws_dir, id, data, len, 0, e);
+}
+
+int store_sync_objects(const char *ws_dir, struct moat_err *e)
+{
+	char *p = fs_join(ws_dir, "objects");
+	int rc = p ? fs_sync_fs(p, e) : err_set(e, MOAT_ENOMEM, "out of memory");
+	free(p);
 	return rc;
 }
 

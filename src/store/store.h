@@ -62,6 +62,11 @@ void store_rollback(struct store *s);
  * workspace directory, not a connection. */
 int store_put_object(const char *ws_dir, const char *id, const void *data, size_t len,
 		     struct moat_err *e) __attribute__((warn_unused_result));
+/* The same without fsync, for batches: the objects are durable after
+ * store_sync_objects(), which must come before committing rows naming them. */
+int store_put_object_nosync(const char *ws_dir, const char *id, const void *data, size_t len,
+			    struct moat_err *e) __attribute__((warn_unused_result));
+int store_sync_objects(const char *ws_dir, struct moat_err *e);
 /* The object's path (malloc'd). */
 char *store_object_path(const char *ws_dir, const char *id);
 
