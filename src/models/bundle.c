@@ -1,0 +1,1060 @@
+/*
+ * bundle.c - `moat models bundle`: copies the closure of some models (their
+ * manifests, byte for byte, and every blob they reference, once) into a
+ * directory for removable media, hashing while it copies, and writes
+ * bundle.json (what is inside), SHA256SUMS (coreutils format) and, with a key,
+ * bundle.sig (Ed25519 over both).  Large blobs can be cut into parts for FAT32.
+ * An interrupted run resumes: what is already there is re-hashed and kept
+ * when it is right.
+ *
+ * Layout of a bundle:
+ *   .moat-bundle               marker: this directory is moat's
+ *   bundle.json  SHA256SUMS  bundle.sig
+ *   manifests/<host>/<ns>/<model>/<tag>     (':' in a host written %3A)
+ *   blobs/sha256-<hex>  or  blobs/sha256-<hex>.part-0001 ...
+ *   moat/                      with --include-self: bin/, lib/, install.sh
+ */
+#define _GNU_SOURCE
+#include "models_int.h"
+#include "gguf.h"
+#include "version.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fs.h"
+
+#include "core/banned.h"
+
+struct bundle_opts bundle_default_opts(void)
+{
+	struct bundle_opts o;
+	memset(&o, 0, sizeof(o));
+	o.jobs = 1;
+	return o;
+}
+
+struct bmodel {
+	char *display;
+	char *store_rel;      /* host/ns/model/tag as on disk */
+	char *bundle_rel;     /* manifests/... inside the bundle */
+	struct buf raw;
+	struct manifest m;
+	struct timespec mtime;
+};
+
+struct bblob {
+	char digest[72];
+	char hex[65];
+	uint64_t size;
+	const char *media_type;
+	char *src;
+	size_t nparts;
+	char **part_rel;
+	uint64_t *part_size;
+	char (*part_hex)[65];
+	int failed;
+	struct moat_err err;
+	int reused;
+};
+
+struct bctx {
+	const struct bundle_opts *o;
+	struct bmodel *models;
+	size_t n_models;
+	struct bblob *blobs;
+	size_t n_blobs;
+	struct shared_progress sp;
+	volatile int stop;
+};
+
+/* ---- the plan ---- */
+
+static char *bundle_manifest_rel(const char *store_rel)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "manifests/");
+	for (const char *p = store_rel; *p; p++) {
+		if (*p == ':')
+			buf_adds(&b, "%3A");
+		else if (*p == '%')
+			buf_adds(&b, "%25");
+		else
+			buf_addch(&b, *p);
+	}
+	return buf_detach(&b, NULL);
+}
+
+static int add_model(struct bctx *c, const char *name, struct moat_err *e)
+{
+	const char *dir = c->o->models_dir;
+	struct model_name n;
+	struct bmodel *bm;
+	struct stat st;
+	char *path, *mroot;
+	if (model_name_parse(name, &n, e) < 0)
+		return -1;
+	path = store_find_manifest(dir, &n, e);
+	if (!path)
+		return -1;
+	mroot = fs_join(dir, "manifests");
+	if (!mroot || strncmp(path, mroot, strlen(mroot))) {
+		free(mroot);
+		free(path);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < c->n_models; i++)
+		if (!strcmp(c->models[i].store_rel, path + strlen(mroot) + 1)) {
+			free(mroot);
+			free(path);
+			return 0;  /* named twice */
+		}
+	bm = &c->models[c->n_models];
+	memset(bm, 0, sizeof(*bm));
+	if (store_read_manifest(path, &bm->m, &bm->raw, e) < 0 || stat(path, &st) < 0) {
+		if (!e || !e->msg[0])
+			err_set(e, MOAT_EIO, "cannot read '%s'", path);
+		free(mroot);
+		free(path);
+		buf_release(&bm->raw);
+		return -1;
+	}
+	bm->mtime = st.st_mtim;
+	bm->store_rel = strdup(path + strlen(mroot) + 1);
+	free(mroot);
+	free(path);
+	{
+		/* the display name with the on-disk casing */
+		struct model_name on_disk;
+		char *full = NULL;
+		char *s = strdup(bm->store_rel);
+		char *parts[4] = { NULL };
+		int k = 0;
+		for (char *p = s, *q; s && k < 4; p = q + 1) {
+			parts[k++] = p;
+			q = strchr(p, '/');
+			if (!q)
+				break;
+			*q = '\0';
+		}
+		if (k == 4)
+			full = str_printf("%s/%s/%s:%s", parts[0], parts[1], parts[2], parts[3]);
+		if (full && model_name_parse(full, &on_disk, NULL) == 0)
+			bm->display = model_name_display(&on_disk);
+		free(full);
+		free(s);
+	}
+	bm->bundle_rel = bm->store_rel ? bundle_manifest_rel(bm->store_rel) : NULL;
+	if (!bm->display || !bm->bundle_rel) {
+		manifest_release(&bm->m);
+		buf_release(&bm->raw);
+		free(bm->display);
+		free(bm->store_rel);
+		free(bm->bundle_rel);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	c->n_models++;
+	return 0;
+}
+
+static int add_blob(struct bctx *c, const struct model_layer *l, const char *model,
+		    struct moat_err *e)
+{
+	const struct bundle_opts *o = c->o;
+	struct bblob *b;
+	struct stat st;
+	for (size_t i = 0; i < c->n_blobs; i++)
+		if (!strcasecmp(c->blobs[i].digest, l->digest))
+			return 0;
+	b = &c->blobs[c->n_blobs];
+	memset(b, 0, sizeof(*b));
+	memcpy(b->digest, l->digest, sizeof(b->digest));
+	for (int i = 0; i < 64; i++)
+		b->hex[i] = (char)(l->digest[7 + i] | 0x20 * (l->digest[7 + i] >= 'A' &&
+							       l->digest[7 + i] <= 'F'));
+	b->hex[64] = '\0';
+	b->size = l->size;
+	b->media_type = l->media_type;
+	b->src = blob_find(o->models_dir, l->digest, NULL);
+	if (!b->src)
+		return err_set(e, MOAT_ENOTFOUND, "the %s blob %s of '%s' is missing from the store "
+			       "'%s'", media_short(l->media_type), l->digest, model, o->models_dir);
+	if (stat(b->src, &st) < 0 || (uint64_t)st.st_size != l->size) {
+		err_set(e, MOAT_ECORRUPT, "the %s blob '%s' of '%s' is %llu bytes, its manifest "
+			"says %llu", media_short(l->media_type), b->src, model,
+			(unsigned long long)st.st_size, (unsigned long long)l->size);
+		free(b->src);
+		return -1;
+	}
+	b->nparts = o->split_size && l->size > o->split_size ?
+		    (size_t)((l->size + o->split_size - 1) / o->split_size) : 1;
+	b->part_rel = calloc(b->nparts, sizeof(*b->part_rel));
+	b->part_size = calloc(b->nparts, sizeof(*b->part_size));
+	b->part_hex = calloc(b->nparts, sizeof(*b->part_hex));
+	if (!b->part_rel || !b->part_size || !b->part_hex)
+		goto nomem;
+	for (size_t k = 0; k < b->nparts; k++) {
+		if (b->nparts == 1) {
+			b->part_rel[k] = str_printf("blobs/sha256-%s", b->hex);
+			b->part_size[k] = l->size;
+		} else {
+			uint64_t off = (uint64_t)k * o->split_size;
+			b->part_rel[k] = str_printf("blobs/sha256-%s.part-%04zu", b->hex, k + 1);
+			b->part_size[k] = l->size - off < o->split_size ? l->size - off : o->split_size;
+		}
+		if (!b->part_rel[k])
+			goto nomem;
+	}
+	c->n_blobs++;
+	return 0;
+nomem:
+	for (size_t k = 0; b->part_rel && k < b->nparts; k++)
+		free(b->part_rel[k]);
+	free(b->part_rel);
+	free(b->part_size);
+	free(b->part_hex);
+	free(b->src);
+	return err_set(e, MOAT_ENOMEM, "out of memory");
+}
+
+/* ---- copying the blobs ---- */
+
+static int hash_existing(const char *path, uint64_t size, struct sha256 *whole, char hex[65],
+			 struct shared_progress *sp)
+{
+	struct stat st;
+	struct sha256 h;
+	unsigned char d[SHA256_LEN];
+	uint64_t got;
+	int fd, rc;
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (sha256_init(&h) < 0) {
+		close(fd);
+		return -1;
+	}
+	rc = hash_fd_range(fd, path, 0, size, &h, whole, sp, &got, NULL);
+	close(fd);
+	sha256_final(&h, d);
+	if (rc < 0 || got != size)
+		return -1;
+	hex_encode(d, SHA256_LEN, hex);
+	return 0;
+}
+
+static int copy_blob(struct bctx *c, struct bblob *b, int allow_reuse)
+{
+	const char *to = c->o->to;
+	struct sha256 whole;
+	unsigned char d[SHA256_LEN];
+	char got[SHA256_HEX];
+	int reused = 0;
+	if (sha256_init(&whole) < 0)
+		return err_set(&b->err, MOAT_ENOMEM, "out of memory");
+	for (size_t k = 0; k < b->nparts; k++) {
+		char *dst = fs_join(to, b->part_rel[k]);
+		char *tmp = NULL;
+		struct copy_src src = { b->src, (uint64_t)k * (b->nparts > 1 ? c->o->split_size : 0),
+					b->part_size[k] };
+		if (!dst) {
+			sha256_release(&whole);
+			return err_set(&b->err, MOAT_ENOMEM, "out of memory");
+		}
+		if (c->stop) {
+			free(dst);
+			sha256_release(&whole);
+			return err_set(&b->err, MOAT_EINTERRUPTED, "stopped");
+		}
+		if (allow_reuse && b->nparts == 1) {
+			/* whole blob already there: its name is its digest */
+			if (hash_existing(dst, b->size, NULL, b->part_hex[k], &c->sp) == 0 &&
+			    !strcmp(b->part_hex[k], b->hex)) {
+				b->reused++;
+				free(dst);
+				sha256_release(&whole);
+				return 0;
+			}
+		} else if (allow_reuse &&
+			   hash_existing(dst, b->part_size[k], &whole, b->part_hex[k], &c->sp) == 0) {
+			reused++;
+			free(dst);
+			continue;
+		}
+		if (copy_to_tmp(&src, 1, dst, 0644, (uid_t)-1, (gid_t)-1, &whole,
+				b->nparts > 1 ? b->part_hex[k] : NULL, &c->sp, &tmp, &b->err) < 0) {
+			free(dst);
+			sha256_release(&whole);
+			return -1;
+		}
+		if (b->nparts > 1) {
+			if (rename_durable(tmp, dst, &b->err) < 0) {
+				unlink(tmp);
+				free(tmp);
+				free(dst);
+				sha256_release(&whole);
+				return -1;
+			}
+		} else {
+			/* check the digest before the file gets its final name */
+			sha256_final(&whole, d);
+			hex_encode(d, SHA256_LEN, got);
+			if (strcmp(got, b->hex)) {
+				unlink(tmp);
+				free(tmp);
+				free(dst);
+				return err_set(&b->err, MOAT_ECORRUPT, "the blob '%s' in the store is "
+					       "corrupt: expected sha256:%s, found sha256:%s", b->src,
+					       b->hex, got);
+			}
+			memcpy(b->part_hex[k], got, SHA256_HEX);
+			if (rename_durable(tmp, dst, &b->err) < 0) {
+				unlink(tmp);
+				free(tmp);
+				free(dst);
+				return -1;
+			}
+			free(tmp);
+			free(dst);
+			return 0;
+		}
+		free(tmp);
+		free(dst);
+	}
+	sha256_final(&whole, d);
+	hex_encode(d, SHA256_LEN, got);
+	if (strcmp(got, b->hex)) {
+		if (reused) {
+			/* an old part was wrong: start this blob again from the store */
+			for (size_t k = 0; k < b->nparts; k++) {
+				char *dst = fs_join(to, b->part_rel[k]);
+				if (dst)
+					unlink(dst);
+				free(dst);
+			}
+			return copy_blob(c, b, 0);
+		}
+		return err_set(&b->err, MOAT_ECORRUPT, "the blob '%s' in the store is corrupt: "
+			       "expected sha256:%s, found sha256:%s", b->src, b->hex, got);
+	}
+	b->reused += (int)reused;
+	return 0;
+}
+
+static void blob_job(void *arg, size_t i)
+{
+	struct bctx *c = arg;
+	struct bblob *b = &c->blobs[i];
+	if (c->stop)
+		return;
+	if (copy_blob(c, b, 1) < 0) {
+		b->failed = 1;
+		c->stop = 1;
+	}
+}
+
+/* ---- files of the bundle ---- */
+
+struct fileset {
+	char **rel;
+	char (*hex)[65];
+	size_t n, cap;
+};
+
+static int fileset_add(struct fileset *f, const char *rel, const char *hex)
+{
+	if (f->n == f->cap) {
+		size_t nc = f->cap ? f->cap * 2 : 64;
+		char **nr = realloc(f->rel, nc * sizeof(*nr));
+		if (!nr)
+			return -1;
+		f->rel = nr;
+		char (*nh)[65] = realloc(f->hex, nc * sizeof(*nh));
+		if (!nh)
+			return -1;
+		f->hex = nh;
+		f->cap = nc;
+	}
+	f->rel[f->n] = strdup(rel);
+	if (!f->rel[f->n])
+		return -1;
+	memcpy(f->hex[f->n], hex ? hex : "", hex ? 65 : 1);
+	f->n++;
+	return 0;
+}
+
+static int fileset_has(const struct fileset *f, const char *rel)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(f->rel[i], rel))
+			return 1;
+	return 0;
+}
+
+static void fileset_release(struct fileset *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->rel[i]);
+	free(f->rel);
+	free(f->hex);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Removes files under to/sub that the plan does not name; returns 1 when the
+ * directory ends up empty (and removes it). */
+static int remove_strays(const char *to, const char *sub, const struct fileset *plan)
+{
+	char *dir = fs_join(to, sub);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	int left = 0;
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		char *rel, *p;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		rel = str_printf("%s/%s", sub, de->d_name);
+		p = rel ? fs_join(to, rel) : NULL;
+		if (p && lstat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				if (!remove_strays(to, rel, plan))
+					left++;
+			} else if (!fileset_has(plan, rel)) {
+				if (unlink(p) < 0)
+					left++;
+			} else {
+				left++;
+			}
+		}
+		free(rel);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	if (dir && !left && rmdir(dir) == 0) {
+		free(dir);
+		return 1;
+	}
+	free(dir);
+	return 0;
+}
+
+/* ---- --include-self ---- */
+
+struct selfcol {
+	struct fileset src;   /* rel = source path */
+	struct fileset dst;   /* rel = bundle path */
+	int has_magic;
+};
+
+static int skip_lib(const char *base)
+{
+	static const char *glibc[] = {
+		"linux-vdso", "linux-gate", "ld-linux", "libc.so", "libm.so", "libpthread.so",
+		"libdl.so", "librt.so", "libresolv.so", "libutil.so", "libanl.so", "libnss_",
+		"libmvec.so", "libBrokenLocale.so", "libthread_db.so",
+	};
+	for (size_t i = 0; i < sizeof(glibc) / sizeof(glibc[0]); i++)
+		if (!strncmp(base, glibc[i], strlen(glibc[i])))
+			return 1;
+	return 0;
+}
+
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct selfcol *s = arg;
+	const char *name = info->dlpi_name, *base;
+	char *dst;
+	(void)size;
+	if (!name || !*name || name[0] != '/')
+		return 0;
+	base = strrchr(name, '/') + 1;
+	if (skip_lib(base))
+		return 0;
+	if (!strncmp(base, "libmagic.so", 11))
+		s->has_magic = 1;
+	dst = str_printf("moat/lib/%s", base);
+	if (dst && !fileset_has(&s->dst, dst)) {
+		fileset_add(&s->src, name, NULL);
+		fileset_add(&s->dst, dst, NULL);
+	}
+	free(dst);
+	return 0;
+}
+
+static const char install_sh[] =
+"#!/bin/sh\n"
+"# install.sh - installs the moat program carried in this bundle (made with\n"
+"# 'moat models bundle --include-self') on a machine without network access.\n"
+"#   sh moat/install.sh [PREFIX]          (default PREFIX: /usr/local)\n"
+"# The program goes to PREFIX/lib/moat/ with the shared libraries it was built\n"
+"# against (all but the C library's own); PREFIX/bin/moat is a small wrapper that\n"
+"# points the loader at them.  Nothing is downloaded.\n"
+"set -eu\n"
+"here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
+"prefix=${1:-${PREFIX:-/usr/local}}\n"
+"if command -v sha256sum >/dev/null 2>&1 && [ -f \"$here/../SHA256SUMS\" ]; then\n"
+"\t(cd \"$here/..\" && grep '  moat/' SHA256SUMS | sha256sum -c --quiet -) || {\n"
+"\t\techo \"install.sh: the moat files of this bundle are damaged\" >&2; exit 1; }\n"
+"fi\n"
+"mkdir -p \"$prefix/lib/moat/lib\" \"$prefix/bin\"\n"
+"cp \"$here/bin/moat\" \"$prefix/lib/moat/moat.new\"\n"
+"chmod 755 \"$prefix/lib/moat/moat.new\"\n"
+"mv -f \"$prefix/lib/moat/moat.new\" \"$prefix/lib/moat/moat\"\n"
+"for f in \"$here\"/lib/*; do\n"
+"\t[ -f \"$f\" ] && cp \"$f\" \"$prefix/lib/moat/lib/\"\n"
+"done\n"
+"if [ -f \"$here/share/magic.mgc\" ]; then\n"
+"\tmkdir -p \"$prefix/lib/moat/share\"\n"
+"\tcp \"$here/share/magic.mgc\" \"$prefix/lib/moat/share/\"\n"
+"fi\n"
+"cat > \"$prefix/bin/moat.new\" <<EOF\n"
+"#!/bin/sh\n"
+"# moat, installed from a bundle: the libraries it needs sit beside it.\n"
+"d=\"$prefix/lib/moat\"\n"
+"if [ -f \"\\$d/share/magic.mgc\" ] && [ -z \"\\${MAGIC:-}\" ]; then export MAGIC=\"\\$d/share/magic.mgc\"; fi\n"
+"LD_LIBRARY_PATH=\"\\$d/lib\\${LD_LIBRARY_PATH:+:\\$LD_LIBRARY_PATH}\"\n"
+"export LD_LIBRARY_PATH\n"
+"exec \"\\$d/moat\" \"\\$@\"\n"
+"EOF\n"
+"chmod 755 \"$prefix/bin/moat.new\"\n"
+"mv -f \"$prefix/bin/moat.new\" \"$prefix/bin/moat\"\n"
+"echo \"moat installed: $prefix/bin/moat\"\n";
+
+static int copy_self(struct bctx *c, struct fileset *files, json_t *self_json, struct moat_err *e)
+{
+	struct selfcol s;
+	const char *exe = c->o->self_exe ? c->o->self_exe : "/proc/self/exe";
+	int rc = -1;
+	memset(&s, 0, sizeof(s));
+	fileset_add(&s.src, exe, NULL);
+	fileset_add(&s.dst, "moat/bin/moat", NULL);
+	dl_iterate_phdr(phdr_cb, &s);
+	if (s.has_magic) {
+		const char *mgc[] = { "/usr/lib/file/magic.mgc", "/usr/share/misc/magic.mgc",
+				      "/usr/share/file/magic.mgc" };
+		for (size_t i = 0; i < 3; i++)
+			if (access(mgc[i], R_OK) == 0) {
+				fileset_add(&s.src, mgc[i], NULL);
+				fileset_add(&s.dst, "moat/share/magic.mgc", NULL);
+				break;
+			}
+	}
+	if (s.src.n != s.dst.n) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s.src.n; i++) {
+		char *dst = fs_join(c->o->to, s.dst.rel[i]);
+		char *dir = dst ? fs_dirname(dst) : NULL;
+		char *tmp = NULL;
+		char hex[SHA256_HEX];
+		struct copy_src src = { s.src.rel[i], 0, UINT64_MAX };
+		if (!dir || fs_mkdirs(dir, 0755, e) < 0 ||
+		    copy_to_tmp(&src, 1, dst, 0755, (uid_t)-1, (gid_t)-1, NULL, hex, &c->sp, &tmp,
+				e) < 0 ||
+		    rename_durable(tmp, dst, e) < 0) {
+			if (tmp)
+				unlink(tmp);
+			free(tmp);
+			free(dir);
+			free(dst);
+			err_prefix(e, "--include-self");
+			goto out;
+		}
+		free(tmp);
+		free(dir);
+		free(dst);
+		fileset_add(files, s.dst.rel[i], hex);
+		json_array_append_new(json_object_get(self_json, "files"),
+				      json_pack("{s:s, s:s}", "path", s.dst.rel[i], "from",
+						s.src.rel[i]));
+	}
+	{
+		char *dst = fs_join(c->o->to, "moat/install.sh");
+		char hex[SHA256_HEX];
+		if (!dst || fs_write_atomic(dst, install_sh, sizeof(install_sh) - 1, 0755, e) < 0) {
+			free(dst);
+			goto out;
+		}
+		free(dst);
+		sha256_hex_mem(install_sh, sizeof(install_sh) - 1, hex);
+		fileset_add(files, "moat/install.sh", hex);
+		json_array_append_new(json_object_get(self_json, "files"),
+				      json_pack("{s:s}", "path", "moat/install.sh"));
+	}
+	rc = 0;
+out:
+	fileset_release(&s.src);
+	fileset_release(&s.dst);
+	return rc;
+}
+
+/* ---- bundle.json, SHA256SUMS, bundle.sig ---- */
+
+static json_t *layer_json(const struct model_layer *l)
+{
+	json_t *j = json_pack("{s:s, s:s, s:I}", "mediaType", l->media_type, "digest", l->digest,
+			      "size", (json_int_t)l->size);
+	if (l->from)
+		json_object_set_new(j, "from", json_string(l->from));
+	return j;
+}
+
+static json_t *model_json(struct bctx *c, struct bmodel *bm)
+{
+	json_t *j = json_object(), *layers = json_array(), *licenses = json_array();
+	const struct model_layer *ml = manifest_model_layer(&bm->m);
+	json_object_set_new(j, "name", json_string(bm->display));
+	json_object_set_new(j, "store_path", json_string(bm->store_rel));
+	json_object_set_new(j, "manifest", json_string(bm->bundle_rel));
+	json_object_set_new(j, "id", json_string(bm->m.id));
+	json_object_set_new(j, "size", json_integer((json_int_t)manifest_size(&bm->m)));
+	json_object_set_new(j, "modified", json_integer((json_int_t)bm->mtime.tv_sec));
+	json_object_set_new(j, "modified_nsec", json_integer((json_int_t)bm->mtime.tv_nsec));
+	json_object_set_new(j, "config", layer_json(&bm->m.config));
+	for (size_t i = 0; i < bm->m.n_layers; i++) {
+		const struct model_layer *l = &bm->m.layers[i];
+		json_array_append_new(layers, layer_json(l));
+		if (!strcmp(l->media_type, MT_MEDIA_LICENSE)) {
+			char *p = blob_find(c->o->models_dir, l->digest, NULL);
+			struct buf t = BUF_INIT;
+			struct moat_err le = MOAT_ERR_INIT;
+			if (p && fs_read_file(p, &t, 4u << 20, &le) == 0)
+				json_array_append_new(licenses,
+						      json_stringn_nocheck(t.data ? t.data : "", t.len));
+			buf_release(&t);
+			free(p);
+		}
+	}
+	json_object_set_new(j, "layers", layers);
+	json_object_set_new(j, "licenses", licenses);
+	if (ml) {
+		char *p = blob_find(c->o->models_dir, ml->digest, NULL);
+		struct gguf_info g;
+		struct moat_err ge = MOAT_ERR_INIT;
+		if (p && gguf_open(p, &g, &ge) == 0) {
+			json_object_set_new(j, "gguf", gguf_info_json(&g));
+			gguf_info_release(&g);
+		} else {
+			json_object_set_new(j, "gguf", json_null());
+		}
+		free(p);
+	} else {
+		json_object_set_new(j, "gguf", json_null());
+	}
+	return j;
+}
+
+static void iso_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int cmp_rel(const void *a, const void *b)
+{
+	return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* The message an Ed25519 bundle signature covers (see docs/models.md). */
+char *bundle_sig_message(const char *json_hex, const char *sums_hex);
+char *bundle_sig_message(const char *json_hex, const char *sums_hex)
+{
+	return str_printf("moat-bundle-signature-v1\n%s  " BUNDLE_JSON "\n%s  " BUNDLE_SUMS "\n",
+			  json_hex, sums_hex);
+}
+
+static int write_sums(const char *to, struct fileset *files, char sums_hex[SHA256_HEX],
+		      struct moat_err *e)
+{
+	struct buf b = BUF_INIT;
+	char ***order = calloc(files->n + 1, sizeof(*order));
+	char *p;
+	int rc;
+	if (!order)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	for (size_t i = 0; i < files->n; i++)
+		order[i] = &files->rel[i];
+	qsort(order, files->n, sizeof(*order), cmp_rel);
+	for (size_t i = 0; i < files->n; i++) {
+		size_t idx = (size_t)(order[i] - files->rel);
+		buf_addf(&b, "%s  %s\n", files->hex[idx], files->rel[idx]);
+	}
+	free(order);
+	if (buf_failed(&b)) {
+		buf_release(&b);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	sha256_hex_mem(b.data ? b.data : "", b.len, sums_hex);
+	p = fs_join(to, BUNDLE_SUMS);
+	rc = p ? fs_write_atomic(p, b.data ? b.data : "", b.len, 0644, e) : -1;
+	free(p);
+	buf_release(&b);
+	return rc;
+}
+
+static int write_sig(const char *to, const char *key, const char *json_hex, const char *sums_hex,
+		     struct moat_err *e)
+{
+	char *msg = bundle_sig_message(json_hex, sums_hex);
+	char *sig = NULL, *pub = NULL, *text = NULL, *p = NULL;
+	char kid[17];
+	json_t *j = NULL;
+	int rc = -1;
+	if (!msg)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (ed25519_sign_file_key(key, msg, strlen(msg), &sig, &pub, e) < 0)
+		goto out;
+	key_id_of(pub, kid);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:[s,s], s:s}", "algorithm", "ed25519", "key_id", kid,
+		      "public_key", pub, "message", "moat-bundle-signature-v1", "signed",
+		      BUNDLE_JSON, BUNDLE_SUMS, "signature", sig);
+	text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	p = fs_join(to, BUNDLE_SIG);
+	if (!text || !p) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	{
+		size_t n = strlen(text);
+		text[n] = '\n';  /* json_dumps leaves room: replace the NUL, write n+1 */
+		rc = fs_write_atomic(p, text, n + 1, 0644, e);
+		text[n] = '\0';
+	}
+out:
+	free(msg);
+	free(sig);
+	free(pub);
+	free(text);
+	free(p);
+	json_decref(j);
+	return rc;
+}
+
+/* ---- the whole run ---- */
+
+/* The marker says "this directory is moat's": it is created in place (its
+ * presence is all that counts), so a kill cannot leave a directory that holds
+ * only a temporary file and no marker. */
+static int write_marker(const char *to, struct moat_err *e)
+{
+	static const char text[] = "moat bundle directory (see bundle.json)\n";
+	char *mark = fs_join(to, BUNDLE_MARK);
+	int fd;
+	if (!mark)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (fs_exists(mark)) {
+		free(mark);
+		return 0;
+	}
+	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || fs_write_all(fd, text, sizeof(text) - 1) < 0 || fsync(fd) < 0) {
+		err_set(e, MOAT_EIO, "cannot write '%s': %s", mark, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(mark);
+		return -1;
+	}
+	close(fd);
+	free(mark);
+	return fs_sync_dir(to, e);
+}
+
+/* Removes the index files (an old index must not outlive this run: they are
+ * written last) and temporary files an interrupted run left at the top. */
+static void remove_index_files(const char *to)
+{
+	static const char *names[] = { BUNDLE_SIG, BUNDLE_SUMS, BUNDLE_JSON };
+	DIR *d;
+	struct dirent *de;
+	for (size_t i = 0; i < 3; i++) {
+		char *p = fs_join(to, names[i]);
+		if (p)
+			unlink(p);
+		free(p);
+	}
+	d = opendir(to);
+	while (d && (de = readdir(d))) {
+		int tmp = 0;
+		for (size_t i = 0; i < 3; i++)
+			if (!strncmp(de->d_name, names[i], strlen(names[i])) &&
+			    !strncmp(de->d_name + strlen(names[i]), ".tmp-", 5))
+				tmp = 1;
+		if (!strncmp(de->d_name, BUNDLE_MARK ".tmp-", strlen(BUNDLE_MARK) + 5))
+			tmp = 1;
+		if (tmp) {
+			char *p = fs_join(to, de->d_name);
+			if (p)
+				unlink(p);
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
+	fs_sync_dir(to, NULL);
+}
+
+static int check_target(const char *to, struct moat_err *e)
+{
+	DIR *d = opendir(to);
+	struct dirent *de;
+	int nonempty = 0, ours = 0;
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return err_set(e, MOAT_EIO, "cannot open '%s': %s", to, strerror(errno));
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		nonempty = 1;
+		/* the marker, or its temporary file when a run was killed creating it */
+		if (!strncmp(de->d_name, BUNDLE_MARK, strlen(BUNDLE_MARK)))
+			ours = 1;
+	}
+	closedir(d);
+	if (nonempty && !ours) {
+		char *bj = fs_join(to, BUNDLE_JSON);
+		struct buf b = BUF_INIT;
+		struct moat_err ignore = MOAT_ERR_INIT;
+		if (bj && fs_read_file(bj, &b, 64u << 20, &ignore) == 0) {
+			json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+			const char *f = json_string_value(json_object_get(j, "format"));
+			ours = f && !strcmp(f, BUNDLE_FORMAT);
+			json_decref(j);
+		}
+		buf_release(&b);
+		free(bj);
+	}
+	if (nonempty && !ours)
+		return err_set(e, MOAT_EEXISTS, "'%s' is not empty and is not a moat bundle; "
+			       "choose an empty or new directory", to);
+	return 0;
+}
+
+json_t *models_bundle(const struct bundle_opts *o, struct moat_err *e)
+{
+	struct bctx c;
+	struct fileset files = { NULL, NULL, 0, 0 };
+	size_t max_blobs = 0;
+	json_t *bj = NULL, *res = NULL, *self_json = NULL;
+	char json_hex[SHA256_HEX], sums_hex[SHA256_HEX];
+	uint64_t total = 0;
+	char *abs_store = NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	if (!o->n_names) {
+		err_set(e, MOAT_EUSAGE, "no model named");
+		return NULL;
+	}
+	if (!o->to || !*o->to) {
+		err_set(e, MOAT_EUSAGE, "no bundle directory (--to)");
+		return NULL;
+	}
+	if (!fs_is_dir(o->models_dir)) {
+		err_set(e, MOAT_ENOTFOUND, "no model store at '%s'", o->models_dir);
+		return NULL;
+	}
+	if (o->sign_key) {
+		/* a key that cannot sign should fail now, not after the copying */
+		char *sig = NULL, *pub = NULL;
+		int rc = ed25519_sign_file_key(o->sign_key, "probe", 5, &sig, &pub, e);
+		free(sig);
+		free(pub);
+		if (rc < 0)
+			return NULL;
+	}
+	c.models = calloc(o->n_names, sizeof(*c.models));
+	if (!c.models) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < o->n_names; i++)
+		if (add_model(&c, o->names[i], e) < 0)
+			goto out;
+	for (size_t i = 0; i < c.n_models; i++)
+		max_blobs += c.models[i].m.n_layers + 1;
+	c.blobs = calloc(max_blobs + 1, sizeof(*c.blobs));
+	if (!c.blobs) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c.n_models; i++) {
+		struct bmodel *bm = &c.models[i];
+		if (add_blob(&c, &bm->m.config, bm->display, e) < 0)
+			goto out;
+		for (size_t k = 0; k < bm->m.n_layers; k++)
+			if (add_blob(&c, &bm->m.layers[k], bm->display, e) < 0)
+				goto out;
+	}
+
+	/* The directory: ours or empty; an old index must not outlive this run. */
+	if (check_target(o->to, e) < 0 || fs_mkdirs(o->to, 0755, e) < 0)
+		goto out;
+	if (write_marker(o->to, e) < 0)
+		goto out;
+	remove_index_files(o->to);
+	{
+		struct fileset plan = { NULL, NULL, 0, 0 };
+		for (size_t i = 0; i < c.n_blobs; i++)
+			for (size_t k = 0; k < c.blobs[i].nparts; k++)
+				fileset_add(&plan, c.blobs[i].part_rel[k], NULL);
+		for (size_t i = 0; i < c.n_models; i++)
+			fileset_add(&plan, c.models[i].bundle_rel, NULL);
+		remove_strays(o->to, "blobs", &plan);
+		remove_strays(o->to, "manifests", &plan);
+		if (!o->include_self)
+			remove_strays(o->to, "moat", &plan);
+		fileset_release(&plan);
+	}
+	{
+		char *bd = fs_join(o->to, "blobs");
+		int rc = bd ? fs_mkdirs(bd, 0755, e) : -1;
+		free(bd);
+		if (rc < 0)
+			goto out;
+	}
+
+	for (size_t i = 0; i < c.n_blobs; i++)
+		total += c.blobs[i].size;
+	sp_init(&c.sp, o->progress, o->progress_arg, total);
+	pool_run(o->jobs > 0 ? o->jobs : 1, c.n_blobs, blob_job, &c);
+	for (size_t i = 0; i < c.n_blobs; i++)
+		if (c.blobs[i].failed && c.blobs[i].err.code != MOAT_EINTERRUPTED) {
+			*e = c.blobs[i].err;
+			sp_finish(&c.sp);
+			goto out;
+		}
+	for (size_t i = 0; i < c.n_blobs; i++)
+		for (size_t k = 0; k < c.blobs[i].nparts; k++)
+			fileset_add(&files, c.blobs[i].part_rel[k], c.blobs[i].part_hex[k]);
+
+	/* Manifests, byte for byte. */
+	for (size_t i = 0; i < c.n_models; i++) {
+		struct bmodel *bm = &c.models[i];
+		char *dst = fs_join(o->to, bm->bundle_rel);
+		char *dir = dst ? fs_dirname(dst) : NULL;
+		char hex[SHA256_HEX];
+		if (!dir || fs_mkdirs(dir, 0755, e) < 0 ||
+		    fs_write_atomic(dst, bm->raw.data ? bm->raw.data : "", bm->raw.len, 0644, e) < 0) {
+			free(dir);
+			free(dst);
+			sp_finish(&c.sp);
+			goto out;
+		}
+		free(dir);
+		free(dst);
+		sha256_hex_mem(bm->raw.data ? bm->raw.data : "", bm->raw.len, hex);
+		fileset_add(&files, bm->bundle_rel, hex);
+	}
+
+	if (o->include_self) {
+		self_json = json_pack("{s:s, s:[]}", "install", "sh moat/install.sh [PREFIX]", "files");
+		if (copy_self(&c, &files, self_json, e) < 0) {
+			sp_finish(&c.sp);
+			goto out;
+		}
+	}
+	sp_finish(&c.sp);
+
+	/* bundle.json */
+	{
+		char created[32];
+		json_t *models = json_array(), *blobs = json_array();
+		char *text, *p;
+		size_t n;
+		abs_store = realpath(o->models_dir, NULL);
+		iso_now(created);
+		for (size_t i = 0; i < c.n_models; i++)
+			json_array_append_new(models, model_json(&c, &c.models[i]));
+		for (size_t i = 0; i < c.n_blobs; i++) {
+			struct bblob *b = &c.blobs[i];
+			json_t *fl = json_array();
+			for (size_t k = 0; k < b->nparts; k++)
+				json_array_append_new(fl, json_pack("{s:s, s:I, s:s}", "path",
+								    b->part_rel[k], "size",
+								    (json_int_t)b->part_size[k],
+								    "sha256", b->part_hex[k]));
+			json_array_append_new(blobs, json_pack("{s:s, s:I, s:s, s:o}", "digest",
+							       b->digest, "size",
+							       (json_int_t)b->size, "mediaType",
+							       b->media_type, "files", fl));
+		}
+		bj = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}",
+			       "format", BUNDLE_FORMAT, "format_version", BUNDLE_FORMAT_VERSION,
+			       "moat_version", MOAT_VERSION, "created", created,
+			       "source_store", abs_store ? abs_store : o->models_dir,
+			       "split_size", (json_int_t)o->split_size, "total_size",
+			       (json_int_t)total, "models", models, "blobs", blobs, "self",
+			       self_json ? self_json : json_null());
+		self_json = NULL;
+		text = bj ? json_dumps(bj, JSON_INDENT(2)) : NULL;
+		p = fs_join(o->to, BUNDLE_JSON);
+		if (!text || !p) {
+			free(text);
+			free(p);
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
+		n = strlen(text);
+		text[n] = '\n';
+		if (fs_write_atomic(p, text, n + 1, 0644, e) < 0) {
+			free(text);
+			free(p);
+			goto out;
+		}
+		sha256_hex_mem(text, n + 1, json_hex);
+		free(text);
+		free(p);
+		fileset_add(&files, BUNDLE_JSON, json_hex);
+	}
+	if (write_sums(o->to, &files, sums_hex, e) < 0)
+		goto out;
+	if (o->sign_key && write_sig(o->to, o->sign_key, json_hex, sums_hex, e) < 0)
+		goto out;
+	{
+		int reused = 0;
+		for (size_t i = 0; i < c.n_blobs; i++)
+			reused += c.blobs[i].reused;
+		json_object_set_new(bj, "reused_files", json_integer(reused));
+	}
+	res = bj;
+	bj = NULL;
+out:
+	json_decref(bj);
+	json_decref(self_json);
+	fileset_release(&files);
+	for (size_t i = 0; i < c.n_blobs; i++) {
+		for (size_t k = 0; k < c.blobs[i].nparts; k++)
+			free(c.blobs[i].part_rel[k]);
+		free(c.blobs[i].part_rel);
+		free(c.blobs[i].part_size);
+		free(c.blobs[i].part_hex);
+		free(c.blobs[i].src);
+	}
+	free(c.blobs);
+	for (size_t i = 0; i < c.n_models; i++) {
+		manifest_release(&c.models[i].m);
+		buf_release(&c.models[i].raw);
+		free(c.models[i].display);
+		free(c.models[i].store_rel);
+		free(c.models[i].bundle_rel);
+	}
+	free(c.models);
+	free(abs_store);
+	return res;
+}

@@ -1,0 +1,363 @@
+/*
+ * fsck.c - `moat models fsck`: checks a whole store the way Ollama will
+ * meet it, and more (Ollama never hashes a blob it already has).  Every
+ * manifest's blobs exist with their declared sizes and (unless quick) their
+ * SHA-256; GGUF blobs are structurally valid; dangling symlinks, stray files,
+ * old sha256: names, unfinished downloads and unreferenced blobs are named.
+ * Findings are errors (something will fail) or warnings (harmless now, or
+ * cleaned up by Ollama or a rerun).
+ */
+#define _GNU_SOURCE
+#include "models_int.h"
+#include "gguf.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fs.h"
+
+#include "core/banned.h"
+
+struct fsck_blob {
+	char digest[72];
+	uint64_t size;          /* declared (first manifest that names it) */
+	char *media_type;
+	char *first_user;       /* display name of a model using it */
+	char *path;             /* found path or NULL */
+	int old_name;
+	/* results of the check */
+	char *error;
+	char *warning;
+};
+
+struct fsck_ctx {
+	const char *dir;
+	int quick;
+	json_t *problems;
+	int errors;
+	struct fsck_blob *blobs;
+	size_t n_blobs, cap_blobs;
+};
+
+static void add(struct fsck_ctx *c, const char *path, const char *severity, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void add(struct fsck_ctx *c, const char *path, const char *severity, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1200];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(c->problems, json_pack("{s:s, s:s, s:s}", "path", path, "problem", msg,
+						     "severity", severity));
+	if (!strcmp(severity, "error"))
+		c->errors++;
+}
+
+static struct fsck_blob *blob_get(struct fsck_ctx *c, const struct model_layer *l, const char *user)
+{
+	for (size_t i = 0; i < c->n_blobs; i++)
+		if (!strcasecmp(c->blobs[i].digest, l->digest))
+			return &c->blobs[i];
+	if (c->n_blobs == c->cap_blobs) {
+		size_t nc = c->cap_blobs ? c->cap_blobs * 2 : 32;
+		struct fsck_blob *nb = realloc(c->blobs, nc * sizeof(*nb));
+		if (!nb)
+			return NULL;
+		c->blobs = nb;
+		c->cap_blobs = nc;
+	}
+	struct fsck_blob *b = &c->blobs[c->n_blobs++];
+	memset(b, 0, sizeof(*b));
+	memcpy(b->digest, l->digest, sizeof(b->digest));
+	b->size = l->size;
+	b->media_type = strdup(l->media_type);
+	b->first_user = strdup(user);
+	b->path = blob_find(c->dir, l->digest, &b->old_name);
+	return b;
+}
+
+/* Walks manifests/ completely: dangling symlinks anywhere, files at the wrong
+ * depth, directories where manifests belong. */
+static void walk_manifests(struct fsck_ctx *c, const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d) {
+		add(c, dir, "error", "cannot read directory: %s", strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st, lst;
+		char *p;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		p = fs_join(dir, de->d_name);
+		if (!p)
+			break;
+		if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(p, &st) < 0) {
+			add(c, p, "error", "dangling symlink (ollama's whole model list fails on it)");
+		} else if (stat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				if (depth < 4 && !S_ISLNK(lst.st_mode))
+					walk_manifests(c, p, depth + 1);
+				else if (depth >= 4)
+					add(c, p, "warning", "directory where a manifest file belongs "
+					    "(ollama ignores it)");
+			} else if (depth != 4) {
+				add(c, p, "warning", "stray file at depth %d under manifests/ "
+				    "(ollama ignores it; manifests are at depth 4)", depth);
+			}
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+static void check_blob_job(void *arg, size_t i)
+{
+	struct fsck_ctx *c = arg;
+	struct fsck_blob *b = &c->blobs[i];
+	struct stat st;
+	struct moat_err e = MOAT_ERR_INIT;
+	if (!b->path)
+		return;
+	if (stat(b->path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		b->error = str_printf("not a regular file");
+		return;
+	}
+	if ((uint64_t)st.st_size != b->size) {
+		b->error = str_printf("is %llu bytes, the manifest of %s declares %llu",
+				      (unsigned long long)st.st_size, b->first_user,
+				      (unsigned long long)b->size);
+		return;
+	}
+	if (!c->quick) {
+		unsigned char d[SHA256_LEN];
+		char hex[SHA256_HEX];
+		if (sha256_file(b->path, d, NULL, &e) < 0) {
+			b->error = strdup(e.msg);
+			return;
+		}
+		hex_encode(d, SHA256_LEN, hex);
+		if (strcasecmp(hex, digest_hex(b->digest))) {
+			b->error = str_printf("content does not match its name: expected %s, found "
+					      "sha256:%s", b->digest, hex);
+			return;
+		}
+	}
+	if (media_is_gguf(b->media_type)) {
+		struct gguf_info g;
+		if (gguf_open(b->path, &g, &e) < 0) {
+			b->error = str_printf("%s blob of %s is not a valid GGUF: %s",
+					      media_short(b->media_type), b->first_user, e.msg);
+			return;
+		}
+		if (g.warning[0])
+			b->warning = str_printf("GGUF: %s", g.warning);
+		gguf_info_release(&g);
+	} else if (!strcmp(b->media_type, MT_MEDIA_CONFIG) ||
+		   !strcmp(b->media_type, MT_MEDIA_PARAMS) ||
+		   !strcmp(b->media_type, MT_MEDIA_MESSAGES)) {
+		struct buf raw = BUF_INIT;
+		json_error_t je;
+		json_t *j;
+		if (fs_read_file(b->path, &raw, 64u << 20, &e) < 0) {
+			b->error = strdup(e.msg);
+			buf_release(&raw);
+			return;
+		}
+		j = json_loadb(raw.data ? raw.data : "", raw.len, 0, &je);
+		if (!j)
+			b->error = str_printf("%s blob of %s is not valid JSON: %s (ollama cannot "
+					      "load this model)", media_short(b->media_type),
+					      b->first_user, je.text);
+		json_decref(j);
+		buf_release(&raw);
+	}
+}
+
+/* The media types Ollama's code knows (../shared/reference/ollama-store.md). */
+static int media_known(const char *mt)
+{
+	static const char *known[] = { "model", "adapter", "projector", "template", "prompt",
+				       "system", "params", "messages", "license", "embed", "draft",
+				       "tensor", "json" };
+	if (strncmp(mt, "application/vnd.ollama.image.", 29))
+		return 0;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(mt + 29, known[i]))
+			return 1;
+	return 0;
+}
+
+static int is_hex64(const char *s)
+{
+	for (int i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static void walk_blobs(struct fsck_ctx *c)
+{
+	char *bdir = fs_join(c->dir, "blobs");
+	DIR *d = bdir ? opendir(bdir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		struct stat st, lst;
+		char *p;
+		const char *nm = de->d_name;
+		if (!strcmp(nm, ".") || !strcmp(nm, ".."))
+			continue;
+		p = fs_join(bdir, nm);
+		if (!p)
+			break;
+		if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(p, &st) < 0) {
+			add(c, p, "error", "dangling symlink");
+		} else if (digest_valid(nm)) {
+			int used = 0;
+			for (size_t i = 0; i < c->n_blobs; i++)
+				if (!strcasecmp(c->blobs[i].digest + 7, nm + 7))
+					used = 1;
+			if (!used)
+				add(c, p, "warning", "unreferenced blob (ollama deletes it at start-up "
+				    "once it is an hour old; 'moat models fsck --prune' removes it)");
+			if (nm[6] == ':')
+				add(c, p, "warning", "old blob name: ollama renames it to sha256-%s at "
+				    "start-up", nm + 7);
+		} else if (!strncmp(nm, MT_TMP_PREFIX, strlen(MT_TMP_PREFIX))) {
+			add(c, p, "warning", "temporary file of an interrupted moat install or import "
+			    "(rerunning it removes this)");
+		} else if (!strncmp(nm, "sha256-", 7) && strlen(nm) > 71 && is_hex64(nm + 7) &&
+			   !strncmp(nm + 71, "-partial", 8)) {
+			add(c, p, "warning", "unfinished ollama download");
+		} else {
+			add(c, p, "warning", "stray file in blobs/ (ollama deletes it at start-up once "
+			    "it is an hour old)");
+		}
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(bdir);
+}
+
+json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
+{
+	struct fsck_ctx c;
+	struct store_entry *v;
+	size_t n;
+	char *mdir;
+	json_t *res;
+	memset(&c, 0, sizeof(c));
+	c.dir = models_dir;
+	c.quick = quick;
+	if (!fs_is_dir(models_dir)) {
+		err_set(e, MOAT_ENOTFOUND, "no model store at '%s'", models_dir);
+		return NULL;
+	}
+	if (store_scan(models_dir, &v, &n, e) < 0)
+		return NULL;
+	c.problems = json_array();
+	mdir = fs_join(models_dir, "manifests");
+	if (mdir && fs_is_dir(mdir))
+		walk_manifests(&c, mdir, 1);
+	free(mdir);
+
+	for (size_t i = 0; i < n; i++) {
+		struct store_entry *en = &v[i];
+		struct manifest m;
+		struct moat_err me = MOAT_ERR_INIT;
+		char *disp;
+		if (en->dangling)
+			continue;  /* reported by the walk */
+		if (!en->name_ok) {
+			const char *base = strrchr(en->path, '/');
+			add(&c, en->path, "error", "bad manifest name%s (ollama skips this file; "
+			    "one left by a copy breaks nothing else but is not a model)",
+			    base && !strncmp(base + 1, "._", 2) ? ": macOS metadata file" : "");
+			continue;
+		}
+		if (store_read_manifest(en->path, &m, NULL, &me) < 0) {
+			add(&c, en->path, "error", "%s (ollama skips pruning while it is there)",
+			    me.msg);
+			continue;
+		}
+		disp = model_name_display(&en->name);
+		if (m.media_type && strcmp(m.media_type, MT_MANIFEST_V2) &&
+		    strcmp(m.media_type, "application/vnd.oci.image.manifest.v1+json"))
+			add(&c, en->path, "error", "unknown manifest mediaType '%s'", m.media_type);
+		if (strcmp(m.config.media_type, MT_MEDIA_CONFIG) &&
+		    strcmp(m.config.media_type, "application/vnd.oci.image.config.v1+json"))
+			add(&c, en->path, "error", "unknown config mediaType '%s' (ollama cannot read "
+			    "this model's config)", m.config.media_type);
+		for (size_t k = 0; k < m.n_layers; k++)
+			if (!media_known(m.layers[k].media_type))
+				add(&c, en->path, "error", "layer %zu has unknown mediaType '%s' (ollama "
+				    "ignores it)", k + 1, m.layers[k].media_type);
+		for (size_t k = 0; k <= m.n_layers; k++) {
+			const struct model_layer *l = k == 0 ? &m.config : &m.layers[k - 1];
+			struct fsck_blob *b = blob_get(&c, l, disp ? disp : en->rel);
+			if (b && !b->path) {
+				char *bp = blob_path(models_dir, l->digest);
+				add(&c, bp ? bp : l->digest, "error", "missing: %s blob of %s%s",
+				    media_short(l->media_type), disp ? disp : en->rel,
+				    k == 0 ? " (ollama hides the model from its list)" : "");
+				free(bp);
+			} else if (b && b->size != l->size) {
+				add(&c, b->path, "error", "%s declares %llu bytes, %s declares %llu",
+				    en->rel, (unsigned long long)l->size, b->first_user,
+				    (unsigned long long)b->size);
+			}
+		}
+		free(disp);
+		manifest_release(&m);
+	}
+	pool_run(quick ? 1 : default_jobs(), c.n_blobs, check_blob_job, &c);
+	for (size_t i = 0; i < c.n_blobs; i++) {
+		struct fsck_blob *b = &c.blobs[i];
+		if (b->error)
+			add(&c, b->path, "error", "%s", b->error);
+		if (b->warning)
+			add(&c, b->path, "warning", "%s", b->warning);
+	}
+	walk_blobs(&c);
+	{
+		/* manifests being installed wait in the store root under a temp name */
+		DIR *d = opendir(models_dir);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, MT_TMP_PREFIX, strlen(MT_TMP_PREFIX)))
+				continue;
+			char *p = fs_join(models_dir, de->d_name);
+			if (p)
+				add(&c, p, "warning", "temporary file of an interrupted moat install or "
+				    "import (rerunning it removes this)");
+			free(p);
+		}
+		if (d)
+			closedir(d);
+	}
+
+	res = json_pack("{s:b, s:i, s:i, s:o}", "ok", c.errors == 0, "models", (int)n, "errors",
+			c.errors, "problems", c.problems);
+	for (size_t i = 0; i < c.n_blobs; i++) {
+		free(c.blobs[i].media_type);
+		free(c.blobs[i].first_user);
+		free(c.blobs[i].path);
+		free(c.blobs[i].error);
+		free(c.blobs[i].warning);
+	}
+	free(c.blobs);
+	store_entries_free(v, n);
+	return res;
+}
