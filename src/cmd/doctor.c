@@ -1,8 +1,145 @@
-/* doctor.c - `moat doctor`: the deployment checklist. */
+/*
+ * doctor.c - `moat doctor`: the deployment checklist of an air-gapped Ollama
+ * target in one command.  Prints each check as it ends, one line each with
+ * ✔ (ok), ! (warning) or ✘ (failed) and a fix under each ✘, or everything as
+ * JSON with --json.  Exit status: 0 when nothing failed (warnings allowed),
+ * 1 when a check failed, 2 for bad usage.
+ */
 #include "cmd.h"
+#include "../llm/doctor.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/banned.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: moat doctor [--models-dir DIR] [--ollama URL] [--model NAME]... [--no-models]\n"
+		"                   [--allow-host HOST] [--json]\n\n"
+		"Runs the checklist of an air-gapped Ollama deployment: GPUs, driver and CUDA\n"
+		"(nvidia-smi, nvcc); the model store (exists, readable by the server's user,\n"
+		"passes 'moat models fsck --quick', free space); the server's environment\n"
+		"(OLLAMA_HOST on loopback, OLLAMA_MODELS, OLLAMA_KEEP_ALIVE, OLLAMA_NUM_PARALLEL,\n"
+		"proxy variables); the server (reachable, listening on loopback only, listing\n"
+		"the store's models); and for each model a test answer, its tokens/s, GPU use\n"
+		"and whether weights plus KV cache fit in memory.\n"
+		"  --models-dir DIR   the store (default: the server's OLLAMA_MODELS, OLLAMA_MODELS,\n"
+		"                     ~/.ollama/models)\n"
+		"  --ollama URL       the server (default: from OLLAMA_HOST, 127.0.0.1:11434)\n"
+		"  --model NAME       test this model (repeatable; default: every model listed)\n"
+		"  --no-models        skip the per-model checks\n"
+		"  --json             print the checks as JSON\n"
+		"Exit status: 0 nothing failed, 1 a check failed, 2 bad usage.\n");
+}
+
+struct show {
+	const char *group;
+};
+
+static const char *group_title(const char *g, char *buf, size_t size)
+{
+	if (!strcmp(g, "gpu"))
+		return "GPU";
+	if (!strcmp(g, "store"))
+		return "Model store";
+	if (!strcmp(g, "env"))
+		return "Environment";
+	if (!strcmp(g, "server"))
+		return "Server";
+	if (!strcmp(g, "moat"))
+		return "moat";
+	snprintf(buf, size, "%s", g);
+	if (buf[0] >= 'a' && buf[0] <= 'z')
+		buf[0] = (char)(buf[0] - 'a' + 'A');
+	return buf;
+}
+
+static void on_check(void *ud, json_t *c)
+{
+	struct show *s = ud;
+	const char *g = json_string_value(json_object_get(c, "group"));
+	const char *st = json_string_value(json_object_get(c, "status"));
+	const char *fix = json_string_value(json_object_get(c, "fix"));
+	char title[320];
+	if (!s->group || strcmp(s->group, g)) {
+		printf("%s%s\n", s->group ? "\n" : "", group_title(g, title, sizeof(title)));
+		s->group = g;
+	}
+	printf("  %s %s\n", !strcmp(st, "ok") ? "\u2714" : !strcmp(st, "warn") ? "!" : "\u2718",
+	       json_string_value(json_object_get(c, "message")));
+	if (fix && !strcmp(st, "fail"))
+		printf("      fix: %s\n", fix);
+	fflush(stdout);
+}
 
 int cmd_doctor(struct cmd_ctx *ctx)
 {
-	(void)ctx;
-	return cmd_usage("doctor: not built yet");
+	static const struct option opts[] = {
+		{ "models-dir", required_argument, NULL, 'd' },
+		{ "ollama", required_argument, NULL, 'o' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "no-models", no_argument, NULL, 'N' },
+		{ "allow-host", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct doctor_opts o;
+	struct llm_config cfg = llm_config_default();
+	const char **models = calloc((size_t)ctx->argc + 1, sizeof(char *));
+	const char **allow = calloc((size_t)ctx->argc + 1, sizeof(char *));
+	struct show s = { NULL };
+	int as_json = 0, c, rc;
+	json_t *res;
+
+	if (!models || !allow) {
+		free(models), free(allow);
+		return 1;
+	}
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((c = getopt_long(ctx->argc, ctx->argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.models_dir = optarg; break;
+		case 'o': o.ollama_url = optarg; break;
+		case 'm': models[o.n_models++] = optarg; break;
+		case 'N': o.no_models = 1; break;
+		case 'a': allow[cfg.n_allow_hosts++] = optarg; break;
+		case 'J': as_json = 1; break;
+		case 'h': usage(stdout); free(models), free(allow); return 0;
+		default: usage(stderr); free(models), free(allow); return EXIT_USAGE;
+		}
+	}
+	if (optind != ctx->argc) {
+		free(models), free(allow);
+		return cmd_usage("doctor: unexpected '%s'", ctx->argv[optind]);
+	}
+	cfg.allow_hosts = allow;
+	cfg.idle_timeout_ms = 600000;  /* a big model may load for minutes */
+	o.models = models;
+	o.cfg = &cfg;
+	if (!as_json) {
+		o.on_check = on_check;
+		o.ud = &s;
+	}
+	res = doctor_run(&o);
+	free(models), free(allow);
+	if (!res)
+		return 1;
+	rc = json_is_true(json_object_get(res, "ok")) ? 0 : 1;
+	if (as_json) {
+		cmd_print_json(res);
+	} else {
+		json_t *n = json_object_get(res, "counts");
+		printf("\n%lld passed, %lld warnings, %lld failed\n",
+		       (long long)json_integer_value(json_object_get(n, "ok")),
+		       (long long)json_integer_value(json_object_get(n, "warn")),
+		       (long long)json_integer_value(json_object_get(n, "fail")));
+		json_decref(res);
+	}
+	return rc;
 }

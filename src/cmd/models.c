@@ -370,8 +370,9 @@ static int do_list(int argc, char **argv)
 		return 0;
 	}
 	if (a.n_pos) {
+		rc = cmd_usage("list: unexpected argument '%s'", a.pos[0]);
 		free(a.pos);
-		return cmd_usage("list: unexpected argument '%s'", a.pos[0]);
+		return rc;
 	}
 	free(a.pos);
 	dir = models_default_dir(a.models_dir);

@@ -1,0 +1,38 @@
+/*
+ * doctor.h - the deployment checklist of an air-gapped Ollama target, run in
+ * one call: GPUs and CUDA, the model store, the server's environment, the
+ * server itself, and a test inference per model with its speed, GPU use and
+ * memory fit.  Each check ends ok, warn or fail, with a fix for each fail.
+ *
+ * Not for printing (src/cmd/doctor.c prints), nor for repairing anything:
+ * doctor only reads, runs nvidia-smi/nvcc, and talks to the server on
+ * loopback (or a host named in cfg.allow_hosts).
+ */
+#ifndef MOAT_LLM_DOCTOR_H
+#define MOAT_LLM_DOCTOR_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "llm.h"
+
+struct doctor_opts {
+	const char *models_dir;      /* NULL: the server's OLLAMA_MODELS when readable, else
+					OLLAMA_MODELS, else ~/.ollama/models of the server's user */
+	const char *ollama_url;      /* NULL: from OLLAMA_HOST (127.0.0.1:11434) */
+	const char *const *models;   /* models to test; none: each one the server lists */
+	size_t n_models;
+	int no_models;               /* skip the per-model checks */
+	const struct llm_config *cfg;
+	/* Called as each check ends (may be NULL), for a live display. */
+	void (*on_check)(void *ud, json_t *check);
+	void *ud;
+};
+
+/* {"ok":bool, "counts":{"ok":N,"warn":N,"fail":N}, "checks":[{"group",
+ * "check", "status":"ok"|"warn"|"fail", "message", "fix"?}]}.  Never NULL
+ * except when out of memory. */
+json_t *doctor_run(const struct doctor_opts *o);
+
+#endif

@@ -1,0 +1,1127 @@
+/*
+ * embedded.c - the gguf: and store: backends: llama.cpp linked into moat, so
+ * no server is needed.  Several requests decode together: each one gets a
+ * sequence of one context, new prompts are prefilled in the same batches as
+ * the tokens of sequences already generating (continuous batching), and a
+ * finished sequence frees its slot for the next request at once.  Output is
+ * constrained with llama.cpp's GBNF grammar sampler; embeddings come from a
+ * second context with mean pooling (or the model's own pooling).
+ *
+ * Built without llama.cpp (MOAT_WITH_LLAMA undefined) this file only refuses,
+ * with a message saying how to get a moat that can.  llama.cpp's own log is
+ * kept quiet (its last error goes into moat's messages); MOAT_LLAMA_LOG=1
+ * lets it through to stderr, for debugging only.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/banned.h"
+
+#ifndef MOAT_WITH_LLAMA
+
+static const char NO_LLAMA[] =
+	"this moat was built without llama.cpp (MOAT_WITH_LLAMA=OFF): it cannot run '%s' itself; "
+	"rebuild with llama.cpp (make), or serve the model with Ollama or llama-server and use "
+	"ollama:// or openai://";
+
+int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
+{
+	(void)path;
+	return err_set(e, MOAT_EUNSUPPORTED, NO_LLAMA, m->uri_text);
+}
+
+void *llm_vocab_open(const char *path, struct moat_err *e)
+{
+	err_set(e, MOAT_EUNSUPPORTED, NO_LLAMA, path);
+	return NULL;
+}
+
+long llm_vocab_count(void *v, const char *text, struct moat_err *e)
+{
+	(void)v, (void)text;
+	return err_set(e, MOAT_EUNSUPPORTED, NO_LLAMA, "a tokenizer");
+}
+
+void llm_vocab_free(void *v)
+{
+	(void)v;
+}
+
+#else /* MOAT_WITH_LLAMA */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <llama.h>
+
+#include "../core/progress.h"
+
+#define DEFAULT_PARALLEL 4
+#define DEFAULT_CTX 4096
+#define EMBED_SEQ_MAX 16
+
+/* ---- llama.cpp's global state and its log ---- */
+
+static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char last_error[512];
+static int log_verbose;
+
+static void on_log(enum ggml_log_level level, const char *text, void *ud)
+{
+	(void)ud;
+	if (log_verbose)
+		fputs(text, stderr);  /* MOAT_LLAMA_LOG=1: llama.cpp's own log, for debugging */
+	if (level == GGML_LOG_LEVEL_ERROR) {
+		size_t n;
+		pthread_mutex_lock(&log_lock);
+		snprintf(last_error, sizeof(last_error), "%s", text);
+		n = strlen(last_error);
+		while (n && (last_error[n - 1] == '\n' || last_error[n - 1] == ' '))
+			last_error[--n] = '\0';
+		pthread_mutex_unlock(&log_lock);
+	}
+}
+
+static void backend_init(void)
+{
+	const char *v = getenv("MOAT_LLAMA_LOG");
+	log_verbose = v && *v && strcmp(v, "0");
+	llama_log_set(on_log, NULL);
+	llama_backend_init();
+}
+
+static void take_last_error(char *out, size_t size)
+{
+	pthread_mutex_lock(&log_lock);
+	snprintf(out, size, "%s", last_error[0] ? last_error : "llama.cpp gave no reason");
+	last_error[0] = '\0';
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* Physical cores, as llama.cpp's own tools count them (one thread per core
+ * is what they default to). */
+static int physical_cores(void)
+{
+	char seen[256][64];
+	int n = 0;
+	for (int cpu = 0; cpu < 1024 && n < 256; cpu++) {
+		char p[128], s[64];
+		FILE *f;
+		snprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
+		f = fopen(p, "r");
+		if (!f)
+			break;
+		if (fgets(s, sizeof(s), f)) {
+			int dup = 0;
+			for (int k = 0; k < n; k++)
+				dup |= !strcmp(seen[k], s);
+			if (!dup)
+				memcpy(seen[n++], s, sizeof(s));
+		}
+		fclose(f);
+	}
+	if (n > 0)
+		return n;
+	{
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		return c > 0 ? (int)c : 4;
+	}
+}
+
+/* ---- the backend's state ---- */
+
+struct emb {
+	struct llama_model *model;
+	const struct llama_vocab *vocab;
+	struct llama_context *ctx;     /* generation: n_seq sequences of n_ctx_seq */
+	int ctx_seqs, ctx_seq_len;
+	struct llama_context *ectx;    /* embeddings */
+	int n_ctx_seq;                 /* default context per sequence */
+	int n_vocab;
+	int threads;
+	char *tmpl;                    /* the chat template (the model's, or "chatml") */
+	int tmpl_builtin;
+	volatile int abort_all;        /* read by the abort callback */
+};
+
+static int emb_generate(struct llm *m, const struct llm_request *r, size_t n,
+			struct llm_result *out, struct moat_err *errs);
+static int emb_embed(struct llm *m, const char *const *texts, size_t n,
+		     struct llm_embedding *out, struct moat_err *e);
+static long emb_count(struct llm *m, const char *text, struct moat_err *e);
+static int emb_bench(struct llm *m, const struct llm_bench_opts *o,
+		     struct llm_bench_result *out, struct moat_err *e);
+static void emb_free(struct llm *m);
+
+static const struct llm_ops emb_ops = {
+	emb_generate, emb_embed, emb_count, emb_bench, emb_free,
+};
+
+static char *xdup(const char *s)
+{
+	size_t n = strlen(s);
+	char *d = malloc(n + 1);
+	if (d)
+		memcpy(d, s, n + 1);
+	return d;
+}
+
+static int check_gguf(const char *path, struct moat_err *e)
+{
+	unsigned char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+	if (fd < 0)
+		return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
+	got = read(fd, magic, 4);
+	close(fd);
+	if (got != 4 || memcmp(magic, "GGUF", 4))
+		return err_set(e, MOAT_EPARSE, "cannot load '%s': not a GGUF file", path);
+	return 0;
+}
+
+static struct llama_model *load_model(const char *path, int vocab_only, int n_gpu_layers,
+				      struct moat_err *e)
+{
+	struct llama_model_params mp;
+	struct llama_model *model;
+	pthread_once(&backend_once, backend_init);
+	if (check_gguf(path, e) < 0)
+		return NULL;
+	mp = llama_model_default_params();
+	mp.vocab_only = vocab_only ? true : false;
+	mp.n_gpu_layers = n_gpu_layers;
+	model = llama_model_load_from_file(path, mp);
+	if (!model) {
+		char why[512];
+		take_last_error(why, sizeof(why));
+		err_set(e, MOAT_EPARSE, "cannot load '%s': %s", path, why);
+	}
+	return model;
+}
+
+int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
+{
+	struct emb *b = calloc(1, sizeof(*b));
+	const char *tmpl;
+	char desc[128];
+	int train;
+
+	if (!b)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	m->be = b;
+	m->ops = &emb_ops;
+	b->model = load_model(path, 0, m->cfg.n_gpu_layers, e);
+	if (!b->model)
+		return -1;
+	b->vocab = llama_model_get_vocab(b->model);
+	b->n_vocab = llama_vocab_n_tokens(b->vocab);
+	b->threads = m->cfg.n_threads > 0 ? m->cfg.n_threads : physical_cores();
+	/* a model this small decodes faster on one thread than the others can be
+	 * woken, and idle OpenMP threads spin while the main thread samples */
+	if (m->cfg.n_threads <= 0 && llama_model_size(b->model) < (64u << 20))
+		b->threads = 1;
+	train = llama_model_n_ctx_train(b->model);
+	b->n_ctx_seq = m->cfg.n_ctx > 0 ? m->cfg.n_ctx : DEFAULT_CTX;
+	if (m->cfg.n_ctx <= 0 && train > 0 && train < b->n_ctx_seq)
+		b->n_ctx_seq = train;
+	m->parallel = m->cfg.parallel > 0 ? m->cfg.parallel : DEFAULT_PARALLEL;
+	if ((size_t)m->parallel > llama_max_parallel_sequences())
+		m->parallel = (int)llama_max_parallel_sequences();
+
+	tmpl = llama_model_chat_template(b->model, NULL);
+	if (tmpl && *tmpl) {
+		b->tmpl = xdup(tmpl);
+	} else {
+		b->tmpl = xdup("chatml");  /* what llama-server falls back to as well */
+		b->tmpl_builtin = 1;
+	}
+	if (!b->tmpl)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	{
+		char h[65];
+		llm_sha256_str(b->tmpl, h);
+		m->template_sha256 = xdup(h);
+	}
+	if (!m->digest) {
+		m->digest = llm_file_digest(path, e);
+		if (!m->digest)
+			return -1;
+	}
+	llama_model_desc(b->model, desc, sizeof(desc));
+	json_object_set_new(m->info, "server", json_pack("{s:s, s:s}", "kind", "llama.cpp (built in)",
+							  "version", llama_version()));
+	if (!json_object_get(m->info, "path"))
+		json_object_set_new(m->info, "path", json_string(path));
+	json_object_set_new(m->info, "description", json_string(desc));
+	json_object_set_new(m->info, "n_ctx_train", json_integer(train));
+	json_object_set_new(m->info, "n_ctx", json_integer(b->n_ctx_seq));
+	json_object_set_new(m->info, "n_embd", json_integer(llama_model_n_embd(b->model)));
+	json_object_set_new(m->info, "n_layer", json_integer(llama_model_n_layer(b->model)));
+	json_object_set_new(m->info, "n_params", json_integer((json_int_t)llama_model_n_params(b->model)));
+	json_object_set_new(m->info, "size", json_integer((json_int_t)llama_model_size(b->model)));
+	json_object_set_new(m->info, "n_vocab", json_integer(b->n_vocab));
+	json_object_set_new(m->info, "threads", json_integer(b->threads));
+	json_object_set_new(m->info, "chat_template", json_string(b->tmpl_builtin ? "chatml (built in)" : "the model's"));
+	return 0;
+}
+
+static void emb_free(struct llm *m)
+{
+	struct emb *b = m->be;
+	if (!b)
+		return;
+	if (b->ctx)
+		llama_free(b->ctx);
+	if (b->ectx)
+		llama_free(b->ectx);
+	if (b->model)
+		llama_model_free(b->model);
+	free(b->tmpl);
+	free(b);
+	m->be = NULL;
+}
+
+static bool on_abort(void *data)
+{
+	const struct emb *b = data;
+	return b->abort_all != 0;
+}
+
+/* A generation context for seqs sequences of seq_len tokens each. */
+static int gen_context(struct emb *b, int seqs, int seq_len, struct moat_err *e)
+{
+	struct llama_context_params cp;
+	if (b->ctx && b->ctx_seqs >= seqs && b->ctx_seq_len >= seq_len)
+		return 0;
+	if (b->ctx)
+		llama_free(b->ctx);
+	b->ctx = NULL;
+	cp = llama_context_default_params();
+	cp.n_ctx = (uint32_t)seq_len * (uint32_t)seqs;
+	cp.n_seq_max = (uint32_t)seqs;
+	cp.n_batch = cp.n_ctx < 2048 ? (cp.n_ctx > 512 ? cp.n_ctx : 512) : 2048;
+	cp.n_ubatch = 512;
+	cp.n_threads = cp.n_threads_batch = b->threads;
+	cp.kv_unified = false;  /* sequences share no prefix: each gets its own cache */
+	cp.no_perf = true;
+	cp.abort_callback = on_abort;
+	cp.abort_callback_data = b;
+	b->ctx = llama_init_from_model(b->model, cp);
+	if (!b->ctx) {
+		char why[512];
+		take_last_error(why, sizeof(why));
+		return err_set(e, MOAT_ENOMEM, "cannot make a context of %d x %d tokens: %s", seqs, seq_len, why);
+	}
+	b->ctx_seqs = seqs;
+	b->ctx_seq_len = seq_len;
+	return 0;
+}
+
+/* The prompt as the model's chat template writes it. */
+static char *render(struct emb *b, const struct llm_request *r, struct moat_err *e)
+{
+	struct llama_chat_message msgs[2];
+	size_t nm = 0, cap;
+	int32_t n;
+	char *out;
+	if (r->raw)
+		return xdup(r->prompt);
+	if (r->system)
+		msgs[nm++] = (struct llama_chat_message){ "system", r->system };
+	msgs[nm++] = (struct llama_chat_message){ "user", r->prompt };
+	cap = 2 * (strlen(r->prompt) + (r->system ? strlen(r->system) : 0)) + 512;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		out = malloc(cap);
+		if (!out) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			return NULL;
+		}
+		n = llama_chat_apply_template(b->tmpl, msgs, nm, true, out, (int32_t)cap);
+		if (n < 0 && !b->tmpl_builtin) {
+			/* a Jinja template llama.cpp's C API cannot run: ChatML */
+			free(b->tmpl);
+			b->tmpl = xdup("chatml");
+			b->tmpl_builtin = 1;
+			free(out);
+			if (!b->tmpl) {
+				err_set(e, MOAT_ENOMEM, "out of memory");
+				return NULL;
+			}
+			continue;
+		}
+		if (n < 0) {
+			free(out);
+			err_set(e, MOAT_EUNSUPPORTED, "cannot apply the chat template");
+			return NULL;
+		}
+		if ((size_t)n < cap) {
+			out[n] = '\0';
+			return out;
+		}
+		free(out);
+		cap = (size_t)n + 1;
+	}
+	err_set(e, MOAT_EUNSUPPORTED, "cannot apply the chat template");
+	return NULL;
+}
+
+static llama_token *tokenize(struct emb *b, const char *text, int add_special, int parse_special,
+			     int *n_out, struct moat_err *e)
+{
+	int32_t len = (int32_t)strlen(text), n;
+	llama_token *t;
+	if (strlen(text) > (size_t)INT32_MAX / 2) {
+		err_set(e, MOAT_ELIMIT, "text too long to tokenize");
+		return NULL;
+	}
+	n = -llama_tokenize(b->vocab, text, len, NULL, 0, add_special, parse_special);
+	if (n < 0)
+		n = 0;
+	t = malloc(((size_t)n + 1) * sizeof(*t));
+	if (!t) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (n > 0 && llama_tokenize(b->vocab, text, len, t, n, add_special, parse_special) != n) {
+		free(t);
+		err_set(e, MOAT_EPARSE, "cannot tokenize the text");
+		return NULL;
+	}
+	*n_out = n;
+	return t;
+}
+
+/* ---- the batched generation engine ---- */
+
+struct job {
+	const struct llm_request *req;   /* NULL for a token-only job (bench) */
+	const llama_token *tokens;       /* prompt tokens when req is NULL */
+	int n_tokens;
+	int max_tokens;
+	int greedy, ignore_eos;
+	uint32_t seed;
+	struct llm_result *out;
+	struct moat_err *err;
+};
+
+struct slot {
+	struct job *job;
+	llama_token *prompt;
+	int n_prompt, n_fed;
+	int pos, n_gen, max;
+	llama_token pending;
+	int has_pending;
+	int batch_idx;
+	struct llama_sampler *smpl;
+	struct llama_sampler *grammar;
+	int fast;                        /* greedy argmax without a sampler */
+	struct llm_stream st;
+	double t_admit, t_first;
+};
+
+struct engine_stats {
+	double t_start, t_prefill_done, t_end;
+	long tokens_decoded_after_prefill;
+};
+
+/* The sampling chain of a job (NULL with *fast for plain greedy) and, for a
+ * constrained one, its grammar sampler apart (see sample()). */
+static struct llama_sampler *make_sampler(struct emb *b, struct job *j, int *fast,
+					  struct llama_sampler **grammar, struct moat_err *e)
+{
+	struct llama_sampler *c;
+	const struct llm_request *r = j->req;
+	*fast = 0;
+	*grammar = NULL;
+	if (!r || (j->greedy && r->constraint == LLM_FREE)) {
+		*fast = 1;
+		return NULL;
+	}
+	if (r->constraint != LLM_FREE) {
+		struct buf g = BUF_INIT;
+		if (llm_grammar(r, &g, e) < 0) {
+			buf_release(&g);
+			return NULL;
+		}
+		*grammar = llama_sampler_init_grammar(b->vocab, buf_str(&g), "root");
+		buf_release(&g);
+		if (!*grammar) {
+			char why[512];
+			take_last_error(why, sizeof(why));
+			err_set(e, MOAT_EPARSE, "cannot build the grammar: %s", why);
+			return NULL;
+		}
+	}
+	c = llama_sampler_chain_init(llama_sampler_chain_default_params());
+	if (!c) {
+		if (*grammar)
+			llama_sampler_free(*grammar);
+		*grammar = NULL;
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (j->ignore_eos) {
+		llama_logit_bias bias[2];
+		int nb = 0;
+		if (llama_vocab_eos(b->vocab) != LLAMA_TOKEN_NULL)
+			bias[nb++] = (llama_logit_bias){ llama_vocab_eos(b->vocab), -INFINITY };
+		if (llama_vocab_eot(b->vocab) != LLAMA_TOKEN_NULL)
+			bias[nb++] = (llama_logit_bias){ llama_vocab_eot(b->vocab), -INFINITY };
+		llama_sampler_chain_add(c, llama_sampler_init_logit_bias(b->n_vocab, nb, bias));
+	}
+	if (j->greedy) {
+		llama_sampler_chain_add(c, llama_sampler_init_greedy());
+	} else {
+		if (r->opt.top_k > 0)
+			llama_sampler_chain_add(c, llama_sampler_init_top_k(r->opt.top_k));
+		if (r->opt.top_p > 0 && r->opt.top_p < 1)
+			llama_sampler_chain_add(c, llama_sampler_init_top_p((float)r->opt.top_p, 1));
+		llama_sampler_chain_add(c, llama_sampler_init_temp((float)r->opt.temperature));
+		llama_sampler_chain_add(c, llama_sampler_init_dist(j->seed));
+	}
+	return c;
+}
+
+static void fill_candidates(struct emb *b, llama_token_data *cand, const float *logits)
+{
+	for (int i = 0; i < b->n_vocab; i++)
+		cand[i] = (llama_token_data){ i, logits[i], 0.0f };
+}
+
+/* Samples with the chain first and asks the grammar only about the token
+ * chosen; only when the grammar refuses it is the whole vocabulary passed
+ * through the grammar (what llama.cpp's own tools do: checking 32000
+ * candidates against a grammar at every step is the slow part). */
+static llama_token sample(struct emb *b, struct llama_sampler *chain, struct llama_sampler *grammar,
+			  llama_token_data *cand, int idx)
+{
+	const float *logits = llama_get_logits_ith(b->ctx, idx);
+	llama_token_data_array arr;
+	llama_token tok;
+	if (!logits)
+		return LLAMA_TOKEN_NULL;
+	fill_candidates(b, cand, logits);
+	arr = (llama_token_data_array){ cand, (size_t)b->n_vocab, -1, false };
+	llama_sampler_apply(chain, &arr);
+	if (arr.selected < 0 || (size_t)arr.selected >= arr.size)
+		return LLAMA_TOKEN_NULL;
+	tok = arr.data[arr.selected].id;
+	if (grammar) {
+		llama_token_data one = { tok, 1.0f, 0.0f };
+		llama_token_data_array a1 = { &one, 1, -1, false };
+		llama_sampler_apply(grammar, &a1);
+		if (isinf(one.logit) && one.logit < 0) {
+			fill_candidates(b, cand, logits);
+			arr = (llama_token_data_array){ cand, (size_t)b->n_vocab, -1, false };
+			llama_sampler_apply(grammar, &arr);
+			llama_sampler_apply(chain, &arr);
+			if (arr.selected < 0 || (size_t)arr.selected >= arr.size)
+				return LLAMA_TOKEN_NULL;
+			tok = arr.data[arr.selected].id;
+		}
+		llama_sampler_accept(grammar, tok);
+	}
+	llama_sampler_accept(chain, tok);
+	return tok;
+}
+
+/* The largest of n floats, sixteen lanes at a time (the compiler vectorises
+ * it). */
+static float max16(const float *l, int n)
+{
+	float mx[16], m = -INFINITY;
+	int i;
+	for (int k = 0; k < 16; k++)
+		mx[k] = -INFINITY;
+	for (i = 0; i + 16 <= n; i += 16)
+		for (int k = 0; k < 16; k++)
+			mx[k] = l[i + k] > mx[k] ? l[i + k] : mx[k];
+	for (int k = 0; k < 16; k++)
+		m = mx[k] > m ? mx[k] : m;
+	for (; i < n; i++)
+		m = l[i] > m ? l[i] : m;
+	return m;
+}
+
+#define ARGMAX_BLOCK 512
+
+/* Greedy decoding without a sampler: the first index of the largest logit.
+ * Blocks are maximised vectorised, then only the winning block is searched
+ * for the index: four times faster than one loop over 32000 logits, which
+ * matters when a small model decodes a whole batch in about that time. */
+static llama_token argmax(struct emb *b, int idx, int ignore_eos)
+{
+	const float *l = llama_get_logits_ith(b->ctx, idx);
+	float m = -INFINITY;
+	int n = b->n_vocab, best = 0, from = 0;
+	if (!l)
+		return LLAMA_TOKEN_NULL;
+	for (int i = 0; i < n; i += ARGMAX_BLOCK) {
+		float bm = max16(l + i, n - i < ARGMAX_BLOCK ? n - i : ARGMAX_BLOCK);
+		if (bm > m) {
+			m = bm;
+			from = i;
+		}
+	}
+	for (int i = from; i < n; i++)
+		if (l[i] == m) {
+			best = i;
+			break;
+		}
+	if (ignore_eos && llama_vocab_is_eog(b->vocab, best)) {
+		float bv = -INFINITY;
+		best = -1;
+		for (int i = 0; i < n; i++)
+			if (!llama_vocab_is_eog(b->vocab, i) && (best < 0 || l[i] > bv))
+				bv = l[i], best = i;
+	}
+	return best < 0 ? 0 : best;
+}
+
+static void slot_finish(struct slot *s, const char *finish, int failed_code,
+			const char *msg)
+{
+	struct job *j = s->job;
+	struct llm_result *o = j->out;
+	double now = now_seconds();
+	if (!failed_code)
+		llm_stream_flush(&s->st);
+	o->text = buf_detach(&s->st.text, NULL);
+	o->prompt_tokens = s->n_prompt;
+	o->completion_tokens = s->n_gen;
+	o->prompt_s = s->t_first > 0 ? s->t_first - s->t_admit : now - s->t_admit;
+	o->gen_s = s->t_first > 0 ? now - s->t_first : 0;
+	o->total_s = now - s->t_admit;
+	snprintf(o->finish, sizeof(o->finish), "%s", finish);
+	if (failed_code)
+		err_set(j->err, failed_code, "%s", msg);
+	llm_stream_release(&s->st);
+	if (s->smpl)
+		llama_sampler_free(s->smpl);
+	if (s->grammar)
+		llama_sampler_free(s->grammar);
+	free(s->prompt);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cancelled(const struct job *j)
+{
+	return j->req && j->req->cancel && *j->req->cancel;
+}
+
+/* Sets up a slot for a job; on failure the job is finished with its error. */
+static int slot_start(struct emb *b, struct slot *s, struct job *j, int seq_len)
+{
+	struct moat_err *e = j->err;
+	memset(s, 0, sizeof(*s));
+	s->job = j;
+	s->batch_idx = -1;
+	s->t_admit = now_seconds();
+	if (j->req) {
+		char *text = render(b, j->req, e);
+		int add_bos = 1;
+		if (!text)
+			goto fail;
+		{
+			/* a template that writes the BOS itself gets no second one */
+			llama_token bos = llama_vocab_bos(b->vocab);
+			const char *bt = bos != LLAMA_TOKEN_NULL ? llama_vocab_get_text(b->vocab, bos) : NULL;
+			if (!j->req->raw && bt && *bt && !strncmp(text, bt, strlen(bt)))
+				add_bos = 0;
+		}
+		s->prompt = tokenize(b, text, add_bos, !j->req->raw, &s->n_prompt, e);
+		free(text);
+		if (!s->prompt)
+			goto fail;
+	} else {
+		s->prompt = malloc(((size_t)j->n_tokens + 1) * sizeof(llama_token));
+		if (!s->prompt) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			goto fail;
+		}
+		memcpy(s->prompt, j->tokens, (size_t)j->n_tokens * sizeof(llama_token));
+		s->n_prompt = j->n_tokens;
+	}
+	if (s->n_prompt == 0) {
+		llama_token bos = llama_vocab_bos(b->vocab);
+		s->prompt[0] = bos != LLAMA_TOKEN_NULL ? bos : 0;
+		s->n_prompt = 1;
+	}
+	if (s->n_prompt >= seq_len) {
+		err_set(e, MOAT_ELIMIT, "the prompt of %d tokens does not fit the context of %d tokens (raise --ctx)",
+			s->n_prompt, seq_len);
+		goto fail;
+	}
+	s->max = j->max_tokens >= 0 ? j->max_tokens : seq_len;
+	if (s->max > seq_len - s->n_prompt)
+		s->max = seq_len - s->n_prompt;
+	s->smpl = make_sampler(b, j, &s->fast, &s->grammar, e);
+	if (!s->smpl && !s->fast)
+		goto fail;
+	llm_stream_init(&s->st, j->req);
+	return 0;
+fail:
+	free(s->prompt);
+	s->prompt = NULL;
+	j->out->text = NULL;
+	snprintf(j->out->finish, sizeof(j->out->finish), "error");
+	memset(s, 0, sizeof(*s));
+	return -1;
+}
+
+/* Runs jobs through P sequences of seq_len tokens. */
+static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len,
+		   struct engine_stats *stats)
+{
+	struct slot *slots = calloc((size_t)P, sizeof(*slots));
+	llama_token_data *cand = malloc((size_t)b->n_vocab * sizeof(*cand));
+	struct llama_batch batch;
+	int n_batch;
+	size_t next = 0;
+	llama_memory_t mem;
+	struct moat_err e0 = MOAT_ERR_INIT;
+
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	if (!slots || !cand || gen_context(b, P, seq_len, &e0) < 0) {
+		free(cand);
+		if (!slots || !cand)
+			err_set(&e0, MOAT_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			*jobs[i].err = e0;
+			snprintf(jobs[i].out->finish, sizeof(jobs[i].out->finish), "error");
+		}
+		free(slots);
+		return;
+	}
+	mem = llama_get_memory(b->ctx);
+	llama_memory_clear(mem, true);
+	n_batch = (int)llama_n_batch(b->ctx);
+	batch = llama_batch_init(n_batch, 0, 1);
+	if (stats)
+		stats->t_start = now_seconds();
+
+	for (;;) {
+		int active = 0, rc;
+		/* admit */
+		for (int k = 0; k < P && next < n; k++) {
+			if (slots[k].job)
+				continue;
+			while (next < n && slot_start(b, &slots[k], &jobs[next], seq_len) < 0)
+				next++;
+			if (next < n)
+				next++;
+		}
+		/* drop cancelled ones, build the batch: generating tokens first */
+		batch.n_tokens = 0;
+		for (int k = 0; k < P; k++) {
+			struct slot *s = &slots[k];
+			if (!s->job)
+				continue;
+			if (cancelled(s->job)) {
+				slot_finish(s, "cancelled", MOAT_EINTERRUPTED, "cancelled");
+				llama_memory_seq_rm(mem, k, -1, -1);
+				continue;
+			}
+			active++;
+			s->batch_idx = -1;
+			if (s->has_pending && batch.n_tokens < n_batch) {
+				int i = batch.n_tokens++;
+				batch.token[i] = s->pending;
+				batch.pos[i] = s->pos;
+				batch.n_seq_id[i] = 1;
+				batch.seq_id[i][0] = k;
+				batch.logits[i] = 1;
+				s->batch_idx = i;
+				s->has_pending = 0;
+				s->pos++;
+			}
+		}
+		if (!active) {
+			if (next >= n)
+				break;
+			continue;
+		}
+		for (int k = 0; k < P; k++) {
+			struct slot *s = &slots[k];
+			if (!s->job || s->n_fed >= s->n_prompt)
+				continue;
+			while (s->n_fed < s->n_prompt && batch.n_tokens < n_batch) {
+				int i = batch.n_tokens++;
+				batch.token[i] = s->prompt[s->n_fed];
+				batch.pos[i] = s->pos++;
+				batch.n_seq_id[i] = 1;
+				batch.seq_id[i][0] = k;
+				batch.logits[i] = 0;
+				s->n_fed++;
+				if (s->n_fed == s->n_prompt) {
+					batch.logits[i] = 1;
+					s->batch_idx = i;
+				}
+			}
+		}
+		if (batch.n_tokens == 0)
+			break;  /* cannot happen: an active slot always has work */
+		{
+			/* the abort callback stops a long decode when every request is cancelled */
+			int all_cancel = 1;
+			for (int k = 0; k < P; k++)
+				if (slots[k].job && !cancelled(slots[k].job))
+					all_cancel = 0;
+			b->abort_all = all_cancel;
+		}
+		rc = llama_decode(b->ctx, batch);
+		b->abort_all = 0;
+		if (rc != 0) {
+			char why[512];
+			const char *msg;
+			int code = MOAT_EIO;
+			if (rc == 2) {
+				msg = "cancelled";
+				code = MOAT_EINTERRUPTED;
+			} else if (rc == 1) {
+				msg = "the context is full (raise --ctx or lower --parallel)";
+				code = MOAT_ELIMIT;
+			} else {
+				take_last_error(why, sizeof(why));
+				msg = why;
+			}
+			for (int k = 0; k < P; k++)
+				if (slots[k].job) {
+					slot_finish(&slots[k], code == MOAT_EINTERRUPTED ? "cancelled" : "error", code, msg);
+					llama_memory_seq_rm(mem, k, -1, -1);
+				}
+			if (code != MOAT_EINTERRUPTED) {
+				/* fail what is left too */
+				for (; next < n; next++) {
+					err_set(jobs[next].err, code, "%s", msg);
+					snprintf(jobs[next].out->finish, sizeof(jobs[next].out->finish), "error");
+				}
+			}
+			continue;
+		}
+		if (stats) {
+			int left = 0;
+			for (int k = 0; k < P; k++)
+				if (slots[k].job && slots[k].n_fed < slots[k].n_prompt)
+					left = 1;
+			if (stats->t_prefill_done > 0)
+				stats->tokens_decoded_after_prefill += batch.n_tokens;
+			else if (!left)
+				stats->t_prefill_done = now_seconds();
+		}
+		/* sample */
+		for (int k = 0; k < P; k++) {
+			struct slot *s = &slots[k];
+			struct job *j = s->job;
+			llama_token tok;
+			char piece[256];
+			int32_t pl;
+			const char *finish = NULL;
+			if (!j || s->batch_idx < 0)
+				continue;
+			tok = s->fast ? argmax(b, s->batch_idx, j->ignore_eos)
+				      : sample(b, s->smpl, s->grammar, cand, s->batch_idx);
+			if (s->t_first == 0)
+				s->t_first = now_seconds();
+			if (tok == LLAMA_TOKEN_NULL || (llama_vocab_is_eog(b->vocab, tok) && !j->ignore_eos)) {
+				finish = "stop";
+			} else {
+				s->n_gen++;
+				pl = llama_token_to_piece(b->vocab, tok, piece, sizeof(piece), 0, false);
+				if (j->req && pl > 0) {
+					int a = llm_stream_add(&s->st, piece, (size_t)pl);
+					if (a < 0) {
+						slot_finish(s, "cancelled", MOAT_EINTERRUPTED, "cancelled");
+						llama_memory_seq_rm(mem, k, -1, -1);
+						continue;
+					}
+					if (a > 0)
+						finish = "stop";
+				}
+				if (!finish && s->n_gen >= s->max)
+					finish = "length";
+			}
+			if (finish) {
+				slot_finish(s, finish, 0, NULL);
+				llama_memory_seq_rm(mem, k, -1, -1);
+			} else {
+				s->pending = tok;
+				s->has_pending = 1;
+			}
+		}
+	}
+	if (stats)
+		stats->t_end = now_seconds();
+	llama_batch_free(batch);
+	free(slots);
+	free(cand);
+}
+
+static int emb_generate(struct llm *m, const struct llm_request *r, size_t n,
+			struct llm_result *out, struct moat_err *errs)
+{
+	struct emb *b = m->be;
+	struct job *jobs = calloc(n, sizeof(*jobs));
+	int P = m->parallel, seq_len = b->n_ctx_seq, failed = 0;
+	if (!jobs) {
+		for (size_t i = 0; i < n; i++)
+			err_set(&errs[i], MOAT_ENOMEM, "out of memory");
+		return (int)n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].req = &r[i];
+		jobs[i].max_tokens = llm_max_tokens(&r[i]);
+		jobs[i].greedy = r[i].opt.temperature <= 0;
+		jobs[i].ignore_eos = r[i].ignore_eos;
+		jobs[i].seed = (uint32_t)r[i].opt.seed;
+		jobs[i].out = &out[i];
+		jobs[i].err = &errs[i];
+		if (r[i].opt.n_ctx > seq_len)
+			seq_len = r[i].opt.n_ctx;
+	}
+	if ((size_t)P > n)
+		P = (int)n;
+	/* keep a bigger context once made: remaking it costs more than it saves */
+	if (b->ctx && b->ctx_seqs >= P && b->ctx_seq_len >= seq_len) {
+		P = b->ctx_seqs;
+		seq_len = b->ctx_seq_len;
+	}
+	engine(b, jobs, n, P, seq_len, NULL);
+	for (size_t i = 0; i < n; i++)
+		if (errs[i].code)
+			failed++;
+	free(jobs);
+	return failed;
+}
+
+static int emb_bench(struct llm *m, const struct llm_bench_opts *o, struct llm_bench_result *res,
+		     struct moat_err *e)
+{
+	struct emb *b = m->be;
+	int P = o->parallel, seq_len = o->prompt_tokens + o->gen_tokens + 2;
+	struct job *jobs = calloc((size_t)P, sizeof(*jobs));
+	struct llm_result *outs = calloc((size_t)P, sizeof(*outs));
+	struct moat_err *errs = calloc((size_t)P, sizeof(*errs));
+	llama_token *toks = malloc((size_t)P * (size_t)o->prompt_tokens * sizeof(llama_token));
+	double pp_s = 0, tg_s = 0, tg_tok = 0;
+	unsigned rnd = 12345;
+	int rc = 0;
+
+	if (!jobs || !outs || !errs || !toks) {
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((size_t)P > llama_max_parallel_sequences()) {
+		rc = err_set(e, MOAT_EUSAGE, "at most %zu sequences at once", llama_max_parallel_sequences());
+		goto out;
+	}
+	for (size_t i = 0; i < (size_t)P * (size_t)o->prompt_tokens; i++) {
+		rnd = rnd * 1103515245u + 12345u;
+		toks[i] = (llama_token)((rnd >> 8) % (unsigned)b->n_vocab);
+	}
+	for (int rep = 0; rep <= o->repeat; rep++) {  /* rep 0 warms up */
+		struct engine_stats st;
+		for (int i = 0; i < P; i++) {
+			memset(&jobs[i], 0, sizeof(jobs[i]));
+			jobs[i].tokens = toks + (size_t)i * (size_t)o->prompt_tokens;
+			jobs[i].n_tokens = o->prompt_tokens;
+			jobs[i].max_tokens = rep == 0 ? 2 : o->gen_tokens + 1;
+			jobs[i].greedy = 1;
+			jobs[i].ignore_eos = 1;
+			jobs[i].out = &outs[i];
+			jobs[i].err = &errs[i];
+			err_clear(&errs[i]);
+		}
+		engine(b, jobs, (size_t)P, P, seq_len, &st);
+		for (int i = 0; i < P; i++) {
+			if (errs[i].code && rc == 0) {
+				if (e)
+					*e = errs[i];
+				rc = -1;
+			}
+			llm_result_release(&outs[i]);
+		}
+		if (rc < 0)
+			goto out;
+		if (rep > 0) {
+			pp_s += st.t_prefill_done - st.t_start;
+			tg_s += st.t_end - st.t_prefill_done;
+			tg_tok += (double)st.tokens_decoded_after_prefill;
+		}
+	}
+	res->pp_tps = pp_s > 0 ? (double)P * o->prompt_tokens * o->repeat / pp_s : 0;
+	res->tg_tps = tg_s > 0 ? tg_tok / tg_s : 0;
+	res->tg_tps_seq = res->tg_tps / P;
+	res->wall_s = pp_s + tg_s;
+	res->measured_by_server = 0;
+out:
+	free(jobs), free(outs), free(errs), free(toks);
+	return rc;
+}
+
+/* ---- embeddings ---- */
+
+static int embed_context(struct llm *m, struct emb *b, struct moat_err *e)
+{
+	struct llama_context_params cp;
+	char arch[64] = "", key[128], val[32];
+	int n_ctx = b->n_ctx_seq > 512 ? b->n_ctx_seq : 512;
+	if (b->ectx)
+		return 0;
+	cp = llama_context_default_params();
+	cp.embeddings = true;
+	cp.n_ctx = (uint32_t)n_ctx;
+	cp.n_batch = cp.n_ubatch = (uint32_t)n_ctx;
+	cp.n_seq_max = EMBED_SEQ_MAX;
+	cp.kv_unified = true;
+	cp.n_threads = cp.n_threads_batch = b->threads;
+	cp.no_perf = true;
+	/* the model's own pooling when it has one, else the mean (as Ollama and
+	 * llama-server --pooling mean do for generative models) */
+	llama_model_meta_val_str(b->model, "general.architecture", arch, sizeof(arch));
+	snprintf(key, sizeof(key), "%s.pooling_type", arch);
+	cp.pooling_type = llama_model_meta_val_str(b->model, key, val, sizeof(val)) > 0
+				  ? LLAMA_POOLING_TYPE_UNSPECIFIED
+				  : LLAMA_POOLING_TYPE_MEAN;
+	b->ectx = llama_init_from_model(b->model, cp);
+	if (!b->ectx) {
+		char why[512];
+		take_last_error(why, sizeof(why));
+		return err_set(e, MOAT_ENOMEM, "cannot make an embeddings context: %s", why);
+	}
+	if (llama_pooling_type(b->ectx) == LLAMA_POOLING_TYPE_NONE ||
+	    llama_pooling_type(b->ectx) == LLAMA_POOLING_TYPE_RANK) {
+		llama_free(b->ectx);
+		b->ectx = NULL;
+		return err_set(e, MOAT_EUNSUPPORTED, "'%s' gives no pooled embeddings", m->uri_text);
+	}
+	return 0;
+}
+
+static int emb_embed(struct llm *m, const char *const *texts, size_t n, struct llm_embedding *out,
+		     struct moat_err *e)
+{
+	struct emb *b = m->be;
+	int dim, n_batch, rc = 0, enc;
+	struct llama_batch batch;
+	llama_token **tok = NULL;
+	int *ntok = NULL;
+	long total = 0;
+
+	if (embed_context(m, b, e) < 0)
+		return -1;
+	dim = llama_model_n_embd_out(b->model);
+	if (dim <= 0)
+		dim = llama_model_n_embd(b->model);
+	n_batch = (int)llama_n_batch(b->ectx);
+	enc = llama_model_has_encoder(b->model) && !llama_model_has_decoder(b->model);
+	tok = calloc(n, sizeof(*tok));
+	ntok = calloc(n, sizeof(*ntok));
+	out->data = malloc(n * (size_t)dim * sizeof(float));
+	if (!tok || !ntok || !out->data) {
+		free(tok), free(ntok);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		tok[i] = tokenize(b, texts[i], 1, 0, &ntok[i], e);
+		if (!tok[i])
+			rc = -1;
+		else if (ntok[i] > n_batch)
+			rc = err_set(e, MOAT_ELIMIT, "text %zu has %d tokens, more than the context of %d "
+				     "(raise --ctx or split it)", i + 1, ntok[i], n_batch);
+		else
+			total += ntok[i];
+	}
+	batch = llama_batch_init(n_batch, 0, 1);
+	for (size_t i = 0; i < n && rc == 0;) {
+		size_t first = i;
+		int seqs = 0;
+		batch.n_tokens = 0;
+		while (i < n && seqs < EMBED_SEQ_MAX && batch.n_tokens + ntok[i] <= n_batch) {
+			for (int t = 0; t < ntok[i]; t++) {
+				int k = batch.n_tokens++;
+				batch.token[k] = tok[i][t];
+				batch.pos[k] = t;
+				batch.n_seq_id[k] = 1;
+				batch.seq_id[k][0] = seqs;
+				batch.logits[k] = 1;
+			}
+			seqs++;
+			i++;
+		}
+		if (llama_get_memory(b->ectx))
+			llama_memory_clear(llama_get_memory(b->ectx), true);
+		if ((enc ? llama_encode(b->ectx, batch) : llama_decode(b->ectx, batch)) != 0) {
+			char why[512];
+			take_last_error(why, sizeof(why));
+			rc = err_set(e, MOAT_EIO, "cannot embed: %s", why);
+			break;
+		}
+		for (int s = 0; s < seqs; s++) {
+			const float *v = llama_get_embeddings_seq(b->ectx, s);
+			float *dst = out->data + (first + (size_t)s) * (size_t)dim;
+			double sum = 0;
+			if (!v) {
+				rc = err_set(e, MOAT_EIO, "llama.cpp gave no embedding for text %zu", first + (size_t)s + 1);
+				break;
+			}
+			for (int k = 0; k < dim; k++)
+				sum += (double)v[k] * v[k];
+			sum = sum > 0 ? 1.0 / sqrt(sum) : 1.0;
+			for (int k = 0; k < dim; k++)
+				dst[k] = (float)(v[k] * sum);
+		}
+	}
+	llama_batch_free(batch);
+	for (size_t i = 0; i < n; i++)
+		free(tok[i]);
+	free(tok), free(ntok);
+	if (rc == 0) {
+		out->n = n;
+		out->dim = (size_t)dim;
+		out->prompt_tokens = (int)total;
+	}
+	return rc;
+}
+
+static long emb_count(struct llm *m, const char *text, struct moat_err *e)
+{
+	struct emb *b = m->be;
+	int32_t n = llama_tokenize(b->vocab, text, (int32_t)strlen(text), NULL, 0, false, false);
+	if (n == INT32_MIN)
+		return err_set(e, MOAT_ELIMIT, "text too long to tokenize");
+	return n < 0 ? -(long)n : (long)n;
+}
+
+/* ---- vocabulary only (token counts for Ollama's models) ---- */
+
+void *llm_vocab_open(const char *path, struct moat_err *e)
+{
+	return load_model(path, 1, 0, e);
+}
+
+long llm_vocab_count(void *v, const char *text, struct moat_err *e)
+{
+	const struct llama_vocab *vocab = llama_model_get_vocab(v);
+	int32_t n = llama_tokenize(vocab, text, (int32_t)strlen(text), NULL, 0, false, false);
+	if (n == INT32_MIN)
+		return err_set(e, MOAT_ELIMIT, "text too long to tokenize");
+	return n < 0 ? -(long)n : (long)n;
+}
+
+void llm_vocab_free(void *v)
+{
+	if (v)
+		llama_model_free(v);
+}
+
+#endif /* MOAT_WITH_LLAMA */

@@ -1,0 +1,465 @@
+/*
+ * http.c - the HTTP client of the model layer, on libcurl's multi interface:
+ * several transfers in flight from one thread, answers streamed line by line
+ * (NDJSON, Server-Sent Events), retries with backoff when a server is busy,
+ * cancellation, and errors that say what to do.
+ *
+ * The network rules live here: proxies are switched off for every transfer
+ * (libcurl would otherwise honour http_proxy and friends), redirects are not
+ * followed, only http and https are spoken, and every socket is checked before
+ * it connects: a loopback address, or a host the user named.  It is not a
+ * general HTTP library: it speaks JSON to model servers and nothing else.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <curl/curl.h>
+
+#include "../core/progress.h"
+#include "version.h"
+
+#include "../core/banned.h"
+
+#define RESP_MAX (256u << 20)    /* a JSON answer larger than this is refused */
+#define LINE_MAX_BYTES (64u << 20)
+#define RETRY_CAP_S 30.0
+
+enum { X_NEW, X_RUNNING, X_RETRY, X_DONE };
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void http_xfer_init(struct http_xfer *x, const char *url, const char *body)
+{
+	memset(x, 0, sizeof(*x));
+	x->url = url;
+	x->body = body;
+	x->server = "the server";
+	buf_init(&x->resp, RESP_MAX);
+	buf_init(&x->line, LINE_MAX_BYTES);
+}
+
+static void xfer_drop_handle(struct http_xfer *x)
+{
+	if (x->h)
+		curl_easy_cleanup(x->h);
+	x->h = NULL;
+	if (x->hdrs)
+		curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+}
+
+void http_xfer_release(struct http_xfer *x)
+{
+	if (!x)
+		return;
+	xfer_drop_handle(x);
+	buf_release(&x->resp);
+	buf_release(&x->line);
+}
+
+static int status_ok(long s)
+{
+	return s >= 200 && s < 300;
+}
+
+static int emit_line(struct http_xfer *x, const char *p, size_t n)
+{
+	if (n && p[n - 1] == '\r')
+		n--;
+	x->got_data = 1;
+	return x->on_line(x, p, n);
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct http_xfer *x = ud;
+	size_t n = size * nmemb;
+	if (!x->status)
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
+	if (x->on_line && status_ok(x->status)) {
+		const char *p = ptr, *end = ptr + n;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl) {
+				buf_add(&x->line, p, (size_t)(end - p));
+				break;
+			}
+			if (x->line.len) {
+				buf_add(&x->line, p, (size_t)(nl - p));
+				if (buf_failed(&x->line))
+					goto toolong;
+				if (emit_line(x, x->line.data, x->line.len) < 0)
+					return 0;
+				buf_reset(&x->line);
+			} else if (emit_line(x, p, (size_t)(nl - p)) < 0) {
+				return 0;
+			}
+			p = nl + 1;
+		}
+		if (buf_failed(&x->line))
+			goto toolong;
+		return n;
+	}
+	buf_add(&x->resp, ptr, n);
+	if (buf_failed(&x->resp)) {
+		x->failed = 1;
+		err_set(&x->err, MOAT_ELIMIT, "the answer of %s is larger than %u MiB", x->server,
+			RESP_MAX >> 20);
+		return 0;
+	}
+	return n;
+toolong:
+	x->failed = 1;
+	err_set(&x->err, MOAT_ELIMIT, "a line of the answer of %s is longer than %u MiB", x->server,
+		LINE_MAX_BYTES >> 20);
+	return 0;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct http_xfer *x = ud;
+	size_t n = size * nmemb;
+	if (n > 12 && !strncasecmp(ptr, "retry-after:", 12)) {
+		char tmp[32];
+		size_t l = n - 12 < sizeof(tmp) - 1 ? n - 12 : sizeof(tmp) - 1;
+		memcpy(tmp, ptr + 12, l);
+		tmp[l] = '\0';
+		x->retry_after = strtod(tmp, NULL);
+	}
+	return n;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct http_xfer *x = ud;
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return x->cancel && *x->cancel ? 1 : 0;
+}
+
+static int addr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		const unsigned char *a = in6->sin6_addr.s6_addr;
+		static const unsigned char lo[16] = { [15] = 1 };
+		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+		return !memcmp(a, lo, 16) || (!memcmp(a, mapped, 12) && a[12] == 127);
+	}
+	return 0;
+}
+
+/* The last gate: whatever a name resolved to, only loopback addresses are
+ * connected to unless the user named the host. */
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct http_xfer *x = ud;
+	(void)purpose;
+	if (!x->host_named && !addr_is_loopback(&addr->addr)) {
+		char a[INET6_ADDRSTRLEN] = "?";
+		if (addr->family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)&addr->addr)->sin_addr, a, sizeof(a));
+		else if (addr->family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)&addr->addr)->sin6_addr, a, sizeof(a));
+		x->failed = 1;
+		err_set(&x->err, MOAT_EUSAGE,
+			"refusing to connect to %s: moat only talks to loopback unless the host is named with --allow-host", a);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
+{
+	const struct llm_config *cfg = c->cfg;
+	char host[256];
+	int port;
+	CURL *h;
+	long idle_s;
+
+	x->client = c;
+	if (llm_url_split(x->url, host, sizeof(host), &port, NULL) < 0) {
+		x->failed = 1;
+		return err_set(&x->err, MOAT_EUSAGE, "bad URL '%s'", x->url);
+	}
+	if (!llm_host_allowed(host, NULL, 0)) {
+		if (!llm_host_allowed(host, c->allow, c->n_allow)) {
+			x->failed = 1;
+			return err_set(&x->err, MOAT_EUSAGE,
+				       "refusing host '%s': moat only talks to loopback unless the host is named "
+				       "with --allow-host %s", host, host);
+		}
+		x->host_named = 1;
+	}
+	h = curl_easy_init();
+	if (!h) {
+		x->failed = 1;
+		return err_set(&x->err, MOAT_ENOMEM, "out of memory");
+	}
+	x->h = h;
+	x->status = 0;
+	x->got_data = 0;
+	x->retry_after = 0;
+	buf_reset(&x->resp);
+	buf_reset(&x->line);
+	idle_s = cfg && cfg->idle_timeout_ms > 0 ? (cfg->idle_timeout_ms + 999) / 1000 : 300;
+
+	curl_easy_setopt(h, CURLOPT_URL, x->url);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	/* Never a proxy, whatever the environment says. */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)(cfg && cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000));
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, idle_s);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "moat/" MOAT_VERSION);
+	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	{
+		struct curl_slist *l = NULL;
+		l = curl_slist_append(l, "Accept: application/json, application/x-ndjson, text/event-stream");
+		if (x->body) {
+			l = curl_slist_append(l, "Content-Type: application/json");
+			l = curl_slist_append(l, "Expect:");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
+		}
+		x->hdrs = l;
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+	}
+	if (curl_multi_add_handle(mh, h) != CURLM_OK) {
+		xfer_drop_handle(x);
+		x->failed = 1;
+		return err_set(&x->err, MOAT_ENOMEM, "cannot start a transfer");
+	}
+	x->attempts++;
+	x->state = X_RUNNING;
+	return 0;
+}
+
+static void lower_first(char *s)
+{
+	if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
+		s[0] = (char)(s[0] - 'A' + 'a');
+}
+
+/* Turns the outcome of a finished transfer into x->failed/x->err.  Returns
+ * 1 when it should be retried. */
+static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
+{
+	char hp[300];
+	long os_errno = 0;
+	long idle_s = c->cfg && c->cfg->idle_timeout_ms > 0 ? (c->cfg->idle_timeout_ms + 999) / 1000 : 300;
+	int retries = c->cfg ? c->cfg->retries : 4;
+
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
+	curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os_errno);
+	http_hostport(x->url, hp, sizeof(hp));
+
+	if (rc == CURLE_OK && x->on_line && status_ok(x->status) && x->line.len && !x->failed) {
+		/* the last line had no newline */
+		if (emit_line(x, x->line.data, x->line.len) < 0)
+			rc = CURLE_WRITE_ERROR;
+		buf_reset(&x->line);
+	}
+	if (x->failed)
+		return 0;  /* our own error (a callback, a refused address) */
+	switch (rc) {
+	case CURLE_OK:
+		break;
+	case CURLE_COULDNT_CONNECT: {
+		char why[128];
+		snprintf(why, sizeof(why), "%s", os_errno ? strerror((int)os_errno) : "cannot connect");
+		lower_first(why);
+		x->failed = 1;
+		err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: %s%s%s%s", x->server, hp, why,
+			x->hint ? " (" : "", x->hint ? x->hint : "", x->hint ? ")" : "");
+		return 0;
+	}
+	case CURLE_COULDNT_RESOLVE_HOST:
+		x->failed = 1;
+		err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: unknown host", x->server, hp);
+		return 0;
+	case CURLE_OPERATION_TIMEDOUT: {
+		double ct = 0;
+		curl_easy_getinfo(x->h, CURLINFO_CONNECT_TIME, &ct);
+		x->failed = 1;
+		if (ct <= 0)
+			err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: timed out connecting", x->server, hp);
+		else if (x->got_data || x->resp.len)
+			err_set(&x->err, MOAT_ENET, "%s at %s stopped sending mid-answer for %ld s", x->server,
+				hp, idle_s);
+		else
+			err_set(&x->err, MOAT_ENET,
+				"no answer from %s at %s for %ld s (stuck, or still loading the model? raise --timeout)",
+				x->server, hp, idle_s);
+		return 0;
+	}
+	case CURLE_GOT_NOTHING:
+		x->failed = 1;
+		err_set(&x->err, MOAT_ENET, "%s at %s closed the connection without answering", x->server, hp);
+		return 0;
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		x->failed = 1;
+		err_set(&x->err, MOAT_ENET,
+			"%s at %s closed the connection mid-answer (did it crash or run out of memory?)",
+			x->server, hp);
+		return 0;
+	case CURLE_ABORTED_BY_CALLBACK:
+		x->failed = 1;
+		err_set(&x->err, MOAT_EINTERRUPTED, "cancelled");
+		return 0;
+	default:
+		x->failed = 1;
+		err_set(&x->err, MOAT_ENET, "%s at %s: %s", x->server, hp, curl_easy_strerror(rc));
+		return 0;
+	}
+	if ((x->status == 429 || x->status == 503) && !x->got_data && x->attempts <= retries)
+		return 1;
+	if (!status_ok(x->status)) {
+		char *msg = llm_parse_error_body(x->resp.data, x->resp.len);
+		x->failed = 1;
+		err_set(&x->err, x->status == 404 ? MOAT_ENOTFOUND : MOAT_ENET, "%s at %s answered %ld%s%s",
+			x->server, hp, x->status, msg ? ": " : "", msg ? msg : "");
+		free(msg);
+	}
+	return 0;
+}
+
+int http_run(struct http_client *c, struct http_xfer *const *xs, size_t n, int parallel)
+{
+	CURLM *mh;
+	size_t done = 0;
+	int active = 0, nfailed = 0;
+
+	pthread_once(&curl_once, curl_init_once);
+	if (parallel < 1)
+		parallel = 1;
+	mh = curl_multi_init();
+	if (!mh) {
+		for (size_t i = 0; i < n; i++) {
+			xs[i]->failed = 1;
+			err_set(&xs[i]->err, MOAT_ENOMEM, "out of memory");
+		}
+		return (int)n;
+	}
+	for (size_t i = 0; i < n; i++)
+		xs[i]->state = X_NEW;
+
+	while (done < n) {
+		double now = now_seconds(), wake = now + 0.2;
+		int still, finished;
+		CURLMsg *msg;
+
+		/* Start what may start: due retries first, then new ones. */
+		for (int pass = 0; pass < 2 && active < parallel; pass++)
+			for (size_t i = 0; i < n && active < parallel; i++) {
+				struct http_xfer *x = xs[i];
+				if (x->cancel && *x->cancel && (x->state == X_NEW || x->state == X_RETRY)) {
+					x->failed = 1;
+					err_set(&x->err, MOAT_EINTERRUPTED, "cancelled");
+					x->state = X_DONE;
+					done++;
+					nfailed++;
+					continue;
+				}
+				if ((pass == 0 && x->state == X_RETRY && x->retry_at <= now) ||
+				    (pass == 1 && x->state == X_NEW)) {
+					if (xfer_start(c, x, mh) < 0) {
+						x->state = X_DONE;
+						done++;
+						nfailed++;
+					} else {
+						active++;
+					}
+				}
+			}
+		for (size_t i = 0; i < n; i++)
+			if (xs[i]->state == X_RETRY && xs[i]->retry_at < wake)
+				wake = xs[i]->retry_at;
+		if (done >= n)
+			break;
+
+		curl_multi_perform(mh, &still);
+		finished = 0;
+		while ((msg = curl_multi_info_read(mh, &still))) {
+			struct http_xfer *x = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			curl_multi_remove_handle(mh, msg->easy_handle);
+			active--;
+			finished++;
+			if (xfer_finish(c, x, msg->data.result)) {
+				double pause = (c->cfg && c->cfg->backoff_ms > 0 ? c->cfg->backoff_ms : 250) / 1000.0;
+				for (int k = 1; k < x->attempts; k++)
+					pause *= 2;
+				if (x->retry_after > 0)
+					pause = x->retry_after;
+				if (pause > RETRY_CAP_S)
+					pause = RETRY_CAP_S;
+				xfer_drop_handle(x);
+				x->state = X_RETRY;
+				x->retry_at = now_seconds() + pause;
+			} else {
+				xfer_drop_handle(x);
+				x->state = X_DONE;
+				done++;
+				if (x->failed)
+					nfailed++;
+			}
+		}
+		if (done < n && !finished) {
+			/* a freed slot starts the next transfer at once, not after a poll */
+			int ms = (int)((wake - now_seconds()) * 1000);
+			if (ms < 1)
+				ms = 1;
+			if (ms > 100)
+				ms = 100;  /* look at the cancel flags ten times a second */
+			curl_multi_poll(mh, NULL, 0, ms, NULL);
+		}
+	}
+	curl_multi_cleanup(mh);
+	return nfailed;
+}
+
+int http_simple(struct http_client *c, struct http_xfer *x, struct moat_err *e)
+{
+	struct http_xfer *one[1] = { x };
+	if (http_run(c, one, 1, 1) > 0) {
+		if (e)
+			*e = x->err;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,531 @@
+/*
+ * llm.c - the front of the model layer: opening a model by URI, defaults,
+ * the checks every request passes before a backend sees it (constraints,
+ * seed), the check of every constrained answer after it, and the provenance
+ * record each result carries.  The backends (ollama.c, openai.c, embedded.c)
+ * only move text; what a result means is decided here.
+ */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/hash.h"
+#include "../core/progress.h"
+#include "../models/models.h"
+#include "version.h"
+
+#include "../core/banned.h"
+
+struct llm_config llm_config_default(void)
+{
+	struct llm_config c;
+	memset(&c, 0, sizeof(c));
+	c.connect_timeout_ms = 5000;
+	c.idle_timeout_ms = 300000;
+	c.retries = 4;
+	c.backoff_ms = 250;
+	c.n_gpu_layers = -1;
+	return c;
+}
+
+struct llm_options llm_options_default(void)
+{
+	struct llm_options o;
+	memset(&o, 0, sizeof(o));
+	o.temperature = 0.8;
+	o.top_p = 0.9;
+	o.top_k = 40;
+	o.seed = -1;
+	o.max_tokens = -1;
+	return o;
+}
+
+static const char *backend_name(enum llm_backend b)
+{
+	switch (b) {
+	case LLM_OLLAMA: return "ollama";
+	case LLM_OPENAI: return "openai";
+	case LLM_GGUF: return "gguf";
+	case LLM_STORE: return "store";
+	}
+	return "?";
+}
+
+void llm_sha256_str(const char *s, char out[65])
+{
+	sha256_hex_mem(s ? s : "", s ? strlen(s) : 0, out);
+}
+
+uint32_t llm_pick_seed(const struct llm_request *r)
+{
+	uint32_t v = 0;
+	int fd;
+	if (r && r->opt.seed >= 0)
+		return (uint32_t)r->opt.seed;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() ^ (uint32_t)ts.tv_sec;
+	}
+	if (fd >= 0)
+		close(fd);
+	return v & 0x7fffffff;
+}
+
+int llm_max_tokens(const struct llm_request *r)
+{
+	if (r->opt.max_tokens >= 0)
+		return r->opt.max_tokens;
+	return r->constraint != LLM_FREE ? 512 : -1;
+}
+
+int llm_have_embedded(void)
+{
+#ifdef MOAT_WITH_LLAMA
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s);
+	char *d = malloc(n + 1);
+	if (d)
+		memcpy(d, s, n + 1);
+	return d;
+}
+
+struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_err *e)
+{
+	struct llm *m = calloc(1, sizeof(*m));
+	int rc = -1;
+	if (!m) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	m->cfg = cfg ? *cfg : llm_config_default();
+	if (m->cfg.n_allow_hosts) {
+		m->allow = calloc(m->cfg.n_allow_hosts, sizeof(char *));
+		if (!m->allow)
+			goto nomem;
+		for (size_t i = 0; i < m->cfg.n_allow_hosts; i++)
+			if (!(m->allow[i] = xstrdup(m->cfg.allow_hosts[i])))
+				goto nomem;
+		m->cfg.allow_hosts = (const char *const *)m->allow;
+	} else {
+		m->cfg.allow_hosts = NULL;
+	}
+	if (m->cfg.models_dir && !(m->models_dir = xstrdup(m->cfg.models_dir)))
+		goto nomem;
+	m->cfg.models_dir = m->models_dir;
+	m->uri_text = xstrdup(uri ? uri : "");
+	m->info = json_object();
+	if (!m->uri_text || !m->info)
+		goto nomem;
+	if (llm_uri_parse(uri, &m->uri, e) < 0)
+		goto fail;
+	switch (m->uri.backend) {
+	case LLM_OLLAMA:
+	case LLM_OPENAI:
+		if (!llm_host_allowed(m->uri.host, m->cfg.allow_hosts, m->cfg.n_allow_hosts)) {
+			err_set(e, MOAT_EUSAGE,
+				"refusing host '%s': moat only talks to loopback unless the host is named with "
+				"--allow-host %s", m->uri.host, m->uri.host);
+			goto fail;
+		}
+		rc = m->uri.backend == LLM_OLLAMA ? llm_ollama_open(m, e) : llm_openai_open(m, e);
+		break;
+	case LLM_GGUF:
+		rc = llm_embedded_open(m, m->uri.model, e);
+		break;
+	case LLM_STORE: {
+		char *dir, *path;
+		if (!llm_have_embedded()) {
+			rc = llm_embedded_open(m, m->uri.model, e);  /* the refusal */
+			break;
+		}
+		dir = models_default_dir(cfg ? cfg->models_dir : NULL);
+		if (!dir)
+			goto nomem;
+		path = models_resolve_gguf(dir, m->uri.model, e);
+		if (!path) {
+			err_prefix(e, "cannot use '%s' from the store '%s'", m->uri.model, dir);
+			free(dir);
+			goto fail;
+		}
+		{
+			/* blobs are named by their digest: no need to hash */
+			const char *base = strrchr(path, '/');
+			base = base ? base + 1 : path;
+			if (!strncmp(base, "sha256-", 7) && strlen(base) == 71) {
+				char d[80];
+				snprintf(d, sizeof(d), "sha256:%s", base + 7);
+				m->digest = xstrdup(d);
+			}
+		}
+		json_object_set_new(m->info, "store", json_string(dir));
+		json_object_set_new(m->info, "path", json_string(path));
+		free(dir);
+		rc = llm_embedded_open(m, path, e);
+		free(path);
+		break;
+	}
+	}
+	if (rc < 0)
+		goto fail;
+	if (m->parallel < 1)
+		m->parallel = 1;
+	return m;
+nomem:
+	err_set(e, MOAT_ENOMEM, "out of memory");
+fail:
+	llm_free(m);
+	return NULL;
+}
+
+void llm_free(struct llm *m)
+{
+	if (!m)
+		return;
+	if (m->ops && m->ops->free)
+		m->ops->free(m);
+	for (size_t i = 0; m->allow && i < m->cfg.n_allow_hosts; i++)
+		free(m->allow[i]);
+	free(m->allow);
+	free(m->models_dir);
+	free(m->uri_text);
+	llm_uri_release(&m->uri);
+	free(m->digest);
+	free(m->template_sha256);
+	json_decref(m->info);
+	free(m);
+}
+
+json_t *llm_info(const struct llm *m)
+{
+	json_t *j = json_deep_copy(m->info);
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "uri", json_string(m->uri_text));
+	json_object_set_new(j, "backend", json_string(backend_name(m->uri.backend)));
+	json_object_set_new(j, "model", json_string(m->uri.model));
+	json_object_set_new(j, "digest", m->digest ? json_string(m->digest) : json_null());
+	json_object_set_new(j, "template_sha256",
+			    m->template_sha256 ? json_string(m->template_sha256) : json_null());
+	json_object_set_new(j, "parallel", json_integer(m->parallel));
+	return j;
+}
+
+static json_t *provenance(const struct llm *m, const struct llm_request *r)
+{
+	json_t *opt = json_object(), *p, *stop = json_array();
+	char h[65];
+	for (size_t i = 0; i < r->opt.n_stop; i++)
+		json_array_append_new(stop, json_string(r->opt.stop[i]));
+	json_object_set_new(opt, "temperature", json_real(r->opt.temperature));
+	json_object_set_new(opt, "top_p", json_real(r->opt.top_p));
+	json_object_set_new(opt, "top_k", json_integer(r->opt.top_k));
+	json_object_set_new(opt, "max_tokens", json_integer(llm_max_tokens(r)));
+	if (r->opt.n_ctx > 0)
+		json_object_set_new(opt, "n_ctx", json_integer(r->opt.n_ctx));
+	json_object_set_new(opt, "stop", stop);
+	json_object_set_new(opt, "raw", json_boolean(r->raw));
+	if (r->constraint == LLM_LABEL || r->constraint == LLM_LABELS) {
+		json_t *l = json_array();
+		for (size_t i = 0; i < r->n_labels; i++)
+			json_array_append_new(l, json_string(r->labels[i]));
+		json_object_set_new(opt, "labels", l);
+		json_object_set_new(opt, "multi_label", json_boolean(r->constraint == LLM_LABELS));
+	} else if (r->constraint == LLM_SCHEMA) {
+		char *s = json_dumps(r->schema, JSON_COMPACT | JSON_SORT_KEYS);
+		llm_sha256_str(s, h);
+		free(s);
+		json_object_set_new(opt, "schema_sha256", json_string(h));
+	}
+	p = json_object();
+	json_object_set_new(p, "model", json_string(m->uri_text));
+	json_object_set_new(p, "backend", json_string(backend_name(m->uri.backend)));
+	json_object_set_new(p, "model_digest", m->digest ? json_string(m->digest) : json_null());
+	json_object_set_new(p, "template_sha256",
+			    m->template_sha256 ? json_string(m->template_sha256) : json_null());
+	if (r->template_text) {
+		llm_sha256_str(r->template_text, h);
+		json_object_set_new(p, "request_template_sha256", json_string(h));
+	}
+	json_object_set_new(p, "options", opt);
+	json_object_set_new(p, "seed", json_integer(r->opt.seed));
+	json_object_set_new(p, "moat", json_string(MOAT_VERSION));
+	return p;
+}
+
+static int check_request(const struct llm_request *r, struct moat_err *e)
+{
+	struct buf g = BUF_INIT;
+	int rc;
+	if (!r->prompt)
+		return err_set(e, MOAT_EUSAGE, "no prompt");
+	if (r->opt.temperature < 0 || r->opt.top_p < 0 || r->opt.top_p > 1)
+		return err_set(e, MOAT_EUSAGE, "bad sampling options (temperature >= 0, 0 <= top-p <= 1)");
+	if (r->constraint == LLM_FREE)
+		return 0;
+	/* building the grammar checks labels and the schema subset */
+	rc = llm_grammar(r, &g, e);
+	buf_release(&g);
+	return rc;
+}
+
+void llm_result_release(struct llm_result *r)
+{
+	if (!r)
+		return;
+	free(r->text);
+	json_decref(r->value);
+	json_decref(r->provenance);
+	memset(r, 0, sizeof(*r));
+}
+
+int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n, struct llm_result *out,
+		      struct moat_err *errs)
+{
+	struct llm_request *rr;
+	struct llm_result *sub_out;
+	struct moat_err *sub_err;
+	size_t *idx, k = 0;
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].prompt_tokens = out[i].completion_tokens = -1;
+		err_clear(&errs[i]);
+	}
+	if (n == 0)
+		return 0;
+	rr = calloc(n, sizeof(*rr));
+	sub_out = calloc(n, sizeof(*sub_out));
+	sub_err = calloc(n, sizeof(*sub_err));
+	idx = calloc(n, sizeof(*idx));
+	if (!rr || !sub_out || !sub_err || !idx) {
+		for (size_t i = 0; i < n; i++)
+			err_set(&errs[i], MOAT_ENOMEM, "out of memory");
+		free(rr), free(sub_out), free(sub_err), free(idx);
+		return (int)n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct llm_request q = r[i];
+		q.opt.seed = llm_pick_seed(&r[i]);
+		out[i].provenance = NULL;
+		if (check_request(&q, &errs[i]) < 0) {
+			failed++;
+			out[i].provenance = provenance(m, &q);
+			continue;
+		}
+		rr[k] = q;
+		idx[k] = i;
+		sub_out[k].prompt_tokens = sub_out[k].completion_tokens = -1;
+		k++;
+	}
+	if (k)
+		m->ops->generate(m, rr, k, sub_out, sub_err);
+	for (size_t j = 0; j < k; j++) {
+		size_t i = idx[j];
+		struct llm_result *o = &out[i];
+		*o = sub_out[j];
+		errs[i] = sub_err[j];
+		o->provenance = provenance(m, &rr[j]);
+		if (!o->text)
+			o->text = xstrdup("");
+		if (errs[i].code) {
+			failed++;
+			continue;
+		}
+		if (rr[j].constraint != LLM_FREE) {
+			if (!strcmp(o->finish, "length")) {
+				err_set(&errs[i], MOAT_ELIMIT,
+					"the constrained answer was cut at max tokens (%d): raise --max-tokens",
+					llm_max_tokens(&rr[j]));
+				failed++;
+				continue;
+			}
+			if (llm_check_answer(&rr[j], o->text, &o->value, &errs[i]) < 0) {
+				err_prefix(&errs[i], "the model's answer does not follow the constraint");
+				failed++;
+				continue;
+			}
+		}
+	}
+	free(rr), free(sub_out), free(sub_err), free(idx);
+	return failed;
+}
+
+int llm_generate(struct llm *m, const struct llm_request *r, struct llm_result *out,
+		 struct moat_err *e)
+{
+	struct moat_err tmp = MOAT_ERR_INIT;
+	int f = llm_generate_many(m, r, 1, out, &tmp);
+	if (f) {
+		if (e)
+			*e = tmp;
+		return -1;
+	}
+	return 0;
+}
+
+int llm_embed(struct llm *m, const char *const *texts, size_t n, struct llm_embedding *out,
+	      struct moat_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->prompt_tokens = -1;
+	if (n == 0)
+		return err_set(e, MOAT_EUSAGE, "nothing to embed");
+	for (size_t i = 0; i < n; i++)
+		if (!texts[i])
+			return err_set(e, MOAT_EUSAGE, "text %zu is missing", i + 1);
+	if (!m->ops->embed)
+		return err_set(e, MOAT_EUNSUPPORTED, "'%s' cannot embed", m->uri_text);
+	if (m->ops->embed(m, texts, n, out, e) < 0) {
+		llm_embedding_release(out);
+		return -1;
+	}
+	out->provenance = json_pack("{s:s, s:s, s:o, s:I, s:s}", "model", m->uri_text, "backend",
+				    backend_name(m->uri.backend), "model_digest",
+				    m->digest ? json_string(m->digest) : json_null(), "dim",
+				    (json_int_t)out->dim, "moat", MOAT_VERSION);
+	return 0;
+}
+
+void llm_embedding_release(struct llm_embedding *em)
+{
+	if (!em)
+		return;
+	free(em->data);
+	json_decref(em->provenance);
+	memset(em, 0, sizeof(*em));
+}
+
+long llm_count_tokens(struct llm *m, const char *text, struct moat_err *e)
+{
+	if (!text)
+		return err_set(e, MOAT_EUSAGE, "no text");
+	if (!m->ops->count_tokens)
+		return err_set(e, MOAT_EUNSUPPORTED, "'%s' has no tokenizer moat can use", m->uri_text);
+	return m->ops->count_tokens(m, text, e);
+}
+
+/* Servers: P raw requests of about prompt_tokens words each, generating
+ * gen_tokens; the server's own timings when one request runs alone. */
+static int bench_server(struct llm *m, const struct llm_bench_opts *o, struct llm_bench_result *res,
+			struct moat_err *e)
+{
+	int P = o->parallel, R = o->repeat;
+	double pp_tok = 0, pp_s = 0, tg_tok = 0, tg_s = 0, tg1_s = 0, wall_all = 0;
+	struct llm_request *rq = calloc((size_t)P, sizeof(*rq));
+	struct llm_result *rs = calloc((size_t)P, sizeof(*rs));
+	struct moat_err *es = calloc((size_t)P, sizeof(*es));
+	char **prompts = calloc((size_t)P, sizeof(char *));
+	int rc = 0, server_timed = 1;
+
+	if (!rq || !rs || !es || !prompts) {
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int rep = 0; rep <= R; rep++) {  /* rep 0 warms up (loads the model) */
+		double t0, wall;
+		for (int i = 0; i < P; i++) {
+			struct buf b = BUF_INIT;
+			/* a different start each time, so no prompt cache helps */
+			buf_addf(&b, "%u", llm_pick_seed(NULL));
+			for (int w = 1; w < o->prompt_tokens; w++)
+				buf_adds(&b, " the");
+			free(prompts[i]);
+			prompts[i] = buf_detach(&b, NULL);
+			memset(&rq[i], 0, sizeof(rq[i]));
+			rq[i].prompt = prompts[i] ? prompts[i] : "";
+			rq[i].raw = 1;
+			rq[i].ignore_eos = 1;
+			rq[i].opt = llm_options_default();
+			rq[i].opt.temperature = 0;
+			rq[i].opt.seed = 1;
+			rq[i].opt.max_tokens = rep == 0 ? 4 : o->gen_tokens;
+		}
+		t0 = now_seconds();
+		if (llm_generate_many(m, rq, (size_t)P, rs, es) > 0) {
+			for (int i = 0; i < P; i++)
+				if (es[i].code) {
+					if (e)
+						*e = es[i];
+					break;
+				}
+			rc = -1;
+		}
+		wall = now_seconds() - t0;
+		for (int i = 0; i < P && rc == 0 && rep > 0; i++) {
+			int pt = rs[i].prompt_tokens > 0 ? rs[i].prompt_tokens : o->prompt_tokens;
+			int ct = rs[i].completion_tokens >= 0 ? rs[i].completion_tokens : 0;
+			pp_tok += pt;
+			tg_tok += ct;
+			if (rs[i].prompt_s > 0 && rs[i].gen_s > 0) {
+				pp_s += rs[i].prompt_s;
+				tg1_s += rs[i].gen_s;
+			} else {
+				server_timed = 0;
+			}
+		}
+		if (rep > 0)
+			wall_all += wall, tg_s += wall;
+		for (int i = 0; i < P; i++)
+			llm_result_release(&rs[i]);
+		if (rc < 0)
+			goto out;
+	}
+	res->wall_s = wall_all;
+	res->measured_by_server = server_timed;
+	if (server_timed) {
+		/* the P requests ran side by side: the aggregate rate is the tokens
+		 * over the mean time one request took */
+		res->pp_tps = pp_s > 0 ? pp_tok / pp_s * P : 0;
+		res->tg_tps_seq = tg1_s > 0 ? tg_tok / tg1_s : 0;
+		res->tg_tps = res->tg_tps_seq * P;
+	} else {
+		res->pp_tps = 0;
+		res->tg_tps = tg_s > 0 ? tg_tok / tg_s : 0;
+		res->tg_tps_seq = res->tg_tps / P;
+	}
+	res->gen_tokens = R > 0 ? (int)(tg_tok / R / P) : 0;
+out:
+	for (int i = 0; prompts && i < P; i++)
+		free(prompts[i]);
+	free(prompts), free(rq), free(rs), free(es);
+	return rc;
+}
+
+int llm_bench(struct llm *m, const struct llm_bench_opts *o, struct llm_bench_result *out,
+	      struct moat_err *e)
+{
+	struct llm_bench_opts d = { 512, 128, 1, 3 };
+	if (o)
+		d = *o;
+	if (d.prompt_tokens < 1)
+		d.prompt_tokens = 1;
+	if (d.gen_tokens < 1)
+		d.gen_tokens = 1;
+	if (d.parallel < 1)
+		d.parallel = 1;
+	if (d.repeat < 1)
+		d.repeat = 1;
+	memset(out, 0, sizeof(*out));
+	out->prompt_tokens = d.prompt_tokens;
+	out->gen_tokens = d.gen_tokens;
+	out->parallel = d.parallel;
+	out->repeat = d.repeat;
+	if (m->ops->bench)
+		return m->ops->bench(m, &d, out, e);
+	return bench_server(m, &d, out, e);
+}

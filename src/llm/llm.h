@@ -1,0 +1,229 @@
+/*
+ * llm.h - moat's one model layer.  Every AI step (pre-labels, PII by model,
+ * augmentation, chunking by tokens) goes through it, whatever runs the model:
+ *
+ *   ollama://127.0.0.1:11434/mistral:7b    Ollama's native API (also ollama:NAME,
+ *                                          which takes the host from OLLAMA_HOST)
+ *   openai://127.0.0.1:8080/v1/NAME        any OpenAI-compatible server
+ *                                          (openai+https:// for TLS)
+ *   gguf:/path/to/model.gguf               llama.cpp linked into moat
+ *   store:mistral:7b                       llama.cpp on the GGUF blob of that model
+ *                                          in an Ollama store
+ *
+ * What it is for: chat and raw completion with options, streaming, output
+ * constrained to a label set or a JSON-schema subset (an answer that is
+ * returned always parses and validates), embeddings, token counting, several
+ * requests in flight (several sequences in one batch for the embedded
+ * backend), cancellation, and a provenance record on every result.
+ * What it is not for: prompts and their templates (the stages own them), and
+ * downloading anything: servers must be on loopback unless the caller names
+ * a host in llm_config.allow_hosts, and proxy variables are never used.
+ *
+ * Ownership: llm_open() returns a handle the caller frees with llm_free().
+ * Results and embeddings own their memory until llm_result_release() /
+ * llm_embedding_release().  Requests only borrow what they point to.
+ * Callbacks (on_token) run on the calling thread, inside llm_generate*().
+ * One handle is used by one thread at a time.
+ */
+#ifndef MOAT_LLM_H
+#define MOAT_LLM_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../core/err.h"
+
+struct llm;
+
+enum llm_backend {
+	LLM_OLLAMA = 1,
+	LLM_OPENAI,
+	LLM_GGUF,
+	LLM_STORE,
+};
+
+/* A parsed model URI.  For servers, base is the URL requests are made
+ * against ("http://127.0.0.1:11434" for Ollama, "http://127.0.0.1:8080/v1"
+ * for OpenAI) and root the server's root ("http://127.0.0.1:8080"). */
+struct llm_uri {
+	enum llm_backend backend;
+	char *host;     /* as written, without brackets ("::1"); NULL for gguf:/store: */
+	int port;
+	int https;
+	char *base;
+	char *root;
+	char *model;    /* Ollama name, server model id (may be ""), file path or store name */
+};
+
+/* Parses uri; fails with MOAT_EUSAGE naming what is wrong.  Does not check
+ * the host (llm_host_allowed does).  Release with llm_uri_release. */
+int llm_uri_parse(const char *uri, struct llm_uri *out, struct moat_err *e)
+	__attribute__((warn_unused_result));
+void llm_uri_release(struct llm_uri *u);
+
+/* 1 when host is loopback (127.0.0.0/8, ::1, localhost) or appears in
+ * allow (case-insensitive), else 0. */
+int llm_host_allowed(const char *host, const char *const *allow, size_t n_allow);
+
+/* How a model is opened.  Start from llm_config_default() and change fields. */
+struct llm_config {
+	const char *const *allow_hosts;  /* hosts beyond loopback the user named (--allow-host) */
+	size_t n_allow_hosts;
+	const char *models_dir;   /* store: URIs; NULL: OLLAMA_MODELS or ~/.ollama/models */
+	int connect_timeout_ms;   /* 5000 */
+	int idle_timeout_ms;      /* no byte from the server for this long: fail (300000) */
+	int retries;              /* when the server is busy (429/503): 4 */
+	int backoff_ms;           /* the first pause before a retry, doubled each time: 250 */
+	int parallel;             /* requests in flight, sequences per batch; 0: the
+				     backend's own (OLLAMA_NUM_PARALLEL, llama-server's
+				     slots, 4 for the embedded backend) */
+	int n_ctx;                /* embedded: context per sequence; 0: 4096 or the
+				     model's training context if smaller */
+	int n_gpu_layers;         /* embedded: layers to offload; -1 all (default) */
+	int n_threads;            /* embedded: 0 = llama.cpp's default */
+	int quiet_probe;          /* servers: skip the model checks at open (faster) */
+};
+struct llm_config llm_config_default(void);
+
+/* Opens the model a URI names: parses it, checks the host, and for servers
+ * checks that the server answers and has the model; for gguf:/store: loads
+ * the weights.  NULL on failure, with an error that says what to do
+ * ("cannot reach Ollama at 127.0.0.1:11434: connection refused (is 'ollama
+ * serve' running?)").  gguf:/store: fail with MOAT_EUNSUPPORTED in a moat
+ * built without llama.cpp. */
+struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_err *e);
+void llm_free(struct llm *m);
+
+/* What is known of the open model: {"uri","backend","model","digest",
+ * "template_sha256","parallel", and where known "n_ctx_train","n_embd",
+ * "n_params","size","server"}.  New reference. */
+json_t *llm_info(const struct llm *m);
+
+/* Sampling options.  Start from llm_options_default(). */
+struct llm_options {
+	double temperature;   /* 0.8; 0 = greedy */
+	double top_p;         /* 0.9 */
+	int top_k;            /* 40 */
+	int64_t seed;         /* -1: moat picks one and records it */
+	int max_tokens;       /* -1: until the model stops (512 when constrained) */
+	int n_ctx;            /* 0: the backend's default */
+	const char *const *stop;  /* stop strings, not included in the answer */
+	size_t n_stop;
+};
+struct llm_options llm_options_default(void);
+
+enum llm_constraint {
+	LLM_FREE = 0,
+	LLM_LABEL,        /* one label of labels[]: the answer is a JSON string */
+	LLM_LABELS,       /* one or more distinct labels: a JSON array of strings */
+	LLM_SCHEMA,       /* a JSON value valid against schema (llm_schema_check's subset) */
+};
+
+/* One generation.  Zero it, then set what you need (opt from
+ * llm_options_default()). */
+struct llm_request {
+	const char *system;       /* may be NULL */
+	const char *prompt;       /* the user's message (raw: the whole prompt) */
+	int raw;                  /* completion without the chat template */
+	int ignore_eos;           /* generate all max_tokens (benchmarks; not Ollama) */
+	struct llm_options opt;
+	enum llm_constraint constraint;
+	const char *const *labels;
+	size_t n_labels;
+	json_t *schema;           /* borrowed */
+	const char *template_text; /* the caller's prompt template before filling in;
+				      its hash goes into the provenance */
+	/* Streaming: called with each new piece of the answer (whole UTF-8
+	 * characters, stop strings held back).  A non-zero return cancels. */
+	int (*on_token)(void *ud, const char *piece, size_t len);
+	void *ud;
+	/* Set to non-zero from anywhere (a signal handler) to cancel. */
+	volatile sig_atomic_t *cancel;
+};
+
+struct llm_result {
+	char *text;               /* the whole answer (NUL-terminated) */
+	json_t *value;            /* constrained: the parsed answer, else NULL */
+	int prompt_tokens;        /* -1 when the server does not say */
+	int completion_tokens;
+	double load_s, prompt_s, gen_s, total_s;  /* prompt_s, gen_s: -1 when unknown */
+	char finish[16];          /* "stop", "length", "cancelled" */
+	json_t *provenance;       /* {"model","backend","model_digest","template_sha256",
+				     "request_template_sha256"?,"options","seed","moat"} */
+};
+
+/* Generates one answer.  On failure out holds what was produced so far
+ * (text may be NULL) and e says why: MOAT_EINTERRUPTED when cancelled,
+ * MOAT_ENET for a server that cannot be reached or died mid-answer, MOAT_ELIMIT
+ * for a constrained answer cut short by max_tokens.  Release out either way. */
+int llm_generate(struct llm *m, const struct llm_request *r, struct llm_result *out,
+		 struct moat_err *e) __attribute__((warn_unused_result));
+
+/* Generates n answers with up to the handle's parallel in flight (or in one
+ * batch).  out[i] and errs[i] (both arrays of n) belong to r[i].  Returns the
+ * number that failed. */
+int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n,
+		      struct llm_result *out, struct moat_err *errs);
+void llm_result_release(struct llm_result *r);
+
+struct llm_embedding {
+	float *data;       /* n rows of dim floats, L2-normalised */
+	size_t n, dim;
+	int prompt_tokens; /* -1 when unknown */
+	json_t *provenance;
+};
+
+/* Embeds n texts. */
+int llm_embed(struct llm *m, const char *const *texts, size_t n, struct llm_embedding *out,
+	      struct moat_err *e) __attribute__((warn_unused_result));
+void llm_embedding_release(struct llm_embedding *em);
+
+/* The number of tokens of text with the model's own tokenizer (without the
+ * BOS/EOS the model adds), or -1: MOAT_EUNSUPPORTED when the backend has no
+ * tokenizer moat can reach. */
+long llm_count_tokens(struct llm *m, const char *text, struct moat_err *e);
+
+/* Throughput as llama-bench and `ollama run --verbose` report it. */
+struct llm_bench_opts {
+	int prompt_tokens;   /* 512 */
+	int gen_tokens;      /* 128 */
+	int parallel;        /* sequences at once; 1 */
+	int repeat;          /* 3 */
+};
+struct llm_bench_result {
+	int prompt_tokens, gen_tokens, parallel, repeat;
+	double pp_tps;       /* prompt tokens per second (all sequences) */
+	double tg_tps;       /* generated tokens per second (all sequences) */
+	double tg_tps_seq;   /* generated tokens per second of one sequence */
+	double wall_s;
+	int measured_by_server;  /* 1: the server's own timings, 0: wall clock */
+};
+int llm_bench(struct llm *m, const struct llm_bench_opts *o, struct llm_bench_result *out,
+	      struct moat_err *e) __attribute__((warn_unused_result));
+
+/* Where `moat llm list` looks.  NULL fields are skipped, except ollama_url:
+ * NULL means OLLAMA_HOST (or 127.0.0.1:11434), "" skips Ollama. */
+struct llm_list_sources {
+	const char *ollama_url;
+	const char *const *servers;  /* OpenAI-compatible base URLs */
+	size_t n_servers;
+	const char *models_dir;      /* an Ollama store; NULL: the default store */
+	const char *gguf_dir;        /* GGUF files in a directory */
+	const struct llm_config *cfg;
+};
+/* {"models":[{"uri","source","name","size"?,"digest"?}],
+ *  "sources":[{"source","where","ok","models"|"error"}]}; a source that cannot
+ * be read is reported inside, not as a failure. */
+json_t *llm_list(const struct llm_list_sources *s);
+
+/* The Ollama server URL from OLLAMA_HOST as Ollama parses it ("http://127.0.0.1:11434"
+ * when unset; 0.0.0.0 and :: become loopback for connecting).  malloc'd. */
+char *llm_ollama_url_from_env(void);
+
+/* 1 when llama.cpp is built into this moat. */
+int llm_have_embedded(void);
+
+#endif
