@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	{ "keys", cmd_keys, 0, "generate keys for signing bundles" },
 	{ "llm", cmd_llm, 0, "run, embed and benchmark local models" },
 	{ "doctor", cmd_doctor, 0, "check an air-gapped deployment" },
+	{ "clean", cmd_clean, NEED_WORKSPACE | NEED_WRITE, "normalise, deduplicate, filter and de-identify" },
+	{ "pii", cmd_pii, 0, "scan text for PII, review findings, restore encrypted values" },
 	{ "version", cmd_version, 0, "moat's version and the libraries it links" },
 };
 

@@ -50,6 +50,8 @@ int cmd_models(struct cmd_ctx *ctx);
 int cmd_keys(struct cmd_ctx *ctx);
 int cmd_llm(struct cmd_ctx *ctx);
 int cmd_doctor(struct cmd_ctx *ctx);
+int cmd_clean(struct cmd_ctx *ctx);
+int cmd_pii(struct cmd_ctx *ctx);
 
 /* Prints "moat: <msg>" for e on stderr and returns 1. */
 int cmd_fail(const struct moat_err *e);

@@ -54,6 +54,27 @@ static const char *const migrations[] = {
 	"CREATE INDEX files_doc ON files(doc_id);"
 	"CREATE TABLE audit(seq INTEGER PRIMARY KEY, body TEXT NOT NULL, prev TEXT NOT NULL,"
 	" hash TEXT NOT NULL);",
+	/* 2: the clean stage (src/store/clean.c) */
+	"CREATE TABLE clean_docs(doc_id TEXT PRIMARY KEY, params TEXT NOT NULL, run_id INTEGER NOT NULL,"
+	" status TEXT NOT NULL, reason TEXT, lang TEXT, lang_score REAL, norm_sha256 TEXT NOT NULL,"
+	" norm_text TEXT NOT NULL, text TEXT NOT NULL, text_length INTEGER NOT NULL,"
+	" n_elements INTEGER NOT NULL, minhash BLOB, stats TEXT, updated_at TEXT NOT NULL);"
+	"CREATE TABLE clean_elements(doc_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,"
+	" norm_start INTEGER NOT NULL, norm_end INTEGER NOT NULL, start_cp INTEGER NOT NULL,"
+	" end_cp INTEGER NOT NULL, lang TEXT, lang_score REAL, status TEXT NOT NULL, reason TEXT,"
+	" norm_sha256 TEXT, offset_map TEXT, PRIMARY KEY(doc_id, seq));"
+	"CREATE TABLE clean_clusters(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, level TEXT NOT NULL,"
+	" method TEXT NOT NULL, kept TEXT NOT NULL, reason TEXT NOT NULL, size INTEGER NOT NULL,"
+	" current INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE clean_cluster_members(cluster_id INTEGER NOT NULL, member TEXT NOT NULL,"
+	" similarity REAL, kept INTEGER NOT NULL, PRIMARY KEY(cluster_id, member));"
+	"CREATE TABLE pii_findings(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, doc_id TEXT NOT NULL,"
+	" seq INTEGER NOT NULL, type TEXT NOT NULL, start_cp INTEGER NOT NULL, end_cp INTEGER NOT NULL,"
+	" orig_start INTEGER NOT NULL, orig_end INTEGER NOT NULL, score REAL NOT NULL,"
+	" recognizer TEXT NOT NULL, operator TEXT NOT NULL, value_digest TEXT NOT NULL,"
+	" replacement TEXT, review TEXT NOT NULL DEFAULT 'pending', current INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX pii_findings_doc ON pii_findings(doc_id, current);"
+	"CREATE TABLE clean_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -1,0 +1,532 @@
+/*
+ * pii_recognizers.c - the pattern recognizers: one table row per pattern,
+ * with Presidio's entity names, patterns and base scores where Presidio has
+ * the recognizer (its patterns rewritten for PCRE2 and a Hyperscan trigger),
+ * and moat's own rows for what Presidio leaves to spaCy or does not cover
+ * (textual dates, times, street addresses, ZIP codes, ages, credentials,
+ * handles).  Context words per entity follow Presidio's lists, lower case.
+ *
+ * Names, places, organisations and NRP come from pii_lexicon.c.
+ */
+#include "pii_internal.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/banned.h"
+
+/* --- checkers --------------------------------------------------------------- */
+
+static size_t count_digits(const char *s, size_t n)
+{
+	size_t d = 0;
+	for (size_t i = 0; i < n; i++)
+		d += s[i] >= '0' && s[i] <= '9';
+	return d;
+}
+
+static int digits_between(const char *t, size_t a, size_t b, size_t lo, size_t hi)
+{
+	size_t d = count_digits(t + a, b - a);
+	return d >= lo && d <= hi;
+}
+
+static int chk_phone_intl(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	(void)len;
+	(void)sc;
+	return digits_between(t, *a, *b, 8, 15);
+}
+
+static int chk_phone_nanp(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	size_t i = *a;
+	(void)len;
+	(void)sc;
+	/* the area code must not start with 0 or 1 */
+	while (i < *b && !isdigit((unsigned char)t[i]))
+		i++;
+	if (i < *b && t[i] == '1' && count_digits(t + *a, *b - *a) == 11) {
+		i++;
+		while (i < *b && !isdigit((unsigned char)t[i]))
+			i++;
+	}
+	return i < *b && t[i] >= '2';
+}
+
+static int chk_phone_trunk(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	(void)len;
+	(void)sc;
+	return digits_between(t, *a, *b, 9, 11);
+}
+
+static int chk_phone_generic(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	size_t d = count_digits(t + *a, *b - *a);
+	int same = 1;
+	char first = 0;
+	(void)len;
+	(void)sc;
+	if (d < 7 || d > 12)
+		return 0;
+	for (size_t i = *a; i < *b; i++)
+		if (isdigit((unsigned char)t[i])) {
+			if (!first)
+				first = t[i];
+			else if (t[i] != first)
+				same = 0;
+		}
+	return !same;
+}
+
+static int chk_age(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	int v = 0;
+	(void)len;
+	(void)sc;
+	for (size_t i = *a; i < *b; i++)
+		v = v * 10 + (t[i] - '0');
+	return v >= 1 && v <= 124;
+}
+
+static int chk_has_digit(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	(void)len;
+	(void)sc;
+	return count_digits(t + *a, *b - *a) > 0;
+}
+
+/* A credential value after a cue word without a colon: not a common word. */
+static int chk_credential(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	(void)len;
+	(void)sc;
+	if (*b - *a < 2)
+		return 0;
+	return !pii_is_stopword(t + *a, *b - *a) && !pii_is_common_capitalized(t + *a, *b - *a);
+}
+
+/* IMEI: 15 digits with a Luhn check digit. */
+static int pii_valid_luhn15(const char *s, size_t n)
+{
+	size_t d = count_digits(s, n);
+	if (d != 15)
+		return PII_INVALID;
+	return pii_valid_luhn(s, n) == PII_VALID ? PII_VALID : PII_INVALID;
+}
+
+/* Handles may not name the service itself (Twitter's own rule). */
+static int chk_handle(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	(void)len;
+	(void)sc;
+	for (size_t i = *a; i + 5 <= *b; i++)
+		if (!strncasecmp(t + i, "admin", 5) || (i + 7 <= *b && !strncasecmp(t + i, "twitter", 7)))
+			return 0;
+	return 1;
+}
+
+/* IBAN with Presidio's fallback: when the whole match fails the check, try
+ * it without its trailing group(s), so "DE89...3000 2 days" keeps the IBAN. */
+static int chk_iban(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	size_t end = *b;
+	(void)len;
+	for (int tries = 0; tries < 3 && end > *a; tries++) {
+		int v = pii_valid_iban(t + *a, end - *a);
+		if (v != PII_INVALID) {
+			*b = end;
+			if (v == PII_VALID)
+				*sc = 1.0f;
+			return 1;
+		}
+		while (end > *a && t[end - 1] != ' ' && t[end - 1] != '-')
+			end--;
+		while (end > *a && (t[end - 1] == ' ' || t[end - 1] == '-'))
+			end--;
+	}
+	return 0;
+}
+
+/* --- shared pieces of expressions ------------------------------------------- */
+
+#define MON_ABBR "(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+#define MONTHS "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|" \
+	"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+#define DAY "(?:[1-9]|0[1-9]|[12]\\d|3[01])"
+#define MON "(?:[1-9]|0[1-9]|1[0-2])"
+#define ORD "(?:st|nd|rd|th)?"
+#define YEAR4 "(?:1[6-9]|20)\\d\\d"
+#define US_STATES "(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|" \
+	"MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR)"
+#define TLDS "(?:com|org|net|edu|gov|mil|int|info|biz|io|co|ai|app|dev|me|tv|ly|us|uk|de|fr|es|it|" \
+	"nl|be|ch|at|se|no|dk|fi|pl|pt|br|ca|au|nz|jp|cn|in|ru|za|mx|ar|cl|ie|il|gr|cz|hu|ro|tr|" \
+	"ua|kr|sg|hk|tw|th|vn|my|ph|pk|eu|cy|uy|is|lu|si|sk|hr|rs|bg|lt|lv|ee|online|site|tech|" \
+	"store|blog|cloud|shop|xyz|club|top|live|news|email|page|link)"
+#define STREET_SUFFIX "(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|" \
+	"Way|Place|Pl|Terrace|Ter|Parkway|Pkwy|Square|Sq|Highway|Hwy|Route|Rte|Circle|Cir|Trail|" \
+	"Trl|Crescent|Close|Grove|Gardens|Plaza|Alley|Row|Walk|Mews)"
+#define STREET_SUFFIX_LIST "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|" \
+	"Way|Place|Pl|Terrace|Ter|Parkway|Pkwy|Square|Sq|Highway|Hwy|Route|Rte|Circle|Cir|Trail|" \
+	"Trl|Crescent|Close|Grove|Gardens|Plaza|Alley|Row|Walk|Mews"
+#define EU_STREET "(?:vej|gade|gatan|gata|katu|kuja|tie|straße|strasse|str\\.|weg|gasse|allee|" \
+	"platz|väg|vägen|veien|vegen|vei|laan|straat|gracht|utca|ulica|stræde|vænget|vangen|" \
+	"bakken|parken|haven|stien|polku|raitti|tér|út)"
+#define EU_WORD "(?:tér|utca|út|u\\.|terrasse|gata|gatan|gade|vej|straße|strasse|weg|allee|platz|" \
+	"kuja|katu|tie|väg|vägen|veien|vei|laan|straat|ulica|odos)"
+#define STREET_PREFIX "(?:Rue|Via|Viale|Calle|Carrer|Rua|Avenida|Avenue|Av\\.|Piazza|Plaza|" \
+	"Corso|Boulevard|Bd\\.|Chaussée|Camino|Paseo|Praça|Largo|Travessa|Alameda|Strada|Ulica|ul\\.)"
+
+#define R(ent, name, re, trig, score, back, flags, group, val, chk) \
+	{ ent, name, re, trig, score, back, flags, group, val, chk, NULL, 0 }
+
+const struct pii_pattern pii_patterns[] = {
+	/* --- global ---------------------------------------------------------- */
+	R("CREDIT_CARD", "All Credit Cards (weak)",
+	  "\\b(?!1\\d{12}(?!\\d))(?:4\\d{3}|5[0-5]\\d{2}|2\\d{3}|6\\d{3}|1\\d{3}|3\\d{3})"
+	  "[- ]?\\d{3,4}[- ]?\\d{3,4}[- ]?\\d{2,7}\\b",
+	  "\\b[1-6]\\d{3}[- ]?\\d{3,4}[- ]?\\d{3,4}[- ]?\\d{2,7}\\b", 0.3f, 32, 0, 0, pii_valid_luhn, NULL),
+	R("CRYPTO", "Crypto Bitcoin (Medium)", "\\b(?:bc1|[13])[a-zA-HJ-NP-Z0-9]{25,59}\\b", NULL, 0.5f,
+	  64, 0, 0, pii_valid_btc, NULL),
+
+	R("DATE_TIME", "ISO 8601 datetime",
+	  "\\b\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])[T ][0-2]\\d:[0-5]\\d(?::[0-5]\\d(?:\\.\\d+)?)?"
+	  "(?:Z|[+-][0-2]\\d:?[0-5]\\d)?\\b", NULL, 0.8f, 40, 0, 0, NULL, NULL),
+	R("DATE_TIME", "mm/dd/yyyy or mm/dd/yy", "\\b" MON "/" DAY "/(?:\\d{4}|\\d{2})\\b", NULL, 0.6f,
+	  12, 0, 0, NULL, NULL),
+	R("DATE_TIME", "dd/mm/yyyy or dd/mm/yy", "\\b" DAY "/" MON "/(?:\\d{4}|\\d{2})\\b", NULL, 0.6f,
+	  12, 0, 0, NULL, NULL),
+	R("DATE_TIME", "yyyy/mm/dd", "\\b\\d{4}/" MON "/" DAY "\\b", NULL, 0.6f, 12, 0, 0, NULL, NULL),
+	R("DATE_TIME", "mm-dd-yyyy", "\\b" MON "-" DAY "-\\d{4}\\b", NULL, 0.6f, 12, 0, 0, NULL, NULL),
+	R("DATE_TIME", "dd-mm-yyyy", "\\b" DAY "-" MON "-\\d{4}\\b", NULL, 0.6f, 12, 0, 0, NULL, NULL),
+	R("DATE_TIME", "yyyy-mm-dd", "\\b\\d{4}-" MON "-" DAY "\\b", NULL, 0.6f, 12, 0, 0, NULL, NULL),
+	R("DATE_TIME", "dd.mm.yyyy or dd.mm.yy", "\\b" DAY "\\." MON "\\.(?:\\d{4}|\\d{2})\\b", NULL,
+	  0.6f, 12, 0, 0, NULL, NULL),
+	R("DATE_TIME", "dd-MMM-yyyy or dd-MMM-yy", "\\b" DAY "-" MON_ABBR "-(?:\\d{4}|\\d{2})\\b", NULL,
+	  0.6f, 12, P_CASELESS, 0, NULL, NULL),
+	R("DATE_TIME", "MMM-yyyy or MMM-yy", "\\b" MON_ABBR "-(?:\\d{4}|\\d{2})\\b", NULL, 0.6f, 10,
+	  P_CASELESS, 0, NULL, NULL),
+	R("DATE_TIME", "dd-MMM", "\\b" DAY "-" MON_ABBR "\\b", NULL, 0.6f, 8, P_CASELESS, 0, NULL, NULL),
+	R("DATE_TIME", "mm/yyyy or m/yyyy", "\\b" MON "/\\d{4}\\b", NULL, 0.2f, 8, 0, 0, NULL, NULL),
+	R("DATE_TIME", "mm/yy or m/yy", "\\b" MON "/\\d{2}\\b", NULL, 0.1f, 6, 0, 0, NULL, NULL),
+	R("DATE_TIME", "day month year", "\\b" DAY ORD "(?:\\s+of)?\\s+" MONTHS "\\.?,?\\s+" YEAR4 "\\b",
+	  NULL, 0.6f, 40, 0, 0, NULL, NULL),
+	R("DATE_TIME", "month day year", "\\b" MONTHS "\\.?\\s+" DAY ORD ",?\\s+" YEAR4 "\\b", NULL, 0.6f,
+	  40, 0, 0, NULL, NULL),
+	R("DATE_TIME", "month year", "\\b" MONTHS "\\.?,?\\s+" YEAR4 "\\b", NULL, 0.5f, 24, 0, 0, NULL,
+	  NULL),
+	R("DATE_TIME", "month day", "\\b" MONTHS "\\.?\\s+" DAY ORD "\\b", NULL, 0.45f, 24, 0, 0, NULL,
+	  NULL),
+	R("DATE_TIME", "day month", "\\b" DAY ORD "(?:\\s+of)?\\s+" MONTHS "\\b", NULL, 0.45f, 28, 0, 0,
+	  NULL, NULL),
+	R("DATE_TIME", "weekday", "\\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\\b", NULL, 0.45f, 12, 0,
+	  0, NULL, NULL),
+	R("DATE_TIME", "year after a preposition",
+	  "(?<=\\bin |\\bIn |\\bIN |\\bduring |\\bDuring |\\bsince |\\bSince |\\buntil |\\bUntil |\\bof |\\bfrom |\\bFrom |\\bby |\\byear |\\bYear |\\bcirca |\\bc\\. )"
+	  YEAR4 "\\b(?!\\s*%)",
+	  "\\b(?:in|during|since|until|of|from|by|year|circa|c\\.) " YEAR4 "\\b", 0.45f, 5,
+	  P_CASELESS, 0, NULL, NULL),
+	R("DATE_TIME", "time with seconds", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d:[0-5]\\d\\b", NULL, 0.5f, 10,
+	  0, 0, NULL, NULL),
+	R("DATE_TIME", "time am/pm",
+	  "\\b(?:1[0-2]|0?[1-9])(?::[0-5]\\d)?\\s?[ap]\\.?m\\b\\.?", NULL, 0.5f, 12, P_CASELESS, 0, NULL,
+	  NULL),
+	R("DATE_TIME", "time", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b(?!:\\d)", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b",
+	  0.35f, 6, 0, 0, NULL, NULL),
+
+	R("EMAIL_ADDRESS", "Email (Medium)",
+	  "(?<![\\w.+-])[\\w!#$%&'*+/=?^`{|}~-](?:[\\w!#$%&'*+/=?^`{|}~.-]*[\\w!#$%&'*+/=?^`{|}~-])?"
+	  "@\\w+(?:-+\\w+)*(?:\\.\\w+(?:-+\\w+)*)+\\b",
+	  "[A-Za-z0-9_\\x80-\\xff]@[A-Za-z0-9_\\x80-\\xff]", 0.5f, 130, P_UTF, 0, pii_valid_email, NULL),
+
+	R("IBAN_CODE", "IBAN Generic",
+	  "\\b[A-Z]{2}\\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\\b", NULL, 0.5f, 50,
+	  P_CASELESS, 0, NULL, chk_iban),
+
+	R("IP_ADDRESS", "IPv4",
+	  "\\b(?:(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)\\.){3}(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)\\b", NULL,
+	  0.6f, 16, 0, 0, pii_valid_ip, NULL),
+	R("IP_ADDRESS", "IPv6",
+	  "(?<![\\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|"
+	  ":(?::[0-9A-Fa-f]{1,4}){1,7}|(?:[0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|"
+	  "(?:[0-9A-Fa-f]{1,4}:){1,5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){1,4}"
+	  "(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){1,3}(?::[0-9A-Fa-f]{1,4}){1,4}|"
+	  "(?:[0-9A-Fa-f]{1,4}:){1,2}(?::[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:"
+	  "(?::[0-9A-Fa-f]{1,4}){1,6})(?![0-9A-Fa-f:.])",
+	  "[0-9A-Fa-f]{1,4}::?[0-9A-Fa-f]{1,4}:|::[0-9A-Fa-f]{1,4}", 0.6f, 48, 0, 0, pii_valid_ip, NULL),
+
+	R("MAC_ADDRESS", "MAC_ADDRESS", "\\b[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\\1){4}[0-9A-Fa-f]{2}\\b",
+	  "\\b[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}"
+	  "[:-][0-9A-Fa-f]{2}\\b", 0.6f, 17, 0, 0, pii_valid_mac, NULL),
+	R("MAC_ADDRESS", "MAC_CISCO", "\\b[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}\\b", NULL, 0.6f,
+	  14, 0, 0, pii_valid_mac, NULL),
+
+	R("PHONE_NUMBER", "international",
+	  "(?:\\(\\+[1-9]\\d{0,2}\\)|(?<![\\w+])\\+[1-9]\\d{0,2})(?:[ .-]?(?:\\(\\d{1,5}\\)|\\d{1,5})){1,6}"
+	  "(?![\\w])", "\\+[1-9]", 0.4f, 3, 0, 0, NULL, chk_phone_intl),
+	R("PHONE_NUMBER", "north american",
+	  "(?<![\\w+.-])(?:1[ .-]?)?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}(?![\\w-])",
+	  "\\d{3}[ .)-]{1,2}\\d{3}[ .-]\\d{4}", 0.4f, 22, 0, 0, NULL, chk_phone_nanp),
+	R("PHONE_NUMBER", "ten digits", "\\b[2-9]\\d{9}\\b", NULL, 0.2f, 10, 0, 0, NULL, NULL),
+	R("PHONE_NUMBER", "national with trunk prefix",
+	  "(?<![\\w+.-])0\\d{2,4}[ -]?\\d{2,4}(?:[ -]?\\d{2,4}){1,3}(?!\\w|-\\d)",
+	  "\\b0\\d{2,4}[ -]?\\d{2,4}[ -]?\\d{2}", 0.4f, 20, 0, 0, NULL, chk_phone_trunk),
+	R("PHONE_NUMBER", "digit groups",
+	  "(?<![\\w+.,:/-])(?:\\(\\d{2,5}\\)|\\d{2,5})(?:[ .-]\\d{2,5}){1,4}(?![\\w:/]|[.,-]\\d)",
+	  "\\d{2,5}\\)?[ .-]\\d{2}", 0.15f, 12, 0, 0, NULL, chk_phone_generic),
+
+	R("URL", "Standard Url", "\\b[a-z][a-z0-9+.-]{1,20}://[^\\s<>\"'()\\[\\]{}|\\\\^`]+",
+	  "[A-Za-z]://", 0.6f, 24, P_CASELESS | P_TRIM, 0, NULL, NULL),
+	R("URL", "www Url",
+	  "\\bwww\\d{0,3}\\.[a-z0-9-]+(?:\\.[a-z0-9-]+)+(?::\\d{2,5})?(?:/[^\\s<>\"'()]*)?",
+	  "\\bwww\\d{0,3}\\.", 0.5f, 8, P_CASELESS | P_TRIM, 0, NULL, NULL),
+	R("URL", "Non schema URL",
+	  "(?<![\\w@.-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+	  "[A-Za-z0-9])?)*\\." TLDS "(?![\\w-])(?::\\d{2,5})?(?:/[^\\s<>\"'()]*)?",
+	  "\\." TLDS "\\b", 0.5f, 260, P_TRIM, 0, NULL, NULL),
+
+	/* --- United States --------------------------------------------------- */
+	R("MEDICAL_LICENSE", "USA DEA Certificate Number (weak)",
+	  "\\b(?:[ABCDEFGHJKLMPRSTUX][A-Z]\\d{7}|[ABCDEFGHJKLMPRSTUX]9\\d{7})\\b", NULL, 0.4f, 10,
+	  0, 0, pii_valid_dea, NULL),
+	R("US_SSN", "SSN1 (very weak)", "\\b\\d{5}-\\d{4}\\b", NULL, 0.05f, 10, 0, 0, pii_valid_us_ssn,
+	  NULL),
+	R("US_SSN", "SSN2 (very weak)", "\\b\\d{3}-\\d{6}\\b", NULL, 0.05f, 10, 0, 0, pii_valid_us_ssn,
+	  NULL),
+	R("US_SSN", "SSN3 (very weak)", "\\b\\d{3}-\\d{2}-\\d{4}\\b", NULL, 0.05f, 11, 0, 0,
+	  pii_valid_us_ssn, NULL),
+	R("US_SSN", "SSN4 (very weak)", "\\b\\d{9}\\b", NULL, 0.05f, 9, 0, 0, pii_valid_us_ssn, NULL),
+	R("US_SSN", "SSN5 (medium)", "\\b\\d{3}[- .]\\d{2}[- .]\\d{4}\\b", NULL, 0.5f, 11, 0, 0,
+	  pii_valid_us_ssn, NULL),
+	R("US_ITIN", "Itin (very weak)",
+	  "\\b9\\d{2}[- ](?:5\\d|6[0-5]|7\\d|8[0-8]|9[0-24-9])\\d{4}\\b|\\b9\\d{2}(?:5\\d|6[0-5]|7\\d|"
+	  "8[0-8]|9[0-24-9])[- ]\\d{4}\\b", NULL, 0.05f, 11, 0, 0, NULL, NULL),
+	R("US_ITIN", "Itin (weak)", "\\b9\\d{2}(?:5\\d|6[0-5]|7\\d|8[0-8]|9[0-24-9])\\d{4}\\b", NULL,
+	  0.3f, 9, 0, 0, NULL, NULL),
+	R("US_ITIN", "Itin (medium)",
+	  "\\b9\\d{2}[- ](?:5\\d|6[0-5]|7\\d|8[0-8]|9[0-24-9])[- ]\\d{4}\\b", NULL, 0.5f, 11, 0, 0,
+	  NULL, NULL),
+	R("US_PASSPORT", "Passport (very weak)", "\\b\\d{9}\\b", NULL, 0.05f, 9, 0, 0, NULL, NULL),
+	R("US_PASSPORT", "Passport Next Generation (very weak)", "\\b[A-Z]\\d{8}\\b", NULL, 0.1f, 9,
+	  0, 0, NULL, NULL),
+	R("US_DRIVER_LICENSE", "Driver License - Alphanumeric (weak)",
+	  "\\b(?:[A-Z]\\d{3,6}|[A-Z]\\d{5,9}|[A-Z]\\d{6,8}|[A-Z]\\d{4,8}|[A-Z]\\d{9,11}|[A-Z]{1,2}\\d{5,6}|"
+	  "H\\d{8}|V\\d{6}|X\\d{8}|[A-Z]{2}\\d{2,5}|[A-Z]{2}\\d{3,7}|\\d{2}[A-Z]{3}\\d{5,6}|[A-Z]\\d{13,14}|"
+	  "[A-Z]\\d{18}|[A-Z]\\d{6}R|[A-Z]\\d{9}|[A-Z]\\d{1,12}|\\d{9}[A-Z]|[A-Z]{2}\\d{6}[A-Z]|"
+	  "\\d{8}[A-Z]{2}|\\d{3}[A-Z]{2}\\d{4}|[A-Z]\\d[A-Z]\\d[A-Z]|\\d{7,8}[A-Z])\\b",
+	  "\\b(?:[A-Z]{1,2}\\d|\\d{2}[A-Z]{3}\\d|\\d{7,9}[A-Z]|\\d{3}[A-Z]{2}\\d)", 0.3f, 20,
+	  0, 0, NULL, NULL),
+	R("US_DRIVER_LICENSE", "Driver License - Digits (very weak)", "\\b(?:\\d{6,14}|\\d{16})\\b", NULL,
+	  0.01f, 16, 0, 0, NULL, NULL),
+	R("US_BANK_NUMBER", "Bank Account (weak)", "\\b\\d{8,17}\\b", NULL, 0.05f, 17, 0, 0, NULL, NULL),
+
+	/* --- United Kingdom -------------------------------------------------- */
+	R("UK_NHS", "NHS (medium)", "\\b\\d{3}[- ]?\\d{3}[- ]?\\d{4}\\b", NULL, 0.5f, 12, 0, 0,
+	  pii_valid_uk_nhs, NULL),
+	R("UK_NINO", "NINO (medium)",
+	  "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
+	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b", 0.5f, 16, 0, 0,
+	  pii_valid_uk_nino, NULL),
+	R("UK_DRIVING_LICENCE", "UK Driving Licence",
+	  "\\b[A-Z9]{5} ?\\d ?(?:0[1-9]|1[0-2]|5[1-9]|6[0-2]) ?(?:0[1-9]|[12]\\d|3[01]) ?\\d ?[A-Z9]{2}\\d"
+	  "[A-Z0-9]{2}(?: ?\\d{2})?\\b", NULL, 0.5f, 26, 0, 0, pii_valid_uk_dl, NULL),
+	R("UK_POSTCODE", "UK Postcode",
+	  "\\b(?:GIR ?0AA|[A-PR-UWYZ]\\d[ABCDEFGHJKPSTUW]? ?\\d[ABD-HJLNP-UW-Z]{2}|[A-PR-UWYZ]\\d{2} ?"
+	  "\\d[ABD-HJLNP-UW-Z]{2}|[A-PR-UWYZ][A-HK-Y]\\d[ABEHMNPRVWXY]? ?\\d[ABD-HJLNP-UW-Z]{2}|"
+	  "[A-PR-UWYZ][A-HK-Y]\\d{2} ?\\d[ABD-HJLNP-UW-Z]{2})\\b", NULL, 0.1f, 9, 0, 0, NULL, NULL),
+
+	/* --- Spain, Italy, Poland, Finland ----------------------------------- */
+	R("ES_NIF", "NIF", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, 0, 0, pii_valid_es_nif, NULL),
+	R("ES_NIE", "NIE", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, 0, 0, pii_valid_es_nie,
+	  NULL),
+	R("IT_FISCAL_CODE", "Fiscal Code",
+	  "\\b[A-Z]{6}[\\dLMNP-V]{2}[A-EHLMPR-T][\\dLMNP-V]{2}[A-Z][\\dLMNP-V]{3}[A-Z]\\b", NULL, 0.3f, 16,
+	  0, 0, pii_valid_it_fiscal, NULL),
+	R("IT_VAT_CODE", "Partita IVA", "\\b(?:IT ?)?(\\d{11})\\b", NULL, 0.1f, 14, P_WEAKCHECK, 1,
+	  pii_valid_it_vat, NULL),
+	R("PL_PESEL", "PESEL",
+	  "\\b\\d{2}(?:[02468][1-9]|[13579][012])(?:0[1-9]|[12]\\d|3[01])\\d{5}\\b", NULL, 0.4f, 11, 0, 0,
+	  pii_valid_pl_pesel, NULL),
+	R("FI_PERSONAL_IDENTITY_CODE", "Finnish Personal Identity Code (Medium)",
+	  "\\b\\d{6}[-+ABCDEFYXWVU]\\d{3}[0-9A-FHJ-NPR-Y]\\b", NULL, 0.5f, 11, 0, 0, pii_valid_fi_pic,
+	  NULL),
+
+	/* --- Singapore, Australia, India ------------------------------------- */
+	R("SG_NRIC_FIN", "Nric (medium)", "\\b[STFGM]\\d{7}[A-Z]\\b", NULL, 0.5f, 9, 0, 0,
+	  pii_valid_sg_nric, NULL),
+	R("AU_ABN", "ABN (Medium)", "\\b\\d{2} \\d{3} \\d{3} \\d{3}\\b", NULL, 0.1f, 14, 0, 0,
+	  pii_valid_au_abn, NULL),
+	R("AU_ABN", "ABN (Low)", "\\b\\d{11}\\b", NULL, 0.01f, 11, 0, 0, pii_valid_au_abn, NULL),
+	R("AU_ACN", "ACN (Medium)", "\\b\\d{3} \\d{3} \\d{3}\\b", NULL, 0.1f, 11, P_WEAKCHECK, 0,
+	  pii_valid_au_acn, NULL),
+	R("AU_ACN", "ACN (Low)", "\\b\\d{9}\\b", NULL, 0.01f, 9, P_WEAKCHECK, 0, pii_valid_au_acn, NULL),
+	R("AU_TFN", "TFN (Medium)", "\\b\\d{3} \\d{3} \\d{3}\\b", NULL, 0.1f, 11, P_WEAKCHECK, 0,
+	  pii_valid_au_tfn, NULL),
+	R("AU_TFN", "TFN (Low)", "\\b\\d{9}\\b", NULL, 0.01f, 9, P_WEAKCHECK, 0, pii_valid_au_tfn, NULL),
+	R("AU_MEDICARE", "Australian Medicare Number (Medium)", "\\b[2-6]\\d{3} \\d{5} \\d\\b", NULL,
+	  0.1f, 12, P_WEAKCHECK, 0, pii_valid_au_medicare, NULL),
+	R("AU_MEDICARE", "Australian Medicare Number (Low)", "\\b[2-6]\\d{9}\\b", NULL, 0.01f, 10,
+	  P_WEAKCHECK, 0, pii_valid_au_medicare, NULL),
+	R("IN_PAN", "PAN (High)", "\\b[A-Z]{3}[ABCFGHLJPT][A-Z]\\d{4}[A-Z]\\b", NULL, 0.5f, 10,
+	  0, 0, NULL, NULL),
+	R("IN_PAN", "PAN (Medium)", "\\b[A-Z]{5}\\d{4}[A-Z]\\b", NULL, 0.1f, 10, 0, 0, NULL, NULL),
+	R("IN_AADHAAR", "AADHAAR (Very Weak)", "\\b\\d{4}[- :]?\\d{4}[- :]?\\d{4}\\b", NULL, 0.01f, 14,
+	  P_WEAKCHECK, 0, pii_valid_in_aadhaar, NULL),
+	R("IN_VOTER", "Voter ID (Medium)", "\\b[A-Z][ABCDGHJKMNPRSY][A-Z]\\d{7}\\b", NULL, 0.4f, 10,
+	  0, 0, NULL, NULL),
+	R("IN_PASSPORT", "Passport (weak)", "\\b[A-Z][1-9]\\d ?\\d{4}[1-9]\\b", NULL, 0.1f, 9, 0, 0, NULL,
+	  NULL),
+
+	/* --- Korea, Thailand, Germany ---------------------------------------- */
+	R("KR_RRN", "RRN (Medium)",
+	  "(?<!\\d)\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[1-4]\\d{6}(?!\\d)",
+	  "\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[1-4]\\d{6}", 0.5f, 14, 0, 0,
+	  pii_valid_kr_rrn, NULL),
+	R("TH_TNIN", "TNIN (Medium)",
+	  "\\b[1-9](?:[134]\\d|[25][0134567]|[67][01234567]|[89][0123456])\\d{10}\\b", NULL, 0.4f, 13,
+	  0, 0, pii_valid_th_tnin, NULL),
+	R("TH_TNIN", "TNIN (formatted)", "\\b[1-9]-\\d{4}-\\d{5}-\\d{2}-\\d\\b", NULL, 0.5f, 17, 0, 0,
+	  pii_valid_th_tnin, NULL),
+	R("DE_TAX_ID", "Tax ID (Medium)", "\\b\\d{2} \\d{3} \\d{3} \\d{3}\\b", NULL, 0.3f, 14, 0, 0,
+	  pii_valid_de_tax_id, NULL),
+	R("DE_TAX_ID", "Tax ID (Low)", "\\b\\d{11}\\b", NULL, 0.01f, 11, 0, 0, pii_valid_de_tax_id, NULL),
+	R("DE_ID_CARD", "Personalausweis", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", NULL,
+	  0.1f, 10, 0, 0, pii_valid_de_id, chk_has_digit),
+	R("DE_PASSPORT", "Reisepass", "\\b[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", NULL, 0.1f, 10, 0, 0,
+	  pii_valid_de_id, chk_has_digit),
+	R("DE_SOCIAL_SECURITY", "Rentenversicherungsnummer", "\\b\\d{2} ?\\d{6} ?[A-Z] ?\\d{3}\\b", NULL,
+	  0.5f, 15, 0, 0, pii_valid_de_svnr, NULL),
+
+	/* --- vehicles, devices, health records ------------------------------- */
+	R("VIN", "Vehicle Identification Number", "\\b[A-HJ-NPR-Z0-9]{17}\\b", NULL, 0.3f, 17, 0, 0,
+	  pii_valid_vin, NULL),
+	R("IMEI", "IMEI", "\\b\\d{2}[- ]?\\d{6}[- ]?\\d{6}[- ]?\\d\\b", NULL, 0.3f, 19, P_WEAKCHECK, 0,
+	  pii_valid_luhn15, NULL),
+	R("MEDICAL_RECORD_NUMBER", "record number after a label",
+	  "(?i:\\b(?:mrn|medical record(?: number| no\\.?| #)?|chart(?: number| no\\.?| #))) *[:#]? *"
+	  "([A-Z0-9][A-Z0-9-]{3,15})\\b", "\\b(?:mrn|medical record|chart)", 0.6f, 24, P_TCASE, 1, NULL,
+	  chk_has_digit),
+	R("HEALTH_PLAN_ID", "plan or member number after a label",
+	  "(?i:\\b(?:member|subscriber|beneficiary|health plan|insurance|policy)(?: id| number| no\\.?| #))"
+	  " *[:#]? *([A-Z0-9][A-Z0-9-]{4,19})\\b",
+	  "\\b(?:member|subscriber|beneficiary|health plan|insurance|policy) (?:id|number|no|#)", 0.55f, 32,
+	  P_TCASE, 1, NULL, chk_has_digit),
+	R("US_BANK_NUMBER", "account number after a label",
+	  "(?i:\\baccount (?:number|no\\.?|#)) *[:#]? *(\\d[\\d-]{5,19})\\b", "\\baccount (?:number|no|#)",
+	  0.6f, 24, P_TCASE, 1, NULL, NULL),
+
+	/* --- moat's own: addresses, ZIP codes, ages, credentials, handles ---- */
+	{ "STREET_ADDRESS", "street number name suffix",
+	  "\\b\\.?(?:,? (?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|#)\\.? ?#?\\w{1,6})?", NULL, 0.6f, 0,
+	  P_UTF, 0, NULL, pii_chk_street, STREET_SUFFIX_LIST, '|' },
+	R("STREET_ADDRESS", "street name with suffix and number",
+	  "\\b\\p{L}[\\p{L}-]*" EU_STREET " \\d{1,5}[a-zA-Z]?\\b", EU_STREET " \\d", 0.55f, 60, P_UTF, 0,
+	  NULL, pii_chk_address),
+	R("STREET_ADDRESS", "street name and street word",
+	  "\\b\\p{Lu}[\\p{L}-]+ " EU_WORD " \\d{1,5}[a-zA-Z]?\\b", " " EU_WORD " \\d", 0.5f, 40, P_UTF, 0,
+	  NULL, pii_chk_address),
+	R("STREET_ADDRESS", "street prefix and name",
+	  "\\b(?:\\d{1,5},? )?" STREET_PREFIX " (?:d[eoa]s? |del |de la |della |di )?\\p{Lu}[\\p{L}'-]+"
+	  "(?: \\p{Lu}[\\p{L}'-]+){0,3}(?:,? \\d{1,5}[a-zA-Z]?\\b)?",
+	  "\\b" STREET_PREFIX " ", 0.5f, 16, P_UTF, 0, NULL, pii_chk_address),
+	R("STREET_ADDRESS", "apartment or suite", "\\b(?:Apt|Apartment|Suite|Ste|Unit)\\.? ?#?\\d{1,5}[A-Za-z]?\\b",
+	  NULL, 0.5f, 18, 0, 0, NULL, NULL),
+	R("STREET_ADDRESS", "military address",
+	  "\\b(?:PSC|Unit|CMR) \\d{4},? Box \\d{4}\\s+[ADF]PO\\s+A[AEP]\\s+\\d{5}\\b",
+	  "[ADF]PO\\s+A[AEP]\\s+\\d{5}", 0.85f, 60, 0, 0, NULL, NULL),
+	R("STREET_ADDRESS", "post office box", "\\bP\\.? ?O\\.? ?Box\\s+\\d{1,6}\\b", "box\\s+\\d", 0.6f,
+	  14, P_CASELESS, 0, NULL, NULL),
+	R("ZIP_CODE", "state and ZIP", "\\b" US_STATES "\\.?,? +(\\d{5}(?:-\\d{4})?)\\b",
+	  "\\b[A-Z]{2}\\.?,? +\\d{5}", 0.6f, 12, 0, 1, NULL, NULL),
+	R("ZIP_CODE", "ZIP after a label",
+	  "(?i:\\b(?:zip(?: ?code)?|postal ?code|post ?code|plz)\\b\\.?:?) *(\\d{3,6}(?:[ -]\\d{2,4})?)\\b",
+	  "\\b(?:zip|postal|post|postcode|plz)", 0.6f, 14, P_TCASE, 1, NULL, NULL),
+	R("AGE", "age label", "(?i:\\bage[ds]?\\b:?) *(\\d{1,3})\\b", "\\bage", 0.6f, 6, P_TCASE, 1, NULL,
+	  chk_age),
+	R("AGE", "years old", "\\b(\\d{1,3})[ -]+(?i:years?|yrs?)[ -]+(?i:old)\\b",
+	  "\\d[ -]+(?:years?|yrs?)[ -]+old", 0.65f, 24, P_TCASE, 1, NULL, chk_age),
+	R("AGE", "turned",
+	  "(?i:\\b(?:turned|turning|turns|turn)) +(\\d{1,3})\\b(?! *(?i:%|percent|degrees|times|pages|"
+	  "minutes|hours|days|weeks|months|o'clock))", "\\bturn", 0.55f, 6, P_TCASE, 1, NULL, chk_age),
+	R("AGE", "i am N",
+	  "(?i:\\b(?:i'?m|i am|he's|she's|he is|she is)) +(\\d{1,3})\\b(?! *(?i:%|percent|minutes|hours|days|"
+	  "weeks|months|miles|km|kg|lbs|cm|m\\b|\\$|dollars|euros|pounds|feet|ft|inches|degrees))",
+	  "(?:i'?m|i am|he's|she's|he is|she is) +\\d", 0.5f, 10, P_TCASE, 1, NULL, chk_age),
+	R("USERNAME", "username label",
+	  "(?i:\\b(?:user ?name|user|login(?: ?name| info)?|u)) *[:=] *([^\\s,;]+)",
+	  "(?:user ?name|user|login(?: ?name| info)?|\\bu) *[:=]", 0.6f, 20, P_CASELESS | P_TRIM, 1, NULL, NULL),
+	R("USERNAME", "username cue", "(?i:\\b(?:user ?name|login)) +([^\\s,;:]+)",
+	  "(?:user ?name|login) ", 0.45f, 12, P_TCASE | P_TRIM, 1, NULL, chk_credential),
+	R("PASSWORD", "password label",
+	  "(?i:\\b(?:pass(?:word|wd|phrase)?|pwd|pw|p)) *[:=] *(\\S+)",
+	  "(?:pass(?:word|wd|phrase)?|pwd|pw|\\bp) *[:=]", 0.6f, 20, P_CASELESS | P_TRIM, 1, NULL, NULL),
+	R("PASSWORD", "password cue", "(?i:\\b(?:password|passwd|pw)) +(\\S+)",
+	  "(?:password|passwd|pw) ", 0.45f, 12, P_CASELESS | P_TRIM, 1, NULL, chk_credential),
+	R("TWITTER_HANDLE", "handle", "(?<![\\w@.])@[A-Za-z0-9_]{1,15}\\b(?![@.][A-Za-z0-9])",
+	  "@[A-Za-z0-9_]", 0.5f, 2, 0, 0, NULL, chk_handle),
+};
+const size_t pii_n_patterns = sizeof(pii_patterns) / sizeof(pii_patterns[0]);
+
+const struct pii_entity_def pii_entities[] = {
+	{ "CREDIT_CARD", "credit|card|visa|mastercard|cc|amex|discover|jcb|diners|maestro|instapayment" },
+	{ "CRYPTO", "wallet|btc|bitcoin|crypto" },
+	{ "DATE_TIME", "date|birthday|born|dob|d.o.b|birth|time|when|appointment|scheduled|meeting" },
+	{ "EMAIL_ADDRESS", "email|e-mail|mail" },
+	{ "IBAN_CODE", "iban|bank|transaction|account|transfer" },
+	{ "IP_ADDRESS", "ip|ipv4|ipv6|address|host" },
+	{ "MAC_ADDRESS", "mac|mac address|hardware address|physical address|ethernet" },
+	{ "PHONE_NUMBER", "phone|number|telephone|tel|cell|cellphone|mobile|call|fax|office|contact|reach|"
+			  "dial|whatsapp|sms|text|ring|answering|hotline|landline|mob|ph" },
+	{ "URL", "url|website|link|site|homepage|web" },
+	{ "MEDICAL_LICENSE", "medical|certificate|dea" },
+	{ "US_SSN", "social|security|ssn|ssns|ssid" },
+	{ "US_ITIN", "individual|taxpayer|itin|tax|payer|taxid|tin" },
+	{ "US_PASSPORT", "us|united|states|passport|travel|document" },
+	{ "US_DRIVER_LICENSE", "driver|license|licence|permit|lic|identification|dls|cdls|driving" },
+	{ "US_BANK_NUMBER", "check|account|acct|bank|save|debit|checking|savings" },
+	{ "UK_NHS", "national health service|nhs|health services authority|health authority" },
+	{ "UK_NINO", "national insurance|ni number|nino|insurance" },
+	{ "UK_DRIVING_LICENCE", "driving licence|driving license|driver's licence|driver's license|dvla|"
+				"dl number|licence number|license number|licence" },
+	{ "UK_POSTCODE", "postcode|post code|postal code|zip|address|delivery|mailing|shipping|correspondence" },
+	{ "ES_NIF", "documento nacional de identidad|dni|nif|identificación" },
+	{ "ES_NIE", "número de identificación de extranjero|nie" },
+	{ "IT_FISCAL_CODE", "codice fiscale|cf" },
+	{ "IT_VAT_CODE", "partita iva|p.iva|iva|vat" },
+	{ "PL_PESEL", "pesel" },
+	{ "FI_PERSONAL_IDENTITY_CODE", "hetu|henkilötunnus|personbeteckningen|personal identity code" },
+	{ "SG_NRIC_FIN", "fin|nric" },
+	{ "AU_ABN", "australian business number|abn" },
+	{ "AU_ACN", "australian company number|acn" },
+	{ "AU_TFN", "tax file number|tfn" },
+	{ "AU_MEDICARE", "medicare" },
+	{ "IN_PAN", "permanent account number|pan" },
+	{ "IN_AADHAAR", "aadhaar|uidai|aadhar" },
+	{ "IN_VOTER", "voter|epic|elector" },
+	{ "IN_PASSPORT", "passport" },
+	{ "KR_RRN", "korean rrn|resident registration number|rrn|주민등록번호|주민번호" },
+	{ "TH_TNIN", "thai national id|thai id number|tnin|เลขประจำตัวประชาชน|เลขบัตรประชาชน|รหัสปชช" },
+	{ "DE_TAX_ID", "steuer-id|steueridentifikationsnummer|steuerliche identifikationsnummer|steuer-idnr|"
+		       "steuerid|idnr|tax id|tin|finanzamt|identifikationsnummer" },
+	{ "DE_ID_CARD", "personalausweis|ausweis|ausweisnummer|id card|identity card|identity document" },
+	{ "DE_PASSPORT", "reisepass|passnummer|passport" },
+	{ "DE_SOCIAL_SECURITY", "sozialversicherungsnummer|rentenversicherungsnummer|sozialversicherung|"
+				"rvnr|svnr|versicherungsnummer|social security" },
+	{ "VIN", "vin|vehicle|chassis|car|truck" },
+	{ "IMEI", "imei|device|handset|serial" },
+	{ "MEDICAL_RECORD_NUMBER", "mrn|record|chart|patient" },
+	{ "HEALTH_PLAN_ID", "member|plan|insurance|beneficiary|subscriber" },
+	{ "PERSON", "name|patient|mr|mrs|ms|dr" },
+	{ "LOCATION", "city|country|town|live|lives|located|address" },
+	{ "ORGANIZATION", "company|employer|firm|corporation|organisation|organization" },
+	{ "NRP", "" },
+	{ "STREET_ADDRESS", "address|street|live|lives|located|deliver|ship|mail" },
+	{ "ZIP_CODE", "zip|postal|postcode|zipcode" },
+	{ "AGE", "age|old|years|aged" },
+	{ "USERNAME", "username|user|login" },
+	{ "PASSWORD", "password|pass|pw" },
+	{ "TWITTER_HANDLE", "twitter|tweet|follow|dm|handle" },
+};
+const size_t pii_n_entities = sizeof(pii_entities) / sizeof(pii_entities[0]);

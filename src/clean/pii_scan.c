@@ -1,0 +1,1416 @@
+/*
+ * pii_scan.c - the scanning engine behind pii.h.
+ *
+ * One Hyperscan block-mode database holds a trigger for every pattern; each
+ * hit (pattern, end offset) is confirmed at once, in the match callback, by
+ * the pattern's PCRE2 expression (JIT), searched from `back` bytes before the
+ * hit with PCRE2's offset limit at the hit, so the exact Presidio-style
+ * expression (look-arounds, groups) decides on a few bytes only; a later hit
+ * that an earlier search already covered is skipped.  Gazetteer patterns
+ * (first names, surnames, places, nationalities, company suffixes) are not in
+ * the database: capitalized words are looked up in a hash instead, and the
+ * pattern's expression is matched anchored after the entry.  Then, as
+ * Presidio does: validators (a passing checksum sets the score to 1.0, a
+ * failing one drops the finding), context words raise the score, the
+ * threshold filters, duplicates of one type contained in another are
+ * dropped, and overlaps are resolved as the anonymizer does (same-type
+ * intersections merged, contained findings dropped, then the higher score
+ * wins, then the longer span).
+ */
+#define _GNU_SOURCE
+#include "pii.h"
+#include "pii_internal.h"
+#include "../core/fs.h"
+#include "../core/hash.h"
+#include "../core/utf8.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <utf8proc.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#ifdef MOAT_HAVE_HYPERSCAN
+#include <hs.h>
+#endif
+
+#include "../core/banned.h"
+
+struct pat {
+	struct pii_pattern def;
+	int type;
+	pcre2_code *re;
+	int slow;        /* no trigger: PCRE2 over the whole text */
+	char *owned_re;  /* for term patterns built here */
+	char *owned_trig;
+};
+
+struct type {
+	char *name;
+	char **ctx;      /* context words, lower case */
+	size_t *ctx_len;
+	unsigned char *ctx_phrase;  /* the word has a space */
+	size_t n_ctx;
+	int has_phrase;
+};
+
+struct pii_scanner {
+	struct pat *pats;
+	size_t n_pats, alloc_pats;
+	struct type *types;
+	size_t n_types, alloc_types;
+	char **allow;    /* lower case, sorted */
+	size_t n_allow;
+	struct pii_options o;
+	size_t n_slow;
+	char *cache;     /* path of the serialized database */
+	struct gaz {     /* capitalized words that trigger gazetteer patterns */
+		struct gaz_entry {
+			char *w;
+			size_t len;
+			unsigned pat[4];
+			unsigned n_pat;
+		} *e;
+		size_t n, alloc;
+		uint32_t *slot;
+		size_t mask;
+		size_t max_words;
+	} gaz;
+	int nohit;       /* MOAT_PII_NOCONFIRM: measure the trigger scan alone */
+#ifdef MOAT_HAVE_HYPERSCAN
+	hs_database_t *db;
+#endif
+};
+
+struct cand {
+	size_t a, b;
+	float score;
+	int type;
+	unsigned pat;
+};
+
+struct pii_scratch {
+#ifdef MOAT_HAVE_HYPERSCAN
+	hs_scratch_t *hs;
+#endif
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit;
+	size_t n_hits;   /* trigger hits of the last scan */
+	struct cand *c;
+	size_t n_c, alloc_c;
+	size_t *done, *resume;
+	size_t n_state;
+};
+
+struct pii_options pii_default_options(void)
+{
+	struct pii_options o;
+	memset(&o, 0, sizeof(o));
+	o.threshold = 0.4f;
+	o.context_prefix = 5;
+	o.context_suffix = 0;
+	o.context_boost = 0.35f;
+	o.context_floor = 0.4f;
+	o.resolve_overlaps = 1;
+	return o;
+}
+
+void pii_findings_release(struct pii_findings *f)
+{
+	free(f->v);
+	f->v = NULL;
+	f->n = f->alloc = 0;
+}
+
+const char *pii_engine_name(void)
+{
+	static char name[96];
+	if (!name[0]) {
+		char pv[32] = "";
+		pcre2_config(PCRE2_CONFIG_VERSION, pv);
+#ifdef MOAT_HAVE_HYPERSCAN
+		{
+			char hv[32];
+			snprintf(hv, sizeof(hv), "%s", hs_version());
+			hv[strcspn(hv, " ")] = '\0';
+			pv[strcspn(pv, " ")] = '\0';
+			snprintf(name, sizeof(name), "hyperscan %s + pcre2 %s", hv, pv);
+		}
+#else
+		pv[strcspn(pv, " ")] = '\0';
+		snprintf(name, sizeof(name), "pcre2 %s", pv);
+#endif
+	}
+	return name;
+}
+
+const char *const *pii_builtin_types(void)
+{
+	static const char *names[128];
+	if (!names[0]) {
+		size_t k = 0;
+		for (size_t i = 0; i < pii_n_entities && k + 1 < 128; i++)
+			names[k++] = pii_entities[i].name;
+		names[k] = NULL;
+	}
+	return names;
+}
+
+/* --- building ------------------------------------------------------------- */
+
+static int add_type(struct pii_scanner *s, const char *name, const char *ctx)
+{
+	struct type *t;
+	for (size_t i = 0; i < s->n_types; i++)
+		if (!strcmp(s->types[i].name, name))
+			return (int)i;
+	if (s->n_types == s->alloc_types) {
+		size_t na = s->alloc_types ? s->alloc_types * 2 : 64;
+		struct type *nt = realloc(s->types, na * sizeof(*nt));
+		if (!nt)
+			return -1;
+		s->types = nt;
+		s->alloc_types = na;
+	}
+	t = &s->types[s->n_types];
+	memset(t, 0, sizeof(*t));
+	t->name = strdup(name);
+	if (!t->name)
+		return -1;
+	if (ctx && *ctx) {
+		size_t n = 1;
+		const char *p = ctx;
+		for (const char *q = ctx; *q; q++)
+			n += *q == '|';
+		t->ctx = calloc(n, sizeof(char *));
+		t->ctx_len = calloc(n, sizeof(size_t));
+		t->ctx_phrase = calloc(n, 1);
+		if (!t->ctx || !t->ctx_len || !t->ctx_phrase)
+			return -1;
+		while (*p) {
+			size_t l = strcspn(p, "|");
+			char *w = strndup(p, l);
+			if (!w)
+				return -1;
+			for (char *c = w; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			if (strchr(w, ' ')) {
+				t->has_phrase = 1;
+				t->ctx_phrase[t->n_ctx] = 1;
+			}
+			t->ctx_len[t->n_ctx] = l;
+			t->ctx[t->n_ctx++] = w;
+			p += l;
+			if (*p == '|')
+				p++;
+		}
+	}
+	return (int)s->n_types++;
+}
+
+static const char *entity_context(const char *name)
+{
+	for (size_t i = 0; i < pii_n_entities; i++)
+		if (!strcmp(pii_entities[i].name, name))
+			return pii_entities[i].context;
+	return NULL;
+}
+
+struct build {
+	struct pii_scanner *s;
+	char **want;     /* requested entity names, NULL: all */
+	size_t n_want;
+	int *used;       /* per want entry: a pattern or term covers it */
+	struct moat_err *e;
+};
+
+static int wanted(struct build *b, const char *entity, int off)
+{
+	if (!b->want)
+		return !off;
+	for (size_t i = 0; i < b->n_want; i++)
+		if (!strcmp(b->want[i], entity)) {
+			b->used[i] = 1;
+			return 1;
+		}
+	return 0;
+}
+
+static int add_pattern(void *ctx, const struct pii_pattern *p)
+{
+	struct build *b = ctx;
+	struct pii_scanner *s = b->s;
+	struct pat *np;
+	int type;
+	if (!wanted(b, p->entity, p->flags & P_OFF))
+		return 0;
+	type = add_type(s, p->entity, entity_context(p->entity));
+	if (type < 0)
+		return err_set(b->e, MOAT_ENOMEM, "out of memory");
+	if (s->n_pats == s->alloc_pats) {
+		size_t na = s->alloc_pats ? s->alloc_pats * 2 : 128;
+		struct pat *nps = realloc(s->pats, na * sizeof(*nps));
+		if (!nps)
+			return err_set(b->e, MOAT_ENOMEM, "out of memory");
+		s->pats = nps;
+		s->alloc_pats = na;
+	}
+	np = &s->pats[s->n_pats++];
+	memset(np, 0, sizeof(*np));
+	np->def = *p;
+	np->type = type;
+	return 0;
+}
+
+static int cmp_str_fold(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Deny lists and dictionaries: one pattern per (type, caseless, score). */
+static int add_terms(struct build *b, const struct pii_options *o)
+{
+	for (size_t i = 0; i < o->n_terms; i++) {
+		const struct pii_term *t = &o->terms[i];
+		struct buf re = BUF_INIT, trig = BUF_INIT;
+		size_t longest = 0;
+		int seen = 0;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(o->terms[j].type, t->type) && o->terms[j].caseless == t->caseless &&
+			    o->terms[j].score == t->score)
+				seen = 1;
+		if (seen || !t->text || !*t->text)
+			continue;
+		buf_adds(&re, "(?<![\\w])(?:");
+		buf_adds(&trig, "(?:");
+		for (size_t j = i, k = 0; j < o->n_terms; j++) {
+			const struct pii_term *u = &o->terms[j];
+			if (strcmp(u->type, t->type) || u->caseless != t->caseless || u->score != t->score ||
+			    !u->text || !*u->text)
+				continue;
+			if (k++) {
+				buf_addch(&re, '|');
+				buf_addch(&trig, '|');
+			}
+			for (const char *c = u->text; *c; c++) {
+				if (strchr(".^$*+?()[]{}|\\/-#&~\"'", *c) || *c == ' ') {
+					buf_addch(&re, '\\');
+					buf_addch(&trig, '\\');
+				}
+				buf_addch(&re, *c);
+				buf_addch(&trig, *c);
+			}
+			if (strlen(u->text) > longest)
+				longest = strlen(u->text);
+		}
+		buf_adds(&re, ")(?![\\w])");
+		buf_addch(&trig, ')');
+		if (buf_failed(&re) || buf_failed(&trig)) {
+			buf_release(&re);
+			buf_release(&trig);
+			return err_set(b->e, MOAT_ENOMEM, "out of memory");
+		}
+		{
+			struct pii_pattern p;
+			memset(&p, 0, sizeof(p));
+			p.entity = t->type;
+			p.name = t->score > 0 ? "dictionary" : "deny list";
+			p.regex = re.data;
+			p.trigger = trig.data;
+			p.score = t->score > 0 ? t->score : 1.0f;
+			p.back = (unsigned short)(longest + 1 > 65535 ? 65535 : longest + 1);
+			p.flags = (unsigned char)(P_UTF | (t->caseless ? P_CASELESS : 0));
+			/* terms name their own type: always wanted */
+			if (b->want)
+				for (size_t w = 0; w < b->n_want; w++)
+					if (!strcmp(b->want[w], t->type))
+						b->used[w] = 1;
+			{
+				char **save = b->want;
+				b->want = NULL;
+				if (add_pattern(b, &p) < 0) {
+					b->want = save;
+					buf_release(&re);
+					buf_release(&trig);
+					return -1;
+				}
+				b->want = save;
+			}
+			b->s->pats[b->s->n_pats - 1].owned_re = buf_detach(&re, NULL);
+			b->s->pats[b->s->n_pats - 1].owned_trig = buf_detach(&trig, NULL);
+			b->s->pats[b->s->n_pats - 1].def.regex = b->s->pats[b->s->n_pats - 1].owned_re;
+			b->s->pats[b->s->n_pats - 1].def.trigger = b->s->pats[b->s->n_pats - 1].owned_trig;
+		}
+	}
+	return 0;
+}
+
+static int compile_pcre(struct pii_scanner *s, struct moat_err *e)
+{
+	for (size_t i = 0; i < s->n_pats; i++) {
+		struct pat *p = &s->pats[i];
+		int err;
+		PCRE2_SIZE off;
+		uint32_t opt = PCRE2_USE_OFFSET_LIMIT;
+		if (p->def.flags & P_CASELESS)
+			opt |= PCRE2_CASELESS;
+		if (p->def.flags & P_UTF)
+			opt |= PCRE2_UTF | PCRE2_UCP;
+		p->re = pcre2_compile((PCRE2_SPTR)p->def.regex, PCRE2_ZERO_TERMINATED, opt, &err, &off,
+				      NULL);
+		if (!p->re) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(err, msg, sizeof(msg));
+			return err_set(e, MOAT_EPARSE, "cannot compile pattern '%s' (%s) at %zu: %s",
+				       p->def.name, p->def.entity, (size_t)off, (char *)msg);
+		}
+		pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);  /* interpreter if JIT fails */
+	}
+	return 0;
+}
+
+#ifdef MOAT_HAVE_HYPERSCAN
+/*
+ * Compiling the database takes a second or two of CPU; a serialized copy is
+ * kept under $MOAT_CACHE_DIR (default ~/.cache/moat/pii), named by the
+ * SHA-256 of the Hyperscan version and every expression, flag and id, so a
+ * changed pattern set never meets a stale database.  Any failure to read or
+ * write it just means compiling.
+ */
+static char *cache_path(const char *const *expr, const unsigned *flags, const unsigned *ids,
+			size_t n)
+{
+	struct sha256 h;
+	unsigned char d[SHA256_LEN];
+	char hex[SHA256_HEX], *dir, *p = NULL;
+	const char *env = getenv("MOAT_CACHE_DIR"), *home = getenv("HOME");
+	if (getenv("MOAT_NO_CACHE"))
+		return NULL;
+	if (env && *env)
+		dir = strdup(env);
+	else if (home && *home && asprintf(&dir, "%s/.cache/moat/pii", home) < 0)
+		dir = NULL;
+	else if (!home || !*home)
+		return NULL;
+	if (!dir || sha256_init(&h) < 0) {
+		free(dir);
+		return NULL;
+	}
+	sha256_update(&h, hs_version(), strlen(hs_version()));
+	for (size_t i = 0; i < n; i++) {
+		sha256_update(&h, expr[i], strlen(expr[i]) + 1);
+		sha256_update(&h, &flags[i], sizeof(flags[i]));
+		sha256_update(&h, &ids[i], sizeof(ids[i]));
+	}
+	sha256_final(&h, d);
+	hex_encode(d, SHA256_LEN, hex);
+	if (asprintf(&p, "%s/%.32s.hsdb", dir, hex) < 0)
+		p = NULL;
+	free(dir);
+	return p;
+}
+
+static int cache_load(struct pii_scanner *s, const char *const *expr, const unsigned *flags,
+		      const unsigned *ids, size_t n)
+{
+	struct buf b = BUF_INIT;
+	int rc = -1;
+	free(s->cache);
+	s->cache = cache_path(expr, flags, ids, n);
+	if (!s->cache || fs_read_file(s->cache, &b, 256u << 20, NULL) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	if (hs_deserialize_database(b.data, b.len, &s->db) == HS_SUCCESS)
+		rc = 0;
+	else
+		s->db = NULL;
+	buf_release(&b);
+	return rc;
+}
+
+static void cache_store(struct pii_scanner *s)
+{
+	char *bytes = NULL, *dir;
+	size_t len = 0;
+	if (!s->cache || hs_serialize_database(s->db, &bytes, &len) != HS_SUCCESS)
+		return;
+	dir = fs_dirname(s->cache);
+	if (dir && fs_mkdirs(dir, 0755, NULL) == 0)
+		(void)!fs_write_atomic(s->cache, bytes, len, 0644, NULL);
+	free(dir);
+	free(bytes);
+}
+
+static int compile_hs(struct pii_scanner *s, struct moat_err *e)
+{
+	const char **expr = calloc(s->n_pats + 1, sizeof(char *));
+	unsigned *flags = calloc(s->n_pats + 1, sizeof(unsigned));
+	unsigned *ids = calloc(s->n_pats + 1, sizeof(unsigned));
+	int rc = -1;
+	if (!expr || !flags || !ids) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		size_t n = 0;
+		hs_compile_error_t *cerr = NULL;
+		for (size_t i = 0; i < s->n_pats; i++) {
+			struct pat *p = &s->pats[i];
+			if (p->slow || (p->def.gaz && !p->def.trigger))
+				continue;
+			expr[n] = p->def.trigger ? p->def.trigger : p->def.regex;
+			flags[n] = (p->def.trigger ? 0 : HS_FLAG_PREFILTER) |
+				   ((p->def.flags & (P_CASELESS | P_TCASE)) ? HS_FLAG_CASELESS : 0);
+			ids[n] = (unsigned)i;
+			n++;
+		}
+		if (n == 0) {
+			rc = 0;
+			break;
+		}
+		if (cache_load(s, expr, flags, ids, n) == 0) {
+			rc = 0;
+			break;
+		}
+		if (hs_compile_multi(expr, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &s->db, &cerr) ==
+		    HS_SUCCESS) {
+			cache_store(s);
+			rc = 0;
+			break;
+		}
+		if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < n) {
+			/* Hyperscan cannot take this trigger: that pattern runs on PCRE2. */
+			s->pats[ids[cerr->expression]].slow = 1;
+			s->n_slow++;
+			hs_free_compile_error(cerr);
+			continue;
+		}
+		err_set(e, MOAT_EUNSUPPORTED, "cannot build the pattern database: %s",
+			cerr ? cerr->message : "unknown error");
+		hs_free_compile_error(cerr);
+		break;
+	}
+out:
+	free(expr);
+	free(flags);
+	free(ids);
+	return rc;
+}
+#endif
+
+static uint32_t gaz_hash(const char *w, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	return h;
+}
+
+static struct gaz_entry *gaz_find(const struct gaz *g, const char *w, size_t n)
+{
+	size_t h;
+	if (!g->slot)
+		return NULL;
+	h = gaz_hash(w, n) & g->mask;
+	while (g->slot[h]) {
+		struct gaz_entry *x = &g->e[g->slot[h] - 1];
+		if (x->len == n && !memcmp(x->w, w, n))
+			return x;
+		h = (h + 1) & g->mask;
+	}
+	return NULL;
+}
+
+static int gaz_build(struct pii_scanner *s)
+{
+	struct gaz *g = &s->gaz;
+	size_t size = 64;
+	for (size_t i = 0; i < s->n_pats; i++) {
+		const char *q = s->pats[i].def.gaz;
+		char sep = s->pats[i].def.gaz_sep;
+		if (!q)
+			continue;
+		while (*q) {
+			size_t l = strcspn(q, sep == '|' ? "|" : " "), k = 0, words = 1;
+			char *w = malloc(l + 1);
+			uint32_t cp = 0;
+			struct gaz_entry *x = NULL;
+			if (!w)
+				return -1;
+			for (size_t j = 0; j < l; j++)
+				if (q[j] != '\\')
+					w[k++] = q[j];
+			w[k] = '\0';
+			for (size_t j = 0; j < k; j++)
+				words += w[j] == ' ';
+			q += l;
+			if (*q)
+				q++;
+			if (!k || utf8_decode((const unsigned char *)w, k, &cp) <= 0 ||
+			    utf8proc_category((utf8proc_int32_t)cp) != UTF8PROC_CATEGORY_LU) {
+				free(w);
+				continue;
+			}
+			for (size_t j = 0; j < g->n; j++)
+				if (g->e[j].len == k && !memcmp(g->e[j].w, w, k)) {
+					x = &g->e[j];
+					break;
+				}
+			if (x) {
+				free(w);
+			} else {
+				if (g->n == g->alloc) {
+					size_t na = g->alloc ? g->alloc * 2 : 256;
+					struct gaz_entry *ne = realloc(g->e, na * sizeof(*ne));
+					if (!ne) {
+						free(w);
+						return -1;
+					}
+					g->e = ne;
+					g->alloc = na;
+				}
+				x = &g->e[g->n++];
+				x->w = w;
+				x->len = k;
+				x->n_pat = 0;
+			}
+			if (x->n_pat < 4 && (x->n_pat == 0 || x->pat[x->n_pat - 1] != i))
+				x->pat[x->n_pat++] = (unsigned)i;
+			if (words > g->max_words)
+				g->max_words = words;
+		}
+	}
+	/* each word-boundary prefix of a multi-word entry, as an entry without
+	 * patterns, so the scan knows when to look one word further */
+	for (size_t i = 0, n0 = g->n; i < n0; i++) {
+		for (size_t k = 0; k < g->e[i].len; k++) {
+			int seen = 0;
+			if (g->e[i].w[k] != ' ')
+				continue;
+			for (size_t j = 0; j < g->n; j++)
+				if (g->e[j].len == k && !memcmp(g->e[j].w, g->e[i].w, k))
+					seen = 1;
+			if (seen)
+				continue;
+			if (g->n == g->alloc) {
+				size_t na = g->alloc * 2;
+				struct gaz_entry *ne = realloc(g->e, na * sizeof(*ne));
+				if (!ne)
+					return -1;
+				g->e = ne;
+				g->alloc = na;
+			}
+			g->e[g->n].w = strndup(g->e[i].w, k);
+			if (!g->e[g->n].w)
+				return -1;
+			g->e[g->n].len = k;
+			g->e[g->n].n_pat = 0;
+			g->n++;
+		}
+	}
+	while (size < g->n * 2)
+		size *= 2;
+	g->slot = calloc(size, sizeof(uint32_t));
+	if (!g->slot)
+		return -1;
+	g->mask = size - 1;
+	for (size_t i = 0; i < g->n; i++) {
+		size_t h = gaz_hash(g->e[i].w, g->e[i].len) & g->mask;
+		while (g->slot[h])
+			h = (h + 1) & g->mask;
+		g->slot[h] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_err *e)
+{
+	struct pii_options o = opt ? *opt : pii_default_options();
+	struct pii_scanner *s = calloc(1, sizeof(*s));
+	struct build b;
+	memset(&b, 0, sizeof(b));
+	if (!s) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	b.s = s;
+	b.e = e;
+	if (o.entities && *o.entities && strcasecmp(o.entities, "ALL") != 0) {
+		const char *p = o.entities;
+		size_t n = 1;
+		for (const char *q = p; *q; q++)
+			n += *q == ',';
+		b.want = calloc(n, sizeof(char *));
+		b.used = calloc(n, sizeof(int));
+		if (!b.want || !b.used)
+			goto nomem;
+		while (*p) {
+			size_t l = strcspn(p, ", ");
+			if (l) {
+				char *w = strndup(p, l);
+				if (!w)
+					goto nomem;
+				for (char *c = w; *c; c++)
+					*c = (char)toupper((unsigned char)*c);
+				b.want[b.n_want++] = w;
+			}
+			p += l;
+			while (*p == ',' || *p == ' ')
+				p++;
+		}
+	}
+	for (size_t i = 0; i < pii_n_patterns; i++)
+		if (add_pattern(&b, &pii_patterns[i]) < 0)
+			goto fail;
+	if (pii_lexicon_patterns(add_pattern, &b) < 0) {
+		if (!e || !e->code)
+			err_set(e, MOAT_ENOMEM, "cannot build the name lists");
+		goto fail;
+	}
+	if (add_terms(&b, &o) < 0)
+		goto fail;
+	for (size_t i = 0; i < b.n_want; i++)
+		if (!b.used[i]) {
+			err_set(e, MOAT_EUSAGE, "unknown entity type '%s' (see 'moat pii scan --help')",
+				b.want[i]);
+			goto fail;
+		}
+	if (o.n_allow) {
+		s->allow = calloc(o.n_allow, sizeof(char *));
+		if (!s->allow)
+			goto nomem;
+		for (size_t i = 0; i < o.n_allow; i++) {
+			s->allow[i] = strdup(o.allow[i]);
+			if (!s->allow[i])
+				goto nomem;
+			s->n_allow++;
+		}
+		qsort(s->allow, s->n_allow, sizeof(char *), cmp_str_fold);
+	}
+	s->nohit = getenv("MOAT_PII_NOCONFIRM") != NULL;
+	s->o = o;
+	s->o.entities = NULL;
+	s->o.allow = NULL;
+	s->o.terms = NULL;
+	if (compile_pcre(s, e) < 0)
+		goto fail;
+	if (gaz_build(s) < 0)
+		goto nomem;
+#ifdef MOAT_HAVE_HYPERSCAN
+	if (compile_hs(s, e) < 0)
+		goto fail;
+#else
+	for (size_t i = 0; i < s->n_pats; i++)
+		s->pats[i].slow = 1;
+	s->n_slow = s->n_pats;
+#endif
+	for (size_t i = 0; i < b.n_want; i++)
+		free(b.want[i]);
+	free(b.want);
+	free(b.used);
+	return s;
+nomem:
+	err_set(e, MOAT_ENOMEM, "out of memory");
+fail:
+	for (size_t i = 0; i < b.n_want; i++)
+		free(b.want[i]);
+	free(b.want);
+	free(b.used);
+	pii_scanner_free(s);
+	return NULL;
+}
+
+void pii_scanner_free(struct pii_scanner *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_pats; i++) {
+		pcre2_code_free(s->pats[i].re);
+		free(s->pats[i].owned_re);
+		free(s->pats[i].owned_trig);
+	}
+	free(s->pats);
+	for (size_t i = 0; i < s->n_types; i++) {
+		for (size_t j = 0; j < s->types[i].n_ctx; j++)
+			free(s->types[i].ctx[j]);
+		free(s->types[i].ctx);
+		free(s->types[i].ctx_len);
+		free(s->types[i].ctx_phrase);
+		free(s->types[i].name);
+	}
+	free(s->types);
+	for (size_t i = 0; i < s->n_allow; i++)
+		free(s->allow[i]);
+	free(s->allow);
+	free(s->cache);
+	for (size_t i = 0; i < s->gaz.n; i++)
+		free(s->gaz.e[i].w);
+	free(s->gaz.e);
+	free(s->gaz.slot);
+#ifdef MOAT_HAVE_HYPERSCAN
+	hs_free_database(s->db);
+#endif
+	free(s);
+}
+
+const char *pii_type_name(const struct pii_scanner *s, int type)
+{
+	return type >= 0 && (size_t)type < s->n_types ? s->types[type].name : "?";
+}
+
+int pii_type_find(const struct pii_scanner *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_types; i++)
+		if (!strcmp(s->types[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+size_t pii_type_count(const struct pii_scanner *s)
+{
+	return s->n_types;
+}
+
+size_t pii_pattern_count(const struct pii_scanner *s, size_t *slow)
+{
+	if (slow)
+		*slow = s->n_slow;
+	return s->n_pats;
+}
+
+struct pii_scratch *pii_scratch_new(const struct pii_scanner *s, struct moat_err *e)
+{
+	struct pii_scratch *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		goto nomem;
+	sc->md = pcre2_match_data_create(16, NULL);
+	sc->mctx = pcre2_match_context_create(NULL);
+	sc->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+	sc->n_state = s->n_pats;
+	sc->done = calloc(s->n_pats + 1, sizeof(size_t));
+	sc->resume = calloc(s->n_pats + 1, sizeof(size_t));
+	if (!sc->md || !sc->mctx || !sc->jit || !sc->done || !sc->resume)
+		goto nomem;
+	pcre2_jit_stack_assign(sc->mctx, NULL, sc->jit);
+#ifdef MOAT_HAVE_HYPERSCAN
+	if (s->db && hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS) {
+		pii_scratch_free(sc);
+		err_set(e, MOAT_ENOMEM, "cannot allocate Hyperscan scratch space");
+		return NULL;
+	}
+#endif
+	return sc;
+nomem:
+	pii_scratch_free(sc);
+	err_set(e, MOAT_ENOMEM, "out of memory");
+	return NULL;
+}
+
+void pii_scratch_free(struct pii_scratch *sc)
+{
+	if (!sc)
+		return;
+#ifdef MOAT_HAVE_HYPERSCAN
+	hs_free_scratch(sc->hs);
+#endif
+	pcre2_match_data_free(sc->md);
+	pcre2_match_context_free(sc->mctx);
+	pcre2_jit_stack_free(sc->jit);
+	free(sc->c);
+	free(sc->done);
+	free(sc->resume);
+	free(sc);
+}
+
+/* --- scanning ------------------------------------------------------------- */
+
+struct scan_ctx {
+	const struct pii_scanner *s;
+	struct pii_scratch *sc;
+	const char *text;
+	size_t len, base;
+	int failed;
+};
+
+static int confirm(const struct pii_scanner *s, struct pii_scratch *sc, unsigned i,
+		   const char *text, size_t len, size_t from, size_t limit);
+
+#ifdef MOAT_HAVE_HYPERSCAN
+/* Hyperscan reports in order of end offset: each hit is confirmed at once,
+ * unless an earlier search of the same pattern already covered it. */
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
+		  unsigned int flags, void *ctx)
+{
+	struct scan_ctx *x = ctx;
+	struct pii_scratch *sc = x->sc;
+	size_t end = (size_t)to + x->base;
+	const struct pat *p = &x->s->pats[id];
+	(void)from;
+	(void)flags;
+	sc->n_hits++;
+	if (x->s->nohit)
+		return 0;
+	if (end < sc->done[id])
+		return 0;
+	if (confirm(x->s, sc, id, x->text, x->len, end > p->def.back ? end - p->def.back : 0, end) < 0) {
+		x->failed = 1;
+		return 1;
+	}
+	sc->done[id] = end + 1;
+	return 0;
+}
+#endif
+
+static int add_cand(struct pii_scratch *sc, unsigned pat, int type, size_t a, size_t b, float score)
+{
+	if (sc->n_c == sc->alloc_c) {
+		size_t na = sc->alloc_c ? sc->alloc_c * 2 : 256;
+		struct cand *nc = realloc(sc->c, na * sizeof(*nc));
+		if (!nc)
+			return -1;
+		sc->c = nc;
+		sc->alloc_c = na;
+	}
+	sc->c[sc->n_c].a = a;
+	sc->c[sc->n_c].b = b;
+	sc->c[sc->n_c].score = score;
+	sc->c[sc->n_c].type = type;
+	sc->c[sc->n_c].pat = pat;
+	sc->n_c++;
+	return 0;
+}
+
+/* Runs pattern i's PCRE2 expression for matches starting in [from, limit]. */
+static int confirm(const struct pii_scanner *s, struct pii_scratch *sc, unsigned i,
+		   const char *text, size_t len, size_t from, size_t limit)
+{
+	const struct pat *p = &s->pats[i];
+	int utf = p->def.flags & P_UTF;
+	size_t start = from;
+	if (start < sc->resume[i])
+		start = sc->resume[i];
+	if (utf)
+		while (start > 0 && start < len && ((unsigned char)text[start] & 0xC0) == 0x80)
+			start--;
+	pcre2_set_offset_limit(sc->mctx, limit);
+	while (start <= limit && start <= len) {
+		PCRE2_SIZE *ov;
+		size_t ms, me, a, b;
+		int rc = pcre2_match(p->re, (PCRE2_SPTR)text, len, start, PCRE2_NO_UTF_CHECK, sc->md,
+				     sc->mctx);
+		if (rc < 0)
+			break;
+		ov = pcre2_get_ovector_pointer(sc->md);
+		ms = ov[0];
+		me = ov[1];
+		a = ms;
+		b = me;
+		if (p->def.group) {
+			if ((unsigned)rc <= p->def.group || ov[2 * p->def.group] == PCRE2_UNSET) {
+				a = b = 0;
+			} else {
+				a = ov[2 * p->def.group];
+				b = ov[2 * p->def.group + 1];
+			}
+		}
+		if (b > a && add_cand(sc, i, p->type, a, b, p->def.score) < 0)
+			return -1;
+		start = me > ms ? me : ms + 1;
+		if (utf)
+			while (start < len && ((unsigned char)text[start] & 0xC0) == 0x80)
+				start++;
+		sc->resume[i] = start;
+	}
+	return 0;
+}
+
+/* Bytes of a context word: ASCII letters and digits, '#', '-', '.', '\'',
+ * and any byte of a multi-byte character.  lower[] folds ASCII. */
+static unsigned char wbyte[256], lower[256];
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+
+static void build_tabs(void)
+{
+	for (int c = 0; c < 256; c++) {
+		wbyte[c] = (unsigned char)(isalnum(c) || c == '#' || c >= 0x80 || c == '-' || c == '.' ||
+					   c == '\'');
+		lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+}
+
+/* Does a context word of type t appear in the words around [a, b)? */
+static int has_context(const struct pii_scanner *s, const struct type *t, const char *text,
+		       size_t len, size_t a, size_t b)
+{
+	char words[16][48];
+	size_t wl[16], nw = 0, nbefore;
+	char phrase[512];
+	size_t pl = 0;
+	size_t i = a;
+	int taken = 0;
+	const unsigned char *u = (const unsigned char *)text;
+	while (taken < s->o.context_prefix && i > 0 && nw < 16) {
+		size_t we, ws;
+		while (i > 0 && !wbyte[u[i - 1]])
+			i--;
+		we = i;
+		while (i > 0 && wbyte[u[i - 1]] && we - i < 64)
+			i--;
+		ws = i;
+		while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
+			we--;
+		if (we <= ws || we - ws >= sizeof(words[0]))
+			continue;
+		for (size_t k = 0; k < we - ws; k++)
+			words[nw][k] = (char)lower[u[ws + k]];
+		words[nw][we - ws] = '\0';
+		wl[nw] = we - ws;
+		if (!pii_is_stopword(words[nw], we - ws)) {
+			nw++;
+			taken++;
+		} else if (t->has_phrase) {
+			nw++;
+		}
+	}
+	nbefore = nw;
+	i = b;
+	taken = 0;
+	while (taken < s->o.context_suffix && i < len && nw < 16) {
+		size_t ws, we;
+		while (i < len && !wbyte[u[i]])
+			i++;
+		ws = i;
+		while (i < len && wbyte[u[i]] && i - ws < 64)
+			i++;
+		we = i;
+		while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
+			we--;
+		if (we <= ws || we - ws >= sizeof(words[0]))
+			continue;
+		for (size_t k = 0; k < we - ws; k++)
+			words[nw][k] = (char)lower[u[ws + k]];
+		words[nw][we - ws] = '\0';
+		wl[nw] = we - ws;
+		if (!pii_is_stopword(words[nw], we - ws)) {
+			nw++;
+			taken++;
+		}
+	}
+	if (t->has_phrase) {
+		/* the words before, in reading order, for multi-word context */
+		for (size_t k = nbefore; k-- > 0;) {
+			if (pl + wl[k] + 2 >= sizeof(phrase))
+				break;
+			memcpy(phrase + pl, words[k], wl[k]);
+			pl += wl[k];
+			phrase[pl++] = ' ';
+		}
+		phrase[pl] = '\0';
+	}
+	for (size_t c = 0; c < t->n_ctx; c++) {
+		const char *cw = t->ctx[c];
+		size_t cl = t->ctx_len[c];
+		if (t->ctx_phrase[c]) {
+			if (pl && strstr(phrase, cw))
+				return 1;
+			continue;
+		}
+		for (size_t k = 0; k < nw; k++) {
+			if (wl[k] < cl || words[k][0] != cw[0]) {
+				/* a long context word may sit inside ("creditcard") */
+				if (cl >= 4 && wl[k] > cl && memmem(words[k], wl[k], cw, cl))
+					return 1;
+				continue;
+			}
+			if (wl[k] == cl ? !memcmp(words[k], cw, cl)
+					: (cl >= 4 && memmem(words[k], wl[k], cw, cl) != NULL))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int allowed(const struct pii_scanner *s, const char *text, size_t a, size_t b)
+{
+	size_t lo = 0, hi = s->n_allow;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *w = s->allow[mid];
+		size_t wl = strlen(w), n = b - a < wl ? b - a : wl;
+		int c = strncasecmp(text + a, w, n);
+		if (c == 0)
+			c = (b - a > wl) - (b - a < wl);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+static int cmp_presidio(const void *x, const void *y)
+{
+	const struct pii_finding *a = x, *b = y;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return (a->end - a->start) > (b->end - b->start) ? -1 : (a->end - a->start) < (b->end - b->start);
+}
+
+static int cmp_start(const void *x, const void *y)
+{
+	const struct pii_finding *a = x, *b = y;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->end != b->end)
+		return a->end > b->end ? -1 : 1;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return a->score > b->score ? -1 : a->score < b->score;
+}
+
+static int cmp_type_start(const void *x, const void *y)
+{
+	const struct pii_finding *a = x, *b = y;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return cmp_start(x, y);
+}
+
+/* Presidio's remove_duplicates: a finding contained in a finding of the same
+ * type that scores at least as high goes. */
+static size_t remove_duplicates(struct pii_finding *f, size_t n)
+{
+	size_t k = 0;
+	qsort(f, n, sizeof(*f), cmp_type_start);
+	for (size_t i = 0; i < n; i++) {
+		int drop = 0;
+		for (size_t j = k; j-- > 0;) {
+			if (f[j].type != f[i].type)
+				break;
+			if (f[j].end <= f[i].start && j + 8 < k)
+				break;
+			if (f[j].start <= f[i].start && f[j].end >= f[i].end && f[j].score >= f[i].score) {
+				drop = 1;
+				break;
+			}
+		}
+		if (!drop)
+			f[k++] = f[i];
+	}
+	return k;
+}
+
+/* Presidio's anonymizer: merge intersecting findings of one type, drop
+ * findings contained in others (or equal with a lower score), then resolve
+ * what still overlaps: higher score, then longer span, then earlier. */
+static size_t resolve(struct pii_finding *f, size_t n)
+{
+	size_t k = 0;
+	if (n < 2)
+		return n;
+	qsort(f, n, sizeof(*f), cmp_type_start);
+	for (size_t i = 0; i < n; i++) {
+		if (k && f[k - 1].type == f[i].type && f[i].start < f[k - 1].end) {
+			if (f[i].end > f[k - 1].end)
+				f[k - 1].end = f[i].end;
+			if (f[i].score > f[k - 1].score) {
+				f[k - 1].score = f[i].score;
+				f[k - 1].recognizer = f[i].recognizer;
+			}
+			continue;
+		}
+		f[k++] = f[i];
+	}
+	n = k;
+	qsort(f, n, sizeof(*f), cmp_start);
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pii_finding *cur = &f[i];
+		if (k) {
+			struct pii_finding *prev = &f[k - 1];
+			if (cur->start < prev->end) {
+				int cur_wins;
+				if (cur->start == prev->start && cur->end == prev->end)
+					cur_wins = cur->score > prev->score;
+				else if (prev->start <= cur->start && prev->end >= cur->end)
+					cur_wins = 0;  /* contained: goes, as in Presidio */
+				else if (cur->score != prev->score)
+					cur_wins = cur->score > prev->score;
+				else
+					cur_wins = (cur->end - cur->start) > (prev->end - prev->start);
+				if (cur_wins)
+					*prev = *cur;
+				continue;
+			}
+		}
+		f[k++] = *cur;
+	}
+	return k;
+}
+
+static int cmp_bound(const void *x, const void *y)
+{
+	const size_t *a = x, *b = y;
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+static size_t cp_count(const char *s, size_t n)
+{
+	size_t cont = 0, i = 0;
+	const uint64_t hi = 0x8080808080808080ULL;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		cont += (size_t)__builtin_popcountll(w & ~(w << 1) & hi);
+	}
+	for (; i < n; i++)
+		cont += ((unsigned char)s[i] & 0xC0) == 0x80;
+	return n - cont;
+}
+
+static int is_letter_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* Looks up each capitalized word (and runs of up to max_words words) in the
+ * gazetteer and confirms the patterns its entries trigger. */
+static int gaz_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *text,
+		    size_t len)
+{
+	const struct gaz *g = &s->gaz;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		size_t pos;
+		if (!((c >= 'A' && c <= 'Z') || c >= 0xC3) || (i && is_letter_byte((unsigned char)text[i - 1])))
+			continue;
+		if (c >= 0x80) {
+			uint32_t cp;
+			if (utf8_decode((const unsigned char *)text + i, len - i, &cp) <= 0 ||
+			    utf8proc_category((utf8proc_int32_t)cp) != UTF8PROC_CATEGORY_LU)
+				continue;
+		}
+		pos = i;
+		for (size_t w = 0; w < g->max_words; w++) {
+			size_t e = pos;
+			while (e < len && text[e] != ' ' && text[e] != '\n' && text[e] != '\t' && text[e] != '\r')
+				e++;
+			/* the word, then without trailing punctuation */
+			for (size_t end = e, k = 0; end > i && k < 3; k++) {
+				const struct gaz_entry *x = gaz_find(g, text + i, end - i);
+				if (x && x->n_pat) {
+					for (unsigned p = 0; p < x->n_pat; p++) {
+						unsigned id = x->pat[p];
+						const struct pat *pt = &s->pats[id];
+						int rc = pcre2_match(pt->re, (PCRE2_SPTR)text, len, end,
+								     PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK,
+								     sc->md, NULL);
+						if (rc < 0)
+							continue;
+						if (add_cand(sc, id, pt->type, i,
+							     pcre2_get_ovector_pointer(sc->md)[1],
+							     pt->def.score) < 0)
+							return -1;
+					}
+					break;
+				}
+				if (x)
+					break;  /* a prefix of a longer entry */
+				if (!strchr(".,;:!?)'\"", text[end - 1]))
+					break;
+				end--;
+			}
+			if (e >= len || text[e] != ' ' || !gaz_find(g, text + i, e - i))
+				break;  /* no entry goes on past this word */
+			pos = e + 1;
+		}
+	}
+	return 0;
+}
+
+static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
+		  struct pii_findings *out, size_t first, struct moat_err *e);
+
+int pii_merge(const struct pii_scanner *s, const char *text, size_t len, size_t cp_base,
+	      struct pii_findings *out, size_t first, const struct pii_finding *extra, size_t n,
+	      struct moat_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (extra[i].end > len || extra[i].start >= extra[i].end || extra[i].type < 0 ||
+		    (size_t)extra[i].type >= s->n_types)
+			continue;
+		if (out->n == out->alloc) {
+			size_t na = out->alloc ? out->alloc * 2 : 64;
+			struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
+			if (!nv)
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			out->v = nv;
+			out->alloc = na;
+		}
+		out->v[out->n++] = extra[i];
+	}
+	return finish(s, text, cp_base, out, first, e);
+}
+
+int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *text, size_t len,
+	     size_t cp_base, struct pii_findings *out, struct moat_err *e)
+{
+	size_t first = out->n;
+	pthread_once(&tab_once, build_tabs);
+	if (!utf8_is_valid(text, len))
+		return err_set(e, MOAT_EPARSE, "cannot scan: the text is not valid UTF-8");
+	sc->n_hits = 0;
+	sc->n_c = 0;
+	memset(sc->done, 0, sc->n_state * sizeof(size_t));
+	memset(sc->resume, 0, sc->n_state * sizeof(size_t));
+#ifdef MOAT_HAVE_HYPERSCAN
+	if (s->db && len) {
+		struct scan_ctx x = { s, sc, text, len, 0, 0 };
+		/* Hyperscan takes at most 4 GiB per call. */
+		while (x.base < len) {
+			size_t part = len - x.base > 0xF0000000u ? 0xF0000000u : len - x.base;
+			hs_error_t rc = hs_scan(s->db, text + x.base, (unsigned)part, 0, sc->hs, on_hit, &x);
+			if (x.failed)
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			if (rc != HS_SUCCESS)
+				return err_set(e, MOAT_EIO, "pattern scan failed (hyperscan error %d)", rc);
+			x.base += part;
+		}
+	}
+#endif
+	for (size_t i = 0; i < s->n_pats; i++)
+		if (s->pats[i].slow && len && confirm(s, sc, (unsigned)i, text, len, 0, len) < 0)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (s->gaz.n && gaz_scan(s, sc, text, len) < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+
+	for (size_t i = 0; i < sc->n_c; i++) {
+		struct cand *c = &sc->c[i];
+		const struct pat *p = &s->pats[c->pat];
+		const struct type *t = &s->types[c->type];
+		size_t a = c->a, b = c->b;
+		float score = c->score;
+		if (p->def.flags & P_TRIM)
+			while (b > a && strchr(".,;:!?)]'\"", text[b - 1]))
+				b--;
+		if (b <= a)
+			continue;
+		if (p->def.validate) {
+			int v = p->def.validate(text + a, b - a);
+			if (v == PII_INVALID)
+				continue;
+			if (v == PII_VALID && !(p->def.flags & P_WEAKCHECK))
+				score = 1.0f;
+		}
+		if (p->def.check && !p->def.check(text, len, &a, &b, &score))
+			continue;
+		if (b <= a || (s->n_allow && allowed(s, text, a, b)))
+			continue;
+		if (score < 1.0f && t->n_ctx && has_context(s, t, text, len, a, b)) {
+			score += s->o.context_boost;
+			if (score < s->o.context_floor)
+				score = s->o.context_floor;
+			if (score > 1.0f)
+				score = 1.0f;
+		}
+		if (score > 1.0f)
+			score = 1.0f;
+		if (score < s->o.threshold || score <= 0.0f)
+			continue;
+		if (out->n == out->alloc) {
+			size_t na = out->alloc ? out->alloc * 2 : 64;
+			struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
+			if (!nv)
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			out->v = nv;
+			out->alloc = na;
+		}
+		out->v[out->n].type = c->type;
+		out->v[out->n].start = a;
+		out->v[out->n].end = b;
+		out->v[out->n].score = score;
+		out->v[out->n].recognizer = p->def.name;
+		out->n++;
+	}
+	{
+		/* names in a list continue a name: "Anna, Hannah and Derek" */
+		int person = pii_type_find(s, "PERSON");
+		size_t end_list = out->n;
+		for (size_t i = first; person >= 0 && i < end_list && s->o.threshold <= 0.5f; i++) {
+			size_t a, b, pos;
+			if (out->v[i].type != person)
+				continue;
+			pos = out->v[i].end;
+			for (int k = 0; k < 12 && pii_person_list_next(text, len, pos, &a, &b); k++) {
+				if (out->n == out->alloc) {
+					size_t na = out->alloc * 2;
+					struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
+					if (!nv)
+						return err_set(e, MOAT_ENOMEM, "out of memory");
+					out->v = nv;
+					out->alloc = na;
+				}
+				out->v[out->n].type = person;
+				out->v[out->n].start = a;
+				out->v[out->n].end = b;
+				out->v[out->n].score = 0.5f;
+				out->v[out->n].recognizer = "list of names";
+				out->n++;
+				pos = b;
+			}
+		}
+	}
+	return finish(s, text, cp_base, out, first, e);
+}
+
+/* Presidio's duplicate removal and overlap resolution over out[first..],
+ * then code points. */
+static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
+		  struct pii_findings *out, size_t first, struct moat_err *e)
+{
+	size_t n = out->n - first;
+	if (n == 0)
+		return 0;
+	qsort(out->v + first, n, sizeof(*out->v), cmp_presidio);
+	n = remove_duplicates(out->v + first, n);
+	if (s->o.resolve_overlaps)
+		n = resolve(out->v + first, n);
+	qsort(out->v + first, n, sizeof(*out->v), cmp_start);
+	out->n = first + n;
+	{
+		/* code points: one walk over the text through the sorted boundaries */
+		struct bound { size_t off, slot; } *bd = malloc(2 * n * sizeof(*bd) + 1);
+		size_t pos = 0, cps = cp_base;
+		if (!bd)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			bd[2 * i].off = out->v[first + i].start;
+			bd[2 * i].slot = 2 * i;
+			bd[2 * i + 1].off = out->v[first + i].end;
+			bd[2 * i + 1].slot = 2 * i + 1;
+		}
+		if (!s->o.resolve_overlaps)
+			qsort(bd, 2 * n, sizeof(*bd), cmp_bound);
+		for (size_t i = 0; i < 2 * n; i++) {
+			cps += cp_count(text + pos, bd[i].off - pos);
+			pos = bd[i].off;
+			if (bd[i].slot % 2 == 0)
+				out->v[first + bd[i].slot / 2].cp_start = cps;
+			else
+				out->v[first + bd[i].slot / 2].cp_end = cps;
+		}
+		free(bd);
+	}
+	return (int)n;
+}

@@ -1,0 +1,583 @@
+/*
+ * pii.c - `moat pii scan | review | restore | keygen`.
+ *
+ * scan reads a file or standard input (no workspace), prints one finding per
+ * line; review lists the findings `moat clean --pii` stored and accepts or
+ * rejects them; restore decrypts the values the encrypt operator wrote into an
+ * export, for whoever holds the key file; keygen writes a new key file.
+ */
+#define _GNU_SOURCE
+#include "cmd.h"
+#include "../clean/pii.h"
+#include "../clean/pii_ops.h"
+#include "../clean/policy.h"
+#include "../clean/stage.h"
+#include "../core/buf.h"
+#include "../core/fs.h"
+#include "../core/hash.h"
+#include "../core/utf8.h"
+#include "../store/clean.h"
+#include "../store/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/banned.h"
+
+/* --- output ------------------------------------------------------------------ */
+
+static void json_str(struct buf *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	buf_addch(o, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf_addch(o, '\\');
+			buf_addch(o, (char)c);
+		} else if (c == '\n') {
+			buf_adds(o, "\\n");
+		} else if (c == '\t') {
+			buf_adds(o, "\\t");
+		} else if (c == '\r') {
+			buf_adds(o, "\\r");
+		} else if (c < 0x20) {
+			char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
+			buf_adds(o, u);
+		} else {
+			buf_addch(o, (char)c);
+		}
+	}
+	buf_addch(o, '"');
+}
+
+static void print_findings(struct buf *o, const struct pii_scanner *s, const struct pii_findings *f,
+			   const char *text, size_t base_byte, int json)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct pii_finding *x = &f->v[i];
+		const char *t = text + x->start - base_byte;
+		if (json) {
+			buf_adds(o, "{\"type\": ");
+			json_str(o, pii_type_name(s, x->type), strlen(pii_type_name(s, x->type)));
+			buf_addf(o, ", \"start\": %zu, \"end\": %zu, \"score\": %.2f, \"text\": ", x->cp_start,
+				 x->cp_end, (double)x->score);
+			json_str(o, t, x->end - x->start);
+			buf_adds(o, "}\n");
+		} else {
+			buf_addf(o, "%zu\t%zu\t%s\t%.2f\t", x->cp_start, x->cp_end,
+				 pii_type_name(s, x->type), (double)x->score);
+			for (size_t k = 0; k < x->end - x->start; k++)
+				buf_addch(o, t[k] == '\n' || t[k] == '\t' ? ' ' : t[k]);
+			buf_addch(o, '\n');
+		}
+	}
+}
+
+/* --- scan ------------------------------------------------------------------ */
+
+static void scan_usage(FILE *f)
+{
+	const char *const *types = pii_builtin_types();
+	fprintf(f,
+		"usage: moat pii scan [FILE|-] [--entities LIST] [--language en] [--json]\n"
+		"                     [--threshold X] [--policy FILE] [--all] [--redact]\n\n"
+		"Finds personal and health identifiers in a text file (or standard input) and\n"
+		"prints one finding per line: start, end (code points, end exclusive), type,\n"
+		"score and the matched text; --json prints {\"type\", \"start\", \"end\", \"score\",\n"
+		"\"text\"} objects.  Needs no workspace.\n"
+		"  --entities LIST   comma-separated types (default: every built-in recognizer)\n"
+		"  --threshold X     drop findings scoring below X (default 0.4)\n"
+		"  --policy FILE     allow/deny lists, dictionaries and threshold from a policy file\n"
+		"  --all             keep overlapping findings (no overlap resolution)\n"
+		"  --redact          print the text with each finding replaced by <TYPE>\n"
+		"  --language L      language of the text (context words are English: en)\n"
+		"  --engine          print the pattern engine and the number of patterns\n\n"
+		"types:");
+	for (size_t i = 0; types[i]; i++)
+		fprintf(f, "%s%s", i % 6 ? " " : "\n  ", types[i]);
+	fputc('\n', f);
+}
+
+#define CHUNK (8u << 20)
+
+static int scan_run(struct pii_scanner *sc, FILE *in, int json, int redact, struct moat_err *e)
+{
+	struct pii_scratch *scr = pii_scratch_new(sc, e);
+	struct buf raw = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
+	struct pii_findings f = PII_FINDINGS_INIT;
+	size_t cp_base = 0, total = 0;
+	int eof = 0, rc = 0;
+	char *rd = malloc(1 << 20);
+	if (!scr || !rd) {
+		free(rd);
+		pii_scratch_free(scr);
+		return scr ? err_set(e, MOAT_ENOMEM, "out of memory") : -1;
+	}
+	while (!eof || raw.len) {
+		size_t cut;
+		while (!eof && raw.len < CHUNK) {
+			size_t n = fread(rd, 1, 1 << 20, in);
+			if (n)
+				buf_add(&raw, rd, n);
+			if (n < (1 << 20)) {
+				if (ferror(in)) {
+					rc = err_set(e, MOAT_EIO, "cannot read the input: %s", strerror(errno));
+					goto out;
+				}
+				eof = 1;
+			}
+		}
+		if (buf_failed(&raw)) {
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
+		cut = raw.len;
+		if (!eof) {
+			/* end the chunk at a paragraph break, else a line break */
+			const char *p = raw.data + raw.len;
+			cut = 0;
+			for (size_t k = raw.len; k > raw.len / 2; k--)
+				if (raw.data[k - 1] == '\n' && k >= 2 && raw.data[k - 2] == '\n') {
+					cut = k;
+					break;
+				}
+			if (!cut) {
+				const char *nl = memrchr(raw.data, '\n', raw.len);
+				cut = nl ? (size_t)(nl - raw.data) + 1 : raw.len;
+			}
+			(void)p;
+		}
+		buf_reset(&text);
+		if (utf8_is_valid(raw.data, cut))
+			buf_add(&text, raw.data, cut);
+		else
+			utf8_sanitize(&text, raw.data, cut);
+		f.n = 0;
+		if (pii_scan(sc, scr, buf_str(&text), text.len, cp_base, &f, e) < 0) {
+			rc = -1;
+			goto out;
+		}
+		buf_reset(&out);
+		if (redact) {
+			size_t pos = 0;
+			for (size_t i = 0; i < f.n; i++) {
+				if (f.v[i].start < pos)
+					continue;
+				buf_add(&out, text.data + pos, f.v[i].start - pos);
+				buf_addf(&out, "<%s>", pii_type_name(sc, f.v[i].type));
+				pos = f.v[i].end;
+			}
+			buf_add(&out, text.data + pos, text.len - pos);
+		} else {
+			print_findings(&out, sc, &f, buf_str(&text), 0, json);
+		}
+		if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
+			rc = err_set(e, MOAT_EIO, "cannot write the output: %s", strerror(errno));
+			goto out;
+		}
+		cp_base += utf8_count(buf_str(&text), text.len);
+		total += cut;
+		memmove(raw.data, raw.data + cut, raw.len - cut);
+		buf_setlen(&raw, raw.len - cut);
+	}
+out:
+	free(rd);
+	buf_release(&raw);
+	buf_release(&text);
+	buf_release(&out);
+	pii_findings_release(&f);
+	pii_scratch_free(scr);
+	return rc;
+}
+
+static int cmd_pii_scan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "entities", required_argument, NULL, 'E' },
+		{ "language", required_argument, NULL, 'L' },
+		{ "threshold", required_argument, NULL, 'T' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "redact", no_argument, NULL, 'R' },
+		{ "engine", no_argument, NULL, 'G' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pii_options o = pii_default_options();
+	struct policy pol;
+	struct moat_err e = MOAT_ERR_INIT;
+	struct pii_scanner *sc;
+	const char *policy_path = NULL, *entities = NULL, *path = "-";
+	double threshold = -1;
+	int c, json = 0, all = 0, redact = 0, engine = 0, rc = 0;
+	FILE *in = stdin;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'E': entities = optarg; break;
+		case 'L':
+			if (strcmp(optarg, "en") && strcmp(optarg, "any"))
+				fprintf(stderr, "moat: note: context words are English; '%s' text is scanned "
+						"with the same recognizers\n", optarg);
+			break;
+		case 'T': {
+			char *end;
+			threshold = strtod(optarg, &end);
+			if (*end || threshold < 0 || threshold > 1)
+				return cmd_usage("pii scan: --threshold needs a number from 0 to 1");
+			break;
+		}
+		case 'P': policy_path = optarg; break;
+		case 'J': json = 1; break;
+		case 'A': all = 1; break;
+		case 'R': redact = 1; break;
+		case 'G': engine = 1; break;
+		case 'h': scan_usage(stdout); return 0;
+		default: scan_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc)
+		return cmd_usage("pii scan: one input at a time");
+	policy_init(&pol);
+	if (policy_path && policy_load(&pol, policy_path, &e) < 0) {
+		policy_release(&pol);
+		return cmd_fail(&e);
+	}
+	policy_scan_options(&pol, &o);
+	if (entities)
+		o.entities = entities;
+	if (threshold >= 0)
+		o.threshold = (float)threshold;
+	if (all)
+		o.resolve_overlaps = 0;
+	sc = pii_scanner_new(&o, &e);
+	if (!sc) {
+		policy_release(&pol);
+		return e.code == MOAT_EUSAGE ? (fprintf(stderr, "moat: %s\n", e.msg), EXIT_USAGE)
+					     : cmd_fail(&e);
+	}
+	if (engine) {
+		size_t slow, n = pii_pattern_count(sc, &slow);
+		printf("%s: %zu patterns, %zu types, %zu without a trigger\n", pii_engine_name(), n,
+		       pii_type_count(sc), slow);
+		pii_scanner_free(sc);
+		policy_release(&pol);
+		return 0;
+	}
+	if (strcmp(path, "-")) {
+		in = fopen(path, "rb");
+		if (!in) {
+			fprintf(stderr, "moat: cannot open '%s': %s\n", path, strerror(errno));
+			pii_scanner_free(sc);
+			policy_release(&pol);
+			return 1;
+		}
+	}
+	if (scan_run(sc, in, json, redact, &e) < 0)
+		rc = cmd_fail(&e);
+	if (in != stdin)
+		fclose(in);
+	pii_scanner_free(sc);
+	policy_release(&pol);
+	return rc;
+}
+
+/* --- review ------------------------------------------------------------------ */
+
+static int parse_ids(const char *s, json_t *arr)
+{
+	while (*s) {
+		char *end;
+		long long v = strtoll(s, &end, 10);
+		if (end == s || v <= 0)
+			return -1;
+		json_array_append_new(arr, json_integer(v));
+		s = end;
+		while (*s == ',' || *s == ' ')
+			s++;
+	}
+	return 0;
+}
+
+static void review_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: moat pii review [--type T] [--status S] [--doc DOC] [--json]\n"
+		"       moat pii review --accept ID[,ID...] | --reject ID[,ID...]\n\n"
+		"Lists the findings 'moat clean --pii' stored (never their values: the type,\n"
+		"the span, the score, the operator and a keyed digest), or accepts or rejects\n"
+		"findings by id.  A rejected finding is put back as it was in the cleaned text;\n"
+		"each decision is recorded in the audit trail.\n");
+}
+
+static int cmd_pii_review(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "status", required_argument, NULL, 's' },
+		{ "doc", required_argument, NULL, 'd' },
+		{ "accept", required_argument, NULL, 'a' },
+		{ "reject", required_argument, NULL, 'r' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct moat_err e = MOAT_ERR_INIT;
+	const char *type = NULL, *status = NULL, *doc = NULL;
+	json_t *accept = json_array(), *reject = json_array();
+	long limit = 0;
+	int c, json = 0, rc = 0, writing;
+	char *dir;
+	struct store *st;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': type = optarg; break;
+		case 's': status = optarg; break;
+		case 'd': doc = optarg; break;
+		case 'a':
+			if (parse_ids(optarg, accept) < 0)
+				rc = cmd_usage("pii review: bad finding id list '%s'", optarg);
+			break;
+		case 'r':
+			if (parse_ids(optarg, reject) < 0)
+				rc = cmd_usage("pii review: bad finding id list '%s'", optarg);
+			break;
+		case 'n': limit = strtol(optarg, NULL, 10); break;
+		case 'J': json = 1; break;
+		case 'h': review_usage(stdout); json_decref(accept); json_decref(reject); return 0;
+		default: rc = EXIT_USAGE; review_usage(stderr); break;
+		}
+	}
+	if (rc || optind < argc) {
+		json_decref(accept);
+		json_decref(reject);
+		return rc ? rc : cmd_usage("pii review: unexpected '%s'", argv[optind]);
+	}
+	writing = json_array_size(accept) || json_array_size(reject);
+	dir = store_find(ctx->workspace_flag, &e);
+	if (!dir) {
+		json_decref(accept);
+		json_decref(reject);
+		return cmd_fail(&e);
+	}
+	st = store_open(dir, writing ? STORE_WRITE | STORE_WAIT : STORE_READ, &e);
+	free(dir);
+	if (!st) {
+		json_decref(accept);
+		json_decref(reject);
+		return cmd_fail(&e);
+	}
+	ctx->store = st;
+	if (writing) {
+		json_t *counts = NULL, *outputs = NULL;
+		char head[65] = "";
+		int64_t changed = 0;
+		if (store_begin(st, &e) < 0 ||
+		    clean_review(st, accept, reject, &changed, &outputs, &e) < 0) {
+			store_rollback(st);
+			rc = cmd_fail(&e);
+		} else {
+			counts = json_pack("{s:I, s:I, s:I}", "accepted", (json_int_t)json_array_size(accept),
+					   "rejected", (json_int_t)json_array_size(reject), "documents_rerendered",
+					   (json_int_t)changed);
+			json_object_set(outputs, "accepted", accept);
+			json_object_set(outputs, "rejected", reject);
+			if (cmd_audit_append(ctx, NULL, outputs, counts, head) != 0 ||
+			    store_commit(st, &e) < 0) {
+				store_rollback(st);
+				rc = e.msg[0] ? cmd_fail(&e) : 1;
+			} else if (json) {
+				cmd_print_json(json_pack("{s:O, s:s}", "counts", counts, "audit_head", head));
+			} else {
+				printf("accepted %zu, rejected %zu findings; %lld documents re-rendered\n"
+				       "audit head %s\n", json_array_size(accept), json_array_size(reject),
+				       (long long)changed, head);
+			}
+		}
+		json_decref(counts);
+		json_decref(outputs);
+	} else {
+		json_t *list = clean_store_findings(st, type, status, doc, limit, &e);
+		if (!list) {
+			rc = cmd_fail(&e);
+		} else if (json) {
+			cmd_print_json(list);
+		} else {
+			size_t i;
+			json_t *r;
+			printf("%-8s %-12s %-4s %-20s %-16s %-5s %-9s %s\n", "ID", "DOC", "EL", "TYPE", "SPAN",
+			       "SCORE", "STATUS", "OPERATOR");
+			json_array_foreach(list, i, r) {
+				char span[40];
+				snprintf(span, sizeof(span), "%lld-%lld",
+					 (long long)json_integer_value(json_object_get(r, "start")),
+					 (long long)json_integer_value(json_object_get(r, "end")));
+				printf("%-8lld %-12.12s %-4lld %-20s %-16s %-5.2f %-9s %s\n",
+				       (long long)json_integer_value(json_object_get(r, "id")),
+				       json_string_value(json_object_get(r, "doc")),
+				       (long long)json_integer_value(json_object_get(r, "element")),
+				       json_string_value(json_object_get(r, "type")), span,
+				       json_real_value(json_object_get(r, "score")),
+				       json_string_value(json_object_get(r, "status")),
+				       json_string_value(json_object_get(r, "operator")));
+			}
+			json_decref(list);
+		}
+	}
+	json_decref(accept);
+	json_decref(reject);
+	return rc;
+}
+
+/* --- restore and keygen ------------------------------------------------------ */
+
+static void restore_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: moat pii restore --key KEYFILE EXPORT [-o OUT]\n\n"
+		"Decrypts the values the 'encrypt' operator wrote (<enc:TYPE:...> tokens) in\n"
+		"an exported file and prints it (or writes OUT).  Only the holder of the key\n"
+		"file can do this; inside a workspace the restore is recorded in its audit\n"
+		"trail (counts and digests, never the values).\n");
+}
+
+static int cmd_pii_restore(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct moat_err e = MOAT_ERR_INIT;
+	const char *keyfile = NULL, *outpath = NULL, *path;
+	unsigned char key[32];
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	size_t restored = 0, failed = 0;
+	char in_hex[SHA256_HEX], out_hex[SHA256_HEX];
+	int c, rc = 0;
+	char *dir;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keyfile = optarg; break;
+		case 'o': outpath = optarg; break;
+		case 'h': restore_usage(stdout); return 0;
+		default: restore_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!keyfile || optind + 1 != argc) {
+		restore_usage(stderr);
+		return EXIT_USAGE;
+	}
+	path = argv[optind];
+	if (pii_key_load(keyfile, key, &e) < 0 || fs_read_file(path, &in, 0, &e) < 0) {
+		buf_release(&in);
+		return cmd_fail(&e);
+	}
+	if (pii_restore_text(key, buf_str(&in), in.len, &out, &restored, &failed, &e) < 0) {
+		buf_release(&in);
+		buf_release(&out);
+		return cmd_fail(&e);
+	}
+	memset(key, 0, sizeof(key));
+	sha256_hex_mem(in.data ? in.data : "", in.len, in_hex);
+	sha256_hex_mem(out.data ? out.data : "", out.len, out_hex);
+	if (outpath) {
+		if (fs_write_atomic(outpath, out.data ? out.data : "", out.len, 0600, &e) < 0)
+			rc = cmd_fail(&e);
+	} else if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
+		rc = 1;
+	}
+	fprintf(stderr, "moat: restored %zu encrypted values%s\n", restored,
+		failed ? " (some tokens did not decrypt with this key)" : "");
+	/* record the restore when run inside a workspace */
+	dir = store_find(ctx->workspace_flag, NULL);
+	if (dir && rc == 0) {
+		struct store *st = store_open(dir, STORE_WRITE | STORE_WAIT, &e);
+		if (st) {
+			json_t *inputs = json_pack("{s:s, s:s}", "export", path, "export_sha256", in_hex);
+			json_t *outputs = json_pack("{s:s}", "restored_sha256", out_hex);
+			json_t *counts = json_pack("{s:I, s:I}", "restored", (json_int_t)restored, "failed",
+						   (json_int_t)failed);
+			ctx->store = st;
+			if (store_begin(st, &e) < 0 || cmd_audit_append(ctx, inputs, outputs, counts, NULL) ||
+			    store_commit(st, &e) < 0) {
+				store_rollback(st);
+				rc = 1;
+			}
+			json_decref(inputs);
+			json_decref(outputs);
+			json_decref(counts);
+		}
+	}
+	free(dir);
+	buf_release(&in);
+	buf_release(&out);
+	if (rc == 0 && failed)
+		rc = 1;
+	return rc;
+}
+
+static int cmd_pii_keygen(int argc, char **argv)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(argc == 2 ? stdout : stderr,
+			"usage: moat pii keygen KEYFILE\n\nWrites a new 256-bit key (hex) for the "
+			"'encrypt' operator, readable by its owner only.\n");
+		return argc == 2 ? 0 : EXIT_USAGE;
+	}
+	if (fs_exists(argv[1])) {
+		fprintf(stderr, "moat: '%s' exists; not overwriting a key\n", argv[1]);
+		return 1;
+	}
+	if (pii_key_generate(argv[1], &e) < 0)
+		return cmd_fail(&e);
+	printf("wrote a new key to %s\n", argv[1]);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: moat pii scan [FILE|-] [--entities LIST] [--language en] [--json]\n"
+		   "       moat pii review [--type T] [--json] [--accept IDS] [--reject IDS]\n"
+		   "       moat pii restore --key KEYFILE EXPORT\n"
+		   "       moat pii keygen KEYFILE\n");
+}
+
+int cmd_pii(struct cmd_ctx *ctx)
+{
+	if (ctx->argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(ctx->argv[1], "scan"))
+		return cmd_pii_scan(ctx->argc - 1, ctx->argv + 1);
+	if (!strcmp(ctx->argv[1], "review"))
+		return cmd_pii_review(ctx, ctx->argc - 1, ctx->argv + 1);
+	if (!strcmp(ctx->argv[1], "restore"))
+		return cmd_pii_restore(ctx, ctx->argc - 1, ctx->argv + 1);
+	if (!strcmp(ctx->argv[1], "keygen"))
+		return cmd_pii_keygen(ctx->argc - 1, ctx->argv + 1);
+	if (!strcmp(ctx->argv[1], "--help") || !strcmp(ctx->argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "moat: 'pii %s' is not a pii command\n", ctx->argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,844 @@
+/*
+ * clean.c - the clean stage's tables (see clean.h): documents in, cleaned
+ * documents, elements, clusters and findings out.  Plain SQL that a
+ * PostgreSQL backend can take as it is (no SQLite-only functions), except the
+ * rowid used for ingest order.
+ */
+#define _GNU_SOURCE
+#include "clean.h"
+#include "store.h"
+#include "../core/hash.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "../core/banned.h"
+
+static int db_fail(struct store *s, struct moat_err *e, const char *what)
+{
+	sqlite3 *db = store_sqlite(s);
+	return err_set(e, sqlite3_errcode(db) == SQLITE_BUSY ? MOAT_EBUSY : MOAT_EDB, "%s: %s", what,
+		       sqlite3_errmsg(db));
+}
+
+static sqlite3_stmt *prep(struct store *s, const char *sql, struct moat_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(s, e, "cannot prepare a query");
+		return NULL;
+	}
+	return st;
+}
+
+static int run(struct store *s, sqlite3_stmt *st, struct moat_err *e, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(s, e, what);
+	return 0;
+}
+
+static void now_utc(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static char *col_dup(sqlite3_stmt *st, int col, size_t *len)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	char *r = malloc(n + 1);
+	if (!r)
+		return NULL;
+	if (t)
+		memcpy(r, t, n);
+	r[n] = '\0';
+	if (len)
+		*len = n;
+	return r;
+}
+
+static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	snprintf(dst, cap, "%s", t ? t : "");
+}
+
+/* --- reading documents ---------------------------------------------------------- */
+
+void clean_store_free_docs(struct clean_doc_in *d, size_t n)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(d[i].text);
+		for (size_t j = 0; j < d[i].n_el; j++)
+			free(d[i].el[j].text);
+		free(d[i].el);
+	}
+	free(d);
+}
+
+int64_t clean_store_count_docs(struct store *s, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM documents", e);
+	int64_t n = -1;
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct clean_doc_in **out,
+			  size_t *n, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s,
+		"SELECT d.rowid, d.id, d.text, c.params FROM documents d"
+		" LEFT JOIN clean_docs c ON c.doc_id = d.id WHERE d.rowid > ? ORDER BY d.rowid LIMIT ?", e);
+	sqlite3_stmt *el = NULL;
+	struct clean_doc_in *v;
+	size_t k = 0;
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	v = calloc(max ? max : 1, sizeof(*v));
+	if (!v) {
+		sqlite3_finalize(st);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct clean_doc_in *d = &v[k++];
+		d->rowid = sqlite3_column_int64(st, 0);
+		col_copy(d->id, sizeof(d->id), st, 1);
+		d->text = col_dup(st, 2, &d->len);
+		col_copy(d->params, sizeof(d->params), st, 3);
+		if (!d->text)
+			goto nomem;
+	}
+	sqlite3_finalize(st);
+	el = prep(s, "SELECT seq, type, start_cp, end_cp, text FROM elements WHERE doc_id = ? ORDER BY seq",
+		  e);
+	if (!el) {
+		clean_store_free_docs(v, k);
+		return -1;
+	}
+	for (size_t i = 0; i < k; i++) {
+		size_t cap = 0;
+		sqlite3_reset(el);
+		sqlite3_bind_text(el, 1, v[i].id, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(el) == SQLITE_ROW) {
+			struct clean_el_in *x;
+			if (v[i].n_el == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				struct clean_el_in *ne = realloc(v[i].el, nc * sizeof(*ne));
+				if (!ne) {
+					sqlite3_finalize(el);
+					clean_store_free_docs(v, k);
+					return err_set(e, MOAT_ENOMEM, "out of memory");
+				}
+				v[i].el = ne;
+				cap = nc;
+			}
+			x = &v[i].el[v[i].n_el++];
+			x->seq = sqlite3_column_int(el, 0);
+			col_copy(x->type, sizeof(x->type), el, 1);
+			x->start = (size_t)sqlite3_column_int64(el, 2);
+			x->end = (size_t)sqlite3_column_int64(el, 3);
+			x->text = col_dup(el, 4, &x->len);
+			if (!x->text) {
+				sqlite3_finalize(el);
+				clean_store_free_docs(v, k);
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			}
+		}
+	}
+	sqlite3_finalize(el);
+	*out = v;
+	*n = k;
+	return 0;
+nomem:
+	sqlite3_finalize(st);
+	clean_store_free_docs(v, k);
+	return err_set(e, MOAT_ENOMEM, "out of memory");
+}
+
+/* --- writing ----------------------------------------------------------------- */
+
+int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e)
+{
+	char now[32];
+	sqlite3_stmt *st;
+	now_utc(now);
+	st = prep(s,
+		"INSERT INTO clean_docs(doc_id, params, run_id, status, reason, lang, lang_score,"
+		" norm_sha256, norm_text, text, text_length, n_elements, minhash, stats, updated_at)"
+		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+		" ON CONFLICT(doc_id) DO UPDATE SET params=?2, run_id=?3, status=?4, reason=?5, lang=?6,"
+		" lang_score=?7, norm_sha256=?8, norm_text=?9, text=?10, text_length=?11, n_elements=?12,"
+		" minhash=?13, stats=?14, updated_at=?15", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, o->doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->params, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, o->run_id);
+	sqlite3_bind_text(st, 4, o->status, -1, SQLITE_STATIC);
+	if (o->reason)
+		sqlite3_bind_text(st, 5, o->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, o->lang ? o->lang : "und", -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 7, o->lang_score);
+	sqlite3_bind_text(st, 8, o->norm_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, o->norm_text, (int)o->norm_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, o->text, (int)o->text_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)o->text_cps);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)o->n_el);
+	if (o->minhash)
+		sqlite3_bind_blob(st, 13, o->minhash, (int)(o->n_minhash * sizeof(uint32_t)), SQLITE_STATIC);
+	if (o->stats)
+		sqlite3_bind_text(st, 14, o->stats, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, now, -1, SQLITE_STATIC);
+	if (run(s, st, e, "cannot store a cleaned document") < 0)
+		return -1;
+
+	st = prep(s, "DELETE FROM clean_elements WHERE doc_id = ?", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, o->doc_id, -1, SQLITE_STATIC);
+	if (run(s, st, e, "cannot store a cleaned document") < 0)
+		return -1;
+	st = prep(s, "INSERT INTO clean_elements(doc_id, seq, type, norm_start, norm_end, start_cp, end_cp,"
+		     " lang, lang_score, status, reason, norm_sha256, offset_map)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", e);
+	if (!st)
+		return -1;
+	for (size_t i = 0; i < o->n_el; i++) {
+		const struct clean_el_out *x = &o->el[i];
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_text(st, 1, o->doc_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, x->seq);
+		sqlite3_bind_text(st, 3, x->type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)x->norm_start);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)x->norm_end);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)x->start);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)x->end);
+		sqlite3_bind_text(st, 8, x->lang ? x->lang : "und", -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 9, x->lang_score);
+		sqlite3_bind_text(st, 10, x->status, -1, SQLITE_STATIC);
+		if (x->reason)
+			sqlite3_bind_text(st, 11, x->reason, -1, SQLITE_STATIC);
+		if (x->norm_sha256)
+			sqlite3_bind_text(st, 12, x->norm_sha256, -1, SQLITE_STATIC);
+		if (x->offset_map)
+			sqlite3_bind_text(st, 13, x->offset_map, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_fail(s, e, "cannot store an element");
+		}
+	}
+	sqlite3_finalize(st);
+
+	st = prep(s, "UPDATE pii_findings SET current = 0 WHERE doc_id = ? AND current = 1", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, o->doc_id, -1, SQLITE_STATIC);
+	if (run(s, st, e, "cannot store findings") < 0)
+		return -1;
+	st = prep(s, "INSERT INTO pii_findings(run_id, doc_id, seq, type, start_cp, end_cp, orig_start,"
+		     " orig_end, score, recognizer, operator, value_digest, replacement)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", e);
+	if (!st)
+		return -1;
+	for (size_t i = 0; i < o->n_f; i++) {
+		struct clean_finding_out *f = &o->f[i];
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_int64(st, 1, o->run_id);
+		sqlite3_bind_text(st, 2, o->doc_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, f->seq);
+		sqlite3_bind_text(st, 4, f->type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)f->start);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)f->end);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)f->orig_start);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)f->orig_end);
+		sqlite3_bind_double(st, 9, f->score);
+		sqlite3_bind_text(st, 10, f->recognizer, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, f->op, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, f->digest, -1, SQLITE_STATIC);
+		if (f->replacement)
+			sqlite3_bind_text(st, 13, f->replacement, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_fail(s, e, "cannot store a finding");
+		}
+		f->id = sqlite3_last_insert_rowid(store_sqlite(s));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* --- duplicates ----------------------------------------------------------------- */
+
+int clean_store_load_sigs(struct store *s, int perms, struct clean_sig **out, size_t *n,
+			  uint32_t **blockp, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s,
+		"SELECT c.doc_id, c.norm_sha256, c.status, c.minhash FROM documents d"
+		" JOIN clean_docs c ON c.doc_id = d.id ORDER BY d.rowid", e);
+	size_t cap = 1024, k = 0;
+	struct clean_sig *v;
+	uint32_t *block;
+	*out = NULL;
+	*n = 0;
+	*blockp = NULL;
+	if (!st)
+		return -1;
+	v = calloc(cap, sizeof(*v));
+	block = malloc(cap * (size_t)perms * sizeof(uint32_t));
+	if (!v || !block)
+		goto nomem;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(st, 3);
+		int bl = sqlite3_column_bytes(st, 3);
+		if (k == cap) {
+			struct clean_sig *nv = realloc(v, cap * 2 * sizeof(*nv));
+			uint32_t *nb;
+			if (!nv)
+				goto nomem;
+			v = nv;
+			nb = realloc(block, cap * 2 * (size_t)perms * sizeof(uint32_t));
+			if (!nb)
+				goto nomem;
+			block = nb;
+			cap *= 2;
+		}
+		memset(&v[k], 0, sizeof(v[k]));
+		col_copy(v[k].doc_id, sizeof(v[k].doc_id), st, 0);
+		col_copy(v[k].sha, sizeof(v[k].sha), st, 1);
+		v[k].dropped = !strcmp((const char *)sqlite3_column_text(st, 2), "dropped");
+		if (blob && bl == perms * (int)sizeof(uint32_t))
+			memcpy(block + k * (size_t)perms, blob, (size_t)bl);
+		else
+			memset(block + k * (size_t)perms, 0xFF, (size_t)perms * sizeof(uint32_t));
+		k++;
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < k; i++)
+		v[i].sig = block + i * (size_t)perms;
+	*out = v;
+	*n = k;
+	*blockp = block;
+	return 0;
+nomem:
+	sqlite3_finalize(st);
+	free(block);
+	free(v);
+	return err_set(e, MOAT_ENOMEM, "out of memory");
+}
+
+int clean_store_set_status(struct store *s, const char *doc_id, const char *status,
+			   const char *reason, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "UPDATE clean_docs SET status = ?2, reason = ?3 WHERE doc_id = ?1"
+				   " AND (status <> ?2 OR coalesce(reason, '') <> coalesce(?3, ''))", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	if (reason)
+		sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	if (run(s, st, e, "cannot set a status") < 0)
+		return -1;
+	return sqlite3_changes(store_sqlite(s)) > 0;
+}
+
+int clean_store_set_el_status(struct store *s, const char *doc_id, int seq, const char *status,
+			      const char *reason, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "UPDATE clean_elements SET status = ?3, reason = ?4 WHERE doc_id = ?1"
+				   " AND seq = ?2 AND (status <> ?3 OR coalesce(reason, '') <> coalesce(?4, ''))",
+				e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, seq);
+	sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+	if (reason)
+		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	if (run(s, st, e, "cannot set a status") < 0)
+		return -1;
+	return sqlite3_changes(store_sqlite(s)) > 0;
+}
+
+void clean_store_free_el_texts(struct clean_el_text *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+
+int clean_store_load_el_texts(struct store *s, struct clean_el_text **out, size_t *n,
+			      struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s,
+		"SELECT c.doc_id, x.seq, c.norm_text, x.norm_start, x.norm_end, x.status FROM documents d"
+		" JOIN clean_docs c ON c.doc_id = d.id JOIN clean_elements x ON x.doc_id = c.doc_id"
+		" WHERE c.status = 'kept' ORDER BY d.rowid, x.seq", e);
+	size_t cap = 0, k = 0;
+	struct clean_el_text *v = NULL;
+	const char *cached_doc = NULL;
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 2);
+		size_t tl = (size_t)sqlite3_column_bytes(st, 2);
+		size_t a = (size_t)sqlite3_column_int64(st, 3), b = (size_t)sqlite3_column_int64(st, 4);
+		size_t ba = 0, bb = 0, cp = 0;
+		(void)cached_doc;
+		if (k == cap) {
+			size_t nc = cap ? cap * 2 : 1024;
+			struct clean_el_text *nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				sqlite3_finalize(st);
+				clean_store_free_el_texts(v, k);
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			}
+			v = nv;
+			cap = nc;
+		}
+		/* code points to bytes */
+		for (size_t i = 0; i <= tl; i++) {
+			if (i == tl || (t[i] & 0xC0) != 0x80) {
+				if (cp == a)
+					ba = i;
+				if (cp == b) {
+					bb = i;
+					break;
+				}
+				cp++;
+			}
+		}
+		if (bb < ba)
+			bb = ba;
+		col_copy(v[k].doc_id, sizeof(v[k].doc_id), st, 0);
+		v[k].seq = sqlite3_column_int(st, 1);
+		v[k].text = malloc(bb - ba + 1);
+		if (!v[k].text) {
+			sqlite3_finalize(st);
+			clean_store_free_el_texts(v, k);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
+		memcpy(v[k].text, t + ba, bb - ba);
+		v[k].text[bb - ba] = '\0';
+		v[k].len = bb - ba;
+		col_copy(v[k].status, sizeof(v[k].status), st, 5);
+		k++;
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static int meta_get(struct store *s, const char *key, char *out, size_t cap, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT value FROM clean_meta WHERE key = ?", e);
+	int found = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 0);
+		const void *b = sqlite3_column_blob(st, 0);
+		if (b && (size_t)n < cap) {
+			memcpy(out, b, (size_t)n);
+			out[n] = '\0';
+			found = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int meta_set(struct store *s, const char *key, const void *v, size_t n, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO clean_meta(key, value) VALUES(?1, ?2)"
+				   " ON CONFLICT(key) DO UPDATE SET value = ?2", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, v, (int)n, SQLITE_STATIC);
+	return run(s, st, e, "cannot write the workspace");
+}
+
+int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *level,
+				 const struct clean_cluster *c, size_t n, struct moat_err *e)
+{
+	struct sha256 h;
+	unsigned char d[SHA256_LEN];
+	char hex[SHA256_HEX], old[SHA256_HEX + 1], key[64];
+	sqlite3_stmt *st;
+	if (sha256_init(&h) < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		sha256_update(&h, c[i].method, strlen(c[i].method) + 1);
+		sha256_update(&h, c[i].kept, strlen(c[i].kept) + 1);
+		for (size_t j = 0; j < c[i].n; j++)
+			sha256_update(&h, c[i].members[j], strlen(c[i].members[j]) + 1);
+	}
+	sha256_final(&h, d);
+	hex_encode(d, SHA256_LEN, hex);
+	snprintf(key, sizeof(key), "clusters:%s", level);
+	if (meta_get(s, key, old, sizeof(old), e) == 1 && !strcmp(old, hex))
+		return 0;
+	st = prep(s, "UPDATE clean_clusters SET current = 0 WHERE level = ? AND current = 1", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, level, -1, SQLITE_STATIC);
+	if (run(s, st, e, "cannot write clusters") < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id;
+		st = prep(s, "INSERT INTO clean_clusters(run_id, level, method, kept, reason, size)"
+			     " VALUES(?,?,?,?,?,?)", e);
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, run_id);
+		sqlite3_bind_text(st, 2, level, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, c[i].method, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, c[i].kept, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, c[i].reason, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)c[i].n);
+		if (run(s, st, e, "cannot write clusters") < 0)
+			return -1;
+		id = sqlite3_last_insert_rowid(store_sqlite(s));
+		st = prep(s, "INSERT INTO clean_cluster_members(cluster_id, member, similarity, kept)"
+			     " VALUES(?,?,?,?) ON CONFLICT DO NOTHING", e);
+		if (!st)
+			return -1;
+		for (size_t j = 0; j < c[i].n; j++) {
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_text(st, 2, c[i].members[j], -1, SQLITE_STATIC);
+			sqlite3_bind_double(st, 3, c[i].sim ? c[i].sim[j] : 1.0);
+			sqlite3_bind_int(st, 4, !strcmp(c[i].members[j], c[i].kept));
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				sqlite3_finalize(st);
+				return db_fail(s, e, "cannot write clusters");
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	if (meta_set(s, key, hex, strlen(hex), e) < 0)
+		return -1;
+	return 1;
+}
+
+int clean_store_secret(struct store *s, const char *name, unsigned char out[32], struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT value FROM clean_meta WHERE key = ?", e);
+	char key[80];
+	snprintf(key, sizeof(key), "secret:%s", name);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(out, sqlite3_column_blob(st, 0), 32);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (RAND_bytes(out, 32) != 1)
+		return err_set(e, MOAT_EIO, "cannot get random bytes for the workspace secret");
+	return meta_set(s, key, out, 32, e);
+}
+
+/* --- findings and review -------------------------------------------------------- */
+
+json_t *clean_store_findings(struct store *s, const char *type, const char *status,
+			     const char *doc, long limit, struct moat_err *e)
+{
+	char sql[640];
+	json_t *arr = json_array();
+	sqlite3_stmt *st;
+	int k = 1;
+	snprintf(sql, sizeof(sql),
+		 "SELECT id, doc_id, seq, type, start_cp, end_cp, orig_start, orig_end, score, recognizer,"
+		 " operator, value_digest, review FROM pii_findings WHERE current = 1%s%s%s"
+		 " ORDER BY id%s",
+		 type ? " AND type = ?" : "", status ? " AND review = ?" : "",
+		 doc ? " AND doc_id LIKE ?" : "", limit > 0 ? " LIMIT ?" : "");
+	st = prep(s, sql, e);
+	if (!st) {
+		json_decref(arr);
+		return NULL;
+	}
+	if (type)
+		sqlite3_bind_text(st, k++, type, -1, SQLITE_TRANSIENT);
+	if (status)
+		sqlite3_bind_text(st, k++, status, -1, SQLITE_TRANSIENT);
+	if (doc) {
+		char pat[80];
+		snprintf(pat, sizeof(pat), "%s%%", doc);
+		sqlite3_bind_text(st, k++, pat, -1, SQLITE_TRANSIENT);
+	}
+	if (limit > 0)
+		sqlite3_bind_int64(st, k++, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:f, s:s, s:s,"
+						     " s:s, s:s}",
+			"id", (json_int_t)sqlite3_column_int64(st, 0),
+			"doc", (const char *)sqlite3_column_text(st, 1),
+			"element", sqlite3_column_int(st, 2),
+			"type", (const char *)sqlite3_column_text(st, 3),
+			"start", (json_int_t)sqlite3_column_int64(st, 4),
+			"end", (json_int_t)sqlite3_column_int64(st, 5),
+			"orig_start", (json_int_t)sqlite3_column_int64(st, 6),
+			"orig_end", (json_int_t)sqlite3_column_int64(st, 7),
+			"score", sqlite3_column_double(st, 8),
+			"recognizer", (const char *)sqlite3_column_text(st, 9),
+			"operator", (const char *)sqlite3_column_text(st, 10),
+			"digest", (const char *)sqlite3_column_text(st, 11),
+			"status", (const char *)sqlite3_column_text(st, 12)));
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+int clean_store_set_review(struct store *s, int64_t id, const char *decision, char doc[65],
+			   struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT doc_id FROM pii_findings WHERE id = ? AND current = 1", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return err_set(e, MOAT_ENOTFOUND, "no current finding %lld", (long long)id);
+	}
+	col_copy(doc, 65, st, 0);
+	sqlite3_finalize(st);
+	st = prep(s, "UPDATE pii_findings SET review = ? WHERE id = ?", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, decision, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	return run(s, st, e, "cannot record a review");
+}
+
+void clean_store_render_free(struct clean_render_in *in)
+{
+	free(in->norm_text);
+	for (size_t i = 0; i < in->n_r; i++)
+		free(in->r[i].replacement);
+	free(in->r);
+	free(in->el);
+	memset(in, 0, sizeof(*in));
+}
+
+int clean_store_render_input(struct store *s, const char *doc_id, struct clean_render_in *in,
+			     struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT norm_text FROM clean_docs WHERE doc_id = ?", e);
+	size_t cap = 0;
+	memset(in, 0, sizeof(*in));
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return err_set(e, MOAT_ENOTFOUND, "document '%s' has not been cleaned", doc_id);
+	}
+	in->norm_text = col_dup(st, 0, &in->norm_len);
+	sqlite3_finalize(st);
+	if (!in->norm_text)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	st = prep(s, "SELECT start_cp, end_cp, replacement FROM pii_findings WHERE doc_id = ? AND"
+		     " current = 1 AND review <> 'rejected' ORDER BY start_cp", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (in->n_r == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct clean_repl *nr = realloc(in->r, nc * sizeof(*nr));
+			if (!nr) {
+				sqlite3_finalize(st);
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			}
+			in->r = nr;
+			cap = nc;
+		}
+		in->r[in->n_r].start = (size_t)sqlite3_column_int64(st, 0);
+		in->r[in->n_r].end = (size_t)sqlite3_column_int64(st, 1);
+		in->r[in->n_r].replacement = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL
+											: col_dup(st, 2, NULL);
+		in->n_r++;
+	}
+	sqlite3_finalize(st);
+	st = prep(s, "SELECT seq, norm_start, norm_end FROM clean_elements WHERE doc_id = ? ORDER BY seq", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (in->n_el == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			void *ne = realloc(in->el, nc * sizeof(*in->el));
+			if (!ne) {
+				sqlite3_finalize(st);
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			}
+			in->el = ne;
+			cap = nc;
+		}
+		in->el[in->n_el].seq = sqlite3_column_int(st, 0);
+		in->el[in->n_el].norm_start = (size_t)sqlite3_column_int64(st, 1);
+		in->el[in->n_el].norm_end = (size_t)sqlite3_column_int64(st, 2);
+		in->n_el++;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int clean_store_update_text(struct store *s, const char *doc_id, const char *text, size_t len,
+			    size_t cps, const size_t *el_start, const size_t *el_end,
+			    const int *el_seq, size_t n_el, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, "UPDATE clean_docs SET text = ?, text_length = ? WHERE doc_id = ?", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, text, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)cps);
+	sqlite3_bind_text(st, 3, doc_id, -1, SQLITE_STATIC);
+	if (run(s, st, e, "cannot update a cleaned text") < 0)
+		return -1;
+	st = prep(s, "UPDATE clean_elements SET start_cp = ?, end_cp = ? WHERE doc_id = ? AND seq = ?", e);
+	if (!st)
+		return -1;
+	for (size_t i = 0; i < n_el; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)el_start[i]);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)el_end[i]);
+		sqlite3_bind_text(st, 3, doc_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, el_seq[i]);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_fail(s, e, "cannot update an element");
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static json_t *group_counts(struct store *s, const char *sql, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s, sql, e);
+	json_t *o = json_object();
+	if (!st) {
+		json_decref(o);
+		return NULL;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
+				    json_integer(sqlite3_column_int64(st, 1)));
+	sqlite3_finalize(st);
+	return o;
+}
+
+json_t *clean_store_summary(struct store *s, struct moat_err *e)
+{
+	json_t *docs = group_counts(s, "SELECT status, count(*) FROM clean_docs GROUP BY status ORDER BY status", e);
+	json_t *els = group_counts(s, "SELECT status, count(*) FROM clean_elements GROUP BY status ORDER BY status", e);
+	json_t *types = group_counts(s, "SELECT type, count(*) FROM pii_findings WHERE current = 1"
+					" GROUP BY type ORDER BY type", e);
+	json_t *clusters = group_counts(s, "SELECT level || ':' || method, count(*) FROM clean_clusters"
+					   " WHERE current = 1 GROUP BY level, method ORDER BY 1", e);
+	json_t *langs = group_counts(s, "SELECT lang, count(*) FROM clean_docs GROUP BY lang ORDER BY lang", e);
+	if (!docs || !els || !types || !clusters || !langs) {
+		json_decref(docs);
+		json_decref(els);
+		json_decref(types);
+		json_decref(clusters);
+		json_decref(langs);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "documents", docs, "elements", els, "findings",
+			 types, "clusters", clusters, "languages", langs);
+}
+
+json_t *clean_store_show(struct store *s, const char *ref, struct moat_err *e)
+{
+	sqlite3_stmt *st = prep(s,
+		"SELECT doc_id, status, reason, lang, lang_score, text, norm_text, text_length FROM clean_docs"
+		" WHERE doc_id LIKE ? ORDER BY doc_id LIMIT 2", e);
+	json_t *doc, *els;
+	char pat[80], id[65];
+	if (!st)
+		return NULL;
+	snprintf(pat, sizeof(pat), "%s%%", ref);
+	sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		err_set(e, MOAT_ENOTFOUND, "no cleaned document '%s' (run 'moat clean')", ref);
+		return NULL;
+	}
+	col_copy(id, sizeof(id), st, 0);
+	doc = json_pack("{s:s, s:s, s:s?, s:s, s:f, s:s, s:s, s:I}", "id", id,
+			"status", (const char *)sqlite3_column_text(st, 1),
+			"reason", (const char *)sqlite3_column_text(st, 2),
+			"lang", (const char *)sqlite3_column_text(st, 3), "lang_score",
+			sqlite3_column_double(st, 4), "text", (const char *)sqlite3_column_text(st, 5),
+			"normalized", (const char *)sqlite3_column_text(st, 6), "text_length",
+			(json_int_t)sqlite3_column_int64(st, 7));
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_finalize(st);
+		json_decref(doc);
+		err_set(e, MOAT_EUSAGE, "'%s' matches several documents; give more digits", ref);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	els = json_array();
+	st = prep(s, "SELECT seq, type, start_cp, end_cp, norm_start, norm_end, status, reason, lang,"
+		     " offset_map FROM clean_elements WHERE doc_id = ? ORDER BY seq", e);
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			json_t *m = json_loads((const char *)sqlite3_column_text(st, 9) ?
+						       (const char *)sqlite3_column_text(st, 9) : "[]", 0, NULL);
+			json_array_append_new(els, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:s, s:s?, s:s,"
+							     " s:o}",
+				"seq", sqlite3_column_int(st, 0), "type", (const char *)sqlite3_column_text(st, 1),
+				"start", (json_int_t)sqlite3_column_int64(st, 2),
+				"end", (json_int_t)sqlite3_column_int64(st, 3),
+				"norm_start", (json_int_t)sqlite3_column_int64(st, 4),
+				"norm_end", (json_int_t)sqlite3_column_int64(st, 5),
+				"status", (const char *)sqlite3_column_text(st, 6),
+				"reason", (const char *)sqlite3_column_text(st, 7),
+				"lang", (const char *)sqlite3_column_text(st, 8),
+				"offset_map", m ? m : json_array()));
+		}
+		sqlite3_finalize(st);
+	}
+	json_object_set_new(doc, "elements", els);
+	json_object_set_new(doc, "findings", clean_store_findings(s, NULL, NULL, id, 0, e));
+	return doc;
+}

@@ -1,0 +1,209 @@
+/*
+ * clean.h - what the clean stage keeps in the workspace, and the SQL for it
+ * (the store module owns all SQL):
+ *
+ *   clean_docs       one row per document: the normalised text, the cleaned
+ *                    (de-identified) text, status (kept, dropped, duplicate,
+ *                    near_duplicate) with the reason, language, the MinHash
+ *                    signature, and the hash of the parameters that made it
+ *   clean_elements   per element: its span in the normalised and in the
+ *                    cleaned text, language, status and reason, and the map
+ *                    of its normalised offsets back to the original
+ *   clean_clusters / clean_cluster_members
+ *                    duplicate clusters (exact or near, document or element
+ *                    level): every member, the one kept and why
+ *   pii_findings     every finding: type, span (normalised text, and in the
+ *                    original), score, recognizer, operator, a keyed digest of
+ *                    the value (never the value), the replacement written, and
+ *                    the review decision
+ *   clean_meta       the workspace's PII secret and digests of cluster sets
+ *
+ * Ownership: loaders hand out arrays the caller frees with the matching
+ * _free function; json_t results are new references.
+ */
+#ifndef MOAT_STORE_CLEAN_H
+#define MOAT_STORE_CLEAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../core/err.h"
+
+struct store;
+
+/* --- reading documents ------------------------------------------------------ */
+
+struct clean_el_in {
+	int seq;
+	char type[24];
+	size_t start, end;       /* code points in the document text */
+	char *text;
+	size_t len;              /* bytes */
+};
+
+struct clean_doc_in {
+	char id[65];
+	int64_t rowid;
+	char *text;
+	size_t len;
+	struct clean_el_in *el;
+	size_t n_el;
+	char params[65];         /* of its clean row, "" when it has none */
+};
+
+/* Up to max documents after rowid `after`, in ingest order. */
+int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct clean_doc_in **out,
+			  size_t *n, struct moat_err *e);
+void clean_store_free_docs(struct clean_doc_in *d, size_t n);
+int64_t clean_store_count_docs(struct store *s, struct moat_err *e);
+
+/* --- writing a cleaned document ----------------------------------------------- */
+
+struct clean_el_out {
+	int seq;
+	const char *type;
+	size_t norm_start, norm_end;   /* in norm_text */
+	size_t start, end;             /* in text */
+	const char *lang;
+	double lang_score;
+	const char *status, *reason;
+	const char *norm_sha256;
+	char *offset_map;              /* JSON */
+};
+
+struct clean_finding_out {
+	int64_t id;                    /* set by clean_store_put */
+	const char *type;
+	int seq;
+	size_t start, end;             /* code points of norm_text */
+	size_t orig_start, orig_end;   /* code points of the document text */
+	double score;
+	const char *recognizer, *op;
+	char digest[65];
+	char *replacement;             /* NULL for keep */
+};
+
+struct clean_doc_out {
+	const char *doc_id;
+	const char *params;
+	int64_t run_id;
+	const char *status, *reason;
+	const char *lang;
+	double lang_score;
+	char norm_sha256[65];
+	const char *norm_text;
+	size_t norm_len;
+	const char *text;
+	size_t text_len, text_cps;
+	const uint32_t *minhash;
+	size_t n_minhash;
+	const char *stats;             /* JSON, may be NULL */
+	struct clean_el_out *el;
+	size_t n_el;
+	struct clean_finding_out *f;
+	size_t n_f;
+};
+
+/* Replaces the document's clean row, its elements, and marks its earlier
+ * findings as not current; fills o->f[i].id. */
+int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e);
+
+/* --- duplicates ----------------------------------------------------------- */
+
+struct clean_sig {
+	char doc_id[65];
+	char sha[65];
+	int dropped;                   /* status 'dropped' by a filter */
+	uint32_t *sig;                 /* perms values, or NULL */
+};
+
+/* Every cleaned document in ingest order with its normalised-text hash and
+ * signature; the signatures live in *block (n * perms values).  Free both
+ * with free(). */
+int clean_store_load_sigs(struct store *s, int perms, struct clean_sig **out, size_t *n,
+			  uint32_t **block, struct moat_err *e);
+
+/* Sets a document's status unless it already has it; returns 1 when it
+ * changed, 0 when not, -1 on error. */
+int clean_store_set_status(struct store *s, const char *doc_id, const char *status,
+			   const char *reason, struct moat_err *e);
+int clean_store_set_el_status(struct store *s, const char *doc_id, int seq, const char *status,
+			      const char *reason, struct moat_err *e);
+
+struct clean_el_text {
+	char doc_id[65];
+	int seq;
+	char *text;
+	size_t len;
+	char status[24];
+};
+/* The normalised text of every element of documents whose status is kept. */
+int clean_store_load_el_texts(struct store *s, struct clean_el_text **out, size_t *n,
+			      struct moat_err *e);
+void clean_store_free_el_texts(struct clean_el_text *v, size_t n);
+
+/* Cluster sets: the current clusters of a level are replaced only when the
+ * digest of the new set differs (so a rerun changes nothing).  Returns 1 when
+ * replaced, 0 when unchanged. */
+struct clean_cluster {
+	const char *method;            /* "exact" or "near" */
+	const char *kept;
+	char reason[160];
+	const char **members;
+	float *sim;
+	size_t n;
+};
+int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *level,
+				 const struct clean_cluster *c, size_t n, struct moat_err *e);
+
+/* --- secrets, meta ------------------------------------------------------------ */
+
+/* The workspace's 32-byte secret name, made on first use. */
+int clean_store_secret(struct store *s, const char *name, unsigned char out[32],
+		       struct moat_err *e);
+
+/* --- findings and review -------------------------------------------------------- */
+
+/* Current findings as [{id, doc, element, type, start, end, orig_start,
+ * orig_end, score, recognizer, operator, digest, status}], filtered by type,
+ * review status and document (each may be NULL), at most limit (0: all). */
+json_t *clean_store_findings(struct store *s, const char *type, const char *status,
+			     const char *doc, long limit, struct moat_err *e);
+/* Sets the review decision of a current finding; returns its document id in
+ * doc (65 bytes) or fails with MOAT_ENOTFOUND. */
+int clean_store_set_review(struct store *s, int64_t id, const char *decision, char doc[65],
+			   struct moat_err *e);
+
+/* What a re-render needs: the normalised text and the current findings not
+ * rejected, as (start, end, replacement) in order of start. */
+struct clean_repl {
+	size_t start, end;
+	char *replacement;             /* NULL: keep */
+};
+struct clean_render_in {
+	char *norm_text;
+	size_t norm_len;
+	struct clean_repl *r;
+	size_t n_r;
+	struct { int seq; size_t norm_start, norm_end; } *el;
+	size_t n_el;
+};
+int clean_store_render_input(struct store *s, const char *doc_id, struct clean_render_in *in,
+			     struct moat_err *e);
+void clean_store_render_free(struct clean_render_in *in);
+/* Stores a re-rendered text and element spans. */
+int clean_store_update_text(struct store *s, const char *doc_id, const char *text, size_t len,
+			    size_t cps, const size_t *el_start, const size_t *el_end,
+			    const int *el_seq, size_t n_el, struct moat_err *e);
+
+/* Counts by status for summaries: {documents: {kept: N, ...}, elements:
+ * {...}, findings: N, clusters: N}. */
+json_t *clean_store_summary(struct store *s, struct moat_err *e);
+
+/* A cleaned document for show: {id, status, reason, lang, text, elements:
+ * [{seq, type, start, end, status, reason, lang, text}], findings: N}. */
+json_t *clean_store_show(struct store *s, const char *doc_id, struct moat_err *e);
+
+#endif

@@ -1,0 +1,57 @@
+#!/bin/bash
+# pii_scan.sh - `moat pii scan`: JSON lines with code-point offsets, standard
+# input and files, invalid UTF-8, --entities, --redact, bad usage.
+. "$(dirname "$0")/lib.sh"
+
+# code points: "Ünal Şahin" has non-ASCII letters before the e-mail
+printf 'Ünal Şahin <unal.sahin@example.com.tr> paid with 4012 8888 8888 1881 on 2023-04-05.\n' >"$T/in.txt"
+expect_rc 0 "$MOAT" pii scan --json "$T/in.txt"
+cp "$T/out" "$T/scan.json"
+python3 - "$T/in.txt" "$T/scan.json" >"$T/check" 2>&1 <<'PY'
+import json, sys
+text = open(sys.argv[1], encoding='utf-8').read()
+found = {}
+for line in open(sys.argv[2]):
+    f = json.loads(line)
+    assert set(f) == {'type', 'start', 'end', 'score', 'text'}, f
+    assert text[f['start']:f['end']] == f['text'], (f, text[f['start']:f['end']])
+    assert 0 <= f['score'] <= 1
+    found[f['type']] = f['text']
+assert found.get('EMAIL_ADDRESS') == 'unal.sahin@example.com.tr', found
+assert found.get('CREDIT_CARD') == '4012 8888 8888 1881', found
+assert found.get('DATE_TIME') == '2023-04-05', found
+print('ok')
+PY
+expect_grep '^ok$' "$T/check" "offsets are code points of the input"
+
+# standard input, and the same findings
+expect_rc 0 sh -c "\"$MOAT\" pii scan --json - <\"$T/in.txt\""
+expect_eq "$(cat "$T/scan.json")" "$(cat "$T/out")" "stdin and file give the same findings"
+
+# --entities keeps to the types asked for
+expect_rc 0 "$MOAT" pii scan --json --entities EMAIL_ADDRESS "$T/in.txt"
+expect_eq 1 "$(wc -l <"$T/out")" "one e-mail only"
+expect_grep '"EMAIL_ADDRESS"' "$T/out" "the e-mail"
+
+# invalid UTF-8: each bad byte counts as one replaced code point
+printf '\xff\xfe mail bob@example.org now\n' >"$T/bad.txt"
+expect_rc 0 "$MOAT" pii scan --json "$T/bad.txt"
+expect_grep '"start": 8, "end": 23' "$T/out" "offsets after two invalid bytes"
+
+# --redact writes the text with <TYPE> in place of each finding
+expect_rc 0 "$MOAT" pii scan --redact "$T/in.txt"
+expect_grep '<EMAIL_ADDRESS>' "$T/out" "redacted e-mail"
+if grep -q '4012 8888' "$T/out"; then bad "the card number is still there"; else ok; fi
+
+# a Luhn-invalid number is not a card
+printf 'card 1234 5678 8765 4321 please\n' | "$MOAT" pii scan --json - >"$T/luhn" 2>&1
+if grep -q CREDIT_CARD "$T/luhn"; then bad "a Luhn-invalid card was reported"; else ok; fi
+
+# bad usage
+expect_rc 2 "$MOAT" pii scan --entities NOT_A_TYPE "$T/in.txt"
+expect_grep "unknown entity type 'NOT_A_TYPE'" "$T/err" "names the unknown type"
+expect_rc 2 "$MOAT" pii scan --threshold 3 "$T/in.txt"
+expect_rc 1 "$MOAT" pii scan "$T/missing.txt"
+expect_rc 0 "$MOAT" pii scan --engine
+expect_grep 'pcre2' "$T/out" "names the engine"
+finish
