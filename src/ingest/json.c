@@ -61,8 +61,12 @@ static int add_record(struct doc *d, json_t *rec, const char *field, size_t n,
 	const char *s;
 	if (json_is_string(rec)) {
 		s = json_string_value(rec);
-		return doc_add(d, EL_RECORD, 0, s, json_string_length(rec),
-			       json_pack("{s:I}", "record", (json_int_t)n)) < 0 ? -1 : 0;
+		/* At the element limit the caller stops (d->over_limit); only
+		 * running out of memory is an error here. */
+		if (doc_add(d, EL_RECORD, 0, s, json_string_length(rec),
+			    json_pack("{s:I}", "record", (json_int_t)n)) < 0 && !d->over_limit)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		return 0;
 	}
 	t = get_path(rec, field);
 	if (!t)
@@ -73,8 +77,9 @@ static int add_record(struct doc *d, json_t *rec, const char *field, size_t n,
 	{
 		json_t *meta = json_is_object(rec) ? meta_without(rec, field) : json_object();
 		json_object_set_new(meta, "record", json_integer((json_int_t)n));
-		if (doc_add(d, EL_RECORD, 0, json_string_value(t), json_string_length(t), meta) < 0)
-			return d->over_limit ? 0 : -1;
+		if (doc_add(d, EL_RECORD, 0, json_string_value(t), json_string_length(t), meta) < 0 &&
+		    !d->over_limit)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
 	return 0;
 }

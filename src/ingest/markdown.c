@@ -1,6 +1,665 @@
+/*
+ * markdown.c - Markdown through Debian's cmark-gfm (CommonMark plus the GFM
+ * table, strikethrough and autolink extensions).
+ *
+ * The parse tree is walked with cmark's iterator (no recursion, so deeply
+ * nested input cannot exhaust the stack) and turned into elements: headings
+ * with their level, paragraphs, list items (level = list depth; a nested
+ * list's items are elements of their own), code blocks (meta "language"),
+ * block quotes and tables (one element; rows on lines, cells joined by
+ * " | ", meta "rows" holds the cells).  Inline markup becomes plain text:
+ * links keep their text, images their alt text, soft breaks are spaces and
+ * hard breaks (and <br>) newlines; other raw inline HTML is dropped and an
+ * HTML block keeps only the text between its tags.
+ *
+ * This file is not a Markdown renderer: nothing here writes HTML, and link
+ * targets are not kept.
+ */
 #include "ingest.h"
+#include "../core/utf8.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmark-gfm.h>
+#include <cmark-gfm-core-extensions.h>
+
+#include "../core/banned.h"
+
+/* What a block container on the walk's stack does with the text inside it. */
+enum fkind {
+	F_NONE,     /* absorbed into an enclosing element, or the document */
+	F_LIST,     /* a list whose items are elements: a barrier for text */
+	F_PARA,     /* these collect text into one element ... */
+	F_HEADING,
+	F_QUOTE,
+	F_ITEM,
+	F_CELL,     /* ... or into one table cell */
+	F_TABLE,
+	F_ROW,
+};
+
+struct frame {
+	enum fkind kind;
+	int level;         /* heading level, list depth; F_TABLE: header rows seen */
+	int brk;           /* a block ended: separate what comes next */
+	long coll;         /* index of the frame collecting text inside this one, or -1 */
+	struct buf text;   /* kept (not freed) when popped, reused by the next push */
+	json_t *cells;     /* F_TABLE: rows; F_ROW: cells */
+};
+
+struct md {
+	struct doc *d;
+	struct frame *st;
+	size_t n, alloc;
+	int lists;         /* F_LIST frames on the stack */
+	int stop;          /* a limit was reached */
+	int nomem;
+};
+
+static pthread_once_t ext_once = PTHREAD_ONCE_INIT;
+
+static void register_extensions(void)
+{
+	/* Not thread-safe inside cmark-gfm: run once, before any parser. */
+	cmark_gfm_core_extensions_ensure_registered();
+}
+
+static struct frame *push(struct md *m, enum fkind kind, int level)
+{
+	struct frame *f;
+	if (m->n == m->alloc) {
+		size_t n = m->alloc ? m->alloc * 2 : 32;
+		struct frame *p = realloc(m->st, n * sizeof(*p));
+		if (!p) {
+			m->nomem = m->stop = 1;
+			return NULL;
+		}
+		for (size_t i = m->alloc; i < n; i++) {
+			buf_init(&p[i].text, 0);
+			p[i].cells = NULL;
+		}
+		m->st = p;
+		m->alloc = n;
+	}
+	f = &m->st[m->n];
+	switch (kind) {
+	case F_NONE:
+		f->coll = m->n ? m->st[m->n - 1].coll : -1;
+		break;
+	case F_LIST:
+	case F_TABLE:
+	case F_ROW:
+		f->coll = -1;
+		break;
+	default:
+		f->coll = (long)m->n;
+		break;
+	}
+	m->n++;
+	f->kind = kind;
+	f->level = level;
+	f->brk = 0;
+	buf_reset(&f->text);
+	f->cells = NULL;
+	if (kind == F_TABLE || kind == F_ROW) {
+		f->cells = json_array();
+		if (!f->cells)
+			m->nomem = m->stop = 1;
+	}
+	if (kind == F_LIST)
+		m->lists++;
+	return f;
+}
+
+/* The frame that receives text now: the nearest collecting frame, unless a
+ * list or table boundary comes first (cached in each frame, so that deep
+ * nesting costs no more than shallow). */
+static struct frame *collector(struct md *m)
+{
+	long i = m->n ? m->st[m->n - 1].coll : -1;
+	return i >= 0 ? &m->st[i] : NULL;
+}
+
+static void add_text(struct frame *f, const char *s, size_t n)
+{
+	if (!n)
+		return;
+	if (f->brk) {
+		if (f->text.len)
+			buf_addch(&f->text, f->kind == F_CELL ? ' ' : '\n');
+		f->brk = 0;
+	}
+	if (f->kind == F_CELL) {
+		/* A cell stays on its row's line. */
+		for (size_t i = 0; i < n; i++)
+			buf_addch(&f->text, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
+	} else {
+		buf_add(&f->text, s, n);
+	}
+}
+
+static void emit(struct md *m, enum element_type type, int level, const char *s, size_t n,
+		 json_t *meta)
+{
+	if (m->stop) {
+		json_decref(meta);
+		return;
+	}
+	if (doc_add(m->d, type, level, s, n, meta) < 0)
+		m->stop = 1;
+}
+
+/* Appends s with runs of whitespace as one space. */
+static void add_collapsed(struct buf *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ws = s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r';
+		if (!ws)
+			buf_addch(out, s[i]);
+		else if (out->len && out->data[out->len - 1] != ' ')
+			buf_addch(out, ' ');
+	}
+}
+
+/* The text between the tags of an HTML block: comments, tags, and the
+ * contents of script and style elements are left out. */
+static void html_block_text(struct buf *out, const char *s)
+{
+	while (*s) {
+		if (*s != '<') {
+			const char *lt = strchr(s, '<');
+			size_t n = lt ? (size_t)(lt - s) : strlen(s);
+			add_collapsed(out, s, n);
+			s += n;
+			continue;
+		}
+		if (!strncmp(s, "<!--", 4)) {
+			const char *end = strstr(s + 4, "-->");
+			s = end ? end + 3 : s + strlen(s);
+			continue;
+		}
+		if (!strncasecmp(s, "<script", 7) || !strncasecmp(s, "<style", 6)) {
+			const char *close = s[2] == 'c' || s[2] == 'C' ? "</script" : "</style";
+			const char *p = s + 1;
+			s = NULL;
+			while ((p = strchr(p, '<')) != NULL) {
+				if (!strncasecmp(p, close, strlen(close))) {
+					s = p;
+					break;
+				}
+				p++;
+			}
+			if (!s)
+				return;
+		}
+		{
+			const char *gt = strchr(s, '>');
+			if (!gt)
+				return;
+			add_collapsed(out, " ", 1);
+			s = gt + 1;
+		}
+	}
+}
+
+static void emit_table(struct md *m, struct frame *f)
+{
+	struct buf t = BUF_INIT;
+	size_t i, j;
+	json_t *row, *cell;
+	json_array_foreach(f->cells, i, row) {
+		if (i)
+			buf_addch(&t, '\n');
+		json_array_foreach(row, j, cell) {
+			if (j)
+				buf_add(&t, " | ", 3);
+			buf_add(&t, json_string_value(cell), json_string_length(cell));
+		}
+	}
+	if (buf_failed(&t)) {
+		m->nomem = m->stop = 1;
+	} else if (json_array_size(f->cells)) {
+		emit(m, EL_TABLE, 0, buf_str(&t), t.len,
+		     json_pack("{s:O, s:i}", "rows", f->cells, "header_rows", f->level));
+	}
+	buf_release(&t);
+}
+
+static void enter_block(struct md *m, cmark_node *node)
+{
+	cmark_node_type type = cmark_node_get_type(node);
+	const char *ts = cmark_node_get_type_string(node);
+	struct frame *c = collector(m);
+	if (c) {
+		if (c->kind == F_ITEM && type == CMARK_NODE_LIST) {
+			/* A nested list: the item so far is one element, the nested
+			 * items are elements of their own. */
+			emit(m, EL_LIST_ITEM, c->level, c->text.data, c->text.len, NULL);
+			buf_reset(&c->text);
+			c->brk = 0;
+			push(m, F_LIST, 0);
+			return;
+		}
+		c->brk = 1;
+		push(m, F_NONE, 0);
+		return;
+	}
+	switch (type) {
+	case CMARK_NODE_PARAGRAPH:
+		push(m, F_PARA, 0);
+		return;
+	case CMARK_NODE_HEADING:
+		push(m, F_HEADING, cmark_node_get_heading_level(node));
+		return;
+	case CMARK_NODE_BLOCK_QUOTE:
+		push(m, F_QUOTE, 0);
+		return;
+	case CMARK_NODE_LIST:
+		push(m, F_LIST, 0);
+		return;
+	case CMARK_NODE_ITEM:
+		push(m, F_ITEM, m->lists > 0 ? m->lists : 1);
+		return;
+	default:
+		break;
+	}
+	if (ts && !strcmp(ts, "table")) {
+		push(m, F_TABLE, 0);
+	} else if (ts && (!strcmp(ts, "table_row") || !strcmp(ts, "table_header")) && m->n &&
+		   m->st[m->n - 1].kind == F_TABLE) {
+		/* cmark-gfm names the header row "table_header" */
+		if (!strcmp(ts, "table_header"))
+			m->st[m->n - 1].level++;
+		push(m, F_ROW, 0);
+	} else if (ts && !strcmp(ts, "table_cell") && m->n && m->st[m->n - 1].kind == F_ROW) {
+		push(m, F_CELL, 0);
+	} else {
+		push(m, F_NONE, 0);
+	}
+}
+
+static void exit_block(struct md *m)
+{
+	struct frame *f, *c;
+	if (!m->n)
+		return;
+	f = &m->st[--m->n];
+	switch (f->kind) {
+	case F_NONE:
+		if ((c = collector(m)) != NULL)
+			c->brk = 1;
+		break;
+	case F_LIST:
+		m->lists--;
+		break;
+	case F_PARA:
+		emit(m, EL_PARAGRAPH, 0, f->text.data, f->text.len, NULL);
+		break;
+	case F_HEADING:
+		emit(m, EL_HEADING, f->level, f->text.data, f->text.len, NULL);
+		break;
+	case F_QUOTE:
+		emit(m, EL_QUOTE, 0, f->text.data, f->text.len, NULL);
+		break;
+	case F_ITEM:
+		emit(m, EL_LIST_ITEM, f->level, f->text.data, f->text.len, NULL);
+		break;
+	case F_CELL: {
+		struct frame *row = m->n ? &m->st[m->n - 1] : NULL;
+		const char *s = buf_str(&f->text);
+		size_t n = f->text.len;
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		while (n && (*s == ' ' || *s == '\t')) {
+			s++;
+			n--;
+		}
+		if (row && row->kind == F_ROW && row->cells)
+			json_array_append_new(row->cells, json_stringn(s, n));
+		break;
+	}
+	case F_ROW: {
+		struct frame *table = m->n ? &m->st[m->n - 1] : NULL;
+		if (table && table->kind == F_TABLE && table->cells && f->cells)
+			json_array_append(table->cells, f->cells);
+		break;
+	}
+	case F_TABLE:
+		if (f->cells)
+			emit_table(m, f);
+		break;
+	}
+	if (buf_failed(&f->text))
+		m->nomem = m->stop = 1;
+	json_decref(f->cells);
+	f->cells = NULL;
+}
+
+static void leaf(struct md *m, cmark_node *node)
+{
+	struct frame *c = collector(m);
+	const char *lit;
+	switch (cmark_node_get_type(node)) {
+	case CMARK_NODE_TEXT:
+	case CMARK_NODE_CODE:
+		if (c && (lit = cmark_node_get_literal(node)) != NULL)
+			add_text(c, lit, strlen(lit));
+		break;
+	case CMARK_NODE_SOFTBREAK:
+		if (c)
+			add_text(c, " ", 1);
+		break;
+	case CMARK_NODE_LINEBREAK:
+		if (c)
+			add_text(c, "\n", 1);
+		break;
+	case CMARK_NODE_CODE_BLOCK:
+		lit = cmark_node_get_literal(node);
+		if (!lit)
+			break;
+		if (c) {
+			c->brk = 1;
+			add_text(c, lit, strlen(lit));
+			c->brk = 1;
+		} else {
+			const char *info = cmark_node_get_fence_info(node);
+			json_t *meta = NULL;
+			if (info && *info) {
+				size_t n = strcspn(info, " \t");
+				meta = json_pack("{s:s%}", "language", info, n);
+				if (meta && info[n])
+					json_object_set_new(meta, "info", json_string(info));
+			}
+			emit(m, EL_CODE, 0, lit, strlen(lit), meta);
+		}
+		break;
+	case CMARK_NODE_HTML_BLOCK: {
+		struct buf t = BUF_INIT;
+		lit = cmark_node_get_literal(node);
+		if (!lit)
+			break;
+		html_block_text(&t, lit);
+		if (c) {
+			c->brk = 1;
+			add_text(c, buf_str(&t), t.len);
+			c->brk = 1;
+		} else {
+			emit(m, EL_PARAGRAPH, 0, buf_str(&t), t.len, NULL);
+		}
+		buf_release(&t);
+		break;
+	}
+	case CMARK_NODE_THEMATIC_BREAK:
+		if (c)
+			c->brk = 1;
+		break;
+	case CMARK_NODE_HTML_INLINE:
+		/* Raw inline HTML is dropped, except that <br> still breaks the line. */
+		lit = cmark_node_get_literal(node);
+		if (c && lit && !strncasecmp(lit, "<br", 3) && !isalpha((unsigned char)lit[3]))
+			add_text(c, "\n", 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- guarding against cmark-gfm's slow paths -------------------------------
+ *
+ * Debian 12's cmark-gfm (0.29.0.gfm.6) predates the fixes for its quadratic
+ * paths (CVE-2023-22483..22486, fixed upstream in 0.29.0.gfm.7).  Three of
+ * them are reachable with a few hundred kilobytes: the table extension
+ * re-reads a whole paragraph at every table-delimiter-like line that fails
+ * to open a table; the autolink extension scans to the end of a run without
+ * spaces at every "www."; and the inline parser scans to the end of a
+ * paragraph at every "<?" that is never closed by "?>".  One linear pass
+ * bounds that work from above; over the budget, the table or autolink
+ * extension stays off for this document (its text is the same; only tables
+ * become paragraphs, or underscores in a bare URL may read as emphasis), and
+ * unclosed "<?" are escaped (they were literal text anyway, except inside
+ * code).  d->meta "markdown_guard" says what was done.  The sandbox's CPU
+ * limit remains the backstop.
+ */
+#define GUARD_BUDGET ((uint64_t)1 << 25)  /* about 0.1 s of cmark's slow paths */
+
+struct guard {
+	uint64_t table, autolink, pi;
+};
+
+static int blank_line(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* s[i] follows an odd number of backslashes. */
+static int escaped(const char *s, size_t i)
+{
+	size_t n = 0;
+	while (i > n && s[i - n - 1] == '\\')
+		n++;
+	return n % 2;
+}
+
+/* A line made of '|', '-', ':' and blanks, with a '-' and a '|'. */
+static int delim_row(const char *s, size_t n)
+{
+	int dash = 0, pipe = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-')
+			dash = 1;
+		else if (s[i] == '|')
+			pipe = 1;
+		else if (s[i] != ':' && s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	}
+	return dash && pipe;
+}
+
+/* Cells of a table row as GFM counts them: '|' separators, leading and
+ * trailing pipes not counted. */
+static size_t row_cells(const char *s, size_t n)
+{
+	size_t pipes = 0, a = 0, b = n;
+	while (a < b && (s[a] == ' ' || s[a] == '\t'))
+		a++;
+	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r'))
+		b--;
+	if (a == b)
+		return 0;
+	for (size_t i = a; i < b; i++)
+		if (s[i] == '|' && (i == a || s[i - 1] != '\\'))
+			pipes++;
+	if (s[a] == '|')
+		pipes--;
+	if (b - a > 1 && s[b - 1] == '|')
+		pipes--;
+	return s[a] == '|' && b - a == 1 ? 0 : pipes + 1;
+}
+
+static int is_blank_char(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void guard_measure(const char *s, size_t len, struct guard *g)
+{
+	size_t para = 0, prev = 0, prev_len = 0, lines = 0, open_pi = 0, run_end = 0;
+	int in_table = 0;
+	memset(g, 0, sizeof(*g));
+	for (size_t ls = 0; ls < len;) {
+		const char *nl = memchr(s + ls, '\n', len - ls);
+		size_t le = nl ? (size_t)(nl - s) : len, n = le - ls;
+		if (blank_line(s + ls, n)) {
+			g->pi += (uint64_t)open_pi * (ls - para);
+			open_pi = 0;
+			para = le + 1;
+			in_table = 0;
+			lines = 0;
+		} else {
+			/* "<?" and "?>" are found through their '?', which is rare. */
+			const char *q = s + ls, *qe = s + le;
+			while ((q = memchr(q, '?', (size_t)(qe - q))) != NULL) {
+				size_t i = (size_t)(q - s);
+				if (i > ls && s[i - 1] == '<' && !escaped(s, i - 1))
+					open_pi++;
+				else if (i + 1 < le && s[i + 1] == '>')
+					open_pi = 0;
+				q++;
+			}
+			if (!in_table && lines && delim_row(s + ls, n)) {
+				g->table += ls - para;
+				in_table = row_cells(s + prev, prev_len) == row_cells(s + ls, n);
+			}
+			prev = ls;
+			prev_len = n;
+			lines++;
+		}
+		ls = le + 1;
+	}
+	g->pi += (uint64_t)open_pi * (len - para);
+	/* Every "www." scans the rest of its run of non-blanks; found through
+	 * the '.', each run measured once. */
+	for (const char *q = s; (q = memchr(q, '.', len - (size_t)(q - s))) != NULL; q++) {
+		size_t i = (size_t)(q - s);
+		if (i < 3 || (s[i - 1] | 0x20) != 'w' || (s[i - 2] | 0x20) != 'w' ||
+		    (s[i - 3] | 0x20) != 'w')
+			continue;
+		if (run_end <= i) {
+			run_end = i;
+			while (run_end < len && !is_blank_char(s[run_end]))
+				run_end++;
+		}
+		g->autolink += run_end - i;
+	}
+}
+
+/* Escapes "<?" that no "?>" closes later in its paragraph. */
+static void escape_open_pi(struct buf *out, const char *s, size_t len)
+{
+	size_t start = 0;
+	while (start < len) {
+		/* one paragraph: up to a blank line */
+		size_t end = start, close = 0;
+		int found_close = 0;
+		for (;;) {
+			const char *nl = memchr(s + end, '\n', len - end);
+			size_t le = nl ? (size_t)(nl - s) : len;
+			int blank = blank_line(s + end, le - end);
+			end = nl ? le + 1 : len;
+			if (blank || !nl)
+				break;
+		}
+		for (size_t i = start; i + 1 < end; i++)
+			if (s[i] == '?' && s[i + 1] == '>') {
+				close = i;
+				found_close = 1;
+			}
+		for (size_t i = start; i < end; i++) {
+			if (s[i] == '<' && i + 1 < end && s[i + 1] == '?' && (!found_close || i > close) &&
+			    !escaped(s, i))
+				buf_addch(out, '\\');
+			buf_addch(out, s[i]);
+		}
+		start = end;
+	}
+}
+
+static void attach(cmark_parser *p, const char *name)
+{
+	cmark_syntax_extension *ext = cmark_find_syntax_extension(name);
+	if (ext)
+		cmark_parser_attach_syntax_extension(p, ext);
+}
+
 int ingest_markdown(const unsigned char *data, size_t len, const struct ingest_opts *o,
 		    struct doc *d, struct moat_err *e)
 {
-	return ingest_text(data, len, o, d, e);
+	struct buf t = BUF_INIT;
+	struct md m = { 0 };
+	struct guard g;
+	cmark_parser *p;
+	cmark_node *root;
+	cmark_iter *it;
+	cmark_event_type ev;
+	(void)o;
+	d->encoding = utf8_decode_text(&t, data, len);
+	if (buf_failed(&t)) {
+		buf_release(&t);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	guard_measure(buf_str(&t), t.len, &g);
+	if (g.table > GUARD_BUDGET || g.autolink > GUARD_BUDGET || g.pi > GUARD_BUDGET) {
+		json_t *what = json_array();
+		if (g.table > GUARD_BUDGET)
+			json_array_append_new(what, json_string("table extension off"));
+		if (g.autolink > GUARD_BUDGET)
+			json_array_append_new(what, json_string("autolink extension off"));
+		if (g.pi > GUARD_BUDGET) {
+			struct buf esc = BUF_INIT;
+			escape_open_pi(&esc, buf_str(&t), t.len);
+			buf_release(&t);
+			t = esc;
+			json_array_append_new(what, json_string("unclosed <? escaped"));
+		}
+		json_object_set_new(d->meta, "markdown_guard", what);
+		if (buf_failed(&t)) {
+			buf_release(&t);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
+	}
+	pthread_once(&ext_once, register_extensions);
+	p = cmark_parser_new(CMARK_OPT_DEFAULT);
+	if (!p) {
+		buf_release(&t);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	if (g.table <= GUARD_BUDGET)
+		attach(p, "table");
+	attach(p, "strikethrough");
+	if (g.autolink <= GUARD_BUDGET)
+		attach(p, "autolink");
+	cmark_parser_feed(p, buf_str(&t), t.len);
+	root = cmark_parser_finish(p);
+	cmark_parser_free(p);
+	buf_release(&t);
+	if (!root)
+		return err_set(e, MOAT_EPARSE, "cannot parse the Markdown");
+	it = cmark_iter_new(root);
+	m.d = d;
+	while (!m.stop && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(it);
+		cmark_node_type type = cmark_node_get_type(node);
+		int block = (type & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK;
+		int is_leaf = type == CMARK_NODE_CODE_BLOCK || type == CMARK_NODE_HTML_BLOCK ||
+			      type == CMARK_NODE_THEMATIC_BREAK || !block;
+		if (type == CMARK_NODE_DOCUMENT)
+			continue;
+		if (is_leaf) {
+			if (ev == CMARK_EVENT_ENTER)
+				leaf(&m, node);
+		} else if (ev == CMARK_EVENT_ENTER) {
+			enter_block(&m, node);
+		} else if (ev == CMARK_EVENT_EXIT) {
+			exit_block(&m);
+		}
+	}
+	cmark_iter_free(it);
+	cmark_node_free(root);
+	for (size_t i = 0; i < m.alloc; i++) {
+		buf_release(&m.st[i].text);
+		if (i < m.n)
+			json_decref(m.st[i].cells);
+	}
+	free(m.st);
+	if (m.nomem)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	return 0;
 }
