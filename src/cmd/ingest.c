@@ -71,7 +71,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: moat ingest PATH... [-j N] [--include GLOB] [--exclude GLOB] [--json]\n"
-		"                   [--text-field PATH] [--max-file-size SIZE] [--max-elements N] [-v]\n\n"
+		"                   [--text-field PATH] [--max-file-size SIZE] [--max-elements N] [-v]\n"
+		"                   [--password PW] [--ocr auto|always|never] [--ocr-lang eng+deu]\n"
+		"                   [--max-memory SIZE] [--max-cpu SECONDS] [--max-pages N]\n\n"
 		"Reads files and directories (recursively) into the workspace.  Unchanged files\n"
 		"are skipped; a changed file becomes a new version.  Files that cannot be read\n"
 		"are recorded as failed with the reason, and the exit status is then 1.\n"
@@ -81,9 +83,27 @@ static void usage(FILE *f)
 		"  --text-field PATH   JSON/JSONL: dotted path of the text (default: text)\n"
 		"  --max-file-size S   larger files fail (default 256M)\n"
 		"  --max-elements N    documents with more elements fail (default 1000000)\n"
+		"  --password PW       password of encrypted PDFs\n"
+		"  --ocr MODE          auto: OCR pages without a usable text layer and images\n"
+		"                      (default); always: every page; never: no OCR\n"
+		"  --ocr-lang LANGS    Tesseract languages, '+'-separated (default eng; each needs\n"
+		"                      its Debian package, e.g. tesseract-ocr-deu)\n"
+		"  --ocr-dpi N         resolution scanned PDF pages are rendered at (default 300)\n"
+		"  --max-memory SIZE   address space of each parser process (default 2G)\n"
+		"  --max-cpu SECONDS   CPU time to parse one document, OCR included (default 900)\n"
+		"  --max-pages N       documents with more pages fail (default 10000)\n"
+		"  --no-sandbox        parse in the moat process itself (debugging only)\n"
 		"  --json              print a JSON summary\n"
 		"  -v                  a line per file\n");
 }
+
+/* A usage error inside cmd_ingest(): frees the glob lists first. */
+#define USAGE_FAIL(...) \
+	do { \
+		free(inc); \
+		free(exc); \
+		return cmd_usage(__VA_ARGS__); \
+	} while (0)
 
 int cmd_ingest(struct cmd_ctx *ctx)
 {
@@ -95,6 +115,14 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		{ "max-file-size", required_argument, NULL, 'S' },
 		{ "max-elements", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "password", required_argument, NULL, 'P' },
+		{ "ocr", required_argument, NULL, 'O' },
+		{ "ocr-lang", required_argument, NULL, 'L' },
+		{ "ocr-dpi", required_argument, NULL, 'D' },
+		{ "max-memory", required_argument, NULL, 'M' },
+		{ "max-cpu", required_argument, NULL, 'C' },
+		{ "max-pages", required_argument, NULL, 'G' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -121,7 +149,7 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		case 'j':
 			n = strtol(optarg, NULL, 10);
 			if (n < 1 || n > 256)
-				return cmd_usage("ingest: -j needs a number from 1 to 256");
+				USAGE_FAIL("ingest: -j needs a number from 1 to 256");
 			o.jobs = (int)n;
 			break;
 		case 'I': inc[ni++] = optarg; break;
@@ -130,26 +158,69 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		case 'S':
 			o.max_file_size = parse_size(optarg, &ok);
 			if (!ok || !o.max_file_size)
-				return cmd_usage("ingest: bad size '%s' (for example 64M)", optarg);
+				USAGE_FAIL("ingest: bad size '%s' (for example 64M)", optarg);
 			break;
 		case 'E':
 			n = strtol(optarg, NULL, 10);
 			if (n < 1)
-				return cmd_usage("ingest: --max-elements needs a positive number");
+				USAGE_FAIL("ingest: --max-elements needs a positive number");
 			o.max_elements = (size_t)n;
 			break;
 		case 'J': out.json = 1; break;
+		case 'P': o.password = optarg; break;
+		case 'O':
+			if (!strcmp(optarg, "auto"))
+				o.ocr = INGEST_OCR_AUTO;
+			else if (!strcmp(optarg, "always"))
+				o.ocr = INGEST_OCR_ALWAYS;
+			else if (!strcmp(optarg, "never"))
+				o.ocr = INGEST_OCR_NEVER;
+			else
+				USAGE_FAIL("ingest: --ocr takes auto, always or never");
+			break;
+		case 'L': o.ocr_lang = optarg; break;
+		case 'D':
+			n = strtol(optarg, NULL, 10);
+			if (n < 50 || n > 1200)
+				USAGE_FAIL("ingest: --ocr-dpi needs a number from 50 to 1200");
+			o.ocr_dpi = (int)n;
+			break;
+		case 'M':
+			o.max_memory = parse_size(optarg, &ok);
+			if (!ok || o.max_memory < ((size_t)64 << 20))
+				USAGE_FAIL("ingest: bad --max-memory '%s' (at least 64M)", optarg);
+			break;
+		case 'C':
+			n = strtol(optarg, NULL, 10);
+			if (n < 1 || n > 86400)
+				USAGE_FAIL("ingest: --max-cpu needs seconds from 1 to 86400");
+			o.max_cpu = (unsigned)n;
+			break;
+		case 'G':
+			n = strtol(optarg, NULL, 10);
+			if (n < 1 || n > 10000000)
+				USAGE_FAIL("ingest: --max-pages needs a positive number");
+			o.max_pages = (unsigned)n;
+			break;
+		case 'N': o.no_sandbox = 1; break;
 		case 'v': out.verbose = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'h': usage(stdout); free(inc); free(exc); return 0;
+		default: usage(stderr); free(inc); free(exc); return EXIT_USAGE;
 		}
 	}
 	if (optind >= ctx->argc) {
 		usage(stderr);
+		free(inc);
+		free(exc);
 		return EXIT_USAGE;
 	}
 	o.include = inc;
 	o.exclude = exc;
+	if (ingest_check_ocr(&o, &e) < 0) {
+		free(inc);
+		free(exc);
+		return cmd_fail(&e);
+	}
 	out.failures = json_array();
 	cb.on_file = on_file;
 	cb.on_total = on_total;

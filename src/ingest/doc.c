@@ -1,5 +1,6 @@
 /* doc.c - building a document's text and elements with consistent offsets. */
 #include "doc.h"
+#include "../core/hash.h"
 #include "../core/utf8.h"
 
 #include <stdlib.h>
@@ -34,6 +35,15 @@ void doc_init(struct doc *d, struct doc_limits limits)
 
 void doc_release(struct doc *d)
 {
+	for (size_t i = 0; i < d->n_children; i++) {
+		struct doc_child *c = &d->children[i];
+		free(c->name);
+		free(c->mime);
+		free(c->data);
+		free(c->error);
+		doc_release(&c->doc);
+	}
+	free(d->children);
 	for (size_t i = 0; i < d->n_el; i++)
 		json_decref(d->el[i].meta);
 	free(d->el);
@@ -101,4 +111,36 @@ int doc_add(struct doc *d, enum element_type type, int level, const char *text, 
 		return -1;
 	}
 	return 1;
+}
+
+int doc_add_page(struct doc *d, enum element_type type, int level, int page, const char *text,
+		 size_t len, json_t *meta)
+{
+	int rc = doc_add(d, type, level, text, len, meta);
+	if (rc == 1)
+		d->el[d->n_el - 1].page = page;
+	return rc;
+}
+
+struct doc_child *doc_add_child(struct doc *d, unsigned char *data, size_t len, const char *name,
+				const char *mime)
+{
+	struct doc_child *c, *p;
+	unsigned char digest[SHA256_LEN];
+	p = realloc(d->children, (d->n_children + 1) * sizeof(*p));
+	if (!p) {
+		free(data);
+		return NULL;
+	}
+	d->children = p;
+	c = &d->children[d->n_children++];
+	memset(c, 0, sizeof(*c));
+	c->data = data;
+	c->len = len;
+	c->name = name ? strdup(name) : NULL;
+	c->mime = mime ? strdup(mime) : NULL;
+	sha256_mem(data ? (const void *)data : "", len, digest);
+	hex_encode(digest, SHA256_LEN, c->id);
+	doc_init(&c->doc, d->limits);
+	return c;
 }

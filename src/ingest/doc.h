@@ -62,8 +62,11 @@ struct doc_limits {
 	size_t max_text;      /* bytes of full text, 0: no limit */
 };
 
+struct doc_child;
+
 struct doc {
-	const char *format;   /* "text", "markdown", "html", "csv", "json", "jsonl" */
+	const char *format;   /* "text", "markdown", "html", "csv", "json", "jsonl", "pdf", "image",
+				 "docx", "xlsx", "pptx", "email" */
 	const char *encoding; /* detected source encoding, static string */
 	struct buf text;      /* UTF-8, the full text */
 	size_t text_cps;      /* code points in text */
@@ -72,6 +75,25 @@ struct doc {
 	json_t *meta;         /* document-level metadata (object), owned */
 	struct doc_limits limits;
 	int over_limit;       /* sticky: an element or text limit was reached */
+	struct doc_child *children;  /* documents inside this one (e-mail attachments), owned */
+	size_t n_children;
+};
+
+/*
+ * A document found inside another (an e-mail's attachment): its bytes, which
+ * go to objects/ under id, and its parsed form, stored with the parent's id as
+ * parent_id.  A child that could not be parsed has failed set, error saying
+ * why, and an empty doc.
+ */
+struct doc_child {
+	char id[65];          /* SHA-256 hex of data */
+	char *name;           /* file name given by the container, malloc'd, may be NULL */
+	char *mime;           /* malloc'd, may be NULL */
+	unsigned char *data;  /* malloc'd, len bytes */
+	size_t len;
+	int failed;
+	char *error;          /* malloc'd when failed */
+	struct doc doc;
 };
 
 void doc_init(struct doc *d, struct doc_limits limits);
@@ -87,6 +109,15 @@ void doc_release(struct doc *d);
  */
 int doc_add(struct doc *d, enum element_type type, int level, const char *text, size_t len,
 	    json_t *meta);
+/* doc_add() for formats with pages: the element gets page (1-based). */
+int doc_add_page(struct doc *d, enum element_type type, int level, int page, const char *text,
+		 size_t len, json_t *meta);
+/* Appends a child document taking over data (malloc'd) and name/mime (copied);
+ * returns the new child (its doc is doc_init'd with d's limits), or NULL when
+ * out of memory (data is then freed). */
+struct doc_child *doc_add_child(struct doc *d, unsigned char *data, size_t len, const char *name,
+				const char *mime);
+
 static inline const char *doc_el_text(const struct doc *d, const struct element *e)
 {
 	return d->text.data + e->byte_start;

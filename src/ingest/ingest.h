@@ -27,11 +27,27 @@ struct ingest_opts {
 	int jobs;                /* worker threads, >= 1 */
 	const char **include;    /* NULL-terminated globs on the base name or path, or NULL */
 	const char **exclude;
+	/* Documents (PDF, scans, images, Office, e-mail).  A zero field means the
+	 * built-in default named beside it, so ingest_default_opts() need not know. */
+	const char *password;    /* encrypted PDFs, NULL: none */
+	int ocr;                 /* enum ingest_ocr */
+	const char *ocr_lang;    /* Tesseract languages "eng+deu", NULL: "eng" */
+	int ocr_dpi;             /* rendering resolution of scanned pages, 0: 300 */
+	size_t max_memory;       /* bytes of address space per parser process, 0: 2 GiB */
+	unsigned max_cpu;        /* CPU seconds per document, 0: 900 */
+	unsigned max_pages;      /* pages (or slides, sheets) per document, 0: 10000 */
+	size_t max_unzipped;     /* total bytes unpacked from one zip, 0: 512 MiB */
+	unsigned max_zip_ratio;  /* uncompressed/compressed per entry, 0: 200 */
+	unsigned max_zip_entries;/* entries per zip, 0: 10000 */
+	int no_sandbox;          /* parse in this process (tests, debugging) */
 };
+
+enum ingest_ocr { INGEST_OCR_AUTO = 0, INGEST_OCR_ALWAYS = 1, INGEST_OCR_NEVER = 2 };
 struct ingest_opts ingest_default_opts(void);
 
 /* The format of a file from its name and content: "text", "markdown", "html",
- * "csv", "tsv", "json", "jsonl", or NULL when moat cannot read it; then why
+ * "csv", "tsv", "json", "jsonl", "pdf", "image", "docx", "xlsx", "pptx",
+ * "email", or NULL when moat cannot read it; then why
  * (one line, "unsupported file type 'application/pdf'") is written to e.
  * mime (may be NULL) receives libmagic's MIME type. */
 const char *ingest_detect(const char *path, const unsigned char *data, size_t len,
@@ -54,6 +70,35 @@ int ingest_csv(const unsigned char *data, size_t len, char delim, const struct i
 	       struct doc *d, struct moat_err *e);
 int ingest_json(const unsigned char *data, size_t len, int lines, const struct ingest_opts *o,
 		struct doc *d, struct moat_err *e);
+
+/* The document formats (issue 5); each fills d (already doc_init'd). */
+int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *o,
+	       struct doc *d, struct moat_err *e);
+int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		 struct doc *d, struct moat_err *e);
+int ingest_docx(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		struct doc *d, struct moat_err *e);
+int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		struct doc *d, struct moat_err *e);
+int ingest_pptx(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		struct doc *d, struct moat_err *e);
+int ingest_email(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		 struct doc *d, struct moat_err *e);
+
+/* Checks that the OCR languages o asks for are installed (nothing to check
+ * with --ocr never); the message names the Debian package that is missing. */
+int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e);
+
+/*
+ * ingest_parse() in a child process (sandbox.c): the child gets limits on its
+ * address space (o->max_memory) and CPU time (o->max_cpu), parses, and sends
+ * the document back over a pipe.  A crash, a time-out or a limit reached fails
+ * with the reason in e ("parser crashed (signal 11, segmentation fault)"),
+ * and d is left empty.  With o->no_sandbox it is ingest_parse() itself.
+ */
+int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t len,
+			   const struct ingest_opts *o, struct doc *d, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* What happened to each file, for the caller's output. */
 enum ingest_outcome { INGEST_ADDED, INGEST_NEW_VERSION, INGEST_UNCHANGED, INGEST_FAILED };

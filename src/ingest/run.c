@@ -242,7 +242,7 @@ static void parse_job(struct pool *p, struct job *j)
 	} else {
 		struct doc_limits lim = { p->o->max_elements, 0 };
 		doc_init(&j->doc, lim);
-		if (ingest_parse(j->format, (const unsigned char *)buf_str(&data), data.len, p->o,
+		if (ingest_parse_sandboxed(j->format, (const unsigned char *)buf_str(&data), data.len, p->o,
 				 &j->doc, &e) < 0) {
 			j->failed = 1;
 			doc_release(&j->doc);

@@ -641,7 +641,39 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 		}
 	}
 	sqlite3_finalize(st);
+	if (d->n_children && store_add_children(s, id, d, run_id, e) < 0)
+		return -1;
 	return 1;
+}
+
+int store_add_children(struct store *s, const char *parent_id, const struct doc *d,
+		       int64_t run_id, struct moat_err *e)
+{
+	for (size_t i = 0; i < d->n_children; i++) {
+		const struct doc_child *c = &d->children[i];
+		sqlite3_stmt *st;
+		int rc;
+		if (store_put_object(store_dir(s), c->id, c->data ? (const void *)c->data : "", c->len,
+				     e) < 0)
+			return -1;
+		if (c->failed)
+			continue;  /* the parent's metadata says why */
+		rc = store_add_document(s, c->id, c->mime, c->len, &c->doc, run_id, e);
+		if (rc < 0)
+			return -1;
+		st = prep(s, "UPDATE documents SET parent_id = ? WHERE id = ? AND parent_id IS NULL"
+			     " AND id <> ?", e);
+		if (!st)
+			return -1;
+		sqlite3_bind_text(st, 1, parent_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, c->id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, parent_id, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return db_err(s, e, "cannot record a child document");
+	}
+	return 0;
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -786,6 +818,25 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 		sqlite3_finalize(st);
 	}
 	json_object_set_new(doc, "paths", paths);
+	st = prep(s, "SELECT parent_id FROM documents WHERE id = ? AND parent_id IS NOT NULL", e);
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			json_object_set_new(doc, "parent_id", col_str(st, 0));
+		sqlite3_finalize(st);
+	}
+	st = prep(s, "SELECT id FROM documents WHERE parent_id = ? ORDER BY id", e);
+	if (st) {
+		json_t *kids = json_array();
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(kids, col_str(st, 0));
+		sqlite3_finalize(st);
+		if (json_array_size(kids))
+			json_object_set_new(doc, "children", kids);
+		else
+			json_decref(kids);
+	}
 
 	els = json_array();
 	st = prep(s, "SELECT seq, type, level, page, start_cp, end_cp, text, meta FROM elements"

@@ -113,6 +113,13 @@ int store_add_file(struct store *s, const struct store_file_row *row, int64_t *v
 int store_add_document(struct store *s, const char *id, const char *mime, uint64_t size,
 		       const struct doc *d, int64_t run_id, struct moat_err *e);
 
+/* Stores the documents inside d (e-mail attachments, d->children): each
+ * original in objects/, each parsed child as a document whose parent_id is
+ * parent_id (and its own children likewise).  store_add_document() calls it
+ * for a new document. */
+int store_add_children(struct store *s, const char *parent_id, const struct doc *d,
+		       int64_t run_id, struct moat_err *e);
+
 /* --- reading ------------------------------------------------------------ */
 
 /* Latest version of every path: array of {id, path, version, type, size,

@@ -1,0 +1,409 @@
+/*
+ * ocr.c - reading page images with Tesseract through its C API.
+ *
+ * One Tesseract per document (the sandboxed child that parses it), started
+ * for the languages asked for; a language without its traineddata file fails
+ * before anything is read, naming the Debian package that brings it.
+ * Tesseract runs single-threaded: its OpenMP threads only slow it down when
+ * documents already run in parallel (4x on two cores).  libgomp reads
+ * OMP_THREAD_LIMIT once, when it is loaded, which is before main(); so the
+ * sandbox sets the variable for anything that starts later and this file also
+ * sets the maximum number of active parallel levels to 0, which makes every
+ * OpenMP region run on the calling thread alone.
+ *
+ * Pages come out as paragraphs (Tesseract's own layout analysis, the same
+ * page segmentation mode as the tesseract command: PSM_AUTO), lines joined
+ * with hyphenation undone, each with its box and word confidences.  A page
+ * skewed by more than a degree is deskewed first; a page that reads badly is
+ * tried again upright after orientation detection (osd.traineddata).
+ */
+#define _GNU_SOURCE
+#include "docfmt.h"
+
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <leptonica/allheaders.h>
+#include <tesseract/capi.h>
+
+#include "../core/banned.h"
+
+struct ocr {
+	TessBaseAPI *api;
+	TessBaseAPI *osd;   /* orientation detection, started when first needed */
+	int osd_tried;
+	char datadir[512];
+};
+
+static const char *const tessdata_dirs[] = {
+	"/usr/share/tesseract-ocr/5/tessdata",
+	"/usr/share/tesseract-ocr/4.00/tessdata",
+	"/usr/share/tessdata",
+	"/usr/local/share/tessdata",
+};
+
+static int has_lang(const char *dir, const char *lang)
+{
+	char p[700];
+	snprintf(p, sizeof(p), "%s/%s.traineddata", dir, lang);
+	return access(p, R_OK) == 0;
+}
+
+/* The directory holding the traineddata files: $TESSDATA_PREFIX (with or
+ * without its tessdata/ part), else Debian's. */
+static void find_datadir(char *out, size_t size)
+{
+	const char *env = getenv("TESSDATA_PREFIX");
+	if (env && *env) {
+		char p[600];
+		snprintf(p, sizeof(p), "%s/tessdata", env);
+		if (has_lang(p, "eng") || has_lang(p, "osd")) {
+			snprintf(out, size, "%s", p);
+			return;
+		}
+		snprintf(out, size, "%s", env);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(tessdata_dirs) / sizeof(tessdata_dirs[0]); i++)
+		if (access(tessdata_dirs[i], R_OK) == 0) {
+			snprintf(out, size, "%s", tessdata_dirs[i]);
+			return;
+		}
+	snprintf(out, size, "%s", tessdata_dirs[0]);
+}
+
+/* Debian names a language pack after the language, '_' as '-', lowercase. */
+static void debian_package(const char *lang, char *out, size_t size)
+{
+	size_t j = (size_t)snprintf(out, size, "tesseract-ocr-");
+	for (size_t i = 0; lang[i] && j + 1 < size; i++) {
+		char c = lang[i];
+		out[j++] = c == '_' ? '-' : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+	}
+	out[j < size ? j : size - 1] = '\0';
+}
+
+static void single_threaded(void)
+{
+	void (*set_levels)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
+	setenv("OMP_THREAD_LIMIT", "1", 1);
+	if (set_levels)
+		set_levels(0);
+}
+
+static void quiet(TessBaseAPI *api)
+{
+	TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+}
+
+/* Every language named must have its pack. */
+static int check_langs(const char *langs, const char *datadir, struct moat_err *e)
+{
+	char one[64];
+	size_t n = 0;
+	for (const char *p = langs;; p++) {
+		if (*p == '+' || *p == '\0') {
+			one[n] = '\0';
+			if (!n)
+				return err_set(e, MOAT_EUSAGE, "bad OCR language list '%s' (for example "
+					       "eng+deu)", langs);
+			if (!has_lang(datadir, one)) {
+				char pkg[96];
+				debian_package(one, pkg, sizeof(pkg));
+				return err_set(e, MOAT_ENOTFOUND, "OCR language '%s' is not installed (no "
+					       "%s/%s.traineddata; install the Debian package %s)", one,
+					       datadir, one, pkg);
+			}
+			n = 0;
+			if (!*p)
+				break;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-') || n + 1 >= sizeof(one))
+			return err_set(e, MOAT_EUSAGE, "bad OCR language list '%s' (for example eng+deu)",
+				       langs);
+		one[n++] = *p;
+	}
+	return 0;
+}
+
+int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e)
+{
+	char dir[512];
+	if (o->ocr == INGEST_OCR_NEVER)
+		return 0;
+	find_datadir(dir, sizeof(dir));
+	return check_langs(docfmt_ocr_lang(o), dir, e);
+}
+
+struct ocr *ocr_new(const struct ingest_opts *o, struct moat_err *e)
+{
+	const char *langs = docfmt_ocr_lang(o);
+	struct ocr *ocr;
+	single_threaded();
+	setMsgSeverity(L_SEVERITY_NONE);
+	ocr = calloc(1, sizeof(*ocr));
+	if (!ocr) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	find_datadir(ocr->datadir, sizeof(ocr->datadir));
+	if (check_langs(langs, ocr->datadir, e) < 0) {
+		free(ocr);
+		return NULL;
+	}
+	ocr->api = TessBaseAPICreate();
+	if (!ocr->api) {
+		free(ocr);
+		err_set(e, MOAT_ENOMEM, "out of memory (cannot start Tesseract)");
+		return NULL;
+	}
+	quiet(ocr->api);
+	if (TessBaseAPIInit3(ocr->api, ocr->datadir, langs) != 0) {
+		TessBaseAPIDelete(ocr->api);
+		err_set(e, MOAT_EIO, "cannot start Tesseract for '%s' (damaged traineddata in %s?)",
+			langs, ocr->datadir);
+		free(ocr);
+		return NULL;
+	}
+	quiet(ocr->api);
+	TessBaseAPISetPageSegMode(ocr->api, PSM_AUTO);
+	return ocr;
+}
+
+void ocr_free(struct ocr *ocr)
+{
+	if (!ocr)
+		return;
+	if (ocr->api) {
+		TessBaseAPIEnd(ocr->api);
+		TessBaseAPIDelete(ocr->api);
+	}
+	if (ocr->osd) {
+		TessBaseAPIEnd(ocr->osd);
+		TessBaseAPIDelete(ocr->osd);
+	}
+	free(ocr);
+}
+
+/* One read of a page: paragraphs as elements of a scratch document. */
+struct reading {
+	struct doc d;
+	size_t words;
+	double conf_sum;
+};
+
+static json_t *box(int x0, int y0, int x1, int y1, double scale)
+{
+	if (scale == 1.0)
+		return json_pack("[i,i,i,i]", x0, y0, x1, y1);
+	return json_pack("[f,f,f,f]", roundf((float)(x0 * scale) * 4) / 4,
+			 roundf((float)(y0 * scale) * 4) / 4, roundf((float)(x1 * scale) * 4) / 4,
+			 roundf((float)(y1 * scale) * 4) / 4);
+}
+
+static int flush_para(struct reading *r, struct buf *para, struct buf *line, json_t **confs,
+		      int type, const int bb[4], int page, double scale)
+{
+	int rc = 0;
+	if (line->len) {
+		para_add_line(para, buf_str(line), line->len);
+		buf_reset(line);
+	}
+	if (para->len && *confs) {
+		double sum = 0;
+		size_t i;
+		json_t *v;
+		json_array_foreach(*confs, i, v)
+			sum += (double)json_integer_value(v);
+		json_t *m = json_pack("{s:o, s:i, s:O, s:b}", "bbox", box(bb[0], bb[1], bb[2], bb[3], scale),
+				      "confidence",
+				      (int)lround(sum / (double)(json_array_size(*confs) ? json_array_size(*confs) : 1)),
+				      "word_confidences", *confs, "ocr", 1);
+		/* Tesseract's captions are worth keeping; its "headings" are too
+		 * often a line of code or a page number to type them so */
+		enum element_type t = type == PT_CAPTION_TEXT ? EL_CAPTION : EL_PARAGRAPH;
+		if (type == PT_HEADING_TEXT)
+			json_object_set_new(m, "block", json_string("heading"));
+		rc = doc_add_page(&r->d, t, 0, page, buf_str(para), para->len, m);
+	}
+	buf_reset(para);
+	json_decref(*confs);
+	*confs = NULL;
+	return rc < 0 ? -1 : 0;
+}
+
+static int read_page(struct ocr *ocr, struct Pix *pix, int dpi, int page, double scale,
+		     struct reading *r, struct moat_err *e)
+{
+	TessResultIterator *it;
+	TessPageIterator *pi;
+	struct buf para = BUF_INIT, line = BUF_INIT;
+	json_t *confs = NULL;
+	int bb[4] = { 0, 0, 0, 0 }, type = PT_FLOWING_TEXT, rc = 0;
+	TessBaseAPISetImage2(ocr->api, pix);
+	if (dpi > 0)
+		TessBaseAPISetSourceResolution(ocr->api, dpi);
+	if (TessBaseAPIRecognize(ocr->api, NULL) != 0) {
+		TessBaseAPIClear(ocr->api);
+		return err_set(e, MOAT_EPARSE, "OCR failed on page %d", page);
+	}
+	it = TessBaseAPIGetIterator(ocr->api);
+	if (!it) {
+		TessBaseAPIClear(ocr->api);
+		return 0;  /* nothing on the page */
+	}
+	pi = TessResultIteratorGetPageIterator(it);
+	do {
+		char *w;
+		float c;
+		if (TessPageIteratorIsAtBeginningOf(pi, RIL_PARA)) {
+			if (flush_para(r, &para, &line, &confs, type, bb, page, scale) < 0) {
+				rc = -1;
+				break;
+			}
+			if (!TessPageIteratorBoundingBox(pi, RIL_PARA, &bb[0], &bb[1], &bb[2], &bb[3]))
+				memset(bb, 0, sizeof(bb));
+			type = TessPageIteratorBlockType(pi);
+		}
+		if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) && line.len) {
+			para_add_line(&para, buf_str(&line), line.len);
+			buf_reset(&line);
+		}
+		w = TessResultIteratorGetUTF8Text(it, RIL_WORD);
+		c = TessResultIteratorConfidence(it, RIL_WORD);
+		if (w && *w) {
+			if (line.len)
+				buf_addch(&line, ' ');
+			buf_adds(&line, w);
+			if (!confs)
+				confs = json_array();
+			json_array_append_new(confs, json_integer(lroundf(c)));
+			r->words++;
+			r->conf_sum += c;
+		}
+		TessDeleteText(w);
+	} while (TessPageIteratorNext(pi, RIL_WORD));
+	if (rc == 0 && flush_para(r, &para, &line, &confs, type, bb, page, scale) < 0)
+		rc = -1;
+	json_decref(confs);
+	buf_release(&para);
+	buf_release(&line);
+	TessResultIteratorDelete(it);
+	TessBaseAPIClear(ocr->api);
+	if (rc < 0 && !r->d.over_limit)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* Degrees (0, 90, 180, 270) the page is turned clockwise, or -1 when unknown. */
+static int orientation(struct ocr *ocr, struct Pix *pix)
+{
+	int deg = 0;
+	float conf = 0, sconf = 0;
+	const char *script = NULL;
+	if (!ocr->osd_tried) {
+		ocr->osd_tried = 1;
+		if (has_lang(ocr->datadir, "osd")) {
+			ocr->osd = TessBaseAPICreate();
+			quiet(ocr->osd);
+			if (ocr->osd && TessBaseAPIInit3(ocr->osd, ocr->datadir, "osd") != 0) {
+				TessBaseAPIDelete(ocr->osd);
+				ocr->osd = NULL;
+			}
+			if (ocr->osd) {
+				quiet(ocr->osd);
+				TessBaseAPISetPageSegMode(ocr->osd, PSM_OSD_ONLY);
+			}
+		}
+	}
+	if (!ocr->osd)
+		return -1;
+	TessBaseAPISetImage2(ocr->osd, pix);
+	if (!TessBaseAPIDetectOrientationScript(ocr->osd, &deg, &conf, &script, &sconf) || conf < 1.5f)
+		deg = -1;
+	TessBaseAPIClear(ocr->osd);
+	return deg;
+}
+
+int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, struct doc *d,
+	     size_t *words, struct moat_err *e)
+{
+	struct reading r;
+	struct doc_limits lim = { 0, 0 };
+	struct Pix *use = pixClone(pix), *tmp;
+	float angle = 0, conf = 0;
+	int rot = 0, rc;
+	*words = 0;
+	if (pixGetColormap(use)) {
+		tmp = pixRemoveColormap(use, REMOVE_CMAP_BASED_ON_SRC);
+		pixDestroy(&use);
+		use = tmp;
+		if (!use)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	/* deskew: only a clear skew of a degree or more, so that straight
+	 * pages read exactly as the tesseract command reads them */
+	{
+		struct Pix *bin = pixConvertTo1(use, 130);
+		if (bin && pixFindSkew(bin, &angle, &conf) == 0 && conf >= 3.0f &&
+		    fabsf(angle) >= 1.0f && fabsf(angle) <= 15.0f) {
+			tmp = pixRotate(use, (float)(M_PI / 180.0) * angle, L_ROTATE_AREA_MAP,
+					L_BRING_IN_WHITE, 0, 0);
+			if (tmp) {
+				pixDestroy(&use);
+				use = tmp;
+			}
+		} else {
+			angle = 0;
+		}
+		pixDestroy(&bin);
+	}
+	memset(&r, 0, sizeof(r));
+	doc_init(&r.d, lim);
+	rc = read_page(ocr, use, dpi, page, scale, &r, e);
+	/* a page that reads badly may be on its side or upside down */
+	if (rc == 0 && (r.words < 5 || r.conf_sum / (double)r.words < 60.0)) {
+		int deg = orientation(ocr, use);
+		if (deg > 0) {
+			struct Pix *up = pixRotateOrth(use, (360 - deg) / 90);
+			struct reading r2;
+			memset(&r2, 0, sizeof(r2));
+			doc_init(&r2.d, lim);
+			if (up && read_page(ocr, up, dpi, page, scale, &r2, e) == 0 &&
+			    r2.conf_sum > r.conf_sum) {
+				doc_release(&r.d);
+				r = r2;
+				rot = deg;
+			} else {
+				doc_release(&r2.d);
+			}
+			pixDestroy(&up);
+		}
+	}
+	pixDestroy(&use);
+	if (rc == 0) {
+		for (size_t i = 0; i < r.d.n_el; i++) {
+			const struct element *el = &r.d.el[i];
+			json_t *m = json_incref(el->meta);
+			if (rot)
+				json_object_set_new(m, "rotation", json_integer(rot));
+			if (angle != 0)
+				json_object_set_new(m, "deskew_degrees",
+						    json_real(roundf(angle * 4) / 4));
+			if (doc_add_page(d, el->type, el->level, el->page, doc_el_text(&r.d, el),
+					 el->byte_len, m) < 0) {
+				rc = d->over_limit ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");
+				break;
+			}
+		}
+		*words = r.words;
+	}
+	doc_release(&r.d);
+	return rc;
+}
