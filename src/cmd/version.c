@@ -12,6 +12,16 @@
 #include <magic.h>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
+#include <mupdf/fitz/version.h>
+#include <tesseract/capi.h>
+#include <leptonica/allheaders.h>
+#include <zip.h>
+#include <utf8proc.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#ifdef MOAT_HAVE_HYPERSCAN
+#include <hs/hs.h>
+#endif
 #ifdef MOAT_WITH_LLAMA
 #include <llama.h>
 #endif
@@ -38,6 +48,21 @@ int cmd_version(struct cmd_ctx *ctx)
 		      "cmark-gfm", cmark_version_string(),
 		      "libcurl", curl_version_info(CURLVERSION_NOW)->version,
 		      "libmagic", magicv);
+	{
+		char *lept = getLeptonicaVersion();
+		json_object_set_new(j, "mupdf", json_string(FZ_VERSION));
+		json_object_set_new(j, "tesseract", json_string(TessVersion()));
+		json_object_set_new(j, "leptonica", json_string(lept ? lept : "unknown"));
+		json_object_set_new(j, "libzip", json_string(zip_libzip_version()));
+		json_object_set_new(j, "utf8proc", json_string(utf8proc_version()));
+		json_object_set_new(j, "pcre2", json_sprintf("%d.%d", PCRE2_MAJOR, PCRE2_MINOR));
+#ifdef MOAT_HAVE_HYPERSCAN
+		json_object_set_new(j, "hyperscan", json_string(hs_version()));
+#else
+		json_object_set_new(j, "hyperscan", json_string("not built in"));
+#endif
+		lept_free(lept);
+	}
 	if (as_json) {
 		cmd_print_json(j);
 		return 0;

@@ -8,6 +8,12 @@
 
 jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
+# moat version names the libraries it links, with the versions they report.
+expect_rc 0 "$MOAT" version --json
+expect_eq "$(sqlite3 --version | cut -d' ' -f1)" "$(jget "$T/out" "d['sqlite']")" "SQLite version"
+expect_grep '"llama.cpp": "(v0\.5\.0|not built in)' "$T/out" "llama.cpp version or its absence"
+expect_grep '"mupdf": "[0-9]' "$T/out" "MuPDF version"
+
 W=$T/ws
 expect_rc 0 "$MOAT" init "$W"
 expect_grep '^audit head [0-9a-f]{64}$' "$T/out" "init prints the audit head"
