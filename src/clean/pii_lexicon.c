@@ -254,6 +254,7 @@ struct wordset {
 	size_t n;
 	int fold;         /* compare ASCII case-insensitively */
 	uint32_t *slot;   /* open addressing: index + 1, 0 empty */
+	uint32_t *slen;   /* per slot: the length of its word */
 	size_t mask;
 };
 
@@ -305,13 +306,36 @@ static void wordset_build(struct wordset *ws, const char *list, char sep, int fo
 	while (size < ws->n * 2)
 		size *= 2;
 	ws->slot = calloc(size, sizeof(uint32_t));
+	ws->slen = calloc(size, sizeof(uint32_t));
+	if (!ws->slot || !ws->slen) {
+		free(ws->slot);
+		free(ws->slen);
+		ws->slot = ws->slen = NULL;
+	}
 	ws->mask = size - 1;
 	for (size_t i = 0; ws->slot && i < ws->n; i++) {
-		size_t h = word_hash(ws->w[i], strlen(ws->w[i]), fold) & ws->mask;
+		size_t l = strlen(ws->w[i]);
+		size_t h = word_hash(ws->w[i], l, fold) & ws->mask;
 		while (ws->slot[h])
 			h = (h + 1) & ws->mask;
 		ws->slot[h] = (uint32_t)i + 1;
+		ws->slen[h] = (uint32_t)l;
 	}
+}
+
+/* strncasecmp for ASCII letters, inline: the lists are ASCII-folded */
+static int fold_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y + 32);
+		if (x != y)
+			return 0;
+	}
+	return 1;
 }
 
 static int wordset_has(const struct wordset *ws, const char *s, size_t n)
@@ -322,7 +346,7 @@ static int wordset_has(const struct wordset *ws, const char *s, size_t n)
 	h = word_hash(s, n, ws->fold) & ws->mask;
 	while (ws->slot[h]) {
 		const char *w = ws->w[ws->slot[h] - 1];
-		if (strlen(w) == n && (ws->fold ? !strncasecmp(w, s, n) : !memcmp(w, s, n)))
+		if (ws->slen[h] == n && (ws->fold ? fold_eq(w, s, n) : !memcmp(w, s, n)))
 			return 1;
 		h = (h + 1) & ws->mask;
 	}
@@ -772,6 +796,15 @@ static char *cat(const char *a, const char *b, const char *c, const char *d, con
 #define LOC "(?:\\p{Lu}[\\p{L}'\xE2\x80\x99.-]*\\p{L}|\\p{Lu}{2,})(?:[ \\t-](?:\\p{Lu}[\\p{L}'\xE2\x80\x99.-]*\\p{L}|" \
 	"\\p{Lu}{2,}|de|del|da|di|du|la|le|am|an|upon|sur)){0,3}"
 #define ORGNAME "\\p{Lu}[\\p{L}&'\xE2\x80\x99.-]*(?:(?:,[ \\t]*|[ \\t]+(?:and|&)[ \\t]+|[ \\t]+|-)\\p{Lu}[\\p{L}&'\xE2\x80\x99.-]*){0,4}"
+/*
+ * The tail of a cue's trigger when the expression goes on with white space
+ * (the class ws) and a name (an upper-case letter: ASCII or the lead byte of
+ * a multi-byte character): the letter is required after up to 8 white-space
+ * bytes, so "by the" does not wake PCRE2; a longer run triggers anyway.  The
+ * trigger then ends at most 8 bytes later than "cue + one space" did, so the
+ * pattern's back grows by 8.
+ */
+#define CAP_AFTER(ws) "(?:" ws "{1,8}(?-i:[A-Z\\xC3-\\xF4])|" ws "{9})"
 #define HONORIFIC "mr|mrs|ms|miss|mx|dr|prof|sir|dame|lady|lord|rev|herr|frau|mme|mlle|sra|sig"
 #define STRONG_CUE "my name is|my name's|name is|call me|named|called|name *:|dear|signed|thanks|" \
 	"thank you|cheers|thx|last name\\??|first name\\??|full name\\??|surname\\??|last name is|" \
@@ -882,7 +915,8 @@ static void build_lex(void)
 
 	add_lex("PERSON", "honorific and name",
 		cat("(?<!\\p{L})(?i:" HONORIFIC ")\\.?[ \\t]+(", NAME, ")", "", ""),
-		cat("\\b(?:" HONORIFIC ")\\.?[ \\t]+", "", "", "", ""), 0.7f, 12, P_UTF | P_TCASE, 1,
+		cat("\\b(?:" HONORIFIC ")\\.?" CAP_AFTER("[ \\t]"), "", "", "", ""), 0.7f, 12 + 8,
+		P_UTF | P_TCASE, 1,
 		chk_name_cue);
 	add_lex("PERSON", "name after a cue",
 		cat("(?i:\\b(?:" STRONG_CUE "))[ \\t,.!:-]*(?:\\r?\\n[ \\t-]*)?(", NAME, ")", "", ""),
@@ -893,7 +927,8 @@ static void build_lex(void)
 		cat("\\b(?:" SIGN_CUE ")", "", "", "", ""), 0.6f, 24, P_UTF | P_TCASE, 1, chk_name_cue);
 	add_lex("PERSON", "name after a weak cue",
 		cat("(?i:\\b(?:" WEAK_CUE "))[ \\t,]+(", NAME, ")", "", ""),
-		cat("\\b(?:" WEAK_CUE ")[ \\t,]", "", "", "", ""), 0.45f, 20, P_UTF | P_TCASE, 1,
+		cat("\\b(?:" WEAK_CUE ")" CAP_AFTER("[ \\t,]"), "", "", "", ""), 0.45f, 20 + 8,
+		P_UTF | P_TCASE, 1,
 		chk_name_cue);
 	add_gaz("PERSON", "known first name", gaz_first, ' ',
 		"(?:[ \\t]+(?:\\p{Lu}\\.?[ \\t]+)?" TOK "){0,2}(?:[ \\t]+(?:II|III|IV|Jr\\.?|Sr\\.?))?(?!\\p{L})",
@@ -903,14 +938,19 @@ static void build_lex(void)
 		cat("(?i:\\b(?:" LIST_CUE "))[ \\t]*:[ \\t]*(", NAME, ")", "", ""),
 		cat("\\b(?:" LIST_CUE ")[ \\t]*:", "", "", "", ""), 0.5f, 24, P_UTF | P_TCASE, 1,
 		chk_name_cue);
+	/* The next two triggers end where the old " office" / " said" ones did
+	 * (same back) but also need the capitalized word before: a token or name
+	 * starts with an upper-case letter and has no white space. */
 	add_lex("ORGANIZATION", "the X office",
 		cat("\\bThe (", TOK, ")(?= (?:office|offices|headquarters|team|board|staff|company|brand)\\b)",
 		    "", ""),
-		cat(" (?:office|offices|headquarters|team|board|staff|company|brand)\\b", "", "", "", ""),
+		cat("The (?-i:[A-Z\\xC3-\\xF4])[^ ]* ",
+		    "(?:office|offices|headquarters|team|board|staff|company|brand)\\b", "", "", ""),
 		0.45f, 40, P_UTF, 1, chk_org_cue);
 	add_lex("PERSON", "name before a verb",
 		cat("(?<!\\p{L})(", NAME, ")(?=[ \\t]+(?:" NAME_VERB ")\\b)", "", ""),
-		cat(" (?:" NAME_VERB ")\\b", "", "", "", ""), 0.5f, 60, P_UTF, 1, chk_name_cue);
+		cat("[A-Z\\xC3-\\xF4][^ \\t]*[ \\t]* (?:" NAME_VERB ")\\b", "", "", "", ""), 0.5f, 60,
+		P_UTF, 1, chk_name_cue);
 
 	add_gaz("LOCATION", "known place", COUNTRIES, '|', "(?!\\p{L})", 0.5f, NULL);
 	{
@@ -923,14 +963,16 @@ static void build_lex(void)
 	}
 	add_lex("LOCATION", "place after a cue",
 		cat("(?i:\\b(?:" PLACE_CUE "))[ \\t]+(", LOC, ")", "", ""),
-		cat("\\b(?:" PLACE_CUE ")[ \\t]", "", "", "", ""), 0.5f, 24, P_UTF | P_TCASE, 1,
+		cat("\\b(?:" PLACE_CUE ")" CAP_AFTER("[ \\t]"), "", "", "", ""), 0.5f, 24 + 8,
+		P_UTF | P_TCASE, 1,
 		chk_place_cue);
 
 	add_gaz("ORGANIZATION", "name with a company suffix", ORG_SUFFIX, '|', "(?!\\p{L})\\.?", 0.55f,
 		chk_org);
 	add_lex("ORGANIZATION", "organisation after a cue",
 		cat("(?i:\\b(?:" ORG_CUE "))[ \\t]+(", ORGNAME, ")", "", ""),
-		cat("\\b(?:" ORG_CUE ")[ \\t]", "", "", "", ""), 0.5f, 24, P_UTF | P_TCASE, 1,
+		cat("\\b(?:" ORG_CUE ")" CAP_AFTER("[ \\t]"), "", "", "", ""), 0.5f, 24 + 8,
+		P_UTF | P_TCASE, 1,
 		chk_org_cue);
 	add_lex("ORGANIZATION", "organisation described",
 		cat("(?<!\\p{L})(", ORGNAME, ")(?=[ \\t]+(?:is|was) an?[ \\t]+(?:[\\p{L}-]+[ \\t]+){0,2}(?:"

@@ -945,92 +945,118 @@ static void build_tabs(void)
 	}
 }
 
+/* memmem for a word of at most 47 bytes: a plain loop beats the library's
+ * set-up on haystacks this short. */
+static int has_sub(const char *h, size_t hl, const char *nd, size_t nl)
+{
+	for (size_t p = 0; p + nl <= hl; p++)
+		if (h[p] == nd[0] && !memcmp(h + p, nd, nl))
+			return 1;
+	return 0;
+}
+
+/* The words around a span that has_context compares, kept for the next
+ * finding at the same place (several patterns often match one span). */
+struct ctx_words {
+	int valid, ph;
+	size_t a, b;
+	char words[16][48];
+	size_t wl[16], nw, nbefore;
+	char phrase[512];
+	size_t pl;
+};
+
 /* Does a context word of type t appear in the words around [a, b)? */
 static int has_context(const struct pii_scanner *s, const struct type *t, const char *text,
-		       size_t len, size_t a, size_t b)
+		       size_t len, size_t a, size_t b, struct ctx_words *cx)
 {
-	char words[16][48];
-	size_t wl[16], nw = 0, nbefore;
-	char phrase[512];
-	size_t pl = 0;
-	size_t i = a;
-	int taken = 0;
-	const unsigned char *u = (const unsigned char *)text;
-	while (taken < s->o.context_prefix && i > 0 && nw < 16) {
-		size_t we, ws;
-		while (i > 0 && !wbyte[u[i - 1]])
-			i--;
-		we = i;
-		while (i > 0 && wbyte[u[i - 1]] && we - i < 64)
-			i--;
-		ws = i;
-		while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
-			we--;
-		if (we <= ws || we - ws >= sizeof(words[0]))
-			continue;
-		for (size_t k = 0; k < we - ws; k++)
-			words[nw][k] = (char)lower[u[ws + k]];
-		words[nw][we - ws] = '\0';
-		wl[nw] = we - ws;
-		if (!pii_is_stopword(words[nw], we - ws)) {
-			nw++;
-			taken++;
-		} else if (t->has_phrase) {
-			nw++;
+	if (!cx->valid || cx->a != a || cx->ph != t->has_phrase ||
+	    (s->o.context_suffix && cx->b != b)) {
+		size_t i = a;
+		int taken = 0;
+		const unsigned char *u = (const unsigned char *)text;
+		cx->valid = 1;
+		cx->a = a;
+		cx->b = b;
+		cx->ph = t->has_phrase;
+		cx->nw = 0;
+		cx->pl = 0;
+		while (taken < s->o.context_prefix && i > 0 && cx->nw < 16) {
+			size_t we, ws;
+			while (i > 0 && !wbyte[u[i - 1]])
+				i--;
+			we = i;
+			while (i > 0 && wbyte[u[i - 1]] && we - i < 64)
+				i--;
+			ws = i;
+			while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
+				we--;
+			if (we <= ws || we - ws >= sizeof(cx->words[0]))
+				continue;
+			for (size_t k = 0; k < we - ws; k++)
+				cx->words[cx->nw][k] = (char)lower[u[ws + k]];
+			cx->words[cx->nw][we - ws] = '\0';
+			cx->wl[cx->nw] = we - ws;
+			if (!pii_is_stopword(cx->words[cx->nw], we - ws)) {
+				cx->nw++;
+				taken++;
+			} else if (t->has_phrase) {
+				cx->nw++;
+			}
 		}
-	}
-	nbefore = nw;
-	i = b;
-	taken = 0;
-	while (taken < s->o.context_suffix && i < len && nw < 16) {
-		size_t ws, we;
-		while (i < len && !wbyte[u[i]])
-			i++;
-		ws = i;
-		while (i < len && wbyte[u[i]] && i - ws < 64)
-			i++;
-		we = i;
-		while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
-			we--;
-		if (we <= ws || we - ws >= sizeof(words[0]))
-			continue;
-		for (size_t k = 0; k < we - ws; k++)
-			words[nw][k] = (char)lower[u[ws + k]];
-		words[nw][we - ws] = '\0';
-		wl[nw] = we - ws;
-		if (!pii_is_stopword(words[nw], we - ws)) {
-			nw++;
-			taken++;
+		cx->nbefore = cx->nw;
+		i = b;
+		taken = 0;
+		while (taken < s->o.context_suffix && i < len && cx->nw < 16) {
+			size_t ws, we;
+			while (i < len && !wbyte[u[i]])
+				i++;
+			ws = i;
+			while (i < len && wbyte[u[i]] && i - ws < 64)
+				i++;
+			we = i;
+			while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
+				we--;
+			if (we <= ws || we - ws >= sizeof(cx->words[0]))
+				continue;
+			for (size_t k = 0; k < we - ws; k++)
+				cx->words[cx->nw][k] = (char)lower[u[ws + k]];
+			cx->words[cx->nw][we - ws] = '\0';
+			cx->wl[cx->nw] = we - ws;
+			if (!pii_is_stopword(cx->words[cx->nw], we - ws)) {
+				cx->nw++;
+				taken++;
+			}
 		}
-	}
-	if (t->has_phrase) {
-		/* the words before, in reading order, for multi-word context */
-		for (size_t k = nbefore; k-- > 0;) {
-			if (pl + wl[k] + 2 >= sizeof(phrase))
-				break;
-			memcpy(phrase + pl, words[k], wl[k]);
-			pl += wl[k];
-			phrase[pl++] = ' ';
+		if (t->has_phrase) {
+			/* the words before, in reading order, for multi-word context */
+			for (size_t k = cx->nbefore; k-- > 0;) {
+				if (cx->pl + cx->wl[k] + 2 >= sizeof(cx->phrase))
+					break;
+				memcpy(cx->phrase + cx->pl, cx->words[k], cx->wl[k]);
+				cx->pl += cx->wl[k];
+				cx->phrase[cx->pl++] = ' ';
+			}
+			cx->phrase[cx->pl] = '\0';
 		}
-		phrase[pl] = '\0';
 	}
 	for (size_t c = 0; c < t->n_ctx; c++) {
 		const char *cw = t->ctx[c];
 		size_t cl = t->ctx_len[c];
 		if (t->ctx_phrase[c]) {
-			if (pl && strstr(phrase, cw))
+			if (cx->pl && strstr(cx->phrase, cw))
 				return 1;
 			continue;
 		}
-		for (size_t k = 0; k < nw; k++) {
-			if (wl[k] < cl || words[k][0] != cw[0]) {
+		for (size_t k = 0; k < cx->nw; k++) {
+			if (cx->wl[k] < cl || cx->words[k][0] != cw[0]) {
 				/* a long context word may sit inside ("creditcard") */
-				if (cl >= 4 && wl[k] > cl && memmem(words[k], wl[k], cw, cl))
+				if (cl >= 4 && cx->wl[k] > cl && has_sub(cx->words[k], cx->wl[k], cw, cl))
 					return 1;
 				continue;
 			}
-			if (wl[k] == cl ? !memcmp(words[k], cw, cl)
-					: (cl >= 4 && memmem(words[k], wl[k], cw, cl) != NULL))
+			if (cx->wl[k] == cl ? !memcmp(cx->words[k], cw, cl)
+					: (cl >= 4 && has_sub(cx->words[k], cx->wl[k], cw, cl)))
 				return 1;
 		}
 	}
@@ -1172,7 +1198,8 @@ static size_t cp_count(const char *s, size_t n)
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
-		cont += (size_t)__builtin_popcountll(w & ~(w << 1) & hi);
+		/* one bit 7 per continuation byte (10xxxxxx), summed by a multiply */
+		cont += (size_t)((((w & ~(w << 1) & hi) >> 7) * 0x0101010101010101ULL) >> 56);
 	}
 	for (; i < n; i++)
 		cont += ((unsigned char)s[i] & 0xC0) == 0x80;
@@ -1190,9 +1217,20 @@ static int gaz_scan(const struct pii_scanner *s, struct pii_scratch *sc, const c
 		    size_t len)
 {
 	const struct gaz *g = &s->gaz;
+	const uint64_t hi = 0x8080808080808080ULL;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 		size_t pos;
+		if (i + 8 <= len) {
+			/* skip 8 ASCII bytes at once when none is in A-Z: bit 7 of
+			 * w + 0x3F is set from 'A' up, of w + 0x25 from '[' up */
+			uint64_t w;
+			memcpy(&w, text + i, 8);
+			if (!(w & hi) && !((w + 0x3F3F3F3F3F3F3F3FULL) & ~(w + 0x2525252525252525ULL) & hi)) {
+				i += 7;
+				continue;
+			}
+		}
 		if (!((c >= 'A' && c <= 'Z') || c >= 0xC3) || (i && is_letter_byte((unsigned char)text[i - 1])))
 			continue;
 		if (c >= 0x80) {
@@ -1267,6 +1305,7 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 	     size_t cp_base, struct pii_findings *out, struct moat_err *e)
 {
 	size_t first = out->n;
+	struct ctx_words cx;
 	pthread_once(&tab_once, build_tabs);
 	if (!utf8_is_valid(text, len))
 		return err_set(e, MOAT_EPARSE, "cannot scan: the text is not valid UTF-8");
@@ -1295,6 +1334,7 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 	if (s->gaz.n && gaz_scan(s, sc, text, len) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 
+	cx.valid = 0;
 	for (size_t i = 0; i < sc->n_c; i++) {
 		struct cand *c = &sc->c[i];
 		const struct pat *p = &s->pats[c->pat];
@@ -1317,7 +1357,7 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 			continue;
 		if (b <= a || (s->n_allow && allowed(s, text, a, b)))
 			continue;
-		if (score < 1.0f && t->n_ctx && has_context(s, t, text, len, a, b)) {
+		if (score < 1.0f && t->n_ctx && has_context(s, t, text, len, a, b, &cx)) {
 			score += s->o.context_boost;
 			if (score < s->o.context_floor)
 				score = s->o.context_floor;
