@@ -305,8 +305,14 @@ static int parse_args(int argc, char **argv, unsigned allowed, int allow_j, stru
 	return 0;
 }
 
-/* getopt with '+' stops at operands; this gathers operands anywhere. */
-static int parse_mixed(int argc, char **argv, unsigned allowed, int allow_j, struct args *a)
+/* parse_mixed() printed the help: the subcommand is done, successfully. */
+#define HELP_SHOWN (-1)
+
+/* getopt with '+' stops at operands; this gathers operands anywhere.  With
+ * --help it prints help_text and returns HELP_SHOWN; on a usage error it
+ * returns the exit status; 0 otherwise, with a->pos for the caller to free. */
+static int parse_mixed(int argc, char **argv, unsigned allowed, int allow_j, struct args *a,
+		       const char *help_text)
 {
 	char **opts = calloc((size_t)argc + 1, sizeof(*opts));
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -346,6 +352,11 @@ static int parse_mixed(int argc, char **argv, unsigned allowed, int allow_j, str
 		free(pos);
 		return rc;
 	}
+	if (a->help) {
+		fputs(help_text, stdout);
+		free(pos);
+		return HELP_SHOWN;
+	}
 	a->pos = pos;
 	a->n_pos = np;
 	return 0;
@@ -361,14 +372,9 @@ static int do_list(int argc, char **argv)
 	struct moat_err e = MOAT_ERR_INIT;
 	char *dir;
 	json_t *arr;
-	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, &a);
+	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, &a, models_help);
 	if (rc)
-		return rc;
-	if (a.help) {
-		fputs(models_help, stdout);
-		free(a.pos);
-		return 0;
-	}
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (a.n_pos) {
 		rc = cmd_usage("list: unexpected argument '%s'", a.pos[0]);
 		free(a.pos);
@@ -398,14 +404,9 @@ static int do_bundle(int argc, char **argv)
 	char *dir;
 	json_t *res;
 	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TO) | B(OPT_SPLIT) |
-			     B(OPT_SIGN) | B(OPT_SELF), 1, &a);
+			     B(OPT_SIGN) | B(OPT_SELF), 1, &a, models_help);
 	if (rc)
-		return rc;
-	if (a.help) {
-		fputs(models_help, stdout);
-		free(a.pos);
-		return 0;
-	}
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (!a.n_pos || !a.to) {
 		free(a.pos);
 		return cmd_usage("bundle: usage: moat models bundle NAME[:TAG]... --to DIR");
@@ -509,14 +510,9 @@ static int do_verify(int argc, char **argv)
 	struct bar bar = { .labels = (const char *[]){ "verify" }, .n_labels = 1 };
 	json_t *res;
 	int status;
-	int rc = parse_mixed(argc, argv, B(OPT_JSON) | B(OPT_TRUST), 1, &a);
+	int rc = parse_mixed(argc, argv, B(OPT_JSON) | B(OPT_TRUST), 1, &a, models_help);
 	if (rc)
-		return rc;
-	if (a.help) {
-		fputs(models_help, stdout);
-		free(a.pos);
-		return 0;
-	}
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (a.n_pos != 1) {
 		free(a.pos);
 		return cmd_usage("verify: usage: moat models verify DIR [--trust PUBKEY] [-j N]");
@@ -551,14 +547,9 @@ static int do_install(int argc, char **argv)
 	json_t *res, *list;
 	int status;
 	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TRUST) |
-			     B(OPT_FORCE), 1, &a);
+			     B(OPT_FORCE), 1, &a, models_help);
 	if (rc)
-		return rc;
-	if (a.help) {
-		fputs(models_help, stdout);
-		free(a.pos);
-		return 0;
-	}
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (a.n_pos != 1) {
 		free(a.pos);
 		return cmd_usage("install: usage: moat models install DIR [--models-dir DIR] "
@@ -625,14 +616,9 @@ static int do_import(int argc, char **argv)
 	struct moat_err e = MOAT_ERR_INIT;
 	char *dir;
 	json_t *res;
-	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_NAME), 0, &a);
+	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_NAME), 0, &a, models_help);
 	if (rc)
-		return rc;
-	if (a.help) {
-		fputs(models_help, stdout);
-		free(a.pos);
-		return 0;
-	}
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (a.n_pos != 1 || !a.name) {
 		free(a.pos);
 		return cmd_usage("import: usage: moat models import FILE.gguf --name NAME[:TAG]");
@@ -667,14 +653,10 @@ static int do_fsck(int argc, char **argv)
 	char *dir;
 	json_t *res, *pr;
 	int ok, rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_QUICK) |
-				 B(OPT_PRUNE), 0, &a);
+				 B(OPT_PRUNE), 0, &a, models_help);
 	if (rc)
-		return rc;
+		return rc == HELP_SHOWN ? 0 : rc;
 	free(a.pos);
-	if (a.help) {
-		fputs(models_help, stdout);
-		return 0;
-	}
 	if (a.n_pos)
 		return cmd_usage("fsck: unexpected argument");
 	dir = models_default_dir(a.models_dir);
@@ -728,14 +710,9 @@ static int do_rm(int argc, char **argv)
 	struct moat_err e = MOAT_ERR_INIT;
 	char *dir;
 	json_t *res;
-	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, &a);
+	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, &a, models_help);
 	if (rc)
-		return rc;
-	if (a.help) {
-		fputs(models_help, stdout);
-		free(a.pos);
-		return 0;
-	}
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (!a.n_pos) {
 		free(a.pos);
 		return cmd_usage("rm: usage: moat models rm NAME[:TAG]...");
@@ -810,14 +787,10 @@ int cmd_keys(struct cmd_ctx *ctx)
 	if (strcmp(ctx->argv[1], "generate"))
 		return cmd_usage("keys: '%s' is not a keys command (see 'moat keys --help')",
 				 ctx->argv[1]);
-	rc = parse_mixed(ctx->argc - 1, ctx->argv + 1, B(OPT_OUT), 0, &a);
+	rc = parse_mixed(ctx->argc - 1, ctx->argv + 1, B(OPT_OUT), 0, &a, keys_help);
 	if (rc)
-		return rc;
+		return rc == HELP_SHOWN ? 0 : rc;
 	free(a.pos);
-	if (a.help) {
-		fputs(keys_help, stdout);
-		return 0;
-	}
 	if (!a.out || a.n_pos)
 		return cmd_usage("keys: usage: moat keys generate --out KEYFILE");
 	if (models_keygen(a.out, &e) < 0)
