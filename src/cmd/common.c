@@ -3,6 +3,7 @@
 #include "../store/audit.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "../core/banned.h"
@@ -26,10 +27,15 @@ int cmd_usage(const char *fmt, ...)
 
 void cmd_print_json(json_t *j)
 {
-	if (j) {
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);
-		fputc('\n', stdout);
+	if (!j) {
+		/* a json_pack that failed (a bad format, text that is not UTF-8):
+		 * never exit 0 having printed nothing */
+		fflush(stdout);
+		fputs("moat: internal error: the result could not be encoded as JSON\n", stderr);
+		exit(1);
 	}
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);
+	fputc('\n', stdout);
 	json_decref(j);
 }
 

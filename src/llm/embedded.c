@@ -594,7 +594,7 @@ static void slot_finish(struct slot *s, const char *finish, int failed_code,
 	double now = now_seconds();
 	if (!failed_code)
 		llm_stream_flush(&s->st);
-	o->text = buf_detach(&s->st.text, NULL);
+	o->text = llm_stream_take_text(&s->st);
 	o->prompt_tokens = s->n_prompt;
 	o->completion_tokens = s->n_gen;
 	o->prompt_s = s->t_first > 0 ? s->t_first - s->t_admit : now - s->t_admit;

@@ -80,6 +80,10 @@ void llm_stream_release(struct llm_stream *s);
 int llm_stream_add(struct llm_stream *s, const char *piece, size_t len);
 /* Gives on_token what is still held back (at the end of an answer). */
 void llm_stream_flush(struct llm_stream *s);
+/* The answer's text, handed over (NULL if none): always valid UTF-8, with
+ * any invalid or cut-off sequence (a model may emit byte tokens that form
+ * none) replaced by U+FFFD, as llama-server and Ollama do. */
+char *llm_stream_take_text(struct llm_stream *s);
 
 /* Parsers of server answers (parse.c); each takes one line or body, never
  * trusts it, and fills s.  Return 0, or -1 with s->err set for an error the

@@ -332,7 +332,7 @@ static int openai_generate(struct llm *m, const struct llm_request *r, size_t n,
 		} else {
 			snprintf(res->finish, sizeof(res->finish), "%s", s->finish[0] ? s->finish : "stop");
 		}
-		res->text = buf_detach(&s->text, NULL);
+		res->text = llm_stream_take_text(s);
 		res->prompt_tokens = s->prompt_tokens;
 		res->completion_tokens = s->completion_tokens;
 		res->prompt_s = s->prompt_s;

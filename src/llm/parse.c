@@ -7,6 +7,7 @@
  * sizes are checked, and the fuzz targets fuzz_llm_* run it.
  */
 #include "internal.h"
+#include "../core/utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -118,6 +119,22 @@ int llm_stream_add(struct llm_stream *s, const char *piece, size_t len)
 void llm_stream_flush(struct llm_stream *s)
 {
 	send_upto(s, s->text.len);
+}
+
+char *llm_stream_take_text(struct llm_stream *s)
+{
+	if (s->text.data && !utf8_is_valid(s->text.data, s->text.len)) {
+		struct buf v;
+		buf_init(&v, 3 * (size_t)TEXT_MAX);  /* each bad byte may become 3 */
+		utf8_sanitize(&v, s->text.data, s->text.len);
+		if (buf_failed(&v)) {
+			buf_release(&v);
+			return NULL;
+		}
+		buf_release(&s->text);
+		s->text = v;
+	}
+	return buf_detach(&s->text, NULL);
 }
 
 static int stream_fail(struct llm_stream *s, int code, const char *fmt, const char *arg)

@@ -57,6 +57,13 @@ if have_llama; then
 	printf 'Tell me more' | "$MOAT" llm run "gguf:$TINY" - --max-tokens 3 --json >"$T/out" 2>"$T/err" && ok || bad "prompt on stdin"
 	expect_eq 3 "$(json_get "$T/out" 'j["completion_tokens"]')" "max tokens"
 
+	# random weights emit byte tokens that form no character (seeds 27 and 33
+	# here): the answer is still JSON, with U+FFFD for the bad bytes
+	expect_rc 0 "$MOAT" llm run "gguf:$TINY" "Hi" --max-tokens 16 --seed 20 -n 24 --parallel 4 --json
+	expect_eq 24 "$(json_get "$T/out" 'len(j)')" "every answer printed"
+	"$PY" -c 'import json,sys; assert any("\ufffd" in x["text"] for x in json.load(open(sys.argv[1])))' "$T/out" \
+		&& ok || bad "no answer with a replaced byte among seeds 20-43"
+
 	expect_rc 0 "$MOAT" llm embed "gguf:$TINY" "hello"
 	expect_eq 8 "$(json_get "$T/out" 'len(j)')" "embedding dimensions"
 	printf 'one\ntwo\nthree\n' | "$MOAT" llm embed "gguf:$TINY" --lines >"$T/out" && ok || bad "embed --lines"

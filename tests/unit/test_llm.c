@@ -349,6 +349,27 @@ static void stream_stops_and_utf8(void **state)
 	assert_true(s.cb_cancel);
 	llm_stream_release(&s);
 	buf_release(&c.got);
+
+	/* byte tokens that form no character, and an answer cut mid-character
+	 * (max_tokens): the text handed over is valid UTF-8 all the same */
+	{
+		char *t;
+		r.on_token = NULL;
+		llm_stream_init(&s, &r);
+		assert_int_equal(llm_stream_add(&s, "a\x80" "b", 3), 0);
+		assert_int_equal(llm_stream_add(&s, "\xe2\x82", 2), 0);
+		llm_stream_flush(&s);
+		t = llm_stream_take_text(&s);
+		assert_string_equal(t, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+		free(t);
+		llm_stream_release(&s);
+		llm_stream_init(&s, &r);
+		assert_int_equal(llm_stream_add(&s, "ok \xc3\xa9", 5), 0);
+		t = llm_stream_take_text(&s);
+		assert_string_equal(t, "ok \xc3\xa9");  /* valid text is untouched */
+		free(t);
+		llm_stream_release(&s);
+	}
 }
 
 static void parse_ollama_lines(void **state)
