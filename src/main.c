@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/jsonu.h"
 #include "store/store.h"
 #include "version.h"
 
@@ -85,7 +86,7 @@ int main(int argc, char **argv)
 	ctx.workspace_flag = ws;
 	ctx.cmdline = json_array();
 	for (int k = 0; k < argc; k++)
-		json_array_append_new(ctx.cmdline, json_string(argv[k]));
+		json_array_append_new(ctx.cmdline, jsonu_string(argv[k]));
 
 	/* --help never needs a workspace. */
 	for (int k = 1; k < ctx.argc; k++)

@@ -1,5 +1,6 @@
 /* ingest.c - `moat ingest PATH...`: read files into the workspace. */
 #include "cmd.h"
+#include "../core/jsonu.h"
 #include "../core/progress.h"
 #include "../ingest/ingest.h"
 #include "../store/store.h"
@@ -32,8 +33,8 @@ static void on_file(void *c, const struct ingest_event *ev)
 	o->done++;
 	o->bytes += ev->size;
 	if (ev->outcome == INGEST_FAILED) {
-		json_array_append_new(o->failures, json_pack("{s:s, s:s}", "path", ev->path,
-							     "error", ev->error));
+		json_array_append_new(o->failures, json_pack("{s:o, s:o}", "path", jsonu_string(ev->path),
+							     "error", jsonu_string(ev->error)));
 		if (!o->json) {
 			if (o->bar.enabled)
 				fputs("\r\033[K", stderr);

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "../core/jsonu.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>
@@ -358,7 +359,7 @@ static int add_text_body(struct mctx *m, const struct part *p, int html)
 		goto out;
 	}
 	if (!json_object_get(m->d->meta, "charset"))
-		json_object_set_new(m->d->meta, "charset", json_string(cs.len ? buf_str(&cs) : "us-ascii"));
+		json_object_set_new(m->d->meta, "charset", jsonu_string(cs.len ? buf_str(&cs) : "us-ascii"));
 	doc_init(&t, lim);
 	if (html)
 		rc = ingest_html((const unsigned char *)buf_str(&utf), utf.len, m->o, &t, m->e);

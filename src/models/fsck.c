@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "models_int.h"
+#include "../core/jsonu.h"
 #include "gguf.h"
 
 #include <ctype.h>
@@ -56,7 +57,7 @@ static void add(struct fsck_ctx *c, const char *path, const char *severity, cons
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_array_append_new(c->problems, json_pack("{s:s, s:s, s:s}", "path", path, "problem", msg,
+	json_array_append_new(c->problems, json_pack("{s:o, s:o, s:s}", "path", jsonu_string(path), "problem", jsonu_string(msg),
 						     "severity", severity));
 	if (!strcmp(severity, "error"))
 		c->errors++;

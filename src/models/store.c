@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "models_int.h"
+#include "../core/jsonu.h"
 #include "gguf.h"
 
 #include <ctype.h>
@@ -334,9 +335,9 @@ json_t *models_list(const char *models_dir, struct moat_err *e)
 		struct stat st;
 		char *disp = en->name_ok ? model_name_display(&en->name) : strdup(en->rel);
 		char *model_blob = NULL;
-		json_object_set_new(o, "name", json_string(disp ? disp : en->rel));
+		json_object_set_new(o, "name", jsonu_string(disp ? disp : en->rel));
 		free(disp);
-		json_object_set_new(o, "manifest_path", json_string(en->path));
+		json_object_set_new(o, "manifest_path", jsonu_string(en->path));
 		json_object_set_new(o, "id", json_null());
 		json_object_set_new(o, "digest", json_null());
 		json_object_set_new(o, "size", json_integer(0));
@@ -572,7 +573,7 @@ int models_prune(const char *models_dir, json_t *removed_out, struct moat_err *e
 		if (p && unlink(p) == 0) {
 			count++;
 			if (removed_out)
-				json_array_append_new(removed_out, json_string(p));
+				json_array_append_new(removed_out, jsonu_string(p));
 		}
 		free(p);
 	}

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "models_int.h"
+#include "../core/jsonu.h"
 #include "gguf.h"
 
 #include <ctype.h>
@@ -69,7 +70,7 @@ struct vctx {
 static void problem(json_t *arr, const char *path, const char *what, const char *expected,
 		    const char *found)
 {
-	json_t *p = json_pack("{s:s, s:s}", "path", path, "problem", what);
+	json_t *p = json_pack("{s:o, s:o}", "path", jsonu_string(path), "problem", jsonu_string(what));
 	if (expected)
 		json_object_set_new(p, "expected", json_string(expected));
 	if (found)

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "store.h"
+#include "../core/jsonu.h"
 #include "../core/fs.h"
 #include "../core/buf.h"
 
@@ -691,7 +692,7 @@ static json_t *col_json(sqlite3_stmt *st, int col)
 static json_t *col_str(sqlite3_stmt *st, int col)
 {
 	const char *t = (const char *)sqlite3_column_text(st, col);
-	return t ? json_string(t) : json_null();
+	return t ? jsonu_string(t) : json_null();
 }
 
 json_t *store_list(struct store *s, struct moat_err *e)

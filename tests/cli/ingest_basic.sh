@@ -121,6 +121,21 @@ expect_eq "root" "$(jget "$T/log.json" "d[1]['user']")" "record names the OS use
 expect_eq "$(hostname)" "$(jget "$T/log.json" "d[1]['host']")" "record names the host"
 expect_eq 64 "$(jget "$T/log.json" "len(d[1]['inputs']['files_sha256'])")" "inputs digest recorded"
 
+# A file name that is not UTF-8 (Latin-1 names on old shares): listed and
+# recorded with U+FFFD for the bad byte, never dropped; found by its real name.
+W3=$T/ws3
+"$MOAT" init "$W3" >/dev/null
+mkdir -p "$T/latin1"
+L1="$T/latin1/caf$(printf '\351').txt"
+printf 'menu du jour\n' >"$L1"
+expect_rc 0 "$MOAT" -w "$W3" ingest "$L1"
+"$MOAT" -w "$W3" ls --json >"$T/l.json"
+expect_eq "$T/latin1/caf\ufffd.txt" "$(jget "$T/l.json" "d[0]['path'].encode('unicode_escape').decode()")" "non-UTF-8 name listed"
+"$MOAT" -w "$W3" audit log --json >"$T/log.json"
+expect_eq 5 "$(jget "$T/log.json" "len(d[1]['command'])")" "every argument of the run recorded"
+expect_rc 0 "$MOAT" -w "$W3" show "$L1"
+expect_grep "menu du jour" "$T/out" "show finds the file by its real name"
+
 # The shared corpus' text-format files.
 need_testdata corpus
 W2=$T/ws2
