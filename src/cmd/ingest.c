@@ -236,11 +236,11 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		return cmd_fail(&e);
 	}
 	{
-		json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"files", (json_int_t)sum.files, "added", (json_int_t)sum.added,
 			"new_versions", (json_int_t)sum.new_versions, "unchanged", (json_int_t)sum.unchanged,
 			"failed", (json_int_t)sum.failed, "elements", (json_int_t)sum.elements,
-			"bytes", (json_int_t)sum.bytes);
+			"bytes", (json_int_t)sum.bytes, "skipped", (json_int_t)sum.skipped);
 		json_t *inputs = json_pack("{s:s, s:I}", "files_sha256", sum.inputs_digest,
 					   "files", (json_int_t)sum.files);
 		json_t *outputs = json_pack("{s:s, s:O}", "documents_sha256", sum.outputs_digest,
@@ -263,6 +263,10 @@ int cmd_ingest(struct cmd_ctx *ctx)
 			       (unsigned long long)sum.files, (unsigned long long)sum.added,
 			       (unsigned long long)sum.new_versions, (unsigned long long)sum.unchanged,
 			       (unsigned long long)sum.failed, (unsigned long long)sum.elements);
+			if (sum.skipped)
+				printf("skipped %llu entries that are not regular files: special files (FIFOs, "
+				       "sockets, devices), broken links and links leading outside the inputs\n",
+				       (unsigned long long)sum.skipped);
 			if (sum.added + sum.new_versions == 0 && sum.failed == 0 && sum.files)
 				printf("nothing changed\n");
 			if (json_array_size(sum.interrupted))

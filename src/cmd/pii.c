@@ -105,7 +105,8 @@ static void scan_usage(FILE *f)
 
 #define CHUNK (8u << 20)
 
-static int scan_run(struct pii_scanner *sc, FILE *in, int json, int redact, struct moat_err *e)
+static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json, int redact,
+		    struct moat_err *e)
 {
 	struct pii_scratch *scr = pii_scratch_new(sc, e);
 	struct buf raw = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
@@ -126,7 +127,7 @@ static int scan_run(struct pii_scanner *sc, FILE *in, int json, int redact, stru
 				buf_add(&raw, rd, n);
 			if (n < (1 << 20)) {
 				if (ferror(in)) {
-					rc = err_set(e, MOAT_EIO, "cannot read the input: %s", strerror(errno));
+					rc = err_set(e, MOAT_EIO, "cannot read '%s': %s", name, strerror(errno));
 					goto out;
 				}
 				eof = 1;
@@ -282,7 +283,7 @@ static int cmd_pii_scan(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (scan_run(sc, in, json, redact, &e) < 0)
+	if (scan_run(sc, in, strcmp(path, "-") ? path : "standard input", json, redact, &e) < 0)
 		rc = cmd_fail(&e);
 	if (in != stdin)
 		fclose(in);

@@ -92,6 +92,10 @@ ln -s "$T/in3/i.txt" "$T/in3/link-in.txt"
 ln -s "$T/outside" "$T/in3/dirlink"
 expect_rc 0 "$MOAT" -w "$W" ingest "$T/in3" --json
 expect_eq 2 "$(jget "$T/out" "d['counts']['files']")" "symlink out of the root not followed"
+expect_eq 2 "$(jget "$T/out" "d['counts']['skipped']")" "links out of the root counted as skipped"
+ln -s "$T/nowhere" "$T/in3/broken.txt" && mkfifo "$T/in3/fifo"
+expect_rc 0 "$MOAT" -w "$W" ingest "$T/in3"
+expect_grep "^skipped 4 entries that are not regular files" "$T/out" "skipped entries reported"
 "$MOAT" -w "$W" ls --json > "$T/ls.json"
 expect_eq 0 "$(jget "$T/ls.json" "sum(1 for x in d if 'outside' in x['path'] or 'dirlink' in x['path'])")" "nothing from outside"
 

@@ -52,6 +52,11 @@ expect_rc 2 "$MOAT" pii scan --entities NOT_A_TYPE "$T/in.txt"
 expect_grep "unknown entity type 'NOT_A_TYPE'" "$T/err" "names the unknown type"
 expect_rc 2 "$MOAT" pii scan --threshold 3 "$T/in.txt"
 expect_rc 1 "$MOAT" pii scan "$T/missing.txt"
+expect_grep "cannot open '$T/missing.txt'" "$T/err" "names the missing file"
+mkdir -p "$T/adir"
+expect_rc 1 "$MOAT" pii scan "$T/adir"
+expect_grep "^moat: cannot read '$T/adir': Is a directory$" "$T/err" "names the unreadable input"
+expect_eq 1 "$(wc -l <"$T/err")" "one line"
 expect_rc 0 "$MOAT" pii scan --engine
 expect_grep 'pcre2' "$T/out" "names the engine"
 finish
