@@ -443,8 +443,15 @@ int filter_policy_load(struct filter_policy *f, const char *path, struct moat_er
 {
 	filter_policy_default(f);
 	if (ini_parse(path, f->sha256, filter_kv, f, e) < 0) {
-		if (e && !strstr(e->msg, path))
+		int line, off = 0;
+		/* "line N: why" from filter_kv becomes "FILE:N: why", as for --pii */
+		if (e && sscanf(e->msg, "line %d: %n", &line, &off) == 1 && off > 0) {
+			char why[sizeof(e->msg)];
+			snprintf(why, sizeof(why), "%s", e->msg + off);
+			err_set(e, e->code, "%s:%d: %s", path, line, why);
+		} else if (e && !strstr(e->msg, path)) {
 			err_prefix(e, "%s", path);
+		}
 		return -1;
 	}
 	return 0;

@@ -158,6 +158,16 @@ expect_rc 1 "$MOAT" pii restore --key "$T/other.key" "$T/export.txt"
 if grep -q '415-555' "$T/out"; then bad "decrypted with the wrong key"; else ok; fi
 expect_rc 0 "$MOAT" -w "$W" audit verify
 
+# a bad policy or filter file: one line naming the file and the line, nothing changed
+n_audit=$("$MOAT" -w "$W" audit log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+printf '[document]\nmin_chars = 10\nmax_digit_ratio = lots\n' >"$T/badf.ini"
+expect_rc 1 "$MOAT" -w "$W" clean --filters "$T/badf.ini"
+expect_grep "^moat: $T/badf.ini:3: max_digit_ratio needs a ratio from 0 to 1$" "$T/err" "filters: file and line"
+printf '[pii]\nthreshold = high\n' >"$T/badp.ini"
+expect_rc 1 "$MOAT" -w "$W" clean --pii "$T/badp.ini"
+expect_grep "^moat: $T/badp.ini:2: threshold must be from 0 to 1$" "$T/err" "policy: file and line"
+expect_eq "$n_audit" "$("$MOAT" -w "$W" audit log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "no run recorded"
+
 # the clean stage needs a workspace; pii review too
 expect_rc 1 sh -c "cd '$T' && MOAT_WORKSPACE= '$(realpath "$MOAT")' clean"
 finish
