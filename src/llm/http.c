@@ -463,3 +463,89 @@ int http_simple(struct http_client *c, struct http_xfer *x, struct moat_err *e)
 	}
 	return 0;
 }
+
+struct gen_slot {
+	struct llm_stream st;
+	struct http_xfer x;
+	char *body;
+	int (*parse)(struct llm_stream *s, const char *line, size_t len);
+};
+
+static int gen_on_line(struct http_xfer *x, const char *line, size_t len)
+{
+	struct gen_slot *g = x->ud;
+	if (g->parse(&g->st, line, len) < 0) {
+		x->failed = 1;
+		x->err = g->st.err;
+		return -1;
+	}
+	return 0;
+}
+
+/* The result of one finished transfer; returns 1 when it failed. */
+static int gen_result(const struct llm_http_gen *sp, struct gen_slot *g, struct llm_result *res,
+		      struct moat_err *err)
+{
+	struct llm_stream *s = &g->st;
+	int failed;
+	if (!g->x.failed && !s->done && !s->stopped)
+		err_set(&g->x.err, MOAT_ENET, "%s at %s closed the stream before the answer was complete",
+			sp->server, sp->hostport), g->x.failed = 1;
+	if (s->cb_cancel)
+		err_set(&g->x.err, MOAT_EINTERRUPTED, "cancelled"), g->x.failed = 1;
+	failed = g->x.failed;
+	if (failed) {
+		*err = g->x.err;
+		snprintf(res->finish, sizeof(res->finish), "%s",
+			 err->code == MOAT_EINTERRUPTED ? "cancelled" : "error");
+	} else {
+		llm_stream_flush(s);
+		snprintf(res->finish, sizeof(res->finish), "%s", s->finish[0] ? s->finish : "stop");
+	}
+	res->text = llm_stream_take_text(s);
+	res->prompt_tokens = s->prompt_tokens;
+	res->completion_tokens = s->completion_tokens;
+	res->load_s = s->load_s;
+	res->prompt_s = s->prompt_s;
+	res->gen_s = s->gen_s;
+	/* the server's own total (Ollama's total_duration), else the parts */
+	res->total_s = s->total_s > 0 ? s->total_s :
+		       s->prompt_s >= 0 && s->gen_s >= 0 ? s->prompt_s + s->gen_s : -1;
+	return failed;
+}
+
+int llm_http_generate(struct llm *m, const struct llm_http_gen *sp, const struct llm_request *r,
+		      size_t n, struct llm_result *out, struct moat_err *errs)
+{
+	struct gen_slot *g = calloc(n, sizeof(*g));
+	struct http_xfer **xs = calloc(n, sizeof(*xs));
+	int failed = 0;
+
+	if (!g || !xs) {
+		for (size_t i = 0; i < n; i++)
+			err_set(&errs[i], MOAT_ENOMEM, "out of memory");
+		free(g), free(xs);
+		return (int)n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		llm_stream_init(&g[i].st, &r[i]);
+		g[i].body = sp->body(m, sp->ud, &r[i]);
+		g[i].parse = sp->parse;
+		http_xfer_init(&g[i].x, r[i].raw ? sp->raw_url : sp->url, g[i].body ? g[i].body : "{}");
+		g[i].x.server = sp->server;
+		g[i].x.hint = sp->hint;
+		g[i].x.on_line = gen_on_line;
+		g[i].x.ud = &g[i];
+		g[i].x.cancel = r[i].cancel;
+		xs[i] = &g[i].x;
+	}
+	http_run(sp->http, xs, n, m->parallel);
+	for (size_t i = 0; i < n; i++) {
+		failed += gen_result(sp, &g[i], &out[i], &errs[i]);
+		llm_stream_release(&g[i].st);
+		http_xfer_release(&g[i].x);
+		free(g[i].body);
+	}
+	free(g), free(xs);
+	return failed;
+}

@@ -172,6 +172,24 @@ int llm_url_split(const char *url, char *host, size_t hsize, int *port, int *htt
 /* "127.0.0.1:11434" ("[::1]:8080") of a URL, for messages. */
 void http_hostport(const char *url, char *out, size_t size);
 
+/* Streamed generation over HTTP, the part the Ollama and OpenAI-compatible
+ * backends share: one POST per request (to raw_url for raw prompts, else to
+ * url), at most m->parallel at a time, each answer's lines given to parse.
+ * body builds a request's JSON body (ud is the backend).  Fills out[] and
+ * errs[] as llm_generate_many does and returns the number that failed. */
+struct llm_http_gen {
+	struct http_client *http;
+	const char *url, *raw_url;
+	const char *server;      /* for messages: "Ollama", "the server" */
+	const char *hint;        /* what to check when it cannot be reached */
+	const char *hostport;
+	char *(*body)(const struct llm *m, void *ud, const struct llm_request *r);
+	void *ud;
+	int (*parse)(struct llm_stream *s, const char *line, size_t len);
+};
+int llm_http_generate(struct llm *m, const struct llm_http_gen *g, const struct llm_request *r,
+		      size_t n, struct llm_result *out, struct moat_err *errs);
+
 /* ---- files ---- */
 
 /* "sha256:<hex>" of a file, remembered in ~/.cache/moat/digests by device,

@@ -249,78 +249,28 @@ static char *request_body(const struct llm *m, const struct llm_request *r)
 	return s;
 }
 
-struct gen_slot {
-	struct llm_stream st;
-	struct http_xfer x;
-	char *body;
-};
-
-static int on_line(struct http_xfer *x, const char *line, size_t len)
+static char *body_of(const struct llm *m, void *ud, const struct llm_request *r)
 {
-	struct gen_slot *g = x->ud;
-	if (llm_parse_ollama_line(&g->st, line, len) < 0) {
-		x->failed = 1;
-		x->err = g->st.err;
-		return -1;
-	}
-	return 0;
+	(void)ud;
+	return request_body(m, r);
 }
 
 static int ollama_generate(struct llm *m, const struct llm_request *r, size_t n,
 			   struct llm_result *out, struct moat_err *errs)
 {
 	struct ollama *o = m->be;
-	struct gen_slot *g = calloc(n, sizeof(*g));
-	struct http_xfer **xs = calloc(n, sizeof(*xs));
 	char *chat = url_of(m, "/api/chat"), *gen = url_of(m, "/api/generate");
-	int failed = 0;
-
-	if (!g || !xs || !chat || !gen) {
+	struct llm_http_gen sp = { &o->http, chat, gen, "Ollama", HINT, o->hp, body_of, o,
+				   llm_parse_ollama_line };
+	int failed;
+	if (!chat || !gen) {
 		for (size_t i = 0; i < n; i++)
 			err_set(&errs[i], MOAT_ENOMEM, "out of memory");
-		free(g), free(xs), free(chat), free(gen);
+		free(chat), free(gen);
 		return (int)n;
 	}
-	for (size_t i = 0; i < n; i++) {
-		llm_stream_init(&g[i].st, &r[i]);
-		g[i].body = request_body(m, &r[i]);
-		xfer_setup(&g[i].x, r[i].raw ? gen : chat, g[i].body ? g[i].body : "{}");
-		g[i].x.on_line = on_line;
-		g[i].x.ud = &g[i];
-		g[i].x.cancel = r[i].cancel;
-		xs[i] = &g[i].x;
-	}
-	http_run(&o->http, xs, n, m->parallel);
-	for (size_t i = 0; i < n; i++) {
-		struct llm_stream *s = &g[i].st;
-		struct llm_result *res = &out[i];
-		if (!g[i].x.failed && !s->done && !s->stopped)
-			err_set(&g[i].x.err, MOAT_ENET,
-				"Ollama at %s closed the stream before the answer was complete", o->hp), g[i].x.failed = 1;
-		if (s->cb_cancel)
-			err_set(&g[i].x.err, MOAT_EINTERRUPTED, "cancelled"), g[i].x.failed = 1;
-		if (!g[i].x.failed)
-			llm_stream_flush(s);
-		if (g[i].x.failed) {
-			errs[i] = g[i].x.err;
-			failed++;
-			snprintf(res->finish, sizeof(res->finish), "%s",
-				 errs[i].code == MOAT_EINTERRUPTED ? "cancelled" : "error");
-		} else {
-			snprintf(res->finish, sizeof(res->finish), "%s", s->finish[0] ? s->finish : "stop");
-		}
-		res->text = llm_stream_take_text(s);
-		res->prompt_tokens = s->prompt_tokens;
-		res->completion_tokens = s->completion_tokens;
-		res->load_s = s->load_s;
-		res->prompt_s = s->prompt_s;
-		res->gen_s = s->gen_s;
-		res->total_s = s->total_s;
-		llm_stream_release(s);
-		http_xfer_release(&g[i].x);
-		free(g[i].body);
-	}
-	free(g), free(xs), free(chat), free(gen);
+	failed = llm_http_generate(m, &sp, r, n, out, errs);
+	free(chat), free(gen);
 	return failed;
 }
 
