@@ -17,8 +17,9 @@ build: bootstrap
 	@cmake --preset dev >/dev/null
 	@cmake --build build/dev -j $(JOBS)
 
-# Every test: the dev build (-Werror), then the unit tests and fuzz corpora
-# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test: under AddressSanitizer + UndefinedBehaviorSanitizer the unit
+# tests, the fuzz corpora and the command-line tests (but the kill -9 loop,
+# label slow), then all of them in the dev build (-Werror).
 check: bootstrap check-asan check-dev
 
 check-dev:
@@ -29,7 +30,7 @@ check-dev:
 check-asan:
 	@cmake --preset asan >/dev/null
 	@cmake --build build/asan -j $(JOBS)
-	cd build/asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz|cli' -LE slow
 
 demo: bootstrap
 	@cmake --preset release >/dev/null
