@@ -8,31 +8,16 @@
  * Built without libFuzzer, replay.c's main() runs the saved corpus
  * (corpus/fuzz_email/, written by tests/data/docs/gen_seeds.py) under ctest.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/utf8.h"
-#include "ingest/ingest.h"
+#include "fuzz_ingest.h"
 
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The message and, recursively, every attachment. */
 static void consistent(const struct doc *d)
 {
-	size_t cps = 0;
-	for (size_t i = 0; i < d->n_el; i++) {
-		const struct element *el = &d->el[i];
-		if (el->byte_start + el->byte_len > d->text.len ||
-		    !utf8_is_valid(doc_el_text(d, el), el->byte_len) ||
-		    el->end - el->start != utf8_count(doc_el_text(d, el), el->byte_len) ||
-		    el->start < cps)
-			abort();
-		cps = el->end;
-	}
-	if (cps > d->text_cps)
-		abort();
+	fuzz_check_doc(d);
 	for (size_t i = 0; i < d->n_children; i++) {
 		const struct doc_child *c = &d->children[i];
 		if ((c->failed && !c->error) || (!c->data && c->len))

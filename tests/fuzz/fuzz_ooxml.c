@@ -8,33 +8,12 @@
  * (corpus/fuzz_ooxml/: small packages written by tests/data/docs/gen_seeds.py)
  * under ctest.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/utf8.h"
+#include "fuzz_ingest.h"
 #include "ingest/docfmt.h"
-#include "ingest/ingest.h"
 
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void consistent(const struct doc *d)
-{
-	size_t cps = 0;
-	for (size_t i = 0; i < d->n_el; i++) {
-		const struct element *el = &d->el[i];
-		if (el->byte_start + el->byte_len > d->text.len ||
-		    !utf8_is_valid(doc_el_text(d, el), el->byte_len) ||
-		    el->end - el->start != utf8_count(doc_el_text(d, el), el->byte_len) ||
-		    el->start < cps)
-			abort();
-		cps = el->end;
-	}
-	if (cps > d->text_cps)
-		abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		doc_init(&d, (struct doc_limits){ o.max_elements, 0 });
 		if (readers[i](data, size, &o, &d, &e) < 0 && !e.msg[0])
 			abort();  /* a failure always says why */
-		consistent(&d);
+		fuzz_check_doc(&d);
 		doc_release(&d);
 	}
 	return 0;
