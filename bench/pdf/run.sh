@@ -8,17 +8,21 @@
 #    engine of Unstructured's fast path), each run the way one would by hand:
 #    one process per file, one file after another;
 #  - seconds per page of OCR on the corpus scans (ocr_test.pdf, phototest.tif,
-#    eurotext.tif, the JPEG page, the PNG table): moat -j 1 and -j 2 against
-#    the tesseract command with OMP_THREAD_LIMIT=1 (and, for reference, with
-#    its default threads) on the same images (ocr_test.pdf rendered at 300 dpi
-#    by mutool, as moat renders it).
+#    eurotext.tif, the JPEG page, the PNG table), every tool given the same
+#    files: moat -j 1 and -j 2 against what people run without moat,
+#    ocr-peer.sh (beside this script): the tesseract command on an image, and
+#    `pdftoppm -r 300 -gray` then tesseract on each page of a PDF, timed
+#    together; tesseract with OMP_THREAD_LIMIT=1 (and, for reference, with its
+#    default threads).  Again on the images alone (no PDF), where both read
+#    the very same image file.
 # Timed with hyperfine; each moat run starts from a fresh workspace.
 #
 #   bench/pdf/run.sh [MOAT]          (make bench passes build/release/moat)
 #
 # Environment: COPIES (default 10), SCAN_COPIES (default 2), RUNS (default 5),
 # SLOW_RUNS (pdf2txt and threaded tesseract, default 1), MOAT_TESTDATA (default
-# ../shared), BENCH_OUT (default bench/out/pdf, git-ignored).
+# ../shared), BENCH_OUT (default bench/out/pdf, git-ignored), ONLY=scans (the
+# scans alone, no born-digital PDFs).
 # Writes BENCH_OUT/RESULTS.md and prints it.
 set -euo pipefail
 
@@ -31,10 +35,11 @@ SCAN_COPIES=${SCAN_COPIES:-2}
 RUNS=${RUNS:-5}
 SLOW_RUNS=${SLOW_RUNS:-1}
 OUT=${BENCH_OUT:-$root/bench/out/pdf}
+ONLY=${ONLY:-}
 
 die() { echo "bench/pdf: $*" >&2; exit 1; }
 PDF2TXT=$(command -v pdf2txt.py || command -v pdf2txt || true)
-for tool in hyperfine pdftotext pdfinfo mutool tesseract python3; do
+for tool in hyperfine pdftotext pdftoppm pdfinfo mutool tesseract python3; do
   command -v "$tool" >/dev/null || die "needs $tool (scripts/bootstrap installs it)"
 done
 [ -n "$PDF2TXT" ] || die "needs pdf2txt (Debian package python3-pdfminer)"
@@ -60,7 +65,6 @@ pages1=$((pages / COPIES))
 scan_pages=0
 for i in $(seq 1 "$SCAN_COPIES"); do
   cp "$CORPUS/ocr_test.pdf" "$OUT/scans/ocr_test_$i.pdf"
-  mutool draw -r 300 -c gray -o "$OUT/scan-img/ocr_test_$i.png" "$CORPUS/ocr_test.pdf" 1 2>/dev/null
   scan_pages=$((scan_pages + 1))
   for f in $SCANS; do
     cp "$CORPUS/$f" "$OUT/scans/${i}_$f"
@@ -68,6 +72,7 @@ for i in $(seq 1 "$SCAN_COPIES"); do
     scan_pages=$((scan_pages + 1))
   done
 done
+img_pages=$(ls "$OUT/scan-img" | wc -l)
 
 # One process per file, one after another: how each peer is run by hand.
 cat > "$OUT/each.sh" <<'EOF'
@@ -86,12 +91,15 @@ done
 EOF
 chmod +x "$OUT/each.sh"
 E=$OUT/each.sh
+P=$here/ocr-peer.sh
 ws=$OUT/ws
 fresh="rm -rf $ws && $MOAT init $ws >/dev/null"
 
 # A checked run first: every file ingests, and the files are in the page cache.
-eval "$fresh"
-"$MOAT" -w "$ws" ingest -j 2 "$OUT/pdfs" >/dev/null || die "moat failed on the PDFs"
+if [ "$ONLY" != scans ]; then
+  eval "$fresh"
+  "$MOAT" -w "$ws" ingest -j 2 "$OUT/pdfs" >/dev/null || die "moat failed on the PDFs"
+fi
 eval "$fresh"
 "$MOAT" -w "$ws" ingest -j 2 "$OUT/scans" >/dev/null || die "moat failed on the scans"
 
@@ -99,20 +107,30 @@ hf() { # name runs command...
   local name=$1 runs=$2; shift 2
   hyperfine --style basic --runs "$runs" --warmup 0 --export-json "$OUT/$name.json" "$@" >&2
 }
-hf moat-j1 "$RUNS" --prepare "$fresh" "$MOAT -w $ws ingest -j 1 $OUT/pdfs"
-hf moat-j2 "$RUNS" --prepare "$fresh" "$MOAT -w $ws ingest -j 2 $OUT/pdfs"
-hf pdftotext "$RUNS" "$E $OUT/pdfs pdftotext -q -layout {} -"
-hf pdftotext-plain "$RUNS" "$E $OUT/pdfs pdftotext -q {} -"
-hf mutool "$RUNS" "$E $OUT/pdfs mutool draw -F txt -o /dev/null {}"
-hf pdf2txt "$SLOW_RUNS" "$E $OUT/pdfs1 $PDF2TXT -o /dev/null {}"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ "$ONLY" != scans ]; then
+  rm -f "$OUT"/moat-j?.json "$OUT"/pdftotext*.json "$OUT/mutool.json" "$OUT/pdf2txt.json"
+  hf moat-j1 "$RUNS" --prepare "$fresh" "$MOAT -w $ws ingest -j 1 $OUT/pdfs"
+  hf moat-j2 "$RUNS" --prepare "$fresh" "$MOAT -w $ws ingest -j 2 $OUT/pdfs"
+  hf pdftotext "$RUNS" "$E $OUT/pdfs pdftotext -q -layout {} -"
+  hf pdftotext-plain "$RUNS" "$E $OUT/pdfs pdftotext -q {} -"
+  hf mutool "$RUNS" "$E $OUT/pdfs mutool draw -F txt -o /dev/null {}"
+  hf pdf2txt "$SLOW_RUNS" "$E $OUT/pdfs1 $PDF2TXT -o /dev/null {}"
+fi
 hf scan-moat-j1 "$RUNS" --prepare "$fresh" "$MOAT -w $ws ingest -j 1 $OUT/scans"
 hf scan-moat-j2 "$RUNS" --prepare "$fresh" "$MOAT -w $ws ingest -j 2 $OUT/scans"
-hf scan-tesseract "$RUNS" "env OMP_THREAD_LIMIT=1 $E $OUT/scan-img tesseract {} - --psm 3 -l eng"
-hf scan-tesseract-threads "$SLOW_RUNS" "$E $OUT/scan-img tesseract {} - --psm 3 -l eng"
+hf scan-peer "$RUNS" "env OMP_THREAD_LIMIT=1 $E $OUT/scans $P {}"
+hf scan-peer-threads "$SLOW_RUNS" "$E $OUT/scans $P {}"
+hf img-moat-j1 "$RUNS" --prepare "$fresh" "$MOAT -w $ws ingest -j 1 $OUT/scan-img"
+hf img-tesseract "$RUNS" "env OMP_THREAD_LIMIT=1 $E $OUT/scan-img tesseract {} - --psm 3 -l eng"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$OUT" "$pages" "$pages1" "$scan_pages" "$(nproc)" "$COPIES" "$SCAN_COPIES" <<'PY' > "$OUT/RESULTS.md"
-import json, sys
-out, pages, pages1, scan_pages, cpus, copies, scopies = sys.argv[1], *map(int, sys.argv[2:])
+python3 - "$OUT" "$pages" "$pages1" "$scan_pages" "$(nproc)" "$COPIES" "$SCAN_COPIES" "$img_pages" \
+  "$load_before" "$load_after" <<'PY' > "$OUT/RESULTS.md"
+import json, os, sys
+out = sys.argv[1]
+pages, pages1, scan_pages, cpus, copies, scopies, img_pages = map(int, sys.argv[2:9])
+load_before, load_after = sys.argv[9:11]
 def mean(name):
     r = json.load(open("%s/%s.json" % (out, name)))["results"][0]
     return r["mean"], r["stddev"] or 0.0, r["command"]
@@ -122,32 +140,49 @@ def cpu(name):
 rows = [("moat ingest -j 1", "moat-j1", pages), ("moat ingest -j 2", "moat-j2", pages),
         ("pdftotext -layout", "pdftotext", pages), ("pdftotext", "pdftotext-plain", pages),
         ("mutool draw -F txt", "mutool", pages), ("pdf2txt (pdfminer.six)", "pdf2txt", pages1)]
-base = pages / mean("pdftotext-plain")[0]
-print("## PDF text: pages per second (%d CPUs)\n" % cpus)
-print("%d born-digital pages (%d copies of 6 corpus PDFs; pdf2txt: one copy, %d pages)\n" % (pages, copies, pages1))
-cbase = pages / cpu("pdftotext-plain")
-print("| tool | seconds (mean ± sd) | pages/s | vs pdftotext | CPU s | pages per CPU s | vs pdftotext |")
-print("|---|---|---|---|---|---|---|")
-for label, name, n in rows:
-    m, sd, _ = mean(name)
-    c = cpu(name)
-    print("| %s | %.2f ± %.2f | %.0f | %.2f× | %.2f | %.0f | %.2f× |"
-          % (label, m, sd, n / m, (n / m) / base, c, n / c, (n / c) / cbase))
-print("\n## Scans: seconds per page of OCR\n")
-print("%d pages (%d copies of ocr_test.pdf, phototest.tif, eurotext.tif, the JPEG page, the PNG table)\n"
-      % (scan_pages, scopies))
-print("| tool | seconds (mean ± sd) | s/page | speed vs tesseract (1 thread) | CPU s/page |")
-print("|---|---|---|---|---|")
-tb = mean("scan-tesseract")[0] / scan_pages
-for label, name in (("moat ingest -j 1", "scan-moat-j1"), ("moat ingest -j 2", "scan-moat-j2"),
-                    ("tesseract, OMP_THREAD_LIMIT=1", "scan-tesseract"),
-                    ("tesseract, default threads", "scan-tesseract-threads")):
-    m, sd, _ = mean(name)
-    print("| %s | %.2f ± %.2f | %.3f | %.2f× | %.3f |"
-          % (label, m, sd, m / scan_pages, tb / (m / scan_pages), cpu(name) / scan_pages))
-print("\n## Commands\n")
-for name in ("moat-j1", "moat-j2", "pdftotext", "pdftotext-plain", "mutool", "pdf2txt", "scan-moat-j1",
-             "scan-moat-j2", "scan-tesseract", "scan-tesseract-threads"):
+print("Load average (1, 5, 15 min) before the runs: %s; after: %s\n" % (load_before, load_after))
+have_pdf = os.path.exists("%s/moat-j1.json" % out)
+if have_pdf:
+    base = pages / mean("pdftotext-plain")[0]
+    cbase = pages / cpu("pdftotext-plain")
+    print("## PDF text: pages per second (%d CPUs)\n" % cpus)
+    print("%d born-digital pages (%d copies of 6 corpus PDFs; pdf2txt: one copy, %d pages)\n"
+          % (pages, copies, pages1))
+    print("| tool | seconds (mean ± sd) | pages/s | vs pdftotext | CPU s | pages per CPU s | vs pdftotext |")
+    print("|---|---|---|---|---|---|---|")
+    for label, name, n in rows:
+        m, sd, _ = mean(name)
+        c = cpu(name)
+        print("| %s | %.2f ± %.2f | %.0f | %.2f× | %.2f | %.0f | %.2f× |"
+              % (label, m, sd, n / m, (n / m) / base, c, n / c, (n / c) / cbase))
+    print()
+
+def scan_table(n, peer, rows):
+    tb = mean(peer)[0] / n
+    cb = cpu(peer) / n
+    print("| tool | seconds (mean ± sd) | s/page | speed vs peer (1 thread) | CPU s/page | CPU vs peer |")
+    print("|---|---|---|---|---|---|")
+    for label, name in rows:
+        m, sd, _ = mean(name)
+        print("| %s | %.2f ± %.2f | %.3f | %.2f× | %.3f | %.2f× |"
+              % (label, m, sd, m / n, tb / (m / n), cpu(name) / n, cb / (cpu(name) / n)))
+    print()
+
+print("## Scans: seconds per page of OCR\n")
+print("%d pages (%d copies of ocr_test.pdf, phototest.tif, eurotext.tif, the JPEG page, the PNG table); "
+      "the peer is `ocr-peer.sh`: `pdftoppm -r 300 -gray` then tesseract for the PDF, tesseract alone "
+      "for an image\n" % (scan_pages, scopies))
+scan_table(scan_pages, "scan-peer", (
+    ("moat ingest -j 1", "scan-moat-j1"), ("moat ingest -j 2", "scan-moat-j2"),
+    ("pdftoppm + tesseract, OMP_THREAD_LIMIT=1", "scan-peer"),
+    ("pdftoppm + tesseract, default threads", "scan-peer-threads")))
+print("Images only: %d pages (the same image files to both)\n" % img_pages)
+scan_table(img_pages, "img-tesseract", (
+    ("moat ingest -j 1", "img-moat-j1"), ("tesseract, OMP_THREAD_LIMIT=1", "img-tesseract")))
+print("## Commands\n")
+names = ["moat-j1", "moat-j2", "pdftotext", "pdftotext-plain", "mutool", "pdf2txt"] if have_pdf else []
+for name in names + ["scan-moat-j1", "scan-moat-j2", "scan-peer", "scan-peer-threads", "img-moat-j1",
+                     "img-tesseract"]:
     print("- `%s`" % mean(name)[2].replace(out, "$OUT"))
 PY
 cat "$OUT/RESULTS.md"

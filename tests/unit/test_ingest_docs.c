@@ -5,7 +5,8 @@
  * limits, a document's round trip through the pipe); the guards (zip bombs,
  * XML bombs, deep MIME, truncated, empty and mislabelled files).  OCR runs on
  * the shared test image phototest.tif, turned and skewed, to check that
- * orientation detection and deskewing work.
+ * orientation detection and deskewing work, and drawn as a scanned PDF page
+ * (the page's lone image read at the OCR resolution, not the page drawn).
  */
 #define _GNU_SOURCE
 #include "testutil.h"
@@ -948,6 +949,133 @@ static void ocr_turned_and_skewed(void **state)
 	}
 }
 
+/*
+ * A one-page PDF of width x height points showing a gray image (Flate, or
+ * DCT when jpeg is set) at (x, y, w, h) points from the top left, and a small
+ * white square over it when mark is set.
+ */
+static void scan_pdf(struct buf *out, PIX *gray, int jpeg, float width, float height, float x,
+		     float y, float w, float h, int mark)
+{
+	struct buf body = BUF_INIT, content = BUF_INIT;
+	size_t off[6], n = 0, xref;
+	l_uint8 *img;
+	size_t img_len;
+	int pw = pixGetWidth(gray), ph = pixGetHeight(gray);
+	if (jpeg) {
+		assert_int_equal(pixWriteMem(&img, &img_len, gray, IFF_JFIF_JPEG), 0);
+	} else {
+		size_t raw_len = (size_t)pw * (size_t)ph;
+		l_uint8 *raw = malloc(raw_len);
+		assert_non_null(raw);
+		for (int yy = 0; yy < ph; yy++) {
+			l_uint32 *line = pixGetData(gray) + (size_t)yy * (size_t)pixGetWpl(gray);
+			for (int xx = 0; xx < pw; xx++)
+				raw[(size_t)yy * (size_t)pw + (size_t)xx] = (l_uint8)GET_DATA_BYTE(line, xx);
+		}
+		img = zlibCompress(raw, raw_len, &img_len);
+		assert_non_null(img);
+		free(raw);
+	}
+	buf_addf(&content, "q %g 0 0 %g %g %g cm /Im0 Do Q", w, h, x, height - y - h);
+	if (mark)
+		buf_addf(&content, " 1 g %g %g 2 2 re f", x + 1, height - y - 3);
+	buf_adds(&body, "%PDF-1.4\n");
+	off[n++] = body.len;
+	buf_adds(&body, "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n");
+	off[n++] = body.len;
+	buf_adds(&body, "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n");
+	off[n++] = body.len;
+	buf_addf(&body, "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Contents 4 0 R "
+		 "/Resources << /XObject << /Im0 5 0 R >> >> >> endobj\n", width, height);
+	off[n++] = body.len;
+	buf_addf(&body, "4 0 obj << /Length %zu >> stream\n%s\nendstream endobj\n", content.len,
+		 buf_str(&content));
+	off[n++] = body.len;
+	buf_addf(&body, "5 0 obj << /Type /XObject /Subtype /Image /Width %d /Height %d "
+		 "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /%s /Length %zu >> stream\n",
+		 pw, ph, jpeg ? "DCTDecode" : "FlateDecode", img_len);
+	buf_add(&body, img, img_len);
+	buf_adds(&body, "\nendstream endobj\n");
+	xref = body.len;
+	buf_addf(&body, "xref\n0 %zu\n0000000000 65535 f \n", n + 1);
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&body, "%010zu 00000 n \n", off[i]);
+	buf_addf(&body, "trailer << /Size %zu /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", n + 1, xref);
+	buf_reset(out);
+	buf_add(out, body.data, body.len);
+	buf_release(&body);
+	buf_release(&content);
+	lept_free(img);
+}
+
+/* Whether the document says OCR read page 1 from its lone image. */
+static int read_from_image(const struct doc *d)
+{
+	json_t *a = json_object_get(d->meta, "ocr_image_pages");
+	return json_array_size(a) == 1 && json_integer_value(json_array_get(a, 0)) == 1;
+}
+
+/*
+ * A scanned page, phototest drawn at 600 dpi over the whole page: OCR reads
+ * the image itself, subsampled to 300 dpi, and gets the same text as from the
+ * page drawn at 300 dpi (forced here by a speck the image path must not
+ * ignore); an image that does not cover its page is drawn.
+ */
+static void ocr_scanned_pdf_page(void **state)
+{
+	char *path = tu_testdata("corpus/phototest.tif");
+	struct ingest_opts o = opts();
+	struct buf pdf = BUF_INIT;
+	PIX *pix, *pix8, *gray;
+	(void)state;
+	if (!path)
+		return;
+	pix = pixRead(path);
+	assert_non_null(pix);
+	/* 640x480 at 200 dpi: 230.4 x 172.8 points; three times over is 600 dpi */
+	pix8 = pixConvertTo8(pix, 0);
+	gray = pixScale(pix8, 3.0f, 3.0f);
+	assert_non_null(gray);
+	for (int jpeg = 0; jpeg < 2; jpeg++) {
+		struct doc lone, drawn, small;
+		scan_pdf(&pdf, gray, jpeg, 230.4f, 172.8f, 0, 0, 230.4f, 172.8f, 0);
+		lone = parse_ok("scan.pdf", pdf.data, pdf.len, &o);
+		assert_true(read_from_image(&lone));
+		assert_true(text_has(&lone, "quick brown dog"));
+		assert_true(text_has(&lone, "lazy fox"));
+		scan_pdf(&pdf, gray, jpeg, 230.4f, 172.8f, 0, 0, 230.4f, 172.8f, 1);
+		drawn = parse_ok("scan.pdf", pdf.data, pdf.len, &o);
+		assert_false(read_from_image(&drawn));
+		assert_string_equal(buf_str(&lone.text), buf_str(&drawn.text));
+		assert_int_equal(lone.n_el, drawn.n_el);
+		/* the image on part of a bigger page: drawn, the same words */
+		scan_pdf(&pdf, gray, jpeg, 300.0f, 250.0f, 20, 30, 230.4f, 172.8f, 0);
+		small = parse_ok("scan.pdf", pdf.data, pdf.len, &o);
+		assert_false(read_from_image(&small));
+		assert_true(text_has(&small, "quick brown dog"));
+		doc_release(&lone);
+		doc_release(&drawn);
+		doc_release(&small);
+	}
+	/* an image of a size that is no power of two of 300 dpi (450 dpi): drawn */
+	{
+		PIX *g450 = pixScale(gray, 0.75f, 0.75f);
+		struct doc d;
+		scan_pdf(&pdf, g450, 0, 230.4f, 172.8f, 0, 0, 230.4f, 172.8f, 0);
+		d = parse_ok("scan.pdf", pdf.data, pdf.len, &o);
+		assert_false(read_from_image(&d));
+		assert_true(text_has(&d, "quick brown dog"));
+		doc_release(&d);
+		pixDestroy(&g450);
+	}
+	buf_release(&pdf);
+	pixDestroy(&pix);
+	pixDestroy(&pix8);
+	pixDestroy(&gray);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -967,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(email_html_only_and_bad),
 		cmocka_unit_test(images_meta),
 		cmocka_unit_test(ocr_turned_and_skewed),
+		cmocka_unit_test(ocr_scanned_pdf_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
