@@ -129,6 +129,16 @@ struct ocr;
 struct ocr *ocr_new(const struct ingest_opts *o, struct moat_err *e);
 void ocr_free(struct ocr *ocr);
 /*
+ * Starts Tesseract for o->ocr_lang ahead of time in a process that forks
+ * parsers (the sandbox's helper): ocr_new in a forked child then hands out
+ * this one, already loaded, instead of reading the language models again
+ * (a quarter of a small image's time).  The child's copy is its own, and a
+ * warm Tesseract never reads a page in the helper, so each document still
+ * starts from the same clean state.  Quietly does nothing when Tesseract
+ * cannot start: ocr_new then says why.
+ */
+void ocr_warm(const struct ingest_opts *o);
+/*
  * Reads one page image and appends its paragraphs to d with page set and
  * meta {"bbox": [x0,y0,x1,y1], "confidence": mean word confidence,
  * "word_confidences": [...], "ocr": true}.  Boxes are pixel coordinates

@@ -36,8 +36,12 @@ struct ocr {
 	TessBaseAPI *api;
 	TessBaseAPI *osd;   /* orientation detection, started when first needed */
 	int osd_tried;
+	int warm;           /* ocr_warm's: never freed by ocr_free */
 	char datadir[512];
+	char langs[256];
 };
+
+static struct ocr *warm;  /* made by ocr_warm before the fork */
 
 static const char *const tessdata_dirs[] = {
 	"/usr/share/tesseract-ocr/5/tessdata",
@@ -141,7 +145,7 @@ int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e)
 	return check_langs(docfmt_ocr_lang(o), dir, e);
 }
 
-struct ocr *ocr_new(const struct ingest_opts *o, struct moat_err *e)
+static struct ocr *ocr_start(const struct ingest_opts *o, struct moat_err *e)
 {
 	const char *langs = docfmt_ocr_lang(o);
 	struct ocr *ocr;
@@ -173,12 +177,34 @@ struct ocr *ocr_new(const struct ingest_opts *o, struct moat_err *e)
 	}
 	quiet(ocr->api);
 	TessBaseAPISetPageSegMode(ocr->api, PSM_AUTO);
+	snprintf(ocr->langs, sizeof(ocr->langs), "%s", langs);
 	return ocr;
+}
+
+struct ocr *ocr_new(const struct ingest_opts *o, struct moat_err *e)
+{
+	if (warm && !strcmp(warm->langs, docfmt_ocr_lang(o)))
+		return warm;
+	return ocr_start(o, e);
+}
+
+void ocr_warm(const struct ingest_opts *o)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	if (warm && !strcmp(warm->langs, docfmt_ocr_lang(o)))
+		return;
+	if (warm) {
+		warm->warm = 0;
+		ocr_free(warm);
+	}
+	warm = ocr_start(o, &e);
+	if (warm)
+		warm->warm = 1;
 }
 
 void ocr_free(struct ocr *ocr)
 {
-	if (!ocr)
+	if (!ocr || ocr->warm)
 		return;
 	if (ocr->api) {
 		TessBaseAPIEnd(ocr->api);

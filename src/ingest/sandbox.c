@@ -622,7 +622,7 @@ static void opts_from_json(json_t *j, struct ingest_opts *o, struct doc_limits *
 static void zygote_loop(int fd, pid_t parent) __attribute__((noreturn));
 static void zygote_loop(int fd, pid_t parent)
 {
-	int devnull;
+	int devnull, pdf_ocr = 0;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
@@ -654,10 +654,17 @@ static void zygote_loop(int fd, pid_t parent)
 		a.data = (const unsigned char *)data;
 		a.len = nd;
 		a.o = &o;
+		/* Tesseract loaded once here, before the fork, when this worker
+		 * reads images, or PDFs and the last one needed OCR */
+		if (a.format && o.ocr != INGEST_OCR_NEVER &&
+		    (!strcmp(a.format, "image") || (!strcmp(a.format, "pdf") && pdf_ocr)))
+			ocr_warm(&o);
 		if (!a.format) {
 			err_set(&e, MOAT_EPARSE, "damaged request to the parser");
 		} else if (sandbox_start(parse_cb, &a, &o, lim, &job, &e) == 0 &&
 			   finish_raw(&job, &reply, &nr, &e) == 0) {
+			if (!strcmp(a.format, "pdf"))
+				pdf_ocr = memmem(reply, nr, "\"ocr_pages\"", 11) != NULL;
 			if (send_msg(fd, reply, nr) < 0)
 				_exit(0);
 		}
