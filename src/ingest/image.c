@@ -30,12 +30,37 @@ static int truncated(int format, const unsigned char *data, size_t len)
 	return 0;
 }
 
+static int is_tiff(int format)
+{
+	return format == IFF_TIFF || format == IFF_TIFF_G3 || format == IFF_TIFF_G4 ||
+	       format == IFF_TIFF_PACKBITS || format == IFF_TIFF_LZW || format == IFF_TIFF_ZIP ||
+	       format == IFF_TIFF_JPEG;
+}
+
+/* One decoded page (p from 0): its size in the meta, then OCR. */
+static int read_page(PIX *pix, int p, const struct ingest_opts *o,
+		     struct ocr **ocr, json_t *sizes, struct doc *d, struct moat_err *e)
+{
+	size_t words = 0;
+	if (p == 0 && pixGetXRes(pix) > 0)
+		json_object_set_new(d->meta, "dpi", json_integer(pixGetXRes(pix)));
+	json_array_append_new(sizes, json_pack("[i,i]", pixGetWidth(pix), pixGetHeight(pix)));
+	if (p > 0 && d->n_el && doc_add_page(d, EL_PAGE_BREAK, 0, p, "", 0, NULL) < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (o->ocr == INGEST_OCR_NEVER)
+		return 0;
+	if (!*ocr && !(*ocr = ocr_new(o, e)))
+		return -1;
+	return ocr_page(*ocr, pix, p + 1, pixGetXRes(pix), 1.0, d, &words, e);
+}
+
 int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts *o,
 		 struct doc *d, struct moat_err *e)
 {
 	l_int32 format = IFF_UNKNOWN, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
 	struct ocr *ocr = NULL;
-	int pages = 1, rc = 0;
+	json_t *sizes;
+	int pages = 0, rc = 0;
 	const char *ext;
 	setMsgSeverity(L_SEVERITY_NONE);
 	if (len < 8 || pixReadHeaderMem(data, len, &format, &w, &h, &bps, &spp, &cmap) != 0 ||
@@ -48,69 +73,47 @@ int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts
 	if (truncated(format, data, len))
 		return err_set(e, MOAT_EPARSE, "truncated %s image (its end marker is missing)",
 			       ext ? ext : "");
-	if (format == IFF_TIFF || format == IFF_TIFF_G3 || format == IFF_TIFF_G4 ||
-	    format == IFF_TIFF_PACKBITS || format == IFF_TIFF_LZW || format == IFF_TIFF_ZIP ||
-	    format == IFF_TIFF_JPEG) {
-		/* count the pages by reading each header through the directory chain */
-		pages = 0;
-		for (;;) {
-			PIX *p;
-			if ((unsigned)pages >= docfmt_max_pages(o)) {
-				return err_set(e, MOAT_ELIMIT, "TIFF with more than %u pages (see "
-					       "--max-pages)", docfmt_max_pages(o));
-			}
-			p = pixReadMemTiff(data, len, pages);
-			if (!p)
-				break;
-			pixDestroy(&p);
-			pages++;
-		}
-		if (!pages)
-			return err_set(e, MOAT_EPARSE, "damaged TIFF image (no page can be decoded)");
-	}
 	json_object_set_new(d->meta, "width", json_integer(w));
 	json_object_set_new(d->meta, "height", json_integer(h));
 	json_object_set_new(d->meta, "image_format", json_string(ext ? ext : "unknown"));
-	json_object_set_new(d->meta, "pages", json_integer(pages));
-	for (int p = 0; p < pages && rc == 0; p++) {
-		PIX *pix = pages > 1 || format == IFF_TIFF || format == IFF_TIFF_G3 ||
-				   format == IFF_TIFF_G4 || format == IFF_TIFF_PACKBITS ||
-				   format == IFF_TIFF_LZW || format == IFF_TIFF_ZIP ||
-				   format == IFF_TIFF_JPEG
-			       ? pixReadMemTiff(data, len, p)
-			       : pixReadMem(data, len);
-		size_t words = 0;
-		if (!pix) {
-			rc = err_set(e, MOAT_EPARSE, "damaged %s image (cannot decode%s)", ext ? ext : "",
-				     pages > 1 ? " a page" : "");
-			break;
-		}
-		if (p == 0 && pixGetXRes(pix) > 0)
-			json_object_set_new(d->meta, "dpi", json_integer(pixGetXRes(pix)));
-		if (pages > 1) {
-			json_t *sizes = json_object_get(d->meta, "page_sizes");
-			if (!sizes) {
-				sizes = json_array();
-				json_object_set_new(d->meta, "page_sizes", sizes);
-			}
-			json_array_append_new(sizes, json_pack("[i,i]", pixGetWidth(pix),
-								 pixGetHeight(pix)));
-		}
-		if (p > 0 && d->n_el && doc_add_page(d, EL_PAGE_BREAK, 0, p, "", 0, NULL) < 0) {
-			pixDestroy(&pix);
-			break;
-		}
-		if (o->ocr != INGEST_OCR_NEVER) {
-			if (!ocr && !(ocr = ocr_new(o, e))) {
-				pixDestroy(&pix);
-				rc = -1;
+	sizes = json_array();
+	if (is_tiff(format)) {
+		/* each page decoded once, in order, following the directory chain
+		 * (a page that cannot be decoded ends the document there) */
+		size_t off = 0;
+		do {
+			PIX *pix;
+			if ((unsigned)pages >= docfmt_max_pages(o)) {
+				rc = err_set(e, MOAT_ELIMIT, "TIFF with more than %u pages (see "
+					     "--max-pages)", docfmt_max_pages(o));
 				break;
 			}
-			rc = ocr_page(ocr, pix, p + 1, pixGetXRes(pix), 1.0, d, &words, e);
+			pix = pixReadMemFromMultipageTiff(data, len, &off);
+			if (!pix) {
+				if (!pages)
+					rc = err_set(e, MOAT_EPARSE, "damaged TIFF image (no page can be decoded)");
+				break;
+			}
+			rc = read_page(pix, pages, o, &ocr, sizes, d, e);
+			pixDestroy(&pix);
+			pages++;
+		} while (rc == 0 && off != 0);
+	} else {
+		PIX *pix = pixReadMem(data, len);
+		if (!pix) {
+			rc = err_set(e, MOAT_EPARSE, "damaged %s image (cannot decode)", ext ? ext : "");
+		} else {
+			rc = read_page(pix, 0, o, &ocr, sizes, d, e);
+			pixDestroy(&pix);
+			pages = 1;
 		}
-		pixDestroy(&pix);
 	}
 	ocr_free(ocr);
+	json_object_set_new(d->meta, "pages", json_integer(pages));
+	if (pages > 1)
+		json_object_set_new(d->meta, "page_sizes", sizes);
+	else
+		json_decref(sizes);
 	if (rc == 0) {
 		json_object_set_new(d->meta, "ocr", json_boolean(o->ocr != INGEST_OCR_NEVER));
 		d->encoding = NULL;

@@ -893,6 +893,16 @@ static void images_meta(void **state)
 			json_object_get(d.meta, "page_sizes"), 1), 0)), 80);
 		doc_release(&d);
 		buf_release(&f);
+		/* a third page, over a limit of two: refused, naming the limit */
+		assert_int_equal(pixWriteTiff(path, a, IFF_TIFF_G4, "a"), 0);
+		assert_int_equal(fs_read_file(path, &f, 0, &e), 0);
+		d = parse_ok("three.tif", f.data, f.len, &o);
+		assert_int_equal(json_integer_value(json_object_get(d.meta, "pages")), 3);
+		doc_release(&d);
+		o.max_pages = 2;
+		parse_fails("three.tif", f.data, f.len, &o, "TIFF with more than 2 pages");
+		o.max_pages = 0;
+		buf_release(&f);
 		pixDestroy(&a);
 		pixDestroy(&b);
 		free(path);
