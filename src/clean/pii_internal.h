@@ -35,6 +35,13 @@ enum pii_pattern_flags {
 typedef int (*pii_checker)(const char *text, size_t len, size_t *start, size_t *end,
 			   float *score);
 
+/*
+ * A gate sees the text and the end of a trigger hit and returns 0 when no
+ * match can start in the hit's window: a test in C where the same condition
+ * in the trigger would cost Hyperscan more than it saves PCRE2.
+ */
+typedef int (*pii_gate)(const char *text, size_t len, size_t end);
+
 struct pii_pattern {
 	const char *entity;
 	const char *name;
@@ -52,6 +59,14 @@ struct pii_pattern {
 	 * The trigger, if any, then covers the entries that have no case. */
 	const char *gaz;
 	char gaz_sep;
+	/* Cue words ('|'-separated, lower case, the expression's own syntax)
+	 * that the expression requires before a name, which starts with an
+	 * upper-case letter after nothing but [ \t\r\n,.!:?-]: instead of a
+	 * Hyperscan trigger, the scan looks the word before each upper-case
+	 * letter up in a table of the cues' last words (pii_scan.c).  back is
+	 * then computed from the cues. */
+	const char *cue;
+	pii_gate gate;
 };
 
 struct pii_entity_def {

@@ -796,15 +796,6 @@ static char *cat(const char *a, const char *b, const char *c, const char *d, con
 #define LOC "(?:\\p{Lu}[\\p{L}'\xE2\x80\x99.-]*\\p{L}|\\p{Lu}{2,})(?:[ \\t-](?:\\p{Lu}[\\p{L}'\xE2\x80\x99.-]*\\p{L}|" \
 	"\\p{Lu}{2,}|de|del|da|di|du|la|le|am|an|upon|sur)){0,3}"
 #define ORGNAME "\\p{Lu}[\\p{L}&'\xE2\x80\x99.-]*(?:(?:,[ \\t]*|[ \\t]+(?:and|&)[ \\t]+|[ \\t]+|-)\\p{Lu}[\\p{L}&'\xE2\x80\x99.-]*){0,4}"
-/*
- * The tail of a cue's trigger when the expression goes on with white space
- * (the class ws) and a name (an upper-case letter: ASCII or the lead byte of
- * a multi-byte character): the letter is required after up to 8 white-space
- * bytes, so "by the" does not wake PCRE2; a longer run triggers anyway.  The
- * trigger then ends at most 8 bytes later than "cue + one space" did, so the
- * pattern's back grows by 8.
- */
-#define CAP_AFTER(ws) "(?:" ws "{1,8}(?-i:[A-Z\\xC3-\\xF4])|" ws "{9})"
 #define HONORIFIC "mr|mrs|ms|miss|mx|dr|prof|sir|dame|lady|lord|rev|herr|frau|mme|mlle|sra|sig"
 #define STRONG_CUE "my name is|my name's|name is|call me|named|called|name *:|dear|signed|thanks|" \
 	"thank you|cheers|thx|last name\\??|first name\\??|full name\\??|surname\\??|last name is|" \
@@ -853,7 +844,53 @@ static void add_lex(const char *ent, const char *name, char *re, char *trig, flo
 	p->check = chk;
 	p->gaz = NULL;
 	p->gaz_sep = 0;
+	p->cue = NULL;
+	p->gate = NULL;
 	n_lex++;
+}
+
+/* A pattern of cue words before a name: found from the capital letter back
+ * (pii_scan.c), no Hyperscan trigger. */
+static void add_cue(const char *ent, const char *name, char *re, const char *cue, float score,
+		    unsigned flags, pii_checker chk)
+{
+	char *trig = strdup("");
+	add_lex(ent, name, re, trig, score, 0, flags, 1, chk);
+	if (re && trig) {
+		free(trig);
+		lex[n_lex - 1].trigger = NULL;
+		lex[n_lex - 1].cue = cue;
+	}
+}
+
+/*
+ * The gate of "name before a verb", whose trigger is the verb with the space
+ * before it (end: after the verb): the token before the blanks before the
+ * verb must hold an upper-case byte, as the name's last word does.  Tried
+ * for the verb's last word and, for a two-word verb ("was born"), its first;
+ * passing either is a superset of the exact condition.
+ */
+static int gate_name_verb(const char *t, size_t len, size_t end)
+{
+	size_t w = end;
+	(void)len;
+	for (int words = 0; words < 2; words++) {
+		size_t p;
+		while (w > 0 && t[w - 1] >= 'a' && t[w - 1] <= 'z')
+			w--;
+		if (w == 0 || t[w - 1] != ' ')
+			return 0;
+		p = w - 1;
+		while (p > 0 && (t[p - 1] == ' ' || t[p - 1] == '\t'))
+			p--;
+		for (size_t q = p; q > 0 && t[q - 1] != ' ' && t[q - 1] != '\t'; q--) {
+			unsigned char c = (unsigned char)t[q - 1];
+			if ((c >= 'A' && c <= 'Z') || (c >= 0xC3 && c <= 0xF4))
+				return 1;
+		}
+		w = w - 1;  /* the word before: a two-word verb's first */
+	}
+	return 0;
 }
 
 /*
@@ -913,34 +950,30 @@ static void build_lex(void)
 	if (!lex)
 		return;
 
-	add_lex("PERSON", "honorific and name",
-		cat("(?<!\\p{L})(?i:" HONORIFIC ")\\.?[ \\t]+(", NAME, ")", "", ""),
-		cat("\\b(?:" HONORIFIC ")\\.?" CAP_AFTER("[ \\t]"), "", "", "", ""), 0.7f, 12 + 8,
-		P_UTF | P_TCASE, 1,
-		chk_name_cue);
-	add_lex("PERSON", "name after a cue",
+	add_cue("PERSON", "honorific and name",
+		cat("(?<!\\p{L})(?i:" HONORIFIC ")\\.?[ \\t]+(", NAME, ")", "", ""), HONORIFIC, 0.7f,
+		P_UTF, chk_name_cue);
+	add_cue("PERSON", "name after a cue",
 		cat("(?i:\\b(?:" STRONG_CUE "))[ \\t,.!:-]*(?:\\r?\\n[ \\t-]*)?(", NAME, ")", "", ""),
-		cat("\\b(?:" STRONG_CUE ")", "", "", "", ""), 0.6f, 24, P_UTF | P_TCASE, 1, chk_name_cue);
-	add_lex("PERSON", "signature",
+		STRONG_CUE, 0.6f, P_UTF, chk_name_cue);
+	add_cue("PERSON", "signature",
 		cat("(?i:\\b(?:" SIGN_CUE "))[ \\t]*[,.!]?[ \\t]*(?:\\r?\\n|[,-])[ \\t\\r\\n-]*(", NAME, ")",
 		    "", ""),
-		cat("\\b(?:" SIGN_CUE ")", "", "", "", ""), 0.6f, 24, P_UTF | P_TCASE, 1, chk_name_cue);
-	add_lex("PERSON", "name after a weak cue",
-		cat("(?i:\\b(?:" WEAK_CUE "))[ \\t,]+(", NAME, ")", "", ""),
-		cat("\\b(?:" WEAK_CUE ")" CAP_AFTER("[ \\t,]"), "", "", "", ""), 0.45f, 20 + 8,
-		P_UTF | P_TCASE, 1,
+		SIGN_CUE, 0.6f, P_UTF, chk_name_cue);
+	add_cue("PERSON", "name after a weak cue",
+		cat("(?i:\\b(?:" WEAK_CUE "))[ \\t,]+(", NAME, ")", "", ""), WEAK_CUE, 0.45f, P_UTF,
 		chk_name_cue);
 	add_gaz("PERSON", "known first name", gaz_first, ' ',
 		"(?:[ \\t]+(?:\\p{Lu}\\.?[ \\t]+)?" TOK "){0,2}(?:[ \\t]+(?:II|III|IV|Jr\\.?|Sr\\.?))?(?!\\p{L})",
 		0.5f, chk_name_gaz);
 	add_gaz("PERSON", "known surname", SURNAMES, ' ', "(?!\\p{L})", 0.55f, chk_name_sur);
-	add_lex("PERSON", "first name of a list",
-		cat("(?i:\\b(?:" LIST_CUE "))[ \\t]*:[ \\t]*(", NAME, ")", "", ""),
-		cat("\\b(?:" LIST_CUE ")[ \\t]*:", "", "", "", ""), 0.5f, 24, P_UTF | P_TCASE, 1,
+	add_cue("PERSON", "first name of a list",
+		cat("(?i:\\b(?:" LIST_CUE "))[ \\t]*:[ \\t]*(", NAME, ")", "", ""), LIST_CUE, 0.5f, P_UTF,
 		chk_name_cue);
-	/* The next two triggers end where the old " office" / " said" ones did
-	 * (same back) but also need the capitalized word before: a token or name
-	 * starts with an upper-case letter and has no white space. */
+	/* "The X office" needs the capitalized word before the noun in its
+	 * trigger; "name before a verb" has the verb as its trigger and the
+	 * capitalized word before it checked by its gate (both end where the
+	 * old " office" / " said" triggers did, same back). */
 	add_lex("ORGANIZATION", "the X office",
 		cat("\\bThe (", TOK, ")(?= (?:office|offices|headquarters|team|board|staff|company|brand)\\b)",
 		    "", ""),
@@ -949,8 +982,9 @@ static void build_lex(void)
 		0.45f, 40, P_UTF, 1, chk_org_cue);
 	add_lex("PERSON", "name before a verb",
 		cat("(?<!\\p{L})(", NAME, ")(?=[ \\t]+(?:" NAME_VERB ")\\b)", "", ""),
-		cat("[A-Z\\xC3-\\xF4][^ \\t]*[ \\t]* (?:" NAME_VERB ")\\b", "", "", "", ""), 0.5f, 60,
-		P_UTF, 1, chk_name_cue);
+		cat(" (?:" NAME_VERB ")\\b", "", "", "", ""), 0.5f, 60, P_UTF, 1, chk_name_cue);
+	if (n_lex && lex[n_lex - 1].check == chk_name_cue)
+		lex[n_lex - 1].gate = gate_name_verb;
 
 	add_gaz("LOCATION", "known place", COUNTRIES, '|', "(?!\\p{L})", 0.5f, NULL);
 	{
@@ -961,18 +995,13 @@ static void build_lex(void)
 				cat("(?<!\\p{L})", nocase, "(?!\\p{L})", "", ""), nocase, 0.5f,
 				longest(COUNTRIES, '|') + 1, P_UTF, 0, NULL);
 	}
-	add_lex("LOCATION", "place after a cue",
-		cat("(?i:\\b(?:" PLACE_CUE "))[ \\t]+(", LOC, ")", "", ""),
-		cat("\\b(?:" PLACE_CUE ")" CAP_AFTER("[ \\t]"), "", "", "", ""), 0.5f, 24 + 8,
-		P_UTF | P_TCASE, 1,
-		chk_place_cue);
+	add_cue("LOCATION", "place after a cue", cat("(?i:\\b(?:" PLACE_CUE "))[ \\t]+(", LOC, ")", "", ""),
+		PLACE_CUE, 0.5f, P_UTF, chk_place_cue);
 
 	add_gaz("ORGANIZATION", "name with a company suffix", ORG_SUFFIX, '|', "(?!\\p{L})\\.?", 0.55f,
 		chk_org);
-	add_lex("ORGANIZATION", "organisation after a cue",
-		cat("(?i:\\b(?:" ORG_CUE "))[ \\t]+(", ORGNAME, ")", "", ""),
-		cat("\\b(?:" ORG_CUE ")" CAP_AFTER("[ \\t]"), "", "", "", ""), 0.5f, 24 + 8,
-		P_UTF | P_TCASE, 1,
+	add_cue("ORGANIZATION", "organisation after a cue",
+		cat("(?i:\\b(?:" ORG_CUE "))[ \\t]+(", ORGNAME, ")", "", ""), ORG_CUE, 0.5f, P_UTF,
 		chk_org_cue);
 	add_lex("ORGANIZATION", "organisation described",
 		cat("(?<!\\p{L})(", ORGNAME, ")(?=[ \\t]+(?:is|was) an?[ \\t]+(?:[\\p{L}-]+[ \\t]+){0,2}(?:"

@@ -188,8 +188,57 @@ static int chk_iban(const char *t, size_t len, size_t *a, size_t *b, float *sc)
  */
 #define RUN9 "\\b[A-Z0-9]{9}"
 
+/*
+ * The gates of those patterns: each matches a whole word of a fixed length
+ * range (its expression is \b...\b over [A-Z0-9]), and the trigger starts
+ * exactly 9 bytes before its end, so the run of word bytes from there must
+ * have that length.  Most runs are longer (IBANs, card numbers, hashes).
+ */
+static int word_run_in(const char *t, size_t len, size_t end, size_t lo, size_t hi)
+{
+	size_t i = end - 9, n = 0;
+	if (end < 9)
+		return 0;
+	while (i + n < len && n <= hi) {
+		unsigned char c = (unsigned char)t[i + n];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      c == '_'))
+			break;
+		n++;
+	}
+	return n >= lo && n <= hi;
+}
+
+static int run_9(const char *t, size_t len, size_t end)
+{
+	return word_run_in(t, len, end, 9, 9);
+}
+
+static int run_10(const char *t, size_t len, size_t end)
+{
+	return word_run_in(t, len, end, 10, 10);
+}
+
+static int run_9_10(const char *t, size_t len, size_t end)
+{
+	return word_run_in(t, len, end, 9, 10);
+}
+
+static int run_16(const char *t, size_t len, size_t end)
+{
+	return word_run_in(t, len, end, 16, 16);
+}
+
+static int run_17(const char *t, size_t len, size_t end)
+{
+	return word_run_in(t, len, end, 17, 17);
+}
+
 #define R(ent, name, re, trig, score, back, flags, group, val, chk) \
-	{ ent, name, re, trig, score, back, flags, group, val, chk, NULL, 0 }
+	{ ent, name, re, trig, score, back, flags, group, val, chk, NULL, 0, NULL, NULL }
+/* a pattern with a gate on its trigger hits */
+#define RG(ent, name, re, trig, score, back, flags, group, val, chk, gate) \
+	{ ent, name, re, trig, score, back, flags, group, val, chk, NULL, 0, NULL, gate }
 
 const struct pii_pattern pii_patterns[] = {
 	/* --- global ---------------------------------------------------------- */
@@ -299,16 +348,16 @@ const struct pii_pattern pii_patterns[] = {
 	  "\\." TLDS "\\b", 0.5f, 260, P_TRIM, 0, NULL, NULL),
 
 	/* --- United States --------------------------------------------------- */
-	R("MEDICAL_LICENSE", "USA DEA Certificate Number (weak)",
+	RG("MEDICAL_LICENSE", "USA DEA Certificate Number (weak)",
 	  "\\b(?:[ABCDEFGHJKLMPRSTUX][A-Z]\\d{7}|[ABCDEFGHJKLMPRSTUX]9\\d{7})\\b", RUN9, 0.4f, 10,
-	  0, 0, pii_valid_dea, NULL),
+	  0, 0, pii_valid_dea, NULL, run_9),
 	R("US_SSN", "SSN1 (very weak)", "\\b\\d{5}-\\d{4}\\b", NULL, 0.05f, 10, 0, 0, pii_valid_us_ssn,
 	  NULL),
 	R("US_SSN", "SSN2 (very weak)", "\\b\\d{3}-\\d{6}\\b", NULL, 0.05f, 10, 0, 0, pii_valid_us_ssn,
 	  NULL),
 	R("US_SSN", "SSN3 (very weak)", "\\b\\d{3}-\\d{2}-\\d{4}\\b", NULL, 0.05f, 11, 0, 0,
 	  pii_valid_us_ssn, NULL),
-	R("US_SSN", "SSN4 (very weak)", "\\b\\d{9}\\b", RUN9, 0.05f, 9, 0, 0, pii_valid_us_ssn, NULL),
+	RG("US_SSN", "SSN4 (very weak)", "\\b\\d{9}\\b", RUN9, 0.05f, 9, 0, 0, pii_valid_us_ssn, NULL, run_9),
 	R("US_SSN", "SSN5 (medium)", "\\b\\d{3}[- .]\\d{2}[- .]\\d{4}\\b", NULL, 0.5f, 11, 0, 0,
 	  pii_valid_us_ssn, NULL),
 	R("US_ITIN", "Itin (very weak)",
@@ -319,9 +368,9 @@ const struct pii_pattern pii_patterns[] = {
 	R("US_ITIN", "Itin (medium)",
 	  "\\b9\\d{2}[- ](?:5\\d|6[0-5]|7\\d|8[0-8]|9[0-24-9])[- ]\\d{4}\\b", NULL, 0.5f, 11, 0, 0,
 	  NULL, NULL),
-	R("US_PASSPORT", "Passport (very weak)", "\\b\\d{9}\\b", RUN9, 0.05f, 9, 0, 0, NULL, NULL),
-	R("US_PASSPORT", "Passport Next Generation (very weak)", "\\b[A-Z]\\d{8}\\b", RUN9, 0.1f, 9,
-	  0, 0, NULL, NULL),
+	RG("US_PASSPORT", "Passport (very weak)", "\\b\\d{9}\\b", RUN9, 0.05f, 9, 0, 0, NULL, NULL, run_9),
+	RG("US_PASSPORT", "Passport Next Generation (very weak)", "\\b[A-Z]\\d{8}\\b", RUN9, 0.1f, 9,
+	  0, 0, NULL, NULL, run_9),
 	R("US_DRIVER_LICENSE", "Driver License - Alphanumeric (weak)",
 	  "\\b(?:[A-Z]\\d{3,6}|[A-Z]\\d{5,9}|[A-Z]\\d{6,8}|[A-Z]\\d{4,8}|[A-Z]\\d{9,11}|[A-Z]{1,2}\\d{5,6}|"
 	  "H\\d{8}|V\\d{6}|X\\d{8}|[A-Z]{2}\\d{2,5}|[A-Z]{2}\\d{3,7}|\\d{2}[A-Z]{3}\\d{5,6}|[A-Z]\\d{13,14}|"
@@ -352,9 +401,9 @@ const struct pii_pattern pii_patterns[] = {
 	R("ES_NIF", "NIF", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, 0, 0, pii_valid_es_nif, NULL),
 	R("ES_NIE", "NIE", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, 0, 0, pii_valid_es_nie,
 	  NULL),
-	R("IT_FISCAL_CODE", "Fiscal Code",
+	RG("IT_FISCAL_CODE", "Fiscal Code",
 	  "\\b[A-Z]{6}[\\dLMNP-V]{2}[A-EHLMPR-T][\\dLMNP-V]{2}[A-Z][\\dLMNP-V]{3}[A-Z]\\b", RUN9, 0.3f, 16,
-	  0, 0, pii_valid_it_fiscal, NULL),
+	  0, 0, pii_valid_it_fiscal, NULL, run_16),
 	R("IT_VAT_CODE", "Partita IVA", "\\b(?:IT ?)?(\\d{11})\\b", NULL, 0.1f, 14, P_WEAKCHECK, 1,
 	  pii_valid_it_vat, NULL),
 	R("PL_PESEL", "PESEL",
@@ -365,28 +414,28 @@ const struct pii_pattern pii_patterns[] = {
 	  NULL),
 
 	/* --- Singapore, Australia, India ------------------------------------- */
-	R("SG_NRIC_FIN", "Nric (medium)", "\\b[STFGM]\\d{7}[A-Z]\\b", RUN9, 0.5f, 9, 0, 0,
-	  pii_valid_sg_nric, NULL),
+	RG("SG_NRIC_FIN", "Nric (medium)", "\\b[STFGM]\\d{7}[A-Z]\\b", RUN9, 0.5f, 9, 0, 0,
+	  pii_valid_sg_nric, NULL, run_9),
 	R("AU_ABN", "ABN (Medium)", "\\b\\d{2} \\d{3} \\d{3} \\d{3}\\b", NULL, 0.1f, 14, 0, 0,
 	  pii_valid_au_abn, NULL),
 	R("AU_ABN", "ABN (Low)", "\\b\\d{11}\\b", NULL, 0.01f, 11, 0, 0, pii_valid_au_abn, NULL),
 	R("AU_ACN", "ACN (Medium)", "\\b\\d{3} \\d{3} \\d{3}\\b", NULL, 0.1f, 11, P_WEAKCHECK, 0,
 	  pii_valid_au_acn, NULL),
-	R("AU_ACN", "ACN (Low)", "\\b\\d{9}\\b", RUN9, 0.01f, 9, P_WEAKCHECK, 0, pii_valid_au_acn, NULL),
+	RG("AU_ACN", "ACN (Low)", "\\b\\d{9}\\b", RUN9, 0.01f, 9, P_WEAKCHECK, 0, pii_valid_au_acn, NULL, run_9),
 	R("AU_TFN", "TFN (Medium)", "\\b\\d{3} \\d{3} \\d{3}\\b", NULL, 0.1f, 11, P_WEAKCHECK, 0,
 	  pii_valid_au_tfn, NULL),
-	R("AU_TFN", "TFN (Low)", "\\b\\d{9}\\b", RUN9, 0.01f, 9, P_WEAKCHECK, 0, pii_valid_au_tfn, NULL),
+	RG("AU_TFN", "TFN (Low)", "\\b\\d{9}\\b", RUN9, 0.01f, 9, P_WEAKCHECK, 0, pii_valid_au_tfn, NULL, run_9),
 	R("AU_MEDICARE", "Australian Medicare Number (Medium)", "\\b[2-6]\\d{3} \\d{5} \\d\\b", NULL,
 	  0.1f, 12, P_WEAKCHECK, 0, pii_valid_au_medicare, NULL),
 	R("AU_MEDICARE", "Australian Medicare Number (Low)", "\\b[2-6]\\d{9}\\b", NULL, 0.01f, 10,
 	  P_WEAKCHECK, 0, pii_valid_au_medicare, NULL),
-	R("IN_PAN", "PAN (High)", "\\b[A-Z]{3}[ABCFGHLJPT][A-Z]\\d{4}[A-Z]\\b", RUN9, 0.5f, 10,
-	  0, 0, NULL, NULL),
-	R("IN_PAN", "PAN (Medium)", "\\b[A-Z]{5}\\d{4}[A-Z]\\b", RUN9, 0.1f, 10, 0, 0, NULL, NULL),
+	RG("IN_PAN", "PAN (High)", "\\b[A-Z]{3}[ABCFGHLJPT][A-Z]\\d{4}[A-Z]\\b", RUN9, 0.5f, 10,
+	  0, 0, NULL, NULL, run_10),
+	RG("IN_PAN", "PAN (Medium)", "\\b[A-Z]{5}\\d{4}[A-Z]\\b", RUN9, 0.1f, 10, 0, 0, NULL, NULL, run_10),
 	R("IN_AADHAAR", "AADHAAR (Very Weak)", "\\b\\d{4}[- :]?\\d{4}[- :]?\\d{4}\\b", NULL, 0.01f, 14,
 	  P_WEAKCHECK, 0, pii_valid_in_aadhaar, NULL),
-	R("IN_VOTER", "Voter ID (Medium)", "\\b[A-Z][ABCDGHJKMNPRSY][A-Z]\\d{7}\\b", RUN9, 0.4f, 10,
-	  0, 0, NULL, NULL),
+	RG("IN_VOTER", "Voter ID (Medium)", "\\b[A-Z][ABCDGHJKMNPRSY][A-Z]\\d{7}\\b", RUN9, 0.4f, 10,
+	  0, 0, NULL, NULL, run_10),
 	R("IN_PASSPORT", "Passport (weak)", "\\b[A-Z][1-9]\\d ?\\d{4}[1-9]\\b", NULL, 0.1f, 9, 0, 0, NULL,
 	  NULL),
 
@@ -403,16 +452,16 @@ const struct pii_pattern pii_patterns[] = {
 	R("DE_TAX_ID", "Tax ID (Medium)", "\\b\\d{2} \\d{3} \\d{3} \\d{3}\\b", NULL, 0.3f, 14, 0, 0,
 	  pii_valid_de_tax_id, NULL),
 	R("DE_TAX_ID", "Tax ID (Low)", "\\b\\d{11}\\b", NULL, 0.01f, 11, 0, 0, pii_valid_de_tax_id, NULL),
-	R("DE_ID_CARD", "Personalausweis", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", RUN9,
-	  0.1f, 10, 0, 0, pii_valid_de_id, chk_has_digit),
-	R("DE_PASSPORT", "Reisepass", "\\b[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", RUN9, 0.1f, 10, 0, 0,
-	  pii_valid_de_id, chk_has_digit),
+	RG("DE_ID_CARD", "Personalausweis", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", RUN9,
+	  0.1f, 10, 0, 0, pii_valid_de_id, chk_has_digit, run_9_10),
+	RG("DE_PASSPORT", "Reisepass", "\\b[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", RUN9, 0.1f, 10, 0, 0,
+	  pii_valid_de_id, chk_has_digit, run_9_10),
 	R("DE_SOCIAL_SECURITY", "Rentenversicherungsnummer", "\\b\\d{2} ?\\d{6} ?[A-Z] ?\\d{3}\\b", NULL,
 	  0.5f, 15, 0, 0, pii_valid_de_svnr, NULL),
 
 	/* --- vehicles, devices, health records ------------------------------- */
-	R("VIN", "Vehicle Identification Number", "\\b[A-HJ-NPR-Z0-9]{17}\\b", RUN9, 0.3f, 17, 0, 0,
-	  pii_valid_vin, NULL),
+	RG("VIN", "Vehicle Identification Number", "\\b[A-HJ-NPR-Z0-9]{17}\\b", RUN9, 0.3f, 17, 0, 0,
+	  pii_valid_vin, NULL, run_17),
 	R("IMEI", "IMEI", "\\b\\d{2}[- ]?\\d{6}[- ]?\\d{6}[- ]?\\d\\b", NULL, 0.3f, 19, P_WEAKCHECK, 0,
 	  pii_valid_luhn15, NULL),
 	R("MEDICAL_RECORD_NUMBER", "record number after a label",
@@ -431,7 +480,7 @@ const struct pii_pattern pii_patterns[] = {
 	/* --- moat's own: addresses, ZIP codes, ages, credentials, handles ---- */
 	{ "STREET_ADDRESS", "street number name suffix",
 	  "\\b\\.?(?:,? (?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|#)\\.? ?#?\\w{1,6})?", NULL, 0.6f, 0,
-	  P_UTF, 0, NULL, pii_chk_street, STREET_SUFFIX_LIST, '|' },
+	  P_UTF, 0, NULL, pii_chk_street, STREET_SUFFIX_LIST, '|', NULL, NULL },
 	R("STREET_ADDRESS", "street name with suffix and number",
 	  "\\b\\p{L}[\\p{L}-]*" EU_STREET " \\d{1,5}[a-zA-Z]?\\b", EU_STREET " \\d", 0.55f, 60, P_UTF, 0,
 	  NULL, pii_chk_address),

@@ -41,6 +41,9 @@
 
 #include "../core/banned.h"
 
+#define CUE_KEY_MAX 23
+#define CUE_PRE_MAX 31
+
 struct pat {
 	struct pii_pattern def;
 	int type;
@@ -81,6 +84,19 @@ struct pii_scanner {
 		size_t mask;
 		size_t max_words;
 	} gaz;
+	struct cue {     /* cues before a name, by last word (pii_internal.h) */
+		struct cue_ent {
+			char key[CUE_KEY_MAX + 1];  /* lower case; "#" for a number */
+			char pre[CUE_PRE_MAX + 1];  /* what comes before the key */
+			unsigned char klen, plen;
+			unsigned pat;
+		} *e;            /* sorted by key, then longer prefix first */
+		size_t n_e;
+		struct cue_key {
+			unsigned first, n;  /* n 0: empty */
+		} *slot;         /* open addressing over the keys */
+		size_t mask, n;
+	} cue;
 	int nohit;       /* MOAT_PII_NOCONFIRM: measure the trigger scan alone */
 #ifdef MOAT_HAVE_HYPERSCAN
 	hs_database_t *db;
@@ -463,7 +479,7 @@ static int compile_hs(struct pii_scanner *s, struct moat_err *e)
 		hs_compile_error_t *cerr = NULL;
 		for (size_t i = 0; i < s->n_pats; i++) {
 			struct pat *p = &s->pats[i];
-			if (p->slow || (p->def.gaz && !p->def.trigger))
+			if (p->slow || (p->def.gaz && !p->def.trigger) || p->def.cue)
 				continue;
 			expr[n] = p->def.trigger ? p->def.trigger : p->def.regex;
 			flags[n] = (p->def.trigger ? 0 : HS_FLAG_PREFILTER) |
@@ -630,6 +646,142 @@ static int gaz_build(struct pii_scanner *s)
 	return 0;
 }
 
+/* --- cues before a name ----------------------------------------------------- */
+
+static int is_alnum_ascii(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static struct cue_key *cue_slot(const struct cue *c, const char *w, size_t n)
+{
+	size_t h = gaz_hash(w, n) & c->mask;
+	while (c->slot[h].n &&
+	       (c->e[c->slot[h].first].klen != n || memcmp(c->e[c->slot[h].first].key, w, n)))
+		h = (h + 1) & c->mask;
+	return &c->slot[h];
+}
+
+static int cmp_cue_ent(const void *x, const void *y)
+{
+	const struct cue_ent *a = x, *b = y;
+	int d = strcmp(a->key, b->key);
+	if (d)
+		return d;
+	if (a->plen != b->plen)
+		return a->plen > b->plen ? -1 : 1;
+	return a->pat < b->pat ? -1 : a->pat > b->pat;
+}
+
+/*
+ * One cue of a list ("my name is", "i'?m", "name *:", "last name\??",
+ * "they had \d+"): trailing punctuation and quantifiers go (the expression
+ * matches them after the key; the scan walks back over them), an optional
+ * character gives both spellings, and what is left is a literal: its key is
+ * the run of letters or digits it ends with ("#" for \d+), its prefix what
+ * comes before.
+ */
+static int cue_add(struct cue *c, size_t *alloc, unsigned pat, const char *q, size_t l)
+{
+	struct cue_ent *x;
+	size_t e = l, k;
+	int digits = 0;
+	while (e > 0 && strchr("?*:+ ", q[e - 1]))
+		e--;
+	while (e > 0 && q[e - 1] == '\\')
+		e--;
+	for (size_t m = 1; m < e; m++)
+		if (q[m] == '?' && q[m - 1] != '\\') {
+			char v[2 * (CUE_KEY_MAX + CUE_PRE_MAX)];
+			if (e > sizeof(v))
+				return -1;
+			memcpy(v, q, m);  /* with the character */
+			memcpy(v + m, q + m + 1, e - m - 1);
+			if (cue_add(c, alloc, pat, v, e - 1) < 0)
+				return -1;
+			memcpy(v, q, m - 1);  /* without it */
+			memcpy(v + m - 1, q + m + 1, e - m - 1);
+			return cue_add(c, alloc, pat, v, e - 2);
+		}
+	if (e >= 2 && q[e - 2] == '\\' && q[e - 1] == 'd') {
+		digits = 1;
+		k = e - 2;
+	} else {
+		for (k = e; k > 0 && is_alnum_ascii((unsigned char)q[k - 1]); k--)
+			;
+		if (k == e || e - k > CUE_KEY_MAX)
+			return -1;  /* a cue ends in a word */
+	}
+	if (k > CUE_PRE_MAX || memchr(q, '\\', k) || (k && !is_alnum_ascii((unsigned char)q[0])))
+		return -1;  /* the prefix must be a literal that starts a word */
+	if (c->n_e == *alloc) {
+		size_t na = *alloc ? *alloc * 2 : 128;
+		struct cue_ent *ne = realloc(c->e, na * sizeof(*ne));
+		if (!ne)
+			return -1;
+		c->e = ne;
+		*alloc = na;
+	}
+	x = &c->e[c->n_e++];
+	memset(x, 0, sizeof(*x));
+	if (digits) {
+		x->key[0] = '#';
+		x->klen = 1;
+	} else {
+		memcpy(x->key, q + k, e - k);
+		x->klen = (unsigned char)(e - k);
+	}
+	for (size_t m = 0; m < k; m++)
+		x->pre[m] = (char)tolower((unsigned char)q[m]);
+	x->plen = (unsigned char)k;
+	x->pat = pat;
+	return 0;
+}
+
+/* The table of the cues' last words, and each cue pattern's back: the
+ * longest prefix (its window is then that far back from the key). */
+static int cue_build(struct pii_scanner *s)
+{
+	struct cue *c = &s->cue;
+	size_t alloc = 0, size = 64;
+	for (size_t i = 0; i < s->n_pats; i++) {
+		const char *q = s->pats[i].def.cue;
+		size_t first = c->n_e;
+		if (!q)
+			continue;
+		while (*q) {
+			size_t l = strcspn(q, "|");
+			if (cue_add(c, &alloc, (unsigned)i, q, l) < 0)
+				return -1;
+			q += l;
+			if (*q)
+				q++;
+		}
+		s->pats[i].def.back = 0;
+		for (size_t j = first; j < c->n_e; j++)
+			if (c->e[j].plen > s->pats[i].def.back)
+				s->pats[i].def.back = c->e[j].plen;
+	}
+	if (!c->n_e)
+		return 0;
+	qsort(c->e, c->n_e, sizeof(*c->e), cmp_cue_ent);
+	while (size < c->n_e * 2)
+		size *= 2;
+	c->slot = calloc(size, sizeof(*c->slot));
+	if (!c->slot)
+		return -1;
+	c->mask = size - 1;
+	for (size_t j = 0; j < c->n_e; j++) {
+		struct cue_key *x = cue_slot(c, c->e[j].key, c->e[j].klen);
+		if (!x->n) {
+			x->first = (unsigned)j;
+			c->n++;
+		}
+		x->n++;
+	}
+	return 0;
+}
+
 struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_err *e)
 {
 	struct pii_options o = opt ? *opt : pii_default_options();
@@ -701,15 +853,18 @@ struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_e
 	s->o.terms = NULL;
 	if (compile_pcre(s, e) < 0)
 		goto fail;
-	if (gaz_build(s) < 0)
+	if (gaz_build(s) < 0 || cue_build(s) < 0)
 		goto nomem;
 #ifdef MOAT_HAVE_HYPERSCAN
 	if (compile_hs(s, e) < 0)
 		goto fail;
 #else
+	/* the gazetteer and cue patterns need no Hyperscan */
 	for (size_t i = 0; i < s->n_pats; i++)
-		s->pats[i].slow = 1;
-	s->n_slow = s->n_pats;
+		if (!s->pats[i].def.gaz && !s->pats[i].def.cue) {
+			s->pats[i].slow = 1;
+			s->n_slow++;
+		}
 #endif
 	for (size_t i = 0; i < b.n_want; i++)
 		free(b.want[i]);
@@ -754,6 +909,8 @@ void pii_scanner_free(struct pii_scanner *s)
 		free(s->gaz.e[i].w);
 	free(s->gaz.e);
 	free(s->gaz.slot);
+	free(s->cue.slot);
+	free(s->cue.e);
 #ifdef MOAT_HAVE_HYPERSCAN
 	hs_free_database(s->db);
 #endif
@@ -859,6 +1016,8 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 		return 0;
 	if (end < sc->done[id])
 		return 0;
+	if (p->def.gate && !p->def.gate(x->text, x->len, end))
+		return 0;
 	if (confirm(x->s, sc, id, x->text, x->len, end > p->def.back ? end - p->def.back : 0, end) < 0) {
 		x->failed = 1;
 		return 1;
@@ -933,7 +1092,7 @@ static int confirm(const struct pii_scanner *s, struct pii_scratch *sc, unsigned
 
 /* Bytes of a context word: ASCII letters and digits, '#', '-', '.', '\'',
  * and any byte of a multi-byte character.  lower[] folds ASCII. */
-static unsigned char wbyte[256], lower[256];
+static unsigned char wbyte[256], lower[256], cue_sep[256];
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 
 static void build_tabs(void)
@@ -942,6 +1101,7 @@ static void build_tabs(void)
 		wbyte[c] = (unsigned char)(isalnum(c) || c == '#' || c >= 0x80 || c == '-' || c == '.' ||
 					   c == '\'');
 		lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		cue_sep[c] = c && strchr(" \t\r\n,.!:?-", c);
 	}
 }
 
@@ -1083,16 +1243,6 @@ static int allowed(const struct pii_scanner *s, const char *text, size_t a, size
 	return 0;
 }
 
-static int cmp_presidio(const void *x, const void *y)
-{
-	const struct pii_finding *a = x, *b = y;
-	if (a->score != b->score)
-		return a->score > b->score ? -1 : 1;
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return (a->end - a->start) > (b->end - b->start) ? -1 : (a->end - a->start) < (b->end - b->start);
-}
-
 static int cmp_start(const void *x, const void *y)
 {
 	const struct pii_finding *a = x, *b = y;
@@ -1102,7 +1252,11 @@ static int cmp_start(const void *x, const void *y)
 		return a->end > b->end ? -1 : 1;
 	if (a->type != b->type)
 		return a->type < b->type ? -1 : 1;
-	return a->score > b->score ? -1 : a->score < b->score;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	/* the same finding from two recognizers: keep the same one whatever
+	 * order they were found in */
+	return strcmp(a->recognizer ? a->recognizer : "", b->recognizer ? b->recognizer : "");
 }
 
 static int cmp_type_start(const void *x, const void *y)
@@ -1139,13 +1293,14 @@ static size_t remove_duplicates(struct pii_finding *f, size_t n)
 
 /* Presidio's anonymizer: merge intersecting findings of one type, drop
  * findings contained in others (or equal with a lower score), then resolve
- * what still overlaps: higher score, then longer span, then earlier. */
+ * what still overlaps: higher score, then longer span, then earlier.  f is
+ * sorted by cmp_type_start (as remove_duplicates leaves it); the result is
+ * sorted by start, without overlaps. */
 static size_t resolve(struct pii_finding *f, size_t n)
 {
 	size_t k = 0;
 	if (n < 2)
 		return n;
-	qsort(f, n, sizeof(*f), cmp_type_start);
 	for (size_t i = 0; i < n; i++) {
 		if (k && f[k - 1].type == f[i].type && f[i].start < f[k - 1].end) {
 			if (f[i].end > f[k - 1].end)
@@ -1191,88 +1346,183 @@ static int cmp_bound(const void *x, const void *y)
 	return a[0] < b[0] ? -1 : a[0] > b[0];
 }
 
-static size_t cp_count(const char *s, size_t n)
-{
-	size_t cont = 0, i = 0;
-	const uint64_t hi = 0x8080808080808080ULL;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		/* one bit 7 per continuation byte (10xxxxxx), summed by a multiply */
-		cont += (size_t)((((w & ~(w << 1) & hi) >> 7) * 0x0101010101010101ULL) >> 56);
-	}
-	for (; i < n; i++)
-		cont += ((unsigned char)s[i] & 0xC0) == 0x80;
-	return n - cont;
-}
-
 static int is_letter_byte(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
+/*
+ * At an upper-case letter: the cues that end in the word before it, past any
+ * [ \t\r\n,.!:?-], and start a word (ASCII \b, as Hyperscan's triggers had
+ * it) are confirmed from their start.  Every match of a cue pattern has such
+ * a letter, its name's first, so no match is missed; the walk back over the
+ * separators is paid once per letter.
+ */
+static int cue_at(const struct pii_scanner *s, struct pii_scratch *sc, const char *text,
+		  size_t len, size_t i)
+{
+	const struct cue *c = &s->cue;
+	const struct cue_key *x;
+	char key[CUE_KEY_MAX + 1];
+	size_t j = i, k, n, n_hit = 0;
+	struct {
+		unsigned pat;
+		size_t start;
+	} hit[16];
+	int digits = 1;
+	while (j > 0 && cue_sep[(unsigned char)text[j - 1]])
+		j--;
+	for (k = j; k > 0 && is_alnum_ascii((unsigned char)text[k - 1]); k--) {
+		digits &= text[k - 1] >= '0' && text[k - 1] <= '9';
+		if (!digits && j - k >= CUE_KEY_MAX)
+			return 0;  /* longer than any key */
+	}
+	n = j - k;
+	if (!n)
+		return 0;
+	if (digits) {
+		key[0] = '#';
+		n = 1;
+	} else {
+		for (size_t m = 0; m < n; m++)
+			key[m] = (char)lower[(unsigned char)text[k + m]];
+	}
+	x = cue_slot(c, key, n);
+	for (unsigned q = 0; q < x->n; q++) {
+		const struct cue_ent *ce = &c->e[x->first + q];
+		size_t cs, m = 0;
+		if (ce->plen > k)
+			continue;
+		cs = k - ce->plen;
+		if (cs > 0 && (is_alnum_ascii((unsigned char)text[cs - 1]) || text[cs - 1] == '_'))
+			continue;
+		while (m < ce->plen && lower[(unsigned char)text[cs + m]] == (unsigned char)ce->pre[m])
+			m++;
+		if (m < ce->plen || n_hit == sizeof(hit) / sizeof(hit[0]))
+			continue;
+		hit[n_hit].pat = ce->pat;
+		hit[n_hit].start = cs;
+		n_hit++;
+	}
+	/* each pattern once, from its earliest cue start to its latest */
+	for (size_t h = 0; h < n_hit; h++) {
+		unsigned id = hit[h].pat;
+		size_t lo = hit[h].start, hi = lo;
+		int seen = 0;
+		for (size_t g = 0; g < h; g++)
+			seen |= hit[g].pat == id;
+		if (seen)
+			continue;
+		for (size_t g = h + 1; g < n_hit; g++)
+			if (hit[g].pat == id) {
+				if (hit[g].start < lo)
+					lo = hit[g].start;
+				if (hit[g].start > hi)
+					hi = hit[g].start;
+			}
+		sc->n_hits++;
+		if (s->nohit || hi < sc->done[id])
+			continue;
+		if (confirm(s, sc, id, text, len, lo, hi) < 0)
+			return -1;
+		sc->done[id] = hi + 1;
+	}
+	return 0;
+}
+
+/* At byte i, which is in A-Z or a lead byte from 0xC3 up. */
+static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const char *text,
+		  size_t len, size_t i)
+{
+	const struct gaz *g = &s->gaz;
+	unsigned char c = (unsigned char)text[i];
+	size_t pos;
+	int inword;
+	if (!((c >= 'A' && c <= 'Z') || c >= 0xC3))
+		return 0;
+	inword = i && is_letter_byte((unsigned char)text[i - 1]);
+	/* inside a word only a cue glued to the name can apply ("dearJohn") */
+	if (inword && (!s->cue.n || !is_alnum_ascii((unsigned char)text[i - 1])))
+		return 0;
+	if (c >= 0x80) {
+		uint32_t cp;
+		if (utf8_decode((const unsigned char *)text + i, len - i, &cp) <= 0 ||
+		    utf8proc_category((utf8proc_int32_t)cp) != UTF8PROC_CATEGORY_LU)
+			return 0;
+	}
+	if (s->cue.n && cue_at(s, sc, text, len, i) < 0)
+		return -1;
+	if (inword || !g->n)
+		return 0;
+	pos = i;
+	for (size_t w = 0; w < g->max_words; w++) {
+		size_t e = pos;
+		while (e < len && text[e] != ' ' && text[e] != '\n' && text[e] != '\t' && text[e] != '\r')
+			e++;
+		/* the word, then without trailing punctuation */
+		for (size_t end = e, k = 0; end > i && k < 3; k++) {
+			const struct gaz_entry *x = gaz_find(g, text + i, end - i);
+			if (x && x->n_pat) {
+				for (unsigned p = 0; p < x->n_pat; p++) {
+					unsigned id = x->pat[p];
+					const struct pat *pt = &s->pats[id];
+					int rc = pcre2_match(pt->re, (PCRE2_SPTR)text, len, end,
+							     PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK,
+							     sc->md, NULL);
+					if (rc < 0)
+						continue;
+					if (add_cand(sc, id, pt->type, i,
+						     pcre2_get_ovector_pointer(sc->md)[1],
+						     pt->def.score) < 0)
+						return -1;
+				}
+				break;
+			}
+			if (x)
+				break;  /* a prefix of a longer entry */
+			if (!strchr(".,;:!?)'\"", text[end - 1]))
+				break;
+			end--;
+		}
+		if (e >= len || text[e] != ' ' || !gaz_find(g, text + i, e - i))
+			break;  /* no entry goes on past this word */
+		pos = e + 1;
+	}
+	return 0;
+}
+
 /* Looks up each capitalized word (and runs of up to max_words words) in the
- * gazetteer and confirms the patterns its entries trigger. */
+ * gazetteer and confirms the patterns its entries trigger; at each upper-case
+ * letter, the cues before it (cue_at).  ASCII text goes 8 bytes at a time,
+ * to the bytes in A-Z. */
 static int gaz_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *text,
 		    size_t len)
 {
-	const struct gaz *g = &s->gaz;
 	const uint64_t hi = 0x8080808080808080ULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-		size_t pos;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c;
 		if (i + 8 <= len) {
-			/* skip 8 ASCII bytes at once when none is in A-Z: bit 7 of
-			 * w + 0x3F is set from 'A' up, of w + 0x25 from '[' up */
-			uint64_t w;
+			uint64_t w, m;
 			memcpy(&w, text + i, 8);
-			if (!(w & hi) && !((w + 0x3F3F3F3F3F3F3F3FULL) & ~(w + 0x2525252525252525ULL) & hi)) {
-				i += 7;
-				continue;
-			}
-		}
-		if (!((c >= 'A' && c <= 'Z') || c >= 0xC3) || (i && is_letter_byte((unsigned char)text[i - 1])))
-			continue;
-		if (c >= 0x80) {
-			uint32_t cp;
-			if (utf8_decode((const unsigned char *)text + i, len - i, &cp) <= 0 ||
-			    utf8proc_category((utf8proc_int32_t)cp) != UTF8PROC_CATEGORY_LU)
-				continue;
-		}
-		pos = i;
-		for (size_t w = 0; w < g->max_words; w++) {
-			size_t e = pos;
-			while (e < len && text[e] != ' ' && text[e] != '\n' && text[e] != '\t' && text[e] != '\r')
-				e++;
-			/* the word, then without trailing punctuation */
-			for (size_t end = e, k = 0; end > i && k < 3; k++) {
-				const struct gaz_entry *x = gaz_find(g, text + i, end - i);
-				if (x && x->n_pat) {
-					for (unsigned p = 0; p < x->n_pat; p++) {
-						unsigned id = x->pat[p];
-						const struct pat *pt = &s->pats[id];
-						int rc = pcre2_match(pt->re, (PCRE2_SPTR)text, len, end,
-								     PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK,
-								     sc->md, NULL);
-						if (rc < 0)
-							continue;
-						if (add_cand(sc, id, pt->type, i,
-							     pcre2_get_ovector_pointer(sc->md)[1],
-							     pt->def.score) < 0)
-							return -1;
-					}
-					break;
+			if (!(w & hi)) {
+				/* no carry crosses a byte below 0x80: bit 7 of
+				 * w + 0x3F is set from 'A' up, of w + 0x25 from '['
+				 * up */
+				m = (w + 0x3F3F3F3F3F3F3F3FULL) & ~(w + 0x2525252525252525ULL) & hi;
+				while (m) {
+					if (gaz_at(s, sc, text, len, i + ((size_t)__builtin_ctzll(m) >> 3)) < 0)
+						return -1;
+					m &= m - 1;
 				}
-				if (x)
-					break;  /* a prefix of a longer entry */
-				if (!strchr(".,;:!?)'\"", text[end - 1]))
-					break;
-				end--;
+				i += 8;
+				continue;
 			}
-			if (e >= len || text[e] != ' ' || !gaz_find(g, text + i, e - i))
-				break;  /* no entry goes on past this word */
-			pos = e + 1;
 		}
+		c = (unsigned char)text[i];
+		if (((c >= 'A' && c <= 'Z') || c >= 0xC3) && gaz_at(s, sc, text, len, i) < 0)
+			return -1;
+		i++;
 	}
 	return 0;
 }
@@ -1331,7 +1581,7 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 	for (size_t i = 0; i < s->n_pats; i++)
 		if (s->pats[i].slow && len && confirm(s, sc, (unsigned)i, text, len, 0, len) < 0)
 			return err_set(e, MOAT_ENOMEM, "out of memory");
-	if (s->gaz.n && gaz_scan(s, sc, text, len) < 0)
+	if ((s->gaz.n || s->cue.n) && gaz_scan(s, sc, text, len) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 
 	cx.valid = 0;
@@ -1422,11 +1672,11 @@ static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
 	size_t n = out->n - first;
 	if (n == 0)
 		return 0;
-	qsort(out->v + first, n, sizeof(*out->v), cmp_presidio);
 	n = remove_duplicates(out->v + first, n);
 	if (s->o.resolve_overlaps)
 		n = resolve(out->v + first, n);
-	qsort(out->v + first, n, sizeof(*out->v), cmp_start);
+	else
+		qsort(out->v + first, n, sizeof(*out->v), cmp_start);
 	out->n = first + n;
 	{
 		/* code points: one walk over the text through the sorted boundaries */
@@ -1443,7 +1693,7 @@ static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
 		if (!s->o.resolve_overlaps)
 			qsort(bd, 2 * n, sizeof(*bd), cmp_bound);
 		for (size_t i = 0; i < 2 * n; i++) {
-			cps += cp_count(text + pos, bd[i].off - pos);
+			cps += utf8_count(text + pos, bd[i].off - pos);
 			pos = bd[i].off;
 			if (bd[i].slot % 2 == 0)
 				out->v[first + bd[i].slot / 2].cp_start = cps;

@@ -20,6 +20,7 @@
 #include "../store/store.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,14 @@
 static void json_str(struct buf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
 	buf_addch(o, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(o, s + run, i - run);
+		run = i + 1;
 		if (c == '"' || c == '\\') {
 			buf_addch(o, '\\');
 			buf_addch(o, (char)c);
@@ -45,14 +51,45 @@ static void json_str(struct buf *o, const char *s, size_t n)
 			buf_adds(o, "\\t");
 		} else if (c == '\r') {
 			buf_adds(o, "\\r");
-		} else if (c < 0x20) {
+		} else {
 			char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
 			buf_adds(o, u);
-		} else {
-			buf_addch(o, (char)c);
 		}
 	}
+	buf_add(o, s + run, n - run);
 	buf_addch(o, '"');
+}
+
+/* The findings are most of the output: numbers are written here rather than
+ * through printf. */
+static void add_uint(struct buf *o, size_t v)
+{
+	char d[24];
+	size_t n = sizeof(d);
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_add(o, d + n, sizeof(d) - n);
+}
+
+/* A score as "%.2f" writes it: a float times 100 is exact in a double, so
+ * rint() (ties to even, the default rounding) rounds as printf does. */
+static void add_score(struct buf *o, float score)
+{
+	double c = rint((double)score * 100.0);
+	char d[4];
+	unsigned v;
+	if (!(c >= 0.0 && c < 1000.0)) {
+		buf_addf(o, "%.2f", (double)score);
+		return;
+	}
+	v = (unsigned)c;
+	add_uint(o, v / 100);
+	d[0] = '.';
+	d[1] = (char)('0' + v / 10 % 10);
+	d[2] = (char)('0' + v % 10);
+	buf_add(o, d, 3);
 }
 
 static void print_findings(struct buf *o, const struct pii_scanner *s, const struct pii_findings *f,
@@ -61,18 +98,36 @@ static void print_findings(struct buf *o, const struct pii_scanner *s, const str
 	for (size_t i = 0; i < f->n; i++) {
 		const struct pii_finding *x = &f->v[i];
 		const char *t = text + x->start - base_byte;
+		const char *type = pii_type_name(s, x->type);
 		if (json) {
 			buf_adds(o, "{\"type\": ");
-			json_str(o, pii_type_name(s, x->type), strlen(pii_type_name(s, x->type)));
-			buf_addf(o, ", \"start\": %zu, \"end\": %zu, \"score\": %.2f, \"text\": ", x->cp_start,
-				 x->cp_end, (double)x->score);
+			json_str(o, type, strlen(type));
+			buf_adds(o, ", \"start\": ");
+			add_uint(o, x->cp_start);
+			buf_adds(o, ", \"end\": ");
+			add_uint(o, x->cp_end);
+			buf_adds(o, ", \"score\": ");
+			add_score(o, x->score);
+			buf_adds(o, ", \"text\": ");
 			json_str(o, t, x->end - x->start);
 			buf_adds(o, "}\n");
 		} else {
-			buf_addf(o, "%zu\t%zu\t%s\t%.2f\t", x->cp_start, x->cp_end,
-				 pii_type_name(s, x->type), (double)x->score);
-			for (size_t k = 0; k < x->end - x->start; k++)
-				buf_addch(o, t[k] == '\n' || t[k] == '\t' ? ' ' : t[k]);
+			size_t run = 0, n = x->end - x->start;
+			add_uint(o, x->cp_start);
+			buf_addch(o, '\t');
+			add_uint(o, x->cp_end);
+			buf_addch(o, '\t');
+			buf_adds(o, type);
+			buf_addch(o, '\t');
+			add_score(o, x->score);
+			buf_addch(o, '\t');
+			for (size_t k = 0; k < n; k++)
+				if (t[k] == '\n' || t[k] == '\t') {
+					buf_add(o, t + run, k - run);
+					buf_addch(o, ' ');
+					run = k + 1;
+				}
+			buf_add(o, t + run, n - run);
 			buf_addch(o, '\n');
 		}
 	}
@@ -111,20 +166,21 @@ static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json
 	struct pii_scratch *scr = pii_scratch_new(sc, e);
 	struct buf raw = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
 	struct pii_findings f = PII_FINDINGS_INIT;
-	size_t cp_base = 0, total = 0;
-	int eof = 0, rc = 0;
-	char *rd = malloc(1 << 20);
-	if (!scr || !rd) {
-		free(rd);
-		pii_scratch_free(scr);
-		return scr ? err_set(e, MOAT_ENOMEM, "out of memory") : -1;
-	}
+	size_t cp_base = 0, total = 0, chunk_len;
+	const char *chunk;
+	struct moat_err pe = MOAT_ERR_INIT;
+	char saved;
+	int eof = 0, rc = 0, src;
+	if (!scr)
+		return -1;
 	while (!eof || raw.len) {
 		size_t cut;
 		while (!eof && raw.len < CHUNK) {
-			size_t n = fread(rd, 1, 1 << 20, in);
-			if (n)
-				buf_add(&raw, rd, n);
+			char *to = buf_space(&raw, 1 << 20);
+			size_t n = to ? fread(to, 1, 1 << 20, in) : 0;
+			if (!to)
+				break;
+			buf_added(&raw, n);
 			if (n < (1 << 20)) {
 				if (ferror(in)) {
 					rc = err_set(e, MOAT_EIO, "cannot read '%s': %s", name, strerror(errno));
@@ -140,7 +196,6 @@ static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json
 		cut = raw.len;
 		if (!eof) {
 			/* end the chunk at a paragraph break, else a line break */
-			const char *p = raw.data + raw.len;
 			cut = 0;
 			for (size_t k = raw.len; k > raw.len / 2; k--)
 				if (raw.data[k - 1] == '\n' && k >= 2 && raw.data[k - 2] == '\n') {
@@ -151,15 +206,29 @@ static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json
 				const char *nl = memrchr(raw.data, '\n', raw.len);
 				cut = nl ? (size_t)(nl - raw.data) + 1 : raw.len;
 			}
-			(void)p;
 		}
-		buf_reset(&text);
-		if (utf8_is_valid(raw.data, cut))
-			buf_add(&text, raw.data, cut);
-		else
-			utf8_sanitize(&text, raw.data, cut);
+		/* the chunk is scanned where it was read, NUL-terminated for the
+		 * moment; text that is not UTF-8 is scanned as a sanitized copy */
+		saved = raw.data[cut];
+		raw.data[cut] = '\0';
+		chunk = raw.data;
+		chunk_len = cut;
 		f.n = 0;
-		if (pii_scan(sc, scr, buf_str(&text), text.len, cp_base, &f, e) < 0) {
+		err_clear(&pe);
+		src = pii_scan(sc, scr, chunk, chunk_len, cp_base, &f, &pe);
+		if (src < 0 && pe.code == MOAT_EPARSE) {
+			buf_reset(&text);
+			utf8_sanitize(&text, raw.data, cut);
+			chunk = buf_str(&text);
+			chunk_len = text.len;
+			f.n = 0;
+			err_clear(&pe);
+			src = pii_scan(sc, scr, chunk, chunk_len, cp_base, &f, &pe);
+		}
+		if (src < 0 && e)
+			*e = pe;
+		if (src < 0) {
+			raw.data[cut] = saved;
 			rc = -1;
 			goto out;
 		}
@@ -169,25 +238,25 @@ static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json
 			for (size_t i = 0; i < f.n; i++) {
 				if (f.v[i].start < pos)
 					continue;
-				buf_add(&out, text.data + pos, f.v[i].start - pos);
+				buf_add(&out, chunk + pos, f.v[i].start - pos);
 				buf_addf(&out, "<%s>", pii_type_name(sc, f.v[i].type));
 				pos = f.v[i].end;
 			}
-			buf_add(&out, text.data + pos, text.len - pos);
+			buf_add(&out, chunk + pos, chunk_len - pos);
 		} else {
-			print_findings(&out, sc, &f, buf_str(&text), 0, json);
+			print_findings(&out, sc, &f, chunk, 0, json);
 		}
 		if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
 			rc = err_set(e, MOAT_EIO, "cannot write the output: %s", strerror(errno));
 			goto out;
 		}
-		cp_base += utf8_count(buf_str(&text), text.len);
+		cp_base += utf8_count(chunk, chunk_len);
+		raw.data[cut] = saved;
 		total += cut;
 		memmove(raw.data, raw.data + cut, raw.len - cut);
 		buf_setlen(&raw, raw.len - cut);
 	}
 out:
-	free(rd);
 	buf_release(&raw);
 	buf_release(&text);
 	buf_release(&out);

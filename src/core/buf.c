@@ -72,6 +72,21 @@ int buf_grow(struct buf *b, size_t extra)
 	return 0;
 }
 
+char *buf_space(struct buf *b, size_t n)
+{
+	if (buf_grow(b, n) < 0)
+		return NULL;
+	return b->data + b->len;
+}
+
+void buf_added(struct buf *b, size_t m)
+{
+	if (b->failed || !b->data || m > b->alloc - b->len - 1)
+		return;
+	b->len += m;
+	b->data[b->len] = '\0';
+}
+
 void buf_add(struct buf *b, const void *data, size_t len)
 {
 	if (buf_grow(b, len) < 0)

@@ -41,6 +41,10 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 void buf_addvf(struct buf *b, const char *fmt, va_list ap);
 /* Appends the lowercase hex of n bytes. */
 void buf_addhex(struct buf *b, const unsigned char *p, size_t n);
+/* Room for n more bytes at the end (NULL when it cannot grow), for a read
+ * straight into the buffer; buf_added() then counts the m <= n written. */
+char *buf_space(struct buf *b, size_t n);
+void buf_added(struct buf *b, size_t m);
 void buf_reset(struct buf *b);            /* len = 0, keeps memory */
 void buf_setlen(struct buf *b, size_t len); /* len <= b->len */
 /* Removes trailing ASCII whitespace. */

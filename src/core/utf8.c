@@ -75,10 +75,17 @@ size_t utf8_valid_prefix(const char *str, size_t len)
 size_t utf8_count(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		n += (s[i] & 0xC0) != 0x80;
-	return n;
+	const uint64_t hi = 0x8080808080808080ULL;
+	size_t cont = 0, i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		/* one bit 7 per continuation byte (10xxxxxx), summed by a multiply */
+		cont += (size_t)((((w & ~(w << 1) & hi) >> 7) * 0x0101010101010101ULL) >> 56);
+	}
+	for (; i < len; i++)
+		cont += (s[i] & 0xC0) == 0x80;
+	return len - cont;
 }
 
 void utf8_encode(struct buf *b, uint32_t cp)
