@@ -36,11 +36,13 @@ typedef int (*pii_checker)(const char *text, size_t len, size_t *start, size_t *
 			   float *score);
 
 /*
- * A gate sees the text and the end of a trigger hit and returns 0 when no
- * match can start in the hit's window: a test in C where the same condition
- * in the trigger would cost Hyperscan more than it saves PCRE2.
+ * A gate sees the text, the end of a trigger hit and the start of its window
+ * (end - back), and returns 0 when no match can start in the window: a test
+ * in C where the same condition in the trigger would cost Hyperscan more than
+ * it saves PCRE2.  It may also move *from later, past bytes no match can
+ * start before, so PCRE2 searches less.
  */
-typedef int (*pii_gate)(const char *text, size_t len, size_t end);
+typedef int (*pii_gate)(const char *text, size_t len, size_t end, size_t *from);
 
 struct pii_pattern {
 	const char *entity;

@@ -870,10 +870,11 @@ static void add_cue(const char *ent, const char *name, char *re, const char *cue
  * for the verb's last word and, for a two-word verb ("was born"), its first;
  * passing either is a superset of the exact condition.
  */
-static int gate_name_verb(const char *t, size_t len, size_t end)
+static int gate_name_verb(const char *t, size_t len, size_t end, size_t *from)
 {
 	size_t w = end;
 	(void)len;
+	(void)from;
 	for (int words = 0; words < 2; words++) {
 		size_t p;
 		while (w > 0 && t[w - 1] >= 'a' && t[w - 1] <= 'z')

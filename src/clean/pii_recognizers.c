@@ -150,6 +150,45 @@ static int chk_iban(const char *t, size_t len, size_t *a, size_t *b, float *sc)
 	return 0;
 }
 
+/*
+ * Window gates (pii_internal.h): a URL without a scheme starts in the run of
+ * host-name bytes before its top-level domain (the trigger's end), an e-mail
+ * address in the run of local-part bytes before the '@' (two bytes before
+ * the trigger's end; any byte from 0x80 up may be part of a \w).  PCRE2 then
+ * starts there instead of the whole back.
+ */
+static int from_host(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t i = end;
+	(void)len;
+	while (i > *from) {
+		unsigned char c = (unsigned char)t[i - 1];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      c == '.' || c == '-'))
+			break;
+		i--;
+	}
+	*from = i;
+	return 1;
+}
+
+static int from_local_part(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t i = end - 2;
+	(void)len;
+	if (end < 2 || i < *from)
+		return 1;
+	while (i > *from) {
+		unsigned char c = (unsigned char)t[i - 1];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      c >= 0x80 || (c && strchr("_!#$%&'*+/=?^`{|}~.-", c))))
+			break;
+		i--;
+	}
+	*from = i;
+	return 1;
+}
+
 /* --- shared pieces of expressions ------------------------------------------- */
 
 #define MON_ABBR "(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
@@ -209,28 +248,33 @@ static int word_run_in(const char *t, size_t len, size_t end, size_t lo, size_t 
 	return n >= lo && n <= hi;
 }
 
-static int run_9(const char *t, size_t len, size_t end)
+static int run_9(const char *t, size_t len, size_t end, size_t *from)
 {
+	(void)from;
 	return word_run_in(t, len, end, 9, 9);
 }
 
-static int run_10(const char *t, size_t len, size_t end)
+static int run_10(const char *t, size_t len, size_t end, size_t *from)
 {
+	(void)from;
 	return word_run_in(t, len, end, 10, 10);
 }
 
-static int run_9_10(const char *t, size_t len, size_t end)
+static int run_9_10(const char *t, size_t len, size_t end, size_t *from)
 {
+	(void)from;
 	return word_run_in(t, len, end, 9, 10);
 }
 
-static int run_16(const char *t, size_t len, size_t end)
+static int run_16(const char *t, size_t len, size_t end, size_t *from)
 {
+	(void)from;
 	return word_run_in(t, len, end, 16, 16);
 }
 
-static int run_17(const char *t, size_t len, size_t end)
+static int run_17(const char *t, size_t len, size_t end, size_t *from)
 {
+	(void)from;
 	return word_run_in(t, len, end, 17, 17);
 }
 
@@ -294,10 +338,11 @@ const struct pii_pattern pii_patterns[] = {
 	R("DATE_TIME", "time", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b(?!:\\d)", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b",
 	  0.35f, 6, 0, 0, NULL, NULL),
 
-	R("EMAIL_ADDRESS", "Email (Medium)",
+	RG("EMAIL_ADDRESS", "Email (Medium)",
 	  "(?<![\\w.+-])[\\w!#$%&'*+/=?^`{|}~-](?:[\\w!#$%&'*+/=?^`{|}~.-]*[\\w!#$%&'*+/=?^`{|}~-])?"
 	  "@\\w+(?:-+\\w+)*(?:\\.\\w+(?:-+\\w+)*)+\\b",
-	  "[A-Za-z0-9_\\x80-\\xff]@[A-Za-z0-9_\\x80-\\xff]", 0.5f, 130, P_UTF, 0, pii_valid_email, NULL),
+	  "[A-Za-z0-9_\\x80-\\xff]@[A-Za-z0-9_\\x80-\\xff]", 0.5f, 130, P_UTF, 0, pii_valid_email, NULL,
+	  from_local_part),
 
 	/* The trigger is the expression's fixed head: cheaper for Hyperscan
 	 * than the repeated groups, and it ends 4 bytes after the match start. */
@@ -342,10 +387,10 @@ const struct pii_pattern pii_patterns[] = {
 	R("URL", "www Url",
 	  "\\bwww\\d{0,3}\\.[a-z0-9-]+(?:\\.[a-z0-9-]+)+(?::\\d{2,5})?(?:/[^\\s<>\"'()]*)?",
 	  "\\bwww\\d{0,3}\\.", 0.5f, 8, P_CASELESS | P_TRIM, 0, NULL, NULL),
-	R("URL", "Non schema URL",
+	RG("URL", "Non schema URL",
 	  "(?<![\\w@.-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
 	  "[A-Za-z0-9])?)*\\." TLDS "(?![\\w-])(?::\\d{2,5})?(?:/[^\\s<>\"'()]*)?",
-	  "\\." TLDS "\\b", 0.5f, 260, P_TRIM, 0, NULL, NULL),
+	  "\\." TLDS "\\b", 0.5f, 260, P_TRIM, 0, NULL, NULL, from_host),
 
 	/* --- United States --------------------------------------------------- */
 	RG("MEDICAL_LICENSE", "USA DEA Certificate Number (weak)",

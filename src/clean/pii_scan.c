@@ -60,6 +60,8 @@ struct type {
 	unsigned char *ctx_phrase;  /* the word has a space */
 	size_t n_ctx;
 	int has_phrase;
+	uint32_t *ctx_slot;  /* the single words: index + 1 by hash, 0 empty */
+	size_t ctx_mask;
 };
 
 struct pii_scanner {
@@ -782,6 +784,31 @@ static int cue_build(struct pii_scanner *s)
 	return 0;
 }
 
+/* Each type's single context words in a hash, for has_context. */
+static int ctx_build(struct pii_scanner *s)
+{
+	for (size_t i = 0; i < s->n_types; i++) {
+		struct type *t = &s->types[i];
+		size_t size = 16;
+		while (size < t->n_ctx * 2)
+			size *= 2;
+		t->ctx_slot = calloc(size, sizeof(uint32_t));
+		if (!t->ctx_slot)
+			return -1;
+		t->ctx_mask = size - 1;
+		for (size_t c = 0; c < t->n_ctx; c++) {
+			size_t h;
+			if (t->ctx_phrase[c])
+				continue;
+			h = gaz_hash(t->ctx[c], t->ctx_len[c]) & t->ctx_mask;
+			while (t->ctx_slot[h])
+				h = (h + 1) & t->ctx_mask;
+			t->ctx_slot[h] = (uint32_t)c + 1;
+		}
+	}
+	return 0;
+}
+
 struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_err *e)
 {
 	struct pii_options o = opt ? *opt : pii_default_options();
@@ -853,7 +880,7 @@ struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_e
 	s->o.terms = NULL;
 	if (compile_pcre(s, e) < 0)
 		goto fail;
-	if (gaz_build(s) < 0 || cue_build(s) < 0)
+	if (gaz_build(s) < 0 || cue_build(s) < 0 || ctx_build(s) < 0)
 		goto nomem;
 #ifdef MOAT_HAVE_HYPERSCAN
 	if (compile_hs(s, e) < 0)
@@ -898,6 +925,7 @@ void pii_scanner_free(struct pii_scanner *s)
 		free(s->types[i].ctx);
 		free(s->types[i].ctx_len);
 		free(s->types[i].ctx_phrase);
+		free(s->types[i].ctx_slot);
 		free(s->types[i].name);
 	}
 	free(s->types);
@@ -1007,7 +1035,7 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 {
 	struct scan_ctx *x = ctx;
 	struct pii_scratch *sc = x->sc;
-	size_t end = (size_t)to + x->base;
+	size_t end = (size_t)to + x->base, start;
 	const struct pat *p = &x->s->pats[id];
 	(void)from;
 	(void)flags;
@@ -1016,9 +1044,10 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 		return 0;
 	if (end < sc->done[id])
 		return 0;
-	if (p->def.gate && !p->def.gate(x->text, x->len, end))
+	start = end > p->def.back ? end - p->def.back : 0;
+	if (p->def.gate && !p->def.gate(x->text, x->len, end, &start))
 		return 0;
-	if (confirm(x->s, sc, id, x->text, x->len, end > p->def.back ? end - p->def.back : 0, end) < 0) {
+	if (confirm(x->s, sc, id, x->text, x->len, start, end) < 0) {
 		x->failed = 1;
 		return 1;
 	}
@@ -1120,11 +1149,43 @@ static int has_sub(const char *h, size_t hl, const char *nd, size_t nl)
 struct ctx_words {
 	int valid, ph;
 	size_t a, b;
+	const struct type *rt;  /* the type whose answer res is, for these words */
+	int res;
 	char words[16][48];
 	size_t wl[16], nw, nbefore;
 	char phrase[512];
 	size_t pl;
 };
+
+/* A context word of t among the words: the same word (a hash lookup), a
+ * phrase in the words before, or a context word of 4 bytes or more inside a
+ * longer word ("creditcard"). */
+static int ctx_match(const struct type *t, const struct ctx_words *cx)
+{
+	for (size_t k = 0; k < cx->nw; k++) {
+		size_t h = gaz_hash(cx->words[k], cx->wl[k]) & t->ctx_mask;
+		while (t->ctx_slot[h]) {
+			size_t c = t->ctx_slot[h] - 1;
+			if (t->ctx_len[c] == cx->wl[k] && !memcmp(t->ctx[c], cx->words[k], cx->wl[k]))
+				return 1;
+			h = (h + 1) & t->ctx_mask;
+		}
+	}
+	for (size_t c = 0; cx->pl && c < t->n_ctx; c++)
+		if (t->ctx_phrase[c] && strstr(cx->phrase, t->ctx[c]))
+			return 1;
+	for (size_t k = 0; k < cx->nw; k++) {
+		if (cx->wl[k] <= 4)
+			continue;
+		for (size_t c = 0; c < t->n_ctx; c++) {
+			size_t cl = t->ctx_len[c];
+			if (!t->ctx_phrase[c] && cl >= 4 && cl < cx->wl[k] &&
+			    has_sub(cx->words[k], cx->wl[k], t->ctx[c], cl))
+				return 1;
+		}
+	}
+	return 0;
+}
 
 /* Does a context word of type t appear in the words around [a, b)? */
 static int has_context(const struct pii_scanner *s, const struct type *t, const char *text,
@@ -1136,6 +1197,7 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 		int taken = 0;
 		const unsigned char *u = (const unsigned char *)text;
 		cx->valid = 1;
+		cx->rt = NULL;
 		cx->a = a;
 		cx->b = b;
 		cx->ph = t->has_phrase;
@@ -1200,27 +1262,11 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 			cx->phrase[cx->pl] = '\0';
 		}
 	}
-	for (size_t c = 0; c < t->n_ctx; c++) {
-		const char *cw = t->ctx[c];
-		size_t cl = t->ctx_len[c];
-		if (t->ctx_phrase[c]) {
-			if (cx->pl && strstr(cx->phrase, cw))
-				return 1;
-			continue;
-		}
-		for (size_t k = 0; k < cx->nw; k++) {
-			if (cx->wl[k] < cl || cx->words[k][0] != cw[0]) {
-				/* a long context word may sit inside ("creditcard") */
-				if (cl >= 4 && cx->wl[k] > cl && has_sub(cx->words[k], cx->wl[k], cw, cl))
-					return 1;
-				continue;
-			}
-			if (cx->wl[k] == cl ? !memcmp(cx->words[k], cw, cl)
-					: (cl >= 4 && has_sub(cx->words[k], cx->wl[k], cw, cl)))
-				return 1;
-		}
-	}
-	return 0;
+	if (cx->rt == t)
+		return cx->res;
+	cx->rt = t;
+	cx->res = ctx_match(t, cx);
+	return cx->res;
 }
 
 static int allowed(const struct pii_scanner *s, const char *text, size_t a, size_t b)
