@@ -98,6 +98,7 @@ struct pii_scanner {
 			unsigned first, n;  /* n 0: empty */
 		} *slot;         /* open addressing over the keys */
 		size_t mask, n;
+		unsigned char last[256];  /* bytes a key can end with, both cases */
 	} cue;
 	int nohit;       /* MOAT_PII_NOCONFIRM: measure the trigger scan alone */
 #ifdef MOAT_HAVE_HYPERSCAN
@@ -767,6 +768,16 @@ static int cue_build(struct pii_scanner *s)
 	if (!c->n_e)
 		return 0;
 	qsort(c->e, c->n_e, sizeof(*c->e), cmp_cue_ent);
+	for (size_t j = 0; j < c->n_e; j++) {
+		unsigned char l = (unsigned char)c->e[j].key[c->e[j].klen - 1];
+		if (l == '#') {
+			for (int d = '0'; d <= '9'; d++)
+				c->last[d] = 1;
+		} else {
+			c->last[l] = 1;
+			c->last[toupper(l)] = 1;
+		}
+	}
 	while (size < c->n_e * 2)
 		size *= 2;
 	c->slot = calloc(size, sizeof(*c->slot));
@@ -1121,7 +1132,7 @@ static int confirm(const struct pii_scanner *s, struct pii_scratch *sc, unsigned
 
 /* Bytes of a context word: ASCII letters and digits, '#', '-', '.', '\'',
  * and any byte of a multi-byte character.  lower[] folds ASCII. */
-static unsigned char wbyte[256], lower[256], cue_sep[256];
+static unsigned char wbyte[256], lower[256], cue_sep[256], gaz_punct[256], trim_punct[256];
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 
 static void build_tabs(void)
@@ -1131,6 +1142,9 @@ static void build_tabs(void)
 					   c == '\'');
 		lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 		cue_sep[c] = c && strchr(" \t\r\n,.!:?-", c);
+		/* NUL counts as punctuation here, as it always has */
+		gaz_punct[c] = !c || strchr(".,;:!?)'\"", c);
+		trim_punct[c] = !c || strchr(".,;:!?)]'\"", c);
 	}
 }
 
@@ -1418,6 +1432,8 @@ static int cue_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 	int digits = 1;
 	while (j > 0 && cue_sep[(unsigned char)text[j - 1]])
 		j--;
+	if (j == 0 || !c->last[(unsigned char)text[j - 1]])
+		return 0;
 	for (k = j; k > 0 && is_alnum_ascii((unsigned char)text[k - 1]); k--) {
 		digits &= text[k - 1] >= '0' && text[k - 1] <= '9';
 		if (!digits && j - k >= CUE_KEY_MAX)
@@ -1526,7 +1542,7 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 			}
 			if (x)
 				break;  /* a prefix of a longer entry */
-			if (!strchr(".,;:!?)'\"", text[end - 1]))
+			if (!gaz_punct[(unsigned char)text[end - 1]])
 				break;
 			end--;
 		}
@@ -1638,7 +1654,7 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 		size_t a = c->a, b = c->b;
 		float score = c->score;
 		if (p->def.flags & P_TRIM)
-			while (b > a && strchr(".,;:!?)]'\"", text[b - 1]))
+			while (b > a && trim_punct[(unsigned char)text[b - 1]])
 				b--;
 		if (b <= a)
 			continue;

@@ -235,8 +235,11 @@ static int finds(const char *text, const char *type, const char *value, int expe
 		assert_int_equal(utf8_count(text, f.v[i].start), f.v[i].cp_start);
 		if (!strcmp(pii_type_name(scanner, f.v[i].type), type) && !strcmp(s, value))
 			found = 1;
-		if (found != expected)
-			fprintf(stderr, "  got %s '%s'\n", pii_type_name(scanner, f.v[i].type), s);
+		free(s);
+	}
+	for (size_t i = 0; found != expected && i < f.n; i++) {
+		char *s = cp_slice(text, f.v[i].cp_start, f.v[i].cp_end);
+		fprintf(stderr, "  got %s '%s'\n", pii_type_name(scanner, f.v[i].type), s);
 		free(s);
 	}
 	pii_findings_release(&f);
@@ -294,10 +297,11 @@ static void expect_all(const struct expect *x, size_t n)
 /*
  * The cue patterns are found from the capital letter back (no Hyperscan
  * trigger): every shape of separator and cue their expressions allow.  And
- * the identifiers that are a whole word of fixed length (their trigger hits
- * are gated on the length): a run of another length holds none of them.
+ * the patterns whose trigger hits pass a gate (pii_internal.h): identifiers
+ * that are a whole word of fixed length (a run of another length holds none
+ * of them), state and ZIP, and the windows of e-mail addresses and URLs.
  */
-static void cues_and_fixed_runs(void **state)
+static void cues_and_gates(void **state)
 {
 	static const struct expect x[] = {
 		{ "We met Mr. Oswald Cobblepot yesterday.", "PERSON", "Oswald Cobblepot", 1 },
@@ -323,6 +327,14 @@ static void cues_and_fixed_runs(void **state)
 		{ "ref ABCPE1234FG on file", "IN_PAN", "ABCPE1234F", 0 },
 		{ "VIN 1HGCM82633A004352 on the title", "VIN", "1HGCM82633A004352", 1 },
 		{ "VIN 1HGCM82633A0043521 on the title", "VIN", "1HGCM82633A004352", 0 },
+		/* state and ZIP: the trigger is the digits, the gate the state */
+		{ "Austin, TX 78701 is the address", "ZIP_CODE", "78701", 1 },
+		{ "Albany, NY.,  12207", "ZIP_CODE", "12207", 1 },
+		{ "code XTX 78701 here", "ZIP_CODE", "78701", 0 },
+		/* e-mail and URL windows start at the local part and the host */
+		{ "write to first.last+tag@mail.example.co.uk today", "EMAIL_ADDRESS",
+		  "first.last+tag@mail.example.co.uk", 1 },
+		{ "see docs.example.org/guide for more", "URL", "docs.example.org/guide", 1 },
 	};
 	(void)state;
 	expect_all(x, sizeof(x) / sizeof(x[0]));
@@ -460,7 +472,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fixture_precision_recall),
 		cmocka_unit_test(code_point_offsets),
-		cmocka_unit_test(cues_and_fixed_runs),
+		cmocka_unit_test(cues_and_gates),
 		cmocka_unit_test(overlaps_allow_deny),
 		cmocka_unit_test(operators),
 	};
