@@ -52,6 +52,10 @@ struct pii_options {
 	size_t n_allow;
 	const struct pii_term *terms;  /* deny lists and dictionaries */
 	size_t n_terms;
+	/* 1: no Hyperscan triggers, every pattern's PCRE2 expression over the
+	 * whole text (what a build without Hyperscan does; slow, for checking
+	 * that the triggers miss nothing) */
+	int no_triggers;
 };
 
 /* Defaults: all entities, threshold 0.4, context 5 words before, resolve. */

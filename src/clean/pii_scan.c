@@ -894,16 +894,18 @@ struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_e
 	if (gaz_build(s) < 0 || cue_build(s) < 0 || ctx_build(s) < 0)
 		goto nomem;
 #ifdef MOAT_HAVE_HYPERSCAN
-	if (compile_hs(s, e) < 0)
+	if (!o.no_triggers && compile_hs(s, e) < 0)
 		goto fail;
-#else
-	/* the gazetteer and cue patterns need no Hyperscan */
-	for (size_t i = 0; i < s->n_pats; i++)
-		if (!s->pats[i].def.gaz && !s->pats[i].def.cue) {
-			s->pats[i].slow = 1;
-			s->n_slow++;
-		}
+	if (o.no_triggers)
 #endif
+	{
+		/* the gazetteer and cue patterns need no Hyperscan */
+		for (size_t i = 0; i < s->n_pats; i++)
+			if (!s->pats[i].def.gaz && !s->pats[i].def.cue) {
+				s->pats[i].slow = 1;
+				s->n_slow++;
+			}
+	}
 	for (size_t i = 0; i < b.n_want; i++)
 		free(b.want[i]);
 	free(b.want);

@@ -340,6 +340,89 @@ static void cues_and_gates(void **state)
 	expect_all(x, sizeof(x) / sizeof(x[0]));
 }
 
+/* Findings of text by two scanners, all of them (threshold 0, overlaps
+ * kept): the same type, span and score, in the same order. */
+static void same_findings(struct pii_scanner *x, struct pii_scratch *xs, struct pii_scanner *y,
+			  struct pii_scratch *ys, const char *text)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	struct pii_findings f = PII_FINDINGS_INIT, g = PII_FINDINGS_INIT;
+	assert_true(pii_scan(x, xs, text, strlen(text), 0, &f, &e) >= 0);
+	assert_true(pii_scan(y, ys, text, strlen(text), 0, &g, &e) >= 0);
+	for (size_t i = 0; i < f.n || i < g.n; i++) {
+		if (i < f.n && i < g.n && f.v[i].type == g.v[i].type && f.v[i].start == g.v[i].start &&
+		    f.v[i].end == g.v[i].end && f.v[i].score == g.v[i].score)
+			continue;
+		fail_msg("finding %zu of '%s': with triggers %s [%zu, %zu), without %s [%zu, %zu)", i,
+			 text, i < f.n ? pii_type_name(x, f.v[i].type) : "none", i < f.n ? f.v[i].start : 0,
+			 i < f.n ? f.v[i].end : 0, i < g.n ? pii_type_name(y, g.v[i].type) : "none",
+			 i < g.n ? g.v[i].start : 0, i < g.n ? g.v[i].end : 0);
+	}
+	pii_findings_release(&f);
+	pii_findings_release(&g);
+}
+
+/*
+ * The triggers (Hyperscan, gates, the cue and gazetteer passes) only choose
+ * where PCRE2 looks: a scanner without them, which runs every expression
+ * over the whole text, must find the same, on every fixture text and on the
+ * texts of the tests above.
+ */
+static void triggers_miss_nothing(void **state)
+{
+	static const char *const extra[] = {
+		"We met Mr. Oswald Cobblepot yesterday. dearQuentin, Im Quentin, say hi          Quentin",
+		"All the best,\n\nQuentin. Our founders: Quentin and Aurelia. Last name? Tarantino",
+		"they had 3 kids: Quentin. She moved to Ouagadougou. he works for Zorblax Dynamics now",
+		"and Quentin said no, so Aurelia was born there. Xbyte Quentin arrived, underby Quentin",
+		"NRIC S1234567D, S1234567DX, PAN ABCPE1234F, ABCPE1234FG, VIN 1HGCM82633A004352 and "
+		"1HGCM82633A0043521, SSN 078-05-1120 or 078051120",
+		"Austin, TX 78701; Albany, NY.,  12207; XTX 78701; first.last+tag@mail.example.co.uk, "
+		"a@b@c.com, docs.example.org/guide, foo.co.uk, www.example.com:8080/x?y=1",
+		"IBAN DE89 3704 0044 0532 0130 00, NINO AB 12 34 56 C, licence MORGA657054SM9IJ, "
+		"postcode SW1A 1AA, card 4111 1111 1111 1111, call +44 20 7946 0958 or (555) 123-4567",
+		"Herr Müller aus Großbeeren, Steuer-ID 86 095 742 719. Sayın Ayşe Yılmaz, 12.03.1985",
+	};
+	struct pii_options o = pii_default_options();
+	struct moat_err e = MOAT_ERR_INIT;
+	struct pii_scanner *x, *y;
+	struct pii_scratch *xs, *ys;
+	char *path = tu_testdata("fixtures/pii/cases.jsonl");
+	(void)state;
+	o.threshold = 0.0f;
+	o.resolve_overlaps = 0;
+	x = pii_scanner_new(&o, &e);
+	assert_non_null(x);
+	o.no_triggers = 1;
+	y = pii_scanner_new(&o, &e);
+	assert_non_null(y);
+	xs = pii_scratch_new(x, &e);
+	ys = pii_scratch_new(y, &e);
+	assert_non_null(xs);
+	assert_non_null(ys);
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		same_findings(x, xs, y, ys, extra[i]);
+	if (path) {
+		FILE *f = fopen(path, "r");
+		char *line = NULL;
+		size_t cap = 0;
+		assert_non_null(f);
+		while (getline(&line, &cap, f) > 0) {
+			json_t *cse = json_loads(line, 0, NULL);
+			assert_non_null(cse);
+			same_findings(x, xs, y, ys, json_string_value(json_object_get(cse, "text")));
+			json_decref(cse);
+		}
+		free(line);
+		fclose(f);
+		free(path);
+	}
+	pii_scratch_free(xs);
+	pii_scratch_free(ys);
+	pii_scanner_free(x);
+	pii_scanner_free(y);
+}
+
 static void overlaps_allow_deny(void **state)
 {
 	struct moat_err e = MOAT_ERR_INIT;
@@ -473,6 +556,7 @@ int main(void)
 		cmocka_unit_test(fixture_precision_recall),
 		cmocka_unit_test(code_point_offsets),
 		cmocka_unit_test(cues_and_gates),
+		cmocka_unit_test(triggers_miss_nothing),
 		cmocka_unit_test(overlaps_allow_deny),
 		cmocka_unit_test(operators),
 	};
