@@ -1521,11 +1521,14 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 	pos = i;
 	for (size_t w = 0; w < g->max_words; w++) {
 		size_t e = pos;
+		const struct gaz_entry *whole = NULL;
 		while (e < len && text[e] != ' ' && text[e] != '\n' && text[e] != '\t' && text[e] != '\r')
 			e++;
 		/* the word, then without trailing punctuation */
 		for (size_t end = e, k = 0; end > i && k < 3; k++) {
 			const struct gaz_entry *x = gaz_find(g, text + i, end - i);
+			if (k == 0)
+				whole = x;
 			if (x && x->n_pat) {
 				for (unsigned p = 0; p < x->n_pat; p++) {
 					unsigned id = x->pat[p];
@@ -1548,7 +1551,7 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 				break;
 			end--;
 		}
-		if (e >= len || text[e] != ' ' || !gaz_find(g, text + i, e - i))
+		if (e >= len || text[e] != ' ' || !whole)
 			break;  /* no entry goes on past this word */
 		pos = e + 1;
 	}
