@@ -793,8 +793,10 @@ static char *cat(const char *a, const char *b, const char *c, const char *d, con
 
 #define TOK "(?:\\p{Lu}\\p{Ll}[\\p{L}'\xE2\x80\x99-]*|\\p{Lu}'\\p{Lu}\\p{Ll}+)"
 #define NAME TOK "(?:[ \\t]+(?:\\p{Lu}\\.?[ \\t]+)?" TOK "){0,2}(?:[ \\t]+(?:II|III|IV|Jr\\.?|Sr\\.?))?"
-#define LOC "(?:\\p{Lu}[\\p{L}'\xE2\x80\x99.-]*\\p{L}|\\p{Lu}{2,})(?:[ \\t-](?:\\p{Lu}[\\p{L}'\xE2\x80\x99.-]*\\p{L}|" \
-	"\\p{Lu}{2,}|de|del|da|di|du|la|le|am|an|upon|sur)){0,3}"
+/* a place: capitalized words, with particles only between them ("Rio de
+ * Janeiro", "Frankfurt am Main"; not "Paris la" from "Paris last year") */
+#define LOC "(?:\\p{Lu}[\\p{L}'\xE2\x80\x99.-]*\\p{L}|\\p{Lu}{2,})(?:(?:[ \\t-](?:de|del|da|di|du|la|le|am|an|" \
+	"upon|sur)){0,2}[ \\t-](?:\\p{Lu}[\\p{L}'\xE2\x80\x99.-]*\\p{L}|\\p{Lu}{2,})){0,3}"
 #define ORGNAME "\\p{Lu}[\\p{L}&'\xE2\x80\x99.-]*(?:(?:,[ \\t]*|[ \\t]+(?:and|&)[ \\t]+|[ \\t]+|-)\\p{Lu}[\\p{L}&'\xE2\x80\x99.-]*){0,4}"
 #define HONORIFIC "mr|mrs|ms|miss|mx|dr|prof|sir|dame|lady|lord|rev|herr|frau|mme|mlle|sra|sig"
 #define STRONG_CUE "my name is|my name's|name is|call me|named|called|name *:|dear|signed|thanks|" \

@@ -315,6 +315,9 @@ static void cues_and_gates(void **state)
 		{ "Last name? Tarantino", "PERSON", "Tarantino", 1 },
 		{ "they had 3 kids: Quentin", "PERSON", "Quentin", 1 },
 		{ "She moved to Ouagadougou in 2019.", "LOCATION", "Ouagadougou", 1 },
+		/* particles only between the words of a place */
+		{ "She moved to Paris last year.", "LOCATION", "Paris", 1 },
+		{ "He lives in Rio de Janeiro now.", "LOCATION", "Rio de Janeiro", 1 },
 		{ "he works for Zorblax Dynamics now", "ORGANIZATION", "Zorblax Dynamics", 1 },
 		{ "and Quentin said no.", "PERSON", "Quentin", 1 },
 		{ "so Aurelia was born there.", "PERSON", "Aurelia", 1 },
