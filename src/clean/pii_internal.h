@@ -65,8 +65,8 @@ struct pii_pattern {
 	 * that the expression requires before a name, which starts with an
 	 * upper-case letter after nothing but [ \t\r\n,.!:?-]: instead of a
 	 * Hyperscan trigger, the scan looks the word before each upper-case
-	 * letter up in a table of the cues' last words (pii_scan.c).  back is
-	 * then computed from the cues. */
+	 * letter up in a table of the cues' last words and confirms from the
+	 * cue's start (pii_scan.c); back is not used. */
 	const char *cue;
 	pii_gate gate;
 };

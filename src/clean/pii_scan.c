@@ -741,15 +741,14 @@ static int cue_add(struct cue *c, size_t *alloc, unsigned pat, const char *q, si
 	return 0;
 }
 
-/* The table of the cues' last words, and each cue pattern's back: the
- * longest prefix (its window is then that far back from the key). */
+/* The table of the cues' last words (cue_at confirms from each matching
+ * cue's own start, so a cue pattern needs no back). */
 static int cue_build(struct pii_scanner *s)
 {
 	struct cue *c = &s->cue;
 	size_t alloc = 0, size = 64;
 	for (size_t i = 0; i < s->n_pats; i++) {
 		const char *q = s->pats[i].def.cue;
-		size_t first = c->n_e;
 		if (!q)
 			continue;
 		while (*q) {
@@ -760,10 +759,6 @@ static int cue_build(struct pii_scanner *s)
 			if (*q)
 				q++;
 		}
-		s->pats[i].def.back = 0;
-		for (size_t j = first; j < c->n_e; j++)
-			if (c->e[j].plen > s->pats[i].def.back)
-				s->pats[i].def.back = c->e[j].plen;
 	}
 	if (!c->n_e)
 		return 0;
