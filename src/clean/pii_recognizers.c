@@ -150,6 +150,12 @@ static int chk_iban(const char *t, size_t len, size_t *a, size_t *b, float *sc)
 	return 0;
 }
 
+/* A byte of a word as Hyperscan's and PCRE2's ASCII \b see it. */
+static int ascii_word(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
 /*
  * Window gates (pii_internal.h): a URL without a scheme starts in the run of
  * host-name bytes before its top-level domain (the trigger's end), an e-mail
@@ -157,35 +163,37 @@ static int chk_iban(const char *t, size_t len, size_t *a, size_t *b, float *sc)
  * the trigger's end; any byte from 0x80 up may be part of a \w).  PCRE2 then
  * starts there instead of the whole back.
  */
+static int host_byte(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' ||
+	       c == '-';
+}
+
+static int local_part_byte(unsigned char c)
+{
+	return ascii_word(c) || c >= 0x80 || (c && strchr("!#$%&'*+/=?^`{|}~.-", c));
+}
+
+/* Moves *from to the start of the run of bytes in(c) that ends at i. */
+static void run_back(const char *t, size_t i, size_t *from, int (*in)(unsigned char))
+{
+	while (i > *from && in((unsigned char)t[i - 1]))
+		i--;
+	*from = i;
+}
+
 static int from_host(const char *t, size_t len, size_t end, size_t *from)
 {
-	size_t i = end;
 	(void)len;
-	while (i > *from) {
-		unsigned char c = (unsigned char)t[i - 1];
-		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      c == '.' || c == '-'))
-			break;
-		i--;
-	}
-	*from = i;
+	run_back(t, end, from, host_byte);
 	return 1;
 }
 
 static int from_local_part(const char *t, size_t len, size_t end, size_t *from)
 {
-	size_t i = end - 2;
 	(void)len;
-	if (end < 2 || i < *from)
-		return 1;
-	while (i > *from) {
-		unsigned char c = (unsigned char)t[i - 1];
-		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      c >= 0x80 || (c && strchr("_!#$%&'*+/=?^`{|}~.-", c))))
-			break;
-		i--;
-	}
-	*from = i;
+	if (end >= 2 && end - 2 >= *from)
+		run_back(t, end - 2, from, local_part_byte);
 	return 1;
 }
 
@@ -210,12 +218,7 @@ static int gate_state_zip(const char *t, size_t len, size_t end, size_t *from)
 		q--;
 	if (q < 2 || t[q - 1] < 'A' || t[q - 1] > 'Z' || t[q - 2] < 'A' || t[q - 2] > 'Z')
 		return 0;
-	if (q > 2) {
-		unsigned char c = (unsigned char)t[q - 3];
-		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_')
-			return 0;
-	}
-	return 1;
+	return q == 2 || !ascii_word((unsigned char)t[q - 3]);
 }
 
 /* --- shared pieces of expressions ------------------------------------------- */
@@ -267,45 +270,22 @@ static int word_run_in(const char *t, size_t len, size_t end, size_t lo, size_t 
 	size_t i = end - 9, n = 0;
 	if (end < 9)
 		return 0;
-	while (i + n < len && n <= hi) {
-		unsigned char c = (unsigned char)t[i + n];
-		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      c == '_'))
-			break;
+	while (i + n < len && n <= hi && ascii_word((unsigned char)t[i + n]))
 		n++;
-	}
 	return n >= lo && n <= hi;
 }
 
-static int run_9(const char *t, size_t len, size_t end, size_t *from)
-{
-	(void)from;
-	return word_run_in(t, len, end, 9, 9);
-}
-
-static int run_10(const char *t, size_t len, size_t end, size_t *from)
-{
-	(void)from;
-	return word_run_in(t, len, end, 10, 10);
-}
-
-static int run_9_10(const char *t, size_t len, size_t end, size_t *from)
-{
-	(void)from;
-	return word_run_in(t, len, end, 9, 10);
-}
-
-static int run_16(const char *t, size_t len, size_t end, size_t *from)
-{
-	(void)from;
-	return word_run_in(t, len, end, 16, 16);
-}
-
-static int run_17(const char *t, size_t len, size_t end, size_t *from)
-{
-	(void)from;
-	return word_run_in(t, len, end, 17, 17);
-}
+#define RUN_GATE(fn, lo, hi)                                             \
+	static int fn(const char *t, size_t len, size_t end, size_t *from) \
+	{                                                                  \
+		(void)from;                                                \
+		return word_run_in(t, len, end, lo, hi);                   \
+	}
+RUN_GATE(run_9, 9, 9)
+RUN_GATE(run_10, 10, 10)
+RUN_GATE(run_9_10, 9, 10)
+RUN_GATE(run_16, 16, 16)
+RUN_GATE(run_17, 17, 17)
 
 #define R(ent, name, re, trig, score, back, flags, group, val, chk) \
 	{ ent, name, re, trig, score, back, flags, group, val, chk, NULL, 0, NULL, NULL }

@@ -547,10 +547,30 @@ static struct gaz_entry *gaz_find(const struct gaz *g, const char *w, size_t n)
 	return NULL;
 }
 
+/* An open-addressing table of 32-bit slots (index + 1, 0 empty) for n
+ * entries, at most half full; *mask is its size - 1. */
+static uint32_t *slots_new(size_t n, size_t *mask)
+{
+	size_t size = 16;
+	uint32_t *slot;
+	while (size < n * 2)
+		size *= 2;
+	slot = calloc(size, sizeof(uint32_t));
+	*mask = size - 1;
+	return slot;
+}
+
+static void slot_put(uint32_t *slot, size_t mask, const char *w, size_t n, uint32_t v)
+{
+	size_t h = gaz_hash(w, n) & mask;
+	while (slot[h])
+		h = (h + 1) & mask;
+	slot[h] = v;
+}
+
 static int gaz_build(struct pii_scanner *s)
 {
 	struct gaz *g = &s->gaz;
-	size_t size = 64;
 	for (size_t i = 0; i < s->n_pats; i++) {
 		const char *q = s->pats[i].def.gaz;
 		char sep = s->pats[i].def.gaz_sep;
@@ -634,18 +654,11 @@ static int gaz_build(struct pii_scanner *s)
 			g->n++;
 		}
 	}
-	while (size < g->n * 2)
-		size *= 2;
-	g->slot = calloc(size, sizeof(uint32_t));
+	g->slot = slots_new(g->n, &g->mask);
 	if (!g->slot)
 		return -1;
-	g->mask = size - 1;
-	for (size_t i = 0; i < g->n; i++) {
-		size_t h = gaz_hash(g->e[i].w, g->e[i].len) & g->mask;
-		while (g->slot[h])
-			h = (h + 1) & g->mask;
-		g->slot[h] = (uint32_t)i + 1;
-	}
+	for (size_t i = 0; i < g->n; i++)
+		slot_put(g->slot, g->mask, g->e[i].w, g->e[i].len, (uint32_t)i + 1);
 	return 0;
 }
 
@@ -795,22 +808,12 @@ static int ctx_build(struct pii_scanner *s)
 {
 	for (size_t i = 0; i < s->n_types; i++) {
 		struct type *t = &s->types[i];
-		size_t size = 16;
-		while (size < t->n_ctx * 2)
-			size *= 2;
-		t->ctx_slot = calloc(size, sizeof(uint32_t));
+		t->ctx_slot = slots_new(t->n_ctx, &t->ctx_mask);
 		if (!t->ctx_slot)
 			return -1;
-		t->ctx_mask = size - 1;
-		for (size_t c = 0; c < t->n_ctx; c++) {
-			size_t h;
-			if (t->ctx_phrase[c])
-				continue;
-			h = gaz_hash(t->ctx[c], t->ctx_len[c]) & t->ctx_mask;
-			while (t->ctx_slot[h])
-				h = (h + 1) & t->ctx_mask;
-			t->ctx_slot[h] = (uint32_t)c + 1;
-		}
+		for (size_t c = 0; c < t->n_ctx; c++)
+			if (!t->ctx_phrase[c])
+				slot_put(t->ctx_slot, t->ctx_mask, t->ctx[c], t->ctx_len[c], (uint32_t)c + 1);
 	}
 	return 0;
 }
