@@ -98,7 +98,11 @@ struct pii_scanner {
 			unsigned first, n;  /* n 0: empty */
 		} *slot;         /* open addressing over the keys */
 		size_t mask, n;
-		unsigned char last[256];  /* bytes a key can end with, both cases */
+		/* the last two bytes of the keys (0 for a one-byte key), lower
+		 * case, as a bitmap: most words before a capital letter are no
+		 * key and are told so without a lookup; num: a key is "#" */
+		unsigned char pair[65536 / 8];
+		int num;
 	} cue;
 	int nohit;       /* MOAT_PII_NOCONFIRM: measure the trigger scan alone */
 #ifdef MOAT_HAVE_HYPERSCAN
@@ -777,14 +781,15 @@ static int cue_build(struct pii_scanner *s)
 		return 0;
 	qsort(c->e, c->n_e, sizeof(*c->e), cmp_cue_ent);
 	for (size_t j = 0; j < c->n_e; j++) {
-		unsigned char l = (unsigned char)c->e[j].key[c->e[j].klen - 1];
-		if (l == '#') {
-			for (int d = '0'; d <= '9'; d++)
-				c->last[d] = 1;
-		} else {
-			c->last[l] = 1;
-			c->last[toupper(l)] = 1;
+		const struct cue_ent *x = &c->e[j];
+		unsigned p;
+		if (x->key[0] == '#') {
+			c->num = 1;
+			continue;
 		}
+		p = (x->klen > 1 ? (unsigned char)x->key[x->klen - 2] << 8 : 0) |
+		    (unsigned char)x->key[x->klen - 1];
+		c->pair[p >> 3] |= (unsigned char)(1u << (p & 7));
 	}
 	while (size < c->n_e * 2)
 		size *= 2;
@@ -1412,28 +1417,42 @@ static int is_letter_byte(unsigned char c)
 }
 
 /*
- * At an upper-case letter: the cues that end in the word before it, past any
- * [ \t\r\n,.!:?-], and start a word (ASCII \b, as Hyperscan's triggers had
- * it) are confirmed from their start.  Every match of a cue pattern has such
- * a letter, its name's first, so no match is missed; the walk back over the
- * separators is paid once per letter.
+ * At an upper-case letter i: the cues that end in the word before it, past
+ * any [ \t\r\n,.!:?-], and start a word (ASCII \b, as Hyperscan's triggers
+ * had it) are confirmed from their start.  Every match of a cue pattern has
+ * such a letter, its name's first, so no match is missed; the walk back over
+ * the separators is paid once per letter.  cue_end() walks it and returns
+ * where the word before ends, or 0 when that word's last two bytes end no
+ * key; cue_at() then looks the word up.
  */
+static inline size_t cue_end(const struct cue *c, const char *text, size_t i)
+{
+	size_t j = i;
+	while (j > 0 && cue_sep[(unsigned char)text[j - 1]])
+		j--;
+	if (j == 0)
+		return 0;
+	if (text[j - 1] >= '0' && text[j - 1] <= '9')
+		return c->num ? j : 0;
+	{
+		unsigned char b = j > 1 ? (unsigned char)text[j - 2] : 0;
+		unsigned p = (is_alnum_ascii(b) ? lower[b] << 8 : 0) | lower[(unsigned char)text[j - 1]];
+		return c->pair[p >> 3] & (1u << (p & 7)) ? j : 0;
+	}
+}
+
 static int cue_at(const struct pii_scanner *s, struct pii_scratch *sc, const char *text,
-		  size_t len, size_t i)
+		  size_t len, size_t j)
 {
 	const struct cue *c = &s->cue;
 	const struct cue_key *x;
 	char key[CUE_KEY_MAX + 1];
-	size_t j = i, k, n, n_hit = 0;
+	size_t k, n, n_hit = 0;
 	struct {
 		unsigned pat;
 		size_t start;
 	} hit[16];
 	int digits = 1;
-	while (j > 0 && cue_sep[(unsigned char)text[j - 1]])
-		j--;
-	if (j == 0 || !c->last[(unsigned char)text[j - 1]])
-		return 0;
 	for (k = j; k > 0 && is_alnum_ascii((unsigned char)text[k - 1]); k--) {
 		digits &= text[k - 1] >= '0' && text[k - 1] <= '9';
 		if (!digits && j - k >= CUE_KEY_MAX)
@@ -1512,8 +1531,12 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 		    utf8proc_category((utf8proc_int32_t)cp) != UTF8PROC_CATEGORY_LU)
 			return 0;
 	}
-	if (s->cue.n && cue_at(s, sc, text, len, i) < 0)
-		return -1;
+	if (s->cue.n) {
+		/* the quick test inline, the lookup only for a word that may be a cue */
+		size_t j = cue_end(&s->cue, text, i);
+		if (j && cue_at(s, sc, text, len, j) < 0)
+			return -1;
+	}
 	if (inword || !g->n)
 		return 0;
 	pos = i;
