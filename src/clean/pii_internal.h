@@ -76,6 +76,17 @@ struct pii_entity_def {
 	const char *context;   /* '|'-separated, lower case; phrases allowed */
 };
 
+/* ASCII letters and digits; with '_', a word byte as ASCII \b sees it. */
+static inline int pii_ascii_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static inline int pii_ascii_word(unsigned char c)
+{
+	return pii_ascii_alnum(c) || c == '_';
+}
+
 extern const struct pii_pattern pii_patterns[];
 extern const size_t pii_n_patterns;
 extern const struct pii_entity_def pii_entities[];

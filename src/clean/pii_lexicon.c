@@ -828,12 +828,14 @@ static struct pii_pattern *lex;
 static size_t n_lex;
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 
-static void add_lex(const char *ent, const char *name, char *re, char *trig, float score,
-		    size_t back, unsigned flags, unsigned group, pii_checker chk)
+/* Adds a pattern; NULL when re or trig could not be made (out of memory). */
+static struct pii_pattern *add_lex(const char *ent, const char *name, char *re, char *trig,
+				   float score, size_t back, unsigned flags, unsigned group,
+				   pii_checker chk)
 {
 	struct pii_pattern *p = &lex[n_lex];
 	if (!re || !trig)
-		return;
+		return NULL;
 	p->entity = ent;
 	p->name = name;
 	p->regex = re;
@@ -849,6 +851,18 @@ static void add_lex(const char *ent, const char *name, char *re, char *trig, flo
 	p->cue = NULL;
 	p->gate = NULL;
 	n_lex++;
+	return p;
+}
+
+/* A pattern without a Hyperscan trigger: a gazetteer's or a cue list's. */
+static struct pii_pattern *add_untriggered(const char *ent, const char *name, char *re, float score,
+					   unsigned flags, unsigned group, pii_checker chk)
+{
+	static char none[] = "";
+	struct pii_pattern *p = add_lex(ent, name, re, none, score, 0, flags, group, chk);
+	if (p)
+		p->trigger = NULL;
+	return p;
 }
 
 /* A pattern of cue words before a name: found from the capital letter back
@@ -856,13 +870,9 @@ static void add_lex(const char *ent, const char *name, char *re, char *trig, flo
 static void add_cue(const char *ent, const char *name, char *re, const char *cue, float score,
 		    unsigned flags, pii_checker chk)
 {
-	char *trig = strdup("");
-	add_lex(ent, name, re, trig, score, 0, flags, 1, chk);
-	if (re && trig) {
-		free(trig);
-		lex[n_lex - 1].trigger = NULL;
-		lex[n_lex - 1].cue = cue;
-	}
+	struct pii_pattern *p = add_untriggered(ent, name, re, score, flags, 1, chk);
+	if (p)
+		p->cue = cue;
 }
 
 /*
@@ -905,13 +915,10 @@ static int gate_name_verb(const char *t, size_t len, size_t end, size_t *from)
 static void add_gaz(const char *ent, const char *name, const char *list, char sep,
 		    const char *suffix, float score, pii_checker chk)
 {
-	char *re = strdup(suffix), *trig = strdup("");
-	add_lex(ent, name, re, trig, score, 0, P_UTF, 0, chk);
-	if (re && trig) {
-		free(trig);
-		lex[n_lex - 1].trigger = NULL;
-		lex[n_lex - 1].gaz = list;
-		lex[n_lex - 1].gaz_sep = sep;
+	struct pii_pattern *p = add_untriggered(ent, name, strdup(suffix), score, P_UTF, 0, chk);
+	if (p) {
+		p->gaz = list;
+		p->gaz_sep = sep;
 	}
 }
 
@@ -983,11 +990,14 @@ static void build_lex(void)
 		cat("The (?-i:[A-Z\\xC3-\\xF4])[^ ]* ",
 		    "(?:office|offices|headquarters|team|board|staff|company|brand)\\b", "", "", ""),
 		0.45f, 40, P_UTF, 1, chk_org_cue);
-	add_lex("PERSON", "name before a verb",
-		cat("(?<!\\p{L})(", NAME, ")(?=[ \\t]+(?:" NAME_VERB ")\\b)", "", ""),
-		cat(" (?:" NAME_VERB ")\\b", "", "", "", ""), 0.5f, 60, P_UTF, 1, chk_name_cue);
-	if (n_lex && lex[n_lex - 1].check == chk_name_cue)
-		lex[n_lex - 1].gate = gate_name_verb;
+	{
+		struct pii_pattern *p = add_lex(
+			"PERSON", "name before a verb",
+			cat("(?<!\\p{L})(", NAME, ")(?=[ \\t]+(?:" NAME_VERB ")\\b)", "", ""),
+			cat(" (?:" NAME_VERB ")\\b", "", "", "", ""), 0.5f, 60, P_UTF, 1, chk_name_cue);
+		if (p)
+			p->gate = gate_name_verb;
+	}
 
 	add_gaz("LOCATION", "known place", COUNTRIES, '|', "(?!\\p{L})", 0.5f, NULL);
 	{

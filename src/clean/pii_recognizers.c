@@ -150,12 +150,6 @@ static int chk_iban(const char *t, size_t len, size_t *a, size_t *b, float *sc)
 	return 0;
 }
 
-/* A byte of a word as Hyperscan's and PCRE2's ASCII \b see it. */
-static int ascii_word(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
-
 /*
  * Window gates (pii_internal.h): a URL without a scheme starts in the run of
  * host-name bytes before its top-level domain (the trigger's end), an e-mail
@@ -165,13 +159,12 @@ static int ascii_word(unsigned char c)
  */
 static int host_byte(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' ||
-	       c == '-';
+	return pii_ascii_alnum(c) || c == '.' || c == '-';
 }
 
 static int local_part_byte(unsigned char c)
 {
-	return ascii_word(c) || c >= 0x80 || (c && strchr("!#$%&'*+/=?^`{|}~.-", c));
+	return pii_ascii_word(c) || c >= 0x80 || (c && strchr("!#$%&'*+/=?^`{|}~.-", c));
 }
 
 /* Moves *from to the start of the run of bytes in(c) that ends at i. */
@@ -218,7 +211,7 @@ static int gate_state_zip(const char *t, size_t len, size_t end, size_t *from)
 		q--;
 	if (q < 2 || t[q - 1] < 'A' || t[q - 1] > 'Z' || t[q - 2] < 'A' || t[q - 2] > 'Z')
 		return 0;
-	return q == 2 || !ascii_word((unsigned char)t[q - 3]);
+	return q == 2 || !pii_ascii_word((unsigned char)t[q - 3]);
 }
 
 /* --- shared pieces of expressions ------------------------------------------- */
@@ -270,7 +263,7 @@ static int word_run_in(const char *t, size_t len, size_t end, size_t lo, size_t 
 	size_t i = end - 9, n = 0;
 	if (end < 9)
 		return 0;
-	while (i + n < len && n <= hi && ascii_word((unsigned char)t[i + n]))
+	while (i + n < len && n <= hi && pii_ascii_word((unsigned char)t[i + n]))
 		n++;
 	return n >= lo && n <= hi;
 }

@@ -92,7 +92,7 @@ struct pii_scanner {
 			char pre[CUE_PRE_MAX + 1];  /* what comes before the key */
 			unsigned char klen, plen;
 			unsigned pat;
-		} *e;            /* sorted by key, then longer prefix first */
+		} *e;            /* sorted by key, pattern, longer prefix first */
 		size_t n_e;
 		struct cue_key {
 			unsigned first, n;  /* n 0: empty */
@@ -668,11 +668,6 @@ static int gaz_build(struct pii_scanner *s)
 
 /* --- cues before a name ----------------------------------------------------- */
 
-static int is_alnum_ascii(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 static struct cue_key *cue_slot(const struct cue *c, const char *w, size_t n)
 {
 	size_t h = gaz_hash(w, n) & c->mask;
@@ -688,9 +683,9 @@ static int cmp_cue_ent(const void *x, const void *y)
 	int d = strcmp(a->key, b->key);
 	if (d)
 		return d;
-	if (a->plen != b->plen)
-		return a->plen > b->plen ? -1 : 1;
-	return a->pat < b->pat ? -1 : a->pat > b->pat;
+	if (a->pat != b->pat)
+		return a->pat < b->pat ? -1 : 1;
+	return a->plen > b->plen ? -1 : a->plen < b->plen;
 }
 
 /*
@@ -727,12 +722,12 @@ static int cue_add(struct cue *c, size_t *alloc, unsigned pat, const char *q, si
 		digits = 1;
 		k = e - 2;
 	} else {
-		for (k = e; k > 0 && is_alnum_ascii((unsigned char)q[k - 1]); k--)
+		for (k = e; k > 0 && pii_ascii_alnum((unsigned char)q[k - 1]); k--)
 			;
 		if (k == e || e - k > CUE_KEY_MAX)
 			return -1;  /* a cue ends in a word */
 	}
-	if (k > CUE_PRE_MAX || memchr(q, '\\', k) || (k && !is_alnum_ascii((unsigned char)q[0])))
+	if (k > CUE_PRE_MAX || memchr(q, '\\', k) || (k && !pii_ascii_alnum((unsigned char)q[0])))
 		return -1;  /* the prefix must be a literal that starts a word */
 	if (c->n_e == *alloc) {
 		size_t na = *alloc ? *alloc * 2 : 128;
@@ -1436,7 +1431,7 @@ static inline size_t cue_end(const struct cue *c, const char *text, size_t i)
 		return c->num ? j : 0;
 	{
 		unsigned char b = j > 1 ? (unsigned char)text[j - 2] : 0;
-		unsigned p = (is_alnum_ascii(b) ? lower[b] << 8 : 0) | lower[(unsigned char)text[j - 1]];
+		unsigned p = (pii_ascii_alnum(b) ? lower[b] << 8 : 0) | lower[(unsigned char)text[j - 1]];
 		return c->pair[p >> 3] & (1u << (p & 7)) ? j : 0;
 	}
 }
@@ -1447,13 +1442,9 @@ static int cue_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 	const struct cue *c = &s->cue;
 	const struct cue_key *x;
 	char key[CUE_KEY_MAX + 1];
-	size_t k, n, n_hit = 0;
-	struct {
-		unsigned pat;
-		size_t start;
-	} hit[16];
+	size_t k, n;
 	int digits = 1;
-	for (k = j; k > 0 && is_alnum_ascii((unsigned char)text[k - 1]); k--) {
+	for (k = j; k > 0 && pii_ascii_alnum((unsigned char)text[k - 1]); k--) {
 		digits &= text[k - 1] >= '0' && text[k - 1] <= '9';
 		if (!digits && j - k >= CUE_KEY_MAX)
 			return 0;  /* longer than any key */
@@ -1469,38 +1460,30 @@ static int cue_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 			key[m] = (char)lower[(unsigned char)text[k + m]];
 	}
 	x = cue_slot(c, key, n);
-	for (unsigned q = 0; q < x->n; q++) {
-		const struct cue_ent *ce = &c->e[x->first + q];
-		size_t cs, m = 0;
-		if (ce->plen > k)
-			continue;
-		cs = k - ce->plen;
-		if (cs > 0 && (is_alnum_ascii((unsigned char)text[cs - 1]) || text[cs - 1] == '_'))
-			continue;
-		while (m < ce->plen && lower[(unsigned char)text[cs + m]] == (unsigned char)ce->pre[m])
-			m++;
-		if (m < ce->plen || n_hit == sizeof(hit) / sizeof(hit[0]))
-			continue;
-		hit[n_hit].pat = ce->pat;
-		hit[n_hit].start = cs;
-		n_hit++;
-	}
-	/* each pattern once, from its earliest cue start to its latest */
-	for (size_t h = 0; h < n_hit; h++) {
-		unsigned id = hit[h].pat;
-		size_t lo = hit[h].start, hi = lo;
-		int seen = 0;
-		for (size_t g = 0; g < h; g++)
-			seen |= hit[g].pat == id;
-		if (seen)
-			continue;
-		for (size_t g = h + 1; g < n_hit; g++)
-			if (hit[g].pat == id) {
-				if (hit[g].start < lo)
-					lo = hit[g].start;
-				if (hit[g].start > hi)
-					hi = hit[g].start;
-			}
+	/* a key's entries come pattern by pattern: each pattern is confirmed
+	 * once, from its earliest matching cue start to its latest */
+	for (unsigned q = 0; q < x->n;) {
+		unsigned id = c->e[x->first + q].pat;
+		size_t lo = (size_t)-1, hi = 0;
+		for (; q < x->n && c->e[x->first + q].pat == id; q++) {
+			const struct cue_ent *ce = &c->e[x->first + q];
+			size_t cs, m = 0;
+			if (ce->plen > k)
+				continue;
+			cs = k - ce->plen;
+			if (cs > 0 && pii_ascii_word((unsigned char)text[cs - 1]))
+				continue;
+			while (m < ce->plen && lower[(unsigned char)text[cs + m]] == (unsigned char)ce->pre[m])
+				m++;
+			if (m < ce->plen)
+				continue;
+			if (cs < lo)
+				lo = cs;
+			if (cs > hi)
+				hi = cs;
+		}
+		if (lo > hi)
+			continue;  /* no cue of this pattern ends here */
 		sc->n_hits++;
 		if (s->nohit || hi < sc->done[id])
 			continue;
@@ -1519,11 +1502,9 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 	unsigned char c = (unsigned char)text[i];
 	size_t pos;
 	int inword;
-	if (!((c >= 'A' && c <= 'Z') || c >= 0xC3))
-		return 0;
 	inword = i && is_letter_byte((unsigned char)text[i - 1]);
 	/* inside a word only a cue glued to the name can apply ("dearJohn") */
-	if (inword && (!s->cue.n || !is_alnum_ascii((unsigned char)text[i - 1])))
+	if (inword && (!s->cue.n || !pii_ascii_alnum((unsigned char)text[i - 1])))
 		return 0;
 	if (c >= 0x80) {
 		uint32_t cp;

@@ -166,7 +166,7 @@ static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json
 	struct pii_scratch *scr = pii_scratch_new(sc, e);
 	struct buf raw = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
 	struct pii_findings f = PII_FINDINGS_INIT;
-	size_t cp_base = 0, total = 0, chunk_len;
+	size_t cp_base = 0, chunk_len;
 	const char *chunk;
 	struct moat_err pe = MOAT_ERR_INIT;
 	char saved;
@@ -252,7 +252,6 @@ static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json
 		}
 		cp_base += utf8_count(chunk, chunk_len);
 		raw.data[cut] = saved;
-		total += cut;
 		memmove(raw.data, raw.data + cut, raw.len - cut);
 		buf_setlen(&raw, raw.len - cut);
 	}
