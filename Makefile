@@ -1,6 +1,7 @@
 # The two entry points (README): `make demo` and `make check`.  Both set up a
 # fresh Debian 12 machine first (scripts/bootstrap: packages, then the pinned
-# llama.cpp, built once per machine and cached under ~/.cache/moat).
+# llama.cpp, built once per machine and cached under ~/.cache/moat; for make
+# check also a bare Debian 12 root, cached there too, for the install test).
 SHELL := /bin/bash
 LLAMA_DIR := $(shell . scripts/llama.lock; echo $${MOAT_CACHE:-$$HOME/.cache/moat}/llama-$$LLAMA_TAG-$$(printf %s $$NPM_SHA256 | cut -c1-12))
 export MOAT_LLAMA_DIR := $(LLAMA_DIR)
@@ -32,7 +33,8 @@ check-asan:
 	@cmake --build build/asan -j $(JOBS)
 	cd build/asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz|cli' -LE slow
 
-demo: bootstrap
+demo:
+	@MOAT_BOOTSTRAP_DEBROOT=0 scripts/bootstrap
 	@cmake --preset release >/dev/null
 	@cmake --build build/release -j $(JOBS)
 	@scripts/demo build/release/moat

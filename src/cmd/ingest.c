@@ -218,9 +218,12 @@ int cmd_ingest(struct cmd_ctx *ctx)
 	o.include = inc;
 	o.exclude = exc;
 	if (ingest_check_ocr(&o, &e) < 0) {
-		free(inc);
-		free(exc);
-		return cmd_fail(&e);
+		/* A language that is not installed fails only the files that need
+		 * OCR (each with this message); a malformed list is a usage error. */
+		if (e.code != MOAT_ENOTFOUND)
+			USAGE_FAIL("ingest: %s", e.msg);
+		fprintf(stderr, "moat: warning: %s; files that need OCR will fail\n", e.msg);
+		err_clear(&e);
 	}
 	out.failures = json_array();
 	cb.on_file = on_file;

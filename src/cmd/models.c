@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "cmd.h"
+#include "../core/datadir.h"
 #include "../core/progress.h"
 #include "../models/models.h"
 
@@ -32,9 +33,12 @@ static const char models_help[] =
 	"          GGUF's architecture, parameters, quantisation and context; broken entries\n"
 	"          are listed with what is wrong\n"
 	"  bundle  NAME[:TAG]... --to DIR [--models-dir DIR] [--split-size SIZE]\n"
-	"          [--sign KEYFILE] [--include-self] [-j N] [--json]\n"
+	"          [--sign KEYFILE] [--include-self [--ocr-lang eng+deu]] [-j N] [--json]\n"
 	"          copies the models' manifests and blobs (each once) to DIR with SHA256SUMS,\n"
-	"          bundle.json and an optional Ed25519 signature; an interrupted run resumes\n"
+	"          bundle.json and an optional Ed25519 signature; an interrupted run resumes.\n"
+	"          --include-self adds moat itself for a target with nothing installed: its\n"
+	"          libraries, libmagic's database, Tesseract's languages (all this machine\n"
+	"          has, or those --ocr-lang names) and llama-server; sh DIR/moat/install.sh\n"
 	"  verify  DIR [--trust PUBKEY] [-j N] [--json]\n"
 	"          checks every checksum, every GGUF blob's structure, and the signature\n"
 	"  install DIR [--models-dir DIR] [--force] [--trust PUBKEY] [-j N] [--json]\n"
@@ -225,7 +229,7 @@ static int parse_jobs(const char *s, int *out)
 }
 
 enum { OPT_MODELS_DIR = 256, OPT_JSON, OPT_TO, OPT_SPLIT, OPT_SIGN, OPT_SELF, OPT_TRUST,
-       OPT_FORCE, OPT_NAME, OPT_QUICK, OPT_PRUNE, OPT_OUT };
+       OPT_FORCE, OPT_NAME, OPT_QUICK, OPT_PRUNE, OPT_OUT, OPT_OCR_LANG };
 
 static const struct option all_opts[] = {
 	{ "models-dir", required_argument, NULL, OPT_MODELS_DIR },
@@ -240,12 +244,13 @@ static const struct option all_opts[] = {
 	{ "quick", no_argument, NULL, OPT_QUICK },
 	{ "prune", no_argument, NULL, OPT_PRUNE },
 	{ "out", required_argument, NULL, OPT_OUT },
+	{ "ocr-lang", required_argument, NULL, OPT_OCR_LANG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct args {
-	const char *models_dir, *to, *sign, *trust, *name, *out;
+	const char *models_dir, *to, *sign, *trust, *name, *out, *ocr_lang;
 	uint64_t split;
 	int json, self, force, quick, prune, jobs, help;
 	int n_pos;
@@ -298,6 +303,7 @@ static int parse_args(int argc, char **argv, unsigned allowed, int allow_j, stru
 		case OPT_QUICK: a->quick = 1; break;
 		case OPT_PRUNE: a->prune = 1; break;
 		case OPT_OUT: a->out = optarg; break;
+		case OPT_OCR_LANG: a->ocr_lang = optarg; break;
 		default: break;
 		}
 		/* GNU getopt with '+' stops at the first operand: collect it and go on */
@@ -401,10 +407,11 @@ static int do_bundle(int argc, char **argv)
 	struct moat_err e = MOAT_ERR_INIT;
 	struct bundle_opts o = bundle_default_opts();
 	struct bar bar = { .labels = (const char *[]){ "bundle" }, .n_labels = 1 };
+	struct datafile magic = DATAFILE_INIT, tessdata = DATAFILE_INIT, server = DATAFILE_INIT;
 	char *dir;
 	json_t *res;
 	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TO) | B(OPT_SPLIT) |
-			     B(OPT_SIGN) | B(OPT_SELF), 1, &a, models_help);
+			     B(OPT_SIGN) | B(OPT_SELF) | B(OPT_OCR_LANG), 1, &a, models_help);
 	if (rc)
 		return rc == HELP_SHOWN ? 0 : rc;
 	if (!a.n_pos || !a.to) {
@@ -419,12 +426,29 @@ static int do_bundle(int argc, char **argv)
 	o.split_size = a.split;
 	o.sign_key = a.sign;
 	o.include_self = a.self;
+	if (a.ocr_lang && !a.self) {
+		free(dir);
+		free(a.pos);
+		return cmd_usage("bundle: --ocr-lang goes with --include-self");
+	}
+	if (a.self) {
+		datadir_magic(&magic);
+		datadir_tessdata(&tessdata);
+		datadir_llama_server(&server);
+		o.magic_file = magic.path;
+		o.tessdata_dir = tessdata.source != DATADIR_NONE ? tessdata.path : NULL;
+		o.ocr_langs = a.ocr_lang;
+		o.llama_server = server.path;
+	}
 	o.jobs = a.jobs ? a.jobs : 2;
 	o.progress = on_progress;
 	o.progress_arg = &bar;
 	bar.quiet = a.json;
 	res = models_bundle(&o, &e);
 	bar_end(&bar);
+	datafile_release(&magic);
+	datafile_release(&tessdata);
+	datafile_release(&server);
 	free(dir);
 	free(a.pos);
 	if (!res)

@@ -1,8 +1,11 @@
-/* version.c - `moat version`: moat's version and those of the libraries it links. */
+/* version.c - `moat version`: moat's version, those of the libraries it links,
+ * and where each run-time data file comes from (core/datadir.h). */
 #include "cmd.h"
 #include "version.h"
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmark-gfm.h>
@@ -26,7 +29,82 @@
 #include <llama.h>
 #endif
 
+#include "../core/buf.h"
+#include "../core/datadir.h"
 #include "../core/banned.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Tesseract's languages in dir, sorted, "deu+eng+osd" style (malloc'd). */
+static char *langs_in(const char *dir)
+{
+	struct buf b = BUF_INIT;
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	const char *sfx = ".traineddata";
+	size_t sl = strlen(sfx), n = 0, cap = 0;
+	char **v = NULL;
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len > sl && !strcmp(de->d_name + len - sl, sfx)) {
+			if (n == cap) {
+				char **nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			if (!(v[n] = strndup(de->d_name, len - sl)))
+				break;
+			n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addch(&b, '+');
+		buf_adds(&b, v[i]);
+		free(v[i]);
+	}
+	free(v);
+	if (!b.len)
+		buf_adds(&b, "none");
+	return buf_detach(&b, NULL);
+}
+
+/* {"path", "source", "why"} for one data file. */
+static json_t *data_json(const struct datafile *f, const char *default_path)
+{
+	const char *p = f->path ? f->path : default_path;
+	return json_pack("{s:s?, s:s, s:s}", "path", p, "source", datadir_source_name(f->source),
+			 "why", f->why);
+}
+
+static json_t *data_files(void)
+{
+	struct datafile magic = DATAFILE_INIT, tess = DATAFILE_INIT, server = DATAFILE_INIT;
+	json_t *d = json_object(), *t;
+	char *langs;
+	datadir_magic(&magic);
+	datadir_tessdata(&tess);
+	datadir_llama_server(&server);
+	json_object_set_new(d, "magic", data_json(&magic, magic_getpath(NULL, 0)));
+	t = data_json(&tess, NULL);
+	langs = langs_in(tess.source != DATADIR_NONE ? tess.path : NULL);
+	json_object_set_new(t, "languages", json_string(langs));
+	free(langs);
+	json_object_set_new(d, "tessdata", t);
+	json_object_set_new(d, "llama-server", data_json(&server, NULL));
+	datafile_release(&magic);
+	datafile_release(&tess);
+	datafile_release(&server);
+	return d;
+}
 
 int cmd_version(struct cmd_ctx *ctx)
 {
@@ -63,6 +141,7 @@ int cmd_version(struct cmd_ctx *ctx)
 #endif
 		lept_free(lept);
 	}
+	json_object_set_new(j, "data", data_files());
 	if (as_json) {
 		cmd_print_json(j);
 		return 0;
@@ -72,8 +151,17 @@ int cmd_version(struct cmd_ctx *ctx)
 		const char *k;
 		json_t *v;
 		json_object_foreach(j, k, v)
-			if (strcmp(k, "moat"))
+			if (strcmp(k, "moat") && json_is_string(v))
 				printf("  %-10s %s\n", k, json_string_value(v));
+		printf("data files:\n");
+		json_object_foreach(json_object_get(j, "data"), k, v) {
+			const char *p = json_string_value(json_object_get(v, "path"));
+			const char *l = json_string_value(json_object_get(v, "languages"));
+			printf("  %-12s %s (%s: %s)%s%s\n", k, p ? p : "-",
+			       json_string_value(json_object_get(v, "source")),
+			       json_string_value(json_object_get(v, "why")), l ? ", languages " : "",
+			       l ? l : "");
+		}
 	}
 	json_decref(j);
 	return 0;

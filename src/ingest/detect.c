@@ -22,6 +22,7 @@
 
 #include <magic.h>
 
+#include "../core/datadir.h"
 #include "../core/banned.h"
 
 static __thread magic_t cookie;
@@ -45,11 +46,14 @@ static const char *magic_mime(const unsigned char *data, size_t len)
 {
 	if (!cookie_tried) {
 		cookie_tried = 1;
+		struct datafile db = DATAFILE_INIT;
+		datadir_magic(&db);  /* $MAGIC, a bundle's copy, or libmagic's own */
 		cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
-		if (cookie && magic_load(cookie, NULL) != 0) {
+		if (cookie && magic_load(cookie, db.path) != 0) {
 			magic_close(cookie);
 			cookie = NULL;
 		}
+		datafile_release(&db);
 		pthread_once(&cookie_once, cookie_key_make);
 		if (cookie && cookie_key != (pthread_key_t)-1)
 			pthread_setspecific(cookie_key, cookie);

@@ -86,7 +86,9 @@ int ingest_email(const unsigned char *data, size_t len, const struct ingest_opts
 		 struct doc *d, struct moat_err *e);
 
 /* Checks that the OCR languages o asks for are installed (nothing to check
- * with --ocr never); the message names the Debian package that is missing. */
+ * with --ocr never).  MOAT_EUSAGE: the list is malformed.  MOAT_ENOTFOUND: a
+ * language is missing; the message names the Debian package that brings it,
+ * and the same message fails each file that needs OCR (others still ingest). */
 int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e);
 
 /*

@@ -30,6 +30,7 @@
 #include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
 
+#include "../core/datadir.h"
 #include "../core/banned.h"
 
 struct ocr {
@@ -43,13 +44,6 @@ struct ocr {
 
 static struct ocr *warm;  /* made by ocr_warm before the fork */
 
-static const char *const tessdata_dirs[] = {
-	"/usr/share/tesseract-ocr/5/tessdata",
-	"/usr/share/tesseract-ocr/4.00/tessdata",
-	"/usr/share/tessdata",
-	"/usr/local/share/tessdata",
-};
-
 static int has_lang(const char *dir, const char *lang)
 {
 	char p[700];
@@ -57,27 +51,14 @@ static int has_lang(const char *dir, const char *lang)
 	return access(p, R_OK) == 0;
 }
 
-/* The directory holding the traineddata files: $TESSDATA_PREFIX (with or
- * without its tessdata/ part), else Debian's. */
+/* The directory holding the traineddata files (core/datadir.h: the
+ * environment, then the copy a bundle installed beside moat, then Debian's). */
 static void find_datadir(char *out, size_t size)
 {
-	const char *env = getenv("TESSDATA_PREFIX");
-	if (env && *env) {
-		char p[600];
-		snprintf(p, sizeof(p), "%s/tessdata", env);
-		if (has_lang(p, "eng") || has_lang(p, "osd")) {
-			snprintf(out, size, "%s", p);
-			return;
-		}
-		snprintf(out, size, "%s", env);
-		return;
-	}
-	for (size_t i = 0; i < sizeof(tessdata_dirs) / sizeof(tessdata_dirs[0]); i++)
-		if (access(tessdata_dirs[i], R_OK) == 0) {
-			snprintf(out, size, "%s", tessdata_dirs[i]);
-			return;
-		}
-	snprintf(out, size, "%s", tessdata_dirs[0]);
+	struct datafile f = DATAFILE_INIT;
+	datadir_tessdata(&f);
+	snprintf(out, size, "%s", f.path ? f.path : "");
+	datafile_release(&f);
 }
 
 /* Debian names a language pack after the language, '_' as '-', lowercase. */

@@ -12,7 +12,8 @@
  *   bundle.json  SHA256SUMS  bundle.sig
  *   manifests/<host>/<ns>/<model>/<tag>     (':' in a host written %3A)
  *   blobs/sha256-<hex>  or  blobs/sha256-<hex>.part-0001 ...
- *   moat/                      with --include-self: bin/, lib/, install.sh
+ *   moat/                      with --include-self (bundle_self.c): bin/, lib/,
+ *                              share/, install.sh
  */
 #define _GNU_SOURCE
 #include "models_int.h"
@@ -365,51 +366,6 @@ static void blob_job(void *arg, size_t i)
 
 /* ---- files of the bundle ---- */
 
-struct fileset {
-	char **rel;
-	char (*hex)[65];
-	size_t n, cap;
-};
-
-static int fileset_add(struct fileset *f, const char *rel, const char *hex)
-{
-	if (f->n == f->cap) {
-		size_t nc = f->cap ? f->cap * 2 : 64;
-		char **nr = realloc(f->rel, nc * sizeof(*nr));
-		if (!nr)
-			return -1;
-		f->rel = nr;
-		char (*nh)[65] = realloc(f->hex, nc * sizeof(*nh));
-		if (!nh)
-			return -1;
-		f->hex = nh;
-		f->cap = nc;
-	}
-	f->rel[f->n] = strdup(rel);
-	if (!f->rel[f->n])
-		return -1;
-	memcpy(f->hex[f->n], hex ? hex : "", hex ? 65 : 1);
-	f->n++;
-	return 0;
-}
-
-static int fileset_has(const struct fileset *f, const char *rel)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->rel[i], rel))
-			return 1;
-	return 0;
-}
-
-static void fileset_release(struct fileset *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		free(f->rel[i]);
-	free(f->rel);
-	free(f->hex);
-	memset(f, 0, sizeof(*f));
-}
-
 /* Removes files under to/sub that the plan does not name; returns 1 when the
  * directory ends up empty (and removes it). */
 static int remove_strays(const char *to, const char *sub, const struct fileset *plan)
@@ -447,157 +403,6 @@ static int remove_strays(const char *to, const char *sub, const struct fileset *
 	}
 	free(dir);
 	return 0;
-}
-
-/* ---- --include-self ---- */
-
-struct selfcol {
-	struct fileset src;   /* rel = source path */
-	struct fileset dst;   /* rel = bundle path */
-	int has_magic;
-};
-
-static int skip_lib(const char *base)
-{
-	static const char *glibc[] = {
-		"linux-vdso", "linux-gate", "ld-linux", "libc.so", "libm.so", "libpthread.so",
-		"libdl.so", "librt.so", "libresolv.so", "libutil.so", "libanl.so", "libnss_",
-		"libmvec.so", "libBrokenLocale.so", "libthread_db.so",
-	};
-	for (size_t i = 0; i < sizeof(glibc) / sizeof(glibc[0]); i++)
-		if (!strncmp(base, glibc[i], strlen(glibc[i])))
-			return 1;
-	return 0;
-}
-
-static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct selfcol *s = arg;
-	const char *name = info->dlpi_name, *base;
-	char *dst;
-	(void)size;
-	if (!name || !*name || name[0] != '/')
-		return 0;
-	base = strrchr(name, '/') + 1;
-	if (skip_lib(base))
-		return 0;
-	if (!strncmp(base, "libmagic.so", 11))
-		s->has_magic = 1;
-	dst = str_printf("moat/lib/%s", base);
-	if (dst && !fileset_has(&s->dst, dst)) {
-		fileset_add(&s->src, name, NULL);
-		fileset_add(&s->dst, dst, NULL);
-	}
-	free(dst);
-	return 0;
-}
-
-static const char install_sh[] =
-"#!/bin/sh\n"
-"# install.sh - installs the moat program carried in this bundle (made with\n"
-"# 'moat models bundle --include-self') on a machine without network access.\n"
-"#   sh moat/install.sh [PREFIX]          (default PREFIX: /usr/local)\n"
-"# The program goes to PREFIX/lib/moat/ with the shared libraries it was built\n"
-"# against (all but the C library's own); PREFIX/bin/moat is a small wrapper that\n"
-"# points the loader at them.  Nothing is downloaded.\n"
-"set -eu\n"
-"here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
-"prefix=${1:-${PREFIX:-/usr/local}}\n"
-"if command -v sha256sum >/dev/null 2>&1 && [ -f \"$here/../SHA256SUMS\" ]; then\n"
-"\t(cd \"$here/..\" && grep '  moat/' SHA256SUMS | sha256sum -c --quiet -) || {\n"
-"\t\techo \"install.sh: the moat files of this bundle are damaged\" >&2; exit 1; }\n"
-"fi\n"
-"mkdir -p \"$prefix/lib/moat/lib\" \"$prefix/bin\"\n"
-"cp \"$here/bin/moat\" \"$prefix/lib/moat/moat.new\"\n"
-"chmod 755 \"$prefix/lib/moat/moat.new\"\n"
-"mv -f \"$prefix/lib/moat/moat.new\" \"$prefix/lib/moat/moat\"\n"
-"for f in \"$here\"/lib/*; do\n"
-"\t[ -f \"$f\" ] && cp \"$f\" \"$prefix/lib/moat/lib/\"\n"
-"done\n"
-"if [ -f \"$here/share/magic.mgc\" ]; then\n"
-"\tmkdir -p \"$prefix/lib/moat/share\"\n"
-"\tcp \"$here/share/magic.mgc\" \"$prefix/lib/moat/share/\"\n"
-"fi\n"
-"cat > \"$prefix/bin/moat.new\" <<EOF\n"
-"#!/bin/sh\n"
-"# moat, installed from a bundle: the libraries it needs sit beside it.\n"
-"d=\"$prefix/lib/moat\"\n"
-"if [ -f \"\\$d/share/magic.mgc\" ] && [ -z \"\\${MAGIC:-}\" ]; then export MAGIC=\"\\$d/share/magic.mgc\"; fi\n"
-"LD_LIBRARY_PATH=\"\\$d/lib\\${LD_LIBRARY_PATH:+:\\$LD_LIBRARY_PATH}\"\n"
-"export LD_LIBRARY_PATH\n"
-"exec \"\\$d/moat\" \"\\$@\"\n"
-"EOF\n"
-"chmod 755 \"$prefix/bin/moat.new\"\n"
-"mv -f \"$prefix/bin/moat.new\" \"$prefix/bin/moat\"\n"
-"echo \"moat installed: $prefix/bin/moat\"\n";
-
-static int copy_self(struct bctx *c, struct fileset *files, json_t *self_json, struct moat_err *e)
-{
-	struct selfcol s;
-	const char *exe = c->o->self_exe ? c->o->self_exe : "/proc/self/exe";
-	int rc = -1;
-	memset(&s, 0, sizeof(s));
-	fileset_add(&s.src, exe, NULL);
-	fileset_add(&s.dst, "moat/bin/moat", NULL);
-	dl_iterate_phdr(phdr_cb, &s);
-	if (s.has_magic) {
-		const char *mgc[] = { "/usr/lib/file/magic.mgc", "/usr/share/misc/magic.mgc",
-				      "/usr/share/file/magic.mgc" };
-		for (size_t i = 0; i < 3; i++)
-			if (access(mgc[i], R_OK) == 0) {
-				fileset_add(&s.src, mgc[i], NULL);
-				fileset_add(&s.dst, "moat/share/magic.mgc", NULL);
-				break;
-			}
-	}
-	if (s.src.n != s.dst.n) {
-		err_set(e, MOAT_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < s.src.n; i++) {
-		char *dst = fs_join(c->o->to, s.dst.rel[i]);
-		char *dir = dst ? fs_dirname(dst) : NULL;
-		char *tmp = NULL;
-		char hex[SHA256_HEX];
-		struct copy_src src = { s.src.rel[i], 0, UINT64_MAX };
-		if (!dir || fs_mkdirs(dir, 0755, e) < 0 ||
-		    copy_to_tmp(&src, 1, dst, 0755, (uid_t)-1, (gid_t)-1, NULL, hex, &c->sp, &tmp,
-				e) < 0 ||
-		    rename_durable(tmp, dst, e) < 0) {
-			if (tmp)
-				unlink(tmp);
-			free(tmp);
-			free(dir);
-			free(dst);
-			err_prefix(e, "--include-self");
-			goto out;
-		}
-		free(tmp);
-		free(dir);
-		free(dst);
-		fileset_add(files, s.dst.rel[i], hex);
-		json_array_append_new(json_object_get(self_json, "files"),
-				      json_pack("{s:s, s:s}", "path", s.dst.rel[i], "from",
-						s.src.rel[i]));
-	}
-	{
-		char *dst = fs_join(c->o->to, "moat/install.sh");
-		char hex[SHA256_HEX];
-		if (!dst || fs_write_atomic(dst, install_sh, sizeof(install_sh) - 1, 0755, e) < 0) {
-			free(dst);
-			goto out;
-		}
-		free(dst);
-		sha256_hex_mem(install_sh, sizeof(install_sh) - 1, hex);
-		fileset_add(files, "moat/install.sh", hex);
-		json_array_append_new(json_object_get(self_json, "files"),
-				      json_pack("{s:s}", "path", "moat/install.sh"));
-	}
-	rc = 0;
-out:
-	fileset_release(&s.src);
-	fileset_release(&s.dst);
-	return rc;
 }
 
 /* ---- bundle.json, SHA256SUMS, bundle.sig ---- */
@@ -964,7 +769,7 @@ json_t *models_bundle(const struct bundle_opts *o, struct moat_err *e)
 
 	if (o->include_self) {
 		self_json = json_pack("{s:s, s:[]}", "install", "sh moat/install.sh [PREFIX]", "files");
-		if (copy_self(&c, &files, self_json, e) < 0) {
+		if (bundle_copy_self(o, &c.sp, &files, self_json, e) < 0) {
 			sp_finish(&c.sp);
 			goto out;
 		}

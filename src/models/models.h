@@ -115,6 +115,12 @@ struct bundle_opts {
 	const char *sign_key;       /* PEM private key file, or NULL */
 	int include_self;
 	const char *self_exe;       /* the moat binary for include_self (NULL: /proc/self/exe) */
+	/* What include_self carries besides the program and its libraries
+	 * (the caller finds them: core/datadir.h); each may be NULL. */
+	const char *magic_file;     /* libmagic's compiled database */
+	const char *tessdata_dir;   /* Tesseract's <lang>.traineddata files */
+	const char *ocr_langs;      /* "eng+deu": only these (osd too); NULL: all in tessdata_dir */
+	const char *llama_server;   /* llama.cpp's server program */
 	int jobs;
 	models_progress_fn progress;
 	void *progress_arg;

@@ -149,6 +149,27 @@ void remove_stale_tmp(const char *dir);
 /* rename(tmp, dst) then fsync of dst's directory. */
 int rename_durable(const char *tmp, const char *dst, struct moat_err *e);
 
+/* ---- the files of a bundle ---- */
+
+/* A list of bundle paths (rel) with their SHA-256 (hex, "" when not known). */
+struct fileset {
+	char **rel;
+	char (*hex)[65];
+	size_t n, cap;
+};
+/* Appends a copy of rel (and hex, which may be NULL); -1 when out of memory. */
+int fileset_add(struct fileset *f, const char *rel, const char *hex);
+int fileset_has(const struct fileset *f, const char *rel);
+void fileset_release(struct fileset *f);
+
+/* --include-self (bundle_self.c): copies the moat program, the shared
+ * libraries it runs with (all but the C library's), its data files (libmagic's
+ * database, Tesseract's language files), llama.cpp's llama-server with the
+ * libraries it needs, and install.sh into <o->to>/moat/, adding each to files
+ * and to self_json's "files" array. */
+int bundle_copy_self(const struct bundle_opts *o, struct shared_progress *sp,
+		     struct fileset *files, json_t *self_json, struct moat_err *e);
+
 /* ---- signing (Ed25519 through OpenSSL) ---- */
 
 /* Signs msg with the PEM private key in key_path: *sig_b64 (malloc'd base64),

@@ -86,8 +86,10 @@ if command -v tesseract >/dev/null; then
 else
 	bad "the tesseract command is missing (Debian package tesseract-ocr)"
 fi
-expect_rc 1 "$MOAT" ingest --ocr-lang eng+xyz "$C/phototest.tif"
-expect_grep "OCR language 'xyz' is not installed .*install the Debian package tesseract-ocr-xyz" \
+# (a fresh workspace: in $W the TIFF is already in, unchanged, and needs no OCR)
+"$MOAT" init "$T/ws-xyz" >/dev/null
+expect_rc 1 "$MOAT" -w "$T/ws-xyz" ingest --ocr-lang eng+xyz "$C/phototest.tif"
+expect_grep "cannot ingest '.*phototest.tif': OCR language 'xyz' is not installed .*install the Debian package tesseract-ocr-xyz" \
 	"$T/err" "a missing language pack names its Debian package"
 
 # --- structure on corpus files ----------------------------------------------------------

@@ -1,0 +1,159 @@
+/*
+ * datadir.c - where moat's run-time data files come from (see datadir.h).
+ */
+#define _GNU_SOURCE
+#include "datadir.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static char self_dir[PATH_MAX];
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+static void self_find(void)
+{
+	char p[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", p, sizeof(p) - 1);
+	char *slash;
+	if (n <= 0 || (size_t)n >= sizeof(p) - 1)
+		return;
+	p[n] = '\0';
+	slash = strrchr(p, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	memcpy(self_dir, p, (size_t)(slash - p) + 1);
+}
+
+const char *datadir_self_dir(void)
+{
+	pthread_once(&self_once, self_find);
+	return self_dir;
+}
+
+const char *datadir_source_name(enum datadir_source s)
+{
+	switch (s) {
+	case DATADIR_ENV: return "environment";
+	case DATADIR_BUNDLE: return "bundle";
+	case DATADIR_SYSTEM: return "system";
+	case DATADIR_BUILD: return "build";
+	case DATADIR_NONE: break;
+	}
+	return "none";
+}
+
+void datafile_release(struct datafile *f)
+{
+	free(f->path);
+	f->path = NULL;
+	f->source = DATADIR_NONE;
+	f->why = "";
+}
+
+static void set(struct datafile *out, char *path, enum datadir_source s, const char *why)
+{
+	out->path = path;
+	out->source = path || s == DATADIR_SYSTEM ? s : DATADIR_NONE;
+	out->why = why;
+}
+
+/* <program dir>/rel when it exists (malloc'd), else NULL. */
+static char *beside_self(const char *rel, int mode)
+{
+	const char *d = datadir_self_dir();
+	char *p;
+	if (!*d || asprintf(&p, "%s/%s", d, rel) < 0)
+		return NULL;
+	if (access(p, mode) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+void datadir_magic(struct datafile *out)
+{
+	const char *env = getenv("MAGIC");
+	char *p;
+	if (env && *env) {
+		set(out, strdup(env), DATADIR_ENV, "$MAGIC");
+		return;
+	}
+	if ((p = beside_self("share/magic.mgc", R_OK))) {
+		set(out, p, DATADIR_BUNDLE, "beside the program");
+		return;
+	}
+	set(out, NULL, DATADIR_SYSTEM, "libmagic's default");
+}
+
+static int has_traineddata(const char *dir)
+{
+	char *p;
+	int ok;
+	if (asprintf(&p, "%s/eng.traineddata", dir) < 0)
+		return 0;
+	ok = access(p, R_OK) == 0;
+	free(p);
+	if (ok)
+		return 1;
+	if (asprintf(&p, "%s/osd.traineddata", dir) < 0)
+		return 0;
+	ok = access(p, R_OK) == 0;
+	free(p);
+	return ok;
+}
+
+void datadir_tessdata(struct datafile *out)
+{
+	static const char *const debian[] = {
+		"/usr/share/tesseract-ocr/5/tessdata",
+		"/usr/share/tesseract-ocr/4.00/tessdata",
+		"/usr/share/tessdata",
+		"/usr/local/share/tessdata",
+	};
+	const char *env = getenv("TESSDATA_PREFIX");
+	char *p;
+	if (env && *env) {
+		if (asprintf(&p, "%s/tessdata", env) < 0)
+			p = NULL;
+		if (p && has_traineddata(p)) {
+			set(out, p, DATADIR_ENV, "$TESSDATA_PREFIX");
+			return;
+		}
+		free(p);
+		set(out, strdup(env), DATADIR_ENV, "$TESSDATA_PREFIX");
+		return;
+	}
+	if ((p = beside_self("share/tessdata", R_OK | X_OK))) {
+		set(out, p, DATADIR_BUNDLE, "beside the program");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(debian) / sizeof(debian[0]); i++)
+		if (access(debian[i], R_OK | X_OK) == 0) {
+			set(out, strdup(debian[i]), DATADIR_SYSTEM, "Debian's tesseract-ocr");
+			return;
+		}
+	set(out, strdup(debian[0]), DATADIR_NONE, "not installed");
+}
+
+void datadir_llama_server(struct datafile *out)
+{
+	char *p;
+	if ((p = beside_self("bin/llama-server", X_OK))) {
+		set(out, p, DATADIR_BUNDLE, "beside the program");
+		return;
+	}
+#ifdef MOAT_LLAMA_SERVER
+	if (access(MOAT_LLAMA_SERVER, X_OK) == 0) {
+		set(out, strdup(MOAT_LLAMA_SERVER), DATADIR_BUILD, "the llama.cpp build moat links");
+		return;
+	}
+#endif
+	set(out, NULL, DATADIR_NONE, "not found");
+}
