@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 	struct moat_err e = MOAT_ERR_INIT;
 	int i = 1, rc;
 
+	moat_alloc_init();
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--workspace")) {
 			if (i + 1 >= argc)

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "../core/base64.h"
 #include "../core/banned.h"
 
 static const char *const op_names[] = { "redact", "replace", "mask", "hash", "pseudonymize",
@@ -332,29 +333,8 @@ static void pseudonym(const struct pii_secrets *sec, const char *type, const cha
 
 /* --- encryption ----------------------------------------------------------- */
 
-static void b64url(const unsigned char *in, size_t n, struct buf *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t i = 0;
-	for (; i + 3 <= n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-		buf_addch(out, a[v >> 18]);
-		buf_addch(out, a[(v >> 12) & 63]);
-		buf_addch(out, a[(v >> 6) & 63]);
-		buf_addch(out, a[v & 63]);
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned)in[i] << 16;
-		buf_addch(out, a[v >> 18]);
-		buf_addch(out, a[(v >> 12) & 63]);
-	} else if (n - i == 2) {
-		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-		buf_addch(out, a[v >> 18]);
-		buf_addch(out, a[(v >> 12) & 63]);
-		buf_addch(out, a[(v >> 6) & 63]);
-	}
-}
-
+/* Is c of the URL-safe base64 alphabet (core/base64.h), which ends an
+ * encrypted value's text? */
 static int b64url_val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -368,28 +348,6 @@ static int b64url_val(char c)
 	if (c == '_')
 		return 63;
 	return -1;
-}
-
-static size_t unb64url(const char *s, size_t n, unsigned char *out, size_t cap)
-{
-	size_t k = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64url_val(s[i]);
-		if (v < 0)
-			return (size_t)-1;
-		acc = acc << 6 | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (k >= cap)
-				return (size_t)-1;
-			out[k++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	return k;
 }
 
 static int encrypt_value(const unsigned char key[32], const char *type, const char *v, size_t n,
@@ -420,7 +378,7 @@ static int encrypt_value(const unsigned char key[32], const char *type, const ch
 	}
 	memcpy(ct + 12 + n, tag, 16);
 	buf_addf(out, "<enc:%s:", type);
-	b64url(ct, 12 + n + 16, out);
+	base64_encode(ct, 12 + n + 16, BASE64_URL, out);
 	buf_addch(out, '>');
 	free(ct);
 	return 0;
@@ -459,12 +417,12 @@ int pii_restore_text(const unsigned char key[32], const char *t, size_t n, struc
 		     size_t *restored, size_t *failed, struct moat_err *e)
 {
 	size_t i = 0;
+	struct buf blob = BUF_INIT;
 	*restored = *failed = 0;
 	while (i < n) {
 		const char *p = memmem(t + i, n - i, "<enc:", 5);
 		size_t s, ts, te, bs, be;
-		unsigned char *blob;
-		size_t bl;
+		long bl;
 		if (!p) {
 			buf_add(out, t + i, n - i);
 			break;
@@ -489,19 +447,22 @@ int pii_restore_text(const unsigned char key[32], const char *t, size_t n, struc
 			i = s + 5;
 			continue;
 		}
-		blob = malloc(be - bs + 1);
-		if (!blob)
+		buf_reset(&blob);
+		bl = base64_decode(t + bs, be - bs, BASE64_URL, &blob);
+		if (buf_failed(&blob)) {
+			buf_release(&blob);
 			return err_set(e, MOAT_ENOMEM, "out of memory");
-		bl = unb64url(t + bs, be - bs, blob, be - bs + 1);
-		if (bl == (size_t)-1 || decrypt_value(key, t + ts, te - ts, blob, bl, out) < 0) {
+		}
+		if (bl < 0 || decrypt_value(key, t + ts, te - ts, (const unsigned char *)blob.data,
+					    (size_t)bl, out) < 0) {
 			buf_add(out, t + s, be + 1 - s);
 			(*failed)++;
 		} else {
 			(*restored)++;
 		}
-		free(blob);
 		i = be + 1;
 	}
+	buf_release(&blob);
 	if (buf_failed(out))
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return 0;

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "pii.h"
 #include "pii_internal.h"
+#include "../core/datadir.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
 #include "../core/utf8.h"
@@ -401,7 +402,7 @@ static int compile_pcre(struct pii_scanner *s, struct moat_err *e)
 #ifdef MOAT_HAVE_HYPERSCAN
 /*
  * Compiling the database takes a second or two of CPU; a serialized copy is
- * kept under $MOAT_CACHE_DIR (default ~/.cache/moat/pii), named by the
+ * kept in <cache>/pii (core/datadir.h: $MOAT_CACHE, default ~/.cache/moat), named by the
  * SHA-256 of the Hyperscan version and every expression, flag and id, so a
  * changed pattern set never meets a stale database.  Any failure to read or
  * write it just means compiling.
@@ -412,15 +413,9 @@ static char *cache_path(const char *const *expr, const unsigned *flags, const un
 	struct sha256 h;
 	unsigned char d[SHA256_LEN];
 	char hex[SHA256_HEX], *dir, *p = NULL;
-	const char *env = getenv("MOAT_CACHE_DIR"), *home = getenv("HOME");
 	if (getenv("MOAT_NO_CACHE"))
 		return NULL;
-	if (env && *env)
-		dir = strdup(env);
-	else if (home && *home && asprintf(&dir, "%s/.cache/moat/pii", home) < 0)
-		dir = NULL;
-	else if (!home || !*home)
-		return NULL;
+	dir = datadir_cache("pii");
 	if (!dir || sha256_init(&h) < 0) {
 		free(dir);
 		return NULL;

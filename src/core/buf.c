@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
+
 void buf_init(struct buf *b, size_t max)
 {
 	b->data = NULL;

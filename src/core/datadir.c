@@ -142,6 +142,22 @@ void datadir_tessdata(struct datafile *out)
 	set(out, strdup(debian[0]), DATADIR_NONE, "not installed");
 }
 
+char *datadir_cache(const char *sub)
+{
+	const char *c = getenv("MOAT_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+	char *p = NULL;
+	int n;
+	if (c && *c)
+		n = asprintf(&p, "%s/%s", c, sub);
+	else if (x && *x)
+		n = asprintf(&p, "%s/moat/%s", x, sub);
+	else if (h && *h)
+		n = asprintf(&p, "%s/.cache/moat/%s", h, sub);
+	else
+		return NULL;
+	return n < 0 ? NULL : p;
+}
+
 void datadir_llama_server(struct datafile *out)
 {
 	char *p;

@@ -12,7 +12,10 @@
  * system's (Debian's paths, or the llama.cpp build moat was built against).
  * `moat version` shows what each lookup found and why.
  *
- * Uses only libc.  Not for workspace data (src/store/) or caches.
+ * The cache directory for what moat can always make again (digests of model
+ * files, the compiled PII database) is here too: one variable, MOAT_CACHE.
+ *
+ * Uses only libc.  Not for workspace data (src/store/).
  */
 #ifndef MOAT_DATADIR_H
 #define MOAT_DATADIR_H
@@ -56,5 +59,10 @@ void datadir_tessdata(struct datafile *out);
 /* llama.cpp's server: <program dir>/bin/llama-server, else the one built
  * beside the llama.cpp moat links (DATADIR_BUILD), else DATADIR_NONE. */
 void datadir_llama_server(struct datafile *out);
+
+/* <cache>/sub (malloc'd), where <cache> is $MOAT_CACHE, else
+ * $XDG_CACHE_HOME/moat, else $HOME/.cache/moat; NULL when none is set (no
+ * cache then) or memory ran out.  The directory may not exist yet. */
+char *datadir_cache(const char *sub);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "banned.h"
+
 static const char *const messages[] = {
 #define MOAT_ERR_TEXT(name, msg) msg,
 	MOAT_ERRNO_MAP(MOAT_ERR_TEXT)

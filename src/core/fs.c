@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "banned.h"
+
 int fs_read_file(const char *path, struct buf *out, size_t max, struct moat_err *e)
 {
 	struct stat st;

@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#include "banned.h"
+
 int sha256_init(struct sha256 *h)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();

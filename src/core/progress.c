@@ -5,6 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "banned.h"
+
 double now_seconds(void)
 {
 	struct timespec ts;

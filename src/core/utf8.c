@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "banned.h"
+
 int utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	uint32_t c;

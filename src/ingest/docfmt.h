@@ -1,7 +1,7 @@
 /*
  * docfmt.h - what moat's document readers (PDF, OCR, images, Office files,
  * e-mail) share, internal to src/ingest: the limits with their defaults,
- * base64, joining the lines of a paragraph (hyphenation undone), a zip reader
+ * joining the lines of a paragraph (hyphenation undone), a zip reader
  * with limits against zip bombs, an XML parser that refuses DTDs (no entity
  * expansion, no external entities), and the OCR engine.
  *
@@ -17,6 +17,7 @@
 #include <libxml/tree.h>
 
 #include "ingest.h"
+#include "../core/base64.h"
 #include "../core/buf.h"
 
 /* --- limits: an option's value, or its default when 0 ------------------- */
@@ -28,12 +29,6 @@ unsigned docfmt_max_zip_ratio(const struct ingest_opts *o);
 unsigned docfmt_max_zip_entries(const struct ingest_opts *o);
 int docfmt_ocr_dpi(const struct ingest_opts *o);
 const char *docfmt_ocr_lang(const struct ingest_opts *o);
-
-/* --- base64 ------------------------------------------------------------- */
-/* Decodes base64, skipping whitespace and stray characters (as mail readers
- * do); appends to out. */
-void b64_decode(const char *s, size_t len, struct buf *out);
-void b64_encode(const unsigned char *p, size_t n, struct buf *out);
 
 /* --- text --------------------------------------------------------------- */
 /*

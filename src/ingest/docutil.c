@@ -1,6 +1,6 @@
 /*
  * docutil.c - helpers the document readers share (see docfmt.h): option
- * defaults, base64, paragraph joining with de-hyphenation, the zip reader
+ * defaults, paragraph joining with de-hyphenation, the zip reader
  * with its limits against zip bombs, and the DTD-refusing XML parser.
  */
 #include "docfmt.h"
@@ -56,62 +56,6 @@ int docfmt_ocr_dpi(const struct ingest_opts *o)
 const char *docfmt_ocr_lang(const struct ingest_opts *o)
 {
 	return o && o->ocr_lang && *o->ocr_lang ? o->ocr_lang : "eng";
-}
-
-/* --- base64 --------------------------------------------------------------- */
-
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-void b64_decode(const char *s, size_t len, struct buf *out)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < len; i++) {
-		int v;
-		if (s[i] == '=')
-			break;
-		v = b64_val((unsigned char)s[i]);
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_addch(out, (int)((acc >> bits) & 0xFF));
-		}
-	}
-}
-
-void b64_encode(const unsigned char *p, size_t n, struct buf *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	if (buf_grow(out, (n + 2) / 3 * 4 + 1) < 0)
-		return;
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		char q[4] = { tab[v >> 18], tab[(v >> 12) & 63], tab[(v >> 6) & 63], tab[v & 63] };
-		buf_add(out, q, 4);
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-		char q[4] = { tab[v >> 18], tab[(v >> 12) & 63], i + 1 < n ? tab[(v >> 6) & 63] : '=',
-			      '=' };
-		buf_add(out, q, 4);
-	}
 }
 
 /* --- text ----------------------------------------------------------------- */

@@ -249,7 +249,7 @@ static void decode_words(const char *v, size_t len, struct buf *out)
 					if (star)
 						buf_setlen(&charset, (size_t)(star - buf_str(&charset)));
 					if (*enc == 'B' || *enc == 'b')
-						b64_decode(txt, (size_t)(end - txt), &raw);
+						base64_decode_mime(txt, (size_t)(end - txt), &raw);
 					else
 						qp_decode(txt, (size_t)(end - txt), 1, &raw);
 					if (!last_encoded && pending_space)
@@ -323,7 +323,7 @@ static void decode_body(const struct part *p, struct buf *out)
 	struct buf cte = BUF_INIT;
 	header(p, "Content-Transfer-Encoding", &cte);
 	if (!strcasecmp(buf_str(&cte), "base64"))
-		b64_decode(p->body, p->blen, out);
+		base64_decode_mime(p->body, p->blen, out);
 	else if (!strcasecmp(buf_str(&cte), "quoted-printable"))
 		qp_decode(p->body, p->blen, 0, out);
 	else

@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "doc.h"
+#include "../core/doc.h"
 #include "../core/err.h"
 
 struct store;

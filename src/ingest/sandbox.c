@@ -122,7 +122,7 @@ json_t *doc_to_json(const struct doc *d)
 		const struct doc_child *c = &d->children[i];
 		struct buf b = BUF_INIT;
 		json_t *k = json_object();
-		b64_encode(c->data, c->len, &b);
+		base64_encode(c->data, c->len, BASE64_STD, &b);
 		json_object_set_new(k, "name", c->name ? json_string(c->name) : json_null());
 		json_object_set_new(k, "mime", c->mime ? json_string(c->mime) : json_null());
 		json_object_set_new(k, "data", json_stringn(buf_str(&b), b.len));
@@ -169,11 +169,12 @@ int doc_from_json(json_t *j, struct doc *d, struct moat_err *e)
 		struct doc_child *c;
 		unsigned char *bytes;
 		size_t n;
-		b64_decode(json_string_value(data) ? json_string_value(data) : "",
-			   json_string_length(data), &b);
-		if (buf_failed(&b)) {
+		if (base64_decode(json_string_value(data) ? json_string_value(data) : "",
+				  json_string_length(data), BASE64_STD, &b) < 0) {
+			int oom = buf_failed(&b);
 			buf_release(&b);
-			return err_set(e, MOAT_ENOMEM, "out of memory");
+			return oom ? err_set(e, MOAT_ENOMEM, "out of memory")
+				   : err_set(e, MOAT_ECORRUPT, "the parser sent a bad attachment");
 		}
 		bytes = (unsigned char *)buf_detach(&b, &n);
 		c = doc_add_child(d, bytes, n, json_string_value(json_object_get(v, "name")),

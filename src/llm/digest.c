@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/datadir.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
 
@@ -23,22 +24,7 @@
 
 static char *cache_file(void)
 {
-	const char *c = getenv("MOAT_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-	char p[4096];
-	if (c && *c)
-		snprintf(p, sizeof(p), "%s/digests", c);
-	else if (x && *x)
-		snprintf(p, sizeof(p), "%s/moat/digests", x);
-	else if (h && *h)
-		snprintf(p, sizeof(p), "%s/.cache/moat/digests", h);
-	else
-		return NULL;
-	{
-		char *r = malloc(strlen(p) + 1);
-		if (r)
-			memcpy(r, p, strlen(p) + 1);
-		return r;
-	}
+	return datadir_cache("digests");
 }
 
 static char *ret_digest(const char *hex)

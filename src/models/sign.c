@@ -18,34 +18,29 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "core/base64.h"
 #include "core/fs.h"
 
 #include "core/banned.h"
 
 static char *b64(const unsigned char *p, size_t n)
 {
-	size_t cap = 4 * ((n + 2) / 3) + 1;
-	char *out = malloc(cap);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
+	struct buf b = BUF_INIT;
+	base64_encode(p, n, BASE64_STD, &b);
+	return buf_detach(&b, NULL);  /* NULL when memory ran out */
 }
 
-/* Decodes base64 (no newlines); returns the length, or -1. */
+/* Decodes a standard base64 signature of at most cap bytes; its length or -1. */
 static int unb64(const char *s, unsigned char *out, size_t cap)
 {
-	size_t len = strlen(s);
-	int n;
-	if (len % 4 || len / 4 * 3 > cap)
-		return -1;
-	n = EVP_DecodeBlock(out, (const unsigned char *)s, (int)len);
-	if (n < 0)
-		return -1;
-	if (len && s[len - 1] == '=')
-		n--;
-	if (len > 1 && s[len - 2] == '=')
-		n--;
-	return n;
+	struct buf b = BUF_INIT;
+	long n = base64_decode(s, strlen(s), BASE64_STD, &b);
+	if (n >= 0 && (size_t)n <= cap)
+		memcpy(out, b.data, (size_t)n);
+	else
+		n = -1;
+	buf_release(&b);
+	return (int)n;
 }
 
 static EVP_PKEY *read_key(const char *path, int private, struct moat_err *e)

@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "../core/err.h"
-#include "../ingest/doc.h"
+#include "../core/doc.h"
 
 struct store;
 

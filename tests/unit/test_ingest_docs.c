@@ -168,27 +168,6 @@ static struct zbuf docx_with(const char *document)
 
 /* ---- small pieces ---------------------------------------------------------------- */
 
-static void base64_roundtrip(void **state)
-{
-	const unsigned char raw[] = { 0, 1, 2, 250, 251, 252, 'a', 'b' };
-	struct buf enc = BUF_INIT, dec = BUF_INIT;
-	(void)state;
-	for (size_t n = 0; n <= sizeof(raw); n++) {
-		buf_reset(&enc);
-		buf_reset(&dec);
-		b64_encode(raw, n, &enc);
-		assert_int_equal(enc.len % 4, 0);
-		b64_decode(buf_str(&enc), enc.len, &dec);
-		assert_int_equal(dec.len, n);
-		assert_memory_equal(buf_str(&dec), raw, n);
-	}
-	buf_reset(&dec);
-	b64_decode("SGVs\r\nbG8=", 10, &dec);  /* line breaks inside, as in mail */
-	assert_string_equal(buf_str(&dec), "Hello");
-	buf_release(&enc);
-	buf_release(&dec);
-}
-
 static void dehyphenation(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -1089,7 +1068,6 @@ static void ocr_scanned_pdf_page(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(base64_roundtrip),
 		cmocka_unit_test(dehyphenation),
 		cmocka_unit_test(sandbox_roundtrip),
 		cmocka_unit_test(sandbox_failures),

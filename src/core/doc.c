@@ -1,10 +1,12 @@
 /* doc.c - building a document's text and elements with consistent offsets. */
 #include "doc.h"
-#include "../core/hash.h"
-#include "../core/utf8.h"
+#include "hash.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "banned.h"
 
 static const char *const type_names[] = {
 #define EL_NAME(n, s) s,

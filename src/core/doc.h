@@ -1,6 +1,10 @@
 /*
- * doc.h - the document and element records every ingest format produces and
- * the store keeps.
+ * doc.h - the document and element records every ingest format produces, the
+ * store keeps and later stages read: the data model they share, so that the
+ * store (the lower layer) never needs the ingest module.  The element-type
+ * table lives here for the same reason.
+ *
+ * Uses core/buf.h, core/hash.h, core/utf8.h and jansson.
  *
  * A document's full text is its elements' texts joined by a blank line;
  * each element's [start, end) is its place in that text, counted in Unicode
@@ -19,7 +23,7 @@
 
 #include <jansson.h>
 
-#include "../core/buf.h"
+#include "buf.h"
 
 #define ELEMENT_TYPES(X)      \
 	X(TITLE, "title")     \
