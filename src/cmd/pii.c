@@ -27,70 +27,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/jsonw.h"
 #include "../core/banned.h"
 
 /* --- output ------------------------------------------------------------------ */
-
-static void json_str(struct buf *o, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
-	buf_addch(o, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(o, s + run, i - run);
-		run = i + 1;
-		if (c == '"' || c == '\\') {
-			buf_addch(o, '\\');
-			buf_addch(o, (char)c);
-		} else if (c == '\n') {
-			buf_adds(o, "\\n");
-		} else if (c == '\t') {
-			buf_adds(o, "\\t");
-		} else if (c == '\r') {
-			buf_adds(o, "\\r");
-		} else {
-			char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
-			buf_adds(o, u);
-		}
-	}
-	buf_add(o, s + run, n - run);
-	buf_addch(o, '"');
-}
-
-/* The findings are most of the output: numbers are written here rather than
- * through printf. */
-static void add_uint(struct buf *o, size_t v)
-{
-	char d[24];
-	size_t n = sizeof(d);
-	do {
-		d[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	buf_add(o, d + n, sizeof(d) - n);
-}
-
-/* A score as "%.2f" writes it: a float times 100 is exact in a double, so
- * rint() (ties to even, the default rounding) rounds as printf does. */
-static void add_score(struct buf *o, float score)
-{
-	double c = rint((double)score * 100.0);
-	char d[4];
-	unsigned v;
-	if (!(c >= 0.0 && c < 1000.0)) {
-		buf_addf(o, "%.2f", (double)score);
-		return;
-	}
-	v = (unsigned)c;
-	add_uint(o, v / 100);
-	d[0] = '.';
-	d[1] = (char)('0' + v / 10 % 10);
-	d[2] = (char)('0' + v % 10);
-	buf_add(o, d, 3);
-}
 
 static void print_findings(struct buf *o, const struct pii_scanner *s, const struct pii_findings *f,
 			   const char *text, size_t base_byte, int json)
@@ -101,25 +41,25 @@ static void print_findings(struct buf *o, const struct pii_scanner *s, const str
 		const char *type = pii_type_name(s, x->type);
 		if (json) {
 			buf_adds(o, "{\"type\": ");
-			json_str(o, type, strlen(type));
+			jsonw_str(o, type, strlen(type));
 			buf_adds(o, ", \"start\": ");
-			add_uint(o, x->cp_start);
+			jsonw_uint(o, x->cp_start);
 			buf_adds(o, ", \"end\": ");
-			add_uint(o, x->cp_end);
+			jsonw_uint(o, x->cp_end);
 			buf_adds(o, ", \"score\": ");
-			add_score(o, x->score);
+			jsonw_fixed2(o, (double)x->score);
 			buf_adds(o, ", \"text\": ");
-			json_str(o, t, x->end - x->start);
+			jsonw_str(o, t, x->end - x->start);
 			buf_adds(o, "}\n");
 		} else {
 			size_t run = 0, n = x->end - x->start;
-			add_uint(o, x->cp_start);
+			jsonw_uint(o, x->cp_start);
 			buf_addch(o, '\t');
-			add_uint(o, x->cp_end);
+			jsonw_uint(o, x->cp_end);
 			buf_addch(o, '\t');
 			buf_adds(o, type);
 			buf_addch(o, '\t');
-			add_score(o, x->score);
+			jsonw_fixed2(o, (double)x->score);
 			buf_addch(o, '\t');
 			for (size_t k = 0; k < n; k++)
 				if (t[k] == '\n' || t[k] == '\t') {
