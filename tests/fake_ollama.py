@@ -22,6 +22,10 @@ Behaviour for tests comes from a scenario JSON file (--scenario):
   die_after_lines    close the connection after N streamed lines, without
                      the final done line (a server that crashed)
   delay              seconds each generation takes (to observe concurrency)
+  hold_until_inflight  N: each generation waits (up to hold_timeout seconds,
+                     default 30) until N generation requests have been in
+                     flight at once, so that a client that sends N at a time
+                     is seen doing so however the machine schedules it
 Every request is appended to --log as JSON ({"path", "body"}), and the
 largest number of generation requests in flight at once is written to
 --log + ".inflight".  --port 0 picks a free port, written to --port-file.
@@ -40,6 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ARGS = None
 SCEN = {}
 LOCK = threading.Lock()
+INFLIGHT = threading.Condition(LOCK)
 STATE = {"busy_left": 0, "inflight": 0, "max_inflight": 0, "loaded": {}}
 
 DEFAULT_INFO = {
@@ -296,6 +301,12 @@ class Handler(BaseHTTPRequestHandler):
                 with open(ARGS.log + ".inflight", "w") as f:
                     f.write("%d\n" % STATE["max_inflight"])
             STATE["loaded"][m["name"]] = True
+            INFLIGHT.notify_all()
+            hold = SCEN.get("hold_until_inflight")
+            if hold:
+                end = time.monotonic() + SCEN.get("hold_timeout", 30)
+                while STATE["max_inflight"] < hold and time.monotonic() < end:
+                    INFLIGHT.wait(max(0.0, end - time.monotonic()))
         try:
             self.answer(body, spec)
         finally:

@@ -8,6 +8,8 @@
 #                                  tests/fake_ollama.py (a replay of Ollama's
 #                                  documented API: Ollama cannot be installed
 #                                  here); sets FAKE_PID, FAKE_PORT, FAKE_LOG
+#   closed_port                    a loopback port that refuses connections
+#                                  until the test ends; sets CLOSED_PORT
 #   mk_store DIR [--fixtures]      an Ollama store holding the tiny GGUF as
 #                                  tiny:latest (plus the fixture manifests,
 #                                  whose blobs are missing, with --fixtures)
@@ -20,8 +22,36 @@ SERVER_PIDS=""
 trap 'for p in $SERVER_PIDS; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 export MOAT_CACHE=$T/cache   # the digest cache stays out of $HOME
 
-free_port() {
-	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# Servers are started on port 0 and report the port the kernel gave them, so
+# no port is ever picked here and bound later by someone else.  Waits are
+# bounded by a deadline (generous: the machine may be loaded) and end early
+# when the process dies.
+WAIT_S=${MOAT_TEST_WAIT_S:-120}
+
+# closed_port: a port nobody listens on, and nobody can start listening on
+# while the test runs: a socket holds it bound without listen(), so a
+# connection to it is refused, always.  Sets CLOSED_PORT.
+closed_port() {
+	local f i
+	CLOSED_N=$((${CLOSED_N:-0} + 1))
+	f=$T/closed-port.$CLOSED_N
+	"$PY" -c 'import os, signal, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    signal.pause()' "$f" </dev/null >/dev/null 2>&1 &
+	local pid=$!
+	SERVER_PIDS="$SERVER_PIDS $pid"
+	for i in $(seq $((WAIT_S * 40))); do
+		[ -s "$f" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.025
+	done
+	CLOSED_PORT=$(cat "$f" 2>/dev/null)
+	[ -n "$CLOSED_PORT" ] || { echo "could not hold a closed port"; return 1; }
 }
 
 have_llama() {
@@ -45,21 +75,27 @@ health() {
 start_llama_server() {
 	local bin i
 	bin=$(llama_bin llama-server) || return 1
-	for attempt in 1 2 3; do
-		LS_PORT=$(free_port)
-		"$bin" -m "$TINY" --host 127.0.0.1 --port "$LS_PORT" -c 2048 -np 2 -t 1 --no-webui "$@" \
-			>"$T/llama-server.log" 2>&1 &
-		LS_PID=$!
-		SERVER_PIDS="$SERVER_PIDS $LS_PID"
-		for i in $(seq 100); do
-			if health "$LS_PORT"; then
-				return 0
-			fi
+	: >"$T/llama-server.log"
+	"$bin" -m "$TINY" --host 127.0.0.1 --port 0 -c 2048 -np 2 -t 1 --no-webui "$@" \
+		>"$T/llama-server.log" 2>&1 &
+	LS_PID=$!
+	SERVER_PIDS="$SERVER_PIDS $LS_PID"
+	LS_PORT=
+	# it prints the address it bound once the model is loaded
+	for i in $(seq $((WAIT_S * 20))); do
+		LS_PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$T/llama-server.log" | head -1)
+		[ -n "$LS_PORT" ] && break
+		kill -0 "$LS_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ -n "$LS_PORT" ]; then
+		for i in $(seq $((WAIT_S * 20))); do
+			health "$LS_PORT" && return 0
 			kill -0 "$LS_PID" 2>/dev/null || break
 			sleep 0.05
 		done
-		kill -9 "$LS_PID" 2>/dev/null
-	done
+	fi
+	kill -9 "$LS_PID" 2>/dev/null
 	echo "llama-server did not start: $(tail -5 "$T/llama-server.log")"
 	return 1
 }
@@ -82,8 +118,9 @@ start_fake() {
 		--scenario "$T/$name.json" --log "$FAKE_LOG" "${args[@]}" >"$T/$name.out" 2>&1 &
 	FAKE_PID=$!
 	SERVER_PIDS="$SERVER_PIDS $FAKE_PID"
-	for i in $(seq 200); do
+	for i in $(seq $((WAIT_S * 40))); do
 		[ -s "$T/$name.port" ] && break
+		kill -0 "$FAKE_PID" 2>/dev/null || break
 		sleep 0.025
 	done
 	FAKE_PORT=$(cat "$T/$name.port" 2>/dev/null)

@@ -74,7 +74,9 @@ field() {
 status() { field "$1" "$2" 3; }
 message() { field "$1" "$2" 4; }
 
-port=$(free_port)
+# a port that refuses connections for the whole test (held, never listened on)
+closed_port || { bad "no closed port"; finish; exit 1; }
+port=$CLOSED_PORT
 
 # ---- no GPU, no store, no server: the human form and the exit status ----
 dr "$T/nogpu" 1 --models-dir "$T/none" --ollama "127.0.0.1:$port"
@@ -191,7 +193,11 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 
 		--port 0 --port-file "$T/pub/nobody.port" >"$T/nobody.out" 2>&1 &
 	FAKE_PID=$!
 	SERVER_PIDS="$SERVER_PIDS $FAKE_PID"
-	for i in $(seq 200); do [ -s "$T/pub/nobody.port" ] && break; sleep 0.025; done
+	for i in $(seq $((WAIT_S * 40))); do
+		[ -s "$T/pub/nobody.port" ] && break
+		kill -0 "$FAKE_PID" 2>/dev/null || break
+		sleep 0.025
+	done
 	if [ -s "$T/pub/nobody.port" ]; then
 		dr "$T/nogpu" 1 --models-dir "$T/private" \
 			--ollama "127.0.0.1:$(cat "$T/pub/nobody.port")" --no-models --json

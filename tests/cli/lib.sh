@@ -31,6 +31,64 @@ expect_rc() { # rc cmd...
 expect_grep() { # pattern file what
 	if grep -qE -- "$1" "$2"; then ok; else bad "$3: no /$1/ in $(head -c 400 "$2")"; fi
 }
+# expect_no_value json|text FILE WHAT [--full VALUE | --token VALUE]...: none
+# of the values is in FILE.  json: every string (keys included) of the parsed
+# document is searched; text: the file as it is.  --full VALUE is searched as
+# a plain substring (use it for whole values, with their separators, which no
+# digest can hold); --token VALUE only where it stands alone, with no letter
+# or digit right before or after it, so that a fragment such as 4012 is found
+# in "card 4012 8888" but never inside a hex digest or a random file name.
+# Tokens of moat's encrypt operator (<enc:TYPE:base64url>) are ciphertext and
+# are left out; a value leaked into one would break its alphabet and be seen.
+expect_no_value() {
+	local mode=$1 file=$2 what=$3 found rc
+	shift 3
+	found=$(python3 - "$mode" "$file" "$@" <<'PY'
+import json, re, sys
+mode, path, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+pats = []
+for kind, v in zip(args[0::2], args[1::2]):
+    if kind == "--full":
+        pats.append((v, re.compile(re.escape(v))))
+    elif kind == "--token":
+        pats.append((v, re.compile(r"(?<![A-Za-z0-9])" + re.escape(v) + r"(?![A-Za-z0-9])")))
+    else:
+        sys.exit("expect_no_value: unknown option " + kind)
+enc = re.compile(r"<enc:[A-Z0-9_]+:[A-Za-z0-9_-]+>")
+raw = open(path, encoding="utf-8", errors="replace").read()
+strings = []
+def walk(x):
+    if isinstance(x, str):
+        strings.append(x)
+    elif isinstance(x, dict):
+        for k, v in x.items():
+            strings.append(k)
+            walk(v)
+    elif isinstance(x, list):
+        for v in x:
+            walk(v)
+if mode == "json":
+    try:
+        walk(json.loads(raw))
+    except ValueError as err:
+        print("(not JSON: %s)" % err)
+        sys.exit(0)
+else:
+    strings.append(raw)
+for s in strings:
+    s = enc.sub("<enc>", s)
+    for v, p in pats:
+        m = p.search(s)
+        if m:
+            a = max(0, m.start() - 40)
+            print("'%s' in ...%s..." % (v, s[a:m.end() + 40].replace("\n", " ")))
+            sys.exit(0)
+PY
+)
+	rc=$?
+	if [ "$rc" != 0 ]; then bad "$what: the check itself failed (exit $rc): $found"
+	elif [ -z "$found" ]; then ok; else bad "$what: $found"; fi
+}
 finish() {
 	echo "$passes passed, $fails failed"
 	[ "$fails" = 0 ]

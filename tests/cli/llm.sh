@@ -18,7 +18,8 @@ expect_rc 2 "$MOAT" llm run "gguf:$TINY" hi --labels a,b --schema /dev/null
 expect_rc 2 "$MOAT" llm run "gguf:$TINY" hi --temperature hot
 expect_rc 1 "$MOAT" llm run http://127.0.0.1/x hi
 expect_grep "unknown model 'http://127.0.0.1/x'" "$T/err" "unknown scheme"
-port=$(free_port)
+closed_port || bad "no closed port"
+port=$CLOSED_PORT
 expect_rc 1 "$MOAT" llm run "ollama://127.0.0.1:$port/mistral:7b" hi
 expect_grep "^moat: cannot reach Ollama at 127.0.0.1:$port: connection refused \(is 'ollama serve' running\?\)$" "$T/err" "refused"
 expect_rc 1 "$MOAT" llm run "ollama://10.20.30.40:11434/mistral" hi
@@ -113,11 +114,21 @@ if llama_bin llama-server >/dev/null; then
 fi
 
 # ---- the fake Ollama (ollama://) ----
-start_fake slow '{"delay": 5, "models": {"m:7b": {}}}' || bad "fake ollama"
+# Ctrl-C while the answer is awaited: the signal is sent once the fake has
+# the generation request in hand (its log says so), not after a guessed
+# time, and the fake holds its answer far longer than the test waits.
+start_fake slow '{"delay": 600, "models": {"m:7b": {}}}' || bad "fake ollama"
 "$MOAT" llm run "ollama://127.0.0.1:$FAKE_PORT/m:7b" hi >"$T/out" 2>"$T/err" &
 pid=$!
-sleep 0.5
+for i in $(seq $((WAIT_S * 20))); do
+	grep -qE '"path": "/api/(chat|generate)"' "$FAKE_LOG" 2>/dev/null && break
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.05
+done
+expect_grep '"path": "/api/(chat|generate)"' "$FAKE_LOG" "the request reached the fake before Ctrl-C"
 kill -INT $pid
+for i in $(seq $((WAIT_S * 20))); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+kill -9 $pid 2>/dev/null   # still waiting for the answer: not cancelled (exit 137)
 wait $pid
 expect_eq 130 $? "Ctrl-C cancels"
 expect_grep "^moat: cancelled$" "$T/err" "cancel message"

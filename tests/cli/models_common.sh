@@ -6,10 +6,12 @@
 # checks that the stores it builds are what the other tests expect.
 
 # mk_gguf PATH MB [CHAT_TEMPLATE]: a valid GGUF v3 (llama, one F32 tensor of
-# about MB megabytes of random data, final padding included).
+# about MB megabytes of pseudo-random data, final padding included).  The data
+# comes from a generator seeded with the file's name, size and template, so a
+# run makes the same bytes (and digests) as every other run.
 mk_gguf() {
 	python3 - "$1" "$2" "${3:-}" <<'PY'
-import os, struct, sys
+import hashlib, os, random, struct, sys
 path, mb, tmpl = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 def s(x):
     b = x.encode()
@@ -24,12 +26,14 @@ for k, t, v in kv:
     hdr += struct.pack('<Q', len(k)) + k + struct.pack('<I', t) + v
 hdr += s('w') + struct.pack('<I', 1) + struct.pack('<Q', n) + struct.pack('<IQ', 0, 0)
 hdr += b'\0' * ((32 - len(hdr) % 32) % 32)
+seed = hashlib.sha256(("%s|%s|%s" % (os.path.basename(path), sys.argv[2], tmpl)).encode()).digest()
+rnd = random.Random(seed)
 with open(path, 'wb') as f:
     f.write(hdr)
     left = n * 4
     while left:
         k = min(left, 1 << 22)
-        f.write(os.urandom(k))
+        f.write(rnd.randbytes(k))
         left -= k
 PY
 }

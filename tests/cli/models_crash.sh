@@ -30,6 +30,7 @@ kill_at() {
 	return 0
 }
 pick() { echo $(( (RANDOM * 32768 + RANDOM) % ($1 + 1) )); }
+RANDOM=1234   # the same moments (as fractions of the measured time) every run
 
 # ---- bundle ----
 t0=$(now_ms)

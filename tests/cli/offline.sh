@@ -17,9 +17,9 @@ expect_eq lo "$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/dev |
 expect_grep '^1: lo: <LOOPBACK,UP' <(ip -o link) "loopback is up"
 expect_eq "" "$(ip route show default 2>&1; ip -6 route show default 2>&1)" "no default route"
 # loopback works: a server on 127.0.0.1 answers moat
-python3 -m http.server --bind 127.0.0.1 0 >"$T/http.log" 2>&1 &
+python3 -u -m http.server --bind 127.0.0.1 0 >"$T/http.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q 'port' "$T/http.log" && break; sleep 0.1; done
+for _ in $(seq 1200); do grep -q "port" "$T/http.log" && break; sleep 0.1; done
 port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.log" | head -1)
 "$MOAT" doctor --no-models --ollama "127.0.0.1:$port" --json >"$T/doc.json" 2>&1
 kill "$pid" 2>/dev/null

@@ -146,26 +146,29 @@ static void refuses_other_hosts(void **state)
 	assert_non_null(strstr(e.msg, "refusing host 'example.com'"));
 }
 
-static int free_port(void)
+/* A loopback port that refuses connections: bound by the socket returned in
+ * *held, which never listens, so nobody else can take the port while the
+ * test runs (a port picked, closed and used later could be anyone's by then). */
+static int closed_port(int *held)
 {
 	struct sockaddr_in a;
 	socklen_t l = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0), port;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &l), 0);
-	port = ntohs(a.sin_port);
-	close(s);
-	return port;
+	*held = s;
+	return ntohs(a.sin_port);
 }
 
 static void connection_refused_says_what_to_do(void **state)
 {
 	struct moat_err e = MOAT_ERR_INIT;
 	char uri[128], want[128];
-	int port = free_port();
+	int held, port = closed_port(&held);
 	struct llm *m;
 	(void)state;
 	snprintf(uri, sizeof(uri), "ollama://127.0.0.1:%d/mistral:7b", port);
@@ -178,6 +181,7 @@ static void connection_refused_says_what_to_do(void **state)
 	snprintf(uri, sizeof(uri), "openai://127.0.0.1:%d/v1/x", port);
 	assert_null(llm_open(uri, NULL, &e));
 	assert_non_null(strstr(e.msg, "connection refused (is the server running?)"));
+	close(held);
 }
 
 static void embedded_refusal_or_load_error(void **state)
