@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "../core/fmt.h"
 #include "../core/banned.h"
 
 int cmd_ls(struct cmd_ctx *ctx)
@@ -37,8 +38,9 @@ int cmd_ls(struct cmd_ctx *ctx)
 		const char *err = json_string_value(json_object_get(row, "error"));
 		json_t *nel = json_object_get(row, "elements");
 		char els[24] = "-";
-		if (json_is_integer(nel))
-			snprintf(els, sizeof(els), "%lld", (long long)json_integer_value(nel));
+		if (json_is_integer(nel) &&
+		    xsnprintf(els, sizeof(els), "%lld", (long long)json_integer_value(nel)) < 0)
+			els[0] = '\0';  /* 20 digits fit: cannot happen */
 		printf("%-12.12s  %-9s  %10lld  %8s  %-7s  %s%s%s\n", id ? id : "-", type ? type : "-",
 		       (long long)json_integer_value(json_object_get(row, "size")), els, st,
 		       json_string_value(json_object_get(row, "path")), err ? ": " : "", err ? err : "");

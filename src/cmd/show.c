@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "../core/fmt.h"
 #include "../core/banned.h"
 
 int cmd_show(struct cmd_ctx *ctx)
@@ -51,11 +52,12 @@ int cmd_show(struct cmd_ctx *ctx)
 	json_array_foreach(json_object_get(doc, "elements"), i, el) {
 		const char *t = json_string_value(json_object_get(el, "type"));
 		json_t *lvl = json_object_get(el, "level");
-		char label[32];
-		if (lvl)
-			snprintf(label, sizeof(label), "%s/%lld", t, (long long)json_integer_value(lvl));
-		else
-			snprintf(label, sizeof(label), "%s", t);
+		char label[48];
+		/* the longest type name is 10 bytes and a level 20 digits: it fits */
+		if ((lvl ? xsnprintf(label, sizeof(label), "%s/%lld", t,
+				     (long long)json_integer_value(lvl))
+			 : xsnprintf(label, sizeof(label), "%s", t)) < 0)
+			label[0] = '\0';
 		printf("%4lld %-12s [%lld,%lld) %s\n", (long long)json_integer_value(json_object_get(el, "seq")),
 		       label, (long long)json_integer_value(json_object_get(el, "start")),
 		       (long long)json_integer_value(json_object_get(el, "end")),

@@ -31,6 +31,7 @@
 
 #include "../core/buf.h"
 #include "../core/datadir.h"
+#include "../core/fmt.h"
 #include "../core/banned.h"
 
 static int cmp_str(const void *a, const void *b)
@@ -111,7 +112,9 @@ int cmd_version(struct cmd_ctx *ctx)
 	int as_json = ctx->argc > 1 && !strcmp(ctx->argv[1], "--json");
 	char magicv[16];
 	json_t *j;
-	snprintf(magicv, sizeof(magicv), "%d.%02d", magic_version() / 100, magic_version() % 100);
+	if (xsnprintf(magicv, sizeof(magicv), "%d.%02d", magic_version() / 100,
+		      magic_version() % 100) < 0)
+		magicv[0] = '\0';  /* two ints in 16 bytes: cannot happen */
 	j = json_pack("{s:s, s:s++, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		      "moat", MOAT_VERSION,
 #ifdef MOAT_WITH_LLAMA

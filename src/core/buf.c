@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MOAT_FMT_IMPL  /* banned.h: buf_addvf is built on vsnprintf */
 #include "banned.h"
 
 void buf_init(struct buf *b, size_t max)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#define MOAT_FMT_IMPL  /* banned.h: cuts messages with snprintf on purpose */
 #include "banned.h"
 
 static const char *const messages[] = {
@@ -24,6 +25,8 @@ int err_setv(struct moat_err *e, int code, const char *fmt, va_list ap)
 	if (!e)
 		return -1;
 	e->code = code;
+	/* A message is one line of at most MOAT_ERR_MSG_MAX - 1 bytes: cut on
+	 * purpose (it may quote outside data of any length). */
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	/* Keep it one line: a message may quote outside data. */
 	for (char *p = e->msg; *p; p++)
@@ -51,6 +54,7 @@ void err_prefix(struct moat_err *e, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
+	/* cut on purpose, as in err_setv */
 	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
 }
 

@@ -142,14 +142,9 @@ static int write_atomic(const char *path, const char *tmp_dir, const void *data,
 {
 	char *tmp, *dir;
 	int fd, rc = -1;
-	size_t n = strlen(path) + (tmp_dir ? strlen(tmp_dir) : 0) + 32;
-	tmp = malloc(n);
-	if (!tmp)
+	if ((tmp_dir ? asprintf(&tmp, "%s/tmp-XXXXXX", tmp_dir)
+		     : asprintf(&tmp, "%s.tmp-XXXXXX", path)) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	if (tmp_dir)
-		snprintf(tmp, n, "%s/tmp-XXXXXX", tmp_dir);
-	else
-		snprintf(tmp, n, "%s.tmp-XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		err_set(e, MOAT_EIO, "cannot create a temporary file for '%s': %s", path,

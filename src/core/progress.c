@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "banned.h"
 
 double now_seconds(void)
@@ -23,10 +24,9 @@ void human_bytes(uint64_t n, char *out, int size)
 		v /= 1000;
 		u++;
 	}
-	if (u == 0)
-		snprintf(out, (size_t)size, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, (size_t)size, "%.1f %s", v, units[u]);
+	if ((u == 0 ? xsnprintf(out, (size_t)size, "%llu B", (unsigned long long)n)
+		    : xsnprintf(out, (size_t)size, "%.1f %s", v, units[u])) < 0)
+		out[0] = '\0';  /* a buffer too small for "999.9 PB": the caller's bug */
 }
 
 void progress_start(struct progress *p, const char *label, uint64_t total, int is_bytes)
@@ -51,12 +51,17 @@ static void draw(struct progress *p, double t)
 		human_bytes(p->done, done, sizeof(done));
 		human_bytes(p->total, tot, sizeof(tot));
 	} else {
-		snprintf(done, sizeof(done), "%llu", (unsigned long long)p->done);
-		snprintf(tot, sizeof(tot), "%llu", (unsigned long long)p->total);
+		/* 20 digits at most: these cannot fail */
+		if (xsnprintf(done, sizeof(done), "%llu", (unsigned long long)p->done) < 0 ||
+		    xsnprintf(tot, sizeof(tot), "%llu", (unsigned long long)p->total) < 0)
+			return;
 	}
 	if (p->total && p->done && el > 0.5) {
 		double left = el * (double)(p->total - p->done) / (double)p->done;
-		snprintf(eta, sizeof(eta), " %02d:%02d left", (int)left / 60, (int)left % 60);
+		if (left > 359999)
+			left = 359999;
+		if (xsnprintf(eta, sizeof(eta), " %02d:%02d left", (int)left / 60, (int)left % 60) < 0)
+			eta[0] = '\0';
 	}
 	if (p->total) {
 		int width = 30, fill = (int)((double)width * (double)p->done / (double)p->total);
