@@ -1,9 +1,10 @@
 /*
  * alloc.h - the one allocator: every allocation moat's own code makes goes
  * through these functions (banned.h, included last by every .c file, maps
- * malloc, calloc, realloc, strdup, strndup, asprintf and vasprintf onto them),
- * and so does jansson's once moat_alloc_init() has run.  Memory from them is
- * released with plain free().
+ * malloc, calloc, realloc, strdup, strndup, asprintf and vasprintf onto them).
+ * Libraries keep their own (jansson's parser cannot survive a failed
+ * allocation inside a token: see alloc.c).  Memory from them is released with
+ * plain free().
  *
  * They behave exactly as the C library's, except that a test can make one
  * allocation fail on purpose (curl's and SQLite's torture tests): arm it with
@@ -31,8 +32,8 @@ int moat_asprintf(char **out, const char *fmt, ...)
 int moat_vasprintf(char **out, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0), warn_unused_result));
 
-/* Points jansson's allocator at moat_malloc/free.  Call once, early (main,
- * tests), before any JSON value exists. */
+/* Sets up allocation for the process (today nothing: libraries keep their
+ * own allocators).  Call once, early (main, tests). */
 void moat_alloc_init(void);
 
 /* Fault injection, for tests: counting from now, the n-th allocation fails
