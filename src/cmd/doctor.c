@@ -6,7 +6,7 @@
  * 1 when a check failed, 2 for bad usage.
  */
 #include "cmd.h"
-#include "../llm/doctor.h"
+#include "../doctor/doctor.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  */
 #define _DEFAULT_SOURCE  /* getgrouplist */
 #include "doctor.h"
-#include "internal.h"
+#include "../llm/internal.h"
 
 #include <dirent.h>
 #include <errno.h>

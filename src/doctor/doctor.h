@@ -8,14 +8,14 @@
  * doctor only reads, runs nvidia-smi/nvcc, and talks to the server on
  * loopback (or a host named in cfg.allow_hosts).
  */
-#ifndef MOAT_LLM_DOCTOR_H
-#define MOAT_LLM_DOCTOR_H
+#ifndef MOAT_DOCTOR_H
+#define MOAT_DOCTOR_H
 
 #include <stddef.h>
 
 #include <jansson.h>
 
-#include "llm.h"
+#include "../llm/llm.h"
 
 struct doctor_opts {
 	const char *models_dir;      /* NULL: the server's OLLAMA_MODELS when readable, else
