@@ -11,6 +11,7 @@
  */
 #include "http.h"
 #include "parse.h"
+#include "../core/jsonu.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -648,6 +649,22 @@ struct embed_batch {
 	size_t first, n;
 };
 
+static char *embed_body(const struct llm_http_embed *g, const char *const *texts, size_t n,
+			struct moat_err *e)
+{
+	json_t *j = json_object();
+	char *s = NULL;
+	if (j && json_object_set_new(j, "model", jsonu_string(g->model)) == 0 &&
+	    json_object_set_new(j, "input", llm_json_strings(texts, n)) == 0 &&
+	    (!g->encoding_format ||
+	     json_object_set_new(j, "encoding_format", json_string(g->encoding_format)) == 0))
+		s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!s)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	return s;
+}
+
 /* Joins the answer of one batch into out; -1 with e set. */
 static int embed_join(const struct llm_http_embed *g, const struct embed_batch *b, size_t total,
 		      struct llm_embedding *out, struct moat_err *e)
@@ -696,7 +713,7 @@ int llm_http_embed(struct llm *m, const struct llm_http_embed *g, const char *co
 		xs[k] = &b[k].x;
 	}
 	for (size_t k = 0; k < nb && rc == 0; k++) {
-		b[k].body = g->body(m, g->ud, texts + b[k].first, b[k].n, e);
+		b[k].body = embed_body(g, texts + b[k].first, b[k].n, e);
 		b[k].x.body = b[k].body;
 		if (!b[k].body)
 			rc = -1;

@@ -103,16 +103,16 @@ int llm_http_generate(struct llm *m, const struct llm_http_gen *g, const struct 
 		      size_t n, struct llm_result *out, struct moat_err *errs)
 	__attribute__((warn_unused_result));
 
-/* Embeddings, the part the two share: POSTs to m->uri.base + path of batch
- * texts each (0: all in one), up to m->parallel at a time, each answer read
- * by parse; the rows joined in order into out (data, n, dim, prompt_tokens). */
+/* Embeddings, the part the two share: POSTs of {"model","input":[texts],
+ * "encoding_format"?} to m->uri.base + path, batch texts each (0: all in
+ * one), up to m->parallel at a time, each answer read by parse; the rows
+ * joined in order into out (data, n, dim, prompt_tokens). */
 struct llm_http_embed {
 	struct http_client *http;
 	const char *path;
 	size_t batch;
-	char *(*body)(const struct llm *m, void *ud, const char *const *texts, size_t n,
-		      struct moat_err *e);
-	void *ud;
+	const char *model;            /* what the server calls the model */
+	const char *encoding_format;  /* NULL: none sent */
 	int (*parse)(const char *body, size_t len, size_t n, struct llm_embedding *em,
 		     struct moat_err *e);
 };

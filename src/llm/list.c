@@ -9,6 +9,7 @@
 #include "http.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,19 +47,33 @@ static void add_source(struct lister *l, const char *kind, const char *where, in
 		l->nomem = 1;
 }
 
-/* {"uri","source","name"} for a model, added to the list; NULL when it is
- * left out: a name that is not UTF-8 (a file's) makes no URI one can type,
- * and no memory is noted. */
-static json_t *add_model(struct lister *l, const char *uri, const char *source, const char *name)
+/* {"uri","source","name"} for a model, its URI made of fmt, added to the
+ * list; NULL when it is left out: a name that is not UTF-8 (a file's) makes
+ * no URI one can type, and no memory is noted. */
+static json_t *add_model(struct lister *l, const char *source, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static json_t *add_model(struct lister *l, const char *source, const char *name, const char *fmt, ...)
 {
-	json_t *o;
-	if (!utf8_is_valid(uri, strlen(uri)) || !utf8_is_valid(name, strlen(name)))
-		return NULL;
-	o = json_pack("{s:s, s:s, s:s}", "uri", uri, "source", source, "name", name);
-	if (!o || json_array_append_new(l->models, o) < 0) {
+	json_t *o = NULL;
+	va_list ap;
+	char *uri;
+	int n;
+	va_start(ap, fmt);
+	n = vasprintf(&uri, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
 		l->nomem = 1;
 		return NULL;
 	}
+	if (utf8_is_valid(uri, strlen(uri)) && utf8_is_valid(name, strlen(name))) {
+		o = json_pack("{s:s, s:s, s:s}", "uri", uri, "source", source, "name", name);
+		if (!o || json_array_append_new(l->models, o) < 0) {
+			l->nomem = 1;
+			o = NULL;
+		}
+	}
+	free(uri);
 	return o;
 }
 
@@ -107,17 +122,12 @@ static void list_ollama(struct lister *l, const char *base)
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *mo = json_array_get(arr, i), *v, *o;
 		const char *name = json_string_value(json_object_get(mo, "name"));
-		char *uri, *d;
+		char *d;
 		if (!name)
 			name = json_string_value(json_object_get(mo, "model"));
 		if (!name)
 			continue;
-		if (asprintf(&uri, "ollama://%s/%s", hp, name) < 0) {
-			l->nomem = 1;
-			continue;
-		}
-		o = add_model(l, uri, "ollama", name);
-		free(uri);
+		o = add_model(l, "ollama", name, "ollama://%s/%s", hp, name);
 		if (json_is_integer(v = json_object_get(mo, "size")))
 			add_fact(l, o, "size", json_incref(v));
 		if (json_is_string(v = json_object_get(mo, "digest"))) {
@@ -178,16 +188,10 @@ static void list_server(struct lister *l, const char *given)
 	for (size_t i = 0; i < json_array_size(data); i++) {
 		json_t *d = json_array_get(data, i), *o, *size;
 		const char *id = json_string_value(json_object_get(d, "id"));
-		char *uri;
 		if (!id)
 			continue;
-		if (asprintf(&uri, "openai%s://%s/v1/%s", !strncmp(base, "https", 5) ? "+https" : "", hp,
-			     id) < 0) {
-			l->nomem = 1;
-			continue;
-		}
-		o = add_model(l, uri, "openai", id);
-		free(uri);
+		o = add_model(l, "openai", id, "openai%s://%s/v1/%s", !strncmp(base, "https", 5) ? "+https" : "",
+			      hp, id);
 		size = json_object_get(json_object_get(d, "meta"), "size");
 		if (json_is_integer(size))
 			add_fact(l, o, "size", json_incref(size));
@@ -225,15 +229,9 @@ static void list_store(struct lister *l, const char *flag_dir)
 	for (size_t i = 0; i < json_array_size(ms); i++) {
 		json_t *mo = json_array_get(ms, i), *o, *v;
 		const char *name = json_string_value(json_object_get(mo, "name"));
-		char *uri;
 		if (!name)
 			continue;
-		if (asprintf(&uri, "store:%s", name) < 0) {
-			l->nomem = 1;
-			continue;
-		}
-		o = add_model(l, uri, "store", name);
-		free(uri);
+		o = add_model(l, "store", name, "store:%s", name);
 		if (json_is_integer(v = json_object_get(mo, "size")))
 			add_fact(l, o, "size", json_incref(v));
 		if (json_is_string(v = json_object_get(mo, "digest")))
@@ -313,15 +311,13 @@ static void list_gguf_dir(struct lister *l, const char *dir)
 	names = gguf_names(l, d, &n);
 	closedir(d);
 	for (size_t i = 0; i < n; i++) {
-		char *path = NULL, *uri = NULL;
+		char *path = fs_join(root, names[i]);
 		long long size;
-		if (asprintf(&path, "%s/%s", root, names[i]) < 0 || asprintf(&uri, "gguf:%s", path) < 0) {
+		if (!path)
 			l->nomem = 1;
-		} else if (is_gguf(path, &size)) {
-			add_fact(l, add_model(l, uri, "gguf", names[i]), "size", json_integer(size));
-		}
+		else if (is_gguf(path, &size))
+			add_fact(l, add_model(l, "gguf", names[i], "gguf:%s", path), "size", json_integer(size));
 		free(path);
-		free(uri);
 		free(names[i]);
 	}
 	free(names);

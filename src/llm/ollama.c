@@ -240,26 +240,11 @@ static int ollama_generate(struct llm *m, const struct llm_request *r, size_t n,
 	return llm_http_generate(m, &gen, r, n, out, errs);
 }
 
-static char *embed_body(const struct llm *m, void *ud, const char *const *texts, size_t n,
-			struct moat_err *e)
-{
-	json_t *j = json_object();
-	char *s = NULL;
-	(void)ud;
-	if (j && json_object_set_new(j, "model", jsonu_string(m->uri.model)) == 0 &&
-	    json_object_set_new(j, "input", llm_json_strings(texts, n)) == 0)
-		s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!s)
-		err_set(e, MOAT_ENOMEM, "out of memory");
-	return s;
-}
-
 static int ollama_embed(struct llm *m, const char *const *texts, size_t n,
 			struct llm_embedding *out, struct moat_err *e)
 {
 	struct ollama *o = m->be;
-	const struct llm_http_embed emb = { &o->http, "/api/embed", EMBED_BATCH, embed_body, o,
+	const struct llm_http_embed emb = { &o->http, "/api/embed", EMBED_BATCH, m->uri.model, NULL,
 					    llm_parse_ollama_embed };
 	return llm_http_embed(m, &emb, texts, n, out, e);
 }

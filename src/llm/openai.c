@@ -253,28 +253,11 @@ static int openai_generate(struct llm *m, const struct llm_request *r, size_t n,
 	return llm_http_generate(m, &gen, r, n, out, errs);
 }
 
-static char *embed_body(const struct llm *m, void *ud, const char *const *texts, size_t n,
-			struct moat_err *e)
-{
-	const struct openai *o = ud;
-	json_t *j = json_object();
-	char *s = NULL;
-	(void)m;
-	if (j && json_object_set_new(j, "model", json_string(o->model_id)) == 0 &&
-	    json_object_set_new(j, "input", llm_json_strings(texts, n)) == 0 &&
-	    json_object_set_new(j, "encoding_format", json_string("float")) == 0)
-		s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!s)
-		err_set(e, MOAT_ENOMEM, "out of memory");
-	return s;
-}
-
 static int openai_embed(struct llm *m, const char *const *texts, size_t n,
 			struct llm_embedding *out, struct moat_err *e)
 {
 	struct openai *o = m->be;
-	const struct llm_http_embed emb = { &o->http, "/embeddings", 0, embed_body, o,
+	const struct llm_http_embed emb = { &o->http, "/embeddings", 0, o->model_id, "float",
 					    llm_parse_openai_embed };
 	return llm_http_embed(m, &emb, texts, n, out, e);
 }

@@ -29,6 +29,34 @@ static json_t *load_object(const char *p, size_t n, int *nomem)
 	return j;
 }
 
+/* One line of a streamed answer as a JSON object, or NULL with the stream
+ * failed: "<who> sent <what> that is not a JSON object", or the error the
+ * server sent inside ("<who>: <message>"; with nested, an object's message
+ * is looked for too, as OpenAI-style servers send it). */
+static json_t *stream_object(struct llm_stream *s, const char *p, size_t n, const char *who,
+			     const char *what, int nested)
+{
+	int nomem;
+	json_t *j = load_object(p, n, &nomem), *err, *msg;
+	if (!j) {
+		if (nomem)
+			llm_stream_fail(s, MOAT_ENOMEM, "out of memory");
+		else
+			llm_stream_fail(s, MOAT_EPARSE, "%s sent %s that is not a JSON object", who, what);
+		return NULL;
+	}
+	err = json_object_get(j, "error");
+	if (err) {
+		msg = nested && json_is_object(err) ? json_object_get(err, "message") : err;
+		/* "Ollama: ...", "the server: ..." */
+		llm_stream_fail(s, MOAT_ENET, "%s: %.*s", who, ERROR_MAX,
+				json_is_string(msg) ? json_string_value(msg) : "unknown error");
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 /* Gives a piece of the answer to the stream; -1 when the answer must end. */
 static int add_piece(struct llm_stream *s, json_t *piece)
 {
@@ -53,24 +81,14 @@ static int int_or(json_t *v, int dflt)
 
 int llm_parse_ollama_line(struct llm_stream *s, const char *line, size_t len)
 {
-	json_t *j, *err, *msg;
+	json_t *j, *msg;
 	size_t i = 0;
-	int nomem;
 	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
 		i++;
 	if (i == len)
 		return 0;
-	j = load_object(line + i, len - i, &nomem);
-	if (!j)
-		return nomem ? llm_stream_fail(s, MOAT_ENOMEM, "out of memory")
-			     : llm_stream_fail(s, MOAT_EPARSE, "Ollama sent a line that is not a JSON object");
-	err = json_object_get(j, "error");
-	if (err) {
-		llm_stream_fail(s, MOAT_ENET, "Ollama: %.*s", ERROR_MAX,
-				json_is_string(err) ? json_string_value(err) : "unknown error");
-		json_decref(j);
+	if (!(j = stream_object(s, line + i, len - i, "Ollama", "a line", 0)))
 		return -1;
-	}
 	msg = json_object_get(j, "message");
 	if (add_piece(s, json_is_object(msg) ? json_object_get(msg, "content")
 					     : json_object_get(j, "response")) < 0) {
@@ -98,9 +116,8 @@ int llm_parse_ollama_line(struct llm_stream *s, const char *line, size_t len)
 
 int llm_parse_sse_line(struct llm_stream *s, const char *line, size_t len)
 {
-	json_t *j, *err, *choices, *usage, *timings;
+	json_t *j, *choices, *usage, *timings;
 	size_t i;
-	int nomem;
 	if (len == 0 || line[0] == ':')
 		return 0;  /* event separator, comment */
 	if (len < 5 || memcmp(line, "data:", 5))
@@ -112,18 +129,8 @@ int llm_parse_sse_line(struct llm_stream *s, const char *line, size_t len)
 		s->done = 1;
 		return 0;
 	}
-	j = load_object(line + i, len - i, &nomem);
-	if (!j)
-		return nomem ? llm_stream_fail(s, MOAT_ENOMEM, "out of memory")
-			     : llm_stream_fail(s, MOAT_EPARSE, "the server sent an event that is not a JSON object");
-	err = json_object_get(j, "error");
-	if (err) {
-		json_t *mm = json_is_object(err) ? json_object_get(err, "message") : err;
-		llm_stream_fail(s, MOAT_ENET, "the server: %.*s", ERROR_MAX,
-				json_is_string(mm) ? json_string_value(mm) : "unknown error");
-		json_decref(j);
+	if (!(j = stream_object(s, line + i, len - i, "the server", "an event", 1)))
 		return -1;
-	}
 	choices = json_object_get(j, "choices");
 	if (json_is_array(choices) && json_array_size(choices) > 0) {
 		json_t *c = json_array_get(choices, 0), *delta, *piece, *fin;
