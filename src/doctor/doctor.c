@@ -1035,7 +1035,13 @@ static void check_model(struct dctx *d, const char *name)
 	double size = 0, tps = 0;
 	int embed_only = 0;
 
-	if (asprintf(&grp, "model %s", name) < 0 || asprintf(&uri, "ollama://%s/%s", d->hp, name) < 0) {
+	if (asprintf(&grp, "model %s", name) < 0) {
+		grp = NULL;  /* what asprintf leaves there is undefined */
+		d->nomem = 1;
+		goto out;
+	}
+	if (asprintf(&uri, "ollama://%s/%s", d->hp, name) < 0) {
+		uri = NULL;
 		d->nomem = 1;
 		goto out;
 	}

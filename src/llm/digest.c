@@ -39,9 +39,10 @@ static char *ret_digest(const char *hex, struct moat_err *e)
 static void remember(const char *cf, const char *key, const char *hex, const char *path)
 {
 	char *dir = fs_dirname(cf), *line = NULL;
-	int n, fd;
-	if (dir && fs_mkdirs(dir, 0755, NULL) == 0 &&
-	    (n = asprintf(&line, "%s%s %s\n", key, hex, path)) > 0) {
+	int n = -1, fd;
+	if (dir && fs_mkdirs(dir, 0755, NULL) == 0 && (n = asprintf(&line, "%s%s %s\n", key, hex, path)) < 0)
+		line = NULL;  /* what asprintf leaves there is undefined */
+	if (line) {
 		fd = open(cf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			(void)fs_write_all(fd, line, (size_t)n);

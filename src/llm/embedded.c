@@ -19,6 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef MOAT_WITH_LLAMA
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <llama.h>
+
+#include "../core/fmt.h"
+#include "../core/jsonu.h"
+#include "../core/progress.h"
+#endif
+
 #include "../core/banned.h"
 
 #ifndef MOAT_WITH_LLAMA
@@ -30,16 +43,6 @@ int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
 }
 
 #else /* MOAT_WITH_LLAMA */
-
-#include <math.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <unistd.h>
-
-#include <llama.h>
-
-#include "../core/fmt.h"
-#include "../core/progress.h"
 
 #define DEFAULT_PARALLEL 4
 #define DEFAULT_CTX 4096
@@ -160,8 +163,8 @@ int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
 	llm_info_set(m, "server", json_pack("{s:s, s:s}", "kind", "llama.cpp (built in)", "version",
 					     llama_version()));
 	if (!json_object_get(m->info, "path"))
-		llm_info_set(m, "path", json_string(path));
-	llm_info_set(m, "description", json_string(desc));
+		llm_info_set(m, "path", jsonu_string(path));
+	llm_info_set(m, "description", jsonu_string(desc));
 	llm_info_set(m, "n_ctx_train", json_integer(train));
 	llm_info_set(m, "n_ctx", json_integer(b->n_ctx_seq));
 	llm_info_set(m, "n_embd", json_integer(llama_model_n_embd(b->model)));

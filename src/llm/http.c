@@ -608,8 +608,11 @@ int llm_http_generate(struct llm *m, const struct llm_http_gen *sp, const struct
 	size_t nx = 0;
 	int failed = 0;
 
-	if (!g || !xs || asprintf(&chat, "%s%s", m->uri.base, sp->chat_path) < 0 ||
-	    asprintf(&raw, "%s%s", m->uri.base, sp->raw_path) < 0) {
+	if (g && xs && asprintf(&chat, "%s%s", m->uri.base, sp->chat_path) < 0)
+		chat = NULL;  /* what asprintf leaves there is undefined */
+	if (chat && asprintf(&raw, "%s%s", m->uri.base, sp->raw_path) < 0)
+		raw = NULL;
+	if (!raw) {
 		fail_all(errs, n, out);
 		free(g), free(xs), free(chat);
 		return (int)n;

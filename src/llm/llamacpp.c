@@ -10,6 +10,16 @@
 
 #include <string.h>
 
+#ifdef MOAT_WITH_LLAMA
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#endif
+
 #include "../core/banned.h"
 
 static const char NO_LLAMA[] =
@@ -42,14 +52,6 @@ void llm_vocab_free(void *v)
 }
 
 #else /* MOAT_WITH_LLAMA */
-
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -123,8 +123,8 @@ struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_
 			goto fail;
 		}
 		/* a blob is named by its digest: llm_file_digest does not hash it */
-		llm_info_set(m, "store", json_string(dir));
-		llm_info_set(m, "path", json_string(path));
+		llm_info_set(m, "store", jsonu_string(dir));
+		llm_info_set(m, "path", jsonu_string(path));
 		free(dir);
 		rc = llm_embedded_open(m, path, e);
 		free(path);

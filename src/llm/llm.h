@@ -156,7 +156,9 @@ struct llm_request {
 	 * characters, stop strings held back).  A non-zero return cancels. */
 	int (*on_token)(void *ud, const char *piece, size_t len);
 	void *ud;
-	/* Set to non-zero from anywhere (a signal handler) to cancel. */
+	/* Set to non-zero from a signal handler to cancel: read on the calling
+	 * thread between transfers and decoding steps (hence sig_atomic_t, not
+	 * an atomic shared with other threads). */
 	volatile sig_atomic_t *cancel;
 };
 

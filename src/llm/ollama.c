@@ -45,7 +45,11 @@ static int digest_from_modelfile(const char *mf, char **out)
 		n++;
 	if (n != 64)
 		return 0;
-	return asprintf(out, "sha256:%.64s", p) < 0 ? -1 : 0;
+	if (asprintf(out, "sha256:%.64s", p) < 0) {
+		*out = NULL;  /* what asprintf leaves there is undefined */
+		return -1;
+	}
+	return 0;
 }
 
 static int env_parallel(void)

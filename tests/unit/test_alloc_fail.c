@@ -1,7 +1,10 @@
 /*
  * test_alloc_fail.c - allocation failure, every allocation in turn (curl's and
  * SQLite's torture tests): opening a workspace, ingesting one file of each
- * format, appending to the audit trail and verifying a bundle, each run once
+ * format, appending to the audit trail, verifying a bundle, and the model
+ * layer's work without a network (model URIs, grammars from a schema and from
+ * labels with the check of an answer, streamed Ollama and OpenAI answers,
+ * embeddings bodies), each run once
  * for N = 1, 2, ... with the N-th of moat's allocations failing
  * (core/alloc.h), until a run makes fewer than N.  Each run must end either
  * with an error that says something, or complete with nothing lost (the same
@@ -18,6 +21,8 @@
 #include "core/alloc.h"
 #include "core/fs.h"
 #include "ingest/ingest.h"
+#include "llm/grammar.h"
+#include "llm/parse.h"
 #include "models/models.h"
 #include "store/audit.h"
 #include "store/store.h"
@@ -325,6 +330,303 @@ static void bundle_verify(void **state)
 	free(gguf);
 }
 
+/* ---- the model layer, without a network ----
+ *
+ * The JSON these parse keeps every token (a key, a string with its quotes
+ * and escapes, a number) within 15 bytes: jansson 2.14's lexer keeps a token
+ * in a 16-byte buffer that grows, and when it cannot grow lex_save() drops
+ * the byte (strbuffer_append_byte()'s failure is ignored), so the value read
+ * silently lacks it, or the escapes go out of step and assert(0) aborts
+ * (load.c:442).  No code of moat's can see that happen; with short tokens
+ * every one of jansson's other allocations still fails in turn here.
+ */
+
+/* FNV-1a over what a run produced, so that a whole result compares in a line. */
+static void fnv(uint64_t *h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ c[i]) * 1099511628211ull;
+	*h = (*h ^ 0xff) * 1099511628211ull;  /* a field separator */
+}
+
+static void fnv_str(uint64_t *h, const char *s)
+{
+	fnv(h, s ? s : "(null)", strlen(s ? s : "(null)"));
+}
+
+static void unset_ollama_host(void *c)
+{
+	(void)c;
+	unsetenv("OLLAMA_HOST");
+}
+
+static void set_ollama_host(void *c)
+{
+	(void)c;
+	setenv("OLLAMA_HOST", " \"0.0.0.0:5555\" ", 1);
+}
+
+static int uri_run(void *c, struct moat_err *e, char *res, size_t size)
+{
+	static const char *const uris[] = {
+		"ollama://127.0.0.1:11434/mistral:7b-instruct-v0.3-q4_K_M",
+		"openai://[::1]:9000/v1/org/model-name",
+		"openai+https://gpu-box.internal/x/v1",
+		"ollama:qwen2:0.5b",
+		"gguf:///models/a.gguf",
+		"store:mistral:7b",
+	};
+	uint64_t h = 14695981039346656037ull;
+	char *env;
+	(void)c;
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		struct llm_uri u;
+		if (llm_uri_parse(uris[i], &u, e) < 0)
+			return -1;
+		fnv(&h, &u.backend, sizeof(u.backend));
+		fnv_str(&h, u.host);
+		fnv(&h, &u.port, sizeof(u.port));
+		fnv(&h, &u.https, sizeof(u.https));
+		fnv_str(&h, u.base);
+		fnv_str(&h, u.root);
+		fnv_str(&h, u.model);
+		llm_uri_release(&u);
+	}
+	env = llm_ollama_url_from_env();
+	if (!env) {
+		snprintf(e->msg, sizeof(e->msg), "llm_ollama_url_from_env: out of memory");
+		return -1;
+	}
+	snprintf(res, size, "%016llx %s", (unsigned long long)h, env);
+	free(env);
+	return 0;
+}
+
+static void llm_uri(void **state)
+{
+	struct op op = { "llm uri parse", NULL, set_ollama_host, uri_run, unset_ollama_host };
+	(void)state;
+	torture(&op);
+}
+
+struct constrained {
+	struct llm_request r;
+	const char *answer;
+	json_t *schema;
+};
+
+static int grammar_run(void *c, struct moat_err *e, char *res, size_t size)
+{
+	struct constrained *k = c;
+	struct buf g = BUF_INIT;
+	json_t *v = NULL;
+	uint64_t h = 14695981039346656037ull;
+	if (llm_grammar(&k->r, &g, e) < 0) {
+		buf_release(&g);
+		return -1;
+	}
+	fnv(&h, g.data, g.len);
+	buf_release(&g);
+	if (llm_check_answer(&k->r, k->answer, &v, e) < 0)
+		return -1;
+	/* the value, without allocating: the test's own allocations would fail too */
+	if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++)
+			fnv_str(&h, json_string_value(json_array_get(v, i)));
+	} else {
+		const char *key;
+		json_t *x;
+		json_object_foreach(v, key, x) {
+			fnv_str(&h, key);
+			if (json_is_string(x))
+				fnv_str(&h, json_string_value(x));
+			else
+				fnv(&h, &(json_int_t){ json_integer_value(x) }, sizeof(json_int_t));
+		}
+	}
+	snprintf(res, size, "%016llx, %zu values", (unsigned long long)h,
+		 json_is_array(v) ? json_array_size(v) : json_object_size(v));
+	json_decref(v);
+	return 0;
+}
+
+static void llm_grammar_schema(void **state)
+{
+	struct constrained k;
+	json_error_t je;
+	struct op op = { "llm grammar from a schema", &k, nothing, grammar_run, nothing };
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	k.schema = json_loads("{\"type\":\"object\",\"properties\":{"
+			      "\"name\":{\"type\":\"string\",\"maxLength\":40,\"description\":\"who\"},"
+			      "\"n\":{\"type\":\"integer\"},\"score\":{\"type\":[\"number\",\"null\"]},"
+			      "\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"red\",\"green\",\"say \\\"blue\\\"\"]},"
+			      "\"minItems\":1,\"maxItems\":3},"
+			      "\"where\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},"
+			      "\"ok\":{\"type\":\"boolean\"}},\"required\":[\"city\"]}},"
+			      "\"required\":[\"name\",\"n\",\"where\"]}", 0, &je);
+	assert_non_null(k.schema);
+	k.r.constraint = LLM_SCHEMA;
+	k.r.schema = k.schema;
+	k.answer = "{\"name\":\"Ada Lovelace\",\"n\":1815,\"score\":null,"
+		   "\"tags\":[\"red\",\"say \\\"blue\\\"\"],\"where\":{\"city\":\"London\",\"ok\":true}}";
+	torture(&op);
+	json_decref(k.schema);
+}
+
+static void llm_grammar_labels(void **state)
+{
+	static const char *const labels[] = { "positive", "negative", "neutral", "say \"no\"",
+					      "not applicable at all" };
+	struct constrained k;
+	struct op op = { "llm grammar from labels", &k, nothing, grammar_run, nothing };
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	k.r.constraint = LLM_LABELS;
+	k.r.labels = labels;
+	k.r.n_labels = 5;
+	k.answer = "[\"neutral\",\"say \\\"no\\\"\",\"neutral\"]";
+	torture(&op);
+}
+
+struct streamed {
+	int (*parse)(struct llm_stream *s, const char *line, size_t len);
+	const char *const *lines;
+	size_t n;
+	char got[512];           /* what on_token was given */
+	size_t got_len;
+};
+
+static int on_token(void *ud, const char *piece, size_t len)
+{
+	struct streamed *t = ud;
+	if (t->got_len + len < sizeof(t->got)) {
+		memcpy(t->got + t->got_len, piece, len);
+		t->got_len += len;
+	}
+	return 0;
+}
+
+static int stream_run(void *c, struct moat_err *e, char *res, size_t size)
+{
+	static const char *const stops[] = { "\n\nUser:" };
+	struct streamed *t = c;
+	struct llm_request r;
+	struct llm_stream s;
+	char *text;
+	memset(&r, 0, sizeof(r));
+	r.opt = llm_options_default();
+	r.opt.stop = stops;
+	r.opt.n_stop = 1;
+	r.on_token = on_token;
+	r.ud = t;
+	t->got_len = 0;
+	llm_stream_init(&s, &r);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->parse(&s, t->lines[i], strlen(t->lines[i])) < 0) {
+			*e = s.err;
+			llm_stream_release(&s);
+			return -1;
+		}
+	llm_stream_flush(&s);
+	text = llm_stream_take_text(&s);
+	llm_stream_release(&s);
+	if (!text) {
+		snprintf(e->msg, sizeof(e->msg), "llm_stream_take_text: out of memory");
+		return -1;
+	}
+	if (strlen(text) != t->got_len || memcmp(text, t->got, t->got_len))
+		fail_msg("on_token was given '%.*s', the answer is '%s'", (int)t->got_len, t->got, text);
+	snprintf(res, size, "'%s' %s %d+%d tokens, %.3f s, done %d", text, s.finish, s.prompt_tokens,
+		 s.completion_tokens, s.gen_s, s.done);
+	free(text);
+	return 0;
+}
+
+/* Ollama's lines, with the keys of 15 bytes or fewer (see above) */
+static void llm_stream_ollama(void **state)
+{
+	static const char *const lines[] = {
+		"{\"model\":\"mistral:7b\",\"message\":{\"role\":\"assistant\",\"content\":\"Caf\\u00e9 \"},"
+		"\"done\":false}",
+		"",
+		"{\"model\":\"mistral:7b\",\"message\":{\"role\":\"assistant\",\"content\":\"au lait,\"},"
+		"\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\" s'il vous\"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\" pla\\u00eet \"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\"\\ud83d\\ude00\"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\" and\"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\" more, to\"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\" grow the\"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\" buffers\"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\"\\n\\nUs\"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\"er: more\"},\"done\":false}",
+		"{\"model\":\"mistral:7b\",\"message\":{\"content\":\"\"},\"done\":true,"
+		"\"done_reason\":\"stop\",\"load_duration\":500000000,\"eval_count\":11,"
+		"\"eval_duration\":40000000}",
+	};
+	struct streamed t = { llm_parse_ollama_line, lines, sizeof(lines) / sizeof(lines[0]), "", 0 };
+	struct op op = { "llm ollama stream", &t, nothing, stream_run, nothing };
+	(void)state;
+	torture(&op);
+}
+
+/* llama-server's events, with the keys of 15 bytes or fewer (see above) */
+static void llm_stream_openai(void **state)
+{
+	static const char *const lines[] = {
+		"data: {\"id\":\"chatcmpl-1\",\"object\":\"chunk\",\"choices\":[{\"index\":0,"
+		"\"delta\":{\"role\":\"assistant\",\"content\":null}}]}",
+		"",
+		": keep-alive",
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Gr\\u00fc\"}}]}",
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\u00df \"}}]}",
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Gott, and\"}}]}",
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" more, to\"}}]}",
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" grow the\"}}]}",
+		"data:{\"choices\":[{\"index\":0,\"delta\":{\"content\":\" buffers\"},"
+		"\"finish_reason\":\"length\"}]}",
+		"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":29},"
+		"\"timings\":{\"prompt_n\":1,\"prompt_ms\":5,\"predicted_n\":16,\"predicted_ms\":10}}",
+		"data: [DONE]",
+	};
+	struct streamed t = { llm_parse_sse_line, lines, sizeof(lines) / sizeof(lines[0]), "", 0 };
+	struct op op = { "llm openai stream", &t, nothing, stream_run, nothing };
+	(void)state;
+	torture(&op);
+}
+
+static int embed_run(void *c, struct moat_err *e, char *res, size_t size)
+{
+	/* tokens within 15 bytes (see above): no "prompt_eval_count" */
+	static const char ol[] = "{\"model\":\"m\",\"embeddings\":[[3,4,0],[0,2,0]]}";
+	static const char oa[] = "{\"object\":\"list\",\"data\":[{\"embedding\":[0,5,0],\"index\":1},"
+				 "{\"embedding\":[1,0,0],\"index\":0}],\"usage\":{\"prompt_tokens\":3}}";
+	struct llm_embedding a, b;
+	(void)c;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (llm_parse_ollama_embed(ol, strlen(ol), 2, &a, e) < 0)
+		return -1;
+	if (llm_parse_openai_embed(oa, strlen(oa), 2, &b, e) < 0) {
+		free(a.data);
+		return -1;
+	}
+	snprintf(res, size, "%zux%zu %.2f %.2f %d, %zux%zu %.2f %.2f %d", a.n, a.dim, a.data[0], a.data[4],
+		 a.prompt_tokens, b.n, b.dim, b.data[0], b.data[4], b.prompt_tokens);
+	free(a.data);
+	free(b.data);
+	return 0;
+}
+
+static void llm_embeddings(void **state)
+{
+	struct op op = { "llm embeddings bodies", NULL, nothing, embed_run, nothing };
+	(void)state;
+	torture(&op);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,7 +636,17 @@ int main(void)
 		cmocka_unit_test(ingest_documents),
 		cmocka_unit_test(ingest_scan),
 		cmocka_unit_test(bundle_verify),
+		cmocka_unit_test(llm_uri),
+		cmocka_unit_test(llm_grammar_schema),
+		cmocka_unit_test(llm_grammar_labels),
+		cmocka_unit_test(llm_stream_ollama),
+		cmocka_unit_test(llm_stream_openai),
+		cmocka_unit_test(llm_embeddings),
 	};
 	moat_alloc_init();
+	/* MOAT_TEST_FILTER=llm_* runs one part alone: a part that fails leaves
+	 * leaks that every later leak check would report again */
+	if (getenv("MOAT_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("MOAT_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
