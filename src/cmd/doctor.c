@@ -6,7 +6,7 @@
  * 1 when a check failed, 2 for bad usage.
  */
 #include "cmd.h"
-#include "../llm/doctor.h"
+#include "../doctor/doctor.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -40,22 +40,21 @@ struct show {
 	const char *group;
 };
 
-static const char *group_title(const char *g, char *buf, size_t size)
+/* Prints a group's title: its name, or the group capitalised ("Model x"). */
+static void print_group(const char *g)
 {
 	if (!strcmp(g, "gpu"))
-		return "GPU";
-	if (!strcmp(g, "store"))
-		return "Model store";
-	if (!strcmp(g, "env"))
-		return "Environment";
-	if (!strcmp(g, "server"))
-		return "Server";
-	if (!strcmp(g, "moat"))
-		return "moat";
-	snprintf(buf, size, "%s", g);
-	if (buf[0] >= 'a' && buf[0] <= 'z')
-		buf[0] = (char)(buf[0] - 'a' + 'A');
-	return buf;
+		puts("GPU");
+	else if (!strcmp(g, "store"))
+		puts("Model store");
+	else if (!strcmp(g, "env"))
+		puts("Environment");
+	else if (!strcmp(g, "server"))
+		puts("Server");
+	else if (!strcmp(g, "moat"))
+		puts("moat");
+	else
+		printf("%c%s\n", g[0] >= 'a' && g[0] <= 'z' ? g[0] - 'a' + 'A' : g[0], g[0] ? g + 1 : "");
 }
 
 static void on_check(void *ud, json_t *c)
@@ -64,9 +63,10 @@ static void on_check(void *ud, json_t *c)
 	const char *g = json_string_value(json_object_get(c, "group"));
 	const char *st = json_string_value(json_object_get(c, "status"));
 	const char *fix = json_string_value(json_object_get(c, "fix"));
-	char title[320];
 	if (!s->group || strcmp(s->group, g)) {
-		printf("%s%s\n", s->group ? "\n" : "", group_title(g, title, sizeof(title)));
+		if (s->group)
+			putchar('\n');
+		print_group(g);
 		s->group = g;
 	}
 	printf("  %s %s\n", !strcmp(st, "ok") ? "\u2714" : !strcmp(st, "warn") ? "!" : "\u2718",
@@ -93,12 +93,13 @@ int cmd_doctor(struct cmd_ctx *ctx)
 	const char **models = calloc((size_t)ctx->argc + 1, sizeof(char *));
 	const char **allow = calloc((size_t)ctx->argc + 1, sizeof(char *));
 	struct show s = { NULL };
+	const struct moat_err nomem = { MOAT_ENOMEM, "out of memory" };
 	int as_json = 0, c, rc;
 	json_t *res;
 
 	if (!models || !allow) {
 		free(models), free(allow);
-		return 1;
+		return cmd_fail(&nomem);
 	}
 	memset(&o, 0, sizeof(o));
 	optind = 1;
@@ -129,7 +130,7 @@ int cmd_doctor(struct cmd_ctx *ctx)
 	res = doctor_run(&o);
 	free(models), free(allow);
 	if (!res)
-		return 1;
+		return cmd_fail(&nomem);
 	rc = json_is_true(json_object_get(res, "ok")) ? 0 : 1;
 	if (as_json) {
 		cmd_print_json(res);

@@ -2,9 +2,13 @@
  * llm.c - `moat llm list|run|embed|bench|tokens|info`: the model layer from
  * the command line.  Parses options, calls src/llm/, prints; streams free text
  * to the terminal as it is generated; Ctrl-C cancels a generation (exit 130).
+ * What the subcommands share is written once: the options every MODEL takes
+ * (next_opt), the TEXT argument or the standard input (text_arg), opening
+ * the model (open_model).
  */
 #include "cmd.h"
 #include "../core/buf.h"
+#include "../core/fmt.h"
 #include "../core/progress.h"
 #include "../llm/llm.h"
 
@@ -78,6 +82,7 @@ struct common {
 	struct llm_config cfg;
 	const char **allow;
 	size_t n_allow;
+	int own_parallel;         /* --parallel is the subcommand's (bench) */
 };
 
 enum {
@@ -163,6 +168,8 @@ static int common_opt(struct common *c, int opt, const char *arg)
 		c->cfg.idle_timeout_ms = (int)v * 1000;
 		return 1;
 	case O_PARALLEL:
+		if (c->own_parallel)
+			return 0;
 		if (parse_long(arg, 1, 256, &v) < 0)
 			return cmd_usage("llm: --parallel needs a number from 1 to 256"), -1;
 		c->cfg.parallel = (int)v;
@@ -206,6 +213,78 @@ static char *read_stdin(struct moat_err *e)
 		return NULL;
 	}
 	return buf_detach(&b, NULL);
+}
+
+enum { OPT_END = -1, OPT_HELP = -2, OPT_BAD = -3 };
+
+/* The next option a subcommand handles itself: the options every MODEL
+ * takes are taken here, and --help prints the usage.  OPT_END after the
+ * last one; OPT_HELP (usage printed: exit 0) and OPT_BAD (a bad value of a
+ * shared option, said: exit 2) end the parsing. */
+static int next_opt(struct common *c, int argc, char **argv, const char *shortopts)
+{
+	int opt, t;
+	while ((opt = getopt_long(argc, argv, shortopts, all_opts, NULL)) != -1) {
+		t = common_opt(c, opt, optarg);
+		if (t < 0)
+			return OPT_BAD;
+		if (t > 0)
+			continue;
+		if (opt == 'h') {
+			usage(stdout);
+			return OPT_HELP;
+		}
+		return opt;
+	}
+	return OPT_END;
+}
+
+/* What a subcommand returns for OPT_HELP, OPT_BAD or an option it does not
+ * take (the usage on stderr). */
+static int opt_exit(int opt)
+{
+	if (opt == OPT_HELP)
+		return 0;
+	if (opt != OPT_BAD)
+		usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* The TEXT after MODEL as a string of its own, or the standard input when
+ * it is "-" or missing (what, when not NULL, is said to a terminal first:
+ * "the prompt").  NULL after saying why. */
+static char *text_arg(int argc, char **argv, const char *what)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	char *t;
+	if (argc - optind == 2 && strcmp(argv[optind + 1], "-")) {
+		if (!(t = strdup(argv[optind + 1])))
+			err_set(&e, MOAT_ENOMEM, "out of memory");
+	} else {
+		if (what && argc - optind == 1 && isatty(STDIN_FILENO))
+			fprintf(stderr, "moat: reading %s from the standard input (Ctrl-D ends it)\n", what);
+		t = read_stdin(&e);
+	}
+	if (!t)
+		cmd_fail(&e);
+	return t;
+}
+
+/* The model argv[optind] names, or NULL after saying why. */
+static struct llm *open_model(struct common *c, char **argv)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	struct llm *m = llm_open(argv[optind], &c->cfg, &e);
+	if (!m)
+		cmd_fail(&e);
+	return m;
+}
+
+static int out_of_memory(void)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	err_set(&e, MOAT_ENOMEM, "out of memory");
+	return cmd_fail(&e);
 }
 
 static int on_piece(void *ud, const char *piece, size_t len)
@@ -271,6 +350,85 @@ static void print_stats(const struct llm_result *r)
 		fprintf(stderr, "eval rate:            %.2f tokens/s\n", r->completion_tokens / r->gen_s);
 }
 
+/* What `llm run` was asked. */
+struct run_args {
+	struct llm_options o;
+	const char **stops;
+	size_t n_stop;
+	const char *labels, *system, *schema_file;
+	int as_json, verbose, multi, raw;
+	long count;
+};
+
+static int run_bad_value(void)
+{
+	cmd_usage("llm run: bad value for an option");
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* Parses run's options and arguments; -1 to go on, else the exit status. */
+static int run_options(struct common *c, int argc, char **argv, struct run_args *a)
+{
+	int opt;
+	long v;
+	while ((opt = next_opt(c, argc, argv, "n:h")) != OPT_END) {
+		switch (opt) {
+		case O_SYSTEM: a->system = optarg; break;
+		case O_TEMP:
+			if (parse_double(optarg, 0, 100, &a->o.temperature) < 0)
+				return run_bad_value();
+			break;
+		case O_TOPP:
+			if (parse_double(optarg, 0, 1, &a->o.top_p) < 0)
+				return run_bad_value();
+			break;
+		case O_TOPK:
+			if (parse_long(optarg, 0, 1000000, &v) < 0)
+				return run_bad_value();
+			a->o.top_k = (int)v;
+			break;
+		case O_SEED:
+			if (parse_long(optarg, 0, 0x7fffffff, &v) < 0)
+				return run_bad_value();
+			a->o.seed = v;
+			break;
+		case O_MAXTOK:
+			if (parse_long(optarg, 0, 1 << 24, &v) < 0)
+				return run_bad_value();
+			a->o.max_tokens = (int)v;
+			break;
+		case O_STOP: a->stops[a->n_stop++] = optarg; break;
+		case O_LABELS: a->labels = optarg; break;
+		case O_MULTI: a->multi = 1; break;
+		case O_SCHEMA: a->schema_file = optarg; break;
+		case O_RAW: a->raw = 1; break;
+		case O_JSON: a->as_json = 1; break;
+		case O_VERBOSE: a->verbose = 1; break;
+		case 'n':
+			if (parse_long(optarg, 1, 4096, &a->count) < 0)
+				return run_bad_value();
+			break;
+		case OPT_BAD:
+			usage(stderr);
+			return EXIT_USAGE;
+		default:
+			return opt_exit(opt);
+		}
+	}
+	if (optind >= argc || argc - optind > 2)
+		return cmd_usage("llm run: needs MODEL and at most one PROMPT (or - for the standard input)");
+	if (a->labels && a->schema_file)
+		return cmd_usage("llm run: --labels and --schema exclude each other");
+	if (a->multi && !a->labels)
+		return cmd_usage("llm run: --multi goes with --labels");
+	if (c->cfg.n_ctx > 0)
+		a->o.n_ctx = c->cfg.n_ctx;
+	a->o.stop = a->stops;
+	a->o.n_stop = a->n_stop;
+	return -1;
+}
+
 /* Splits "a,b,c" into labels (pointers into s, which is modified). */
 static size_t split_labels(char *s, const char **out, size_t max)
 {
@@ -286,220 +444,151 @@ static size_t split_labels(char *s, const char **out, size_t max)
 	return n;
 }
 
+/* Prints the answers of a run: streamed already, values, texts or JSON. */
+static void print_answers(const struct run_args *a, long count, int streaming,
+			  const struct llm_result *res, const struct moat_err *errs)
+{
+	if (a->as_json) {
+		json_t *arr = json_array();
+		for (long i = 0; i < count; i++)
+			json_array_append_new(arr, result_json(&res[i], &errs[i]));
+		if (count == 1) {
+			json_t *one = json_incref(json_array_get(arr, 0));
+			json_decref(arr);
+			cmd_print_json(one);
+		} else {
+			cmd_print_json(arr);
+		}
+		return;
+	}
+	for (long i = 0; i < count; i++) {
+		if (errs[i].code) {
+			if (streaming && res[i].text && res[i].text[0])
+				fputc('\n', stdout);
+			continue;
+		}
+		if (res[i].value)
+			print_value(&res[i]);
+		else if (streaming)
+			fputc('\n', stdout);
+		else
+			printf("%s%s", res[i].text ? res[i].text : "", count > 1 ? "\n---\n" : "\n");
+		if (a->verbose) {
+			fflush(stdout);
+			print_stats(&res[i]);
+		}
+	}
+}
+
+/* Generates a->count answers to rq and prints them; the exit status. */
+static int generate(struct llm *m, const struct llm_request *rq, const struct run_args *a)
+{
+	long count = a->count;
+	struct llm_request *rs = calloc((size_t)count, sizeof(*rs));
+	struct llm_result *res = calloc((size_t)count, sizeof(*res));
+	struct moat_err *errs = calloc((size_t)count, sizeof(*errs));
+	int streaming = !a->as_json && count == 1 && rq->constraint == LLM_FREE;
+	int failed, any_cancel = 0;
+	if (!rs || !res || !errs) {
+		free(rs), free(res), free(errs);
+		return out_of_memory();
+	}
+	for (long i = 0; i < count; i++) {
+		rs[i] = *rq;
+		if (a->o.seed >= 0)
+			rs[i].opt.seed = a->o.seed + i;  /* else each gets its own, recorded */
+		if (streaming)
+			rs[i].on_token = on_piece;
+	}
+	failed = llm_generate_many(m, rs, (size_t)count, res, errs);
+	for (long i = 0; i < count; i++)
+		any_cancel |= errs[i].code == MOAT_EINTERRUPTED;
+	print_answers(a, count, streaming, res, errs);
+	for (long i = 0; i < count; i++)
+		if (errs[i].code) {
+			if (count > 1)
+				err_prefix(&errs[i], "answer %ld", i + 1);
+			cmd_fail(&errs[i]);
+		}
+	for (long i = 0; i < count; i++)
+		llm_result_release(&res[i]);
+	free(rs), free(res), free(errs);
+	return any_cancel ? EXIT_CANCELLED : failed ? 1 : 0;
+}
+
 static int llm_run(struct common *c, int argc, char **argv)
 {
+	struct run_args a;
 	struct llm_request rq;
-	struct llm_options o = llm_options_default();
-	const char **stops = calloc((size_t)argc + 1, sizeof(char *));
 	const char **labels = NULL;
-	char *labels_text = NULL, *prompt_owned = NULL;
+	char *labels_text = NULL, *prompt = NULL;
+	size_t n_labels = 0;
 	json_t *schema = NULL;
-	int as_json = 0, verbose = 0, multi = 0, raw = 0, opt, rc = 0;
-	long count = 1, v;
-	size_t n_stop = 0, n_labels = 0;
-	const char *system = NULL, *schema_file = NULL, *model, *prompt;
 	struct llm *m = NULL;
-	struct moat_err e = MOAT_ERR_INIT;
+	int rc;
 
-	if (!stops)
-		return err_set(&e, MOAT_ENOMEM, "out of memory"), cmd_fail(&e);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "n:h", all_opts, NULL)) != -1) {
-		int t = common_opt(c, opt, optarg);
-		if (t < 0)
-			goto usage_err;
-		if (t > 0)
-			continue;
-		switch (opt) {
-		case O_SYSTEM: system = optarg; break;
-		case O_TEMP:
-			if (parse_double(optarg, 0, 100, &o.temperature) < 0)
-				goto bad_value;
-			break;
-		case O_TOPP:
-			if (parse_double(optarg, 0, 1, &o.top_p) < 0)
-				goto bad_value;
-			break;
-		case O_TOPK:
-			if (parse_long(optarg, 0, 1000000, &v) < 0)
-				goto bad_value;
-			o.top_k = (int)v;
-			break;
-		case O_SEED:
-			if (parse_long(optarg, 0, 0x7fffffff, &v) < 0)
-				goto bad_value;
-			o.seed = v;
-			break;
-		case O_MAXTOK:
-			if (parse_long(optarg, 0, 1 << 24, &v) < 0)
-				goto bad_value;
-			o.max_tokens = (int)v;
-			break;
-		case O_STOP: stops[n_stop++] = optarg; break;
-		case O_LABELS:
-			free(labels_text);
-			labels_text = malloc(strlen(optarg) + 1);
-			if (!labels_text)
-				goto bad_value;
-			memcpy(labels_text, optarg, strlen(optarg) + 1);
-			break;
-		case O_MULTI: multi = 1; break;
-		case O_SCHEMA: schema_file = optarg; break;
-		case O_RAW: raw = 1; break;
-		case O_JSON: as_json = 1; break;
-		case O_VERBOSE: verbose = 1; break;
-		case 'n':
-			if (parse_long(optarg, 1, 4096, &count) < 0)
-				goto bad_value;
-			break;
-		case 'h': usage(stdout); goto out;
-		default: goto usage_err;
-		}
-	}
-	if (optind >= argc || argc - optind > 2) {
-		cmd_usage("llm run: needs MODEL and at most one PROMPT (or - for the standard input)");
-		goto usage_err2;
-	}
-	if (labels_text && schema_file) {
-		cmd_usage("llm run: --labels and --schema exclude each other");
-		goto usage_err2;
-	}
-	if (multi && !labels_text) {
-		cmd_usage("llm run: --multi goes with --labels");
-		goto usage_err2;
-	}
-	if (c->cfg.n_ctx > 0)
-		o.n_ctx = c->cfg.n_ctx;
-	model = argv[optind];
-	if (argc - optind == 2 && strcmp(argv[optind + 1], "-")) {
-		prompt = argv[optind + 1];
-	} else {
-		if (argc - optind == 1 && isatty(STDIN_FILENO))
-			fprintf(stderr, "moat: reading the prompt from the standard input (Ctrl-D ends it)\n");
-		prompt_owned = read_stdin(&e);
-		if (!prompt_owned) {
-			rc = cmd_fail(&e);
-			goto out;
-		}
-		prompt = prompt_owned;
-	}
-	if (labels_text) {
-		labels = calloc(strlen(labels_text) + 2, sizeof(char *));
-		if (!labels)
-			goto bad_value;
-		n_labels = split_labels(labels_text, labels, strlen(labels_text) + 1);
-	}
-	if (schema_file) {
-		json_error_t je;
-		schema = json_load_file(schema_file, 0, &je);
-		if (!schema) {
-			err_set(&e, MOAT_EPARSE, "cannot read the schema '%s': %s (line %d)", schema_file, je.text,
-				je.line);
-			rc = cmd_fail(&e);
-			goto out;
-		}
-	}
-	o.stop = stops;
-	o.n_stop = n_stop;
-
-	m = llm_open(model, &c->cfg, &e);
-	if (!m) {
-		rc = cmd_fail(&e);
+	memset(&a, 0, sizeof(a));
+	a.o = llm_options_default();
+	a.count = 1;
+	a.stops = calloc((size_t)argc + 1, sizeof(char *));
+	if (!a.stops)
+		return out_of_memory();
+	rc = run_options(c, argc, argv, &a);
+	if (rc >= 0)
 		goto out;
+	rc = 1;
+	prompt = text_arg(argc, argv, "the prompt");
+	if (!prompt)
+		goto out;
+	if (a.labels) {
+		labels_text = strdup(a.labels);
+		labels = calloc(strlen(a.labels) + 2, sizeof(char *));
+		if (!labels_text || !labels) {
+			rc = out_of_memory();
+			goto out;
+		}
+		n_labels = split_labels(labels_text, labels, strlen(a.labels) + 1);
 	}
+	if (a.schema_file) {
+		json_error_t je;
+		struct moat_err e = MOAT_ERR_INIT;
+		schema = json_load_file(a.schema_file, 0, &je);
+		if (!schema) {
+			err_set(&e, MOAT_EPARSE, "cannot read the schema '%s': %s (line %d)", a.schema_file,
+				je.text, je.line);
+			rc = cmd_fail(&e);
+			goto out;
+		}
+	}
+	m = open_model(c, argv);
+	if (!m)
+		goto out;
 	catch_sigint();
 	memset(&rq, 0, sizeof(rq));
-	rq.system = system;
+	rq.system = a.system;
 	rq.prompt = prompt;
-	rq.raw = raw;
-	rq.opt = o;
-	rq.constraint = schema ? LLM_SCHEMA : labels ? (multi ? LLM_LABELS : LLM_LABEL) : LLM_FREE;
+	rq.raw = a.raw;
+	rq.opt = a.o;
+	rq.constraint = schema ? LLM_SCHEMA : labels ? (a.multi ? LLM_LABELS : LLM_LABEL) : LLM_FREE;
 	rq.labels = labels;
 	rq.n_labels = n_labels;
 	rq.schema = schema;
 	rq.cancel = &cancel_flag;
-	{
-		struct llm_request *rs = calloc((size_t)count, sizeof(*rs));
-		struct llm_result *res = calloc((size_t)count, sizeof(*res));
-		struct moat_err *errs = calloc((size_t)count, sizeof(*errs));
-		int streaming = !as_json && count == 1 && rq.constraint == LLM_FREE;
-		int failed, any_cancel = 0;
-		if (!rs || !res || !errs) {
-			free(rs), free(res), free(errs);
-			goto bad_value;
-		}
-		for (long i = 0; i < count; i++) {
-			rs[i] = rq;
-			if (o.seed >= 0)
-				rs[i].opt.seed = o.seed + i;  /* else each gets its own, recorded */
-			if (streaming)
-				rs[i].on_token = on_piece;
-		}
-		failed = llm_generate_many(m, rs, (size_t)count, res, errs);
-		for (long i = 0; i < count; i++)
-			any_cancel |= errs[i].code == MOAT_EINTERRUPTED;
-		if (as_json) {
-			json_t *arr = json_array();
-			for (long i = 0; i < count; i++)
-				json_array_append_new(arr, result_json(&res[i], &errs[i]));
-			if (count == 1) {
-				json_t *one = json_incref(json_array_get(arr, 0));
-				json_decref(arr);
-				cmd_print_json(one);
-			} else {
-				cmd_print_json(arr);
-			}
-		} else {
-			for (long i = 0; i < count; i++) {
-				if (errs[i].code) {
-					if (streaming && res[i].text && res[i].text[0])
-						fputc('\n', stdout);
-					continue;
-				}
-				if (res[i].value)
-					print_value(&res[i]);
-				else if (streaming)
-					fputc('\n', stdout);
-				else
-					printf("%s%s", res[i].text ? res[i].text : "", count > 1 ? "\n---\n" : "\n");
-				if (verbose) {
-					fflush(stdout);
-					print_stats(&res[i]);
-				}
-			}
-		}
-		for (long i = 0; i < count; i++)
-			if (errs[i].code) {
-				if (count > 1)
-					err_prefix(&errs[i], "answer %ld", i + 1);
-				cmd_fail(&errs[i]);
-			}
-		rc = any_cancel ? EXIT_CANCELLED : failed ? 1 : 0;
-		for (long i = 0; i < count; i++)
-			llm_result_release(&res[i]);
-		free(rs), free(res), free(errs);
-	}
-	goto out;
-bad_value:
-	cmd_usage("llm run: bad value for an option");
-usage_err:
-	usage(stderr);
-usage_err2:
-	rc = EXIT_USAGE;
+	rc = generate(m, &rq, &a);
 out:
 	llm_free(m);
 	json_decref(schema);
 	free(labels);
 	free(labels_text);
-	free(stops);
-	free(prompt_owned);
+	free(a.stops);
+	free(prompt);
 	return rc;
 }
 
 static int llm_embed_cmd(struct common *c, int argc, char **argv)
 {
-	int as_json = 0, lines = 0, opt, rc = 0;
-	char *input = NULL;
+	int as_json = 0, lines = 0, opt, rc = 1;
+	char *input;
 	const char **texts = NULL;
 	size_t n = 0;
 	struct llm *m = NULL;
@@ -507,38 +596,21 @@ static int llm_embed_cmd(struct common *c, int argc, char **argv)
 	struct moat_err e = MOAT_ERR_INIT;
 
 	memset(&em, 0, sizeof(em));
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", all_opts, NULL)) != -1) {
-		int t = common_opt(c, opt, optarg);
-		if (t < 0)
-			return EXIT_USAGE;
-		if (t > 0)
-			continue;
+	while ((opt = next_opt(c, argc, argv, "h")) != OPT_END) {
 		switch (opt) {
 		case O_JSON: as_json = 1; break;
 		case O_LINES: lines = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		default: return opt_exit(opt);
 		}
 	}
 	if (optind >= argc || argc - optind > 2)
 		return cmd_usage("llm embed: needs MODEL and at most one TEXT (or - for the standard input)");
-	if (argc - optind == 2 && strcmp(argv[optind + 1], "-")) {
-		size_t l = strlen(argv[optind + 1]);
-		input = malloc(l + 1);
-		if (input)
-			memcpy(input, argv[optind + 1], l + 1);
-	} else {
-		input = read_stdin(&e);
-		if (!input)
-			return cmd_fail(&e);
-	}
-	if (!input)
-		return err_set(&e, MOAT_ENOMEM, "out of memory"), cmd_fail(&e);
+	if (!(input = text_arg(argc, argv, NULL)))
+		return 1;
 	texts = calloc(strlen(input) + 2, sizeof(char *));
 	if (!texts) {
 		free(input);
-		return err_set(&e, MOAT_ENOMEM, "out of memory"), cmd_fail(&e);
+		return out_of_memory();
 	}
 	if (lines) {
 		char *p = input;
@@ -559,11 +631,13 @@ static int llm_embed_cmd(struct common *c, int argc, char **argv)
 		rc = cmd_usage("llm embed: nothing to embed");
 		goto out;
 	}
-	m = llm_open(argv[optind], &c->cfg, &e);
-	if (!m || llm_embed(m, texts, n, &em, &e) < 0) {
+	if (!(m = open_model(c, argv)))
+		goto out;
+	if (llm_embed(m, texts, n, &em, &e) < 0) {
 		rc = cmd_fail(&e);
 		goto out;
 	}
+	rc = 0;
 	if (as_json) {
 		json_t *rows = json_array();
 		for (size_t i = 0; i < em.n; i++) {
@@ -591,6 +665,26 @@ out:
 	return rc;
 }
 
+static void print_bench(const char *model, const char *be, const struct llm_bench_result *br)
+{
+	printf("| %-40s | %-7s | %8s | %14s |\n", "model", "backend", "test", "t/s");
+	printf("| %.40s | ------- | -------- | -------------: |\n",
+	       "----------------------------------------");
+	if (br->pp_tps > 0)
+		printf("| %-40.40s | %-7s | %5s%-3d | %14.2f |\n", model, be, "pp", br->prompt_tokens, br->pp_tps);
+	if (br->parallel > 1) {
+		char t[32];  /* "tg128x4": two numbers always fit */
+		if (xsnprintf(t, sizeof(t), "tg%dx%d", br->gen_tokens, br->parallel) < 0)
+			t[0] = '\0';
+		printf("| %-40.40s | %-7s | %8s | %14.2f |\n", model, be, t, br->tg_tps);
+		printf("| %-40.40s | %-7s | %8s | %14.2f |\n", model, be, "per seq", br->tg_tps_seq);
+	} else {
+		printf("| %-40.40s | %-7s | %5s%-3d | %14.2f |\n", model, be, "tg", br->gen_tokens, br->tg_tps);
+	}
+	printf("(%d runs after a warm-up; %s)\n", br->repeat,
+	       br->measured_by_server ? "the server's own timings" : "timed by moat");
+}
+
 static int llm_bench_cmd(struct common *c, int argc, char **argv)
 {
 	struct llm_bench_opts bo = { 512, 128, 1, 3 };
@@ -600,22 +694,14 @@ static int llm_bench_cmd(struct common *c, int argc, char **argv)
 	struct llm *m;
 	struct moat_err e = MOAT_ERR_INIT;
 	json_t *info;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", all_opts, NULL)) != -1) {
-		if (opt == O_PARALLEL) {
+	c->own_parallel = 1;
+	while ((opt = next_opt(c, argc, argv, "h")) != OPT_END) {
+		switch (opt) {
+		case O_PARALLEL:
 			if (parse_long(optarg, 1, 256, &v) < 0)
 				return cmd_usage("llm bench: --parallel needs a number from 1 to 256");
 			bo.parallel = (int)v;
-			continue;
-		}
-		{
-			int t = common_opt(c, opt, optarg);
-			if (t < 0)
-				return EXIT_USAGE;
-			if (t > 0)
-				continue;
-		}
-		switch (opt) {
+			break;
 		case O_PP:
 			if (parse_long(optarg, 1, 1 << 20, &v) < 0)
 				return cmd_usage("llm bench: --prompt-tokens needs a number");
@@ -632,8 +718,7 @@ static int llm_bench_cmd(struct common *c, int argc, char **argv)
 			bo.repeat = (int)v;
 			break;
 		case O_JSON: as_json = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		default: return opt_exit(opt);
 		}
 	}
 	if (optind + 1 != argc)
@@ -641,86 +726,46 @@ static int llm_bench_cmd(struct common *c, int argc, char **argv)
 	/* the server's slots / the batch must hold the parallel sequences */
 	if (c->cfg.parallel < bo.parallel)
 		c->cfg.parallel = bo.parallel;
-	m = llm_open(argv[optind], &c->cfg, &e);
-	if (!m)
-		return cmd_fail(&e);
+	if (!(m = open_model(c, argv)))
+		return 1;
 	if (llm_bench(m, &bo, &br, &e) < 0) {
 		llm_free(m);
 		return cmd_fail(&e);
 	}
 	info = llm_info(m);
-	if (as_json) {
+	llm_free(m);
+	if (!info)
+		return out_of_memory();
+	if (as_json)
 		cmd_print_json(json_pack("{s:s, s:O, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:b}", "model",
 					 argv[optind], "backend", json_object_get(info, "backend"), "prompt_tokens",
 					 br.prompt_tokens, "gen_tokens", br.gen_tokens, "parallel", br.parallel,
 					 "repeat", br.repeat, "pp_tps", br.pp_tps, "tg_tps", br.tg_tps, "tg_tps_seq",
 					 br.tg_tps_seq, "wall_s", br.wall_s, "measured_by_server",
 					 br.measured_by_server));
-	} else {
-		const char *be = json_string_value(json_object_get(info, "backend"));
-		printf("| %-40s | %-7s | %8s | %14s |\n", "model", "backend", "test", "t/s");
-		printf("| %.40s | ------- | -------- | -------------: |\n",
-		       "----------------------------------------");
-		if (br.pp_tps > 0)
-			printf("| %-40.40s | %-7s | %5s%-3d | %14.2f |\n", argv[optind], be, "pp", br.prompt_tokens,
-			       br.pp_tps);
-		if (br.parallel > 1) {
-			char t[32];
-			snprintf(t, sizeof(t), "tg%dx%d", br.gen_tokens, br.parallel);
-			printf("| %-40.40s | %-7s | %8s | %14.2f |\n", argv[optind], be, t, br.tg_tps);
-			printf("| %-40.40s | %-7s | %8s | %14.2f |\n", argv[optind], be, "per seq", br.tg_tps_seq);
-		} else {
-			printf("| %-40.40s | %-7s | %5s%-3d | %14.2f |\n", argv[optind], be, "tg", br.gen_tokens,
-			       br.tg_tps);
-		}
-		printf("(%d runs after a warm-up; %s)\n", br.repeat,
-		       br.measured_by_server ? "the server's own timings" : "timed by moat");
-	}
+	else
+		print_bench(argv[optind], json_string_value(json_object_get(info, "backend")), &br);
 	json_decref(info);
-	llm_free(m);
 	return 0;
 }
 
 static int llm_tokens_cmd(struct common *c, int argc, char **argv)
 {
 	int opt;
-	char *text = NULL;
+	char *text;
 	struct llm *m;
 	struct moat_err e = MOAT_ERR_INIT;
 	long n;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", all_opts, NULL)) != -1) {
-		int t = common_opt(c, opt, optarg);
-		if (t < 0)
-			return EXIT_USAGE;
-		if (t > 0)
-			continue;
-		if (opt == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if ((opt = next_opt(c, argc, argv, "h")) != OPT_END)
+		return opt_exit(opt);
 	if (optind >= argc || argc - optind > 2)
 		return cmd_usage("llm tokens: needs MODEL and at most one TEXT");
-	if (argc - optind == 2 && strcmp(argv[optind + 1], "-")) {
-		size_t l = strlen(argv[optind + 1]);
-		text = malloc(l + 1);
-		if (text)
-			memcpy(text, argv[optind + 1], l + 1);
-	} else {
-		text = read_stdin(&e);
-		if (!text)
-			return cmd_fail(&e);
-	}
-	if (!text)
-		return err_set(&e, MOAT_ENOMEM, "out of memory"), cmd_fail(&e);
+	if (!(text = text_arg(argc, argv, NULL)))
+		return 1;
 	c->cfg.quiet_probe = 0;
-	m = llm_open(argv[optind], &c->cfg, &e);
-	if (!m) {
+	if (!(m = open_model(c, argv))) {
 		free(text);
-		return cmd_fail(&e);
+		return 1;
 	}
 	n = llm_count_tokens(m, text, &e);
 	llm_free(m);
@@ -735,62 +780,85 @@ static int llm_info_cmd(struct common *c, int argc, char **argv)
 {
 	int opt;
 	struct llm *m;
-	struct moat_err e = MOAT_ERR_INIT;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", all_opts, NULL)) != -1) {
-		int t = common_opt(c, opt, optarg);
-		if (t < 0)
-			return EXIT_USAGE;
-		if (t > 0 || opt == O_JSON)
-			continue;
-		if (opt == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	json_t *info;
+	while ((opt = next_opt(c, argc, argv, "h")) != OPT_END)
+		if (opt != O_JSON)  /* the answer is JSON anyway */
+			return opt_exit(opt);
 	if (optind + 1 != argc)
 		return cmd_usage("llm info: needs one MODEL");
-	m = llm_open(argv[optind], &c->cfg, &e);
-	if (!m)
-		return cmd_fail(&e);
-	cmd_print_json(llm_info(m));
+	if (!(m = open_model(c, argv)))
+		return 1;
+	info = llm_info(m);
 	llm_free(m);
+	if (!info)
+		return out_of_memory();
+	cmd_print_json(info);
 	return 0;
+}
+
+/* The list as a table on stdout, the sources that failed on stderr. */
+static void print_list(const struct common *c, json_t *j)
+{
+	json_t *models = json_object_get(j, "models"), *sources = json_object_get(j, "sources");
+	size_t w = 5;
+	for (size_t i = 0; i < json_array_size(models); i++) {
+		size_t l = strlen(json_string_value(json_object_get(json_array_get(models, i), "uri")));
+		if (l > w)
+			w = l;
+	}
+	if (w > 90)
+		w = 90;
+	printf("%-*s  %10s  %s\n", (int)w, "MODEL", "SIZE", "SOURCE");
+	for (size_t i = 0; i < json_array_size(models); i++) {
+		json_t *mo = json_array_get(models, i), *sz = json_object_get(mo, "size");
+		char size[32] = "-";
+		if (json_is_integer(sz))
+			human_bytes((uint64_t)json_integer_value(sz), size, sizeof(size));
+		printf("%-*s  %10s  %s%s\n", (int)w, json_string_value(json_object_get(mo, "uri")), size,
+		       json_string_value(json_object_get(mo, "source")),
+		       json_object_get(mo, "problems") ? " (broken: see 'moat models fsck')" : "");
+	}
+	for (size_t i = 0; i < json_array_size(sources); i++) {
+		json_t *so = json_array_get(sources, i);
+		const char *where = json_string_value(json_object_get(so, "where"));
+		const char *err = json_string_value(json_object_get(so, "error"));
+		/* a default store that is not there is normal: say nothing */
+		if (!c->cfg.models_dir && !strcmp(json_string_value(json_object_get(so, "source")), "store"))
+			continue;
+		if (json_is_true(json_object_get(so, "ok")))
+			continue;
+		if (strstr(err, where))
+			fprintf(stderr, "moat: %s\n", err);
+		else
+			fprintf(stderr, "moat: %s %s: %s\n", json_string_value(json_object_get(so, "source")),
+				where, err);
+	}
 }
 
 static int llm_list_cmd(struct common *c, int argc, char **argv)
 {
 	struct llm_list_sources s;
 	const char **servers = calloc((size_t)argc + 1, sizeof(char *));
-	int as_json = 0, opt;
+	int as_json = 0, opt, rc = -1;
 	json_t *j;
 	memset(&s, 0, sizeof(s));
 	if (!servers)
-		return 1;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", all_opts, NULL)) != -1) {
-		int t = common_opt(c, opt, optarg);
-		if (t < 0) {
-			free(servers);
-			return EXIT_USAGE;
-		}
-		if (t > 0)
-			continue;
+		return out_of_memory();
+	while (rc < 0 && (opt = next_opt(c, argc, argv, "h")) != OPT_END) {
 		switch (opt) {
 		case O_JSON: as_json = 1; break;
 		case O_OLLAMA: s.ollama_url = optarg; break;
 		case O_NO_OLLAMA: s.ollama_url = ""; break;
 		case O_SERVER: servers[s.n_servers++] = optarg; break;
 		case O_DIR: s.gguf_dir = optarg; break;
-		case 'h': usage(stdout); free(servers); return 0;
-		default: usage(stderr); free(servers); return EXIT_USAGE;
+		default: rc = opt_exit(opt);
 		}
 	}
-	if (optind != argc) {
+	if (rc < 0 && optind != argc)
+		rc = cmd_usage("llm list: unexpected '%s'", argv[optind]);
+	if (rc >= 0) {
 		free(servers);
-		return cmd_usage("llm list: unexpected '%s'", argv[optind]);
+		return rc;
 	}
 	s.servers = servers;
 	s.models_dir = c->cfg.models_dir;
@@ -798,47 +866,12 @@ static int llm_list_cmd(struct common *c, int argc, char **argv)
 	j = llm_list(&s);
 	free(servers);
 	if (!j)
-		return 1;
+		return out_of_memory();
 	if (as_json) {
 		cmd_print_json(j);
 		return 0;
 	}
-	{
-		json_t *models = json_object_get(j, "models"), *sources = json_object_get(j, "sources");
-		size_t w = 5;
-		for (size_t i = 0; i < json_array_size(models); i++) {
-			size_t l = strlen(json_string_value(json_object_get(json_array_get(models, i), "uri")));
-			if (l > w)
-				w = l;
-		}
-		if (w > 90)
-			w = 90;
-		printf("%-*s  %10s  %s\n", (int)w, "MODEL", "SIZE", "SOURCE");
-		for (size_t i = 0; i < json_array_size(models); i++) {
-			json_t *mo = json_array_get(models, i), *sz = json_object_get(mo, "size");
-			char size[32] = "-";
-			if (json_is_integer(sz))
-				human_bytes((uint64_t)json_integer_value(sz), size, sizeof(size));
-			printf("%-*s  %10s  %s%s\n", (int)w, json_string_value(json_object_get(mo, "uri")), size,
-			       json_string_value(json_object_get(mo, "source")),
-			       json_object_get(mo, "problems") ? " (broken: see 'moat models fsck')" : "");
-		}
-		for (size_t i = 0; i < json_array_size(sources); i++) {
-			json_t *so = json_array_get(sources, i);
-			/* a default store that is not there is normal: say nothing */
-			if (!c->cfg.models_dir && !strcmp(json_string_value(json_object_get(so, "source")), "store"))
-				continue;
-			const char *where = json_string_value(json_object_get(so, "where"));
-			const char *err = json_string_value(json_object_get(so, "error"));
-			if (json_is_true(json_object_get(so, "ok")))
-				continue;
-			if (strstr(err, where))
-				fprintf(stderr, "moat: %s\n", err);
-			else
-				fprintf(stderr, "moat: %s %s: %s\n", json_string_value(json_object_get(so, "source")),
-					where, err);
-		}
-	}
+	print_list(c, j);
 	json_decref(j);
 	return 0;
 }
@@ -856,8 +889,9 @@ int cmd_llm(struct cmd_ctx *ctx)
 	c.cfg = llm_config_default();
 	c.allow = calloc((size_t)ctx->argc + 1, sizeof(char *));
 	if (!c.allow)
-		return 1;
+		return out_of_memory();
 	sub = ctx->argv[1];
+	optind = 1;
 	if (!strcmp(sub, "run"))
 		rc = llm_run(&c, ctx->argc - 1, ctx->argv + 1);
 	else if (!strcmp(sub, "embed"))

@@ -6,33 +6,51 @@
  * costs nothing.  An Ollama blob is named by its digest already and is never
  * hashed here (models fsck checks those names).
  */
-#include "internal.h"
+#include "digest.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/buf.h"
 #include "../core/datadir.h"
+#include "../core/fmt.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
 
 #include "../core/banned.h"
 
-static char *cache_file(void)
+/* "sha256:" and the 64 hex digits at hex; NULL with e set. */
+static char *ret_digest(const char *hex, struct moat_err *e)
 {
-	return datadir_cache("digests");
+	char *d;
+	if (asprintf(&d, "sha256:%.64s", hex) < 0) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return d;
 }
 
-static char *ret_digest(const char *hex)
+/* Remembers a file's digest: a line "<key><hex> <path>" appended to the
+ * cache.  Failing to remember only costs hashing again next time. */
+static void remember(const char *cf, const char *key, const char *hex, const char *path)
 {
-	char *d = malloc(72);
-	if (d)
-		snprintf(d, 72, "sha256:%.64s", hex);
-	return d;
+	char *dir = fs_dirname(cf), *line = NULL;
+	int n = -1, fd;
+	if (dir && fs_mkdirs(dir, 0755, NULL) == 0 && (n = asprintf(&line, "%s%s %s\n", key, hex, path)) < 0)
+		line = NULL;  /* what asprintf leaves there is undefined */
+	if (line) {
+		fd = open(cf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			(void)fs_write_all(fd, line, (size_t)n);
+			close(fd);
+		}
+	}
+	free(line);
+	free(dir);
 }
 
 char *llm_file_digest(const char *path, struct moat_err *e)
@@ -50,15 +68,17 @@ char *llm_file_digest(const char *path, struct moat_err *e)
 		while (k < 71 && strchr("0123456789abcdef", base[k]))
 			k++;
 		if (k == 71)
-			return ret_digest(base + 7);
+			return ret_digest(base + 7, e);
 	}
 	if (stat(path, &st) < 0) {
 		err_set(e, MOAT_EIO, "cannot open '%s'", path);
 		return NULL;
 	}
-	snprintf(key, sizeof(key), "%ju %ju %jd %jd.%09ld ", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-		 (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
-	cf = cache_file();
+	if (xsnprintf(key, sizeof(key), "%ju %ju %jd %jd.%09ld ", (uintmax_t)st.st_dev,
+		      (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+		      (long)st.st_mtim.tv_nsec) < 0)
+		key[0] = '\0';  /* cannot happen (five numbers): then no cache */
+	cf = key[0] ? datadir_cache("digests") : NULL;
 	if (cf && fs_read_file(cf, &b, 16u << 20, NULL) == 0) {
 		size_t kl = strlen(key);
 		const char *p = buf_str(&b);
@@ -69,7 +89,7 @@ char *llm_file_digest(const char *path, struct moat_err *e)
 				hex[64] = '\0';
 				buf_release(&b);
 				free(cf);
-				return ret_digest(hex);
+				return ret_digest(hex, e);
 			}
 			p = nl ? nl + 1 : NULL;
 		}
@@ -80,20 +100,8 @@ char *llm_file_digest(const char *path, struct moat_err *e)
 		return NULL;
 	}
 	hex_encode(raw, SHA256_LEN, hex);
-	if (cf) {
-		char *dir = fs_dirname(cf);
-		if (dir && fs_mkdirs(dir, 0755, NULL) == 0) {
-			int fd = open(cf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-			if (fd >= 0) {
-				char line[4400];
-				int n = snprintf(line, sizeof(line), "%s%s %s\n", key, hex, path);
-				if (n > 0 && (size_t)n < sizeof(line))
-					(void)fs_write_all(fd, line, (size_t)n);
-				close(fd);
-			}
-		}
-		free(dir);
-		free(cf);
-	}
-	return ret_digest(hex);
+	if (cf)
+		remember(cf, key, hex, path);
+	free(cf);
+	return ret_digest(hex, e);
 }

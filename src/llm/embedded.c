@@ -7,103 +7,46 @@
  * constrained with llama.cpp's GBNF grammar sampler; embeddings come from a
  * second context with mean pooling (or the model's own pooling).
  *
- * Built without llama.cpp (MOAT_WITH_LLAMA undefined) this file only refuses,
- * with a message saying how to get a moat that can.  llama.cpp's own log is
- * kept quiet (its last error goes into moat's messages); MOAT_LLAMA_LOG=1
- * lets it through to stderr, for debugging only.
+ * llama.cpp's process-wide side (its log, loading files) is llamacpp.c's.
+ * Built without llama.cpp (MOAT_WITH_LLAMA undefined) this file only refuses.
  */
-#include "internal.h"
+#include "backend.h"
+#include "digest.h"
+#include "grammar.h"
+#include "llamacpp.h"
+#include "stream.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef MOAT_WITH_LLAMA
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <llama.h>
+
+#include "../core/fmt.h"
+#include "../core/jsonu.h"
+#include "../core/progress.h"
+#endif
 
 #include "../core/banned.h"
 
 #ifndef MOAT_WITH_LLAMA
 
-static const char NO_LLAMA[] =
-	"this moat was built without llama.cpp (MOAT_WITH_LLAMA=OFF): it cannot run '%s' itself; "
-	"rebuild with llama.cpp (make), or serve the model with Ollama or llama-server and use "
-	"ollama:// or openai://";
-
 int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
 {
 	(void)path;
-	return err_set(e, MOAT_EUNSUPPORTED, NO_LLAMA, m->uri_text);
-}
-
-void *llm_vocab_open(const char *path, struct moat_err *e)
-{
-	err_set(e, MOAT_EUNSUPPORTED, NO_LLAMA, path);
-	return NULL;
-}
-
-long llm_vocab_count(void *v, const char *text, struct moat_err *e)
-{
-	(void)v, (void)text;
-	return err_set(e, MOAT_EUNSUPPORTED, NO_LLAMA, "a tokenizer");
-}
-
-void llm_vocab_free(void *v)
-{
-	(void)v;
+	return llm_no_llama(e, m->uri_text);
 }
 
 #else /* MOAT_WITH_LLAMA */
 
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <pthread.h>
-#include <unistd.h>
-
-#include <llama.h>
-
-#include "../core/progress.h"
-
 #define DEFAULT_PARALLEL 4
 #define DEFAULT_CTX 4096
 #define EMBED_SEQ_MAX 16
-
-/* ---- llama.cpp's global state and its log ---- */
-
-static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char last_error[512];
-static int log_verbose;
-
-static void on_log(enum ggml_log_level level, const char *text, void *ud)
-{
-	(void)ud;
-	if (log_verbose)
-		fputs(text, stderr);  /* MOAT_LLAMA_LOG=1: llama.cpp's own log, for debugging */
-	if (level == GGML_LOG_LEVEL_ERROR) {
-		size_t n;
-		pthread_mutex_lock(&log_lock);
-		snprintf(last_error, sizeof(last_error), "%s", text);
-		n = strlen(last_error);
-		while (n && (last_error[n - 1] == '\n' || last_error[n - 1] == ' '))
-			last_error[--n] = '\0';
-		pthread_mutex_unlock(&log_lock);
-	}
-}
-
-static void backend_init(void)
-{
-	const char *v = getenv("MOAT_LLAMA_LOG");
-	log_verbose = v && *v && strcmp(v, "0");
-	llama_log_set(on_log, NULL);
-	llama_backend_init();
-}
-
-static void take_last_error(char *out, size_t size)
-{
-	pthread_mutex_lock(&log_lock);
-	snprintf(out, size, "%s", last_error[0] ? last_error : "llama.cpp gave no reason");
-	last_error[0] = '\0';
-	pthread_mutex_unlock(&log_lock);
-}
 
 /* Physical cores, as llama.cpp's own tools count them (one thread per core
  * is what they default to). */
@@ -114,7 +57,9 @@ static int physical_cores(void)
 	for (int cpu = 0; cpu < 1024 && n < 256; cpu++) {
 		char p[128], s[64];
 		FILE *f;
-		snprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
+		if (xsnprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list",
+			      cpu) < 0)
+			break;  /* cannot happen: the number fits */
 		f = fopen(p, "r");
 		if (!f)
 			break;
@@ -148,7 +93,7 @@ struct emb {
 	int threads;
 	char *tmpl;                    /* the chat template (the model's, or "chatml") */
 	int tmpl_builtin;
-	volatile int abort_all;        /* read by the abort callback */
+	atomic_int abort_all;          /* read by the abort callback, on llama.cpp's threads */
 };
 
 static int emb_generate(struct llm *m, const struct llm_request *r, size_t n,
@@ -164,49 +109,6 @@ static const struct llm_ops emb_ops = {
 	emb_generate, emb_embed, emb_count, emb_bench, emb_free,
 };
 
-static char *xdup(const char *s)
-{
-	size_t n = strlen(s);
-	char *d = malloc(n + 1);
-	if (d)
-		memcpy(d, s, n + 1);
-	return d;
-}
-
-static int check_gguf(const char *path, struct moat_err *e)
-{
-	unsigned char magic[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got;
-	if (fd < 0)
-		return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
-	got = read(fd, magic, 4);
-	close(fd);
-	if (got != 4 || memcmp(magic, "GGUF", 4))
-		return err_set(e, MOAT_EPARSE, "cannot load '%s': not a GGUF file", path);
-	return 0;
-}
-
-static struct llama_model *load_model(const char *path, int vocab_only, int n_gpu_layers,
-				      struct moat_err *e)
-{
-	struct llama_model_params mp;
-	struct llama_model *model;
-	pthread_once(&backend_once, backend_init);
-	if (check_gguf(path, e) < 0)
-		return NULL;
-	mp = llama_model_default_params();
-	mp.vocab_only = vocab_only ? true : false;
-	mp.n_gpu_layers = n_gpu_layers;
-	model = llama_model_load_from_file(path, mp);
-	if (!model) {
-		char why[512];
-		take_last_error(why, sizeof(why));
-		err_set(e, MOAT_EPARSE, "cannot load '%s': %s", path, why);
-	}
-	return model;
-}
-
 int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
 {
 	struct emb *b = calloc(1, sizeof(*b));
@@ -218,7 +120,7 @@ int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	m->be = b;
 	m->ops = &emb_ops;
-	b->model = load_model(path, 0, m->cfg.n_gpu_layers, e);
+	b->model = llm_llama_load(path, 0, m->cfg.n_gpu_layers, e);
 	if (!b->model)
 		return -1;
 	b->vocab = llama_model_get_vocab(b->model);
@@ -238,9 +140,9 @@ int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
 
 	tmpl = llama_model_chat_template(b->model, NULL);
 	if (tmpl && *tmpl) {
-		b->tmpl = xdup(tmpl);
+		b->tmpl = strdup(tmpl);
 	} else {
-		b->tmpl = xdup("chatml");  /* what llama-server falls back to as well */
+		b->tmpl = strdup("chatml");  /* what llama-server falls back to as well */
 		b->tmpl_builtin = 1;
 	}
 	if (!b->tmpl)
@@ -248,7 +150,9 @@ int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
 	{
 		char h[65];
 		llm_sha256_str(b->tmpl, h);
-		m->template_sha256 = xdup(h);
+		m->template_sha256 = strdup(h);
+		if (!m->template_sha256)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
 	if (!m->digest) {
 		m->digest = llm_file_digest(path, e);
@@ -256,20 +160,20 @@ int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
 			return -1;
 	}
 	llama_model_desc(b->model, desc, sizeof(desc));
-	json_object_set_new(m->info, "server", json_pack("{s:s, s:s}", "kind", "llama.cpp (built in)",
-							  "version", llama_version()));
+	llm_info_set(m, "server", json_pack("{s:s, s:s}", "kind", "llama.cpp (built in)", "version",
+					     llama_version()));
 	if (!json_object_get(m->info, "path"))
-		json_object_set_new(m->info, "path", json_string(path));
-	json_object_set_new(m->info, "description", json_string(desc));
-	json_object_set_new(m->info, "n_ctx_train", json_integer(train));
-	json_object_set_new(m->info, "n_ctx", json_integer(b->n_ctx_seq));
-	json_object_set_new(m->info, "n_embd", json_integer(llama_model_n_embd(b->model)));
-	json_object_set_new(m->info, "n_layer", json_integer(llama_model_n_layer(b->model)));
-	json_object_set_new(m->info, "n_params", json_integer((json_int_t)llama_model_n_params(b->model)));
-	json_object_set_new(m->info, "size", json_integer((json_int_t)llama_model_size(b->model)));
-	json_object_set_new(m->info, "n_vocab", json_integer(b->n_vocab));
-	json_object_set_new(m->info, "threads", json_integer(b->threads));
-	json_object_set_new(m->info, "chat_template", json_string(b->tmpl_builtin ? "chatml (built in)" : "the model's"));
+		llm_info_set(m, "path", jsonu_string(path));
+	llm_info_set(m, "description", jsonu_string(desc));
+	llm_info_set(m, "n_ctx_train", json_integer(train));
+	llm_info_set(m, "n_ctx", json_integer(b->n_ctx_seq));
+	llm_info_set(m, "n_embd", json_integer(llama_model_n_embd(b->model)));
+	llm_info_set(m, "n_layer", json_integer(llama_model_n_layer(b->model)));
+	llm_info_set(m, "n_params", json_integer((json_int_t)llama_model_n_params(b->model)));
+	llm_info_set(m, "size", json_integer((json_int_t)llama_model_size(b->model)));
+	llm_info_set(m, "n_vocab", json_integer(b->n_vocab));
+	llm_info_set(m, "threads", json_integer(b->threads));
+	llm_info_set(m, "chat_template", json_string(b->tmpl_builtin ? "chatml (built in)" : "the model's"));
 	return 0;
 }
 
@@ -292,7 +196,7 @@ static void emb_free(struct llm *m)
 static bool on_abort(void *data)
 {
 	const struct emb *b = data;
-	return b->abort_all != 0;
+	return atomic_load(&b->abort_all) != 0;
 }
 
 /* A generation context for seqs sequences of seq_len tokens each. */
@@ -317,7 +221,7 @@ static int gen_context(struct emb *b, int seqs, int seq_len, struct moat_err *e)
 	b->ctx = llama_init_from_model(b->model, cp);
 	if (!b->ctx) {
 		char why[512];
-		take_last_error(why, sizeof(why));
+		llm_llama_last_error(why, sizeof(why));
 		return err_set(e, MOAT_ENOMEM, "cannot make a context of %d x %d tokens: %s", seqs, seq_len, why);
 	}
 	b->ctx_seqs = seqs;
@@ -332,8 +236,12 @@ static char *render(struct emb *b, const struct llm_request *r, struct moat_err 
 	size_t nm = 0, cap;
 	int32_t n;
 	char *out;
-	if (r->raw)
-		return xdup(r->prompt);
+	if (r->raw) {
+		out = strdup(r->prompt);
+		if (!out)
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		return out;
+	}
 	if (r->system)
 		msgs[nm++] = (struct llama_chat_message){ "system", r->system };
 	msgs[nm++] = (struct llama_chat_message){ "user", r->prompt };
@@ -347,14 +255,15 @@ static char *render(struct emb *b, const struct llm_request *r, struct moat_err 
 		n = llama_chat_apply_template(b->tmpl, msgs, nm, true, out, (int32_t)cap);
 		if (n < 0 && !b->tmpl_builtin) {
 			/* a Jinja template llama.cpp's C API cannot run: ChatML */
-			free(b->tmpl);
-			b->tmpl = xdup("chatml");
-			b->tmpl_builtin = 1;
+			char *chatml = strdup("chatml");
 			free(out);
-			if (!b->tmpl) {
+			if (!chatml) {
 				err_set(e, MOAT_ENOMEM, "out of memory");
 				return NULL;
 			}
+			free(b->tmpl);
+			b->tmpl = chatml;
+			b->tmpl_builtin = 1;
 			continue;
 		}
 		if (n < 0) {
@@ -455,7 +364,7 @@ static struct llama_sampler *make_sampler(struct emb *b, struct job *j, int *fas
 		buf_release(&g);
 		if (!*grammar) {
 			char why[512];
-			take_last_error(why, sizeof(why));
+			llm_llama_last_error(why, sizeof(why));
 			err_set(e, MOAT_EPARSE, "cannot build the grammar: %s", why);
 			return NULL;
 		}
@@ -595,12 +504,17 @@ static void slot_finish(struct slot *s, const char *finish, int failed_code,
 	if (!failed_code)
 		llm_stream_flush(&s->st);
 	o->text = llm_stream_take_text(&s->st);
+	if (!o->text && !failed_code) {
+		finish = "error";
+		failed_code = MOAT_ENOMEM;
+		msg = "out of memory";
+	}
 	o->prompt_tokens = s->n_prompt;
 	o->completion_tokens = s->n_gen;
 	o->prompt_s = s->t_first > 0 ? s->t_first - s->t_admit : now - s->t_admit;
 	o->gen_s = s->t_first > 0 ? now - s->t_first : 0;
 	o->total_s = now - s->t_admit;
-	snprintf(o->finish, sizeof(o->finish), "%s", finish);
+	llm_set_finish(o->finish, sizeof(o->finish), finish);
 	if (failed_code)
 		err_set(j->err, failed_code, "%s", msg);
 	llm_stream_release(&s->st);
@@ -672,7 +586,7 @@ fail:
 	free(s->prompt);
 	s->prompt = NULL;
 	j->out->text = NULL;
-	snprintf(j->out->finish, sizeof(j->out->finish), "error");
+	llm_set_finish(j->out->finish, sizeof(j->out->finish), "error");
 	memset(s, 0, sizeof(*s));
 	return -1;
 }
@@ -697,7 +611,7 @@ static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len
 			err_set(&e0, MOAT_ENOMEM, "out of memory");
 		for (size_t i = 0; i < n; i++) {
 			*jobs[i].err = e0;
-			snprintf(jobs[i].out->finish, sizeof(jobs[i].out->finish), "error");
+			llm_set_finish(jobs[i].out->finish, sizeof(jobs[i].out->finish), "error");
 		}
 		free(slots);
 		return;
@@ -776,10 +690,10 @@ static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len
 			for (int k = 0; k < P; k++)
 				if (slots[k].job && !cancelled(slots[k].job))
 					all_cancel = 0;
-			b->abort_all = all_cancel;
+			atomic_store(&b->abort_all, all_cancel);
 		}
 		rc = llama_decode(b->ctx, batch);
-		b->abort_all = 0;
+		atomic_store(&b->abort_all, 0);
 		if (rc != 0) {
 			char why[512];
 			const char *msg;
@@ -791,7 +705,7 @@ static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len
 				msg = "the context is full (raise --ctx or lower --parallel)";
 				code = MOAT_ELIMIT;
 			} else {
-				take_last_error(why, sizeof(why));
+				llm_llama_last_error(why, sizeof(why));
 				msg = why;
 			}
 			for (int k = 0; k < P; k++)
@@ -803,7 +717,7 @@ static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len
 				/* fail what is left too */
 				for (; next < n; next++) {
 					err_set(jobs[next].err, code, "%s", msg);
-					snprintf(jobs[next].out->finish, sizeof(jobs[next].out->finish), "error");
+					llm_set_finish(jobs[next].out->finish, sizeof(jobs[next].out->finish), "error");
 				}
 			}
 			continue;
@@ -839,6 +753,11 @@ static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len
 				pl = llama_token_to_piece(b->vocab, tok, piece, sizeof(piece), 0, false);
 				if (j->req && pl > 0) {
 					int a = llm_stream_add(&s->st, piece, (size_t)pl);
+					if (a < 0 && s->st.failed) {
+						slot_finish(s, "error", s->st.err.code, s->st.err.msg);
+						llama_memory_seq_rm(mem, k, -1, -1);
+						continue;
+					}
 					if (a < 0) {
 						slot_finish(s, "cancelled", MOAT_EINTERRUPTED, "cancelled");
 						llama_memory_seq_rm(mem, k, -1, -1);
@@ -988,14 +907,15 @@ static int embed_context(struct llm *m, struct emb *b, struct moat_err *e)
 	/* the model's own pooling when it has one, else the mean (as Ollama and
 	 * llama-server --pooling mean do for generative models) */
 	llama_model_meta_val_str(b->model, "general.architecture", arch, sizeof(arch));
-	snprintf(key, sizeof(key), "%s.pooling_type", arch);
-	cp.pooling_type = llama_model_meta_val_str(b->model, key, val, sizeof(val)) > 0
+	/* arch has at most 63 bytes: the key always fits */
+	cp.pooling_type = xsnprintf(key, sizeof(key), "%s.pooling_type", arch) >= 0 &&
+					  llama_model_meta_val_str(b->model, key, val, sizeof(val)) > 0
 				  ? LLAMA_POOLING_TYPE_UNSPECIFIED
 				  : LLAMA_POOLING_TYPE_MEAN;
 	b->ectx = llama_init_from_model(b->model, cp);
 	if (!b->ectx) {
 		char why[512];
-		take_last_error(why, sizeof(why));
+		llm_llama_last_error(why, sizeof(why));
 		return err_set(e, MOAT_ENOMEM, "cannot make an embeddings context: %s", why);
 	}
 	if (llama_pooling_type(b->ectx) == LLAMA_POOLING_TYPE_NONE ||
@@ -1062,7 +982,7 @@ static int emb_embed(struct llm *m, const char *const *texts, size_t n, struct l
 			llama_memory_clear(llama_get_memory(b->ectx), true);
 		if ((enc ? llama_encode(b->ectx, batch) : llama_decode(b->ectx, batch)) != 0) {
 			char why[512];
-			take_last_error(why, sizeof(why));
+			llm_llama_last_error(why, sizeof(why));
 			rc = err_set(e, MOAT_EIO, "cannot embed: %s", why);
 			break;
 		}
@@ -1095,33 +1015,8 @@ static int emb_embed(struct llm *m, const char *const *texts, size_t n, struct l
 
 static long emb_count(struct llm *m, const char *text, struct moat_err *e)
 {
-	struct emb *b = m->be;
-	int32_t n = llama_tokenize(b->vocab, text, (int32_t)strlen(text), NULL, 0, false, false);
-	if (n == INT32_MIN)
-		return err_set(e, MOAT_ELIMIT, "text too long to tokenize");
-	return n < 0 ? -(long)n : (long)n;
-}
-
-/* ---- vocabulary only (token counts for Ollama's models) ---- */
-
-void *llm_vocab_open(const char *path, struct moat_err *e)
-{
-	return load_model(path, 1, 0, e);
-}
-
-long llm_vocab_count(void *v, const char *text, struct moat_err *e)
-{
-	const struct llama_vocab *vocab = llama_model_get_vocab(v);
-	int32_t n = llama_tokenize(vocab, text, (int32_t)strlen(text), NULL, 0, false, false);
-	if (n == INT32_MIN)
-		return err_set(e, MOAT_ELIMIT, "text too long to tokenize");
-	return n < 0 ? -(long)n : (long)n;
-}
-
-void llm_vocab_free(void *v)
-{
-	if (v)
-		llama_model_free(v);
+	const struct emb *b = m->be;
+	return llm_llama_count(b->vocab, text, e);
 }
 
 #endif /* MOAT_WITH_LLAMA */

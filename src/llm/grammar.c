@@ -11,10 +11,9 @@
  * What it is not: a general JSON Schema validator; anything outside the subset
  * is refused up front with a message naming the keyword.
  */
-#include "internal.h"
+#include "grammar.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,8 +59,22 @@ static int nonneg_int(json_t *v, json_int_t *out)
 	return 1;
 }
 
-static int check_node(json_t *s, const char *path, int depth, struct moat_err *e)
+/* Where a schema node or an answer's value is, for messages: "$.a.b[]"; it
+ * grows on the way down and is cut back on the way up. */
+static int path_push(struct buf *path, const char *k, size_t *was, struct moat_err *e)
 {
+	*was = path->len;
+	if (k)
+		buf_addf(path, ".%s", k);
+	else
+		buf_adds(path, "[]");
+	return buf_failed(path) ? err_set(e, MOAT_ENOMEM, "out of memory") : 0;
+}
+
+static int check_node(json_t *s, struct buf *pathb, int depth, struct moat_err *e)
+{
+	const char *path = buf_str(pathb);
+	size_t was;
 	const char *k;
 	json_t *v, *type;
 	if (depth > DEPTH_MAX)
@@ -112,10 +125,10 @@ static int check_node(json_t *s, const char *path, int depth, struct moat_err *e
 		if (props && !json_is_object(props))
 			return err_set(e, MOAT_EUSAGE, "schema: properties at '%s' must be an object", path);
 		json_object_foreach(props, k, v) {
-			char sub[512];
-			snprintf(sub, sizeof(sub), "%s.%s", path, k);
-			if (check_node(v, sub, depth + 1, e) < 0)
+			if (path_push(pathb, k, &was, e) < 0 || check_node(v, pathb, depth + 1, e) < 0)
 				return -1;
+			buf_setlen(pathb, was);
+			path = buf_str(pathb);
 		}
 		if (req) {
 			if (!json_is_array(req))
@@ -131,7 +144,6 @@ static int check_node(json_t *s, const char *path, int depth, struct moat_err *e
 	} else if (!strcmp(json_string_value(type), "array")) {
 		json_t *items = json_object_get(s, "items");
 		json_int_t lo = 0, hi = ITEMS_MAX_DEFAULT;
-		char sub[512];
 		if (!items)
 			return err_set(e, MOAT_EUSAGE, "schema: array at '%s' needs items", path);
 		if (nonneg_int(json_object_get(s, "minItems"), &lo) < 0 ||
@@ -141,8 +153,7 @@ static int check_node(json_t *s, const char *path, int depth, struct moat_err *e
 			hi = lo;
 		if (lo > hi || hi > 1000)
 			return err_set(e, MOAT_EUSAGE, "schema: minItems/maxItems at '%s' out of range", path);
-		snprintf(sub, sizeof(sub), "%s[]", path);
-		return check_node(items, sub, depth + 1, e);
+		return path_push(pathb, NULL, &was, e) < 0 ? -1 : check_node(items, pathb, depth + 1, e);
 	} else if (!strcmp(json_string_value(type), "string")) {
 		json_int_t lo = 0, hi = STR_MAX_DEFAULT;
 		if (nonneg_int(json_object_get(s, "minLength"), &lo) < 0 ||
@@ -158,7 +169,12 @@ static int check_node(json_t *s, const char *path, int depth, struct moat_err *e
 
 int llm_schema_check(json_t *schema, struct moat_err *e)
 {
-	return check_node(schema, "$", 0, e);
+	struct buf path = BUF_INIT;
+	int rc;
+	buf_adds(&path, "$");
+	rc = buf_failed(&path) ? err_set(e, MOAT_ENOMEM, "out of memory") : check_node(schema, &path, 0, e);
+	buf_release(&path);
+	return rc;
 }
 
 /* ---- GBNF ---- */
@@ -166,15 +182,13 @@ int llm_schema_check(json_t *schema, struct moat_err *e)
 struct gctx {
 	struct buf rules;      /* named rules, one per line */
 	int next;
-	int used_char, used_num, used_int, used_bool, used_str;
+	int used_char, used_num, used_int, used_str;
 	struct moat_err *e;
-	int failed;
 };
 
-/* Appends s as a GBNF string literal. */
-static void gbnf_lit(struct buf *b, const char *s, size_t n)
+/* Appends s escaped for the inside of a GBNF string literal. */
+static void gbnf_chars(struct buf *b, const char *s, size_t n)
 {
-	buf_addch(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"' || c == '\\') {
@@ -192,6 +206,13 @@ static void gbnf_lit(struct buf *b, const char *s, size_t n)
 			buf_addch(b, c);
 		}
 	}
+}
+
+/* Appends s as a GBNF string literal. */
+static void gbnf_lit(struct buf *b, const char *s, size_t n)
+{
+	buf_addch(b, '"');
+	gbnf_chars(b, s, n);
 	buf_addch(b, '"');
 }
 
@@ -227,11 +248,14 @@ static void scalar_expr(struct gctx *g, struct buf *out, const char *t)
 }
 
 /* Makes a named rule of body and appends its name to out. */
-static void named(struct gctx *g, struct buf *out, const struct buf *body)
+static int named(struct gctx *g, struct buf *out, const struct buf *body)
 {
 	int id = ++g->next;
+	if (buf_failed(body))
+		return err_set(g->e, MOAT_ENOMEM, "out of memory");
 	buf_addf(&g->rules, "r%d ::= %s\n", id, buf_str(body));
 	buf_addf(out, "r%d", id);
+	return 0;
 }
 
 static int gen(struct gctx *g, json_t *s, struct buf *out, int depth)
@@ -239,6 +263,7 @@ static int gen(struct gctx *g, json_t *s, struct buf *out, int depth)
 	json_t *en = json_object_get(s, "enum"), *type = json_object_get(s, "type");
 	struct buf body = BUF_INIT;
 	const char *t;
+	int rc;
 
 	if (depth > DEPTH_MAX)
 		return err_set(g->e, MOAT_EUNSUPPORTED, "schema nested too deep");
@@ -275,9 +300,7 @@ static int gen(struct gctx *g, json_t *s, struct buf *out, int depth)
 		}
 		g->used_char = 1;
 		buf_addf(&body, "\"\\\"\" char{%lld,%lld} \"\\\"\"", (long long)lo, (long long)hi);
-		named(g, out, &body);
-		buf_release(&body);
-		return 0;
+		goto done;
 	}
 	if (strcmp(t, "object") && strcmp(t, "array")) {
 		scalar_expr(g, out, t);
@@ -291,29 +314,23 @@ static int gen(struct gctx *g, json_t *s, struct buf *out, int depth)
 		buf_adds(&body, "\"{\"");
 		/* jansson keeps insertion order, i.e. the order in the file. */
 		json_object_foreach(props, k, v) {
-			struct buf key = BUF_INIT;
-			json_t *ks = json_string(k);
+			/* the key as compact JSON writes it, then a colon */
+			json_t *ks = json_string(k);  /* jansson's keys are UTF-8: NULL is no memory */
+			char *kj = ks ? json_dumps(ks, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+			json_decref(ks);
+			if (!kj) {
+				buf_release(&body);
+				return err_set(g->e, MOAT_ENOMEM, "out of memory");
+			}
 			buf_addch(&body, ' ');
 			if (!first)
 				buf_adds(&body, "\",\" ");
 			first = 0;
-			if (!ks) {
-				buf_release(&body);
-				return err_set(g->e, MOAT_EUSAGE, "schema: property name is not UTF-8");
-			}
-			{
-				char *kj = json_dumps(ks, JSON_COMPACT | JSON_ENCODE_ANY);
-				json_decref(ks);
-				if (!kj) {
-					buf_release(&body);
-					return err_set(g->e, MOAT_ENOMEM, "out of memory");
-				}
-				buf_adds(&key, kj);
-				buf_addch(&key, ':');
-				free(kj);
-			}
-			gbnf_lit(&body, key.data, key.len);
-			buf_release(&key);
+			buf_addch(&body, '"');
+			gbnf_chars(&body, kj, strlen(kj));
+			gbnf_chars(&body, ":", 1);
+			buf_addch(&body, '"');
+			free(kj);
 			buf_addch(&body, ' ');
 			if (gen(g, v, &body, depth + 1) < 0) {
 				buf_release(&body);
@@ -327,8 +344,10 @@ static int gen(struct gctx *g, json_t *s, struct buf *out, int depth)
 		nonneg_int(json_object_get(s, "minItems"), &lo);
 		if (nonneg_int(json_object_get(s, "maxItems"), &hi) == 0 && lo > hi)
 			hi = lo;
-		if (gen(g, json_object_get(s, "items"), &item, depth + 1) < 0) {
+		if (gen(g, json_object_get(s, "items"), &item, depth + 1) < 0 ||
+		    (buf_failed(&item) && err_set(g->e, MOAT_ENOMEM, "out of memory"))) {
 			buf_release(&item);
+			buf_release(&body);
 			return -1;
 		}
 		if (hi == 0)
@@ -343,26 +362,46 @@ static int gen(struct gctx *g, json_t *s, struct buf *out, int depth)
 				 (long long)lo - 1, (long long)hi - 1);
 		buf_release(&item);
 	}
-	named(g, out, &body);
+done:
+	rc = named(g, out, &body);
 	buf_release(&body);
-	return 0;
+	return rc;
+}
+
+/* {"type":"string","enum":labels} for one label, else {"type":"array",
+ * "items":{"type":"string","enum":labels},"minItems":1,"maxItems":n}. */
+static json_t *label_schema(const struct llm_request *r)
+{
+	json_t *en = json_array(), *item = json_object(), *s = json_object();
+	int bad = !en || !item || !s;
+	for (size_t i = 0; !bad && i < r->n_labels; i++)
+		bad = json_array_append_new(en, json_string(r->labels[i])) < 0;
+	if (!bad && r->constraint == LLM_LABEL)
+		bad = json_object_set_new(s, "type", json_string("string")) < 0 ||
+		      json_object_set(s, "enum", en) < 0;
+	else if (!bad)
+		bad = json_object_set_new(item, "type", json_string("string")) < 0 ||
+		      json_object_set(item, "enum", en) < 0 ||
+		      json_object_set_new(s, "type", json_string("array")) < 0 ||
+		      json_object_set(s, "items", item) < 0 ||
+		      json_object_set_new(s, "minItems", json_integer(1)) < 0 ||
+		      json_object_set_new(s, "maxItems", json_integer((json_int_t)r->n_labels)) < 0;
+	json_decref(en);
+	json_decref(item);
+	if (bad) {
+		json_decref(s);
+		return NULL;
+	}
+	return s;
 }
 
 json_t *llm_constraint_schema(const struct llm_request *r)
 {
-	json_t *en, *s;
 	if (r->constraint == LLM_SCHEMA)
 		return json_incref(r->schema);
 	if (r->constraint != LLM_LABEL && r->constraint != LLM_LABELS)
 		return NULL;
-	en = json_array();
-	for (size_t i = 0; i < r->n_labels; i++)
-		json_array_append_new(en, json_string(r->labels[i]));
-	if (r->constraint == LLM_LABEL)
-		return json_pack("{s:s, s:o}", "type", "string", "enum", en);
-	s = json_pack("{s:s, s:{s:s, s:o}, s:i, s:i}", "type", "array", "items", "type", "string", "enum", en,
-		      "minItems", 1, "maxItems", (int)r->n_labels);
-	return s;
+	return label_schema(r);
 }
 
 static int check_labels(const struct llm_request *r, struct moat_err *e)
@@ -404,6 +443,10 @@ int llm_grammar(const struct llm_request *r, struct buf *out, struct moat_err *e
 		rc = -1;
 		goto out;
 	}
+	if (buf_failed(&root) || buf_failed(&g.rules)) {
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
 	buf_addf(out, "root ::= %s\n", buf_str(&root));
 	buf_add(out, g.rules.data ? g.rules.data : "", g.rules.len);
 	if (g.used_str)
@@ -414,7 +457,7 @@ int llm_grammar(const struct llm_request *r, struct buf *out, struct moat_err *e
 		buf_adds(out, "num ::= \"-\"? (\"0\" | [1-9] [0-9]{0,14}) (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?\n");
 	if (g.used_int)
 		buf_adds(out, "int ::= \"-\"? (\"0\" | [1-9] [0-9]{0,15})\n");
-	if (buf_failed(out) || buf_failed(&g.rules))
+	if (buf_failed(out))
 		rc = err_set(e, MOAT_ENOMEM, "out of memory");
 out:
 	buf_release(&root);
@@ -445,8 +488,10 @@ static int type_matches(const char *t, json_t *v)
 	return 0;
 }
 
-static int validate(json_t *s, json_t *v, const char *path, int depth, struct moat_err *e)
+static int validate(json_t *s, json_t *v, struct buf *pathb, int depth, struct moat_err *e)
 {
+	const char *path = buf_str(pathb);
+	size_t was;
 	json_t *en = json_object_get(s, "enum"), *type = json_object_get(s, "type");
 	const char *t;
 	if (depth > DEPTH_MAX)
@@ -485,31 +530,53 @@ static int validate(json_t *s, json_t *v, const char *path, int depth, struct mo
 		}
 		json_object_foreach(v, k, pv) {
 			json_t *ps = json_object_get(props, k);
-			char sub[512];
 			if (!ps)
 				continue;
-			snprintf(sub, sizeof(sub), "%s.%s", path, k);
-			if (validate(ps, pv, sub, depth + 1, e) < 0)
+			if (path_push(pathb, k, &was, e) < 0 || validate(ps, pv, pathb, depth + 1, e) < 0)
 				return -1;
+			buf_setlen(pathb, was);
 		}
 	} else if (!strcmp(t, "array")) {
 		json_int_t lo = 0, hi = -1;
-		char sub[512];
 		nonneg_int(json_object_get(s, "minItems"), &lo);
 		nonneg_int(json_object_get(s, "maxItems"), &hi);
 		if ((json_int_t)json_array_size(v) < lo || (hi >= 0 && (json_int_t)json_array_size(v) > hi))
 			return err_set(e, MOAT_EPARSE, "answer: '%s' has %zu items", path, json_array_size(v));
-		snprintf(sub, sizeof(sub), "%s[]", path);
+		if (path_push(pathb, NULL, &was, e) < 0)
+			return -1;
 		for (size_t i = 0; i < json_array_size(v); i++)
-			if (validate(json_object_get(s, "items"), json_array_get(v, i), sub, depth + 1, e) < 0)
+			if (validate(json_object_get(s, "items"), json_array_get(v, i), pathb, depth + 1, e) < 0)
 				return -1;
+		buf_setlen(pathb, was);
 	}
 	return 0;
 }
 
 int llm_schema_validate(json_t *schema, json_t *value, struct moat_err *e)
 {
-	return validate(schema, value, "$", 0, e);
+	struct buf path = BUF_INIT;
+	int rc;
+	buf_adds(&path, "$");
+	rc = buf_failed(&path) ? err_set(e, MOAT_ENOMEM, "out of memory") : validate(schema, value, &path, 0, e);
+	buf_release(&path);
+	return rc;
+}
+
+/* The distinct values of an array, in their order. */
+static json_t *distinct(json_t *v)
+{
+	json_t *d = json_array();
+	for (size_t i = 0; d && i < json_array_size(v); i++) {
+		json_t *x = json_array_get(v, i);
+		int seen = 0;
+		for (size_t j = 0; j < json_array_size(d); j++)
+			seen |= json_equal(json_array_get(d, j), x);
+		if (!seen && json_array_append(d, x) < 0) {
+			json_decref(d);
+			return NULL;
+		}
+	}
+	return d;
 }
 
 int llm_check_answer(const struct llm_request *r, const char *text, json_t **value,
@@ -517,15 +584,17 @@ int llm_check_answer(const struct llm_request *r, const char *text, json_t **val
 {
 	json_error_t je;
 	json_t *v, *s;
-	char snippet[80];
+	const char *t = text ? text : "";
 
 	*value = NULL;
 	if (r->constraint == LLM_FREE)
 		return 0;
-	snprintf(snippet, sizeof(snippet), "%s", text ? text : "");
-	v = json_loads(text ? text : "", JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-	if (!v)
-		return err_set(e, MOAT_EPARSE, "the answer is not JSON (%s): '%s'", je.text, snippet);
+	v = json_loads(t, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	if (!v) {
+		if (json_error_code(&je) == json_error_out_of_memory)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		return err_set(e, MOAT_EPARSE, "the answer is not JSON (%s): '%.79s'", je.text, t);
+	}
 	s = llm_constraint_schema(r);
 	if (!s || llm_schema_validate(s, v, e) < 0) {
 		json_decref(s);
@@ -535,16 +604,10 @@ int llm_check_answer(const struct llm_request *r, const char *text, json_t **val
 	json_decref(s);
 	if (r->constraint == LLM_LABELS) {
 		/* distinct labels, in the order the model gave them */
-		json_t *d = json_array();
-		for (size_t i = 0; i < json_array_size(v); i++) {
-			json_t *x = json_array_get(v, i);
-			int seen = 0;
-			for (size_t j = 0; j < json_array_size(d); j++)
-				seen |= json_equal(json_array_get(d, j), x);
-			if (!seen)
-				json_array_append(d, x);
-		}
+		json_t *d = distinct(v);
 		json_decref(v);
+		if (!d)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
 		v = d;
 	}
 	*value = v;

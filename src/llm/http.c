@@ -1,8 +1,7 @@
 /*
- * http.c - the HTTP client of the model layer, on libcurl's multi interface:
- * several transfers in flight from one thread, answers streamed line by line
- * (NDJSON, Server-Sent Events), retries with backoff when a server is busy,
- * cancellation, and errors that say what to do.
+ * http.c - the HTTP client of the model layer (see http.h), on libcurl's
+ * multi interface, and on it the generation and embeddings plumbing the
+ * Ollama and OpenAI-compatible backends share.
  *
  * The network rules live here: proxies are switched off for every transfer
  * (libcurl would otherwise honour http_proxy and friends), redirects are not
@@ -10,13 +9,14 @@
  * it connects: a loopback address, or a host the user named.  It is not a
  * general HTTP library: it speaks JSON to model servers and nothing else.
  */
-#include "internal.h"
+#include "http.h"
+#include "parse.h"
+#include "../core/jsonu.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,14 +41,27 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+void http_client_init(struct http_client *c, const struct llm_config *cfg, const char *server,
+		      const char *hint)
+{
+	c->cfg = cfg;
+	c->server = server ? server : "the server";
+	c->hint = hint;
+}
+
 void http_xfer_init(struct http_xfer *x, const char *url, const char *body)
 {
 	memset(x, 0, sizeof(*x));
 	x->url = url;
 	x->body = body;
-	x->server = "the server";
 	buf_init(&x->resp, RESP_MAX);
 	buf_init(&x->line, LINE_MAX_BYTES);
+}
+
+/* The server's name for messages ("Ollama", "the server"). */
+static const char *server_of(const struct http_xfer *x)
+{
+	return x->client && x->client->server ? x->client->server : "the server";
 }
 
 static void xfer_drop_handle(struct http_xfer *x)
@@ -116,15 +129,21 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 	buf_add(&x->resp, ptr, n);
 	if (buf_failed(&x->resp)) {
 		x->failed = 1;
-		err_set(&x->err, MOAT_ELIMIT, "the answer of %s is larger than %u MiB", x->server,
-			RESP_MAX >> 20);
+		if (buf_failed(&x->resp) == MOAT_ENOMEM)
+			err_set(&x->err, MOAT_ENOMEM, "out of memory");
+		else
+			err_set(&x->err, MOAT_ELIMIT, "the answer of %s is larger than %u MiB", server_of(x),
+				RESP_MAX >> 20);
 		return 0;
 	}
 	return n;
 toolong:
 	x->failed = 1;
-	err_set(&x->err, MOAT_ELIMIT, "a line of the answer of %s is longer than %u MiB", x->server,
-		LINE_MAX_BYTES >> 20);
+	if (buf_failed(&x->line) == MOAT_ENOMEM)
+		err_set(&x->err, MOAT_ENOMEM, "out of memory");
+	else
+		err_set(&x->err, MOAT_ELIMIT, "a line of the answer of %s is longer than %u MiB",
+			server_of(x), LINE_MAX_BYTES >> 20);
 	return 0;
 }
 
@@ -185,6 +204,16 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	return socket(addr->family, addr->socktype, addr->protocol);
 }
 
+/* Adds a request header to x; -1 when out of memory (the list kept). */
+static int add_header(struct http_xfer *x, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(x->hdrs, line);
+	if (!l)
+		return -1;
+	x->hdrs = l;
+	return 0;
+}
+
 static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
 {
 	const struct llm_config *cfg = c->cfg;
@@ -199,7 +228,7 @@ static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
 		return err_set(&x->err, MOAT_EUSAGE, "bad URL '%s'", x->url);
 	}
 	if (!llm_host_allowed(host, NULL, 0)) {
-		if (!llm_host_allowed(host, c->allow, c->n_allow)) {
+		if (!cfg || !llm_host_allowed(host, cfg->allow_hosts, cfg->n_allow_hosts)) {
 			x->failed = 1;
 			return err_set(&x->err, MOAT_EUSAGE,
 				       "refusing host '%s': moat only talks to loopback unless the host is named "
@@ -243,18 +272,18 @@ static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "moat/" MOAT_VERSION);
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-	{
-		struct curl_slist *l = NULL;
-		l = curl_slist_append(l, "Accept: application/json, application/x-ndjson, text/event-stream");
-		if (x->body) {
-			l = curl_slist_append(l, "Content-Type: application/json");
-			l = curl_slist_append(l, "Expect:");
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
-		}
-		x->hdrs = l;
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+	if (add_header(x, "Accept: application/json, application/x-ndjson, text/event-stream") < 0 ||
+	    (x->body && (add_header(x, "Content-Type: application/json") < 0 ||
+			 add_header(x, "Expect:") < 0))) {
+		xfer_drop_handle(x);
+		x->failed = 1;
+		return err_set(&x->err, MOAT_ENOMEM, "out of memory");
 	}
+	if (x->body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, (struct curl_slist *)x->hdrs);
 	if (curl_multi_add_handle(mh, h) != CURLM_OK) {
 		xfer_drop_handle(x);
 		x->failed = 1;
@@ -265,24 +294,28 @@ static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
 	return 0;
 }
 
-static void lower_first(char *s)
+/* s's first character as a message in the middle of a line writes it:
+ * lowercase, unless it starts an acronym ("Connection refused" but "TLS"). */
+static char lower_first(const char *s)
 {
 	if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
-		s[0] = (char)(s[0] - 'A' + 'a');
+		return (char)(s[0] - 'A' + 'a');
+	return s[0];
 }
 
 /* Turns the outcome of a finished transfer into x->failed/x->err.  Returns
  * 1 when it should be retried. */
 static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
 {
-	char hp[300];
+	char hpbuf[LLM_HOSTPORT_MAX];
+	const char *hp, *server = server_of(x), *hint = c->hint;
 	long os_errno = 0;
 	long idle_s = c->cfg && c->cfg->idle_timeout_ms > 0 ? (c->cfg->idle_timeout_ms + 999) / 1000 : 300;
 	int retries = c->cfg ? c->cfg->retries : 4;
 
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
 	curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os_errno);
-	http_hostport(x->url, hp, sizeof(hp));
+	hp = llm_url_hostport(x->url, hpbuf, sizeof(hpbuf)) == 0 ? hpbuf : x->url;
 
 	if (rc == CURLE_OK && x->on_line && status_ok(x->status) && x->line.len && !x->failed) {
 		/* the last line had no newline */
@@ -296,36 +329,35 @@ static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
 	case CURLE_OK:
 		break;
 	case CURLE_COULDNT_CONNECT: {
-		char why[128];
-		snprintf(why, sizeof(why), "%s", os_errno ? strerror((int)os_errno) : "cannot connect");
-		lower_first(why);
+		const char *why = os_errno ? strerror((int)os_errno) : "cannot connect";
 		x->failed = 1;
-		err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: %s%s%s%s", x->server, hp, why,
-			x->hint ? " (" : "", x->hint ? x->hint : "", x->hint ? ")" : "");
+		err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: %c%.126s%s%s%s", server, hp,
+			lower_first(why), why[0] ? why + 1 : "", hint ? " (" : "", hint ? hint : "",
+			hint ? ")" : "");
 		return 0;
 	}
 	case CURLE_COULDNT_RESOLVE_HOST:
 		x->failed = 1;
-		err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: unknown host", x->server, hp);
+		err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: unknown host", server, hp);
 		return 0;
 	case CURLE_OPERATION_TIMEDOUT: {
 		double ct = 0;
 		curl_easy_getinfo(x->h, CURLINFO_CONNECT_TIME, &ct);
 		x->failed = 1;
 		if (ct <= 0)
-			err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: timed out connecting", x->server, hp);
+			err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: timed out connecting", server, hp);
 		else if (x->got_data || x->resp.len)
-			err_set(&x->err, MOAT_ENET, "%s at %s stopped sending mid-answer for %ld s", x->server,
+			err_set(&x->err, MOAT_ENET, "%s at %s stopped sending mid-answer for %ld s", server,
 				hp, idle_s);
 		else
 			err_set(&x->err, MOAT_ENET,
 				"no answer from %s at %s for %ld s (stuck, or still loading the model? raise --timeout)",
-				x->server, hp, idle_s);
+				server, hp, idle_s);
 		return 0;
 	}
 	case CURLE_GOT_NOTHING:
 		x->failed = 1;
-		err_set(&x->err, MOAT_ENET, "%s at %s closed the connection without answering", x->server, hp);
+		err_set(&x->err, MOAT_ENET, "%s at %s closed the connection without answering", server, hp);
 		return 0;
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
@@ -333,7 +365,7 @@ static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
 		x->failed = 1;
 		err_set(&x->err, MOAT_ENET,
 			"%s at %s closed the connection mid-answer (did it crash or run out of memory?)",
-			x->server, hp);
+			server, hp);
 		return 0;
 	case CURLE_ABORTED_BY_CALLBACK:
 		x->failed = 1;
@@ -341,7 +373,7 @@ static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
 		return 0;
 	default:
 		x->failed = 1;
-		err_set(&x->err, MOAT_ENET, "%s at %s: %s", x->server, hp, curl_easy_strerror(rc));
+		err_set(&x->err, MOAT_ENET, "%s at %s: %s", server, hp, curl_easy_strerror(rc));
 		return 0;
 	}
 	if ((x->status == 429 || x->status == 503) && !x->got_data && x->attempts <= retries)
@@ -350,7 +382,7 @@ static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
 		char *msg = llm_parse_error_body(x->resp.data, x->resp.len);
 		x->failed = 1;
 		err_set(&x->err, x->status == 404 ? MOAT_ENOTFOUND : MOAT_ENET, "%s at %s answered %ld%s%s",
-			x->server, hp, x->status, msg ? ": " : "", msg ? msg : "");
+			server, hp, x->status, msg ? ": " : "", msg ? msg : "");
 		free(msg);
 	}
 	return 0;
@@ -464,6 +496,49 @@ int http_simple(struct http_client *c, struct http_xfer *x, struct moat_err *e)
 	return 0;
 }
 
+int http_json(struct http_client *c, const char *base, const char *path, const char *body,
+	      json_t **out, long *status, struct moat_err *e)
+{
+	struct http_xfer x;
+	json_error_t je;
+	char *url;
+	int rc;
+	*out = NULL;
+	if (status)
+		*status = 0;
+	if (asprintf(&url, "%s%s", base, path) < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	http_xfer_init(&x, url, body);
+	rc = http_simple(c, &x, e);
+	if (status)
+		*status = x.status;
+	if (rc == 0) {
+		*out = json_loadb(buf_str(&x.resp), x.resp.len, 0, &je);
+		if (!*out && json_error_code(&je) == json_error_out_of_memory)
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	http_xfer_release(&x);
+	free(url);
+	return rc;
+}
+
+json_t *llm_server_json(const struct llm_config *cfg, const char *url, const char *body,
+			const char *server, const char *hint, struct moat_err *e)
+{
+	struct http_client c;
+	char hp[LLM_HOSTPORT_MAX];
+	json_t *j;
+	http_client_init(&c, cfg, server, hint);
+	if (http_json(&c, url, "", body, &j, NULL, e) < 0)
+		return NULL;
+	if (!j)
+		err_set(e, MOAT_EPARSE, "%s at %s sent an answer that is not JSON", c.server,
+			llm_url_hostport(url, hp, sizeof(hp)) == 0 ? hp : url);
+	return j;
+}
+
+/* ---- streamed generation ---- */
+
 struct gen_slot {
 	struct llm_stream st;
 	struct http_xfer x;
@@ -487,22 +562,23 @@ static int gen_result(const struct llm_http_gen *sp, struct gen_slot *g, struct 
 		      struct moat_err *err)
 {
 	struct llm_stream *s = &g->st;
-	int failed;
 	if (!g->x.failed && !s->done && !s->stopped)
 		err_set(&g->x.err, MOAT_ENET, "%s at %s closed the stream before the answer was complete",
-			sp->server, sp->hostport), g->x.failed = 1;
+			sp->http->server, sp->hostport), g->x.failed = 1;
 	if (s->cb_cancel)
 		err_set(&g->x.err, MOAT_EINTERRUPTED, "cancelled"), g->x.failed = 1;
-	failed = g->x.failed;
-	if (failed) {
-		*err = g->x.err;
-		snprintf(res->finish, sizeof(res->finish), "%s",
-			 err->code == MOAT_EINTERRUPTED ? "cancelled" : "error");
-	} else {
+	if (!g->x.failed)
 		llm_stream_flush(s);
-		snprintf(res->finish, sizeof(res->finish), "%s", s->finish[0] ? s->finish : "stop");
-	}
 	res->text = llm_stream_take_text(s);
+	if (!res->text && !g->x.failed)
+		err_set(&g->x.err, MOAT_ENOMEM, "out of memory"), g->x.failed = 1;
+	if (g->x.failed) {
+		*err = g->x.err;
+		llm_set_finish(res->finish, sizeof(res->finish),
+			       err->code == MOAT_EINTERRUPTED ? "cancelled" : "error");
+	} else {
+		llm_set_finish(res->finish, sizeof(res->finish), s->finish[0] ? s->finish : "stop");
+	}
 	res->prompt_tokens = s->prompt_tokens;
 	res->completion_tokens = s->completion_tokens;
 	res->load_s = s->load_s;
@@ -511,7 +587,16 @@ static int gen_result(const struct llm_http_gen *sp, struct gen_slot *g, struct 
 	/* the server's own total (Ollama's total_duration), else the parts */
 	res->total_s = s->total_s > 0 ? s->total_s :
 		       s->prompt_s >= 0 && s->gen_s >= 0 ? s->prompt_s + s->gen_s : -1;
-	return failed;
+	return g->x.failed;
+}
+
+static void fail_all(struct moat_err *errs, size_t n, struct llm_result *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		err_set(&errs[i], MOAT_ENOMEM, "out of memory");
+		if (out)
+			llm_set_finish(out[i].finish, sizeof(out[i].finish), "error");
+	}
 }
 
 int llm_http_generate(struct llm *m, const struct llm_http_gen *sp, const struct llm_request *r,
@@ -519,33 +604,141 @@ int llm_http_generate(struct llm *m, const struct llm_http_gen *sp, const struct
 {
 	struct gen_slot *g = calloc(n, sizeof(*g));
 	struct http_xfer **xs = calloc(n, sizeof(*xs));
+	char *chat = NULL, *raw = NULL;
+	size_t nx = 0;
 	int failed = 0;
 
-	if (!g || !xs) {
-		for (size_t i = 0; i < n; i++)
-			err_set(&errs[i], MOAT_ENOMEM, "out of memory");
-		free(g), free(xs);
+	if (g && xs && asprintf(&chat, "%s%s", m->uri.base, sp->chat_path) < 0)
+		chat = NULL;  /* what asprintf leaves there is undefined */
+	if (chat && asprintf(&raw, "%s%s", m->uri.base, sp->raw_path) < 0)
+		raw = NULL;
+	if (!raw) {
+		fail_all(errs, n, out);
+		free(g), free(xs), free(chat);
 		return (int)n;
 	}
 	for (size_t i = 0; i < n; i++) {
 		llm_stream_init(&g[i].st, &r[i]);
-		g[i].body = sp->body(m, sp->ud, &r[i]);
 		g[i].parse = sp->parse;
-		http_xfer_init(&g[i].x, r[i].raw ? sp->raw_url : sp->url, g[i].body ? g[i].body : "{}");
-		g[i].x.server = sp->server;
-		g[i].x.hint = sp->hint;
+		g[i].body = sp->body(m, sp->ud, &r[i], &errs[i]);
+		http_xfer_init(&g[i].x, r[i].raw ? raw : chat, g[i].body);
+		if (!g[i].body) {  /* errs[i] says why */
+			g[i].x.failed = 1;
+			g[i].x.err = errs[i];
+			continue;
+		}
 		g[i].x.on_line = gen_on_line;
 		g[i].x.ud = &g[i];
 		g[i].x.cancel = r[i].cancel;
-		xs[i] = &g[i].x;
+		xs[nx++] = &g[i].x;
 	}
-	http_run(sp->http, xs, n, m->parallel);
+	/* each transfer keeps its own outcome, read below */
+	http_run(sp->http, xs, nx, m->parallel);
 	for (size_t i = 0; i < n; i++) {
 		failed += gen_result(sp, &g[i], &out[i], &errs[i]);
 		llm_stream_release(&g[i].st);
 		http_xfer_release(&g[i].x);
 		free(g[i].body);
 	}
-	free(g), free(xs);
+	free(g), free(xs), free(chat), free(raw);
 	return failed;
+}
+
+/* ---- embeddings ---- */
+
+struct embed_batch {
+	struct http_xfer x;
+	char *body;
+	size_t first, n;
+};
+
+static char *embed_body(const struct llm_http_embed *g, const char *const *texts, size_t n,
+			struct moat_err *e)
+{
+	json_t *j = json_object();
+	char *s = NULL;
+	if (j && json_object_set_new(j, "model", jsonu_string(g->model)) == 0 &&
+	    json_object_set_new(j, "input", llm_json_strings(texts, n)) == 0 &&
+	    (!g->encoding_format ||
+	     json_object_set_new(j, "encoding_format", json_string(g->encoding_format)) == 0))
+		s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!s)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	return s;
+}
+
+/* Joins the answer of one batch into out; -1 with e set. */
+static int embed_join(const struct llm_http_embed *g, const struct embed_batch *b, size_t total,
+		      struct llm_embedding *out, struct moat_err *e)
+{
+	struct llm_embedding part;
+	memset(&part, 0, sizeof(part));
+	if (g->parse(b->x.resp.data, b->x.resp.len, b->n, &part, e) < 0)
+		return -1;
+	if (!out->data) {
+		out->dim = part.dim;
+		out->data = malloc(total * part.dim * sizeof(float));
+		if (!out->data) {
+			free(part.data);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
+	} else if (part.dim != out->dim) {
+		free(part.data);
+		return err_set(e, MOAT_EPARSE, "%s sent embeddings of differing sizes", g->http->server);
+	}
+	memcpy(out->data + b->first * out->dim, part.data, b->n * part.dim * sizeof(float));
+	if (part.prompt_tokens >= 0 && out->prompt_tokens >= 0)
+		out->prompt_tokens += part.prompt_tokens;
+	else
+		out->prompt_tokens = -1;
+	free(part.data);
+	return 0;
+}
+
+int llm_http_embed(struct llm *m, const struct llm_http_embed *g, const char *const *texts,
+		   size_t n, struct llm_embedding *out, struct moat_err *e)
+{
+	size_t per = g->batch ? g->batch : n, nb = (n + per - 1) / per;
+	struct embed_batch *b = calloc(nb, sizeof(*b));
+	struct http_xfer **xs = calloc(nb, sizeof(*xs));
+	char *url = NULL;
+	int rc = 0;
+
+	if (!b || !xs || asprintf(&url, "%s%s", m->uri.base, g->path) < 0) {
+		free(b), free(xs);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	for (size_t k = 0; k < nb; k++) {
+		b[k].first = k * per;
+		b[k].n = n - b[k].first < per ? n - b[k].first : per;
+		http_xfer_init(&b[k].x, url, NULL);
+		xs[k] = &b[k].x;
+	}
+	for (size_t k = 0; k < nb && rc == 0; k++) {
+		b[k].body = embed_body(g, texts + b[k].first, b[k].n, e);
+		b[k].x.body = b[k].body;
+		if (!b[k].body)
+			rc = -1;
+	}
+	if (rc == 0 && http_run(g->http, xs, nb, m->parallel) > 0) {
+		for (size_t k = 0; k < nb; k++)
+			if (b[k].x.failed) {
+				if (e)
+					*e = b[k].x.err;
+				break;
+			}
+		rc = -1;
+	}
+	out->prompt_tokens = 0;
+	for (size_t k = 0; k < nb && rc == 0; k++)
+		rc = embed_join(g, &b[k], n, out, e);
+	if (rc == 0)
+		out->n = n;
+	for (size_t k = 0; k < nb; k++) {
+		http_xfer_release(&b[k].x);
+		free(b[k].body);
+	}
+	free(b), free(xs), free(url);
+	return rc;
 }

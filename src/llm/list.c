@@ -6,9 +6,10 @@
  * fatal: the point is to see what is there.
  */
 #define _XOPEN_SOURCE 700  /* realpath */
-#include "internal.h"
+#include "http.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,181 +17,231 @@
 #include <sys/stat.h>
 
 #include "../core/fs.h"
+#include "../core/jsonu.h"
+#include "../core/utf8.h"
 #include "../models/models.h"
 
 #include "../core/banned.h"
 
-static void add_source(json_t *sources, const char *kind, const char *where, int ok, size_t n,
+struct lister {
+	json_t *models, *sources;
+	const struct llm_config *cfg;
+	int nomem;               /* something was lost for want of memory */
+};
+
+static void add_source(struct lister *l, const char *kind, const char *where, int ok, size_t n,
 		       const char *err)
 {
-	json_t *s = json_pack("{s:s, s:s, s:b}", "source", kind, "where", where, "ok", ok);
-	if (ok)
-		json_object_set_new(s, "models", json_integer((json_int_t)n));
-	else
-		json_object_set_new(s, "error", json_string(err ? err : "unknown error"));
-	json_array_append_new(sources, s);
+	/* where (a path) and err (a server's words) may be any bytes */
+	json_t *s = json_object();
+	if (!s || json_object_set_new(s, "source", json_string(kind)) < 0 ||
+	    json_object_set_new(s, "where", jsonu_string(where)) < 0 ||
+	    json_object_set_new(s, "ok", json_boolean(ok)) < 0 ||
+	    json_object_set_new(s, ok ? "models" : "error",
+				ok ? json_integer((json_int_t)n) : jsonu_string(err ? err : "unknown error")) < 0) {
+		json_decref(s);
+		l->nomem = 1;
+		return;
+	}
+	if (json_array_append_new(l->sources, s) < 0)
+		l->nomem = 1;
 }
 
-static void http_setup(struct http_client *c, const struct llm_config *cfg)
+/* {"uri","source","name"} for a model, its URI made of fmt, added to the
+ * list; NULL when it is left out: a name that is not UTF-8 (a file's) makes
+ * no URI one can type, and no memory is noted. */
+static json_t *add_model(struct lister *l, const char *source, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static json_t *add_model(struct lister *l, const char *source, const char *name, const char *fmt, ...)
 {
-	memset(c, 0, sizeof(*c));
-	c->cfg = cfg;
-	c->allow = cfg->allow_hosts;
-	c->n_allow = cfg->n_allow_hosts;
+	json_t *o = NULL;
+	va_list ap;
+	char *uri;
+	int n;
+	va_start(ap, fmt);
+	n = vasprintf(&uri, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		l->nomem = 1;
+		return NULL;
+	}
+	if (utf8_is_valid(uri, strlen(uri)) && utf8_is_valid(name, strlen(name))) {
+		o = json_pack("{s:s, s:s, s:s}", "uri", uri, "source", source, "name", name);
+		if (!o || json_array_append_new(l->models, o) < 0) {
+			l->nomem = 1;
+			o = NULL;
+		}
+	}
+	free(uri);
+	return o;
 }
 
-static void list_ollama(const char *base, const struct llm_config *cfg, json_t *models, json_t *sources)
+/* o[key] = v, a reference it takes; nothing when o is NULL. */
+static void add_fact(struct lister *l, json_t *o, const char *key, json_t *v)
+{
+	if (!o)
+		json_decref(v);
+	else if (json_object_set_new(o, key, v) < 0)
+		l->nomem = 1;
+}
+
+/* The list under key of a server's answer to GET base + path, or NULL after
+ * reporting the source as failed; *root gets the document to release. */
+static json_t *fetch_list(struct lister *l, struct http_client *c, const char *base, const char *path,
+			  const char *key, const char *kind, const char *where, const char *no_list,
+			  json_t **root)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	json_t *arr;
+	if (http_json(c, base, path, NULL, root, NULL, &e) < 0) {
+		if (e.code == MOAT_ENOMEM)
+			l->nomem = 1;
+		add_source(l, kind, where, 0, 0, e.msg);
+		return NULL;
+	}
+	arr = json_object_get(*root, key);
+	if (!json_is_array(arr)) {
+		add_source(l, kind, where, 0, 0, no_list);
+		return NULL;
+	}
+	return arr;
+}
+
+static void list_ollama(struct lister *l, const char *base)
 {
 	struct http_client c;
-	struct http_xfer x;
-	struct moat_err e = MOAT_ERR_INIT;
-	char url[1200], hp[300];
-	json_t *j, *arr;
-	json_error_t je;
+	char hpbuf[LLM_HOSTPORT_MAX];
+	const char *hp = llm_url_hostport(base, hpbuf, sizeof(hpbuf)) == 0 ? hpbuf : base;
+	json_t *j = NULL, *arr;
 	size_t n = 0;
 
-	http_setup(&c, cfg);
-	http_hostport(base, hp, sizeof(hp));
-	snprintf(url, sizeof(url), "%s/api/tags", base);
-	http_xfer_init(&x, url, NULL);
-	x.server = "Ollama";
-	x.hint = "is 'ollama serve' running?";
-	if (http_simple(&c, &x, &e) < 0) {
-		add_source(sources, "ollama", hp, 0, 0, e.msg);
-		http_xfer_release(&x);
-		return;
-	}
-	j = json_loadb(buf_str(&x.resp), x.resp.len, 0, &je);
-	http_xfer_release(&x);
-	arr = json_object_get(j, "models");
-	if (!json_is_array(arr)) {
-		add_source(sources, "ollama", hp, 0, 0, "the /api/tags answer has no models list");
-		json_decref(j);
-		return;
-	}
+	http_client_init(&c, l->cfg, "Ollama", "is 'ollama serve' running?");
+	arr = fetch_list(l, &c, base, "/api/tags", "models", "ollama", hp,
+			 "the /api/tags answer has no models list", &j);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *mo = json_array_get(arr, i), *v, *o;
 		const char *name = json_string_value(json_object_get(mo, "name"));
-		char uri[1200];
+		char *d;
 		if (!name)
 			name = json_string_value(json_object_get(mo, "model"));
 		if (!name)
 			continue;
-		snprintf(uri, sizeof(uri), "ollama://%s/%s", hp, name);
-		o = json_pack("{s:s, s:s, s:s}", "uri", uri, "source", "ollama", "name", name);
+		o = add_model(l, "ollama", name, "ollama://%s/%s", hp, name);
 		if (json_is_integer(v = json_object_get(mo, "size")))
-			json_object_set(o, "size", v);
+			add_fact(l, o, "size", json_incref(v));
 		if (json_is_string(v = json_object_get(mo, "digest"))) {
-			char d[100];
-			snprintf(d, sizeof(d), "%s%s", strncmp(json_string_value(v), "sha256:", 7) ? "sha256:" : "",
-				 json_string_value(v));
-			json_object_set_new(o, "manifest_digest", json_string(d));
+			const char *dv = json_string_value(v);
+			if (asprintf(&d, "%s%s", strncmp(dv, "sha256:", 7) ? "sha256:" : "", dv) < 0) {
+				l->nomem = 1;
+			} else {
+				add_fact(l, o, "manifest_digest", json_string(d));
+				free(d);
+			}
 		}
-		json_array_append_new(models, o);
 		n++;
 	}
+	if (arr)
+		add_source(l, "ollama", hp, 1, n, NULL);
 	json_decref(j);
-	add_source(sources, "ollama", hp, 1, n, NULL);
 }
 
-static void list_server(const char *given, const struct llm_config *cfg, json_t *models, json_t *sources)
+/* "http://H:P" of an OpenAI-compatible server given as http://H:P,
+ * http://H:P/v1, or openai://H:P[/v1]; NULL when out of memory. */
+static char *server_base(const char *given)
+{
+	char *base;
+	size_t len;
+	int rc;
+	if (!strncmp(given, "openai://", 9))
+		rc = asprintf(&base, "http://%s", given + 9);
+	else if (!strncmp(given, "openai+https://", 15))
+		rc = asprintf(&base, "https://%s", given + 15);
+	else
+		rc = (base = strdup(given)) ? 0 : -1;
+	if (rc < 0)
+		return NULL;
+	len = strlen(base);
+	while (len && base[len - 1] == '/')
+		base[--len] = '\0';
+	if (len >= 3 && !strcmp(base + len - 3, "/v1"))
+		base[len - 3] = '\0';
+	return base;
+}
+
+static void list_server(struct lister *l, const char *given)
 {
 	struct http_client c;
-	struct http_xfer x;
-	struct moat_err e = MOAT_ERR_INIT;
-	char base[1100], url[1200], hp[300], prefix[600] = "/v1";
-	json_t *j, *data;
-	json_error_t je;
+	char hpbuf[LLM_HOSTPORT_MAX], *base = server_base(given);
+	const char *hp;
+	json_t *j = NULL, *data;
 	size_t n = 0;
 
-	/* http://H:P, http://H:P/v1, or openai://H:P[/v1] */
-	if (!strncmp(given, "openai://", 9))
-		snprintf(base, sizeof(base), "http://%s", given + 9);
-	else if (!strncmp(given, "openai+https://", 15))
-		snprintf(base, sizeof(base), "https://%s", given + 15);
-	else
-		snprintf(base, sizeof(base), "%s", given);
-	{
-		size_t l = strlen(base);
-		while (l && base[l - 1] == '/')
-			base[--l] = '\0';
-		if (l >= 3 && !strcmp(base + l - 3, "/v1"))
-			base[l - 3] = '\0';
-	}
-	http_hostport(base, hp, sizeof(hp));
-	snprintf(url, sizeof(url), "%s%s/models", base, prefix);
-	http_setup(&c, cfg);
-	http_xfer_init(&x, url, NULL);
-	x.hint = "is the server running?";
-	if (http_simple(&c, &x, &e) < 0) {
-		add_source(sources, "openai", hp, 0, 0, e.msg);
-		http_xfer_release(&x);
+	if (!base) {
+		l->nomem = 1;
 		return;
 	}
-	j = json_loadb(buf_str(&x.resp), x.resp.len, 0, &je);
-	http_xfer_release(&x);
-	data = json_object_get(j, "data");
-	if (!json_is_array(data)) {
-		add_source(sources, "openai", hp, 0, 0, "the /v1/models answer has no data list");
-		json_decref(j);
-		return;
-	}
+	hp = llm_url_hostport(base, hpbuf, sizeof(hpbuf)) == 0 ? hpbuf : base;
+	http_client_init(&c, l->cfg, "the server", "is the server running?");
+	data = fetch_list(l, &c, base, "/v1/models", "data", "openai", hp,
+			  "the /v1/models answer has no data list", &j);
 	for (size_t i = 0; i < json_array_size(data); i++) {
-		json_t *d = json_array_get(data, i), *o, *meta;
+		json_t *d = json_array_get(data, i), *o, *size;
 		const char *id = json_string_value(json_object_get(d, "id"));
-		char uri[1400];
 		if (!id)
 			continue;
-		snprintf(uri, sizeof(uri), "openai%s://%s/v1/%s", !strncmp(base, "https", 5) ? "+https" : "", hp, id);
-		o = json_pack("{s:s, s:s, s:s}", "uri", uri, "source", "openai", "name", id);
-		meta = json_object_get(d, "meta");
-		if (json_is_integer(json_object_get(meta, "size")))
-			json_object_set(o, "size", json_object_get(meta, "size"));
-		json_array_append_new(models, o);
+		o = add_model(l, "openai", id, "openai%s://%s/v1/%s", !strncmp(base, "https", 5) ? "+https" : "",
+			      hp, id);
+		size = json_object_get(json_object_get(d, "meta"), "size");
+		if (json_is_integer(size))
+			add_fact(l, o, "size", json_incref(size));
 		n++;
 	}
+	if (data)
+		add_source(l, "openai", hp, 1, n, NULL);
 	json_decref(j);
-	add_source(sources, "openai", hp, 1, n, NULL);
+	free(base);
 }
 
-static void list_store(const char *flag_dir, json_t *models, json_t *sources)
+static void list_store(struct lister *l, const char *flag_dir)
 {
 	char *dir = models_default_dir(flag_dir);
 	struct moat_err e = MOAT_ERR_INIT;
-	json_t *l;
+	json_t *ms;
 	size_t n = 0;
-	if (!dir)
+	if (!dir) {
+		l->nomem = 1;
 		return;
+	}
 	if (!fs_is_dir(dir)) {
-		add_source(sources, "store", dir, 0, 0, "no such directory");
+		add_source(l, "store", dir, 0, 0, "no such directory");
 		free(dir);
 		return;
 	}
-	l = models_list(dir, &e);
-	if (!l) {
-		add_source(sources, "store", dir, 0, 0, e.msg);
+	ms = models_list(dir, &e);
+	if (!ms) {
+		if (e.code == MOAT_ENOMEM)
+			l->nomem = 1;
+		add_source(l, "store", dir, 0, 0, e.msg);
 		free(dir);
 		return;
 	}
-	for (size_t i = 0; i < json_array_size(l); i++) {
-		json_t *mo = json_array_get(l, i), *o, *v;
+	for (size_t i = 0; i < json_array_size(ms); i++) {
+		json_t *mo = json_array_get(ms, i), *o, *v;
 		const char *name = json_string_value(json_object_get(mo, "name"));
-		char uri[600];
 		if (!name)
 			continue;
-		snprintf(uri, sizeof(uri), "store:%s", name);
-		o = json_pack("{s:s, s:s, s:s}", "uri", uri, "source", "store", "name", name);
+		o = add_model(l, "store", name, "store:%s", name);
 		if (json_is_integer(v = json_object_get(mo, "size")))
-			json_object_set(o, "size", v);
+			add_fact(l, o, "size", json_incref(v));
 		if (json_is_string(v = json_object_get(mo, "digest")))
-			json_object_set(o, "manifest_digest", v);
+			add_fact(l, o, "manifest_digest", json_incref(v));
 		if (json_is_array(v = json_object_get(mo, "problems")) && json_array_size(v))
-			json_object_set(o, "problems", v);
-		json_array_append_new(models, o);
+			add_fact(l, o, "problems", json_incref(v));
 		n++;
 	}
-	json_decref(l);
-	add_source(sources, "store", dir, 1, n, NULL);
+	json_decref(ms);
+	add_source(l, "store", dir, 1, n, NULL);
 	free(dir);
 }
 
@@ -199,84 +250,118 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void list_gguf_dir(const char *dir, json_t *models, json_t *sources)
+/* The names of the *.gguf entries of a directory, sorted; NULL when there is
+ * none (or no memory: noted). */
+static char **gguf_names(struct lister *l, DIR *d, size_t *n_out)
 {
-	DIR *d = opendir(dir);
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
-	char absdir[PATH_MAX];
-	if (!d) {
-		add_source(sources, "gguf", dir, 0, 0, "cannot open the directory");
-		return;
-	}
-	if (!realpath(dir, absdir))
-		snprintf(absdir, sizeof(absdir), "%s", dir);
 	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".gguf"))
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".gguf"))
 			continue;
 		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
+			char **nn = realloc(names, (cap ? cap * 2 : 16) * sizeof(*names));
 			if (!nn)
 				break;
 			names = nn;
+			cap = cap ? cap * 2 : 16;
 		}
-		names[n] = malloc(l + 1);
-		if (!names[n])
+		if (!(names[n] = strdup(de->d_name)))
 			break;
-		memcpy(names[n++], de->d_name, l + 1);
+		n++;
 	}
-	closedir(d);
+	if (de)
+		l->nomem = 1;
 	if (n)
 		qsort(names, n, sizeof(*names), by_name);
+	*n_out = n;
+	return names;
+}
+
+/* 1 when the file at path starts like a GGUF file; its size into *size. */
+static int is_gguf(const char *path, long long *size)
+{
+	char magic[4];
+	struct stat st;
+	FILE *f = fopen(path, "rb");
+	int ok = 0;
+	if (f) {
+		ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "GGUF", 4);
+		fclose(f);
+	}
+	if (!ok || stat(path, &st) < 0)
+		return 0;
+	*size = (long long)st.st_size;
+	return 1;
+}
+
+static void list_gguf_dir(struct lister *l, const char *dir)
+{
+	DIR *d = opendir(dir);
+	char absdir[PATH_MAX], **names;
+	const char *root;
+	size_t n = 0;
+	if (!d) {
+		add_source(l, "gguf", dir, 0, 0, "cannot open the directory");
+		return;
+	}
+	root = realpath(dir, absdir) ? absdir : dir;
+	names = gguf_names(l, d, &n);
+	closedir(d);
 	for (size_t i = 0; i < n; i++) {
-		char path[PATH_MAX + 300], uri[PATH_MAX + 310], magic[4];
-		struct stat st;
-		FILE *f;
-		int ok = 0;
-		snprintf(path, sizeof(path), "%s/%s", absdir, names[i]);
-		f = fopen(path, "rb");
-		if (f) {
-			ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "GGUF", 4);
-			fclose(f);
-		}
-		if (ok && stat(path, &st) == 0) {
-			snprintf(uri, sizeof(uri), "gguf:%s", path);
-			json_array_append_new(models, json_pack("{s:s, s:s, s:s, s:I}", "uri", uri, "source", "gguf",
-								"name", names[i], "size", (json_int_t)st.st_size));
-		}
+		char *path = fs_join(root, names[i]);
+		long long size;
+		if (!path)
+			l->nomem = 1;
+		else if (is_gguf(path, &size))
+			add_fact(l, add_model(l, "gguf", names[i], "gguf:%s", path), "size", json_integer(size));
+		free(path);
 		free(names[i]);
 	}
 	free(names);
-	add_source(sources, "gguf", absdir, 1, n, NULL);
+	add_source(l, "gguf", root, 1, n, NULL);
+}
+
+/* "http://127.0.0.1:11434" of "127.0.0.1:11434" or "http://127.0.0.1:11434/". */
+static char *ollama_base(const char *given)
+{
+	char *b;
+	size_t len;
+	if (given && asprintf(&b, "%s%s", strstr(given, "://") ? "" : "http://", given) < 0)
+		return NULL;
+	if (!given && !(b = llm_ollama_url_from_env()))
+		return NULL;
+	len = strlen(b);
+	while (len && b[len - 1] == '/')
+		b[--len] = '\0';
+	return b;
 }
 
 json_t *llm_list(const struct llm_list_sources *s)
 {
-	json_t *models = json_array(), *sources = json_array();
 	struct llm_config dflt = llm_config_default();
-	const struct llm_config *cfg = s->cfg ? s->cfg : &dflt;
+	struct lister l = { json_array(), json_array(), s->cfg ? s->cfg : &dflt, 0 };
+	if (!l.models || !l.sources)
+		goto nomem;
 	if (!s->ollama_url || *s->ollama_url) {
-		char *base = s->ollama_url ? NULL : llm_ollama_url_from_env();
-		const char *b = s->ollama_url ? s->ollama_url : base;
-		char norm[1100];
-		if (b) {
-			/* "127.0.0.1:11434" or "http://127.0.0.1:11434/" */
-			snprintf(norm, sizeof(norm), "%s%s", strstr(b, "://") ? "" : "http://", b);
-			{
-				size_t l = strlen(norm);
-				while (l && norm[l - 1] == '/')
-					norm[--l] = '\0';
-			}
-			list_ollama(norm, cfg, models, sources);
-		}
+		char *base = ollama_base(s->ollama_url);
+		if (!base)
+			goto nomem;
+		list_ollama(&l, base);
 		free(base);
 	}
 	for (size_t i = 0; i < s->n_servers; i++)
-		list_server(s->servers[i], cfg, models, sources);
-	list_store(s->models_dir, models, sources);
+		list_server(&l, s->servers[i]);
+	list_store(&l, s->models_dir);
 	if (s->gguf_dir)
-		list_gguf_dir(s->gguf_dir, models, sources);
-	return json_pack("{s:o, s:o}", "models", models, "sources", sources);
+		list_gguf_dir(&l, s->gguf_dir);
+	if (l.nomem)
+		goto nomem;
+	return json_pack("{s:o, s:o}", "models", l.models, "sources", l.sources);
+nomem:
+	json_decref(l.models);
+	json_decref(l.sources);
+	return NULL;
 }

@@ -3,18 +3,17 @@
  * the checks every request passes before a backend sees it (constraints,
  * seed), the check of every constrained answer after it, and the provenance
  * record each result carries.  The backends (ollama.c, openai.c, embedded.c)
- * only move text; what a result means is decided here.
+ * only move text; what a result means is decided here.  This file calls the
+ * backends; they never call it (what they share is backend.c's).
  */
-#include "internal.h"
+#include "backend.h"
+#include "grammar.h"
 
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "../core/hash.h"
+#include "../core/buf.h"
+#include "../core/jsonu.h"
 #include "../core/progress.h"
 #include "../models/models.h"
 #include "version.h"
@@ -56,35 +55,6 @@ static const char *backend_name(enum llm_backend b)
 	return "?";
 }
 
-void llm_sha256_str(const char *s, char out[65])
-{
-	sha256_hex_mem(s ? s : "", s ? strlen(s) : 0, out);
-}
-
-uint32_t llm_pick_seed(const struct llm_request *r)
-{
-	uint32_t v = 0;
-	int fd;
-	if (r && r->opt.seed >= 0)
-		return (uint32_t)r->opt.seed;
-	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		v = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() ^ (uint32_t)ts.tv_sec;
-	}
-	if (fd >= 0)
-		close(fd);
-	return v & 0x7fffffff;
-}
-
-int llm_max_tokens(const struct llm_request *r)
-{
-	if (r->opt.max_tokens >= 0)
-		return r->opt.max_tokens;
-	return r->constraint != LLM_FREE ? 512 : -1;
-}
-
 int llm_have_embedded(void)
 {
 #ifdef MOAT_WITH_LLAMA
@@ -92,15 +62,6 @@ int llm_have_embedded(void)
 #else
 	return 0;
 #endif
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s);
-	char *d = malloc(n + 1);
-	if (d)
-		memcpy(d, s, n + 1);
-	return d;
 }
 
 struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_err *e)
@@ -117,16 +78,16 @@ struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_
 		if (!m->allow)
 			goto nomem;
 		for (size_t i = 0; i < m->cfg.n_allow_hosts; i++)
-			if (!(m->allow[i] = xstrdup(m->cfg.allow_hosts[i])))
+			if (!(m->allow[i] = strdup(m->cfg.allow_hosts[i])))
 				goto nomem;
 		m->cfg.allow_hosts = (const char *const *)m->allow;
 	} else {
 		m->cfg.allow_hosts = NULL;
 	}
-	if (m->cfg.models_dir && !(m->models_dir = xstrdup(m->cfg.models_dir)))
+	if (m->cfg.models_dir && !(m->models_dir = strdup(m->cfg.models_dir)))
 		goto nomem;
 	m->cfg.models_dir = m->models_dir;
-	m->uri_text = xstrdup(uri ? uri : "");
+	m->uri_text = strdup(uri ? uri : "");
 	m->info = json_object();
 	if (!m->uri_text || !m->info)
 		goto nomem;
@@ -161,18 +122,9 @@ struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_
 			free(dir);
 			goto fail;
 		}
-		{
-			/* blobs are named by their digest: no need to hash */
-			const char *base = strrchr(path, '/');
-			base = base ? base + 1 : path;
-			if (!strncmp(base, "sha256-", 7) && strlen(base) == 71) {
-				char d[80];
-				snprintf(d, sizeof(d), "sha256:%s", base + 7);
-				m->digest = xstrdup(d);
-			}
-		}
-		json_object_set_new(m->info, "store", json_string(dir));
-		json_object_set_new(m->info, "path", json_string(path));
+		/* a blob is named by its digest: llm_file_digest does not hash it */
+		llm_info_set(m, "store", jsonu_string(dir));
+		llm_info_set(m, "path", jsonu_string(path));
 		free(dir);
 		rc = llm_embedded_open(m, path, e);
 		free(path);
@@ -181,6 +133,8 @@ struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_
 	}
 	if (rc < 0)
 		goto fail;
+	if (m->info_nomem)
+		goto nomem;
 	if (m->parallel < 1)
 		m->parallel = 1;
 	return m;
@@ -209,61 +163,84 @@ void llm_free(struct llm *m)
 	free(m);
 }
 
+/* o[key] = v, a reference it takes; a failure noted in *bad. */
+static void put(json_t *o, const char *key, json_t *v, int *bad)
+{
+	if (json_object_set_new(o, key, v) < 0)
+		*bad = 1;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *done(json_t *o, int bad)
+{
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *llm_info(const struct llm *m)
 {
 	json_t *j = json_deep_copy(m->info);
-	if (!j)
-		return NULL;
-	json_object_set_new(j, "uri", json_string(m->uri_text));
-	json_object_set_new(j, "backend", json_string(backend_name(m->uri.backend)));
-	json_object_set_new(j, "model", json_string(m->uri.model));
-	json_object_set_new(j, "digest", m->digest ? json_string(m->digest) : json_null());
-	json_object_set_new(j, "template_sha256",
-			    m->template_sha256 ? json_string(m->template_sha256) : json_null());
-	json_object_set_new(j, "parallel", json_integer(m->parallel));
-	return j;
+	int bad = !j;
+	put(j, "uri", jsonu_string(m->uri_text), &bad);
+	put(j, "backend", json_string(backend_name(m->uri.backend)), &bad);
+	put(j, "model", jsonu_string(m->uri.model), &bad);
+	put(j, "digest", str_or_null(m->digest), &bad);
+	put(j, "template_sha256", str_or_null(m->template_sha256), &bad);
+	put(j, "parallel", json_integer(m->parallel), &bad);
+	return done(j, bad);
 }
 
+/* What a request asked for, as the provenance records it. */
+static json_t *options_json(const struct llm_request *r)
+{
+	json_t *opt = json_object();
+	int bad = !opt;
+	put(opt, "temperature", json_real(r->opt.temperature), &bad);
+	put(opt, "top_p", json_real(r->opt.top_p), &bad);
+	put(opt, "top_k", json_integer(r->opt.top_k), &bad);
+	put(opt, "max_tokens", json_integer(llm_max_tokens(r)), &bad);
+	if (r->opt.n_ctx > 0)
+		put(opt, "n_ctx", json_integer(r->opt.n_ctx), &bad);
+	put(opt, "stop", llm_json_strings(r->opt.stop, r->opt.n_stop), &bad);
+	put(opt, "raw", json_boolean(r->raw), &bad);
+	if (r->constraint == LLM_LABEL || r->constraint == LLM_LABELS) {
+		put(opt, "labels", llm_json_strings(r->labels, r->n_labels), &bad);
+		put(opt, "multi_label", json_boolean(r->constraint == LLM_LABELS), &bad);
+	} else if (r->constraint == LLM_SCHEMA) {
+		char *s = json_dumps(r->schema, JSON_COMPACT | JSON_SORT_KEYS), h[65];
+		llm_sha256_str(s, h);
+		bad |= !s;
+		free(s);
+		put(opt, "schema_sha256", json_string(h), &bad);
+	}
+	return done(opt, bad);
+}
+
+/* The provenance record of a result; NULL when out of memory. */
 static json_t *provenance(const struct llm *m, const struct llm_request *r)
 {
-	json_t *opt = json_object(), *p, *stop = json_array();
+	json_t *p = json_object();
+	int bad = !p;
 	char h[65];
-	for (size_t i = 0; i < r->opt.n_stop; i++)
-		json_array_append_new(stop, json_string(r->opt.stop[i]));
-	json_object_set_new(opt, "temperature", json_real(r->opt.temperature));
-	json_object_set_new(opt, "top_p", json_real(r->opt.top_p));
-	json_object_set_new(opt, "top_k", json_integer(r->opt.top_k));
-	json_object_set_new(opt, "max_tokens", json_integer(llm_max_tokens(r)));
-	if (r->opt.n_ctx > 0)
-		json_object_set_new(opt, "n_ctx", json_integer(r->opt.n_ctx));
-	json_object_set_new(opt, "stop", stop);
-	json_object_set_new(opt, "raw", json_boolean(r->raw));
-	if (r->constraint == LLM_LABEL || r->constraint == LLM_LABELS) {
-		json_t *l = json_array();
-		for (size_t i = 0; i < r->n_labels; i++)
-			json_array_append_new(l, json_string(r->labels[i]));
-		json_object_set_new(opt, "labels", l);
-		json_object_set_new(opt, "multi_label", json_boolean(r->constraint == LLM_LABELS));
-	} else if (r->constraint == LLM_SCHEMA) {
-		char *s = json_dumps(r->schema, JSON_COMPACT | JSON_SORT_KEYS);
-		llm_sha256_str(s, h);
-		free(s);
-		json_object_set_new(opt, "schema_sha256", json_string(h));
-	}
-	p = json_object();
-	json_object_set_new(p, "model", json_string(m->uri_text));
-	json_object_set_new(p, "backend", json_string(backend_name(m->uri.backend)));
-	json_object_set_new(p, "model_digest", m->digest ? json_string(m->digest) : json_null());
-	json_object_set_new(p, "template_sha256",
-			    m->template_sha256 ? json_string(m->template_sha256) : json_null());
+	put(p, "model", jsonu_string(m->uri_text), &bad);
+	put(p, "backend", json_string(backend_name(m->uri.backend)), &bad);
+	put(p, "model_digest", str_or_null(m->digest), &bad);
+	put(p, "template_sha256", str_or_null(m->template_sha256), &bad);
 	if (r->template_text) {
 		llm_sha256_str(r->template_text, h);
-		json_object_set_new(p, "request_template_sha256", json_string(h));
+		put(p, "request_template_sha256", json_string(h), &bad);
 	}
-	json_object_set_new(p, "options", opt);
-	json_object_set_new(p, "seed", json_integer(r->opt.seed));
-	json_object_set_new(p, "moat", json_string(MOAT_VERSION));
-	return p;
+	put(p, "options", options_json(r), &bad);
+	put(p, "seed", json_integer(r->opt.seed), &bad);
+	put(p, "moat", json_string(MOAT_VERSION), &bad);
+	return done(p, bad);
 }
 
 static int check_request(const struct llm_request *r, struct moat_err *e)
@@ -280,16 +257,6 @@ static int check_request(const struct llm_request *r, struct moat_err *e)
 	rc = llm_grammar(r, &g, e);
 	buf_release(&g);
 	return rc;
-}
-
-void llm_result_release(struct llm_result *r)
-{
-	if (!r)
-		return;
-	free(r->text);
-	json_decref(r->value);
-	json_decref(r->provenance);
-	memset(r, 0, sizeof(*r));
 }
 
 int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n, struct llm_result *out,
@@ -341,7 +308,9 @@ int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n, stru
 		errs[i] = sub_err[j];
 		o->provenance = provenance(m, &rr[j]);
 		if (!o->text)
-			o->text = xstrdup("");
+			o->text = strdup("");
+		if (!errs[i].code && (!o->provenance || !o->text))
+			err_set(&errs[i], MOAT_ENOMEM, "out of memory");
 		if (errs[i].code) {
 			failed++;
 			continue;
@@ -355,7 +324,8 @@ int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n, stru
 				continue;
 			}
 			if (llm_check_answer(&rr[j], o->text, &o->value, &errs[i]) < 0) {
-				err_prefix(&errs[i], "the model's answer does not follow the constraint");
+				if (errs[i].code != MOAT_ENOMEM)
+					err_prefix(&errs[i], "the model's answer does not follow the constraint");
 				failed++;
 				continue;
 			}
@@ -394,20 +364,21 @@ int llm_embed(struct llm *m, const char *const *texts, size_t n, struct llm_embe
 		llm_embedding_release(out);
 		return -1;
 	}
-	out->provenance = json_pack("{s:s, s:s, s:o, s:I, s:s}", "model", m->uri_text, "backend",
-				    backend_name(m->uri.backend), "model_digest",
-				    m->digest ? json_string(m->digest) : json_null(), "dim",
-				    (json_int_t)out->dim, "moat", MOAT_VERSION);
+	{
+		json_t *p = json_object();
+		int bad = !p;
+		put(p, "model", jsonu_string(m->uri_text), &bad);
+		put(p, "backend", json_string(backend_name(m->uri.backend)), &bad);
+		put(p, "model_digest", str_or_null(m->digest), &bad);
+		put(p, "dim", json_integer((json_int_t)out->dim), &bad);
+		put(p, "moat", json_string(MOAT_VERSION), &bad);
+		out->provenance = done(p, bad);
+	}
+	if (!out->provenance) {
+		llm_embedding_release(out);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
 	return 0;
-}
-
-void llm_embedding_release(struct llm_embedding *em)
-{
-	if (!em)
-		return;
-	free(em->data);
-	json_decref(em->provenance);
-	memset(em, 0, sizeof(*em));
 }
 
 long llm_count_tokens(struct llm *m, const char *text, struct moat_err *e)
@@ -446,8 +417,12 @@ static int bench_server(struct llm *m, const struct llm_bench_opts *o, struct ll
 				buf_adds(&b, " the");
 			free(prompts[i]);
 			prompts[i] = buf_detach(&b, NULL);
+			if (!prompts[i]) {
+				rc = err_set(e, MOAT_ENOMEM, "out of memory");
+				goto out;
+			}
 			memset(&rq[i], 0, sizeof(rq[i]));
-			rq[i].prompt = prompts[i] ? prompts[i] : "";
+			rq[i].prompt = prompts[i];
 			rq[i].raw = 1;
 			rq[i].ignore_eos = 1;
 			rq[i].opt = llm_options_default();

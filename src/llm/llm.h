@@ -19,6 +19,10 @@
  * downloading anything: servers must be on loopback unless the caller names
  * a host in llm_config.allow_hosts, and proxy variables are never used.
  *
+ * May use: core/, and models/ (the Ollama store, for store: models and for
+ * counting the tokens of Ollama's models).  Inside, llm.c calls the backends
+ * (backend.h), which call the layer's services and never llm.c.
+ *
  * Ownership: llm_open() returns a handle the caller frees with llm_free().
  * Results and embeddings own their memory until llm_result_release() /
  * llm_embedding_release().  Requests only borrow what they point to.
@@ -68,6 +72,17 @@ void llm_uri_release(struct llm_uri *u);
  * allow (case-insensitive), else 0. */
 int llm_host_allowed(const char *host, const char *const *allow, size_t n_allow);
 
+/* Splits an http(s) URL: host (without brackets) into host[hsize], port
+ * (the scheme's default when none), *https (may be NULL) 1 for https.  -1
+ * when it is not an http(s) URL moat speaks to (user:password@ included) or
+ * the host does not fit. */
+int llm_url_split(const char *url, char *host, size_t hsize, int *port, int *https)
+	__attribute__((warn_unused_result));
+/* "127.0.0.1:11434" ("[::1]:8080") of an http(s) URL, for messages, into
+ * out[size]; LLM_HOSTPORT_MAX always holds it.  -1 when url is not one. */
+#define LLM_HOSTPORT_MAX 300
+int llm_url_hostport(const char *url, char *out, size_t size) __attribute__((warn_unused_result));
+
 /* How a model is opened.  Start from llm_config_default() and change fields. */
 struct llm_config {
 	const char *const *allow_hosts;  /* hosts beyond loopback the user named (--allow-host) */
@@ -94,13 +109,14 @@ struct llm_config llm_config_default(void);
  * ("cannot reach Ollama at 127.0.0.1:11434: connection refused (is 'ollama
  * serve' running?)").  gguf:/store: fail with MOAT_EUNSUPPORTED in a moat
  * built without llama.cpp. */
-struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_err *e);
+struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_err *e)
+	__attribute__((warn_unused_result));
 void llm_free(struct llm *m);
 
 /* What is known of the open model: {"uri","backend","model","digest",
  * "template_sha256","parallel", and where known "n_ctx_train","n_embd",
- * "n_params","size","server"}.  New reference. */
-json_t *llm_info(const struct llm *m);
+ * "n_params","size","server"}.  New reference; NULL when out of memory. */
+json_t *llm_info(const struct llm *m) __attribute__((warn_unused_result));
 
 /* Sampling options.  Start from llm_options_default(). */
 struct llm_options {
@@ -140,7 +156,9 @@ struct llm_request {
 	 * characters, stop strings held back).  A non-zero return cancels. */
 	int (*on_token)(void *ud, const char *piece, size_t len);
 	void *ud;
-	/* Set to non-zero from anywhere (a signal handler) to cancel. */
+	/* Set to non-zero from a signal handler to cancel: read on the calling
+	 * thread between transfers and decoding steps (hence sig_atomic_t, not
+	 * an atomic shared with other threads). */
 	volatile sig_atomic_t *cancel;
 };
 
@@ -166,7 +184,7 @@ int llm_generate(struct llm *m, const struct llm_request *r, struct llm_result *
  * batch).  out[i] and errs[i] (both arrays of n) belong to r[i].  Returns the
  * number that failed. */
 int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n,
-		      struct llm_result *out, struct moat_err *errs);
+		      struct llm_result *out, struct moat_err *errs) __attribute__((warn_unused_result));
 void llm_result_release(struct llm_result *r);
 
 struct llm_embedding {
@@ -184,7 +202,8 @@ void llm_embedding_release(struct llm_embedding *em);
 /* The number of tokens of text with the model's own tokenizer (without the
  * BOS/EOS the model adds), or -1: MOAT_EUNSUPPORTED when the backend has no
  * tokenizer moat can reach. */
-long llm_count_tokens(struct llm *m, const char *text, struct moat_err *e);
+long llm_count_tokens(struct llm *m, const char *text, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Throughput as llama-bench and `ollama run --verbose` report it. */
 struct llm_bench_opts {
@@ -216,12 +235,24 @@ struct llm_list_sources {
 };
 /* {"models":[{"uri","source","name","size"?,"digest"?}],
  *  "sources":[{"source","where","ok","models"|"error"}]}; a source that cannot
- * be read is reported inside, not as a failure. */
-json_t *llm_list(const struct llm_list_sources *s);
+ * be read is reported inside, not as a failure.  NULL when out of memory. */
+json_t *llm_list(const struct llm_list_sources *s) __attribute__((warn_unused_result));
 
 /* The Ollama server URL from OLLAMA_HOST as Ollama parses it ("http://127.0.0.1:11434"
- * when unset; 0.0.0.0 and :: become loopback for connecting).  malloc'd. */
-char *llm_ollama_url_from_env(void);
+ * when unset; 0.0.0.0 and :: become loopback for connecting).  malloc'd;
+ * NULL when out of memory. */
+char *llm_ollama_url_from_env(void) __attribute__((warn_unused_result));
+
+/* One request to a model server's JSON API under the layer's network rules
+ * (loopback, or a host in cfg->allow_hosts; no proxies, no redirects): a GET
+ * of url, or a POST of body when it is not NULL.  server and hint name the
+ * server in messages ("Ollama", "is 'ollama serve' running?"; NULL: "the
+ * server", none).  Returns the answer (a new reference), or NULL with e set:
+ * MOAT_ENOTFOUND for a 404, MOAT_EPARSE for an answer that is not JSON, else
+ * as llm_open's errors say. */
+json_t *llm_server_json(const struct llm_config *cfg, const char *url, const char *body,
+			const char *server, const char *hint, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* 1 when llama.cpp is built into this moat. */
 int llm_have_embedded(void);

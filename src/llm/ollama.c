@@ -1,67 +1,55 @@
 /*
  * ollama.c - the ollama:// backend: Ollama's native API (/api/version,
- * /api/show, /api/tags, /api/chat, /api/generate, /api/embed), NDJSON
- * streaming, `format` for constrained output, OLLAMA_NUM_PARALLEL requests in
- * flight.  Ollama has no tokenizer endpoint, so token counts use the model's
- * own GGUF from the local store when there is one.
+ * /api/show, /api/chat, /api/generate, /api/embed), NDJSON streaming,
+ * `format` for constrained output, OLLAMA_NUM_PARALLEL requests in flight.
+ * Ollama has no tokenizer endpoint, so token counts use the model's own GGUF
+ * from the local store when there is one.  What it shares with the other
+ * server backend (streaming, embeddings in batches) is http.c's.
  */
-#include "internal.h"
+#include "backend.h"
+#include "grammar.h"
+#include "http.h"
+#include "llamacpp.h"
+#include "parse.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/jsonu.h"
 #include "../models/models.h"
 
 #include "../core/banned.h"
 
+#define EMBED_BATCH 64
+
 struct ollama {
 	struct http_client http;
-	char hp[300];
+	char hp[LLM_HOSTPORT_MAX];
 	void *vocab;             /* for counting tokens, from the store */
 	int vocab_tried;
 	struct moat_err vocab_err;
 };
 
-static const char HINT[] = "is 'ollama serve' running?";
-
-static void xfer_setup(struct http_xfer *x, const char *url, const char *body)
-{
-	http_xfer_init(x, url, body);
-	x->server = "Ollama";
-	x->hint = HINT;
-}
-
-static char *url_of(const struct llm *m, const char *path)
-{
-	size_t n = strlen(m->uri.base) + strlen(path) + 1;
-	char *u = malloc(n);
-	if (u)
-		snprintf(u, n, "%s%s", m->uri.base, path);
-	return u;
-}
-
-/* The weights' digest from /api/show's modelfile ("FROM .../blobs/sha256-<hex>"). */
-static char *digest_from_modelfile(const char *mf)
+/* The weights' digest from /api/show's modelfile ("FROM .../blobs/sha256-<hex>");
+ * NULL when it names none. */
+static int digest_from_modelfile(const char *mf, char **out)
 {
 	const char *p = mf ? strstr(mf, "sha256-") : NULL;
-	char d[80];
 	size_t n = 0;
+	*out = NULL;
 	if (!p)
-		return NULL;
+		return 0;
 	p += 7;
 	while (n < 64 && ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')))
 		n++;
 	if (n != 64)
-		return NULL;
-	snprintf(d, sizeof(d), "sha256:%.64s", p);
-	{
-		char *r = malloc(strlen(d) + 1);
-		if (r)
-			memcpy(r, d, strlen(d) + 1);
-		return r;
+		return 0;
+	if (asprintf(out, "sha256:%.64s", p) < 0) {
+		*out = NULL;  /* what asprintf leaves there is undefined */
+		return -1;
 	}
+	return 0;
 }
 
 static int env_parallel(void)
@@ -89,108 +77,105 @@ static const struct llm_ops ollama_ops = {
 	ollama_generate, ollama_embed, ollama_count, NULL, ollama_free,
 };
 
+/* m->info[key] = model_info["<arch>.<key>"] when it is an integer. */
+static int copy_arch_int(struct llm *m, json_t *mi, const char *arch, const char *key,
+			 const char *as)
+{
+	char *k;
+	json_t *v;
+	if (asprintf(&k, "%s.%s", arch, key) < 0)
+		return -1;
+	v = json_object_get(mi, k);
+	free(k);
+	if (json_is_integer(v))
+		llm_info_set(m, as, json_incref(v));
+	return 0;
+}
+
+/* The model's template, weights digest and shape from /api/show. */
+static int read_show(struct llm *m, json_t *show, struct moat_err *e)
+{
+	json_t *tmpl = json_object_get(show, "template"), *mi = json_object_get(show, "model_info");
+	json_t *caps = json_object_get(show, "capabilities"), *det = json_object_get(show, "details");
+	const char *arch = json_string_value(json_object_get(mi, "general.architecture"));
+	if (json_is_string(tmpl)) {
+		char h[65];
+		llm_sha256_str(json_string_value(tmpl), h);
+		if (!(m->template_sha256 = strdup(h)))
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	if (digest_from_modelfile(json_string_value(json_object_get(show, "modelfile")), &m->digest) < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (arch) {
+		if (copy_arch_int(m, mi, arch, "context_length", "n_ctx_train") < 0 ||
+		    copy_arch_int(m, mi, arch, "embedding_length", "n_embd") < 0)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		llm_info_set(m, "architecture", json_string(arch));
+	}
+	if (json_is_integer(json_object_get(mi, "general.parameter_count")))
+		llm_info_set(m, "n_params", json_incref(json_object_get(mi, "general.parameter_count")));
+	if (json_is_array(caps))
+		llm_info_set(m, "capabilities", json_incref(caps));
+	if (json_is_object(det))
+		llm_info_set(m, "details", json_incref(det));
+	return 0;
+}
+
 int llm_ollama_open(struct llm *m, struct moat_err *e)
 {
 	struct ollama *o = calloc(1, sizeof(*o));
-	struct http_xfer x;
-	char *url, *body;
-	json_t *j, *show;
-	json_error_t je;
+	json_t *j, *show, *ver;
+	char *body;
+	long status;
+	int rc;
 
 	if (!o)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	m->be = o;
 	m->ops = &ollama_ops;
-	o->http.cfg = &m->cfg;
-	o->http.allow = m->cfg.allow_hosts;
-	o->http.n_allow = m->cfg.n_allow_hosts;
-	http_hostport(m->uri.base, o->hp, sizeof(o->hp));
+	http_client_init(&o->http, &m->cfg, "Ollama", "is 'ollama serve' running?");
+	if (llm_url_hostport(m->uri.base, o->hp, sizeof(o->hp)) < 0)
+		return err_set(e, MOAT_EUSAGE, "bad URL '%s'", m->uri.base);
 	m->parallel = m->cfg.parallel > 0 ? m->cfg.parallel : env_parallel();
 
 	/* Is it there, and is it Ollama? */
-	url = url_of(m, "/api/version");
-	if (!url)
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	xfer_setup(&x, url, NULL);
-	if (http_simple(&o->http, &x, e) < 0) {
-		if (x.status == 404)
+	if (http_json(&o->http, m->uri.base, "/api/version", NULL, &j, &status, e) < 0) {
+		if (status == 404)
 			err_set(e, MOAT_ENET, "the server at %s is not Ollama (no /api/version); for "
 				"llama-server and other OpenAI-compatible servers use openai://%s/v1/NAME",
 				o->hp, o->hp);
-		http_xfer_release(&x);
-		free(url);
 		return -1;
 	}
-	j = json_loadb(buf_str(&x.resp), x.resp.len, 0, &je);
-	json_object_set_new(m->info, "server",
-			    json_pack("{s:s, s:o}", "kind", "ollama", "version",
-				      json_is_string(json_object_get(j, "version"))
-					      ? json_copy(json_object_get(j, "version"))
-					      : json_null()));
+	ver = json_object_get(j, "version");
+	llm_info_set(m, "server", json_pack("{s:s, s:O}", "kind", "ollama", "version",
+					    json_is_string(ver) ? ver : json_null()));
 	json_decref(j);
-	http_xfer_release(&x);
-	free(url);
 	if (m->cfg.quiet_probe)
 		return 0;
 
 	/* The model: its template, weights digest and shape. */
-	url = url_of(m, "/api/show");
-	j = json_pack("{s:s}", "model", m->uri.model);
-	body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	j = json_object();
+	body = j && json_object_set_new(j, "model", jsonu_string(m->uri.model)) == 0
+		       ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	if (!url || !body) {
-		free(url), free(body);
+	if (!body)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	}
-	xfer_setup(&x, url, body);
-	if (http_simple(&o->http, &x, e) < 0) {
-		if (x.status == 404)
+	rc = http_json(&o->http, m->uri.base, "/api/show", body, &show, &status, e);
+	free(body);
+	if (rc < 0) {
+		if (status == 404)
 			err_set(e, MOAT_ENOTFOUND, "model '%s' is not on Ollama at %s (see 'moat llm list'; "
 				"carry it over with 'moat models bundle' and 'moat models install')",
 				m->uri.model, o->hp);
-		http_xfer_release(&x);
-		free(url), free(body);
 		return -1;
 	}
-	show = json_loadb(buf_str(&x.resp), x.resp.len, 0, &je);
-	http_xfer_release(&x);
-	free(url), free(body);
 	if (!json_is_object(show)) {
 		json_decref(show);
 		return err_set(e, MOAT_EPARSE, "Ollama at %s sent a /api/show answer that is not JSON", o->hp);
 	}
-	{
-		json_t *tmpl = json_object_get(show, "template"), *mi = json_object_get(show, "model_info");
-		json_t *caps = json_object_get(show, "capabilities"), *det = json_object_get(show, "details");
-		const char *arch = json_string_value(json_object_get(mi, "general.architecture"));
-		if (json_is_string(tmpl)) {
-			char h[65];
-			llm_sha256_str(json_string_value(tmpl), h);
-			m->template_sha256 = malloc(65);
-			if (m->template_sha256)
-				memcpy(m->template_sha256, h, 65);
-		}
-		m->digest = digest_from_modelfile(json_string_value(json_object_get(show, "modelfile")));
-		if (arch) {
-			char k[128];
-			json_t *v;
-			snprintf(k, sizeof(k), "%s.context_length", arch);
-			if (json_is_integer(v = json_object_get(mi, k)))
-				json_object_set(m->info, "n_ctx_train", v);
-			snprintf(k, sizeof(k), "%s.embedding_length", arch);
-			if (json_is_integer(v = json_object_get(mi, k)))
-				json_object_set(m->info, "n_embd", v);
-			json_object_set_new(m->info, "architecture", json_string(arch));
-		}
-		if (json_is_integer(json_object_get(mi, "general.parameter_count")))
-			json_object_set(m->info, "n_params", json_object_get(mi, "general.parameter_count"));
-		if (json_is_array(caps))
-			json_object_set(m->info, "capabilities", caps);
-		if (json_is_object(det))
-			json_object_set(m->info, "details", det);
-	}
+	rc = read_show(m, show, e);
 	json_decref(show);
-	return 0;
+	return rc;
 }
 
 static void ollama_free(struct llm *m)
@@ -203,150 +188,69 @@ static void ollama_free(struct llm *m)
 	m->be = NULL;
 }
 
+/* Ollama's "options": the sampling options under its names. */
 static json_t *options_json(const struct llm_request *r)
 {
 	json_t *opt = json_object();
-	int mt = llm_max_tokens(r);
-	json_object_set_new(opt, "temperature", json_real(r->opt.temperature));
-	json_object_set_new(opt, "top_p", json_real(r->opt.top_p));
-	json_object_set_new(opt, "top_k", json_integer(r->opt.top_k));
-	json_object_set_new(opt, "seed", json_integer(r->opt.seed));
+	int mt = llm_max_tokens(r), bad = !opt;
+	bad = bad || json_object_set_new(opt, "temperature", json_real(r->opt.temperature)) < 0;
+	bad = bad || json_object_set_new(opt, "top_p", json_real(r->opt.top_p)) < 0;
+	bad = bad || json_object_set_new(opt, "top_k", json_integer(r->opt.top_k)) < 0;
+	bad = bad || json_object_set_new(opt, "seed", json_integer(r->opt.seed)) < 0;
 	if (mt >= 0)
-		json_object_set_new(opt, "num_predict", json_integer(mt));
+		bad = bad || json_object_set_new(opt, "num_predict", json_integer(mt)) < 0;
 	if (r->opt.n_ctx > 0)
-		json_object_set_new(opt, "num_ctx", json_integer(r->opt.n_ctx));
-	if (r->opt.n_stop) {
-		json_t *s = json_array();
-		for (size_t i = 0; i < r->opt.n_stop; i++)
-			json_array_append_new(s, json_string(r->opt.stop[i]));
-		json_object_set_new(opt, "stop", s);
+		bad = bad || json_object_set_new(opt, "num_ctx", json_integer(r->opt.n_ctx)) < 0;
+	if (r->opt.n_stop)
+		bad = bad || json_object_set_new(opt, "stop", llm_json_strings(r->opt.stop, r->opt.n_stop)) < 0;
+	if (bad) {
+		json_decref(opt);
+		return NULL;
 	}
 	return opt;
 }
 
-static char *request_body(const struct llm *m, const struct llm_request *r)
+static char *request_body(const struct llm *m, void *ud, const struct llm_request *r,
+			  struct moat_err *e)
 {
-	json_t *j = json_object(), *fmt;
-	char *s;
-	json_object_set_new(j, "model", json_string(m->uri.model));
-	if (r->raw) {
-		json_object_set_new(j, "prompt", json_string(r->prompt));
-		json_object_set_new(j, "raw", json_true());
-	} else {
-		json_t *msgs = json_array();
-		if (r->system)
-			json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system", "content", r->system));
-		json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user", "content", r->prompt));
-		json_object_set_new(j, "messages", msgs);
-	}
-	json_object_set_new(j, "stream", json_true());
-	json_object_set_new(j, "options", options_json(r));
-	fmt = llm_constraint_schema(r);
-	if (fmt)
-		json_object_set_new(j, "format", fmt);
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	return s;
-}
-
-static char *body_of(const struct llm *m, void *ud, const struct llm_request *r)
-{
+	json_t *j = json_object();
+	char *s = NULL;
+	int bad = !j;
 	(void)ud;
-	return request_body(m, r);
+	bad = bad || json_object_set_new(j, "model", jsonu_string(m->uri.model)) < 0;
+	if (r->raw)
+		bad = bad || json_object_set_new(j, "prompt", jsonu_string(r->prompt)) < 0 ||
+		      json_object_set_new(j, "raw", json_true()) < 0;
+	else
+		bad = bad || json_object_set_new(j, "messages", llm_chat_messages(r)) < 0;
+	bad = bad || json_object_set_new(j, "stream", json_true()) < 0;
+	bad = bad || json_object_set_new(j, "options", options_json(r)) < 0;
+	if (r->constraint != LLM_FREE)
+		bad = bad || json_object_set_new(j, "format", llm_constraint_schema(r)) < 0;
+	if (!bad)
+		s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!s)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	return s;
 }
 
 static int ollama_generate(struct llm *m, const struct llm_request *r, size_t n,
 			   struct llm_result *out, struct moat_err *errs)
 {
 	struct ollama *o = m->be;
-	char *chat = url_of(m, "/api/chat"), *gen = url_of(m, "/api/generate");
-	struct llm_http_gen sp = { &o->http, chat, gen, "Ollama", HINT, o->hp, body_of, o,
-				   llm_parse_ollama_line };
-	int failed;
-	if (!chat || !gen) {
-		for (size_t i = 0; i < n; i++)
-			err_set(&errs[i], MOAT_ENOMEM, "out of memory");
-		free(chat), free(gen);
-		return (int)n;
-	}
-	failed = llm_http_generate(m, &sp, r, n, out, errs);
-	free(chat), free(gen);
-	return failed;
+	const struct llm_http_gen gen = { &o->http, "/api/chat", "/api/generate", o->hp,
+					  request_body, o, llm_parse_ollama_line };
+	return llm_http_generate(m, &gen, r, n, out, errs);
 }
-
-#define EMBED_BATCH 64
 
 static int ollama_embed(struct llm *m, const char *const *texts, size_t n,
 			struct llm_embedding *out, struct moat_err *e)
 {
 	struct ollama *o = m->be;
-	size_t nb = (n + EMBED_BATCH - 1) / EMBED_BATCH;
-	struct http_xfer *x = calloc(nb, sizeof(*x));
-	struct http_xfer **xs = calloc(nb, sizeof(*xs));
-	char **bodies = calloc(nb, sizeof(char *));
-	char *url = url_of(m, "/api/embed");
-	int rc = 0;
-
-	if (!x || !xs || !bodies || !url) {
-		free(x), free(xs), free(bodies), free(url);
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	}
-	for (size_t b = 0; b < nb; b++) {
-		json_t *in = json_array(), *j;
-		for (size_t i = b * EMBED_BATCH; i < n && i < (b + 1) * EMBED_BATCH; i++)
-			json_array_append_new(in, json_string(texts[i]));
-		j = json_pack("{s:s, s:o}", "model", m->uri.model, "input", in);
-		bodies[b] = j ? json_dumps(j, JSON_COMPACT) : NULL;
-		json_decref(j);
-		xfer_setup(&x[b], url, bodies[b] ? bodies[b] : "{}");
-		xs[b] = &x[b];
-	}
-	if (http_run(&o->http, xs, nb, m->parallel) > 0) {
-		for (size_t b = 0; b < nb; b++)
-			if (x[b].failed) {
-				if (e)
-					*e = x[b].err;
-				break;
-			}
-		rc = -1;
-	}
-	out->prompt_tokens = 0;
-	for (size_t b = 0; b < nb && rc == 0; b++) {
-		struct llm_embedding part;
-		size_t cnt = (b + 1) * EMBED_BATCH < n ? EMBED_BATCH : n - b * EMBED_BATCH;
-		memset(&part, 0, sizeof(part));
-		if (llm_parse_ollama_embed(x[b].resp.data, x[b].resp.len, cnt, &part, e) < 0) {
-			rc = -1;
-			break;
-		}
-		if (b == 0) {
-			out->dim = part.dim;
-			out->data = malloc(n * part.dim * sizeof(float));
-			if (!out->data) {
-				free(part.data);
-				rc = err_set(e, MOAT_ENOMEM, "out of memory");
-				break;
-			}
-		} else if (part.dim != out->dim) {
-			free(part.data);
-			rc = err_set(e, MOAT_EPARSE, "Ollama sent embeddings of differing sizes");
-			break;
-		}
-		memcpy(out->data + b * EMBED_BATCH * out->dim, part.data, cnt * part.dim * sizeof(float));
-		if (part.prompt_tokens >= 0 && out->prompt_tokens >= 0)
-			out->prompt_tokens += part.prompt_tokens;
-		else
-			out->prompt_tokens = -1;
-		free(part.data);
-	}
-	if (rc == 0)
-		out->n = n;
-	for (size_t b = 0; b < nb; b++) {
-		http_xfer_release(&x[b]);
-		free(bodies[b]);
-	}
-	free(x), free(xs), free(bodies), free(url);
-	return rc;
+	const struct llm_http_embed emb = { &o->http, "/api/embed", EMBED_BATCH, m->uri.model, NULL,
+					    llm_parse_ollama_embed };
+	return llm_http_embed(m, &emb, texts, n, out, e);
 }
 
 static long ollama_count(struct llm *m, const char *text, struct moat_err *e)
@@ -358,9 +262,11 @@ static long ollama_count(struct llm *m, const char *text, struct moat_err *e)
 		path = dir ? models_resolve_gguf(dir, m->uri.model, &o->vocab_err) : NULL;
 		if (path)
 			o->vocab = llm_vocab_open(path, &o->vocab_err);
-		if (!o->vocab)
+		if (!dir)
+			err_set(&o->vocab_err, MOAT_ENOMEM, "out of memory");
+		else if (!o->vocab)
 			err_prefix(&o->vocab_err, "Ollama has no tokenizer endpoint and its GGUF cannot be used "
-				   "from the store '%s' (name the store with --models-dir)", dir ? dir : "?");
+				   "from the store '%s' (name the store with --models-dir)", dir);
 		free(path);
 		free(dir);
 	}

@@ -1,147 +1,70 @@
 /*
- * parse.c - reading what model servers send back: Ollama's NDJSON stream
- * lines, OpenAI-style Server-Sent Events, embeddings bodies and error bodies;
- * and the streaming accumulator every backend feeds (whole UTF-8 characters
- * to the callback, stop strings cut off and held back until they cannot
- * match any more).  Everything here reads outside data: nothing is trusted,
+ * parse.c - reading what model servers send back (see parse.h): Ollama's
+ * NDJSON stream lines, OpenAI-style Server-Sent Events, embeddings bodies and
+ * error bodies.  Everything here reads outside data: nothing is trusted,
  * sizes are checked, and the fuzz targets fuzz_llm_* run it.
  */
-#include "internal.h"
-#include "../core/utf8.h"
+#include "parse.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/banned.h"
 
-#define TEXT_MAX (64u << 20)
 #define EMBED_DIM_MAX (1u << 16)
+#define ERROR_MAX 599  /* bytes of a server's error message kept */
 
-void llm_stream_init(struct llm_stream *s, const struct llm_request *r)
+/* A JSON object from a server, or NULL with *nomem set when jansson ran out
+ * of memory (as far as it says so) rather than met something else. */
+static json_t *load_object(const char *p, size_t n, int *nomem)
 {
-	memset(s, 0, sizeof(*s));
-	s->req = r;
-	buf_init(&s->text, TEXT_MAX);
-	s->prompt_tokens = s->completion_tokens = -1;
-	s->prompt_s = s->gen_s = -1;
+	json_error_t je;
+	json_t *j = json_loadb(p, n, 0, &je);
+	*nomem = !j && json_error_code(&je) == json_error_out_of_memory;
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
-void llm_stream_release(struct llm_stream *s)
+/* One line of a streamed answer as a JSON object, or NULL with the stream
+ * failed: "<who> sent <what> that is not a JSON object", or the error the
+ * server sent inside ("<who>: <message>"; with nested, an object's message
+ * is looked for too, as OpenAI-style servers send it). */
+static json_t *stream_object(struct llm_stream *s, const char *p, size_t n, const char *who,
+			     const char *what, int nested)
 {
-	buf_release(&s->text);
+	int nomem;
+	json_t *j = load_object(p, n, &nomem), *err, *msg;
+	if (!j) {
+		if (nomem)
+			llm_stream_fail(s, MOAT_ENOMEM, "out of memory");
+		else
+			llm_stream_fail(s, MOAT_EPARSE, "%s sent %s that is not a JSON object", who, what);
+		return NULL;
+	}
+	err = json_object_get(j, "error");
+	if (err) {
+		msg = nested && json_is_object(err) ? json_object_get(err, "message") : err;
+		/* "Ollama: ...", "the server: ..." */
+		llm_stream_fail(s, MOAT_ENET, "%s: %.*s", who, ERROR_MAX,
+				json_is_string(msg) ? json_string_value(msg) : "unknown error");
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
-/* Length of the longest proper prefix of a stop string that text ends with. */
-static size_t held_for_stops(const struct llm_stream *s)
+/* Gives a piece of the answer to the stream; -1 when the answer must end. */
+static int add_piece(struct llm_stream *s, json_t *piece)
 {
-	const struct llm_options *o = s->req ? &s->req->opt : NULL;
-	size_t best = 0;
-	if (!o)
+	if (!json_is_string(piece) || !json_string_length(piece) || s->stopped)
 		return 0;
-	for (size_t i = 0; i < o->n_stop; i++) {
-		const char *st = o->stop[i];
-		size_t sl = st ? strlen(st) : 0;
-		for (size_t k = sl ? sl - 1 : 0; k > best; k--)
-			if (k <= s->text.len && !memcmp(s->text.data + s->text.len - k, st, k)) {
-				best = k;
-				break;
-			}
-	}
-	return best;
-}
-
-/* Where the last complete UTF-8 character of [0, len) ends. */
-static size_t utf8_complete(const char *p, size_t len)
-{
-	size_t i = len, back = 0;
-	while (i > 0 && back < 4) {
-		unsigned char c = (unsigned char)p[i - 1];
-		i--;
-		back++;
-		if ((c & 0xC0) != 0x80) {
-			size_t need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-				      (c & 0xF8) == 0xF0 ? 4 : 1;
-			return back >= need ? len : i;
-		}
-	}
-	return len;
-}
-
-static int send_upto(struct llm_stream *s, size_t upto)
-{
-	if (!s->req || !s->req->on_token || upto <= s->sent)
-		return 0;
-	if (s->req->on_token(s->req->ud, s->text.data + s->sent, upto - s->sent)) {
-		s->cb_cancel = 1;
-		return -1;
-	}
-	s->sent = upto;
+	if (llm_stream_add(s, json_string_value(piece), json_string_length(piece)) < 0)
+		return s->failed ? -1 : llm_stream_fail(s, MOAT_EINTERRUPTED, "cancelled");
 	return 0;
-}
-
-int llm_stream_add(struct llm_stream *s, const char *piece, size_t len)
-{
-	const struct llm_options *o = s->req ? &s->req->opt : NULL;
-	size_t old = s->text.len, safe;
-	if (s->stopped)
-		return 1;
-	buf_add(&s->text, piece, len);
-	if (buf_failed(&s->text))
-		return 1;
-	for (size_t i = 0; o && i < o->n_stop; i++) {
-		const char *st = o->stop[i];
-		size_t sl = st ? strlen(st) : 0, from;
-		if (!sl || sl > s->text.len)
-			continue;
-		from = old + 1 > sl ? old + 1 - sl : 0;
-		for (size_t p = from; p + sl <= s->text.len; p++)
-			if (!memcmp(s->text.data + p, st, sl)) {
-				buf_setlen(&s->text, p);
-				s->stopped = 1;
-				snprintf(s->finish, sizeof(s->finish), "stop");
-				break;
-			}
-	}
-	if (s->stopped) {
-		if (send_upto(s, utf8_complete(s->text.data, s->text.len)) < 0)
-			return -1;
-		return 1;
-	}
-	safe = s->text.len - held_for_stops(s);
-	safe = utf8_complete(s->text.data ? s->text.data : "", safe);
-	if (send_upto(s, safe) < 0)
-		return -1;
-	return 0;
-}
-
-void llm_stream_flush(struct llm_stream *s)
-{
-	send_upto(s, s->text.len);
-}
-
-char *llm_stream_take_text(struct llm_stream *s)
-{
-	if (s->text.data && !utf8_is_valid(s->text.data, s->text.len)) {
-		struct buf v;
-		buf_init(&v, 3 * (size_t)TEXT_MAX);  /* each bad byte may become 3 */
-		utf8_sanitize(&v, s->text.data, s->text.len);
-		if (buf_failed(&v)) {
-			buf_release(&v);
-			return NULL;
-		}
-		buf_release(&s->text);
-		s->text = v;
-	}
-	return buf_detach(&s->text, NULL);
-}
-
-static int stream_fail(struct llm_stream *s, int code, const char *fmt, const char *arg)
-{
-	s->failed = 1;
-	err_set(&s->err, code, fmt, arg);
-	return -1;
 }
 
 static double ns_to_s(json_t *v)
@@ -158,39 +81,26 @@ static int int_or(json_t *v, int dflt)
 
 int llm_parse_ollama_line(struct llm_stream *s, const char *line, size_t len)
 {
-	json_error_t je;
-	json_t *j, *err, *msg, *piece;
+	json_t *j, *msg;
 	size_t i = 0;
 	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
 		i++;
 	if (i == len)
 		return 0;
-	j = json_loadb(line + i, len - i, 0, &je);
-	if (!j || !json_is_object(j)) {
-		json_decref(j);
-		return stream_fail(s, MOAT_EPARSE, "Ollama sent a line that is not a JSON object%s", "");
-	}
-	err = json_object_get(j, "error");
-	if (err) {
-		char m[600];
-		snprintf(m, sizeof(m), "%s", json_is_string(err) ? json_string_value(err) : "unknown error");
-		json_decref(j);
-		return stream_fail(s, MOAT_ENET, "Ollama: %s", m);
-	}
+	if (!(j = stream_object(s, line + i, len - i, "Ollama", "a line", 0)))
+		return -1;
 	msg = json_object_get(j, "message");
-	piece = json_is_object(msg) ? json_object_get(msg, "content") : json_object_get(j, "response");
-	if (json_is_string(piece) && json_string_length(piece) && !s->stopped) {
-		if (llm_stream_add(s, json_string_value(piece), json_string_length(piece)) < 0) {
-			json_decref(j);
-			return stream_fail(s, MOAT_EINTERRUPTED, "cancelled%s", "");
-		}
+	if (add_piece(s, json_is_object(msg) ? json_object_get(msg, "content")
+					     : json_object_get(j, "response")) < 0) {
+		json_decref(j);
+		return -1;
 	}
 	if (json_is_true(json_object_get(j, "done"))) {
 		json_t *reason = json_object_get(j, "done_reason");
 		s->done = 1;
 		if (!s->stopped)
-			snprintf(s->finish, sizeof(s->finish), "%s",
-				 json_is_string(reason) ? json_string_value(reason) : "stop");
+			llm_set_finish(s->finish, sizeof(s->finish),
+				       json_is_string(reason) ? json_string_value(reason) : "stop");
 		s->prompt_tokens = int_or(json_object_get(j, "prompt_eval_count"), s->prompt_tokens);
 		s->completion_tokens = int_or(json_object_get(j, "eval_count"), s->completion_tokens);
 		s->load_s = ns_to_s(json_object_get(j, "load_duration"));
@@ -206,8 +116,7 @@ int llm_parse_ollama_line(struct llm_stream *s, const char *line, size_t len)
 
 int llm_parse_sse_line(struct llm_stream *s, const char *line, size_t len)
 {
-	json_error_t je;
-	json_t *j, *err, *choices, *usage, *timings;
+	json_t *j, *choices, *usage, *timings;
 	size_t i;
 	if (len == 0 || line[0] == ':')
 		return 0;  /* event separator, comment */
@@ -220,19 +129,8 @@ int llm_parse_sse_line(struct llm_stream *s, const char *line, size_t len)
 		s->done = 1;
 		return 0;
 	}
-	j = json_loadb(line + i, len - i, 0, &je);
-	if (!j || !json_is_object(j)) {
-		json_decref(j);
-		return stream_fail(s, MOAT_EPARSE, "the server sent an event that is not a JSON object%s", "");
-	}
-	err = json_object_get(j, "error");
-	if (err) {
-		char m[600];
-		json_t *mm = json_is_object(err) ? json_object_get(err, "message") : err;
-		snprintf(m, sizeof(m), "%s", json_is_string(mm) ? json_string_value(mm) : "unknown error");
-		json_decref(j);
-		return stream_fail(s, MOAT_ENET, "the server: %s", m);
-	}
+	if (!(j = stream_object(s, line + i, len - i, "the server", "an event", 1)))
+		return -1;
 	choices = json_object_get(j, "choices");
 	if (json_is_array(choices) && json_array_size(choices) > 0) {
 		json_t *c = json_array_get(choices, 0), *delta, *piece, *fin;
@@ -240,17 +138,15 @@ int llm_parse_sse_line(struct llm_stream *s, const char *line, size_t len)
 		piece = json_is_object(delta) ? json_object_get(delta, "content") : json_object_get(c, "text");
 		if (!piece && json_is_object(json_object_get(c, "message")))
 			piece = json_object_get(json_object_get(c, "message"), "content");
-		if (json_is_string(piece) && json_string_length(piece) && !s->stopped) {
-			if (llm_stream_add(s, json_string_value(piece), json_string_length(piece)) < 0) {
-				json_decref(j);
-				return stream_fail(s, MOAT_EINTERRUPTED, "cancelled%s", "");
-			}
+		if (add_piece(s, piece) < 0) {
+			json_decref(j);
+			return -1;
 		}
 		fin = json_object_get(c, "finish_reason");
 		if (json_is_string(fin)) {
 			s->done = 1;
 			if (!s->stopped)
-				snprintf(s->finish, sizeof(s->finish), "%s", json_string_value(fin));
+				llm_set_finish(s->finish, sizeof(s->finish), json_string_value(fin));
 		}
 	}
 	usage = json_object_get(j, "usage");
@@ -279,7 +175,7 @@ char *llm_parse_error_body(const char *body, size_t len)
 {
 	json_error_t je;
 	json_t *j, *err, *m = NULL;
-	char out[600];
+	char *out = NULL;
 	if (!body || !len)
 		return NULL;
 	j = json_loadb(body, len, 0, &je);
@@ -291,32 +187,22 @@ char *llm_parse_error_body(const char *body, size_t len)
 			m = json_object_get(err, "message");
 		else
 			m = json_object_get(j, "message");
-		if (json_is_string(m)) {
-			snprintf(out, sizeof(out), "%s", json_string_value(m));
-			json_decref(j);
-			goto done;
-		}
+		if (json_is_string(m))
+			out = strndup(json_string_value(m), ERROR_MAX);
 	}
-	json_decref(j);
-	{
+	if (!json_is_string(m)) {
+		/* not a JSON message: the first line of the text */
 		size_t n = 0;
 		while (n < len && n < 200 && body[n] != '\n' && body[n] != '\r' && body[n])
 			n++;
-		if (!n)
-			return NULL;
-		snprintf(out, sizeof(out), "%.*s", (int)n, body);
+		if (n)
+			out = strndup(body, n);
 	}
-done:
-	for (char *p = out; *p; p++)
+	json_decref(j);
+	for (char *p = out; p && *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
-	{
-		size_t l = strlen(out);
-		char *d = malloc(l + 1);
-		if (d)
-			memcpy(d, out, l + 1);
-		return d;
-	}
+	return out;
 }
 
 static void normalise(float *v, size_t dim)
@@ -373,82 +259,85 @@ bad:
 	return err_set(e, MOAT_EPARSE, "%s sent embeddings of differing sizes or non-numbers", who);
 }
 
+/* The list under key of an embeddings body, which must hold n of them, or
+ * NULL with e set; *root gets the document, for the caller to release. */
+static json_t *embed_list(const char *body, size_t len, size_t n, const char *key, const char *who,
+			  json_t **root, struct moat_err *e)
+{
+	int nomem;
+	json_t *arr;
+	*root = load_object(body ? body : "", body ? len : 0, &nomem);
+	if (!*root) {
+		if (nomem)
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		else
+			err_set(e, MOAT_EPARSE, "%s sent embeddings that are not JSON", who);
+		return NULL;
+	}
+	arr = json_object_get(*root, key);
+	if (!json_is_array(arr) || json_array_size(arr) != n) {
+		err_set(e, MOAT_EPARSE, "%s sent %zu embeddings for %zu texts", who,
+			json_is_array(arr) ? json_array_size(arr) : 0, n);
+		return NULL;
+	}
+	return arr;
+}
+
+static json_t **new_rows(size_t n, struct moat_err *e)
+{
+	json_t **rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	return rows;
+}
+
 int llm_parse_ollama_embed(const char *body, size_t len, size_t n, struct llm_embedding *em,
 			   struct moat_err *e)
 {
-	json_error_t je;
-	json_t *j = json_loadb(body ? body : "", len, 0, &je), *arr;
-	json_t **rows;
-	int rc;
-	if (!j || !json_is_object(j)) {
-		json_decref(j);
-		return err_set(e, MOAT_EPARSE, "Ollama sent embeddings that are not JSON");
+	json_t *j, *arr = embed_list(body, len, n, "embeddings", "Ollama", &j, e), **rows;
+	int rc = -1;
+	if (arr && (rows = new_rows(n, e))) {
+		for (size_t i = 0; i < n; i++)
+			rows[i] = json_array_get(arr, i);
+		rc = take_rows(rows, n, em, "Ollama", e);
+		em->prompt_tokens = int_or(json_object_get(j, "prompt_eval_count"), -1);
+		free(rows);
 	}
-	arr = json_object_get(j, "embeddings");
-	if (!json_is_array(arr) || json_array_size(arr) != n) {
-		size_t got = json_is_array(arr) ? json_array_size(arr) : 0;
-		json_decref(j);
-		return err_set(e, MOAT_EPARSE, "Ollama sent %zu embeddings for %zu texts", got, n);
-	}
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	if (!rows) {
-		json_decref(j);
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++)
-		rows[i] = json_array_get(arr, i);
-	rc = take_rows(rows, n, em, "Ollama", e);
-	em->prompt_tokens = int_or(json_object_get(j, "prompt_eval_count"), -1);
-	free(rows);
 	json_decref(j);
 	return rc;
+}
+
+/* OpenAI's rows may come in any order, each with its index. */
+static int openai_rows(json_t *data, size_t n, json_t **rows, struct moat_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *d = json_array_get(data, i), *idx = json_object_get(d, "index");
+		size_t at = i;
+		if (json_is_integer(idx)) {
+			if (json_integer_value(idx) < 0 || (size_t)json_integer_value(idx) >= n)
+				return err_set(e, MOAT_EPARSE, "the server sent embeddings with bad indexes");
+			at = (size_t)json_integer_value(idx);
+		}
+		if (rows[at])
+			return err_set(e, MOAT_EPARSE, "the server sent embeddings with bad indexes");
+		rows[at] = json_object_get(d, "embedding");
+		if (!rows[at])
+			rows[at] = json_null();
+	}
+	return 0;
 }
 
 int llm_parse_openai_embed(const char *body, size_t len, size_t n, struct llm_embedding *em,
 			   struct moat_err *e)
 {
-	json_error_t je;
-	json_t *j = json_loadb(body ? body : "", len, 0, &je), *data;
-	json_t **rows;
-	int rc;
-	if (!j || !json_is_object(j)) {
-		json_decref(j);
-		return err_set(e, MOAT_EPARSE, "the server sent embeddings that are not JSON");
+	json_t *j, *data = embed_list(body, len, n, "data", "the server", &j, e), **rows;
+	int rc = -1;
+	if (data && (rows = new_rows(n, e))) {
+		if (openai_rows(data, n, rows, e) == 0)
+			rc = take_rows(rows, n, em, "the server", e);
+		em->prompt_tokens = int_or(json_object_get(json_object_get(j, "usage"), "prompt_tokens"), -1);
+		free(rows);
 	}
-	data = json_object_get(j, "data");
-	if (!json_is_array(data) || json_array_size(data) != n) {
-		size_t got = json_is_array(data) ? json_array_size(data) : 0;
-		json_decref(j);
-		return err_set(e, MOAT_EPARSE, "the server sent %zu embeddings for %zu texts", got, n);
-	}
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	if (!rows) {
-		json_decref(j);
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *d = json_array_get(data, i), *idx = json_object_get(d, "index");
-		size_t at = i;
-		if (json_is_integer(idx)) {
-			if (json_integer_value(idx) < 0 || (size_t)json_integer_value(idx) >= n ||
-			    rows[json_integer_value(idx)]) {
-				free(rows);
-				json_decref(j);
-				return err_set(e, MOAT_EPARSE, "the server sent embeddings with bad indexes");
-			}
-			at = (size_t)json_integer_value(idx);
-		} else if (rows[at]) {
-			free(rows);
-			json_decref(j);
-			return err_set(e, MOAT_EPARSE, "the server sent embeddings with bad indexes");
-		}
-		rows[at] = json_object_get(d, "embedding");
-		if (!rows[at])
-			rows[at] = json_null();
-	}
-	rc = take_rows(rows, n, em, "the server", e);
-	em->prompt_tokens = int_or(json_object_get(json_object_get(j, "usage"), "prompt_tokens"), -1);
-	free(rows);
 	json_decref(j);
 	return rc;
 }

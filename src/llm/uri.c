@@ -1,9 +1,10 @@
 /*
  * uri.c - model URIs (ollama://, openai://, gguf:, store:), the URLs they
  * turn into, OLLAMA_HOST as Ollama itself reads it, and the one rule of
- * where moat may connect: loopback, or a host the user named.
+ * where moat may connect: loopback, or a host the user named.  Nothing here
+ * connects anywhere (http.c does, and asks llm_host_allowed first).
  */
-#include "internal.h"
+#include "llm.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -12,25 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/fmt.h"
+
 #include "../core/banned.h"
 
 #define OLLAMA_PORT 11434
 #define OPENAI_PORT 8080
-
-static char *dupn(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
-static char *dup0(const char *s)
-{
-	return dupn(s, strlen(s));
-}
 
 /* Parses "host", "host:port", "[v6]" or "[v6]:port" (n bytes at s). */
 static int parse_hostport(const char *s, size_t n, char *host, size_t hsize, int *port)
@@ -85,13 +73,16 @@ static int parse_hostport(const char *s, size_t n, char *host, size_t hsize, int
 	return 0;
 }
 
-static char *make_base(int https, const char *host, int port, const char *path)
+/* "http://host:port" + path[0..plen), with brackets around an IPv6 host;
+ * NULL when out of memory. */
+static char *make_base(int https, const char *host, int port, const char *path, size_t plen)
 {
-	char buf[1024];
+	char *s;
 	int v6 = strchr(host, ':') != NULL;
-	snprintf(buf, sizeof(buf), "%s://%s%s%s:%d%s", https ? "https" : "http", v6 ? "[" : "",
-		 host, v6 ? "]" : "", port, path ? path : "");
-	return dup0(buf);
+	if (asprintf(&s, "%s://%s%s%s:%d%.*s", https ? "https" : "http", v6 ? "[" : "", host,
+		     v6 ? "]" : "", port, (int)plen, path ? path : "") < 0)
+		return NULL;
+	return s;
 }
 
 int llm_url_split(const char *url, char *host, size_t hsize, int *port, int *https)
@@ -118,41 +109,36 @@ int llm_url_split(const char *url, char *host, size_t hsize, int *port, int *htt
 	return 0;
 }
 
-void http_hostport(const char *url, char *out, size_t size)
+int llm_url_hostport(const char *url, char *out, size_t size)
 {
 	char host[256];
-	int port;
-	if (llm_url_split(url, host, sizeof(host), &port, NULL) < 0) {
-		snprintf(out, size, "%s", url);
-		return;
-	}
+	int port, n;
+	if (llm_url_split(url, host, sizeof(host), &port, NULL) < 0)
+		return -1;
 	if (strchr(host, ':'))
-		snprintf(out, size, "[%s]:%d", host, port);
+		n = xsnprintf(out, size, "[%s]:%d", host, port);
 	else
-		snprintf(out, size, "%s:%d", host, port);
+		n = xsnprintf(out, size, "%s:%d", host, port);
+	return n < 0 ? -1 : 0;
 }
 
 char *llm_ollama_url_from_env(void)
 {
-	const char *raw = getenv("OLLAMA_HOST");
-	char v[512], host[256];
-	const char *p;
-	size_t n;
-	int https = 0, port = OLLAMA_PORT;
+	const char *p = getenv("OLLAMA_HOST"), *host = "127.0.0.1";
+	char h[256];
+	size_t n, k;
+	int https = 0, port = OLLAMA_PORT, pt;
 
 	/* Ollama's envconfig.Var: trim spaces, then quotes. */
-	if (!raw)
-		raw = "";
-	while (*raw == ' ' || *raw == '\t')
-		raw++;
-	snprintf(v, sizeof(v), "%s", raw);
-	n = strlen(v);
-	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n'))
-		v[--n] = '\0';
-	p = v;
-	while (*p == '"' || *p == '\'')
+	if (!p)
+		p = "";
+	while (*p == ' ' || *p == '\t')
 		p++;
 	n = strlen(p);
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n'))
+		n--;
+	while (n && (*p == '"' || *p == '\''))
+		p++, n--;
 	while (n && (p[n - 1] == '"' || p[n - 1] == '\''))
 		n--;
 
@@ -166,65 +152,75 @@ char *llm_ollama_url_from_env(void)
 		p += 7;
 		n -= 7;
 	}
-	n = strcspn(p, "/") < n ? strcspn(p, "/") : n;
-	snprintf(host, sizeof(host), "127.0.0.1");
-	if (n > 0) {
-		char h[256];
-		int pt = port;
-		if (n > 0 && p[0] == ':') {
-			/* ":11434": the default host with a port */
-			char tmp[300];
-			snprintf(tmp, sizeof(tmp), "127.0.0.1%.*s", (int)n, p);
-			if (parse_hostport(tmp, strlen(tmp), h, sizeof(h), &pt) == 0) {
-				snprintf(host, sizeof(host), "%s", h);
-				port = pt;
-			}
-		} else if (parse_hostport(p, n, h, sizeof(h), &pt) == 0) {
-			snprintf(host, sizeof(host), "%s", h);
+	for (k = 0; k < n && p[k] != '/'; k++)
+		;
+	n = k;
+	pt = port;
+	if (n > 0 && p[0] == ':') {
+		/* ":11434": the default host with a port */
+		char *tmp;
+		if (asprintf(&tmp, "127.0.0.1%.*s", (int)n, p) < 0)
+			return NULL;
+		if (parse_hostport(tmp, strlen(tmp), h, sizeof(h), &pt) == 0) {
+			host = h;
 			port = pt;
 		}
+		free(tmp);
+	} else if (n > 0 && parse_hostport(p, n, h, sizeof(h), &pt) == 0) {
+		host = h;
+		port = pt;
 	}
 	/* Ollama's ConnectableHost: the unspecified address means loopback. */
 	if (!strcmp(host, "0.0.0.0") || !host[0])
-		snprintf(host, sizeof(host), "127.0.0.1");
+		host = "127.0.0.1";
 	else if (!strcmp(host, "::"))
-		snprintf(host, sizeof(host), "::1");
-	return make_base(https, host, port, NULL);
+		host = "::1";
+	return make_base(https, host, port, NULL, 0);
+}
+
+/* A host as written, without its brackets: p[0..*n). */
+static const char *unbracket(const char *s, size_t *n)
+{
+	const char *p = s[0] == '[' ? s + 1 : s;
+	*n = strlen(p);
+	if (*n && p[*n - 1] == ']')
+		(*n)--;
+	return p;
 }
 
 int llm_host_allowed(const char *host, const char *const *allow, size_t n_allow)
 {
 	unsigned char a[16];
+	char lit[64];
 	size_t n;
-	char h[256];
+	const char *h;
 	if (!host || !*host)
 		return 0;
-	snprintf(h, sizeof(h), "%s", host[0] == '[' ? host + 1 : host);
-	n = strlen(h);
-	if (n && h[n - 1] == ']')
-		h[--n] = '\0';
-	if (!strcasecmp(h, "localhost") || (n > 10 && !strcasecmp(h + n - 10, ".localhost")))
+	h = unbracket(host, &n);
+	if ((n == 9 && !strncasecmp(h, "localhost", 9)) ||
+	    (n > 10 && !strncasecmp(h + n - 10, ".localhost", 10)))
 		return 1;
-	if (inet_pton(AF_INET, h, a) == 1 && a[0] == 127)
-		return 1;
-	if (inet_pton(AF_INET6, h, a) == 1) {
-		static const unsigned char lo[16] = { [15] = 1 };
-		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
-		if (!memcmp(a, lo, 16))
+	if (n < sizeof(lit)) {  /* an address literal is shorter */
+		memcpy(lit, h, n);
+		lit[n] = '\0';
+		if (inet_pton(AF_INET, lit, a) == 1 && a[0] == 127)
 			return 1;
-		if (!memcmp(a, mapped, 12) && a[12] == 127)
-			return 1;
+		if (inet_pton(AF_INET6, lit, a) == 1) {
+			static const unsigned char lo[16] = { [15] = 1 };
+			static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+			if (!memcmp(a, lo, 16))
+				return 1;
+			if (!memcmp(a, mapped, 12) && a[12] == 127)
+				return 1;
+		}
 	}
 	for (size_t i = 0; i < n_allow; i++) {
-		char w[256];
 		size_t wl;
+		const char *w;
 		if (!allow[i])
 			continue;
-		snprintf(w, sizeof(w), "%s", allow[i][0] == '[' ? allow[i] + 1 : allow[i]);
-		wl = strlen(w);
-		if (wl && w[wl - 1] == ']')
-			w[--wl] = '\0';
-		if (!strcasecmp(w, h))
+		w = unbracket(allow[i], &wl);
+		if (wl == n && !strncasecmp(w, h, n))
 			return 1;
 	}
 	return 0;
@@ -254,30 +250,30 @@ static int parse_server(const char *uri, const char *rest, int https, int openai
 	    parse_hostport(rest, hl, host, sizeof(host), &port) < 0)
 		return err_set(e, MOAT_EUSAGE, "bad host in model '%s' (expected %s://HOST:PORT/%s)",
 			       uri, openai ? "openai" : "ollama", openai ? "v1/NAME" : "NAME");
-	u->host = dup0(host);
+	if (!openai && (!path[0] || !path[1]))
+		return err_set(e, MOAT_EUSAGE,
+			       "no model name in '%s' (expected ollama://HOST:PORT/NAME:TAG)", uri);
+	u->host = strdup(host);
 	u->port = port;
 	u->https = https;
-	u->root = make_base(https, host, port, NULL);
+	u->root = make_base(https, host, port, NULL, 0);
 	if (!openai) {
-		if (!path[0] || !path[1])
-			return err_set(e, MOAT_EUSAGE,
-				       "no model name in '%s' (expected ollama://HOST:PORT/NAME:TAG)", uri);
-		u->model = dup0(path + 1);
-		u->base = dup0(u->root);
+		u->model = strdup(path + 1);
+		u->base = u->root ? strdup(u->root) : NULL;
 	} else {
+		/* the API's root: up to /v1 ("/x/v1/NAME", "/x/v1"), else /v1 */
 		const char *v1 = strstr(path, "/v1/");
-		char prefix[512];
+		size_t pl = strlen(path);
 		if (v1) {
-			snprintf(prefix, sizeof(prefix), "%.*s", (int)(v1 - path + 3), path);
-			u->model = dup0(v1 + 4);
-		} else if (strlen(path) >= 3 && !strcmp(path + strlen(path) - 3, "/v1")) {
-			snprintf(prefix, sizeof(prefix), "%s", path);
-			u->model = dup0("");
+			u->base = make_base(https, host, port, path, (size_t)(v1 - path) + 3);
+			u->model = strdup(v1 + 4);
+		} else if (pl >= 3 && !strcmp(path + pl - 3, "/v1")) {
+			u->base = make_base(https, host, port, path, pl);
+			u->model = strdup("");
 		} else {
-			snprintf(prefix, sizeof(prefix), "/v1");
-			u->model = dup0(path[0] ? path + 1 : "");
+			u->base = make_base(https, host, port, "/v1", 3);
+			u->model = strdup(path[0] ? path + 1 : "");
 		}
-		u->base = make_base(https, host, port, prefix);
 	}
 	if (!u->host || !u->root || !u->base || !u->model)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
@@ -303,17 +299,19 @@ int llm_uri_parse(const char *uri, struct llm_uri *u, struct moat_err *e)
 		if (!uri[7])
 			return err_set(e, MOAT_EUSAGE, "no model name in '%s'", uri);
 		base = llm_ollama_url_from_env();
-		if (!base || llm_url_split(base, host, sizeof(host), &port, &https) < 0) {
+		if (!base)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (llm_url_split(base, host, sizeof(host), &port, &https) < 0) {
 			free(base);
 			return err_set(e, MOAT_EUSAGE, "cannot use OLLAMA_HOST for '%s'", uri);
 		}
 		u->backend = LLM_OLLAMA;
-		u->host = dup0(host);
+		u->host = strdup(host);
 		u->port = port;
 		u->https = https;
 		u->root = base;
-		u->base = dup0(base);
-		u->model = dup0(uri + 7);
+		u->base = strdup(base);
+		u->model = strdup(uri + 7);
 		if (!u->host || !u->base || !u->model)
 			goto nomem;
 		return 0;
@@ -334,7 +332,7 @@ int llm_uri_parse(const char *uri, struct llm_uri *u, struct moat_err *e)
 		if (!*p)
 			return err_set(e, MOAT_EUSAGE, "no file in '%s' (expected gguf:/path/to/model.gguf)", uri);
 		u->backend = LLM_GGUF;
-		u->model = dup0(p);
+		u->model = strdup(p);
 		if (!u->model)
 			goto nomem;
 		return 0;
@@ -343,7 +341,7 @@ int llm_uri_parse(const char *uri, struct llm_uri *u, struct moat_err *e)
 		if (!uri[6])
 			return err_set(e, MOAT_EUSAGE, "no model name in '%s' (expected store:NAME:TAG)", uri);
 		u->backend = LLM_STORE;
-		u->model = dup0(uri + 6);
+		u->model = strdup(uri + 6);
 		if (!u->model)
 			goto nomem;
 		return 0;

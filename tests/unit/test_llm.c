@@ -17,7 +17,9 @@
 
 #include "core/fs.h"
 #include "core/hash.h"
-#include "llm/internal.h"
+#include "llm/digest.h"
+#include "llm/grammar.h"
+#include "llm/parse.h"
 
 static void uri_forms(void **state)
 {

@@ -16,7 +16,8 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "llm/internal.h"
+#include "llm/grammar.h"
+#include "llm/llm.h"
 #include "models/models.h"
 
 static const char *model_path;

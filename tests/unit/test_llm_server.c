@@ -31,7 +31,8 @@
 #include <unistd.h>
 
 #include "core/fs.h"
-#include "llm/internal.h"
+#include "llm/grammar.h"
+#include "llm/llm.h"
 #include "models/models.h"
 #ifdef MOAT_WITH_LLAMA
 #include <llama.h>

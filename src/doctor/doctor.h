@@ -6,16 +6,22 @@
  *
  * Not for printing (src/cmd/doctor.c prints), nor for repairing anything:
  * doctor only reads, runs nvidia-smi/nvcc, and talks to the server on
- * loopback (or a host named in cfg.allow_hosts).
+ * loopback (or a host named in cfg.allow_hosts).  Not part of the model
+ * layer: it is one of its users.
+ *
+ * May use: llm/llm.h (the model layer's public interface: opening models,
+ * the loopback rule, llm_server_json for the server's own API), models/
+ * (the store: list, fsck), core/; /proc and the programs it runs.  Nothing
+ * in src/llm/ beyond llm.h, and no stage.
  */
-#ifndef MOAT_LLM_DOCTOR_H
-#define MOAT_LLM_DOCTOR_H
+#ifndef MOAT_DOCTOR_H
+#define MOAT_DOCTOR_H
 
 #include <stddef.h>
 
 #include <jansson.h>
 
-#include "llm.h"
+#include "../llm/llm.h"
 
 struct doctor_opts {
 	const char *models_dir;      /* NULL: the server's OLLAMA_MODELS when readable, else
@@ -32,7 +38,7 @@ struct doctor_opts {
 
 /* {"ok":bool, "counts":{"ok":N,"warn":N,"fail":N}, "checks":[{"group",
  * "check", "status":"ok"|"warn"|"fail", "message", "fix"?}]}.  Never NULL
- * except when out of memory. */
-json_t *doctor_run(const struct doctor_opts *o);
+ * except when out of memory (a check that could not be made or kept). */
+json_t *doctor_run(const struct doctor_opts *o) __attribute__((warn_unused_result));
 
 #endif

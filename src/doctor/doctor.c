@@ -5,11 +5,11 @@
  * free space), /proc/net/tcp{,6} for the sockets the server listens on and the
  * user that owns them, /proc/PID/environ for the server's own environment
  * (when it may be read; otherwise this process's), and the server's API for
- * the rest.  Nothing is changed anywhere.
+ * the rest, through the model layer's public interface.  Nothing is changed
+ * anywhere.
  */
 #define _DEFAULT_SOURCE  /* getgrouplist */
 #include "doctor.h"
-#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +27,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../core/buf.h"
+#include "../core/fmt.h"
 #include "../core/fs.h"
+#include "../core/jsonu.h"
 #include "../models/models.h"
 
 #include "../core/banned.h"
@@ -52,16 +55,16 @@ struct gpu {
 struct dctx {
 	const struct doctor_opts *o;
 	struct llm_config cfg;
-	struct http_client http;
 	json_t *checks;
 	int n_ok, n_warn, n_fail;
+	int nomem;               /* a check was lost for want of memory */
 	/* GPU facts */
 	int ngpu;
 	struct gpu gpus[16];
 	double vram_free_mib, vram_total_mib;
 	/* the server */
 	char *url;
-	char hp[300];
+	char hp[LLM_HOSTPORT_MAX];
 	int port;
 	int local;               /* the server is on this machine (loopback) */
 	int server_up;
@@ -81,46 +84,65 @@ static void add(struct dctx *d, const char *group, const char *check, const char
 static void add(struct dctx *d, const char *group, const char *check, const char *status, const char *fix,
 		const char *fmt, ...)
 {
-	char msg[1024];
+	struct buf msg = BUF_INIT;
 	va_list ap;
-	json_t *c;
+	json_t *c = json_object();
+	int bad = !c;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	buf_addvf(&msg, fmt, ap);
 	va_end(ap);
-	c = json_pack("{s:s, s:s, s:s, s:s}", "group", group, "check", check, "status", status, "message", msg);
-	if (fix && strcmp(status, "ok"))
-		json_object_set_new(c, "fix", json_string(fix));
 	if (!strcmp(status, "ok"))
 		d->n_ok++;
 	else if (!strcmp(status, "warn"))
 		d->n_warn++;
 	else
 		d->n_fail++;
-	json_array_append_new(d->checks, c);
+	/* messages carry paths and the environment's values: any bytes */
+	bad = bad || buf_failed(&msg) || json_object_set_new(c, "group", jsonu_string(group)) < 0 ||
+	      json_object_set_new(c, "check", json_string(check)) < 0 ||
+	      json_object_set_new(c, "status", json_string(status)) < 0 ||
+	      json_object_set_new(c, "message", jsonu_string(buf_str(&msg))) < 0 ||
+	      (fix && strcmp(status, "ok") && json_object_set_new(c, "fix", jsonu_string(fix)) < 0);
+	buf_release(&msg);
+	if (bad || json_array_append(d->checks, c) < 0) {
+		json_decref(c);
+		d->nomem = 1;
+		return;
+	}
 	if (d->o->on_check)
 		d->o->on_check(d->o->ud, c);
+	json_decref(c);
+}
+
+/* Copies n bytes of src (at most size - 1) into dst[size]: a field of a
+ * program's output, cut to fit on purpose. */
+static void copy_cut(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 /* ---- running programs ---- */
 
-static char *find_on_path(const char *prog)
+/* The path of an executable prog on PATH (malloc'd), or NULL. */
+static char *find_on_path(struct dctx *d, const char *prog)
 {
 	const char *path = getenv("PATH");
-	char buf[PATH_MAX];
 	if (!path)
 		path = "/usr/bin:/bin";
 	while (*path) {
 		size_t n = strcspn(path, ":");
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? path : ".", prog);
-		if (access(buf, X_OK) == 0) {
-			struct stat st;
-			if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-				char *r = malloc(strlen(buf) + 1);
-				if (r)
-					memcpy(r, buf, strlen(buf) + 1);
-				return r;
-			}
+		char *f;
+		struct stat st;
+		if (asprintf(&f, "%.*s/%s", (int)n, n ? path : ".", prog) < 0) {
+			d->nomem = 1;
+			return NULL;
 		}
+		if (access(f, X_OK) == 0 && stat(f, &st) == 0 && S_ISREG(st.st_mode))
+			return f;
+		free(f);
 		path += n;
 		if (*path == ':')
 			path++;
@@ -128,29 +150,44 @@ static char *find_on_path(const char *prog)
 	return NULL;
 }
 
-/* Runs a shell command line, collecting stdout and stderr; returns the exit
- * status (or -1 when it could not run). */
-static int run_capture(const char *cmdline, struct buf *out)
+/* Runs a program with arguments (a shell command line: the caller quotes),
+ * collecting stdout and stderr; returns the exit status (or -1 when it could
+ * not run). */
+static int run_capture(struct dctx *d, struct buf *out, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int run_capture(struct dctx *d, struct buf *out, const char *fmt, ...)
 {
-	char line[4096];
+	char line[4096], *cmd;
+	va_list ap;
 	FILE *p;
-	int st;
-	snprintf(line, sizeof(line), "%s 2>&1", cmdline);
-	p = popen(line, "r");
+	int st, n;
+	va_start(ap, fmt);
+	n = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		d->nomem = 1;
+		return -1;
+	}
+	buf_reset(out);
+	p = popen(cmd, "r");
+	free(cmd);
 	if (!p)
 		return -1;
 	while (fgets(line, sizeof(line), p))
 		buf_adds(out, line);
 	st = pclose(p);
+	if (buf_failed(out))
+		d->nomem = 1;
 	if (st == -1 || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
 }
 
+/* The first line of s into out[size], cut to fit. */
 static void first_line(const char *s, char *out, size_t size)
 {
-	size_t n = strcspn(s, "\n");
-	snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), s);
+	copy_cut(out, size, s, strcspn(s, "\n"));
 }
 
 /* "12.4" -> 12.4; "550.54.15" -> 550 (major) */
@@ -189,25 +226,22 @@ static int split_csv(char *line, char **f, int max)
 
 static void check_gpu(struct dctx *d)
 {
-	char *smi = find_on_path("nvidia-smi"), *nvcc = find_on_path("nvcc");
+	char *smi = find_on_path(d, "nvidia-smi"), *nvcc = find_on_path(d, "nvcc");
 	struct buf out = BUF_INIT;
-	char cuda[32] = "", nvcc_ver[32] = "", cmd[PATH_MAX + 200], l1[300];
+	char cuda[32] = "", nvcc_ver[32] = "", l1[300];
 	int rc, have_cc = 1;
 
 	if (!smi) {
 		add(d, "gpu", "gpu", "warn", "if the machine has an NVIDIA GPU, install its driver (nvidia-smi comes with it)",
 		    "no NVIDIA GPU found (nvidia-smi is not on PATH): inference will run on the CPU");
 	} else {
-		snprintf(cmd, sizeof(cmd), "'%s' --query-gpu=index,name,memory.total,memory.free,driver_version,"
-			 "utilization.gpu,compute_cap --format=csv,noheader,nounits", smi);
-		rc = run_capture(cmd, &out);
+		rc = run_capture(d, &out, "'%s' --query-gpu=index,name,memory.total,memory.free,driver_version,"
+				 "utilization.gpu,compute_cap --format=csv,noheader,nounits 2>&1", smi);
 		if (rc != 0 && strstr(buf_str(&out), "compute_cap")) {
 			/* an older nvidia-smi without compute_cap */
 			have_cc = 0;
-			buf_reset(&out);
-			snprintf(cmd, sizeof(cmd), "'%s' --query-gpu=index,name,memory.total,memory.free,"
-				 "driver_version,utilization.gpu --format=csv,noheader,nounits", smi);
-			rc = run_capture(cmd, &out);
+			rc = run_capture(d, &out, "'%s' --query-gpu=index,name,memory.total,memory.free,"
+					 "driver_version,utilization.gpu --format=csv,noheader,nounits 2>&1", smi);
 		}
 		if (rc != 0) {
 			first_line(buf_str(&out), l1, sizeof(l1));
@@ -224,10 +258,10 @@ static void check_gpu(struct dctx *d)
 					*nl = '\0';
 				nf = split_csv(p, f, 8);
 				if (nf >= 6) {
-					snprintf(g->name, sizeof(g->name), "%s", f[1]);
+					copy_cut(g->name, sizeof(g->name), f[1], strlen(f[1]));
 					g->total_mib = strtod(f[2], NULL);
 					g->free_mib = strtod(f[3], NULL);
-					snprintf(g->driver, sizeof(g->driver), "%s", f[4]);
+					copy_cut(g->driver, sizeof(g->driver), f[4], strlen(f[4]));
 					g->util = strtod(f[5], NULL);
 					g->cc = have_cc && nf >= 7 ? strtod(f[6], NULL) : 0;
 					d->vram_free_mib += g->free_mib;
@@ -256,27 +290,23 @@ static void check_gpu(struct dctx *d)
 		}
 		if (d->ngpu > 0) {
 			/* the CUDA version the driver supports is only in the banner */
-			buf_reset(&out);
-			snprintf(cmd, sizeof(cmd), "'%s'", smi);
-			if (run_capture(cmd, &out) == 0) {
+			if (run_capture(d, &out, "'%s' 2>&1", smi) == 0) {
 				const char *c = strstr(buf_str(&out), "CUDA Version:");
 				if (c) {
 					c += 13;
 					while (*c == ' ')
 						c++;
-					snprintf(cuda, sizeof(cuda), "%.*s", (int)strspn(c, "0123456789."), c);
+					copy_cut(cuda, sizeof(cuda), c, strspn(c, "0123456789."));
 				}
 			}
 		}
 	}
 	if (nvcc) {
-		buf_reset(&out);
-		snprintf(cmd, sizeof(cmd), "'%s' --version", nvcc);
-		if (run_capture(cmd, &out) == 0) {
+		if (run_capture(d, &out, "'%s' --version 2>&1", nvcc) == 0) {
 			const char *r = strstr(buf_str(&out), "release ");
 			if (r) {
 				r += 8;
-				snprintf(nvcc_ver, sizeof(nvcc_ver), "%.*s", (int)strspn(r, "0123456789."), r);
+				copy_cut(nvcc_ver, sizeof(nvcc_ver), r, strspn(r, "0123456789."));
 			}
 		}
 	}
@@ -353,12 +383,17 @@ static void read_listeners(struct dctx *d, const char *file, int v6)
 				unsigned long w = strtoul(local, NULL, 16);
 				for (int k = 0; k < 4; k++)
 					a[k] = (unsigned char)(w >> (8 * k));
-				snprintf(l->addr, sizeof(l->addr), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
+				/* bounded: 21 bytes at most */
+				if (xsnprintf(l->addr, sizeof(l->addr), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
+					      port) < 0)
+					l->addr[0] = '\0';
 				l->loopback = a[0] == 127;
 			} else {
 				static const unsigned char lo[16] = { [15] = 1 };
 				static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
-				char hex[9], txt[48];
+				static const unsigned char zero[16];
+				char hex[9], tb[48];
+				const char *txt = "::";
 				for (int wd = 0; wd < 4; wd++) {
 					unsigned long w;
 					memcpy(hex, local + 8 * wd, 8);
@@ -368,15 +403,17 @@ static void read_listeners(struct dctx *d, const char *file, int v6)
 						a[4 * wd + k] = (unsigned char)(w >> (8 * k));
 				}
 				l->loopback = !memcmp(a, lo, 16) || (!memcmp(a, mapped, 12) && a[12] == 127);
+				/* bounded: txt has 22 bytes at most, the address 31 */
 				if (!memcmp(a, lo, 16))
-					snprintf(txt, sizeof(txt), "::1");
-				else if (!memcmp(a, (unsigned char[16]){ 0 }, 16))
-					snprintf(txt, sizeof(txt), "::");
+					txt = "::1";
 				else if (!memcmp(a, mapped, 12))
-					snprintf(txt, sizeof(txt), "::ffff:%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
-				else
-					snprintf(txt, sizeof(txt), "%02x%02x:%02x%02x:...", a[0], a[1], a[2], a[3]);
-				snprintf(l->addr, sizeof(l->addr), "[%s]:%u", txt, port);
+					txt = xsnprintf(tb, sizeof(tb), "::ffff:%u.%u.%u.%u", a[12], a[13], a[14],
+							a[15]) < 0 ? "?" : tb;
+				else if (memcmp(a, zero, 16))
+					txt = xsnprintf(tb, sizeof(tb), "%02x%02x:%02x%02x:...", a[0], a[1], a[2],
+							a[3]) < 0 ? "?" : tb;
+				if (xsnprintf(l->addr, sizeof(l->addr), "[%s]:%u", txt, port) < 0)
+					l->addr[0] = '\0';
 			}
 		}
 	}
@@ -391,14 +428,18 @@ static long pid_of_inode(unsigned long inode)
 	long found = -1;
 	if (!proc)
 		return -1;
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	if (xsnprintf(want, sizeof(want), "socket:[%lu]", inode) < 0) {  /* bounded: 30 bytes */
+		closedir(proc);
+		return -1;
+	}
 	while (found < 0 && (de = readdir(proc))) {
 		char fdp[300];
 		DIR *fds;
 		struct dirent *fe;
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		snprintf(fdp, sizeof(fdp), "/proc/%s/fd", de->d_name);
+		if (xsnprintf(fdp, sizeof(fdp), "/proc/%s/fd", de->d_name) < 0)
+			continue;  /* a name is at most 255 bytes: cannot happen */
 		fds = opendir(fdp);
 		if (!fds)
 			continue;
@@ -407,7 +448,8 @@ static long pid_of_inode(unsigned long inode)
 			ssize_t n;
 			if (fe->d_name[0] == '.')
 				continue;
-			snprintf(lp, sizeof(lp), "%s/%s", fdp, fe->d_name);
+			if (xsnprintf(lp, sizeof(lp), "%s/%s", fdp, fe->d_name) < 0)
+				continue;  /* 300 + 256 bytes at most: cannot happen */
 			n = readlink(lp, target, sizeof(target) - 1);
 			if (n > 0) {
 				target[n] = '\0';
@@ -429,7 +471,8 @@ static void read_server_env(struct dctx *d)
 	struct buf b = BUF_INIT;
 	if (d->server_pid <= 0)
 		return;
-	snprintf(p, sizeof(p), "/proc/%ld/environ", d->server_pid);
+	if (xsnprintf(p, sizeof(p), "/proc/%ld/environ", d->server_pid) < 0)
+		return;  /* bounded: 34 bytes */
 	if (fs_read_file(p, &b, 1u << 20, NULL) == 0 && b.len) {
 		d->env_len = b.len;
 		d->env_blob = buf_detach(&b, NULL);
@@ -452,22 +495,21 @@ static const char *env_get(struct dctx *d, const char *k)
 	return NULL;
 }
 
+/* Whose environment the checks read, for messages. */
 static const char *env_where(struct dctx *d, char *buf, size_t size)
 {
-	if (d->env_blob)
-		snprintf(buf, size, "the server's environment, pid %ld", d->server_pid);
-	else
-		snprintf(buf, size, "this shell's environment");
-	return buf;
+	if (d->env_blob && xsnprintf(buf, size, "the server's environment, pid %ld", d->server_pid) >= 0)
+		return buf;
+	return d->env_blob ? "the server's environment" : "this shell's environment";
 }
 
 static const char *user_name(long uid, char *buf, size_t size)
 {
 	struct passwd *pw = getpwuid((uid_t)uid);
 	if (pw)
-		snprintf(buf, size, "%s", pw->pw_name);
-	else
-		snprintf(buf, size, "uid %ld", uid);
+		copy_cut(buf, size, pw->pw_name, strlen(pw->pw_name));
+	else if (xsnprintf(buf, size, "uid %ld", uid) < 0)
+		copy_cut(buf, size, "?", 1);  /* a buffer too small for a number */
 	return buf;
 }
 
@@ -513,27 +555,31 @@ static int keep_alive_ok(const char *v, double *secs)
 
 static void check_env(struct dctx *d)
 {
-	char where[96];
-	const char *v;
+	char wbuf[96];
+	const char *v, *where = env_where(d, wbuf, sizeof(wbuf));
 	static const char *const proxies[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
 					       "ALL_PROXY", "all_proxy", NULL };
 	struct buf set = BUF_INIT;
 
-	env_where(d, where, sizeof(where));
 	v = env_get(d, "OLLAMA_HOST");
 	if (!v || !*v) {
 		add(d, "env", "OLLAMA_HOST", "ok", NULL, "OLLAMA_HOST unset: Ollama listens on 127.0.0.1:11434 (%s)", where);
 	} else {
-		char host[256] = "", tmp[600];
+		char host[256] = "", *tmp;
 		const char *h = v;
 		int port;
 		while (*h == '"' || *h == '\'' || *h == ' ')
 			h++;
 		/* as Ollama reads it: no scheme means http, no host means 127.0.0.1 */
-		snprintf(tmp, sizeof(tmp), "%s%s%s", strstr(h, "://") ? "" : "http://", h[0] == ':' ? "127.0.0.1" : "", h);
+		if (asprintf(&tmp, "%s%s%s", strstr(h, "://") ? "" : "http://", h[0] == ':' ? "127.0.0.1" : "",
+			     h) < 0) {
+			d->nomem = 1;
+			return;
+		}
 		tmp[strcspn(tmp, "\"' ")] = '\0';
 		if (llm_url_split(tmp, host, sizeof(host), &port, NULL) < 0)
 			host[0] = '\0';
+		free(tmp);
 		if (host[0] && llm_host_allowed(host, NULL, 0))
 			add(d, "env", "OLLAMA_HOST", "ok", NULL, "OLLAMA_HOST=%s: loopback only (%s)", v, where);
 		else
@@ -617,9 +663,16 @@ struct access_walk {
 	int ngroups;
 	long bad;
 	long seen;
-	char example[PATH_MAX];
+	char *example;           /* the first entry it cannot read (malloc'd) */
 	int not_writable;
+	int nomem;
 };
+
+static void bad_entry(struct access_walk *w, const char *path)
+{
+	if (!w->bad++ && !(w->example = strdup(path)))
+		w->nomem = 1;
+}
 
 static int may(const struct stat *st, const struct access_walk *w, int want)
 {
@@ -649,8 +702,7 @@ static void walk_access(const char *path, struct access_walk *w, int depth)
 		return;
 	if (S_ISDIR(st.st_mode)) {
 		if (!may(&st, w, 5)) {
-			if (!w->bad++)
-				snprintf(w->example, sizeof(w->example), "%s", path);
+			bad_entry(w, path);
 			return;
 		}
 		if (depth <= 1 && !may(&st, w, 2))
@@ -659,16 +711,19 @@ static void walk_access(const char *path, struct access_walk *w, int depth)
 		if (!dir)
 			return;
 		while ((de = readdir(dir))) {
-			char sub[PATH_MAX];
+			char *sub;
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			if (!(sub = fs_join(path, de->d_name))) {
+				w->nomem = 1;
+				break;
+			}
 			walk_access(sub, w, depth + 1);
+			free(sub);
 		}
 		closedir(dir);
 	} else if (S_ISREG(st.st_mode) && !may(&st, w, 4)) {
-		if (!w->bad++)
-			snprintf(w->example, sizeof(w->example), "%s", path);
+		bad_entry(w, path);
 	}
 }
 
@@ -689,10 +744,13 @@ static void check_store(struct dctx *d)
 		return;
 	}
 	{
-		char m[PATH_MAX], b[PATH_MAX];
-		snprintf(m, sizeof(m), "%s/manifests", d->store);
-		snprintf(b, sizeof(b), "%s/blobs", d->store);
-		if (!fs_is_dir(m) || !fs_is_dir(b)) {
+		char *m = fs_join(d->store, "manifests"), *b = fs_join(d->store, "blobs");
+		int is_store = m && b && fs_is_dir(m) && fs_is_dir(b);
+		if (!m || !b)
+			d->nomem = 1;
+		free(m);
+		free(b);
+		if (!is_store) {
 			add(d, "store", "exists", "fail", "point --models-dir at the directory holding manifests/ and blobs/",
 			    "%s is not an Ollama store (no manifests/ or blobs/)", d->store);
 			return;
@@ -714,11 +772,18 @@ static void check_store(struct dctx *d)
 		}
 		walk_access(d->store, &w, 0);
 		user_name(uid, who, sizeof(who));
+		if (w.nomem)
+			d->nomem = 1;
 		if (w.bad) {
-			char fix[PATH_MAX + 200];
-			snprintf(fix, sizeof(fix), "chown -R %s %s (or chmod -R a+rX %s)", who, d->store, d->store);
+			char *fix;
+			if (asprintf(&fix, "chown -R %s %s (or chmod -R a+rX %s)", who, d->store, d->store) < 0) {
+				fix = NULL;
+				d->nomem = 1;
+			}
 			add(d, "store", "readable", "fail", fix,
-			    "%ld entries are not readable by user '%s' %s, for example %s", w.bad, who, whose, w.example);
+			    "%ld entries are not readable by user '%s' %s, for example %s", w.bad, who, whose,
+			    w.example ? w.example : "?");
+			free(fix);
 		} else if (w.not_writable) {
 			add(d, "store", "readable", "warn",
 			    "give the server's user write access, or set OLLAMA_NOPRUNE=1 for a read-only store",
@@ -726,6 +791,7 @@ static void check_store(struct dctx *d)
 		} else {
 			add(d, "store", "readable", "ok", NULL, "readable by user '%s' %s", who, whose);
 		}
+		free(w.example);
 	}
 
 	fsck = models_fsck(d->store, 1, &e);
@@ -769,22 +835,19 @@ static void check_store(struct dctx *d)
 
 /* ---- the server ---- */
 
+/* One answer of the server's API, through the model layer's rules. */
 static json_t *get_json(struct dctx *d, const char *path, const char *body, struct moat_err *e)
 {
-	struct http_xfer x;
-	char url[1200];
-	json_t *j = NULL;
-	json_error_t je;
-	snprintf(url, sizeof(url), "%s%s", d->url, path);
-	http_xfer_init(&x, url, body);
-	x.server = "Ollama";
-	x.hint = "is 'ollama serve' running?";
-	if (http_simple(&d->http, &x, e) == 0) {
-		j = json_loadb(buf_str(&x.resp), x.resp.len, 0, &je);
-		if (!j)
-			err_set(e, MOAT_EPARSE, "Ollama at %s sent %s that is not JSON", d->hp, path);
+	char *url;
+	json_t *j;
+	if (asprintf(&url, "%s%s", d->url, path) < 0) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
 	}
-	http_xfer_release(&x);
+	j = llm_server_json(&d->cfg, url, body, "Ollama", "is 'ollama serve' running?", e);
+	free(url);
+	if (!j && e->code == MOAT_EPARSE)
+		err_set(e, MOAT_EPARSE, "Ollama at %s sent %s that is not JSON", d->hp, path);
 	return j;
 }
 
@@ -881,11 +944,15 @@ static void check_server(struct dctx *d)
 			}
 		}
 		if (n_extra) {
-			char fix[PATH_MAX + 200];
-			snprintf(fix, sizeof(fix), "set OLLAMA_MODELS=%s where the server starts and restart it", d->store);
+			char *fix;
+			if (asprintf(&fix, "set OLLAMA_MODELS=%s where the server starts and restart it", d->store) < 0) {
+				fix = NULL;
+				d->nomem = 1;
+			}
 			add(d, "server", "models", "fail", fix,
 			    "the server reads another store: it lists %s, which %s lacks or holds in another version",
 			    buf_str(&extra), d->store);
+			free(fix);
 		} else if (n_missing) {
 			add(d, "server", "models", "warn",
 			    "run 'moat models fsck': Ollama leaves out models whose config or template blob is broken",
@@ -935,12 +1002,18 @@ static double mem_available(void)
 	return kb * 1024;
 }
 
-static json_int_t info_int(json_t *mi, const char *arch, const char *key)
+static json_int_t info_int(struct dctx *d, json_t *mi, const char *arch, const char *key)
 {
-	char k[160];
+	char *k;
 	json_t *v;
-	snprintf(k, sizeof(k), "%s.%s", arch, key);
+	if (!arch)
+		return 0;
+	if (asprintf(&k, "%s.%s", arch, key) < 0) {
+		d->nomem = 1;
+		return 0;
+	}
 	v = json_object_get(mi, k);
+	free(k);
 	if (json_is_integer(v))
 		return json_integer_value(v);
 	if (json_is_array(v)) {  /* per-layer values: the largest */
@@ -955,20 +1028,28 @@ static json_int_t info_int(json_t *mi, const char *arch, const char *key)
 
 static void check_model(struct dctx *d, const char *name)
 {
-	char uri[1200], grp[300];
-	struct llm *m;
+	char *uri = NULL, *grp = NULL;
+	struct llm *m = NULL;
 	struct moat_err e = MOAT_ERR_INIT;
-	json_t *info, *caps, *tag = NULL, *ps = NULL, *psm = NULL, *show = NULL;
+	json_t *info = NULL, *caps, *tag = NULL, *ps = NULL, *psm = NULL, *show = NULL;
 	double size = 0, tps = 0;
 	int embed_only = 0;
 
-	snprintf(grp, sizeof(grp), "model %s", name);
-	snprintf(uri, sizeof(uri), "ollama://%s/%s", d->hp, name);
+	if (asprintf(&grp, "model %s", name) < 0) {
+		grp = NULL;  /* what asprintf leaves there is undefined */
+		d->nomem = 1;
+		goto out;
+	}
+	if (asprintf(&uri, "ollama://%s/%s", d->hp, name) < 0) {
+		uri = NULL;
+		d->nomem = 1;
+		goto out;
+	}
 	m = llm_open(uri, &d->cfg, &e);
 	if (!m) {
 		add(d, grp, "answers", "fail", "see 'moat llm list' and the server's log (journalctl -u ollama)", "%s",
 		    e.msg);
-		return;
+		goto out;
 	}
 	for (size_t i = 0; i < json_array_size(d->tags); i++) {
 		json_t *t = json_array_get(d->tags, i);
@@ -980,6 +1061,10 @@ static void check_model(struct dctx *d, const char *name)
 	if (tag && json_is_integer(json_object_get(tag, "size")))
 		size = (double)json_integer_value(json_object_get(tag, "size"));
 	info = llm_info(m);
+	if (!info) {
+		d->nomem = 1;
+		goto out;
+	}
 	caps = json_object_get(info, "capabilities");
 	if (json_is_array(caps)) {
 		int completion = 0, embedding = 0;
@@ -1078,24 +1163,26 @@ static void check_model(struct dctx *d, const char *name)
 
 		/* memory fit: weights plus the KV cache for the context times the parallel requests */
 		{
-			char body[600];
-			json_t *req = json_pack("{s:s}", "model", name);
-			char *b = req ? json_dumps(req, JSON_COMPACT) : NULL;
+			json_t *req = json_object();
+			char *b = req && json_object_set_new(req, "model", jsonu_string(name)) == 0
+					  ? json_dumps(req, JSON_COMPACT) : NULL;
 			json_decref(req);
-			snprintf(body, sizeof(body), "%s", b ? b : "{}");
+			if (!b)
+				d->nomem = 1;
+			else
+				show = get_json(d, "/api/show", b, &e);
 			free(b);
-			show = get_json(d, "/api/show", body, &e);
 		}
 		if (show && size > 0) {
 			json_t *mi = json_object_get(show, "model_info");
 			const char *arch = json_string_value(json_object_get(mi, "general.architecture"));
-			json_int_t nl = arch ? info_int(mi, arch, "block_count") : 0;
-			json_int_t nh = arch ? info_int(mi, arch, "attention.head_count") : 0;
-			json_int_t nkv = arch ? info_int(mi, arch, "attention.head_count_kv") : 0;
-			json_int_t emb = arch ? info_int(mi, arch, "embedding_length") : 0;
-			json_int_t kl = arch ? info_int(mi, arch, "attention.key_length") : 0;
-			json_int_t vl = arch ? info_int(mi, arch, "attention.value_length") : 0;
-			json_int_t train = arch ? info_int(mi, arch, "context_length") : 0;
+			json_int_t nl = info_int(d, mi, arch, "block_count");
+			json_int_t nh = info_int(d, mi, arch, "attention.head_count");
+			json_int_t nkv = info_int(d, mi, arch, "attention.head_count_kv");
+			json_int_t emb = info_int(d, mi, arch, "embedding_length");
+			json_int_t kl = info_int(d, mi, arch, "attention.key_length");
+			json_int_t vl = info_int(d, mi, arch, "attention.value_length");
+			json_int_t train = info_int(d, mi, arch, "context_length");
 			const char *envc = env_get(d, "OLLAMA_CONTEXT_LENGTH"), *envp = env_get(d, "OLLAMA_NUM_PARALLEL");
 			const char *kvt = env_get(d, "OLLAMA_KV_CACHE_TYPE");
 			long ctx = 0, par = envp && *envp ? strtol(envp, NULL, 10) : 1;
@@ -1153,6 +1240,8 @@ out:
 	json_decref(ps);
 	json_decref(info);
 	llm_free(m);
+	free(uri);
+	free(grp);
 }
 
 static void check_embedded(struct dctx *d)
@@ -1176,9 +1265,6 @@ json_t *doctor_run(const struct doctor_opts *o)
 	d.cfg = o->cfg ? *o->cfg : llm_config_default();
 	d.cfg.retries = 1;
 	d.cfg.quiet_probe = 0;
-	d.http.cfg = &d.cfg;
-	d.http.allow = d.cfg.allow_hosts;
-	d.http.n_allow = d.cfg.n_allow_hosts;
 	d.checks = json_array();
 	d.server_uid = -1;
 	d.server_pid = -1;
@@ -1186,25 +1272,24 @@ json_t *doctor_run(const struct doctor_opts *o)
 		return NULL;
 
 	if (o->ollama_url) {
-		char tmp[1100];
-		snprintf(tmp, sizeof(tmp), "%s%s", strstr(o->ollama_url, "://") ? "" : "http://", o->ollama_url);
-		{
-			size_t l = strlen(tmp);
-			while (l && tmp[l - 1] == '/')
-				tmp[--l] = '\0';
-		}
-		d.url = malloc(strlen(tmp) + 1);
-		if (d.url)
-			memcpy(d.url, tmp, strlen(tmp) + 1);
+		/* "127.0.0.1:11434" or "http://127.0.0.1:11434/" */
+		if (asprintf(&d.url, "%s%s", strstr(o->ollama_url, "://") ? "" : "http://", o->ollama_url) < 0)
+			d.url = NULL;
+		for (size_t l = d.url ? strlen(d.url) : 0; l && d.url[l - 1] == '/';)
+			d.url[--l] = '\0';
 	} else {
 		d.url = llm_ollama_url_from_env();
 	}
-	if (!d.url || llm_url_split(d.url, host, sizeof(host), &d.port, NULL) < 0) {
-		add(&d, "server", "reachable", "fail", "give --ollama http://127.0.0.1:11434", "bad Ollama URL '%s'",
-		    d.url ? d.url : "?");
+	if (!d.url) {
+		d.nomem = 1;
 		goto done;
 	}
-	http_hostport(d.url, d.hp, sizeof(d.hp));
+	if (llm_url_split(d.url, host, sizeof(host), &d.port, NULL) < 0 ||
+	    llm_url_hostport(d.url, d.hp, sizeof(d.hp)) < 0) {
+		add(&d, "server", "reachable", "fail", "give --ollama http://127.0.0.1:11434", "bad Ollama URL '%s'",
+		    d.url);
+		goto done;
+	}
 
 	/* who serves on that port, as whom, with which environment */
 	d.local = llm_host_allowed(host, NULL, 0);
@@ -1227,11 +1312,15 @@ json_t *doctor_run(const struct doctor_opts *o)
 		d.store = models_default_dir(env_get(&d, "OLLAMA_MODELS"));
 	} else if (d.server_uid >= 0 && d.env_blob) {
 		struct passwd *pw = getpwuid((uid_t)d.server_uid);
-		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/.ollama/models", pw ? pw->pw_dir : "~");
-		d.store = models_default_dir(p);
+		char *p = fs_join(pw ? pw->pw_dir : "~", ".ollama/models");
+		d.store = p ? models_default_dir(p) : NULL;
+		free(p);
 	} else {
 		d.store = models_default_dir(NULL);
+	}
+	if (!d.store) {
+		d.nomem = 1;
+		goto done;
 	}
 
 	check_gpu(&d);
@@ -1252,8 +1341,13 @@ json_t *doctor_run(const struct doctor_opts *o)
 		}
 	}
 done:
-	res = json_pack("{s:b, s:{s:i, s:i, s:i}, s:o}", "ok", d.n_fail == 0, "counts", "ok", d.n_ok, "warn",
-			d.n_warn, "fail", d.n_fail, "checks", d.checks);
+	if (d.nomem) {
+		json_decref(d.checks);
+		res = NULL;
+	} else {
+		res = json_pack("{s:b, s:{s:i, s:i, s:i}, s:o}", "ok", d.n_fail == 0, "counts", "ok", d.n_ok,
+				"warn", d.n_warn, "fail", d.n_fail, "checks", d.checks);
+	}
 	free(d.url);
 	free(d.store);
 	free(d.env_blob);

@@ -1,0 +1,106 @@
+/*
+ * backend.c - the helpers every backend shares (see backend.h): seeds,
+ * max_tokens after defaults, the request's chat and lists as JSON, and
+ * releasing results.  Nothing here talks to a model or knows
+ * which backend runs; it depends on core/ only, so that the backends depend
+ * on it and llm.c on the backends, never back.
+ */
+#include "backend.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/hash.h"
+#include "../core/jsonu.h"
+
+#include "../core/banned.h"
+
+void llm_sha256_str(const char *s, char out[65])
+{
+	sha256_hex_mem(s ? s : "", s ? strlen(s) : 0, out);
+}
+
+void llm_info_set(struct llm *m, const char *key, json_t *v)
+{
+	if (json_object_set_new(m->info, key, v) < 0)
+		m->info_nomem = 1;
+}
+
+uint32_t llm_pick_seed(const struct llm_request *r)
+{
+	uint32_t v = 0;
+	int fd;
+	if (r && r->opt.seed >= 0)
+		return (uint32_t)r->opt.seed;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() ^ (uint32_t)ts.tv_sec;
+	}
+	if (fd >= 0)
+		close(fd);
+	return v & 0x7fffffff;
+}
+
+int llm_max_tokens(const struct llm_request *r)
+{
+	if (r->opt.max_tokens >= 0)
+		return r->opt.max_tokens;
+	return r->constraint != LLM_FREE ? 512 : -1;
+}
+
+json_t *llm_json_strings(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, jsonu_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static int add_message(json_t *msgs, const char *role, const char *content)
+{
+	json_t *m = json_object();
+	if (!m || json_object_set_new(m, "role", json_string(role)) < 0 ||
+	    json_object_set_new(m, "content", jsonu_string(content)) < 0) {
+		json_decref(m);
+		return -1;
+	}
+	return json_array_append_new(msgs, m);
+}
+
+json_t *llm_chat_messages(const struct llm_request *r)
+{
+	json_t *msgs = json_array();
+	if (!msgs || (r->system && add_message(msgs, "system", r->system) < 0) ||
+	    add_message(msgs, "user", r->prompt) < 0) {
+		json_decref(msgs);
+		return NULL;
+	}
+	return msgs;
+}
+
+void llm_result_release(struct llm_result *r)
+{
+	if (!r)
+		return;
+	free(r->text);
+	json_decref(r->value);
+	json_decref(r->provenance);
+	memset(r, 0, sizeof(*r));
+}
+
+void llm_embedding_release(struct llm_embedding *em)
+{
+	if (!em)
+		return;
+	free(em->data);
+	json_decref(em->provenance);
+	memset(em, 0, sizeof(*em));
+}
