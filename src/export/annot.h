@@ -21,7 +21,14 @@
  *
  * Ownership: a set owns every string and array in it; annot_set_release()
  * frees all.  Paths of images are as the file named them, resolved against
- * the directory of the file that named them (absolute after import).
+ * the directory of the file that named them (absolute after import; URLs
+ * and absolute paths are kept as they are).  The arrays grow only through
+ * the annot_add_* functions (their capacity is the next power of two of
+ * their count), and a pointer one of them returned is valid until the next
+ * addition to the same array.
+ *
+ * What each format can carry, and the choices made where a format is
+ * ambiguous, are in docs/export.md ("Annotation formats").
  */
 #ifndef MOAT_ANNOT_H
 #define MOAT_ANNOT_H
@@ -31,6 +38,11 @@
 #include <jansson.h>
 
 #include "../core/err.h"
+
+/* Limits every importer keeps: larger files are refused, and image sides
+ * (from a file or an image header) must lie in 1..ANNOT_MAX_IMAGE_SIDE. */
+#define ANNOT_MAX_FILE_BYTES ((size_t)1 << 30)
+#define ANNOT_MAX_IMAGE_SIDE 1048576
 
 struct annot_span {
 	size_t start, end;   /* code points, end exclusive */
@@ -85,38 +97,54 @@ struct annot_set {
 
 void annot_set_release(struct annot_set *s);
 
-/* Adds an item / a value / a label (the set's label list keeps first-seen
- * order and no duplicates); return NULL or -1 when out of memory. */
+/* Adds an item / a value (zeroed; a value's score is -1) / a span, a box or
+ * a classification label to a value (the label string is copied); return
+ * NULL or -1 when out of memory, leaving the array as it was.  These do not
+ * touch the set's label list: annot_label_index() does. */
 struct annot_item *annot_add_item(struct annot_set *s);
 struct annot_value *annot_add_value(struct annot_item *it);
 int annot_add_span(struct annot_value *v, size_t start, size_t end, const char *label);
 int annot_add_box(struct annot_value *v, double x, double y, double w, double h, double rotation,
 		  const char *label);
 int annot_add_label(struct annot_value *v, const char *label);
-/* The index of label in the set's list, adding it when new; -1 out of memory. */
+/* The index of label in the set's list (first-seen order, no duplicates),
+ * adding it when new; -1 out of memory. */
 long annot_label_index(struct annot_set *s, const char *label);
 
 /* The formats: "label-studio", "doccano", "conll", "spacy", "coco", "yolo", "voc". */
 int annot_format_known(const char *format);
 
-/* Reads path (a file, or for coco/yolo/voc also a dataset directory) in
- * format into s (appending).  Malformed input gives one line naming the
- * file, the line or record, and the field: "data.json: record 3: field
- * 'value.x': not a number"; s is then left as it was before the call. */
+/* Reads path in format into s, appending items, and labels to the set's
+ * list (class-id order for coco/yolo, first-seen order otherwise).  path is
+ * a file, or a directory: a dataset layout for coco/yolo/voc, and for the
+ * text formats every file of theirs in it, in name order.  A split comes
+ * from the layout, or from a file's name ("train.jsonl", "eng.testa").
+ * Returns the number of items added, or -1: malformed input gives one line
+ * naming the file, the line or record, and the field ("data.json: record 3:
+ * field 'annotations[0].result[1].value.x': not a number"), and s is then
+ * exactly as it was before the call (the file is read into a set of its
+ * own, appended only when all of it was read). */
 int annot_import(const char *format, const char *path, struct annot_set *s, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
 struct annot_export_opts {
-	const char *split_names[8];  /* splits to write, in order ("train", "val", "test"); items
-				      * whose split is NULL go to the first */
+	const char *split_names[8];  /* the order of splits ("train", "val", "test"; NULL ends the
+				      * list); items whose split is NULL go to the first (or
+				      * "train"), splits not listed are written after these */
 	int copy_images;             /* coco/yolo/voc: copy each image into the layout (else link
 				      * nothing and name the path) */
 };
+/* Splits train, val, test; copy_images on. */
 struct annot_export_opts annot_export_default_opts(void);
 
 /* Writes s in format into the existing, empty directory dir (the caller
- * renames it into place when complete).  Returns the number of files
- * written, or -1 with e set. */
+ * renames it into place when complete), one file (or one directory of the
+ * layout) per split, and the same set always as the same bytes.  Every
+ * format but label-studio carries one annotation per item: the item's first
+ * human value (predictions and further annotators are not written).  Items a
+ * format cannot hold (text items in coco/yolo/voc, image items in the text
+ * formats) are left out.  Returns the number of files written, or -1 with e
+ * set (what was written so far stays in dir). */
 long annot_export(const char *format, const struct annot_set *s, const char *dir,
 		  const struct annot_export_opts *o, struct moat_err *e)
 	__attribute__((warn_unused_result));
