@@ -101,15 +101,16 @@ void annot_set_release(struct annot_set *s);
  * a classification label to a value (the label string is copied); return
  * NULL or -1 when out of memory, leaving the array as it was.  These do not
  * touch the set's label list: annot_label_index() does. */
-struct annot_item *annot_add_item(struct annot_set *s);
-struct annot_value *annot_add_value(struct annot_item *it);
-int annot_add_span(struct annot_value *v, size_t start, size_t end, const char *label);
+struct annot_item *annot_add_item(struct annot_set *s) __attribute__((warn_unused_result));
+struct annot_value *annot_add_value(struct annot_item *it) __attribute__((warn_unused_result));
+int annot_add_span(struct annot_value *v, size_t start, size_t end, const char *label)
+	__attribute__((warn_unused_result));
 int annot_add_box(struct annot_value *v, double x, double y, double w, double h, double rotation,
-		  const char *label);
-int annot_add_label(struct annot_value *v, const char *label);
+		  const char *label) __attribute__((warn_unused_result));
+int annot_add_label(struct annot_value *v, const char *label) __attribute__((warn_unused_result));
 /* The index of label in the set's list (first-seen order, no duplicates),
  * adding it when new; -1 out of memory. */
-long annot_label_index(struct annot_set *s, const char *label);
+long annot_label_index(struct annot_set *s, const char *label) __attribute__((warn_unused_result));
 
 /* The formats: "label-studio", "doccano", "conll", "spacy", "coco", "yolo", "voc". */
 int annot_format_known(const char *format);

@@ -247,9 +247,11 @@ json_t *annot_num_json(double v);
 /* --- the formats ----------------------------------------------------------- */
 
 #define ANNOT_FORMAT(name)                                                                   \
-	int annot_import_##name(const char *path, struct annot_set *s, struct moat_err *e);  \
+	int annot_import_##name(const char *path, struct annot_set *s, struct moat_err *e)   \
+		__attribute__((warn_unused_result));                                         \
 	int annot_export_##name(const struct annot_set *s, struct annot_out *o,              \
-				const struct annot_export_opts *opts);
+				const struct annot_export_opts *opts)                        \
+		__attribute__((warn_unused_result));
 ANNOT_FORMAT(labelstudio)
 ANNOT_FORMAT(doccano)
 ANNOT_FORMAT(conll)

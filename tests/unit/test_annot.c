@@ -184,7 +184,7 @@ static void same_sets(const struct annot_set *a, const struct annot_set *b, int 
 	for (size_t i = 0; i < a->n_items; i++) {
 		const struct annot_item *x = &a->items[i], *y = NULL;
 		size_t rank = 0, r = 0;
-		char where[64];
+		char *where;
 		for (size_t k = 0; k < i; k++)
 			rank += !strcmp(split_of(&a->items[k]), split_of(x));
 		for (size_t k = 0; k < b->n_items && !y; k++)
@@ -192,7 +192,8 @@ static void same_sets(const struct annot_set *a, const struct annot_set *b, int 
 				y = &b->items[k];
 		if (!y)
 			fail_msg("item %zu (split %s) is missing", i + 1, split_of(x));
-		snprintf(where, sizeof(where), "item %zu", i + 1);
+		if (asprintf(&where, "item %zu", i + 1) < 0)
+			fail_msg("out of memory");
 		if ((x->text == NULL) != (y->text == NULL) || (x->text && strcmp(x->text, y->text)))
 			fail_msg("%s: text '%s', then '%s'", where, x->text ? x->text : "(none)",
 				 y->text ? y->text : "(none)");
@@ -222,6 +223,7 @@ static void same_sets(const struct annot_set *a, const struct annot_set *b, int 
 			else if (vx && (vx->n_boxes || vx->n_spans || vx->n_labels))
 				fail_msg("%s: its annotation was lost", where);
 		}
+		free(where);
 	}
 }
 
@@ -394,6 +396,11 @@ static void fixture_coco(void **state)
 	round_trip("coco", q, &f);
 	assert_int_equal(f.n_items, 1);
 	assert_non_null(strstr(f.items[0].image, "/images/val/b.jpg"));
+	annot_set_release(&f);
+	free(q);
+	q = fx("coco/datumaro_instances/annotations/instances_train.json");
+	round_trip("coco", q, &f);
+	assert_string_equal(f.items[0].split, "train");
 	annot_set_release(&s);
 	annot_set_release(&f);
 	free(p);
