@@ -197,7 +197,8 @@ static int merge(struct annot_set *to, struct annot_set *from)
 	    reserve((void **)&to->labels, to->n_labels, to->n_labels + from->n_labels,
 		    sizeof(*to->labels)) < 0)
 		return -1;
-	memcpy(to->items + to->n_items, from->items, from->n_items * sizeof(*from->items));
+	if (from->n_items)
+		memcpy(to->items + to->n_items, from->items, from->n_items * sizeof(*from->items));
 	to->n_items += from->n_items;
 	for (size_t i = 0; i < from->n_labels; i++) {
 		size_t j;

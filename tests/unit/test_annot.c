@@ -140,19 +140,25 @@ static void same_value(const struct annot_value *a, const struct annot_value *b,
 	if (a->n_labels != b->n_labels || a->n_spans != b->n_spans || a->n_boxes != b->n_boxes)
 		fail_msg("%s: %zu/%zu/%zu labels/spans/boxes, then %zu/%zu/%zu", where, a->n_labels,
 			 a->n_spans, a->n_boxes, b->n_labels, b->n_spans, b->n_boxes);
-	qsort(a->labels, a->n_labels, sizeof(char *), cmp_str);
-	qsort(b->labels, b->n_labels, sizeof(char *), cmp_str);
+	if (a->n_labels)
+		qsort(a->labels, a->n_labels, sizeof(char *), cmp_str);
+	if (b->n_labels)
+		qsort(b->labels, b->n_labels, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < a->n_labels; i++)
 		assert_string_equal(a->labels[i], b->labels[i]);
-	qsort(a->spans, a->n_spans, sizeof(*a->spans), cmp_span);
-	qsort(b->spans, b->n_spans, sizeof(*b->spans), cmp_span);
+	if (a->n_spans)
+		qsort(a->spans, a->n_spans, sizeof(*a->spans), cmp_span);
+	if (b->n_spans)
+		qsort(b->spans, b->n_spans, sizeof(*b->spans), cmp_span);
 	for (size_t i = 0; i < a->n_spans; i++)
 		if (cmp_span(&a->spans[i], &b->spans[i]))
 			fail_msg("%s: span %zu [%zu,%zu) %s, then [%zu,%zu) %s", where, i,
 				 a->spans[i].start, a->spans[i].end, a->spans[i].label,
 				 b->spans[i].start, b->spans[i].end, b->spans[i].label);
-	qsort(a->boxes, a->n_boxes, sizeof(*a->boxes), cmp_box);
-	qsort(b->boxes, b->n_boxes, sizeof(*b->boxes), cmp_box);
+	if (a->n_boxes)
+		qsort(a->boxes, a->n_boxes, sizeof(*a->boxes), cmp_box);
+	if (b->n_boxes)
+		qsort(b->boxes, b->n_boxes, sizeof(*b->boxes), cmp_box);
 	for (size_t i = 0; i < a->n_boxes; i++) {
 		const struct annot_box *x = &a->boxes[i], *y = &b->boxes[i];
 		if (strcmp(x->label, y->label) || fabs(x->x - y->x) > 0.5 || fabs(x->y - y->y) > 0.5 ||
