@@ -159,14 +159,14 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 		err_set(e, MOAT_EIO, "cannot read '%s': %s", gguf_path, strerror(errno));
 		goto out;
 	}
-	if (mkdirs_owned(models_dir, (uid_t)-1, (gid_t)-1, e) < 0)
+	if (fs_mkdirs_owned(models_dir, 0755, (uid_t)-1, (gid_t)-1, e) < 0)
 		goto out;
 	store_owner(models_dir, &uid, &gid);
 	lock = store_lock(models_dir, e);
 	if (lock < 0)
 		goto out;
 	bdir = fs_join(models_dir, "blobs");
-	if (!bdir || mkdirs_owned(bdir, uid, gid, e) < 0)
+	if (!bdir || fs_mkdirs_owned(bdir, 0755, uid, gid, e) < 0)
 		goto out;
 	remove_stale_tmp(bdir);
 	remove_stale_tmp(models_dir);
@@ -271,7 +271,7 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (mkdirs_owned(mdir, uid, gid, e) < 0 ||
+	if (fs_mkdirs_owned(mdir, 0755, uid, gid, e) < 0 ||
 	    write_file_durable(models_dir, mpath, mtext, strlen(mtext), 0644, uid, gid, -1, 0, e) < 0)
 		goto out;
 	sha256_hex_mem(mtext, strlen(mtext), hex);

@@ -200,7 +200,7 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 		goto out;
 	}
 
-	if (mkdirs_owned(o->models_dir, (uid_t)-1, (gid_t)-1, e) < 0)
+	if (fs_mkdirs_owned(o->models_dir, 0755, (uid_t)-1, (gid_t)-1, e) < 0)
 		goto out;
 	store_owner(o->models_dir, &c.uid, &c.gid);
 	lock = store_lock(o->models_dir, e);
@@ -259,7 +259,7 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 	/* Blobs first. */
 	{
 		char *bd = fs_join(o->models_dir, "blobs");
-		if (!bd || mkdirs_owned(bd, c.uid, c.gid, e) < 0) {
+		if (!bd || fs_mkdirs_owned(bd, 0755, c.uid, c.gid, e) < 0) {
 			free(bd);
 			json_decref(installed);
 			json_decref(already);
@@ -308,7 +308,7 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 		if (rc == 0)
 			rc = fs_read_file(src, &mb, MANIFEST_MAX_BYTES, e);
 		if (rc == 0)
-			rc = mkdirs_owned(dir, c.uid, c.gid, e);
+			rc = fs_mkdirs_owned(dir, 0755, c.uid, c.gid, e);
 		if (rc == 0)
 			rc = write_file_durable(o->models_dir, targets[i], mb.data ? mb.data : "",
 						mb.len, 0644, c.uid, c.gid,

@@ -132,9 +132,6 @@ int write_file_durable(const char *tmp_dir, const char *dst, const void *data, s
 		       mode_t mode, uid_t uid, gid_t gid, int64_t mtime_sec, long mtime_nsec,
 		       struct moat_err *e);
 
-/* mkdir -p that gives the directories it creates to uid/gid (uid -1: no). */
-int mkdirs_owned(const char *path, uid_t uid, gid_t gid, struct moat_err *e);
-
 /* The owner new files of a store should get: the store directory's owner
  * (or its nearest existing parent's) when we are root, else (uid_t)-1. */
 void store_owner(const char *models_dir, uid_t *uid, gid_t *gid);

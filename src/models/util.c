@@ -308,43 +308,6 @@ fail:
 	return -1;
 }
 
-int mkdirs_owned(const char *path, uid_t uid, gid_t gid, struct moat_err *e)
-{
-	char *p = strdup(path);
-	if (!p)
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0755) == 0) {
-				if (uid != (uid_t)-1 && chown(p, uid, gid) < 0) {
-					err_set(e, MOAT_EIO, "cannot give '%s' to its owner: %s", p,
-						strerror(errno));
-					free(p);
-					return -1;
-				}
-				char *up = fs_dirname(p);
-				if (up)
-					fs_sync_dir(up, NULL);
-				free(up);
-			} else if (errno != EEXIST) {
-				err_set(e, MOAT_EIO, "cannot create directory '%s': %s", p,
-					strerror(errno));
-				free(p);
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	if (!fs_is_dir(path))
-		return err_set(e, MOAT_EIO, "'%s' exists and is not a directory", path);
-	return 0;
-}
-
 void store_owner(const char *models_dir, uid_t *uid, gid_t *gid)
 {
 	char *cur = strdup(models_dir);
