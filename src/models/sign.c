@@ -30,12 +30,15 @@ static char *b64(const unsigned char *p, size_t n)
 	return buf_detach(&b, NULL);  /* NULL when memory ran out */
 }
 
-/* Decodes a standard base64 signature of at most cap bytes; its length or -1. */
+/* Decodes a standard base64 signature of at most cap bytes: its length, -1
+ * for anything else, or -2 when out of memory. */
 static int unb64(const char *s, unsigned char *out, size_t cap)
 {
 	struct buf b = BUF_INIT;
 	long n = base64_decode(s, strlen(s), BASE64_STD, &b);
-	if (n >= 0 && (size_t)n <= cap)
+	if (buf_failed(&b) == MOAT_ENOMEM)
+		n = -2;
+	else if (n >= 0 && (size_t)n <= cap)
 		memcpy(out, b.data, (size_t)n);
 	else
 		n = -1;
@@ -85,7 +88,7 @@ static char *raw_pub_b64(EVP_PKEY *k)
 	return b64(raw, len);
 }
 
-void key_id_of(const char *pub_b64, char out[17])
+void models_key_id(const char *pub_b64, char out[17])
 {
 	char hex[SHA256_HEX];
 	sha256_hex_mem(pub_b64, strlen(pub_b64), hex);
@@ -93,7 +96,7 @@ void key_id_of(const char *pub_b64, char out[17])
 	out[16] = '\0';
 }
 
-int key_id_of_file(const char *pub_path, char out[17], struct moat_err *e)
+int models_key_id_file(const char *pub_path, char out[17], struct moat_err *e)
 {
 	EVP_PKEY *k = read_key(pub_path, 0, e);
 	char *pb;
@@ -103,13 +106,13 @@ int key_id_of_file(const char *pub_path, char out[17], struct moat_err *e)
 	EVP_PKEY_free(k);
 	if (!pb)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	key_id_of(pb, out);
+	models_key_id(pb, out);
 	free(pb);
 	return 0;
 }
 
-int ed25519_sign_file_key(const char *key_path, const void *msg, size_t len, char **sig_b64,
-			  char **pub_b64, struct moat_err *e)
+int models_sign(const char *key_path, const void *msg, size_t len, char **sig_b64,
+		char **pub_b64, struct moat_err *e)
 {
 	EVP_PKEY *k = read_key(key_path, 1, e);
 	EVP_MD_CTX *md;
@@ -139,7 +142,7 @@ int ed25519_sign_file_key(const char *key_path, const void *msg, size_t len, cha
 	return 0;
 }
 
-int ed25519_verify_file_key(const char *pub_path, const void *msg, size_t len,
+int models_verify_signature(const char *pub_path, const void *msg, size_t len,
 			    const char *sig_b64, struct moat_err *e)
 {
 	EVP_PKEY *k = read_key(pub_path, 0, e);
@@ -151,7 +154,7 @@ int ed25519_verify_file_key(const char *pub_path, const void *msg, size_t len,
 	n = sig_b64 ? unb64(sig_b64, sig, sizeof(sig)) : -1;
 	if (n != 64) {
 		EVP_PKEY_free(k);
-		return 0;
+		return n == -2 ? err_set(e, MOAT_ENOMEM, "out of memory") : 0;
 	}
 	md = EVP_MD_CTX_new();
 	ok = md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, k) == 1 &&
@@ -184,9 +187,9 @@ int models_keygen(const char *out, struct moat_err *e)
 {
 	EVP_PKEY *k = NULL;
 	EVP_PKEY_CTX *ctx;
-	char *pub = str_printf("%s.pub", out);
+	char *pub;
 	int rc = -1;
-	if (!pub)
+	if (asprintf(&pub, "%s.pub", out) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (fs_exists(out) || fs_exists(pub)) {
 		err_set(e, MOAT_EEXISTS, "'%s' or '%s' already exists; not overwriting a key", out,
