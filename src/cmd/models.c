@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "../core/datadir.h"
 #include "../core/progress.h"
+#include "../keys/keys.h"
 #include "../models/models.h"
 
 #include <getopt.h>
@@ -817,7 +818,7 @@ int cmd_keys(struct cmd_ctx *ctx)
 	free(a.pos);
 	if (!a.out || a.n_pos)
 		return cmd_usage("keys: usage: moat keys generate --out KEYFILE");
-	if (models_keygen(a.out, &e) < 0)
+	if (keys_signing_generate(a.out, &e) < 0)
 		return cmd_fail(&e);
 	printf("wrote %s (private key: keep it here, off the media) and %s.pub (public key: "
 	       "give it to the target)\n", a.out, a.out);

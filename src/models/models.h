@@ -2,13 +2,13 @@
  * models.h - moat's model kit: reading an Ollama model store (names,
  * manifests, blobs), listing it, checking it (fsck), and the operations that
  * carry models across an air gap (bundle, verify, install), turn a GGUF file
- * into a store entry (import), and remove models (rm).  Signing uses Ed25519
- * through OpenSSL (models_keygen).
+ * into a store entry (import), and remove models (rm).  Bundles are signed
+ * with Ed25519 keys made by keys/ (keys.h).
  *
  * Not for: talking to an Ollama server (that is src/llm/), loading a model,
  * or moat's workspace (src/store/): "store" here is Ollama's model store.
  *
- * Uses core/ (files, hashing, the thread pool, progress), jansson and
+ * Uses core/ (files, hashing, the thread pool, progress), keys/, jansson and
  * OpenSSL; no stage.  Called by cmd/ and by llm/ (resolving store: URIs,
  * doctor's checks).
  *
@@ -202,11 +202,5 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n,
  * Returns the number removed, or -1. */
 int models_prune(const char *models_dir, json_t *removed_out, struct moat_err *e)
 	__attribute__((warn_unused_result));
-
-/* ---- keys ------------------------------------------------------------- */
-
-/* Writes an Ed25519 key pair: out (PEM PKCS#8 private key, mode 0600) and
- * out.pub (PEM public key).  Refuses to overwrite (MOAT_EEXISTS). */
-int models_keygen(const char *out, struct moat_err *e) __attribute__((warn_unused_result));
 
 #endif

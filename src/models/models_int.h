@@ -10,7 +10,8 @@
  * model store, hence the mstore_ prefix; the rest of the module's shared
  * names start with models_.
  *
- * Uses core/ (buf, err, fs, hash, pool), jansson and OpenSSL.
+ * Uses core/ (buf, err, fs, hash, pool), keys/ (sign.c), jansson and
+ * OpenSSL.
  *
  * Conventions as in models.h: -1 (or NULL) after filling the moat_err; what a
  * function returns malloc'd is the caller's to free().
@@ -223,7 +224,7 @@ char *models_bundle_manifest_rel(const char *store_rel) __attribute__((warn_unus
 char *models_bundle_sig_message(const char *json_hex, const char *sums_hex)
 	__attribute__((warn_unused_result));
 
-/* ---- signatures (sign.c) ---- */
+/* ---- signatures (sign.c; the key files are keys/'s) ---- */
 
 /* Signs msg with the PEM private key in key_path: *sig_b64 (malloc'd base64),
  * *pub_b64 (malloc'd) the raw public key in base64. */
