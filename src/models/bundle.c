@@ -364,8 +364,8 @@ static int copy_blobs(struct bctx *c, int jobs, struct moat_err *e)
 		}
 	if (pool_wait(c->pool, e) < 0)
 		rc = -1;  /* a job's error: it wins over a refused submit */
-	else if (rc < 0 && e)
-		*e = se;
+	else if (rc < 0)
+		models_err_copy(e, &se);
 	pool_free(c->pool);
 	c->pool = NULL;
 	return rc;
@@ -675,17 +675,23 @@ static int check_target(const char *to, struct moat_err *e)
 	}
 	closedir(d);
 	if (nonempty && !ours) {
+		/* a bundle whose marker was lost: its bundle.json says so */
 		char *bj = fs_join(to, BUNDLE_JSON);
 		struct buf b = BUF_INIT;
-		struct moat_err ignore = MOAT_ERR_INIT;
-		if (bj && fs_read_file(bj, &b, 64u << 20, &ignore) == 0) {
-			json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+		struct moat_err re = MOAT_ERR_INIT;
+		json_error_t je;
+		int oom = !bj;
+		if (bj && fs_read_file(bj, &b, 64u << 20, &re) == 0) {
+			json_t *j = models_json_load(b.data ? b.data : "", b.len, &je);
 			const char *f = json_string_value(json_object_get(j, "format"));
 			ours = f && !strcmp(f, BUNDLE_FORMAT);
+			oom = !j && models_json_oom(&je);
 			json_decref(j);
 		}
 		buf_release(&b);
 		free(bj);
+		if (oom || re.code == MOAT_ENOMEM)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
 	if (nonempty && !ours)
 		return err_set(e, MOAT_EEXISTS, "'%s' is not empty and is not a moat bundle; "

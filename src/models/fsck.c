@@ -223,7 +223,7 @@ static int check_blob_job(void *arg, int worker, size_t i, struct moat_err *e)
 			buf_release(&raw);
 			goto out;
 		}
-		j = json_loadb(raw.data ? raw.data : "", raw.len, 0, &je);
+		j = models_json_load(raw.data ? raw.data : "", raw.len, &je);
 		if (!j && models_json_oom(&je))
 			rc = -1;
 		else if (!j)

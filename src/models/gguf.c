@@ -596,6 +596,8 @@ static int read_tensors(struct rd *r, struct gguf_info *g, struct parse_state *p
 			if (bytes_by_type[t] > bytes_by_type[best])
 				best = t;
 		g->quantization = strdup(ggml_types[best].name);
+		if (!g->quantization)
+			return rd_fail(r, MOAT_ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -698,15 +700,24 @@ static int parse(struct rd *r, struct gguf_info *g)
 		const char *q = gguf_ftype_name(g->file_type);
 		free(g->quantization);
 		g->quantization = q ? strdup(q) : NULL;
+		if (q && !g->quantization) {
+			rd_fail(r, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	{
-		/* token texts: a failure here only loses the text */
+		/* token texts: a damaged token list only loses the text, but memory
+		 * running out is the reader's error */
 		struct moat_err *saved = r->e;
 		struct moat_err ignore = MOAT_ERR_INIT;
 		r->e = &ignore;
 		g->bos_token = token_text(r, &ps, ps.bos);
 		g->eos_token = token_text(r, &ps, ps.eos);
 		r->e = saved;
+		if (ignore.code == MOAT_ENOMEM) {
+			rd_fail(r, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	rc = 0;
 out:

@@ -177,6 +177,8 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 	if (lock < 0)
 		goto out;
 	bdir = fs_join(models_dir, "blobs");
+	if (!bdir)
+		err_set(e, MOAT_ENOMEM, "out of memory");
 	if (!bdir || fs_mkdirs_owned(bdir, 0755, uid, gid, e) < 0)
 		goto out;
 	mstore_remove_stale_tmp(bdir);
@@ -284,7 +286,7 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 		struct moat_err fe = MOAT_ERR_INIT;
 		mpath = mstore_find_manifest(models_dir, &n, &fe);  /* keep an existing casing */
 		if (!mpath && fe.code == MOAT_ENOMEM) {
-			*e = fe;
+			models_err_copy(e, &fe);
 			goto out;
 		}
 	}

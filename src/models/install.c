@@ -72,9 +72,7 @@ static int blob_present_ok(const char *models_dir, const char *digest, uint64_t 
 			hex_encode(d, SHA256_LEN, hex);
 			ok = !strcasecmp(hex, models_digest_hex(digest));
 		} else if (he.code == MOAT_ENOMEM) {
-			ok = -1;
-			if (e)
-				*e = he;
+			ok = models_err_copy(e, &he);
 		}
 	}
 	if (ok > 0)
@@ -329,7 +327,7 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 	}
 	if (fs_read_file(bjpath, &raw, 64u << 20, e) < 0)
 		goto out;
-	bj = json_loadb(raw.data ? raw.data : "", raw.len, 0, &je);
+	bj = models_json_load(raw.data ? raw.data : "", raw.len, &je);
 	if (!bj) {
 		if (models_json_oom(&je))
 			err_set(e, MOAT_ENOMEM, "out of memory");

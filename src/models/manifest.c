@@ -47,6 +47,35 @@ const char *models_media_short(const char *mt)
 	return dot ? dot + 1 : mt;
 }
 
+json_t *models_json_load(const void *data, size_t len, json_error_t *je)
+{
+	struct buf b = BUF_INIT;
+	json_t *root = NULL, *doc;
+	size_t pad = len + 16;
+	if (!((pad + 2) & (pad + 1)))
+		pad++;  /* the pad's closing quote must not be the byte that grows jansson's buffer */
+	buf_adds(&b, "[\"");
+	if (buf_grow(&b, pad) == 0) {
+		memset(b.data + b.len, 'x', pad);
+		buf_added(&b, pad);
+	}
+	buf_adds(&b, "\",");
+	buf_add(&b, data, len);
+	buf_addch(&b, ']');
+	if (!buf_failed(&b))
+		root = json_loadb(b.data, b.len, 0, je);
+	buf_release(&b);
+	doc = json_array_size(root) == 2 ? json_array_get(root, 1) : NULL;
+	if (json_is_object(doc) || json_is_array(doc)) {
+		json_incref(doc);
+		json_decref(root);
+		return doc;
+	}
+	json_decref(root);
+	/* not one document, or memory ran out: jansson's verdict on the bytes alone */
+	return json_loadb(data, len, 0, je);
+}
+
 static int parse_layer(json_t *j, struct model_layer *l, const char *what, struct moat_err *e)
 {
 	json_t *mt, *dg, *sz, *from;
@@ -90,7 +119,7 @@ int manifest_parse(const void *data, size_t len, struct manifest *m, struct moat
 		return err_set(e, MOAT_ELIMIT, "manifest is %zu bytes, over the limit of %u", len,
 			       MANIFEST_MAX_BYTES);
 	sha256_hex_mem(data, len, m->id);
-	root = json_loadb(data, len, 0, &je);
+	root = models_json_load(data, len, &je);
 	if (!root && models_json_oom(&je))
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (!root)

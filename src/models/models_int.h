@@ -113,6 +113,15 @@ int models_media_is_gguf(const char *media_type);
 /* "model", "template", "config"... : the last word of a media type. */
 const char *models_media_short(const char *media_type);
 
+/* Copies an error that stops the operation into e (which may be NULL, as
+ * everywhere); returns -1. */
+static inline int models_err_copy(struct moat_err *e, const struct moat_err *from)
+{
+	if (e)
+		*e = *from;
+	return -1;
+}
+
 /* ---- building JSON results ---- */
 
 /* json_object_set_new() and json_array_append_new() that remember a failure
@@ -128,6 +137,17 @@ static inline void models_jadd(json_t *a, json_t *v, int *bad)
 	if (json_array_append_new(a, v) < 0)
 		*bad = 1;
 }
+
+/* json_loadb() of a document (an object or an array) that survives memory
+ * running out.  jansson 2.14 drops a byte when growing its token buffer fails
+ * (akheron/jansson#362): a string silently loses a character, or, when the
+ * dropped byte is a closing quote, its copy runs past the buffer.  So the
+ * bytes are parsed behind a string longer than any token they can hold, which
+ * grows that buffer once and for all where a lost byte changes nothing; when
+ * that parse fails, jansson parses the bytes alone for its own verdict (the
+ * same result and messages as json_loadb).  NULL with je set on failure. */
+json_t *models_json_load(const void *data, size_t len, json_error_t *je)
+	__attribute__((warn_unused_result));
 
 /* True when a failed json_loadb() ran out of memory rather than met bad
  * JSON: jansson then says so, or leaves its error text empty. */

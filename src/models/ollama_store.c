@@ -355,7 +355,7 @@ static int list_gguf(json_t *o, const char *model_blob, json_t *problems, int *b
 	char ps[32];
 	if (gguf_open(model_blob, &g, &ge) < 0) {
 		if (ge.code == MOAT_ENOMEM) {
-			*e = ge;
+			models_err_copy(e, &ge);
 			return -1;
 		}
 		models_jadd(problems, message_json("model blob: ", ge.msg), bad);
@@ -404,7 +404,7 @@ static json_t *list_entry(const char *models_dir, const struct mstore_entry *en,
 						  "fails on it)"), &bad);
 	} else if (mstore_read_manifest(en->path, &m, NULL, &me) < 0) {
 		if (me.code == MOAT_ENOMEM) {
-			*e = me;
+			models_err_copy(e, &me);
 			rc = -1;
 		} else {
 			models_jadd(problems, message_json("", me.msg), &bad);
@@ -720,7 +720,7 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 		if (mstore_read_manifest(paths[got], &ms[got], NULL, &me) < 0) {
 			memset(&ms[got], 0, sizeof(ms[got]));  /* removable; its blobs stay */
 			if (me.code == MOAT_ENOMEM) {
-				*e = me;
+				models_err_copy(e, &me);
 				goto out;
 			}
 		}
@@ -729,7 +729,7 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 		struct moat_err me = MOAT_ERR_INIT;
 		if (referenced_set(models_dir, &keep, paths, n, &me) < 0) {
 			if (me.code == MOAT_ENOMEM) {
-				*e = me;
+				models_err_copy(e, &me);
 				goto out;
 			}
 			if (!(kept_reason = json_sprintf("blobs kept: %s", me.msg))) {

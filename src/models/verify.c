@@ -406,7 +406,7 @@ static void check_signature(const struct verify_opts *o, const struct buf *bjson
 		buf_release(&sig);
 		return;
 	}
-	sj = json_loadb(sig.data ? sig.data : "", sig.len, 0, &je);
+	sj = models_json_load(sig.data ? sig.data : "", sig.len, &je);
 	buf_release(&sig);
 	if (!sj && models_json_oom(&je)) {
 		*bad = 1;
@@ -475,7 +475,7 @@ static json_t *load_index(const struct verify_opts *o, struct buf *bjson, json_t
 				le.msg, bad);
 		return NULL;
 	}
-	bj = json_loadb(bjson->data ? bjson->data : "", bjson->len, 0, &je);
+	bj = models_json_load(bjson->data ? bjson->data : "", bjson->len, &je);
 	if (!bj && models_json_oom(&je)) {
 		*bad = 1;
 		return NULL;
