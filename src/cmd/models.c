@@ -7,6 +7,7 @@
  *   0 success; 1 failure; 2 bad usage;
  *   verify and install: 3 a file is corrupt, missing or unexpected,
  *                       4 the signature is missing, bad, or by another key.
+ * Not for the work itself: nothing here reads a store or a bundle.
  */
 #define _GNU_SOURCE
 #include "cmd.h"

@@ -14,6 +14,9 @@
  *   blobs/sha256-<hex>  or  blobs/sha256-<hex>.part-0001 ...
  *   moat/                      with --include-self (bundle_self.c): bin/, lib/,
  *                              share/, install.sh
+ *
+ * Not for: checking a bundle (verify.c) or what --include-self carries
+ * (bundle_self.c).
  */
 #define _GNU_SOURCE
 #include "models_int.h"

@@ -4,7 +4,8 @@
  * and count against the bytes that exist before using it, so a damaged or
  * hostile file can only produce an error, never a large allocation or a read
  * out of bounds.  The checks follow ggml's reference reader (gguf.cpp) and
- * llama.cpp's loader bounds check; see ../shared/reference/gguf.md.
+ * llama.cpp's loader bounds check; see ../shared/reference/gguf.md.  Not for
+ * tensor data, which only llama.cpp reads.
  */
 #define _GNU_SOURCE
 #include "gguf.h"
