@@ -239,6 +239,12 @@ out:
 	return 0;
 }
 
+static void stale_tmp(void *arg, const char *path)
+{
+	add(arg, path, "warning", "temporary file of an interrupted moat install or import "
+	    "(rerunning it removes this)");
+}
+
 /* The media types Ollama's code knows (../shared/reference/ollama-store.md). */
 static int media_known(const char *mt)
 {
@@ -398,24 +404,9 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 			add(&c, b->path, "warning", "%s", b->warning);
 	}
 	walk_blobs(&c);
-	{
-		/* manifests being installed wait in the store root under a temp name */
-		DIR *d = opendir(models_dir);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (strncmp(de->d_name, MT_TMP_PREFIX, strlen(MT_TMP_PREFIX)))
-				continue;
-			char *p = fs_join(models_dir, de->d_name);
-			if (p)
-				add(&c, p, "warning", "temporary file of an interrupted moat install or "
-				    "import (rerunning it removes this)");
-			else
-				c.bad = 1;
-			free(p);
-		}
-		if (d)
-			closedir(d);
-	}
+	/* manifests being installed wait in the store root under a temp name */
+	if (mstore_each_tmp(models_dir, stale_tmp, &c) < 0)
+		c.bad = 1;
 
 	if (!c.bad)
 		res = json_pack("{s:b, s:i, s:i, s:O}", "ok", c.errors == 0, "models", (int)n,

@@ -292,7 +292,7 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 	int lock = -1;
 	size_t nm = 0;
 	uint64_t total = 0;
-	int copied = 0, skipped = 0;
+	int copied = 0, skipped = 0, rc;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
@@ -356,8 +356,8 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 	/* Blobs first. */
 	{
 		char *bd = fs_join(o->models_dir, "blobs");
-		int rc = bd ? fs_mkdirs_owned(bd, 0755, c.uid, c.gid, e)
-			    : err_set(e, MOAT_ENOMEM, "out of memory");
+		rc = bd ? fs_mkdirs_owned(bd, 0755, c.uid, c.gid, e)
+			: err_set(e, MOAT_ENOMEM, "out of memory");
 		if (rc == 0) {
 			mstore_remove_stale_tmp(bd);
 			mstore_remove_stale_tmp(o->models_dir);
@@ -367,11 +367,10 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 			goto out;
 	}
 	models_progress_init(&c.sp, o->progress, o->progress_arg, total);
-	if (pool_for(o->jobs > 0 ? o->jobs : 1, c.n_blobs, install_blob_job, &c, e) < 0) {
-		models_progress_finish(&c.sp);
-		goto out;
-	}
+	rc = pool_for(o->jobs > 0 ? o->jobs : 1, c.n_blobs, install_blob_job, &c, e);
 	models_progress_finish(&c.sp);
+	if (rc < 0)
+		goto out;
 	for (size_t i = 0; i < c.n_blobs; i++) {
 		copied += c.blobs[i].copied;
 		skipped += c.blobs[i].skipped;

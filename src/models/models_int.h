@@ -100,7 +100,11 @@ int mstore_owner(const char *models_dir, uid_t *uid, gid_t *gid, struct moat_err
 int mstore_lock(const char *models_dir, uid_t uid, gid_t gid, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
-/* Removes MT_TMP_PREFIX files left in dir by an interrupted run. */
+/* Calls fn(arg, path) for each MT_TMP_PREFIX file in dir: what an
+ * interrupted install or import left.  -1 when out of memory. */
+int mstore_each_tmp(const char *dir, void (*fn)(void *arg, const char *path), void *arg)
+	__attribute__((warn_unused_result));
+/* Removes them (best effort: a later run sweeps again). */
 void mstore_remove_stale_tmp(const char *dir);
 
 /* ---- names, digests, media types (manifest.c) ---- */

@@ -873,19 +873,36 @@ int mstore_lock(const char *models_dir, uid_t uid, gid_t gid, struct moat_err *e
 	return fd;
 }
 
-void mstore_remove_stale_tmp(const char *dir)
+int mstore_each_tmp(const char *dir, void (*fn)(void *arg, const char *path), void *arg)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	while (d && (de = readdir(d))) {
+	int rc = 0;
+	while (d && rc == 0 && (de = readdir(d))) {
+		char *p;
 		if (strncmp(de->d_name, MT_TMP_PREFIX, strlen(MT_TMP_PREFIX)))
 			continue;
-		char *p = fs_join(dir, de->d_name);
-		if (p)
-			unlink(p);
+		if (!(p = fs_join(dir, de->d_name)))
+			rc = -1;
+		else
+			fn(arg, p);
 		free(p);
 	}
 	if (d)
 		closedir(d);
+	return rc;
+}
+
+static void remove_tmp(void *arg, const char *path)
+{
+	(void)arg;
+	unlink(path);
+}
+
+void mstore_remove_stale_tmp(const char *dir)
+{
+	if (mstore_each_tmp(dir, remove_tmp, NULL) < 0) {
+		/* out of memory: a rerun removes them */
+	}
 }
 

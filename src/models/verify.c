@@ -637,7 +637,7 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 	json_t *bj, *res = NULL, *problems, *warnings, *blobs, *models, *names;
 	struct moat_err le = MOAT_ERR_INIT;
 	uint64_t bytes = 0, total = 0;
-	int badsig = 0, bad = 0;
+	int badsig = 0, bad = 0, rc;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
@@ -680,11 +680,10 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 		}
 	}
 	models_progress_init(&c.sp, o->progress, o->progress_arg, total);
-	if (pool_for(o->jobs > 0 ? o->jobs : 1, c.n_jobs, run_job, &c, e) < 0) {
-		models_progress_finish(&c.sp);
-		goto fail;
-	}
+	rc = pool_for(o->jobs > 0 ? o->jobs : 1, c.n_jobs, run_job, &c, e);
 	models_progress_finish(&c.sp);
+	if (rc < 0)
+		goto fail;
 	for (size_t i = 0; i < c.n_jobs; i++) {
 		if (json_array_extend(problems, c.jobs[i].problems) < 0 ||
 		    json_array_extend(warnings, c.jobs[i].warnings) < 0)
