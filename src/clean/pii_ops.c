@@ -1,6 +1,6 @@
 /*
- * pii_ops.c - the anonymisation operators, AES-256-GCM through OpenSSL, and
- * key files.  See pii_ops.h for the formats.
+ * pii_ops.c - the anonymisation operators and AES-256-GCM through OpenSSL;
+ * the key file is keys/'s secret key.  See pii_ops.h for the formats.
  */
 #define _GNU_SOURCE
 #include "pii_ops.h"
@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "../core/base64.h"
+#include "../keys/keys.h"
 #include "../core/banned.h"
 
 static const char *const op_names[] = { "redact", "replace", "mask", "hash", "pseudonymize",
@@ -472,53 +472,7 @@ int pii_restore_text(const unsigned char key[32], const char *t, size_t n, struc
 
 int pii_key_load(const char *path, unsigned char key[32], struct moat_err *e)
 {
-	struct buf b = BUF_INIT;
-	size_t n;
-	if (fs_read_file(path, &b, 4096, e) < 0) {
-		buf_release(&b);
-		return -1;
-	}
-	n = b.len;
-	while (n && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r' || b.data[n - 1] == ' '))
-		n--;
-	if (n == 64) {
-		for (size_t i = 0; i < 32; i++) {
-			char h[3] = { b.data[2 * i], b.data[2 * i + 1], 0 };
-			char *end;
-			unsigned long v = strtoul(h, &end, 16);
-			if (*end || !isxdigit((unsigned char)h[0])) {
-				buf_release(&b);
-				return err_set(e, MOAT_EPARSE, "cannot read key '%s': not hex", path);
-			}
-			key[i] = (unsigned char)v;
-		}
-	} else if (b.len == 32) {
-		memcpy(key, b.data, 32);
-	} else {
-		buf_release(&b);
-		return err_set(e, MOAT_EPARSE,
-			       "cannot read key '%s': want 64 hex digits or 32 bytes (moat pii keygen)",
-			       path);
-	}
-	memset(b.data, 0, b.len);
-	buf_release(&b);
-	return 0;
-}
-
-int pii_key_generate(const char *path, struct moat_err *e)
-{
-	unsigned char k[32];
-	char hex[66];
-	int rc;
-	if (RAND_bytes(k, sizeof(k)) != 1)
-		return err_set(e, MOAT_EIO, "cannot get random bytes for a key");
-	hex_encode(k, 32, hex);
-	hex[64] = '\n';
-	hex[65] = '\0';
-	rc = fs_write_atomic(path, hex, 65, 0600, e);
-	memset(k, 0, sizeof(k));
-	memset(hex, 0, sizeof(hex));
-	return rc;
+	return keys_secret_load(path, key, e);
 }
 
 /* --- apply ------------------------------------------------------------------ */

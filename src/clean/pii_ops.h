@@ -68,10 +68,11 @@ int pii_apply(const struct pii_secrets *sec, const struct pii_op_spec *op, const
 void pii_value_digest(const struct pii_secrets *sec, const char *type, const char *value, size_t n,
 		      char hex[65]);
 
-/* Key files hold 64 hex digits (a trailing newline allowed) or 32 raw
- * bytes.  keygen writes hex with mode 0600. */
-int pii_key_load(const char *path, unsigned char key[32], struct moat_err *e);
-int pii_key_generate(const char *path, struct moat_err *e);
+/* Reads the encrypt operator's key: a secret key file of keys/keys.h (64 hex
+ * digits, a trailing newline allowed, or 32 raw bytes), which `moat pii
+ * keygen` writes (keys_secret_generate(), mode 0600). */
+int pii_key_load(const char *path, unsigned char key[32], struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Replaces every <enc:TYPE:...> token of text that decrypts under key with
  * its plaintext; tokens that do not decrypt are left as they are and counted

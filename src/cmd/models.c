@@ -1,15 +1,20 @@
 /*
  * models.c - `moat models list|bundle|verify|install|import|fsck|rm` and
- * `moat keys generate`: the model kit's command line.  Parses options, calls
- * src/models/, prints tables or JSON, and turns results into exit statuses:
+ * `moat keys generate`: the model kit's command line.  One table names each
+ * subcommand with the options and operands it takes; one parser checks them
+ * and finds the store; each subcommand calls src/models/ (or src/keys/),
+ * prints a table or JSON, and turns the result into an exit status:
  *   0 success; 1 failure; 2 bad usage;
  *   verify and install: 3 a file is corrupt, missing or unexpected,
  *                       4 the signature is missing, bad, or by another key.
+ * Not for the work itself: nothing here reads a store or a bundle.
  */
 #define _GNU_SOURCE
 #include "cmd.h"
 #include "../core/datadir.h"
+#include "../core/fmt.h"
 #include "../core/progress.h"
+#include "../keys/keys.h"
 #include "../models/models.h"
 
 #include <getopt.h>
@@ -92,36 +97,34 @@ static void bar_end(struct bar *b)
 	b->started = 0;
 }
 
-/* Ollama's format.HumanBytes */
-static void ollama_bytes(uint64_t b, char *out, size_t size)
+/* Ollama's format.HumanBytes, into out (32 bytes always suffice). */
+static const char *ollama_bytes(uint64_t b, char out[32])
 {
 	static const char *units[] = { "TB", "GB", "MB", "KB" };
 	static const double div[] = { 1e12, 1e9, 1e6, 1e3 };
-	for (int i = 0; i < 4; i++)
-		if ((double)b >= div[i]) {
-			double v = (double)b / div[i];
-			if (v >= 10)
-				snprintf(out, size, "%d %s", (int)v, units[i]);
-			else if (v != trunc(v))
-				snprintf(out, size, "%.1f %s", v, units[i]);
-			else
-				snprintf(out, size, "%d %s", (int)v, units[i]);
-			return;
-		}
-	snprintf(out, size, "%" PRIu64 " B", b);
+	int rc = -1, i;
+	for (i = 0; i < 4 && (double)b < div[i]; i++)
+		;
+	if (i == 4) {
+		rc = xsnprintf(out, 32, "%" PRIu64 " B", b);
+	} else {
+		double v = (double)b / div[i];
+		if (v < 10 && v != trunc(v))
+			rc = xsnprintf(out, 32, "%.1f %s", v, units[i]);
+		else
+			rc = xsnprintf(out, 32, "%d %s", (int)v, units[i]);
+	}
+	return rc < 0 ? "?" : out;
 }
 
-/* Ollama's format.HumanTime */
-static void ollama_time(int64_t t, char *out, size_t size)
+/* Ollama's format.HumanTime, into out (48 bytes always suffice). */
+static const char *ollama_time(int64_t t, char out[48])
 {
 	double d = difftime(time(NULL), (time_t)t);
-	const char *suffix = " ago";
-	char s[48];
-	int secs, mins, hours;
-	if (t == 0) {
-		snprintf(out, size, "Never");
-		return;
-	}
+	const char *suffix = " ago", *what;
+	int secs, mins, hours, n = 0, rc;
+	if (t == 0)
+		return "Never";
 	if (d < 0) {
 		d = -d;
 		suffix = " from now";
@@ -130,34 +133,48 @@ static void ollama_time(int64_t t, char *out, size_t size)
 	mins = (int)(d / 60);
 	hours = (int)lround(d / 3600);
 	if (secs < 1)
-		snprintf(s, sizeof(s), "Less than a second");
+		what = "Less than a second";
 	else if (secs == 1)
-		snprintf(s, sizeof(s), "1 second");
+		what = "1 second";
 	else if (secs < 60)
-		snprintf(s, sizeof(s), "%d seconds", secs);
+		n = secs, what = "seconds";
 	else if (mins == 1)
-		snprintf(s, sizeof(s), "About a minute");
+		what = "About a minute";
 	else if (mins < 60)
-		snprintf(s, sizeof(s), "%d minutes", mins);
+		n = mins, what = "minutes";
 	else if (hours == 1)
-		snprintf(s, sizeof(s), "About an hour");
+		what = "About an hour";
 	else if (hours < 48)
-		snprintf(s, sizeof(s), "%d hours", hours);
+		n = hours, what = "hours";
 	else if (hours < 24 * 7 * 2)
-		snprintf(s, sizeof(s), "%d days", hours / 24);
+		n = hours / 24, what = "days";
 	else if (hours < 24 * 30 * 2)
-		snprintf(s, sizeof(s), "%d weeks", hours / 24 / 7);
+		n = hours / 24 / 7, what = "weeks";
 	else if (hours < 24 * 365 * 2)
-		snprintf(s, sizeof(s), "%d months", hours / 24 / 30);
+		n = hours / 24 / 30, what = "months";
 	else
-		snprintf(s, sizeof(s), "%d years", hours / 24 / 365);
-	snprintf(out, size, "%s%s", s, suffix);
+		n = hours / 24 / 365, what = "years";
+	/* a count is at least 2 in every branch that has one */
+	rc = n ? xsnprintf(out, 48, "%d %s%s", n, what, suffix)
+	       : xsnprintf(out, 48, "%s%s", what, suffix);
+	return rc < 0 ? "?" : out;
 }
 
 static const char *jstr(json_t *o, const char *k, const char *dflt)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 	return s ? s : dflt;
+}
+
+static json_int_t jint(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* "" or "s": the plural of a count */
+static const char *plural(json_int_t n)
+{
+	return n == 1 ? "" : "s";
 }
 
 static void print_list(json_t *arr)
@@ -172,21 +189,61 @@ static void print_list(json_t *arr)
 	       "SIZE", "MODIFIED", "ARCH", "PARAMS", "QUANT", "CONTEXT");
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *m = json_array_get(arr, i), *pr = json_object_get(m, "problems");
-		char size[32], mod[48], ctxs[24] = "-";
 		json_t *cl = json_object_get(m, "context_length");
-		ollama_bytes((uint64_t)json_integer_value(json_object_get(m, "size")), size,
-			     sizeof(size));
-		ollama_time(json_integer_value(json_object_get(m, "modified")), mod, sizeof(mod));
-		if (json_is_integer(cl))
-			snprintf(ctxs, sizeof(ctxs), "%" JSON_INTEGER_FORMAT, json_integer_value(cl));
+		char size[32], mod[48], ctxs[24];
+		const char *ctx = "-";
+		if (json_is_integer(cl) &&
+		    xsnprintf(ctxs, sizeof(ctxs), "%" JSON_INTEGER_FORMAT, json_integer_value(cl)) >= 0)
+			ctx = ctxs;
 		printf("%-*s    %-12s    %-8s    %-18s    %-10s  %-9s  %-8s  %s\n", (int)w,
-		       jstr(m, "name", "?"), jstr(m, "id", "-"), size, mod,
+		       jstr(m, "name", "?"), jstr(m, "id", "-"),
+		       ollama_bytes((uint64_t)jint(m, "size"), size), ollama_time(jint(m, "modified"), mod),
 		       jstr(m, "architecture", "-"), jstr(m, "parameter_size", "-"),
-		       jstr(m, "quantization", "-"), ctxs);
+		       jstr(m, "quantization", "-"), ctx);
 		for (size_t k = 0; k < json_array_size(pr); k++)
 			printf("    ! %s\n", json_string_value(json_array_get(pr, k)));
 	}
 }
+
+static void print_verify(json_t *v, FILE *f)
+{
+	json_t *pr = json_object_get(v, "problems"), *w = json_object_get(v, "warnings");
+	char tot[32];
+	const char *sig = jstr(v, "signature", "absent");
+	for (size_t i = 0; i < json_array_size(pr); i++) {
+		json_t *p = json_array_get(pr, i);
+		fprintf(f, "CORRUPT  %s: %s", jstr(p, "path", "?"), jstr(p, "problem", "?"));
+		if (json_object_get(p, "expected"))
+			fprintf(f, ": expected %s, found %s", jstr(p, "expected", "?"),
+				jstr(p, "found", "?"));
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < json_array_size(w); i++)
+		fprintf(f, "warning  %s: %s\n", jstr(json_array_get(w, i), "path", "?"),
+			jstr(json_array_get(w, i), "warning", "?"));
+	fprintf(f, "checked %" JSON_INTEGER_FORMAT " files (%s)\n", jint(v, "files"),
+		ollama_bytes((uint64_t)jint(v, "bytes"), tot));
+	fprintf(f, "signature: %s", sig);
+	if (json_object_get(v, "signed_by"))
+		fprintf(f, " (key %s)", jstr(v, "signed_by", "?"));
+	if (json_object_get(v, "signature_problem"))
+		fprintf(f, ": %s", jstr(v, "signature_problem", "?"));
+	fputc('\n', f);
+	if (!strcmp(jstr(v, "status", ""), "ok")) {
+		json_t *m = json_object_get(v, "models");
+		fprintf(f, "OK: ");
+		for (size_t i = 0; i < json_array_size(m); i++)
+			fprintf(f, "%s%s", i ? ", " : "", json_string_value(json_array_get(m, i)));
+		fputc('\n', f);
+	} else if (!strcmp(jstr(v, "status", ""), "corrupt")) {
+		fprintf(f, "FAILED: %zu problem%s; do not install this bundle\n", json_array_size(pr),
+			json_array_size(pr) == 1 ? "" : "s");
+	} else {
+		fprintf(f, "FAILED: bad signature; do not install this bundle\n");
+	}
+}
+
+/* ---- options ---- */
 
 /* "4G" (decimal), "4GiB" (binary), "512M", "1000". Returns 0 on success. */
 static int parse_size(const char *s, uint64_t *out)
@@ -231,6 +288,8 @@ static int parse_jobs(const char *s, int *out)
 enum { OPT_MODELS_DIR = 256, OPT_JSON, OPT_TO, OPT_SPLIT, OPT_SIGN, OPT_SELF, OPT_TRUST,
        OPT_FORCE, OPT_NAME, OPT_QUICK, OPT_PRUNE, OPT_OUT, OPT_OCR_LANG };
 
+#define B(x) (1u << ((x) - 256))
+
 static const struct option all_opts[] = {
 	{ "models-dir", required_argument, NULL, OPT_MODELS_DIR },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -256,6 +315,7 @@ struct args {
 	int n_pos;
 	char **pos;
 	unsigned seen;   /* bit per OPT_ - 256 */
+	char *store;     /* the store directory, for the subcommands that use one */
 };
 
 /* Parses argv (argv[0] is the subcommand).  allowed: bitmask of OPT_ values
@@ -306,7 +366,6 @@ static int parse_args(int argc, char **argv, unsigned allowed, int allow_j, stru
 		case OPT_OCR_LANG: a->ocr_lang = optarg; break;
 		default: break;
 		}
-		/* GNU getopt with '+' stops at the first operand: collect it and go on */
 	}
 	return 0;
 }
@@ -337,11 +396,9 @@ static int parse_mixed(int argc, char **argv, unsigned allowed, int allow_j, str
 			break;
 		}
 		if (s[0] == '-' && s[1]) {
-			opts[no++] = argv[i];
 			/* an option with a separate value takes the next word */
-			int takes = 0;
-			if (!strcmp(s, "-j"))
-				takes = 1;
+			int takes = !strcmp(s, "-j");
+			opts[no++] = argv[i];
 			for (const struct option *o = all_opts; o->name && !takes; o++)
 				if (s[1] == '-' && !strcmp(s + 2, o->name) &&
 				    o->has_arg == required_argument)
@@ -368,416 +425,323 @@ static int parse_mixed(int argc, char **argv, unsigned allowed, int allow_j, str
 	return 0;
 }
 
-#define B(x) (1u << ((x) - 256))
-
 /* ---- the subcommands ---- */
 
-static int do_list(int argc, char **argv)
+/* -j (2 when not given) and the progress bar, quiet under --json, for the
+ * options of bundle, verify and install. */
+static void bar_attach(struct bar *bar, const struct args *a, int *jobs, models_progress_fn *fn,
+		       void **arg)
 {
-	struct args a;
-	struct moat_err e = MOAT_ERR_INIT;
-	char *dir;
-	json_t *arr;
-	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, &a, models_help);
-	if (rc)
-		return rc == HELP_SHOWN ? 0 : rc;
-	if (a.n_pos) {
-		rc = cmd_usage("list: unexpected argument '%s'", a.pos[0]);
-		free(a.pos);
-		return rc;
-	}
-	free(a.pos);
-	dir = models_default_dir(a.models_dir);
-	arr = models_list(dir, &e);
-	free(dir);
-	if (!arr)
-		return cmd_fail(&e);
-	if (a.json)
-		cmd_print_json(arr);
-	else {
-		print_list(arr);
-		json_decref(arr);
-	}
-	return 0;
+	*jobs = a->jobs ? a->jobs : 2;
+	*fn = on_progress;
+	*arg = bar;
+	bar->quiet = a->json;
 }
 
-static int do_bundle(int argc, char **argv)
+/* The end of most subcommands: the error, the JSON, or the text. */
+static int report(json_t *res, const struct moat_err *e, const struct args *a, int status,
+		  void (*print)(json_t *res, const struct args *a))
 {
-	struct args a;
-	struct moat_err e = MOAT_ERR_INIT;
-	struct bundle_opts o = bundle_default_opts();
-	struct bar bar = { .labels = (const char *[]){ "bundle" }, .n_labels = 1 };
-	struct datafile magic = DATAFILE_INIT, tessdata = DATAFILE_INIT, server = DATAFILE_INIT;
-	char *dir;
-	json_t *res;
-	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TO) | B(OPT_SPLIT) |
-			     B(OPT_SIGN) | B(OPT_SELF) | B(OPT_OCR_LANG), 1, &a, models_help);
-	if (rc)
-		return rc == HELP_SHOWN ? 0 : rc;
-	if (!a.n_pos || !a.to) {
-		free(a.pos);
-		return cmd_usage("bundle: usage: moat models bundle NAME[:TAG]... --to DIR");
-	}
-	dir = models_default_dir(a.models_dir);
-	o.models_dir = dir;
-	o.names = (const char *const *)a.pos;
-	o.n_names = (size_t)a.n_pos;
-	o.to = a.to;
-	o.split_size = a.split;
-	o.sign_key = a.sign;
-	o.include_self = a.self;
-	if (a.ocr_lang && !a.self) {
-		free(dir);
-		free(a.pos);
-		return cmd_usage("bundle: --ocr-lang goes with --include-self");
-	}
-	if (a.self) {
-		datadir_magic(&magic);
-		datadir_tessdata(&tessdata);
-		datadir_llama_server(&server);
-		o.magic_file = magic.path;
-		o.tessdata_dir = tessdata.source != DATADIR_NONE ? tessdata.path : NULL;
-		o.ocr_langs = a.ocr_lang;
-		o.llama_server = server.path;
-	}
-	o.jobs = a.jobs ? a.jobs : 2;
-	o.progress = on_progress;
-	o.progress_arg = &bar;
-	bar.quiet = a.json;
-	res = models_bundle(&o, &e);
-	bar_end(&bar);
-	datafile_release(&magic);
-	datafile_release(&tessdata);
-	datafile_release(&server);
-	free(dir);
-	free(a.pos);
 	if (!res)
-		return cmd_fail(&e);
-	if (a.json) {
+		return cmd_fail(e);
+	if (a->json) {
 		cmd_print_json(res);
-		return 0;
-	}
-	{
-		json_t *models = json_object_get(res, "models"), *blobs = json_object_get(res, "blobs");
-		char tot[32];
-		size_t files = 0;
-		ollama_bytes((uint64_t)json_integer_value(json_object_get(res, "total_size")), tot,
-			     sizeof(tot));
-		for (size_t i = 0; i < json_array_size(blobs); i++)
-			files += json_array_size(json_object_get(json_array_get(blobs, i), "files"));
-		printf("bundled %zu model%s (%zu blob%s in %zu file%s, %s) into %s\n",
-		       json_array_size(models), json_array_size(models) == 1 ? "" : "s",
-		       json_array_size(blobs), json_array_size(blobs) == 1 ? "" : "s", files,
-		       files == 1 ? "" : "s", tot, a.to);
-		for (size_t i = 0; i < json_array_size(models); i++)
-			printf("  %s  %.12s\n", jstr(json_array_get(models, i), "name", "?"),
-			       jstr(json_array_get(models, i), "id", "?"));
-		if (json_integer_value(json_object_get(res, "reused_files")))
-			printf("resumed: %" JSON_INTEGER_FORMAT " file(s) already in place were "
-			       "re-checked and kept\n",
-			       json_integer_value(json_object_get(res, "reused_files")));
-		if (a.sign)
-			printf("signed with %s (bundle.sig)\n", a.sign);
-		if (a.self)
-			printf("moat itself is in moat/: on the target run 'sh moat/install.sh'\n");
-		printf("check it on the other side with: moat models verify %s%s\n", a.to,
-		       a.sign ? " --trust KEYFILE.pub" : "");
-	}
-	json_decref(res);
-	return 0;
-}
-
-static void print_verify(json_t *v, FILE *f)
-{
-	json_t *pr = json_object_get(v, "problems"), *w = json_object_get(v, "warnings");
-	char tot[32];
-	const char *sig = jstr(v, "signature", "absent");
-	for (size_t i = 0; i < json_array_size(pr); i++) {
-		json_t *p = json_array_get(pr, i);
-		fprintf(f, "CORRUPT  %s: %s", jstr(p, "path", "?"), jstr(p, "problem", "?"));
-		if (json_object_get(p, "expected"))
-			fprintf(f, ": expected %s, found %s", jstr(p, "expected", "?"),
-				jstr(p, "found", "?"));
-		fputc('\n', f);
-	}
-	for (size_t i = 0; i < json_array_size(w); i++)
-		fprintf(f, "warning  %s: %s\n", jstr(json_array_get(w, i), "path", "?"),
-			jstr(json_array_get(w, i), "warning", "?"));
-	ollama_bytes((uint64_t)json_integer_value(json_object_get(v, "bytes")), tot, sizeof(tot));
-	fprintf(f, "checked %" JSON_INTEGER_FORMAT " files (%s)\n",
-		json_integer_value(json_object_get(v, "files")), tot);
-	fprintf(f, "signature: %s", sig);
-	if (json_object_get(v, "signed_by"))
-		fprintf(f, " (key %s)", jstr(v, "signed_by", "?"));
-	if (json_object_get(v, "signature_problem"))
-		fprintf(f, ": %s", jstr(v, "signature_problem", "?"));
-	fputc('\n', f);
-	if (!strcmp(jstr(v, "status", ""), "ok")) {
-		json_t *m = json_object_get(v, "models");
-		fprintf(f, "OK: ");
-		for (size_t i = 0; i < json_array_size(m); i++)
-			fprintf(f, "%s%s", i ? ", " : "", json_string_value(json_array_get(m, i)));
-		fputc('\n', f);
-	} else if (!strcmp(jstr(v, "status", ""), "corrupt")) {
-		fprintf(f, "FAILED: %zu problem%s; do not install this bundle\n", json_array_size(pr),
-			json_array_size(pr) == 1 ? "" : "s");
 	} else {
-		fprintf(f, "FAILED: bad signature; do not install this bundle\n");
-	}
-}
-
-static int do_verify(int argc, char **argv)
-{
-	struct args a;
-	struct moat_err e = MOAT_ERR_INIT;
-	struct verify_opts o = verify_default_opts();
-	struct bar bar = { .labels = (const char *[]){ "verify" }, .n_labels = 1 };
-	json_t *res;
-	int status;
-	int rc = parse_mixed(argc, argv, B(OPT_JSON) | B(OPT_TRUST), 1, &a, models_help);
-	if (rc)
-		return rc == HELP_SHOWN ? 0 : rc;
-	if (a.n_pos != 1) {
-		free(a.pos);
-		return cmd_usage("verify: usage: moat models verify DIR [--trust PUBKEY] [-j N]");
-	}
-	o.dir = a.pos[0];
-	o.trust_key = a.trust;
-	o.jobs = a.jobs ? a.jobs : 2;
-	o.progress = on_progress;
-	o.progress_arg = &bar;
-	bar.quiet = a.json;
-	res = models_verify(&o, &status, &e);
-	bar_end(&bar);
-	free(a.pos);
-	if (!res)
-		return cmd_fail(&e);
-	if (a.json)
-		cmd_print_json(res);
-	else {
-		print_verify(res, stdout);
+		print(res, a);
 		json_decref(res);
 	}
 	return status;
 }
 
-static int do_install(int argc, char **argv)
+static void print_list_of(json_t *arr, const struct args *a)
 {
-	struct args a;
+	(void)a;
+	print_list(arr);
+}
+
+static int do_list(struct args *a)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	json_t *arr = models_list(a->store, &e);
+	return report(arr, &e, a, 0, print_list_of);
+}
+
+static void print_bundle(json_t *res, const struct args *a)
+{
+	json_t *models = json_object_get(res, "models"), *blobs = json_object_get(res, "blobs");
+	char tot[32];
+	size_t files = 0;
+	for (size_t i = 0; i < json_array_size(blobs); i++)
+		files += json_array_size(json_object_get(json_array_get(blobs, i), "files"));
+	printf("bundled %zu model%s (%zu blob%s in %zu file%s, %s) into %s\n",
+	       json_array_size(models), plural((json_int_t)json_array_size(models)),
+	       json_array_size(blobs), plural((json_int_t)json_array_size(blobs)), files,
+	       plural((json_int_t)files), ollama_bytes((uint64_t)jint(res, "total_size"), tot),
+	       a->to);
+	for (size_t i = 0; i < json_array_size(models); i++)
+		printf("  %s  %.12s\n", jstr(json_array_get(models, i), "name", "?"),
+		       jstr(json_array_get(models, i), "id", "?"));
+	if (jint(res, "reused_files"))
+		printf("resumed: %" JSON_INTEGER_FORMAT " file(s) already in place were "
+		       "re-checked and kept\n", jint(res, "reused_files"));
+	if (a->sign)
+		printf("signed with %s (bundle.sig)\n", a->sign);
+	if (a->self)
+		printf("moat itself is in moat/: on the target run 'sh moat/install.sh'\n");
+	printf("check it on the other side with: moat models verify %s%s\n", a->to,
+	       a->sign ? " --trust KEYFILE.pub" : "");
+}
+
+static int do_bundle(struct args *a)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	struct bundle_opts o = bundle_default_opts();
+	struct bar bar = { .labels = (const char *[]){ "bundle" }, .n_labels = 1 };
+	struct datafile magic = DATAFILE_INIT, tessdata = DATAFILE_INIT, server = DATAFILE_INIT;
+	json_t *res;
+	if (a->ocr_lang && !a->self)
+		return cmd_usage("bundle: --ocr-lang goes with --include-self");
+	o.models_dir = a->store;
+	o.names = (const char *const *)a->pos;
+	o.n_names = (size_t)a->n_pos;
+	o.to = a->to;
+	o.split_size = a->split;
+	o.sign_key = a->sign;
+	o.include_self = a->self;
+	if (a->self) {
+		datadir_magic(&magic);
+		datadir_tessdata(&tessdata);
+		datadir_llama_server(&server);
+		o.magic_file = magic.path;
+		o.tessdata_dir = tessdata.source != DATADIR_NONE ? tessdata.path : NULL;
+		o.ocr_langs = a->ocr_lang;
+		o.llama_server = server.path;
+	}
+	bar_attach(&bar, a, &o.jobs, &o.progress, &o.progress_arg);
+	res = models_bundle(&o, &e);
+	bar_end(&bar);
+	datafile_release(&magic);
+	datafile_release(&tessdata);
+	datafile_release(&server);
+	return report(res, &e, a, 0, print_bundle);
+}
+
+static void print_verify_out(json_t *v, const struct args *a)
+{
+	(void)a;
+	print_verify(v, stdout);
+}
+
+static int do_verify(struct args *a)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	struct verify_opts o = verify_default_opts();
+	struct bar bar = { .labels = (const char *[]){ "verify" }, .n_labels = 1 };
+	json_t *res;
+	int status;
+	o.dir = a->pos[0];
+	o.trust_key = a->trust;
+	bar_attach(&bar, a, &o.jobs, &o.progress, &o.progress_arg);
+	res = models_verify(&o, &status, &e);
+	bar_end(&bar);
+	return report(res, &e, a, status, print_verify_out);
+}
+
+static void print_install(json_t *res, const struct args *a)
+{
+	json_t *inst = json_object_get(res, "installed"), *list = json_object_get(res, "models");
+	printf("installed %zu model%s (%" JSON_INTEGER_FORMAT " blob%s copied, %"
+	       JSON_INTEGER_FORMAT " already present):", json_array_size(inst),
+	       plural((json_int_t)json_array_size(inst)), jint(res, "copied_blobs"),
+	       plural(jint(res, "copied_blobs")), jint(res, "skipped_blobs"));
+	for (size_t i = 0; i < json_array_size(inst); i++)
+		printf(" %s", json_string_value(json_array_get(inst, i)));
+	printf("\n\nmodels now available in %s:\n", a->store);
+	if (json_is_array(list))
+		print_list(list);
+}
+
+static void print_refused(json_t *res, const struct args *a)
+{
+	(void)a;
+	print_verify(json_object_get(res, "verify"), stdout);
+}
+
+static int do_install(struct args *a)
+{
 	struct moat_err e = MOAT_ERR_INIT;
 	struct install_opts o = install_default_opts();
 	struct bar bar = { .labels = (const char *[]){ "verify", "install" }, .n_labels = 2 };
-	char *dir;
 	json_t *res, *list;
 	int status;
-	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TRUST) |
-			     B(OPT_FORCE), 1, &a, models_help);
-	if (rc)
-		return rc == HELP_SHOWN ? 0 : rc;
-	if (a.n_pos != 1) {
-		free(a.pos);
-		return cmd_usage("install: usage: moat models install DIR [--models-dir DIR] "
-				 "[--force] [--trust PUBKEY]");
-	}
-	dir = models_default_dir(a.models_dir);
-	o.dir = a.pos[0];
-	o.models_dir = dir;
-	o.trust_key = a.trust;
-	o.force = a.force;
-	o.jobs = a.jobs ? a.jobs : 2;
-	o.progress = on_progress;
-	o.progress_arg = &bar;
-	bar.quiet = a.json;
+	o.dir = a->pos[0];
+	o.models_dir = a->store;
+	o.trust_key = a->trust;
+	o.force = a->force;
+	bar_attach(&bar, a, &o.jobs, &o.progress, &o.progress_arg);
 	res = models_install(&o, &status, &e);
 	bar_end(&bar);
-	free(a.pos);
-	if (!res) {
-		free(dir);
-		return cmd_fail(&e);
-	}
-	if (status) {
+	if (res && status) {
 		/* did not verify: say why, install nothing */
-		if (a.json)
-			cmd_print_json(res);
-		else {
-			print_verify(json_object_get(res, "verify"), stdout);
-			json_decref(res);
-		}
+		status = report(res, &e, a, status, print_refused);
 		fprintf(stderr, "moat: %s\n", e.msg);
-		free(dir);
 		return status;
 	}
-	list = models_list(dir, &e);
-	if (a.json) {
-		free(dir);
+	if (res) {
+		/* the store as it is now (null when it cannot be listed) */
+		list = models_list(a->store, &e);
 		json_object_set_new(res, "models", list ? list : json_null());
-		cmd_print_json(res);
-		return 0;
 	}
-	{
-		json_t *inst = json_object_get(res, "installed");
-		printf("installed %zu model%s (%" JSON_INTEGER_FORMAT " blob%s copied, %"
-		       JSON_INTEGER_FORMAT " already present):",
-		       json_array_size(inst), json_array_size(inst) == 1 ? "" : "s",
-		       json_integer_value(json_object_get(res, "copied_blobs")),
-		       json_integer_value(json_object_get(res, "copied_blobs")) == 1 ? "" : "s",
-		       json_integer_value(json_object_get(res, "skipped_blobs")));
-		for (size_t i = 0; i < json_array_size(inst); i++)
-			printf(" %s", json_string_value(json_array_get(inst, i)));
-		printf("\n\nmodels now available in %s:\n", o.models_dir);
-		if (list)
-			print_list(list);
-	}
-	free(dir);
-	json_decref(list);
-	json_decref(res);
-	return 0;
+	return report(res, &e, a, 0, print_install);
 }
 
-static int do_import(int argc, char **argv)
+static void print_import(json_t *res, const struct args *a)
 {
-	struct args a;
-	struct moat_err e = MOAT_ERR_INIT;
-	char *dir;
-	json_t *res;
-	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_NAME), 0, &a, models_help);
-	if (rc)
-		return rc == HELP_SHOWN ? 0 : rc;
-	if (a.n_pos != 1 || !a.name) {
-		free(a.pos);
-		return cmd_usage("import: usage: moat models import FILE.gguf --name NAME[:TAG]");
-	}
-	dir = models_default_dir(a.models_dir);
-	res = models_import(dir, a.pos[0], a.name, &e);
-	free(dir);
-	free(a.pos);
-	if (!res)
-		return cmd_fail(&e);
-	if (a.json) {
-		cmd_print_json(res);
-		return 0;
-	}
-	{
-		json_t *w = json_object_get(res, "warnings");
-		printf("imported %s (id %.12s", jstr(res, "name", "?"), jstr(res, "id", "?"));
-		if (json_object_get(res, "template_family"))
-			printf(", chat template: %s", jstr(res, "template_family", "?"));
-		printf(")\n");
-		for (size_t i = 0; i < json_array_size(w); i++)
-			printf("warning: %s\n", json_string_value(json_array_get(w, i)));
-	}
-	json_decref(res);
-	return 0;
+	json_t *w = json_object_get(res, "warnings");
+	(void)a;
+	printf("imported %s (id %.12s", jstr(res, "name", "?"), jstr(res, "id", "?"));
+	if (json_object_get(res, "template_family"))
+		printf(", chat template: %s", jstr(res, "template_family", "?"));
+	printf(")\n");
+	for (size_t i = 0; i < json_array_size(w); i++)
+		printf("warning: %s\n", json_string_value(json_array_get(w, i)));
 }
 
-static int do_fsck(int argc, char **argv)
+static int do_import(struct args *a)
 {
-	struct args a;
 	struct moat_err e = MOAT_ERR_INIT;
-	char *dir;
-	json_t *res, *pr;
-	int ok, rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_QUICK) |
-				 B(OPT_PRUNE), 0, &a, models_help);
-	if (rc)
-		return rc == HELP_SHOWN ? 0 : rc;
-	free(a.pos);
-	if (a.n_pos)
-		return cmd_usage("fsck: unexpected argument");
-	dir = models_default_dir(a.models_dir);
-	res = models_fsck(dir, a.quick, &e);
-	if (!res) {
-		free(dir);
-		return cmd_fail(&e);
-	}
-	if (a.prune) {
-		json_t *removed = json_array();
-		int n = models_prune(dir, removed, &e);
-		if (n < 0)
-			json_object_set_new(res, "prune_error", json_string(e.msg));
-		json_object_set_new(res, "pruned", removed);
-	}
-	free(dir);
-	ok = json_is_true(json_object_get(res, "ok"));
-	if (a.json) {
-		cmd_print_json(res);
-		return ok ? 0 : 1;
-	}
-	pr = json_object_get(res, "problems");
+	json_t *res = models_import(a->store, a->pos[0], a->name, &e);
+	return report(res, &e, a, 0, print_import);
+}
+
+static void print_fsck(json_t *res, const struct args *a)
+{
+	json_t *pr = json_object_get(res, "problems"), *pruned = json_object_get(res, "pruned");
+	json_int_t errors = jint(res, "errors");
+	size_t warnings = json_array_size(pr) - (size_t)errors;
 	for (size_t i = 0; i < json_array_size(pr); i++) {
 		json_t *p = json_array_get(pr, i);
 		printf("%-7s  %s: %s\n", !strcmp(jstr(p, "severity", ""), "error") ? "ERROR" : "warning",
 		       jstr(p, "path", "?"), jstr(p, "problem", "?"));
 	}
-	{
-		json_t *pruned = json_object_get(res, "pruned");
-		for (size_t i = 0; i < json_array_size(pruned); i++)
-			printf("pruned   %s\n", json_string_value(json_array_get(pruned, i)));
-		if (json_object_get(res, "prune_error"))
-			printf("prune    %s\n", jstr(res, "prune_error", "?"));
-	}
+	for (size_t i = 0; i < json_array_size(pruned); i++)
+		printf("pruned   %s\n", json_string_value(json_array_get(pruned, i)));
+	if (json_object_get(res, "prune_error"))
+		printf("prune    %s\n", jstr(res, "prune_error", "?"));
 	printf("%" JSON_INTEGER_FORMAT " model%s, %" JSON_INTEGER_FORMAT " error%s, %zu warning%s%s\n",
-	       json_integer_value(json_object_get(res, "models")),
-	       json_integer_value(json_object_get(res, "models")) == 1 ? "" : "s",
-	       json_integer_value(json_object_get(res, "errors")),
-	       json_integer_value(json_object_get(res, "errors")) == 1 ? "" : "s",
-	       json_array_size(pr) - (size_t)json_integer_value(json_object_get(res, "errors")),
-	       json_array_size(pr) - (size_t)json_integer_value(json_object_get(res, "errors")) == 1
-		       ? "" : "s",
-	       a.quick ? " (quick: sizes only, no hashing)" : "");
-	json_decref(res);
-	return ok ? 0 : 1;
+	       jint(res, "models"), plural(jint(res, "models")), errors, plural(errors), warnings,
+	       plural((json_int_t)warnings), a->quick ? " (quick: sizes only, no hashing)" : "");
 }
 
-static int do_rm(int argc, char **argv)
+static int do_fsck(struct args *a)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	json_t *res = models_fsck(a->store, a->quick, &e);
+	if (res && a->prune) {
+		json_t *removed = json_array();
+		if (models_prune(a->store, removed, &e) < 0)
+			json_object_set_new(res, "prune_error", json_string(e.msg));
+		json_object_set_new(res, "pruned", removed);
+	}
+	return report(res, &e, a, res && json_is_true(json_object_get(res, "ok")) ? 0 : 1,
+		      print_fsck);
+}
+
+static void print_rm(json_t *res, const struct args *a)
+{
+	json_t *r = json_object_get(res, "removed");
+	char fr[32];
+	(void)a;
+	for (size_t i = 0; i < json_array_size(r); i++)
+		printf("deleted '%s'\n", json_string_value(json_array_get(r, i)));
+	printf("removed %" JSON_INTEGER_FORMAT " unused blob%s (%s)\n", jint(res, "blobs_removed"),
+	       plural(jint(res, "blobs_removed")),
+	       ollama_bytes((uint64_t)jint(res, "bytes_freed"), fr));
+	if (json_object_get(res, "warning"))
+		printf("warning: %s\n", jstr(res, "warning", ""));
+}
+
+static int do_rm(struct args *a)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	json_t *res = models_rm(a->store, (const char *const *)a->pos, (size_t)a->n_pos, &e);
+	return report(res, &e, a, 0, print_rm);
+}
+
+static int do_keys_generate(struct args *a)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	if (keys_signing_generate(a->out, &e) < 0)
+		return cmd_fail(&e);
+	printf("wrote %s (private key: keep it here, off the media) and %s.pub (public key: "
+	       "give it to the target)\n", a->out, a->out);
+	return 0;
+}
+
+/* A subcommand: what it accepts, and the message when the operands or a
+ * required option are wrong (a cmd_usage format that may use the first
+ * operand). */
+struct sub {
+	const char *name;
+	int (*fn)(struct args *a);
+	unsigned opts;       /* B(OPT_...) it takes */
+	int allow_j;
+	int min_pos, max_pos;  /* operands (max_pos -1: any number) */
+	unsigned need;       /* B(OPT_...) it must have */
+	int store;           /* it works on the store (--models-dir) */
+	const char *usage;
+};
+
+static const struct sub subs[] = {
+	{ "list", do_list, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, 0, 0, 0, 1,
+	  "list: unexpected argument '%s'" },
+	{ "ls", do_list, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, 0, 0, 0, 1,
+	  "list: unexpected argument '%s'" },
+	{ "bundle", do_bundle, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TO) | B(OPT_SPLIT) |
+	  B(OPT_SIGN) | B(OPT_SELF) | B(OPT_OCR_LANG), 1, 1, -1, B(OPT_TO), 1,
+	  "bundle: usage: moat models bundle NAME[:TAG]... --to DIR" },
+	{ "verify", do_verify, B(OPT_JSON) | B(OPT_TRUST), 1, 1, 1, 0, 0,
+	  "verify: usage: moat models verify DIR [--trust PUBKEY] [-j N]" },
+	{ "install", do_install, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TRUST) | B(OPT_FORCE), 1,
+	  1, 1, 0, 1,
+	  "install: usage: moat models install DIR [--models-dir DIR] [--force] [--trust PUBKEY]" },
+	{ "import", do_import, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_NAME), 0, 1, 1, B(OPT_NAME),
+	  1, "import: usage: moat models import FILE.gguf --name NAME[:TAG]" },
+	{ "fsck", do_fsck, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_QUICK) | B(OPT_PRUNE), 0, 0, 0,
+	  0, 1, "fsck: unexpected argument" },
+	{ "rm", do_rm, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, 1, -1, 0, 1,
+	  "rm: usage: moat models rm NAME[:TAG]..." },
+};
+
+static const struct sub keys_generate = {
+	"generate", do_keys_generate, B(OPT_OUT), 0, 0, 0, B(OPT_OUT), 0,
+	"keys: usage: moat keys generate --out KEYFILE"
+};
+
+/* Parses a subcommand's arguments against its row, finds the store, runs it. */
+static int run_sub(const struct sub *s, int argc, char **argv, const char *help)
 {
 	struct args a;
-	struct moat_err e = MOAT_ERR_INIT;
-	char *dir;
-	json_t *res;
-	int rc = parse_mixed(argc, argv, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, &a, models_help);
+	int rc = parse_mixed(argc, argv, s->opts, s->allow_j, &a, help);
 	if (rc)
 		return rc == HELP_SHOWN ? 0 : rc;
-	if (!a.n_pos) {
-		free(a.pos);
-		return cmd_usage("rm: usage: moat models rm NAME[:TAG]...");
+	if (a.n_pos < s->min_pos || (s->max_pos >= 0 && a.n_pos > s->max_pos) ||
+	    (a.seen & s->need) != s->need) {
+		rc = cmd_usage(s->usage, a.n_pos ? a.pos[0] : "");
+	} else if (s->store && !(a.store = models_default_dir(a.models_dir))) {
+		struct moat_err e = MOAT_ERR_INIT;
+		err_set(&e, MOAT_ENOMEM, "out of memory");
+		rc = cmd_fail(&e);
+	} else {
+		rc = s->fn(&a);
 	}
-	dir = models_default_dir(a.models_dir);
-	res = models_rm(dir, (const char *const *)a.pos, (size_t)a.n_pos, &e);
-	free(dir);
+	free(a.store);
 	free(a.pos);
-	if (!res)
-		return cmd_fail(&e);
-	if (a.json) {
-		cmd_print_json(res);
-		return 0;
-	}
-	{
-		json_t *r = json_object_get(res, "removed");
-		char fr[32];
-		for (size_t i = 0; i < json_array_size(r); i++)
-			printf("deleted '%s'\n", json_string_value(json_array_get(r, i)));
-		ollama_bytes((uint64_t)json_integer_value(json_object_get(res, "bytes_freed")), fr,
-			     sizeof(fr));
-		printf("removed %" JSON_INTEGER_FORMAT " unused blob%s (%s)\n",
-		       json_integer_value(json_object_get(res, "blobs_removed")),
-		       json_integer_value(json_object_get(res, "blobs_removed")) == 1 ? "" : "s", fr);
-		if (json_object_get(res, "warning"))
-			printf("warning: %s\n", jstr(res, "warning", ""));
-	}
-	json_decref(res);
-	return 0;
+	return rc;
 }
 
 int cmd_models(struct cmd_ctx *ctx)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
-		{ "list", do_list }, { "ls", do_list }, { "bundle", do_bundle },
-		{ "verify", do_verify }, { "install", do_install }, { "import", do_import },
-		{ "fsck", do_fsck }, { "rm", do_rm },
-	};
 	if (ctx->argc < 2 || !strcmp(ctx->argv[1], "--help") || !strcmp(ctx->argv[1], "-h") ||
 	    !strcmp(ctx->argv[1], "help")) {
 		fputs(models_help, ctx->argc < 2 ? stderr : stdout);
@@ -785,7 +749,7 @@ int cmd_models(struct cmd_ctx *ctx)
 	}
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(ctx->argv[1], subs[i].name))
-			return subs[i].fn(ctx->argc - 1, ctx->argv + 1);
+			return run_sub(&subs[i], ctx->argc - 1, ctx->argv + 1, models_help);
 	return cmd_usage("models: '%s' is not a models command (see 'moat models --help')",
 			 ctx->argv[1]);
 }
@@ -801,25 +765,12 @@ static const char keys_help[] =
 
 int cmd_keys(struct cmd_ctx *ctx)
 {
-	struct args a;
-	struct moat_err e = MOAT_ERR_INIT;
-	int rc;
 	if (ctx->argc < 2 || !strcmp(ctx->argv[1], "--help") || !strcmp(ctx->argv[1], "-h")) {
 		fputs(keys_help, ctx->argc < 2 ? stderr : stdout);
 		return ctx->argc < 2 ? EXIT_USAGE : 0;
 	}
-	if (strcmp(ctx->argv[1], "generate"))
+	if (strcmp(ctx->argv[1], keys_generate.name))
 		return cmd_usage("keys: '%s' is not a keys command (see 'moat keys --help')",
 				 ctx->argv[1]);
-	rc = parse_mixed(ctx->argc - 1, ctx->argv + 1, B(OPT_OUT), 0, &a, keys_help);
-	if (rc)
-		return rc == HELP_SHOWN ? 0 : rc;
-	free(a.pos);
-	if (!a.out || a.n_pos)
-		return cmd_usage("keys: usage: moat keys generate --out KEYFILE");
-	if (models_keygen(a.out, &e) < 0)
-		return cmd_fail(&e);
-	printf("wrote %s (private key: keep it here, off the media) and %s.pub (public key: "
-	       "give it to the target)\n", a.out, a.out);
-	return 0;
+	return run_sub(&keys_generate, ctx->argc - 1, ctx->argv + 1, keys_help);
 }

@@ -4,7 +4,8 @@
  * scan reads a file or standard input (no workspace), prints one finding per
  * line; review lists the findings `moat clean --pii` stored and accepts or
  * rejects them; restore decrypts the values the encrypt operator wrote into an
- * export, for whoever holds the key file; keygen writes a new key file.
+ * export, for whoever holds the key file; keygen writes a new key file
+ * (keys/keys.h: the secret key kind).
  */
 #define _GNU_SOURCE
 #include "cmd.h"
@@ -13,9 +14,11 @@
 #include "../clean/policy.h"
 #include "../clean/stage.h"
 #include "../core/buf.h"
+#include "../core/fmt.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
 #include "../core/utf8.h"
+#include "../keys/keys.h"
 #include "../store/clean.h"
 #include "../store/store.h"
 
@@ -429,10 +432,11 @@ static int cmd_pii_review(struct cmd_ctx *ctx, int argc, char **argv)
 			printf("%-8s %-12s %-4s %-20s %-16s %-5s %-9s %s\n", "ID", "DOC", "EL", "TYPE", "SPAN",
 			       "SCORE", "STATUS", "OPERATOR");
 			json_array_foreach(list, i, r) {
-				char span[40];
-				snprintf(span, sizeof(span), "%lld-%lld",
-					 (long long)json_integer_value(json_object_get(r, "start")),
-					 (long long)json_integer_value(json_object_get(r, "end")));
+				char span[48];  /* two 64-bit numbers and a '-' always fit */
+				if (xsnprintf(span, sizeof(span), "%lld-%lld",
+					      (long long)json_integer_value(json_object_get(r, "start")),
+					      (long long)json_integer_value(json_object_get(r, "end"))) < 0)
+					span[0] = '\0';
 				printf("%-8lld %-12.12s %-4lld %-20s %-16s %-5.2f %-9s %s\n",
 				       (long long)json_integer_value(json_object_get(r, "id")),
 				       json_string_value(json_object_get(r, "doc")),
@@ -550,11 +554,7 @@ static int cmd_pii_keygen(int argc, char **argv)
 			"'encrypt' operator, readable by its owner only.\n");
 		return argc == 2 ? 0 : EXIT_USAGE;
 	}
-	if (fs_exists(argv[1])) {
-		fprintf(stderr, "moat: '%s' exists; not overwriting a key\n", argv[1]);
-		return 1;
-	}
-	if (pii_key_generate(argv[1], &e) < 0)
+	if (keys_secret_generate(argv[1], &e) < 0)  /* refuses an existing file */
 		return cmd_fail(&e);
 	printf("wrote a new key to %s\n", argv[1]);
 	return 0;

@@ -174,30 +174,56 @@ static int write_atomic(const char *path, const char *tmp_dir, const void *data,
 	return rc;
 }
 
-int fs_mkdirs(const char *path, mode_t mode, struct moat_err *e)
+/* The one mkdir -p: creates each missing directory of path in turn. */
+static int mkdirs(const char *path, mode_t mode, uid_t uid, gid_t gid, int durable,
+		  struct moat_err *e)
 {
 	char *p = strdup(path);
+	size_t i = 0;
 	if (!p)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST) {
-				err_set(e, MOAT_EIO, "cannot create directory '%s': %s", p,
+	do {
+		char c;
+		if (p[i])
+			i++;  /* past the '/' (or a leading character) */
+		while (p[i] && p[i] != '/')
+			i++;
+		c = p[i];
+		p[i] = '\0';
+		if (mkdir(p, mode) == 0) {
+			if (uid != (uid_t)-1 && chown(p, uid, gid) < 0) {
+				err_set(e, MOAT_EIO, "cannot give '%s' to its owner: %s", p,
 					strerror(errno));
 				free(p);
 				return -1;
 			}
-			*s = c;
-			if (!c)
-				break;
+			if (durable) {
+				char *up = fs_dirname(p);
+				if (up)
+					fs_sync_dir(up, NULL);
+				free(up);
+			}
+		} else if (errno != EEXIST) {
+			err_set(e, MOAT_EIO, "cannot create directory '%s': %s", p, strerror(errno));
+			free(p);
+			return -1;
 		}
-	}
+		p[i] = c;
+	} while (p[i]);
 	free(p);
 	if (!fs_is_dir(path))
 		return err_set(e, MOAT_EIO, "'%s' exists and is not a directory", path);
 	return 0;
+}
+
+int fs_mkdirs(const char *path, mode_t mode, struct moat_err *e)
+{
+	return mkdirs(path, mode, (uid_t)-1, (gid_t)-1, 0, e);
+}
+
+int fs_mkdirs_owned(const char *path, mode_t mode, uid_t uid, gid_t gid, struct moat_err *e)
+{
+	return mkdirs(path, mode, uid, gid, 1, e);
 }
 
 char *fs_join(const char *a, const char *b)

@@ -36,8 +36,17 @@ int fs_write_atomic_in_nosync(const char *path, const char *tmp_dir, const void 
  * is on disk when it returns. */
 int fs_sync_fs(const char *path, struct moat_err *e);
 
-/* mkdir -p; existing directories are fine. */
+/* mkdir -p; existing directories are fine.  The directories it creates get
+ * mode and are not fsynced (ingest syncs its file system once per batch). */
 int fs_mkdirs(const char *path, mode_t mode, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* mkdir -p for a tree that another user's program reads (an Ollama store
+ * served by the `ollama` user): each directory it creates gets mode, is given
+ * to uid/gid (uid (uid_t)-1: left as created), and is made durable (the
+ * directory above it is fsynced), so that a file renamed into it survives a
+ * crash.  Existing directories are left as they are. */
+int fs_mkdirs_owned(const char *path, mode_t mode, uid_t uid, gid_t gid, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
 /* fsyncs a directory so a rename inside it is durable. */

@@ -14,6 +14,9 @@
  *   blobs/sha256-<hex>  or  blobs/sha256-<hex>.part-0001 ...
  *   moat/                      with --include-self (bundle_self.c): bin/, lib/,
  *                              share/, install.sh
+ *
+ * Not for: checking a bundle (verify.c) or what --include-self carries
+ * (bundle_self.c).
  */
 #define _GNU_SOURCE
 #include "models_int.h"
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/pool.h"
 
 #include "core/banned.h"
 
@@ -62,9 +66,8 @@ struct bblob {
 	char **part_rel;
 	uint64_t *part_size;
 	char (*part_hex)[65];
-	int failed;
-	struct moat_err err;
 	int reused;
+	struct bctx *c;       /* for the pool's jobs */
 };
 
 struct bctx {
@@ -73,13 +76,13 @@ struct bctx {
 	size_t n_models;
 	struct bblob *blobs;
 	size_t n_blobs;
-	struct shared_progress sp;
-	volatile int stop;
+	struct models_progress sp;
+	struct pool *pool;    /* the copies: the first failure cancels the rest */
 };
 
 /* ---- the plan ---- */
 
-static char *bundle_manifest_rel(const char *store_rel)
+char *models_bundle_manifest_rel(const char *store_rel)
 {
 	struct buf b = BUF_INIT;
 	buf_adds(&b, "manifests/");
@@ -103,7 +106,7 @@ static int add_model(struct bctx *c, const char *name, struct moat_err *e)
 	char *path, *mroot;
 	if (model_name_parse(name, &n, e) < 0)
 		return -1;
-	path = store_find_manifest(dir, &n, e);
+	path = mstore_find_manifest(dir, &n, e);
 	if (!path)
 		return -1;
 	mroot = fs_join(dir, "manifests");
@@ -120,7 +123,7 @@ static int add_model(struct bctx *c, const char *name, struct moat_err *e)
 		}
 	bm = &c->models[c->n_models];
 	memset(bm, 0, sizeof(*bm));
-	if (store_read_manifest(path, &bm->m, &bm->raw, e) < 0 || stat(path, &st) < 0) {
+	if (mstore_read_manifest(path, &bm->m, &bm->raw, e) < 0 || stat(path, &st) < 0) {
 		if (!e || !e->msg[0])
 			err_set(e, MOAT_EIO, "cannot read '%s'", path);
 		free(mroot);
@@ -132,28 +135,13 @@ static int add_model(struct bctx *c, const char *name, struct moat_err *e)
 	bm->store_rel = strdup(path + strlen(mroot) + 1);
 	free(mroot);
 	free(path);
-	{
+	if (bm->store_rel) {
 		/* the display name with the on-disk casing */
 		struct model_name on_disk;
-		char *full = NULL;
-		char *s = strdup(bm->store_rel);
-		char *parts[4] = { NULL };
-		int k = 0;
-		for (char *p = s, *q; s && k < 4; p = q + 1) {
-			parts[k++] = p;
-			q = strchr(p, '/');
-			if (!q)
-				break;
-			*q = '\0';
-		}
-		if (k == 4)
-			full = str_printf("%s/%s/%s:%s", parts[0], parts[1], parts[2], parts[3]);
-		if (full && model_name_parse(full, &on_disk, NULL) == 0)
+		if (model_name_from_relpath(bm->store_rel, &on_disk, NULL) == 0)
 			bm->display = model_name_display(&on_disk);
-		free(full);
-		free(s);
+		bm->bundle_rel = models_bundle_manifest_rel(bm->store_rel);
 	}
-	bm->bundle_rel = bm->store_rel ? bundle_manifest_rel(bm->store_rel) : NULL;
 	if (!bm->display || !bm->bundle_rel) {
 		manifest_release(&bm->m);
 		buf_release(&bm->raw);
@@ -184,13 +172,17 @@ static int add_blob(struct bctx *c, const struct model_layer *l, const char *mod
 	b->hex[64] = '\0';
 	b->size = l->size;
 	b->media_type = l->media_type;
-	b->src = blob_find(o->models_dir, l->digest, NULL);
-	if (!b->src)
-		return err_set(e, MOAT_ENOTFOUND, "the %s blob %s of '%s' is missing from the store "
-			       "'%s'", media_short(l->media_type), l->digest, model, o->models_dir);
+	switch (mstore_blob_find(o->models_dir, l->digest, &b->src, NULL, e)) {
+	case -1:
+		return -1;
+	case 0:
+		return err_set(e, MOAT_ENOTFOUND, "the %s blob %s of '%s' is missing from the "
+			       "store '%s'", models_media_short(l->media_type), l->digest, model,
+			       o->models_dir);
+	}
 	if (stat(b->src, &st) < 0 || (uint64_t)st.st_size != l->size) {
 		err_set(e, MOAT_ECORRUPT, "the %s blob '%s' of '%s' is %llu bytes, its manifest "
-			"says %llu", media_short(l->media_type), b->src, model,
+			"says %llu", models_media_short(l->media_type), b->src, model,
 			(unsigned long long)st.st_size, (unsigned long long)l->size);
 		free(b->src);
 		return -1;
@@ -203,17 +195,21 @@ static int add_blob(struct bctx *c, const struct model_layer *l, const char *mod
 	if (!b->part_rel || !b->part_size || !b->part_hex)
 		goto nomem;
 	for (size_t k = 0; k < b->nparts; k++) {
+		int rc;
 		if (b->nparts == 1) {
-			b->part_rel[k] = str_printf("blobs/sha256-%s", b->hex);
+			rc = asprintf(&b->part_rel[k], "blobs/sha256-%s", b->hex);
 			b->part_size[k] = l->size;
 		} else {
 			uint64_t off = (uint64_t)k * o->split_size;
-			b->part_rel[k] = str_printf("blobs/sha256-%s.part-%04zu", b->hex, k + 1);
+			rc = asprintf(&b->part_rel[k], "blobs/sha256-%s.part-%04zu", b->hex, k + 1);
 			b->part_size[k] = l->size - off < o->split_size ? l->size - off : o->split_size;
 		}
-		if (!b->part_rel[k])
+		if (rc < 0) {
+			b->part_rel[k] = NULL;
 			goto nomem;
+		}
 	}
+	b->c = c;
 	c->n_blobs++;
 	return 0;
 nomem:
@@ -229,7 +225,7 @@ nomem:
 /* ---- copying the blobs ---- */
 
 static int hash_existing(const char *path, uint64_t size, struct sha256 *whole, char hex[65],
-			 struct shared_progress *sp)
+			 struct models_progress *sp)
 {
 	struct stat st;
 	struct sha256 h;
@@ -245,7 +241,7 @@ static int hash_existing(const char *path, uint64_t size, struct sha256 *whole, 
 		close(fd);
 		return -1;
 	}
-	rc = hash_fd_range(fd, path, 0, size, &h, whole, sp, &got, NULL);
+	rc = models_hash_fd(fd, path, 0, size, &h, whole, sp, &got, NULL);  /* any error: copy it again */
 	close(fd);
 	sha256_final(&h, d);
 	if (rc < 0 || got != size)
@@ -254,28 +250,33 @@ static int hash_existing(const char *path, uint64_t size, struct sha256 *whole, 
 	return 0;
 }
 
-static int copy_blob(struct bctx *c, struct bblob *b, int allow_reuse)
+/* Copies one blob (each of its parts) from the store into the bundle, hashing
+ * on the way; parts already there are re-hashed and kept when the whole
+ * digest comes out right (allow_reuse).  Stops between parts once the pool
+ * is cancelled. */
+static int copy_blob(struct bctx *c, struct bblob *b, int allow_reuse, struct moat_err *e)
 {
 	const char *to = c->o->to;
 	struct sha256 whole;
 	unsigned char d[SHA256_LEN];
 	char got[SHA256_HEX];
-	int reused = 0;
+	int reused = 0, rc = 0;
 	if (sha256_init(&whole) < 0)
-		return err_set(&b->err, MOAT_ENOMEM, "out of memory");
-	for (size_t k = 0; k < b->nparts; k++) {
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	for (size_t k = 0; k < b->nparts && rc == 0; k++) {
 		char *dst = fs_join(to, b->part_rel[k]);
 		char *tmp = NULL;
-		struct copy_src src = { b->src, (uint64_t)k * (b->nparts > 1 ? c->o->split_size : 0),
-					b->part_size[k] };
+		struct models_copy_src src = {
+			b->src, (uint64_t)k * (b->nparts > 1 ? c->o->split_size : 0), b->part_size[k]
+		};
 		if (!dst) {
-			sha256_release(&whole);
-			return err_set(&b->err, MOAT_ENOMEM, "out of memory");
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
+			break;
 		}
-		if (c->stop) {
+		if (pool_cancelled(c->pool)) {
 			free(dst);
-			sha256_release(&whole);
-			return err_set(&b->err, MOAT_EINTERRUPTED, "stopped");
+			rc = err_set(e, MOAT_EINTERRUPTED, "stopped");
+			break;
 		}
 		if (allow_reuse && b->nparts == 1) {
 			/* whole blob already there: its name is its digest */
@@ -292,45 +293,33 @@ static int copy_blob(struct bctx *c, struct bblob *b, int allow_reuse)
 			free(dst);
 			continue;
 		}
-		if (copy_to_tmp(&src, 1, dst, 0644, (uid_t)-1, (gid_t)-1, &whole,
-				b->nparts > 1 ? b->part_hex[k] : NULL, &c->sp, &tmp, &b->err) < 0) {
-			free(dst);
+		rc = models_copy_to_tmp(&src, 1, dst, 0644, (uid_t)-1, (gid_t)-1, &whole,
+					b->nparts > 1 ? b->part_hex[k] : NULL, &c->sp, &tmp, e);
+		if (rc < 0 && b->nparts == 1) {
 			sha256_release(&whole);
-			return -1;
-		}
-		if (b->nparts > 1) {
-			if (rename_durable(tmp, dst, &b->err) < 0) {
-				unlink(tmp);
-				free(tmp);
-				free(dst);
-				sha256_release(&whole);
-				return -1;
-			}
-		} else {
+		} else if (b->nparts == 1) {
 			/* check the digest before the file gets its final name */
 			sha256_final(&whole, d);
 			hex_encode(d, SHA256_LEN, got);
-			if (strcmp(got, b->hex)) {
-				unlink(tmp);
-				free(tmp);
-				free(dst);
-				return err_set(&b->err, MOAT_ECORRUPT, "the blob '%s' in the store is "
-					       "corrupt: expected sha256:%s, found sha256:%s", b->src,
-					       b->hex, got);
-			}
-			memcpy(b->part_hex[k], got, SHA256_HEX);
-			if (rename_durable(tmp, dst, &b->err) < 0) {
-				unlink(tmp);
-				free(tmp);
-				free(dst);
-				return -1;
-			}
-			free(tmp);
-			free(dst);
-			return 0;
+			if (strcmp(got, b->hex))
+				rc = err_set(e, MOAT_ECORRUPT, "the blob '%s' in the store is corrupt: "
+					     "expected sha256:%s, found sha256:%s", b->src, b->hex,
+					     got);
+			else
+				memcpy(b->part_hex[k], got, SHA256_HEX);
 		}
+		if (rc == 0)
+			rc = models_rename_durable(tmp, dst, e);
+		if (rc < 0 && tmp)
+			unlink(tmp);
 		free(tmp);
 		free(dst);
+		if (b->nparts == 1)
+			return rc;  /* whole already final */
+	}
+	if (rc < 0) {
+		sha256_release(&whole);
+		return -1;
 	}
 	sha256_final(&whole, d);
 	hex_encode(d, SHA256_LEN, got);
@@ -343,32 +332,53 @@ static int copy_blob(struct bctx *c, struct bblob *b, int allow_reuse)
 					unlink(dst);
 				free(dst);
 			}
-			return copy_blob(c, b, 0);
+			return copy_blob(c, b, 0, e);
 		}
-		return err_set(&b->err, MOAT_ECORRUPT, "the blob '%s' in the store is corrupt: "
+		return err_set(e, MOAT_ECORRUPT, "the blob '%s' in the store is corrupt: "
 			       "expected sha256:%s, found sha256:%s", b->src, b->hex, got);
 	}
-	b->reused += (int)reused;
+	b->reused += reused;
 	return 0;
 }
 
-static void blob_job(void *arg, size_t i)
+/* A pool job: one blob. */
+static int blob_job(void *arg, int worker, struct moat_err *e)
 {
-	struct bctx *c = arg;
-	struct bblob *b = &c->blobs[i];
-	if (c->stop)
-		return;
-	if (copy_blob(c, b, 1) < 0) {
-		b->failed = 1;
-		c->stop = 1;
-	}
+	struct bblob *b = arg;
+	(void)worker;
+	return copy_blob(b->c, b, 1, e);
+}
+
+/* Copies every blob on up to jobs threads; the first failure cancels the
+ * copies that have not started and stops the others between parts. */
+static int copy_blobs(struct bctx *c, int jobs, struct moat_err *e)
+{
+	struct moat_err se = MOAT_ERR_INIT;
+	int rc = 0, workers = jobs < 1 ? 1 : jobs;
+	if ((size_t)workers > c->n_blobs)
+		workers = (int)c->n_blobs;
+	c->pool = pool_new(workers, 0, e);
+	if (!c->pool)
+		return -1;
+	for (size_t i = 0; i < c->n_blobs && rc == 0; i++)
+		if (pool_submit(c->pool, blob_job, &c->blobs[i], &se) < 0) {
+			rc = -1;
+			pool_cancel(c->pool);
+		}
+	if (pool_wait(c->pool, e) < 0)
+		rc = -1;  /* a job's error: it wins over a refused submit */
+	else if (rc < 0)
+		models_err_copy(e, &se);
+	pool_free(c->pool);
+	c->pool = NULL;
+	return rc;
 }
 
 /* ---- files of the bundle ---- */
 
 /* Removes files under to/sub that the plan does not name; returns 1 when the
  * directory ends up empty (and removes it). */
-static int remove_strays(const char *to, const char *sub, const struct fileset *plan)
+static int remove_strays(const char *to, const char *sub, const struct models_fileset *plan)
 {
 	char *dir = fs_join(to, sub);
 	DIR *d = dir ? opendir(dir) : NULL;
@@ -379,13 +389,14 @@ static int remove_strays(const char *to, const char *sub, const struct fileset *
 		char *rel, *p;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		rel = str_printf("%s/%s", sub, de->d_name);
+		if (asprintf(&rel, "%s/%s", sub, de->d_name) < 0)
+			rel = NULL;
 		p = rel ? fs_join(to, rel) : NULL;
 		if (p && lstat(p, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				if (!remove_strays(to, rel, plan))
 					left++;
-			} else if (!fileset_has(plan, rel)) {
+			} else if (!models_fileset_has(plan, rel)) {
 				if (unlink(p) < 0)
 					left++;
 			} else {
@@ -409,54 +420,86 @@ static int remove_strays(const char *to, const char *sub, const struct fileset *
 
 static json_t *layer_json(const struct model_layer *l)
 {
-	json_t *j = json_pack("{s:s, s:s, s:I}", "mediaType", l->media_type, "digest", l->digest,
-			      "size", (json_int_t)l->size);
-	if (l->from)
-		json_object_set_new(j, "from", json_string(l->from));
+	return json_pack("{s:s, s:s, s:I, s:o*}", "mediaType", l->media_type, "digest", l->digest,
+			 "size", (json_int_t)l->size, "from",
+			 l->from ? json_string(l->from) : NULL);
+}
+
+/* The text of a license layer, read into bundle.json; a license that cannot
+ * be read is left out, running out of memory is an error. */
+static int add_license(struct bctx *c, const struct model_layer *l, json_t *licenses, int *bad,
+		       struct moat_err *e)
+{
+	struct buf t = BUF_INIT;
+	struct moat_err le = MOAT_ERR_INIT;
+	char *p;
+	int found = mstore_blob_find(c->o->models_dir, l->digest, &p, NULL, e);
+	if (found < 0)
+		return -1;
+	if (found && fs_read_file(p, &t, 4u << 20, &le) == 0)
+		models_jadd(licenses, json_stringn_nocheck(t.data ? t.data : "", t.len), bad);
+	else if (le.code == MOAT_ENOMEM)
+		*bad = 1;
+	buf_release(&t);
+	free(p);
+	return 0;
+}
+
+/* The GGUF facts of the model layer, or null when it does not read as GGUF. */
+static json_t *model_gguf(struct bctx *c, const struct model_layer *ml, int *bad,
+			  struct moat_err *e)
+{
+	struct gguf_info g;
+	struct moat_err ge = MOAT_ERR_INIT;
+	json_t *j;
+	char *p;
+	int found = ml ? mstore_blob_find(c->o->models_dir, ml->digest, &p, NULL, e) : 0;
+	if (found < 0) {
+		*bad = 1;
+		return NULL;
+	}
+	if (!found)
+		return json_null();
+	if (gguf_open(p, &g, &ge) < 0) {
+		free(p);
+		if (ge.code == MOAT_ENOMEM)
+			*bad = 1;
+		return json_null();
+	}
+	free(p);
+	j = gguf_info_json(&g);
+	gguf_info_release(&g);
 	return j;
 }
 
-static json_t *model_json(struct bctx *c, struct bmodel *bm)
+/* A model's entry in bundle.json; NULL with e set when out of memory. */
+static json_t *model_json(struct bctx *c, struct bmodel *bm, struct moat_err *e)
 {
 	json_t *j = json_object(), *layers = json_array(), *licenses = json_array();
-	const struct model_layer *ml = manifest_model_layer(&bm->m);
-	json_object_set_new(j, "name", json_string(bm->display));
-	json_object_set_new(j, "store_path", json_string(bm->store_rel));
-	json_object_set_new(j, "manifest", json_string(bm->bundle_rel));
-	json_object_set_new(j, "id", json_string(bm->m.id));
-	json_object_set_new(j, "size", json_integer((json_int_t)manifest_size(&bm->m)));
-	json_object_set_new(j, "modified", json_integer((json_int_t)bm->mtime.tv_sec));
-	json_object_set_new(j, "modified_nsec", json_integer((json_int_t)bm->mtime.tv_nsec));
-	json_object_set_new(j, "config", layer_json(&bm->m.config));
-	for (size_t i = 0; i < bm->m.n_layers; i++) {
+	int bad = !j || !layers || !licenses;
+	models_jset(j, "name", json_string(bm->display), &bad);
+	models_jset(j, "store_path", json_string(bm->store_rel), &bad);
+	models_jset(j, "manifest", json_string(bm->bundle_rel), &bad);
+	models_jset(j, "id", json_string(bm->m.id), &bad);
+	models_jset(j, "size", json_integer((json_int_t)manifest_size(&bm->m)), &bad);
+	models_jset(j, "modified", json_integer((json_int_t)bm->mtime.tv_sec), &bad);
+	models_jset(j, "modified_nsec", json_integer((json_int_t)bm->mtime.tv_nsec), &bad);
+	models_jset(j, "config", layer_json(&bm->m.config), &bad);
+	for (size_t i = 0; i < bm->m.n_layers && !bad; i++) {
 		const struct model_layer *l = &bm->m.layers[i];
-		json_array_append_new(layers, layer_json(l));
-		if (!strcmp(l->media_type, MT_MEDIA_LICENSE)) {
-			char *p = blob_find(c->o->models_dir, l->digest, NULL);
-			struct buf t = BUF_INIT;
-			struct moat_err le = MOAT_ERR_INIT;
-			if (p && fs_read_file(p, &t, 4u << 20, &le) == 0)
-				json_array_append_new(licenses,
-						      json_stringn_nocheck(t.data ? t.data : "", t.len));
-			buf_release(&t);
-			free(p);
-		}
+		models_jadd(layers, layer_json(l), &bad);
+		if (!strcmp(l->media_type, MT_MEDIA_LICENSE) &&
+		    add_license(c, l, licenses, &bad, e) < 0)
+			bad = 1;
 	}
-	json_object_set_new(j, "layers", layers);
-	json_object_set_new(j, "licenses", licenses);
-	if (ml) {
-		char *p = blob_find(c->o->models_dir, ml->digest, NULL);
-		struct gguf_info g;
-		struct moat_err ge = MOAT_ERR_INIT;
-		if (p && gguf_open(p, &g, &ge) == 0) {
-			json_object_set_new(j, "gguf", gguf_info_json(&g));
-			gguf_info_release(&g);
-		} else {
-			json_object_set_new(j, "gguf", json_null());
-		}
-		free(p);
-	} else {
-		json_object_set_new(j, "gguf", json_null());
+	models_jset(j, "layers", layers, &bad);
+	models_jset(j, "licenses", licenses, &bad);
+	if (!bad)
+		models_jset(j, "gguf", model_gguf(c, manifest_model_layer(&bm->m), &bad, e), &bad);
+	if (bad) {
+		json_decref(j);
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
 	}
 	return j;
 }
@@ -475,14 +518,16 @@ static int cmp_rel(const void *a, const void *b)
 }
 
 /* The message an Ed25519 bundle signature covers (see docs/models.md). */
-char *bundle_sig_message(const char *json_hex, const char *sums_hex);
-char *bundle_sig_message(const char *json_hex, const char *sums_hex)
+char *models_bundle_sig_message(const char *json_hex, const char *sums_hex)
 {
-	return str_printf("moat-bundle-signature-v1\n%s  " BUNDLE_JSON "\n%s  " BUNDLE_SUMS "\n",
-			  json_hex, sums_hex);
+	char *msg;
+	if (asprintf(&msg, "moat-bundle-signature-v1\n%s  " BUNDLE_JSON "\n%s  " BUNDLE_SUMS "\n",
+		     json_hex, sums_hex) < 0)
+		return NULL;
+	return msg;
 }
 
-static int write_sums(const char *to, struct fileset *files, char sums_hex[SHA256_HEX],
+static int write_sums(const char *to, struct models_fileset *files, char sums_hex[SHA256_HEX],
 		      struct moat_err *e)
 {
 	struct buf b = BUF_INIT;
@@ -505,7 +550,8 @@ static int write_sums(const char *to, struct fileset *files, char sums_hex[SHA25
 	}
 	sha256_hex_mem(b.data ? b.data : "", b.len, sums_hex);
 	p = fs_join(to, BUNDLE_SUMS);
-	rc = p ? fs_write_atomic(p, b.data ? b.data : "", b.len, 0644, e) : -1;
+	rc = p ? fs_write_atomic(p, b.data ? b.data : "", b.len, 0644, e)
+	       : err_set(e, MOAT_ENOMEM, "out of memory");
 	free(p);
 	buf_release(&b);
 	return rc;
@@ -514,16 +560,16 @@ static int write_sums(const char *to, struct fileset *files, char sums_hex[SHA25
 static int write_sig(const char *to, const char *key, const char *json_hex, const char *sums_hex,
 		     struct moat_err *e)
 {
-	char *msg = bundle_sig_message(json_hex, sums_hex);
+	char *msg = models_bundle_sig_message(json_hex, sums_hex);
 	char *sig = NULL, *pub = NULL, *text = NULL, *p = NULL;
 	char kid[17];
 	json_t *j = NULL;
 	int rc = -1;
 	if (!msg)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	if (ed25519_sign_file_key(key, msg, strlen(msg), &sig, &pub, e) < 0)
+	if (models_sign(key, msg, strlen(msg), &sig, &pub, e) < 0)
 		goto out;
-	key_id_of(pub, kid);
+	models_key_id(pub, kid);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:[s,s], s:s}", "algorithm", "ed25519", "key_id", kid,
 		      "public_key", pub, "message", "moat-bundle-signature-v1", "signed",
 		      BUNDLE_JSON, BUNDLE_SUMS, "signature", sig);
@@ -632,17 +678,23 @@ static int check_target(const char *to, struct moat_err *e)
 	}
 	closedir(d);
 	if (nonempty && !ours) {
+		/* a bundle whose marker was lost: its bundle.json says so */
 		char *bj = fs_join(to, BUNDLE_JSON);
 		struct buf b = BUF_INIT;
-		struct moat_err ignore = MOAT_ERR_INIT;
-		if (bj && fs_read_file(bj, &b, 64u << 20, &ignore) == 0) {
-			json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+		struct moat_err re = MOAT_ERR_INIT;
+		json_error_t je;
+		int oom = !bj;
+		if (bj && fs_read_file(bj, &b, 64u << 20, &re) == 0) {
+			json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, &je);
 			const char *f = json_string_value(json_object_get(j, "format"));
 			ours = f && !strcmp(f, BUNDLE_FORMAT);
+			oom = !j && models_json_oom(&je);
 			json_decref(j);
 		}
 		buf_release(&b);
 		free(bj);
+		if (oom || re.code == MOAT_ENOMEM)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
 	if (nonempty && !ours)
 		return err_set(e, MOAT_EEXISTS, "'%s' is not empty and is not a moat bundle; "
@@ -650,15 +702,128 @@ static int check_target(const char *to, struct moat_err *e)
 	return 0;
 }
 
+/* Removes what an earlier run left that this plan does not name. */
+static int sweep(struct bctx *c, struct moat_err *e)
+{
+	const struct bundle_opts *o = c->o;
+	struct models_fileset plan = { NULL, NULL, 0, 0 };
+	int rc = 0;
+	for (size_t i = 0; i < c->n_blobs && rc == 0; i++)
+		for (size_t k = 0; k < c->blobs[i].nparts && rc == 0; k++)
+			rc = models_fileset_add(&plan, c->blobs[i].part_rel[k], NULL);
+	for (size_t i = 0; i < c->n_models && rc == 0; i++)
+		rc = models_fileset_add(&plan, c->models[i].bundle_rel, NULL);
+	if (rc == 0) {
+		remove_strays(o->to, "blobs", &plan);
+		remove_strays(o->to, "manifests", &plan);
+		if (!o->include_self)
+			remove_strays(o->to, "moat", &plan);
+	}
+	models_fileset_release(&plan);
+	return rc < 0 ? err_set(e, MOAT_ENOMEM, "out of memory") : 0;
+}
+
+/* Copies the manifests, byte for byte, adding each to files. */
+static int copy_manifests(struct bctx *c, struct models_fileset *files, struct moat_err *e)
+{
+	for (size_t i = 0; i < c->n_models; i++) {
+		struct bmodel *bm = &c->models[i];
+		char *dst = fs_join(c->o->to, bm->bundle_rel);
+		char *dir = dst ? fs_dirname(dst) : NULL;
+		char hex[SHA256_HEX];
+		int rc = dir ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = fs_mkdirs(dir, 0755, e);
+		if (rc == 0)
+			rc = fs_write_atomic(dst, bm->raw.data ? bm->raw.data : "", bm->raw.len, 0644,
+					     e);
+		free(dir);
+		free(dst);
+		if (rc < 0)
+			return -1;
+		sha256_hex_mem(bm->raw.data ? bm->raw.data : "", bm->raw.len, hex);
+		if (models_fileset_add(files, bm->bundle_rel, hex) < 0)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* bundle.json: what is inside, written and added to files with its digest in
+ * json_hex.  self_json is taken.  NULL with e set on failure. */
+static json_t *write_index(struct bctx *c, uint64_t total, json_t *self_json,
+			   struct models_fileset *files, char json_hex[SHA256_HEX],
+			   struct moat_err *e)
+{
+	const struct bundle_opts *o = c->o;
+	char created[32];
+	json_t *models = json_array(), *blobs = json_array(), *bj = NULL;
+	char *text = NULL, *p = NULL, *abs_store = realpath(o->models_dir, NULL);
+	int bad = !models || !blobs;
+	size_t n;
+	iso_now(created);
+	for (size_t i = 0; i < c->n_models && !bad; i++) {
+		json_t *mj = model_json(c, &c->models[i], e);
+		if (!mj)
+			goto fail;
+		models_jadd(models, mj, &bad);
+	}
+	for (size_t i = 0; i < c->n_blobs && !bad; i++) {
+		struct bblob *b = &c->blobs[i];
+		json_t *fl = json_array();
+		bad = !fl;
+		for (size_t k = 0; k < b->nparts; k++)
+			models_jadd(fl, json_pack("{s:s, s:I, s:s}", "path", b->part_rel[k], "size",
+						  (json_int_t)b->part_size[k], "sha256",
+						  b->part_hex[k]), &bad);
+		models_jadd(blobs, json_pack("{s:s, s:I, s:s, s:o}", "digest", b->digest, "size",
+					     (json_int_t)b->size, "mediaType", b->media_type,
+					     "files", fl), &bad);
+	}
+	if (bad)
+		goto nomem;
+	bj = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:O, s:O, s:O}",
+		       "format", BUNDLE_FORMAT, "format_version", BUNDLE_FORMAT_VERSION,
+		       "moat_version", MOAT_VERSION, "created", created,
+		       "source_store", abs_store ? abs_store : o->models_dir,
+		       "split_size", (json_int_t)o->split_size, "total_size", (json_int_t)total,
+		       "models", models, "blobs", blobs, "self",
+		       self_json ? self_json : json_null());
+	text = bj ? json_dumps(bj, JSON_INDENT(2)) : NULL;
+	p = fs_join(o->to, BUNDLE_JSON);
+	if (!text || !p)
+		goto nomem;
+	n = strlen(text);
+	text[n] = '\n';  /* json_dumps leaves room: replace the NUL, write n+1 */
+	if (fs_write_atomic(p, text, n + 1, 0644, e) < 0)
+		goto fail;
+	sha256_hex_mem(text, n + 1, json_hex);
+	if (models_fileset_add(files, BUNDLE_JSON, json_hex) < 0)
+		goto nomem;
+	goto out;
+nomem:
+	err_set(e, MOAT_ENOMEM, "out of memory");
+fail:
+	json_decref(bj);
+	bj = NULL;
+out:
+	json_decref(models);
+	json_decref(blobs);
+	json_decref(self_json);
+	free(text);
+	free(p);
+	free(abs_store);
+	return bj;
+}
+
 json_t *models_bundle(const struct bundle_opts *o, struct moat_err *e)
 {
 	struct bctx c;
-	struct fileset files = { NULL, NULL, 0, 0 };
+	struct models_fileset files = { NULL, NULL, 0, 0 };
 	size_t max_blobs = 0;
-	json_t *bj = NULL, *res = NULL, *self_json = NULL;
+	json_t *bj = NULL, *self_json = NULL;
 	char json_hex[SHA256_HEX], sums_hex[SHA256_HEX];
 	uint64_t total = 0;
-	char *abs_store = NULL;
+	int reused = 0, rc;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
@@ -677,7 +842,7 @@ json_t *models_bundle(const struct bundle_opts *o, struct moat_err *e)
 	if (o->sign_key) {
 		/* a key that cannot sign should fail now, not after the copying */
 		char *sig = NULL, *pub = NULL;
-		int rc = ed25519_sign_file_key(o->sign_key, "probe", 5, &sig, &pub, e);
+		rc = models_sign(o->sign_key, "probe", 5, &sig, &pub, e);
 		free(sig);
 		free(pub);
 		if (rc < 0)
@@ -713,136 +878,56 @@ json_t *models_bundle(const struct bundle_opts *o, struct moat_err *e)
 	if (write_marker(o->to, e) < 0)
 		goto out;
 	remove_index_files(o->to);
-	{
-		struct fileset plan = { NULL, NULL, 0, 0 };
-		for (size_t i = 0; i < c.n_blobs; i++)
-			for (size_t k = 0; k < c.blobs[i].nparts; k++)
-				fileset_add(&plan, c.blobs[i].part_rel[k], NULL);
-		for (size_t i = 0; i < c.n_models; i++)
-			fileset_add(&plan, c.models[i].bundle_rel, NULL);
-		remove_strays(o->to, "blobs", &plan);
-		remove_strays(o->to, "manifests", &plan);
-		if (!o->include_self)
-			remove_strays(o->to, "moat", &plan);
-		fileset_release(&plan);
-	}
+	if (sweep(&c, e) < 0)
+		goto out;
 	{
 		char *bd = fs_join(o->to, "blobs");
-		int rc = bd ? fs_mkdirs(bd, 0755, e) : -1;
+		rc = bd ? fs_mkdirs(bd, 0755, e) : err_set(e, MOAT_ENOMEM, "out of memory");
 		free(bd);
 		if (rc < 0)
 			goto out;
 	}
 
+	/* Blobs, then manifests, then moat itself; the index files last. */
 	for (size_t i = 0; i < c.n_blobs; i++)
 		total += c.blobs[i].size;
-	sp_init(&c.sp, o->progress, o->progress_arg, total);
-	pool_run(o->jobs > 0 ? o->jobs : 1, c.n_blobs, blob_job, &c);
-	for (size_t i = 0; i < c.n_blobs; i++)
-		if (c.blobs[i].failed && c.blobs[i].err.code != MOAT_EINTERRUPTED) {
-			*e = c.blobs[i].err;
-			sp_finish(&c.sp);
-			goto out;
-		}
-	for (size_t i = 0; i < c.n_blobs; i++)
-		for (size_t k = 0; k < c.blobs[i].nparts; k++)
-			fileset_add(&files, c.blobs[i].part_rel[k], c.blobs[i].part_hex[k]);
-
-	/* Manifests, byte for byte. */
-	for (size_t i = 0; i < c.n_models; i++) {
-		struct bmodel *bm = &c.models[i];
-		char *dst = fs_join(o->to, bm->bundle_rel);
-		char *dir = dst ? fs_dirname(dst) : NULL;
-		char hex[SHA256_HEX];
-		if (!dir || fs_mkdirs(dir, 0755, e) < 0 ||
-		    fs_write_atomic(dst, bm->raw.data ? bm->raw.data : "", bm->raw.len, 0644, e) < 0) {
-			free(dir);
-			free(dst);
-			sp_finish(&c.sp);
-			goto out;
-		}
-		free(dir);
-		free(dst);
-		sha256_hex_mem(bm->raw.data ? bm->raw.data : "", bm->raw.len, hex);
-		fileset_add(&files, bm->bundle_rel, hex);
-	}
-
-	if (o->include_self) {
+	models_progress_init(&c.sp, o->progress, o->progress_arg, total);
+	rc = copy_blobs(&c, o->jobs, e);
+	for (size_t i = 0; i < c.n_blobs && rc == 0; i++)
+		for (size_t k = 0; k < c.blobs[i].nparts && rc == 0; k++)
+			if (models_fileset_add(&files, c.blobs[i].part_rel[k],
+					       c.blobs[i].part_hex[k]) < 0)
+				rc = err_set(e, MOAT_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = copy_manifests(&c, &files, e);
+	if (rc == 0 && o->include_self) {
 		self_json = json_pack("{s:s, s:[]}", "install", "sh moat/install.sh [PREFIX]", "files");
-		if (bundle_copy_self(o, &c.sp, &files, self_json, e) < 0) {
-			sp_finish(&c.sp);
-			goto out;
-		}
+		rc = self_json ? models_bundle_self(o, &c.sp, &files, self_json, e)
+			       : err_set(e, MOAT_ENOMEM, "out of memory");
 	}
-	sp_finish(&c.sp);
-
-	/* bundle.json */
-	{
-		char created[32];
-		json_t *models = json_array(), *blobs = json_array();
-		char *text, *p;
-		size_t n;
-		abs_store = realpath(o->models_dir, NULL);
-		iso_now(created);
-		for (size_t i = 0; i < c.n_models; i++)
-			json_array_append_new(models, model_json(&c, &c.models[i]));
-		for (size_t i = 0; i < c.n_blobs; i++) {
-			struct bblob *b = &c.blobs[i];
-			json_t *fl = json_array();
-			for (size_t k = 0; k < b->nparts; k++)
-				json_array_append_new(fl, json_pack("{s:s, s:I, s:s}", "path",
-								    b->part_rel[k], "size",
-								    (json_int_t)b->part_size[k],
-								    "sha256", b->part_hex[k]));
-			json_array_append_new(blobs, json_pack("{s:s, s:I, s:s, s:o}", "digest",
-							       b->digest, "size",
-							       (json_int_t)b->size, "mediaType",
-							       b->media_type, "files", fl));
-		}
-		bj = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}",
-			       "format", BUNDLE_FORMAT, "format_version", BUNDLE_FORMAT_VERSION,
-			       "moat_version", MOAT_VERSION, "created", created,
-			       "source_store", abs_store ? abs_store : o->models_dir,
-			       "split_size", (json_int_t)o->split_size, "total_size",
-			       (json_int_t)total, "models", models, "blobs", blobs, "self",
-			       self_json ? self_json : json_null());
-		self_json = NULL;
-		text = bj ? json_dumps(bj, JSON_INDENT(2)) : NULL;
-		p = fs_join(o->to, BUNDLE_JSON);
-		if (!text || !p) {
-			free(text);
-			free(p);
-			err_set(e, MOAT_ENOMEM, "out of memory");
-			goto out;
-		}
-		n = strlen(text);
-		text[n] = '\n';
-		if (fs_write_atomic(p, text, n + 1, 0644, e) < 0) {
-			free(text);
-			free(p);
-			goto out;
-		}
-		sha256_hex_mem(text, n + 1, json_hex);
-		free(text);
-		free(p);
-		fileset_add(&files, BUNDLE_JSON, json_hex);
-	}
-	if (write_sums(o->to, &files, sums_hex, e) < 0)
+	models_progress_finish(&c.sp);
+	if (rc < 0)
 		goto out;
-	if (o->sign_key && write_sig(o->to, o->sign_key, json_hex, sums_hex, e) < 0)
+	bj = write_index(&c, total, self_json, &files, json_hex, e);
+	self_json = NULL;
+	if (!bj)
 		goto out;
-	{
-		int reused = 0;
-		for (size_t i = 0; i < c.n_blobs; i++)
-			reused += c.blobs[i].reused;
-		json_object_set_new(bj, "reused_files", json_integer(reused));
+	if (write_sums(o->to, &files, sums_hex, e) < 0 ||
+	    (o->sign_key && write_sig(o->to, o->sign_key, json_hex, sums_hex, e) < 0)) {
+		json_decref(bj);
+		bj = NULL;
+		goto out;
 	}
-	res = bj;
-	bj = NULL;
+	for (size_t i = 0; i < c.n_blobs; i++)
+		reused += c.blobs[i].reused;
+	if (json_object_set_new(bj, "reused_files", json_integer(reused)) < 0) {
+		json_decref(bj);
+		bj = NULL;
+		err_set(e, MOAT_ENOMEM, "bundle written, but out of memory reporting it");
+	}
 out:
-	json_decref(bj);
 	json_decref(self_json);
-	fileset_release(&files);
+	models_fileset_release(&files);
 	for (size_t i = 0; i < c.n_blobs; i++) {
 		for (size_t k = 0; k < c.blobs[i].nparts; k++)
 			free(c.blobs[i].part_rel[k]);
@@ -860,6 +945,5 @@ out:
 		free(c.models[i].bundle_rel);
 	}
 	free(c.models);
-	free(abs_store);
-	return res;
+	return bj;
 }

@@ -30,12 +30,13 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/jsonu.h"
 
 #include "core/banned.h"
 
 /* ---- the list of files ---- */
 
-int fileset_add(struct fileset *f, const char *rel, const char *hex)
+int models_fileset_add(struct models_fileset *f, const char *rel, const char *hex)
 {
 	if (f->n == f->cap) {
 		size_t nc = f->cap ? f->cap * 2 : 64;
@@ -57,7 +58,7 @@ int fileset_add(struct fileset *f, const char *rel, const char *hex)
 	return 0;
 }
 
-int fileset_has(const struct fileset *f, const char *rel)
+int models_fileset_has(const struct models_fileset *f, const char *rel)
 {
 	for (size_t i = 0; i < f->n; i++)
 		if (!strcmp(f->rel[i], rel))
@@ -65,7 +66,7 @@ int fileset_has(const struct fileset *f, const char *rel)
 	return 0;
 }
 
-void fileset_release(struct fileset *f)
+void models_fileset_release(struct models_fileset *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		free(f->rel[i]);
@@ -77,16 +78,16 @@ void fileset_release(struct fileset *f)
 /* ---- what to carry ---- */
 
 struct selfcol {
-	struct fileset src;   /* rel = source path */
-	struct fileset dst;   /* rel = bundle path */
+	struct models_fileset src;   /* rel = source path */
+	struct models_fileset dst;   /* rel = bundle path */
 	int oom;
 };
 
 static void carry(struct selfcol *s, const char *src, const char *dst)
 {
-	if (fileset_has(&s->dst, dst))
+	if (models_fileset_has(&s->dst, dst))
 		return;
-	if (fileset_add(&s->src, src, NULL) < 0 || fileset_add(&s->dst, dst, NULL) < 0)
+	if (models_fileset_add(&s->src, src, NULL) < 0 || models_fileset_add(&s->dst, dst, NULL) < 0)
 		s->oom = 1;
 }
 
@@ -110,8 +111,7 @@ static void carry_lib(struct selfcol *s, const char *path)
 	char *dst;
 	if (skip_lib(base))
 		return;
-	dst = str_printf("moat/lib/%s", base);
-	if (!dst) {
+	if (asprintf(&dst, "moat/lib/%s", base) < 0) {
 		s->oom = 1;
 		return;
 	}
@@ -142,7 +142,7 @@ static int64_t elf_offset(const unsigned char *d, size_t n, const Elf64_Ehdr *eh
 
 /* The DT_NEEDED names of the 64-bit ELF program or library at path, appended
  * to out.  Every offset is checked against the file. */
-static int elf_needed(const char *path, struct fileset *out, struct moat_err *e)
+static int elf_needed(const char *path, struct models_fileset *out, struct moat_err *e)
 {
 	struct buf b = BUF_INIT;
 	const unsigned char *d;
@@ -206,7 +206,7 @@ static int elf_needed(const char *path, struct fileset *out, struct moat_err *e)
 			err_set(e, MOAT_ECORRUPT, "'%s': bad ELF string table", path);
 			goto out;
 		}
-		if (fileset_add(out, name, NULL) < 0) {
+		if (models_fileset_add(out, name, NULL) < 0) {
 			err_set(e, MOAT_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -218,29 +218,29 @@ out:
 }
 
 /* A library named name, as the loader would find it for a program in
- * origin: beside the program's ../lib (llama.cpp's RUNPATH), then the
- * system's directories.  malloc'd, or NULL. */
-static char *find_lib(const char *origin, const char *name)
+ * origin: beside the program's ../lib (llama.cpp's RUNPATH), beside the
+ * program, then the system's directories.  1 with *out (malloc'd), 0 when it
+ * is nowhere, -1 when out of memory. */
+static int find_lib(const char *origin, const char *name, char **out)
 {
 	static const char *const sys[] = {
 		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
 		"/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib",
 	};
-	char *p = str_printf("%s/../lib/%s", origin, name);
-	if (p && access(p, R_OK) == 0)
-		return p;
-	free(p);
-	p = str_printf("%s/%s", origin, name);
-	if (p && access(p, R_OK) == 0)
-		return p;
-	free(p);
-	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
-		p = str_printf("%s/%s", sys[i], name);
-		if (p && access(p, R_OK) == 0)
-			return p;
+	const size_t n_sys = sizeof(sys) / sizeof(sys[0]);
+	for (size_t i = 0; i < n_sys + 2; i++) {
+		char *p;
+		int rc = i == 0 ? asprintf(&p, "%s/../lib/%s", origin, name)
+			 : asprintf(&p, "%s/%s", i == 1 ? origin : sys[i - 2], name);
+		if (rc < 0)
+			return -1;
+		if (access(p, R_OK) == 0) {
+			*out = p;
+			return 1;
+		}
 		free(p);
 	}
-	return NULL;
+	return 0;
 }
 
 /* llama-server and the libraries it needs that the program does not bring,
@@ -256,32 +256,38 @@ static int carry_llama_server(struct selfcol *s, const char *server, struct moat
 	}
 	carry(s, server, "moat/bin/llama-server");
 	for (size_t i = first; i < s->src.n; i++) {
-		struct fileset need = { NULL, NULL, 0, 0 };
+		struct models_fileset need = { NULL, NULL, 0, 0 };
 		if (elf_needed(s->src.rel[i], &need, e) < 0) {
-			fileset_release(&need);
+			models_fileset_release(&need);
 			goto out;
 		}
 		for (size_t k = 0; k < need.n; k++) {
 			char *dst, *lib;
+			int have, found;
 			if (skip_lib(need.rel[k]))
 				continue;
-			dst = str_printf("moat/lib/%s", need.rel[k]);
-			if (dst && fileset_has(&s->dst, dst)) {
-				free(dst);
-				continue;
+			if (asprintf(&dst, "moat/lib/%s", need.rel[k]) < 0) {
+				s->oom = 1;
+				break;
 			}
+			have = models_fileset_has(&s->dst, dst);
 			free(dst);
-			lib = find_lib(origin, need.rel[k]);
-			if (!lib) {
-				err_set(e, MOAT_ENOTFOUND, "cannot find '%s', which '%s' needs",
-					need.rel[k], s->src.rel[i]);
-				fileset_release(&need);
+			if (have)
+				continue;
+			found = find_lib(origin, need.rel[k], &lib);
+			if (found <= 0) {
+				if (found < 0)
+					err_set(e, MOAT_ENOMEM, "out of memory");
+				else
+					err_set(e, MOAT_ENOTFOUND, "cannot find '%s', which '%s' needs",
+						need.rel[k], s->src.rel[i]);
+				models_fileset_release(&need);
 				goto out;
 			}
 			carry_lib(s, lib);
 			free(lib);
 		}
-		fileset_release(&need);
+		models_fileset_release(&need);
 	}
 	rc = 0;
 out:
@@ -320,8 +326,9 @@ static int carry_tessdata(struct selfcol *s, const char *dir, const char *langs,
 		if (langs && !lang_named(langs, de->d_name, len - sl) &&
 		    strcmp(de->d_name, "osd.traineddata"))
 			continue;
-		src = str_printf("%s/%s", dir, de->d_name);
-		dst = str_printf("moat/share/tessdata/%s", de->d_name);
+		src = fs_join(dir, de->d_name);
+		if (asprintf(&dst, "moat/share/tessdata/%s", de->d_name) < 0)
+			dst = NULL;
 		if (src && dst)
 			carry(s, src, dst);
 		else
@@ -332,8 +339,11 @@ static int carry_tessdata(struct selfcol *s, const char *dir, const char *langs,
 	closedir(dh);
 	for (const char *p = langs; p && *p;) {
 		size_t l = strcspn(p, "+");
-		char *dst = str_printf("moat/share/tessdata/%.*s.traineddata", (int)l, p);
-		int have = dst && fileset_has(&s->dst, dst);
+		char *dst;
+		int have;
+		if (asprintf(&dst, "moat/share/tessdata/%.*s.traineddata", (int)l, p) < 0)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		have = models_fileset_has(&s->dst, dst);
 		free(dst);
 		if (!have)
 			return err_set(e, MOAT_ENOTFOUND, "OCR language '%.*s' is not installed (no "
@@ -402,13 +412,13 @@ static const char install_sh[] =
 
 /* ---- copying ---- */
 
-int bundle_copy_self(const struct bundle_opts *o, struct shared_progress *sp,
-		     struct fileset *files, json_t *self_json, struct moat_err *e)
+int models_bundle_self(const struct bundle_opts *o, struct models_progress *sp,
+		     struct models_fileset *files, json_t *self_json, struct moat_err *e)
 {
 	struct selfcol s;
 	const char *exe = o->self_exe ? o->self_exe : "/proc/self/exe";
 	json_t *list = json_object_get(self_json, "files");
-	int rc = -1;
+	int rc = -1, bad = 0;
 	memset(&s, 0, sizeof(s));
 	carry(&s, exe, "moat/bin/moat");
 	dl_iterate_phdr(phdr_cb, &s);
@@ -436,12 +446,14 @@ int bundle_copy_self(const struct bundle_opts *o, struct shared_progress *sp,
 		char *dir = dst ? fs_dirname(dst) : NULL;
 		char *tmp = NULL;
 		char hex[SHA256_HEX];
-		struct copy_src src = { s.src.rel[i], 0, UINT64_MAX };
+		struct models_copy_src src = { s.src.rel[i], 0, UINT64_MAX };
 		int mode = strncmp(s.dst.rel[i], "moat/share/", 11) ? 0755 : 0644;
+		if (!dir)
+			err_set(e, MOAT_ENOMEM, "out of memory");
 		if (!dir || fs_mkdirs(dir, 0755, e) < 0 ||
-		    copy_to_tmp(&src, 1, dst, (mode_t)mode, (uid_t)-1, (gid_t)-1, NULL, hex, sp,
+		    models_copy_to_tmp(&src, 1, dst, (mode_t)mode, (uid_t)-1, (gid_t)-1, NULL, hex, sp,
 				&tmp, e) < 0 ||
-		    rename_durable(tmp, dst, e) < 0) {
+		    models_rename_durable(tmp, dst, e) < 0) {
 			if (tmp)
 				unlink(tmp);
 			free(tmp);
@@ -452,34 +464,40 @@ int bundle_copy_self(const struct bundle_opts *o, struct shared_progress *sp,
 		free(tmp);
 		free(dir);
 		free(dst);
-		if (fileset_add(files, s.dst.rel[i], hex) < 0) {
+		if (models_fileset_add(files, s.dst.rel[i], hex) < 0) {
 			err_set(e, MOAT_ENOMEM, "out of memory");
 			goto fail;
 		}
-		json_array_append_new(list, json_pack("{s:s, s:s}", "path", s.dst.rel[i], "from",
-						      s.src.rel[i]));
+		models_jadd(list, json_pack("{s:s, s:o}", "path", s.dst.rel[i], "from",
+					    jsonu_string(s.src.rel[i])), &bad);
 	}
 	{
 		char *dst = fs_join(o->to, "moat/install.sh");
 		char hex[SHA256_HEX];
+		if (!dst)
+			err_set(e, MOAT_ENOMEM, "out of memory");
 		if (!dst || fs_write_atomic(dst, install_sh, sizeof(install_sh) - 1, 0755, e) < 0) {
 			free(dst);
 			goto fail;
 		}
 		free(dst);
 		sha256_hex_mem(install_sh, sizeof(install_sh) - 1, hex);
-		if (fileset_add(files, "moat/install.sh", hex) < 0) {
+		if (models_fileset_add(files, "moat/install.sh", hex) < 0) {
 			err_set(e, MOAT_ENOMEM, "out of memory");
 			goto fail;
 		}
-		json_array_append_new(list, json_pack("{s:s}", "path", "moat/install.sh"));
+		models_jadd(list, json_pack("{s:s}", "path", "moat/install.sh"), &bad);
+	}
+	if (bad) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto fail;
 	}
 	rc = 0;
 	goto out;
 fail:
 	err_prefix(e, "--include-self");
 out:
-	fileset_release(&s.src);
-	fileset_release(&s.dst);
+	models_fileset_release(&s.src);
+	models_fileset_release(&s.dst);
 	return rc;
 }

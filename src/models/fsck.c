@@ -5,7 +5,8 @@
  * SHA-256; GGUF blobs are structurally valid; dangling symlinks, stray files,
  * old sha256: names, unfinished downloads and unreferenced blobs are named.
  * Findings are errors (something will fail) or warnings (harmless now, or
- * cleaned up by Ollama or a rerun).
+ * cleaned up by Ollama or a rerun).  Not for repairs: --prune is
+ * models_prune() (ollama_store.c).
  */
 #define _GNU_SOURCE
 #include "models_int.h"
@@ -14,6 +15,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/pool.h"
 
 #include "core/banned.h"
 
@@ -44,6 +47,7 @@ struct fsck_ctx {
 	int quick;
 	json_t *problems;
 	int errors;
+	int bad;                /* out of memory: a finding may be lost */
 	struct fsck_blob *blobs;
 	size_t n_blobs, cap_blobs;
 };
@@ -53,36 +57,55 @@ static void add(struct fsck_ctx *c, const char *path, const char *severity, cons
 static void add(struct fsck_ctx *c, const char *path, const char *severity, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[1200];
+	char *msg;
+	int n;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	json_array_append_new(c->problems, json_pack("{s:o, s:o, s:s}", "path", jsonu_string(path), "problem", jsonu_string(msg),
-						     "severity", severity));
 	if (!strcmp(severity, "error"))
 		c->errors++;
+	if (n < 0) {
+		c->bad = 1;
+		return;
+	}
+	models_jadd(c->problems, json_pack("{s:o, s:o, s:s}", "path", jsonu_string(path),
+					   "problem", jsonu_string(msg), "severity", severity),
+		    &c->bad);
+	free(msg);
 }
 
-static struct fsck_blob *blob_get(struct fsck_ctx *c, const struct model_layer *l, const char *user)
+/* The blob of a layer, added on first sight; NULL (c->bad) when out of memory. */
+static struct fsck_blob *blob_get(struct fsck_ctx *c, const struct model_layer *l,
+				  const char *user)
 {
+	struct fsck_blob *b;
 	for (size_t i = 0; i < c->n_blobs; i++)
 		if (!strcasecmp(c->blobs[i].digest, l->digest))
 			return &c->blobs[i];
 	if (c->n_blobs == c->cap_blobs) {
 		size_t nc = c->cap_blobs ? c->cap_blobs * 2 : 32;
 		struct fsck_blob *nb = realloc(c->blobs, nc * sizeof(*nb));
-		if (!nb)
+		if (!nb) {
+			c->bad = 1;
 			return NULL;
+		}
 		c->blobs = nb;
 		c->cap_blobs = nc;
 	}
-	struct fsck_blob *b = &c->blobs[c->n_blobs++];
+	b = &c->blobs[c->n_blobs];
 	memset(b, 0, sizeof(*b));
 	memcpy(b->digest, l->digest, sizeof(b->digest));
 	b->size = l->size;
 	b->media_type = strdup(l->media_type);
 	b->first_user = strdup(user);
-	b->path = blob_find(c->dir, l->digest, &b->old_name);
+	if (!b->media_type || !b->first_user ||
+	    mstore_blob_find(c->dir, l->digest, &b->path, &b->old_name, NULL) < 0) {
+		free(b->media_type);
+		free(b->first_user);
+		c->bad = 1;
+		return NULL;
+	}
+	c->n_blobs++;
 	return b;
 }
 
@@ -102,8 +125,10 @@ static void walk_manifests(struct fsck_ctx *c, const char *dir, int depth)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		p = fs_join(dir, de->d_name);
-		if (!p)
+		if (!p) {
+			c->bad = 1;
 			break;
+		}
 		if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(p, &st) < 0) {
 			add(c, p, "error", "dangling symlink (ollama's whole model list fails on it)");
 		} else if (stat(p, &st) == 0) {
@@ -123,47 +148,69 @@ static void walk_manifests(struct fsck_ctx *c, const char *dir, int depth)
 	closedir(d);
 }
 
-static void check_blob_job(void *arg, size_t i)
+/* A blob's finding: *out (malloc'd) from fmt; -1 when out of memory. */
+static int finding(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int finding(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vasprintf(out, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks one blob (a pool job): its size, its digest (unless quick), and its
+ * contents for the types that have a structure.  Fails only when out of
+ * memory. */
+static int check_blob_job(void *arg, int worker, size_t i, struct moat_err *e)
 {
 	struct fsck_ctx *c = arg;
 	struct fsck_blob *b = &c->blobs[i];
 	struct stat st;
-	struct moat_err e = MOAT_ERR_INIT;
+	struct moat_err be = MOAT_ERR_INIT;
+	int rc = 0;
+	(void)worker;
 	if (!b->path)
-		return;
+		return 0;
 	if (stat(b->path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		b->error = str_printf("not a regular file");
-		return;
+		rc = finding(&b->error, "not a regular file");
+		goto out;
 	}
 	if ((uint64_t)st.st_size != b->size) {
-		b->error = str_printf("is %llu bytes, the manifest of %s declares %llu",
-				      (unsigned long long)st.st_size, b->first_user,
-				      (unsigned long long)b->size);
-		return;
+		rc = finding(&b->error, "is %llu bytes, the manifest of %s declares %llu",
+			     (unsigned long long)st.st_size, b->first_user,
+			     (unsigned long long)b->size);
+		goto out;
 	}
 	if (!c->quick) {
 		unsigned char d[SHA256_LEN];
 		char hex[SHA256_HEX];
-		if (sha256_file(b->path, d, NULL, &e) < 0) {
-			b->error = strdup(e.msg);
-			return;
+		if (sha256_file(b->path, d, NULL, &be) < 0) {
+			rc = be.code == MOAT_ENOMEM ? -1 : finding(&b->error, "%s", be.msg);
+			goto out;
 		}
 		hex_encode(d, SHA256_LEN, hex);
-		if (strcasecmp(hex, digest_hex(b->digest))) {
-			b->error = str_printf("content does not match its name: expected %s, found "
-					      "sha256:%s", b->digest, hex);
-			return;
+		if (strcasecmp(hex, models_digest_hex(b->digest))) {
+			rc = finding(&b->error, "content does not match its name: expected %s, "
+				     "found sha256:%s", b->digest, hex);
+			goto out;
 		}
 	}
-	if (media_is_gguf(b->media_type)) {
+	if (models_media_is_gguf(b->media_type)) {
 		struct gguf_info g;
-		if (gguf_open(b->path, &g, &e) < 0) {
-			b->error = str_printf("%s blob of %s is not a valid GGUF: %s",
-					      media_short(b->media_type), b->first_user, e.msg);
-			return;
+		if (gguf_open(b->path, &g, &be) < 0) {
+			rc = be.code == MOAT_ENOMEM ? -1 :
+			     finding(&b->error, "%s blob of %s is not a valid GGUF: %s",
+				     models_media_short(b->media_type), b->first_user, be.msg);
+			goto out;
 		}
 		if (g.warning[0])
-			b->warning = str_printf("GGUF: %s", g.warning);
+			rc = finding(&b->warning, "GGUF: %s", g.warning);
 		gguf_info_release(&g);
 	} else if (!strcmp(b->media_type, MT_MEDIA_CONFIG) ||
 		   !strcmp(b->media_type, MT_MEDIA_PARAMS) ||
@@ -171,19 +218,31 @@ static void check_blob_job(void *arg, size_t i)
 		struct buf raw = BUF_INIT;
 		json_error_t je;
 		json_t *j;
-		if (fs_read_file(b->path, &raw, 64u << 20, &e) < 0) {
-			b->error = strdup(e.msg);
+		if (fs_read_file(b->path, &raw, 64u << 20, &be) < 0) {
+			rc = be.code == MOAT_ENOMEM ? -1 : finding(&b->error, "%s", be.msg);
 			buf_release(&raw);
-			return;
+			goto out;
 		}
 		j = json_loadb(raw.data ? raw.data : "", raw.len, 0, &je);
-		if (!j)
-			b->error = str_printf("%s blob of %s is not valid JSON: %s (ollama cannot "
-					      "load this model)", media_short(b->media_type),
-					      b->first_user, je.text);
+		if (!j && models_json_oom(&je))
+			rc = -1;
+		else if (!j)
+			rc = finding(&b->error, "%s blob of %s is not valid JSON: %s (ollama "
+				     "cannot load this model)", models_media_short(b->media_type),
+				     b->first_user, je.text);
 		json_decref(j);
 		buf_release(&raw);
 	}
+out:
+	if (rc < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void stale_tmp(void *arg, const char *path)
+{
+	add(arg, path, "warning", "temporary file of an interrupted moat install or import "
+	    "(rerunning it removes this)");
 }
 
 /* The media types Ollama's code knows (../shared/reference/ollama-store.md). */
@@ -212,6 +271,8 @@ static void walk_blobs(struct fsck_ctx *c)
 {
 	char *bdir = fs_join(c->dir, "blobs");
 	DIR *d = bdir ? opendir(bdir) : NULL;
+	if (!bdir)
+		c->bad = 1;
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		struct stat st, lst;
@@ -220,8 +281,10 @@ static void walk_blobs(struct fsck_ctx *c)
 		if (!strcmp(nm, ".") || !strcmp(nm, ".."))
 			continue;
 		p = fs_join(bdir, nm);
-		if (!p)
+		if (!p) {
+			c->bad = 1;
 			break;
+		}
 		if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(p, &st) < 0) {
 			add(c, p, "error", "dangling symlink");
 		} else if (digest_valid(nm)) {
@@ -255,10 +318,10 @@ static void walk_blobs(struct fsck_ctx *c)
 json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 {
 	struct fsck_ctx c;
-	struct store_entry *v;
+	struct mstore_entry *v;
 	size_t n;
 	char *mdir;
-	json_t *res;
+	json_t *res = NULL;
 	memset(&c, 0, sizeof(c));
 	c.dir = models_dir;
 	c.quick = quick;
@@ -266,16 +329,17 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 		err_set(e, MOAT_ENOTFOUND, "no model store at '%s'", models_dir);
 		return NULL;
 	}
-	if (store_scan(models_dir, &v, &n, e) < 0)
+	if (mstore_scan(models_dir, &v, &n, e) < 0)
 		return NULL;
 	c.problems = json_array();
 	mdir = fs_join(models_dir, "manifests");
+	c.bad = !c.problems || !mdir;
 	if (mdir && fs_is_dir(mdir))
 		walk_manifests(&c, mdir, 1);
 	free(mdir);
 
-	for (size_t i = 0; i < n; i++) {
-		struct store_entry *en = &v[i];
+	for (size_t i = 0; i < n && !c.bad; i++) {
+		struct mstore_entry *en = &v[i];
 		struct manifest m;
 		struct moat_err me = MOAT_ERR_INIT;
 		char *disp;
@@ -288,12 +352,16 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 			    base && !strncmp(base + 1, "._", 2) ? ": macOS metadata file" : "");
 			continue;
 		}
-		if (store_read_manifest(en->path, &m, NULL, &me) < 0) {
-			add(&c, en->path, "error", "%s (ollama skips pruning while it is there)",
-			    me.msg);
+		if (mstore_read_manifest(en->path, &m, NULL, &me) < 0) {
+			if (me.code == MOAT_ENOMEM)
+				c.bad = 1;
+			else
+				add(&c, en->path, "error", "%s (ollama skips pruning while it is "
+				    "there)", me.msg);
 			continue;
 		}
-		disp = model_name_display(&en->name);
+		if (!(disp = model_name_display(&en->name)))
+			c.bad = 1;
 		if (m.media_type && strcmp(m.media_type, MT_MANIFEST_V2) &&
 		    strcmp(m.media_type, "application/vnd.oci.image.manifest.v1+json"))
 			add(&c, en->path, "error", "unknown manifest mediaType '%s'", m.media_type);
@@ -310,8 +378,10 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 			struct fsck_blob *b = blob_get(&c, l, disp ? disp : en->rel);
 			if (b && !b->path) {
 				char *bp = blob_path(models_dir, l->digest);
+				if (!bp)
+					c.bad = 1;
 				add(&c, bp ? bp : l->digest, "error", "missing: %s blob of %s%s",
-				    media_short(l->media_type), disp ? disp : en->rel,
+				    models_media_short(l->media_type), disp ? disp : en->rel,
 				    k == 0 ? " (ollama hides the model from its list)" : "");
 				free(bp);
 			} else if (b && b->size != l->size) {
@@ -323,7 +393,9 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 		free(disp);
 		manifest_release(&m);
 	}
-	pool_run(quick ? 1 : default_jobs(), c.n_blobs, check_blob_job, &c);
+	if (!c.bad && pool_for(quick ? 1 : pool_default_workers(), c.n_blobs, check_blob_job, &c,
+			       e) < 0)
+		goto out;
 	for (size_t i = 0; i < c.n_blobs; i++) {
 		struct fsck_blob *b = &c.blobs[i];
 		if (b->error)
@@ -332,25 +404,17 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 			add(&c, b->path, "warning", "%s", b->warning);
 	}
 	walk_blobs(&c);
-	{
-		/* manifests being installed wait in the store root under a temp name */
-		DIR *d = opendir(models_dir);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (strncmp(de->d_name, MT_TMP_PREFIX, strlen(MT_TMP_PREFIX)))
-				continue;
-			char *p = fs_join(models_dir, de->d_name);
-			if (p)
-				add(&c, p, "warning", "temporary file of an interrupted moat install or "
-				    "import (rerunning it removes this)");
-			free(p);
-		}
-		if (d)
-			closedir(d);
-	}
+	/* manifests being installed wait in the store root under a temp name */
+	if (mstore_each_tmp(models_dir, stale_tmp, &c) < 0)
+		c.bad = 1;
 
-	res = json_pack("{s:b, s:i, s:i, s:o}", "ok", c.errors == 0, "models", (int)n, "errors",
-			c.errors, "problems", c.problems);
+	if (!c.bad)
+		res = json_pack("{s:b, s:i, s:i, s:O}", "ok", c.errors == 0, "models", (int)n,
+				"errors", c.errors, "problems", c.problems);
+	if (!res)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+out:
+	json_decref(c.problems);
 	for (size_t i = 0; i < c.n_blobs; i++) {
 		free(c.blobs[i].media_type);
 		free(c.blobs[i].first_user);
@@ -359,6 +423,6 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 		free(c.blobs[i].warning);
 	}
 	free(c.blobs);
-	store_entries_free(v, n);
+	mstore_entries_free(v, n);
 	return res;
 }

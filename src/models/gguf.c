@@ -4,10 +4,13 @@
  * and count against the bytes that exist before using it, so a damaged or
  * hostile file can only produce an error, never a large allocation or a read
  * out of bounds.  The checks follow ggml's reference reader (gguf.cpp) and
- * llama.cpp's loader bounds check; see ../shared/reference/gguf.md.
+ * llama.cpp's loader bounds check; see ../shared/reference/gguf.md.  Not for
+ * tensor data, which only llama.cpp reads.
  */
 #define _GNU_SOURCE
 #include "gguf.h"
+#include "core/fmt.h"
+#include "core/jsonu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,26 +69,20 @@ const char *gguf_ftype_name(int64_t ft)
 	return names[ft];
 }
 
-void gguf_format_params(uint64_t b, char *out, size_t size)
+int gguf_format_params(uint64_t b, char *out, size_t size)
 {
 	/* Ollama's format.HumanNumber */
 	if (b >= 1000000000ull) {
 		double v = (double)b / 1e9;
-		if (v == (double)(uint64_t)v)
-			snprintf(out, size, "%.0fB", v);
-		else
-			snprintf(out, size, "%.1fB", v);
-	} else if (b >= 1000000ull) {
-		double v = (double)b / 1e6;
-		if (v == (double)(uint64_t)v)
-			snprintf(out, size, "%.0fM", v);
-		else
-			snprintf(out, size, "%.2fM", v);
-	} else if (b >= 1000ull) {
-		snprintf(out, size, "%.0fK", (double)b / 1e3);
-	} else {
-		snprintf(out, size, "%" PRIu64, b);
+		return xsnprintf(out, size, v == (double)(uint64_t)v ? "%.0fB" : "%.1fB", v);
 	}
+	if (b >= 1000000ull) {
+		double v = (double)b / 1e6;
+		return xsnprintf(out, size, v == (double)(uint64_t)v ? "%.0fM" : "%.2fM", v);
+	}
+	if (b >= 1000ull)
+		return xsnprintf(out, size, "%.0fK", (double)b / 1e3);
+	return xsnprintf(out, size, "%" PRIu64, b);
 }
 
 /* ---- the reading window ---- */
@@ -382,7 +379,8 @@ static int read_kv(struct rd *r, struct gguf_info *g, struct parse_state *ps, ui
 	int rc = -1;
 	uint64_t kpos = r->pos;
 
-	snprintf(what, sizeof(what), "key of metadata entry %" PRIu64, idx);
+	if (xsnprintf(what, sizeof(what), "key of metadata entry %" PRIu64, idx) < 0)
+		return rd_fail(r, MOAT_ELIMIT, "metadata entry %" PRIu64 ": name too long", idx);
 	if (rd_string(r, GGUF_MAX_KEY, &key, &klen, what) < 0)
 		return -1;
 	if (klen == 0) {
@@ -394,7 +392,10 @@ static int read_kv(struct rd *r, struct gguf_info *g, struct parse_state *ps, ui
 		rd_fail(r, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(what, sizeof(what), "metadata '%.60s'", key);
+	if (xsnprintf(what, sizeof(what), "metadata '%.60s'", key) < 0) {
+		rd_fail(r, MOAT_ELIMIT, "metadata entry %" PRIu64 ": name too long", idx);
+		goto out;
+	}
 	if (rd_u32(r, &type, what) < 0)
 		goto out;
 	if (type >= GGUF_T__COUNT) {
@@ -522,7 +523,9 @@ static int read_tensors(struct rd *r, struct gguf_info *g, struct parse_state *p
 		uint64_t nlen, ne[GGUF_MAX_DIMS] = { 1, 1, 1, 1 }, nel = 1, nbytes, off, pad, end;
 		uint32_t ndims, type;
 		char what[128];
-		snprintf(what, sizeof(what), "tensor %" PRIu64 " of %" PRIu64, i + 1, g->n_tensors);
+		if (xsnprintf(what, sizeof(what), "tensor %" PRIu64 " of %" PRIu64, i + 1,
+			      g->n_tensors) < 0)
+			return rd_fail(r, MOAT_ELIMIT, "tensor %" PRIu64 ": name too long", i + 1);
 		if (rd_string(r, 0, &nm, &nlen, what) < 0)
 			return -1;
 		if (!nm || nlen > GGUF_MAX_TENSOR_NAME) {
@@ -534,7 +537,8 @@ static int read_tensors(struct rd *r, struct gguf_info *g, struct parse_state *p
 		free(nm);
 		if (push_hash(ps, fnv64(name, (size_t)nlen)) < 0)
 			return rd_fail(r, MOAT_ENOMEM, "out of memory");
-		snprintf(what, sizeof(what), "tensor '%s'", name);
+		if (xsnprintf(what, sizeof(what), "tensor '%s'", name) < 0)
+			return rd_fail(r, MOAT_ELIMIT, "tensor %" PRIu64 ": name too long", i + 1);
 		if (rd_u32(r, &ndims, what) < 0)
 			return -1;
 		if (ndims > GGUF_MAX_DIMS)
@@ -593,6 +597,8 @@ static int read_tensors(struct rd *r, struct gguf_info *g, struct parse_state *p
 			if (bytes_by_type[t] > bytes_by_type[best])
 				best = t;
 		g->quantization = strdup(ggml_types[best].name);
+		if (!g->quantization)
+			return rd_fail(r, MOAT_ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -603,7 +609,7 @@ static int parse(struct rd *r, struct gguf_info *g)
 	const unsigned char *p;
 	char furthest[GGUF_MAX_TENSOR_NAME + 1] = "";
 	uint64_t max_end = 0, max_padded = 0;
-	int noncontig = 0, rc = -1;
+	int noncontig = 0, rc = -1, wrc = 0;
 
 	memset(g, 0, sizeof(*g));
 	memset(&ps, 0, sizeof(ps));
@@ -670,16 +676,19 @@ static int parse(struct rd *r, struct gguf_info *g)
 			"at %" PRIu64, r->file_size, furthest, g->min_size);
 		goto out;
 	}
+	/* each of these fits g->warning; one that did not would be dropped, not cut */
 	if (r->file_size < g->padded_size)
-		snprintf(g->warning, sizeof(g->warning), "file ends %" PRIu64 " bytes before the "
-			 "final padding (llama.cpp loads it; some readers refuse)",
-			 g->padded_size - r->file_size);
+		wrc = xsnprintf(g->warning, sizeof(g->warning), "file ends %" PRIu64 " bytes "
+				"before the final padding (llama.cpp loads it; some readers "
+				"refuse)", g->padded_size - r->file_size);
 	else if (r->file_size > g->padded_size && g->n_tensors)
-		snprintf(g->warning, sizeof(g->warning), "%" PRIu64 " bytes after the tensor data",
-			 r->file_size - g->padded_size);
+		wrc = xsnprintf(g->warning, sizeof(g->warning), "%" PRIu64 " bytes after the "
+				"tensor data", r->file_size - g->padded_size);
 	else if (noncontig)
-		snprintf(g->warning, sizeof(g->warning), "tensors are not stored contiguously in "
-			 "file order (current ggml refuses such files)");
+		wrc = xsnprintf(g->warning, sizeof(g->warning), "tensors are not stored "
+				"contiguously in file order (current ggml refuses such files)");
+	if (wrc < 0)
+		g->warning[0] = '\0';
 
 	{
 		int64_t v = pick_suffix(ps.ctx, ps.n_ctx, g->architecture);
@@ -692,15 +701,24 @@ static int parse(struct rd *r, struct gguf_info *g)
 		const char *q = gguf_ftype_name(g->file_type);
 		free(g->quantization);
 		g->quantization = q ? strdup(q) : NULL;
+		if (q && !g->quantization) {
+			rd_fail(r, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	{
-		/* token texts: a failure here only loses the text */
+		/* token texts: a damaged token list only loses the text, but memory
+		 * running out is the reader's error */
 		struct moat_err *saved = r->e;
 		struct moat_err ignore = MOAT_ERR_INIT;
 		r->e = &ignore;
 		g->bos_token = token_text(r, &ps, ps.bos);
 		g->eos_token = token_text(r, &ps, ps.eos);
 		r->e = saved;
+		if (ignore.code == MOAT_ENOMEM) {
+			rd_fail(r, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	rc = 0;
 out:
@@ -792,22 +810,20 @@ void gguf_info_release(struct gguf_info *g)
 json_t *gguf_info_json(const struct gguf_info *g)
 {
 	char ps[32];
-	json_t *j = json_object();
-	gguf_format_params(g->parameters, ps, sizeof(ps));
-	json_object_set_new(j, "architecture", g->architecture ? json_string(g->architecture)
-							       : json_null());
-	json_object_set_new(j, "parameters", json_integer((json_int_t)g->parameters));
-	json_object_set_new(j, "parameter_size", json_string(ps));
-	json_object_set_new(j, "quantization", g->quantization ? json_string(g->quantization)
-							       : json_null());
-	json_object_set_new(j, "file_type", g->file_type >= 0 ? json_integer(g->file_type)
-							     : json_null());
-	json_object_set_new(j, "context_length", g->context_length ?
-			    json_integer((json_int_t)g->context_length) : json_null());
-	json_object_set_new(j, "embedding_length", g->embedding_length ?
-			    json_integer((json_int_t)g->embedding_length) : json_null());
-	json_object_set_new(j, "gguf_version", json_integer(g->version));
-	json_object_set_new(j, "tensors", json_integer((json_int_t)g->n_tensors));
-	json_object_set_new(j, "has_chat_template", json_boolean(g->chat_template != NULL));
-	return j;
+	if (gguf_format_params(g->parameters, ps, sizeof(ps)) < 0)
+		return NULL;
+	/* one json_pack: the object is whole or NULL ("o" values are taken either way) */
+	return json_pack("{s:o, s:I, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:b}",
+			 "architecture", jsonu_string(g->architecture),
+			 "parameters", (json_int_t)g->parameters,
+			 "parameter_size", ps,
+			 "quantization", jsonu_string(g->quantization),
+			 "file_type", g->file_type >= 0 ? json_integer(g->file_type) : json_null(),
+			 "context_length", g->context_length ?
+			 json_integer((json_int_t)g->context_length) : json_null(),
+			 "embedding_length", g->embedding_length ?
+			 json_integer((json_int_t)g->embedding_length) : json_null(),
+			 "gguf_version", (json_int_t)g->version,
+			 "tensors", (json_int_t)g->n_tensors,
+			 "has_chat_template", g->chat_template != NULL);
 }

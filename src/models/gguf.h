@@ -8,6 +8,9 @@
  * Not for: loading tensor data.  The reader never trusts a length from the
  * file: every count and size is checked against the bytes that are there.
  *
+ * Uses only core/ (errors, formatting, JSON strings) and jansson; nothing
+ * else of the model kit.
+ *
  * Ownership: gguf_open()/gguf_parse() fill a struct gguf_info that owns its
  * strings; gguf_info_release() frees them.
  */
@@ -58,22 +61,28 @@ struct gguf_info {
  * an unknown tensor type).  Truncation of the data section is reported as
  * MOAT_ECORRUPT ("file is N bytes, tensor 'x' ends at M"). */
 int gguf_parse(const void *data, size_t len, uint64_t file_size, struct gguf_info *g,
-	       struct moat_err *e);
+	       struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Opens and validates a GGUF file (reads only its header).  Same results. */
-int gguf_open(const char *path, struct gguf_info *g, struct moat_err *e);
+int gguf_open(const char *path, struct gguf_info *g, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* The same for a file cut into parts (a split bundle blob), read as their
  * concatenation in the order given. */
-int gguf_open_parts(const char *const *paths, size_t n, struct gguf_info *g, struct moat_err *e);
+int gguf_open_parts(const char *const *paths, size_t n, struct gguf_info *g, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 void gguf_info_release(struct gguf_info *g);
 
-/* {architecture, parameters, quantization, context_length, ...} for listings. */
-json_t *gguf_info_json(const struct gguf_info *g);
+/* {architecture, parameters, quantization, context_length, ...} for listings;
+ * NULL only when out of memory. */
+json_t *gguf_info_json(const struct gguf_info *g) __attribute__((warn_unused_result));
 
-/* "7.2B", "494.03M" - Ollama's parameter size display. */
-void gguf_format_params(uint64_t n, char *out, size_t size);
+/* "7.2B", "494.03M" - Ollama's parameter size display, into out[size] (16
+ * bytes always suffice).  Returns its length, or -1 when it does not fit. */
+int gguf_format_params(uint64_t n, char *out, size_t size)
+	__attribute__((warn_unused_result));
 /* llama_ftype number to a name ("Q4_K_M"), or NULL when unknown. */
 const char *gguf_ftype_name(int64_t ftype);
 /* ggml tensor type id to a name ("Q4_K"), or NULL. */

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "models_int.h"
 #include "gguf.h"
+#include "core/jsonu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,25 +70,29 @@ static const struct family families[] = {
 	  { "[INST]", "[/INST]" } },
 };
 
-const char *import_template_family(const char *chat_template);
-const char *import_template_family(const char *chat_template)
+/* The first family whose two markers the chat template holds, or NULL. */
+static const struct family *family_of(const char *chat_template)
 {
-	if (!chat_template)
-		return NULL;
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+	for (size_t i = 0; chat_template && i < sizeof(families) / sizeof(families[0]); i++)
 		if (strstr(chat_template, families[i].marker1) &&
 		    strstr(chat_template, families[i].marker2))
-			return families[i].name;
+			return &families[i];
 	return NULL;
 }
 
-static const struct family *family_of(const char *chat_template)
+/* "sha256:<hex>" */
+static void digest_of(const char hex[SHA256_HEX], char digest[72])
 {
-	const char *name = import_template_family(chat_template);
-	for (size_t i = 0; name && i < sizeof(families) / sizeof(families[0]); i++)
-		if (!strcmp(families[i].name, name))
-			return &families[i];
-	return NULL;
+	memcpy(digest, "sha256:", 7);
+	memcpy(digest + 7, hex, SHA256_HEX);
+}
+
+/* A layer of the manifest to be, remembering a failure in *bad. */
+static void add_layer(json_t *layers, const char *media_type, const char *digest, uint64_t size,
+		      int *bad)
+{
+	models_jadd(layers, json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest,
+				      "size", (json_int_t)size), bad);
 }
 
 /* Writes a small blob (content-addressed) into the store; fills digest. */
@@ -98,13 +103,13 @@ static int put_small_blob(const char *models_dir, const void *data, size_t len, 
 	char *dst, *bdir;
 	int rc = 0;
 	sha256_hex_mem(data, len, hex);
-	snprintf(digest, 72, "sha256:%s", hex);
+	digest_of(hex, digest);
 	dst = blob_path(models_dir, digest);
 	bdir = fs_join(models_dir, "blobs");
 	if (!dst || !bdir)
 		rc = err_set(e, MOAT_ENOMEM, "out of memory");
 	else if (!fs_exists(dst))
-		rc = write_file_durable(bdir, dst, data, len, 0644, uid, gid, -1, 0, e);
+		rc = models_write_durable(bdir, dst, data, len, 0644, uid, gid, -1, 0, e);
 	free(dst);
 	free(bdir);
 	return rc;
@@ -145,8 +150,13 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 	struct sha256 h;
 	struct stat st;
 	json_t *layers = json_array(), *warnings = json_array(), *res = NULL, *config = NULL;
+	int bad = !layers || !warnings;
 
 	memset(&g, 0, sizeof(g));
+	if (bad) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
 	if (model_name_parse(name, &n, e) < 0)
 		goto out;
 	if (gguf_open(gguf_path, &g, e) < 0) {
@@ -154,33 +164,37 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 		goto out;
 	}
 	if (g.warning[0])
-		json_array_append_new(warnings, json_string(g.warning));
+		models_jadd(warnings, json_string(g.warning), &bad);
 	if (stat(gguf_path, &st) < 0) {
 		err_set(e, MOAT_EIO, "cannot read '%s': %s", gguf_path, strerror(errno));
 		goto out;
 	}
-	if (mkdirs_owned(models_dir, (uid_t)-1, (gid_t)-1, e) < 0)
+	if (fs_mkdirs_owned(models_dir, 0755, (uid_t)-1, (gid_t)-1, e) < 0)
 		goto out;
-	store_owner(models_dir, &uid, &gid);
-	lock = store_lock(models_dir, e);
+	if (mstore_owner(models_dir, &uid, &gid, e) < 0)
+		goto out;
+	lock = mstore_lock(models_dir, uid, gid, e);
 	if (lock < 0)
 		goto out;
 	bdir = fs_join(models_dir, "blobs");
-	if (!bdir || mkdirs_owned(bdir, uid, gid, e) < 0)
+	if (!bdir)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	if (!bdir || fs_mkdirs_owned(bdir, 0755, uid, gid, e) < 0)
 		goto out;
-	remove_stale_tmp(bdir);
-	remove_stale_tmp(models_dir);
+	mstore_remove_stale_tmp(bdir);
+	mstore_remove_stale_tmp(models_dir);
 
 	/* The model layer: copy while hashing; the digest names it. */
 	{
-		struct copy_src src = { gguf_path, 0, (uint64_t)st.st_size };
-		char *probe = str_printf("%s/sha256-import", bdir);
+		struct models_copy_src src = { gguf_path, 0, (uint64_t)st.st_size };
+		char *probe = fs_join(bdir, "sha256-import");
 		if (!probe || sha256_init(&h) < 0) {
 			free(probe);
 			err_set(e, MOAT_ENOMEM, "out of memory");
 			goto out;
 		}
-		if (copy_to_tmp(&src, 1, probe, 0644, uid, gid, &h, NULL, NULL, &tmp, e) < 0) {
+		if (models_copy_to_tmp(&src, 1, probe, 0644, uid, gid, &h, NULL, NULL, &tmp,
+				       e) < 0) {
 			free(probe);
 			sha256_release(&h);
 			goto out;
@@ -188,72 +202,80 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 		free(probe);
 		sha256_final(&h, d);
 		hex_encode(d, SHA256_LEN, hex);
-		snprintf(digest, sizeof(digest), "sha256:%s", hex);
+		digest_of(hex, digest);
 		dst = blob_path(models_dir, digest);
-		if (!dst || rename_durable(tmp, dst, e) < 0) {
+		if (!dst)
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		if (!dst || models_rename_durable(tmp, dst, e) < 0) {
 			unlink(tmp);
 			goto out;
 		}
-		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", MT_MEDIA_MODEL,
-							"digest", digest, "size",
-							(json_int_t)st.st_size));
+		add_layer(layers, MT_MEDIA_MODEL, digest, (uint64_t)st.st_size, &bad);
 	}
 
 	fam = family_of(g.chat_template);
 	if (fam) {
 		json_t *params = json_object(), *stop = json_array();
 		char *ptext;
-		if (put_small_blob(models_dir, fam->tmpl, strlen(fam->tmpl), uid, gid, digest, e) < 0)
+		if (put_small_blob(models_dir, fam->tmpl, strlen(fam->tmpl), uid, gid, digest, e) < 0) {
+			json_decref(params);
+			json_decref(stop);
 			goto out;
-		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType",
-							MT_MEDIA_TEMPLATE, "digest", digest, "size",
-							(json_int_t)strlen(fam->tmpl)));
+		}
+		add_layer(layers, MT_MEDIA_TEMPLATE, digest, strlen(fam->tmpl), &bad);
 		for (size_t i = 0; i < 5 && fam->stop[i]; i++)
-			json_array_append_new(stop, json_string(fam->stop[i]));
-		json_object_set_new(params, "stop", stop);
-		ptext = json_dumps(params, JSON_COMPACT);
+			models_jadd(stop, json_string(fam->stop[i]), &bad);
+		models_jset(params, "stop", stop, &bad);
+		ptext = bad ? NULL : json_dumps(params, JSON_COMPACT);
 		json_decref(params);
-		if (!ptext || put_small_blob(models_dir, ptext, strlen(ptext), uid, gid, digest, e) < 0) {
+		if (!ptext)
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		if (!ptext || put_small_blob(models_dir, ptext, strlen(ptext), uid, gid, digest,
+					     e) < 0) {
 			free(ptext);
 			goto out;
 		}
-		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", MT_MEDIA_PARAMS,
-							"digest", digest, "size",
-							(json_int_t)strlen(ptext)));
+		add_layer(layers, MT_MEDIA_PARAMS, digest, strlen(ptext), &bad);
 		free(ptext);
 	} else if (g.chat_template) {
-		json_array_append_new(warnings, json_string(
+		models_jadd(warnings, json_string(
 			"the GGUF's chat template is not one moat recognises; Ollama will use its "
 			"default template ({{ .Prompt }}): add a TEMPLATE with 'ollama create' if "
-			"chat matters"));
+			"chat matters"), &bad);
 	} else {
-		json_array_append_new(warnings, json_string(
-			"the GGUF has no chat template; Ollama will use its default template"));
+		models_jadd(warnings, json_string(
+			"the GGUF has no chat template; Ollama will use its default template"), &bad);
 	}
 	if (g.license) {
 		if (put_small_blob(models_dir, g.license, strlen(g.license), uid, gid, digest, e) < 0)
 			goto out;
-		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType",
-							MT_MEDIA_LICENSE, "digest", digest, "size",
-							(json_int_t)strlen(g.license)));
+		add_layer(layers, MT_MEDIA_LICENSE, digest, strlen(g.license), &bad);
 	}
 
 	/* The config blob: what `ollama list` and `ollama show` read. */
 	{
 		char ps[32];
 		json_t *diff = json_array();
-		gguf_format_params(g.parameters, ps, sizeof(ps));
+		if (gguf_format_params(g.parameters, ps, sizeof(ps)) < 0)
+			ps[0] = '\0';
 		for (size_t i = 0; i < json_array_size(layers); i++)
-			json_array_append(diff, json_object_get(json_array_get(layers, i), "digest"));
-		config = json_pack("{s:s, s:s, s:[s], s:s, s:s, s:s, s:s, s:{s:s, s:o}}",
+			if (json_array_append(diff, json_object_get(json_array_get(layers, i),
+								    "digest")) < 0)
+				bad = 1;
+		config = bad ? NULL : json_pack("{s:s, s:s, s:[s], s:s, s:s, s:s, s:s, s:{s:s, s:o}}",
 				   "model_format", "gguf", "model_family",
 				   g.architecture ? g.architecture : "unknown", "model_families",
 				   g.architecture ? g.architecture : "unknown", "model_type", ps,
 				   "file_type", g.quantization ? g.quantization : "unknown",
 				   "architecture", "amd64", "os", "linux", "rootfs", "type", "layers",
 				   "diff_ids", diff);
+		if (bad)
+			json_decref(diff);
 		ctext = config ? json_dumps(config, JSON_COMPACT) : NULL;
-		if (!ctext || put_small_blob(models_dir, ctext, strlen(ctext), uid, gid, cdigest, e) < 0)
+		if (!ctext)
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		if (!ctext || put_small_blob(models_dir, ctext, strlen(ctext), uid, gid, cdigest,
+					     e) < 0)
 			goto out;
 	}
 
@@ -262,24 +284,30 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 	rel = model_name_relpath(&n);
 	{
 		struct moat_err fe = MOAT_ERR_INIT;
-		mpath = store_find_manifest(models_dir, &n, &fe);  /* keep an existing casing */
+		mpath = mstore_find_manifest(models_dir, &n, &fe);  /* keep an existing casing */
+		if (!mpath && fe.code == MOAT_ENOMEM) {
+			models_err_copy(e, &fe);
+			goto out;
+		}
 	}
-	if (!mpath)
-		mpath = rel ? str_printf("%s/manifests/%s", models_dir, rel) : NULL;
+	if (!mpath && rel && asprintf(&mpath, "%s/manifests/%s", models_dir, rel) < 0)
+		mpath = NULL;
 	mdir = mpath ? fs_dirname(mpath) : NULL;
 	if (!mtext || !mdir) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (mkdirs_owned(mdir, uid, gid, e) < 0 ||
-	    write_file_durable(models_dir, mpath, mtext, strlen(mtext), 0644, uid, gid, -1, 0, e) < 0)
+	if (fs_mkdirs_owned(mdir, 0755, uid, gid, e) < 0 ||
+	    models_write_durable(models_dir, mpath, mtext, strlen(mtext), 0644, uid, gid, -1, 0, e) < 0)
 		goto out;
 	sha256_hex_mem(mtext, strlen(mtext), hex);
 	disp = model_name_display(&n);
-	res = json_pack("{s:s, s:s, s:s, s:o, s:O, s:s?, s:o}", "name", disp ? disp : name, "id",
-			hex, "manifest_path", mpath, "layers", layers, "config", config,
-			"template_family", fam ? fam->name : NULL, "warnings", warnings);
+	res = json_pack("{s:s, s:s, s:o, s:o, s:O, s:s?, s:o}", "name", disp ? disp : name, "id",
+			hex, "manifest_path", jsonu_string(mpath), "layers", layers, "config",
+			config, "template_family", fam ? fam->name : NULL, "warnings", warnings);
 	layers = warnings = NULL;
+	if (!res)
+		err_set(e, MOAT_ENOMEM, "model imported, but out of memory reporting it");
 out:
 	if (lock >= 0)
 		close(lock);

@@ -1,10 +1,12 @@
 /*
  * manifest.c - reading Ollama manifests (Docker distribution v2 JSON with
- * Ollama's layer media types).  Any whitespace and field order is accepted;
- * the bytes are never written back from the parsed form (copies are
- * byte-exact), so this is a reader only.
+ * Ollama's layer media types), and the digest and media-type helpers the
+ * module shares.  Any whitespace and field order is accepted; the bytes are
+ * never written back from the parsed form (copies are byte-exact), so this is
+ * a reader only.  Not for: finding manifests in a store (ollama_store.c).
  */
 #include "models_int.h"
+#include "core/fmt.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -23,18 +25,18 @@ int digest_valid(const char *d)
 	return d[71] == '\0';
 }
 
-const char *digest_hex(const char *d)
+const char *models_digest_hex(const char *d)
 {
 	return digest_valid(d) ? d + 7 : NULL;
 }
 
-int media_is_gguf(const char *mt)
+int models_media_is_gguf(const char *mt)
 {
 	return mt && (!strcmp(mt, MT_MEDIA_MODEL) || !strcmp(mt, MT_MEDIA_PROJECTOR) ||
 		      !strcmp(mt, MT_MEDIA_ADAPTER) || !strcmp(mt, MT_MEDIA_DRAFT));
 }
 
-const char *media_short(const char *mt)
+const char *models_media_short(const char *mt)
 {
 	const char *dot;
 	if (!mt)
@@ -67,7 +69,7 @@ static int parse_layer(json_t *j, struct model_layer *l, const char *what, struc
 	l->size = (uint64_t)json_integer_value(sz);
 	if (json_is_string(from) && json_string_length(from))
 		l->from = strdup(json_string_value(from));
-	if (!l->media_type)
+	if (!l->media_type || (json_is_string(from) && json_string_length(from) && !l->from))
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return 0;
 }
@@ -89,6 +91,8 @@ int manifest_parse(const void *data, size_t len, struct manifest *m, struct moat
 			       MANIFEST_MAX_BYTES);
 	sha256_hex_mem(data, len, m->id);
 	root = json_loadb(data, len, 0, &je);
+	if (!root && models_json_oom(&je))
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (!root)
 		return err_set(e, MOAT_EPARSE, "manifest is not JSON: %s (line %d)", je.text,
 			       je.line);
@@ -125,8 +129,11 @@ int manifest_parse(const void *data, size_t len, struct manifest *m, struct moat
 		goto fail;
 	}
 	for (size_t i = 0; i < json_array_size(layers); i++) {
-		char what[32];
-		snprintf(what, sizeof(what), "layer %zu", i + 1);
+		char what[32];  /* "layer " and at most 20 digits */
+		if (xsnprintf(what, sizeof(what), "layer %zu", i + 1) < 0) {
+			err_set(e, MOAT_ELIMIT, "manifest has too many layers");
+			goto fail;
+		}
 		if (parse_layer(json_array_get(layers, i), &m->layers[i], what, e) < 0) {
 			layer_release(&m->layers[i]);
 			goto fail;

@@ -2,10 +2,15 @@
  * models.h - moat's model kit: reading an Ollama model store (names,
  * manifests, blobs), listing it, checking it (fsck), and the operations that
  * carry models across an air gap (bundle, verify, install), turn a GGUF file
- * into a store entry (import), and remove models (rm).  Signing uses Ed25519
- * through OpenSSL (models_keygen).
+ * into a store entry (import), and remove models (rm).  Bundles are signed
+ * with Ed25519 keys made by keys/ (keys.h).
  *
- * Not for: talking to an Ollama server (that is src/llm/), or loading a model.
+ * Not for: talking to an Ollama server (that is src/llm/), loading a model,
+ * or moat's workspace (src/store/): "store" here is Ollama's model store.
+ *
+ * Uses core/ (files, hashing, the thread pool, progress), keys/, jansson and
+ * OpenSSL; no stage.  Called by cmd/ and by llm/ (resolving store: URIs,
+ * doctor's checks).
  *
  * Conventions: functions that can fail take a struct moat_err and return -1
  * (or NULL) after filling it.  Returned strings and json_t values belong to
@@ -27,7 +32,7 @@
 /* The store directory: flag_dir (--models-dir) if not NULL, else
  * $OLLAMA_MODELS (spaces and quotes around it stripped, as Ollama does), else
  * ~/.ollama/models.  malloc'd; NULL only when out of memory. */
-char *models_default_dir(const char *flag_dir);
+char *models_default_dir(const char *flag_dir) __attribute__((warn_unused_result));
 
 /* Every model of the store, most recently modified first: an array of
  * {name, id, digest, size, modified (unix seconds), manifest_path,
@@ -35,16 +40,18 @@ char *models_default_dir(const char *flag_dir);
  *  context_length, problems:[strings]}.  GGUF facts are null when unknown.
  * Broken entries are listed with their problems, never dropped.  NULL with e
  * set only when the store cannot be read at all. */
-json_t *models_list(const char *models_dir, struct moat_err *e);
+json_t *models_list(const char *models_dir, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Checks the whole store: {"ok":bool, "models":N, "problems":[{"path":...,
  * "problem":...}]}.  quick: sizes only, no SHA-256 of blobs. */
-json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e);
+json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* "mistral:7b" -> absolute path of that model's GGUF model-layer blob
  * (malloc'd), or NULL with e set (MOAT_ENOTFOUND for an unknown model or a
  * missing blob, MOAT_EPARSE for a bad name or manifest). */
-char *models_resolve_gguf(const char *models_dir, const char *name, struct moat_err *e);
+char *models_resolve_gguf(const char *models_dir, const char *name, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -58,12 +65,19 @@ struct model_name {
 /* Parses "model", "model:tag", "ns/model:tag", "host/ns/model:tag" (an
  * optional scheme:// is dropped) and fills in Ollama's defaults.  Returns 0, or
  * -1 (MOAT_EUSAGE) for a name Ollama would reject. */
-int model_name_parse(const char *s, struct model_name *n, struct moat_err *e);
+int model_name_parse(const char *s, struct model_name *n, struct moat_err *e)
+	__attribute__((warn_unused_result));
 /* Ollama's short display form ("mistral:latest", "user/m:tag",
- * "host/ns/m:tag"); malloc'd. */
-char *model_name_display(const struct model_name *n);
-/* "host/ns/model/tag" (the manifest path under manifests/); malloc'd. */
-char *model_name_relpath(const struct model_name *n);
+ * "host/ns/m:tag"); malloc'd, NULL when out of memory. */
+char *model_name_display(const struct model_name *n) __attribute__((warn_unused_result));
+/* "host/ns/model/tag" (the manifest path under manifests/); malloc'd, NULL
+ * when out of memory. */
+char *model_name_relpath(const struct model_name *n) __attribute__((warn_unused_result));
+/* The reverse: the name whose manifest path is rel, when rel is four parts
+ * that are a valid name exactly as written (no default filled in, case kept).
+ * Returns 0, or -1 (MOAT_EUSAGE) for anything else. */
+int model_name_from_relpath(const char *rel, struct model_name *n, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* ---- manifests -------------------------------------------------------- */
 
@@ -89,7 +103,8 @@ struct manifest {
 /* Parses manifest bytes (any whitespace, any field order).  Returns 0, or -1
  * with e set (MOAT_EPARSE naming what is wrong).  On success m owns its
  * strings: release with manifest_release(). */
-int manifest_parse(const void *data, size_t len, struct manifest *m, struct moat_err *e);
+int manifest_parse(const void *data, size_t len, struct manifest *m, struct moat_err *e)
+	__attribute__((warn_unused_result));
 void manifest_release(struct manifest *m);
 /* Declared size: config plus every layer (what `ollama list` shows). */
 uint64_t manifest_size(const struct manifest *m);
@@ -98,8 +113,9 @@ const struct model_layer *manifest_model_layer(const struct manifest *m);
 
 /* True when digest is "sha256:<64 hex>" or "sha256-<64 hex>". */
 int digest_valid(const char *digest);
-/* <dir>/blobs/sha256-<hex> for a digest; malloc'd, NULL for a bad digest. */
-char *blob_path(const char *models_dir, const char *digest);
+/* <dir>/blobs/sha256-<hex> for a digest; malloc'd, NULL for a bad digest or
+ * when out of memory. */
+char *blob_path(const char *models_dir, const char *digest) __attribute__((warn_unused_result));
 
 /* ---- the carrying operations ----------------------------------------- */
 
@@ -129,7 +145,7 @@ struct bundle_opts bundle_default_opts(void);
 /* Writes (or resumes) a bundle.  Returns the bundle.json object written, or
  * NULL with e set.  Refuses a non-empty directory that is not a moat bundle
  * (MOAT_EEXISTS). */
-json_t *models_bundle(const struct bundle_opts *o, struct moat_err *e);
+json_t *models_bundle(const struct bundle_opts *o, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Exit statuses of `moat models verify` (and install's verify step). */
 enum verify_status {
@@ -151,7 +167,8 @@ struct verify_opts verify_default_opts(void);
  * problem, expected?, found?}], "warnings":[...]}, or NULL with e set when the
  * directory cannot be read as a bundle at all.  *status gets an enum
  * verify_status (corrupt wins over a bad signature). */
-json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err *e);
+json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 struct install_opts {
 	const char *dir;            /* the bundle */
@@ -167,27 +184,23 @@ struct install_opts install_default_opts(void);
  * manifests last.  Returns {"installed":[names], "skipped_blobs":N,
  * "copied_blobs":N, "verify":{...}} or NULL with e set; *status gets the
  * verify status when verification failed (else 0). */
-json_t *models_install(const struct install_opts *o, int *status, struct moat_err *e);
+json_t *models_install(const struct install_opts *o, int *status, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Imports a GGUF file as NAME (model, template and params layers, and a
  * config blob).  Returns {"name":..., "id":..., "layers":[...]} or NULL. */
 json_t *models_import(const char *models_dir, const char *gguf_path, const char *name,
-		      struct moat_err *e);
+		      struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Removes models and the blobs no other manifest references.  Returns
  * {"removed":[names], "blobs_removed":N, "bytes_freed":N} or NULL with e set
  * (nothing removed when a name is unknown). */
 json_t *models_rm(const char *models_dir, const char *const *names, size_t n,
-		  struct moat_err *e);
+		  struct moat_err *e) __attribute__((warn_unused_result));
 
 /* fsck --prune: removes unreferenced blobs (only when every manifest parses).
  * Returns the number removed, or -1. */
-int models_prune(const char *models_dir, json_t *removed_out, struct moat_err *e);
-
-/* ---- keys ------------------------------------------------------------- */
-
-/* Writes an Ed25519 key pair: out (PEM PKCS#8 private key, mode 0600) and
- * out.pub (PEM public key).  Refuses to overwrite (MOAT_EEXISTS). */
-int models_keygen(const char *out, struct moat_err *e);
+int models_prune(const char *models_dir, json_t *removed_out, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -1,9 +1,20 @@
 /*
  * models_int.h - what the files of src/models/ share and nobody else needs:
- * the store walk, blob lookup, a small thread pool, copying with hashing,
- * bundle layout names, and Ed25519 signing.
+ * the Ollama store's walk, lookups, lock and owner (mstore_, ollama_store.c),
+ * copying that hashes every byte and durable writes (copy.c), the progress
+ * the copying threads share, the bundle's layout and file list, and Ed25519
+ * signatures over a bundle (sign.c).
  *
- * Not a public interface: callers outside src/models/ use models.h.
+ * Not a public interface: callers outside src/models/ use models.h.  Not for
+ * moat's workspace store either (src/store/): "store" here is always Ollama's
+ * model store, hence the mstore_ prefix; the rest of the module's shared
+ * names start with models_.
+ *
+ * Uses core/ (buf, err, fs, hash, pool), keys/ (sign.c), jansson and
+ * OpenSSL.
+ *
+ * Conventions as in models.h: -1 (or NULL) after filling the moat_err; what a
+ * function returns malloc'd is the caller's to free().
  */
 #ifndef MOAT_MODELS_INT_H
 #define MOAT_MODELS_INT_H
@@ -43,10 +54,10 @@
 #define BUNDLE_FORMAT "moat-bundle"
 #define BUNDLE_FORMAT_VERSION 1
 
-/* ---- store ---- */
+/* ---- the Ollama store (ollama_store.c) ---- */
 
 /* One file found at depth four under manifests/ (what Ollama's glob sees). */
-struct store_entry {
+struct mstore_entry {
 	char *path;          /* full path */
 	char *rel;           /* host/ns/model/tag */
 	struct model_name name;
@@ -54,64 +65,118 @@ struct store_entry {
 	int dangling;        /* a symlink to nothing */
 };
 
-/* Lists the manifest files of a store (depth four, not directories).  A store
- * without a manifests/ directory is empty, not an error.  *out is malloc'd;
- * free with store_entries_free(). */
-int store_scan(const char *models_dir, struct store_entry **out, size_t *n, struct moat_err *e);
-void store_entries_free(struct store_entry *v, size_t n);
+/* Lists the manifest files of a store (depth four, not directories), sorted by
+ * rel.  A store without a manifests/ directory is empty, not an error.  *out
+ * is malloc'd; free with mstore_entries_free(). */
+int mstore_scan(const char *models_dir, struct mstore_entry **out, size_t *n,
+		struct moat_err *e) __attribute__((warn_unused_result));
+void mstore_entries_free(struct mstore_entry *v, size_t n);
 
-/* Reads and parses one manifest file; raw (if not NULL) gets its bytes. */
-int store_read_manifest(const char *path, struct manifest *m, struct buf *raw, struct moat_err *e);
+/* Reads and parses one manifest file; raw (if not NULL) gets its bytes.  The
+ * message of a parse error names the file. */
+int mstore_read_manifest(const char *path, struct manifest *m, struct buf *raw,
+			 struct moat_err *e) __attribute__((warn_unused_result));
 
-/* The path of a blob that exists, under sha256-<hex> or the old sha256:<hex>;
- * NULL when neither exists.  *old_name (if not NULL) says which. */
-char *blob_find(const char *models_dir, const char *digest, int *old_name);
+/* Looks for a blob under sha256-<hex>, then the old sha256:<hex>.  Returns 1
+ * with *path (malloc'd) and *old_name (if not NULL) set, 0 when neither exists
+ * or the digest is not valid (*path NULL), or -1 when out of memory. */
+int mstore_blob_find(const char *models_dir, const char *digest, char **path, int *old_name,
+		     struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Finds the manifest of a name in a store, comparing each part without
- * case (Ollama's rule).  Returns the path (malloc'd) or NULL (MOAT_ENOTFOUND). */
-char *store_find_manifest(const char *models_dir, const struct model_name *n,
-			  struct moat_err *e);
+ * case (Ollama's rule).  Returns the path (malloc'd) or NULL (MOAT_ENOTFOUND,
+ * or MOAT_ENOMEM). */
+char *mstore_find_manifest(const char *models_dir, const struct model_name *n,
+			   struct moat_err *e) __attribute__((warn_unused_result));
+
+/* The owner new files of a store should get: the store directory's owner
+ * (or its nearest existing parent's) when we are root, else (uid_t)-1. */
+int mstore_owner(const char *models_dir, uid_t *uid, gid_t *gid, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* Takes an exclusive lock on <models_dir>/.moat-lock (waiting for it), a
+ * file given to uid/gid (from mstore_owner(); (uid_t)-1: left as it is);
+ * returns the fd to close, or -1. */
+int mstore_lock(const char *models_dir, uid_t uid, gid_t gid, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* Calls fn(arg, path) for each MT_TMP_PREFIX file in dir: what an
+ * interrupted install or import left.  -1 when out of memory. */
+int mstore_each_tmp(const char *dir, void (*fn)(void *arg, const char *path), void *arg)
+	__attribute__((warn_unused_result));
+/* Removes them (best effort: a later run sweeps again). */
+void mstore_remove_stale_tmp(const char *dir);
+
+/* ---- names, digests, media types (manifest.c) ---- */
 
 /* Hex of a digest ("sha256:<hex>" -> pointer to <hex>), or NULL. */
-const char *digest_hex(const char *digest);
+const char *models_digest_hex(const char *digest);
 
 /* True for layers that hold GGUF data (model, projector, adapter, draft). */
-int media_is_gguf(const char *media_type);
+int models_media_is_gguf(const char *media_type);
 /* "model", "template", "config"... : the last word of a media type. */
-const char *media_short(const char *media_type);
+const char *models_media_short(const char *media_type);
 
-/* ---- jobs ---- */
+/* Copies an error that stops the operation into e (which may be NULL, as
+ * everywhere); returns -1. */
+static inline int models_err_copy(struct moat_err *e, const struct moat_err *from)
+{
+	if (e)
+		*e = *from;
+	return -1;
+}
 
-/* Runs fn(arg, i) for i in [0, n) on up to jobs threads (jobs <= 1: in this
- * thread, in order). */
-void pool_run(int jobs, size_t n, void (*fn)(void *arg, size_t i), void *arg);
-int default_jobs(void);
+/* ---- building JSON results ---- */
 
-/* Progress shared by worker threads: calls the user's callback under a lock
- * and at most every 64 MiB / at the end. */
-struct shared_progress {
+/* json_object_set_new() and json_array_append_new() that remember a failure
+ * (out of memory) in *bad, so that a result is built freely and checked once:
+ * a listing that lost a field must not pass for a complete one. */
+static inline void models_jset(json_t *o, const char *key, json_t *v, int *bad)
+{
+	if (json_object_set_new(o, key, v) < 0)
+		*bad = 1;
+}
+static inline void models_jadd(json_t *a, json_t *v, int *bad)
+{
+	if (json_array_append_new(a, v) < 0)
+		*bad = 1;
+}
+
+/* True when a failed json_loadb() ran out of memory rather than met bad
+ * JSON: jansson then says so, or leaves its error text empty. */
+static inline int models_json_oom(const json_error_t *je)
+{
+	return !je->text[0] || json_error_code(je) == json_error_out_of_memory;
+}
+
+/* ---- progress shared by worker threads (copy.c) ---- */
+
+/* Calls the user's callback under a lock, at most every 16 MiB and at the
+ * end. */
+struct models_progress {
 	pthread_mutex_t lock;
 	uint64_t done, total, last;
 	models_progress_fn fn;
 	void *arg;
 };
-void sp_init(struct shared_progress *p, models_progress_fn fn, void *arg, uint64_t total);
-void sp_add(struct shared_progress *p, uint64_t n);
-void sp_finish(struct shared_progress *p);
+void models_progress_init(struct models_progress *p, models_progress_fn fn, void *arg,
+			  uint64_t total);
+void models_progress_add(struct models_progress *p, uint64_t n);  /* p may be NULL */
+void models_progress_finish(struct models_progress *p);
 
-/* ---- copying ---- */
+/* ---- copying (copy.c) ---- */
 
 #define COPY_BLOCK (4u << 20)
 
 /* Reads a whole file (or len bytes from off, len UINT64_MAX: to the end),
  * feeding every byte to h1 and h2 (either may be NULL), reporting progress.
  * *got gets the byte count read. */
-int hash_fd_range(int fd, const char *path, uint64_t off, uint64_t len, struct sha256 *h1,
-		  struct sha256 *h2, struct shared_progress *sp, uint64_t *got,
-		  struct moat_err *e);
+int models_hash_fd(int fd, const char *path, uint64_t off, uint64_t len, struct sha256 *h1,
+		   struct sha256 *h2, struct models_progress *sp, uint64_t *got,
+		   struct moat_err *e) __attribute__((warn_unused_result));
 
 /* A piece of a source file: len bytes from off (UINT64_MAX: to the end). */
-struct copy_src {
+struct models_copy_src {
 	const char *path;
 	uint64_t off, len;
 };
@@ -120,73 +185,73 @@ struct copy_src {
  * (named MT_TMP_PREFIX...), hashing every byte into h1 (may be NULL) and the
  * copy's own digest into part_hex (if not NULL), then fsyncs it.  A source
  * shorter than its len is an error (MOAT_ECORRUPT).  The temporary path is
- * returned in *tmp_out (malloc'd) for the caller to rename or unlink.
- * mode/uid/gid apply to the new file (uid (uid_t)-1: leave). */
-int copy_to_tmp(const struct copy_src *src, size_t n_src, const char *dst, mode_t mode,
-		uid_t uid, gid_t gid, struct sha256 *h1, char part_hex[SHA256_HEX],
-		struct shared_progress *sp, char **tmp_out, struct moat_err *e);
+ * returned in *tmp_out (malloc'd) for the caller to rename or unlink; on
+ * failure nothing is left behind.  mode/uid/gid apply to the new file
+ * (uid (uid_t)-1: leave). */
+int models_copy_to_tmp(const struct models_copy_src *src, size_t n_src, const char *dst,
+		       mode_t mode, uid_t uid, gid_t gid, struct sha256 *h1,
+		       char part_hex[SHA256_HEX], struct models_progress *sp, char **tmp_out,
+		       struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Writes small data to a temporary file in tmp_dir, with mode, owner and
  * (mtime_sec >= 0) modification time, fsyncs it and renames it to dst. */
-int write_file_durable(const char *tmp_dir, const char *dst, const void *data, size_t len,
-		       mode_t mode, uid_t uid, gid_t gid, int64_t mtime_sec, long mtime_nsec,
-		       struct moat_err *e);
-
-/* mkdir -p that gives the directories it creates to uid/gid (uid -1: no). */
-int mkdirs_owned(const char *path, uid_t uid, gid_t gid, struct moat_err *e);
-
-/* The owner new files of a store should get: the store directory's owner
- * (or its nearest existing parent's) when we are root, else (uid_t)-1. */
-void store_owner(const char *models_dir, uid_t *uid, gid_t *gid);
-
-/* Takes an exclusive lock on <models_dir>/.moat-lock (waiting for it);
- * returns the fd to close, or -1. */
-int store_lock(const char *models_dir, struct moat_err *e);
-
-/* Removes MT_TMP_PREFIX files left in dir by an interrupted run. */
-void remove_stale_tmp(const char *dir);
+int models_write_durable(const char *tmp_dir, const char *dst, const void *data, size_t len,
+			 mode_t mode, uid_t uid, gid_t gid, int64_t mtime_sec, long mtime_nsec,
+			 struct moat_err *e) __attribute__((warn_unused_result));
 
 /* rename(tmp, dst) then fsync of dst's directory. */
-int rename_durable(const char *tmp, const char *dst, struct moat_err *e);
+int models_rename_durable(const char *tmp, const char *dst, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
-/* ---- the files of a bundle ---- */
+/* ---- the files of a bundle (bundle_self.c) ---- */
 
 /* A list of bundle paths (rel) with their SHA-256 (hex, "" when not known). */
-struct fileset {
+struct models_fileset {
 	char **rel;
 	char (*hex)[65];
 	size_t n, cap;
 };
 /* Appends a copy of rel (and hex, which may be NULL); -1 when out of memory. */
-int fileset_add(struct fileset *f, const char *rel, const char *hex);
-int fileset_has(const struct fileset *f, const char *rel);
-void fileset_release(struct fileset *f);
+int models_fileset_add(struct models_fileset *f, const char *rel, const char *hex)
+	__attribute__((warn_unused_result));
+int models_fileset_has(const struct models_fileset *f, const char *rel);
+void models_fileset_release(struct models_fileset *f);
 
 /* --include-self (bundle_self.c): copies the moat program, the shared
  * libraries it runs with (all but the C library's), its data files (libmagic's
  * database, Tesseract's language files), llama.cpp's llama-server with the
  * libraries it needs, and install.sh into <o->to>/moat/, adding each to files
  * and to self_json's "files" array. */
-int bundle_copy_self(const struct bundle_opts *o, struct shared_progress *sp,
-		     struct fileset *files, json_t *self_json, struct moat_err *e);
+int models_bundle_self(const struct bundle_opts *o, struct models_progress *sp,
+		       struct models_fileset *files, json_t *self_json, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
-/* ---- signing (Ed25519 through OpenSSL) ---- */
+/* Where a manifest at store path host/ns/model/tag goes in a bundle:
+ * manifests/<store path>, with ':' written %3A (FAT32) and '%' as %25;
+ * malloc'd, NULL when out of memory. */
+char *models_bundle_manifest_rel(const char *store_rel) __attribute__((warn_unused_result));
+
+/* The message an Ed25519 bundle signature covers (see docs/models.md), from
+ * the hex SHA-256 of bundle.json and of SHA256SUMS; malloc'd, NULL when out of
+ * memory. */
+char *models_bundle_sig_message(const char *json_hex, const char *sums_hex)
+	__attribute__((warn_unused_result));
+
+/* ---- signatures (sign.c; the key files are keys/'s) ---- */
 
 /* Signs msg with the PEM private key in key_path: *sig_b64 (malloc'd base64),
- * pub_b64 gets the raw public key in base64. */
-int ed25519_sign_file_key(const char *key_path, const void *msg, size_t len, char **sig_b64,
-			  char **pub_b64, struct moat_err *e);
+ * *pub_b64 (malloc'd) the raw public key in base64. */
+int models_sign(const char *key_path, const void *msg, size_t len, char **sig_b64,
+		char **pub_b64, struct moat_err *e) __attribute__((warn_unused_result));
 /* Checks a base64 signature with the PEM public key in pub_path.  Returns 1
  * valid, 0 invalid, -1 error (unreadable key; e set). */
-int ed25519_verify_file_key(const char *pub_path, const void *msg, size_t len,
-			    const char *sig_b64, struct moat_err *e);
+int models_verify_signature(const char *pub_path, const void *msg, size_t len,
+			    const char *sig_b64, struct moat_err *e)
+	__attribute__((warn_unused_result));
 /* The key id of a raw base64 public key (first 16 hex of its SHA-256). */
-void key_id_of(const char *pub_b64, char out[17]);
+void models_key_id(const char *pub_b64, char out[17]);
 /* Key id of the public key in a PEM file. */
-int key_id_of_file(const char *pub_path, char out[17], struct moat_err *e);
-
-/* ---- misc ---- */
-int64_t now_unix(void);
-char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int models_key_id_file(const char *pub_path, char out[17], struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 #endif

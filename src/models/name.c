@@ -1,9 +1,11 @@
 /*
  * name.c - Ollama model names: parsing "host/ns/model:tag" with Ollama's
- * defaults and part rules (types/model/name.go), and the two ways of writing
- * a name back (short display form, manifest path).
+ * defaults and part rules (types/model/name.go), the two ways of writing a
+ * name back (short display form, manifest path), and reading a manifest path
+ * back as a name.  Not for: finding a name in a store (ollama_store.c).
  */
 #include "models.h"
+#include "core/fmt.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -110,24 +112,49 @@ int model_name_parse(const char *s, struct model_name *n, struct moat_err *e)
 
 char *model_name_display(const struct model_name *n)
 {
-	size_t len = strlen(n->host) + strlen(n->ns) + strlen(n->model) + strlen(n->tag) + 8;
-	char *r = malloc(len);
-	if (!r)
-		return NULL;
+	char *r;
+	int rc;
 	if (strcasecmp(n->host, "registry.ollama.ai"))
-		snprintf(r, len, "%s/%s/%s:%s", n->host, n->ns, n->model, n->tag);
+		rc = asprintf(&r, "%s/%s/%s:%s", n->host, n->ns, n->model, n->tag);
 	else if (strcasecmp(n->ns, "library"))
-		snprintf(r, len, "%s/%s:%s", n->ns, n->model, n->tag);
+		rc = asprintf(&r, "%s/%s:%s", n->ns, n->model, n->tag);
 	else
-		snprintf(r, len, "%s:%s", n->model, n->tag);
-	return r;
+		rc = asprintf(&r, "%s:%s", n->model, n->tag);
+	return rc < 0 ? NULL : r;
 }
 
 char *model_name_relpath(const struct model_name *n)
 {
-	size_t len = strlen(n->host) + strlen(n->ns) + strlen(n->model) + strlen(n->tag) + 8;
-	char *r = malloc(len);
-	if (r)
-		snprintf(r, len, "%s/%s/%s/%s", n->host, n->ns, n->model, n->tag);
+	char *r;
+	if (asprintf(&r, "%s/%s/%s/%s", n->host, n->ns, n->model, n->tag) < 0)
+		return NULL;
 	return r;
+}
+
+int model_name_from_relpath(const char *rel, struct model_name *n, struct moat_err *e)
+{
+	const char *part[4];
+	size_t len[4];
+	const char *p = rel;
+	char full[sizeof(n->host) + sizeof(n->ns) + sizeof(n->model) + sizeof(n->tag)];
+	for (int k = 0; k < 4; k++) {
+		const char *slash = strchr(p, '/');
+		if ((k < 3) != (slash != NULL))
+			return err_set(e, MOAT_EUSAGE, "'%s' is not host/namespace/model/tag", rel);
+		part[k] = p;
+		len[k] = slash ? (size_t)(slash - p) : strlen(p);
+		p += len[k] + 1;
+	}
+	/* parsed as "host/ns/model:tag", it must give back the same four parts */
+	if (xsnprintf(full, sizeof(full), "%.*s/%.*s/%.*s:%.*s", (int)len[0], part[0],
+		      (int)len[1], part[1], (int)len[2], part[2], (int)len[3], part[3]) < 0)
+		return err_set(e, MOAT_EUSAGE, "'%s' is too long for a model name", rel);
+	if (model_name_parse(full, n, e) < 0)
+		return -1;
+	if (strlen(n->host) != len[0] || memcmp(n->host, part[0], len[0]) ||
+	    strlen(n->ns) != len[1] || memcmp(n->ns, part[1], len[1]) ||
+	    strlen(n->model) != len[2] || memcmp(n->model, part[2], len[2]) ||
+	    strlen(n->tag) != len[3] || memcmp(n->tag, part[3], len[3]))
+		return err_set(e, MOAT_EUSAGE, "'%s' is not the manifest path of a model name", rel);
+	return 0;
 }

@@ -5,7 +5,11 @@
  * a structural check, every manifest's closure must be in the bundle, files
  * nobody listed are named, and with a trusted key the Ed25519 signature over
  * bundle.json and SHA256SUMS must hold.  Each problem names the file, what
- * was expected and what was found.
+ * was expected and what was found.  Running out of memory is an error of the
+ * run, never a problem of the bundle, and never a problem left unreported.
+ *
+ * Not for: making bundles (bundle.c) or installing them (install.c, which
+ * calls this first).
  */
 #define _GNU_SOURCE
 #include "models_int.h"
@@ -14,6 +18,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,10 +29,9 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/pool.h"
 
 #include "core/banned.h"
-
-char *bundle_sig_message(const char *json_hex, const char *sums_hex);
 
 struct verify_opts verify_default_opts(void)
 {
@@ -58,24 +62,54 @@ struct vjob {
 	json_t *problems;          /* owned by the job until merged */
 	json_t *warnings;
 	uint64_t bytes;
+	int bad;                   /* out of memory: a finding may be lost */
 };
 
 struct vctx {
 	const struct verify_opts *o;
 	struct vjob *jobs;
 	size_t n_jobs;
-	struct shared_progress sp;
+	struct models_progress sp;
 };
 
+/* Appends {path, problem, expected?, found?} to arr. */
 static void problem(json_t *arr, const char *path, const char *what, const char *expected,
-		    const char *found)
+		    const char *found, int *bad)
 {
-	json_t *p = json_pack("{s:o, s:o}", "path", jsonu_string(path), "problem", jsonu_string(what));
+	json_t *p = json_object();
+	models_jset(p, "path", jsonu_string(path), bad);
+	models_jset(p, "problem", jsonu_string(what), bad);
 	if (expected)
-		json_object_set_new(p, "expected", json_string(expected));
+		models_jset(p, "expected", jsonu_string(expected), bad);
 	if (found)
-		json_object_set_new(p, "found", json_string(found));
-	json_array_append_new(arr, p);
+		models_jset(p, "found", jsonu_string(found), bad);
+	models_jadd(arr, p, bad);
+}
+
+/* A formatted value for a problem (malloc'd), or NULL with *bad set. */
+static char *fmt(int *bad, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static char *fmt(int *bad, const char *f, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+	va_start(ap, f);
+	n = vasprintf(&s, f, ap);
+	va_end(ap);
+	if (n < 0) {
+		*bad = 1;
+		return NULL;
+	}
+	return s;
+}
+
+/* "sha256:<hex>" of a 64-digit hex digest (or of "?"). */
+static void sha_ref(const char *hex, char out[72])
+{
+	size_t n = strnlen(hex, 64);
+	memcpy(out, "sha256:", 7);
+	memcpy(out + 7, hex, n);
+	out[7 + n] = '\0';
 }
 
 static int safe_rel(const char *rel)
@@ -92,53 +126,58 @@ static int safe_rel(const char *rel)
 	return 1;
 }
 
-/* Parses SHA256SUMS (coreutils text or binary mode lines). */
-static struct sum *parse_sums(const char *text, size_t len, size_t *n, json_t *problems)
+/* Parses SHA256SUMS (coreutils text or binary mode lines); lines that are not
+ * such lines are problems. */
+static struct sum *parse_sums(const char *text, size_t len, size_t *n, json_t *problems,
+			      int *bad)
 {
 	struct sum *v = NULL;
 	size_t cap = 0, line = 0;
 	const char *p = text, *end = text + len;
 	*n = 0;
-	while (p < end) {
+	while (p < end && !*bad) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
-		const char *name;
-		char lbuf[32];
+		const char *name = p + 66;
+		char *lbuf, *rel = NULL;
+		int ok = le - p > 66;
 		line++;
-		snprintf(lbuf, sizeof(lbuf), "line %zu", line);
-		if (le > p) {
-			int ok = le - p > 66;
-			for (int i = 0; ok && i < 64; i++)
-				ok = isxdigit((unsigned char)p[i]) != 0;
-			ok = ok && p[64] == ' ' && (p[65] == ' ' || p[65] == '*');
-			name = p + 66;
-			if (!ok) {
-				problem(problems, BUNDLE_SUMS, "malformed line", "'<sha256>  <path>'",
-					lbuf);
-			} else {
-				char *rel = strndup(name, (size_t)(le - name));
-				if (!rel || !safe_rel(rel)) {
-					problem(problems, BUNDLE_SUMS, "unsafe or unreadable path",
-						"a relative path inside the bundle", lbuf);
-					free(rel);
-				} else {
-					if (*n == cap) {
-						size_t nc = cap ? cap * 2 : 64;
-						struct sum *nv = realloc(v, nc * sizeof(*nv));
-						if (!nv) {
-							free(rel);
-							break;
-						}
-						v = nv;
-						cap = nc;
-					}
-					memset(&v[*n], 0, sizeof(v[*n]));
-					for (int i = 0; i < 64; i++)
-						v[*n].hex[i] = (char)tolower((unsigned char)p[i]);
-					v[*n].rel = rel;
-					(*n)++;
-				}
+		for (int i = 0; ok && i < 64; i++)
+			ok = isxdigit((unsigned char)p[i]) != 0;
+		ok = ok && p[64] == ' ' && (p[65] == ' ' || p[65] == '*');
+		if (le == p) {
+			/* an empty line */
+		} else if (!ok || !(rel = strndup(name, (size_t)(le - name))) || !safe_rel(rel)) {
+			if (ok && !rel) {
+				*bad = 1;
+				break;
 			}
+			lbuf = fmt(bad, "line %zu", line);
+			if (!ok)
+				problem(problems, BUNDLE_SUMS, "malformed line", "'<sha256>  <path>'",
+					lbuf, bad);
+			else
+				problem(problems, BUNDLE_SUMS, "unsafe or unreadable path",
+					"a relative path inside the bundle", lbuf, bad);
+			free(lbuf);
+			free(rel);
+		} else {
+			if (*n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct sum *nv = realloc(v, nc * sizeof(*nv));
+				if (!nv) {
+					free(rel);
+					*bad = 1;
+					break;
+				}
+				v = nv;
+				cap = nc;
+			}
+			memset(&v[*n], 0, sizeof(v[*n]));
+			for (int i = 0; i < 64; i++)
+				v[*n].hex[i] = (char)tolower((unsigned char)p[i]);
+			v[*n].rel = rel;
+			(*n)++;
 		}
 		p = nl ? nl + 1 : end;
 	}
@@ -153,130 +192,155 @@ static struct sum *find_sum(struct sum *v, size_t n, const char *rel)
 	return NULL;
 }
 
-static void run_job(void *arg, size_t idx)
+/* Hashes file k of a job, checking it against its line in SHA256SUMS; the
+ * bytes go into whole too for a blob.  Returns 1 when the file was read whole
+ * and matched (or has no line), else 0; *present says it was there. */
+static int check_file(struct vctx *c, struct vjob *j, size_t k, const char *path,
+		      struct sha256 *whole, int *present)
+{
+	const char *rel = j->rel[k];
+	struct stat st;
+	struct sha256 h;
+	unsigned char d[SHA256_LEN];
+	uint64_t got = 0;
+	struct moat_err e = MOAT_ERR_INIT;
+	char ex[72], fo[72];
+	int fd;
+	*present = 0;
+	if (lstat(path, &st) < 0) {
+		sha_ref(j->sums[k] ? j->sums[k]->hex : "?", ex);
+		problem(j->problems, rel, "missing", ex, "nothing", &j->bad);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		problem(j->problems, rel, "not a regular file", "a file", "something else", &j->bad);
+		return 0;
+	}
+	*present = 1;
+	if (j->file_size[k] != (uint64_t)-1 && (uint64_t)st.st_size != j->file_size[k]) {
+		char *exs = fmt(&j->bad, "%llu bytes", (unsigned long long)j->file_size[k]);
+		char *fos = fmt(&j->bad, "%llu bytes", (unsigned long long)st.st_size);
+		problem(j->problems, rel, (uint64_t)st.st_size < j->file_size[k] ?
+			"truncated" : "wrong size", exs, fos, &j->bad);
+		free(exs);
+		free(fos);
+		models_progress_add(&c->sp, (uint64_t)st.st_size);
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		problem(j->problems, rel, "cannot read", "a readable file", strerror(errno), &j->bad);
+		return 0;
+	}
+	if (sha256_init(&h) < 0) {
+		close(fd);
+		j->bad = 1;
+		return 0;
+	}
+	if (models_hash_fd(fd, path, 0, UINT64_MAX, &h, j->digest ? whole : NULL, &c->sp, &got,
+			   &e) < 0) {
+		if (e.code == MOAT_ENOMEM)
+			j->bad = 1;
+		else
+			problem(j->problems, rel, "cannot read", "a readable file", e.msg, &j->bad);
+		sha256_release(&h);
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	j->bytes += got;
+	sha256_final(&h, d);
+	if (!j->sums[k])
+		return 1;
+	hex_encode(d, SHA256_LEN, j->sums[k]->got);
+	j->sums[k]->ok = !strcmp(j->sums[k]->got, j->sums[k]->hex);
+	if (j->sums[k]->ok)
+		return 1;
+	sha_ref(j->sums[k]->hex, ex);
+	sha_ref(j->sums[k]->got, fo);
+	if (j->alt && j->alt[k] && !strcasecmp(j->alt[k], j->sums[k]->got)) {
+		/* the file is what bundle.json says: the list is wrong */
+		char *what = fmt(&j->bad, "wrong checksum line for '%s' (the file itself "
+				 "matches bundle.json)", rel);
+		problem(j->problems, BUNDLE_SUMS, what, fo, ex, &j->bad);
+		free(what);
+		return 1;
+	}
+	problem(j->problems, rel, "checksum mismatch (corrupt)", ex, fo, &j->bad);
+	return 0;
+}
+
+/* A pool job: one blob (its parts reassembled in the hash, then its GGUF
+ * structure) or one other file.  Fails only when out of memory. */
+static int run_job(void *arg, int worker, size_t idx, struct moat_err *e)
 {
 	struct vctx *c = arg;
 	struct vjob *j = &c->jobs[idx];
-	const char *dir = c->o->dir;
-	struct sha256 whole;
+	struct sha256 whole = { NULL };
 	int whole_ok = 1, all_present = 1;
 	char **paths = calloc(j->n_files + 1, sizeof(*paths));
+	(void)worker;
 	j->problems = json_array();
 	j->warnings = json_array();
-	if (!paths || sha256_init(&whole) < 0) {
-		problem(j->problems, j->rel[0], "out of memory", NULL, NULL);
-		free(paths);
-		return;
+	if (!paths || !j->problems || !j->warnings || (j->digest && sha256_init(&whole) < 0))
+		j->bad = 1;
+	for (size_t k = 0; k < j->n_files && !j->bad; k++) {
+		int present;
+		if (!(paths[k] = fs_join(c->o->dir, j->rel[k]))) {
+			j->bad = 1;
+			break;
+		}
+		if (!check_file(c, j, k, paths[k], &whole, &present))
+			whole_ok = 0;
+		if (!present)
+			all_present = 0;
 	}
-	for (size_t k = 0; k < j->n_files; k++) {
-		const char *rel = j->rel[k];
-		char *p = fs_join(dir, rel);
-		struct stat st;
-		struct sha256 h;
+	if (j->digest && !j->bad) {
 		unsigned char d[SHA256_LEN];
-		uint64_t got = 0;
-		struct moat_err e = MOAT_ERR_INIT;
-		int fd;
-		paths[k] = p;
-		if (!p || lstat(p, &st) < 0) {
-			char ex[80];
-			snprintf(ex, sizeof(ex), "sha256:%s", j->sums[k] ? j->sums[k]->hex : "?");
-			problem(j->problems, rel, "missing", ex, "nothing");
-			whole_ok = all_present = 0;
-			continue;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			problem(j->problems, rel, "not a regular file", "a file", "something else");
-			whole_ok = all_present = 0;
-			continue;
-		}
-		if (j->file_size[k] != (uint64_t)-1 && (uint64_t)st.st_size != j->file_size[k]) {
-			char ex[32], fo[32];
-			snprintf(ex, sizeof(ex), "%llu bytes", (unsigned long long)j->file_size[k]);
-			snprintf(fo, sizeof(fo), "%llu bytes", (unsigned long long)st.st_size);
-			problem(j->problems, rel, (uint64_t)st.st_size < j->file_size[k] ?
-				"truncated" : "wrong size", ex, fo);
-			whole_ok = 0;
-			sp_add(&c->sp, (uint64_t)st.st_size);
-			continue;
-		}
-		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || sha256_init(&h) < 0) {
-			problem(j->problems, rel, "cannot read", "a readable file", strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			whole_ok = 0;
-			continue;
-		}
-		if (hash_fd_range(fd, p, 0, UINT64_MAX, &h, j->digest ? &whole : NULL, &c->sp, &got,
-				  &e) < 0) {
-			problem(j->problems, rel, "cannot read", "a readable file", e.msg);
-			sha256_release(&h);
-			close(fd);
-			whole_ok = 0;
-			continue;
-		}
-		close(fd);
-		j->bytes += got;
-		sha256_final(&h, d);
-		if (j->sums[k]) {
-			hex_encode(d, SHA256_LEN, j->sums[k]->got);
-			j->sums[k]->ok = !strcmp(j->sums[k]->got, j->sums[k]->hex);
-			if (!j->sums[k]->ok) {
-				char ex[80], fo[80], what[600];
-				snprintf(ex, sizeof(ex), "sha256:%s", j->sums[k]->hex);
-				snprintf(fo, sizeof(fo), "sha256:%s", j->sums[k]->got);
-				if (j->alt && j->alt[k] && !strcasecmp(j->alt[k], j->sums[k]->got)) {
-					/* the file is what bundle.json says: the list is wrong */
-					snprintf(what, sizeof(what), "wrong checksum line for '%s' (the "
-						 "file itself matches bundle.json)", rel);
-					problem(j->problems, BUNDLE_SUMS, what, fo, ex);
-				} else {
-					problem(j->problems, rel, "checksum mismatch (corrupt)", ex, fo);
-					whole_ok = 0;
-				}
-			}
-		}
-	}
-	if (j->digest) {
-		unsigned char d[SHA256_LEN];
-		char hex[SHA256_HEX], fo[80];
+		char hex[SHA256_HEX], fo[72];
 		sha256_final(&whole, d);
 		hex_encode(d, SHA256_LEN, hex);
-		snprintf(fo, sizeof(fo), "sha256:%s", hex);
-		if (whole_ok && strcasecmp(hex, digest_hex(j->digest)))
+		sha_ref(hex, fo);
+		if (whole_ok && strcasecmp(hex, models_digest_hex(j->digest)))
 			problem(j->problems, j->rel[0], j->n_files > 1 ?
 				"reassembled blob does not match its digest" :
-				"blob does not match its digest", j->digest, fo);
-		if (all_present && whole_ok && media_is_gguf(j->media_type)) {
+				"blob does not match its digest", j->digest, fo, &j->bad);
+		if (all_present && whole_ok && models_media_is_gguf(j->media_type)) {
 			struct gguf_info g;
-			struct moat_err e = MOAT_ERR_INIT;
-			if (gguf_open_parts((const char *const *)paths, j->n_files, &g, &e) < 0) {
-				problem(j->problems, j->rel[0], "invalid GGUF", "a valid GGUF file",
-					e.msg);
+			struct moat_err ge = MOAT_ERR_INIT;
+			if (gguf_open_parts((const char *const *)paths, j->n_files, &g, &ge) < 0) {
+				if (ge.code == MOAT_ENOMEM)
+					j->bad = 1;
+				else
+					problem(j->problems, j->rel[0], "invalid GGUF",
+						"a valid GGUF file", ge.msg, &j->bad);
 			} else {
 				if (g.warning[0])
-					json_array_append_new(j->warnings, json_pack(
-						"{s:s, s:s}", "path", j->rel[0], "warning", g.warning));
+					models_jadd(j->warnings, json_pack(
+						"{s:o, s:s}", "path", jsonu_string(j->rel[0]),
+						"warning", g.warning), &j->bad);
 				gguf_info_release(&g);
 			}
 		}
 	} else {
 		sha256_release(&whole);
 	}
-	for (size_t k = 0; k < j->n_files; k++)
+	for (size_t k = 0; paths && k < j->n_files; k++)
 		free(paths[k]);
 	free(paths);
+	return j->bad ? err_set(e, MOAT_ENOMEM, "out of memory") : 0;
 }
 
 /* Files present in the bundle directory that SHA256SUMS does not name. */
 static void find_unexpected(const char *dir, const char *sub, struct sum *sums, size_t n,
-			    json_t *problems)
+			    json_t *problems, int *bad)
 {
 	char *p = sub ? fs_join(dir, sub) : strdup(dir);
 	DIR *d = p ? opendir(p) : NULL;
 	struct dirent *de;
-	while (d && (de = readdir(d))) {
+	if (!p)
+		*bad = 1;
+	while (d && !*bad && (de = readdir(d))) {
 		char *rel, *full;
 		struct stat st;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -284,16 +348,18 @@ static void find_unexpected(const char *dir, const char *sub, struct sum *sums, 
 		if (!sub && (!strcmp(de->d_name, BUNDLE_MARK) || !strcmp(de->d_name, BUNDLE_SUMS) ||
 			     !strcmp(de->d_name, BUNDLE_SIG)))
 			continue;
-		rel = sub ? str_printf("%s/%s", sub, de->d_name) : strdup(de->d_name);
+		rel = sub ? fmt(bad, "%s/%s", sub, de->d_name) : strdup(de->d_name);
 		full = rel ? fs_join(dir, rel) : NULL;
+		if (!full)
+			*bad = 1;
 		if (full && lstat(full, &st) == 0) {
 			/* without SHA256SUMS only the top level can be judged */
 			if (S_ISDIR(st.st_mode)) {
 				if (sums)
-					find_unexpected(dir, rel, sums, n, problems);
+					find_unexpected(dir, rel, sums, n, problems, bad);
 			} else if (sums ? !find_sum(sums, n, rel) : strcmp(rel, BUNDLE_JSON) != 0) {
 				problem(problems, rel, "unexpected file (not in SHA256SUMS)", "nothing",
-					"a file");
+					"a file", bad);
 			}
 		}
 		free(rel);
@@ -307,126 +373,142 @@ static void find_unexpected(const char *dir, const char *sub, struct sum *sums, 
 static int read_small(const char *dir, const char *rel, struct buf *b, struct moat_err *e)
 {
 	char *p = fs_join(dir, rel);
-	int rc = p ? fs_read_file(p, b, 64u << 20, e) : -1;
+	int rc = p ? fs_read_file(p, b, 64u << 20, e) : err_set(e, MOAT_ENOMEM, "out of memory");
 	free(p);
 	return rc;
 }
 
+/* The signature fields of the result; *badsig when --trust is not met. */
 static void check_signature(const struct verify_opts *o, const struct buf *bjson,
-			    const struct buf *sums, json_t *res, int *bad)
+			    const struct buf *sums, json_t *res, int *badsig, int *bad)
 {
 	struct buf sig = BUF_INIT;
 	struct moat_err e = MOAT_ERR_INIT;
+	json_error_t je;
 	json_t *sj = NULL;
 	char json_hex[SHA256_HEX], sums_hex[SHA256_HEX], trusted[17] = "";
 	const char *sig_b64, *kid;
-	char *msg = NULL;
+	char *msg = NULL, *why = NULL;
 	int v;
 
-	*bad = 0;
+	*badsig = 0;
 	if (read_small(o->dir, BUNDLE_SIG, &sig, &e) < 0) {
-		if (o->trust_key) {
-			json_object_set_new(res, "signature", json_string("missing"));
-			json_object_set_new(res, "signature_problem", json_string(
-				"bundle.sig is missing, but --trust asks for a signed bundle"));
+		if (e.code == MOAT_ENOMEM) {
 			*bad = 1;
+		} else if (o->trust_key) {
+			models_jset(res, "signature", json_string("missing"), bad);
+			models_jset(res, "signature_problem", json_string(
+				"bundle.sig is missing, but --trust asks for a signed bundle"), bad);
+			*badsig = 1;
 		} else {
-			json_object_set_new(res, "signature", json_string("absent"));
+			models_jset(res, "signature", json_string("absent"), bad);
 		}
 		buf_release(&sig);
 		return;
 	}
-	sj = json_loadb(sig.data ? sig.data : "", sig.len, 0, NULL);
+	sj = json_loadb(sig.data ? sig.data : "", sig.len, 0, &je);
 	buf_release(&sig);
+	if (!sj && models_json_oom(&je)) {
+		*bad = 1;
+		return;
+	}
 	sig_b64 = json_string_value(json_object_get(sj, "signature"));
 	kid = json_string_value(json_object_get(sj, "key_id"));
 	if (kid)
-		json_object_set_new(res, "signed_by", json_string(kid));
+		models_jset(res, "signed_by", jsonu_string(kid), bad);
 	if (!o->trust_key) {
-		json_object_set_new(res, "signature", json_string("not checked (no --trust)"));
+		models_jset(res, "signature", json_string("not checked (no --trust)"), bad);
 		json_decref(sj);
 		return;
 	}
-	if (key_id_of_file(o->trust_key, trusted, &e) < 0) {
-		json_object_set_new(res, "signature", json_string("bad"));
-		json_object_set_new(res, "signature_problem", json_string(e.msg));
-		*bad = 1;
+	if (models_key_id_file(o->trust_key, trusted, &e) < 0) {
+		if (e.code == MOAT_ENOMEM)
+			*bad = 1;
+		models_jset(res, "signature", json_string("bad"), bad);
+		models_jset(res, "signature_problem", jsonu_string(e.msg), bad);
+		*badsig = 1;
 		json_decref(sj);
 		return;
 	}
-	json_object_set_new(res, "trusted_key", json_string(trusted));
+	models_jset(res, "trusted_key", json_string(trusted), bad);
 	sha256_hex_mem(bjson->data ? bjson->data : "", bjson->len, json_hex);
 	sha256_hex_mem(sums->data ? sums->data : "", sums->len, sums_hex);
-	msg = bundle_sig_message(json_hex, sums_hex);
-	v = msg && sig_b64 ? ed25519_verify_file_key(o->trust_key, msg, strlen(msg), sig_b64, &e) : 0;
-	free(msg);
-	if (v == 1) {
-		json_object_set_new(res, "signature", json_string("valid"));
-	} else {
-		char why[300];
-		if (!sig_b64)
-			snprintf(why, sizeof(why), "bundle.sig is damaged (no signature in it)");
-		else if (kid && strcmp(kid, trusted))
-			snprintf(why, sizeof(why), "signed by key %s, not by the trusted key %s", kid,
-				 trusted);
-		else
-			snprintf(why, sizeof(why), "the signature does not match bundle.json and "
-				 "SHA256SUMS (tampered, or made with another key)");
-		json_object_set_new(res, "signature", json_string("bad"));
-		json_object_set_new(res, "signature_problem", json_string(why));
+	msg = models_bundle_sig_message(json_hex, sums_hex);
+	if (!msg)
 		*bad = 1;
+	v = msg && sig_b64 ? models_verify_signature(o->trust_key, msg, strlen(msg), sig_b64, &e)
+			   : 0;
+	free(msg);
+	if (v < 0 && e.code == MOAT_ENOMEM)
+		*bad = 1;
+	if (v == 1) {
+		models_jset(res, "signature", json_string("valid"), bad);
+	} else {
+		if (!sig_b64)
+			why = fmt(bad, "bundle.sig is damaged (no signature in it)");
+		else if (kid && strcmp(kid, trusted))
+			why = fmt(bad, "signed by key %s, not by the trusted key %s", kid, trusted);
+		else
+			why = fmt(bad, "the signature does not match bundle.json and SHA256SUMS "
+				  "(tampered, or made with another key)");
+		models_jset(res, "signature", json_string("bad"), bad);
+		models_jset(res, "signature_problem", jsonu_string(why), bad);
+		free(why);
+		*badsig = 1;
 	}
 	json_decref(sj);
 }
 
-json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err *e)
+/* Reads and parses bundle.json; a missing or foreign one is a problem. */
+static json_t *load_index(const struct verify_opts *o, struct buf *bjson, json_t *problems,
+			  int *bad)
 {
-	struct vctx c;
-	struct buf bjson = BUF_INIT, sums_text = BUF_INIT;
-	struct sum *sums = NULL;
-	size_t n_sums = 0;
-	json_t *bj = NULL, *res, *problems, *warnings, *blobs, *models;
 	struct moat_err le = MOAT_ERR_INIT;
-	uint64_t bytes = 0;
-	int badsig = 0;
-
-	memset(&c, 0, sizeof(c));
-	c.o = o;
-	*status = VERIFY_CORRUPT;
-	if (!o->dir || !fs_is_dir(o->dir)) {
-		err_set(e, MOAT_ENOTFOUND, "no bundle directory at '%s'", o->dir ? o->dir : "");
+	json_error_t je;
+	json_t *bj;
+	const char *format;
+	if (read_small(o->dir, BUNDLE_JSON, bjson, &le) < 0) {
+		if (le.code == MOAT_ENOMEM)
+			*bad = 1;
+		else
+			problem(problems, BUNDLE_JSON, "missing or unreadable", "the bundle index",
+				le.msg, bad);
 		return NULL;
 	}
-	problems = json_array();
-	warnings = json_array();
-	res = json_object();
-
-	if (read_small(o->dir, BUNDLE_JSON, &bjson, &le) < 0) {
-		problem(problems, BUNDLE_JSON, "missing or unreadable", "the bundle index", le.msg);
-	} else {
-		json_error_t je;
-		bj = json_loadb(bjson.data ? bjson.data : "", bjson.len, 0, &je);
-		if (!bj || strcmp(json_string_value(json_object_get(bj, "format")) ?
-				  json_string_value(json_object_get(bj, "format")) : "",
-				  BUNDLE_FORMAT)) {
-			problem(problems, BUNDLE_JSON, "not a moat bundle index", "JSON with "
-				"\"format\": \"moat-bundle\"", bj ? "other JSON" : je.text);
-			json_decref(bj);
-			bj = NULL;
-		}
+	bj = json_loadb(bjson->data ? bjson->data : "", bjson->len, 0, &je);
+	if (!bj && models_json_oom(&je)) {
+		*bad = 1;
+		return NULL;
 	}
-	err_clear(&le);
-	if (read_small(o->dir, BUNDLE_SUMS, &sums_text, &le) < 0)
-		problem(problems, BUNDLE_SUMS, "missing or unreadable", "the checksum list", le.msg);
-	else
-		sums = parse_sums(sums_text.data ? sums_text.data : "", sums_text.len, &n_sums,
-				  problems);
+	format = json_string_value(json_object_get(bj, "format"));
+	if (!bj || strcmp(format ? format : "", BUNDLE_FORMAT)) {
+		problem(problems, BUNDLE_JSON, "not a moat bundle index", "JSON with "
+			"\"format\": \"moat-bundle\"", bj ? "other JSON" : je.text, bad);
+		json_decref(bj);
+		return NULL;
+	}
+	return bj;
+}
 
-	/* Jobs: each blob of bundle.json, then every other file of SHA256SUMS. */
-	blobs = json_object_get(bj, "blobs");
-	models = json_object_get(bj, "models");
-	c.jobs = calloc(json_array_size(blobs) + n_sums + 1, sizeof(*c.jobs));
-	for (size_t i = 0; c.jobs && i < json_array_size(blobs); i++) {
+/* The job arrays of j for nf files; -1 when out of memory. */
+static int job_alloc(struct vjob *j, size_t nf)
+{
+	j->n_files = nf;
+	j->rel = calloc(nf, sizeof(*j->rel));
+	j->file_size = calloc(nf, sizeof(*j->file_size));
+	j->sums = calloc(nf, sizeof(*j->sums));
+	j->alt = calloc(nf, sizeof(*j->alt));
+	return j->rel && j->file_size && j->sums && j->alt ? 0 : -1;
+}
+
+/* The jobs: each blob of bundle.json, then every other file of SHA256SUMS. */
+static int plan_jobs(struct vctx *c, json_t *blobs, json_t *models, struct sum *sums,
+		     size_t n_sums, json_t *problems, int *bad)
+{
+	c->jobs = calloc(json_array_size(blobs) + n_sums + 1, sizeof(*c->jobs));
+	if (!c->jobs)
+		return -1;
+	for (size_t i = 0; i < json_array_size(blobs); i++) {
 		json_t *b = json_array_get(blobs, i), *files = json_object_get(b, "files");
 		const char *dg = json_string_value(json_object_get(b, "digest"));
 		struct vjob *j;
@@ -439,22 +521,15 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 		}
 		if (!ok) {
 			problem(problems, BUNDLE_JSON, "malformed blob entry",
-				"digest and files of a blob", NULL);
+				"digest and files of a blob", NULL, bad);
 			continue;
 		}
-		j = &c.jobs[c.n_jobs++];
+		j = &c->jobs[c->n_jobs++];
 		j->digest = dg;
 		j->media_type = json_string_value(json_object_get(b, "mediaType"));
 		j->size = (uint64_t)json_integer_value(json_object_get(b, "size"));
-		j->n_files = nf;
-		j->rel = calloc(nf, sizeof(*j->rel));
-		j->file_size = calloc(nf, sizeof(*j->file_size));
-		j->sums = calloc(nf, sizeof(*j->sums));
-		j->alt = calloc(nf, sizeof(*j->alt));
-		if (!j->rel || !j->file_size || !j->sums || !j->alt) {
-			c.n_jobs--;
-			continue;
-		}
+		if (job_alloc(j, nf) < 0)
+			return -1;
 		for (size_t k = 0; k < nf; k++) {
 			json_t *f = json_array_get(files, k);
 			json_t *sz = json_object_get(f, "size");
@@ -465,27 +540,20 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 			j->sums[k] = find_sum(sums, n_sums, j->rel[k]);
 			if (!j->sums[k])
 				problem(problems, j->rel[k], "not listed in SHA256SUMS",
-					"a checksum line", "none");
+					"a checksum line", "none", bad);
 			else
 				j->sums[k]->claimed = 1;
 		}
 		if (nf == 1)
-			j->alt[0] = digest_hex(dg);
+			j->alt[0] = models_digest_hex(dg);
 	}
-	for (size_t i = 0; c.jobs && i < n_sums; i++) {
+	for (size_t i = 0; i < n_sums; i++) {
 		struct vjob *j;
 		if (sums[i].claimed)
 			continue;
-		j = &c.jobs[c.n_jobs++];
-		j->n_files = 1;
-		j->rel = calloc(1, sizeof(*j->rel));
-		j->file_size = calloc(1, sizeof(*j->file_size));
-		j->sums = calloc(1, sizeof(*j->sums));
-		j->alt = calloc(1, sizeof(*j->alt));
-		if (!j->rel || !j->file_size || !j->sums || !j->alt) {
-			c.n_jobs--;
-			continue;
-		}
+		j = &c->jobs[c->n_jobs++];
+		if (job_alloc(j, 1) < 0)
+			return -1;
 		for (size_t k = 0; k < json_array_size(models); k++) {
 			json_t *mj = json_array_get(models, k);
 			const char *mrel = json_string_value(json_object_get(mj, "manifest"));
@@ -496,31 +564,15 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 		j->file_size[0] = (uint64_t)-1;
 		j->sums[0] = &sums[i];
 	}
-	{
-		uint64_t total = 0;
-		for (size_t i = 0; i < c.n_jobs; i++) {
-			for (size_t k = 0; k < c.jobs[i].n_files; k++) {
-				struct stat st;
-				char *p = fs_join(o->dir, c.jobs[i].rel[k]);
-				if (p && stat(p, &st) == 0)
-					total += (uint64_t)st.st_size;
-				free(p);
-			}
-		}
-		sp_init(&c.sp, o->progress, o->progress_arg, total);
-	}
-	pool_run(o->jobs > 0 ? o->jobs : 1, c.n_jobs, run_job, &c);
-	sp_finish(&c.sp);
-	for (size_t i = 0; i < c.n_jobs; i++) {
-		json_array_extend(problems, c.jobs[i].problems);
-		json_array_extend(warnings, c.jobs[i].warnings);
-		json_decref(c.jobs[i].problems);
-		json_decref(c.jobs[i].warnings);
-		bytes += c.jobs[i].bytes;
-	}
+	return 0;
+}
 
-	/* Each model: its manifest checked above; its closure in the bundle. */
-	for (size_t i = 0; i < json_array_size(models); i++) {
+/* Each model: its manifest was checked by a job; its closure must be in the
+ * bundle. */
+static void check_models(const struct verify_opts *o, json_t *models, json_t *blobs,
+			 struct sum *sums, size_t n_sums, json_t *problems, int *bad)
+{
+	for (size_t i = 0; i < json_array_size(models) && !*bad; i++) {
 		json_t *mj = json_array_get(models, i);
 		const char *rel = json_string_value(json_object_get(mj, "manifest"));
 		const char *name = json_string_value(json_object_get(mj, "name"));
@@ -531,27 +583,31 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 		struct sum *s;
 		if (!rel || !safe_rel(rel) || !name) {
 			problem(problems, BUNDLE_JSON, "malformed model entry", "name and manifest",
-				NULL);
+				NULL, bad);
 			continue;
 		}
 		s = find_sum(sums, n_sums, rel);
 		if (!s) {
 			problem(problems, rel, "manifest not listed in SHA256SUMS", "a checksum line",
-				"none");
+				"none", bad);
 			continue;
 		}
 		if (!s->ok)
 			continue;  /* already named as missing or corrupt */
 		if (read_small(o->dir, rel, &raw, &me) < 0 ||
 		    manifest_parse(raw.data ? raw.data : "", raw.len, &m, &me) < 0) {
-			problem(problems, rel, "unreadable manifest", "an Ollama manifest", me.msg);
+			if (me.code == MOAT_ENOMEM)
+				*bad = 1;
+			else
+				problem(problems, rel, "unreadable manifest", "an Ollama manifest",
+					me.msg, bad);
 			buf_release(&raw);
 			continue;
 		}
 		buf_release(&raw);
 		if (id && strcmp(id, m.id))
 			problem(problems, rel, "manifest is not the one bundle.json describes", id,
-				m.id);
+				m.id, bad);
 		for (size_t k = 0; k <= m.n_layers; k++) {
 			const struct model_layer *l = k == 0 ? &m.config : &m.layers[k - 1];
 			int found = 0;
@@ -561,42 +617,115 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 				found = dg && !strcasecmp(dg, l->digest);
 			}
 			if (!found) {
-				char ex[200];
-				snprintf(ex, sizeof(ex), "the %s blob of %s", media_short(l->media_type),
-					 name);
-				problem(problems, rel, "references a blob the bundle does not carry", ex,
-					l->digest);
+				char *ex = fmt(bad, "the %s blob of %s",
+					       models_media_short(l->media_type), name);
+				problem(problems, rel, "references a blob the bundle does not carry",
+					ex, l->digest, bad);
+				free(ex);
 			}
 		}
 		manifest_release(&m);
 	}
-	find_unexpected(o->dir, NULL, sums, n_sums, problems);
+}
+
+json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err *e)
+{
+	struct vctx c;
+	struct buf bjson = BUF_INIT, sums_text = BUF_INIT;
+	struct sum *sums = NULL;
+	size_t n_sums = 0;
+	json_t *bj, *res = NULL, *problems, *warnings, *blobs, *models, *names;
+	struct moat_err le = MOAT_ERR_INIT;
+	uint64_t bytes = 0, total = 0;
+	int badsig = 0, bad = 0, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	*status = VERIFY_CORRUPT;
+	if (!o->dir || !fs_is_dir(o->dir)) {
+		err_set(e, MOAT_ENOTFOUND, "no bundle directory at '%s'", o->dir ? o->dir : "");
+		return NULL;
+	}
+	problems = json_array();
+	warnings = json_array();
+	names = json_array();
+	res = json_object();
+	bad = !problems || !warnings || !names || !res;
+
+	bj = bad ? NULL : load_index(o, &bjson, problems, &bad);
+	if (!bad && read_small(o->dir, BUNDLE_SUMS, &sums_text, &le) < 0) {
+		if (le.code == MOAT_ENOMEM)
+			bad = 1;
+		else
+			problem(problems, BUNDLE_SUMS, "missing or unreadable", "the checksum list",
+				le.msg, &bad);
+	} else if (!bad) {
+		sums = parse_sums(sums_text.data ? sums_text.data : "", sums_text.len, &n_sums,
+				  problems, &bad);
+	}
+
+	blobs = json_object_get(bj, "blobs");
+	models = json_object_get(bj, "models");
+	if (!bad && plan_jobs(&c, blobs, models, sums, n_sums, problems, &bad) < 0)
+		bad = 1;
+	if (bad)
+		goto nomem;
+	for (size_t i = 0; i < c.n_jobs; i++) {
+		for (size_t k = 0; k < c.jobs[i].n_files; k++) {
+			struct stat st;
+			char *p = fs_join(o->dir, c.jobs[i].rel[k]);
+			if (p && stat(p, &st) == 0)
+				total += (uint64_t)st.st_size;
+			free(p);
+		}
+	}
+	models_progress_init(&c.sp, o->progress, o->progress_arg, total);
+	rc = pool_for(o->jobs > 0 ? o->jobs : 1, c.n_jobs, run_job, &c, e);
+	models_progress_finish(&c.sp);
+	if (rc < 0)
+		goto fail;
+	for (size_t i = 0; i < c.n_jobs; i++) {
+		if (json_array_extend(problems, c.jobs[i].problems) < 0 ||
+		    json_array_extend(warnings, c.jobs[i].warnings) < 0)
+			bad = 1;
+		bytes += c.jobs[i].bytes;
+	}
+
+	check_models(o, models, blobs, sums, n_sums, problems, &bad);
+	find_unexpected(o->dir, NULL, sums, n_sums, problems, &bad);
 
 	if (bj && sums_text.data)
-		check_signature(o, &bjson, &sums_text, res, &badsig);
+		check_signature(o, &bjson, &sums_text, res, &badsig, &bad);
 	else
-		json_object_set_new(res, "signature", json_string(o->trust_key ? "unchecked (bundle "
-								  "damaged)" : "absent"));
+		models_jset(res, "signature", json_string(o->trust_key ? "unchecked (bundle "
+							  "damaged)" : "absent"), &bad);
 	if (!bj && o->trust_key)
 		badsig = 1;
 
 	*status = json_array_size(problems) ? VERIFY_CORRUPT : badsig ? VERIFY_BADSIG : VERIFY_OK;
-	json_object_set_new(res, "ok", json_boolean(*status == VERIFY_OK));
-	json_object_set_new(res, "status", json_string(*status == VERIFY_OK ? "ok" :
-						       *status == VERIFY_CORRUPT ? "corrupt"
-										 : "bad-signature"));
-	json_object_set_new(res, "files", json_integer((json_int_t)n_sums));
-	json_object_set_new(res, "bytes", json_integer((json_int_t)bytes));
-	{
-		json_t *names = json_array();
-		for (size_t i = 0; i < json_array_size(models); i++)
-			json_array_append(names, json_object_get(json_array_get(models, i), "name"));
-		json_object_set_new(res, "models", names);
-	}
-	json_object_set_new(res, "problems", problems);
-	json_object_set_new(res, "warnings", warnings);
-
+	models_jset(res, "ok", json_boolean(*status == VERIFY_OK), &bad);
+	models_jset(res, "status", json_string(*status == VERIFY_OK ? "ok" :
+					       *status == VERIFY_CORRUPT ? "corrupt"
+									 : "bad-signature"), &bad);
+	models_jset(res, "files", json_integer((json_int_t)n_sums), &bad);
+	models_jset(res, "bytes", json_integer((json_int_t)bytes), &bad);
+	for (size_t i = 0; i < json_array_size(models); i++)
+		if (json_array_append(names, json_object_get(json_array_get(models, i), "name")) < 0)
+			bad = 1;
+	models_jset(res, "models", json_incref(names), &bad);
+	models_jset(res, "problems", json_incref(problems), &bad);
+	models_jset(res, "warnings", json_incref(warnings), &bad);
+	if (!bad)
+		goto out;
+nomem:
+	err_set(e, MOAT_ENOMEM, "out of memory");
+fail:
+	json_decref(res);
+	res = NULL;
+out:
 	for (size_t i = 0; i < c.n_jobs; i++) {
+		json_decref(c.jobs[i].problems);
+		json_decref(c.jobs[i].warnings);
 		free(c.jobs[i].rel);
 		free(c.jobs[i].file_size);
 		free(c.jobs[i].sums);
@@ -606,6 +735,9 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 	for (size_t i = 0; i < n_sums; i++)
 		free(sums[i].rel);
 	free(sums);
+	json_decref(names);
+	json_decref(problems);
+	json_decref(warnings);
 	json_decref(bj);
 	buf_release(&bjson);
 	buf_release(&sums_text);

@@ -9,6 +9,8 @@
 
 #include "models/gguf.h"
 
+#include "core/banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

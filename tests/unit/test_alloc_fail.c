@@ -1,10 +1,12 @@
 /*
  * test_alloc_fail.c - allocation failure, every allocation in turn (curl's and
  * SQLite's torture tests): opening a workspace, ingesting one file of each
- * format, appending to the audit trail, verifying a bundle, and the model
- * layer's work without a network (model URIs, grammars from a schema and from
- * labels with the check of an answer, streamed Ollama and OpenAI answers,
- * embeddings bodies), each run once
+ * format, appending to the audit trail, the model kit's verifying a bundle,
+ * installing it into a fresh store (which fsck must then find whole: no
+ * half-installed model) and listing a store, and the model layer's work
+ * without a network (model URIs, grammars from a schema and from labels with
+ * the check of an answer, streamed Ollama and OpenAI answers, embeddings
+ * bodies), each run once
  * for N = 1, 2, ... with the N-th of moat's allocations failing
  * (core/alloc.h), until a run makes fewer than N.  Each run must end either
  * with an error that says something, or complete with nothing lost (the same
@@ -260,16 +262,70 @@ static void ingest_scan(void **state)
 	ingest_format("corpus/phototest.tif", INGEST_OCR_AUTO);
 }
 
-/* ---- bundle verify ---- */
+/* ---- the model kit: bundle verify, bundle install, store list ---- */
 
 struct bun {
 	char *dir;
-	char *bundle;
+	char *store;    /* two models: tiny:t and other/tiny:x, sharing their blobs */
+	char *bundle;   /* tiny:t */
+	char *target;   /* install: a fresh store for each run */
+	int rc;         /* install: what the run returned */
+	json_t *listing;  /* list: the store's listing, made without a failure */
 };
 
 static void nothing(void *c)
 {
 	(void)c;
+}
+
+/* The fixture, made without any failure: a store and a bundle of it. */
+static void bun_make(struct bun *b)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	char *gguf = tu_testdata("models/llama-2-tiny-random.gguf");
+	const char *names[1] = { "tiny:t" };
+	struct bundle_opts bo = bundle_default_opts();
+	json_t *j;
+	memset(b, 0, sizeof(*b));
+	b->dir = tu_tmpdir();
+	b->store = fs_join(b->dir, "store");
+	b->bundle = fs_join(b->dir, "usb");
+	j = models_import(b->store, gguf, "tiny:t", &e);
+	if (!j)
+		fail_msg("import: %s", e.msg);
+	json_decref(j);
+	j = models_import(b->store, gguf, "other/tiny:x", &e);
+	if (!j)
+		fail_msg("import: %s", e.msg);
+	json_decref(j);
+	bo.models_dir = b->store;
+	bo.names = names;
+	bo.n_names = 1;
+	bo.to = b->bundle;
+	j = models_bundle(&bo, &e);
+	if (!j)
+		fail_msg("bundle: %s", e.msg);
+	json_decref(j);
+	free(gguf);
+}
+
+static void bun_free(struct bun *b)
+{
+	tu_rmtree(b->dir);
+	free(b->dir);
+	free(b->store);
+	free(b->bundle);
+}
+
+/* A result in which the operation saw a problem: the allocation that failed
+ * made it, so the run counts as one that failed, and the problem must say
+ * something. */
+static int problem_is_error(json_t *problem, struct moat_err *e)
+{
+	const char *s = json_is_string(problem) ? json_string_value(problem) :
+			json_string_value(json_object_get(problem, "problem"));
+	snprintf(e->msg, sizeof(e->msg), "%s", s ? s : "");
+	return -1;
 }
 
 static int verify_run(void *c, struct moat_err *e, char *res, size_t size)
@@ -283,9 +339,7 @@ static int verify_run(void *c, struct moat_err *e, char *res, size_t size)
 	if (!j)
 		return -1;
 	if (status != VERIFY_OK) {  /* a failure that made verify see a problem */
-		json_t *p = json_array_get(json_object_get(j, "problems"), 0);
-		snprintf(e->msg, sizeof(e->msg), "%s", json_string_value(json_object_get(p, "problem"))
-			 ? json_string_value(json_object_get(p, "problem")) : "");
+		problem_is_error(json_array_get(json_object_get(j, "problems"), 0), e);
 		json_decref(j);
 		return -1;
 	}
@@ -299,35 +353,11 @@ static int verify_run(void *c, struct moat_err *e, char *res, size_t size)
 static void bundle_verify(void **state)
 {
 	struct bun b;
-	struct moat_err e = MOAT_ERR_INIT;
-	char *gguf = tu_testdata("models/llama-2-tiny-random.gguf");
-	char *store;
-	const char *names[1] = { "tiny:t" };
-	struct bundle_opts bo = bundle_default_opts();
 	struct op op = { "bundle verify", &b, nothing, verify_run, nothing };
-	json_t *j;
 	(void)state;
-	b.dir = tu_tmpdir();
-	store = fs_join(b.dir, "store");
-	b.bundle = fs_join(b.dir, "usb");
-	j = models_import(store, gguf, "tiny:t", &e);
-	if (!j)
-		fail_msg("import: %s", e.msg);
-	json_decref(j);
-	bo.models_dir = store;
-	bo.names = names;
-	bo.n_names = 1;
-	bo.to = b.bundle;
-	j = models_bundle(&bo, &e);
-	if (!j)
-		fail_msg("bundle: %s", e.msg);
-	json_decref(j);
+	bun_make(&b);
 	torture(&op);
-	tu_rmtree(b.dir);
-	free(b.dir);
-	free(b.bundle);
-	free(store);
-	free(gguf);
+	bun_free(&b);
 }
 
 /* ---- the model layer, without a network ----
@@ -627,7 +657,128 @@ static void llm_embeddings(void **state)
 	torture(&op);
 }
 
-int main(void)
+static void install_setup(void *c)
+{
+	struct bun *b = c;
+	char *d = tu_tmpdir();
+	b->target = fs_join(d, "store");  /* not there yet: install makes it */
+	free(d);
+	b->rc = 0;
+}
+
+static int install_run(void *c, struct moat_err *e, char *res, size_t size)
+{
+	struct bun *b = c;
+	struct install_opts o = install_default_opts();
+	int status = 0;
+	json_t *j, *names;
+	o.dir = b->bundle;
+	o.models_dir = b->target;
+	o.jobs = 2;  /* through the thread pool */
+	j = models_install(&o, &status, e);
+	b->rc = -1;
+	if (!j)
+		return -1;
+	if (status != VERIFY_OK) {  /* its verify saw a problem */
+		json_t *v = json_object_get(j, "verify");
+		problem_is_error(json_array_get(json_object_get(v, "problems"), 0), e);
+		json_decref(j);
+		return -1;
+	}
+	names = json_object_get(j, "installed");
+	snprintf(res, size, "installed %s (%zu), %lld blobs copied, %lld present",
+		 json_string_value(json_array_get(names, 0)), json_array_size(names),
+		 (long long)json_integer_value(json_object_get(j, "copied_blobs")),
+		 (long long)json_integer_value(json_object_get(j, "skipped_blobs")));
+	json_decref(j);
+	b->rc = 0;
+	return 0;
+}
+
+/* After each run, failed or not: the store holds the model whole or not at
+ * all (fsck finds no error), and nothing else but blobs no manifest uses yet
+ * (a failed install leaves no temporary file). */
+static void install_check(void *c)
+{
+	struct bun *b = c;
+	struct moat_err e = MOAT_ERR_INIT;
+	json_t *f = fs_is_dir(b->target) ? models_fsck(b->target, 0, &e) : NULL;
+	json_t *p;
+	size_t i;
+	char *d;
+	if (f) {
+		if (!json_is_true(json_object_get(f, "ok")))
+			fail_msg("bundle install: the store is not whole after a run that returned "
+				 "%d: %s", b->rc, json_dumps(json_object_get(f, "problems"), 0));
+		json_array_foreach(json_object_get(f, "problems"), i, p) {
+			const char *what = json_string_value(json_object_get(p, "problem"));
+			if (!what || strncmp(what, "unreferenced blob", 17))
+				fail_msg("bundle install: left behind: %s: %s",
+					 json_string_value(json_object_get(p, "path")), what);
+		}
+		if (b->rc == 0 && json_integer_value(json_object_get(f, "models")) != 1)
+			fail_msg("bundle install: completed, but the store holds %lld models",
+				 (long long)json_integer_value(json_object_get(f, "models")));
+		json_decref(f);
+	} else if (fs_is_dir(b->target)) {
+		fail_msg("bundle install: cannot check the store: %s", e.msg);
+	}
+	d = fs_dirname(b->target);
+	tu_rmtree(d);
+	free(d);
+	free(b->target);
+	b->target = NULL;
+}
+
+static void bundle_install_fails(void **state)
+{
+	struct bun b;
+	struct op op = { "bundle install", &b, install_setup, install_run, install_check };
+	(void)state;
+	bun_make(&b);
+	torture(&op);
+	bun_free(&b);
+}
+
+static int list_run(void *c, struct moat_err *e, char *res, size_t size)
+{
+	struct bun *b = c;
+	json_t *j = models_list(b->store, e), *m;
+	size_t i;
+	if (!j)
+		return -1;
+	json_array_foreach(j, i, m) {
+		json_t *pr = json_object_get(m, "problems");
+		if (json_array_size(pr)) {  /* a failure that made list see a problem */
+			problem_is_error(json_array_get(pr, 0), e);
+			json_decref(j);
+			return -1;
+		}
+	}
+	/* every field of every model, compared without allocating (jansson's
+	 * json_dumps can drop a key when memory runs out) */
+	snprintf(res, size, "%zu models, %s the listing made without a failure",
+		 json_array_size(j), json_equal(j, b->listing) ? "the same as" : "not");
+	json_decref(j);
+	return 0;
+}
+
+static void models_list_fails(void **state)
+{
+	struct bun b;
+	struct moat_err e = MOAT_ERR_INIT;
+	struct op op = { "models list", &b, nothing, list_run, nothing };
+	(void)state;
+	bun_make(&b);
+	b.listing = models_list(b.store, &e);
+	if (!b.listing)
+		fail_msg("list: %s", e.msg);
+	torture(&op);
+	json_decref(b.listing);
+	bun_free(&b);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(workspace_open),
@@ -642,7 +793,11 @@ int main(void)
 		cmocka_unit_test(llm_stream_ollama),
 		cmocka_unit_test(llm_stream_openai),
 		cmocka_unit_test(llm_embeddings),
+		cmocka_unit_test(bundle_install_fails),
+		cmocka_unit_test(models_list_fails),
 	};
+	if (argc > 1)  /* one test by name (a cmocka pattern), for working on one part */
+		cmocka_set_test_filter(argv[1]);
 	moat_alloc_init();
 	/* MOAT_TEST_FILTER=llm_* runs one part alone: a part that fails leaves
 	 * leaks that every later leak check would report again */

@@ -210,7 +210,7 @@ static void gguf_reads_the_real_tiny_model(void **state)
 	assert_true(g.min_size <= g.file_size);
 	assert_string_equal(g.bos_token, "<s>");
 	assert_string_equal(g.eos_token, "</s>");
-	gguf_format_params(g.parameters, ps, sizeof(ps));
+	assert_true(gguf_format_params(g.parameters, ps, sizeof(ps)) > 0);
 	assert_true(strlen(ps) > 0);
 	{
 		json_t *j = gguf_info_json(&g);
@@ -415,14 +415,16 @@ static void names_of_types(void **state)
 	assert_null(gguf_tensor_type_name(99));
 	{
 		char s[32];
-		gguf_format_params(7241732096ull, s, sizeof(s));
+		assert_int_equal(gguf_format_params(7241732096ull, s, sizeof(s)), 4);
 		assert_string_equal(s, "7.2B");
-		gguf_format_params(494032768ull, s, sizeof(s));
+		assert_int_equal(gguf_format_params(494032768ull, s, sizeof(s)), 7);
 		assert_string_equal(s, "494.03M");
-		gguf_format_params(8000000000ull, s, sizeof(s));
+		assert_int_equal(gguf_format_params(8000000000ull, s, sizeof(s)), 2);
 		assert_string_equal(s, "8B");
-		gguf_format_params(999, s, sizeof(s));
+		assert_int_equal(gguf_format_params(999, s, sizeof(s)), 3);
 		assert_string_equal(s, "999");
+		/* a result that does not fit is refused, not cut */
+		assert_int_equal(gguf_format_params(494032768ull, s, 4), -1);
 	}
 }
 

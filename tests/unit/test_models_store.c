@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/hash.h"
+#include "keys/keys.h"
 #include "models/gguf.h"
 #include "models/models.h"
 
@@ -283,12 +284,41 @@ static void keys_sign_and_check(void **state)
 	(void)state;
 	assert_int_equal(asprintf(&k, "%s/key", d) > 0, 1);
 	assert_int_equal(asprintf(&k2, "%s/other", d) > 0, 1);
-	assert_int_equal(models_keygen(k, &e), 0);
+	assert_int_equal(keys_signing_generate(k, &e), 0);
 	assert_int_equal(stat(k, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(models_keygen(k, &e), -1);
+	assert_int_equal(keys_signing_generate(k, &e), -1);
 	assert_int_equal(e.code, MOAT_EEXISTS);
-	assert_int_equal(models_keygen(k2, &e), 0);
+	assert_int_equal(keys_signing_generate(k2, &e), 0);
+	{
+		/* the other kind, through the same writer */
+		unsigned char key[KEYS_SECRET_LEN], again[KEYS_SECRET_LEN];
+		char *sk, *bad;
+		FILE *f;
+		assert_int_equal(asprintf(&sk, "%s/secret", d) > 0, 1);
+		assert_int_equal(asprintf(&bad, "%s/bad", d) > 0, 1);
+		assert_int_equal(keys_secret_generate(sk, &e), 0);
+		assert_int_equal(stat(sk, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_int_equal(st.st_size, 65);
+		assert_int_equal(keys_secret_generate(sk, &e), -1);
+		assert_int_equal(e.code, MOAT_EEXISTS);
+		assert_string_equal(strstr(e.msg, "exists; not overwriting a key"),
+				    "exists; not overwriting a key");
+		assert_int_equal(keys_secret_load(sk, key, &e), 0);
+		assert_int_equal(keys_secret_load(sk, again, &e), 0);
+		assert_memory_equal(key, again, KEYS_SECRET_LEN);
+		f = fopen(bad, "w");
+		assert_non_null(f);
+		fputs("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\n", f);
+		fclose(f);
+		assert_int_equal(keys_secret_load(bad, key, &e), -1);
+		assert_int_equal(e.code, MOAT_EPARSE);
+		assert_int_equal(keys_secret_load(k, key, &e), -1);  /* a PEM file is no secret key */
+		assert_int_equal(e.code, MOAT_EPARSE);
+		free(sk);
+		free(bad);
+	}
 	free(k);
 	free(k2);
 	tu_rmtree(d);
@@ -314,8 +344,8 @@ static void roundtrip(void **state)
 	assert_int_equal(asprintf(&key, "%s/k", work) > 0, 1);
 	assert_int_equal(asprintf(&pub, "%s/k.pub", work) > 0, 1);
 	assert_int_equal(asprintf(&other, "%s/o", work) > 0, 1);
-	assert_int_equal(models_keygen(key, &e), 0);
-	assert_int_equal(models_keygen(other, &e), 0);
+	assert_int_equal(keys_signing_generate(key, &e), 0);
+	assert_int_equal(keys_signing_generate(other, &e), 0);
 
 	bo.models_dir = src;
 	bo.names = names;
