@@ -6,7 +6,7 @@
  * A .csv whose header has more ';' than ',' is read with ';' (European
  * spreadsheets).
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <stdio.h>

@@ -16,6 +16,8 @@
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "reader.h"
+#include "../core/base64.h"
 #include "../core/jsonu.h"
 #include "../core/utf8.h"
 
@@ -44,6 +46,7 @@ struct part {
 struct mctx {
 	struct doc *d;
 	const struct ingest_opts *o;
+	ingest_parse_fn parse;  /* the dispatcher, for attachments */
 	struct moat_err *e;
 	int parts;
 	int have_body;     /* a text body was added */
@@ -395,7 +398,8 @@ static int add_attachment(struct mctx *m, const struct part *p, const char *type
 	const char *fmt;
 	char mime[96];
 	struct moat_err ce = MOAT_ERR_INIT;
-	char fname[256];
+	const char *fname = name && *name ? name
+			    : !strcmp(type, "message/rfc822") ? "attached.eml" : "attachment";
 	unsigned char *bytes;
 	size_t n;
 	decode_body(p, &raw);
@@ -406,9 +410,6 @@ static int add_attachment(struct mctx *m, const struct part *p, const char *type
 	bytes = (unsigned char *)buf_detach(&raw, &n);
 	if (!bytes)
 		bytes = calloc(1, 1), n = 0;
-	snprintf(fname, sizeof(fname), "%s", name && *name ? name
-				       : !strcmp(type, "message/rfc822") ? "attached.eml"
-				       : "attachment");
 	c = doc_add_child(m->d, bytes, n, fname, type);
 	if (!c)
 		return err_set(m->e, MOAT_ENOMEM, "out of memory");
@@ -420,7 +421,7 @@ static int add_attachment(struct mctx *m, const struct part *p, const char *type
 		if (attach_depth > MAX_DEPTH) {
 			err_set(&ce, MOAT_ELIMIT, "messages nested more than %d deep", MAX_DEPTH);
 			fmt = NULL;
-		} else if (ingest_parse(fmt, c->data, c->len, m->o, &c->doc, &ce) < 0) {
+		} else if (m->parse(fmt, c->data, c->len, m->o, &c->doc, &ce) < 0) {
 			fmt = NULL;
 		}
 		attach_depth--;
@@ -581,7 +582,7 @@ static int walk(struct mctx *m, const struct part *p, int depth)
 }
 
 int ingest_email(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		 struct doc *d, struct moat_err *e)
+		 ingest_parse_fn parse, struct doc *d, struct moat_err *e)
 {
 	static const struct {
 		const char *field, *key;
@@ -594,6 +595,7 @@ int ingest_email(const unsigned char *data, size_t len, const struct ingest_opts
 	memset(&m, 0, sizeof(m));
 	m.d = d;
 	m.o = o;
+	m.parse = parse;
 	m.e = e;
 	m.attachments = json_array();
 	if (!len) {

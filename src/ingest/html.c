@@ -28,7 +28,7 @@
  * This file does not fetch, run or render anything; links and images are not
  * kept.
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>

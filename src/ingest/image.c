@@ -12,6 +12,8 @@
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "ocr.h"
+#include "reader.h"
 
 #include <stdio.h>
 #include <string.h>

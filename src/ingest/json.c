@@ -5,7 +5,7 @@
  * index arrays), the record's other fields are the element's metadata.
  * A record that is a plain string is its own text.
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>

@@ -15,7 +15,7 @@
  * This file is not a Markdown renderer: nothing here writes HTML, and link
  * targets are not kept.
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>

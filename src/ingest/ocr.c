@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "ocr.h"
 
 #include <dlfcn.h>
 #include <math.h>

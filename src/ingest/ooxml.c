@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <math.h>

@@ -29,6 +29,9 @@
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "ocr.h"
+#include "reader.h"
+#include "sandbox.h"
 #include "../core/utf8.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
  * paragraphs, bulleted or numbered lines list items, a short first line a
  * title, and a lone line ending in ':' a heading.
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>

@@ -22,6 +22,7 @@
 #include "core/fs.h"
 #include "core/utf8.h"
 #include "ingest/docfmt.h"
+#include "ingest/sandbox.h"
 #include "ingest/ingest.h"
 
 #if defined(__SANITIZE_ADDRESS__)
