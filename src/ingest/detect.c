@@ -26,6 +26,7 @@
 #include <magic.h>
 
 #include "../core/datadir.h"
+#include "../core/fmt.h"
 #include "../core/banned.h"
 
 static __thread magic_t cookie;
@@ -204,8 +205,10 @@ const char *ingest_detect(const char *path, const unsigned char *data, size_t le
 	int text;
 	if (ext && slash && ext < slash)
 		ext = NULL;
-	if (mime_out)
-		snprintf(mime_out, mime_size, "%s", mime ? mime : "application/octet-stream");
+	if (mime_out && xsnprintf(mime_out, mime_size, "%s", mime ? mime : "application/octet-stream") < 0) {
+		err_set(e, MOAT_ELIMIT, "libmagic's MIME type '%s' is too long", mime);
+		return NULL;
+	}
 	{	/* binary documents: the content decides */
 		const char *want = NULL, *sig;
 		if (ext)

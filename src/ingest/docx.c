@@ -416,7 +416,7 @@ static void w_block(struct wctx *w, const xmlNode *n, int level)
 static void w_hdrftr(struct wctx *w, const struct rels *rs, const xmlNode *body, int footer)
 {
 	const char *ref = footer ? "footerReference" : "headerReference";
-	char seen[16][256];
+	const char *seen[16];  /* parts read, pointing into rs */
 	size_t n_seen = 0;
 	const xmlNode *sects[256];
 	size_t n_sects = 0;
@@ -442,7 +442,7 @@ static void w_hdrftr(struct wctx *w, const struct rels *rs, const xmlNode *body,
 				dup |= !strcmp(seen[k], part);
 			if (part && !dup && n_seen < 16 && ooxml_load_xml(w->z, part, &doc, NULL) == 0) {
 				struct buf t = BUF_INIT;
-				snprintf(seen[n_seen++], sizeof(seen[0]), "%s", part);
+				seen[n_seen++] = part;
 				w_flat_text(w, xmlDocGetRootElement(doc), &t, 0);
 				if (doc_add(w->d, footer ? EL_FOOTER : EL_HEADER, 0, buf_str(&t), t.len,
 					    json_pack("{s:s}", "header_footer_type",

@@ -39,38 +39,48 @@ struct ocr {
 	TessBaseAPI *osd;   /* orientation detection, started when first needed */
 	int osd_tried;
 	int warm;           /* ocr_warm's: never freed by ocr_free */
-	char datadir[512];
-	char langs[256];
+	char *datadir;      /* malloc'd */
+	char *langs;        /* malloc'd */
 };
 
 static struct ocr *warm;  /* made by ocr_warm before the fork */
 
+/* 1 when dir has lang's traineddata, 0 when not, -1 out of memory. */
 static int has_lang(const char *dir, const char *lang)
 {
-	char p[700];
-	snprintf(p, sizeof(p), "%s/%s.traineddata", dir, lang);
-	return access(p, R_OK) == 0;
+	char *p;
+	int r;
+	if (asprintf(&p, "%s/%s.traineddata", dir, lang) < 0)
+		return -1;
+	r = access(p, R_OK) == 0;
+	free(p);
+	return r;
 }
 
 /* The directory holding the traineddata files (core/datadir.h: the
- * environment, then the copy a bundle installed beside moat, then Debian's). */
-static void find_datadir(char *out, size_t size)
+ * environment, then the copy a bundle installed beside moat, then Debian's),
+ * malloc'd; NULL with e set. */
+static char *find_datadir(struct moat_err *e)
 {
 	struct datafile f = DATAFILE_INIT;
+	char *dir;
 	datadir_tessdata(&f);
-	snprintf(out, size, "%s", f.path ? f.path : "");
+	dir = f.path;  /* always a path, Debian's default at least: NULL is no memory */
+	f.path = NULL;
 	datafile_release(&f);
+	if (!dir)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	return dir;
 }
 
 /* Debian names a language pack after the language, '_' as '-', lowercase. */
-static void debian_package(const char *lang, char *out, size_t size)
+static void debian_package(const char *lang, struct buf *out)
 {
-	size_t j = (size_t)snprintf(out, size, "tesseract-ocr-");
-	for (size_t i = 0; lang[i] && j + 1 < size; i++) {
+	buf_adds(out, "tesseract-ocr-");
+	for (size_t i = 0; lang[i]; i++) {
 		char c = lang[i];
-		out[j++] = c == '_' ? '-' : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+		buf_addch(out, c == '_' ? '-' : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c));
 	}
-	out[j < size ? j : size - 1] = '\0';
 }
 
 static void single_threaded(void)
@@ -97,12 +107,23 @@ static int check_langs(const char *langs, const char *datadir, struct moat_err *
 			if (!n)
 				return err_set(e, MOAT_EUSAGE, "bad OCR language list '%s' (for example "
 					       "eng+deu)", langs);
-			if (!has_lang(datadir, one)) {
-				char pkg[96];
-				debian_package(one, pkg, sizeof(pkg));
-				return err_set(e, MOAT_ENOTFOUND, "OCR language '%s' is not installed (no "
-					       "%s/%s.traineddata; install the Debian package %s)", one,
-					       datadir, one, pkg);
+			switch (has_lang(datadir, one)) {
+			case 1:
+				break;
+			case 0: {
+				struct buf pkg = BUF_INIT;
+				debian_package(one, &pkg);
+				if (buf_failed(&pkg))
+					err_set(e, MOAT_ENOMEM, "out of memory");
+				else
+					err_set(e, MOAT_ENOTFOUND, "OCR language '%s' is not installed (no "
+						"%s/%s.traineddata; install the Debian package %s)", one,
+						datadir, one, buf_str(&pkg));
+				buf_release(&pkg);
+				return -1;
+			}
+			default:
+				return err_set(e, MOAT_ENOMEM, "out of memory");
 			}
 			n = 0;
 			if (!*p)
@@ -120,11 +141,15 @@ static int check_langs(const char *langs, const char *datadir, struct moat_err *
 
 int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e)
 {
-	char dir[512];
+	char *dir;
+	int rc;
 	if (o->ocr == INGEST_OCR_NEVER)
 		return 0;
-	find_datadir(dir, sizeof(dir));
-	return check_langs(docfmt_ocr_lang(o), dir, e);
+	if (!(dir = find_datadir(e)))
+		return -1;
+	rc = check_langs(docfmt_ocr_lang(o), dir, e);
+	free(dir);
+	return rc;
 }
 
 static struct ocr *ocr_start(const struct ingest_opts *o, struct moat_err *e)
@@ -138,28 +163,32 @@ static struct ocr *ocr_start(const struct ingest_opts *o, struct moat_err *e)
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		return NULL;
 	}
-	find_datadir(ocr->datadir, sizeof(ocr->datadir));
-	if (check_langs(langs, ocr->datadir, e) < 0) {
-		free(ocr);
+	if (!(ocr->datadir = find_datadir(e)) || check_langs(langs, ocr->datadir, e) < 0) {
+		ocr_free(ocr);
+		return NULL;
+	}
+	if (!(ocr->langs = strdup(langs))) {
+		ocr_free(ocr);
+		err_set(e, MOAT_ENOMEM, "out of memory");
 		return NULL;
 	}
 	ocr->api = TessBaseAPICreate();
 	if (!ocr->api) {
-		free(ocr);
+		ocr_free(ocr);
 		err_set(e, MOAT_ENOMEM, "out of memory (cannot start Tesseract)");
 		return NULL;
 	}
 	quiet(ocr->api);
 	if (TessBaseAPIInit3(ocr->api, ocr->datadir, langs) != 0) {
 		TessBaseAPIDelete(ocr->api);
+		ocr->api = NULL;
 		err_set(e, MOAT_EIO, "cannot start Tesseract for '%s' (damaged traineddata in %s?)",
 			langs, ocr->datadir);
-		free(ocr);
+		ocr_free(ocr);
 		return NULL;
 	}
 	quiet(ocr->api);
 	TessBaseAPISetPageSegMode(ocr->api, PSM_AUTO);
-	snprintf(ocr->langs, sizeof(ocr->langs), "%s", langs);
 	return ocr;
 }
 
@@ -196,6 +225,8 @@ void ocr_free(struct ocr *ocr)
 		TessBaseAPIEnd(ocr->osd);
 		TessBaseAPIDelete(ocr->osd);
 	}
+	free(ocr->datadir);
+	free(ocr->langs);
 	free(ocr);
 }
 
@@ -317,7 +348,7 @@ static int orientation(struct ocr *ocr, struct Pix *pix)
 	const char *script = NULL;
 	if (!ocr->osd_tried) {
 		ocr->osd_tried = 1;
-		if (has_lang(ocr->datadir, "osd")) {
+		if (has_lang(ocr->datadir, "osd") > 0) {
 			ocr->osd = TessBaseAPICreate();
 			quiet(ocr->osd);
 			if (ocr->osd && TessBaseAPIInit3(ocr->osd, ocr->datadir, "osd") != 0) {

@@ -68,8 +68,10 @@ static int outermost(const struct page *pg, const struct span *s, int zone)
 	return gap >= 1.5f * s->size;
 }
 
+#define HF_KEY 96  /* a normalised key's room, NUL included */
+
 struct hf_key {
-	char key[96];
+	char key[HF_KEY];
 	int zone;     /* 1 top, 2 bottom */
 	int pages;
 	int last_page;
@@ -117,7 +119,7 @@ static struct hf_key *hf_find(struct hf_tab *t, int zone, const char *k, int cre
 	if (!create)
 		return NULL;
 	memset(&t->slot[i], 0, sizeof(t->slot[i]));
-	snprintf(t->slot[i].key, sizeof(t->slot[i].key), "%s", k);
+	memcpy(t->slot[i].key, k, strlen(k) + 1);  /* k: norm_key's, under HF_KEY */
 	t->slot[i].zone = zone;
 	t->slot[i].last_page = -1;
 	t->n++;
@@ -137,7 +139,7 @@ void pdfx_find_headers_footers(struct pdfx *x)
 				continue;
 			for (size_t i = 0; i < pg->n_sp; i++) {
 				struct span *s = &pg->sp[i];
-				char k[96];
+				char k[HF_KEY];
 				int zone = s->y1 <= pg->h * 0.14f ? 1 : s->y0 >= pg->h * 0.86f ? 2 : 0;
 				if (!zone && pass == 1) {
 					/* not repeated text, but perhaps a lone page number */

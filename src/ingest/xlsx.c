@@ -111,11 +111,7 @@ static void excel_number(const char *v, struct buf *out)
 		buf_addf(out, "%.0f", x);
 		return;
 	}
-	{
-		char tmp[64];
-		snprintf(tmp, sizeof(tmp), "%.15g", x);
-		buf_adds(out, tmp);
-	}
+	buf_addf(out, "%.15g", x);
 }
 
 struct xctx {
@@ -357,7 +353,7 @@ static int sheet_tables(struct doc *d, struct xsheet *sh, int page, const char *
 				json_decref(row);
 		}
 		{
-			char first[16];
+			struct buf first = BUF_INIT;
 			int k = 0;
 			uint32_t col = c0;
 			char tmp[8];
@@ -365,12 +361,13 @@ static int sheet_tables(struct doc *d, struct xsheet *sh, int page, const char *
 				tmp[k++] = (char)('A' + (col - 1) % 26);
 				col = (col - 1) / 26;
 			}
-			for (int i = 0; i < k; i++)
-				first[i] = tmp[k - 1 - i];
-			snprintf(first + k, sizeof(first) - (size_t)k, "%u", r0);
+			while (k > 0)
+				buf_addch(&first, tmp[--k]);
+			buf_addf(&first, "%u", r0);
 			if (ooxml_add_table(d, page, rows, json_pack("{s:s, s:s}", "sheet", name,
-								     "range_start", first)) < 0)
+								     "range_start", buf_str(&first))) < 0)
 				rc = -1;
+			buf_release(&first);
 		}
 	}
 	free(grp);
