@@ -33,6 +33,14 @@ unsigned docfmt_max_zip_entries(const struct ingest_opts *o);
 int docfmt_ocr_dpi(const struct ingest_opts *o);
 const char *docfmt_ocr_lang(const struct ingest_opts *o);
 
+/* --- errors ------------------------------------------------------------- */
+/*
+ * The error for a document that doc_add() refused (d->over_limit): its
+ * element limit reached ("more than N elements"), or, below the limit, the
+ * memory doc_add() could not get.  Returns -1.
+ */
+int docfmt_limit_error(const struct doc *d, struct moat_err *e);
+
 /* --- text --------------------------------------------------------------- */
 /*
  * Appends one line of a paragraph: a space between lines, or nothing when the

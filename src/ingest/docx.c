@@ -38,7 +38,7 @@ struct wctx {
 	json_t *notes;     /* footnote/endnote texts by id */
 	int depth;         /* table nesting */
 	struct moat_err *e;
-	int failed;
+	int failed;        /* doc_add refused (d->over_limit) or out of memory */
 };
 
 static void styles_free(struct wctx *w)
@@ -55,17 +55,22 @@ static void styles_free(struct wctx *w)
 static void load_styles(struct wctx *w, const char *part)
 {
 	xmlDocPtr doc;
-	if (!part || !ozip_has(w->z, part) || ooxml_load_xml(w->z, part, &doc, NULL) < 0)
+	int rc = ooxml_load_optional(w->z, part, &doc, w->e);
+	if (rc <= 0) {
+		w->failed |= rc < 0;
 		return;
-	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+	}
+	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n && !w->failed; n = n->next) {
 		struct wstyle *p;
 		xmlNode *ppr;
 		char *v;
 		if (!xml_is(n, "style"))
 			continue;
 		p = realloc(w->st, (w->n_st + 1) * sizeof(*p));
-		if (!p)
+		if (!p) {
+			w->failed = 1;
 			break;
+		}
 		w->st = p;
 		p = &w->st[w->n_st++];
 		memset(p, 0, sizeof(*p));
@@ -77,6 +82,7 @@ static void load_styles(struct wctx *w, const char *part)
 		xmlFree(v);
 		v = ooxml_child_attr(n, "basedOn", "val");
 		p->based_on = v ? strdup(v) : NULL;
+		w->failed |= !p->id || !p->name || (v && !p->based_on);
 		xmlFree(v);
 		p->outline = -1;
 		ppr = ooxml_child(n, "pPr");
@@ -89,6 +95,7 @@ static void load_styles(struct wctx *w, const char *part)
 			char *id = ooxml_child_attr(np, "numId", "val"), *lv = ooxml_child_attr(np, "ilvl", "val");
 			p->num = id && strcmp(id, "0") != 0;
 			p->num_id = p->num ? strdup(id) : NULL;
+			w->failed |= p->num && !p->num_id;
 			p->ilvl = lv ? (int)strtol(lv, NULL, 10) : 0;
 			xmlFree(id);
 			xmlFree(lv);
@@ -179,8 +186,10 @@ static void w_text(struct wctx *w, const xmlNode *n, struct buf *out, int level)
 	}
 }
 
-static void paragraph_style(const struct wctx *w, const xmlNode *p, const struct wstyle **style,
-			    int *outline, int *numbered, char **num_id, int *ilvl)
+/* A paragraph's style, outline level and numbering (*num_id malloc'd).  0,
+ * or -1 out of memory. */
+static int paragraph_style(const struct wctx *w, const xmlNode *p, const struct wstyle **style,
+			   int *outline, int *numbered, char **num_id, int *ilvl)
 {
 	xmlNode *ppr = ooxml_child(p, "pPr"), *np = ooxml_child(ppr, "numPr");
 	char *sid = ooxml_child_attr(ppr, "pStyle", "val"), *v;
@@ -218,6 +227,7 @@ static void paragraph_style(const struct wctx *w, const xmlNode *p, const struct
 		xmlFree(lv);
 	}
 	xmlFree(sid);
+	return *numbered && !*num_id ? -1 : 0;
 }
 
 static int heading_level_of(const char *name)
@@ -241,10 +251,11 @@ static void w_paragraph(struct wctx *w, const xmlNode *p)
 	json_t *meta = json_object();
 	enum element_type type = EL_PARAGRAPH;
 	w_text(w, p, &t, 0);
-	paragraph_style(w, p, &style, &outline, &numbered, &num_id, &ilvl);
+	if (paragraph_style(w, p, &style, &outline, &numbered, &num_id, &ilvl) < 0 || !meta)
+		w->failed = 1;
 	name = style ? style->name : NULL;
-	if (name && *name)
-		json_object_set_new(meta, "style", json_string(name));
+	if (name && *name && json_object_set_new(meta, "style", json_string(name)) < 0)
+		w->failed = 1;
 	lvl = heading_level_of(name);
 	if (name && (!strcasecmp(name, "Title"))) {
 		type = EL_TITLE;
@@ -260,9 +271,9 @@ static void w_paragraph(struct wctx *w, const xmlNode *p)
 		char *fmt = num_format(w, num_id, ilvl);
 		type = EL_LIST_ITEM;
 		lvl = ilvl + 1;
-		if (fmt)
-			json_object_set_new(meta, "list", json_string(!strcmp(fmt, "bullet") ? "bullet"
-									      : "numbered"));
+		if (fmt && json_object_set_new(meta, "list", json_string(!strcmp(fmt, "bullet")
+									 ? "bullet" : "numbered")) < 0)
+			w->failed = 1;
 		xmlFree(fmt);
 	}
 	free(num_id);
@@ -270,10 +281,10 @@ static void w_paragraph(struct wctx *w, const xmlNode *p)
 		lvl = 6;
 	if (type == EL_PARAGRAPH || type == EL_TITLE)
 		lvl = 0;
-	if (!buf_failed(&t))
+	if (!buf_failed(&t) && !w->failed)
 		r = doc_add(w->d, type, lvl, buf_str(&t), t.len, meta);
 	else
-		json_decref(meta);
+		json_decref(meta), r = -1;
 	if (r < 0)
 		w->failed = 1;
 	buf_release(&t);
@@ -319,6 +330,8 @@ static void w_flat_text(struct wctx *w, const xmlNode *n, struct buf *out, int l
 		if (xml_is(c, "p")) {
 			struct buf t = BUF_INIT;
 			w_text(w, c, &t, 0);
+			if (buf_failed(&t))
+				w->failed = 1;
 			if (t.len) {
 				if (out->len)
 					buf_addch(out, '\n');
@@ -336,6 +349,8 @@ static void w_flat_text(struct wctx *w, const xmlNode *n, struct buf *out, int l
 						continue;
 					w_flat_text(w, tc, &cell, level + 1);
 					text_squeeze(&cell);
+					if (buf_failed(&cell))
+						w->failed = 1;
 					if (cell.len) {
 						if (row.len)
 							buf_addch(&row, ' ');
@@ -343,6 +358,8 @@ static void w_flat_text(struct wctx *w, const xmlNode *n, struct buf *out, int l
 					}
 					buf_release(&cell);
 				}
+				if (buf_failed(&row))
+					w->failed = 1;
 				if (row.len) {
 					if (out->len)
 						buf_addch(out, '\n');
@@ -379,15 +396,21 @@ static void w_table(struct wctx *w, const xmlNode *tbl)
 			if (!merged_away(tc))
 				w_flat_text(w, tc, &cell, 0);
 			text_squeeze(&cell);
-			json_array_append_new(row, json_stringn(buf_str(&cell), cell.len));
+			if (buf_failed(&cell) ||
+			    json_array_append_new(row, json_stringn(buf_str(&cell), cell.len)) < 0)
+				w->failed = 1;
 			for (long k = 1; k < n && k < 64; k++)
-				json_array_append_new(row, json_string(""));
+				if (json_array_append_new(row, json_string("")) < 0)
+					w->failed = 1;
 			xmlFree(span);
 			buf_release(&cell);
 		}
-		json_array_append_new(rows, row);
+		if (json_array_append_new(rows, row) < 0)
+			w->failed = 1;
 	}
-	if (json_array_size(rows)) {
+	if (w->failed) {
+		json_decref(rows);
+	} else if (json_array_size(rows)) {
 		if (ooxml_add_table(w->d, 0, rows, NULL) < 0)
 			w->failed = 1;
 	} else {
@@ -432,7 +455,7 @@ static void w_hdrftr(struct wctx *w, const struct rels *rs, const xmlNode *body,
 			char *id, *kind;
 			const char *part;
 			xmlDocPtr doc;
-			int dup = 0;
+			int dup = 0, loaded = 0;
 			if (!xml_is(r, ref))
 				continue;
 			id = ooxml_rel_id(r);
@@ -440,17 +463,23 @@ static void w_hdrftr(struct wctx *w, const struct rels *rs, const xmlNode *body,
 			part = ooxml_rel_target(rs, id);
 			for (size_t k = 0; part && k < n_seen; k++)
 				dup |= !strcmp(seen[k], part);
-			if (part && !dup && n_seen < 16 && ooxml_load_xml(w->z, part, &doc, NULL) == 0) {
+			if (part && !dup && n_seen < 16 && !w->failed &&
+			    (loaded = ooxml_load_optional(w->z, part, &doc, w->e)) > 0) {
 				struct buf t = BUF_INIT;
+				json_t *m = json_pack("{s:s}", "header_footer_type",
+						      kind ? (!strcmp(kind, "default") ? "primary" : kind)
+							   : "primary");
 				seen[n_seen++] = part;
 				w_flat_text(w, xmlDocGetRootElement(doc), &t, 0);
-				if (doc_add(w->d, footer ? EL_FOOTER : EL_HEADER, 0, buf_str(&t), t.len,
-					    json_pack("{s:s}", "header_footer_type",
-						      kind ? (!strcmp(kind, "default") ? "primary" : kind)
-							   : "primary")) < 0)
+				if (!m || buf_failed(&t) || w->failed ||
+				    doc_add(w->d, footer ? EL_FOOTER : EL_HEADER, 0, buf_str(&t), t.len,
+					    json_incref(m)) < 0)
 					w->failed = 1;
+				json_decref(m);
 				buf_release(&t);
 				xmlFreeDoc(doc);
+			} else if (loaded < 0) {
+				w->failed = 1;
 			}
 			xmlFree(id);
 			xmlFree(kind);
@@ -461,8 +490,11 @@ static void w_hdrftr(struct wctx *w, const struct rels *rs, const xmlNode *body,
 static void w_notes(struct wctx *w, const char *part, const char *what)
 {
 	xmlDocPtr doc;
-	if (!part || !ozip_has(w->z, part) || ooxml_load_xml(w->z, part, &doc, NULL) < 0)
+	int rc = w->failed ? 0 : ooxml_load_optional(w->z, part, &doc, w->e);
+	if (rc <= 0) {
+		w->failed |= rc < 0;
 		return;
+	}
 	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n && !w->failed; n = n->next) {
 		struct buf t = BUF_INIT;
 		char *id, *type;
@@ -471,11 +503,13 @@ static void w_notes(struct wctx *w, const char *part, const char *what)
 		type = xml_attr(n, "type");
 		id = xml_attr(n, "id");
 		if (!type || !strcmp(type, "normal")) {
+			json_t *m = json_pack("{s:s, s:s}", "note", what, "id", id ? id : "");
 			w_flat_text(w, n, &t, 0);
 			text_squeeze(&t);
-			if (doc_add(w->d, EL_PARAGRAPH, 0, buf_str(&t), t.len,
-				    json_pack("{s:s, s:s}", "note", what, "id", id ? id : "")) < 0)
+			if (!m || buf_failed(&t) || w->failed ||
+			    doc_add(w->d, EL_PARAGRAPH, 0, buf_str(&t), t.len, json_incref(m)) < 0)
 				w->failed = 1;
+			json_decref(m);
 		}
 		buf_release(&t);
 		xmlFree(type);
@@ -488,10 +522,15 @@ static void w_comments(struct wctx *w, const char *part)
 {
 	xmlDocPtr doc;
 	json_t *arr;
-	if (!part || !ozip_has(w->z, part) || ooxml_load_xml(w->z, part, &doc, NULL) < 0)
+	int rc = w->failed ? 0 : ooxml_load_optional(w->z, part, &doc, w->e);
+	if (rc <= 0) {
+		w->failed |= rc < 0;
 		return;
+	}
 	arr = json_array();
-	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+	if (!arr)
+		w->failed = 1;
+	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n && !w->failed; n = n->next) {
 		struct buf t = BUF_INIT;
 		char *author;
 		if (!xml_is(n, "comment"))
@@ -499,18 +538,22 @@ static void w_comments(struct wctx *w, const char *part)
 		author = xml_attr(n, "author");
 		w_flat_text(w, n, &t, 0);
 		text_squeeze(&t);
-		if (utf8_is_valid(buf_str(&t), t.len))
-			json_array_append_new(arr, json_pack("{s:s, s:s}", "author",
-							     author && utf8_is_valid(author, strlen(author))
-								     ? author : "",
-							     "text", buf_str(&t)));
+		if (buf_failed(&t) ||
+		    (utf8_is_valid(buf_str(&t), t.len) &&
+		     json_array_append_new(arr, json_pack("{s:s, s:s}", "author",
+							  author && utf8_is_valid(author, strlen(author))
+								  ? author : "",
+							  "text", buf_str(&t))) < 0))
+			w->failed = 1;
 		xmlFree(author);
 		buf_release(&t);
 	}
-	if (json_array_size(arr))
-		json_object_set_new(w->d->meta, "comments", arr);
-	else
+	if (json_array_size(arr) && !w->failed) {
+		if (json_object_set_new(w->d->meta, "comments", arr) < 0)
+			w->failed = 1;
+	} else {
 		json_decref(arr);
+	}
 	xmlFreeDoc(doc);
 }
 
@@ -541,12 +584,11 @@ int ingest_docx(const unsigned char *data, size_t len, const struct ingest_opts 
 		goto out;
 	}
 	load_styles(&w, ooxml_rel_by_type(&rs, "/styles"));
-	{
-		const char *np = ooxml_rel_by_type(&rs, "/numbering");
-		if (np && ozip_has(w.z, np) && ooxml_load_xml(w.z, np, &w.numbering, NULL) < 0)
-			w.numbering = NULL;
-	}
-	ooxml_core_props(w.z, d);
+	if (!w.failed && ooxml_load_optional(w.z, ooxml_rel_by_type(&rs, "/numbering"),
+					     &w.numbering, e) < 0)
+		w.failed = 1;
+	if (!w.failed && ooxml_core_props(w.z, d, e) < 0)
+		w.failed = 1;
 	w_hdrftr(&w, &rs, body, 0);
 	w_block(&w, body, 0);
 	w_notes(&w, ooxml_rel_by_type(&rs, "/footnotes"), "footnote");
@@ -554,7 +596,7 @@ int ingest_docx(const unsigned char *data, size_t len, const struct ingest_opts 
 	w_hdrftr(&w, &rs, body, 1);
 	w_comments(&w, ooxml_rel_by_type(&rs, "/comments"));
 	if (w.failed && !d->over_limit)
-		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+		rc = e && e->code == MOAT_ENOMEM ? -1 : err_set(e, MOAT_ENOMEM, "out of memory");
 	else
 		rc = 0;
 out:

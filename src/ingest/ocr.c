@@ -230,7 +230,8 @@ void ocr_free(struct ocr *ocr)
 	free(ocr);
 }
 
-/* One read of a page: paragraphs as elements of a scratch document. */
+/* One read of a page: paragraphs as elements of a scratch document (no
+ * limits: its doc_add fails only for lack of memory). */
 struct reading {
 	struct doc d;
 	size_t words;
@@ -254,7 +255,9 @@ static int flush_para(struct reading *r, struct buf *para, struct buf *line, jso
 		para_add_line(para, buf_str(line), line->len);
 		buf_reset(line);
 	}
-	if (para->len && *confs) {
+	if (buf_failed(para) || buf_failed(line)) {
+		rc = -1;
+	} else if (para->len && *confs) {
 		double sum = 0;
 		size_t i;
 		json_t *v;
@@ -267,9 +270,13 @@ static int flush_para(struct reading *r, struct buf *para, struct buf *line, jso
 		/* Tesseract's captions are worth keeping; its "headings" are too
 		 * often a line of code or a page number to type them so */
 		enum element_type t = type == PT_CAPTION_TEXT ? EL_CAPTION : EL_PARAGRAPH;
-		if (type == PT_HEADING_TEXT)
-			json_object_set_new(m, "block", json_string("heading"));
-		rc = doc_add_page(&r->d, t, 0, page, buf_str(para), para->len, m);
+		if (!m || (type == PT_HEADING_TEXT &&
+			   json_object_set_new(m, "block", json_string("heading")) < 0)) {
+			json_decref(m);
+			rc = -1;
+		} else {
+			rc = doc_add_page(&r->d, t, 0, page, buf_str(para), para->len, m);
+		}
 	}
 	buf_reset(para);
 	json_decref(*confs);
@@ -322,7 +329,11 @@ static int read_page(struct ocr *ocr, struct Pix *pix, int dpi, int page, double
 			buf_adds(&line, w);
 			if (!confs)
 				confs = json_array();
-			json_array_append_new(confs, json_integer(lroundf(c)));
+			if (json_array_append_new(confs, json_integer(lroundf(c))) < 0) {
+				TessDeleteText(w);
+				rc = -1;
+				break;
+			}
 			r->words++;
 			r->conf_sum += c;
 		}
@@ -335,7 +346,7 @@ static int read_page(struct ocr *ocr, struct Pix *pix, int dpi, int page, double
 	buf_release(&line);
 	TessResultIteratorDelete(it);
 	TessBaseAPIClear(ocr->api);
-	if (rc < 0 && !r->d.over_limit)
+	if (rc < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return rc;
 }
@@ -412,15 +423,22 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 		if (deg > 0) {
 			struct Pix *up = pixRotateOrth(use, (360 - deg) / 90);
 			struct reading r2;
+			struct moat_err e2 = MOAT_ERR_INIT;
+			int rc2 = -1;
 			memset(&r2, 0, sizeof(r2));
 			doc_init(&r2.d, lim);
-			if (up && read_page(ocr, up, dpi, page, scale, &r2, e) == 0 &&
-			    r2.conf_sum > r.conf_sum) {
+			if (up)
+				rc2 = read_page(ocr, up, dpi, page, scale, &r2, &e2);
+			if (rc2 == 0 && r2.conf_sum > r.conf_sum) {
 				doc_release(&r.d);
 				r = r2;
 				rot = deg;
 			} else {
 				doc_release(&r2.d);
+				if (rc2 < 0 && e2.code == MOAT_ENOMEM) {
+					/* not a worse reading: no reading at all */
+					rc = err_set(e, MOAT_ENOMEM, "%s", e2.msg);
+				}
 			}
 			pixDestroy(&up);
 		}
@@ -430,11 +448,13 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 		for (size_t i = 0; i < r.d.n_el; i++) {
 			const struct element *el = &r.d.el[i];
 			json_t *m = json_incref(el->meta);
-			if (rot)
-				json_object_set_new(m, "rotation", json_integer(rot));
-			if (angle != 0)
-				json_object_set_new(m, "deskew_degrees",
-						    json_real(roundf(angle * 4) / 4));
+			if ((rot && json_object_set_new(m, "rotation", json_integer(rot)) < 0) ||
+			    (angle != 0 && json_object_set_new(m, "deskew_degrees",
+							       json_real(roundf(angle * 4) / 4)) < 0)) {
+				json_decref(m);
+				rc = err_set(e, MOAT_ENOMEM, "out of memory");
+				break;
+			}
 			if (doc_add_page(d, el->type, el->level, el->page, doc_el_text(&r.d, el),
 					 el->byte_len, m) < 0) {
 				rc = d->over_limit ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");

@@ -98,6 +98,10 @@ int ooxml_load_rels(struct ozip *z, const char *part, struct rels *rs, struct mo
 		buf_adds(&name, part);
 	}
 	buf_adds(&name, ".rels");
+	if (buf_failed(&name)) {
+		buf_release(&name);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
 	if (!ozip_has(z, buf_str(&name))) {
 		buf_release(&name);
 		return 0;
@@ -106,8 +110,8 @@ int ooxml_load_rels(struct ozip *z, const char *part, struct rels *rs, struct mo
 	buf_release(&name);
 	if (rc < 0)
 		return -1;
-	for (xmlNode *n = xmlDocGetRootElement(doc) ? xmlDocGetRootElement(doc)->children : NULL; n;
-	     n = n->next) {
+	for (xmlNode *n = xmlDocGetRootElement(doc) ? xmlDocGetRootElement(doc)->children : NULL;
+	     n && rc == 0; n = n->next) {
 		char *id, *type, *target, *mode;
 		struct rel *p;
 		if (!xml_is(n, "Relationship"))
@@ -116,13 +120,17 @@ int ooxml_load_rels(struct ozip *z, const char *part, struct rels *rs, struct mo
 		type = xml_attr(n, "Type");
 		target = xml_attr(n, "Target");
 		mode = xml_attr(n, "TargetMode");
-		if (id && type && target && !(mode && !strcmp(mode, "External")) &&
-		    (p = realloc(rs->r, (rs->n + 1) * sizeof(*p)))) {
-			rs->r = p;
-			p[rs->n].id = strdup(id);
-			p[rs->n].type = strdup(type);
-			p[rs->n].target = resolve(part, target);
-			rs->n++;
+		if (id && type && target && !(mode && !strcmp(mode, "External"))) {
+			p = realloc(rs->r, (rs->n + 1) * sizeof(*p));
+			if (p) {
+				rs->r = p;
+				p[rs->n].id = strdup(id);
+				p[rs->n].type = strdup(type);
+				p[rs->n].target = resolve(part, target);
+				rs->n++;
+			}
+			if (!p || !p[rs->n - 1].id || !p[rs->n - 1].type || !p[rs->n - 1].target)
+				rc = err_set(e, MOAT_ENOMEM, "out of memory");
 		}
 		xmlFree(id);
 		xmlFree(type);
@@ -130,7 +138,9 @@ int ooxml_load_rels(struct ozip *z, const char *part, struct rels *rs, struct mo
 		xmlFree(mode);
 	}
 	xmlFreeDoc(doc);
-	return 0;
+	if (rc < 0)
+		ooxml_rels_free(rs);
+	return rc;
 }
 
 const char *ooxml_rel_target(const struct rels *rs, const char *id)
@@ -164,6 +174,8 @@ char *ooxml_main_part(struct ozip *z, const char *def, struct moat_err *e)
 	t = ooxml_rel_by_type(&rs, "/officeDocument");
 	r = strdup(t && ozip_has(z, t) ? t : def);
 	ooxml_rels_free(&rs);
+	if (!r)
+		err_set(e, MOAT_ENOMEM, "out of memory");
 	return r;
 }
 
@@ -189,8 +201,22 @@ char *ooxml_child_attr(const xmlNode *n, const char *name, const char *attr)
 	return xml_attr(ooxml_child(n, name), attr);
 }
 
-/* Document properties from docProps/core.xml into d->meta. */
-void ooxml_core_props(struct ozip *z, struct doc *d)
+int ooxml_load_optional(struct ozip *z, const char *part, xmlDocPtr *out, struct moat_err *e)
+{
+	struct moat_err pe = MOAT_ERR_INIT;
+	*out = NULL;
+	if (!part || !ozip_has(z, part))
+		return 0;
+	if (ooxml_load_xml(z, part, out, &pe) == 0)
+		return 1;
+	if (pe.code != MOAT_ENOMEM)
+		return 0;
+	if (e)
+		*e = pe;
+	return -1;
+}
+
+int ooxml_core_props(struct ozip *z, struct doc *d, struct moat_err *e)
 {
 	static const struct {
 		const char *el, *key;
@@ -198,17 +224,21 @@ void ooxml_core_props(struct ozip *z, struct doc *d)
 		      { "lastModifiedBy", "last_modified_by" }, { "created", "created" },
 		      { "modified", "modified" }, { "keywords", "keywords" } };
 	xmlDocPtr doc;
-	if (!ozip_has(z, "docProps/core.xml") || ooxml_load_xml(z, "docProps/core.xml", &doc, NULL) < 0)
-		return;
-	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next)
+	int rc = ooxml_load_optional(z, "docProps/core.xml", &doc, e);
+	if (rc <= 0)
+		return rc;
+	rc = 0;
+	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n && rc == 0; n = n->next)
 		for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++)
 			if (xml_is(n, props[i].el)) {
 				char *v = (char *)xmlNodeGetContent(n);
-				if (v && *v && utf8_is_valid(v, strlen(v)))
-					json_object_set_new(d->meta, props[i].key, json_string(v));
+				if (v && *v && utf8_is_valid(v, strlen(v)) &&
+				    json_object_set_new(d->meta, props[i].key, json_string(v)) < 0)
+					rc = err_set(e, MOAT_ENOMEM, "out of memory");
 				xmlFree(v);
 			}
 	xmlFreeDoc(doc);
+	return rc;
 }
 
 int ooxml_open_package(const unsigned char *data, size_t len, const struct ingest_opts *o,
@@ -231,10 +261,16 @@ int ooxml_add_table(struct doc *d, int page, json_t *rows, json_t *extra)
 	table_text(rows, &t);
 	{
 		json_t *m = extra ? extra : json_object();
-		json_object_set_new(m, "rows", rows);
-		json_object_set_new(m, "n_rows", json_integer((json_int_t)json_array_size(rows)));
-		json_object_set_new(m, "n_cols", json_integer((json_int_t)ncols));
-		rc = doc_add_page(d, EL_TABLE, 0, page, buf_str(&t), t.len, m);
+		size_t n_rows = json_array_size(rows);
+		if (json_object_set_new(m, "rows", rows) < 0 ||
+		    json_object_set_new(m, "n_rows", json_integer((json_int_t)n_rows)) < 0 ||
+		    json_object_set_new(m, "n_cols", json_integer((json_int_t)ncols)) < 0 ||
+		    buf_failed(&t)) {
+			json_decref(m);
+			rc = -1;
+		} else {
+			rc = doc_add_page(d, EL_TABLE, 0, page, buf_str(&t), t.len, m);
+		}
 	}
 	buf_release(&t);
 	return rc;

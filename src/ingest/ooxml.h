@@ -58,12 +58,18 @@ char *ooxml_rel_id(const xmlNode *n);
 xmlNode *ooxml_child(const xmlNode *n, const char *name);
 /* An attribute of that child (xmlFree it), or NULL. */
 char *ooxml_child_attr(const xmlNode *n, const char *name, const char *attr);
-/* Document properties from docProps/core.xml into d->meta. */
-void ooxml_core_props(struct ozip *z, struct doc *d);
+/* ooxml_load_xml() for a part the document can do without: 1 loaded, 0
+ * absent, damaged or unreadable (skipped), -1 out of memory (e set). */
+int ooxml_load_optional(struct ozip *z, const char *part, xmlDocPtr *out, struct moat_err *e)
+	__attribute__((warn_unused_result));
+/* Document properties from docProps/core.xml into d->meta.  0 or -1 (out of
+ * memory); a damaged core.xml is skipped. */
+int ooxml_core_props(struct ozip *z, struct doc *d, struct moat_err *e)
+	__attribute__((warn_unused_result));
 /* Adds a table element on page: its rows (arrays of cell strings, taken
  * over) as text "a | b" per row and in meta "rows", with n_rows and n_cols;
  * extra (taken over, may be NULL) is the meta to add them to.  doc_add's
- * result: 1, 0, or -1. */
+ * result: 1, 0, or -1 (d->over_limit set), and -1 out of memory. */
 int ooxml_add_table(struct doc *d, int page, json_t *rows, json_t *extra)
 	__attribute__((warn_unused_result));
 

@@ -23,6 +23,7 @@
  *   readers, ocr.c, wire.c -> docutil.c (docfmt.h)
  */
 #include "ingest.h"
+#include "docfmt.h"
 #include "reader.h"
 
 #include <string.h>
@@ -77,13 +78,14 @@ int ingest_parse(const char *format, const unsigned char *data, size_t len,
 	size_t i = 0;
 	int rc;
 	d->format = format;
+	if (!d->meta)  /* doc_init() could not make it */
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	while (i < sizeof(readers) / sizeof(readers[0]) && strcmp(format, readers[i].format))
 		i++;
 	if (i == sizeof(readers) / sizeof(readers[0]))
 		return err_set(e, MOAT_EUNSUPPORTED, "unknown format '%s'", format);
 	rc = readers[i].read(data, len, o, d, e);
 	if (rc == 0 && d->over_limit)
-		return err_set(e, MOAT_ELIMIT, "more than %zu elements (raise --max-elements)",
-			       d->limits.max_elements);
+		return docfmt_limit_error(d, e);
 	return rc;
 }

@@ -72,7 +72,9 @@ static int mupdf_fail(fz_context *ctx, struct moat_err *e, const char *what)
 	return err_set(e, MOAT_EPARSE, "damaged PDF: %s (%s)", fz_caught_message(ctx), what);
 }
 
-static void add_info(struct pdfx *x, struct doc *d)
+/* The document information dictionary into d->meta.  0 or -1 (out of
+ * memory). */
+static int add_info(struct pdfx *x, struct doc *d)
 {
 	static const struct {
 		const char *key, *name;
@@ -91,11 +93,15 @@ static void add_info(struct pdfx *x, struct doc *d)
 		fz_catch(x->ctx) {
 			n = -1;
 		}
-		if (n > 0 && buf[0] && utf8_is_valid(buf, strlen(buf)))
-			json_object_set_new(d->meta, info[i].name, json_string(buf));
+		if (n > 0 && buf[0] && utf8_is_valid(buf, strlen(buf)) &&
+		    json_object_set_new(d->meta, info[i].name, json_string(buf)) < 0)
+			return -1;
 	}
+	return 0;
 }
 
+/* The blocks as elements, a page break between pages.  -1 with d->over_limit
+ * set when doc_add refused one (ingest_parse says why), else out of memory. */
 static int emit(struct pdfx *x, struct doc *d)
 {
 	int last_page = 0;
@@ -111,10 +117,14 @@ static int emit(struct pdfx *x, struct doc *d)
 		last_page = b->page;
 		m = b->meta ? b->meta : json_object();
 		b->meta = NULL;
-		if (b->x1 >= b->x0 && !json_object_get(m, "bbox"))
-			json_object_set_new(m, "bbox", bbox_json(b->x0, b->y0, b->x1, b->y1));
-		if (b->type == EL_HEADING || b->type == EL_TITLE)
-			json_object_set_new(m, "font_size", json_real(q4(b->size)));
+		if (!m || buf_failed(&b->text) ||
+		    (b->x1 >= b->x0 && !json_object_get(m, "bbox") &&
+		     json_object_set_new(m, "bbox", bbox_json(b->x0, b->y0, b->x1, b->y1)) < 0) ||
+		    ((b->type == EL_HEADING || b->type == EL_TITLE) &&
+		     json_object_set_new(m, "font_size", json_real(q4(b->size))) < 0)) {
+			json_decref(m);
+			return -1;  /* out of memory: d->over_limit not set */
+		}
 		r = doc_add_page(d, b->type, b->level, b->page, buf_str(&b->text), b->text.len, m);
 		if (r < 0)
 			return -1;
@@ -229,7 +239,8 @@ int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *
 				     "with --password is wrong");
 			goto out;
 		}
-		json_object_set_new(d->meta, "encrypted", json_true());
+		if (json_object_set_new(d->meta, "encrypted", json_true()) < 0)
+			goto nomem;
 	}
 	if (mu_pages(&x, e) < 0) {
 		rc = -1;
@@ -242,8 +253,8 @@ int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *
 				     "%zu bytes; the cross-reference table had to be rebuilt)", len);
 			goto out;
 		}
-		if (repaired)
-			json_object_set_new(d->meta, "repaired", json_true());
+		if (repaired && json_object_set_new(d->meta, "repaired", json_true()) < 0)
+			goto nomem;
 	}
 	if (x.n_pages <= 0) {
 		rc = err_set(e, MOAT_EPARSE, "damaged PDF: no pages");
@@ -255,18 +266,10 @@ int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *
 		goto out;
 	}
 	x.pages = calloc((size_t)x.n_pages, sizeof(*x.pages));
-	if (!x.pages) {
-		rc = err_set(e, MOAT_ENOMEM, "out of memory");
-		goto out;
-	}
-	add_info(&x, d);
-	json_object_set_new(d->meta, "pages", json_integer(x.n_pages));
-
 	ocr_list = malloc((size_t)x.n_pages * sizeof(int));
-	if (!ocr_list) {
-		rc = err_set(e, MOAT_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!x.pages || !ocr_list || add_info(&x, d) < 0 ||
+	    json_object_set_new(d->meta, "pages", json_integer(x.n_pages)) < 0)
+		goto nomem;
 	/* pass 1: characters of every page, and which pages have no text layer */
 	for (int p = 0; p < x.n_pages && rc == 0; p++) {
 		struct page *pg = &x.pages[p];
@@ -308,12 +311,17 @@ int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *
 		x.n_b = x.a_b = 0;
 		x.body = pdfx_body_size(&x);
 		pdfx_find_headers_footers(&x);
+		if (x.oom)
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
 		for (int p = 0; p < x.n_pages && rc == 0; p++) {
 			struct page *pg = &x.pages[p];
 			if (pg->ocr) {
 				if (!ocr_pages)
 					ocr_pages = json_array();
-				json_array_append_new(ocr_pages, json_integer(pg->no));
+				if (json_array_append_new(ocr_pages, json_integer(pg->no)) < 0) {
+					rc = err_set(e, MOAT_ENOMEM, "out of memory");
+					break;
+				}
 				while (k < n_ocr && ocr_b[k].page == pg->no) {
 					struct blk *b = PUSH(x.b, x.n_b, x.a_b, struct blk);
 					if (!b) {
@@ -329,7 +337,8 @@ int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *
 			if (pg->damaged) {
 				if (!damaged)
 					damaged = json_array();
-				json_array_append_new(damaged, json_integer(pg->no));
+				if (json_array_append_new(damaged, json_integer(pg->no)) < 0)
+					rc = err_set(e, MOAT_ENOMEM, "out of memory");
 				continue;
 			}
 			if (pdfx_layout_page(&x, pg) < 0 || x.oom)
@@ -348,21 +357,26 @@ int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *
 		size_t dropped = 0;
 		for (int p = 0; p < x.n_pages; p++)
 			dropped += x.pages[p].rotated_dropped;
-		if (dropped)
-			json_object_set_new(d->meta, "rotated_chars_dropped", json_integer((json_int_t)dropped));
+		if (dropped && json_object_set_new(d->meta, "rotated_chars_dropped",
+						   json_integer((json_int_t)dropped)) < 0)
+			goto nomem;
 	}
-	if (ocr_pages)
-		json_object_set_new(d->meta, "ocr_pages", json_incref(ocr_pages));
+	if (ocr_pages && json_object_set_new(d->meta, "ocr_pages", json_incref(ocr_pages)) < 0)
+		goto nomem;
 	{
 		json_t *a = NULL;
 		for (int p = 0; p < x.n_pages; p++)
-			if (x.pages[p].ocr_image && (a || (a = json_array())))
-				json_array_append_new(a, json_integer(x.pages[p].no));
-		if (a)
-			json_object_set_new(d->meta, "ocr_image_pages", a);
+			if (x.pages[p].ocr_image &&
+			    (!(a || (a = json_array())) ||
+			     json_array_append_new(a, json_integer(x.pages[p].no)) < 0)) {
+				json_decref(a);
+				goto nomem;
+			}
+		if (a && json_object_set_new(d->meta, "ocr_image_pages", a) < 0)
+			goto nomem;
 	}
-	if (damaged)
-		json_object_set_new(d->meta, "damaged_pages", json_incref(damaged));
+	if (damaged && json_object_set_new(d->meta, "damaged_pages", json_incref(damaged)) < 0)
+		goto nomem;
 	if (damaged && (int)json_array_size(damaged) == x.n_pages) {
 		rc = err_set(e, MOAT_EPARSE, "damaged PDF: no page could be read");
 		goto out;
@@ -376,6 +390,9 @@ int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *
 		if (scanned)
 			rc = err_set(e, MOAT_EPARSE, "no text layer (scanned pages) and --ocr never");
 	}
+	goto out;
+nomem:
+	rc = err_set(e, MOAT_ENOMEM, "out of memory");
 out:
 	free(ocr_list);
 	json_decref(ocr_pages);

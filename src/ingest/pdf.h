@@ -112,12 +112,14 @@ struct pdfx {
 	int oom;
 };
 
-/* Appends to a growable array: &arr[n++], or NULL when out of memory. */
-#define PUSH(arr, n, a, T)                                                    \
-	((n) < (a) || ((a) = (a) ? (a) * 2 : 64,                             \
-		       (arr) = realloc((arr), (a) * sizeof(T)), (arr) != NULL) \
-		 ? &(arr)[(n)++]                                              \
-		 : NULL)
+/* Appends to a growable array: &arr[n++], or NULL when out of memory (arr,
+ * n and a then unchanged).  realloc is banned.h's, where the macro is used. */
+#define PUSH(arr, n, a, T)                                                      \
+	((n) < (a) ? &(arr)[(n)++] : ({                                         \
+		size_t a_ = (a) ? (a) * 2 : 64;                                 \
+		T *p_ = realloc((arr), a_ * sizeof(T));                         \
+		p_ ? ((arr) = p_, (a) = a_, &(arr)[(n)++]) : (T *)NULL;         \
+	}))
 
 /* A line in reading order: some spans of one row (one column's part). */
 struct line {
@@ -151,8 +153,10 @@ int pdfx_cmp_span_y(const void *a, const void *b, void *arg);
 
 /* --- pdf_bidi.c -------------------------------------------------------------- */
 
-/* Appends n characters of a span to out in logical order. */
-void pdfx_span_text(const struct pch *ch, size_t n, struct buf *out);
+/* Appends n characters of a span to out in logical order.  -1 when out of
+ * memory (besides out's own sticky error). */
+int pdfx_span_text(const struct pch *ch, size_t n, struct buf *out)
+	__attribute__((warn_unused_result));
 
 /* --- pdf_blocks.c ------------------------------------------------------------ */
 

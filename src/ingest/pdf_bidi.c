@@ -60,22 +60,24 @@ static void put_units(struct buf *out, const struct pch *ch, const struct unit *
  * right are in visual order; a right-to-left run among them is reversed
  * (digits inside it keep their order), and a line that is mostly
  * right-to-left is reversed as a whole, its left-to-right runs put back. */
-void pdfx_span_text(const struct pch *ch, size_t n, struct buf *out)
+int pdfx_span_text(const struct pch *ch, size_t n, struct buf *out)
 {
 	struct unit *u;
 	size_t nu = 0, rtl = 0, ltr = 0;
 	int para_rtl;
+	if (!n)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (is_rtl(ch[i].c))
 			break;
 		else if (i == n - 1) {
 			for (size_t k = 0; k < n; k++)
 				utf8_encode(out, ch[k].c);
-			return;
+			return 0;
 		}
 	u = malloc(n * sizeof(*u));
 	if (!u)
-		return;
+		return -1;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		int dir = 0;
@@ -142,4 +144,5 @@ void pdfx_span_text(const struct pch *ch, size_t n, struct buf *out)
 		}
 	}
 	free(u);
+	return 0;
 }

@@ -305,7 +305,6 @@ static int flow_lines(struct pdfx *x, struct page *pg, struct line *ls, size_t n
 		if (pdfx_line_mono(pg, &ls[i])) {
 			/* fixed-pitch lines are code: one block, its lines kept */
 			struct blk *b = ps->cur;
-			struct buf t0 = BUF_INIT;
 			if (!b || b->type != EL_CODE || b->page != pg->no ||
 			    ls[i].base - ps->last_base > 2.5f * ls[i].size || ls[i].base < ps->last_base) {
 				b = pdfx_new_blk(x, pg->no, EL_CODE);
@@ -324,9 +323,7 @@ static int flow_lines(struct pdfx *x, struct page *pg, struct line *ls, size_t n
 				for (; k > 0 && k < 80; k--)
 					buf_addch(&b->text, ' ');
 			}
-			line_text(pg, &ls[i], &t0);
-			buf_add(&b->text, buf_str(&t0), t0.len);
-			buf_release(&t0);
+			line_text(pg, &ls[i], &b->text);
 			pdfx_blk_box(b, ls[i].x0, ls[i].y0, ls[i].x1, ls[i].y1);
 			b->nlines++;
 			ps->last_base = ls[i].base;

@@ -73,6 +73,7 @@ int pdfx_emit_aligned_table(struct pdfx *x, struct page *pg, struct line *ls, si
 	size_t ne = col_slots(pg, ls, n, channel(ls, n), edges);
 	struct blk *b;
 	json_t *rows;
+	int oom = 0;
 	if (ne < 2)
 		return 0;
 	b = pdfx_new_blk(x, pg->no, EL_TABLE);
@@ -93,16 +94,23 @@ int pdfx_emit_aligned_table(struct pdfx *x, struct page *pg, struct line *ls, si
 					buf_add(&cell, s->text, s->tlen);
 				}
 			}
-			json_array_append_new(row, json_stringn(buf_str(&cell), cell.len));
+			if (buf_failed(&cell) ||
+			    json_array_append_new(row, json_stringn(buf_str(&cell), cell.len)) < 0)
+				oom = 1;
 		}
 		buf_release(&cell);
-		json_array_append_new(rows, row);
+		if (json_array_append_new(rows, row) < 0)
+			oom = 1;
 		pdfx_blk_box(b, ls[i].x0, ls[i].y0, ls[i].x1, ls[i].y1);
 	}
 	table_text(rows, &b->text);
 	b->meta = json_pack("{s:o, s:i, s:i, s:b}", "rows", rows, "n_rows", (int)n, "n_cols",
 			    (int)ne, "ruled", 0);
 	b->nlines = (int)n;
+	if (oom || !b->meta) {
+		x->oom = 1;
+		return -1;
+	}
 	return 1;
 }
 
@@ -165,12 +173,19 @@ size_t pdfx_table_run(struct page *pg, struct line *ls, size_t n)
 
 static struct blk *new_tab(struct page *pg);
 
+static void release_cells(struct buf *cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_release(&cells[i]);
+	free(cells);
+}
+
 /* A ruled grid: rules that touch each other, two or more each way. */
 int pdfx_ruled_tables(struct pdfx *x, struct page *pg)
 {
 	size_t n = pg->n_ru;
 	int *grp, *up;
-	int ngrp = 0;
+	int ngrp = 0, oom = 0;
 	/* a page of thousands of strokes is a drawing, not a table */
 	if (n < 4 || n > 3000)
 		return 0;
@@ -329,6 +344,12 @@ int pdfx_ruled_tables(struct pdfx *x, struct page *pg)
 					s->taken = 4;  /* this grid's, until it is kept */
 				}
 				free(idx);
+				for (size_t i = 0; i < R * C; i++)
+					if (buf_failed(&cells[i])) {
+						release_cells(cells, R * C);
+						free(grp);
+						return -1;
+					}
 			}
 			{
 				size_t rows_used = 0, cols_used = 0;
@@ -349,9 +370,7 @@ int pdfx_ruled_tables(struct pdfx *x, struct page *pg)
 					for (size_t i = 0; i < pg->n_sp; i++)
 						if (pg->sp[i].taken == 4)
 							pg->sp[i].taken = 0;
-					for (size_t i = 0; i < R * C; i++)
-						buf_release(&cells[i]);
-					free(cells);
+					release_cells(cells, R * C);
 					continue;
 				}
 			}
@@ -360,14 +379,12 @@ int pdfx_ruled_tables(struct pdfx *x, struct page *pg)
 					pg->sp[i].taken = 1;
 			b = new_tab(pg);
 			if (!b) {
-				for (size_t i = 0; i < R * C; i++)
-					buf_release(&cells[i]);
-				free(cells);
+				release_cells(cells, R * C);
 				free(grp);
 				return -1;
 			}
 			rows = json_array();
-			for (size_t r = 0; r < R; r++) {
+			for (size_t r = 0; r < R && !oom; r++) {
 				json_t *row = json_array();
 				int any = 0;
 				for (size_t c = 0; c < C; c++)
@@ -378,18 +395,22 @@ int pdfx_ruled_tables(struct pdfx *x, struct page *pg)
 				}
 				for (size_t c = 0; c < C; c++) {
 					struct buf *cb = &cells[r * C + c];
-					json_array_append_new(row, json_stringn(buf_str(cb), cb->len));
+					if (json_array_append_new(row, json_stringn(buf_str(cb), cb->len)) < 0)
+						oom = 1;
 				}
-				json_array_append_new(rows, row);
+				if (json_array_append_new(rows, row) < 0)
+					oom = 1;
 			}
-			for (size_t i = 0; i < R * C; i++)
-				buf_release(&cells[i]);
-			free(cells);
+			release_cells(cells, R * C);
 			pdfx_blk_box(b, xs[0], ys[0], xs[nx - 1], ys[ny - 1]);
 			table_text(rows, &b->text);
 			b->meta = json_pack("{s:o, s:i, s:i, s:b}", "rows", rows, "n_rows",
 					    (int)json_array_size(rows), "n_cols", (int)C, "ruled", 1);
 			b->nlines = (int)json_array_size(rows);
+			if (oom || !b->meta || buf_failed(&b->text)) {
+				free(grp);
+				return -1;
+			}
 			{	/* a stand-in span puts the table in the reading order */
 				struct span *m = PUSH(pg->sp, pg->n_sp, pg->a_sp, struct span);
 				if (!m) {

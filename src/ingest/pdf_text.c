@@ -41,7 +41,6 @@ static void add_rule(struct tee *t, float x0, float y0, float x1, float y1)
 	r = PUSH(t->pg->ru, t->pg->n_ru, t->pg->a_ru, struct rule);
 	if (!r) {
 		*t->oom = 1;
-		t->pg->n_ru = t->pg->a_ru = 0;
 		return;
 	}
 	r->x0 = fminf(x0, x1);
@@ -373,15 +372,12 @@ static int end_span(struct page *pg, size_t c0)
 	s->mono = vis && mono * 10 >= vis * 9;
 	{
 		struct buf b = BUF_INIT;
-		pdfx_span_text(pg->ch + s->c0, s->n, &b);
-		if (buf_failed(&b)) {
+		if (pdfx_span_text(pg->ch + s->c0, s->n, &b) < 0 || buf_failed(&b) ||
+		    !(s->text = buf_detach(&b, &s->tlen))) {
 			buf_release(&b);
 			pg->n_sp--;
 			return -1;
 		}
-		s->text = buf_detach(&b, &s->tlen);
-		if (!s->text)
-			s->text = strdup(""), s->tlen = 0;
 	}
 	return 0;
 }

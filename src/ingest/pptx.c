@@ -56,14 +56,16 @@ static void a_text(const xmlNode *n, struct buf *out, int level)
 	}
 }
 
-/* The paragraphs of a text body. */
-static int p_txbody(struct doc *d, const xmlNode *tx, int page, int title, int body, int notes)
+/* The paragraphs of a text body.  0, or -1: d->over_limit set, or out of
+ * memory with e set. */
+static int p_txbody(struct doc *d, const xmlNode *tx, int page, int title, int body, int notes,
+		    struct moat_err *e)
 {
 	for (const xmlNode *p = tx ? tx->children : NULL; p; p = p->next) {
 		struct buf t = BUF_INIT;
 		xmlNode *ppr;
 		char *lvl;
-		int level = 0, list = body, r;
+		int level = 0, list = body, r, oom;
 		enum element_type type;
 		json_t *m = notes ? json_pack("{s:b}", "notes", 1) : NULL;
 		if (!xml_is(p, "p")) {
@@ -80,10 +82,16 @@ static int p_txbody(struct doc *d, const xmlNode *tx, int page, int title, int b
 			list = 0;
 		if (ooxml_child(ppr, "buChar") || ooxml_child(ppr, "buAutoNum") || ooxml_child(ppr, "buBlip"))
 			list = 1;
+		oom = (notes && !m) || buf_failed(&t);
 		if (ooxml_child(ppr, "buAutoNum")) {
 			if (!m)
 				m = json_object();
-			json_object_set_new(m, "list", json_string("numbered"));
+			oom |= json_object_set_new(m, "list", json_string("numbered")) < 0;
+		}
+		if (oom) {
+			json_decref(m);
+			buf_release(&t);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
 		}
 		type = title == 1 ? EL_TITLE : title == 2 ? EL_HEADING : list && !notes ? EL_LIST_ITEM
 											    : EL_PARAGRAPH;
@@ -96,9 +104,10 @@ static int p_txbody(struct doc *d, const xmlNode *tx, int page, int title, int b
 	return 0;
 }
 
-static int p_table(struct doc *d, const xmlNode *tbl, int page)
+static int p_table(struct doc *d, const xmlNode *tbl, int page, struct moat_err *e)
 {
 	json_t *rows = json_array();
+	int oom = !rows;
 	for (const xmlNode *tr = tbl->children; tr; tr = tr->next) {
 		json_t *row;
 		if (!xml_is(tr, "tr"))
@@ -113,6 +122,7 @@ static int p_table(struct doc *d, const xmlNode *tbl, int page)
 				if (xml_is(p, "p")) {
 					struct buf pt = BUF_INIT;
 					a_text(p, &pt, 0);
+					oom |= buf_failed(&pt);
 					if (pt.len) {
 						if (t.len)
 							buf_addch(&t, '\n');
@@ -121,34 +131,44 @@ static int p_table(struct doc *d, const xmlNode *tbl, int page)
 					buf_release(&pt);
 				}
 			text_squeeze(&t);
-			json_array_append_new(row, json_stringn(buf_str(&t), t.len));
+			oom |= buf_failed(&t) ||
+			       json_array_append_new(row, json_stringn(buf_str(&t), t.len)) < 0;
 			buf_release(&t);
 		}
-		json_array_append_new(rows, row);
+		oom |= json_array_append_new(rows, row) < 0;
+	}
+	if (oom) {
+		json_decref(rows);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
 	if (!json_array_size(rows)) {
 		json_decref(rows);
 		return 0;
 	}
-	return ooxml_add_table(d, page, rows, NULL) < 0 ? -1 : 0;
+	if (ooxml_add_table(d, page, rows, NULL) < 0)
+		return d->over_limit ? -1 : err_set(e, MOAT_ENOMEM, "out of memory");
+	return 0;
 }
 
-static void collect_shapes(const xmlNode *tree, struct shape **sh, size_t *n, size_t *alloc,
-			   int level)
+/* The shapes under tree into *sh.  0, or -1 out of memory. */
+static int collect_shapes(const xmlNode *tree, struct shape **sh, size_t *n, size_t *alloc,
+			  int level)
 {
 	if (level > 16)
-		return;
+		return 0;
 	for (const xmlNode *c = tree->children; c; c = c->next) {
 		struct shape s;
 		xmlNode *nv, *ph, *xf, *off;
 		char *v;
 		if (xml_is(c, "grpSp")) {
-			collect_shapes(c, sh, n, alloc, level + 1);
+			if (collect_shapes(c, sh, n, alloc, level + 1) < 0)
+				return -1;
 			continue;
 		}
 		if (xml_is(c, "AlternateContent")) {
 			xmlNode *ch = ooxml_child(c, "Choice");
-			collect_shapes(ch ? ch : c, sh, n, alloc, level + 1);
+			if (collect_shapes(ch ? ch : c, sh, n, alloc, level + 1) < 0)
+				return -1;
 			continue;
 		}
 		if (!xml_is(c, "sp") && !xml_is(c, "graphicFrame"))
@@ -179,12 +199,13 @@ static void collect_shapes(const xmlNode *tree, struct shape **sh, size_t *n, si
 			size_t na = *alloc ? *alloc * 2 : 32;
 			struct shape *p = realloc(*sh, na * sizeof(*p));
 			if (!p)
-				return;
+				return -1;
 			*sh = p;
 			*alloc = na;
 		}
 		(*sh)[(*n)++] = s;
 	}
+	return 0;
 }
 
 static const xmlNode *find_desc(const xmlNode *n, const char *name, int level)
@@ -212,8 +233,8 @@ static int p_slide(struct ozip *z, struct doc *d, const char *part, int page, st
 	if (ooxml_load_xml(z, part, &doc, e) < 0)
 		return -1;
 	tree = ooxml_child(ooxml_child(xmlDocGetRootElement(doc), "cSld"), "spTree");
-	if (tree)
-		collect_shapes(tree, &sh, &n, &alloc, 0);
+	if (tree && collect_shapes(tree, &sh, &n, &alloc, 0) < 0)
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
 	if (n)
 		qsort(sh, n, sizeof(*sh), cmp_shape);
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -221,30 +242,40 @@ static int p_slide(struct ozip *z, struct doc *d, const char *part, int page, st
 		if (xml_is(sh[i].n, "graphicFrame")) {
 			tbl = find_desc(sh[i].n, "tbl", 0);
 			if (tbl)
-				rc = p_table(d, tbl, page);
+				rc = p_table(d, tbl, page, e);
 			continue;
 		}
-		rc = p_txbody(d, ooxml_child(sh[i].n, "txBody"), page, sh[i].title, sh[i].body, 0);
+		rc = p_txbody(d, ooxml_child(sh[i].n, "txBody"), page, sh[i].title, sh[i].body, 0, e);
 	}
 	free(sh);
 	xmlFreeDoc(doc);
-	/* the notes */
-	if (rc == 0 && ooxml_load_rels(z, part, &rs, e) == 0) {
-		const char *np = ooxml_rel_by_type(&rs, "/notesSlide");
-		xmlDocPtr nd;
-		if (np && ozip_has(z, np) && ooxml_load_xml(z, np, &nd, NULL) == 0) {
-			struct shape *ns = NULL;
-			size_t nn = 0, na = 0;
-			xmlNode *nt = ooxml_child(ooxml_child(xmlDocGetRootElement(nd), "cSld"), "spTree");
-			if (nt)
-				collect_shapes(nt, &ns, &nn, &na, 0);
-			for (size_t i = 0; i < nn && rc == 0; i++)
-				if (ns[i].body)  /* the notes placeholder, not the slide image */
-					rc = p_txbody(d, ooxml_child(ns[i].n, "txBody"), page, 0, 0, 1);
-			free(ns);
-			xmlFreeDoc(nd);
+	/* the notes (a damaged notes part or .rels is skipped) */
+	if (rc == 0) {
+		struct moat_err re = MOAT_ERR_INIT;
+		if (ooxml_load_rels(z, part, &rs, &re) < 0) {
+			if (re.code == MOAT_ENOMEM)
+				rc = err_set(e, MOAT_ENOMEM, "%s", re.msg);
+		} else {
+			xmlDocPtr nd;
+			int loaded = ooxml_load_optional(z, ooxml_rel_by_type(&rs, "/notesSlide"), &nd, e);
+			if (loaded < 0)
+				rc = -1;
+			if (loaded > 0) {
+				struct shape *ns = NULL;
+				size_t nn = 0, na = 0;
+				xmlNode *nt = ooxml_child(ooxml_child(xmlDocGetRootElement(nd), "cSld"),
+							  "spTree");
+				if (nt && collect_shapes(nt, &ns, &nn, &na, 0) < 0)
+					rc = err_set(e, MOAT_ENOMEM, "out of memory");
+				for (size_t i = 0; i < nn && rc == 0; i++)
+					if (ns[i].body)  /* the notes placeholder, not the slide image */
+						rc = p_txbody(d, ooxml_child(ns[i].n, "txBody"), page, 0,
+							      0, 1, e);
+				free(ns);
+				xmlFreeDoc(nd);
+			}
+			ooxml_rels_free(&rs);
 		}
-		ooxml_rels_free(&rs);
 	}
 	return rc;
 }
@@ -264,7 +295,8 @@ int ingest_pptx(const unsigned char *data, size_t len, const struct ingest_opts 
 	part = ooxml_main_part(z, "ppt/presentation.xml", e);
 	if (!part || ooxml_load_rels(z, part, &rs, e) < 0 || ooxml_load_xml(z, part, &pres, e) < 0)
 		goto out;
-	ooxml_core_props(z, d);
+	if (ooxml_core_props(z, d, e) < 0)
+		goto out;
 	lst = ooxml_child(xmlDocGetRootElement(pres), "sldIdLst");
 	rc = 0;
 	for (xmlNode *s = lst ? lst->children : NULL; s && rc == 0; s = s->next) {
@@ -289,7 +321,8 @@ int ingest_pptx(const unsigned char *data, size_t len, const struct ingest_opts 
 		if (rc < 0 && d->over_limit)
 			rc = 0;
 	}
-	json_object_set_new(d->meta, "slides", json_integer(page));
+	if (rc == 0 && json_object_set_new(d->meta, "slides", json_integer(page)) < 0)
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
 out:
 	if (pres)
 		xmlFreeDoc(pres);

@@ -573,8 +573,11 @@ int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 		rc = -1;
 	if (rc == 0) {
 		sum->interrupted = store_runs_interrupted(s, run_id, e);
-		if (!sum->interrupted)
+		if (!sum->interrupted) {
+			if (e && !e->msg[0])  /* the store returns NULL without a word when out of memory */
+				err_set(e, MOAT_ENOMEM, "out of memory listing interrupted runs");
 			rc = -1;
+		}
 	}
 out:
 	for (size_t i = 0; i < n_in; i++)

@@ -70,6 +70,10 @@ int ingest_text(const unsigned char *data, size_t len, const struct ingest_opts 
 	int first = 1;
 	(void)o;
 	d->encoding = utf8_decode_text(&raw, data, len);
+	if (buf_failed(&raw)) {
+		buf_release(&raw);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
 	/* Line ends to \n. */
 	for (size_t i = 0; i < raw.len; i++) {
 		if (raw.data[i] == '\r') {

@@ -28,7 +28,8 @@ static pthread_mutex_t intern_mu = PTHREAD_MUTEX_INITIALIZER;
 static char **interned;
 static size_t n_interned;
 
-/* A static copy of s (formats and encodings must outlive any document). */
+/* A static copy of s (formats and encodings must outlive any document);
+ * "other" once 4096 names are kept, NULL when out of memory. */
 static const char *intern(const char *s)
 {
 	const char *r = NULL;
@@ -39,63 +40,84 @@ static const char *intern(const char *s)
 	for (size_t i = 0; i < n_interned && !r; i++)
 		if (!strcmp(interned[i], s))
 			r = interned[i];
-	if (!r && n_interned < 4096 && (p = realloc(interned, (n_interned + 1) * sizeof(*p)))) {
+	if (!r && n_interned >= 4096) {
+		r = "other";
+	} else if (!r && (p = realloc(interned, (n_interned + 1) * sizeof(*p)))) {
 		interned = p;
 		interned[n_interned] = strdup(s);
 		if (interned[n_interned])
 			r = interned[n_interned++];
 	}
 	pthread_mutex_unlock(&intern_mu);
-	return r ? r : "other";
+	return r;
 }
 
 /* --- the document as JSON ------------------------------------------------- */
 
+/* The text as a JSON string; NULL only when out of memory. */
 static json_t *str_json(const char *s, size_t len)
 {
 	json_t *j = json_stringn(s, len);
-	if (!j) {  /* not valid UTF-8: should not happen, but never lose the element */
+	if (!j && !utf8_is_valid(s, len)) {
+		/* not valid UTF-8: should not happen, but never lose the element */
 		struct buf b = BUF_INIT;
 		utf8_sanitize(&b, s, len);
-		j = json_stringn(buf_str(&b), b.len);
+		j = buf_failed(&b) ? NULL : json_stringn(buf_str(&b), b.len);
 		buf_release(&b);
 	}
-	return j ? j : json_string("");
+	return j;
+}
+
+/* j[key] = v (taken over); bad set when v is NULL or the setting failed. */
+static void put(json_t *j, const char *key, json_t *v, int *bad)
+{
+	if (json_object_set_new(j, key, v) < 0)
+		*bad = 1;
 }
 
 json_t *doc_to_json(const struct doc *d)
 {
 	json_t *j = json_object(), *els = json_array(), *kids = json_array();
-	json_object_set_new(j, "format", d->format ? json_string(d->format) : json_null());
-	json_object_set_new(j, "encoding", d->encoding ? json_string(d->encoding) : json_null());
-	json_object_set(j, "meta", d->meta ? d->meta : json_null());
-	json_object_set_new(j, "over_limit", json_boolean(d->over_limit));
-	for (size_t i = 0; i < d->n_el; i++) {
+	int bad = !j;
+	put(j, "format", d->format ? json_string(d->format) : json_null(), &bad);
+	put(j, "encoding", d->encoding ? json_string(d->encoding) : json_null(), &bad);
+	put(j, "meta", d->meta ? json_incref(d->meta) : json_null(), &bad);
+	put(j, "over_limit", json_boolean(d->over_limit), &bad);
+	for (size_t i = 0; i < d->n_el && !bad; i++) {
 		const struct element *el = &d->el[i];
 		json_t *a = json_array();
-		json_array_append_new(a, json_integer(el->type));
-		json_array_append_new(a, json_integer(el->level));
-		json_array_append_new(a, json_integer(el->page));
-		json_array_append_new(a, str_json(doc_el_text(d, el), el->byte_len));
-		json_array_append(a, el->meta ? el->meta : json_null());
-		json_array_append_new(els, a);
+		if (json_array_append_new(a, json_integer(el->type)) < 0 ||
+		    json_array_append_new(a, json_integer(el->level)) < 0 ||
+		    json_array_append_new(a, json_integer(el->page)) < 0 ||
+		    json_array_append_new(a, str_json(doc_el_text(d, el), el->byte_len)) < 0 ||
+		    json_array_append(a, el->meta ? el->meta : json_null()) < 0) {
+			json_decref(a);
+			bad = 1;
+		} else if (json_array_append_new(els, a) < 0) {
+			bad = 1;
+		}
 	}
-	json_object_set_new(j, "el", els);
-	for (size_t i = 0; i < d->n_children; i++) {
+	put(j, "el", els, &bad);
+	for (size_t i = 0; i < d->n_children && !bad; i++) {
 		const struct doc_child *c = &d->children[i];
 		struct buf b = BUF_INIT;
 		json_t *k = json_object();
 		base64_encode(c->data, c->len, BASE64_STD, &b);
-		json_object_set_new(k, "name", c->name ? json_string(c->name) : json_null());
-		json_object_set_new(k, "mime", c->mime ? json_string(c->mime) : json_null());
-		json_object_set_new(k, "data", json_stringn(buf_str(&b), b.len));
-		json_object_set_new(k, "failed", json_boolean(c->failed));
-		json_object_set_new(k, "error", c->error ? json_string(c->error) : json_null());
-		json_object_set_new(k, "doc", doc_to_json(&c->doc));
-		json_array_append_new(kids, k);
+		put(k, "name", c->name ? json_string(c->name) : json_null(), &bad);
+		put(k, "mime", c->mime ? json_string(c->mime) : json_null(), &bad);
+		put(k, "data", buf_failed(&b) ? NULL : json_stringn(buf_str(&b), b.len), &bad);
+		put(k, "failed", json_boolean(c->failed), &bad);
+		put(k, "error", c->error ? json_string(c->error) : json_null(), &bad);
+		put(k, "doc", doc_to_json(&c->doc), &bad);
+		if (json_array_append_new(kids, k) < 0)
+			bad = 1;
 		buf_release(&b);
 	}
-	json_object_set_new(j, "children", kids);
+	put(j, "children", kids, &bad);
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -105,10 +127,12 @@ int doc_from_json(json_t *j, struct doc *d, struct moat_err *e)
 	size_t i;
 	if (!json_is_object(j) || !json_is_array(els))
 		return err_set(e, MOAT_EPARSE, "the parser sent back a damaged document");
-	if (json_is_string(json_object_get(j, "format")))
-		d->format = intern(json_string_value(json_object_get(j, "format")));
-	if (json_is_string(json_object_get(j, "encoding")))
-		d->encoding = intern(json_string_value(json_object_get(j, "encoding")));
+	if (json_is_string(json_object_get(j, "format")) &&
+	    !(d->format = intern(json_string_value(json_object_get(j, "format")))))
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (json_is_string(json_object_get(j, "encoding")) &&
+	    !(d->encoding = intern(json_string_value(json_object_get(j, "encoding")))))
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (json_is_object(json_object_get(j, "meta"))) {
 		json_decref(d->meta);
 		d->meta = json_incref(json_object_get(j, "meta"));
@@ -122,7 +146,7 @@ int doc_from_json(json_t *j, struct doc *d, struct moat_err *e)
 				 (int)json_integer_value(json_array_get(v, 1)),
 				 (int)json_integer_value(json_array_get(v, 2)), json_string_value(t),
 				 json_string_length(t), json_is_object(m) ? json_incref(m) : NULL) < 0)
-			break;
+			return docfmt_limit_error(d, e);
 	}
 	if (json_is_true(json_object_get(j, "over_limit")))
 		d->over_limit = 1;
@@ -144,9 +168,13 @@ int doc_from_json(json_t *j, struct doc *d, struct moat_err *e)
 				  json_string_value(json_object_get(v, "mime")));
 		if (!c)
 			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (!c->doc.meta || (json_string_value(json_object_get(v, "name")) && !c->name) ||
+		    (json_string_value(json_object_get(v, "mime")) && !c->mime))
+			return err_set(e, MOAT_ENOMEM, "out of memory");
 		c->failed = json_is_true(json_object_get(v, "failed"));
-		if (json_is_string(json_object_get(v, "error")))
-			c->error = strdup(json_string_value(json_object_get(v, "error")));
+		if (json_is_string(json_object_get(v, "error")) &&
+		    !(c->error = strdup(json_string_value(json_object_get(v, "error")))))
+			return err_set(e, MOAT_ENOMEM, "out of memory");
 		if (doc_from_json(json_object_get(v, "doc"), &c->doc, e) < 0)
 			return -1;
 	}
@@ -219,24 +247,28 @@ int wire_send(int fd, const void *p, size_t n)
 	return 0;
 }
 
-int wire_recv(int fd, char **out, size_t *n, double deadline, int *timed_out)
+int wire_recv(int fd, char **out, size_t *n, double deadline, enum wire_why *why)
 {
 	unsigned char hdr[8];
 	uint64_t len = 0;
 	ssize_t got;
 	*out = NULL;
-	*timed_out = 0;
+	*why = WIRE_EOF;
 	got = wire_read(fd, hdr, 8, deadline ? deadline : 1e300);
 	if (got != 8) {
-		*timed_out = got < 0;
+		*why = got < 0 ? WIRE_TIMEOUT : WIRE_EOF;
 		return -1;
 	}
 	len = wire_get_len(hdr);
-	if (len >= ((uint64_t)1 << 40) || !(*out = malloc(len + 1)))
+	if (len >= ((uint64_t)1 << 40))
 		return -1;
+	if (!(*out = malloc(len + 1))) {
+		*why = WIRE_NOMEM;
+		return -1;
+	}
 	got = wire_read(fd, *out, len, deadline ? deadline : 1e300);
 	if (got < 0 || (uint64_t)got != len) {
-		*timed_out = got < 0;
+		*why = got < 0 ? WIRE_TIMEOUT : WIRE_EOF;
 		free(*out);
 		*out = NULL;
 		return -1;
@@ -251,25 +283,30 @@ int wire_recv(int fd, char **out, size_t *n, double deadline, int *timed_out)
 json_t *wire_opts_to_json(const struct ingest_opts *o, struct doc_limits lim)
 {
 	json_t *j = json_object();
-	json_object_set_new(j, "max_file_size", json_integer((json_int_t)o->max_file_size));
-	json_object_set_new(j, "max_elements", json_integer((json_int_t)o->max_elements));
+	int bad = !j;
+	put(j, "max_file_size", json_integer((json_int_t)o->max_file_size), &bad);
+	put(j, "max_elements", json_integer((json_int_t)o->max_elements), &bad);
 	if (o->text_field)
-		json_object_set_new(j, "text_field", json_string(o->text_field));
-	json_object_set_new(j, "jobs", json_integer(o->jobs));
+		put(j, "text_field", json_string(o->text_field), &bad);
+	put(j, "jobs", json_integer(o->jobs), &bad);
 	if (o->password)
-		json_object_set_new(j, "password", json_string(o->password));
-	json_object_set_new(j, "ocr", json_integer(o->ocr));
+		put(j, "password", json_string(o->password), &bad);
+	put(j, "ocr", json_integer(o->ocr), &bad);
 	if (o->ocr_lang)
-		json_object_set_new(j, "ocr_lang", json_string(o->ocr_lang));
-	json_object_set_new(j, "ocr_dpi", json_integer(o->ocr_dpi));
-	json_object_set_new(j, "max_memory", json_integer((json_int_t)o->max_memory));
-	json_object_set_new(j, "max_cpu", json_integer(o->max_cpu));
-	json_object_set_new(j, "max_pages", json_integer(o->max_pages));
-	json_object_set_new(j, "max_unzipped", json_integer((json_int_t)o->max_unzipped));
-	json_object_set_new(j, "max_zip_ratio", json_integer(o->max_zip_ratio));
-	json_object_set_new(j, "max_zip_entries", json_integer(o->max_zip_entries));
-	json_object_set_new(j, "lim_elements", json_integer((json_int_t)lim.max_elements));
-	json_object_set_new(j, "lim_text", json_integer((json_int_t)lim.max_text));
+		put(j, "ocr_lang", json_string(o->ocr_lang), &bad);
+	put(j, "ocr_dpi", json_integer(o->ocr_dpi), &bad);
+	put(j, "max_memory", json_integer((json_int_t)o->max_memory), &bad);
+	put(j, "max_cpu", json_integer(o->max_cpu), &bad);
+	put(j, "max_pages", json_integer(o->max_pages), &bad);
+	put(j, "max_unzipped", json_integer((json_int_t)o->max_unzipped), &bad);
+	put(j, "max_zip_ratio", json_integer(o->max_zip_ratio), &bad);
+	put(j, "max_zip_entries", json_integer(o->max_zip_entries), &bad);
+	put(j, "lim_elements", json_integer((json_int_t)lim.max_elements), &bad);
+	put(j, "lim_text", json_integer((json_int_t)lim.max_text), &bad);
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -305,8 +342,11 @@ json_t *wire_reply(int rc, const struct doc *d, const struct moat_err *e)
 		return json_pack("{s:b, s:i, s:s}", "ok", 0, "code", e->code,
 				 "msg", e->msg[0] ? e->msg : "cannot parse");
 	j = json_object();
-	json_object_set_new(j, "ok", json_true());
-	json_object_set_new(j, "doc", doc_to_json(d));
+	if (json_object_set_new(j, "ok", json_true()) < 0 ||
+	    json_object_set_new(j, "doc", doc_to_json(d)) < 0) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 

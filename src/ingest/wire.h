@@ -41,9 +41,10 @@ ssize_t wire_read(int fd, void *p, size_t want, double deadline)
 /* Sends one message on a socket (never raising SIGPIPE).  0 or -1. */
 int wire_send(int fd, const void *p, size_t n) __attribute__((warn_unused_result));
 /* Receives one message into *out (malloc'd, NUL-terminated, *n bytes);
- * deadline 0 waits for ever.  -1 on EOF, an error, no memory or a time-out
- * (*timed_out says which). */
-int wire_recv(int fd, char **out, size_t *n, double deadline, int *timed_out)
+ * deadline 0 waits for ever.  -1 on EOF or an error, a time-out, or no
+ * memory for the message; *why says which. */
+enum wire_why { WIRE_EOF, WIRE_TIMEOUT, WIRE_NOMEM };
+int wire_recv(int fd, char **out, size_t *n, double deadline, enum wire_why *why)
 	__attribute__((warn_unused_result));
 
 /* --- the request to a zygote ------------------------------------------------ */

@@ -123,16 +123,20 @@ struct xctx {
 	int date1904;
 };
 
-static void load_sst(struct xctx *x, const char *part)
+/* The shared strings.  0, or -1 out of memory (e set). */
+static int load_sst(struct xctx *x, const char *part, struct moat_err *e)
 {
 	xmlDocPtr doc;
 	size_t n = 0;
-	if (!part || !ozip_has(x->z, part) || ooxml_load_xml(x->z, part, &doc, NULL) < 0)
-		return;
+	int rc = ooxml_load_optional(x->z, part, &doc, e);
+	if (rc <= 0)
+		return rc;
 	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si; si = si->next)
 		n += xml_is(si, "si");
 	x->sst = calloc(n ? n : 1, sizeof(char *));
-	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si && x->sst; si = si->next) {
+	if (!x->sst)
+		rc = -1;
+	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si && rc >= 0; si = si->next) {
 		struct buf t = BUF_INIT;
 		if (!xml_is(si, "si"))
 			continue;
@@ -146,18 +150,22 @@ static void load_sst(struct xctx *x, const char *part)
 				xmlFree(v);
 			}
 		}
-		x->sst[x->n_sst++] = buf_detach(&t, NULL);
+		if (!(x->sst[x->n_sst++] = buf_detach(&t, NULL)))
+			rc = -1;
 	}
 	xmlFreeDoc(doc);
+	return rc < 0 ? err_set(e, MOAT_ENOMEM, "out of memory") : 0;
 }
 
-static void load_xstyles(struct xctx *x, const char *part)
+/* Which cell formats are dates.  0, or -1 out of memory (e set). */
+static int load_xstyles(struct xctx *x, const char *part, struct moat_err *e)
 {
 	xmlDocPtr doc;
 	xmlNode *root, *fmts, *xfs;
 	size_t n = 0;
-	if (!part || !ozip_has(x->z, part) || ooxml_load_xml(x->z, part, &doc, NULL) < 0)
-		return;
+	int rc = ooxml_load_optional(x->z, part, &doc, e);
+	if (rc <= 0)
+		return rc;
 	root = xmlDocGetRootElement(doc);
 	fmts = ooxml_child(root, "numFmts");
 	xfs = ooxml_child(root, "cellXfs");
@@ -193,6 +201,7 @@ static void load_xstyles(struct xctx *x, const char *part)
 		xmlFree(codebuf);
 	}
 	xmlFreeDoc(doc);
+	return x->date_xf ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");
 }
 
 static int cmp_cell(const void *a, const void *b)
@@ -250,7 +259,7 @@ static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh)
 					excel_number(v, &txt);
 			}
 			text_squeeze(&txt);
-			if (ref && parse_ref(ref, &row, &col) && txt.len && !buf_failed(&txt)) {
+			if (ref && parse_ref(ref, &row, &col) && (txt.len || buf_failed(&txt))) {
 				if (sh->n == sh->alloc) {
 					size_t na = sh->alloc ? sh->alloc * 2 : 256;
 					struct xcell *p = realloc(sh->c, na * sizeof(*p));
@@ -267,7 +276,14 @@ static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh)
 				}
 				sh->c[sh->n].row = row;
 				sh->c[sh->n].col = col;
-				sh->c[sh->n].text = buf_detach(&txt, NULL);
+				sh->c[sh->n].text = buf_detach(&txt, NULL);  /* NULL: txt failed */
+				if (!sh->c[sh->n].text) {
+					xmlFree(ref);
+					xmlFree(t);
+					xmlFree(s);
+					xmlFree(v);
+					return -1;
+				}
 				sh->n++;
 			}
 			buf_release(&txt);
@@ -336,21 +352,30 @@ static int sheet_tables(struct doc *d, struct xsheet *sh, int page, const char *
 			break;
 		}
 		rows = json_array();
-		for (uint32_t r = r0; r <= r1; r++) {
+		for (uint32_t r = r0; r <= r1 && rc == 0; r++) {
 			json_t *row = json_array();
 			int any = 0;
 			for (uint32_t c = c0; c <= c1; c++)
-				json_array_append_new(row, json_string(""));
-			for (size_t i = 0; i < n; i++)
+				if (json_array_append_new(row, json_string("")) < 0)
+					rc = -1;
+			for (size_t i = 0; i < n && rc == 0; i++)
 				if (grp[i] == g && sh->c[i].row == r) {
-					json_array_set_new(row, sh->c[i].col - c0,
-							   json_string(sh->c[i].text));
+					if (json_array_set_new(row, sh->c[i].col - c0,
+							       json_string(sh->c[i].text)) < 0)
+						rc = -1;
 					any = 1;
 				}
-			if (any)
-				json_array_append_new(rows, row);
-			else
+			if (any && rc == 0) {
+				if (json_array_append_new(rows, row) < 0)
+					rc = -1;
+			} else {
 				json_decref(row);
+			}
+		}
+		if (rc < 0 || !rows) {
+			json_decref(rows);
+			rc = -1;
+			break;
 		}
 		{
 			struct buf first = BUF_INIT;
@@ -361,11 +386,15 @@ static int sheet_tables(struct doc *d, struct xsheet *sh, int page, const char *
 				tmp[k++] = (char)('A' + (col - 1) % 26);
 				col = (col - 1) / 26;
 			}
+			json_t *extra;
 			while (k > 0)
 				buf_addch(&first, tmp[--k]);
 			buf_addf(&first, "%u", r0);
-			if (ooxml_add_table(d, page, rows, json_pack("{s:s, s:s}", "sheet", name,
-								     "range_start", buf_str(&first))) < 0)
+			extra = buf_failed(&first) ? NULL : json_pack("{s:s, s:s}", "sheet", name,
+								      "range_start", buf_str(&first));
+			if (!extra)
+				json_decref(rows);
+			if (!extra || ooxml_add_table(d, page, rows, extra) < 0)
 				rc = -1;
 			buf_release(&first);
 		}
@@ -400,9 +429,13 @@ int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts 
 		x.date1904 = v && (!strcmp(v, "1") || !strcmp(v, "true"));
 		xmlFree(v);
 	}
-	load_sst(&x, ooxml_rel_by_type(&rs, "/sharedStrings"));
-	load_xstyles(&x, ooxml_rel_by_type(&rs, "/styles"));
-	ooxml_core_props(x.z, d);
+	if (!names || load_sst(&x, ooxml_rel_by_type(&rs, "/sharedStrings"), e) < 0 ||
+	    load_xstyles(&x, ooxml_rel_by_type(&rs, "/styles"), e) < 0 ||
+	    ooxml_core_props(x.z, d, e) < 0) {
+		if (!e || !e->msg[0])
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
 	sheets = ooxml_child(xmlDocGetRootElement(wb), "sheets");
 	rc = 0;
 	for (xmlNode *s = sheets ? sheets->children : NULL; s && rc == 0; s = s->next) {
@@ -428,12 +461,15 @@ int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts 
 				rc = -1;
 			} else {
 				const char *nm = name && utf8_is_valid(name, strlen(name)) ? name : "";
-				json_array_append_new(names, json_string(nm));
-				if (doc_add_page(d, EL_HEADING, 1, page, nm, strlen(nm),
-						 json_pack("{s:s, s:b}", "sheet", nm, "hidden",
-							   state && strcmp(state, "visible") != 0)) < 0 ||
-				    read_sheet(&x, sd, &sh) < 0 || sheet_tables(d, &sh, page, nm) < 0)
+				json_t *m = json_pack("{s:s, s:b}", "sheet", nm, "hidden",
+						      state && strcmp(state, "visible") != 0);
+				if (!m || json_array_append_new(names, json_string(nm)) < 0) {
+					json_decref(m);
+					rc = err_set(e, MOAT_ENOMEM, "out of memory");
+				} else if (doc_add_page(d, EL_HEADING, 1, page, nm, strlen(nm), m) < 0 ||
+					   read_sheet(&x, sd, &sh) < 0 || sheet_tables(d, &sh, page, nm) < 0) {
 					rc = d->over_limit ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");
+				}
 				xmlFreeDoc(sd);
 			}
 		}
@@ -446,7 +482,8 @@ int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts 
 		if (d->over_limit)
 			break;
 	}
-	json_object_set_new(d->meta, "sheets", json_incref(names));
+	if (rc == 0 && json_object_set_new(d->meta, "sheets", json_incref(names)) < 0)
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
 out:
 	json_decref(names);
 	if (wb)

@@ -74,14 +74,14 @@ static void zygote_loop(int fd, pid_t parent)
 	for (;;) {
 		char *hdr = NULL, *data = NULL, *reply = NULL;
 		size_t nh = 0, nd = 0, nr = 0;
-		int to;
+		enum wire_why why;
 		json_t *h;
 		struct ingest_opts o;
 		struct doc_limits lim;
 		struct parse_args a;
 		struct sandbox_job job;
 		struct moat_err e = MOAT_ERR_INIT;
-		if (wire_recv(fd, &hdr, &nh, 0, &to) < 0 || wire_recv(fd, &data, &nd, 0, &to) < 0)
+		if (wire_recv(fd, &hdr, &nh, 0, &why) < 0 || wire_recv(fd, &data, &nd, 0, &why) < 0)
 			_exit(0);
 		h = json_loadb(hdr, nh, 0, NULL);
 		wire_opts_from_json(json_object_get(h, "opts"), &o, &lim);
@@ -236,7 +236,8 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 	json_t *h;
 	char *hdr, *reply = NULL;
 	size_t nr = 0;
-	int rc = -1, to = 0;
+	int rc = -1;
+	enum wire_why why = WIRE_EOF;
 	if (o && o->no_sandbox)
 		return ingest_parse(format, data, len, o, d, e);
 	h = json_pack("{s:s, s:o}", "format", format, "opts", wire_opts_to_json(o, d->limits));
@@ -252,10 +253,13 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 			zygote_stop(z);  /* gone: start another and try once more */
 			continue;
 		}
-		if (wire_recv(z->fd, &reply, &nr, wire_now() + docfmt_max_cpu(o) * 2.0 + 60, &to) < 0) {
-			zygote_stop(z);
+		if (wire_recv(z->fd, &reply, &nr, wire_now() + docfmt_max_cpu(o) * 2.0 + 60, &why) < 0) {
+			zygote_stop(z);  /* its answer is cut off: it cannot serve another */
 			free(hdr);
-			return err_set(e, to ? MOAT_ELIMIT : MOAT_EPARSE, "%s", to
+			if (why == WIRE_NOMEM)
+				return err_set(e, MOAT_ENOMEM, "out of memory receiving the document");
+			return err_set(e, why == WIRE_TIMEOUT ? MOAT_ELIMIT : MOAT_EPARSE, "%s",
+				       why == WIRE_TIMEOUT
 				       ? "parser timed out (the sandbox did not answer; see --max-cpu)"
 				       : "the sandbox process died");
 		}
