@@ -1,4 +1,11 @@
-/* ingest.c - `moat ingest PATH...`: read files into the workspace. */
+/*
+ * ingest.c - `moat ingest PATH...`: read files into the workspace.  Parses
+ * the options, calls ingest_run() (src/ingest), prints a line per failed
+ * file (and per file with -v) and the summary, and appends the run's audit
+ * record.
+ *
+ * Not for: reading files or recording them (src/ingest, src/store).
+ */
 #include "cmd.h"
 #include "../core/jsonu.h"
 #include "../core/progress.h"

@@ -5,6 +5,9 @@
  * joined by " | " and whose metadata maps each column name to its cell.
  * A .csv whose header has more ';' than ',' is read with ';' (European
  * spreadsheets).
+ *
+ * Not for: spreadsheets with formulas or several sheets (xlsx.c), nor
+ * guessing types: every cell stays a string.
  */
 #include "reader.h"
 #include "../core/fmt.h"

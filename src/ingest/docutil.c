@@ -2,6 +2,9 @@
  * docutil.c - helpers the document readers share (see docfmt.h): option
  * defaults, paragraph joining with de-hyphenation, the zip reader
  * with its limits against zip bombs, and the DTD-refusing XML parser.
+ *
+ * Not for: anything a single reader needs alone (it stays in that reader's
+ * file); nothing here calls another file of src/ingest.
  */
 #include "docfmt.h"
 #include "../core/utf8.h"

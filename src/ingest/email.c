@@ -13,6 +13,10 @@
  *
  * Limits: MIME nesting and attachment recursion together at most 16 deep
  * (a deeper message fails as such), at most 1000 parts.
+ *
+ * Not for: mailboxes (mbox, PST) or Outlook's .msg, nor sending anything.
+ * The attachments are parsed by the dispatcher ingest_email() is handed
+ * (parse.c's ingest_parse), never by a call back into parse.c.
  */
 #define _GNU_SOURCE
 #include "docfmt.h"

@@ -9,6 +9,8 @@
  * image whose size would not fit the memory limit fails at once
  * (decompression bombs), and a PNG or JPEG cut short fails as truncated
  * instead of giving a half-grey page to OCR.
+ *
+ * Not for: images inside PDFs (pdf_render.c) or reading the text (ocr.c).
  */
 #define _GNU_SOURCE
 #include "docfmt.h"

@@ -4,6 +4,9 @@
  * the string at --text-field (a dotted path, default "text"; numeric parts
  * index arrays), the record's other fields are the element's metadata.
  * A record that is a plain string is its own text.
+ *
+ * Not for: JSON that moat itself writes or reads back (core/jsonw.h,
+ * wire.c); this is a reader of outside files only.
  */
 #include "reader.h"
 #include "../core/utf8.h"

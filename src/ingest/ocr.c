@@ -16,6 +16,8 @@
  * with hyphenation undone, each with its box and word confidences.  A page
  * skewed by more than a degree is deskewed first; a page that reads badly is
  * tried again upright after orientation detection (osd.traineddata).
+ *
+ * Not for: getting the page images (image.c, pdf_render.c); see ocr.h.
  */
 #define _GNU_SOURCE
 #include "docfmt.h"

@@ -3,6 +3,9 @@
  * ISO-8859-1) and recorded; blocks separated by blank lines become
  * paragraphs, bulleted or numbered lines list items, a short first line a
  * title, and a lone line ending in ':' a heading.
+ *
+ * Not for: Markdown, HTML or delimited text (their own readers), which
+ * detect.c sends elsewhere.
  */
 #include "reader.h"
 #include "../core/utf8.h"
