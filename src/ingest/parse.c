@@ -16,7 +16,7 @@
  *               pdf.c, docx.c, xlsx.c, pptx.c, email.c
  *   email.c --> text.c, html.c, detect.c; attachments through the
  *               ingest_parse_fn it is handed (the dispatcher), not a call
- *   pdf.c ----> pdf_*.c (pdf.h); pdf_ocr.c -> sandbox.c, ocr.c
+ *   pdf.c ----> pdf_*.c (pdf.h), ocr.c; pdf_ocr.c -> sandbox.c, ocr.c
  *   docx.c, xlsx.c, pptx.c -> ooxml.c (ooxml.h)
  *   image.c --> ocr.c
  *   sandbox.c -> wire.c

@@ -15,6 +15,10 @@
  *   pdf_typing.c    title, headings and their levels, captions, list depth
  *   pdf_blocks.c    the document's list of blocks
  *
+ * Calls run one way: pdf.c -> pdf_text, pdf_ocr, pdf_furniture, pdf_layout,
+ * pdf_typing; pdf_layout -> pdf_tables, pdf_typing; pdf_ocr -> pdf_render;
+ * pdf_text -> pdf_bidi; and pdf_text, pdf_blocks below them all.
+ *
  * Not for: other formats, or anything outside src/ingest.
  *
  * Uses MuPDF, Leptonica (pdf_render.c), core/ (buf, doc, utf8), docfmt.h,
