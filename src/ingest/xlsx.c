@@ -215,10 +215,11 @@ static int cmp_cell(const void *a, const void *b)
 static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh)
 {
 	xmlNode *data = ooxml_child(xmlDocGetRootElement(doc), "sheetData");
-	for (xmlNode *r = data ? data->children : NULL; r; r = r->next) {
+	int rc = 0;
+	for (xmlNode *r = data ? data->children : NULL; r && rc == 0; r = r->next) {
 		if (!xml_is(r, "row"))
 			continue;
-		for (xmlNode *c = r->children; c; c = c->next) {
+		for (xmlNode *c = r->children; c && rc == 0; c = c->next) {
 			char *ref, *t, *s, *v = NULL;
 			struct buf txt = BUF_INIT;
 			uint32_t row, col;
@@ -263,28 +264,21 @@ static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh)
 				if (sh->n == sh->alloc) {
 					size_t na = sh->alloc ? sh->alloc * 2 : 256;
 					struct xcell *p = realloc(sh->c, na * sizeof(*p));
-					if (!p) {
-						buf_release(&txt);
-						xmlFree(ref);
-						xmlFree(t);
-						xmlFree(s);
-						xmlFree(v);
-						return -1;
+					if (p) {
+						sh->c = p;
+						sh->alloc = na;
 					}
-					sh->c = p;
-					sh->alloc = na;
 				}
-				sh->c[sh->n].row = row;
-				sh->c[sh->n].col = col;
-				sh->c[sh->n].text = buf_detach(&txt, NULL);  /* NULL: txt failed */
-				if (!sh->c[sh->n].text) {
-					xmlFree(ref);
-					xmlFree(t);
-					xmlFree(s);
-					xmlFree(v);
-					return -1;
+				if (sh->n < sh->alloc) {
+					sh->c[sh->n].row = row;
+					sh->c[sh->n].col = col;
+					/* NULL when txt failed */
+					sh->c[sh->n].text = buf_detach(&txt, NULL);
 				}
-				sh->n++;
+				if (sh->n == sh->alloc || !sh->c[sh->n].text)
+					rc = -1;
+				else
+					sh->n++;
 			}
 			buf_release(&txt);
 			xmlFree(ref);
@@ -295,7 +289,7 @@ static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh)
 	}
 	if (sh->n)
 		qsort(sh->c, sh->n, sizeof(*sh->c), cmp_cell);
-	return 0;
+	return rc;
 }
 
 /* Splits a sheet's cells into tables: groups of cells connected through
