@@ -39,7 +39,7 @@ const char *docfmt_ocr_lang(const struct ingest_opts *o);
  * element limit reached ("more than N elements"), or, below the limit, the
  * memory doc_add() could not get.  Returns -1.
  */
-int docfmt_limit_error(const struct doc *d, struct moat_err *e);
+int docfmt_limit_error(const struct doc *d, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* --- text --------------------------------------------------------------- */
 /*

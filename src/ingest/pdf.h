@@ -145,7 +145,7 @@ static inline int pdfx_line_mono(struct page *pg, const struct line *l)
 /* --- pdf_text.c -------------------------------------------------------------- */
 
 /* Page p, or NULL (*oom set when for lack of memory). */
-fz_page *pdfx_load_page(struct pdfx *x, int p, int *oom);
+fz_page *pdfx_load_page(struct pdfx *x, int p, int *oom) __attribute__((warn_unused_result));
 /* Runs the page through the collecting device into pg's characters, spans
  * and rules.  -1 when out of memory (x->oom set); a page MuPDF cannot read
  * is pg->damaged, not an error. */
