@@ -1,4 +1,11 @@
-/* ingest.c - `moat ingest PATH...`: read files into the workspace. */
+/*
+ * ingest.c - `moat ingest PATH...`: read files into the workspace.  Parses
+ * the options, calls ingest_run() (src/ingest), prints a line per failed
+ * file (and per file with -v) and the summary, and appends the run's audit
+ * record.
+ *
+ * Not for: reading files or recording them (src/ingest, src/store).
+ */
 #include "cmd.h"
 #include "../core/jsonu.h"
 #include "../core/progress.h"
@@ -16,6 +23,7 @@
 struct out_ctx {
 	struct progress bar;
 	int json, verbose;
+	int oom;  /* a failure could not be listed */
 	uint64_t done, bytes;
 	json_t *failures;
 };
@@ -33,8 +41,10 @@ static void on_file(void *c, const struct ingest_event *ev)
 	o->done++;
 	o->bytes += ev->size;
 	if (ev->outcome == INGEST_FAILED) {
-		json_array_append_new(o->failures, json_pack("{s:o, s:o}", "path", jsonu_string(ev->path),
-							     "error", jsonu_string(ev->error)));
+		if (json_array_append_new(o->failures,
+					  json_pack("{s:o, s:o}", "path", jsonu_string(ev->path),
+						    "error", jsonu_string(ev->error))) < 0)
+			o->oom = 1;  /* the summary would miss it: the command fails */
 		if (!o->json) {
 			if (o->bar.enabled)
 				fputs("\r\033[K", stderr);
@@ -141,6 +151,12 @@ int cmd_ingest(struct cmd_ctx *ctx)
 	long n;
 
 	memset(&out, 0, sizeof(out));
+	if (!inc || !exc) {
+		free(inc);
+		free(exc);
+		err_set(&e, MOAT_ENOMEM, "out of memory");
+		return cmd_fail(&e);
+	}
 	o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (o.jobs < 1)
 		o.jobs = 1;
@@ -226,6 +242,12 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		err_clear(&e);
 	}
 	out.failures = json_array();
+	if (!out.failures) {
+		free(inc);
+		free(exc);
+		err_set(&e, MOAT_ENOMEM, "out of memory");
+		return cmd_fail(&e);
+	}
 	cb.on_file = on_file;
 	cb.on_total = on_total;
 	cb.ctx = &out;
@@ -248,7 +270,10 @@ int cmd_ingest(struct cmd_ctx *ctx)
 					   "files", (json_int_t)sum.files);
 		json_t *outputs = json_pack("{s:s, s:O}", "documents_sha256", sum.outputs_digest,
 					    "interrupted_runs", sum.interrupted);
-		if (store_begin(ctx->store, &e) < 0 ||
+		int oom = !counts || !inputs || !outputs || out.oom;
+		if (oom)
+			err_set(&e, MOAT_ENOMEM, "out of memory");
+		if (oom || store_begin(ctx->store, &e) < 0 ||
 		    cmd_audit_append(ctx, inputs, outputs, counts, head) != 0 ||
 		    store_run_end(ctx->store, sum.run_id, "done", &e) < 0 ||
 		    store_commit(ctx->store, &e) < 0) {

@@ -5,8 +5,12 @@
  * joined by " | " and whose metadata maps each column name to its cell.
  * A .csv whose header has more ';' than ',' is read with ';' (European
  * spreadsheets).
+ *
+ * Not for: spreadsheets with formulas or several sheets (xlsx.c), nor
+ * guessing types: every cell stays a string.
  */
-#include "ingest.h"
+#include "reader.h"
+#include "../core/fmt.h"
 #include "../core/utf8.h"
 
 #include <stdio.h>
@@ -139,36 +143,50 @@ int ingest_csv(const unsigned char *data, size_t len, char delim, const struct i
 		goto out;
 	}
 	for (size_t i = 0; i < header.n; i++)
-		json_array_append_new(cols, json_string(header.cells[i]));
-	json_object_set(d->meta, "columns", cols);
-	json_object_set_new(d->meta, "delimiter", json_sprintf("%c", delim));
+		if (json_array_append_new(cols, json_string(header.cells[i])) < 0)
+			goto nomem;
+	if (json_object_set(d->meta, "columns", cols) < 0 ||
+	    json_object_set_new(d->meta, "delimiter", json_sprintf("%c", delim)) < 0)
+		goto nomem;
 	for (size_t i = 0; i < header.n; i++)
 		buf_addf(&line, "%s%s", i ? " | " : "", header.cells[i]);
-	doc_add(d, EL_TABLE_ROW, 0, buf_str(&line), line.len, json_pack("{s:b}", "header", 1));
+	if (buf_failed(&line))
+		goto nomem;
+	if (doc_add(d, EL_TABLE_ROW, 0, buf_str(&line), line.len, json_pack("{s:b}", "header", 1)) < 0)
+		goto out;  /* over the limit (or out of memory): ingest_parse says which */
 	while ((got = next_record(buf_str(&t), t.len, &pos, delim, &r, &lineno, e)) > 0) {
-		json_t *cells;
+		json_t *cells, *m;
 		if (r.n == 1 && r.cells[0][0] == '\0')
 			continue;  /* blank line */
 		cells = json_object();
 		buf_reset(&line);
-		for (size_t i = 0; i < r.n; i++) {
-			char name[32];
+		for (size_t i = 0; i < r.n && cells; i++) {
+			char name[32];  /* "column_" and at most 20 digits */
 			const char *key = i < header.n && header.cells[i][0] ? header.cells[i] : NULL;
-			if (!key) {
-				snprintf(name, sizeof(name), "column_%zu", i + 1);
+			if (!key && xsnprintf(name, sizeof(name), "column_%zu", i + 1) >= 0)
 				key = name;
+			if (!key || json_object_set_new(cells, key, json_string(r.cells[i])) < 0) {
+				json_decref(cells);
+				cells = NULL;
 			}
-			json_object_set_new(cells, key, json_string(r.cells[i]));
 			buf_addf(&line, "%s%s", i ? " | " : "", r.cells[i]);
 		}
 		rows++;
-		if (doc_add(d, EL_TABLE_ROW, 0, buf_str(&line), line.len,
-			    json_pack("{s:I, s:o}", "row", (json_int_t)rows, "cells", cells)) < 0)
+		m = cells ? json_pack("{s:I, s:o}", "row", (json_int_t)rows, "cells", cells) : NULL;
+		if (m && buf_failed(&line))
+			json_decref(m), m = NULL;
+		if (!m)
+			goto nomem;
+		if (doc_add(d, EL_TABLE_ROW, 0, buf_str(&line), line.len, m) < 0)
 			break;
 	}
 	if (got < 0)
 		rc = -1;
-	json_object_set_new(d->meta, "rows", json_integer((json_int_t)rows));
+	if (json_object_set_new(d->meta, "rows", json_integer((json_int_t)rows)) < 0)
+		goto nomem;
+	goto out;
+nomem:
+	rc = err_set(e, MOAT_ENOMEM, "out of memory");
 out:
 	json_decref(cols);
 	row_clear(&header);

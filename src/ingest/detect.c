@@ -2,13 +2,16 @@
  * detect.c - which reader a file goes to: by content first for binary
  * formats (signatures, and for zips their [Content_Types].xml rather than
  * libmagic, which calls some PowerPoint files "Microsoft OOXML"), by
- * extension and libmagic for text, and ingest_parse(), the dispatcher.
+ * extension and libmagic for text.
  *
  * libmagic is trusted for binary formats and as a tie-breaker; for text it is
  * often wrong (Markdown read as HTML, CSV as plain text), so a known text
  * extension wins when the content is text.  When the extension names a
  * binary document format the content does not have, the file fails with both
  * named, rather than being read as something else.
+ *
+ * Not for: reading the file (parse.c picks the reader).  Uses libmagic,
+ * core/datadir.h (its database) and docfmt.h's zip reader.
  */
 #define _GNU_SOURCE
 #include "ingest.h"
@@ -23,6 +26,7 @@
 #include <magic.h>
 
 #include "../core/datadir.h"
+#include "../core/fmt.h"
 #include "../core/banned.h"
 
 static __thread magic_t cookie;
@@ -201,8 +205,10 @@ const char *ingest_detect(const char *path, const unsigned char *data, size_t le
 	int text;
 	if (ext && slash && ext < slash)
 		ext = NULL;
-	if (mime_out)
-		snprintf(mime_out, mime_size, "%s", mime ? mime : "application/octet-stream");
+	if (mime_out && xsnprintf(mime_out, mime_size, "%s", mime ? mime : "application/octet-stream") < 0) {
+		err_set(e, MOAT_ELIMIT, "libmagic's MIME type '%s' is too long", mime);
+		return NULL;
+	}
 	{	/* binary documents: the content decides */
 		const char *want = NULL, *sig;
 		if (ext)
@@ -309,43 +315,4 @@ const char *ingest_detect(const char *path, const unsigned char *data, size_t le
 	if (mime && !strcmp(mime, "text/markdown"))
 		return "markdown";
 	return "text";
-}
-
-int ingest_parse(const char *format, const unsigned char *data, size_t len,
-		 const struct ingest_opts *o, struct doc *d, struct moat_err *e)
-{
-	int rc;
-	d->format = format;
-	if (!strcmp(format, "text"))
-		rc = ingest_text(data, len, o, d, e);
-	else if (!strcmp(format, "markdown"))
-		rc = ingest_markdown(data, len, o, d, e);
-	else if (!strcmp(format, "html"))
-		rc = ingest_html(data, len, o, d, e);
-	else if (!strcmp(format, "csv"))
-		rc = ingest_csv(data, len, ',', o, d, e);
-	else if (!strcmp(format, "tsv"))
-		rc = ingest_csv(data, len, '\t', o, d, e);
-	else if (!strcmp(format, "json"))
-		rc = ingest_json(data, len, 0, o, d, e);
-	else if (!strcmp(format, "jsonl"))
-		rc = ingest_json(data, len, 1, o, d, e);
-	else if (!strcmp(format, "pdf"))
-		rc = ingest_pdf(data, len, o, d, e);
-	else if (!strcmp(format, "image"))
-		rc = ingest_image(data, len, o, d, e);
-	else if (!strcmp(format, "docx"))
-		rc = ingest_docx(data, len, o, d, e);
-	else if (!strcmp(format, "xlsx"))
-		rc = ingest_xlsx(data, len, o, d, e);
-	else if (!strcmp(format, "pptx"))
-		rc = ingest_pptx(data, len, o, d, e);
-	else if (!strcmp(format, "email"))
-		rc = ingest_email(data, len, o, d, e);
-	else
-		return err_set(e, MOAT_EUNSUPPORTED, "unknown format '%s'", format);
-	if (rc == 0 && d->over_limit)
-		return err_set(e, MOAT_ELIMIT, "more than %zu elements (raise --max-elements)",
-			       d->limits.max_elements);
-	return rc;
 }

@@ -2,6 +2,9 @@
  * docutil.c - helpers the document readers share (see docfmt.h): option
  * defaults, paragraph joining with de-hyphenation, the zip reader
  * with its limits against zip bombs, and the DTD-refusing XML parser.
+ *
+ * Not for: anything a single reader needs alone (it stays in that reader's
+ * file); nothing here calls another file of src/ingest.
  */
 #include "docfmt.h"
 #include "../core/utf8.h"
@@ -56,6 +59,17 @@ int docfmt_ocr_dpi(const struct ingest_opts *o)
 const char *docfmt_ocr_lang(const struct ingest_opts *o)
 {
 	return o && o->ocr_lang && *o->ocr_lang ? o->ocr_lang : "eng";
+}
+
+/* --- errors --------------------------------------------------------------- */
+
+int docfmt_limit_error(const struct doc *d, struct moat_err *e)
+{
+	/* doc_add() also sets over_limit when it runs out of memory */
+	if (!d->limits.max_text && (!d->limits.max_elements || d->n_el < d->limits.max_elements))
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	return err_set(e, MOAT_ELIMIT, "more than %zu elements (raise --max-elements)",
+		       d->limits.max_elements);
 }
 
 /* --- text ----------------------------------------------------------------- */

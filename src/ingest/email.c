@@ -13,9 +13,15 @@
  *
  * Limits: MIME nesting and attachment recursion together at most 16 deep
  * (a deeper message fails as such), at most 1000 parts.
+ *
+ * Not for: mailboxes (mbox, PST) or Outlook's .msg, nor sending anything.
+ * The attachments are parsed by the dispatcher ingest_email() is handed
+ * (parse.c's ingest_parse), never by a call back into parse.c.
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "reader.h"
+#include "../core/base64.h"
 #include "../core/jsonu.h"
 #include "../core/utf8.h"
 
@@ -44,11 +50,21 @@ struct part {
 struct mctx {
 	struct doc *d;
 	const struct ingest_opts *o;
+	ingest_parse_fn parse;  /* the dispatcher, for attachments */
 	struct moat_err *e;
 	int parts;
 	int have_body;     /* a text body was added */
+	int oom;           /* a scratch buffer or JSON value could not be had */
 	json_t *attachments;
 };
+
+/* Notes b's failure; 1 once anything failed for lack of memory. */
+static int oom(struct mctx *m, const struct buf *b)
+{
+	if (buf_failed(b))
+		m->oom = 1;
+	return m->oom;
+}
 
 /* --- header fields -------------------------------------------------------------- */
 
@@ -254,7 +270,10 @@ static void decode_words(const char *v, size_t len, struct buf *out)
 						qp_decode(txt, (size_t)(end - txt), 1, &raw);
 					if (!last_encoded && pending_space)
 						buf_addch(out, ' ');
-					to_utf8(buf_str(&charset), buf_str(&raw), raw.len, out);
+					if (buf_failed(&raw) || buf_failed(&charset))
+						out->failed = MOAT_ENOMEM;  /* as if out had failed */
+					else
+						to_utf8(buf_str(&charset), buf_str(&raw), raw.len, out);
 					buf_release(&raw);
 					buf_release(&charset);
 					i = (size_t)(end - v) + 2;
@@ -287,14 +306,19 @@ static void decode_words(const char *v, size_t len, struct buf *out)
 	}
 }
 
-static json_t *header_json(const struct part *p, const char *name)
+/* A header field's decoded value as a JSON string; NULL when absent or not
+ * UTF-8, and when out of memory (*oom then set). */
+static json_t *header_json(const struct part *p, const char *name, int *oom)
 {
 	struct buf raw = BUF_INIT, dec = BUF_INIT;
 	json_t *j = NULL;
 	if (header(p, name, &raw) && raw.len) {
 		decode_words(buf_str(&raw), raw.len, &dec);
-		if (!buf_failed(&dec) && utf8_is_valid(buf_str(&dec), dec.len))
-			j = json_stringn(buf_str(&dec), dec.len);
+		if (buf_failed(&raw) || buf_failed(&dec))
+			*oom = 1;
+		else if (utf8_is_valid(buf_str(&dec), dec.len) &&
+			 !(j = json_stringn(buf_str(&dec), dec.len)))
+			*oom = 1;
 	}
 	buf_release(&raw);
 	buf_release(&dec);
@@ -322,7 +346,9 @@ static void decode_body(const struct part *p, struct buf *out)
 {
 	struct buf cte = BUF_INIT;
 	header(p, "Content-Transfer-Encoding", &cte);
-	if (!strcasecmp(buf_str(&cte), "base64"))
+	if (buf_failed(&cte))
+		out->failed = MOAT_ENOMEM;  /* as if out had failed */
+	else if (!strcasecmp(buf_str(&cte), "base64"))
 		base64_decode_mime(p->body, p->blen, out);
 	else if (!strcasecmp(buf_str(&cte), "quoted-printable"))
 		qp_decode(p->body, p->blen, 0, out);
@@ -353,18 +379,22 @@ static int add_text_body(struct mctx *m, const struct part *p, int html)
 	decode_body(p, &raw);
 	content_type(p, &type, &params);
 	param(buf_str(&params), "charset", &cs);
-	to_utf8(buf_str(&cs), buf_str(&raw), raw.len, &utf);
-	if (buf_failed(&utf)) {
+	if (!oom(m, &raw) && !oom(m, &type) && !oom(m, &params) && !oom(m, &cs))
+		to_utf8(buf_str(&cs), buf_str(&raw), raw.len, &utf);
+	if (oom(m, &utf) || (!json_object_get(m->d->meta, "charset") &&
+			     json_object_set_new(m->d->meta, "charset",
+						 jsonu_string(cs.len ? buf_str(&cs) : "us-ascii")) < 0)) {
+		m->oom = 1;
 		rc = err_set(m->e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!json_object_get(m->d->meta, "charset"))
-		json_object_set_new(m->d->meta, "charset", jsonu_string(cs.len ? buf_str(&cs) : "us-ascii"));
 	doc_init(&t, lim);
 	if (html)
 		rc = ingest_html((const unsigned char *)buf_str(&utf), utf.len, m->o, &t, m->e);
 	else
 		rc = ingest_text((const unsigned char *)buf_str(&utf), utf.len, m->o, &t, m->e);
+	if (rc == 0 && t.over_limit)  /* a scratch document without limits: out of memory */
+		rc = docfmt_limit_error(&t, m->e);
 	if (rc == 0) {
 		/* a mail's first line is not a document title */
 		for (size_t i = 0; i < t.n_el; i++)
@@ -395,7 +425,8 @@ static int add_attachment(struct mctx *m, const struct part *p, const char *type
 	const char *fmt;
 	char mime[96];
 	struct moat_err ce = MOAT_ERR_INIT;
-	char fname[256];
+	const char *fname = name && *name ? name
+			    : !strcmp(type, "message/rfc822") ? "attached.eml" : "attachment";
 	unsigned char *bytes;
 	size_t n;
 	decode_body(p, &raw);
@@ -405,12 +436,9 @@ static int add_attachment(struct mctx *m, const struct part *p, const char *type
 	}
 	bytes = (unsigned char *)buf_detach(&raw, &n);
 	if (!bytes)
-		bytes = calloc(1, 1), n = 0;
-	snprintf(fname, sizeof(fname), "%s", name && *name ? name
-				       : !strcmp(type, "message/rfc822") ? "attached.eml"
-				       : "attachment");
+		return err_set(m->e, MOAT_ENOMEM, "out of memory");
 	c = doc_add_child(m->d, bytes, n, fname, type);
-	if (!c)
+	if (!c || !c->name || !c->mime)
 		return err_set(m->e, MOAT_ENOMEM, "out of memory");
 	fmt = !strcmp(type, "message/rfc822") ? "email"
 					       : ingest_detect(fname, c->data, c->len, mime,
@@ -420,7 +448,7 @@ static int add_attachment(struct mctx *m, const struct part *p, const char *type
 		if (attach_depth > MAX_DEPTH) {
 			err_set(&ce, MOAT_ELIMIT, "messages nested more than %d deep", MAX_DEPTH);
 			fmt = NULL;
-		} else if (ingest_parse(fmt, c->data, c->len, m->o, &c->doc, &ce) < 0) {
+		} else if (m->parse(fmt, c->data, c->len, m->o, &c->doc, &ce) < 0) {
 			fmt = NULL;
 		}
 		attach_depth--;
@@ -429,18 +457,25 @@ static int add_attachment(struct mctx *m, const struct part *p, const char *type
 			return err_set(m->e, MOAT_ELIMIT, "%s", ce.msg);
 		}
 	}
+	if (!fmt && ce.code == MOAT_ENOMEM) {
+		/* memory is not the attachment's fault: the message fails */
+		return err_set(m->e, MOAT_ENOMEM, "%s", ce.msg);
+	}
 	if (!fmt) {
 		c->failed = 1;
 		c->error = strdup(ce.msg[0] ? ce.msg : "cannot parse");
 		doc_release(&c->doc);
 		doc_init(&c->doc, m->d->limits);
+		if (!c->error || !c->doc.meta)
+			return err_set(m->e, MOAT_ENOMEM, "out of memory");
 	} else {
 		c->doc.format = fmt;
 	}
-	json_array_append_new(m->attachments,
-			      json_pack("{s:s, s:s, s:I, s:s, s:s*}", "name", c->name, "mime", type,
-					"size", (json_int_t)c->len, "id", c->id, "error",
-					c->failed ? c->error : NULL));
+	if (json_array_append_new(m->attachments,
+				  json_pack("{s:s, s:s, s:I, s:s, s:s*}", "name", c->name, "mime", type,
+					    "size", (json_int_t)c->len, "id", c->id, "error",
+					    c->failed ? c->error : NULL)) < 0)
+		return err_set(m->e, MOAT_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -492,6 +527,11 @@ static int walk_multipart(struct mctx *m, const struct part *p, const char *subt
 			struct buf t = BUF_INIT, pr = BUF_INIT;
 			split_part(starts[i], lens[i], &q);
 			content_type(&q, &t, &pr);
+			if (oom(m, &t) || oom(m, &pr)) {
+				buf_release(&t);
+				buf_release(&pr);
+				return err_set(m->e, MOAT_ENOMEM, "out of memory");
+			}
 			if (!strcmp(buf_str(&t), "text/plain") && pick < 0)
 				pick = (int)i;
 			else if (!strcmp(buf_str(&t), "text/html") && html < 0)
@@ -538,6 +578,7 @@ static int walk(struct mctx *m, const struct part *p, int depth)
 		decode_words(buf_str(&name), name.len, &dec);
 		buf_reset(&name);
 		buf_add(&name, buf_str(&dec), dec.len);
+		oom(m, &dec);
 		buf_release(&dec);
 	}
 	/* names and types end up in JSON: valid UTF-8 only */
@@ -546,15 +587,22 @@ static int walk(struct mctx *m, const struct part *p, int depth)
 		utf8_sanitize(&fix, buf_str(&name), name.len);
 		buf_reset(&name);
 		buf_add(&name, buf_str(&fix), fix.len);
+		oom(m, &fix);
 		buf_release(&fix);
 	}
 	if (!utf8_is_valid(buf_str(&type), type.len)) {
 		buf_reset(&type);
 		buf_adds(&type, "application/octet-stream");
 	}
+	if (oom(m, &type) || oom(m, &params) || oom(m, &disp) || oom(m, &name) || oom(m, &dname)) {
+		rc = err_set(m->e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
 	attachment = !strncasecmp(buf_str(&disp), "attachment", 10) || (name.len && depth > 0);
 	if (!strncmp(buf_str(&type), "multipart/", 10)) {
-		if (!param(buf_str(&params), "boundary", &bnd) || !bnd.len)
+		if (param(buf_str(&params), "boundary", &bnd) && oom(m, &bnd))
+			rc = err_set(m->e, MOAT_ENOMEM, "out of memory");
+		else if (!bnd.len)
 			rc = err_set(m->e, MOAT_EPARSE, "malformed MIME: %s without a boundary",
 				     buf_str(&type));
 		else
@@ -571,6 +619,7 @@ static int walk(struct mctx *m, const struct part *p, int depth)
 		/* a single-part message that is not text: the body is its attachment */
 		rc = add_attachment(m, p, buf_str(&type), buf_str(&name));
 	}
+out:
 	buf_release(&type);
 	buf_release(&params);
 	buf_release(&disp);
@@ -581,7 +630,7 @@ static int walk(struct mctx *m, const struct part *p, int depth)
 }
 
 int ingest_email(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		 struct doc *d, struct moat_err *e)
+		 ingest_parse_fn parse, struct doc *d, struct moat_err *e)
 {
 	static const struct {
 		const char *field, *key;
@@ -594,27 +643,36 @@ int ingest_email(const unsigned char *data, size_t len, const struct ingest_opts
 	memset(&m, 0, sizeof(m));
 	m.d = d;
 	m.o = o;
+	m.parse = parse;
 	m.e = e;
 	m.attachments = json_array();
 	if (!len) {
 		json_decref(m.attachments);
 		return err_set(e, MOAT_EPARSE, "empty file (0 bytes; not an e-mail)");
 	}
+	if (!m.attachments)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	split_part((const char *)data, len, &p);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		json_t *v = header_json(&p, fields[i].field);
+		json_t *v = header_json(&p, fields[i].field, &m.oom);
 		if (v) {
-			json_object_set_new(d->meta, fields[i].key, v);
+			if (json_object_set_new(d->meta, fields[i].key, v) < 0)
+				m.oom = 1;
 			any = 1;
 		}
+	}
+	if (m.oom) {
+		json_decref(m.attachments);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
 	if (!any) {
 		json_decref(m.attachments);
 		return err_set(e, MOAT_EPARSE, "not an e-mail: no From, To, Date or Subject field");
 	}
 	rc = walk(&m, &p, 0);
-	if (json_array_size(m.attachments))
-		json_object_set(d->meta, "attachments", m.attachments);
+	if (rc == 0 && json_array_size(m.attachments) &&
+	    json_object_set(d->meta, "attachments", m.attachments) < 0)
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
 	json_decref(m.attachments);
 	d->encoding = NULL;
 	return rc;

@@ -28,7 +28,7 @@
  * This file does not fetch, run or render anything; links and images are not
  * kept.
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>
@@ -560,8 +560,13 @@ static void emit_table(struct walk *w, struct frame *f)
 			buf_add(&t, json_string_value(cell), json_string_length(cell));
 		}
 	}
-	if (json_array_size(f->cells))
-		emit(w, EL_TABLE, 0, &t, json_pack("{s:O}", "rows", f->cells));
+	if (json_array_size(f->cells)) {
+		json_t *meta = json_pack("{s:O}", "rows", f->cells);
+		if (meta)
+			emit(w, EL_TABLE, 0, &t, meta);
+		else
+			w->nomem = w->stop = 1;
+	}
 	buf_release(&t);
 }
 
@@ -770,8 +775,10 @@ static void leave(struct walk *w)
 		struct frame *row = structural(w);
 		if (buf_failed(&f->text))
 			w->nomem = w->stop = 1;
-		else if (row && row->kind == F_ROW && row->cells)
-			json_array_append_new(row->cells, json_stringn(buf_str(&f->text), f->text.len));
+		else if (row && row->kind == F_ROW && row->cells &&
+			 json_array_append_new(row->cells,
+					       json_stringn(buf_str(&f->text), f->text.len)) < 0)
+			w->nomem = w->stop = 1;
 		break;
 	}
 	case F_ROW: {
@@ -781,8 +788,9 @@ static void leave(struct walk *w)
 		json_t *cell;
 		json_array_foreach(f->cells, i, cell)
 			any |= json_string_length(cell) > 0;
-		if (any && table && table->kind == F_TABLE && table->cells)
-			json_array_append(table->cells, f->cells);
+		if (any && table && table->kind == F_TABLE && table->cells &&
+		    json_array_append(table->cells, f->cells) < 0)
+			w->nomem = w->stop = 1;
 		break;
 	}
 	case F_TABLE:
@@ -846,11 +854,10 @@ int ingest_html(const unsigned char *data, size_t len, const struct ingest_opts 
 	xmlDoc *doc;
 	(void)o;
 	d->encoding = decode_html(&t, data, len, &source);
-	if (buf_failed(&t)) {
+	if (buf_failed(&t) || json_object_set_new(d->meta, "charset_from", json_string(source)) < 0) {
 		buf_release(&t);
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
-	json_object_set_new(d->meta, "charset_from", json_string(source));
 	if (t.len > INT_MAX) {
 		buf_release(&t);
 		return err_set(e, MOAT_ELIMIT, "too large for the HTML parser (%zu bytes)", t.len);

@@ -9,9 +9,13 @@
  * image whose size would not fit the memory limit fails at once
  * (decompression bombs), and a PNG or JPEG cut short fails as truncated
  * instead of giving a half-grey page to OCR.
+ *
+ * Not for: images inside PDFs (pdf_render.c) or reading the text (ocr.c).
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "ocr.h"
+#include "reader.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,9 +46,10 @@ static int read_page(PIX *pix, int p, const struct ingest_opts *o,
 		     struct ocr **ocr, json_t *sizes, struct doc *d, struct moat_err *e)
 {
 	size_t words = 0;
-	if (p == 0 && pixGetXRes(pix) > 0)
-		json_object_set_new(d->meta, "dpi", json_integer(pixGetXRes(pix)));
-	json_array_append_new(sizes, json_pack("[i,i]", pixGetWidth(pix), pixGetHeight(pix)));
+	if ((p == 0 && pixGetXRes(pix) > 0 &&
+	     json_object_set_new(d->meta, "dpi", json_integer(pixGetXRes(pix))) < 0) ||
+	    json_array_append_new(sizes, json_pack("[i,i]", pixGetWidth(pix), pixGetHeight(pix))) < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (p > 0 && d->n_el && doc_add_page(d, EL_PAGE_BREAK, 0, p, "", 0, NULL) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (o->ocr == INGEST_OCR_NEVER)
@@ -73,10 +78,11 @@ int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts
 	if (truncated(format, data, len))
 		return err_set(e, MOAT_EPARSE, "truncated %s image (its end marker is missing)",
 			       ext ? ext : "");
-	json_object_set_new(d->meta, "width", json_integer(w));
-	json_object_set_new(d->meta, "height", json_integer(h));
-	json_object_set_new(d->meta, "image_format", json_string(ext ? ext : "unknown"));
-	sizes = json_array();
+	if (json_object_set_new(d->meta, "width", json_integer(w)) < 0 ||
+	    json_object_set_new(d->meta, "height", json_integer(h)) < 0 ||
+	    json_object_set_new(d->meta, "image_format", json_string(ext ? ext : "unknown")) < 0 ||
+	    !(sizes = json_array()))
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (is_tiff(format)) {
 		/* each page decoded once, in order, following the directory chain
 		 * (a page that cannot be decoded ends the document there) */
@@ -109,13 +115,14 @@ int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts
 		}
 	}
 	ocr_free(ocr);
-	json_object_set_new(d->meta, "pages", json_integer(pages));
-	if (pages > 1)
-		json_object_set_new(d->meta, "page_sizes", sizes);
-	else
-		json_decref(sizes);
+	if ((json_object_set_new(d->meta, "pages", json_integer(pages)) < 0 ||
+	     (pages > 1 && json_object_set_new(d->meta, "page_sizes", json_incref(sizes)) < 0)) &&
+	    rc == 0)
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+	json_decref(sizes);
 	if (rc == 0) {
-		json_object_set_new(d->meta, "ocr", json_boolean(o->ocr != INGEST_OCR_NEVER));
+		if (json_object_set_new(d->meta, "ocr", json_boolean(o->ocr != INGEST_OCR_NEVER)) < 0)
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
 		d->encoding = NULL;
 	}
 	return rc;

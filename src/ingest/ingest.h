@@ -6,6 +6,16 @@
  * ingest_run() walks paths, parses with -j workers and records the results in
  * a workspace (src/store).  Each format lives in its own file and fills the
  * same struct doc through doc_add().
+ *
+ * Not for: what later stages do with the documents (they read the store),
+ * nor printing: cmd/ingest.c turns the events and the summary into output.
+ *
+ * Uses core/ (the document model in core/doc.h, the thread pool, buffers,
+ * files, hashing), store/ (to record what was read) and the libraries each
+ * format needs (libmagic, cmark-gfm, libxml2, MuPDF, Tesseract, libzip).
+ * Inside src/ingest the arrows run: run.c -> detect.c, zygote.c ->
+ * parse.c -> the readers (reader.h) -> docfmt.h's helpers, ocr.c and
+ * sandbox.c -> wire.c; see parse.c for the whole picture.
  */
 #ifndef MOAT_INGEST_H
 #define MOAT_INGEST_H
@@ -51,7 +61,8 @@ struct ingest_opts ingest_default_opts(void);
  * (one line, "unsupported file type 'application/pdf'") is written to e.
  * mime (may be NULL) receives libmagic's MIME type. */
 const char *ingest_detect(const char *path, const unsigned char *data, size_t len,
-			  char *mime, size_t mime_size, struct moat_err *e);
+			  char *mime, size_t mime_size, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Parses one file's bytes.  On failure d holds nothing useful and e says why
  * (the caller names the file). */
@@ -59,42 +70,17 @@ int ingest_parse(const char *format, const unsigned char *data, size_t len,
 		 const struct ingest_opts *o, struct doc *d, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
-/* The formats, each filling d (already doc_init'd). */
-int ingest_text(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		struct doc *d, struct moat_err *e);
-int ingest_markdown(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		    struct doc *d, struct moat_err *e);
-int ingest_html(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		struct doc *d, struct moat_err *e);
-int ingest_csv(const unsigned char *data, size_t len, char delim, const struct ingest_opts *o,
-	       struct doc *d, struct moat_err *e);
-int ingest_json(const unsigned char *data, size_t len, int lines, const struct ingest_opts *o,
-		struct doc *d, struct moat_err *e);
-
-/* The document formats (issue 5); each fills d (already doc_init'd). */
-int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *o,
-	       struct doc *d, struct moat_err *e);
-int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		 struct doc *d, struct moat_err *e);
-int ingest_docx(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		struct doc *d, struct moat_err *e);
-int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		struct doc *d, struct moat_err *e);
-int ingest_pptx(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		struct doc *d, struct moat_err *e);
-int ingest_email(const unsigned char *data, size_t len, const struct ingest_opts *o,
-		 struct doc *d, struct moat_err *e);
-
 /* Checks that the OCR languages o asks for are installed (nothing to check
  * with --ocr never).  MOAT_EUSAGE: the list is malformed.  MOAT_ENOTFOUND: a
  * language is missing; the message names the Debian package that brings it,
  * and the same message fails each file that needs OCR (others still ingest). */
-int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e);
+int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /*
- * ingest_parse() in a child process (sandbox.c): the child gets limits on its
- * address space (o->max_memory) and CPU time (o->max_cpu), parses, and sends
- * the document back over a pipe.  A crash, a time-out or a limit reached fails
+ * ingest_parse() in a child process (zygote.c, sandbox.c): the child gets
+ * limits on its address space (o->max_memory) and CPU time (o->max_cpu),
+ * parses, and sends the document back over a pipe.  A crash, a time-out or a limit reached fails
  * with the reason in e ("parser crashed (signal 11, segmentation fault)"),
  * and d is left empty.  With o->no_sandbox it is ingest_parse() itself.
  */
@@ -136,7 +122,7 @@ struct ingest_callbacks {
  * run completed (whatever files failed), -1 on an error that stopped it. */
 int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 	       const struct ingest_opts *o, const struct ingest_callbacks *cb,
-	       struct ingest_summary *sum, struct moat_err *e);
+	       struct ingest_summary *sum, struct moat_err *e) __attribute__((warn_unused_result));
 void ingest_summary_release(struct ingest_summary *sum);
 
 #endif

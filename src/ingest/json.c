@@ -4,8 +4,11 @@
  * the string at --text-field (a dotted path, default "text"; numeric parts
  * index arrays), the record's other fields are the element's metadata.
  * A record that is a plain string is its own text.
+ *
+ * Not for: JSON that moat itself writes or reads back (core/jsonw.h,
+ * wire.c); this is a reader of outside files only.
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>
@@ -60,11 +63,12 @@ static int add_record(struct doc *d, json_t *rec, const char *field, size_t n,
 	json_t *t;
 	const char *s;
 	if (json_is_string(rec)) {
+		json_t *meta = json_pack("{s:I}", "record", (json_int_t)n);
 		s = json_string_value(rec);
 		/* At the element limit the caller stops (d->over_limit); only
 		 * running out of memory is an error here. */
-		if (doc_add(d, EL_RECORD, 0, s, json_string_length(rec),
-			    json_pack("{s:I}", "record", (json_int_t)n)) < 0 && !d->over_limit)
+		if (!meta || (doc_add(d, EL_RECORD, 0, s, json_string_length(rec), meta) < 0 &&
+			      !d->over_limit))
 			return err_set(e, MOAT_ENOMEM, "out of memory");
 		return 0;
 	}
@@ -76,7 +80,10 @@ static int add_record(struct doc *d, json_t *rec, const char *field, size_t n,
 		return err_set(e, MOAT_EPARSE, "record %zu: field '%s' is not a string", n, field);
 	{
 		json_t *meta = json_is_object(rec) ? meta_without(rec, field) : json_object();
-		json_object_set_new(meta, "record", json_integer((json_int_t)n));
+		if (json_object_set_new(meta, "record", json_integer((json_int_t)n)) < 0) {
+			json_decref(meta);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
 		if (doc_add(d, EL_RECORD, 0, json_string_value(t), json_string_length(t), meta) < 0 &&
 		    !d->over_limit)
 			return err_set(e, MOAT_ENOMEM, "out of memory");
@@ -92,15 +99,18 @@ int ingest_json(const unsigned char *data, size_t len, int lines, const struct i
 	json_error_t je;
 	int rc = 0;
 	d->encoding = utf8_decode_text(&t, data, len);
-	if (buf_failed(&t))
+	if (buf_failed(&t) || json_object_set_new(d->meta, "text_field", json_string(field)) < 0) {
+		buf_release(&t);
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	json_object_set_new(d->meta, "text_field", json_string(field));
+	}
 	if (!lines) {
 		json_t *root = json_loadb(buf_str(&t), t.len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 		if (!root && strstr(je.text, "too big integer"))  /* keep it, as a real */
 			root = json_loadb(buf_str(&t), t.len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
 					  JSON_DECODE_INT_AS_REAL, &je);
-		if (!root) {
+		if (!root && json_error_code(&je) == json_error_out_of_memory) {
+			rc = err_set(e, MOAT_ENOMEM, "out of memory");
+		} else if (!root) {
 			rc = err_set(e, MOAT_EPARSE, "invalid JSON at line %d, column %d: %s", je.line,
 				     je.column, je.text);
 		} else if (json_is_array(root)) {
@@ -130,6 +140,10 @@ int ingest_json(const unsigned char *data, size_t len, int lines, const struct i
 				rec = json_loadb(p, ll, JSON_DECODE_ANY, &je);
 				if (!rec && strstr(je.text, "too big integer"))
 					rec = json_loadb(p, ll, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &je);
+				if (!rec && json_error_code(&je) == json_error_out_of_memory) {
+					rc = err_set(e, MOAT_ENOMEM, "out of memory");
+					break;
+				}
 				if (!rec) {
 					rc = err_set(e, MOAT_EPARSE, "line %zu: invalid JSON: %s", lineno, je.text);
 					break;

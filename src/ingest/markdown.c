@@ -15,7 +15,7 @@
  * This file is not a Markdown renderer: nothing here writes HTML, and link
  * targets are not kept.
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>
@@ -224,8 +224,11 @@ static void emit_table(struct md *m, struct frame *f)
 	if (buf_failed(&t)) {
 		m->nomem = m->stop = 1;
 	} else if (json_array_size(f->cells)) {
-		emit(m, EL_TABLE, 0, buf_str(&t), t.len,
-		     json_pack("{s:O, s:i}", "rows", f->cells, "header_rows", f->level));
+		json_t *meta = json_pack("{s:O, s:i}", "rows", f->cells, "header_rows", f->level);
+		if (meta)
+			emit(m, EL_TABLE, 0, buf_str(&t), t.len, meta);
+		else
+			m->nomem = m->stop = 1;
 	}
 	buf_release(&t);
 }
@@ -319,14 +322,16 @@ static void exit_block(struct md *m)
 			s++;
 			n--;
 		}
-		if (row && row->kind == F_ROW && row->cells)
-			json_array_append_new(row->cells, json_stringn(s, n));
+		if (row && row->kind == F_ROW && row->cells &&
+		    (buf_failed(&f->text) || json_array_append_new(row->cells, json_stringn(s, n)) < 0))
+			m->nomem = m->stop = 1;
 		break;
 	}
 	case F_ROW: {
 		struct frame *table = m->n ? &m->st[m->n - 1] : NULL;
-		if (table && table->kind == F_TABLE && table->cells && f->cells)
-			json_array_append(table->cells, f->cells);
+		if (table && table->kind == F_TABLE && table->cells && f->cells &&
+		    json_array_append(table->cells, f->cells) < 0)
+			m->nomem = m->stop = 1;
 		break;
 	}
 	case F_TABLE:
@@ -372,8 +377,12 @@ static void leaf(struct md *m, cmark_node *node)
 			if (info && *info) {
 				size_t n = strcspn(info, " \t");
 				meta = json_pack("{s:s%}", "language", info, n);
-				if (meta && info[n])
-					json_object_set_new(meta, "info", json_string(info));
+				if (!meta || (info[n] && json_object_set_new(meta, "info",
+									     json_string(info)) < 0)) {
+					json_decref(meta);
+					m->nomem = m->stop = 1;
+					break;
+				}
 			}
 			emit(m, EL_CODE, 0, lit, strlen(lit), meta);
 		}
@@ -598,19 +607,22 @@ int ingest_markdown(const unsigned char *data, size_t len, const struct ingest_o
 	guard_measure(buf_str(&t), t.len, &g);
 	if (g.table > GUARD_BUDGET || g.autolink > GUARD_BUDGET || g.pi > GUARD_BUDGET) {
 		json_t *what = json_array();
+		int bad = !what;
 		if (g.table > GUARD_BUDGET)
-			json_array_append_new(what, json_string("table extension off"));
+			bad |= json_array_append_new(what, json_string("table extension off")) < 0;
 		if (g.autolink > GUARD_BUDGET)
-			json_array_append_new(what, json_string("autolink extension off"));
+			bad |= json_array_append_new(what, json_string("autolink extension off")) < 0;
 		if (g.pi > GUARD_BUDGET) {
 			struct buf esc = BUF_INIT;
 			escape_open_pi(&esc, buf_str(&t), t.len);
 			buf_release(&t);
 			t = esc;
-			json_array_append_new(what, json_string("unclosed <? escaped"));
+			bad |= json_array_append_new(what, json_string("unclosed <? escaped")) < 0;
 		}
-		json_object_set_new(d->meta, "markdown_guard", what);
-		if (buf_failed(&t)) {
+		if (bad)
+			json_decref(what);
+		if (bad || json_object_set_new(d->meta, "markdown_guard", what) < 0 ||
+		    buf_failed(&t)) {
 			buf_release(&t);
 			return err_set(e, MOAT_ENOMEM, "out of memory");
 		}

@@ -16,9 +16,12 @@
  * with hyphenation undone, each with its box and word confidences.  A page
  * skewed by more than a degree is deskewed first; a page that reads badly is
  * tried again upright after orientation detection (osd.traineddata).
+ *
+ * Not for: getting the page images (image.c, pdf_render.c); see ocr.h.
  */
 #define _GNU_SOURCE
 #include "docfmt.h"
+#include "ocr.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -38,38 +41,48 @@ struct ocr {
 	TessBaseAPI *osd;   /* orientation detection, started when first needed */
 	int osd_tried;
 	int warm;           /* ocr_warm's: never freed by ocr_free */
-	char datadir[512];
-	char langs[256];
+	char *datadir;      /* malloc'd */
+	char *langs;        /* malloc'd */
 };
 
 static struct ocr *warm;  /* made by ocr_warm before the fork */
 
+/* 1 when dir has lang's traineddata, 0 when not, -1 out of memory. */
 static int has_lang(const char *dir, const char *lang)
 {
-	char p[700];
-	snprintf(p, sizeof(p), "%s/%s.traineddata", dir, lang);
-	return access(p, R_OK) == 0;
+	char *p;
+	int r;
+	if (asprintf(&p, "%s/%s.traineddata", dir, lang) < 0)
+		return -1;
+	r = access(p, R_OK) == 0;
+	free(p);
+	return r;
 }
 
 /* The directory holding the traineddata files (core/datadir.h: the
- * environment, then the copy a bundle installed beside moat, then Debian's). */
-static void find_datadir(char *out, size_t size)
+ * environment, then the copy a bundle installed beside moat, then Debian's),
+ * malloc'd; NULL with e set. */
+static char *find_datadir(struct moat_err *e)
 {
 	struct datafile f = DATAFILE_INIT;
+	char *dir;
 	datadir_tessdata(&f);
-	snprintf(out, size, "%s", f.path ? f.path : "");
+	dir = f.path;  /* always a path, Debian's default at least: NULL is no memory */
+	f.path = NULL;
 	datafile_release(&f);
+	if (!dir)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	return dir;
 }
 
 /* Debian names a language pack after the language, '_' as '-', lowercase. */
-static void debian_package(const char *lang, char *out, size_t size)
+static void debian_package(const char *lang, struct buf *out)
 {
-	size_t j = (size_t)snprintf(out, size, "tesseract-ocr-");
-	for (size_t i = 0; lang[i] && j + 1 < size; i++) {
+	buf_adds(out, "tesseract-ocr-");
+	for (size_t i = 0; lang[i]; i++) {
 		char c = lang[i];
-		out[j++] = c == '_' ? '-' : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+		buf_addch(out, c == '_' ? '-' : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c));
 	}
-	out[j < size ? j : size - 1] = '\0';
 }
 
 static void single_threaded(void)
@@ -96,12 +109,23 @@ static int check_langs(const char *langs, const char *datadir, struct moat_err *
 			if (!n)
 				return err_set(e, MOAT_EUSAGE, "bad OCR language list '%s' (for example "
 					       "eng+deu)", langs);
-			if (!has_lang(datadir, one)) {
-				char pkg[96];
-				debian_package(one, pkg, sizeof(pkg));
-				return err_set(e, MOAT_ENOTFOUND, "OCR language '%s' is not installed (no "
-					       "%s/%s.traineddata; install the Debian package %s)", one,
-					       datadir, one, pkg);
+			switch (has_lang(datadir, one)) {
+			case 1:
+				break;
+			case 0: {
+				struct buf pkg = BUF_INIT;
+				debian_package(one, &pkg);
+				if (buf_failed(&pkg))
+					err_set(e, MOAT_ENOMEM, "out of memory");
+				else
+					err_set(e, MOAT_ENOTFOUND, "OCR language '%s' is not installed (no "
+						"%s/%s.traineddata; install the Debian package %s)", one,
+						datadir, one, buf_str(&pkg));
+				buf_release(&pkg);
+				return -1;
+			}
+			default:
+				return err_set(e, MOAT_ENOMEM, "out of memory");
 			}
 			n = 0;
 			if (!*p)
@@ -119,11 +143,15 @@ static int check_langs(const char *langs, const char *datadir, struct moat_err *
 
 int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e)
 {
-	char dir[512];
+	char *dir;
+	int rc;
 	if (o->ocr == INGEST_OCR_NEVER)
 		return 0;
-	find_datadir(dir, sizeof(dir));
-	return check_langs(docfmt_ocr_lang(o), dir, e);
+	if (!(dir = find_datadir(e)))
+		return -1;
+	rc = check_langs(docfmt_ocr_lang(o), dir, e);
+	free(dir);
+	return rc;
 }
 
 static struct ocr *ocr_start(const struct ingest_opts *o, struct moat_err *e)
@@ -137,28 +165,32 @@ static struct ocr *ocr_start(const struct ingest_opts *o, struct moat_err *e)
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		return NULL;
 	}
-	find_datadir(ocr->datadir, sizeof(ocr->datadir));
-	if (check_langs(langs, ocr->datadir, e) < 0) {
-		free(ocr);
+	if (!(ocr->datadir = find_datadir(e)) || check_langs(langs, ocr->datadir, e) < 0) {
+		ocr_free(ocr);
+		return NULL;
+	}
+	if (!(ocr->langs = strdup(langs))) {
+		ocr_free(ocr);
+		err_set(e, MOAT_ENOMEM, "out of memory");
 		return NULL;
 	}
 	ocr->api = TessBaseAPICreate();
 	if (!ocr->api) {
-		free(ocr);
+		ocr_free(ocr);
 		err_set(e, MOAT_ENOMEM, "out of memory (cannot start Tesseract)");
 		return NULL;
 	}
 	quiet(ocr->api);
 	if (TessBaseAPIInit3(ocr->api, ocr->datadir, langs) != 0) {
 		TessBaseAPIDelete(ocr->api);
+		ocr->api = NULL;
 		err_set(e, MOAT_EIO, "cannot start Tesseract for '%s' (damaged traineddata in %s?)",
 			langs, ocr->datadir);
-		free(ocr);
+		ocr_free(ocr);
 		return NULL;
 	}
 	quiet(ocr->api);
 	TessBaseAPISetPageSegMode(ocr->api, PSM_AUTO);
-	snprintf(ocr->langs, sizeof(ocr->langs), "%s", langs);
 	return ocr;
 }
 
@@ -195,10 +227,13 @@ void ocr_free(struct ocr *ocr)
 		TessBaseAPIEnd(ocr->osd);
 		TessBaseAPIDelete(ocr->osd);
 	}
+	free(ocr->datadir);
+	free(ocr->langs);
 	free(ocr);
 }
 
-/* One read of a page: paragraphs as elements of a scratch document. */
+/* One read of a page: paragraphs as elements of a scratch document (no
+ * limits: its doc_add fails only for lack of memory). */
 struct reading {
 	struct doc d;
 	size_t words;
@@ -222,7 +257,9 @@ static int flush_para(struct reading *r, struct buf *para, struct buf *line, jso
 		para_add_line(para, buf_str(line), line->len);
 		buf_reset(line);
 	}
-	if (para->len && *confs) {
+	if (buf_failed(para) || buf_failed(line)) {
+		rc = -1;
+	} else if (para->len && *confs) {
 		double sum = 0;
 		size_t i;
 		json_t *v;
@@ -235,9 +272,13 @@ static int flush_para(struct reading *r, struct buf *para, struct buf *line, jso
 		/* Tesseract's captions are worth keeping; its "headings" are too
 		 * often a line of code or a page number to type them so */
 		enum element_type t = type == PT_CAPTION_TEXT ? EL_CAPTION : EL_PARAGRAPH;
-		if (type == PT_HEADING_TEXT)
-			json_object_set_new(m, "block", json_string("heading"));
-		rc = doc_add_page(&r->d, t, 0, page, buf_str(para), para->len, m);
+		if (!m || (type == PT_HEADING_TEXT &&
+			   json_object_set_new(m, "block", json_string("heading")) < 0)) {
+			json_decref(m);
+			rc = -1;
+		} else {
+			rc = doc_add_page(&r->d, t, 0, page, buf_str(para), para->len, m);
+		}
 	}
 	buf_reset(para);
 	json_decref(*confs);
@@ -290,7 +331,11 @@ static int read_page(struct ocr *ocr, struct Pix *pix, int dpi, int page, double
 			buf_adds(&line, w);
 			if (!confs)
 				confs = json_array();
-			json_array_append_new(confs, json_integer(lroundf(c)));
+			if (json_array_append_new(confs, json_integer(lroundf(c))) < 0) {
+				TessDeleteText(w);
+				rc = -1;
+				break;
+			}
 			r->words++;
 			r->conf_sum += c;
 		}
@@ -303,7 +348,7 @@ static int read_page(struct ocr *ocr, struct Pix *pix, int dpi, int page, double
 	buf_release(&line);
 	TessResultIteratorDelete(it);
 	TessBaseAPIClear(ocr->api);
-	if (rc < 0 && !r->d.over_limit)
+	if (rc < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return rc;
 }
@@ -316,7 +361,7 @@ static int orientation(struct ocr *ocr, struct Pix *pix)
 	const char *script = NULL;
 	if (!ocr->osd_tried) {
 		ocr->osd_tried = 1;
-		if (has_lang(ocr->datadir, "osd")) {
+		if (has_lang(ocr->datadir, "osd") > 0) {
 			ocr->osd = TessBaseAPICreate();
 			quiet(ocr->osd);
 			if (ocr->osd && TessBaseAPIInit3(ocr->osd, ocr->datadir, "osd") != 0) {
@@ -380,15 +425,22 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 		if (deg > 0) {
 			struct Pix *up = pixRotateOrth(use, (360 - deg) / 90);
 			struct reading r2;
+			struct moat_err e2 = MOAT_ERR_INIT;
+			int rc2 = -1;
 			memset(&r2, 0, sizeof(r2));
 			doc_init(&r2.d, lim);
-			if (up && read_page(ocr, up, dpi, page, scale, &r2, e) == 0 &&
-			    r2.conf_sum > r.conf_sum) {
+			if (up)
+				rc2 = read_page(ocr, up, dpi, page, scale, &r2, &e2);
+			if (rc2 == 0 && r2.conf_sum > r.conf_sum) {
 				doc_release(&r.d);
 				r = r2;
 				rot = deg;
 			} else {
 				doc_release(&r2.d);
+				if (rc2 < 0 && e2.code == MOAT_ENOMEM) {
+					/* not a worse reading: no reading at all */
+					rc = err_set(e, MOAT_ENOMEM, "%s", e2.msg);
+				}
 			}
 			pixDestroy(&up);
 		}
@@ -398,11 +450,13 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 		for (size_t i = 0; i < r.d.n_el; i++) {
 			const struct element *el = &r.d.el[i];
 			json_t *m = json_incref(el->meta);
-			if (rot)
-				json_object_set_new(m, "rotation", json_integer(rot));
-			if (angle != 0)
-				json_object_set_new(m, "deskew_degrees",
-						    json_real(roundf(angle * 4) / 4));
+			if ((rot && json_object_set_new(m, "rotation", json_integer(rot)) < 0) ||
+			    (angle != 0 && json_object_set_new(m, "deskew_degrees",
+							       json_real(roundf(angle * 4) / 4)) < 0)) {
+				json_decref(m);
+				rc = err_set(e, MOAT_ENOMEM, "out of memory");
+				break;
+			}
 			if (doc_add_page(d, el->type, el->level, el->page, doc_el_text(&r.d, el),
 					 el->byte_len, m) < 0) {
 				rc = d->over_limit ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");

@@ -1,7 +1,9 @@
 /*
  * run.c - ingest_run(): walk the given paths, parse files on -j worker
- * threads, and record the results in the workspace from the calling thread
- * (the store has one connection and one writer).
+ * threads (core/pool.h), and record the results in the workspace from the
+ * calling thread (the store has one connection and one writer), in the order
+ * the workers finish them.  At most four files per worker are handed out and
+ * not yet recorded, which bounds the parsed documents held in memory.
  *
  * Crash safety: each file's original goes to objects/ under a temporary name
  * and is renamed into place; one syncfs() puts a whole batch on disk before
@@ -9,12 +11,16 @@
  * two fsyncs per file), and a file's rows (document, elements, file version)
  * commit together.  A killed run leaves whole files
  * or nothing; the next run skips what is already stored.
+ *
+ * Not for: reading a file's format (detect.c, zygote.c and the readers) or
+ * the SQL (store/).
  */
 #define _GNU_SOURCE
 #include "ingest.h"
 #include "../core/buf.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
+#include "../core/pool.h"
 #include "../store/store.h"
 
 #include <dirent.h>
@@ -39,16 +45,19 @@ struct ingest_opts ingest_default_opts(void)
 	return o;
 }
 
+struct feed;
+
 struct job {
 	char *path;          /* absolute */
 	uint64_t size;
 	int64_t mtime;
 	struct store_file prev;
+	struct feed *feed;   /* where the finished job goes */
 	/* results, filled by a worker */
 	char id[65];
 	int readable;
 	int failed;
-	char error[MOAT_ERR_MSG_MAX];
+	struct moat_err err; /* why, when failed */
 	const char *format;
 	char mime[96];
 	struct doc doc;
@@ -135,7 +144,7 @@ static int walk_dir(struct walk *w, const char *dir, int depth, struct moat_err 
 			return -1;
 		j = &w->jobs[w->n - 1];
 		j->failed = 1;
-		snprintf(j->error, sizeof(j->error), "cannot open directory: %s", strerror(errno));
+		err_set(&j->err, MOAT_EIO, "cannot open directory: %s", strerror(errno));
 		return 0;
 	}
 	while ((de = readdir(d))) {
@@ -201,29 +210,26 @@ static int cmp_job(const void *a, const void *b)
 
 /* --- the workers --------------------------------------------------------- */
 
-struct pool {
-	struct walk *w;
+/* What the workers hand back: the jobs they finished, in that order, for the
+ * calling thread to record. */
+struct feed {
 	const struct ingest_opts *o;
 	const char *ws_dir;
 	pthread_mutex_t mu;
-	pthread_cond_t cv_done, cv_room;
-	size_t next;           /* next job to hand out */
+	pthread_cond_t cv_done;
 	struct job *done_head, *done_tail;
-	size_t in_flight;      /* finished but not yet consumed */
-	size_t max_in_flight;
-	int stop;
 };
 
-static void parse_job(struct pool *p, struct job *j)
+static void parse_job(struct feed *f, struct job *j)
 {
 	struct buf data = BUF_INIT;
 	struct moat_err e = MOAT_ERR_INIT;
 	unsigned char digest[SHA256_LEN];
 	if (j->failed)
 		return;  /* the walk already knows why */
-	if (fs_read_file(j->path, &data, p->o->max_file_size, &e) < 0) {
+	if (fs_read_file(j->path, &data, f->o->max_file_size, &e) < 0) {
 		j->failed = 1;
-		snprintf(j->error, sizeof(j->error), "%s", e.msg);
+		j->err = e;
 		buf_release(&data);
 		return;
 	}
@@ -240,9 +246,9 @@ static void parse_job(struct pool *p, struct job *j)
 	if (!j->format) {
 		j->failed = 1;
 	} else {
-		struct doc_limits lim = { p->o->max_elements, 0 };
+		struct doc_limits lim = { f->o->max_elements, 0 };
 		doc_init(&j->doc, lim);
-		if (ingest_parse_sandboxed(j->format, (const unsigned char *)buf_str(&data), data.len, p->o,
+		if (ingest_parse_sandboxed(j->format, (const unsigned char *)buf_str(&data), data.len, f->o,
 				 &j->doc, &e) < 0) {
 			j->failed = 1;
 			doc_release(&j->doc);
@@ -251,46 +257,55 @@ static void parse_job(struct pool *p, struct job *j)
 		}
 	}
 	if (j->failed)
-		snprintf(j->error, sizeof(j->error), "%s", e.msg);
+		j->err = e;
 	/* Keep the original even when parsing failed: a later moat may read it. */
-	if (store_put_object_nosync(p->ws_dir, j->id, buf_str(&data), data.len, &e) < 0) {
+	if (store_put_object_nosync(f->ws_dir, j->id, buf_str(&data), data.len, &e) < 0) {
 		if (j->parsed)
 			doc_release(&j->doc);
 		j->parsed = 0;
 		j->failed = 1;
-		snprintf(j->error, sizeof(j->error), "%s", e.msg);
+		j->err = e;
 	}
 	buf_release(&data);
 }
 
-static void *worker(void *arg)
+/* A pool job: one file, then onto the feed.  A file that fails is data, not
+ * the pool's error. */
+static int work(void *arg, int worker, struct moat_err *e)
 {
-	struct pool *p = arg;
-	for (;;) {
-		struct job *j;
-		pthread_mutex_lock(&p->mu);
-		while (!p->stop && p->in_flight >= p->max_in_flight)
-			pthread_cond_wait(&p->cv_room, &p->mu);
-		if (p->stop || p->next >= p->w->n) {
-			pthread_mutex_unlock(&p->mu);
-			return NULL;
-		}
-		j = &p->w->jobs[p->next++];
-		p->in_flight++;
-		pthread_mutex_unlock(&p->mu);
+	struct job *j = arg;
+	struct feed *f = j->feed;
+	(void)worker;
+	(void)e;
+	parse_job(f, j);
+	pthread_mutex_lock(&f->mu);
+	j->next_done = NULL;
+	if (f->done_tail)
+		f->done_tail->next_done = j;
+	else
+		f->done_head = j;
+	f->done_tail = j;
+	pthread_cond_signal(&f->cv_done);
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
 
-		parse_job(p, j);
-
-		pthread_mutex_lock(&p->mu);
-		j->next_done = NULL;
-		if (p->done_tail)
-			p->done_tail->next_done = j;
-		else
-			p->done_head = j;
-		p->done_tail = j;
-		pthread_cond_signal(&p->cv_done);
-		pthread_mutex_unlock(&p->mu);
+/* The next finished job, waiting for one; NULL at once when none is ready
+ * and wait is 0. */
+static struct job *next_done(struct feed *f, int wait)
+{
+	struct job *j;
+	pthread_mutex_lock(&f->mu);
+	while (wait && !f->done_head)
+		pthread_cond_wait(&f->cv_done, &f->mu);
+	j = f->done_head;
+	if (j) {
+		f->done_head = j->next_done;
+		if (!f->done_head)
+			f->done_tail = NULL;
 	}
+	pthread_mutex_unlock(&f->mu);
+	return j;
 }
 
 /* --- recording ----------------------------------------------------------- */
@@ -309,10 +324,10 @@ static int record(struct store *s, struct job *j, int64_t run_id, struct ingest_
 		return 0;
 	}
 	if (j->failed && j->prev.found && !strcmp(j->prev.status, "failed") &&
-	    !strcmp(j->prev.doc_id, j->readable ? j->id : "") && !strcmp(j->prev.error, j->error)) {
+	    !strcmp(j->prev.doc_id, j->readable ? j->id : "") && !strcmp(j->prev.error, j->err.msg)) {
 		/* Failed before for the same bytes and the same reason: nothing new. */
 		ev->outcome = INGEST_FAILED;
-		ev->error = j->error;
+		ev->error = j->err.msg;
 		sum->failed++;
 		return 0;
 	}
@@ -330,13 +345,13 @@ static int record(struct store *s, struct job *j, int64_t run_id, struct ingest_
 	row.size = j->size;
 	row.mtime = j->mtime;
 	row.status = j->failed ? "failed" : "ok";
-	row.error = j->failed ? j->error : NULL;
+	row.error = j->failed ? j->err.msg : NULL;
 	row.run_id = run_id;
 	if (store_add_file(s, &row, NULL, e) < 0)
 		return -1;
 	if (j->failed) {
 		ev->outcome = INGEST_FAILED;
-		ev->error = j->error;
+		ev->error = j->err.msg;
 		sum->failed++;
 	} else if (j->prev.found) {
 		ev->outcome = INGEST_NEW_VERSION;
@@ -353,21 +368,21 @@ static int cmp_cstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void digest_lines(char **lines, size_t n, char out[65])
+/* The SHA-256 of the sorted lines, each ending in '\n'.  0 or -1. */
+static int digest_lines(char **lines, size_t n, char out[65], struct moat_err *e)
 {
 	struct sha256 h;
 	unsigned char d[SHA256_LEN];
 	qsort(lines, n, sizeof(*lines), cmp_cstr);
-	if (sha256_init(&h) < 0) {
-		out[0] = '\0';
-		return;
-	}
+	if (sha256_init(&h) < 0)
+		return err_set(e, MOAT_ENOMEM, "cannot start SHA-256 for the run's digests");
 	for (size_t i = 0; i < n; i++) {
 		sha256_update(&h, lines[i], strlen(lines[i]));
 		sha256_update(&h, "\n", 1);
 	}
 	sha256_final(&h, d);
 	hex_encode(d, SHA256_LEN, out);
+	return 0;
 }
 
 void ingest_summary_release(struct ingest_summary *sum)
@@ -376,16 +391,102 @@ void ingest_summary_release(struct ingest_summary *sum)
 	sum->interrupted = NULL;
 }
 
+/* Records one finished file: its rows in the open transaction, its lines for
+ * the run's digests, the caller's event.  The parsed document is released
+ * whatever happens.  0 or -1. */
+static int consume(struct store *s, struct job *j, int64_t run_id,
+		   const struct ingest_callbacks *cb, struct ingest_summary *sum, char **in_line,
+		   char **out_line, struct moat_err *e)
+{
+	struct ingest_event ev;
+	int rc = record(s, j, run_id, sum, &ev, e);
+	if (rc == 0 && asprintf(in_line, "%s  %s", j->readable ? j->id : "-", j->path) < 0) {
+		*in_line = NULL;
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	if (rc == 0 && !j->failed && !(*out_line = strdup(j->id)))
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+	if (rc == 0 && cb && cb->on_file)
+		cb->on_file(cb->ctx, &ev);
+	if (j->parsed)
+		doc_release(&j->doc);
+	j->parsed = 0;
+	return rc;
+}
+
+/* Records the files the workers finish, in that order, handing out more as
+ * they go, and commits in batches (see the top of this file).  0 or -1. */
+static int record_all(struct store *s, struct walk *w, struct pool *pool, struct feed *f,
+		      int64_t run_id, const struct ingest_callbacks *cb, struct ingest_summary *sum,
+		      char **in_lines, char **out_lines, size_t *n_in, size_t *n_out,
+		      struct moat_err *e)
+{
+	size_t max_in_flight = (size_t)pool_workers(pool) * 4;
+	size_t submitted = 0, consumed = 0, batch = 0;
+	int in_tx = 0, rc = 0;
+	while (rc == 0 && consumed < w->n) {
+		struct job *j;
+		while (rc == 0 && submitted < w->n && submitted - consumed < max_in_flight) {
+			w->jobs[submitted].feed = f;
+			rc = pool_submit(pool, work, &w->jobs[submitted], e);
+			submitted += rc == 0;
+		}
+		if (rc < 0)
+			break;
+		j = next_done(f, !in_tx);
+		if (!j) {
+			/* Nothing ready: commit what we have rather than hold it. */
+			if (store_sync_objects(f->ws_dir, e) < 0 || store_commit(s, e) < 0) {
+				rc = -1;
+				break;
+			}
+			in_tx = 0;
+			batch = 0;
+			continue;
+		}
+		if (!in_tx && store_begin(s, e) < 0) {
+			if (j->parsed)
+				doc_release(&j->doc);
+			j->parsed = 0;
+			rc = -1;
+			break;
+		}
+		in_tx = 1;
+		rc = consume(s, j, run_id, cb, sum, &in_lines[*n_in], &out_lines[*n_out], e);
+		*n_in += in_lines[*n_in] != NULL;
+		*n_out += out_lines[*n_out] != NULL;
+		if (rc < 0)
+			break;
+		consumed++;
+		if (++batch >= 256) {
+			if (store_sync_objects(f->ws_dir, e) < 0 || store_commit(s, e) < 0) {
+				rc = -1;
+				break;
+			}
+			in_tx = 0;
+			batch = 0;
+		}
+	}
+	if (rc == 0 && in_tx) {
+		if (store_sync_objects(f->ws_dir, e) < 0 || store_commit(s, e) < 0)
+			rc = -1;
+		else
+			in_tx = 0;
+	}
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
 int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 	       const struct ingest_opts *o, const struct ingest_callbacks *cb,
 	       struct ingest_summary *sum, struct moat_err *e)
 {
 	struct walk w;
-	struct pool p;
-	pthread_t *threads = NULL;
-	int nthreads = o->jobs > 0 ? o->jobs : 1, started = 0, rc = 0, in_tx = 0;
+	struct feed f;
+	struct pool *pool = NULL;
+	int rc = 0;
 	int64_t run_id = 0;
-	size_t consumed = 0, batch = 0;
 	char **in_lines = NULL, **out_lines = NULL;
 	size_t n_in = 0, n_out = 0;
 
@@ -447,113 +548,36 @@ int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 		goto out;
 	}
 
-	memset(&p, 0, sizeof(p));
-	p.w = &w;
-	p.o = o;
-	p.ws_dir = store_dir(s);
-	p.max_in_flight = (size_t)nthreads * 4;
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.cv_done, NULL);
-	pthread_cond_init(&p.cv_room, NULL);
-	threads = calloc((size_t)nthreads, sizeof(*threads));
-	if (!threads) {
-		rc = err_set(e, MOAT_ENOMEM, "out of memory");
-		goto destroy;
-	}
-	for (int i = 0; i < nthreads; i++) {
-		if (pthread_create(&threads[i], NULL, worker, &p) != 0) {
-			rc = err_set(e, MOAT_ENOMEM, "cannot start worker threads");
-			break;
-		}
-		started++;
-	}
-
-	while (rc == 0 && consumed < w.n && started > 0) {
-		struct job *j;
-		struct ingest_event ev;
-		pthread_mutex_lock(&p.mu);
-		if (!p.done_head && in_tx) {
-			/* Nothing ready: commit what we have rather than hold it. */
-			pthread_mutex_unlock(&p.mu);
-			if (store_sync_objects(p.ws_dir, e) < 0 || store_commit(s, e) < 0) {
-				rc = -1;
-				break;
-			}
-			in_tx = 0;
-			batch = 0;
-			continue;
-		}
-		while (!p.done_head)
-			pthread_cond_wait(&p.cv_done, &p.mu);
-		j = p.done_head;
-		p.done_head = j->next_done;
-		if (!p.done_head)
-			p.done_tail = NULL;
-		p.in_flight--;
-		pthread_cond_signal(&p.cv_room);
-		pthread_mutex_unlock(&p.mu);
-
-		if (!in_tx) {
-			if (store_begin(s, e) < 0) {
-				rc = -1;
-				break;
-			}
-			in_tx = 1;
-		}
-		if (record(s, j, run_id, sum, &ev, e) < 0) {
-			rc = -1;
-			store_rollback(s);
-			in_tx = 0;
-			break;
-		}
-		{
-			size_t ln = strlen(j->path) + 70;
-			in_lines[n_in] = malloc(ln);
-			if (in_lines[n_in])
-				snprintf(in_lines[n_in++], ln, "%s  %s", j->readable ? j->id : "-", j->path);
-			if (!j->failed)
-				out_lines[n_out++] = strdup(j->id);
-		}
-		if (cb && cb->on_file)
-			cb->on_file(cb->ctx, &ev);
-		if (j->parsed)
-			doc_release(&j->doc);
-		consumed++;
-		if (++batch >= 256) {
-			if (store_sync_objects(p.ws_dir, e) < 0 || store_commit(s, e) < 0) {
-				rc = -1;
-				in_tx = 0;
-				break;
-			}
-			in_tx = 0;
-			batch = 0;
-		}
-	}
-	if (rc == 0 && in_tx) {
-		if (store_sync_objects(p.ws_dir, e) < 0 || store_commit(s, e) < 0)
-			rc = -1;
-		in_tx = 0;
-	}
-	pthread_mutex_lock(&p.mu);
-	p.stop = 1;
-	pthread_cond_broadcast(&p.cv_room);
-	pthread_mutex_unlock(&p.mu);
-	for (int i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	memset(&f, 0, sizeof(f));
+	f.o = o;
+	f.ws_dir = store_dir(s);
+	pthread_mutex_init(&f.mu, NULL);
+	pthread_cond_init(&f.cv_done, NULL);
+	pool = pool_new(o->jobs > 0 ? o->jobs : 1, 0, e);
+	if (!pool)
+		rc = -1;
+	else
+		rc = record_all(s, &w, pool, &f, run_id, cb, sum, in_lines, out_lines, &n_in, &n_out, e);
+	/* On an error, what was not handed out is dropped and what runs finishes. */
+	if (pool && rc < 0)
+		pool_cancel(pool);
+	pool_free(pool);
 	/* Free whatever the workers finished that was not consumed (on error). */
-	for (struct job *j = p.done_head; j; j = j->next_done)
+	for (struct job *j = f.done_head; j; j = j->next_done)
 		if (j->parsed)
 			doc_release(&j->doc);
-destroy:
-	pthread_mutex_destroy(&p.mu);
-	pthread_cond_destroy(&p.cv_done);
-	pthread_cond_destroy(&p.cv_room);
+	pthread_mutex_destroy(&f.mu);
+	pthread_cond_destroy(&f.cv_done);
+	if (rc == 0 && (digest_lines(in_lines, n_in, sum->inputs_digest, e) < 0 ||
+			digest_lines(out_lines, n_out, sum->outputs_digest, e) < 0))
+		rc = -1;
 	if (rc == 0) {
-		digest_lines(in_lines, n_in, sum->inputs_digest);
-		digest_lines(out_lines, n_out, sum->outputs_digest);
 		sum->interrupted = store_runs_interrupted(s, run_id, e);
-		if (!sum->interrupted)
+		if (!sum->interrupted) {
+			if (e && !e->msg[0])  /* the store returns NULL without a word when out of memory */
+				err_set(e, MOAT_ENOMEM, "out of memory listing interrupted runs");
 			rc = -1;
+		}
 	}
 out:
 	for (size_t i = 0; i < n_in; i++)
@@ -562,7 +586,6 @@ out:
 		free(out_lines[i]);
 	free(in_lines);
 	free(out_lines);
-	free(threads);
 	for (size_t i = 0; i < w.n; i++)
 		free(w.jobs[i].path);
 	free(w.jobs);

@@ -3,8 +3,11 @@
  * ISO-8859-1) and recorded; blocks separated by blank lines become
  * paragraphs, bulleted or numbered lines list items, a short first line a
  * title, and a lone line ending in ':' a heading.
+ *
+ * Not for: Markdown, HTML or delimited text (their own readers), which
+ * detect.c sends elsewhere.
  */
-#include "ingest.h"
+#include "reader.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>
@@ -70,6 +73,10 @@ int ingest_text(const unsigned char *data, size_t len, const struct ingest_opts 
 	int first = 1;
 	(void)o;
 	d->encoding = utf8_decode_text(&raw, data, len);
+	if (buf_failed(&raw)) {
+		buf_release(&raw);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
 	/* Line ends to \n. */
 	for (size_t i = 0; i < raw.len; i++) {
 		if (raw.data[i] == '\r') {

@@ -10,6 +10,7 @@
  */
 #include "fuzz_ingest.h"
 #include "ingest/docfmt.h"
+#include "ingest/reader.h"
 
 #include "core/banned.h"
 

@@ -198,7 +198,9 @@ static int ingest_once(void *c, struct moat_err *e, char *res, size_t size)
 	int rc;
 	g->failure[0] = '\0';
 	rc = ingest_run(g->w.s, paths, 1, &g->o, &cb, &sum, e);
-	if (rc == 0 && (store_run_end(g->w.s, sum.run_id, "done", e) < 0 ||
+	/* ends the run as cmd/ingest.c does: in a transaction of its own */
+	if (rc == 0 && (store_begin(g->w.s, e) < 0 ||
+			store_run_end(g->w.s, sum.run_id, "done", e) < 0 ||
 			store_commit(g->w.s, e) < 0))
 		rc = -1;
 	if (rc < 0)

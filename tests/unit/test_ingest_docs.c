@@ -19,9 +19,11 @@
 #include <leptonica/allheaders.h>
 #include <zip.h>
 
+#include "core/fmt.h"
 #include "core/fs.h"
 #include "core/utf8.h"
 #include "ingest/docfmt.h"
+#include "ingest/sandbox.h"
 #include "ingest/ingest.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -580,7 +582,10 @@ static void zip_bombs(void **state)
 	(void)state;
 	/* 8 MiB of one character: about 8 KiB compressed, a ratio far over 200 */
 	{
-		size_t n = (size_t)snprintf(pad, 200, "<w:document %s><w:body><w:p><w:r><w:t>", W_NS);
+		int k = xsnprintf(pad, 200, "<w:document %s><w:body><w:p><w:r><w:t>", W_NS);
+		size_t n;
+		assert_true(k > 0);
+		n = (size_t)k;
 		memset(pad + n, 'a', big - n - 40);
 		memcpy(pad + big - 40, "</w:t></w:r></w:p></w:body></w:document>", 40);
 	}
@@ -616,7 +621,7 @@ static void zip_bombs(void **state)
 		parts[2] = "_rels/.rels";
 		parts[3] = docx_rels;
 		for (int i = 0; i < 10; i++) {
-			snprintf(names[i], sizeof(names[i]), "x/%d.xml", i);
+			assert_true(xsnprintf(names[i], sizeof(names[i]), "x/%d.xml", i) > 0);
 			parts[4 + 2 * i] = names[i];
 			parts[5 + 2 * i] = "<x/>";
 		}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fmt.h"
 #include "core/utf8.h"
 #include "ingest/ingest.h"
 
@@ -842,8 +843,8 @@ static double corpus_f1(const char *name, const char *format, const char *encodi
 	struct buf want = BUF_INIT;
 	double f1, p, r;
 	size_t nw;
-	snprintf(rel, sizeof(rel), "corpus/%s", name);
-	snprintf(relgt, sizeof(relgt), "corpus/%s.gt.txt", name);
+	assert_true(xsnprintf(rel, sizeof(rel), "corpus/%s", name) > 0);
+	assert_true(xsnprintf(relgt, sizeof(relgt), "corpus/%s.gt.txt", name) > 0);
 	path = tu_testdata(rel);
 	gtpath = tu_testdata(relgt);
 	data = slurp(path, &len);

@@ -1,0 +1,76 @@
+/*
+ * ooxml.h - what the Office Open XML readers (docx.c, xlsx.c, pptx.c) share,
+ * internal to them: a package's relationships, its main part and core
+ * properties, XML helpers, and tables as elements.  All of it is in ooxml.c.
+ *
+ * Not for: the zip reader and the DTD-refusing XML parser (docfmt.h), which
+ * these use; nor anything outside the three readers.
+ *
+ * Uses docfmt.h, libxml2 and core/doc.h.
+ *
+ * Ownership: ooxml_load_rels() fills a struct rels the caller frees with
+ * ooxml_rels_free(); strings from ooxml_main_part(), ooxml_rel_id() and
+ * ooxml_child_attr() are the caller's (free, or xmlFree for the XML ones,
+ * as noted).
+ */
+#ifndef MOAT_INGEST_OOXML_H
+#define MOAT_INGEST_OOXML_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "docfmt.h"
+
+/* A package relationship; target is an absolute part name, no leading '/'. */
+struct rel {
+	char *id, *type, *target;
+};
+
+struct rels {
+	struct rel *r;
+	size_t n;
+};
+
+/* Opens the package (ozip_open with o's limits).  0 or -1. */
+int ooxml_open_package(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		       struct ozip **z, struct moat_err *e) __attribute__((warn_unused_result));
+/* Reads and parses a part (no DTD).  0 with *out, or -1 (*out NULL). */
+int ooxml_load_xml(struct ozip *z, const char *part, xmlDocPtr *out, struct moat_err *e)
+	__attribute__((warn_unused_result));
+/* The relationships of part ("" for the package's own); a missing .rels is
+ * no relationships.  0 or -1; rs is freed with ooxml_rels_free either way. */
+int ooxml_load_rels(struct ozip *z, const char *part, struct rels *rs, struct moat_err *e)
+	__attribute__((warn_unused_result));
+void ooxml_rels_free(struct rels *rs);
+/* The target of relationship id, or NULL. */
+const char *ooxml_rel_target(const struct rels *rs, const char *id);
+/* The target of the first relationship whose type ends in suffix, or NULL. */
+const char *ooxml_rel_by_type(const struct rels *rs, const char *suffix);
+/* The package's main part (from _rels/.rels), or def; malloc'd, NULL on
+ * failure. */
+char *ooxml_main_part(struct ozip *z, const char *def, struct moat_err *e)
+	__attribute__((warn_unused_result));
+/* The relationship id of n: its r:id (an "id" in a namespace, not a plain
+ * one); xmlFree it.  NULL when none. */
+char *ooxml_rel_id(const xmlNode *n);
+/* n's first child element named name, or NULL. */
+xmlNode *ooxml_child(const xmlNode *n, const char *name);
+/* An attribute of that child (xmlFree it), or NULL. */
+char *ooxml_child_attr(const xmlNode *n, const char *name, const char *attr);
+/* ooxml_load_xml() for a part the document can do without: 1 loaded, 0
+ * absent, damaged or unreadable (skipped), -1 out of memory (e set). */
+int ooxml_load_optional(struct ozip *z, const char *part, xmlDocPtr *out, struct moat_err *e)
+	__attribute__((warn_unused_result));
+/* Document properties from docProps/core.xml into d->meta.  0 or -1 (out of
+ * memory); a damaged core.xml is skipped. */
+int ooxml_core_props(struct ozip *z, struct doc *d, struct moat_err *e)
+	__attribute__((warn_unused_result));
+/* Adds a table element on page: its rows (arrays of cell strings, taken
+ * over) as text "a | b" per row and in meta "rows", with n_rows and n_cols;
+ * extra (taken over, may be NULL) is the meta to add them to.  doc_add's
+ * result: 1, 0, or -1 (d->over_limit set), and -1 out of memory. */
+int ooxml_add_table(struct doc *d, int page, json_t *rows, json_t *extra)
+	__attribute__((warn_unused_result));
+
+#endif

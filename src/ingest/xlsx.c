@@ -1,0 +1,494 @@
+/*
+ * xlsx.c - Excel (.xlsx) files: each sheet a heading and its tables: blocks
+ * of filled cells separated by empty rows and columns; shared strings,
+ * numbers as Excel shows them when the format is general, dates and times
+ * as ISO dates.
+ *
+ * Not for: formulas (their cached values are read), charts, pivot tables;
+ * what every Office package has (ooxml.c).
+ */
+#define _GNU_SOURCE
+#include "ooxml.h"
+#include "reader.h"
+#include "../core/utf8.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/banned.h"
+
+struct xcell {
+	uint32_t row, col;
+	char *text;
+};
+
+struct xsheet {
+	struct xcell *c;
+	size_t n, alloc;
+};
+
+/* Column letters of a cell reference "AB12" and its row; 0 on a bad one. */
+static int parse_ref(const char *r, uint32_t *row, uint32_t *col)
+{
+	uint64_t c = 0, rr = 0;
+	size_t i = 0;
+	while (r[i] >= 'A' && r[i] <= 'Z' && i < 4)
+		c = c * 26 + (uint64_t)(r[i++] - 'A' + 1);
+	while (r[i] >= '0' && r[i] <= '9' && rr < 10000000)
+		rr = rr * 10 + (uint64_t)(r[i++] - '0');
+	if (!c || !rr || r[i])
+		return 0;
+	*row = (uint32_t)rr;
+	*col = (uint32_t)c;
+	return 1;
+}
+
+static int is_date_format(int id, const char *code)
+{
+	int in_quote = 0, in_br = 0;
+	if ((id >= 14 && id <= 22) || (id >= 27 && id <= 36) || (id >= 45 && id <= 47) ||
+	    (id >= 50 && id <= 58))
+		return 1;
+	if (!code)
+		return 0;
+	for (const char *p = code; *p; p++) {
+		if (*p == '"')
+			in_quote = !in_quote;
+		else if (*p == '[')
+			in_br = 1;
+		else if (*p == ']')
+			in_br = 0;
+		else if (*p == '\\' && p[1])
+			p++;
+		else if (!in_quote && !in_br && strchr("dmyhsDMYHS", *p))
+			return 1;
+	}
+	return 0;
+}
+
+/* Days since 1899-12-30 (or 1904-01-01) as an ISO date, time if any. */
+static void excel_date(double v, int date1904, int has_date, struct buf *out)
+{
+	long days = (long)floor(v);
+	double frac = v - (double)days;
+	long secs = lround(frac * 86400.0);
+	if (secs >= 86400) {
+		days++;
+		secs -= 86400;
+	}
+	if (has_date) {
+		/* civil from days (Howard Hinnant's algorithm), epoch 1970-01-01 */
+		long z = days - (date1904 ? 24107 : 25569);  /* days since 1970-01-01 */
+		long era, doe, yoe, y, doy, mp, dd, mm;
+		z += 719468;
+		era = (z >= 0 ? z : z - 146096) / 146097;
+		doe = z - era * 146097;
+		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		y = yoe + era * 400;
+		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		mp = (5 * doy + 2) / 153;
+		dd = doy - (153 * mp + 2) / 5 + 1;
+		mm = mp < 10 ? mp + 3 : mp - 9;
+		y += mm <= 2;
+		buf_addf(out, "%04ld-%02ld-%02ld", y, mm, dd);
+	}
+	if (secs || !has_date)
+		buf_addf(out, "%s%02ld:%02ld:%02ld", has_date ? " " : "", secs / 3600, secs / 60 % 60,
+			 secs % 60);
+}
+
+static void excel_number(const char *v, struct buf *out)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (*end || end == v || !isfinite(x)) {
+		buf_adds(out, v);
+		return;
+	}
+	if (x == floor(x) && fabs(x) < 1e15) {
+		buf_addf(out, "%.0f", x);
+		return;
+	}
+	buf_addf(out, "%.15g", x);
+}
+
+struct xctx {
+	struct ozip *z;
+	char **sst;
+	size_t n_sst;
+	int *date_xf;      /* per cellXfs index: 0 no, 1 date, 2 time only */
+	size_t n_xf;
+	int date1904;
+};
+
+/* The shared strings.  0, or -1 out of memory (e set). */
+static int load_sst(struct xctx *x, const char *part, struct moat_err *e)
+{
+	xmlDocPtr doc;
+	size_t n = 0;
+	int rc = ooxml_load_optional(x->z, part, &doc, e);
+	if (rc <= 0)
+		return rc;
+	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si; si = si->next)
+		n += xml_is(si, "si");
+	x->sst = calloc(n ? n : 1, sizeof(char *));
+	if (!x->sst)
+		rc = -1;
+	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si && rc >= 0; si = si->next) {
+		struct buf t = BUF_INIT;
+		if (!xml_is(si, "si"))
+			continue;
+		/* t directly, or runs r/t; not the phonetic rPh */
+		for (xmlNode *c = si->children; c; c = c->next) {
+			xmlNode *tn = xml_is(c, "t") ? c : xml_is(c, "r") ? ooxml_child(c, "t") : NULL;
+			if (tn) {
+				char *v = (char *)xmlNodeGetContent(tn);
+				if (v)
+					buf_adds(&t, v);
+				xmlFree(v);
+			}
+		}
+		if (!(x->sst[x->n_sst++] = buf_detach(&t, NULL)))
+			rc = -1;
+	}
+	xmlFreeDoc(doc);
+	return rc < 0 ? err_set(e, MOAT_ENOMEM, "out of memory") : 0;
+}
+
+/* Which cell formats are dates.  0, or -1 out of memory (e set). */
+static int load_xstyles(struct xctx *x, const char *part, struct moat_err *e)
+{
+	xmlDocPtr doc;
+	xmlNode *root, *fmts, *xfs;
+	size_t n = 0;
+	int rc = ooxml_load_optional(x->z, part, &doc, e);
+	if (rc <= 0)
+		return rc;
+	root = xmlDocGetRootElement(doc);
+	fmts = ooxml_child(root, "numFmts");
+	xfs = ooxml_child(root, "cellXfs");
+	for (xmlNode *c = xfs ? xfs->children : NULL; c; c = c->next)
+		n += xml_is(c, "xf");
+	x->date_xf = calloc(n ? n : 1, sizeof(int));
+	for (xmlNode *c = xfs ? xfs->children : NULL; c && x->date_xf; c = c->next) {
+		char *idv;
+		int id;
+		const char *code = NULL;
+		char *codebuf = NULL;
+		if (!xml_is(c, "xf"))
+			continue;
+		idv = xml_attr(c, "numFmtId");
+		id = idv ? (int)strtol(idv, NULL, 10) : 0;
+		xmlFree(idv);
+		for (xmlNode *f = fmts ? fmts->children : NULL; f && !code; f = f->next) {
+			char *fid;
+			if (!xml_is(f, "numFmt"))
+				continue;
+			fid = xml_attr(f, "numFmtId");
+			if (fid && strtol(fid, NULL, 10) == id)
+				code = codebuf = xml_attr(f, "formatCode");
+			xmlFree(fid);
+		}
+		if (is_date_format(id, code)) {
+			int has_date = (id >= 14 && id <= 17) || id == 22 || (id >= 27 && id <= 36) ||
+				       (id >= 50 && id <= 58) ||
+				       (code && (strpbrk(code, "dDyY") || strstr(code, "mmm")));
+			x->date_xf[x->n_xf] = has_date ? 1 : 2;
+		}
+		x->n_xf++;
+		xmlFree(codebuf);
+	}
+	xmlFreeDoc(doc);
+	return x->date_xf ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");
+}
+
+static int cmp_cell(const void *a, const void *b)
+{
+	const struct xcell *p = a, *q = b;
+	if (p->row != q->row)
+		return p->row < q->row ? -1 : 1;
+	return p->col < q->col ? -1 : p->col > q->col;
+}
+
+static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh)
+{
+	xmlNode *data = ooxml_child(xmlDocGetRootElement(doc), "sheetData");
+	int rc = 0;
+	for (xmlNode *r = data ? data->children : NULL; r && rc == 0; r = r->next) {
+		if (!xml_is(r, "row"))
+			continue;
+		for (xmlNode *c = r->children; c && rc == 0; c = c->next) {
+			char *ref, *t, *s, *v = NULL;
+			struct buf txt = BUF_INIT;
+			uint32_t row, col;
+			xmlNode *vn;
+			if (!xml_is(c, "c"))
+				continue;
+			ref = xml_attr(c, "r");
+			t = xml_attr(c, "t");
+			s = xml_attr(c, "s");
+			vn = ooxml_child(c, "v");
+			if (vn)
+				v = (char *)xmlNodeGetContent(vn);
+			if (t && !strcmp(t, "inlineStr")) {
+				xmlNode *is = ooxml_child(c, "is");
+				for (xmlNode *k = is ? is->children : NULL; k; k = k->next) {
+					xmlNode *tn = xml_is(k, "t") ? k : xml_is(k, "r") ? ooxml_child(k, "t") : NULL;
+					char *tv = tn ? (char *)xmlNodeGetContent(tn) : NULL;
+					if (tv)
+						buf_adds(&txt, tv);
+					xmlFree(tv);
+				}
+			} else if (v && t && !strcmp(t, "s")) {
+				size_t k = (size_t)strtoul(v, NULL, 10);
+				if (k < x->n_sst && x->sst[k])
+					buf_adds(&txt, x->sst[k]);
+			} else if (v && t && !strcmp(t, "b")) {
+				buf_adds(&txt, strcmp(v, "0") ? "TRUE" : "FALSE");
+			} else if (v && t && (!strcmp(t, "str") || !strcmp(t, "e") || !strcmp(t, "d"))) {
+				buf_adds(&txt, v);
+			} else if (v) {
+				size_t xf = s ? (size_t)strtoul(s, NULL, 10) : 0;
+				int kind = xf < x->n_xf && x->date_xf ? x->date_xf[xf] : 0;
+				char *end;
+				double num = strtod(v, &end);
+				if (kind && !*end && num >= 0 && num < 2958466)
+					excel_date(num, x->date1904, kind == 1, &txt);
+				else
+					excel_number(v, &txt);
+			}
+			text_squeeze(&txt);
+			if (ref && parse_ref(ref, &row, &col) && (txt.len || buf_failed(&txt))) {
+				if (sh->n == sh->alloc) {
+					size_t na = sh->alloc ? sh->alloc * 2 : 256;
+					struct xcell *p = realloc(sh->c, na * sizeof(*p));
+					if (p) {
+						sh->c = p;
+						sh->alloc = na;
+					}
+				}
+				if (sh->n < sh->alloc) {
+					sh->c[sh->n].row = row;
+					sh->c[sh->n].col = col;
+					/* NULL when txt failed */
+					sh->c[sh->n].text = buf_detach(&txt, NULL);
+				}
+				if (sh->n == sh->alloc || !sh->c[sh->n].text)
+					rc = -1;
+				else
+					sh->n++;
+			}
+			buf_release(&txt);
+			xmlFree(ref);
+			xmlFree(t);
+			xmlFree(s);
+			xmlFree(v);
+		}
+	}
+	if (sh->n)
+		qsort(sh->c, sh->n, sizeof(*sh->c), cmp_cell);
+	return rc;
+}
+
+/* Splits a sheet's cells into tables: groups of cells connected through
+ * neighbours (a gap of one empty row or column separates tables). */
+static int sheet_tables(struct doc *d, struct xsheet *sh, int page, const char *name)
+{
+	size_t n = sh->n;
+	int *grp = malloc((n ? n : 1) * sizeof(int)), ng = 0;
+	size_t *stack = malloc((n ? n : 1) * sizeof(size_t));
+	int rc = 0;
+	if (!grp || !stack) {
+		free(grp);
+		free(stack);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		grp[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t sp = 0;
+		if (grp[i] >= 0)
+			continue;
+		grp[i] = ng;
+		stack[sp++] = i;
+		while (sp) {
+			size_t a = stack[--sp];
+			/* neighbours are within one row: scan the sorted cells near a */
+			size_t lo = a, hi = a;
+			while (lo > 0 && sh->c[lo - 1].row + 1 >= sh->c[a].row)
+				lo--;
+			while (hi + 1 < n && sh->c[hi + 1].row <= sh->c[a].row + 1)
+				hi++;
+			for (size_t b = lo; b <= hi; b++) {
+				long dc = (long)sh->c[b].col - (long)sh->c[a].col;
+				if (grp[b] >= 0 || dc < -1 || dc > 1)
+					continue;
+				grp[b] = ng;
+				stack[sp++] = b;
+			}
+		}
+		ng++;
+	}
+	for (int g = 0; g < ng && rc == 0; g++) {
+		uint32_t r0 = UINT32_MAX, r1 = 0, c0 = UINT32_MAX, c1 = 0;
+		json_t *rows;
+		for (size_t i = 0; i < n; i++)
+			if (grp[i] == g) {
+				r0 = sh->c[i].row < r0 ? sh->c[i].row : r0;
+				r1 = sh->c[i].row > r1 ? sh->c[i].row : r1;
+				c0 = sh->c[i].col < c0 ? sh->c[i].col : c0;
+				c1 = sh->c[i].col > c1 ? sh->c[i].col : c1;
+			}
+		if ((uint64_t)(c1 - c0 + 1) > 16384 || r1 - r0 + 1 > 1048576) {
+			rc = -1;
+			break;
+		}
+		rows = json_array();
+		for (uint32_t r = r0; r <= r1 && rc == 0; r++) {
+			json_t *row = json_array();
+			int any = 0;
+			for (uint32_t c = c0; c <= c1; c++)
+				if (json_array_append_new(row, json_string("")) < 0)
+					rc = -1;
+			for (size_t i = 0; i < n && rc == 0; i++)
+				if (grp[i] == g && sh->c[i].row == r) {
+					if (json_array_set_new(row, sh->c[i].col - c0,
+							       json_string(sh->c[i].text)) < 0)
+						rc = -1;
+					any = 1;
+				}
+			if (any && rc == 0) {
+				if (json_array_append_new(rows, row) < 0)
+					rc = -1;
+			} else {
+				json_decref(row);
+			}
+		}
+		if (rc < 0 || !rows) {
+			json_decref(rows);
+			rc = -1;
+			break;
+		}
+		{
+			struct buf first = BUF_INIT;
+			int k = 0;
+			uint32_t col = c0;
+			char tmp[8];
+			while (col && k < 7) {
+				tmp[k++] = (char)('A' + (col - 1) % 26);
+				col = (col - 1) / 26;
+			}
+			json_t *extra;
+			while (k > 0)
+				buf_addch(&first, tmp[--k]);
+			buf_addf(&first, "%u", r0);
+			extra = buf_failed(&first) ? NULL : json_pack("{s:s, s:s}", "sheet", name,
+								      "range_start", buf_str(&first));
+			if (!extra)
+				json_decref(rows);
+			if (!extra || ooxml_add_table(d, page, rows, extra) < 0)
+				rc = -1;
+			buf_release(&first);
+		}
+	}
+	free(grp);
+	free(stack);
+	return rc;
+}
+
+int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		struct doc *d, struct moat_err *e)
+{
+	struct xctx x;
+	struct rels rs;
+	char *part = NULL;
+	xmlDocPtr wb = NULL;
+	xmlNode *sheets;
+	int rc = -1, page = 0;
+	json_t *names = json_array();
+	memset(&x, 0, sizeof(x));
+	memset(&rs, 0, sizeof(rs));
+	if (ooxml_open_package(data, len, o, &x.z, e) < 0) {
+		json_decref(names);
+		return -1;
+	}
+	part = ooxml_main_part(x.z, "xl/workbook.xml", e);
+	if (!part || ooxml_load_rels(x.z, part, &rs, e) < 0 || ooxml_load_xml(x.z, part, &wb, e) < 0)
+		goto out;
+	{
+		xmlNode *pr = ooxml_child(xmlDocGetRootElement(wb), "workbookPr");
+		char *v = xml_attr(pr, "date1904");
+		x.date1904 = v && (!strcmp(v, "1") || !strcmp(v, "true"));
+		xmlFree(v);
+	}
+	if (!names || load_sst(&x, ooxml_rel_by_type(&rs, "/sharedStrings"), e) < 0 ||
+	    load_xstyles(&x, ooxml_rel_by_type(&rs, "/styles"), e) < 0 ||
+	    ooxml_core_props(x.z, d, e) < 0) {
+		if (!e || !e->msg[0])
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	sheets = ooxml_child(xmlDocGetRootElement(wb), "sheets");
+	rc = 0;
+	for (xmlNode *s = sheets ? sheets->children : NULL; s && rc == 0; s = s->next) {
+		char *name, *rid, *state;
+		const char *sp;
+		xmlDocPtr sd;
+		struct xsheet sh;
+		if (!xml_is(s, "sheet"))
+			continue;
+		if ((unsigned)page >= docfmt_max_pages(o)) {
+			rc = err_set(e, MOAT_ELIMIT, "workbook with more than %u sheets (see --max-pages)",
+				     docfmt_max_pages(o));
+			break;
+		}
+		name = xml_attr(s, "name");
+		rid = ooxml_rel_id(s);
+		state = xml_attr(s, "state");
+		sp = ooxml_rel_target(&rs, rid);
+		page++;
+		memset(&sh, 0, sizeof(sh));
+		if (sp && ozip_has(x.z, sp)) {
+			if (ooxml_load_xml(x.z, sp, &sd, e) < 0) {
+				rc = -1;
+			} else {
+				const char *nm = name && utf8_is_valid(name, strlen(name)) ? name : "";
+				json_t *m = json_pack("{s:s, s:b}", "sheet", nm, "hidden",
+						      state && strcmp(state, "visible") != 0);
+				if (!m || json_array_append_new(names, json_string(nm)) < 0) {
+					json_decref(m);
+					rc = err_set(e, MOAT_ENOMEM, "out of memory");
+				} else if (doc_add_page(d, EL_HEADING, 1, page, nm, strlen(nm), m) < 0 ||
+					   read_sheet(&x, sd, &sh) < 0 || sheet_tables(d, &sh, page, nm) < 0) {
+					rc = d->over_limit ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");
+				}
+				xmlFreeDoc(sd);
+			}
+		}
+		for (size_t i = 0; i < sh.n; i++)
+			free(sh.c[i].text);
+		free(sh.c);
+		xmlFree(name);
+		xmlFree(rid);
+		xmlFree(state);
+		if (d->over_limit)
+			break;
+	}
+	if (rc == 0 && json_object_set_new(d->meta, "sheets", json_incref(names)) < 0)
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+out:
+	json_decref(names);
+	if (wb)
+		xmlFreeDoc(wb);
+	for (size_t i = 0; i < x.n_sst; i++)
+		free(x.sst[i]);
+	free(x.sst);
+	free(x.date_xf);
+	ooxml_rels_free(&rs);
+	free(part);
+	ozip_close(x.z);
+	d->encoding = NULL;
+	return rc;
+}
