@@ -15,7 +15,7 @@
 #include "policy.h"
 #include "../core/hash.h"
 #include "../core/utf8.h"
-#include "../store/clean.h"
+#include "../store/cleaned.h"
 #include "../store/store.h"
 #include "version.h"
 

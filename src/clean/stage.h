@@ -3,7 +3,7 @@
  * elements (keeping a map back to the original offsets), identify languages,
  * apply filters, find and replace PII by policy, mark exact and near
  * duplicates at document and element level, and store all of it with the
- * reasons (src/store/clean.h).  Documents are never deleted: they are marked.
+ * reasons (src/store/cleaned.h).  Documents are never deleted: they are marked.
  *
  * Incremental: a document whose parameters (normalisation, filters, policy,
  * secrets, boilerplate set, MinHash settings) have not changed since its last

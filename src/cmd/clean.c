@@ -6,7 +6,7 @@
 #include "cmd.h"
 #include "../clean/stage.h"
 #include "../store/audit.h"
-#include "../store/clean.h"
+#include "../store/cleaned.h"
 #include "../store/store.h"
 
 #include <getopt.h>

@@ -16,7 +16,7 @@
 #include "../core/fs.h"
 #include "../core/hash.h"
 #include "../core/utf8.h"
-#include "../store/clean.h"
+#include "../store/cleaned.h"
 #include "../store/store.h"
 
 #include <errno.h>

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "audit.h"
+#include "store_int.h"
 #include "../core/hash.h"
 #include "version.h"
 

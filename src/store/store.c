@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "store.h"
+#include "store_int.h"
 #include "../core/jsonu.h"
 #include "../core/fs.h"
 #include "../core/buf.h"
@@ -55,7 +56,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX files_doc ON files(doc_id);"
 	"CREATE TABLE audit(seq INTEGER PRIMARY KEY, body TEXT NOT NULL, prev TEXT NOT NULL,"
 	" hash TEXT NOT NULL);",
-	/* 2: the clean stage (src/store/clean.c) */
+	/* 2: the clean stage (src/store/cleaned.c) */
 	"CREATE TABLE clean_docs(doc_id TEXT PRIMARY KEY, params TEXT NOT NULL, run_id INTEGER NOT NULL,"
 	" status TEXT NOT NULL, reason TEXT, lang TEXT, lang_score REAL, norm_sha256 TEXT NOT NULL,"
 	" norm_text TEXT NOT NULL, text TEXT NOT NULL, text_length INTEGER NOT NULL,"
@@ -79,21 +80,85 @@ static const char *const migrations[] = {
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-static int db_err(struct store *s, struct moat_err *e, const char *what)
+/* --- what the module's files share (store_int.h) ------------------------- */
+
+sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+int store_db_err(struct store *s, const char *what, struct moat_err *e)
 {
 	return err_set(e, sqlite3_errcode(s->db) == SQLITE_BUSY ? MOAT_EBUSY : MOAT_EDB,
 		       "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static void utc_now(char out[32])
+sqlite3_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_db_err(s, "cannot prepare a query", e);
+		return NULL;
+	}
+	return st;
+}
+
+int store_step(struct store *s, sqlite3_stmt *st, const char *what, struct moat_err *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_db_err(s, what, e);
+	return 0;
+}
+
+void store_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	size_t n = t ? strlen(t) : 0;
+	if (!cap)
+		return;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, t ? t : "", n);
+	dst[n] = '\0';
+}
+
+char *store_col_dup(sqlite3_stmt *st, int col, size_t *len)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	char *r = malloc(n + 1);
+	if (!r)
+		return NULL;
+	if (t)
+		memcpy(r, t, n);
+	r[n] = '\0';
+	if (len)
+		*len = n;
+	return r;
+}
+
+void store_utc_now(char out[STORE_TIME_MAX], int decimals)
 {
 	struct timespec ts;
 	struct tm tm;
+	size_t n;
+	long frac;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000000);
+	n = strftime(out, STORE_TIME_MAX - 9, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (decimals > 0) {
+		frac = ts.tv_nsec;
+		for (int i = decimals; i < 9; i++)
+			frac /= 10;
+		out[n++] = '.';
+		for (int i = decimals - 1; i >= 0; i--, frac /= 10)
+			out[n + (size_t)i] = (char)('0' + frac % 10);
+		n += (size_t)decimals;
+	}
+	out[n++] = 'Z';
+	out[n] = '\0';
 }
 
 static int exec(struct store *s, const char *sql, struct moat_err *e)
@@ -124,7 +189,7 @@ static int migrate(struct store *s, struct moat_err *e)
 {
 	int v = store_schema_version(s);
 	if (v < 0)
-		return db_err(s, e, "cannot read the schema version");
+		return store_db_err(s, "cannot read the schema version", e);
 	if (v > N_MIGRATIONS)
 		return err_set(e, MOAT_EUNSUPPORTED,
 			       "workspace '%s' has schema version %d; this moat knows up to %d "
@@ -338,11 +403,6 @@ const char *store_dir(const struct store *s)
 	return s->dir;
 }
 
-struct sqlite3 *store_sqlite(struct store *s)
-{
-	return s->db;
-}
-
 int store_begin(struct store *s, struct moat_err *e)
 {
 	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
@@ -433,37 +493,18 @@ int store_sync_objects(const char *ws_dir, struct moat_err *e)
 
 /* --- runs --------------------------------------------------------------- */
 
-static sqlite3_stmt *prep(struct store *s, const char *sql, struct moat_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_err(s, e, "cannot prepare a query");
-		return NULL;
-	}
-	return st;
-}
-
-static int step_done(struct store *s, sqlite3_stmt *st, struct moat_err *e)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_err(s, e, "cannot write to the workspace");
-	return 0;
-}
-
 int store_run_begin(struct store *s, const char *command, int64_t *run_id, struct moat_err *e)
 {
-	char now[32];
-	sqlite3_stmt *st = prep(s, "INSERT INTO runs(command, started_at, status, pid) "
+	char now[STORE_TIME_MAX];
+	sqlite3_stmt *st = store_prep(s, "INSERT INTO runs(command, started_at, status, pid) "
 				   "VALUES(?, ?, 'running', ?)", e);
 	if (!st)
 		return -1;
-	utc_now(now);
+	store_utc_now(now, 3);
 	sqlite3_bind_text(st, 1, command, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, getpid());
-	if (step_done(s, st, e) < 0)
+	if (store_step(s, st, "cannot write to the workspace", e) < 0)
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(s->db);
 	return 0;
@@ -471,22 +512,22 @@ int store_run_begin(struct store *s, const char *command, int64_t *run_id, struc
 
 int store_run_end(struct store *s, int64_t run_id, const char *status, struct moat_err *e)
 {
-	char now[32];
-	sqlite3_stmt *st = prep(s, "UPDATE runs SET finished_at = ?, status = ?, audited = 1 "
+	char now[STORE_TIME_MAX];
+	sqlite3_stmt *st = store_prep(s, "UPDATE runs SET finished_at = ?, status = ?, audited = 1 "
 				   "WHERE id = ?", e);
 	if (!st)
 		return -1;
-	utc_now(now);
+	store_utc_now(now, 3);
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, run_id);
-	return step_done(s, st, e);
+	return store_step(s, st, "cannot write to the workspace", e);
 }
 
 json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat_err *e)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT r.id, r.command, r.started_at,"
 		" (SELECT count(*) FROM files f WHERE f.run_id = r.id)"
 		" FROM runs r WHERE r.audited = 0 AND r.id <> ? ORDER BY r.id", e);
@@ -503,14 +544,14 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 			"files", (json_int_t)sqlite3_column_int64(st, 3)));
 	}
 	sqlite3_finalize(st);
-	st = prep(s, "UPDATE runs SET status = 'interrupted', audited = 1 "
+	st = store_prep(s, "UPDATE runs SET status = 'interrupted', audited = 1 "
 		     "WHERE audited = 0 AND id <> ?", e);
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
 	sqlite3_bind_int64(st, 1, current_run);
-	if (step_done(s, st, e) < 0) {
+	if (store_step(s, st, "cannot write to the workspace", e) < 0) {
 		json_decref(arr);
 		return NULL;
 	}
@@ -519,16 +560,10 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 
 /* --- files and documents ------------------------------------------------ */
 
-static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
-
 int store_file_latest(struct store *s, const char *path, struct store_file *out,
 		      struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT version, doc_id, status, error FROM files "
+	sqlite3_stmt *st = store_prep(s, "SELECT version, doc_id, status, error FROM files "
 				   "WHERE path = ? ORDER BY version DESC LIMIT 1", e);
 	int rc;
 	memset(out, 0, sizeof(*out));
@@ -539,28 +574,28 @@ int store_file_latest(struct store *s, const char *path, struct store_file *out,
 	if (rc == SQLITE_ROW) {
 		out->found = 1;
 		out->version = sqlite3_column_int64(st, 0);
-		copy_col(out->doc_id, sizeof(out->doc_id), st, 1);
-		copy_col(out->status, sizeof(out->status), st, 2);
-		copy_col(out->error, sizeof(out->error), st, 3);
+		store_col_copy(out->doc_id, sizeof(out->doc_id), st, 1);
+		store_col_copy(out->status, sizeof(out->status), st, 2);
+		store_col_copy(out->error, sizeof(out->error), st, 3);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, e, "cannot read the workspace");
+		return store_db_err(s, "cannot read the workspace", e);
 	return 0;
 }
 
 int store_add_file(struct store *s, const struct store_file_row *r, int64_t *version_out,
 		   struct moat_err *e)
 {
-	char now[32];
-	sqlite3_stmt *st = prep(s,
+	char now[STORE_TIME_MAX];
+	sqlite3_stmt *st = store_prep(s,
 		"INSERT INTO files(path, version, doc_id, size, mtime, status, error, ingested_at, run_id)"
 		" VALUES(?1, (SELECT coalesce(max(version), 0) + 1 FROM files WHERE path = ?1),"
 		" ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING version", e);
 	int rc;
 	if (!st)
 		return -1;
-	utc_now(now);
+	store_utc_now(now, 3);
 	sqlite3_bind_text(st, 1, r->path, -1, SQLITE_TRANSIENT);
 	if (r->doc_id)
 		sqlite3_bind_text(st, 2, r->doc_id, -1, SQLITE_TRANSIENT);
@@ -576,7 +611,7 @@ int store_add_file(struct store *s, const struct store_file_row *r, int64_t *ver
 		*version_out = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return db_err(s, e, "cannot record a file");
+		return store_db_err(s, "cannot record a file", e);
 	return 0;
 }
 
@@ -590,14 +625,14 @@ static char *json_text(json_t *j)
 int store_add_document(struct store *s, const char *id, const char *mime, uint64_t size,
 		       const struct doc *d, int64_t run_id, struct moat_err *e)
 {
-	char now[32], *meta;
-	sqlite3_stmt *st = prep(s,
+	char now[STORE_TIME_MAX], *meta;
+	sqlite3_stmt *st = store_prep(s,
 		"INSERT INTO documents(id, type, mime, size, encoding, text, text_length, n_elements,"
 		" meta, created_at, run_id) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING", e);
 	int rc;
 	if (!st)
 		return -1;
-	utc_now(now);
+	store_utc_now(now, 3);
 	meta = json_text(d->meta);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, d->format, -1, SQLITE_STATIC);
@@ -614,10 +649,10 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_err(s, e, "cannot store a document");
+		return store_db_err(s, "cannot store a document", e);
 	if (sqlite3_changes(s->db) == 0)
 		return 0;
-	st = prep(s, "INSERT INTO elements(doc_id, seq, type, level, page, start_cp, end_cp, text, meta)"
+	st = store_prep(s, "INSERT INTO elements(doc_id, seq, type, level, page, start_cp, end_cp, text, meta)"
 		     " VALUES(?,?,?,?,?,?,?,?,?)", e);
 	if (!st)
 		return -1;
@@ -638,7 +673,7 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 			sqlite3_bind_text(st, 9, m, -1, free);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_finalize(st);
-			return db_err(s, e, "cannot store an element");
+			return store_db_err(s, "cannot store an element", e);
 		}
 	}
 	sqlite3_finalize(st);
@@ -662,7 +697,7 @@ int store_add_children(struct store *s, const char *parent_id, const struct doc 
 		rc = store_add_document(s, c->id, c->mime, c->len, &c->doc, run_id, e);
 		if (rc < 0)
 			return -1;
-		st = prep(s, "UPDATE documents SET parent_id = ? WHERE id = ? AND parent_id IS NULL"
+		st = store_prep(s, "UPDATE documents SET parent_id = ? WHERE id = ? AND parent_id IS NULL"
 			     " AND id <> ?", e);
 		if (!st)
 			return -1;
@@ -672,7 +707,7 @@ int store_add_children(struct store *s, const char *parent_id, const struct doc 
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
-			return db_err(s, e, "cannot record a child document");
+			return store_db_err(s, "cannot record a child document", e);
 	}
 	return 0;
 }
@@ -698,7 +733,7 @@ static json_t *col_str(sqlite3_stmt *st, int col)
 json_t *store_list(struct store *s, struct moat_err *e)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT f.doc_id, f.path, f.version, d.type, f.size, d.n_elements, f.status, f.error,"
 		" d.encoding, f.ingested_at FROM files f"
 		" LEFT JOIN documents d ON d.id = f.doc_id"
@@ -727,7 +762,7 @@ json_t *store_list(struct store *s, struct moat_err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(arr);
-		db_err(s, e, "cannot list documents");
+		store_db_err(s, "cannot list documents", e);
 		return NULL;
 	}
 	return arr;
@@ -743,7 +778,7 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 	if (hexref) {
 		char pat[70];
 		snprintf(pat, sizeof(pat), "%s*", ref);
-		st = prep(s, "SELECT id FROM documents WHERE id GLOB ? LIMIT 2", e);
+		st = store_prep(s, "SELECT id FROM documents WHERE id GLOB ? LIMIT 2", e);
 		if (!st) {
 			free(abs);
 			return -1;
@@ -751,7 +786,7 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 		sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			if (n++ == 0)
-				copy_col(id, 65, st, 0);
+				store_col_copy(id, 65, st, 0);
 		}
 		sqlite3_finalize(st);
 		if (n > 1) {
@@ -763,7 +798,7 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 			return 0;
 		}
 	}
-	st = prep(s, "SELECT doc_id FROM files WHERE (path = ? OR path = ?) AND doc_id IS NOT NULL"
+	st = store_prep(s, "SELECT doc_id FROM files WHERE (path = ? OR path = ?) AND doc_id IS NOT NULL"
 		     " ORDER BY version DESC LIMIT 1", e);
 	if (!st) {
 		free(abs);
@@ -773,7 +808,7 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 	sqlite3_bind_text(st, 2, abs ? abs : ref, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		copy_col(id, 65, st, 0);
+		store_col_copy(id, 65, st, 0);
 	sqlite3_finalize(st);
 	free(abs);
 	if (rc != SQLITE_ROW)
@@ -788,7 +823,7 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 	sqlite3_stmt *st;
 	if (resolve_ref(s, ref, id, e) < 0)
 		return NULL;
-	st = prep(s, "SELECT type, mime, size, encoding, created_at, meta, text_length, n_elements"
+	st = store_prep(s, "SELECT type, mime, size, encoding, created_at, meta, text_length, n_elements"
 		     " FROM documents WHERE id = ?", e);
 	if (!st)
 		return NULL;
@@ -811,7 +846,7 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 	sqlite3_finalize(st);
 
 	paths = json_array();
-	st = prep(s, "SELECT DISTINCT path FROM files WHERE doc_id = ? ORDER BY path", e);
+	st = store_prep(s, "SELECT DISTINCT path FROM files WHERE doc_id = ? ORDER BY path", e);
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 		while (sqlite3_step(st) == SQLITE_ROW)
@@ -819,14 +854,14 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 		sqlite3_finalize(st);
 	}
 	json_object_set_new(doc, "paths", paths);
-	st = prep(s, "SELECT parent_id FROM documents WHERE id = ? AND parent_id IS NOT NULL", e);
+	st = store_prep(s, "SELECT parent_id FROM documents WHERE id = ? AND parent_id IS NOT NULL", e);
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			json_object_set_new(doc, "parent_id", col_str(st, 0));
 		sqlite3_finalize(st);
 	}
-	st = prep(s, "SELECT id FROM documents WHERE parent_id = ? ORDER BY id", e);
+	st = store_prep(s, "SELECT id FROM documents WHERE parent_id = ? ORDER BY id", e);
 	if (st) {
 		json_t *kids = json_array();
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -840,7 +875,7 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 	}
 
 	els = json_array();
-	st = prep(s, "SELECT seq, type, level, page, start_cp, end_cp, text, meta FROM elements"
+	st = store_prep(s, "SELECT seq, type, level, page, start_cp, end_cp, text, meta FROM elements"
 		     " WHERE doc_id = ? ORDER BY seq", e);
 	if (!st) {
 		json_decref(doc);
@@ -871,7 +906,7 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
 		 int64_t *failed, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT (SELECT count(*) FROM documents), (SELECT coalesce(sum(n_elements),0) FROM documents),"
 		" (SELECT count(DISTINCT path) FROM files),"
 		" (SELECT count(*) FROM files f WHERE f.status = 'failed' AND f.version ="
@@ -880,7 +915,7 @@ int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return db_err(s, e, "cannot count documents");
+		return store_db_err(s, "cannot count documents", e);
 	}
 	*documents = sqlite3_column_int64(st, 0);
 	*elements = sqlite3_column_int64(st, 1);

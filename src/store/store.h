@@ -135,8 +135,4 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e);
 int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
 		 int64_t *failed, struct moat_err *e);
 
-/* --- audit trail (used by audit.c only) ---------------------------------- */
-struct sqlite3;
-struct sqlite3 *store_sqlite(struct store *s);
-
 #endif

@@ -1,5 +1,5 @@
 /*
- * clean.h - what the clean stage keeps in the workspace, and the SQL for it
+ * cleaned.h - what the clean stage keeps in the workspace, and the SQL for it
  * (the store module owns all SQL):
  *
  *   clean_docs       one row per document: the normalised text, the cleaned
