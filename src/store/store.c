@@ -10,6 +10,7 @@
 #include "../core/jsonu.h"
 #include "../core/fs.h"
 #include "../core/buf.h"
+#include "../core/fmt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -139,6 +140,32 @@ char *store_col_dup(sqlite3_stmt *st, int col, size_t *len)
 	return r;
 }
 
+char *store_json_dumps(const json_t *j, size_t flags)
+{
+	/* json_dumpb() writes into a fixed buffer (counting what does not fit),
+	 * so only its own checked allocations can fail, and it returns 0 then */
+	size_t n = json_dumpb(j, NULL, 0, flags);
+	char *text;
+	if (!n || !(text = malloc(n + 1)))
+		return NULL;
+	if (json_dumpb(j, text, n, flags) != n) {
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
+}
+
+json_t *store_json_loads(const char *text, int *nomem)
+{
+	json_error_t jerr;
+	json_t *j;
+	memset(&jerr, 0, sizeof(jerr));
+	j = json_loads(text, 0, &jerr);
+	*nomem = !j && (!jerr.text[0] || json_error_code(&jerr) == json_error_out_of_memory);
+	return j;
+}
+
 void store_utc_now(char out[STORE_TIME_MAX], int decimals)
 {
 	struct timespec ts;
@@ -203,7 +230,10 @@ static int migrate(struct store *s, struct moat_err *e)
 		char pragma[64];
 		if (exec(s, migrations[v], e) < 0)
 			goto fail;
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
+		if (xsnprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1) < 0) {
+			err_set(e, MOAT_ELIMIT, "schema version %d does not fit its pragma", v + 1);
+			goto fail;
+		}
 		if (exec(s, pragma, e) < 0)
 			goto fail;
 	}
@@ -236,8 +266,8 @@ static int take_lock(struct store *s, int flags, struct moat_err *e)
 		return -1;
 	}
 	free(path);
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(s->lock_fd, 0) == 0)
+	/* the pid only names the holder in another writer's message */
+	if (xsnprintf(pid, sizeof(pid), "%ld\n", (long)getpid()) > 0 && ftruncate(s->lock_fd, 0) == 0)
 		(void)!pwrite(s->lock_fd, pid, strlen(pid), 0);
 	return 0;
 }
@@ -283,6 +313,10 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 	if (flags & STORE_WRITE)
 		sweep_tmp(s->dir);
 	path = fs_join(s->dir, "moat.db");
+	if (!path) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (!create && !fs_exists(path)) {
 		err_set(e, MOAT_ENOTFOUND, "'%s' is not a moat workspace (no moat.db)", s->dir);
 		free(path);
@@ -335,7 +369,9 @@ int store_create(const char *dir, struct moat_err *e)
 	free(p);
 	for (int i = 0; i < 3; i++) {
 		p = fs_join(dir, i == 2 ? "objects/.tmp" : i ? "exports" : "objects");
-		if (!p || fs_mkdirs(p, 0755, e) < 0) {
+		if (!p)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (fs_mkdirs(p, 0755, e) < 0) {
 			free(p);
 			return -1;
 		}
@@ -357,6 +393,10 @@ char *store_find(const char *explicit_dir, struct moat_err *e)
 		char *db = fs_join(d, "moat.db");
 		int ok = db && fs_exists(db);
 		free(db);
+		if (!db) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			return NULL;
+		}
 		if (!ok) {
 			err_set(e, MOAT_ENOTFOUND, "'%s' is not a moat workspace (no moat.db; run 'moat init %s')",
 				d, d);
@@ -375,8 +415,16 @@ char *store_find(const char *explicit_dir, struct moat_err *e)
 		char *db = fs_join(cwd, "moat.db");
 		int ok = db && fs_exists(db);
 		free(db);
-		if (ok)
-			return strdup(cwd);
+		if (!db) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			return NULL;
+		}
+		if (ok) {
+			p = strdup(cwd);
+			if (!p)
+				err_set(e, MOAT_ENOMEM, "out of memory");
+			return p;
+		}
 		p = strrchr(cwd, '/');
 		if (!p || p == cwd) {
 			if (p == cwd && cwd[1]) {
@@ -430,10 +478,9 @@ void store_rollback(struct store *s)
 
 char *store_object_path(const char *ws_dir, const char *id)
 {
-	size_t n = strlen(ws_dir) + strlen(id) + 16;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/objects/%.2s/%s", ws_dir, id, id + 2);
+	char *p;
+	if (asprintf(&p, "%s/objects/%.2s/%s", ws_dir, id, id + 2) < 0)
+		return NULL;
 	return p;
 }
 
@@ -531,19 +578,28 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 		"SELECT r.id, r.command, r.started_at,"
 		" (SELECT count(*) FROM files f WHERE f.run_id = r.id)"
 		" FROM runs r WHERE r.audited = 0 AND r.id <> ? ORDER BY r.id", e);
+	int rc = SQLITE_DONE, bad = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
 	sqlite3_bind_int64(st, 1, current_run);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I}",
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bad = json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I}",
 			"run", (json_int_t)sqlite3_column_int64(st, 0),
 			"command", (const char *)sqlite3_column_text(st, 1),
 			"started_at", (const char *)sqlite3_column_text(st, 2),
-			"files", (json_int_t)sqlite3_column_int64(st, 3)));
+			"files", (json_int_t)sqlite3_column_int64(st, 3))) != 0;
 	}
 	sqlite3_finalize(st);
+	if (bad || rc != SQLITE_DONE) {
+		json_decref(arr);
+		if (bad)
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		else
+			store_db_err(s, "cannot read the workspace's runs", e);
+		return NULL;
+	}
 	st = store_prep(s, "UPDATE runs SET status = 'interrupted', audited = 1 "
 		     "WHERE audited = 0 AND id <> ?", e);
 	if (!st) {
@@ -615,11 +671,15 @@ int store_add_file(struct store *s, const struct store_file_row *r, int64_t *ver
 	return 0;
 }
 
-static char *json_text(json_t *j)
+/* Metadata as stored: NULL in *out for none (or an empty object); -1 when
+ * out of memory. */
+static int json_text(json_t *j, char **out)
 {
+	*out = NULL;
 	if (!j || (json_is_object(j) && json_object_size(j) == 0))
-		return NULL;
-	return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		return 0;
+	*out = store_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	return *out ? 0 : -1;
 }
 
 int store_add_document(struct store *s, const char *id, const char *mime, uint64_t size,
@@ -632,8 +692,11 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 	int rc;
 	if (!st)
 		return -1;
+	if (json_text(d->meta, &meta) < 0) {
+		sqlite3_finalize(st);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
 	store_utc_now(now, 3);
-	meta = json_text(d->meta);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, d->format, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, mime, -1, SQLITE_TRANSIENT);
@@ -658,7 +721,11 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 		return -1;
 	for (size_t i = 0; i < d->n_el; i++) {
 		const struct element *el = &d->el[i];
-		char *m = json_text(el->meta);
+		char *m;
+		if (json_text(el->meta, &m) < 0) {
+			sqlite3_finalize(st);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -714,20 +781,45 @@ int store_add_children(struct store *s, const char *parent_id, const struct doc 
 
 /* --- reading ------------------------------------------------------------ */
 
+/* A JSON column as a value ({} for NULL or text that is not JSON); NULL when
+ * out of memory. */
 static json_t *col_json(sqlite3_stmt *st, int col)
 {
 	const char *t = (const char *)sqlite3_column_text(st, col);
 	json_t *j;
+	int nomem;
 	if (!t)
 		return json_object();
-	j = json_loads(t, 0, NULL);
+	j = store_json_loads(t, &nomem);
+	if (nomem)
+		return NULL;
 	return j ? j : json_object();
 }
 
+/* A text column as a JSON string (null for NULL); NULL when out of memory. */
 static json_t *col_str(sqlite3_stmt *st, int col)
 {
 	const char *t = (const char *)sqlite3_column_text(st, col);
 	return t ? jsonu_string(t) : json_null();
+}
+
+/* Sets o[key] = v, taking v; *bad becomes 1 when either is NULL (out of
+ * memory), so that a builder checks once at the end. */
+static void set(json_t *o, const char *key, json_t *v, int *bad)
+{
+	if (json_object_set_new(o, key, v) != 0)
+		*bad = 1;
+}
+
+/* What a row loop ends with: -1 with e set for out of memory (bad) or a
+ * step that failed (rc is not SQLITE_DONE). */
+static int rows_end(struct store *s, int rc, int bad, const char *what, struct moat_err *e)
+{
+	if (bad)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, what, e);
+	return 0;
 }
 
 json_t *store_list(struct store *s, struct moat_err *e)
@@ -739,30 +831,30 @@ json_t *store_list(struct store *s, struct moat_err *e)
 		" LEFT JOIN documents d ON d.id = f.doc_id"
 		" WHERE f.version = (SELECT max(version) FROM files g WHERE g.path = f.path)"
 		" ORDER BY f.path", e);
-	int rc;
+	int rc = SQLITE_DONE, bad = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *o = json_object();
-		json_object_set_new(o, "id", col_str(st, 0));
-		json_object_set_new(o, "path", col_str(st, 1));
-		json_object_set_new(o, "version", json_integer(sqlite3_column_int64(st, 2)));
-		json_object_set_new(o, "type", col_str(st, 3));
-		json_object_set_new(o, "size", json_integer(sqlite3_column_int64(st, 4)));
-		json_object_set_new(o, "elements", sqlite3_column_type(st, 5) == SQLITE_NULL
-					 ? json_null() : json_integer(sqlite3_column_int64(st, 5)));
-		json_object_set_new(o, "status", col_str(st, 6));
-		json_object_set_new(o, "error", col_str(st, 7));
-		json_object_set_new(o, "encoding", col_str(st, 8));
-		json_object_set_new(o, "ingested_at", col_str(st, 9));
-		json_array_append_new(arr, o);
+		set(o, "id", col_str(st, 0), &bad);
+		set(o, "path", col_str(st, 1), &bad);
+		set(o, "version", json_integer(sqlite3_column_int64(st, 2)), &bad);
+		set(o, "type", col_str(st, 3), &bad);
+		set(o, "size", json_integer(sqlite3_column_int64(st, 4)), &bad);
+		set(o, "elements", sqlite3_column_type(st, 5) == SQLITE_NULL
+				   ? json_null() : json_integer(sqlite3_column_int64(st, 5)), &bad);
+		set(o, "status", col_str(st, 6), &bad);
+		set(o, "error", col_str(st, 7), &bad);
+		set(o, "encoding", col_str(st, 8), &bad);
+		set(o, "ingested_at", col_str(st, 9), &bad);
+		if (json_array_append_new(arr, o) != 0)
+			bad = 1;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rows_end(s, rc, bad, "cannot list documents", e) < 0) {
 		json_decref(arr);
-		store_db_err(s, "cannot list documents", e);
 		return NULL;
 	}
 	return arr;
@@ -777,7 +869,10 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 	char *abs = realpath(ref, NULL);
 	if (hexref) {
 		char pat[70];
-		snprintf(pat, sizeof(pat), "%s*", ref);
+		if (xsnprintf(pat, sizeof(pat), "%s*", ref) < 0) {
+			free(abs);
+			return err_set(e, MOAT_EUSAGE, "document id '%s' is too long", ref);
+		}
 		st = store_prep(s, "SELECT id FROM documents WHERE id GLOB ? LIMIT 2", e);
 		if (!st) {
 			free(abs);
@@ -816,11 +911,35 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 	return 0;
 }
 
+/* The first column of every row of sql (one text parameter, id) as an array
+ * of strings; NULL with e set on failure. */
+static json_t *str_rows(struct store *s, const char *sql, const char *id, struct moat_err *e)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st = store_prep(s, sql, e);
+	int rc = SQLITE_DONE, bad = !arr;
+	if (!st) {
+		json_decref(arr);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(arr, col_str(st, 0)) != 0)
+			bad = 1;
+	sqlite3_finalize(st);
+	if (rows_end(s, rc, bad, "cannot read a document", e) < 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 {
 	char id[65];
-	json_t *doc, *paths, *els;
+	json_t *doc, *paths, *parent, *kids, *els;
 	sqlite3_stmt *st;
+	int rc = SQLITE_DONE, bad = 0;
 	if (resolve_ref(s, ref, id, e) < 0)
 		return NULL;
 	st = store_prep(s, "SELECT type, mime, size, encoding, created_at, meta, text_length, n_elements"
@@ -834,45 +953,41 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 		return NULL;
 	}
 	doc = json_object();
-	json_object_set_new(doc, "id", json_string(id));
-	json_object_set_new(doc, "type", col_str(st, 0));
-	json_object_set_new(doc, "mime", col_str(st, 1));
-	json_object_set_new(doc, "size", json_integer(sqlite3_column_int64(st, 2)));
-	json_object_set_new(doc, "encoding", col_str(st, 3));
-	json_object_set_new(doc, "created_at", col_str(st, 4));
-	json_object_set_new(doc, "meta", col_json(st, 5));
-	json_object_set_new(doc, "text_length", json_integer(sqlite3_column_int64(st, 6)));
-	json_object_set_new(doc, "n_elements", json_integer(sqlite3_column_int64(st, 7)));
+	set(doc, "id", json_string(id), &bad);
+	set(doc, "type", col_str(st, 0), &bad);
+	set(doc, "mime", col_str(st, 1), &bad);
+	set(doc, "size", json_integer(sqlite3_column_int64(st, 2)), &bad);
+	set(doc, "encoding", col_str(st, 3), &bad);
+	set(doc, "created_at", col_str(st, 4), &bad);
+	set(doc, "meta", col_json(st, 5), &bad);
+	set(doc, "text_length", json_integer(sqlite3_column_int64(st, 6)), &bad);
+	set(doc, "n_elements", json_integer(sqlite3_column_int64(st, 7)), &bad);
 	sqlite3_finalize(st);
+	if (bad) {
+		json_decref(doc);
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
 
-	paths = json_array();
-	st = store_prep(s, "SELECT DISTINCT path FROM files WHERE doc_id = ? ORDER BY path", e);
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(paths, col_str(st, 0));
-		sqlite3_finalize(st);
+	paths = str_rows(s, "SELECT DISTINCT path FROM files WHERE doc_id = ? ORDER BY path", id, e);
+	parent = paths ? str_rows(s, "SELECT parent_id FROM documents WHERE id = ? AND"
+				  " parent_id IS NOT NULL", id, e) : NULL;
+	kids = parent ? str_rows(s, "SELECT id FROM documents WHERE parent_id = ? ORDER BY id", id, e)
+		      : NULL;
+	if (!kids) {
+		json_decref(paths);
+		json_decref(parent);
+		json_decref(doc);
+		return NULL;  /* e says why */
 	}
-	json_object_set_new(doc, "paths", paths);
-	st = store_prep(s, "SELECT parent_id FROM documents WHERE id = ? AND parent_id IS NOT NULL", e);
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			json_object_set_new(doc, "parent_id", col_str(st, 0));
-		sqlite3_finalize(st);
-	}
-	st = store_prep(s, "SELECT id FROM documents WHERE parent_id = ? ORDER BY id", e);
-	if (st) {
-		json_t *kids = json_array();
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(kids, col_str(st, 0));
-		sqlite3_finalize(st);
-		if (json_array_size(kids))
-			json_object_set_new(doc, "children", kids);
-		else
-			json_decref(kids);
-	}
+	set(doc, "paths", paths, &bad);
+	if (json_array_size(parent))
+		set(doc, "parent_id", json_incref(json_array_get(parent, 0)), &bad);
+	json_decref(parent);
+	if (json_array_size(kids))
+		set(doc, "children", kids, &bad);
+	else
+		json_decref(kids);
 
 	els = json_array();
 	st = store_prep(s, "SELECT seq, type, level, page, start_cp, end_cp, text, meta FROM elements"
@@ -882,24 +997,30 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 		json_decref(els);
 		return NULL;
 	}
+	bad |= !els;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *o = json_object();
-		json_object_set_new(o, "seq", json_integer(sqlite3_column_int64(st, 0)));
-		json_object_set_new(o, "type", col_str(st, 1));
+		set(o, "seq", json_integer(sqlite3_column_int64(st, 0)), &bad);
+		set(o, "type", col_str(st, 1), &bad);
 		if (sqlite3_column_int(st, 2))
-			json_object_set_new(o, "level", json_integer(sqlite3_column_int(st, 2)));
+			set(o, "level", json_integer(sqlite3_column_int(st, 2)), &bad);
 		if (sqlite3_column_int(st, 3))
-			json_object_set_new(o, "page", json_integer(sqlite3_column_int(st, 3)));
-		json_object_set_new(o, "start", json_integer(sqlite3_column_int64(st, 4)));
-		json_object_set_new(o, "end", json_integer(sqlite3_column_int64(st, 5)));
-		json_object_set_new(o, "text", col_str(st, 6));
+			set(o, "page", json_integer(sqlite3_column_int(st, 3)), &bad);
+		set(o, "start", json_integer(sqlite3_column_int64(st, 4)), &bad);
+		set(o, "end", json_integer(sqlite3_column_int64(st, 5)), &bad);
+		set(o, "text", col_str(st, 6), &bad);
 		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-			json_object_set_new(o, "meta", col_json(st, 7));
-		json_array_append_new(els, o);
+			set(o, "meta", col_json(st, 7), &bad);
+		if (json_array_append_new(els, o) != 0)
+			bad = 1;
 	}
 	sqlite3_finalize(st);
-	json_object_set_new(doc, "elements", els);
+	set(doc, "elements", els, &bad);
+	if (rows_end(s, rc, bad, "cannot read a document", e) < 0) {
+		json_decref(doc);
+		return NULL;
+	}
 	return doc;
 }
 

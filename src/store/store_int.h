@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -43,6 +44,17 @@ void store_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col);
 /* A malloc'd copy of a text column (its bytes, NUL-terminated; "" for
  * NULL) with its length in *len (may be NULL); NULL when out of memory. */
 char *store_col_dup(sqlite3_stmt *st, int col, size_t *len) __attribute__((warn_unused_result));
+
+/* json_dumps() that never returns a cut text: jansson's own drops an object
+ * key whose append runs out of memory and goes on (2.14), so a record could
+ * be stored without a part.  This one measures, allocates once and writes,
+ * and returns NULL when anything fails.  Free with free(). */
+char *store_json_dumps(const json_t *j, size_t flags) __attribute__((warn_unused_result));
+
+/* json_loads() that tells running out of memory (*nomem = 1) from text that
+ * is not JSON (*nomem = 0); both return NULL.  jansson leaves its error
+ * empty, or says out of memory, for the first. */
+json_t *store_json_loads(const char *text, int *nomem) __attribute__((warn_unused_result));
 
 /* The current UTC time as 2024-05-01T12:00:00Z with `decimals` digits of
  * the second (0, 3 or 6) before the Z. */
