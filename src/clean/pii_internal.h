@@ -8,6 +8,10 @@
  * whose match end lies at or after the start of every match of the PCRE2
  * expression and at most `back` bytes after that start.  When the trigger is
  * NULL the PCRE2 expression itself is given to Hyperscan in prefilter mode.
+ *
+ * Not for: anything outside the scanner's files (pii_scan.c,
+ * pii_recognizers.c, pii_lexicon.c), which pii.h serves.  Uses
+ * pii_validate.h.
  */
 #ifndef MOAT_PII_INTERNAL_H
 #define MOAT_PII_INTERNAL_H
