@@ -325,29 +325,28 @@ static int run_batch(struct store *s, const struct clean_ctx *c, struct pii_scra
 		w[i].skip = !strcmp(d[i].params, c->params);
 	}
 	rc = pool_for(jobs, n, clean_one, &b, e);
-	/* the documents before a failed one were all handed out, and cleaned:
-	 * write up to the first failure in ingest order, which names itself */
-	for (i = 0; i < n && rc == 0; i++) {
+	/* the documents before a failed one were all handed out and cleaned, so
+	 * the first failure in ingest order names itself, whichever came first
+	 * in time; when none failed, the pool's own error stands */
+	for (i = 0; rc < 0 && i < n; i++)
+		if (w[i].failed) {
+			if (e)
+				*e = w[i].err;
+			err_prefix(e, "cannot clean document %.12s", d[i].id);
+			break;
+		}
+	for (i = 0; rc == 0 && i < n; i++) {
 		sum->documents++;
 		if (w[i].skip) {
 			sum->unchanged++;
 			continue;
 		}
 		sum->processed++;
-		if (write_doc(s, c, run_id, &w[i], sum, e) < 0)
-			break;
-		doc_work_release(&w[i]);
+		rc = write_doc(s, c, run_id, &w[i], sum, e);
 	}
-	for (size_t k = 0; rc < 0 && k < n; k++)
-		if (w[k].failed) {
-			if (e)
-				*e = w[k].err;
-			err_prefix(e, "cannot clean document %.12s", d[k].id);
-			break;
-		}
-	for (; i < n; i++)
+	for (i = 0; i < n; i++)
 		doc_work_release(&w[i]);
-	return rc < 0 || i < n ? -1 : 0;
+	return rc;
 }
 
 int clean_run(struct store *s, const struct clean_opts *o, int64_t run_id, struct clean_summary *sum,
