@@ -18,6 +18,7 @@
 
 #include "clean/stage.h"
 #include "core/alloc.h"
+#include "core/fmt.h"
 #include "core/fs.h"
 #include "core/hash.h"
 #include "ingest/ingest.h"
@@ -113,7 +114,8 @@ static int ws_open(void *c, struct moat_err *e, char *res, size_t size)
 	w->s = store_open(w->dir, STORE_WRITE, e);
 	if (!w->s)
 		return -1;
-	snprintf(res, size, "schema %d", store_schema_version(w->s));
+	if (xsnprintf(res, size, "schema %d", store_schema_version(w->s)) < 0)
+		return err_set(e, MOAT_ELIMIT, "the test's result is too long");
 	return 0;
 }
 
@@ -156,7 +158,8 @@ static int audit_run(void *c, struct moat_err *e, char *res, size_t size)
 		struct audit_check ck;
 		if (audit_verify(w->s, &ck, e) < 0)
 			return -1;
-		snprintf(res, size, "verified %d", ck.ok);
+		if (xsnprintf(res, size, "verified %d", ck.ok) < 0)
+			return err_set(e, MOAT_ELIMIT, "the test's result is too long");
 	}
 	return rc;
 }
@@ -364,10 +367,12 @@ static int clean_result(struct store *s, const struct clean_summary *sum, struct
 	if (rc < 0)
 		return e->msg[0] ? -1 : err_set(e, MOAT_ENOMEM, "out of memory (the test's JSON)");
 	hex_encode(d, 16, hex);
-	snprintf(res, size, "%lld documents, %lld kept, %lld duplicates, %lld elements, %lld "
-		 "findings, %lld+%lld clusters, %s", (long long)sum->documents, (long long)sum->kept,
-		 (long long)sum->duplicates, (long long)sum->elements, (long long)sum->findings,
-		 (long long)sum->clusters_doc, (long long)sum->clusters_el, hex);
+	if (xsnprintf(res, size, "%lld documents, %lld kept, %lld duplicates, %lld elements, %lld "
+		      "findings, %lld+%lld clusters, %s", (long long)sum->documents,
+		      (long long)sum->kept, (long long)sum->duplicates, (long long)sum->elements,
+		      (long long)sum->findings, (long long)sum->clusters_doc,
+		      (long long)sum->clusters_el, hex) < 0)
+		return err_set(e, MOAT_ELIMIT, "the test's result is too long");
 	return 0;
 }
 

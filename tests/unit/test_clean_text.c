@@ -13,6 +13,7 @@
 #include "clean/langid.h"
 #include "clean/minhash.h"
 #include "clean/normalize.h"
+#include "core/fmt.h"
 #include "core/utf8.h"
 
 static void nfkc_and_map(void **state)
@@ -162,7 +163,8 @@ static void minhash_near_duplicates(void **state)
 		char *nl = strchr(t[0], '\n');
 		size_t a = (size_t)(nl - t[0]);
 		t[2] = malloc(strlen(t[0]) + 2);
-		snprintf(t[2], strlen(t[0]) + 2, "%s\n%.*s", nl + 1, (int)a, t[0]);
+		assert_non_null(t[2]);
+		assert_true(xsnprintf(t[2], strlen(t[0]) + 2, "%s\n%.*s", nl + 1, (int)a, t[0]) > 0);
 	}
 	/* distinct texts from the same vocabulary */
 	t[3] = words_text(2, 200);
