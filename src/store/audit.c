@@ -174,12 +174,8 @@ json_t *audit_log(struct store *s, struct moat_err *e)
 			nomem = 1;
 	}
 	sqlite3_finalize(st);
-	if (nomem || rc != SQLITE_DONE) {
+	if (store_rows_end(s, rc, nomem, "cannot read the audit trail", e) < 0) {
 		json_decref(arr);
-		if (nomem)
-			err_set(e, MOAT_ENOMEM, "cannot read the audit trail: out of memory");
-		else
-			err_set(e, MOAT_EDB, "cannot read the audit trail: %s", sqlite3_errmsg(db));
 		return NULL;
 	}
 	return arr;

@@ -627,12 +627,8 @@ json_t *clean_store_findings(struct store *s, const char *type, const char *stat
 			"status", (const char *)sqlite3_column_text(st, 12))) != 0;
 	}
 	sqlite3_finalize(st);
-	if (nomem || rc != SQLITE_DONE) {
+	if (store_rows_end(s, rc, nomem, "cannot read findings", e) < 0) {
 		json_decref(arr);
-		if (nomem)
-			err_set(e, MOAT_ENOMEM, "out of memory");
-		else
-			store_db_err(s, "cannot read findings", e);
 		return NULL;
 	}
 	return arr;
@@ -788,12 +784,8 @@ static json_t *group_counts(struct store *s, const char *sql, struct moat_err *e
 		nomem = json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
 					    json_integer(sqlite3_column_int64(st, 1))) != 0;
 	sqlite3_finalize(st);
-	if (nomem || rc != SQLITE_DONE) {
+	if (store_rows_end(s, rc, nomem, "cannot count cleaned rows", e) < 0) {
 		json_decref(o);
-		if (nomem)
-			err_set(e, MOAT_ENOMEM, "out of memory");
-		else
-			store_db_err(s, "cannot count cleaned rows", e);
 		return NULL;
 	}
 	return o;
@@ -891,13 +883,9 @@ json_t *clean_store_show(struct store *s, const char *ref, struct moat_err *e)
 			"offset_map", m)) != 0;
 	}
 	sqlite3_finalize(st);
-	if (nomem || rc != SQLITE_DONE) {
+	if (store_rows_end(s, rc, nomem, "cannot read cleaned elements", e) < 0) {
 		json_decref(doc);
 		json_decref(els);
-		if (nomem)
-			err_set(e, MOAT_ENOMEM, "out of memory");
-		else
-			store_db_err(s, "cannot read cleaned elements", e);
 		return NULL;
 	}
 	if (json_object_set_new(doc, "elements", els)) {

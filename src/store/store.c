@@ -104,6 +104,15 @@ sqlite3_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
 	return st;
 }
 
+int store_rows_end(struct store *s, int rc, int nomem, const char *what, struct moat_err *e)
+{
+	if (nomem)
+		return err_set(e, MOAT_ENOMEM, "%s: out of memory", what);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, what, e);
+	return 0;
+}
+
 int store_step(struct store *s, sqlite3_stmt *st, const char *what, struct moat_err *e)
 {
 	int rc = sqlite3_step(st);
@@ -592,12 +601,8 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 			"files", (json_int_t)sqlite3_column_int64(st, 3))) != 0;
 	}
 	sqlite3_finalize(st);
-	if (bad || rc != SQLITE_DONE) {
+	if (store_rows_end(s, rc, bad, "cannot read the workspace's runs", e) < 0) {
 		json_decref(arr);
-		if (bad)
-			err_set(e, MOAT_ENOMEM, "out of memory");
-		else
-			store_db_err(s, "cannot read the workspace's runs", e);
 		return NULL;
 	}
 	st = store_prep(s, "UPDATE runs SET status = 'interrupted', audited = 1 "
@@ -811,17 +816,6 @@ static void set(json_t *o, const char *key, json_t *v, int *bad)
 		*bad = 1;
 }
 
-/* What a row loop ends with: -1 with e set for out of memory (bad) or a
- * step that failed (rc is not SQLITE_DONE). */
-static int rows_end(struct store *s, int rc, int bad, const char *what, struct moat_err *e)
-{
-	if (bad)
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	if (rc != SQLITE_DONE)
-		return store_db_err(s, what, e);
-	return 0;
-}
-
 json_t *store_list(struct store *s, struct moat_err *e)
 {
 	json_t *arr = json_array();
@@ -853,7 +847,7 @@ json_t *store_list(struct store *s, struct moat_err *e)
 			bad = 1;
 	}
 	sqlite3_finalize(st);
-	if (rows_end(s, rc, bad, "cannot list documents", e) < 0) {
+	if (store_rows_end(s, rc, bad, "cannot list documents", e) < 0) {
 		json_decref(arr);
 		return NULL;
 	}
@@ -927,7 +921,7 @@ static json_t *str_rows(struct store *s, const char *sql, const char *id, struct
 		if (json_array_append_new(arr, col_str(st, 0)) != 0)
 			bad = 1;
 	sqlite3_finalize(st);
-	if (rows_end(s, rc, bad, "cannot read a document", e) < 0) {
+	if (store_rows_end(s, rc, bad, "cannot read a document", e) < 0) {
 		json_decref(arr);
 		return NULL;
 	}
@@ -1017,7 +1011,7 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 	}
 	sqlite3_finalize(st);
 	set(doc, "elements", els, &bad);
-	if (rows_end(s, rc, bad, "cannot read a document", e) < 0) {
+	if (store_rows_end(s, rc, bad, "cannot read a document", e) < 0) {
 		json_decref(doc);
 		return NULL;
 	}

@@ -36,6 +36,12 @@ sqlite3_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
 int store_step(struct store *s, sqlite3_stmt *st, const char *what, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
+/* How a loop over rows ended: 0 when it read them all (rc is SQLITE_DONE),
+ * else -1 with e set: "what: out of memory" when nomem, else the database's
+ * error (store_db_err). */
+int store_rows_end(struct store *s, int rc, int nomem, const char *what, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
 /* Copies a text column into dst[cap], cut to cap - 1 bytes ("" for NULL):
  * for ids and statuses whose length the schema bounds, and for messages
  * that are shown cut. */
