@@ -98,9 +98,10 @@ extern const size_t pii_n_entities;
 
 /* Lexicon patterns are built at run time from word lists (pii_lexicon.c):
  * calls add(ctx, pattern) for each; the strings live as long as the
- * process. */
+ * process.  -1 when add() failed, or when the lists could not be built
+ * whole (out of memory: then for the rest of the process). */
 typedef int (*pii_add_fn)(void *ctx, const struct pii_pattern *p);
-int pii_lexicon_patterns(pii_add_fn add, void *ctx);
+int pii_lexicon_patterns(pii_add_fn add, void *ctx) __attribute__((warn_unused_result));
 
 /* Small word lists the checkers share (lower case, sorted): returns 1 when
  * the n bytes at s, lowered, are in the list. */

@@ -209,7 +209,7 @@ static int add_type(struct pii_scanner *s, const char *name, const char *ctx)
 {
 	struct type *t;
 	for (size_t i = 0; i < s->n_types; i++)
-		if (!strcmp(s->types[i].name, name))
+		if (s->types[i].name && !strcmp(s->types[i].name, name))
 			return (int)i;
 	if (s->n_types == s->alloc_types) {
 		size_t na = s->alloc_types ? s->alloc_types * 2 : 64;
@@ -219,7 +219,8 @@ static int add_type(struct pii_scanner *s, const char *name, const char *ctx)
 		s->types = nt;
 		s->alloc_types = na;
 	}
-	t = &s->types[s->n_types];
+	/* counted at once: pii_scanner_free() frees what a failure below leaves */
+	t = &s->types[s->n_types++];
 	memset(t, 0, sizeof(*t));
 	t->name = strdup(name);
 	if (!t->name)
@@ -252,7 +253,7 @@ static int add_type(struct pii_scanner *s, const char *name, const char *ctx)
 				p++;
 		}
 	}
-	return (int)s->n_types++;
+	return (int)(t - s->types);
 }
 
 static const char *entity_context(const char *name)
@@ -976,7 +977,7 @@ const char *pii_type_name(const struct pii_scanner *s, int type)
 int pii_type_find(const struct pii_scanner *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_types; i++)
-		if (!strcmp(s->types[i].name, name))
+		if (s->types[i].name && !strcmp(s->types[i].name, name))
 			return (int)i;
 	return -1;
 }
