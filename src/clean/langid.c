@@ -94,6 +94,14 @@ static const char *script_lang(uint32_t c, int *latinish)
 	return NULL;
 }
 
+/* The codes of the tables are ISO 639-1 (and "und"), well within code[8]. */
+static void set_code(struct langid *out, const char *code)
+{
+	size_t n = strnlen(code, sizeof(out->code) - 1);
+	memcpy(out->code, code, n);
+	out->code[n] = '\0';
+}
+
 void langid_detect(const char *text, size_t n, struct langid *out)
 {
 	static const char *const scripts[] = { "el", "he", "ar", "hi", "bn", "ta", "th", "ka", "hy",
@@ -106,7 +114,7 @@ void langid_detect(const char *text, size_t n, struct langid *out)
 	size_t wl = 0;
 	if (n > 65536)
 		n = 65536;
-	snprintf(out->code, sizeof(out->code), "und");
+	set_code(out, "und");
 	out->score = 0;
 	while (i <= n) {
 		uint32_t c = 0;
@@ -141,9 +149,12 @@ void langid_detect(const char *text, size_t n, struct langid *out)
 				wl += (size_t)el;
 			}
 		} else if (wl) {
-			char key[48];
-			w[wl] = '\0';
-			snprintf(key, sizeof(key), " %s ", w);
+			char key[sizeof(w) + 2];
+			/* " word ", as the word lists are written */
+			key[0] = ' ';
+			memcpy(key + 1, w, wl);
+			key[wl + 1] = ' ';
+			key[wl + 2] = '\0';
 			words++;
 			for (size_t k = 0; k < N_LATIN; k++)
 				if (strstr(latin[k].words, key))
@@ -163,7 +174,7 @@ void langid_detect(const char *text, size_t n, struct langid *out)
 		if (!strcmp(scripts[best], "zh") && script_count[10] * 10 > script_count[11])
 			best = 10;
 		if (script_count[best] * 2 > letters) {
-			snprintf(out->code, sizeof(out->code), "%s", scripts[best]);
+			set_code(out, scripts[best]);
 			out->score = (float)script_count[best] / (float)letters;
 			if (!strcmp(scripts[best], "ja"))
 				out->score = (float)(script_count[10] + script_count[11]) / (float)letters;
@@ -189,7 +200,7 @@ void langid_detect(const char *text, size_t n, struct langid *out)
 				second = votes[k];
 		if (votes[best] == 0)
 			return;
-		snprintf(out->code, sizeof(out->code), "%s", latin[best].code);
+		set_code(out, latin[best].code);
 		/* the margin over the runner-up, and how much of the text voted */
 		out->score = (float)(votes[best] - second) / (float)votes[best];
 		{

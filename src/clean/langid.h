@@ -6,6 +6,9 @@
  * (about fifteen languages).  Short or mixed text gives "und".
  *
  * Codes are ISO 639-1.  Thread-safe, no allocation.
+ *
+ * Not for: mixed-language documents element by element (the stage calls it
+ * per element and per document) or dialects.  Uses utf8proc and core/utf8.h.
  */
 #ifndef MOAT_LANGID_H
 #define MOAT_LANGID_H

@@ -14,6 +14,9 @@
  *
  * Memory: perms * 4 bytes per text for the signature, plus 16 bytes per text
  * for the band being bucketed.
+ *
+ * Not for: exact duplicates (a hash of the text finds those) or deciding
+ * which texts to compare (clean/dedup.c).  Uses utf8proc and core/utf8.h.
  */
 #ifndef MOAT_MINHASH_H
 #define MOAT_MINHASH_H
@@ -48,6 +51,6 @@ double mh_similarity(const uint32_t *a, const uint32_t *b, int perms);
  * text i out.  Returns 0, or -1 when out of memory.
  */
 int mh_cluster(const struct mh_params *p, const uint32_t *sigs, size_t n, const unsigned char *skip,
-	       size_t *root, float *sim);
+	       size_t *root, float *sim) __attribute__((warn_unused_result));
 
 #endif

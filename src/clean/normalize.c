@@ -281,15 +281,17 @@ uint64_t norm_line_hash(const char *s, size_t n)
 	return h ^ (h >> 29);
 }
 
-size_t norm_drop_lines(struct norm *r, int (*is_boiler)(void *ctx, uint64_t h), void *ctx)
+int norm_drop_lines(struct norm *r, int (*is_boiler)(const void *ctx, uint64_t h),
+		    const void *ctx, size_t *removed)
 {
 	struct buf nt = BUF_INIT;
 	size_t i = 0, cp = 0, k = 0, dropped = 0;
 	const char *t = buf_str(&r->text);
 	size_t n = r->text.len;
 	size_t *no = malloc((r->n_cp + 1) * sizeof(size_t));
+	*removed = 0;
 	if (!no)
-		return 0;
+		return -1;
 	while (i < n) {
 		const char *nl = memchr(t + i, '\n', n - i);
 		size_t le = nl ? (size_t)(nl - t) : n, lcp = utf8_count(t + i, le - i);
@@ -305,9 +307,10 @@ size_t norm_drop_lines(struct norm *r, int (*is_boiler)(void *ctx, uint64_t h), 
 		i = le + (size_t)has_nl;
 	}
 	if (!dropped || buf_failed(&nt)) {
+		int failed = buf_failed(&nt);
 		buf_release(&nt);
 		free(no);
-		return 0;
+		return failed ? -1 : 0;
 	}
 	/* no blank lines left at the ends, no runs of three line breaks */
 	{
@@ -318,7 +321,7 @@ size_t norm_drop_lines(struct norm *r, int (*is_boiler)(void *ctx, uint64_t h), 
 		if (!to) {
 			buf_release(&nt);
 			free(no);
-			return 0;
+			return -1;
 		}
 		for (size_t b = 0; b < nt.len; j++) {
 			uint32_t c;
@@ -341,6 +344,13 @@ size_t norm_drop_lines(struct norm *r, int (*is_boiler)(void *ctx, uint64_t h), 
 			b += (size_t)l;
 		}
 		to[m] = r->in_cps;
+		if (buf_failed(&tt)) {
+			buf_release(&tt);
+			buf_release(&nt);
+			free(no);
+			free(to);
+			return -1;
+		}
 		buf_release(&r->text);
 		r->text = tt;
 		free(r->orig);
@@ -349,7 +359,8 @@ size_t norm_drop_lines(struct norm *r, int (*is_boiler)(void *ctx, uint64_t h), 
 	}
 	buf_release(&nt);
 	free(no);
-	return dropped;
+	*removed = dropped;
+	return 0;
 }
 
 size_t norm_orig_start(const struct norm *r, size_t cp)
@@ -378,8 +389,11 @@ size_t norm_orig_end(const struct norm *r, size_t end)
 json_t *norm_map_json(const struct norm *r)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < r->n_cp; i++)
-		if (i == 0 || r->orig[i] != r->orig[i - 1] + 1)
-			json_array_append_new(a, json_pack("[I,I]", (json_int_t)i, (json_int_t)r->orig[i]));
+	for (size_t i = 0; a && i < r->n_cp; i++)
+		if ((i == 0 || r->orig[i] != r->orig[i - 1] + 1) &&
+		    json_array_append_new(a, json_pack("[I,I]", (json_int_t)i, (json_int_t)r->orig[i]))) {
+			json_decref(a);
+			return NULL;
+		}
 	return a;
 }

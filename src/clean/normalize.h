@@ -9,6 +9,10 @@
  * norm_orig_end), and the map is stored compressed as the breakpoints where
  * the alignment changes: [[clean_cp, orig_cp], ...].
  *
+ * Not for: deciding which lines are boilerplate (the stage counts them across
+ * documents, clean/boilerplate.c) or anything beyond one text.  Uses
+ * utf8proc, jansson (the map) and core/buf, utf8, err.
+ *
  * Ownership: struct norm owns its text and map; norm_release() frees them.
  */
 #ifndef MOAT_NORMALIZE_H
@@ -41,22 +45,26 @@ void norm_init(struct norm *r);
 void norm_release(struct norm *r);
 
 /* Normalises valid UTF-8 text into r (replacing what r held). */
-int norm_text(struct norm *r, const char *in, size_t n, unsigned flags, struct moat_err *e);
+int norm_text(struct norm *r, const char *in, size_t n, unsigned flags, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* 64-bit hash of one line (for boilerplate counting); lines are compared
  * after normalisation, so the caller hashes norm output. */
 uint64_t norm_line_hash(const char *s, size_t n);
 
 /* Removes the lines of r whose hash is_boiler() accepts (whole lines with
- * their line break); returns the number removed. */
-size_t norm_drop_lines(struct norm *r, int (*is_boiler)(void *ctx, uint64_t h), void *ctx);
+ * their line break); *removed gets their number.  0, or -1 when out of
+ * memory (r is unchanged then). */
+int norm_drop_lines(struct norm *r, int (*is_boiler)(const void *ctx, uint64_t h),
+		    const void *ctx, size_t *removed) __attribute__((warn_unused_result));
 
 /* The input code point of output position cp (cp == n_cp: the input end). */
 size_t norm_orig_start(const struct norm *r, size_t cp);
 /* The input code point just past output span end (exclusive). */
 size_t norm_orig_end(const struct norm *r, size_t end);
 
-/* The compressed map: [[clean_cp, orig_cp], ...] (new reference). */
-json_t *norm_map_json(const struct norm *r);
+/* The compressed map: [[clean_cp, orig_cp], ...] (new reference); NULL when
+ * out of memory. */
+json_t *norm_map_json(const struct norm *r) __attribute__((warn_unused_result));
 
 #endif

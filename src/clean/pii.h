@@ -17,7 +17,9 @@
  * long as it does.
  *
  * Not for: replacing the findings in text (pii_ops.h), reading policy files
- * (policy.h).
+ * (policy.h).  Uses Hyperscan (where built with it), PCRE2, utf8proc, core/
+ * (buf, err, fs, hash, utf8; datadir for the cache of compiled databases)
+ * and the recognizer tables of pii_internal.h.
  */
 #ifndef MOAT_PII_H
 #define MOAT_PII_H
@@ -76,9 +78,10 @@ struct pii_findings {
 #define PII_FINDINGS_INIT { NULL, 0, 0 }
 void pii_findings_release(struct pii_findings *f);
 
-struct pii_scanner *pii_scanner_new(const struct pii_options *o, struct moat_err *e);
+struct pii_scanner *pii_scanner_new(const struct pii_options *o, struct moat_err *e) __attribute__((warn_unused_result));
 void pii_scanner_free(struct pii_scanner *s);  /* NULL-safe */
-struct pii_scratch *pii_scratch_new(const struct pii_scanner *s, struct moat_err *e);
+struct pii_scratch *pii_scratch_new(const struct pii_scanner *s, struct moat_err *e)
+	__attribute__((warn_unused_result));
 void pii_scratch_free(struct pii_scratch *sc);  /* NULL-safe */
 
 /*
@@ -88,7 +91,7 @@ void pii_scratch_free(struct pii_scratch *sc);  /* NULL-safe */
  * with e set (out keeps what it had).
  */
 int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *text, size_t len,
-	     size_t cp_base, struct pii_findings *out, struct moat_err *e);
+	     size_t cp_base, struct pii_findings *out, struct moat_err *e) __attribute__((warn_unused_result));
 
 /*
  * Adds findings found elsewhere (a model, a reviewer) to out[first..] of text
@@ -97,7 +100,7 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
  */
 int pii_merge(const struct pii_scanner *s, const char *text, size_t len, size_t cp_base,
 	      struct pii_findings *out, size_t first, const struct pii_finding *extra, size_t n,
-	      struct moat_err *e);
+	      struct moat_err *e) __attribute__((warn_unused_result));
 
 const char *pii_type_name(const struct pii_scanner *s, int type);
 /* The type's index, or -1 when the scanner does not know it. */

@@ -8,6 +8,10 @@
  * whose match end lies at or after the start of every match of the PCRE2
  * expression and at most `back` bytes after that start.  When the trigger is
  * NULL the PCRE2 expression itself is given to Hyperscan in prefilter mode.
+ *
+ * Not for: anything outside the scanner's files (pii_scan.c,
+ * pii_recognizers.c, pii_lexicon.c), which pii.h serves.  Uses
+ * pii_validate.h.
  */
 #ifndef MOAT_PII_INTERNAL_H
 #define MOAT_PII_INTERNAL_H
@@ -94,9 +98,10 @@ extern const size_t pii_n_entities;
 
 /* Lexicon patterns are built at run time from word lists (pii_lexicon.c):
  * calls add(ctx, pattern) for each; the strings live as long as the
- * process. */
+ * process.  -1 when add() failed, or when the lists could not be built
+ * whole (out of memory: then for the rest of the process). */
 typedef int (*pii_add_fn)(void *ctx, const struct pii_pattern *p);
-int pii_lexicon_patterns(pii_add_fn add, void *ctx);
+int pii_lexicon_patterns(pii_add_fn add, void *ctx) __attribute__((warn_unused_result));
 
 /* Small word lists the checkers share (lower case, sorted): returns 1 when
  * the n bytes at s, lowered, are in the list. */

@@ -271,6 +271,10 @@ static uint32_t word_hash(const char *s, size_t n, int fold)
 }
 
 /* Splits list at sep (and, for '|' lists, drops regex escapes). */
+/* Set when a word list could not be built whole: the scanner then refuses to
+ * start (pii_lexicon_patterns) rather than check names against part of it. */
+static int ws_nomem;
+
 static void wordset_build(struct wordset *ws, const char *list, char sep, int fold)
 {
 	size_t cap = 16, size = 16;
@@ -282,8 +286,10 @@ static void wordset_build(struct wordset *ws, const char *list, char sep, int fo
 		const char *q = strchr(p, sep);
 		size_t len = q ? (size_t)(q - p) : strlen(p);
 		char *word = malloc(len + 1), *o = word;
-		if (!word)
+		if (!word) {
+			ws_nomem = 1;
 			break;
+		}
 		for (size_t i = 0; i < len; i++)
 			if (p[i] != '\\')
 				*o++ = p[i];
@@ -292,6 +298,7 @@ static void wordset_build(struct wordset *ws, const char *list, char sep, int fo
 			char **nw = realloc(ws->w, cap * 2 * sizeof(char *));
 			if (!nw) {
 				free(word);
+				ws_nomem = 1;
 				break;
 			}
 			ws->w = nw;
@@ -307,10 +314,11 @@ static void wordset_build(struct wordset *ws, const char *list, char sep, int fo
 		size *= 2;
 	ws->slot = calloc(size, sizeof(uint32_t));
 	ws->slen = calloc(size, sizeof(uint32_t));
-	if (!ws->slot || !ws->slen) {
+	if (!ws->w || !ws->slot || !ws->slen) {
 		free(ws->slot);
 		free(ws->slen);
 		ws->slot = ws->slen = NULL;
+		ws_nomem = 1;
 	}
 	ws->mask = size - 1;
 	for (size_t i = 0; ws->slot && i < ws->n; i++) {
@@ -784,10 +792,9 @@ static size_t longest(const char *list, char sep)
 
 static char *cat(const char *a, const char *b, const char *c, const char *d, const char *e)
 {
-	size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + strlen(e) + 1;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s%s%s%s%s", a, b, c, d, e);
+	char *s;
+	if (asprintf(&s, "%s%s%s%s%s", a, b, c, d, e) < 0)
+		return NULL;
 	return s;
 }
 
@@ -826,6 +833,7 @@ static char *cat(const char *a, const char *b, const char *c, const char *d, con
 
 static struct pii_pattern *lex;
 static size_t n_lex;
+static int lex_nomem;  /* a pattern could not be made: the lexicon is refused */
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 
 /* Adds a pattern; NULL when re or trig could not be made (out of memory). */
@@ -834,8 +842,10 @@ static struct pii_pattern *add_lex(const char *ent, const char *name, char *re, 
 				   pii_checker chk)
 {
 	struct pii_pattern *p = &lex[n_lex];
-	if (!re || !trig)
+	if (!re || !trig) {
+		lex_nomem = 1;
 		return NULL;
+	}
 	p->entity = ent;
 	p->name = name;
 	p->regex = re;
@@ -923,7 +933,7 @@ static void add_gaz(const char *ent, const char *name, const char *list, char se
 }
 
 /* The entries of a list that do not start with a capital letter, as an
- * alternation (NULL when there are none). */
+ * alternation (NULL when there are none, or when out of memory: lex_nomem). */
 static char *uncased(const char *list, char sep)
 {
 	struct buf b = BUF_INIT;
@@ -944,6 +954,8 @@ static char *uncased(const char *list, char sep)
 			q++;
 	}
 	buf_addch(&b, ')');
+	if (buf_failed(&b))
+		lex_nomem = 1;
 	if (!n || buf_failed(&b)) {
 		buf_release(&b);
 		return NULL;
@@ -953,12 +965,17 @@ static char *uncased(const char *list, char sep)
 
 static void build_lex(void)
 {
-	static char gaz_first[sizeof(FIRST_NAMES) + sizeof(AMBIGUOUS_FIRST) + 2];
+	/* "FIRST_NAMES AMBIGUOUS_FIRST", both lists with their NULs counted */
+	static char gaz_first[sizeof(FIRST_NAMES) + sizeof(AMBIGUOUS_FIRST)];
 	pthread_once(&ws_once, build_sets);
-	snprintf(gaz_first, sizeof(gaz_first), "%s %s", FIRST_NAMES, AMBIGUOUS_FIRST);
+	memcpy(gaz_first, FIRST_NAMES, sizeof(FIRST_NAMES) - 1);
+	gaz_first[sizeof(FIRST_NAMES) - 1] = ' ';
+	memcpy(gaz_first + sizeof(FIRST_NAMES), AMBIGUOUS_FIRST, sizeof(AMBIGUOUS_FIRST));
 	lex = calloc(24, sizeof(*lex));
-	if (!lex)
+	if (!lex) {
+		lex_nomem = 1;
 		return;
+	}
 
 	add_cue("PERSON", "honorific and name",
 		cat("(?<!\\p{L})(?i:" HONORIFIC ")\\.?[ \\t]+(", NAME, ")", "", ""), HONORIFIC, 0.7f,
@@ -1027,7 +1044,7 @@ static void build_lex(void)
 int pii_lexicon_patterns(pii_add_fn add, void *ctx)
 {
 	pthread_once(&lex_once, build_lex);
-	if (!lex || n_lex == 0)
+	if (!lex || n_lex == 0 || lex_nomem || ws_nomem)
 		return -1;
 	for (size_t i = 0; i < n_lex; i++)
 		if (add(ctx, &lex[i]) < 0)

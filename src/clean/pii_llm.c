@@ -39,21 +39,26 @@ struct pii_llm *pii_llm_open(const char *uri, const char *entities, const char *
 	struct pii_llm *p = calloc(1, sizeof(*p));
 	json_t *types;
 	const char *q;
+	int bad;
 	if (!p) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		return NULL;
 	}
 	p->entities = strdup(entities && *entities ? entities : "PERSON,LOCATION,ORGANIZATION");
 	types = json_array();
-	for (q = p->entities; q && *q;) {
+	bad = !types;
+	for (q = p->entities; !bad && q && *q;) {
 		size_t l = strcspn(q, ", ");
-		if (l)
-			json_array_append_new(types, json_stringn(q, l));
+		if (l && json_array_append_new(types, json_stringn(q, l)))
+			bad = 1;
 		q += l;
 		while (*q == ',' || *q == ' ')
 			q++;
 	}
-	p->schema = json_pack("{s:s, s:{s:{s:s, s:{s:s, s:{s:{s:s, s:o}, s:{s:s}}, s:[s,s]}}}, s:[s]}",
+	if (bad)
+		json_decref(types);
+	/* "o" hands types over, also when the pack fails */
+	p->schema = bad ? NULL : json_pack("{s:s, s:{s:{s:s, s:{s:s, s:{s:{s:s, s:o}, s:{s:s}}, s:[s,s]}}}, s:[s]}",
 			      "type", "object", "properties", "entities", "type", "array", "items",
 			      "type", "object", "properties", "type", "type", "string", "enum", types,
 			      "text", "type", "string", "required", "type", "text", "required",
@@ -74,6 +79,11 @@ struct pii_llm *pii_llm_open(const char *uri, const char *entities, const char *
 		return NULL;
 	}
 	p->info = llm_info(p->m);
+	if (!p->info) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		pii_llm_free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -90,10 +100,13 @@ void pii_llm_free(struct pii_llm *p)
 
 json_t *pii_llm_info(const struct pii_llm *p)
 {
-	json_t *o = json_deep_copy(p->info ? p->info : json_object());
-	json_object_set_new(o, "prompt_template_sha256", json_string(p->template_sha));
-	json_object_set_new(o, "entities", json_string(p->entities));
-	json_object_set_new(o, "calls", json_integer(p->calls));
+	json_t *o = json_deep_copy(p->info);
+	if (!o || json_object_set_new(o, "prompt_template_sha256", json_string(p->template_sha)) ||
+	    json_object_set_new(o, "entities", json_string(p->entities)) ||
+	    json_object_set_new(o, "calls", json_integer(p->calls))) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -107,18 +120,23 @@ int pii_llm_find(struct pii_llm *p, const struct pii_scanner *s, const char *tex
 {
 	struct llm_request r;
 	struct llm_result res;
-	struct buf prompt = BUF_INIT;
-	char what[160];
+	struct buf prompt = BUF_INIT, what = BUF_INIT;
 	json_t *ents, *ent;
 	size_t i, cap = 0;
 	*out = NULL;
 	*n = 0;
 	if (!len)
 		return 0;
-	snprintf(what, sizeof(what), "%s", p->entities);
-	for (char *c = what; *c; c++)
-		*c = *c == ',' ? '/' : *c == '_' ? ' ' : (char)tolower((unsigned char)*c);
-	buf_addf(&prompt, TEMPLATE, what, text);
+	/* "PERSON,LOCATION" asked for as "person/location" */
+	for (const char *c = p->entities; *c; c++)
+		buf_addch(&what, *c == ',' ? '/' : *c == '_' ? ' ' : tolower((unsigned char)*c));
+	buf_addf(&prompt, TEMPLATE, buf_str(&what), text);
+	if (buf_failed(&what) || buf_failed(&prompt)) {
+		buf_release(&what);
+		buf_release(&prompt);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	buf_release(&what);
 	memset(&r, 0, sizeof(r));
 	memset(&res, 0, sizeof(res));
 	r.system = SYSTEM;

@@ -37,7 +37,7 @@ struct pii_op_spec pii_op_default(void)
 	memset(&s, 0, sizeof(s));
 	s.op = PII_OP_REPLACE;
 	s.keep = 4;
-	snprintf(s.mask_char, sizeof(s.mask_char), "*");
+	s.mask_char[0] = '*';
 	return s;
 }
 
@@ -53,7 +53,7 @@ int pii_op_parse(const char *str, struct pii_op_spec *out, struct moat_err *e)
 	memcpy(word, str, l);
 	word[l] = '\0';
 	if (!strcmp(word, "pseudonymise") || !strcmp(word, "pseudonym"))
-		snprintf(word, sizeof(word), "pseudonymize");
+		memcpy(word, "pseudonymize", sizeof("pseudonymize"));
 	for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++)
 		if (!strcmp(word, op_names[i])) {
 			out->op = (enum pii_op)i;
@@ -107,26 +107,31 @@ int pii_op_parse(const char *str, struct pii_op_spec *out, struct moat_err *e)
 
 /* --- keyed randomness ---------------------------------------------------- */
 
-static void hmac(const unsigned char *k, size_t kl, const char *label, const char *type,
-		 const char *v, size_t n, unsigned char out[32])
+/* HMAC-SHA-256 of "label NUL type NUL value" under k: 0, or -1 when out of
+ * memory or OpenSSL failed (out is then all zeros and must not be used). */
+static int hmac(const unsigned char *k, size_t kl, const char *label, const char *type,
+		const char *v, size_t n, unsigned char out[32])
 {
 	static const unsigned char zero = 0;
-	size_t ll = strlen(label), tl = strlen(type), ol = 0;
-	unsigned char *msg = malloc(ll + tl + n + 2);
-	if (!msg) {
-		memset(out, 0, 32);
-		return;
-	}
+	unsigned char small[256], *msg = small;
+	size_t ll = strlen(label), tl = strlen(type), ol = 0, ml = ll + tl + n + 2;
+	int ok;
+	memset(out, 0, 32);
+	if (ml > sizeof(small) && !(msg = malloc(ml)))
+		return -1;
 	/* label NUL type NUL value: no two inputs share a message */
 	memcpy(msg, label, ll);
 	msg[ll] = 0;
 	memcpy(msg + ll + 1, type, tl);
 	msg[ll + 1 + tl] = 0;
 	memcpy(msg + ll + tl + 2, v, n);
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, kl ? k : &zero, kl ? kl : 1, msg,
-		       ll + tl + n + 2, out, 32, &ol))
+	ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, kl ? k : &zero, kl ? kl : 1, msg, ml, out,
+		       32, &ol) != NULL;
+	if (msg != small)
+		free(msg);
+	if (!ok)
 		memset(out, 0, 32);
-	free(msg);
+	return ok ? 0 : -1;
 }
 
 struct stream {
@@ -168,12 +173,14 @@ static unsigned stream_uniform(struct stream *s, unsigned n)
 	return v % n;
 }
 
-void pii_value_digest(const struct pii_secrets *sec, const char *type, const char *value, size_t n,
-		      char hex[65])
+int pii_value_digest(const struct pii_secrets *sec, const char *type, const char *value, size_t n,
+		     char hex[65], struct moat_err *e)
 {
 	unsigned char d[32];
-	hmac(sec->salt, sec->salt_len, "finding", type, value, n, d);
+	if (hmac(sec->salt, sec->salt_len, "finding", type, value, n, d) < 0)
+		return err_set(e, MOAT_ENOMEM, "cannot compute a finding's digest: out of memory");
 	hex_encode(d, 32, hex);
+	return 0;
 }
 
 /* --- pseudonyms ---------------------------------------------------------- */
@@ -273,13 +280,14 @@ static void fix_iban(struct buf *out, size_t from)
 	out->data[pos[3]] = (char)('0' + rem % 10);
 }
 
-static void pseudonym(const struct pii_secrets *sec, const char *type, const char *v, size_t n,
-		      struct buf *out)
+static int pseudonym(const struct pii_secrets *sec, const char *type, const char *v, size_t n,
+		     struct buf *out)
 {
 	unsigned char seed[32];
 	struct stream st;
 	size_t from = out->len;
-	hmac(sec->salt, sec->salt_len, "pseudonym", type, v, n, seed);
+	if (hmac(sec->salt, sec->salt_len, "pseudonym", type, v, n, seed) < 0)
+		return -1;
 	stream_init(&st, seed);
 	if (is_type(type, "PERSON")) {
 		buf_adds(out, PICK(fake_first, &st));
@@ -329,6 +337,7 @@ static void pseudonym(const struct pii_secrets *sec, const char *type, const cha
 			fix_iban(out, from);
 		}
 	}
+	return 0;
 }
 
 /* --- encryption ----------------------------------------------------------- */
@@ -362,7 +371,11 @@ static int encrypt_value(const unsigned char key[32], const char *type, const ch
 		EVP_CIPHER_CTX_free(c);
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
-	hmac(key, 32, "nonce", type, v, n, iv);
+	if (hmac(key, 32, "nonce", type, v, n, iv) < 0) {
+		free(ct);
+		EVP_CIPHER_CTX_free(c);
+		return err_set(e, MOAT_ENOMEM, "cannot encrypt a value: out of memory");
+	}
 	memcpy(ct, iv, 12);
 	ok = EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
 	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
@@ -536,7 +549,8 @@ int pii_apply(const struct pii_secrets *sec, const struct pii_op_spec *op, const
 		break;
 	}
 	case PII_OP_PSEUDONYMIZE:
-		pseudonym(sec, type, value, n, out);
+		if (pseudonym(sec, type, value, n, out) < 0)
+			return err_set(e, MOAT_ENOMEM, "cannot make a pseudonym: out of memory");
 		break;
 	case PII_OP_ENCRYPT:
 		if (!sec->have_key)

@@ -17,6 +17,10 @@
  * associated data; the nonce is an HMAC of the value under the key, so equal
  * values encrypt equally (a synthetic-IV construction) and the output is
  * reproducible.
+ *
+ * Not for: finding the values (pii.h) or choosing an operator per type
+ * (policy.h).  Uses OpenSSL (HMAC, AES-GCM, random bytes), core/buf, base64,
+ * hash, utf8, fs, and pii_validate.h's check digits.
  */
 #ifndef MOAT_PII_OPS_H
 #define MOAT_PII_OPS_H
@@ -44,7 +48,8 @@ struct pii_op_spec {
 };
 
 /* Parses "mask keep=4 char=#", "replace value=[REDACTED]", "hash", ... */
-int pii_op_parse(const char *s, struct pii_op_spec *out, struct moat_err *e);
+int pii_op_parse(const char *s, struct pii_op_spec *out, struct moat_err *e)
+	__attribute__((warn_unused_result));
 const char *pii_op_name(enum pii_op op);
 /* The default operator for a type when a policy names none: replace. */
 struct pii_op_spec pii_op_default(void);
@@ -61,12 +66,14 @@ struct pii_secrets {
  * Fails with MOAT_EUSAGE for encrypt without a key.
  */
 int pii_apply(const struct pii_secrets *sec, const struct pii_op_spec *op, const char *type,
-	      const char *value, size_t n, struct buf *out, struct moat_err *e);
+	      const char *value, size_t n, struct buf *out, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* A keyed digest of a value (HMAC-SHA-256 under the salt, hex): stored for
- * each finding so equal values can be linked without keeping them. */
-void pii_value_digest(const struct pii_secrets *sec, const char *type, const char *value, size_t n,
-		      char hex[65]);
+ * each finding so equal values can be linked without keeping them.  0, or -1
+ * with e set (out of memory, or OpenSSL failed). */
+int pii_value_digest(const struct pii_secrets *sec, const char *type, const char *value, size_t n,
+		     char hex[65], struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Reads the encrypt operator's key: a secret key file of keys/keys.h (64 hex
  * digits, a trailing newline allowed, or 32 raw bytes), which `moat pii
@@ -78,6 +85,7 @@ int pii_key_load(const char *path, unsigned char key[32], struct moat_err *e)
  * its plaintext; tokens that do not decrypt are left as they are and counted
  * in *failed. */
 int pii_restore_text(const unsigned char key[32], const char *text, size_t n, struct buf *out,
-		     size_t *restored, size_t *failed, struct moat_err *e);
+		     size_t *restored, size_t *failed, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 #endif

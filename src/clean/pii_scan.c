@@ -21,6 +21,7 @@
 #include "pii.h"
 #include "pii_internal.h"
 #include "../core/datadir.h"
+#include "../core/fmt.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
 #include "../core/utf8.h"
@@ -152,26 +153,42 @@ void pii_findings_release(struct pii_findings *f)
 	f->n = f->alloc = 0;
 }
 
+/* The version of a library up to its first space, cut to fit out[n]. */
+static void version_word(char *out, size_t n, const char *v)
+{
+	size_t l = strcspn(v, " ");
+	if (l >= n)
+		l = n - 1;
+	memcpy(out, v, l);
+	out[l] = '\0';
+}
+
+static char engine_name[96];
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void build_engine_name(void)
+{
+	char pv[32] = "";
+	int n;
+	pcre2_config(PCRE2_CONFIG_VERSION, pv);
+	pv[strcspn(pv, " ")] = '\0';
+#ifdef MOAT_HAVE_HYPERSCAN
+	{
+		char hv[32];
+		version_word(hv, sizeof(hv), hs_version());
+		n = xsnprintf(engine_name, sizeof(engine_name), "hyperscan %s + pcre2 %s", hv, pv);
+	}
+#else
+	n = xsnprintf(engine_name, sizeof(engine_name), "pcre2 %s", pv);
+#endif
+	if (n < 0)  /* cannot happen: both versions are cut to 31 bytes */
+		version_word(engine_name, sizeof(engine_name), "pcre2");
+}
+
 const char *pii_engine_name(void)
 {
-	static char name[96];
-	if (!name[0]) {
-		char pv[32] = "";
-		pcre2_config(PCRE2_CONFIG_VERSION, pv);
-#ifdef MOAT_HAVE_HYPERSCAN
-		{
-			char hv[32];
-			snprintf(hv, sizeof(hv), "%s", hs_version());
-			hv[strcspn(hv, " ")] = '\0';
-			pv[strcspn(pv, " ")] = '\0';
-			snprintf(name, sizeof(name), "hyperscan %s + pcre2 %s", hv, pv);
-		}
-#else
-		pv[strcspn(pv, " ")] = '\0';
-		snprintf(name, sizeof(name), "pcre2 %s", pv);
-#endif
-	}
-	return name;
+	pthread_once(&engine_once, build_engine_name);
+	return engine_name;
 }
 
 const char *const *pii_builtin_types(void)
@@ -192,7 +209,7 @@ static int add_type(struct pii_scanner *s, const char *name, const char *ctx)
 {
 	struct type *t;
 	for (size_t i = 0; i < s->n_types; i++)
-		if (!strcmp(s->types[i].name, name))
+		if (s->types[i].name && !strcmp(s->types[i].name, name))
 			return (int)i;
 	if (s->n_types == s->alloc_types) {
 		size_t na = s->alloc_types ? s->alloc_types * 2 : 64;
@@ -202,7 +219,8 @@ static int add_type(struct pii_scanner *s, const char *name, const char *ctx)
 		s->types = nt;
 		s->alloc_types = na;
 	}
-	t = &s->types[s->n_types];
+	/* counted at once: pii_scanner_free() frees what a failure below leaves */
+	t = &s->types[s->n_types++];
 	memset(t, 0, sizeof(*t));
 	t->name = strdup(name);
 	if (!t->name)
@@ -235,7 +253,7 @@ static int add_type(struct pii_scanner *s, const char *name, const char *ctx)
 				p++;
 		}
 	}
-	return (int)s->n_types++;
+	return (int)(t - s->types);
 }
 
 static const char *entity_context(const char *name)
@@ -959,7 +977,7 @@ const char *pii_type_name(const struct pii_scanner *s, int type)
 int pii_type_find(const struct pii_scanner *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_types; i++)
-		if (!strcmp(s->types[i].name, name))
+		if (s->types[i].name && !strcmp(s->types[i].name, name))
 			return (int)i;
 	return -1;
 }

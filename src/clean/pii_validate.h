@@ -8,7 +8,8 @@
  * spaces and dashes included) and answers as Presidio's validate_result does:
  * PII_VALID (the score becomes 1.0), PII_INVALID (the finding is dropped) or
  * PII_UNKNOWN (the pattern's score stands).  Pure functions, no allocation,
- * safe from any thread.  Not for: finding candidates (pii_scan.c).
+ * safe from any thread.  Not for: finding candidates (pii_scan.c).  Uses only
+ * libc.
  */
 #ifndef MOAT_PII_VALIDATE_H
 #define MOAT_PII_VALIDATE_H

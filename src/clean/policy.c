@@ -100,7 +100,10 @@ static int ini_parse(const char *path, char sha[65], ini_fn fn, void *ctx, struc
 				break;
 			}
 			*end = '\0';
-			snprintf(section, sizeof(section), "%s", trim(l + 1));
+			/* a longer name is cut: no section is that long, so it stays unknown */
+			l = trim(l + 1);
+			l[strnlen(l, sizeof(section) - 1)] = '\0';
+			memcpy(section, l, strlen(l) + 1);
 			for (char *c = section; *c; c++)
 				*c = (char)tolower((unsigned char)*c);
 			p = save;
@@ -158,8 +161,11 @@ static int add_term(struct policy *p, const char *type, const char *text, float 
 	nt[p->n_terms].text = strdup(text);
 	nt[p->n_terms].score = score;
 	nt[p->n_terms].caseless = 1;
-	if (!nt[p->n_terms].type || !nt[p->n_terms].text)
+	if (!nt[p->n_terms].type || !nt[p->n_terms].text) {
+		free((char *)nt[p->n_terms].type);
+		free((char *)nt[p->n_terms].text);
 		return -1;
+	}
 	p->n_terms++;
 	return 0;
 }
@@ -233,7 +239,8 @@ static int pii_kv(void *ctx, const char *section, char *key, char *value, int li
 	if (!strcmp(section, "pii") || !section[0]) {
 		if (!strcmp(key, "entities")) {
 			free(p->entities);
-			p->entities = strdup(value);
+			if (!(p->entities = strdup(value)))
+				return err_set(e, MOAT_ENOMEM, "out of memory");
 		} else if (!strcmp(key, "threshold")) {
 			char *end;
 			double v = strtod(value, &end);
@@ -256,18 +263,24 @@ static int pii_kv(void *ctx, const char *section, char *key, char *value, int li
 				return err_set(e, MOAT_ENOMEM, "out of memory");
 		} else if (!strcmp(key, "allow_file")) {
 			char *f = rel_path(c->path, value);
-			int rc = f ? each_line(f, allow_line, p, NULL, e) : -1;
+			int rc = f ? each_line(f, allow_line, p, NULL, e)
+				   : err_set(e, MOAT_ENOMEM, "out of memory");
 			free(f);
 			if (rc < 0)
 				return -1;
 		} else if (!strcmp(key, "salt")) {
 			free(p->salt);
-			p->salt = (unsigned char *)strdup(value);
+			p->salt_len = 0;
+			/* no salt would fall back to the workspace's own: never quietly */
+			if (!(p->salt = (unsigned char *)strdup(value)))
+				return err_set(e, MOAT_ENOMEM, "out of memory");
 			p->salt_len = strlen(value);
 		} else if (!strcmp(key, "salt_file")) {
 			char *f = rel_path(c->path, value);
 			struct buf b = BUF_INIT;
-			if (!f || fs_read_file(f, &b, 4096, e) < 0) {
+			if (!f)
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			if (fs_read_file(f, &b, 4096, e) < 0) {
 				free(f);
 				buf_release(&b);
 				return -1;
@@ -275,16 +288,22 @@ static int pii_kv(void *ctx, const char *section, char *key, char *value, int li
 			free(f);
 			free(p->salt);
 			p->salt_len = b.len;
-			p->salt = (unsigned char *)buf_detach(&b, NULL);
+			if (!(p->salt = (unsigned char *)buf_detach(&b, NULL))) {
+				p->salt_len = 0;
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			}
 		} else if (!strcmp(key, "key_file")) {
 			free(p->key_file);
-			p->key_file = rel_path(c->path, value);
+			if (!(p->key_file = rel_path(c->path, value)))
+				return err_set(e, MOAT_ENOMEM, "out of memory");
 		} else if (!strcmp(key, "llm_model")) {
 			free(p->llm_model);
-			p->llm_model = strdup(value);
+			if (!(p->llm_model = strdup(value)))
+				return err_set(e, MOAT_ENOMEM, "out of memory");
 		} else if (!strcmp(key, "llm_entities")) {
 			free(p->llm_entities);
-			p->llm_entities = strdup(value);
+			if (!(p->llm_entities = strdup(value)))
+				return err_set(e, MOAT_ENOMEM, "out of memory");
 		} else if (!strcmp(key, "llm_allow_host")) {
 			char **na = realloc(p->llm_allow, (p->n_llm_allow + 1) * sizeof(char *));
 			if (!na)
@@ -313,7 +332,7 @@ static int pii_kv(void *ctx, const char *section, char *key, char *value, int li
 	}
 	if (!strcmp(section, "dictionary")) {
 		char *f = rel_path(c->path, value);
-		int rc = f ? each_line(f, dict_line, p, key, e) : -1;
+		int rc = f ? each_line(f, dict_line, p, key, e) : err_set(e, MOAT_ENOMEM, "out of memory");
 		free(f);
 		return rc;
 	}
@@ -330,7 +349,8 @@ static int pii_kv(void *ctx, const char *section, char *key, char *value, int li
 			if (!no)
 				return err_set(e, MOAT_ENOMEM, "out of memory");
 			p->ops = no;
-			snprintf(no[p->n_ops].type, sizeof(no[p->n_ops].type), "%s", key);
+			/* valid_type() said it is shorter than the field */
+			memcpy(no[p->n_ops].type, key, strlen(key) + 1);
 			no[p->n_ops].spec = spec;
 			p->n_ops++;
 		}
@@ -447,7 +467,7 @@ int filter_policy_load(struct filter_policy *f, const char *path, struct moat_er
 		/* "line N: why" from filter_kv becomes "FILE:N: why", as for --pii */
 		if (e && sscanf(e->msg, "line %d: %n", &line, &off) == 1 && off > 0) {
 			char why[sizeof(e->msg)];
-			snprintf(why, sizeof(why), "%s", e->msg + off);
+			memcpy(why, e->msg + off, strlen(e->msg + off) + 1);
 			err_set(e, e->code, "%s:%d: %s", path, line, why);
 		} else if (e && !strstr(e->msg, path)) {
 			err_prefix(e, "%s", path);

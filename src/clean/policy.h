@@ -35,6 +35,10 @@
  *
  * Paths in a policy are relative to the policy file.  Ownership: a struct
  * policy owns everything in it; policy_release() frees it.
+ *
+ * Not for: applying a policy (the scanner takes policy_scan_options(); the
+ * stage applies operators and filters).  Uses pii.h and pii_ops.h (their
+ * option and operator types) and core/ (buf, fs, hash, err).
  */
 #ifndef MOAT_POLICY_H
 #define MOAT_POLICY_H

@@ -3,7 +3,7 @@
  * elements (keeping a map back to the original offsets), identify languages,
  * apply filters, find and replace PII by policy, mark exact and near
  * duplicates at document and element level, and store all of it with the
- * reasons (src/store/clean.h).  Documents are never deleted: they are marked.
+ * reasons (src/store/cleaned.h).  Documents are never deleted: they are marked.
  *
  * Incremental: a document whose parameters (normalisation, filters, policy,
  * secrets, boilerplate set, MinHash settings) have not changed since its last
@@ -11,7 +11,9 @@
  * change, so a second identical run changes nothing.
  *
  * Not for: printing (cmd/clean.c) or the audit record (the caller appends it
- * from the summary).
+ * from the summary).  Uses the clean module's parts, the store (store.h and
+ * cleaned.h, inside the caller's transaction) and core/ (the thread pool
+ * among them); the stage's own files share stage_int.h.
  */
 #ifndef MOAT_CLEAN_STAGE_H
 #define MOAT_CLEAN_STAGE_H
@@ -60,6 +62,9 @@ struct clean_summary {
 
 void clean_summary_release(struct clean_summary *s);
 
+/* Cleans the workspace's documents inside the caller's transaction (which
+ * the caller rolls back when this fails) and fills sum, which the caller
+ * releases.  -1 with e set on failure; sum is then already released. */
 int clean_run(struct store *s, const struct clean_opts *o, int64_t run_id, struct clean_summary *sum,
 	      struct moat_err *e) __attribute__((warn_unused_result));
 
@@ -67,6 +72,6 @@ int clean_run(struct store *s, const struct clean_opts *o, int64_t run_id, struc
  * cleaned text of every document concerned.  *outputs gets
  * {documents: [...]}. */
 int clean_review(struct store *s, json_t *accept, json_t *reject, int64_t *changed, json_t **outputs,
-		 struct moat_err *e);
+		 struct moat_err *e) __attribute__((warn_unused_result));
 
 #endif

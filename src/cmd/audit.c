@@ -1,4 +1,9 @@
-/* audit.c - `moat audit log|verify`: read and check the hash-chained trail. */
+/*
+ * audit.c - `moat audit log|verify`: read and check the hash-chained trail.
+ *
+ * Not for: the chain's rules or appending (store/audit.h); this file parses,
+ * calls and prints.
+ */
 #include "cmd.h"
 #include "../store/audit.h"
 
@@ -43,6 +48,13 @@ int cmd_audit(struct cmd_ctx *ctx)
 		json_array_foreach(log, i, r) {
 			char *cmd = json_dumps(json_object_get(r, "command"), JSON_COMPACT);
 			char *counts = json_dumps(json_object_get(r, "counts"), JSON_COMPACT | JSON_SORT_KEYS);
+			if ((!cmd && json_object_get(r, "command")) || (!counts && json_object_get(r, "counts"))) {
+				free(cmd);
+				free(counts);
+				json_decref(log);
+				err_set(&e, MOAT_ENOMEM, "cannot show audit record %zu: out of memory", i + 1);
+				return cmd_fail(&e);
+			}
 			printf("%4lld %s %s@%s %s\n     counts %s\n     hash %s\n",
 			       (long long)json_integer_value(json_object_get(r, "seq")),
 			       json_string_value(json_object_get(r, "time")),

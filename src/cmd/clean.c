@@ -2,11 +2,14 @@
  * clean.c - `moat clean`: normalise, deduplicate, filter and de-identify the
  * workspace's documents (src/clean/stage.h), in one transaction with its
  * audit record; `moat clean show DOC` and `moat clean status` read the result.
+ *
+ * Not for: any of the cleaning (the clean stage does it) or its SQL
+ * (store/cleaned.h); this file parses options, calls them and prints.
  */
 #include "cmd.h"
 #include "../clean/stage.h"
 #include "../store/audit.h"
-#include "../store/clean.h"
+#include "../store/cleaned.h"
 #include "../store/store.h"
 
 #include <getopt.h>
@@ -87,9 +90,13 @@ static int status(struct cmd_ctx *ctx, int json)
 		cmd_print_json(s);
 	} else {
 		char *t = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
-		printf("%s\n", t ? t : "{}");
-		free(t);
 		json_decref(s);
+		if (!t) {
+			err_set(&e, MOAT_ENOMEM, "cannot show the status: out of memory");
+			return cmd_fail(&e);
+		}
+		printf("%s\n", t);
+		free(t);
 	}
 	return 0;
 }

@@ -19,7 +19,7 @@
 #include "../core/hash.h"
 #include "../core/utf8.h"
 #include "../keys/keys.h"
-#include "../store/clean.h"
+#include "../store/cleaned.h"
 #include "../store/store.h"
 
 #include <errno.h>

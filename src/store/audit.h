@@ -11,6 +11,11 @@
  * audit_verify() walks the chain and names the first bad record: an edited
  * body (hash mismatch), a removed or inserted record (seq gap, prev mismatch),
  * a reordered pair, or a truncated tail (head mismatch).
+ *
+ * Not for: what goes into a record (the command decides: cmd/common.c) or
+ * showing it (cmd/audit.c).  Part of the store module; uses SQLite through
+ * store_int.h, jansson and core/hash.h.  A record is appended whole or not at
+ * all: a failure (out of memory included) leaves the trail as it was.
  */
 #ifndef MOAT_AUDIT_H
 #define MOAT_AUDIT_H
@@ -34,7 +39,7 @@ int audit_append(struct store *s, const struct audit_entry *a, char head[65],
 		 struct moat_err *e) __attribute__((warn_unused_result));
 
 /* All records, oldest first: array of the bodies with "hash" added. */
-json_t *audit_log(struct store *s, struct moat_err *e);
+json_t *audit_log(struct store *s, struct moat_err *e) __attribute__((warn_unused_result));
 
 struct audit_check {
 	int ok;
@@ -45,6 +50,7 @@ struct audit_check {
 };
 
 /* Fills out; returns 0 when the check ran (whatever it found), -1 on error. */
-int audit_verify(struct store *s, struct audit_check *out, struct moat_err *e);
+int audit_verify(struct store *s, struct audit_check *out, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -6,9 +6,11 @@
  */
 #define _GNU_SOURCE
 #include "store.h"
+#include "store_int.h"
 #include "../core/jsonu.h"
 #include "../core/fs.h"
 #include "../core/buf.h"
+#include "../core/fmt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -55,7 +57,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX files_doc ON files(doc_id);"
 	"CREATE TABLE audit(seq INTEGER PRIMARY KEY, body TEXT NOT NULL, prev TEXT NOT NULL,"
 	" hash TEXT NOT NULL);",
-	/* 2: the clean stage (src/store/clean.c) */
+	/* 2: the clean stage (src/store/cleaned.c) */
 	"CREATE TABLE clean_docs(doc_id TEXT PRIMARY KEY, params TEXT NOT NULL, run_id INTEGER NOT NULL,"
 	" status TEXT NOT NULL, reason TEXT, lang TEXT, lang_score REAL, norm_sha256 TEXT NOT NULL,"
 	" norm_text TEXT NOT NULL, text TEXT NOT NULL, text_length INTEGER NOT NULL,"
@@ -79,21 +81,120 @@ static const char *const migrations[] = {
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-static int db_err(struct store *s, struct moat_err *e, const char *what)
+/* --- what the module's files share (store_int.h) ------------------------- */
+
+sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+int store_db_err(struct store *s, const char *what, struct moat_err *e)
 {
 	return err_set(e, sqlite3_errcode(s->db) == SQLITE_BUSY ? MOAT_EBUSY : MOAT_EDB,
 		       "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static void utc_now(char out[32])
+sqlite3_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_db_err(s, "cannot prepare a query", e);
+		return NULL;
+	}
+	return st;
+}
+
+int store_rows_end(struct store *s, int rc, int nomem, const char *what, struct moat_err *e)
+{
+	if (nomem)
+		return err_set(e, MOAT_ENOMEM, "%s: out of memory", what);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, what, e);
+	return 0;
+}
+
+int store_step(struct store *s, sqlite3_stmt *st, const char *what, struct moat_err *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_db_err(s, what, e);
+	return 0;
+}
+
+void store_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	size_t n = t ? strlen(t) : 0;
+	if (!cap)
+		return;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, t ? t : "", n);
+	dst[n] = '\0';
+}
+
+char *store_col_dup(sqlite3_stmt *st, int col, size_t *len)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	char *r = malloc(n + 1);
+	if (!r)
+		return NULL;
+	if (t)
+		memcpy(r, t, n);
+	r[n] = '\0';
+	if (len)
+		*len = n;
+	return r;
+}
+
+char *store_json_dumps(const json_t *j, size_t flags)
+{
+	/* json_dumpb() writes into a fixed buffer (counting what does not fit),
+	 * so only its own checked allocations can fail, and it returns 0 then */
+	size_t n = json_dumpb(j, NULL, 0, flags);
+	char *text;
+	if (!n || !(text = malloc(n + 1)))
+		return NULL;
+	if (json_dumpb(j, text, n, flags) != n) {
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
+}
+
+json_t *store_json_loads(const char *text, int *nomem)
+{
+	json_error_t jerr;
+	json_t *j;
+	memset(&jerr, 0, sizeof(jerr));
+	j = json_loads(text, 0, &jerr);
+	*nomem = !j && (!jerr.text[0] || json_error_code(&jerr) == json_error_out_of_memory);
+	return j;
+}
+
+void store_utc_now(char out[STORE_TIME_MAX], int decimals)
 {
 	struct timespec ts;
 	struct tm tm;
+	size_t n;
+	long frac;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000000);
+	n = strftime(out, STORE_TIME_MAX - 9, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (decimals > 0) {
+		frac = ts.tv_nsec;
+		for (int i = decimals; i < 9; i++)
+			frac /= 10;
+		out[n++] = '.';
+		for (int i = decimals - 1; i >= 0; i--, frac /= 10)
+			out[n + (size_t)i] = (char)('0' + frac % 10);
+		n += (size_t)decimals;
+	}
+	out[n++] = 'Z';
+	out[n] = '\0';
 }
 
 static int exec(struct store *s, const char *sql, struct moat_err *e)
@@ -124,7 +225,7 @@ static int migrate(struct store *s, struct moat_err *e)
 {
 	int v = store_schema_version(s);
 	if (v < 0)
-		return db_err(s, e, "cannot read the schema version");
+		return store_db_err(s, "cannot read the schema version", e);
 	if (v > N_MIGRATIONS)
 		return err_set(e, MOAT_EUNSUPPORTED,
 			       "workspace '%s' has schema version %d; this moat knows up to %d "
@@ -138,7 +239,10 @@ static int migrate(struct store *s, struct moat_err *e)
 		char pragma[64];
 		if (exec(s, migrations[v], e) < 0)
 			goto fail;
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
+		if (xsnprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1) < 0) {
+			err_set(e, MOAT_ELIMIT, "schema version %d does not fit its pragma", v + 1);
+			goto fail;
+		}
 		if (exec(s, pragma, e) < 0)
 			goto fail;
 	}
@@ -171,8 +275,8 @@ static int take_lock(struct store *s, int flags, struct moat_err *e)
 		return -1;
 	}
 	free(path);
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(s->lock_fd, 0) == 0)
+	/* the pid only names the holder in another writer's message */
+	if (xsnprintf(pid, sizeof(pid), "%ld\n", (long)getpid()) > 0 && ftruncate(s->lock_fd, 0) == 0)
 		(void)!pwrite(s->lock_fd, pid, strlen(pid), 0);
 	return 0;
 }
@@ -218,6 +322,10 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 	if (flags & STORE_WRITE)
 		sweep_tmp(s->dir);
 	path = fs_join(s->dir, "moat.db");
+	if (!path) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (!create && !fs_exists(path)) {
 		err_set(e, MOAT_ENOTFOUND, "'%s' is not a moat workspace (no moat.db)", s->dir);
 		free(path);
@@ -270,7 +378,9 @@ int store_create(const char *dir, struct moat_err *e)
 	free(p);
 	for (int i = 0; i < 3; i++) {
 		p = fs_join(dir, i == 2 ? "objects/.tmp" : i ? "exports" : "objects");
-		if (!p || fs_mkdirs(p, 0755, e) < 0) {
+		if (!p)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (fs_mkdirs(p, 0755, e) < 0) {
 			free(p);
 			return -1;
 		}
@@ -292,6 +402,10 @@ char *store_find(const char *explicit_dir, struct moat_err *e)
 		char *db = fs_join(d, "moat.db");
 		int ok = db && fs_exists(db);
 		free(db);
+		if (!db) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			return NULL;
+		}
 		if (!ok) {
 			err_set(e, MOAT_ENOTFOUND, "'%s' is not a moat workspace (no moat.db; run 'moat init %s')",
 				d, d);
@@ -310,8 +424,16 @@ char *store_find(const char *explicit_dir, struct moat_err *e)
 		char *db = fs_join(cwd, "moat.db");
 		int ok = db && fs_exists(db);
 		free(db);
-		if (ok)
-			return strdup(cwd);
+		if (!db) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			return NULL;
+		}
+		if (ok) {
+			p = strdup(cwd);
+			if (!p)
+				err_set(e, MOAT_ENOMEM, "out of memory");
+			return p;
+		}
 		p = strrchr(cwd, '/');
 		if (!p || p == cwd) {
 			if (p == cwd && cwd[1]) {
@@ -336,11 +458,6 @@ struct store *store_open(const char *dir, int flags, struct moat_err *e)
 const char *store_dir(const struct store *s)
 {
 	return s->dir;
-}
-
-struct sqlite3 *store_sqlite(struct store *s)
-{
-	return s->db;
 }
 
 int store_begin(struct store *s, struct moat_err *e)
@@ -370,10 +487,9 @@ void store_rollback(struct store *s)
 
 char *store_object_path(const char *ws_dir, const char *id)
 {
-	size_t n = strlen(ws_dir) + strlen(id) + 16;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/objects/%.2s/%s", ws_dir, id, id + 2);
+	char *p;
+	if (asprintf(&p, "%s/objects/%.2s/%s", ws_dir, id, id + 2) < 0)
+		return NULL;
 	return p;
 }
 
@@ -433,37 +549,18 @@ int store_sync_objects(const char *ws_dir, struct moat_err *e)
 
 /* --- runs --------------------------------------------------------------- */
 
-static sqlite3_stmt *prep(struct store *s, const char *sql, struct moat_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_err(s, e, "cannot prepare a query");
-		return NULL;
-	}
-	return st;
-}
-
-static int step_done(struct store *s, sqlite3_stmt *st, struct moat_err *e)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_err(s, e, "cannot write to the workspace");
-	return 0;
-}
-
 int store_run_begin(struct store *s, const char *command, int64_t *run_id, struct moat_err *e)
 {
-	char now[32];
-	sqlite3_stmt *st = prep(s, "INSERT INTO runs(command, started_at, status, pid) "
+	char now[STORE_TIME_MAX];
+	sqlite3_stmt *st = store_prep(s, "INSERT INTO runs(command, started_at, status, pid) "
 				   "VALUES(?, ?, 'running', ?)", e);
 	if (!st)
 		return -1;
-	utc_now(now);
+	store_utc_now(now, 3);
 	sqlite3_bind_text(st, 1, command, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, getpid());
-	if (step_done(s, st, e) < 0)
+	if (store_step(s, st, "cannot write to the workspace", e) < 0)
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(s->db);
 	return 0;
@@ -471,46 +568,51 @@ int store_run_begin(struct store *s, const char *command, int64_t *run_id, struc
 
 int store_run_end(struct store *s, int64_t run_id, const char *status, struct moat_err *e)
 {
-	char now[32];
-	sqlite3_stmt *st = prep(s, "UPDATE runs SET finished_at = ?, status = ?, audited = 1 "
+	char now[STORE_TIME_MAX];
+	sqlite3_stmt *st = store_prep(s, "UPDATE runs SET finished_at = ?, status = ?, audited = 1 "
 				   "WHERE id = ?", e);
 	if (!st)
 		return -1;
-	utc_now(now);
+	store_utc_now(now, 3);
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, run_id);
-	return step_done(s, st, e);
+	return store_step(s, st, "cannot write to the workspace", e);
 }
 
 json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat_err *e)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT r.id, r.command, r.started_at,"
 		" (SELECT count(*) FROM files f WHERE f.run_id = r.id)"
 		" FROM runs r WHERE r.audited = 0 AND r.id <> ? ORDER BY r.id", e);
+	int rc = SQLITE_DONE, bad = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
 	sqlite3_bind_int64(st, 1, current_run);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I}",
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bad = json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I}",
 			"run", (json_int_t)sqlite3_column_int64(st, 0),
 			"command", (const char *)sqlite3_column_text(st, 1),
 			"started_at", (const char *)sqlite3_column_text(st, 2),
-			"files", (json_int_t)sqlite3_column_int64(st, 3)));
+			"files", (json_int_t)sqlite3_column_int64(st, 3))) != 0;
 	}
 	sqlite3_finalize(st);
-	st = prep(s, "UPDATE runs SET status = 'interrupted', audited = 1 "
+	if (store_rows_end(s, rc, bad, "cannot read the workspace's runs", e) < 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	st = store_prep(s, "UPDATE runs SET status = 'interrupted', audited = 1 "
 		     "WHERE audited = 0 AND id <> ?", e);
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
 	sqlite3_bind_int64(st, 1, current_run);
-	if (step_done(s, st, e) < 0) {
+	if (store_step(s, st, "cannot write to the workspace", e) < 0) {
 		json_decref(arr);
 		return NULL;
 	}
@@ -519,16 +621,10 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 
 /* --- files and documents ------------------------------------------------ */
 
-static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
-
 int store_file_latest(struct store *s, const char *path, struct store_file *out,
 		      struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT version, doc_id, status, error FROM files "
+	sqlite3_stmt *st = store_prep(s, "SELECT version, doc_id, status, error FROM files "
 				   "WHERE path = ? ORDER BY version DESC LIMIT 1", e);
 	int rc;
 	memset(out, 0, sizeof(*out));
@@ -539,28 +635,28 @@ int store_file_latest(struct store *s, const char *path, struct store_file *out,
 	if (rc == SQLITE_ROW) {
 		out->found = 1;
 		out->version = sqlite3_column_int64(st, 0);
-		copy_col(out->doc_id, sizeof(out->doc_id), st, 1);
-		copy_col(out->status, sizeof(out->status), st, 2);
-		copy_col(out->error, sizeof(out->error), st, 3);
+		store_col_copy(out->doc_id, sizeof(out->doc_id), st, 1);
+		store_col_copy(out->status, sizeof(out->status), st, 2);
+		store_col_copy(out->error, sizeof(out->error), st, 3);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, e, "cannot read the workspace");
+		return store_db_err(s, "cannot read the workspace", e);
 	return 0;
 }
 
 int store_add_file(struct store *s, const struct store_file_row *r, int64_t *version_out,
 		   struct moat_err *e)
 {
-	char now[32];
-	sqlite3_stmt *st = prep(s,
+	char now[STORE_TIME_MAX];
+	sqlite3_stmt *st = store_prep(s,
 		"INSERT INTO files(path, version, doc_id, size, mtime, status, error, ingested_at, run_id)"
 		" VALUES(?1, (SELECT coalesce(max(version), 0) + 1 FROM files WHERE path = ?1),"
 		" ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING version", e);
 	int rc;
 	if (!st)
 		return -1;
-	utc_now(now);
+	store_utc_now(now, 3);
 	sqlite3_bind_text(st, 1, r->path, -1, SQLITE_TRANSIENT);
 	if (r->doc_id)
 		sqlite3_bind_text(st, 2, r->doc_id, -1, SQLITE_TRANSIENT);
@@ -576,29 +672,36 @@ int store_add_file(struct store *s, const struct store_file_row *r, int64_t *ver
 		*version_out = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return db_err(s, e, "cannot record a file");
+		return store_db_err(s, "cannot record a file", e);
 	return 0;
 }
 
-static char *json_text(json_t *j)
+/* Metadata as stored: NULL in *out for none (or an empty object); -1 when
+ * out of memory. */
+static int json_text(json_t *j, char **out)
 {
+	*out = NULL;
 	if (!j || (json_is_object(j) && json_object_size(j) == 0))
-		return NULL;
-	return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		return 0;
+	*out = store_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	return *out ? 0 : -1;
 }
 
 int store_add_document(struct store *s, const char *id, const char *mime, uint64_t size,
 		       const struct doc *d, int64_t run_id, struct moat_err *e)
 {
-	char now[32], *meta;
-	sqlite3_stmt *st = prep(s,
+	char now[STORE_TIME_MAX], *meta;
+	sqlite3_stmt *st = store_prep(s,
 		"INSERT INTO documents(id, type, mime, size, encoding, text, text_length, n_elements,"
 		" meta, created_at, run_id) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING", e);
 	int rc;
 	if (!st)
 		return -1;
-	utc_now(now);
-	meta = json_text(d->meta);
+	if (json_text(d->meta, &meta) < 0) {
+		sqlite3_finalize(st);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	store_utc_now(now, 3);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, d->format, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, mime, -1, SQLITE_TRANSIENT);
@@ -614,16 +717,20 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_err(s, e, "cannot store a document");
+		return store_db_err(s, "cannot store a document", e);
 	if (sqlite3_changes(s->db) == 0)
 		return 0;
-	st = prep(s, "INSERT INTO elements(doc_id, seq, type, level, page, start_cp, end_cp, text, meta)"
+	st = store_prep(s, "INSERT INTO elements(doc_id, seq, type, level, page, start_cp, end_cp, text, meta)"
 		     " VALUES(?,?,?,?,?,?,?,?,?)", e);
 	if (!st)
 		return -1;
 	for (size_t i = 0; i < d->n_el; i++) {
 		const struct element *el = &d->el[i];
-		char *m = json_text(el->meta);
+		char *m;
+		if (json_text(el->meta, &m) < 0) {
+			sqlite3_finalize(st);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -638,7 +745,7 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 			sqlite3_bind_text(st, 9, m, -1, free);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_finalize(st);
-			return db_err(s, e, "cannot store an element");
+			return store_db_err(s, "cannot store an element", e);
 		}
 	}
 	sqlite3_finalize(st);
@@ -662,7 +769,7 @@ int store_add_children(struct store *s, const char *parent_id, const struct doc 
 		rc = store_add_document(s, c->id, c->mime, c->len, &c->doc, run_id, e);
 		if (rc < 0)
 			return -1;
-		st = prep(s, "UPDATE documents SET parent_id = ? WHERE id = ? AND parent_id IS NULL"
+		st = store_prep(s, "UPDATE documents SET parent_id = ? WHERE id = ? AND parent_id IS NULL"
 			     " AND id <> ?", e);
 		if (!st)
 			return -1;
@@ -672,62 +779,76 @@ int store_add_children(struct store *s, const char *parent_id, const struct doc 
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
-			return db_err(s, e, "cannot record a child document");
+			return store_db_err(s, "cannot record a child document", e);
 	}
 	return 0;
 }
 
 /* --- reading ------------------------------------------------------------ */
 
+/* A JSON column as a value ({} for NULL or text that is not JSON); NULL when
+ * out of memory. */
 static json_t *col_json(sqlite3_stmt *st, int col)
 {
 	const char *t = (const char *)sqlite3_column_text(st, col);
 	json_t *j;
+	int nomem;
 	if (!t)
 		return json_object();
-	j = json_loads(t, 0, NULL);
+	j = store_json_loads(t, &nomem);
+	if (nomem)
+		return NULL;
 	return j ? j : json_object();
 }
 
+/* A text column as a JSON string (null for NULL); NULL when out of memory. */
 static json_t *col_str(sqlite3_stmt *st, int col)
 {
 	const char *t = (const char *)sqlite3_column_text(st, col);
 	return t ? jsonu_string(t) : json_null();
 }
 
+/* Sets o[key] = v, taking v; *bad becomes 1 when either is NULL (out of
+ * memory), so that a builder checks once at the end. */
+static void set(json_t *o, const char *key, json_t *v, int *bad)
+{
+	if (json_object_set_new(o, key, v) != 0)
+		*bad = 1;
+}
+
 json_t *store_list(struct store *s, struct moat_err *e)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT f.doc_id, f.path, f.version, d.type, f.size, d.n_elements, f.status, f.error,"
 		" d.encoding, f.ingested_at FROM files f"
 		" LEFT JOIN documents d ON d.id = f.doc_id"
 		" WHERE f.version = (SELECT max(version) FROM files g WHERE g.path = f.path)"
 		" ORDER BY f.path", e);
-	int rc;
+	int rc = SQLITE_DONE, bad = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *o = json_object();
-		json_object_set_new(o, "id", col_str(st, 0));
-		json_object_set_new(o, "path", col_str(st, 1));
-		json_object_set_new(o, "version", json_integer(sqlite3_column_int64(st, 2)));
-		json_object_set_new(o, "type", col_str(st, 3));
-		json_object_set_new(o, "size", json_integer(sqlite3_column_int64(st, 4)));
-		json_object_set_new(o, "elements", sqlite3_column_type(st, 5) == SQLITE_NULL
-					 ? json_null() : json_integer(sqlite3_column_int64(st, 5)));
-		json_object_set_new(o, "status", col_str(st, 6));
-		json_object_set_new(o, "error", col_str(st, 7));
-		json_object_set_new(o, "encoding", col_str(st, 8));
-		json_object_set_new(o, "ingested_at", col_str(st, 9));
-		json_array_append_new(arr, o);
+		set(o, "id", col_str(st, 0), &bad);
+		set(o, "path", col_str(st, 1), &bad);
+		set(o, "version", json_integer(sqlite3_column_int64(st, 2)), &bad);
+		set(o, "type", col_str(st, 3), &bad);
+		set(o, "size", json_integer(sqlite3_column_int64(st, 4)), &bad);
+		set(o, "elements", sqlite3_column_type(st, 5) == SQLITE_NULL
+				   ? json_null() : json_integer(sqlite3_column_int64(st, 5)), &bad);
+		set(o, "status", col_str(st, 6), &bad);
+		set(o, "error", col_str(st, 7), &bad);
+		set(o, "encoding", col_str(st, 8), &bad);
+		set(o, "ingested_at", col_str(st, 9), &bad);
+		if (json_array_append_new(arr, o) != 0)
+			bad = 1;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (store_rows_end(s, rc, bad, "cannot list documents", e) < 0) {
 		json_decref(arr);
-		db_err(s, e, "cannot list documents");
 		return NULL;
 	}
 	return arr;
@@ -742,8 +863,11 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 	char *abs = realpath(ref, NULL);
 	if (hexref) {
 		char pat[70];
-		snprintf(pat, sizeof(pat), "%s*", ref);
-		st = prep(s, "SELECT id FROM documents WHERE id GLOB ? LIMIT 2", e);
+		if (xsnprintf(pat, sizeof(pat), "%s*", ref) < 0) {
+			free(abs);
+			return err_set(e, MOAT_EUSAGE, "document id '%s' is too long", ref);
+		}
+		st = store_prep(s, "SELECT id FROM documents WHERE id GLOB ? LIMIT 2", e);
 		if (!st) {
 			free(abs);
 			return -1;
@@ -751,7 +875,7 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 		sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			if (n++ == 0)
-				copy_col(id, 65, st, 0);
+				store_col_copy(id, 65, st, 0);
 		}
 		sqlite3_finalize(st);
 		if (n > 1) {
@@ -763,7 +887,7 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 			return 0;
 		}
 	}
-	st = prep(s, "SELECT doc_id FROM files WHERE (path = ? OR path = ?) AND doc_id IS NOT NULL"
+	st = store_prep(s, "SELECT doc_id FROM files WHERE (path = ? OR path = ?) AND doc_id IS NOT NULL"
 		     " ORDER BY version DESC LIMIT 1", e);
 	if (!st) {
 		free(abs);
@@ -773,7 +897,7 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 	sqlite3_bind_text(st, 2, abs ? abs : ref, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		copy_col(id, 65, st, 0);
+		store_col_copy(id, 65, st, 0);
 	sqlite3_finalize(st);
 	free(abs);
 	if (rc != SQLITE_ROW)
@@ -781,14 +905,38 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 	return 0;
 }
 
+/* The first column of every row of sql (one text parameter, id) as an array
+ * of strings; NULL with e set on failure. */
+static json_t *str_rows(struct store *s, const char *sql, const char *id, struct moat_err *e)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st = store_prep(s, sql, e);
+	int rc = SQLITE_DONE, bad = !arr;
+	if (!st) {
+		json_decref(arr);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(arr, col_str(st, 0)) != 0)
+			bad = 1;
+	sqlite3_finalize(st);
+	if (store_rows_end(s, rc, bad, "cannot read a document", e) < 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 {
 	char id[65];
-	json_t *doc, *paths, *els;
+	json_t *doc, *paths, *parent, *kids, *els;
 	sqlite3_stmt *st;
+	int rc = SQLITE_DONE, bad = 0;
 	if (resolve_ref(s, ref, id, e) < 0)
 		return NULL;
-	st = prep(s, "SELECT type, mime, size, encoding, created_at, meta, text_length, n_elements"
+	st = store_prep(s, "SELECT type, mime, size, encoding, created_at, meta, text_length, n_elements"
 		     " FROM documents WHERE id = ?", e);
 	if (!st)
 		return NULL;
@@ -799,79 +947,81 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 		return NULL;
 	}
 	doc = json_object();
-	json_object_set_new(doc, "id", json_string(id));
-	json_object_set_new(doc, "type", col_str(st, 0));
-	json_object_set_new(doc, "mime", col_str(st, 1));
-	json_object_set_new(doc, "size", json_integer(sqlite3_column_int64(st, 2)));
-	json_object_set_new(doc, "encoding", col_str(st, 3));
-	json_object_set_new(doc, "created_at", col_str(st, 4));
-	json_object_set_new(doc, "meta", col_json(st, 5));
-	json_object_set_new(doc, "text_length", json_integer(sqlite3_column_int64(st, 6)));
-	json_object_set_new(doc, "n_elements", json_integer(sqlite3_column_int64(st, 7)));
+	set(doc, "id", json_string(id), &bad);
+	set(doc, "type", col_str(st, 0), &bad);
+	set(doc, "mime", col_str(st, 1), &bad);
+	set(doc, "size", json_integer(sqlite3_column_int64(st, 2)), &bad);
+	set(doc, "encoding", col_str(st, 3), &bad);
+	set(doc, "created_at", col_str(st, 4), &bad);
+	set(doc, "meta", col_json(st, 5), &bad);
+	set(doc, "text_length", json_integer(sqlite3_column_int64(st, 6)), &bad);
+	set(doc, "n_elements", json_integer(sqlite3_column_int64(st, 7)), &bad);
 	sqlite3_finalize(st);
+	if (bad) {
+		json_decref(doc);
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
 
-	paths = json_array();
-	st = prep(s, "SELECT DISTINCT path FROM files WHERE doc_id = ? ORDER BY path", e);
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(paths, col_str(st, 0));
-		sqlite3_finalize(st);
+	paths = str_rows(s, "SELECT DISTINCT path FROM files WHERE doc_id = ? ORDER BY path", id, e);
+	parent = paths ? str_rows(s, "SELECT parent_id FROM documents WHERE id = ? AND"
+				  " parent_id IS NOT NULL", id, e) : NULL;
+	kids = parent ? str_rows(s, "SELECT id FROM documents WHERE parent_id = ? ORDER BY id", id, e)
+		      : NULL;
+	if (!kids) {
+		json_decref(paths);
+		json_decref(parent);
+		json_decref(doc);
+		return NULL;  /* e says why */
 	}
-	json_object_set_new(doc, "paths", paths);
-	st = prep(s, "SELECT parent_id FROM documents WHERE id = ? AND parent_id IS NOT NULL", e);
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			json_object_set_new(doc, "parent_id", col_str(st, 0));
-		sqlite3_finalize(st);
-	}
-	st = prep(s, "SELECT id FROM documents WHERE parent_id = ? ORDER BY id", e);
-	if (st) {
-		json_t *kids = json_array();
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(kids, col_str(st, 0));
-		sqlite3_finalize(st);
-		if (json_array_size(kids))
-			json_object_set_new(doc, "children", kids);
-		else
-			json_decref(kids);
-	}
+	set(doc, "paths", paths, &bad);
+	if (json_array_size(parent))
+		set(doc, "parent_id", json_incref(json_array_get(parent, 0)), &bad);
+	json_decref(parent);
+	if (json_array_size(kids))
+		set(doc, "children", kids, &bad);
+	else
+		json_decref(kids);
 
 	els = json_array();
-	st = prep(s, "SELECT seq, type, level, page, start_cp, end_cp, text, meta FROM elements"
+	st = store_prep(s, "SELECT seq, type, level, page, start_cp, end_cp, text, meta FROM elements"
 		     " WHERE doc_id = ? ORDER BY seq", e);
 	if (!st) {
 		json_decref(doc);
 		json_decref(els);
 		return NULL;
 	}
+	bad |= !els;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *o = json_object();
-		json_object_set_new(o, "seq", json_integer(sqlite3_column_int64(st, 0)));
-		json_object_set_new(o, "type", col_str(st, 1));
+		set(o, "seq", json_integer(sqlite3_column_int64(st, 0)), &bad);
+		set(o, "type", col_str(st, 1), &bad);
 		if (sqlite3_column_int(st, 2))
-			json_object_set_new(o, "level", json_integer(sqlite3_column_int(st, 2)));
+			set(o, "level", json_integer(sqlite3_column_int(st, 2)), &bad);
 		if (sqlite3_column_int(st, 3))
-			json_object_set_new(o, "page", json_integer(sqlite3_column_int(st, 3)));
-		json_object_set_new(o, "start", json_integer(sqlite3_column_int64(st, 4)));
-		json_object_set_new(o, "end", json_integer(sqlite3_column_int64(st, 5)));
-		json_object_set_new(o, "text", col_str(st, 6));
+			set(o, "page", json_integer(sqlite3_column_int(st, 3)), &bad);
+		set(o, "start", json_integer(sqlite3_column_int64(st, 4)), &bad);
+		set(o, "end", json_integer(sqlite3_column_int64(st, 5)), &bad);
+		set(o, "text", col_str(st, 6), &bad);
 		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-			json_object_set_new(o, "meta", col_json(st, 7));
-		json_array_append_new(els, o);
+			set(o, "meta", col_json(st, 7), &bad);
+		if (json_array_append_new(els, o) != 0)
+			bad = 1;
 	}
 	sqlite3_finalize(st);
-	json_object_set_new(doc, "elements", els);
+	set(doc, "elements", els, &bad);
+	if (store_rows_end(s, rc, bad, "cannot read a document", e) < 0) {
+		json_decref(doc);
+		return NULL;
+	}
 	return doc;
 }
 
 int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
 		 int64_t *failed, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT (SELECT count(*) FROM documents), (SELECT coalesce(sum(n_elements),0) FROM documents),"
 		" (SELECT count(DISTINCT path) FROM files),"
 		" (SELECT count(*) FROM files f WHERE f.status = 'failed' AND f.version ="
@@ -880,7 +1030,7 @@ int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return db_err(s, e, "cannot count documents");
+		return store_db_err(s, "cannot count documents", e);
 	}
 	*documents = sqlite3_column_int64(st, 0);
 	*elements = sqlite3_column_int64(st, 1);

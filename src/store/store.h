@@ -4,13 +4,20 @@
  * exports/.  Every stage reads and writes through these functions; no other
  * module writes SQL, so a second backend (PostgreSQL) stays possible.
  *
+ * Not for: what a stage decides (the store knows no stage: it stores the
+ * documents ingest hands it and the rows clean computes, cleaned.h), nor the
+ * audit chain's rules (audit.h).  Uses SQLite, jansson and core/ (err, buf,
+ * fs, fmt, doc, jsonu); the module's own files share store_int.h.
+ *
  * Concurrency: any number of readers; one writer at a time, serialised by an
  * advisory lock on moat.lock that a writer holds from store_open() to
  * store_close().  SQLite's own locking (busy timeout) covers the rest.
  *
  * Ownership: struct store is opaque; store_close() frees it and everything it
  * handed out that is not documented as the caller's.  json_t results are new
- * references the caller must json_decref().
+ * references the caller must json_decref().  Every function that can fail
+ * returns -1 (or NULL) with e set, and leaves an open transaction for the
+ * caller to roll back.
  */
 #ifndef MOAT_STORE_H
 #define MOAT_STORE_H
@@ -40,19 +47,21 @@ int store_create(const char *dir, struct moat_err *e) __attribute__((warn_unused
  * NULL, else $MOAT_WORKSPACE, else the nearest parent of the current directory
  * holding moat.db.  Returns a malloc'd absolute path, or NULL with e set.
  */
-char *store_find(const char *explicit_dir, struct moat_err *e);
+char *store_find(const char *explicit_dir, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Opens the workspace at dir and brings its schema up to date.  With
  * STORE_WRITE and without STORE_WAIT, a workspace another writer holds gives
  * MOAT_EBUSY and e names the holder's pid. */
-struct store *store_open(const char *dir, int flags, struct moat_err *e);
+struct store *store_open(const char *dir, int flags, struct moat_err *e)
+	__attribute__((warn_unused_result));
 void store_close(struct store *s);  /* NULL-safe */
 
 const char *store_dir(const struct store *s);
-int store_schema_version(struct store *s);
+int store_schema_version(struct store *s) __attribute__((warn_unused_result));
 
-int store_begin(struct store *s, struct moat_err *e);
-int store_commit(struct store *s, struct moat_err *e);
+int store_begin(struct store *s, struct moat_err *e) __attribute__((warn_unused_result));
+int store_commit(struct store *s, struct moat_err *e) __attribute__((warn_unused_result));
 void store_rollback(struct store *s);
 
 /* --- objects/ ----------------------------------------------------------- */
@@ -66,19 +75,23 @@ int store_put_object(const char *ws_dir, const char *id, const void *data, size_
  * store_sync_objects(), which must come before committing rows naming them. */
 int store_put_object_nosync(const char *ws_dir, const char *id, const void *data, size_t len,
 			    struct moat_err *e) __attribute__((warn_unused_result));
-int store_sync_objects(const char *ws_dir, struct moat_err *e);
-/* The object's path (malloc'd). */
-char *store_object_path(const char *ws_dir, const char *id);
+int store_sync_objects(const char *ws_dir, struct moat_err *e)
+	__attribute__((warn_unused_result));
+/* The object's path (malloc'd), NULL when out of memory. */
+char *store_object_path(const char *ws_dir, const char *id) __attribute__((warn_unused_result));
 
 /* --- runs: one row per command that changes the workspace ---------------- */
 
 /* Starts a run; *run_id receives its id.  Runs a killed process left open are
  * marked "interrupted" and reported by store_runs_interrupted(). */
-int store_run_begin(struct store *s, const char *command, int64_t *run_id, struct moat_err *e);
-int store_run_end(struct store *s, int64_t run_id, const char *status, struct moat_err *e);
+int store_run_begin(struct store *s, const char *command, int64_t *run_id, struct moat_err *e)
+	__attribute__((warn_unused_result));
+int store_run_end(struct store *s, int64_t run_id, const char *status, struct moat_err *e)
+	__attribute__((warn_unused_result));
 /* Runs left open (killed before they finished) and not yet audited, as an
  * array of {"run","command","started_at","files"} ; marks them interrupted. */
-json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat_err *e);
+json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* --- ingest ------------------------------------------------------------- */
 
@@ -92,7 +105,7 @@ struct store_file {
 
 /* The latest version recorded for path (found = 0 when none). */
 int store_file_latest(struct store *s, const char *path, struct store_file *out,
-		      struct moat_err *e);
+		      struct moat_err *e) __attribute__((warn_unused_result));
 
 struct store_file_row {
 	const char *path;
@@ -106,37 +119,35 @@ struct store_file_row {
 
 /* Records a new version of a file (version = latest + 1). */
 int store_add_file(struct store *s, const struct store_file_row *row, int64_t *version_out,
-		   struct moat_err *e);
+		   struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Stores a parsed document and its elements under id, unless a document with
  * that id exists (returns 0 then, 1 when stored). */
 int store_add_document(struct store *s, const char *id, const char *mime, uint64_t size,
-		       const struct doc *d, int64_t run_id, struct moat_err *e);
+		       const struct doc *d, int64_t run_id, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Stores the documents inside d (e-mail attachments, d->children): each
  * original in objects/, each parsed child as a document whose parent_id is
  * parent_id (and its own children likewise).  store_add_document() calls it
  * for a new document. */
 int store_add_children(struct store *s, const char *parent_id, const struct doc *d,
-		       int64_t run_id, struct moat_err *e);
+		       int64_t run_id, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* --- reading ------------------------------------------------------------ */
 
 /* Latest version of every path: array of {id, path, version, type, size,
  * elements, status, error, encoding, ingested_at}. */
-json_t *store_list(struct store *s, struct moat_err *e);
+json_t *store_list(struct store *s, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* One document by id, id prefix (4+ hex digits, unique) or path:
  * {id, paths[], type, mime, size, encoding, created_at, meta, text_length,
  *  elements: [{seq, type, level, page, start, end, text, meta}]}. */
-json_t *store_show(struct store *s, const char *ref, struct moat_err *e);
+json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Counts for summaries: documents, elements, files (latest versions), failed. */
 int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
-		 int64_t *failed, struct moat_err *e);
-
-/* --- audit trail (used by audit.c only) ---------------------------------- */
-struct sqlite3;
-struct sqlite3 *store_sqlite(struct store *s);
+		 int64_t *failed, struct moat_err *e) __attribute__((warn_unused_result));
 
 #endif

@@ -13,6 +13,7 @@
 #include "clean/langid.h"
 #include "clean/minhash.h"
 #include "clean/normalize.h"
+#include "core/fmt.h"
 #include "core/utf8.h"
 
 static void nfkc_and_map(void **state)
@@ -68,9 +69,9 @@ static void hyphenation_and_space(void **state)
 	norm_release(&r);
 }
 
-static int boiler_ctx(void *ctx, uint64_t h)
+static int boiler_ctx(const void *ctx, uint64_t h)
 {
-	return h == *(uint64_t *)ctx;
+	return h == *(const uint64_t *)ctx;
 }
 
 static void boilerplate(void **state)
@@ -79,10 +80,12 @@ static void boilerplate(void **state)
 	struct moat_err e = MOAT_ERR_INIT;
 	const char *in = "Intro line\nCONFIDENTIAL - do not share\nBody text here";
 	uint64_t h = norm_line_hash("CONFIDENTIAL - do not share", 27);
+	size_t removed = 0;
 	(void)state;
 	norm_init(&r);
 	assert_int_equal(norm_text(&r, in, strlen(in), NORM_ALL, &e), 0);
-	assert_int_equal(norm_drop_lines(&r, boiler_ctx, &h), 1);
+	assert_int_equal(norm_drop_lines(&r, boiler_ctx, &h, &removed), 0);
+	assert_int_equal(removed, 1);
 	assert_string_equal(r.text.data, "Intro line\nBody text here");
 	/* "Body" maps past the removed line */
 	assert_int_equal(norm_orig_start(&r, 11), 39);
@@ -160,7 +163,8 @@ static void minhash_near_duplicates(void **state)
 		char *nl = strchr(t[0], '\n');
 		size_t a = (size_t)(nl - t[0]);
 		t[2] = malloc(strlen(t[0]) + 2);
-		snprintf(t[2], strlen(t[0]) + 2, "%s\n%.*s", nl + 1, (int)a, t[0]);
+		assert_non_null(t[2]);
+		assert_true(xsnprintf(t[2], strlen(t[0]) + 2, "%s\n%.*s", nl + 1, (int)a, t[0]) > 0);
 	}
 	/* distinct texts from the same vocabulary */
 	t[3] = words_text(2, 200);

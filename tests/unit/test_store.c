@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "core/fmt.h"
 #include "core/fs.h"
 #include "core/hash.h"
 #include "store/audit.h"
@@ -108,7 +109,7 @@ static void edited_record_with_recomputed_hash_breaks_next_link(void **state)
 		const char *body = (const char *)sqlite3_column_text(st, 0);
 		sha256_hex_mem(body, strlen(body), hex);
 		sqlite3_finalize(st);
-		snprintf(q, sizeof(q), "UPDATE audit SET hash = '%s' WHERE seq = 2", hex);
+		assert_true(xsnprintf(q, sizeof(q), "UPDATE audit SET hash = '%s' WHERE seq = 2", hex) > 0);
 		assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
 	}
 	sqlite3_close(db);

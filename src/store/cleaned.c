@@ -1,12 +1,14 @@
 /*
- * clean.c - the clean stage's tables (see clean.h): documents in, cleaned
+ * cleaned.c - the clean stage's tables (see cleaned.h): documents in, cleaned
  * documents, elements, clusters and findings out.  Plain SQL that a
  * PostgreSQL backend can take as it is (no SQLite-only functions), except the
  * rowid used for ingest order.
  */
 #define _GNU_SOURCE
-#include "clean.h"
-#include "store.h"
+#include "cleaned.h"
+#include "store_int.h"
+#include "../core/buf.h"
+#include "../core/fmt.h"
 #include "../core/hash.h"
 
 #include <stdio.h>
@@ -18,63 +20,6 @@
 #include <sqlite3.h>
 
 #include "../core/banned.h"
-
-static int db_fail(struct store *s, struct moat_err *e, const char *what)
-{
-	sqlite3 *db = store_sqlite(s);
-	return err_set(e, sqlite3_errcode(db) == SQLITE_BUSY ? MOAT_EBUSY : MOAT_EDB, "%s: %s", what,
-		       sqlite3_errmsg(db));
-}
-
-static sqlite3_stmt *prep(struct store *s, const char *sql, struct moat_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK) {
-		db_fail(s, e, "cannot prepare a query");
-		return NULL;
-	}
-	return st;
-}
-
-static int run(struct store *s, sqlite3_stmt *st, struct moat_err *e, const char *what)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_fail(s, e, what);
-	return 0;
-}
-
-static void now_utc(char out[32])
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-static char *col_dup(sqlite3_stmt *st, int col, size_t *len)
-{
-	const char *t = (const char *)sqlite3_column_text(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
-	char *r = malloc(n + 1);
-	if (!r)
-		return NULL;
-	if (t)
-		memcpy(r, t, n);
-	r[n] = '\0';
-	if (len)
-		*len = n;
-	return r;
-}
-
-static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-	const char *t = (const char *)sqlite3_column_text(st, col);
-	snprintf(dst, cap, "%s", t ? t : "");
-}
 
 /* --- reading documents ---------------------------------------------------------- */
 
@@ -93,25 +38,28 @@ void clean_store_free_docs(struct clean_doc_in *d, size_t n)
 
 int64_t clean_store_count_docs(struct store *s, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM documents", e);
+	sqlite3_stmt *st = store_prep(s, "SELECT count(*) FROM documents", e);
 	int64_t n = -1;
 	if (!st)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	if (n < 0)
+		return store_db_err(s, "cannot count documents", e);
 	return n;
 }
 
 int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct clean_doc_in **out,
 			  size_t *n, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT d.rowid, d.id, d.text, c.params FROM documents d"
 		" LEFT JOIN clean_docs c ON c.doc_id = d.id WHERE d.rowid > ? ORDER BY d.rowid LIMIT ?", e);
 	sqlite3_stmt *el = NULL;
 	struct clean_doc_in *v;
 	size_t k = 0;
+	int rc = SQLITE_DONE;
 	*out = NULL;
 	*n = 0;
 	if (!st)
@@ -123,17 +71,21 @@ int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct cle
 	}
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (k < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct clean_doc_in *d = &v[k++];
 		d->rowid = sqlite3_column_int64(st, 0);
-		col_copy(d->id, sizeof(d->id), st, 1);
-		d->text = col_dup(st, 2, &d->len);
-		col_copy(d->params, sizeof(d->params), st, 3);
+		store_col_copy(d->id, sizeof(d->id), st, 1);
+		d->text = store_col_dup(st, 2, &d->len);
+		store_col_copy(d->params, sizeof(d->params), st, 3);
 		if (!d->text)
 			goto nomem;
 	}
 	sqlite3_finalize(st);
-	el = prep(s, "SELECT seq, type, start_cp, end_cp, text FROM elements WHERE doc_id = ? ORDER BY seq",
+	if (k < max && rc != SQLITE_DONE) {
+		clean_store_free_docs(v, k);
+		return store_db_err(s, "cannot read documents", e);
+	}
+	el = store_prep(s, "SELECT seq, type, start_cp, end_cp, text FROM elements WHERE doc_id = ? ORDER BY seq",
 		  e);
 	if (!el) {
 		clean_store_free_docs(v, k);
@@ -143,7 +95,7 @@ int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct cle
 		size_t cap = 0;
 		sqlite3_reset(el);
 		sqlite3_bind_text(el, 1, v[i].id, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(el) == SQLITE_ROW) {
+		while ((rc = sqlite3_step(el)) == SQLITE_ROW) {
 			struct clean_el_in *x;
 			if (v[i].n_el == cap) {
 				size_t nc = cap ? cap * 2 : 16;
@@ -158,15 +110,21 @@ int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct cle
 			}
 			x = &v[i].el[v[i].n_el++];
 			x->seq = sqlite3_column_int(el, 0);
-			col_copy(x->type, sizeof(x->type), el, 1);
+			store_col_copy(x->type, sizeof(x->type), el, 1);
 			x->start = (size_t)sqlite3_column_int64(el, 2);
 			x->end = (size_t)sqlite3_column_int64(el, 3);
-			x->text = col_dup(el, 4, &x->len);
+			x->text = store_col_dup(el, 4, &x->len);
 			if (!x->text) {
 				sqlite3_finalize(el);
 				clean_store_free_docs(v, k);
 				return err_set(e, MOAT_ENOMEM, "out of memory");
 			}
+		}
+		if (rc != SQLITE_DONE) {
+			store_db_err(s, "cannot read elements", e);
+			sqlite3_finalize(el);
+			clean_store_free_docs(v, k);
+			return -1;
 		}
 	}
 	sqlite3_finalize(el);
@@ -183,10 +141,10 @@ nomem:
 
 int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e)
 {
-	char now[32];
+	char now[STORE_TIME_MAX];
 	sqlite3_stmt *st;
-	now_utc(now);
-	st = prep(s,
+	store_utc_now(now, 0);
+	st = store_prep(s,
 		"INSERT INTO clean_docs(doc_id, params, run_id, status, reason, lang, lang_score,"
 		" norm_sha256, norm_text, text, text_length, n_elements, minhash, stats, updated_at)"
 		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
@@ -213,16 +171,16 @@ int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e
 	if (o->stats)
 		sqlite3_bind_text(st, 14, o->stats, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 15, now, -1, SQLITE_STATIC);
-	if (run(s, st, e, "cannot store a cleaned document") < 0)
+	if (store_step(s, st, "cannot store a cleaned document", e) < 0)
 		return -1;
 
-	st = prep(s, "DELETE FROM clean_elements WHERE doc_id = ?", e);
+	st = store_prep(s, "DELETE FROM clean_elements WHERE doc_id = ?", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, o->doc_id, -1, SQLITE_STATIC);
-	if (run(s, st, e, "cannot store a cleaned document") < 0)
+	if (store_step(s, st, "cannot store a cleaned document", e) < 0)
 		return -1;
-	st = prep(s, "INSERT INTO clean_elements(doc_id, seq, type, norm_start, norm_end, start_cp, end_cp,"
+	st = store_prep(s, "INSERT INTO clean_elements(doc_id, seq, type, norm_start, norm_end, start_cp, end_cp,"
 		     " lang, lang_score, status, reason, norm_sha256, offset_map)"
 		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", e);
 	if (!st)
@@ -249,18 +207,18 @@ int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e
 			sqlite3_bind_text(st, 13, x->offset_map, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_finalize(st);
-			return db_fail(s, e, "cannot store an element");
+			return store_db_err(s, "cannot store an element", e);
 		}
 	}
 	sqlite3_finalize(st);
 
-	st = prep(s, "UPDATE pii_findings SET current = 0 WHERE doc_id = ? AND current = 1", e);
+	st = store_prep(s, "UPDATE pii_findings SET current = 0 WHERE doc_id = ? AND current = 1", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, o->doc_id, -1, SQLITE_STATIC);
-	if (run(s, st, e, "cannot store findings") < 0)
+	if (store_step(s, st, "cannot store findings", e) < 0)
 		return -1;
-	st = prep(s, "INSERT INTO pii_findings(run_id, doc_id, seq, type, start_cp, end_cp, orig_start,"
+	st = store_prep(s, "INSERT INTO pii_findings(run_id, doc_id, seq, type, start_cp, end_cp, orig_start,"
 		     " orig_end, score, recognizer, operator, value_digest, replacement)"
 		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", e);
 	if (!st)
@@ -285,7 +243,7 @@ int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e
 			sqlite3_bind_text(st, 13, f->replacement, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_finalize(st);
-			return db_fail(s, e, "cannot store a finding");
+			return store_db_err(s, "cannot store a finding", e);
 		}
 		f->id = sqlite3_last_insert_rowid(store_sqlite(s));
 	}
@@ -298,12 +256,13 @@ int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e
 int clean_store_load_sigs(struct store *s, int perms, struct clean_sig **out, size_t *n,
 			  uint32_t **blockp, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT c.doc_id, c.norm_sha256, c.status, c.minhash FROM documents d"
 		" JOIN clean_docs c ON c.doc_id = d.id ORDER BY d.rowid", e);
 	size_t cap = 1024, k = 0;
 	struct clean_sig *v;
 	uint32_t *block;
+	int rc = SQLITE_DONE;
 	*out = NULL;
 	*n = 0;
 	*blockp = NULL;
@@ -313,7 +272,7 @@ int clean_store_load_sigs(struct store *s, int perms, struct clean_sig **out, si
 	block = malloc(cap * (size_t)perms * sizeof(uint32_t));
 	if (!v || !block)
 		goto nomem;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const void *blob = sqlite3_column_blob(st, 3);
 		int bl = sqlite3_column_bytes(st, 3);
 		if (k == cap) {
@@ -329,8 +288,8 @@ int clean_store_load_sigs(struct store *s, int perms, struct clean_sig **out, si
 			cap *= 2;
 		}
 		memset(&v[k], 0, sizeof(v[k]));
-		col_copy(v[k].doc_id, sizeof(v[k].doc_id), st, 0);
-		col_copy(v[k].sha, sizeof(v[k].sha), st, 1);
+		store_col_copy(v[k].doc_id, sizeof(v[k].doc_id), st, 0);
+		store_col_copy(v[k].sha, sizeof(v[k].sha), st, 1);
 		v[k].dropped = !strcmp((const char *)sqlite3_column_text(st, 2), "dropped");
 		if (blob && bl == perms * (int)sizeof(uint32_t))
 			memcpy(block + k * (size_t)perms, blob, (size_t)bl);
@@ -339,6 +298,11 @@ int clean_store_load_sigs(struct store *s, int perms, struct clean_sig **out, si
 		k++;
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(block);
+		free(v);
+		return store_db_err(s, "cannot read cleaned documents", e);
+	}
 	for (size_t i = 0; i < k; i++)
 		v[i].sig = block + i * (size_t)perms;
 	*out = v;
@@ -355,7 +319,7 @@ nomem:
 int clean_store_set_status(struct store *s, const char *doc_id, const char *status,
 			   const char *reason, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "UPDATE clean_docs SET status = ?2, reason = ?3 WHERE doc_id = ?1"
+	sqlite3_stmt *st = store_prep(s, "UPDATE clean_docs SET status = ?2, reason = ?3 WHERE doc_id = ?1"
 				   " AND (status <> ?2 OR coalesce(reason, '') <> coalesce(?3, ''))", e);
 	if (!st)
 		return -1;
@@ -363,7 +327,7 @@ int clean_store_set_status(struct store *s, const char *doc_id, const char *stat
 	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
 	if (reason)
 		sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	if (run(s, st, e, "cannot set a status") < 0)
+	if (store_step(s, st, "cannot set a status", e) < 0)
 		return -1;
 	return sqlite3_changes(store_sqlite(s)) > 0;
 }
@@ -371,7 +335,7 @@ int clean_store_set_status(struct store *s, const char *doc_id, const char *stat
 int clean_store_set_el_status(struct store *s, const char *doc_id, int seq, const char *status,
 			      const char *reason, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "UPDATE clean_elements SET status = ?3, reason = ?4 WHERE doc_id = ?1"
+	sqlite3_stmt *st = store_prep(s, "UPDATE clean_elements SET status = ?3, reason = ?4 WHERE doc_id = ?1"
 				   " AND seq = ?2 AND (status <> ?3 OR coalesce(reason, '') <> coalesce(?4, ''))",
 				e);
 	if (!st)
@@ -381,7 +345,7 @@ int clean_store_set_el_status(struct store *s, const char *doc_id, int seq, cons
 	sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
 	if (reason)
 		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-	if (run(s, st, e, "cannot set a status") < 0)
+	if (store_step(s, st, "cannot set a status", e) < 0)
 		return -1;
 	return sqlite3_changes(store_sqlite(s)) > 0;
 }
@@ -396,23 +360,22 @@ void clean_store_free_el_texts(struct clean_el_text *v, size_t n)
 int clean_store_load_el_texts(struct store *s, struct clean_el_text **out, size_t *n,
 			      struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT c.doc_id, x.seq, c.norm_text, x.norm_start, x.norm_end, x.status FROM documents d"
 		" JOIN clean_docs c ON c.doc_id = d.id JOIN clean_elements x ON x.doc_id = c.doc_id"
 		" WHERE c.status = 'kept' ORDER BY d.rowid, x.seq", e);
 	size_t cap = 0, k = 0;
 	struct clean_el_text *v = NULL;
-	const char *cached_doc = NULL;
+	int rc;
 	*out = NULL;
 	*n = 0;
 	if (!st)
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(st, 2);
 		size_t tl = (size_t)sqlite3_column_bytes(st, 2);
 		size_t a = (size_t)sqlite3_column_int64(st, 3), b = (size_t)sqlite3_column_int64(st, 4);
 		size_t ba = 0, bb = 0, cp = 0;
-		(void)cached_doc;
 		if (k == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
 			struct clean_el_text *nv = realloc(v, nc * sizeof(*nv));
@@ -438,7 +401,7 @@ int clean_store_load_el_texts(struct store *s, struct clean_el_text **out, size_
 		}
 		if (bb < ba)
 			bb = ba;
-		col_copy(v[k].doc_id, sizeof(v[k].doc_id), st, 0);
+		store_col_copy(v[k].doc_id, sizeof(v[k].doc_id), st, 0);
 		v[k].seq = sqlite3_column_int(st, 1);
 		v[k].text = malloc(bb - ba + 1);
 		if (!v[k].text) {
@@ -449,44 +412,61 @@ int clean_store_load_el_texts(struct store *s, struct clean_el_text **out, size_
 		memcpy(v[k].text, t + ba, bb - ba);
 		v[k].text[bb - ba] = '\0';
 		v[k].len = bb - ba;
-		col_copy(v[k].status, sizeof(v[k].status), st, 5);
+		store_col_copy(v[k].status, sizeof(v[k].status), st, 5);
 		k++;
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		clean_store_free_el_texts(v, k);
+		return store_db_err(s, "cannot read cleaned elements", e);
+	}
 	*out = v;
 	*n = k;
 	return 0;
 }
 
-static int meta_get(struct store *s, const char *key, char *out, size_t cap, struct moat_err *e)
+/* clean_meta[key]: 1 when there (*len its size, its first cap bytes in out),
+ * 0 when not, -1 with e set when the database failed. */
+static int meta_get(struct store *s, const char *key, void *out, size_t cap, size_t *len,
+		    struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT value FROM clean_meta WHERE key = ?", e);
-	int found = 0;
+	sqlite3_stmt *st = store_prep(s, "SELECT value FROM clean_meta WHERE key = ?", e);
+	int rc;
+	*len = 0;
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		int n = sqlite3_column_bytes(st, 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		const void *b = sqlite3_column_blob(st, 0);
-		if (b && (size_t)n < cap) {
-			memcpy(out, b, (size_t)n);
-			out[n] = '\0';
-			found = 1;
-		}
+		*len = (size_t)sqlite3_column_bytes(st, 0);
+		if (b)
+			memcpy(out, b, *len < cap ? *len : cap);
 	}
 	sqlite3_finalize(st);
-	return found;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_err(s, "cannot read the workspace", e);
+	return rc == SQLITE_ROW;
+}
+
+/* "prefix:name" into key[cap]; -1 with e set when it does not fit. */
+static int meta_key(char *key, size_t cap, const char *prefix, const char *name,
+		    struct moat_err *e)
+{
+	if (xsnprintf(key, cap, "%s:%s", prefix, name) < 0)
+		return err_set(e, MOAT_ELIMIT, "%s name '%s' is too long", prefix, name);
+	return 0;
 }
 
 static int meta_set(struct store *s, const char *key, const void *v, size_t n, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "INSERT INTO clean_meta(key, value) VALUES(?1, ?2)"
+	sqlite3_stmt *st = store_prep(s, "INSERT INTO clean_meta(key, value) VALUES(?1, ?2)"
 				   " ON CONFLICT(key) DO UPDATE SET value = ?2", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, v, (int)n, SQLITE_STATIC);
-	return run(s, st, e, "cannot write the workspace");
+	return store_step(s, st, "cannot write the workspace", e);
 }
 
 int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *level,
@@ -494,8 +474,12 @@ int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *le
 {
 	struct sha256 h;
 	unsigned char d[SHA256_LEN];
-	char hex[SHA256_HEX], old[SHA256_HEX + 1], key[64];
+	char hex[SHA256_HEX], old[SHA256_HEX], key[64];
+	size_t old_len;
+	int found;
 	sqlite3_stmt *st;
+	if (meta_key(key, sizeof(key), "clusters", level, e) < 0)
+		return -1;
 	if (sha256_init(&h) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -506,18 +490,20 @@ int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *le
 	}
 	sha256_final(&h, d);
 	hex_encode(d, SHA256_LEN, hex);
-	snprintf(key, sizeof(key), "clusters:%s", level);
-	if (meta_get(s, key, old, sizeof(old), e) == 1 && !strcmp(old, hex))
+	found = meta_get(s, key, old, sizeof(old), &old_len, e);
+	if (found < 0)
+		return -1;
+	if (found && old_len == SHA256_HEX - 1 && !memcmp(old, hex, SHA256_HEX - 1))
 		return 0;
-	st = prep(s, "UPDATE clean_clusters SET current = 0 WHERE level = ? AND current = 1", e);
+	st = store_prep(s, "UPDATE clean_clusters SET current = 0 WHERE level = ? AND current = 1", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, level, -1, SQLITE_STATIC);
-	if (run(s, st, e, "cannot write clusters") < 0)
+	if (store_step(s, st, "cannot write clusters", e) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int64_t id;
-		st = prep(s, "INSERT INTO clean_clusters(run_id, level, method, kept, reason, size)"
+		st = store_prep(s, "INSERT INTO clean_clusters(run_id, level, method, kept, reason, size)"
 			     " VALUES(?,?,?,?,?,?)", e);
 		if (!st)
 			return -1;
@@ -527,10 +513,10 @@ int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *le
 		sqlite3_bind_text(st, 4, c[i].kept, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, c[i].reason, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)c[i].n);
-		if (run(s, st, e, "cannot write clusters") < 0)
+		if (store_step(s, st, "cannot write clusters", e) < 0)
 			return -1;
 		id = sqlite3_last_insert_rowid(store_sqlite(s));
-		st = prep(s, "INSERT INTO clean_cluster_members(cluster_id, member, similarity, kept)"
+		st = store_prep(s, "INSERT INTO clean_cluster_members(cluster_id, member, similarity, kept)"
 			     " VALUES(?,?,?,?) ON CONFLICT DO NOTHING", e);
 		if (!st)
 			return -1;
@@ -542,7 +528,7 @@ int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *le
 			sqlite3_bind_int(st, 4, !strcmp(c[i].members[j], c[i].kept));
 			if (sqlite3_step(st) != SQLITE_DONE) {
 				sqlite3_finalize(st);
-				return db_fail(s, e, "cannot write clusters");
+				return store_db_err(s, "cannot write clusters", e);
 			}
 		}
 		sqlite3_finalize(st);
@@ -554,18 +540,16 @@ int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *le
 
 int clean_store_secret(struct store *s, const char *name, unsigned char out[32], struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT value FROM clean_meta WHERE key = ?", e);
 	char key[80];
-	snprintf(key, sizeof(key), "secret:%s", name);
-	if (!st)
+	size_t len;
+	int found;
+	if (meta_key(key, sizeof(key), "secret", name, e) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
-		memcpy(out, sqlite3_column_blob(st, 0), 32);
-		sqlite3_finalize(st);
+	found = meta_get(s, key, out, 32, &len, e);
+	if (found < 0)
+		return -1;
+	if (found && len == 32)
 		return 0;
-	}
-	sqlite3_finalize(st);
 	if (RAND_bytes(out, 32) != 1)
 		return err_set(e, MOAT_EIO, "cannot get random bytes for the workspace secret");
 	return meta_set(s, key, out, 32, e);
@@ -573,21 +557,47 @@ int clean_store_secret(struct store *s, const char *name, unsigned char out[32],
 
 /* --- findings and review -------------------------------------------------------- */
 
+/* "prefix%": a LIKE pattern for ids starting with prefix (malloc'd); NULL
+ * with e set when out of memory. */
+static char *prefix_pattern(const char *prefix, struct moat_err *e)
+{
+	char *pat;
+	if (asprintf(&pat, "%s%%", prefix) < 0) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return pat;
+}
+
 json_t *clean_store_findings(struct store *s, const char *type, const char *status,
 			     const char *doc, long limit, struct moat_err *e)
 {
-	char sql[640];
+	struct buf sql = BUF_INIT;
 	json_t *arr = json_array();
 	sqlite3_stmt *st;
-	int k = 1;
-	snprintf(sql, sizeof(sql),
-		 "SELECT id, doc_id, seq, type, start_cp, end_cp, orig_start, orig_end, score, recognizer,"
-		 " operator, value_digest, review FROM pii_findings WHERE current = 1%s%s%s"
-		 " ORDER BY id%s",
-		 type ? " AND type = ?" : "", status ? " AND review = ?" : "",
-		 doc ? " AND doc_id LIKE ?" : "", limit > 0 ? " LIMIT ?" : "");
-	st = prep(s, sql, e);
+	char *pat = NULL;
+	int k = 1, rc = SQLITE_DONE, nomem = !arr;
+	buf_adds(&sql, "SELECT id, doc_id, seq, type, start_cp, end_cp, orig_start, orig_end, score,"
+		       " recognizer, operator, value_digest, review FROM pii_findings WHERE current = 1");
+	if (type)
+		buf_adds(&sql, " AND type = ?");
+	if (status)
+		buf_adds(&sql, " AND review = ?");
+	if (doc)
+		buf_adds(&sql, " AND doc_id LIKE ?");
+	buf_adds(&sql, " ORDER BY id");
+	if (limit > 0)
+		buf_adds(&sql, " LIMIT ?");
+	if (buf_failed(&sql) || nomem || (doc && !(pat = prefix_pattern(doc, e)))) {
+		buf_release(&sql);
+		json_decref(arr);
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	st = store_prep(s, sql.data, e);
+	buf_release(&sql);
 	if (!st) {
+		free(pat);
 		json_decref(arr);
 		return NULL;
 	}
@@ -595,16 +605,13 @@ json_t *clean_store_findings(struct store *s, const char *type, const char *stat
 		sqlite3_bind_text(st, k++, type, -1, SQLITE_TRANSIENT);
 	if (status)
 		sqlite3_bind_text(st, k++, status, -1, SQLITE_TRANSIENT);
-	if (doc) {
-		char pat[80];
-		snprintf(pat, sizeof(pat), "%s%%", doc);
-		sqlite3_bind_text(st, k++, pat, -1, SQLITE_TRANSIENT);
-	}
+	if (doc)
+		sqlite3_bind_text(st, k++, pat, -1, free);
 	if (limit > 0)
 		sqlite3_bind_int64(st, k++, limit);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:f, s:s, s:s,"
-						     " s:s, s:s}",
+	while (!nomem && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nomem = json_array_append_new(arr, json_pack("{s:I, s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:f,"
+							     " s:s, s:s, s:s, s:s}",
 			"id", (json_int_t)sqlite3_column_int64(st, 0),
 			"doc", (const char *)sqlite3_column_text(st, 1),
 			"element", sqlite3_column_int(st, 2),
@@ -617,16 +624,20 @@ json_t *clean_store_findings(struct store *s, const char *type, const char *stat
 			"recognizer", (const char *)sqlite3_column_text(st, 9),
 			"operator", (const char *)sqlite3_column_text(st, 10),
 			"digest", (const char *)sqlite3_column_text(st, 11),
-			"status", (const char *)sqlite3_column_text(st, 12)));
+			"status", (const char *)sqlite3_column_text(st, 12))) != 0;
 	}
 	sqlite3_finalize(st);
+	if (store_rows_end(s, rc, nomem, "cannot read findings", e) < 0) {
+		json_decref(arr);
+		return NULL;
+	}
 	return arr;
 }
 
 int clean_store_set_review(struct store *s, int64_t id, const char *decision, char doc[65],
 			   struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT doc_id FROM pii_findings WHERE id = ? AND current = 1", e);
+	sqlite3_stmt *st = store_prep(s, "SELECT doc_id FROM pii_findings WHERE id = ? AND current = 1", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -634,14 +645,14 @@ int clean_store_set_review(struct store *s, int64_t id, const char *decision, ch
 		sqlite3_finalize(st);
 		return err_set(e, MOAT_ENOTFOUND, "no current finding %lld", (long long)id);
 	}
-	col_copy(doc, 65, st, 0);
+	store_col_copy(doc, 65, st, 0);
 	sqlite3_finalize(st);
-	st = prep(s, "UPDATE pii_findings SET review = ? WHERE id = ?", e);
+	st = store_prep(s, "UPDATE pii_findings SET review = ? WHERE id = ?", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, decision, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
-	return run(s, st, e, "cannot record a review");
+	return store_step(s, st, "cannot record a review", e);
 }
 
 void clean_store_render_free(struct clean_render_in *in)
@@ -657,8 +668,9 @@ void clean_store_render_free(struct clean_render_in *in)
 int clean_store_render_input(struct store *s, const char *doc_id, struct clean_render_in *in,
 			     struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT norm_text FROM clean_docs WHERE doc_id = ?", e);
+	sqlite3_stmt *st = store_prep(s, "SELECT norm_text FROM clean_docs WHERE doc_id = ?", e);
 	size_t cap = 0;
+	int rc;
 	memset(in, 0, sizeof(*in));
 	if (!st)
 		return -1;
@@ -667,16 +679,17 @@ int clean_store_render_input(struct store *s, const char *doc_id, struct clean_r
 		sqlite3_finalize(st);
 		return err_set(e, MOAT_ENOTFOUND, "document '%s' has not been cleaned", doc_id);
 	}
-	in->norm_text = col_dup(st, 0, &in->norm_len);
+	in->norm_text = store_col_dup(st, 0, &in->norm_len);
 	sqlite3_finalize(st);
 	if (!in->norm_text)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	st = prep(s, "SELECT start_cp, end_cp, replacement FROM pii_findings WHERE doc_id = ? AND"
+	st = store_prep(s, "SELECT start_cp, end_cp, replacement FROM pii_findings WHERE doc_id = ? AND"
 		     " current = 1 AND review <> 'rejected' ORDER BY start_cp", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct clean_repl *r;
 		if (in->n_r == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			struct clean_repl *nr = realloc(in->r, nc * sizeof(*nr));
@@ -687,19 +700,26 @@ int clean_store_render_input(struct store *s, const char *doc_id, struct clean_r
 			in->r = nr;
 			cap = nc;
 		}
-		in->r[in->n_r].start = (size_t)sqlite3_column_int64(st, 0);
-		in->r[in->n_r].end = (size_t)sqlite3_column_int64(st, 1);
-		in->r[in->n_r].replacement = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL
-											: col_dup(st, 2, NULL);
-		in->n_r++;
+		r = &in->r[in->n_r++];
+		r->start = (size_t)sqlite3_column_int64(st, 0);
+		r->end = (size_t)sqlite3_column_int64(st, 1);
+		r->replacement = NULL;  /* keep */
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+		    !(r->replacement = store_col_dup(st, 2, NULL))) {
+			/* never "keep" a value because its replacement could not be read */
+			sqlite3_finalize(st);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
 	}
 	sqlite3_finalize(st);
-	st = prep(s, "SELECT seq, norm_start, norm_end FROM clean_elements WHERE doc_id = ? ORDER BY seq", e);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, "cannot read findings", e);
+	st = store_prep(s, "SELECT seq, norm_start, norm_end FROM clean_elements WHERE doc_id = ? ORDER BY seq", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
 	cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (in->n_el == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			void *ne = realloc(in->el, nc * sizeof(*in->el));
@@ -716,6 +736,8 @@ int clean_store_render_input(struct store *s, const char *doc_id, struct clean_r
 		in->n_el++;
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, "cannot read cleaned elements", e);
 	return 0;
 }
 
@@ -723,15 +745,15 @@ int clean_store_update_text(struct store *s, const char *doc_id, const char *tex
 			    size_t cps, const size_t *el_start, const size_t *el_end,
 			    const int *el_seq, size_t n_el, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, "UPDATE clean_docs SET text = ?, text_length = ? WHERE doc_id = ?", e);
+	sqlite3_stmt *st = store_prep(s, "UPDATE clean_docs SET text = ?, text_length = ? WHERE doc_id = ?", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, text, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)cps);
 	sqlite3_bind_text(st, 3, doc_id, -1, SQLITE_STATIC);
-	if (run(s, st, e, "cannot update a cleaned text") < 0)
+	if (store_step(s, st, "cannot update a cleaned text", e) < 0)
 		return -1;
-	st = prep(s, "UPDATE clean_elements SET start_cp = ?, end_cp = ? WHERE doc_id = ? AND seq = ?", e);
+	st = store_prep(s, "UPDATE clean_elements SET start_cp = ?, end_cp = ? WHERE doc_id = ? AND seq = ?", e);
 	if (!st)
 		return -1;
 	for (size_t i = 0; i < n_el; i++) {
@@ -742,7 +764,7 @@ int clean_store_update_text(struct store *s, const char *doc_id, const char *tex
 		sqlite3_bind_int(st, 4, el_seq[i]);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_finalize(st);
-			return db_fail(s, e, "cannot update an element");
+			return store_db_err(s, "cannot update an element", e);
 		}
 	}
 	sqlite3_finalize(st);
@@ -751,57 +773,73 @@ int clean_store_update_text(struct store *s, const char *doc_id, const char *tex
 
 static json_t *group_counts(struct store *s, const char *sql, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s, sql, e);
+	sqlite3_stmt *st = store_prep(s, sql, e);
 	json_t *o = json_object();
+	int rc = SQLITE_DONE, nomem = !o;
 	if (!st) {
 		json_decref(o);
 		return NULL;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
-				    json_integer(sqlite3_column_int64(st, 1)));
+	while (!nomem && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		nomem = json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
+					    json_integer(sqlite3_column_int64(st, 1))) != 0;
 	sqlite3_finalize(st);
+	if (store_rows_end(s, rc, nomem, "cannot count cleaned rows", e) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
 json_t *clean_store_summary(struct store *s, struct moat_err *e)
 {
 	json_t *docs = group_counts(s, "SELECT status, count(*) FROM clean_docs GROUP BY status ORDER BY status", e);
-	json_t *els = group_counts(s, "SELECT status, count(*) FROM clean_elements GROUP BY status ORDER BY status", e);
-	json_t *types = group_counts(s, "SELECT type, count(*) FROM pii_findings WHERE current = 1"
-					" GROUP BY type ORDER BY type", e);
-	json_t *clusters = group_counts(s, "SELECT level || ':' || method, count(*) FROM clean_clusters"
-					   " WHERE current = 1 GROUP BY level, method ORDER BY 1", e);
-	json_t *langs = group_counts(s, "SELECT lang, count(*) FROM clean_docs GROUP BY lang ORDER BY lang", e);
-	if (!docs || !els || !types || !clusters || !langs) {
+	json_t *els = docs ? group_counts(s, "SELECT status, count(*) FROM clean_elements GROUP BY status"
+					     " ORDER BY status", e) : NULL;
+	json_t *types = els ? group_counts(s, "SELECT type, count(*) FROM pii_findings WHERE current = 1"
+					      " GROUP BY type ORDER BY type", e) : NULL;
+	json_t *clusters = types ? group_counts(s, "SELECT level || ':' || method, count(*) FROM"
+						   " clean_clusters WHERE current = 1 GROUP BY level, method"
+						   " ORDER BY 1", e) : NULL;
+	json_t *langs = clusters ? group_counts(s, "SELECT lang, count(*) FROM clean_docs GROUP BY lang"
+						   " ORDER BY lang", e) : NULL;
+	json_t *sum;
+	if (!langs) {
 		json_decref(docs);
 		json_decref(els);
 		json_decref(types);
 		json_decref(clusters);
-		json_decref(langs);
 		return NULL;
 	}
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "documents", docs, "elements", els, "findings",
-			 types, "clusters", clusters, "languages", langs);
+	/* "o" hands each object over, also when the pack fails */
+	sum = json_pack("{s:o, s:o, s:o, s:o, s:o}", "documents", docs, "elements", els, "findings",
+			types, "clusters", clusters, "languages", langs);
+	if (!sum)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	return sum;
 }
 
 json_t *clean_store_show(struct store *s, const char *ref, struct moat_err *e)
 {
-	sqlite3_stmt *st = prep(s,
+	sqlite3_stmt *st = store_prep(s,
 		"SELECT doc_id, status, reason, lang, lang_score, text, norm_text, text_length FROM clean_docs"
 		" WHERE doc_id LIKE ? ORDER BY doc_id LIMIT 2", e);
-	json_t *doc, *els;
-	char pat[80], id[65];
+	json_t *doc, *els, *findings;
+	char *pat, id[65];
+	int rc = SQLITE_DONE, nomem;
 	if (!st)
 		return NULL;
-	snprintf(pat, sizeof(pat), "%s%%", ref);
-	sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+	if (!(pat = prefix_pattern(ref, e))) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, pat, -1, free);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		err_set(e, MOAT_ENOTFOUND, "no cleaned document '%s' (run 'moat clean')", ref);
 		return NULL;
 	}
-	col_copy(id, sizeof(id), st, 0);
+	store_col_copy(id, sizeof(id), st, 0);
 	doc = json_pack("{s:s, s:s, s:s?, s:s, s:f, s:s, s:s, s:I}", "id", id,
 			"status", (const char *)sqlite3_column_text(st, 1),
 			"reason", (const char *)sqlite3_column_text(st, 2),
@@ -817,28 +855,53 @@ json_t *clean_store_show(struct store *s, const char *ref, struct moat_err *e)
 	}
 	sqlite3_finalize(st);
 	els = json_array();
-	st = prep(s, "SELECT seq, type, start_cp, end_cp, norm_start, norm_end, status, reason, lang,"
+	nomem = !doc || !els;
+	st = store_prep(s, "SELECT seq, type, start_cp, end_cp, norm_start, norm_end, status, reason, lang,"
 		     " offset_map FROM clean_elements WHERE doc_id = ? ORDER BY seq", e);
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			json_t *m = json_loads((const char *)sqlite3_column_text(st, 9) ?
-						       (const char *)sqlite3_column_text(st, 9) : "[]", 0, NULL);
-			json_array_append_new(els, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:s, s:s?, s:s,"
-							     " s:o}",
-				"seq", sqlite3_column_int(st, 0), "type", (const char *)sqlite3_column_text(st, 1),
-				"start", (json_int_t)sqlite3_column_int64(st, 2),
-				"end", (json_int_t)sqlite3_column_int64(st, 3),
-				"norm_start", (json_int_t)sqlite3_column_int64(st, 4),
-				"norm_end", (json_int_t)sqlite3_column_int64(st, 5),
-				"status", (const char *)sqlite3_column_text(st, 6),
-				"reason", (const char *)sqlite3_column_text(st, 7),
-				"lang", (const char *)sqlite3_column_text(st, 8),
-				"offset_map", m ? m : json_array()));
-		}
-		sqlite3_finalize(st);
+	if (!st) {
+		json_decref(doc);
+		json_decref(els);
+		return NULL;
 	}
-	json_object_set_new(doc, "elements", els);
-	json_object_set_new(doc, "findings", clean_store_findings(s, NULL, NULL, id, 0, e));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while (!nomem && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *map = (const char *)sqlite3_column_text(st, 9);
+		int oom;
+		json_t *m = store_json_loads(map ? map : "[]", &oom);
+		if (!m && !oom)
+			m = json_array();  /* a map that does not parse shows as none */
+		nomem = !m || json_array_append_new(els, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:s,"
+								   " s:s?, s:s, s:o}",
+			"seq", sqlite3_column_int(st, 0), "type", (const char *)sqlite3_column_text(st, 1),
+			"start", (json_int_t)sqlite3_column_int64(st, 2),
+			"end", (json_int_t)sqlite3_column_int64(st, 3),
+			"norm_start", (json_int_t)sqlite3_column_int64(st, 4),
+			"norm_end", (json_int_t)sqlite3_column_int64(st, 5),
+			"status", (const char *)sqlite3_column_text(st, 6),
+			"reason", (const char *)sqlite3_column_text(st, 7),
+			"lang", (const char *)sqlite3_column_text(st, 8),
+			"offset_map", m)) != 0;
+	}
+	sqlite3_finalize(st);
+	if (store_rows_end(s, rc, nomem, "cannot read cleaned elements", e) < 0) {
+		json_decref(doc);
+		json_decref(els);
+		return NULL;
+	}
+	if (json_object_set_new(doc, "elements", els)) {
+		json_decref(doc);
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	findings = clean_store_findings(s, NULL, NULL, id, 0, e);
+	if (!findings) {
+		json_decref(doc);
+		return NULL;
+	}
+	if (json_object_set_new(doc, "findings", findings)) {
+		json_decref(doc);
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
 	return doc;
 }

@@ -1,5 +1,5 @@
 /*
- * clean.h - what the clean stage keeps in the workspace, and the SQL for it
+ * cleaned.h - what the clean stage keeps in the workspace, and the SQL for it
  * (the store module owns all SQL):
  *
  *   clean_docs       one row per document: the normalised text, the cleaned
@@ -18,8 +18,15 @@
  *                    the review decision
  *   clean_meta       the workspace's PII secret and digests of cluster sets
  *
+ * Not for: deciding any of it (src/clean/ computes the rows; this file only
+ * reads and writes them), nor the ingested documents' own tables (store.h).
+ * Part of the store module: uses SQLite through store_int.h, jansson,
+ * core/hash.h and OpenSSL's random bytes for the secret.
+ *
  * Ownership: loaders hand out arrays the caller frees with the matching
- * _free function; json_t results are new references.
+ * _free function; json_t results are new references.  Every function that
+ * can fail returns -1 (or NULL) with e set and writes inside the caller's
+ * transaction, which the caller rolls back.
  */
 #ifndef MOAT_STORE_CLEAN_H
 #define MOAT_STORE_CLEAN_H
@@ -55,9 +62,10 @@ struct clean_doc_in {
 
 /* Up to max documents after rowid `after`, in ingest order. */
 int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct clean_doc_in **out,
-			  size_t *n, struct moat_err *e);
+			  size_t *n, struct moat_err *e) __attribute__((warn_unused_result));
 void clean_store_free_docs(struct clean_doc_in *d, size_t n);
-int64_t clean_store_count_docs(struct store *s, struct moat_err *e);
+int64_t clean_store_count_docs(struct store *s, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* --- writing a cleaned document ----------------------------------------------- */
 
@@ -108,7 +116,8 @@ struct clean_doc_out {
 
 /* Replaces the document's clean row, its elements, and marks its earlier
  * findings as not current; fills o->f[i].id. */
-int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e);
+int clean_store_put(struct store *s, struct clean_doc_out *o, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* --- duplicates ----------------------------------------------------------- */
 
@@ -123,14 +132,16 @@ struct clean_sig {
  * signature; the signatures live in *block (n * perms values).  Free both
  * with free(). */
 int clean_store_load_sigs(struct store *s, int perms, struct clean_sig **out, size_t *n,
-			  uint32_t **block, struct moat_err *e);
+			  uint32_t **block, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Sets a document's status unless it already has it; returns 1 when it
  * changed, 0 when not, -1 on error. */
 int clean_store_set_status(struct store *s, const char *doc_id, const char *status,
-			   const char *reason, struct moat_err *e);
+			   const char *reason, struct moat_err *e)
+	__attribute__((warn_unused_result));
 int clean_store_set_el_status(struct store *s, const char *doc_id, int seq, const char *status,
-			      const char *reason, struct moat_err *e);
+			      const char *reason, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 struct clean_el_text {
 	char doc_id[65];
@@ -141,7 +152,7 @@ struct clean_el_text {
 };
 /* The normalised text of every element of documents whose status is kept. */
 int clean_store_load_el_texts(struct store *s, struct clean_el_text **out, size_t *n,
-			      struct moat_err *e);
+			      struct moat_err *e) __attribute__((warn_unused_result));
 void clean_store_free_el_texts(struct clean_el_text *v, size_t n);
 
 /* Cluster sets: the current clusters of a level are replaced only when the
@@ -156,13 +167,14 @@ struct clean_cluster {
 	size_t n;
 };
 int clean_store_replace_clusters(struct store *s, int64_t run_id, const char *level,
-				 const struct clean_cluster *c, size_t n, struct moat_err *e);
+				 const struct clean_cluster *c, size_t n, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* --- secrets, meta ------------------------------------------------------------ */
 
 /* The workspace's 32-byte secret name, made on first use. */
 int clean_store_secret(struct store *s, const char *name, unsigned char out[32],
-		       struct moat_err *e);
+		       struct moat_err *e) __attribute__((warn_unused_result));
 
 /* --- findings and review -------------------------------------------------------- */
 
@@ -170,11 +182,12 @@ int clean_store_secret(struct store *s, const char *name, unsigned char out[32],
  * orig_end, score, recognizer, operator, digest, status}], filtered by type,
  * review status and document (each may be NULL), at most limit (0: all). */
 json_t *clean_store_findings(struct store *s, const char *type, const char *status,
-			     const char *doc, long limit, struct moat_err *e);
+			     const char *doc, long limit, struct moat_err *e)
+	__attribute__((warn_unused_result));
 /* Sets the review decision of a current finding; returns its document id in
  * doc (65 bytes) or fails with MOAT_ENOTFOUND. */
 int clean_store_set_review(struct store *s, int64_t id, const char *decision, char doc[65],
-			   struct moat_err *e);
+			   struct moat_err *e) __attribute__((warn_unused_result));
 
 /* What a re-render needs: the normalised text and the current findings not
  * rejected, as (start, end, replacement) in order of start. */
@@ -191,19 +204,21 @@ struct clean_render_in {
 	size_t n_el;
 };
 int clean_store_render_input(struct store *s, const char *doc_id, struct clean_render_in *in,
-			     struct moat_err *e);
+			     struct moat_err *e) __attribute__((warn_unused_result));
 void clean_store_render_free(struct clean_render_in *in);
 /* Stores a re-rendered text and element spans. */
 int clean_store_update_text(struct store *s, const char *doc_id, const char *text, size_t len,
 			    size_t cps, const size_t *el_start, const size_t *el_end,
-			    const int *el_seq, size_t n_el, struct moat_err *e);
+			    const int *el_seq, size_t n_el, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Counts by status for summaries: {documents: {kept: N, ...}, elements:
  * {...}, findings: N, clusters: N}. */
-json_t *clean_store_summary(struct store *s, struct moat_err *e);
+json_t *clean_store_summary(struct store *s, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* A cleaned document for show: {id, status, reason, lang, text, elements:
  * [{seq, type, start, end, status, reason, lang, text}], findings: N}. */
-json_t *clean_store_show(struct store *s, const char *doc_id, struct moat_err *e);
+json_t *clean_store_show(struct store *s, const char *doc_id, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -1,0 +1,70 @@
+/*
+ * store_int.h - what the store module's own files share (store.c, cleaned.c,
+ * audit.c) and nothing outside src/store/ includes: the SQLite connection,
+ * preparing and stepping statements with the error they give, copying
+ * columns, and the UTC time stamps the tables carry.
+ *
+ * Not for: stages or commands, which see only store.h, cleaned.h and audit.h,
+ * so that the SQL and SQLite stay inside this module (a PostgreSQL backend
+ * would replace these helpers, not their callers).
+ *
+ * Uses SQLite, core/err.h and core/buf.h.
+ */
+#ifndef MOAT_STORE_INT_H
+#define MOAT_STORE_INT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The workspace's connection. */
+sqlite3 *store_sqlite(struct store *s);
+
+/* Fills e from the connection's last error as "what: sqlite's message"
+ * (MOAT_EBUSY when the database was locked, else MOAT_EDB); returns -1. */
+int store_db_err(struct store *s, const char *what, struct moat_err *e);
+
+/* A prepared statement, or NULL with e set ("cannot prepare a query: ..."). */
+sqlite3_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* Steps st once and finalizes it: 0 when it ran (a row or done), else -1
+ * with e set as store_db_err(s, what, e). */
+int store_step(struct store *s, sqlite3_stmt *st, const char *what, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* How a loop over rows ended: 0 when it read them all (rc is SQLITE_DONE),
+ * else -1 with e set: "what: out of memory" when nomem, else the database's
+ * error (store_db_err). */
+int store_rows_end(struct store *s, int rc, int nomem, const char *what, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* Copies a text column into dst[cap], cut to cap - 1 bytes ("" for NULL):
+ * for ids and statuses whose length the schema bounds, and for messages
+ * that are shown cut. */
+void store_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col);
+
+/* A malloc'd copy of a text column (its bytes, NUL-terminated; "" for
+ * NULL) with its length in *len (may be NULL); NULL when out of memory. */
+char *store_col_dup(sqlite3_stmt *st, int col, size_t *len) __attribute__((warn_unused_result));
+
+/* json_dumps() that never returns a cut text: jansson's own drops an object
+ * key whose append runs out of memory and goes on (2.14), so a record could
+ * be stored without a part.  This one measures, allocates once and writes,
+ * and returns NULL when anything fails.  Free with free(). */
+char *store_json_dumps(const json_t *j, size_t flags) __attribute__((warn_unused_result));
+
+/* json_loads() that tells running out of memory (*nomem = 1) from text that
+ * is not JSON (*nomem = 0); both return NULL.  jansson leaves its error
+ * empty, or says out of memory, for the first. */
+json_t *store_json_loads(const char *text, int *nomem) __attribute__((warn_unused_result));
+
+/* The current UTC time as 2024-05-01T12:00:00Z with `decimals` digits of
+ * the second (0, 3 or 6) before the Z. */
+#define STORE_TIME_MAX 40
+void store_utc_now(char out[STORE_TIME_MAX], int decimals);
+
+#endif
