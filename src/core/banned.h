@@ -3,10 +3,12 @@
  * every allocation goes through.  Included last by every .c file of src/.
  *
  * Banned because they overflow silently or hide errors: strcpy, strcat,
- * strncpy, strncat (truncate without a word), sprintf, vsprintf, strtok,
- * gets, atoi; gmtime, localtime, ctime, asctime (static buffers shared by
- * threads: use the _r forms).  Use struct buf (core/buf.h) or checked
- * formatting (core/fmt.h) instead.
+ * strncpy, strncat, snprintf, vsnprintf (truncate without a word), sprintf,
+ * vsprintf, strtok, gets, atoi; gmtime, localtime, ctime, asctime (static
+ * buffers shared by threads: use the _r forms).  Use struct buf (core/buf.h),
+ * asprintf, or checked formatting (core/fmt.h: xsnprintf) instead; only
+ * core/fmt.c, core/buf.c and core/err.c (which cuts messages on purpose)
+ * call snprintf, by defining MOAT_FMT_IMPL first.
  *
  * malloc, calloc, realloc, strdup, strndup, asprintf and vasprintf become
  * core/alloc.h's wrappers, so that a test can fail any one allocation.
@@ -34,6 +36,12 @@
 #define gets(x) BANNED(gets)
 #undef atoi
 #define atoi(x) BANNED(atoi)
+#ifndef MOAT_FMT_IMPL
+#undef snprintf
+#define snprintf(...) BANNED(snprintf)
+#undef vsnprintf
+#define vsnprintf(...) BANNED(vsnprintf)
+#endif
 #undef gmtime
 #define gmtime(t) BANNED(gmtime)
 #undef localtime

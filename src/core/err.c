@@ -54,8 +54,9 @@ void err_prefix(struct moat_err *e, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	/* cut on purpose, as in err_setv */
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
+	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old) >= (int)sizeof(e->msg)) {
+		/* cut on purpose, as in err_setv */
+	}
 }
 
 void err_clear(struct moat_err *e)
