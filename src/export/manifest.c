@@ -215,7 +215,8 @@ long manifest_write(const char *dir, int workers, char digest_hex[SHA256_HEX],
 			dir, other.v[0], manifest_problem_str(MANIFEST_NOT_FILE));
 		goto out;
 	}
-	qsort(files.v, files.n, sizeof(*files.v), cmp_str);
+	if (files.n)
+		qsort(files.v, files.n, sizeof(*files.v), cmp_str);
 	digest = malloc((files.n ? files.n : 1) * sizeof(*digest));
 	if (!digest) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
@@ -422,7 +423,8 @@ int manifest_verify(const char *dir, int workers, manifest_problem_fn fn, void *
 			goto out;
 		nent++;
 	}
-	qsort(ent, nent, sizeof(*ent), cmp_entry);
+	if (nent)
+		qsort(ent, nent, sizeof(*ent), cmp_entry);
 	for (size_t i = 1; i < nent; i++) {
 		if (!strcmp(ent[i].name, ent[i - 1].name)) {
 			size_t a = ent[i - 1].line < ent[i].line ? ent[i - 1].line : ent[i].line;
@@ -437,7 +439,8 @@ int manifest_verify(const char *dir, int workers, manifest_problem_fn fn, void *
 	/* What is there. */
 	if (walk(dir, "", 0, &files, &other, e) < 0)
 		goto out;
-	qsort(files.v, files.n, sizeof(*files.v), cmp_str);
+	if (files.n)
+		qsort(files.v, files.n, sizeof(*files.v), cmp_str);
 	common = malloc((nent ? nent : 1) * sizeof(*common));
 	common_ent = malloc((nent ? nent : 1) * sizeof(*common_ent));
 	prob = malloc((nent + files.n + other.n + 1) * sizeof(*prob));
@@ -491,7 +494,8 @@ int manifest_verify(const char *dir, int workers, manifest_problem_fn fn, void *
 		}
 	}
 
-	qsort(prob, nprob, sizeof(*prob), cmp_problem);
+	if (nprob)
+		qsort(prob, nprob, sizeof(*prob), cmp_problem);
 	r.problems = nprob;
 	for (size_t k = 0; fn && k < nprob; k++)
 		fn(ctx, prob[k].kind, prob[k].path);
