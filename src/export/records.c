@@ -3,14 +3,18 @@
  * that appends a record's bytes to its split's buffer, the JSON and CSV
  * pieces they share, and the buffered files.
  *
- * Strings are escaped and checked for UTF-8 in one pass, eight ASCII bytes
- * at a time where nothing needs escaping (most text), because that pass is
- * most of an export's time.  Escapes are JSON's short ones (\" \\ \n \r \t
- * \b \f), else \u00XX, as Python's json and jansson write them; everything
- * else, non-ASCII included, is copied.
+ * The JSON goes straight into a struct buf, as core/jsonw.h writes it (no
+ * jansson value per record), with two differences that matter at a million
+ * records: strings are checked for UTF-8 in the same
+ * pass that finds what to escape (eight ASCII bytes at a time; text with
+ * nothing to escape, most of it, is then copied whole), and the appends of
+ * the common case are inline (a record is some thirty of them), keeping
+ * struct buf's rules (NUL-terminated, sticky errors).  Escapes are JSON's
+ * short ones (\" \\ \n \r \t \b \f), else \u00XX, as Python's json and
+ * jansson write them; everything else, non-ASCII included, is copied.
  *
- * Not for: choosing records or splits.  Uses core/ (buf, jsonw, utf8, fs,
- * fmt, err) and jansson (walking a metadata object).
+ * Not for: choosing records or splits.  Uses core/ (buf, utf8, fs, fmt,
+ * err) and jansson (walking a metadata object).
  */
 #include "records.h"
 
@@ -24,7 +28,6 @@
 
 #include "../core/fmt.h"
 #include "../core/fs.h"
-#include "../core/jsonw.h"
 #include "../core/utf8.h"
 
 #include "../core/banned.h"
@@ -81,95 +84,175 @@ int rec_format_known(const char *format)
 	return fmt_of(format) >= 0;
 }
 
+/* --- bytes into a buffer --------------------------------------------------- */
+
+/* buf_add() with the common case (room left) inline: a record is some thirty
+ * small appends.  Keeps buf's rules: NUL-terminated, errors sticky. */
+static inline void put(struct buf *o, const void *p, size_t n)
+{
+	if (o->alloc - o->len > n) {
+		memcpy(o->data + o->len, p, n);
+		o->len += n;
+		o->data[o->len] = '\0';
+	} else {
+		buf_add(o, p, n);
+	}
+}
+#define LIT(o, s) put((o), (s), sizeof(s) - 1)
+
+static inline void putch(struct buf *o, char c)
+{
+	put(o, &c, 1);
+}
+
+static inline void putz(struct buf *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static inline void put_u(struct buf *o, uint64_t v)
+{
+	char d[20];
+	size_t k = sizeof(d);
+	do {
+		d[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, d + k, sizeof(d) - k);
+}
+
 /* --- JSON ------------------------------------------------------------------ */
 
 #define ONES 0x0101010101010101ULL
 #define HIGH 0x8080808080808080ULL
 
-/* Nonzero when one of the eight bytes of w needs more than a copy: a byte
- * under 0x20, '"', '\\', or any byte of a multi-byte character. */
-static inline uint64_t special8(uint64_t w)
+/* Nonzero when one of the eight bytes of w is under 0x20, '"' or '\\'
+ * (with_high: or 0x80 and over, a byte of a multi-byte character).  Exact as
+ * a yes/no, which is all it is used for. */
+static inline uint64_t special8(uint64_t w, int with_high)
 {
 	uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
-	return (w | ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((bs - ONES) & ~bs)) & HIGH;
+	uint64_t m = ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((bs - ONES) & ~bs);
+	return (with_high ? (m | w) : m) & HIGH;
 }
 
-/* A JSON string of s[0..n); -1 when s is not UTF-8 (o then holds part of
- * it: the caller drops the record). */
+/* The length of the valid UTF-8 sequence at u (whose lead byte is 0x80 or
+ * over), left bytes available; 0 when invalid (overlong, surrogate, past
+ * U+10FFFF, cut short). */
+static inline size_t utf8_seq(const unsigned char *u, size_t left)
+{
+	unsigned c = u[0];
+	if (c >= 0xC2 && c <= 0xDF)
+		return left >= 2 && (u[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (left < 3 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80 ||
+		    (c == 0xE0 && u[1] < 0xA0) || (c == 0xED && u[1] >= 0xA0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (left < 4 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80 ||
+		    (u[3] & 0xC0) != 0x80 || (c == 0xF0 && u[1] < 0x90) || (c == 0xF4 && u[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* A JSON string of s[0..n); -1 (and nothing kept) when s is not UTF-8.
+ * One pass: eight bytes at a time while none needs a look, the first one that
+ * does found by its bit; plain runs are copied whole when an escape or the
+ * end comes.  The room for the string as it is comes first, more only for
+ * escapes. */
 static int put_str(struct buf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run = 0;
+	size_t i = 0, run = 0, start = o->len, at;
 	if (buf_grow(o, n + 2) < 0)
 		return 0;  /* the buffer's sticky error says it */
-	buf_addch(o, '"');
-	while (i < n) {
+	at = o->len;
+	o->data[at++] = '"';
+	for (;;) {
 		unsigned char c;
-		while (i + 8 <= n) {
-			uint64_t w;
-			memcpy(&w, u + i, 8);
-			if (special8(w))
+		for (;;) {
+			uint64_t w, m;
+			if (i + 8 > n) {
+				while (i < n && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
+					i++;
 				break;
+			}
+			memcpy(&w, u + i, 8);
+			m = special8(w, 1);
+			if (m) {
+				i += (size_t)__builtin_ctzll(m) >> 3;
+				break;
+			}
 			i += 8;
 		}
 		if (i >= n)
 			break;
 		c = u[i];
 		if (c >= 0x80) {
-			uint32_t cp;
-			int k = utf8_decode(u + i, n - i, &cp);
-			if (!k)
+			size_t k = utf8_seq(u + i, n - i);
+			if (!k) {
+				o->len = start;
+				o->data[start] = '\0';
 				return -1;
-			i += (size_t)k;
+			}
+			i += k;
 			continue;
 		}
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			i++;
-			continue;
+		/* an escape: the run before it, then two or six bytes; room for
+		 * those and the rest as it is, its quote and the NUL */
+		if (o->alloc - at < (n - run) + 8) {
+			o->len = at;
+			if (buf_grow(o, (n - run) + 8 + (n - run) / 4) < 0)
+				return 0;
 		}
-		buf_add(o, s + run, i - run);
+		memcpy(o->data + at, s + run, i - run);
+		at += i - run;
+		o->data[at++] = '\\';
 		switch (c) {
-		case '"': buf_add(o, "\\\"", 2); break;
-		case '\\': buf_add(o, "\\\\", 2); break;
-		case '\n': buf_add(o, "\\n", 2); break;
-		case '\r': buf_add(o, "\\r", 2); break;
-		case '\t': buf_add(o, "\\t", 2); break;
-		case '\b': buf_add(o, "\\b", 2); break;
-		case '\f': buf_add(o, "\\f", 2); break;
-		default: {
-			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			buf_add(o, esc, 6);
-		}
+		case '"': o->data[at++] = '"'; break;
+		case '\\': o->data[at++] = '\\'; break;
+		case '\n': o->data[at++] = 'n'; break;
+		case '\r': o->data[at++] = 'r'; break;
+		case '\t': o->data[at++] = 't'; break;
+		case '\b': o->data[at++] = 'b'; break;
+		case '\f': o->data[at++] = 'f'; break;
+		default:
+			memcpy(o->data + at, "u00", 3);
+			o->data[at + 3] = hex[c >> 4];
+			o->data[at + 4] = hex[c & 15];
+			at += 5;
 		}
 		run = ++i;
 	}
-	buf_add(o, s + run, n - run);
-	buf_addch(o, '"');
+	memcpy(o->data + at, s + run, n - run);
+	at += n - run;
+	o->data[at++] = '"';
+	o->len = at;
+	o->data[at] = '\0';
 	return 0;
 }
 
 static int put_cstr(struct buf *o, const char *s)
 {
 	if (!s) {
-		buf_add(o, "null", 4);
+		LIT(o, "null");
 		return 0;
 	}
 	return put_str(o, s, strlen(s));
 }
 
-static void put_lit(struct buf *o, const char *s)
-{
-	buf_adds(o, s);
-}
-
 static void put_int(struct buf *o, json_int_t v)
 {
 	if (v < 0) {
-		buf_addch(o, '-');
-		jsonw_uint(o, (uint64_t)0 - (uint64_t)v);
+		putch(o, '-');
+		put_u(o, (uint64_t)0 - (uint64_t)v);
 	} else {
-		jsonw_uint(o, (uint64_t)v);
+		put_u(o, (uint64_t)v);
 	}
 }
 
@@ -185,17 +268,36 @@ static void put_real(struct buf *o, double v)
 			break;
 	}
 	if (n <= 0) {
-		buf_add(o, "null", 4);
+		LIT(o, "null");
 		return;
 	}
-	buf_add(o, d, (size_t)n);
+	put(o, d, (size_t)n);
 	if (!strpbrk(d, ".eEn"))
-		buf_add(o, ".0", 2);
+		LIT(o, ".0");
 }
 
-static int cmp_key(const void *a, const void *b)
+struct member {
+	const char *key;
+	json_t *value;
+};
+
+static int cmp_member(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+}
+
+/* Members sorted by key: insertion sort, as objects are small. */
+static void sort_members(struct member *m, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct member x = m[i];
+		size_t j = i;
+		while (j > 0 && strcmp(m[j - 1].key, x.key) > 0) {
+			m[j] = m[j - 1];
+			j--;
+		}
+		m[j] = x;
+	}
 }
 
 /* A jansson value, objects with their keys sorted; -1 on a string that is
@@ -207,39 +309,45 @@ static int put_json(struct buf *o, const json_t *v, int depth)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		size_t n = json_object_size(v), k = 0;
-		const char *key, *small[16], **keys = small;
+		struct member small[16], *m = small;
+		const char *key;
 		json_t *val;
 		int rc = 0;
-		if (n > 16 && !(keys = malloc(n * sizeof(*keys)))) {
+		if (n > 16 && !(m = malloc(n * sizeof(*m)))) {
 			o->failed = o->failed ? o->failed : MOAT_ENOMEM;
 			return 0;
 		}
-		json_object_foreach((json_t *)v, key, val)
-			keys[k++] = key;
-		qsort(keys, k, sizeof(*keys), cmp_key);
-		buf_addch(o, '{');
+		json_object_foreach((json_t *)v, key, val) {
+			m[k].key = key;
+			m[k++].value = val;
+		}
+		if (k > 16)
+			qsort(m, k, sizeof(*m), cmp_member);
+		else
+			sort_members(m, k);
+		putch(o, '{');
 		for (size_t i = 0; i < k && rc == 0; i++) {
 			if (i)
-				buf_addch(o, ',');
-			rc = put_str(o, keys[i], strlen(keys[i]));
-			buf_addch(o, ':');
+				putch(o, ',');
+			rc = put_str(o, m[i].key, strlen(m[i].key));
+			putch(o, ':');
 			if (rc == 0)
-				rc = put_json(o, json_object_get(v, keys[i]), depth + 1);
+				rc = put_json(o, m[i].value, depth + 1);
 		}
-		buf_addch(o, '}');
-		if (keys != small)
-			free(keys);
+		putch(o, '}');
+		if (m != small)
+			free(m);
 		return rc;
 	}
 	case JSON_ARRAY: {
 		int rc = 0;
-		buf_addch(o, '[');
+		putch(o, '[');
 		for (size_t i = 0; i < json_array_size(v) && rc == 0; i++) {
 			if (i)
-				buf_addch(o, ',');
+				putch(o, ',');
 			rc = put_json(o, json_array_get(v, i), depth + 1);
 		}
-		buf_addch(o, ']');
+		putch(o, ']');
 		return rc;
 	}
 	case JSON_STRING:
@@ -251,13 +359,13 @@ static int put_json(struct buf *o, const json_t *v, int depth)
 		put_real(o, json_real_value(v));
 		return 0;
 	case JSON_TRUE:
-		put_lit(o, "true");
+		LIT(o, "true");
 		return 0;
 	case JSON_FALSE:
-		put_lit(o, "false");
+		LIT(o, "false");
 		return 0;
 	case JSON_NULL:
-		put_lit(o, "null");
+		LIT(o, "null");
 		return 0;
 	}
 	return -1;
@@ -278,11 +386,11 @@ static int put_meta(struct buf *o, const struct rec *r, struct moat_err *e)
 	if (r->meta_json) {
 		if (!utf8_is_valid(r->meta_json, r->meta_json_len))
 			return bad_field(e, r, "metadata");
-		buf_add(o, r->meta_json, r->meta_json_len);
+		put(o, r->meta_json, r->meta_json_len);
 		return 0;
 	}
 	if (!r->meta) {
-		buf_add(o, "{}", 2);
+		put(o, "{}", 2);
 		return 0;
 	}
 	if (!json_is_object(r->meta))
@@ -296,75 +404,75 @@ static int put_meta(struct buf *o, const struct rec *r, struct moat_err *e)
 
 static int put_labels(struct buf *o, const struct rec *r, struct moat_err *e)
 {
-	buf_addch(o, '[');
+	putch(o, '[');
 	for (size_t i = 0; i < r->n_labels; i++) {
 		if (i)
-			buf_addch(o, ',');
+			putch(o, ',');
 		if (put_cstr(o, r->labels[i]) < 0)
 			return bad_field(e, r, "labels");
 	}
-	buf_addch(o, ']');
+	putch(o, ']');
 	return 0;
 }
 
 /* Spans as [start, end, label] triples (as_objects: {"start", "end", "label"}). */
 static int put_spans(struct buf *o, const struct rec *r, int as_objects, struct moat_err *e)
 {
-	buf_addch(o, '[');
+	putch(o, '[');
 	for (size_t i = 0; i < r->n_spans; i++) {
 		const struct rec_span *sp = &r->spans[i];
 		if (i)
-			buf_addch(o, ',');
-		buf_add(o, as_objects ? "{\"start\":" : "[", as_objects ? 9 : 1);
-		jsonw_uint(o, sp->start);
-		buf_add(o, as_objects ? ",\"end\":" : ",", as_objects ? 7 : 1);
-		jsonw_uint(o, sp->end);
-		buf_add(o, as_objects ? ",\"label\":" : ",", as_objects ? 9 : 1);
+			putch(o, ',');
+		put(o, as_objects ? "{\"start\":" : "[", as_objects ? 9 : 1);
+		put_u(o, sp->start);
+		put(o, as_objects ? ",\"end\":" : ",", as_objects ? 7 : 1);
+		put_u(o, sp->end);
+		put(o, as_objects ? ",\"label\":" : ",", as_objects ? 9 : 1);
 		if (put_cstr(o, sp->label) < 0)
 			return bad_field(e, r, "spans");
-		buf_addch(o, as_objects ? '}' : ']');
+		putch(o, as_objects ? '}' : ']');
 	}
-	buf_addch(o, ']');
+	putch(o, ']');
 	return 0;
 }
 
 static void put_pages(struct buf *o, const struct rec *r)
 {
-	buf_addch(o, '[');
+	putch(o, '[');
 	if (r->page_first) {
 		unsigned last = r->page_last >= r->page_first ? r->page_last : r->page_first;
 		for (unsigned p = r->page_first;; p++) {
 			if (p != r->page_first)
-				buf_addch(o, ',');
-			jsonw_uint(o, p);
+				putch(o, ',');
+			put_u(o, p);
 			if (p == last)
 				break;
 		}
 	}
-	buf_addch(o, ']');
+	putch(o, ']');
 }
 
 /* "document":..,"path":..,"pages":[..],"start":..,"end":..,"tokens":..,"tokenizer":.., */
 static int put_chunk_fields(struct buf *o, const struct rec *r, struct moat_err *e)
 {
-	buf_adds(o, "\"document\":");
+	LIT(o, "\"document\":");
 	if (put_cstr(o, r->document) < 0)
 		return bad_field(e, r, "document");
-	buf_adds(o, ",\"path\":");
+	LIT(o, ",\"path\":");
 	if (put_cstr(o, r->path) < 0)
 		return bad_field(e, r, "path");
-	buf_adds(o, ",\"pages\":");
+	LIT(o, ",\"pages\":");
 	put_pages(o, r);
-	buf_adds(o, ",\"start\":");
-	jsonw_uint(o, r->start);
-	buf_adds(o, ",\"end\":");
-	jsonw_uint(o, r->end);
-	buf_adds(o, ",\"tokens\":");
-	jsonw_uint(o, r->tokens);
-	buf_adds(o, ",\"tokenizer\":");
+	LIT(o, ",\"start\":");
+	put_u(o, r->start);
+	LIT(o, ",\"end\":");
+	put_u(o, r->end);
+	LIT(o, ",\"tokens\":");
+	put_u(o, r->tokens);
+	LIT(o, ",\"tokenizer\":");
 	if (put_cstr(o, r->tokenizer) < 0)
 		return bad_field(e, r, "tokenizer");
-	buf_addch(o, ',');
+	putch(o, ',');
 	return 0;
 }
 
@@ -384,8 +492,8 @@ static int check_spans(struct rec_writer *w, const struct rec *r, int want_bytes
 	size_t len = r->text ? r->text_len : 0, ncp;
 	if (!r->n_spans)
 		return 0;
-	if (!utf8_is_valid(t, len))
-		return bad_field(e, r, "text");
+	/* counted as if valid: the text is checked where it is written, and
+	 * offsets into bad text stay inside it */
 	ncp = utf8_count(t, len);
 	for (size_t i = 0; i < r->n_spans; i++) {
 		const struct rec_span *sp = &r->spans[i];
@@ -419,34 +527,34 @@ static int make_target(struct rec_writer *w, const struct rec *r, struct moat_er
 	struct buf *t = &w->target;
 	buf_reset(t);
 	if (r->answer) {
-		buf_adds(t, r->answer);
+		putz(t, r->answer);
 		return 1;
 	}
 	if (r->n_labels) {
 		for (size_t i = 0; i < r->n_labels; i++) {
 			if (i)
-				buf_add(t, ", ", 2);
-			buf_adds(t, r->labels[i] ? r->labels[i] : "");
+				put(t, ", ", 2);
+			putz(t, r->labels[i] ? r->labels[i] : "");
 		}
 		return 1;
 	}
 	if (r->n_spans) {
 		if (check_spans(w, r, 1, e) < 0)
 			return -1;
-		buf_addch(t, '[');
+		putch(t, '[');
 		for (size_t i = 0; i < r->n_spans; i++) {
 			const struct rec_span *sp = &r->spans[i];
 			size_t b0 = w->cp[sp->start], b1 = w->cp[sp->end];
 			if (i)
-				buf_addch(t, ',');
-			buf_adds(t, "{\"text\":");
+				putch(t, ',');
+			LIT(t, "{\"text\":");
 			put_str(t, r->text + b0, b1 - b0);
-			buf_adds(t, ",\"label\":");
+			LIT(t, ",\"label\":");
 			if (put_cstr(t, sp->label) < 0)
 				return bad_field(e, r, "spans");
-			buf_addch(t, '}');
+			putch(t, '}');
 		}
-		buf_addch(t, ']');
+		putch(t, ']');
 		return 1;
 	}
 	return 0;
@@ -458,30 +566,30 @@ static int w_jsonl(struct rec_writer *w, struct buf *o, const struct rec *r, str
 {
 	if (check_spans(w, r, 0, e) < 0)
 		return -1;
-	buf_adds(o, "{\"id\":");
+	LIT(o, "{\"id\":");
 	if (put_cstr(o, r->id) < 0)
 		return bad_field(e, r, "id");
-	buf_addch(o, ',');
+	putch(o, ',');
 	if (w->chunks && put_chunk_fields(o, r, e) < 0)
 		return -1;
-	buf_adds(o, "\"text\":");
+	LIT(o, "\"text\":");
 	if (put_text(o, r, e) < 0)
 		return -1;
-	buf_adds(o, ",\"metadata\":");
+	LIT(o, ",\"metadata\":");
 	if (put_meta(o, r, e) < 0)
 		return -1;
-	buf_adds(o, ",\"labels\":");
+	LIT(o, ",\"labels\":");
 	if (put_labels(o, r, e) < 0)
 		return -1;
-	buf_adds(o, ",\"spans\":");
+	LIT(o, ",\"spans\":");
 	if (put_spans(o, r, 0, e) < 0)
 		return -1;
 	if (r->answer) {
-		buf_adds(o, ",\"answer\":");
+		LIT(o, ",\"answer\":");
 		if (put_cstr(o, r->answer) < 0)
 			return bad_field(e, r, "answer");
 	}
-	buf_add(o, "}\n", 2);
+	put(o, "}\n", 2);
 	return 0;
 }
 
@@ -489,22 +597,22 @@ static int w_hf(struct rec_writer *w, struct buf *o, const struct rec *r, struct
 {
 	if (check_spans(w, r, 0, e) < 0)
 		return -1;
-	buf_adds(o, "{\"id\":");
+	LIT(o, "{\"id\":");
 	if (put_cstr(o, r->id) < 0)
 		return bad_field(e, r, "id");
-	buf_addch(o, ',');
+	putch(o, ',');
 	if (w->chunks && put_chunk_fields(o, r, e) < 0)
 		return -1;
-	buf_adds(o, "\"text\":");
+	LIT(o, "\"text\":");
 	if (put_text(o, r, e) < 0)
 		return -1;
-	buf_adds(o, ",\"labels\":");
+	LIT(o, ",\"labels\":");
 	if (put_labels(o, r, e) < 0)
 		return -1;
-	buf_adds(o, ",\"spans\":");
+	LIT(o, ",\"spans\":");
 	if (put_spans(o, r, 1, e) < 0)
 		return -1;
-	buf_adds(o, ",\"answer\":");
+	LIT(o, ",\"answer\":");
 	if (put_cstr(o, r->answer) < 0)
 		return bad_field(e, r, "answer");
 	/* metadata as a string of JSON: its keys differ from record to record,
@@ -512,30 +620,30 @@ static int w_hf(struct rec_writer *w, struct buf *o, const struct rec *r, struct
 	buf_reset(&w->scratch);
 	if (put_meta(&w->scratch, r, e) < 0)
 		return -1;
-	buf_adds(o, ",\"metadata\":");
+	LIT(o, ",\"metadata\":");
 	put_str(o, buf_str(&w->scratch), w->scratch.len);
 	if (buf_failed(&w->scratch))
 		o->failed = buf_failed(&w->scratch);
-	buf_add(o, "}\n", 2);
+	put(o, "}\n", 2);
 	return 0;
 }
 
 static int w_rag(struct rec_writer *w, struct buf *o, const struct rec *r, struct moat_err *e)
 {
 	(void)w;
-	buf_adds(o, "{\"id\":");
+	LIT(o, "{\"id\":");
 	if (put_cstr(o, r->id) < 0)
 		return bad_field(e, r, "id");
-	buf_addch(o, ',');
+	putch(o, ',');
 	if (put_chunk_fields(o, r, e) < 0)
 		return -1;
-	buf_adds(o, "\"text\":");
+	LIT(o, "\"text\":");
 	if (put_text(o, r, e) < 0)
 		return -1;
-	buf_adds(o, ",\"metadata\":");
+	LIT(o, ",\"metadata\":");
 	if (put_meta(o, r, e) < 0)
 		return -1;
-	buf_add(o, "}\n", 2);
+	put(o, "}\n", 2);
 	return 0;
 }
 
@@ -544,23 +652,23 @@ static int w_chat(struct rec_writer *w, struct buf *o, const struct rec *r, stru
 	int has = make_target(w, r, e);
 	if (has < 0)
 		return -1;
-	buf_adds(o, "{\"messages\":[");
+	LIT(o, "{\"messages\":[");
 	if (w->system_prompt) {
-		buf_adds(o, "{\"role\":\"system\",\"content\":");
+		LIT(o, "{\"role\":\"system\",\"content\":");
 		put_cstr(o, w->system_prompt);
-		buf_adds(o, "},");
+		LIT(o, "},");
 	}
-	buf_adds(o, "{\"role\":\"user\",\"content\":");
+	LIT(o, "{\"role\":\"user\",\"content\":");
 	if (put_text(o, r, e) < 0)
 		return -1;
-	buf_addch(o, '}');
+	putch(o, '}');
 	if (has) {
-		buf_adds(o, ",{\"role\":\"assistant\",\"content\":");
+		LIT(o, ",{\"role\":\"assistant\",\"content\":");
 		if (put_str(o, buf_str(&w->target), w->target.len) < 0)
 			return bad_field(e, r, r->answer ? "answer" : "labels");
-		buf_addch(o, '}');
+		putch(o, '}');
 	}
-	buf_add(o, "]}\n", 3);
+	put(o, "]}\n", 3);
 	if (buf_failed(&w->target))
 		o->failed = buf_failed(&w->target);
 	return 0;
@@ -571,21 +679,21 @@ static int w_alpaca(struct rec_writer *w, struct buf *o, const struct rec *r, st
 	int has = make_target(w, r, e);
 	if (has < 0)
 		return -1;
-	buf_adds(o, "{\"instruction\":");
+	LIT(o, "{\"instruction\":");
 	if (w->instruction) {
 		put_cstr(o, w->instruction);
-		buf_adds(o, ",\"input\":");
+		LIT(o, ",\"input\":");
 		if (put_text(o, r, e) < 0)
 			return -1;
 	} else {
 		if (put_text(o, r, e) < 0)
 			return -1;
-		buf_adds(o, ",\"input\":\"\"");
+		LIT(o, ",\"input\":\"\"");
 	}
-	buf_adds(o, ",\"output\":");
+	LIT(o, ",\"output\":");
 	if (put_str(o, has ? buf_str(&w->target) : "", has ? w->target.len : 0) < 0)
 		return bad_field(e, r, r->answer ? "answer" : "labels");
-	buf_add(o, "}\n", 2);
+	put(o, "}\n", 2);
 	if (buf_failed(&w->target))
 		o->failed = buf_failed(&w->target);
 	return 0;
@@ -609,19 +717,19 @@ static int put_cell(struct buf *o, const char *s, size_t n)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
 			break;
 	if (i == n) {
-		buf_add(o, s, n);
+		put(o, s, n);
 		return 0;
 	}
-	buf_addch(o, '"');
+	putch(o, '"');
 	for (; i < n; i++) {
 		if (s[i] == '"') {
-			buf_add(o, s + run, i + 1 - run);
-			buf_addch(o, '"');
+			put(o, s + run, i + 1 - run);
+			putch(o, '"');
 			run = i + 1;
 		}
 	}
-	buf_add(o, s + run, n - run);
-	buf_addch(o, '"');
+	put(o, s + run, n - run);
+	putch(o, '"');
 	return 0;
 }
 
@@ -633,7 +741,7 @@ static int put_ccell(struct buf *o, const char *s)
 static void put_ucell(struct buf *o, size_t v, int empty_when_zero)
 {
 	if (!(empty_when_zero && !v))
-		jsonw_uint(o, v);
+		put_u(o, v);
 }
 
 static int w_csv(struct rec_writer *w, struct buf *o, const struct rec *r, struct moat_err *e)
@@ -643,33 +751,33 @@ static int w_csv(struct rec_writer *w, struct buf *o, const struct rec *r, struc
 		return -1;
 	if (put_ccell(o, r->id) < 0)
 		return bad_field(e, r, "id");
-	buf_addch(o, ',');
+	putch(o, ',');
 	if (w->chunks) {
 		if (put_ccell(o, r->document) < 0)
 			return bad_field(e, r, "document");
-		buf_addch(o, ',');
+		putch(o, ',');
 		if (put_ccell(o, r->path) < 0)
 			return bad_field(e, r, "path");
-		buf_addch(o, ',');
+		putch(o, ',');
 		put_ucell(o, r->page_first, 1);
-		buf_addch(o, ',');
+		putch(o, ',');
 		put_ucell(o, r->page_first ? (r->page_last >= r->page_first ? r->page_last
 									    : r->page_first)
 					   : 0, 1);
-		buf_addch(o, ',');
+		putch(o, ',');
 		put_ucell(o, r->start, 0);
-		buf_addch(o, ',');
+		putch(o, ',');
 		put_ucell(o, r->end, 0);
-		buf_addch(o, ',');
+		putch(o, ',');
 		put_ucell(o, r->tokens, 0);
-		buf_addch(o, ',');
+		putch(o, ',');
 		if (put_ccell(o, r->tokenizer) < 0)
 			return bad_field(e, r, "tokenizer");
-		buf_addch(o, ',');
+		putch(o, ',');
 	}
 	if (put_cell(o, r->text ? r->text : "", r->text ? r->text_len : 0) < 0)
 		return bad_field(e, r, "text");
-	buf_addch(o, ',');
+	putch(o, ',');
 	buf_reset(s);
 	for (size_t i = 0; i < r->n_labels; i++) {
 		const char *l = r->labels[i] ? r->labels[i] : "";
@@ -678,28 +786,28 @@ static int w_csv(struct rec_writer *w, struct buf *o, const struct rec *r, struc
 				       "record '%s': label '%s' holds '|', which separates labels in "
 				       "csv (use jsonl)", r->id, l);
 		if (i)
-			buf_addch(s, '|');
-		buf_adds(s, l);
+			putch(s, '|');
+		putz(s, l);
 	}
 	if (put_cell(o, buf_str(s), s->len) < 0)
 		return bad_field(e, r, "labels");
-	buf_addch(o, ',');
+	putch(o, ',');
 	if (r->n_spans) {
 		buf_reset(s);
 		if (put_spans(s, r, 0, e) < 0)
 			return -1;
 		put_cell(o, buf_str(s), s->len);
 	}
-	buf_addch(o, ',');
+	putch(o, ',');
 	if (r->answer && put_ccell(o, r->answer) < 0)
 		return bad_field(e, r, "answer");
-	buf_addch(o, ',');
+	putch(o, ',');
 	buf_reset(s);
 	if (put_meta(s, r, e) < 0)
 		return -1;
 	if (put_cell(o, buf_str(s), s->len) < 0)
 		return bad_field(e, r, "metadata");
-	buf_add(o, "\r\n", 2);
+	put(o, "\r\n", 2);
 	if (buf_failed(s))
 		o->failed = buf_failed(s);
 	return 0;
@@ -909,13 +1017,13 @@ size_t rec_writer_files(const struct rec_writer *w, const char *const **files)
 
 void rec_writer_hf_yaml(const struct rec_writer *w, struct buf *out)
 {
-	buf_adds(out, "---\nconfigs:\n- config_name: default\n  data_files:\n");
+	LIT(out, "---\nconfigs:\n- config_name: default\n  data_files:\n");
 	for (size_t i = 0; i < w->n; i++) {
 		if (!w->out[i].created)
 			continue;
 		buf_addf(out, "  - split: %s\n    path: %s\n", w->names[i], w->out[i].rel);
 	}
-	buf_adds(out, "---\n");
+	LIT(out, "---\n");
 }
 
 void rec_writer_free(struct rec_writer *w)

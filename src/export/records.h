@@ -7,9 +7,10 @@
  * header of its README.md that names the splits under `configs`).
  *
  * The caller (`moat export`) reads records from the workspace and hands them
- * over one at a time; a writer turns each into bytes through core/jsonw.h
- * into a buffer per split, flushed to its file in blocks of a megabyte, with
- * no jansson value built per record.  The same records give the same bytes.
+ * over one at a time; a writer turns each into JSON written straight into a
+ * struct buf per split (as core/jsonw.h does, with UTF-8 checked on the
+ * way), flushed to its file in blocks of a megabyte, with no jansson value
+ * built per record.  The same records give the same bytes.
  * What each format writes, and what it cannot carry, is in docs/export.md
  * ("Record formats").
  *
@@ -20,7 +21,7 @@
  * written empty (csv: its header), so the export still shows its format.
  *
  * Not for: the workspace, splits (split.h), the dataset card (card.h) or the
- * MANIFEST (manifest.h).  Uses core/ (buf, jsonw, utf8, fs, err) and jansson
+ * MANIFEST (manifest.h).  Uses core/ (buf, utf8, fs, fmt, err) and jansson
  * (reading a record's metadata object).
  *
  * Ownership: a record's strings and arrays are borrowed for the call to
@@ -88,10 +89,12 @@ struct rec_writer;
 struct rec_writer *rec_writer_open(const char *format, const char *dir, const struct rec_opts *o,
 				   struct moat_err *e) __attribute__((warn_unused_result));
 
-/* Writes one record.  Fails, naming the record by its id, on text or a
- * string that is not UTF-8, a span outside its text, a split index out of
- * range, a csv label holding '|' (the csv separator of labels), or a write
- * that fails; the writer is then unusable (rec_writer_free() it). */
+/* Writes one record.  Bad data fails, naming the record by its id, and the
+ * record is left out while the writer goes on: text or a string that is not
+ * UTF-8, a span outside its text, a split index out of range, a csv label
+ * holding '|' (csv's separator of labels).  A write that fails, or memory
+ * running out, fails too and leaves the writer unusable (rec_writer_free()
+ * it). */
 int rec_write(struct rec_writer *w, const struct rec *r, struct moat_err *e)
 	__attribute__((warn_unused_result));
 

@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/hash.h"
+#include "core/utf8.h"
 #include "export/card.h"
 #include "export/manifest.h"
 #include "export/records.h"
@@ -946,6 +947,90 @@ static void records_refusals(void **state)
 	buf_release(&yaml);
 }
 
+/* Random strings, valid and not: each written string is what jansson writes
+ * for it (the same escapes, but for the case of \u00XX's hex digits, and
+ * UTF-8 copied), and a string is refused exactly when core/utf8.h finds it
+ * invalid. */
+static void records_strings_match_jansson(void **state)
+{
+	static const char *const pieces[] = {
+		"a", "bc", "defghij", " ", "\"", "\\", "\n", "\r", "\t", "\b", "\f", "\x01", "\x1f",
+		"\x7f", "/", "é", "€", "東", "🙂", "\xcc\x81", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf",
+		/* bad: a lone continuation, a cut sequence, overlong, surrogate, past U+10FFFF,
+		 * 0xC0/0xF5 leads */
+		"\x80", "\xc3", "\xe2\x82", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xf5\x80\x80\x80", "\xf0\x8f\xbf\xbf",
+	};
+	const size_t nbad = 9, np = sizeof(pieces) / sizeof(pieces[0]);
+	struct moat_err e = MOAT_ERR_INIT;
+	struct rec_opts o = rec_default_opts();
+	struct buf want = BUF_INIT, text = BUF_INIT;
+	char *dir = tu_tmpdir(), *got;
+	struct rec_writer *w;
+	size_t ok = 0, refused = 0;
+	(void)state;
+	rnd_state = 4242;
+	w = rec_writer_open("jsonl", dir, &o, &e);
+	assert_non_null(w);
+	for (int t = 0; t < 20000; t++) {
+		struct rec r;
+		size_t k = rnd_below(24);
+		int valid;
+		buf_reset(&text);
+		for (size_t j = 0; j < k; j++) {
+			/* mostly valid pieces, now and then a bad one */
+			size_t p = rnd_below(t % 4 == 0 ? np : np - nbad);
+			buf_adds(&text, pieces[p]);
+		}
+		valid = utf8_is_valid(buf_str(&text), text.len);
+		memset(&r, 0, sizeof(r));
+		r.id = "x";
+		r.text = buf_str(&text);
+		r.text_len = text.len;
+		if (rec_write(w, &r, &e) < 0) {
+			assert_false(valid);
+			assert_string_equal(e.msg, "record 'x': field 'text' is not UTF-8");
+			refused++;
+			continue;
+		}
+		assert_true(valid);
+		ok++;
+		{
+			json_t *js = json_stringn(buf_str(&text), text.len);
+			char *d = json_dumps(js, JSON_ENCODE_ANY);
+			assert_non_null(d);
+			/* jansson writes \u001F, Python and moat \u001f */
+			for (char *q = strstr(d, "\\u00"); q; q = strstr(q + 1, "\\u00"))
+				for (int h = 4; h < 6; h++)
+					if (q[h] >= 'A' && q[h] <= 'F')
+						q[h] = (char)(q[h] - 'A' + 'a');
+			buf_adds(&want, "{\"id\":\"x\",\"text\":");
+			buf_adds(&want, d);
+			buf_adds(&want, ",\"metadata\":{},\"labels\":[],\"spans\":[]}\n");
+			free(d);
+			json_decref(js);
+		}
+	}
+	assert_true(ok > 10000 && refused > 1000);
+	assert_int_equal(rec_writer_finish(w, &e), 0);
+	rec_writer_free(w);
+	got = slurp(dir, "train.jsonl", NULL);
+	{
+		size_t i = 0;
+		const char *wd = buf_str(&want);
+		while (got[i] && got[i] == wd[i])
+			i++;
+		if (got[i] || wd[i])
+			fail_msg("differs at byte %zu: got '%.40s', want '%.40s'", i, got + (i > 20 ? i - 20 : 0),
+				 wd + (i > 20 ? i - 20 : 0));
+	}
+	free(got);
+	buf_release(&want);
+	buf_release(&text);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Big records cross the flush threshold; the bytes are the same whatever the
  * flushing. */
 static void records_large_stream(void **state)
@@ -1205,6 +1290,7 @@ int main(void)
 		cmocka_unit_test(records_exact_bytes),
 		cmocka_unit_test(records_chunks),
 		cmocka_unit_test(records_refusals),
+		cmocka_unit_test(records_strings_match_jansson),
 		cmocka_unit_test(records_large_stream),
 		cmocka_unit_test(card_sections),
 		cmocka_unit_test(allocation_failures),
