@@ -138,10 +138,15 @@ static void sec_head(struct buf *o, const struct card_facts *f)
 		md_code(o, f->format, 0);
 		buf_adds(o, " format");
 	}
-	buf_adds(o, ", exported by moat ");
-	md_text(o, or_unknown(f->moat_version));
-	buf_adds(o, " on ");
-	md_text(o, or_unknown(f->date));
+	buf_adds(o, ", exported by moat");
+	if (f->moat_version && *f->moat_version) {
+		buf_addch(o, ' ');
+		md_text(o, f->moat_version);
+	}
+	if (f->date && *f->date) {
+		buf_adds(o, " on ");
+		md_text(o, f->date);
+	}
 	buf_adds(o, ".\n\n");
 }
 
