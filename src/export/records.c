@@ -62,6 +62,7 @@ struct rec_writer {
 	size_t *cp;          /* byte offset of each code point of a text, and its end */
 	size_t cp_cap;
 	int broken;
+	int finished;
 };
 
 struct rec_opts rec_default_opts(void)
@@ -943,6 +944,8 @@ int rec_write(struct rec_writer *w, const struct rec *r, struct moat_err *e)
 	int rc;
 	if (w->broken)
 		return err_set(e, MOAT_EUSAGE, "record writer: an earlier write failed");
+	if (w->finished)
+		return err_set(e, MOAT_EUSAGE, "record writer: already finished");
 	if (!r->id)
 		return err_set(e, MOAT_EUSAGE, "a record without an id");
 	if (r->split >= w->n)
@@ -981,6 +984,8 @@ int rec_writer_finish(struct rec_writer *w, struct moat_err *e)
 {
 	if (w->broken)
 		return err_set(e, MOAT_EUSAGE, "record writer: an earlier write failed");
+	if (w->finished)
+		return 0;
 	if (w->nfiles == 0 && open_split(w, 0, e) < 0)
 		goto fail;
 	for (size_t i = 0; i < w->n; i++) {
@@ -998,6 +1003,7 @@ int rec_writer_finish(struct rec_writer *w, struct moat_err *e)
 			goto fail;
 		}
 	}
+	w->finished = 1;
 	return 0;
 fail:
 	w->broken = 1;

@@ -98,7 +98,8 @@ struct rec_writer *rec_writer_open(const char *format, const char *dir, const st
 int rec_write(struct rec_writer *w, const struct rec *r, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
-/* Flushes, fsyncs and closes every file.  0, or -1 with e set. */
+/* Flushes, fsyncs and closes every file; no record can be written after.
+ * 0, or -1 with e set. */
 int rec_writer_finish(struct rec_writer *w, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Records written to split (an index into the writer's splits). */

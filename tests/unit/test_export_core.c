@@ -901,6 +901,8 @@ static void records_refusals(void **state)
 	r.split = 2;
 	assert_int_equal(rec_write(w, &r, &e), 0);
 	assert_int_equal(rec_writer_finish(w, &e), 0);
+	assert_int_equal(rec_write(w, &r, &e), -1);
+	assert_string_equal(e.msg, "record writer: already finished");
 	assert_int_equal(rec_writer_count(w, 0), 0);
 	assert_int_equal(rec_writer_count(w, 2), 1);
 	assert_int_equal(rec_writer_files(w, &files), 2);
