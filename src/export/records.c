@@ -128,8 +128,10 @@ static inline void put_u(struct buf *o, uint64_t v)
 #define HIGH 0x8080808080808080ULL
 
 /* Nonzero when one of the eight bytes of w is under 0x20, '"' or '\\'
- * (with_high: or 0x80 and over, a byte of a multi-byte character).  Exact as
- * a yes/no, which is all it is used for. */
+ * (with_high: or 0x80 and over, a byte of a multi-byte character), with a
+ * flag in bit 7 of such bytes.  Exact as a yes/no, and the lowest flag is
+ * always on a byte that is one (a test's borrow only reaches the bytes above
+ * a match, which can get false flags). */
 static inline uint64_t special8(uint64_t w, int with_high)
 {
 	uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
@@ -184,8 +186,13 @@ static int put_str(struct buf *o, const char *s, size_t n)
 				break;
 			}
 			memcpy(&w, u + i, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			w = __builtin_bswap64(w);  /* the first byte in the lowest bits */
+#endif
 			m = special8(w, 1);
 			if (m) {
+				/* the lowest flag is always a true one (the tests'
+				 * borrows only reach upwards) */
 				i += (size_t)__builtin_ctzll(m) >> 3;
 				break;
 			}
