@@ -127,16 +127,15 @@ static inline void put_u(struct buf *o, uint64_t v)
 #define ONES 0x0101010101010101ULL
 #define HIGH 0x8080808080808080ULL
 
-/* Nonzero when one of the eight bytes of w is under 0x20, '"' or '\\'
- * (with_high: or 0x80 and over, a byte of a multi-byte character), with a
- * flag in bit 7 of such bytes.  Exact as a yes/no, and the lowest flag is
+/* Nonzero when one of the eight bytes of w is under 0x20, '"', '\\' or
+ * 0x80 and over (a byte of a multi-byte character), with a flag in bit 7 of
+ * such bytes.  Exact as a yes/no, and the lowest flag is
  * always on a byte that is one (a test's borrow only reaches the bytes above
  * a match, which can get false flags). */
-static inline uint64_t special8(uint64_t w, int with_high)
+static inline uint64_t special8(uint64_t w)
 {
 	uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
-	uint64_t m = ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((bs - ONES) & ~bs);
-	return (with_high ? (m | w) : m) & HIGH;
+	return (w | ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((bs - ONES) & ~bs)) & HIGH;
 }
 
 /* The length of the valid UTF-8 sequence at u (whose lead byte is 0x80 or
@@ -189,7 +188,7 @@ static int put_str(struct buf *o, const char *s, size_t n)
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 			w = __builtin_bswap64(w);  /* the first byte in the lowest bits */
 #endif
-			m = special8(w, 1);
+			m = special8(w);
 			if (m) {
 				/* the lowest flag is always a true one (the tests'
 				 * borrows only reach upwards) */
