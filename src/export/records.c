@@ -34,6 +34,7 @@
 
 #define FLUSH_BYTES ((size_t)1 << 20)
 #define META_MAX_DEPTH 64
+#define REC_MAX_PAGES 100000u
 
 enum fmt { F_JSONL, F_CSV, F_CHAT, F_ALPACA, F_RAG, F_HF };
 
@@ -443,11 +444,16 @@ static int put_spans(struct buf *o, const struct rec *r, int as_objects, struct 
 	return 0;
 }
 
-static void put_pages(struct buf *o, const struct rec *r)
+/* Every page from the first to the last; a range over REC_MAX_PAGES pages
+ * (a chunk is a few pages) is refused rather than written out. */
+static int put_pages(struct buf *o, const struct rec *r, struct moat_err *e)
 {
 	putch(o, '[');
 	if (r->page_first) {
 		unsigned last = r->page_last >= r->page_first ? r->page_last : r->page_first;
+		if (last - r->page_first >= REC_MAX_PAGES)
+			return err_set(e, MOAT_EUSAGE, "record '%s': pages %u to %u, over %u pages",
+				       r->id, r->page_first, last, REC_MAX_PAGES);
 		for (unsigned p = r->page_first;; p++) {
 			if (p != r->page_first)
 				putch(o, ',');
@@ -457,6 +463,7 @@ static void put_pages(struct buf *o, const struct rec *r)
 		}
 	}
 	putch(o, ']');
+	return 0;
 }
 
 /* "document":..,"path":..,"pages":[..],"start":..,"end":..,"tokens":..,"tokenizer":.., */
@@ -469,7 +476,8 @@ static int put_chunk_fields(struct buf *o, const struct rec *r, struct moat_err 
 	if (put_cstr(o, r->path) < 0)
 		return bad_field(e, r, "path");
 	LIT(o, ",\"pages\":");
-	put_pages(o, r);
+	if (put_pages(o, r, e) < 0)
+		return -1;
 	LIT(o, ",\"start\":");
 	put_u(o, r->start);
 	LIT(o, ",\"end\":");

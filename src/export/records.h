@@ -62,7 +62,8 @@ struct rec {
 	/* chunks (rec_opts.chunks): */
 	const char *document;           /* the document's id */
 	const char *path;               /* its path when ingested */
-	unsigned page_first, page_last; /* pages it covers, 1-based; 0: none */
+	unsigned page_first, page_last; /* pages it covers, 1-based; 0: none (at most
+					 * 100000 of them) */
 	size_t start, end;              /* code points into the document's text */
 	size_t tokens;                  /* its length in the tokenizer's tokens */
 	const char *tokenizer;          /* the tokenizer's identity ("gguf:sha256:...", "chars") */

@@ -91,6 +91,13 @@ static void assert_file(const char *dir, const char *rel, const char *want)
 	free(got);
 }
 
+static void unlink_in(const char *dir, const char *rel)
+{
+	char *p = join(dir, rel);
+	unlink(p);
+	free(p);
+}
+
 /* xorshift64*: the tests' own deterministic randomness */
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(void)
@@ -893,6 +900,17 @@ static void records_refusals(void **state)
 	assert_int_equal(e.code, MOAT_EUNSUPPORTED);
 	r.labels = NULL;
 	r.n_labels = 0;
+	r.page_first = 1;
+	r.page_last = 4000000000u;
+	{
+		struct rec_writer *rw = rec_writer_open("rag", dir, NULL, &e);
+		assert_non_null(rw);
+		assert_int_equal(rec_write(rw, &r, &e), -1);
+		assert_string_equal(e.msg, "record 'bar': pages 1 to 4000000000, over 100000 pages");
+		rec_writer_free(rw);
+		unlink_in(dir, "train.jsonl");
+	}
+	r.page_first = r.page_last = 0;
 	r.split = 3;
 	assert_int_equal(rec_write(w, &r, &e), -1);
 	assert_string_equal(e.msg, "record 'bar': split 3 of 3");
