@@ -28,7 +28,7 @@ MOAT=${1:-$root/build/release/moat}
 MODEL=${MODEL:-$root/../shared/models/llama-2-tiny-random.gguf}
 if [ -z "${LLAMA_DIR:-}" ]; then
   . "$root/scripts/llama.lock"
-  LLAMA_DIR=${MOAT_CACHE:-$HOME/.cache/moat}/llama-$LLAMA_TAG-$(printf %s "$NPM_SHA256" | cut -c1-12)
+  LLAMA_DIR=${MOAT_CACHE:-$HOME/.cache/moat}/llama-$LLAMA_TAG-$(printf %s "$NPM_SHA256" | cut -c1-12)-b2
 fi
 THREADS=${THREADS:-1}
 PP=${PP:-128}
