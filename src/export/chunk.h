@@ -27,10 +27,11 @@
  * Token counts.  The text is tokenized once, with where each token ends
  * (llm_token_ends); a chunk's estimate is the number of those tokens it
  * overlaps.  Tokenized on its own, a chunk's text can come out a token or two
- * different at its edges (SentencePiece's leading space, a token cut by a
- * grapheme split), so a chunk whose estimate comes within CHUNK_RECOUNT_MARGIN
- * tokens of the limit is tokenized on its own and made smaller until it fits,
- * and its count is then its own.  Every chunk tokenizes on its own to at most
+ * different at its edges (SentencePiece's leading space, a word tokenized
+ * without the space before it, a token cut by a grapheme split), so a chunk
+ * whose estimate comes within CHUNK_RECOUNT_MARGIN tokens of the limit is
+ * tokenized on its own and made smaller until it fits, and its count is then
+ * its own.  Every chunk tokenizes on its own to at most
  * max_tokens; `tokens` is exact for "chars", for every chunk with
  * opts.exact, and for every chunk of a tokenizer that cannot say where its
  * tokens end (a normalising one), which is counted chunk by chunk.
@@ -62,8 +63,12 @@ struct llm_config;
  * change of these rules changes chunks. */
 #define CHUNK_RULES_VERSION 1
 /* Estimates within this many tokens of the limit are checked by tokenizing
- * the chunk on its own. */
-#define CHUNK_RECOUNT_MARGIN 8
+ * the chunk on its own.  A chunk alone came out at most 3 tokens above its
+ * estimate in over 300,000 random slices of English and of mixed scripts, emoji
+ * and long words, cut at words and inside words, with nine of the
+ * vocabularies llama.cpp ships (SentencePiece and BPE: Llama 2 and 3, Qwen 2,
+ * GPT-2, Phi-3, Falcon, StarCoder, DeepSeek, Command R). */
+#define CHUNK_RECOUNT_MARGIN 4
 
 struct chunk_tokenizer;
 
