@@ -104,3 +104,36 @@ void llm_embedding_release(struct llm_embedding *em)
 	json_decref(em->provenance);
 	memset(em, 0, sizeof(*em));
 }
+
+int llm_ends_from_pieces(const char *text, size_t len, size_t n, llm_piece_fn piece, void *ud,
+			 uint32_t *ends, struct moat_err *e)
+{
+	size_t total = 0, at = 0, skip = 0, plen;
+	const char *p;
+	if (len >= UINT32_MAX)
+		return err_set(e, MOAT_ELIMIT, "text of %zu bytes is too long for token offsets", len);
+	for (size_t i = 0; i < n; i++) {
+		if (!(p = piece(ud, i, &plen, e)))
+			return -1;
+		total += plen;
+		if (i == 0 && plen && p[0] == ' ')
+			skip = 1;
+	}
+	if (total != len + skip && total != len)
+		return err_set(e, MOAT_EUNSUPPORTED, "the tokenizer's pieces spell %zu bytes, the text has %zu: "
+			       "it changes the text (no token offsets)", total, len);
+	if (total == len)
+		skip = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!(p = piece(ud, i, &plen, e)))
+			return -1;
+		if (i == 0 && skip)
+			p++, plen--;
+		if (plen > len - at || memcmp(text + at, p, plen))
+			return err_set(e, MOAT_EUNSUPPORTED, "the tokenizer's token %zu does not spell the text "
+				       "at byte %zu: it changes the text (no token offsets)", i, at);
+		at += plen;
+		ends[i] = (uint32_t)at;
+	}
+	return 0;
+}

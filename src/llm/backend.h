@@ -35,6 +35,9 @@ struct llm_ops {
 	int (*bench)(struct llm *m, const struct llm_bench_opts *o,
 		     struct llm_bench_result *out, struct moat_err *e);
 	void (*free)(struct llm *m);
+	/* NULL: no token offsets (llm_token_ends says so) */
+	long (*token_ends)(struct llm *m, const char *text, size_t len, uint32_t **ends,
+			   struct moat_err *e);
 };
 
 /* The handle.  A backend's open function fills in ops, parallel, info and
@@ -82,5 +85,15 @@ json_t *llm_json_strings(const char *const *v, size_t n) __attribute__((warn_unu
  * {"role":"user","content":prompt}], made UTF-8 as llm_json_strings does;
  * NULL only when out of memory. */
 json_t *llm_chat_messages(const struct llm_request *r) __attribute__((warn_unused_result));
+/* llm_token_ends() from the pieces of text's n tokens (each token's text as
+ * its tokenizer gives it back): piece(ud, i, &len) returns token i's bytes
+ * (NULL when it cannot, e set), and is called twice per token.  ends[n] gets
+ * where each token ends in text.  Pieces spelling one byte more than text,
+ * the first beginning with a space, are SentencePiece's space put in front of
+ * the text: that space is not counted.  Fails with MOAT_EUNSUPPORTED naming
+ * the token when the pieces do not spell text back. */
+typedef const char *(*llm_piece_fn)(void *ud, size_t i, size_t *len, struct moat_err *e);
+int llm_ends_from_pieces(const char *text, size_t len, size_t n, llm_piece_fn piece, void *ud,
+			 uint32_t *ends, struct moat_err *e) __attribute__((warn_unused_result));
 
 #endif

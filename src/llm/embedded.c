@@ -101,12 +101,14 @@ static int emb_generate(struct llm *m, const struct llm_request *r, size_t n,
 static int emb_embed(struct llm *m, const char *const *texts, size_t n,
 		     struct llm_embedding *out, struct moat_err *e);
 static long emb_count(struct llm *m, const char *text, struct moat_err *e);
+static long emb_token_ends(struct llm *m, const char *text, size_t len, uint32_t **ends,
+			   struct moat_err *e);
 static int emb_bench(struct llm *m, const struct llm_bench_opts *o,
 		     struct llm_bench_result *out, struct moat_err *e);
 static void emb_free(struct llm *m);
 
 static const struct llm_ops emb_ops = {
-	emb_generate, emb_embed, emb_count, emb_bench, emb_free,
+	emb_generate, emb_embed, emb_count, emb_bench, emb_free, emb_token_ends,
 };
 
 int llm_embedded_open(struct llm *m, const char *path, struct moat_err *e)
@@ -1017,6 +1019,79 @@ static long emb_count(struct llm *m, const char *text, struct moat_err *e)
 {
 	const struct emb *b = m->be;
 	return llm_llama_count(b->vocab, text, e);
+}
+
+struct emb_pieces {
+	const struct llama_vocab *vocab;
+	const llama_token *tok;
+	char small[256];
+	char *big;
+	size_t big_size;
+};
+
+static const char *emb_piece(void *ud, size_t i, size_t *len, struct moat_err *e)
+{
+	struct emb_pieces *p = ud;
+	int32_t n = llama_token_to_piece(p->vocab, p->tok[i], p->small, (int32_t)sizeof(p->small), 0, false);
+	if (n >= 0) {
+		*len = (size_t)n;
+		return p->small;
+	}
+	if ((size_t)-n > p->big_size) {
+		char *b = realloc(p->big, (size_t)-n);
+		if (!b) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			return NULL;
+		}
+		p->big = b;
+		p->big_size = (size_t)-n;
+	}
+	n = llama_token_to_piece(p->vocab, p->tok[i], p->big, (int32_t)p->big_size, 0, false);
+	if (n < 0) {
+		err_set(e, MOAT_EUNSUPPORTED, "llama.cpp cannot spell token %d", p->tok[i]);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return p->big;
+}
+
+/* One llama_tokenize of the whole text, then where each token ends from the
+ * pieces the vocabulary spells them with. */
+static long emb_token_ends(struct llm *m, const char *text, size_t len, uint32_t **ends,
+			   struct moat_err *e)
+{
+	const struct emb *b = m->be;
+	struct emb_pieces p = { b->vocab, NULL, "", NULL, 0 };
+	int32_t cap = (int32_t)len + 2, n;  /* at most a token a byte, and SentencePiece's space */
+	llama_token *tok = malloc((size_t)cap * sizeof(*tok));
+	long rc;
+	if (!tok)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	n = llama_tokenize(b->vocab, text, (int32_t)len, tok, cap, false, false);
+	if (n < 0 && n != INT32_MIN) {  /* more than cap after all: the exact count is -n */
+		llama_token *t2 = realloc(tok, (size_t)-n * sizeof(*tok));
+		if (!t2) {
+			free(tok);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
+		tok = t2;
+		cap = -n;
+		n = llama_tokenize(b->vocab, text, (int32_t)len, tok, cap, false, false);
+	}
+	if (n < 0) {
+		free(tok);
+		return err_set(e, MOAT_ELIMIT, "text too long to tokenize");
+	}
+	*ends = n ? malloc((size_t)n * sizeof(**ends)) : NULL;
+	if (n && !*ends) {
+		free(tok);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	p.tok = tok;
+	rc = llm_ends_from_pieces(text, len, (size_t)n, emb_piece, &p, *ends, e) < 0 ? -1 : (long)n;
+	free(p.big);
+	free(tok);
+	return rc;
 }
 
 #endif /* MOAT_WITH_LLAMA */

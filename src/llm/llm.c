@@ -390,6 +390,24 @@ long llm_count_tokens(struct llm *m, const char *text, struct moat_err *e)
 	return m->ops->count_tokens(m, text, e);
 }
 
+long llm_token_ends(struct llm *m, const char *text, size_t len, uint32_t **ends, struct moat_err *e)
+{
+	long n;
+	*ends = NULL;
+	if (!text)
+		return err_set(e, MOAT_EUSAGE, "no text");
+	if (len > (size_t)INT32_MAX - 16)
+		return err_set(e, MOAT_ELIMIT, "text of %zu bytes is too long to tokenize", len);
+	if (!m->ops->token_ends)
+		return err_set(e, MOAT_EUNSUPPORTED, "'%s' cannot say where its tokens end", m->uri_text);
+	n = m->ops->token_ends(m, text, len, ends, e);
+	if (n < 0) {
+		free(*ends);
+		*ends = NULL;
+	}
+	return n;
+}
+
 /* Servers: P raw requests of about prompt_tokens words each, generating
  * gen_tokens; the server's own timings when one request runs alone. */
 static int bench_server(struct llm *m, const struct llm_bench_opts *o, struct llm_bench_result *res,

@@ -205,6 +205,18 @@ void llm_embedding_release(struct llm_embedding *em);
 long llm_count_tokens(struct llm *m, const char *text, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
+/* The model's tokens of text[0, len), as llm_count_tokens counts them, by
+ * where each one ends: *ends gets a malloc'd array (NULL for no token) whose
+ * [i] is the byte just past token i, non-decreasing, the last len (a byte
+ * token may end inside a code point).  One tokenization of the whole text,
+ * for chunking by tokens.  Returns the number of tokens, or -1 with *ends
+ * NULL and e set: MOAT_EUNSUPPORTED when the backend cannot say where tokens
+ * end (Ollama; servers other than llama-server) or when the tokens do not
+ * spell the text back (a tokenizer that normalises text, an unknown token),
+ * where llm_count_tokens may still count; MOAT_ELIMIT for 2 GiB of text. */
+long llm_token_ends(struct llm *m, const char *text, size_t len, uint32_t **ends,
+		    struct moat_err *e) __attribute__((warn_unused_result));
+
 /* Throughput as llama-bench and `ollama run --verbose` report it. */
 struct llm_bench_opts {
 	int prompt_tokens;   /* 512 */

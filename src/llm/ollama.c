@@ -74,7 +74,7 @@ static long ollama_count(struct llm *m, const char *text, struct moat_err *e);
 static void ollama_free(struct llm *m);
 
 static const struct llm_ops ollama_ops = {
-	ollama_generate, ollama_embed, ollama_count, NULL, ollama_free,
+	ollama_generate, ollama_embed, ollama_count, NULL, ollama_free, NULL,
 };
 
 /* m->info[key] = model_info["<arch>.<key>"] when it is an integer. */

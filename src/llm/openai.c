@@ -45,10 +45,12 @@ static int openai_generate(struct llm *m, const struct llm_request *r, size_t n,
 static int openai_embed(struct llm *m, const char *const *texts, size_t n,
 			struct llm_embedding *out, struct moat_err *e);
 static long openai_count(struct llm *m, const char *text, struct moat_err *e);
+static long openai_token_ends(struct llm *m, const char *text, size_t len, uint32_t **ends,
+			      struct moat_err *e);
 static void openai_free(struct llm *m);
 
 static const struct llm_ops openai_ops = {
-	openai_generate, openai_embed, openai_count, NULL, openai_free,
+	openai_generate, openai_embed, openai_count, NULL, openai_free, openai_token_ends,
 };
 
 /* llama-server's /props: chat template, model file, slots, context.  A
@@ -273,7 +275,8 @@ static long openai_count(struct llm *m, const char *text, struct moat_err *e)
 			       "the server at %s has no tokenizer endpoint (llama-server has /tokenize)", o->hp);
 	j = json_object();
 	body = j && json_object_set_new(j, "content", jsonu_string(text)) == 0 &&
-		       json_object_set_new(j, "add_special", json_false()) == 0
+		       json_object_set_new(j, "add_special", json_false()) == 0 &&
+		       json_object_set_new(j, "parse_special", json_false()) == 0
 		       ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!body)
@@ -288,5 +291,78 @@ static long openai_count(struct llm *m, const char *text, struct moat_err *e)
 	json_decref(ans);
 	if (n < 0)
 		return err_set(e, MOAT_EPARSE, "the server at %s sent a /tokenize answer without tokens", o->hp);
+	return n;
+}
+
+/* A piece of llama-server's /tokenize: a string, or an array of byte values
+ * when it is not UTF-8. */
+struct openai_pieces {
+	json_t *toks;
+	char bytes[256];
+};
+
+static const char *openai_piece(void *ud, size_t i, size_t *len, struct moat_err *e)
+{
+	struct openai_pieces *p = ud;
+	json_t *v = json_object_get(json_array_get(p->toks, i), "piece");
+	size_t k;
+	json_t *b;
+	if (json_is_string(v)) {
+		*len = json_string_length(v);
+		return json_string_value(v);
+	}
+	if (!json_is_array(v) || json_array_size(v) > sizeof(p->bytes)) {
+		err_set(e, MOAT_EPARSE, "a /tokenize answer with a bad piece at token %zu", i);
+		return NULL;
+	}
+	json_array_foreach(v, k, b) {
+		json_int_t c = json_integer_value(b);
+		if (!json_is_integer(b) || c < 0 || c > 255) {
+			err_set(e, MOAT_EPARSE, "a /tokenize answer with a bad byte at token %zu", i);
+			return NULL;
+		}
+		p->bytes[k] = (char)c;
+	}
+	*len = json_array_size(v);
+	return p->bytes;
+}
+
+/* llama-server's /tokenize with the pieces of the tokens. */
+static long openai_token_ends(struct llm *m, const char *text, size_t len, uint32_t **ends,
+			      struct moat_err *e)
+{
+	struct openai *o = m->be;
+	struct openai_pieces p = { NULL, "" };
+	char *body;
+	json_t *j, *ans = NULL;
+	long n = -1;
+	if (!o->llamacpp)
+		return err_set(e, MOAT_EUNSUPPORTED,
+			       "the server at %s has no tokenizer endpoint (llama-server has /tokenize)", o->hp);
+	j = json_object();
+	body = j && json_object_set_new(j, "content", json_stringn(text, len)) == 0 &&
+		       json_object_set_new(j, "add_special", json_false()) == 0 &&
+		       json_object_set_new(j, "parse_special", json_false()) == 0 &&
+		       json_object_set_new(j, "with_pieces", json_true()) == 0
+		       ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!body)
+		return err_set(e, MOAT_ENOMEM, "out of memory (or the text is not UTF-8)");
+	if (get_json(o, m->uri.root, "/tokenize", body, &ans, NULL, e) < 0) {
+		free(body);
+		return -1;
+	}
+	free(body);
+	p.toks = json_object_get(ans, "tokens");
+	if (!json_is_array(p.toks)) {
+		json_decref(ans);
+		return err_set(e, MOAT_EPARSE, "the server at %s sent a /tokenize answer without tokens", o->hp);
+	}
+	*ends = json_array_size(p.toks) ? malloc(json_array_size(p.toks) * sizeof(**ends)) : NULL;
+	if (json_array_size(p.toks) && !*ends)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	else if (llm_ends_from_pieces(text, len, json_array_size(p.toks), openai_piece, &p, *ends, e) == 0)
+		n = (long)json_array_size(p.toks);
+	json_decref(ans);
 	return n;
 }
