@@ -57,6 +57,10 @@ struct chunk_tokenizer *chunk_tokenizer_open(const char *spec, const struct llm_
 	m = llm_open(spec, &c, e);
 	if (!m)
 		return NULL;
+	if (llm_count_tokens(m, "a", e) < 0) {  /* a server without a tokenizer: say so now */
+		llm_free(m);
+		return NULL;
+	}
 	t = chunk_tokenizer_from_llm(m, e);
 	if (!t) {
 		llm_free(m);
