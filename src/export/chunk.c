@@ -8,7 +8,9 @@
  * byte the budget reaches is known at once, and the text up to it is scanned
  * once for the best break (element, sentence, word, grapheme).  A chunk near
  * the limit is tokenized on its own; when that count is over, the budget
- * shrinks by the difference and the chunk is made again.
+ * shrinks (by the excess, or in proportion when estimates are rough) and the
+ * chunk is made again.  A tokenizer that cannot say where its tokens end gets
+ * estimates from pieces counted one by one, and every chunk is counted.
  *
  * Not for: the store or the command line.  Uses core/ (utf8, buf, err),
  * llm.h, utf8proc (grapheme breaks) and jansson.
@@ -57,6 +59,10 @@ struct chunk_tokenizer *chunk_tokenizer_open(const char *spec, const struct llm_
 	m = llm_open(spec, &c, e);
 	if (!m)
 		return NULL;
+	if (llm_count_tokens(m, "a", e) < 0) {  /* a server without a tokenizer: say so now */
+		llm_free(m);
+		return NULL;
+	}
 	t = chunk_tokenizer_from_llm(m, e);
 	if (!t) {
 		llm_free(m);

@@ -74,7 +74,9 @@ struct chunk_tokenizer;
 
 /* "chars" (a token is a code point), or a model URI (gguf:PATH, store:NAME,
  * openai://HOST/v1/NAME, ...) opened with llm_open() on cfg (NULL: the
- * defaults), without offloading layers to a GPU.  NULL with e set. */
+ * defaults), without offloading layers to a GPU, and refused when its
+ * tokenizer cannot be reached (MOAT_EUNSUPPORTED: an OpenAI-compatible server
+ * other than llama-server).  NULL with e set. */
 struct chunk_tokenizer *chunk_tokenizer_open(const char *spec, const struct llm_config *cfg,
 					     struct moat_err *e) __attribute__((warn_unused_result));
 /* The tokenizer of an open model, borrowed.  NULL with e set (out of memory). */

@@ -156,7 +156,8 @@ static unsigned char *grapheme_starts(const char *s, size_t len)
 	assert_non_null(g);
 	for (size_t p = 0; p < len;) {
 		utf8proc_int32_t c;
-		utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + p, (utf8proc_ssize_t)(len - p), &c);
+		utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + p,
+						      (utf8proc_ssize_t)(len - p), &c);
 		assert_true(n > 0);
 		if (prev < 0 || utf8proc_grapheme_break_stateful(prev, c, &state))
 			g[p] = 1;
@@ -386,9 +387,11 @@ static void splits_at_sentences_then_words_then_graphemes(void **state)
 	expect_text(d, &cl.v[2], "他说：“好。”我们走吧。然后呢");
 	expect_text(d, &cl.v[3], "She said \"Go.\"");
 	expect_text(d, &cl.v[4], "They went away.");
+	tdoc_free(d);
+	d = tdoc_new();
 	o.max_tokens = 10;
-	d->n = 2;
-	d->text.len = strlen("int a = 1;\nint b = 2;\nint c = 3;\n\n他说：“好。”我们走吧。然后呢");
+	add(d, EL_CODE, 0, "int a = 1;\nint b = 2;\nint c = 3;");
+	add(d, EL_PARAGRAPH, 0, "他说：“好。”我们走吧。然后呢");
 	assert_int_equal(run(chars_t, &o, d, &cl), 5);
 	expect_text(d, &cl.v[2], "int c = 3;");
 	expect_text(d, &cl.v[3], "他说：“好。”");
@@ -580,7 +583,8 @@ static struct tdoc *gen_doc(unsigned seed, size_t n_el, int emoji)
 
 /* Chunks of three generated documents with maxes[n_max], sections and
  * elements, with and without overlap. */
-static void sizes_fit(struct chunk_tokenizer *t, int no_offsets, const int *maxes, size_t n_max, int emoji)
+static void sizes_fit(struct chunk_tokenizer *t, int no_offsets, const int *maxes, size_t n_max,
+		      int emoji)
 {
 	struct chunk_list cl = CHUNK_LIST_INIT;
 	for (unsigned seed = 1; seed <= 3; seed++) {
@@ -704,8 +708,8 @@ static void deterministic_tiny_gguf(void **state)
 
 /* ---- errors ---- */
 
-static void expect_error(const struct chunk_opts *o, const char *text, const struct chunk_el *el, size_t n,
-			 int code, const char *part)
+static void expect_error(const struct chunk_opts *o, const char *text, const struct chunk_el *el,
+			 size_t n, int code, const char *part)
 {
 	struct chunk_list cl = CHUNK_LIST_INIT;
 	struct moat_err e = MOAT_ERR_INIT;
