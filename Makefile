@@ -3,7 +3,7 @@
 # llama.cpp, built once per machine and cached under ~/.cache/moat; for make
 # check also a bare Debian 12 root, cached there too, for the install test).
 SHELL := /bin/bash
-LLAMA_DIR := $(shell . scripts/llama.lock; echo $${MOAT_CACHE:-$$HOME/.cache/moat}/llama-$$LLAMA_TAG-$$(printf %s $$NPM_SHA256 | cut -c1-12))
+LLAMA_DIR := $(shell scripts/llama-dir)
 export MOAT_LLAMA_DIR := $(LLAMA_DIR)
 JOBS ?= $(shell nproc)
 

@@ -28,10 +28,7 @@ root=$(cd "$here/../.." && pwd)
 MOAT=${1:-$root/build/release/moat}
 build=$(cd "$(dirname "$MOAT")" && pwd)
 MODEL=${MODEL:-${MOAT_TESTDATA:-$root/../shared}/models/llama-2-tiny-random.gguf}
-if [ -z "${LLAMA_DIR:-}" ]; then
-  . "$root/scripts/llama.lock"
-  LLAMA_DIR=${MOAT_CACHE:-$HOME/.cache/moat}/llama-$LLAMA_TAG-$(printf %s "$NPM_SHA256" | cut -c1-12)
-fi
+LLAMA_DIR=${LLAMA_DIR:-$("$root/scripts/llama-dir")}
 MB=${MB:-4}
 MAX=${MAX:-512}
 ROUNDS=${ROUNDS:-5}

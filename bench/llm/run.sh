@@ -26,10 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 MOAT=${1:-$root/build/release/moat}
 MODEL=${MODEL:-$root/../shared/models/llama-2-tiny-random.gguf}
-if [ -z "${LLAMA_DIR:-}" ]; then
-  . "$root/scripts/llama.lock"
-  LLAMA_DIR=${MOAT_CACHE:-$HOME/.cache/moat}/llama-$LLAMA_TAG-$(printf %s "$NPM_SHA256" | cut -c1-12)
-fi
+LLAMA_DIR=${LLAMA_DIR:-$("$root/scripts/llama-dir")}
 THREADS=${THREADS:-1}
 PP=${PP:-128}
 TG=${TG:-128}
