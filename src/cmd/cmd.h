@@ -52,6 +52,10 @@ int cmd_llm(struct cmd_ctx *ctx);
 int cmd_doctor(struct cmd_ctx *ctx);
 int cmd_clean(struct cmd_ctx *ctx);
 int cmd_pii(struct cmd_ctx *ctx);
+int cmd_chunk(struct cmd_ctx *ctx);
+int cmd_export(struct cmd_ctx *ctx);
+int cmd_import(struct cmd_ctx *ctx);
+int cmd_exports(struct cmd_ctx *ctx);
 
 /* Prints "moat: <msg>" for e on stderr and returns 1. */
 int cmd_fail(const struct moat_err *e);
@@ -59,6 +63,11 @@ int cmd_fail(const struct moat_err *e);
 int cmd_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints j as indented JSON on stdout with a newline and drops the reference. */
 void cmd_print_json(json_t *j);
+/* Opens the workspace (-w, $MOAT_WORKSPACE or the nearest) for reading, for
+ * commands that need it only for some of their subcommands.  NULL with e set. */
+struct store *cmd_open_read(struct cmd_ctx *ctx, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
 /* Appends the audit record for a command that changed the workspace, printing
  * any error; returns 0 or 1. head (may be NULL) gets the new head hash. */
 int cmd_audit_append(struct cmd_ctx *ctx, json_t *inputs, json_t *outputs, json_t *counts,

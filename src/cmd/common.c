@@ -1,6 +1,7 @@
 /* common.c - output helpers the subcommands share. */
 #include "cmd.h"
 #include "../store/audit.h"
+#include "../store/store.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -47,4 +48,15 @@ int cmd_audit_append(struct cmd_ctx *ctx, json_t *inputs, json_t *outputs, json_
 	if (audit_append(ctx->store, &a, head, &e) < 0)
 		return cmd_fail(&e);
 	return 0;
+}
+
+struct store *cmd_open_read(struct cmd_ctx *ctx, struct moat_err *e)
+{
+	char *dir = store_find(ctx->workspace_flag, e);
+	struct store *s;
+	if (!dir)
+		return NULL;
+	s = store_open(dir, STORE_READ, e);
+	free(dir);
+	return s;
 }

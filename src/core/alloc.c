@@ -7,6 +7,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,26 @@ int moat_asprintf(char **out, const char *fmt, ...)
 	n = moat_vasprintf(out, fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+int moat_grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t nc = *cap ? *cap : 16;
+	void *nv;
+	if (need <= *cap)
+		return 0;
+	while (nc < need) {
+		if (nc > SIZE_MAX / 2)
+			return -1;
+		nc *= 2;
+	}
+	if (size && nc > SIZE_MAX / size)
+		return -1;
+	if (!(nv = moat_realloc(*v, nc * size)))
+		return -1;
+	*v = nv;
+	*cap = nc;
+	return 0;
 }
 
 void moat_alloc_init(void)

@@ -32,6 +32,13 @@ int moat_asprintf(char **out, const char *fmt, ...)
 int moat_vasprintf(char **out, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0), warn_unused_result));
 
+/* Grows the array *v of *cap elements of size bytes so that it holds at
+ * least need (doubling, from 16): 0, or -1 when out of memory (or the size
+ * overflows) with *v and *cap as they were. */
+int moat_grow(void **v, size_t *cap, size_t need, size_t size) __attribute__((warn_unused_result));
+/* The same for a typed pointer: MOAT_GROW(arr, cap, n + 1). */
+#define MOAT_GROW(arr, cap, need) moat_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
 /* Sets up allocation for the process (today nothing: libraries keep their
  * own allocators).  Call once, early (main, tests). */
 void moat_alloc_init(void);

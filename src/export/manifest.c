@@ -119,6 +119,8 @@ static int walk(const char *root, const char *rel, int depth, struct names *file
 			continue;
 		if (!*rel && !strcmp(de->d_name, MANIFEST_NAME))
 			continue;
+		if (!strcmp(rel, MANIFEST_RECORD_DIR) && !strcmp(de->d_name, MANIFEST_RECORD_FILE))
+			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			rc = err_set(e, MOAT_EIO, "cannot stat '%s/%s': %s", path, de->d_name,
 				     strerror(errno));

@@ -6,7 +6,9 @@
  *
  * Format: one line per file, sorted bytewise by path, "<64 hex>  <path>\n",
  * the path relative to the directory with '/' between its parts; every
- * regular file under the directory but MANIFEST itself.  A path holding a
+ * regular file under the directory but MANIFEST itself and the audit
+ * record that covers it (audit/export.json: it holds MANIFEST's digest, so
+ * MANIFEST cannot hold its).  A path holding a
  * backslash or a newline is written as sha256sum writes it: the line starts
  * with '\' and the path has "\\" and "\n" for them.
  *
@@ -25,6 +27,9 @@
 #include "../core/hash.h"
 
 #define MANIFEST_NAME "MANIFEST"
+/* The file left out besides MANIFEST: the export's own audit record. */
+#define MANIFEST_RECORD_DIR "audit"
+#define MANIFEST_RECORD_FILE "export.json"
 
 /* Hashes every file under dir (workers threads; 0: one per CPU) and writes
  * dir/MANIFEST atomically, replacing one that is there.  digest_hex (may be

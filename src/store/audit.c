@@ -284,3 +284,94 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 	}
 	return 0;
 }
+
+int audit_each(struct store *s, int64_t from, int64_t to, audit_record_fn fn, void *ctx,
+	       struct moat_err *e)
+{
+	sqlite3_stmt *st = store_prep(s, from < 0
+		? "SELECT seq, body, hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)"
+		  " AND ?1 < 0 AND ?2 = ?2"
+		: "SELECT seq, body, hash FROM audit WHERE seq >= ?1 AND (?2 = 0 OR seq <= ?2)"
+		  " ORDER BY seq", e);
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *body = (const char *)sqlite3_column_text(st, 1);
+		const char *hash = (const char *)sqlite3_column_text(st, 2);
+		if (!body || !hash) {
+			ret = err_set(e, MOAT_ECORRUPT, "audit record %lld: a field is missing",
+				      (long long)sqlite3_column_int64(st, 0));
+			break;
+		}
+		if ((ret = fn(ctx, sqlite3_column_int64(st, 0), body,
+			      (size_t)sqlite3_column_bytes(st, 1), hash, e)) != 0)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = store_db_err(s, "cannot read the audit trail", e);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int audit_verify_slice(const char *text, size_t len, const char *first_prev,
+		       struct audit_check *c, struct moat_err *e)
+{
+	char expect[65] = "";
+	size_t p = 0;
+	int64_t line = 0;
+	json_int_t expect_seq = 0;
+	memset(c, 0, sizeof(*c));
+	c->ok = 1;
+	if (first_prev)
+		memcpy(expect, first_prev, strnlen(first_prev, 64));
+	while (p < len && c->ok) {
+		const char *nl = memchr(text + p, '\n', len - p);
+		size_t n = nl ? (size_t)(nl - (text + p)) : len - p;
+		char *body, got[65];
+		const char *prev;
+		json_t *j;
+		json_int_t seq;
+		int nomem = 0;
+		line++;
+		if (!(body = malloc(n + 1)))
+			return err_set(e, MOAT_ENOMEM, "cannot check the audit slice: out of memory");
+		memcpy(body, text + p, n);
+		body[n] = '\0';
+		p += n + (nl ? 1 : 0);
+		j = strlen(body) == n ? store_json_loads(body, &nomem) : NULL;
+		if (nomem) {
+			free(body);
+			return err_set(e, MOAT_ENOMEM, "cannot check the audit slice: out of memory");
+		}
+		sha256_hex_mem(body, n, got);
+		free(body);
+		prev = json_string_value(json_object_get(j, "prev"));
+		seq = json_integer_value(json_object_get(j, "seq"));
+		if (!json_is_object(j) || !prev || !json_is_integer(json_object_get(j, "seq")))
+			bad(c, line, "line %lld: not an audit record", (long long)line);
+		else if (line > 1 && seq != expect_seq)
+			bad(c, line, "line %lld: record %lld follows record %lld (a record was removed, "
+				     "inserted or moved)", (long long)line, (long long)seq,
+			    (long long)expect_seq - 1);
+		else if (expect[0] && strcmp(prev, expect))
+			bad(c, line, line > 1 ? "line %lld: record %lld does not chain to the line before "
+						"(it, or the line before, was edited)"
+					      : "line %lld: record %lld does not follow the record it should",
+			    (long long)line, (long long)seq);
+		json_decref(j);
+		if (!c->ok)
+			break;
+		if (line == 1)
+			c->first_seq = seq;
+		expect_seq = seq + 1;
+		memcpy(expect, got, sizeof(expect));
+		memcpy(c->head, got, sizeof(c->head));
+		c->records = line;
+	}
+	if (c->ok && !line)
+		bad(c, 1, "no records");
+	return 0;
+}

@@ -44,6 +44,7 @@ json_t *audit_log(struct store *s, struct moat_err *e) __attribute__((warn_unuse
 struct audit_check {
 	int ok;
 	int64_t records;
+	int64_t first_seq;  /* audit_verify_slice: the seq of its first record */
 	char head[65];      /* hash of the last good record */
 	int64_t bad_seq;    /* position (1-based) of the first bad record, 0 if ok */
 	char reason[512];
@@ -51,6 +52,27 @@ struct audit_check {
 
 /* Fills out; returns 0 when the check ran (whatever it found), -1 on error. */
 int audit_verify(struct store *s, struct audit_check *out, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* Calls fn for records from..to (to 0: up to the head; from -1: the head
+ * alone), oldest first, with
+ * each body exactly as it was hashed (len bytes) and its hash.  A non-zero
+ * return of fn stops the walk and is returned. */
+typedef int (*audit_record_fn)(void *ctx, int64_t seq, const char *body, size_t len,
+			       const char *hash, struct moat_err *e);
+int audit_each(struct store *s, int64_t from, int64_t to, audit_record_fn fn, void *ctx,
+	       struct moat_err *e) __attribute__((warn_unused_result));
+
+/* Checks a slice of a trail on its own, without the workspace: text holds
+ * records one body per line, oldest first (an export's audit/trail.jsonl;
+ * several files checked as one are their lines in order).  Every line must be
+ * a record (JSON with seq and prev) whose seq is one more than the line
+ * before's and whose prev is the SHA-256 of the line before; the first line's
+ * prev must be first_prev when that is not NULL.  out: ok, records, first_seq,
+ * head (the last line's SHA-256), bad_seq (the 1-based line of the first
+ * problem) and reason.  0 when the check ran, -1 with e set (out of memory). */
+int audit_verify_slice(const char *text, size_t len, const char *first_prev,
+		       struct audit_check *out, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
 #endif

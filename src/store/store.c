@@ -78,6 +78,37 @@ static const char *const migrations[] = {
 	" replacement TEXT, review TEXT NOT NULL DEFAULT 'pending', current INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX pii_findings_doc ON pii_findings(doc_id, current);"
 	"CREATE TABLE clean_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);",
+	/* 3: datasets: chunk sets, the label stage's projects, tasks, annotations
+	 * and suggestions, and exports (src/store/dataset.c) */
+	"CREATE TABLE chunk_sets(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" settings TEXT NOT NULL, settings_sha256 TEXT NOT NULL UNIQUE, tokenizer TEXT NOT NULL,"
+	" raw INTEGER NOT NULL, run_id INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+	"CREATE TABLE chunks(set_id INTEGER NOT NULL REFERENCES chunk_sets(id), doc_id TEXT NOT NULL,"
+	" seq INTEGER NOT NULL, el_first INTEGER NOT NULL, el_last INTEGER NOT NULL,"
+	" page_first INTEGER NOT NULL, page_last INTEGER NOT NULL, start_cp INTEGER NOT NULL,"
+	" end_cp INTEGER NOT NULL, tokens INTEGER NOT NULL, text TEXT NOT NULL,"
+	" source_sha256 TEXT NOT NULL, PRIMARY KEY(set_id, doc_id, seq));"
+	"CREATE TABLE projects(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+	" labels TEXT NOT NULL, schema TEXT, created_at TEXT NOT NULL);"
+	"CREATE TABLE tasks(id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
+	" kind TEXT NOT NULL CHECK(kind IN ('document','element','chunk','page','image','text')),"
+	" doc_id TEXT, seq INTEGER, chunk_set INTEGER, text TEXT, cleaned INTEGER NOT NULL DEFAULT 0, image TEXT,"
+	" width INTEGER, height INTEGER, name TEXT, split TEXT, source TEXT, meta TEXT,"
+	" created_at TEXT NOT NULL, run_id INTEGER);"
+	"CREATE INDEX tasks_project ON tasks(project_id);"
+	"CREATE TABLE annotations(id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id),"
+	" annotator TEXT NOT NULL, value TEXT NOT NULL, status TEXT NOT NULL"
+	" CHECK(status IN ('draft','submitted','accepted','rejected')), created_at TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL, run_id INTEGER);"
+	"CREATE INDEX annotations_task ON annotations(task_id);"
+	"CREATE TABLE suggestions(id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id),"
+	" value TEXT NOT NULL, model TEXT, model_digest TEXT, score REAL, created_at TEXT NOT NULL,"
+	" run_id INTEGER);"
+	"CREATE INDEX suggestions_task ON suggestions(task_id);"
+	"CREATE TABLE exports(id INTEGER PRIMARY KEY, path TEXT NOT NULL, format TEXT NOT NULL,"
+	" what TEXT NOT NULL, raw INTEGER NOT NULL, counts TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,"
+	" audit_seq INTEGER NOT NULL, audit_hash TEXT NOT NULL, user TEXT, created_at TEXT NOT NULL,"
+	" run_id INTEGER);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -586,13 +617,15 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 	sqlite3_stmt *st = store_prep(s,
 		"SELECT r.id, r.command, r.started_at,"
 		" (SELECT count(*) FROM files f WHERE f.run_id = r.id)"
-		" FROM runs r WHERE r.audited = 0 AND r.id <> ? ORDER BY r.id", e);
+		" FROM runs r WHERE r.audited = 0 AND r.id <> ?1 AND coalesce(r.pid, 0) <> ?2"
+		" ORDER BY r.id", e);
 	int rc = SQLITE_DONE, bad = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
 	sqlite3_bind_int64(st, 1, current_run);
+	sqlite3_bind_int64(st, 2, getpid());
 	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		bad = json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I}",
 			"run", (json_int_t)sqlite3_column_int64(st, 0),
@@ -606,12 +639,13 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 		return NULL;
 	}
 	st = store_prep(s, "UPDATE runs SET status = 'interrupted', audited = 1 "
-		     "WHERE audited = 0 AND id <> ?", e);
+		     "WHERE audited = 0 AND id <> ?1 AND coalesce(pid, 0) <> ?2", e);
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
 	sqlite3_bind_int64(st, 1, current_run);
+	sqlite3_bind_int64(st, 2, getpid());
 	if (store_step(s, st, "cannot write to the workspace", e) < 0) {
 		json_decref(arr);
 		return NULL;

@@ -89,7 +89,9 @@ int store_run_begin(struct store *s, const char *command, int64_t *run_id, struc
 int store_run_end(struct store *s, int64_t run_id, const char *status, struct moat_err *e)
 	__attribute__((warn_unused_result));
 /* Runs left open (killed before they finished) and not yet audited, as an
- * array of {"run","command","started_at","files"} ; marks them interrupted. */
+ * array of {"run","command","started_at","files"} ; marks them interrupted.
+ * Runs this process has open (a command that runs another stage inside it,
+ * as import ingests images) are not interrupted and are left alone. */
 json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
