@@ -89,9 +89,10 @@ int main(int argc, char **argv)
 	ctx.argc = argc - i;
 	ctx.argv = argv + i;
 	ctx.workspace_flag = ws;
-	ctx.cmdline = json_array();
-	for (int k = 0; k < argc; k++)
-		json_array_append_new(ctx.cmdline, jsonu_string(argv[k]));
+	if (!(ctx.cmdline = cmd_cmdline(argc, argv))) {
+		fprintf(stderr, "moat: out of memory\n");
+		return 1;
+	}
 
 	/* --help never needs a workspace. */
 	for (int k = 1; k < ctx.argc; k++)

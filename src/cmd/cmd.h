@@ -63,6 +63,12 @@ int cmd_fail(const struct moat_err *e);
 int cmd_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints j as indented JSON on stdout with a newline and drops the reference. */
 void cmd_print_json(json_t *j);
+/* The command line as the audit trail keeps it: every argument as it was
+ * (not UTF-8: escaped by jsonu_string), except the values of secret-bearing
+ * options (--password, --db-password, also abbreviated or as --opt=value),
+ * which become "***".  NULL when out of memory. */
+json_t *cmd_cmdline(int argc, char **argv) __attribute__((warn_unused_result));
+
 /* Opens the workspace (-w, $MOAT_WORKSPACE or the nearest) for reading, for
  * commands that need it only for some of their subcommands.  NULL with e set. */
 struct store *cmd_open_read(struct cmd_ctx *ctx, struct moat_err *e)

@@ -1,9 +1,13 @@
-/* common.c - output helpers the subcommands share. */
+/* common.c - output helpers the subcommands share, and the command line as
+ * the audit trail keeps it. */
+#define _GNU_SOURCE
 #include "cmd.h"
 #include "../store/audit.h"
 #include "../store/store.h"
+#include "../core/jsonu.h"
 
 #include <stdarg.h>
+#include <string.h>
 #include <stdlib.h>
 #include <stdio.h>
 
@@ -59,4 +63,46 @@ struct store *cmd_open_read(struct cmd_ctx *ctx, struct moat_err *e)
 	s = store_open(dir, STORE_READ, e);
 	free(dir);
 	return s;
+}
+
+/* Options whose value is a secret: never written to the audit trail.  A new
+ * secret-bearing option adds its name here. */
+static const char *const SECRET_OPTIONS[] = { "--password", "--db-password", NULL };
+
+/* 1 when arg names a secret option the way getopt_long accepts it: whole,
+ * or a prefix of at least "--pa" (getopt takes unique abbreviations). */
+static int secret_option(const char *arg, size_t len)
+{
+	if (len < 4 || strncmp(arg, "--", 2))
+		return 0;
+	for (size_t i = 0; SECRET_OPTIONS[i]; i++)
+		if (len <= strlen(SECRET_OPTIONS[i]) && !strncmp(arg, SECRET_OPTIONS[i], len))
+			return 1;
+	return 0;
+}
+
+json_t *cmd_cmdline(int argc, char **argv)
+{
+	json_t *a = json_array();
+	int hide_next = 0;
+	for (int k = 0; a && k < argc; k++) {
+		const char *eq = strchr(argv[k], '=');
+		json_t *v;
+		if (hide_next) {
+			v = json_string("***");
+			hide_next = 0;
+		} else if (eq && secret_option(argv[k], (size_t)(eq - argv[k]))) {
+			char *t = NULL;
+			v = asprintf(&t, "%.*s=***", (int)(eq - argv[k]), argv[k]) < 0 ? NULL : json_string(t);
+			free(t);
+		} else {
+			hide_next = !eq && secret_option(argv[k], strlen(argv[k]));
+			v = jsonu_string(argv[k]);
+		}
+		if (!v || json_array_append_new(a, v)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
 }

@@ -7,6 +7,8 @@
  * Not for: reading files or recording them (src/ingest, src/store).
  */
 #include "cmd.h"
+#include "../core/buf.h"
+#include "../core/fs.h"
 #include "../core/jsonu.h"
 #include "../core/progress.h"
 #include "../ingest/ingest.h"
@@ -83,7 +85,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: moat ingest PATH... [-j N] [--include GLOB] [--exclude GLOB] [--json]\n"
 		"                   [--text-field PATH] [--max-file-size SIZE] [--max-elements N] [-v]\n"
-		"                   [--password PW] [--ocr auto|always|never] [--ocr-lang eng+deu]\n"
+		"                   [--password PW | --password-file FILE] [--ocr auto|always|never]\n"
+		"                   [--ocr-lang eng+deu]\n"
 		"                   [--max-memory SIZE] [--max-cpu SECONDS] [--max-pages N]\n\n"
 		"Reads files and directories (recursively) into the workspace.  Unchanged files\n"
 		"are skipped; a changed file becomes a new version.  Files that cannot be read\n"
@@ -94,7 +97,9 @@ static void usage(FILE *f)
 		"  --text-field PATH   JSON/JSONL: dotted path of the text (default: text)\n"
 		"  --max-file-size S   larger files fail (default 256M)\n"
 		"  --max-elements N    documents with more elements fail (default 1000000)\n"
-		"  --password PW       password of encrypted PDFs\n"
+		"  --password PW       password of encrypted PDFs (kept out of the audit trail;\n"
+		"                      --password-file FILE or $MOAT_PDF_PASSWORD keep it out of\n"
+		"                      the process list too)\n"
 		"  --ocr MODE          auto: OCR pages without a usable text layer and images\n"
 		"                      (default); always: every page; never: no OCR\n"
 		"  --ocr-lang LANGS    Tesseract languages, '+'-separated (default eng; each needs\n"
@@ -116,6 +121,31 @@ static void usage(FILE *f)
 		return cmd_usage(__VA_ARGS__); \
 	} while (0)
 
+/* The password from file (its first line; NULL: $MOAT_PDF_PASSWORD) into
+ * out[cap]. */
+static int read_password(const char *file, char *out, size_t cap, struct moat_err *e)
+{
+	struct buf b = BUF_INIT;
+	const char *src;
+	size_t n;
+	if (file) {
+		if (fs_read_file(file, &b, cap, e) < 0)
+			return -1;
+		src = buf_str(&b);
+	} else {
+		src = getenv("MOAT_PDF_PASSWORD");
+	}
+	n = strcspn(src, "\r\n");
+	if (n >= cap) {
+		buf_release(&b);
+		return err_set(e, MOAT_EUSAGE, "the password is longer than %zu bytes", cap - 1);
+	}
+	memcpy(out, src, n);
+	out[n] = '\0';
+	buf_release(&b);
+	return 0;
+}
+
 int cmd_ingest(struct cmd_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -127,6 +157,7 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		{ "max-elements", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "password", required_argument, NULL, 'P' },
+		{ "password-file", required_argument, NULL, 'W' },
 		{ "ocr", required_argument, NULL, 'O' },
 		{ "ocr-lang", required_argument, NULL, 'L' },
 		{ "ocr-dpi", required_argument, NULL, 'D' },
@@ -149,6 +180,8 @@ int cmd_ingest(struct cmd_ctx *ctx)
 	char head[65] = "";
 	int c, ok, rc;
 	long n;
+	const char *pwfile = NULL;
+	char pwbuf[1024];
 
 	memset(&out, 0, sizeof(out));
 	if (!inc || !exc) {
@@ -185,6 +218,7 @@ int cmd_ingest(struct cmd_ctx *ctx)
 			break;
 		case 'J': out.json = 1; break;
 		case 'P': o.password = optarg; break;
+		case 'W': pwfile = optarg; break;
 		case 'O':
 			if (!strcmp(optarg, "auto"))
 				o.ocr = INGEST_OCR_AUTO;
@@ -230,6 +264,16 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		free(inc);
 		free(exc);
 		return EXIT_USAGE;
+	}
+	if (pwfile || (!o.password && getenv("MOAT_PDF_PASSWORD"))) {
+		if (pwfile && o.password)
+			USAGE_FAIL("ingest: give --password or --password-file, not both");
+		if (read_password(pwfile, pwbuf, sizeof(pwbuf), &e) < 0) {
+			free(inc);
+			free(exc);
+			return cmd_fail(&e);
+		}
+		o.password = pwbuf;
 	}
 	o.include = inc;
 	o.exclude = exc;

@@ -208,6 +208,37 @@ expect_grep "killed-commit" "$T/list" "an export killed after its commit is list
 expect_grep "not there" "$T/list" "... and shown as missing"
 grep -q "killed-data\|killed-manifest\|killed-record" "$T/list" && bad "an export killed before its commit is listed" || ok
 
+# --- chunks by a model's own tokens; chunks of changed text are left out -----
+G="$TESTDATA/models/llama-2-tiny-random.gguf"
+if [ -f "$G" ]; then
+	expect_rc 0 "$MOAT" -w "$W" chunk --tokenizer "gguf:$G" --max-tokens 24 --name tok24 --json
+	python3 - "$T/out" "$W/moat.db" <<'PY' && ok || bad "gguf chunk set: identity and sizes"
+import json, sqlite3, sys
+r = json.load(open(sys.argv[1]))
+assert r["settings"]["tokenizer"].startswith("sha256:") and len(r["settings"]["tokenizer"]) == 71, r
+db = sqlite3.connect(sys.argv[2])
+n, mx = db.execute("SELECT count(*), max(tokens) FROM chunks c JOIN chunk_sets k ON k.id = c.set_id"
+                   " WHERE k.name = 'tok24'").fetchone()
+assert n > 60 and mx <= 24, (n, mx)
+PY
+else
+	[ "${CI:-}" = true ] && bad "the tiny model is missing: $G"
+fi
+# clean again with another policy: cleaned texts change, the chunks of set
+# small no longer match them and are left out, and the card says so
+sed -i 's/^DEFAULT = replace/DEFAULT = redact/' "$T/policy.ini"
+expect_rc 0 "$MOAT" -w "$W" clean --normalize --pii "$T/policy.ini"
+expect_rc 0 "$MOAT" -w "$W" export --format rag --chunks small --out "$T/stale" --json
+left=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["left_out"])' "$T/out")
+[ "$left" -gt 0 ] && ok || bad "chunks of changed documents are left out (left_out $left)"
+expect_grep "their text changed since they were cut" "$T/stale/README.md" "the card names the gap"
+expect_rc 0 "$MOAT" -w "$W" chunk --max-tokens 48 --overlap 8 --name small
+expect_grep "[1-9][0-9]* cut" "$T/out" "chunk again cuts the changed documents"
+expect_rc 0 "$MOAT" -w "$W" export --format rag --chunks small --out "$T/fresh" --json
+expect_eq 0 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["left_out"])' "$T/out")" \
+	"after chunk again nothing is left out"
+no_leak "$T/fresh"
+
 # a second export to an existing directory is refused
 expect_rc 1 "$MOAT" -w "$W" export --format jsonl --out "$T/ex-jsonl-documents"
 expect_grep "exists" "$T/err" "an existing directory is refused"
