@@ -424,6 +424,39 @@ int store_create(const char *dir, struct moat_err *e)
 	return 0;
 }
 
+/* A workspace found by walking up from the current directory is used only
+ * when it (the directory and its moat.db) belongs to the user running moat,
+ * or is listed in $MOAT_SAFE_WORKSPACES (':'-separated, "*" for any): a
+ * moat.db planted in a shared parent directory would otherwise collect other
+ * users' ingests (git's safe.directory, CVE-2022-24765).  1 when it may be
+ * used, else 0 with e set. */
+static int owned_or_safe(const char *dir, struct moat_err *e)
+{
+	const char *safe = getenv("MOAT_SAFE_WORKSPACES");
+	struct stat d, f;
+	char *db = fs_join(dir, "moat.db");
+	int mine;
+	memset(&d, 0, sizeof(d));
+	if (!db)
+		return err_set(e, MOAT_ENOMEM, "out of memory"), 0;
+	mine = stat(dir, &d) == 0 && lstat(db, &f) == 0 && d.st_uid == geteuid() &&
+	       f.st_uid == geteuid() && S_ISREG(f.st_mode);
+	free(db);
+	if (mine)
+		return 1;
+	while (safe && *safe) {
+		size_t n = strcspn(safe, ":");
+		if ((n == 1 && safe[0] == '*') || (n == strlen(dir) && !strncmp(safe, dir, n)))
+			return 1;
+		safe += n + (safe[n] == ':');
+	}
+	err_set(e, MOAT_EUNSUPPORTED,
+		"the workspace found above the current directory, '%s', belongs to another user "
+		"(uid %ld); use it with -w %s or MOAT_WORKSPACE, or add it to MOAT_SAFE_WORKSPACES",
+		dir, (long)d.st_uid, dir);
+	return 0;
+}
+
 char *store_find(const char *explicit_dir, struct moat_err *e)
 {
 	const char *env = getenv("MOAT_WORKSPACE");
@@ -460,6 +493,8 @@ char *store_find(const char *explicit_dir, struct moat_err *e)
 			return NULL;
 		}
 		if (ok) {
+			if (!owned_or_safe(cwd, e))
+				return NULL;
 			p = strdup(cwd);
 			if (!p)
 				err_set(e, MOAT_ENOMEM, "out of memory");

@@ -45,7 +45,9 @@ int store_create(const char *dir, struct moat_err *e) __attribute__((warn_unused
 /*
  * Finds the workspace as git finds a repository: explicit (from -w) if not
  * NULL, else $MOAT_WORKSPACE, else the nearest parent of the current directory
- * holding moat.db.  Returns a malloc'd absolute path, or NULL with e set.
+ * holding moat.db, if that directory and its moat.db belong to the user (or
+ * it is listed in $MOAT_SAFE_WORKSPACES; else MOAT_EUNSUPPORTED naming the
+ * ways to use it).  Returns a malloc'd absolute path, or NULL with e set.
  */
 char *store_find(const char *explicit_dir, struct moat_err *e)
 	__attribute__((warn_unused_result));
