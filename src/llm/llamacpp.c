@@ -7,6 +7,7 @@
  * a message saying how to get a moat that can.
  */
 #include "llamacpp.h"
+#include "../models/gguf.h"
 
 #include <string.h>
 
@@ -98,17 +99,21 @@ void llm_llama_last_error(char *out, size_t size)
 	pthread_mutex_unlock(&log_lock);
 }
 
+/* moat's own GGUF validator reads the header first, checking every count,
+ * size and offset against the file (gguf.h), so a crafted file (huge counts,
+ * offsets past the end, a tensor table that does not fit) gets a clear
+ * error here and never reaches llama.cpp's loader. */
 static int check_gguf(const char *path, struct moat_err *e)
 {
-	unsigned char magic[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got;
-	if (fd < 0)
-		return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
-	got = read(fd, magic, 4);
-	close(fd);
-	if (got != 4 || memcmp(magic, "GGUF", 4))
-		return err_set(e, MOAT_EPARSE, "cannot load '%s': not a GGUF file", path);
+	struct gguf_info g;
+	struct moat_err ge = MOAT_ERR_INIT;
+	if (gguf_open(path, &g, &ge) < 0) {
+		if (ge.code == MOAT_ENOMEM)
+			return err_set(e, MOAT_ENOMEM, "cannot load '%s': out of memory", path);
+		return err_set(e, ge.code == MOAT_EIO ? MOAT_EIO : MOAT_EPARSE,
+			       "cannot load '%s': %s", path, ge.msg);
+	}
+	gguf_info_release(&g);
 	return 0;
 }
 
