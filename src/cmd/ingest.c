@@ -182,6 +182,7 @@ int cmd_ingest(struct cmd_ctx *ctx)
 	long n;
 	const char *pwfile = NULL;
 	char pwbuf[1024];
+	struct ingest_sandbox sandbox;
 
 	memset(&out, 0, sizeof(out));
 	if (!inc || !exc) {
@@ -285,6 +286,11 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		fprintf(stderr, "moat: warning: %s; files that need OCR will fail\n", e.msg);
 		err_clear(&e);
 	}
+	if (!o.no_sandbox && ingest_sandbox_probe(&sandbox) == 0 &&
+	    (!sandbox.seccomp || !sandbox.namespaces))
+		fprintf(stderr, "moat: warning: the parser sandbox runs without %s here (%s); "
+			"see moat doctor\n", !sandbox.seccomp ? "its seccomp allow-list" : "namespaces",
+			sandbox.why);
 	out.failures = json_array();
 	if (!out.failures) {
 		free(inc);

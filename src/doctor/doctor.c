@@ -10,6 +10,7 @@
  */
 #define _DEFAULT_SOURCE  /* getgrouplist */
 #include "doctor.h"
+#include "../ingest/ingest.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1254,6 +1255,25 @@ static void check_embedded(struct dctx *d)
 		    "built without llama.cpp: only ollama:// and openai:// models");
 }
 
+static void check_sandbox(struct dctx *d)
+{
+	struct ingest_sandbox s;
+	if (ingest_sandbox_probe(&s) < 0) {
+		add(d, "moat", "parser sandbox", "fail", "check the process limits (ulimit -u) and memory",
+		    "cannot start a probe process");
+	} else if (s.seccomp && s.namespaces) {
+		add(d, "moat", "parser sandbox", "ok", NULL,
+		    "parsers run with a seccomp allow-list, no network and their own user namespace%s",
+		    s.dropped ? ", as nobody" : "");
+	} else {
+		add(d, "moat", "parser sandbox", "warn",
+		    s.seccomp ? "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+			      : "use a kernel with seccomp filters (CONFIG_SECCOMP_FILTER)",
+		    "parsers run with %s only: %s", s.seccomp ? "the seccomp allow-list" :
+		    s.namespaces ? "namespaces and limits" : "resource limits", s.why);
+	}
+}
+
 json_t *doctor_run(const struct doctor_opts *o)
 {
 	struct dctx d;
@@ -1328,6 +1348,7 @@ json_t *doctor_run(const struct doctor_opts *o)
 	check_env(&d);
 	check_server(&d);
 	check_embedded(&d);
+	check_sandbox(&d);
 	if (d.server_up && !o->no_models) {
 		if (o->n_models) {
 			for (size_t i = 0; i < o->n_models; i++)

@@ -88,6 +88,17 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 			   const struct ingest_opts *o, struct doc *d, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
+/* What the parser sandbox's children get on this machine, found by a probe
+ * child (a fork): the seccomp allow-list, new user and network namespaces,
+ * root becoming nobody, and when one is missing, why.  Call it from a
+ * single-threaded process (before ingest_run starts workers).  0, or -1 when
+ * the probe could not run. */
+struct ingest_sandbox {
+	int seccomp, namespaces, dropped;
+	char why[160];
+};
+int ingest_sandbox_probe(struct ingest_sandbox *s) __attribute__((warn_unused_result));
+
 /* What happened to each file, for the caller's output. */
 enum ingest_outcome { INGEST_ADDED, INGEST_NEW_VERSION, INGEST_UNCHANGED, INGEST_FAILED };
 

@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include "docfmt.h"
 #include "ocr.h"
+#include "sandbox.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -29,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
@@ -93,9 +96,16 @@ static void single_threaded(void)
 		set_levels(0);
 }
 
+/* Tesseract's messages go to debug_file, or to stderr when it is "".  In a
+ * zygote or a sandbox's child stderr is /dev/null already, and the child may
+ * not open a file for writing, not even /dev/null: "" there.  Elsewhere
+ * (--no-sandbox, tests) "/dev/null" keeps the terminal quiet. */
 static void quiet(TessBaseAPI *api)
 {
-	TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+	struct stat st;
+	int null_stderr = fstat(2, &st) == 0 && S_ISCHR(st.st_mode) &&
+			  major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
+	TessBaseAPISetVariable(api, "debug_file", null_stderr || sandbox_in_child() ? "" : "/dev/null");
 }
 
 /* Every language named must have its pack. */

@@ -25,6 +25,8 @@
 #include "ingest.h"
 #include "docfmt.h"
 #include "reader.h"
+#include "confine.h"
+#include "sandbox.h"
 
 #include <string.h>
 
@@ -80,6 +82,11 @@ int ingest_parse(const char *format, const unsigned char *data, size_t len,
 	d->format = format;
 	if (!d->meta)  /* doc_init() could not make it */
 		return err_set(e, MOAT_ENOMEM, "out of memory");
+#ifdef MOAT_TEST_HOOKS
+	if (confine_attacks_enabled() && sandbox_in_child() && len > 20 &&
+	    !memcmp(data, "MOAT-SANDBOX-ATTACK ", 20))
+		return confine_attack((const char *)data + 20, len - 20, e);
+#endif
 	while (i < sizeof(readers) / sizeof(readers[0]) && strcmp(format, readers[i].format))
 		i++;
 	if (i == sizeof(readers) / sizeof(readers[0]))

@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "sandbox.h"
+#include "confine.h"
 #include "docfmt.h"
 #include "wire.h"
 #include "../core/fs.h"
@@ -88,6 +89,10 @@ static void child_main(int fd, sandbox_fn fn, void *arg, const struct ingest_opt
 	unsigned char hdr[8];
 	int devnull, rc;
 
+	/* a child of a child (a PDF's OCR helper) is confined already: 0-2
+	 * are /dev/null, and it may not open files for writing */
+	int nested = in_child;
+
 	/* The child dies with the thread that started it (a killed moat leaves
 	 * no parser behind). */
 	in_child = 1;
@@ -101,7 +106,7 @@ static void child_main(int fd, sandbox_fn fn, void *arg, const struct ingest_opt
 		fd = 3;
 	}
 	syscall(SYS_close_range, 4u, ~0u, 0u);
-	devnull = open("/dev/null", O_RDWR);
+	devnull = nested ? -1 : open("/dev/null", O_RDWR);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
@@ -129,6 +134,7 @@ static void child_main(int fd, sandbox_fn fn, void *arg, const struct ingest_opt
 			set_nh(child_out_of_memory);
 	}
 	child_limits(o);
+	confine_child(fd, NULL);
 
 	doc_init(&d, lim);
 	rc = fn(arg, &d, &e);

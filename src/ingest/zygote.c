@@ -12,7 +12,8 @@
  * socket (wire.h), forks a child per document (sandbox.c), and relays the
  * answer or the child's fate.  It dies with its worker thread
  * (PR_SET_PDEATHSIG), and a new one is started if it ever goes away.  Where
- * it cannot be started, the worker forks directly.
+ * it cannot be started the document fails with that reason: the worker
+ * never forks itself.
  *
  * Not for: the parsing itself (parse.c) or the child's limits (sandbox.c).
  */
@@ -231,7 +232,6 @@ static struct zygote *zygote_get(void)
 int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t len,
 			   const struct ingest_opts *o, struct doc *d, struct moat_err *e)
 {
-	struct parse_args a = { format, data, len, o };
 	struct zygote *z;
 	json_t *h;
 	char *hdr, *reply = NULL;
@@ -269,7 +269,10 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 		rc = wire_decode_reply(reply, nr, o, d, e);
 		free(reply);
 	} else {
-		rc = sandbox_run(parse_cb, &a, o, d, e);  /* no zygote: fork here */
+		/* never fork from this multi-threaded worker instead (a child can
+		 * inherit a lock another thread held, and hang for ever) */
+		rc = err_set(e, MOAT_EIO, "the sandbox's helper process cannot be started "
+			     "(out of processes or memory?)");
 	}
 	d->format = format;
 	return rc;
