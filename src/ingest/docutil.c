@@ -413,7 +413,8 @@ char *xml_attr(const xmlNode *n, const char *name)
 	return NULL;
 }
 
-void table_text(json_t *rows, struct buf *out)
+/* table_text(), and with trim 0 table_join(). */
+static void join_rows(json_t *rows, struct buf *out, int trim)
 {
 	size_t i, j;
 	json_t *row, *cell;
@@ -426,7 +427,17 @@ void table_text(json_t *rows, struct buf *out)
 				buf_adds(out, " | ");
 			buf_adds(out, json_string_value(cell) ? json_string_value(cell) : "");
 		}
-		while (out->len > start && out->data[out->len - 1] == ' ')
+		while (trim && out->len > start && out->data[out->len - 1] == ' ')
 			buf_setlen(out, out->len - 1);
 	}
+}
+
+void table_text(json_t *rows, struct buf *out)
+{
+	join_rows(rows, out, 1);
+}
+
+void table_join(json_t *rows, struct buf *out)
+{
+	join_rows(rows, out, 0);
 }
