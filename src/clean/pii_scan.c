@@ -1214,6 +1214,23 @@ static int ctx_match(const struct type *t, const struct ctx_words *cx)
 	return 0;
 }
 
+/* Puts the word text[ws, we), lowercased and without trailing '.', '-' or
+ * '\'', into cx's next slot (cx->nw is left to the caller): -1 when it is
+ * empty or too long (nothing kept), 0 for a stopword, 1 for a word. */
+static int ctx_take(struct ctx_words *cx, const char *text, size_t ws, size_t we)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
+		we--;
+	if (we <= ws || we - ws >= sizeof(cx->words[0]))
+		return -1;
+	for (size_t k = 0; k < we - ws; k++)
+		cx->words[cx->nw][k] = (char)lower[u[ws + k]];
+	cx->words[cx->nw][we - ws] = '\0';
+	cx->wl[cx->nw] = we - ws;
+	return !pii_is_stopword(cx->words[cx->nw], we - ws);
+}
+
 /* Does a context word of type t appear in the words around [a, b)? */
 static int has_context(const struct pii_scanner *s, const struct type *t, const char *text,
 		       size_t len, size_t a, size_t b, struct ctx_words *cx)
@@ -1221,7 +1238,7 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 	if (!cx->valid || cx->a != a || cx->ph != t->has_phrase ||
 	    (s->o.context_suffix && cx->b != b)) {
 		size_t i = a;
-		int taken = 0;
+		int taken = 0, r;
 		const unsigned char *u = (const unsigned char *)text;
 		cx->valid = 1;
 		cx->rt = NULL;
@@ -1238,18 +1255,11 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 			while (i > 0 && wbyte[u[i - 1]] && we - i < 64)
 				i--;
 			ws = i;
-			while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
-				we--;
-			if (we <= ws || we - ws >= sizeof(cx->words[0]))
-				continue;
-			for (size_t k = 0; k < we - ws; k++)
-				cx->words[cx->nw][k] = (char)lower[u[ws + k]];
-			cx->words[cx->nw][we - ws] = '\0';
-			cx->wl[cx->nw] = we - ws;
-			if (!pii_is_stopword(cx->words[cx->nw], we - ws)) {
+			r = ctx_take(cx, text, ws, we);
+			if (r > 0) {
 				cx->nw++;
 				taken++;
-			} else if (t->has_phrase) {
+			} else if (r == 0 && t->has_phrase) {
 				cx->nw++;
 			}
 		}
@@ -1264,15 +1274,7 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 			while (i < len && wbyte[u[i]] && i - ws < 64)
 				i++;
 			we = i;
-			while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
-				we--;
-			if (we <= ws || we - ws >= sizeof(cx->words[0]))
-				continue;
-			for (size_t k = 0; k < we - ws; k++)
-				cx->words[cx->nw][k] = (char)lower[u[ws + k]];
-			cx->words[cx->nw][we - ws] = '\0';
-			cx->wl[cx->nw] = we - ws;
-			if (!pii_is_stopword(cx->words[cx->nw], we - ws)) {
+			if (ctx_take(cx, text, ws, we) > 0) {
 				cx->nw++;
 				taken++;
 			}
