@@ -36,9 +36,9 @@ const char *docfmt_ocr_lang(const struct ingest_opts *o);
 
 /* --- errors ------------------------------------------------------------- */
 /*
- * The error for a document that doc_add() refused (d->over_limit): its
- * element limit reached ("more than N elements"), or, below the limit, the
- * memory doc_add() could not get.  Returns -1.
+ * The error for a document that doc_add() refused (d->over_limit): the
+ * memory doc_add() could not get (d->nomem), or its element limit reached
+ * ("more than N elements").  Returns -1.
  */
 int docfmt_limit_error(const struct doc *d, struct moat_err *e) __attribute__((warn_unused_result));
 

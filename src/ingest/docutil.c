@@ -65,8 +65,7 @@ const char *docfmt_ocr_lang(const struct ingest_opts *o)
 
 int docfmt_limit_error(const struct doc *d, struct moat_err *e)
 {
-	/* doc_add() also sets over_limit when it runs out of memory */
-	if (!d->limits.max_text && (!d->limits.max_elements || d->n_el < d->limits.max_elements))
+	if (d->nomem)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return err_set(e, MOAT_ELIMIT, "more than %zu elements (raise --max-elements)",
 		       d->limits.max_elements);
