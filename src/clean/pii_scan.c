@@ -1614,6 +1614,22 @@ static int gaz_scan(const struct pii_scanner *s, struct pii_scratch *sc, const c
 static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
 		  struct pii_findings *out, size_t first, struct moat_err *e);
 
+/* Appends f to out (its code points are finish()'s to set); -1 out of
+ * memory. */
+static int add_finding(struct pii_findings *out, struct pii_finding f, struct moat_err *e)
+{
+	if (out->n == out->alloc) {
+		size_t na = out->alloc ? out->alloc * 2 : 64;
+		struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
+		if (!nv)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		out->v = nv;
+		out->alloc = na;
+	}
+	out->v[out->n++] = f;
+	return 0;
+}
+
 int pii_merge(const struct pii_scanner *s, const char *text, size_t len, size_t cp_base,
 	      struct pii_findings *out, size_t first, const struct pii_finding *extra, size_t n,
 	      struct moat_err *e)
@@ -1622,15 +1638,8 @@ int pii_merge(const struct pii_scanner *s, const char *text, size_t len, size_t 
 		if (extra[i].end > len || extra[i].start >= extra[i].end || extra[i].type < 0 ||
 		    (size_t)extra[i].type >= s->n_types)
 			continue;
-		if (out->n == out->alloc) {
-			size_t na = out->alloc ? out->alloc * 2 : 64;
-			struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
-			if (!nv)
-				return err_set(e, MOAT_ENOMEM, "out of memory");
-			out->v = nv;
-			out->alloc = na;
-		}
-		out->v[out->n++] = extra[i];
+		if (add_finding(out, extra[i], e) < 0)
+			return -1;
 	}
 	return finish(s, text, cp_base, out, first, e);
 }
@@ -1702,20 +1711,10 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 			score = 1.0f;
 		if (score < s->o.threshold || score <= 0.0f)
 			continue;
-		if (out->n == out->alloc) {
-			size_t na = out->alloc ? out->alloc * 2 : 64;
-			struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
-			if (!nv)
-				return err_set(e, MOAT_ENOMEM, "out of memory");
-			out->v = nv;
-			out->alloc = na;
-		}
-		out->v[out->n].type = c->type;
-		out->v[out->n].start = a;
-		out->v[out->n].end = b;
-		out->v[out->n].score = score;
-		out->v[out->n].recognizer = p->def.name;
-		out->n++;
+		if (add_finding(out, (struct pii_finding){ .type = c->type, .start = a, .end = b,
+							   .score = score, .recognizer = p->def.name },
+				e) < 0)
+			return -1;
 	}
 	{
 		/* names in a list continue a name: "Anna, Hannah and Derek" */
@@ -1727,20 +1726,11 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 				continue;
 			pos = out->v[i].end;
 			for (int k = 0; k < 12 && pii_person_list_next(text, len, pos, &a, &b); k++) {
-				if (out->n == out->alloc) {
-					size_t na = out->alloc * 2;
-					struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
-					if (!nv)
-						return err_set(e, MOAT_ENOMEM, "out of memory");
-					out->v = nv;
-					out->alloc = na;
-				}
-				out->v[out->n].type = person;
-				out->v[out->n].start = a;
-				out->v[out->n].end = b;
-				out->v[out->n].score = 0.5f;
-				out->v[out->n].recognizer = "list of names";
-				out->n++;
+				if (add_finding(out, (struct pii_finding){ .type = person, .start = a,
+									   .end = b, .score = 0.5f,
+									   .recognizer = "list of names" },
+						e) < 0)
+					return -1;
 				pos = b;
 			}
 		}
