@@ -430,6 +430,34 @@ static size_t strip_punct(const char *t, size_t s, size_t e)
 	return e;
 }
 
+/* Token i of ts/te is in set: as it stands (word_is), or without trailing
+ * punctuation (word_in). */
+static int word_is(const struct wordset *set, const char *t, const size_t *ts, const size_t *te,
+		   size_t i)
+{
+	return wordset_has(set, t + ts[i], te[i] - ts[i]);
+}
+
+static int word_in(const struct wordset *set, const char *t, const size_t *ts, const size_t *te,
+		   size_t i)
+{
+	return wordset_has(set, t + ts[i], strip_punct(t, ts[i], te[i]) - ts[i]);
+}
+
+/* A checker's tokens of t[a, b) (8 at most), the word sets built first. */
+static size_t cue_tokens(const char *t, size_t a, size_t b, size_t *ts, size_t *te)
+{
+	pthread_once(&ws_once, build_sets);
+	return tokens(t, a, b, ts, te, 8);
+}
+
+/* Ends the match [a, *b) before trailing punctuation; 0 when nothing is left. */
+static int end_before_punct(const char *t, size_t a, size_t *b)
+{
+	*b = strip_punct(t, a, *b);
+	return *b > a;
+}
+
 /* A token that cannot be part of a person's name. */
 static int not_a_name(const char *t, size_t s, size_t e)
 {
@@ -457,8 +485,7 @@ static int chk_name_cue(const char *t, size_t len, size_t *a, size_t *b, float *
 	size_t ts[8], te[8], n;
 	(void)len;
 	(void)sc;
-	pthread_once(&ws_once, build_sets);
-	n = tokens(t, *a, *b, ts, te, 8);
+	n = cue_tokens(t, *a, *b, ts, te);
 	if (n == 0 || not_a_name(t, ts[0], te[0]))
 		return 0;
 	return trim_name(t, a, b);
@@ -476,7 +503,7 @@ static int chk_name_gaz(const char *t, size_t len, size_t *a, size_t *b, float *
 	n = tokens(t, *a, *b, ts, te, 8);
 	if (n >= 2)
 		*sc += 0.1f;
-	else if (wordset_has(&ws_ambig, t + ts[0], te[0] - ts[0]))
+	else if (word_is(&ws_ambig, t, ts, te, 0))
 		return 0;
 	return 1;
 }
@@ -506,18 +533,14 @@ static int chk_place_cue(const char *t, size_t len, size_t *a, size_t *b, float 
 	size_t ts[8], te[8], n;
 	(void)len;
 	(void)sc;
-	pthread_once(&ws_once, build_sets);
-	n = tokens(t, *a, *b, ts, te, 8);
+	n = cue_tokens(t, *a, *b, ts, te);
 	if (n == 0)
 		return 0;
-	if (wordset_has(&ws_common, t + ts[0], strip_punct(t, ts[0], te[0]) - ts[0]) ||
-	    wordset_has(&ws_nrp, t + ts[0], te[0] - ts[0]))
+	if (word_in(&ws_common, t, ts, te, 0) || word_is(&ws_nrp, t, ts, te, 0))
 		return 0;
-	if (n == 1 && (wordset_has(&ws_first, t + ts[0], te[0] - ts[0]) ||
-		       wordset_has(&ws_ambig, t + ts[0], te[0] - ts[0])))
+	if (n == 1 && (word_is(&ws_first, t, ts, te, 0) || word_is(&ws_ambig, t, ts, te, 0)))
 		return 0;
-	*b = strip_punct(t, *a, *b);
-	return *b > *a;
+	return end_before_punct(t, *a, b);
 }
 
 /* A company suffix: the name is up to four capitalized words before it,
@@ -546,15 +569,14 @@ static int chk_org(const char *t, size_t len, size_t *a, size_t *b, float *sc)
 		return 0;
 	*a = start;
 	n = tokens(t, *a, *b, ts, te, 8);
-	while (i < n && (wordset_has(&ws_common, t + ts[i], strip_punct(t, ts[i], te[i]) - ts[i]) ||
-			 wordset_has(&ws_first, t + ts[i], te[i] - ts[i])) &&
-	       !wordset_has(&ws_orgsfx, t + ts[i], strip_punct(t, ts[i], te[i]) - ts[i]))
+	while (i < n && (word_in(&ws_common, t, ts, te, i) || word_is(&ws_first, t, ts, te, i)) &&
+	       !word_in(&ws_orgsfx, t, ts, te, i))
 		i++;
-	if (i >= n || (i == n - 1 && wordset_has(&ws_orgsfx, t + ts[i], strip_punct(t, ts[i], te[i]) - ts[i])))
+	if (i >= n || (i == n - 1 && word_in(&ws_orgsfx, t, ts, te, i)))
 		return 0;
 	*a = ts[i];
 	/* "Exversion Orchestra": the name is Exversion */
-	if (n - i >= 2 && wordset_has(&ws_orgdesc, t + ts[n - 1], strip_punct(t, ts[n - 1], te[n - 1]) - ts[n - 1]))
+	if (n - i >= 2 && word_in(&ws_orgdesc, t, ts, te, n - 1))
 		*b = te[n - 2];
 	*b = strip_punct(t, *a, *b);
 	if (*b > *a && t[*b - 1] == ',')
@@ -567,15 +589,12 @@ static int chk_org_cue(const char *t, size_t len, size_t *a, size_t *b, float *s
 	size_t ts[8], te[8], n;
 	(void)len;
 	(void)sc;
-	pthread_once(&ws_once, build_sets);
-	n = tokens(t, *a, *b, ts, te, 8);
-	if (n == 0 || wordset_has(&ws_common, t + ts[0], strip_punct(t, ts[0], te[0]) - ts[0]) ||
-	    wordset_has(&ws_places, t + ts[0], strip_punct(t, ts[0], te[0]) - ts[0]))
+	n = cue_tokens(t, *a, *b, ts, te);
+	if (n == 0 || word_in(&ws_common, t, ts, te, 0) || word_in(&ws_places, t, ts, te, 0))
 		return 0;
-	if (n == 1 && wordset_has(&ws_first, t + ts[0], te[0] - ts[0]))
+	if (n == 1 && word_is(&ws_first, t, ts, te, 0))
 		return 0;
-	*b = strip_punct(t, *a, *b);
-	return *b > *a;
+	return end_before_punct(t, *a, b);
 }
 
 /* --- addresses -------------------------------------------------------------- */

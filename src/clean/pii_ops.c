@@ -342,23 +342,6 @@ static int pseudonym(const struct pii_secrets *sec, const char *type, const char
 
 /* --- encryption ----------------------------------------------------------- */
 
-/* Is c of the URL-safe base64 alphabet (core/base64.h), which ends an
- * encrypted value's text? */
-static int b64url_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 static int encrypt_value(const unsigned char key[32], const char *type, const char *v, size_t n,
 			 struct buf *out, struct moat_err *e)
 {
@@ -453,7 +436,7 @@ int pii_restore_text(const unsigned char key[32], const char *t, size_t n, struc
 		}
 		bs = te + 1;
 		be = bs;
-		while (be < n && b64url_val(t[be]) >= 0)
+		while (be < n && base64_value((unsigned char)t[be], BASE64_URL) >= 0)
 			be++;
 		if (be >= n || t[be] != '>') {
 			buf_add(out, t + s, 5);

@@ -1214,6 +1214,23 @@ static int ctx_match(const struct type *t, const struct ctx_words *cx)
 	return 0;
 }
 
+/* Puts the word text[ws, we), lowercased and without trailing '.', '-' or
+ * '\'', into cx's next slot (cx->nw is left to the caller): -1 when it is
+ * empty or too long (nothing kept), 0 for a stopword, 1 for a word. */
+static int ctx_take(struct ctx_words *cx, const char *text, size_t ws, size_t we)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
+		we--;
+	if (we <= ws || we - ws >= sizeof(cx->words[0]))
+		return -1;
+	for (size_t k = 0; k < we - ws; k++)
+		cx->words[cx->nw][k] = (char)lower[u[ws + k]];
+	cx->words[cx->nw][we - ws] = '\0';
+	cx->wl[cx->nw] = we - ws;
+	return !pii_is_stopword(cx->words[cx->nw], we - ws);
+}
+
 /* Does a context word of type t appear in the words around [a, b)? */
 static int has_context(const struct pii_scanner *s, const struct type *t, const char *text,
 		       size_t len, size_t a, size_t b, struct ctx_words *cx)
@@ -1221,7 +1238,7 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 	if (!cx->valid || cx->a != a || cx->ph != t->has_phrase ||
 	    (s->o.context_suffix && cx->b != b)) {
 		size_t i = a;
-		int taken = 0;
+		int taken = 0, r;
 		const unsigned char *u = (const unsigned char *)text;
 		cx->valid = 1;
 		cx->rt = NULL;
@@ -1238,18 +1255,11 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 			while (i > 0 && wbyte[u[i - 1]] && we - i < 64)
 				i--;
 			ws = i;
-			while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
-				we--;
-			if (we <= ws || we - ws >= sizeof(cx->words[0]))
-				continue;
-			for (size_t k = 0; k < we - ws; k++)
-				cx->words[cx->nw][k] = (char)lower[u[ws + k]];
-			cx->words[cx->nw][we - ws] = '\0';
-			cx->wl[cx->nw] = we - ws;
-			if (!pii_is_stopword(cx->words[cx->nw], we - ws)) {
+			r = ctx_take(cx, text, ws, we);
+			if (r > 0) {
 				cx->nw++;
 				taken++;
-			} else if (t->has_phrase) {
+			} else if (r == 0 && t->has_phrase) {
 				cx->nw++;
 			}
 		}
@@ -1264,15 +1274,7 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 			while (i < len && wbyte[u[i]] && i - ws < 64)
 				i++;
 			we = i;
-			while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
-				we--;
-			if (we <= ws || we - ws >= sizeof(cx->words[0]))
-				continue;
-			for (size_t k = 0; k < we - ws; k++)
-				cx->words[cx->nw][k] = (char)lower[u[ws + k]];
-			cx->words[cx->nw][we - ws] = '\0';
-			cx->wl[cx->nw] = we - ws;
-			if (!pii_is_stopword(cx->words[cx->nw], we - ws)) {
+			if (ctx_take(cx, text, ws, we) > 0) {
 				cx->nw++;
 				taken++;
 			}
@@ -1612,6 +1614,22 @@ static int gaz_scan(const struct pii_scanner *s, struct pii_scratch *sc, const c
 static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
 		  struct pii_findings *out, size_t first, struct moat_err *e);
 
+/* Appends f to out (its code points are finish()'s to set); -1 out of
+ * memory. */
+static int add_finding(struct pii_findings *out, struct pii_finding f, struct moat_err *e)
+{
+	if (out->n == out->alloc) {
+		size_t na = out->alloc ? out->alloc * 2 : 64;
+		struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
+		if (!nv)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		out->v = nv;
+		out->alloc = na;
+	}
+	out->v[out->n++] = f;
+	return 0;
+}
+
 int pii_merge(const struct pii_scanner *s, const char *text, size_t len, size_t cp_base,
 	      struct pii_findings *out, size_t first, const struct pii_finding *extra, size_t n,
 	      struct moat_err *e)
@@ -1620,15 +1638,8 @@ int pii_merge(const struct pii_scanner *s, const char *text, size_t len, size_t 
 		if (extra[i].end > len || extra[i].start >= extra[i].end || extra[i].type < 0 ||
 		    (size_t)extra[i].type >= s->n_types)
 			continue;
-		if (out->n == out->alloc) {
-			size_t na = out->alloc ? out->alloc * 2 : 64;
-			struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
-			if (!nv)
-				return err_set(e, MOAT_ENOMEM, "out of memory");
-			out->v = nv;
-			out->alloc = na;
-		}
-		out->v[out->n++] = extra[i];
+		if (add_finding(out, extra[i], e) < 0)
+			return -1;
 	}
 	return finish(s, text, cp_base, out, first, e);
 }
@@ -1700,20 +1711,10 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 			score = 1.0f;
 		if (score < s->o.threshold || score <= 0.0f)
 			continue;
-		if (out->n == out->alloc) {
-			size_t na = out->alloc ? out->alloc * 2 : 64;
-			struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
-			if (!nv)
-				return err_set(e, MOAT_ENOMEM, "out of memory");
-			out->v = nv;
-			out->alloc = na;
-		}
-		out->v[out->n].type = c->type;
-		out->v[out->n].start = a;
-		out->v[out->n].end = b;
-		out->v[out->n].score = score;
-		out->v[out->n].recognizer = p->def.name;
-		out->n++;
+		if (add_finding(out, (struct pii_finding){ .type = c->type, .start = a, .end = b,
+							   .score = score, .recognizer = p->def.name },
+				e) < 0)
+			return -1;
 	}
 	{
 		/* names in a list continue a name: "Anna, Hannah and Derek" */
@@ -1725,20 +1726,11 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 				continue;
 			pos = out->v[i].end;
 			for (int k = 0; k < 12 && pii_person_list_next(text, len, pos, &a, &b); k++) {
-				if (out->n == out->alloc) {
-					size_t na = out->alloc * 2;
-					struct pii_finding *nv = realloc(out->v, na * sizeof(*nv));
-					if (!nv)
-						return err_set(e, MOAT_ENOMEM, "out of memory");
-					out->v = nv;
-					out->alloc = na;
-				}
-				out->v[out->n].type = person;
-				out->v[out->n].start = a;
-				out->v[out->n].end = b;
-				out->v[out->n].score = 0.5f;
-				out->v[out->n].recognizer = "list of names";
-				out->n++;
+				if (add_finding(out, (struct pii_finding){ .type = person, .start = a,
+									   .end = b, .score = 0.5f,
+									   .recognizer = "list of names" },
+						e) < 0)
+					return -1;
 				pos = b;
 			}
 		}

@@ -40,22 +40,25 @@ struct command {
 
 #define EXIT_USAGE 2
 
-int cmd_init(struct cmd_ctx *ctx);
-int cmd_ingest(struct cmd_ctx *ctx);
-int cmd_ls(struct cmd_ctx *ctx);
-int cmd_show(struct cmd_ctx *ctx);
-int cmd_audit(struct cmd_ctx *ctx);
-int cmd_version(struct cmd_ctx *ctx);
-int cmd_models(struct cmd_ctx *ctx);
-int cmd_keys(struct cmd_ctx *ctx);
-int cmd_llm(struct cmd_ctx *ctx);
-int cmd_doctor(struct cmd_ctx *ctx);
-int cmd_clean(struct cmd_ctx *ctx);
-int cmd_pii(struct cmd_ctx *ctx);
-int cmd_chunk(struct cmd_ctx *ctx);
-int cmd_export(struct cmd_ctx *ctx);
-int cmd_import(struct cmd_ctx *ctx);
-int cmd_exports(struct cmd_ctx *ctx);
+/* The subcommands: each returns its exit status (warn_unused_result, like
+ * everything here that can fail; cmd_fail and cmd_usage only print, and
+ * their result is the status to return). */
+int cmd_init(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_ingest(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_ls(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_show(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_audit(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_version(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_models(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_keys(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_llm(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_doctor(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_clean(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_pii(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_chunk(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_export(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_import(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_exports(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 
 /* Prints "moat: <msg>" for e on stderr and returns 1. */
 int cmd_fail(const struct moat_err *e);
@@ -77,6 +80,6 @@ struct store *cmd_open_read(struct cmd_ctx *ctx, struct moat_err *e)
 /* Appends the audit record for a command that changed the workspace, printing
  * any error; returns 0 or 1. head (may be NULL) gets the new head hash. */
 int cmd_audit_append(struct cmd_ctx *ctx, json_t *inputs, json_t *outputs, json_t *counts,
-		     char head[65]);
+		     char head[65]) __attribute__((warn_unused_result));
 
 #endif

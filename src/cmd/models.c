@@ -509,8 +509,11 @@ static int do_bundle(struct args *a)
 	o.sign_key = a->sign;
 	o.include_self = a->self;
 	if (a->self) {
+		if (datadir_tessdata(&tessdata) < 0) {
+			err_set(&e, MOAT_ENOMEM, "out of memory");
+			return cmd_fail(&e);
+		}
 		datadir_magic(&magic);
-		datadir_tessdata(&tessdata);
 		datadir_llama_server(&server);
 		o.magic_file = magic.path;
 		o.tessdata_dir = tessdata.source != DATADIR_NONE ? tessdata.path : NULL;

@@ -86,13 +86,18 @@ static json_t *data_json(const struct datafile *f, const char *default_path)
 			 "why", f->why);
 }
 
+/* Where the data files come from; NULL when out of memory. */
 static json_t *data_files(void)
 {
 	struct datafile magic = DATAFILE_INIT, tess = DATAFILE_INIT, server = DATAFILE_INIT;
 	json_t *d = json_object(), *t;
 	char *langs;
 	datadir_magic(&magic);
-	datadir_tessdata(&tess);
+	if (datadir_tessdata(&tess) < 0) {
+		json_decref(d);
+		datafile_release(&magic);
+		return NULL;
+	}
 	datadir_llama_server(&server);
 	json_object_set_new(d, "magic", data_json(&magic, magic_getpath(NULL, 0)));
 	t = data_json(&tess, NULL);
@@ -144,7 +149,12 @@ int cmd_version(struct cmd_ctx *ctx)
 #endif
 		lept_free(lept);
 	}
-	json_object_set_new(j, "data", data_files());
+	if (json_object_set_new(j, "data", data_files()) < 0) {
+		struct moat_err e = MOAT_ERR_INIT;
+		json_decref(j);
+		err_set(&e, MOAT_ENOMEM, "out of memory");
+		return cmd_fail(&e);
+	}
 	if (as_json) {
 		cmd_print_json(j);
 		return 0;

@@ -35,8 +35,7 @@ void base64_encode(const void *data, size_t n, enum base64_alphabet a, struct bu
 	}
 }
 
-/* The value of c in alphabet a (the MIME decoder takes both), or -1. */
-static int val(unsigned char c, int a)
+int base64_value(unsigned char c, int a)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -49,6 +48,18 @@ static int val(unsigned char c, int a)
 	if ((c == '/' && a != BASE64_URL) || (c == '_' && a != BASE64_STD))
 		return 63;
 	return -1;
+}
+
+/* Takes the six bits v into acc, appending each whole byte to out. */
+static void put6(uint32_t *acc, int *bits, int v, struct buf *out)
+{
+	*acc = (*acc << 6) | (uint32_t)v;
+	*bits += 6;
+	if (*bits >= 8) {
+		*bits -= 8;
+		buf_addch(out, (int)((*acc >> *bits) & 0xFF));
+		*acc &= (1u << *bits) - 1;
+	}
 }
 
 long base64_decode(const char *s, size_t len, enum base64_alphabet a, struct buf *out)
@@ -66,16 +77,10 @@ long base64_decode(const char *s, size_t len, enum base64_alphabet a, struct buf
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
-		int v = val((unsigned char)s[i], (int)a);
+		int v = base64_value((unsigned char)s[i], (int)a);
 		if (v < 0)
 			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_addch(out, (int)((acc >> bits) & 0xFF));
-			acc &= (1u << bits) - 1;
-		}
+		put6(&acc, &bits, v, out);
 	}
 	if (acc)  /* the unused low bits must be zero (canonical encoding) */
 		return -1;
@@ -90,15 +95,9 @@ void base64_decode_mime(const char *s, size_t len, struct buf *out)
 		int v;
 		if (s[i] == '=')
 			break;
-		v = val((unsigned char)s[i], -1);
+		v = base64_value((unsigned char)s[i], -1);
 		if (v < 0)
 			continue;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_addch(out, (int)((acc >> bits) & 0xFF));
-			acc &= (1u << bits) - 1;
-		}
+		put6(&acc, &bits, v, out);
 	}
 }

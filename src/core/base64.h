@@ -18,6 +18,10 @@ enum base64_alphabet {
 	BASE64_URL,  /* A-Z a-z 0-9 - _, no padding */
 };
 
+/* The value (0-63) of the character c in alphabet a, or in either alphabet
+ * for a = -1; -1 for a character outside it. */
+int base64_value(unsigned char c, int a);
+
 /* Appends the encoding of p[0..n) to out. */
 void base64_encode(const void *p, size_t n, enum base64_alphabet a, struct buf *out);
 

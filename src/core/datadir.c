@@ -64,17 +64,27 @@ static void set(struct datafile *out, char *path, enum datadir_source s, const c
 	out->why = why;
 }
 
-/* <program dir>/rel when it exists (malloc'd), else NULL. */
-static char *beside_self(const char *rel, int mode)
+/* No answer: memory ran out.  Returns -1. */
+static int nomem(struct datafile *out)
+{
+	set(out, NULL, DATADIR_NONE, "out of memory");
+	return -1;
+}
+
+/* <program dir>/rel into *path (malloc'd) when it exists: 1; 0 when it does
+ * not (or that directory is unknown), -1 out of memory. */
+static int beside_self(const char *rel, int mode, char **path)
 {
 	const char *d = datadir_self_dir();
-	char *p;
-	if (!*d || asprintf(&p, "%s/%s", d, rel) < 0)
-		return NULL;
-	if (access(p, mode) == 0)
-		return p;
-	free(p);
-	return NULL;
+	if (!*d)
+		return 0;
+	if (asprintf(path, "%s/%s", d, rel) < 0)
+		return -1;
+	if (access(*path, mode) == 0)
+		return 1;
+	free(*path);
+	*path = NULL;
+	return 0;
 }
 
 void datadir_magic(struct datafile *out)
@@ -85,31 +95,42 @@ void datadir_magic(struct datafile *out)
 		set(out, strdup(env), DATADIR_ENV, "$MAGIC");
 		return;
 	}
-	if ((p = beside_self("share/magic.mgc", R_OK))) {
+	if (beside_self("share/magic.mgc", R_OK, &p) > 0) {
 		set(out, p, DATADIR_BUNDLE, "beside the program");
 		return;
 	}
 	set(out, NULL, DATADIR_SYSTEM, "libmagic's default");
 }
 
+/* 1 when dir holds eng or osd traineddata, 0 when not, -1 out of memory. */
 static int has_traineddata(const char *dir)
 {
-	char *p;
-	int ok;
-	if (asprintf(&p, "%s/eng.traineddata", dir) < 0)
-		return 0;
-	ok = access(p, R_OK) == 0;
-	free(p);
-	if (ok)
-		return 1;
-	if (asprintf(&p, "%s/osd.traineddata", dir) < 0)
-		return 0;
-	ok = access(p, R_OK) == 0;
-	free(p);
-	return ok;
+	static const char *const names[] = { "eng", "osd" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *p;
+		int ok;
+		if (asprintf(&p, "%s/%s.traineddata", dir, names[i]) < 0)
+			return -1;
+		ok = access(p, R_OK) == 0;
+		free(p);
+		if (ok)
+			return 1;
+	}
+	return 0;
 }
 
-void datadir_tessdata(struct datafile *out)
+/* set() with a copy of path: 0, or -1 out of memory (out says so). */
+static int set_copy(struct datafile *out, const char *path, enum datadir_source s,
+		    const char *why)
+{
+	char *p = strdup(path);
+	if (!p)
+		return nomem(out);
+	set(out, p, s, why);
+	return 0;
+}
+
+int datadir_tessdata(struct datafile *out)
 {
 	static const char *const debian[] = {
 		"/usr/share/tesseract-ocr/5/tessdata",
@@ -119,27 +140,31 @@ void datadir_tessdata(struct datafile *out)
 	};
 	const char *env = getenv("TESSDATA_PREFIX");
 	char *p;
+	int r;
 	if (env && *env) {
 		if (asprintf(&p, "%s/tessdata", env) < 0)
-			p = NULL;
-		if (p && has_traineddata(p)) {
+			return nomem(out);
+		r = has_traineddata(p);
+		if (r > 0) {
 			set(out, p, DATADIR_ENV, "$TESSDATA_PREFIX");
-			return;
+			return 0;
 		}
 		free(p);
-		set(out, strdup(env), DATADIR_ENV, "$TESSDATA_PREFIX");
-		return;
+		if (r < 0)
+			return nomem(out);
+		return set_copy(out, env, DATADIR_ENV, "$TESSDATA_PREFIX");
 	}
-	if ((p = beside_self("share/tessdata", R_OK | X_OK))) {
+	r = beside_self("share/tessdata", R_OK | X_OK, &p);
+	if (r < 0)
+		return nomem(out);
+	if (r > 0) {
 		set(out, p, DATADIR_BUNDLE, "beside the program");
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < sizeof(debian) / sizeof(debian[0]); i++)
-		if (access(debian[i], R_OK | X_OK) == 0) {
-			set(out, strdup(debian[i]), DATADIR_SYSTEM, "Debian's tesseract-ocr");
-			return;
-		}
-	set(out, strdup(debian[0]), DATADIR_NONE, "not installed");
+		if (access(debian[i], R_OK | X_OK) == 0)
+			return set_copy(out, debian[i], DATADIR_SYSTEM, "Debian's tesseract-ocr");
+	return set_copy(out, debian[0], DATADIR_NONE, "not installed");
 }
 
 char *datadir_cache(const char *sub)
@@ -161,7 +186,7 @@ char *datadir_cache(const char *sub)
 void datadir_llama_server(struct datafile *out)
 {
 	char *p;
-	if ((p = beside_self("bin/llama-server", X_OK))) {
+	if (beside_self("bin/llama-server", X_OK, &p) > 0) {
 		set(out, p, DATADIR_BUNDLE, "beside the program");
 		return;
 	}

@@ -53,8 +53,9 @@ void datadir_magic(struct datafile *out);
 /* The directory of Tesseract's traineddata files: $TESSDATA_PREFIX (with or
  * without its tessdata/ part), else <program dir>/share/tessdata, else the
  * first of Debian's directories that exists (else Debian's default, so that a
- * message can name where a language was looked for). */
-void datadir_tessdata(struct datafile *out);
+ * message can name where a language was looked for).  0, or -1 when memory
+ * ran out (out then has no path, source DATADIR_NONE, why "out of memory"). */
+int datadir_tessdata(struct datafile *out) __attribute__((warn_unused_result));
 
 /* llama.cpp's server: <program dir>/bin/llama-server, else the one built
  * beside the llama.cpp moat links (DATADIR_BUILD), else DATADIR_NONE. */

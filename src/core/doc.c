@@ -27,12 +27,13 @@ int element_type_parse(const char *s)
 	return -1;
 }
 
-void doc_init(struct doc *d, struct doc_limits limits)
+int doc_init(struct doc *d, struct doc_limits limits)
 {
 	memset(d, 0, sizeof(*d));
 	buf_init(&d->text, 0);
 	d->limits = limits;
 	d->meta = json_object();
+	return d->meta ? 0 : -1;
 }
 
 void doc_release(struct doc *d)
@@ -52,6 +53,20 @@ void doc_release(struct doc *d)
 	buf_release(&d->text);
 	json_decref(d->meta);
 	memset(d, 0, sizeof(*d));
+}
+
+void doc_clear(struct doc *d)
+{
+	struct doc_limits lim = d->limits;
+	const char *format = d->format;
+	json_t *meta = d->meta;
+	d->meta = NULL;
+	json_object_clear(meta);
+	doc_release(d);
+	buf_init(&d->text, 0);
+	d->limits = lim;
+	d->format = format;
+	d->meta = meta;
 }
 
 static int is_space(unsigned char c)
@@ -86,7 +101,7 @@ int doc_add(struct doc *d, enum element_type type, int level, const char *text, 
 		size_t n = d->alloc_el ? d->alloc_el * 2 : 32;
 		struct element *p = realloc(d->el, n * sizeof(*p));
 		if (!p) {
-			d->over_limit = 1;
+			d->over_limit = d->nomem = 1;
 			json_decref(meta);
 			return -1;
 		}
@@ -109,7 +124,7 @@ int doc_add(struct doc *d, enum element_type type, int level, const char *text, 
 	d->text_cps += utf8_count(text, len);
 	e->end = d->text_cps;
 	if (buf_failed(&d->text)) {
-		d->over_limit = 1;
+		d->over_limit = d->nomem = 1;
 		return -1;
 	}
 	return 1;
@@ -143,6 +158,5 @@ struct doc_child *doc_add_child(struct doc *d, unsigned char *data, size_t len, 
 	c->mime = mime ? strdup(mime) : NULL;
 	sha256_mem(data ? (const void *)data : "", len, digest);
 	hex_encode(digest, SHA256_LEN, c->id);
-	doc_init(&c->doc, d->limits);
-	return c;
+	return doc_init(&c->doc, d->limits) < 0 ? NULL : c;
 }

@@ -78,7 +78,8 @@ struct doc {
 	size_t n_el, alloc_el;
 	json_t *meta;         /* document-level metadata (object), owned */
 	struct doc_limits limits;
-	int over_limit;       /* sticky: an element or text limit was reached */
+	int over_limit;       /* sticky: an element or text limit was reached, or nomem */
+	int nomem;            /* sticky: doc_add() ran out of memory (over_limit set too) */
 	struct doc_child *children;  /* documents inside this one (e-mail attachments), owned */
 	size_t n_children;
 };
@@ -100,8 +101,13 @@ struct doc_child {
 	struct doc doc;
 };
 
-void doc_init(struct doc *d, struct doc_limits limits);
+/* Makes d an empty document.  -1 when out of memory: d is still empty and
+ * must be released, but has no meta. */
+int doc_init(struct doc *d, struct doc_limits limits) __attribute__((warn_unused_result));
 void doc_release(struct doc *d);
+/* Empties d again after a failed parse, keeping its limits and format: no
+ * text, elements or children, meta an empty object (when it had one). */
+void doc_clear(struct doc *d);
 
 /*
  * Appends an element.  The text is trimmed of surrounding whitespace and
@@ -109,7 +115,8 @@ void doc_release(struct doc *d);
  * Empty texts are dropped (returns 0 without adding).  meta: a reference the
  * document takes over (may be NULL).  Returns 1 when added, 0 when dropped,
  * -1 when a limit was reached (d->over_limit is then set).  The text must be
- * valid UTF-8.
+ * valid UTF-8.  Out of memory counts as a limit (d->over_limit), so that
+ * readers stop, and sets d->nomem, so that the error says which.
  */
 int doc_add(struct doc *d, enum element_type type, int level, const char *text, size_t len,
 	    json_t *meta);
@@ -118,7 +125,8 @@ int doc_add_page(struct doc *d, enum element_type type, int level, int page, con
 		 size_t len, json_t *meta);
 /* Appends a child document taking over data (malloc'd) and name/mime (copied);
  * returns the new child (its doc is doc_init'd with d's limits), or NULL when
- * out of memory (data is then freed). */
+ * out of memory (data is then freed, or is the appended child's, which
+ * doc_release(d) frees). */
 struct doc_child *doc_add_child(struct doc *d, unsigned char *data, size_t len, const char *name,
 				const char *mime);
 

@@ -1,7 +1,8 @@
 /*
  * docfmt.h - what moat's document readers (PDF, OCR, images, Office files,
  * e-mail) share, internal to src/ingest: the limits with their defaults,
- * joining the lines of a paragraph (hyphenation undone), a zip reader
+ * joining the lines of a paragraph (hyphenation undone), a table's text
+ * (the HTML and Markdown readers' too, through blockstack.c), a zip reader
  * with limits against zip bombs, and an XML parser that refuses DTDs (no
  * entity expansion, no external entities).  All of it is in docutil.c.
  *
@@ -35,9 +36,9 @@ const char *docfmt_ocr_lang(const struct ingest_opts *o);
 
 /* --- errors ------------------------------------------------------------- */
 /*
- * The error for a document that doc_add() refused (d->over_limit): its
- * element limit reached ("more than N elements"), or, below the limit, the
- * memory doc_add() could not get.  Returns -1.
+ * The error for a document that doc_add() refused (d->over_limit): the
+ * memory doc_add() could not get (d->nomem), or its element limit reached
+ * ("more than N elements").  Returns -1.
  */
 int docfmt_limit_error(const struct doc *d, struct moat_err *e) __attribute__((warn_unused_result));
 
@@ -53,6 +54,8 @@ int utf8_starts_lower(const char *s, size_t len);
 /* A table's text: its rows (arrays of cell strings) one per line, cells
  * joined by " | ", each line without trailing spaces (appending). */
 void table_text(json_t *rows, struct buf *out);
+/* table_text() without the trimming: each cell's text as it is. */
+void table_join(json_t *rows, struct buf *out);
 /* Collapses runs of whitespace to one space and trims (in place). */
 void text_squeeze(struct buf *b);
 

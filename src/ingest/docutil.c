@@ -65,8 +65,7 @@ const char *docfmt_ocr_lang(const struct ingest_opts *o)
 
 int docfmt_limit_error(const struct doc *d, struct moat_err *e)
 {
-	/* doc_add() also sets over_limit when it runs out of memory */
-	if (!d->limits.max_text && (!d->limits.max_elements || d->n_el < d->limits.max_elements))
+	if (d->nomem)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return err_set(e, MOAT_ELIMIT, "more than %zu elements (raise --max-elements)",
 		       d->limits.max_elements);
@@ -413,7 +412,8 @@ char *xml_attr(const xmlNode *n, const char *name)
 	return NULL;
 }
 
-void table_text(json_t *rows, struct buf *out)
+/* table_text(), and with trim 0 table_join(). */
+static void join_rows(json_t *rows, struct buf *out, int trim)
 {
 	size_t i, j;
 	json_t *row, *cell;
@@ -426,7 +426,17 @@ void table_text(json_t *rows, struct buf *out)
 				buf_adds(out, " | ");
 			buf_adds(out, json_string_value(cell) ? json_string_value(cell) : "");
 		}
-		while (out->len > start && out->data[out->len - 1] == ' ')
+		while (trim && out->len > start && out->data[out->len - 1] == ' ')
 			buf_setlen(out, out->len - 1);
 	}
+}
+
+void table_text(json_t *rows, struct buf *out)
+{
+	join_rows(rows, out, 1);
+}
+
+void table_join(json_t *rows, struct buf *out)
+{
+	join_rows(rows, out, 0);
 }

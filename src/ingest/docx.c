@@ -373,42 +373,23 @@ static void w_flat_text(struct wctx *w, const xmlNode *n, struct buf *out, int l
 	}
 }
 
+/* A table cell (ooxml_cell_fn): a cell continuing a vertical merge stays
+ * empty. */
+static long w_cell(void *ud, const xmlNode *tc, struct buf *t)
+{
+	char *span = ooxml_child_attr(ooxml_child(tc, "tcPr"), "gridSpan", "val");
+	long n = span ? strtol(span, NULL, 10) : 1;
+	if (!merged_away(tc))
+		w_flat_text(ud, tc, t, 0);
+	xmlFree(span);
+	return n;
+}
+
 static void w_table(struct wctx *w, const xmlNode *tbl)
 {
-	json_t *rows = json_array();
-	for (const xmlNode *tr = tbl->children; tr; tr = tr->next) {
-		json_t *row;
-		if (!xml_is(tr, "tr"))
-			continue;
-		row = json_array();
-		for (const xmlNode *tc = tr->children; tc; tc = tc->next) {
-			struct buf cell = BUF_INIT;
-			xmlNode *pr;
-			char *span;
-			long n = 1;
-			if (!xml_is(tc, "tc"))
-				continue;
-			pr = ooxml_child(tc, "tcPr");
-			span = ooxml_child_attr(pr, "gridSpan", "val");
-			if (span)
-				n = strtol(span, NULL, 10);
-			/* a cell continuing a vertical merge stays empty */
-			if (!merged_away(tc))
-				w_flat_text(w, tc, &cell, 0);
-			text_squeeze(&cell);
-			if (buf_failed(&cell) ||
-			    json_array_append_new(row, json_stringn(buf_str(&cell), cell.len)) < 0)
-				w->failed = 1;
-			for (long k = 1; k < n && k < 64; k++)
-				if (json_array_append_new(row, json_string("")) < 0)
-					w->failed = 1;
-			xmlFree(span);
-			buf_release(&cell);
-		}
-		if (json_array_append_new(rows, row) < 0)
-			w->failed = 1;
-	}
-	if (w->failed) {
+	json_t *rows = ooxml_table_rows(tbl, w_cell, w);
+	if (!rows || w->failed) {
+		w->failed = 1;
 		json_decref(rows);
 	} else if (json_array_size(rows)) {
 		if (ooxml_add_table(w->d, 0, rows, NULL) < 0)

@@ -388,8 +388,9 @@ static int add_text_body(struct mctx *m, const struct part *p, int html)
 		rc = err_set(m->e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
-	doc_init(&t, lim);
-	if (html)
+	if (doc_init(&t, lim) < 0)
+		rc = err_set(m->e, MOAT_ENOMEM, "out of memory");
+	else if (html)
 		rc = ingest_html((const unsigned char *)buf_str(&utf), utf.len, m->o, &t, m->e);
 	else
 		rc = ingest_text((const unsigned char *)buf_str(&utf), utf.len, m->o, &t, m->e);
@@ -465,8 +466,7 @@ static int add_attachment(struct mctx *m, const struct part *p, const char *type
 		c->failed = 1;
 		c->error = strdup(ce.msg[0] ? ce.msg : "cannot parse");
 		doc_release(&c->doc);
-		doc_init(&c->doc, m->d->limits);
-		if (!c->error || !c->doc.meta)
+		if (doc_init(&c->doc, m->d->limits) < 0 || !c->error)
 			return err_set(m->e, MOAT_ENOMEM, "out of memory");
 	} else {
 		c->doc.format = fmt;

@@ -29,6 +29,7 @@
  * kept.
  */
 #include "reader.h"
+#include "blockstack.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>
@@ -393,92 +394,41 @@ enum fkind {
 	F_CELL,
 };
 
-struct frame {
-	enum fkind kind;
-	enum element_type type;
-	int level;
-	int pre;          /* this element is preformatted */
-	int absorbed;     /* a block inside another element's text */
-	int brk, sp;      /* a break / a space is due before the next text */
-	long coll;        /* index of the frame collecting text inside this one, or -1 */
-	long sidx;        /* index of the nearest frame that is not F_NONE, or -1 */
-	struct buf text;  /* kept when popped, reused by the next push */
-	json_t *cells;    /* F_TABLE: rows; F_ROW: cells */
-};
-
 struct walk {
 	struct doc *d;
-	struct frame *st;
-	size_t n, alloc;
+	struct bstack s;  /* frames' kind: enum fkind */
 	int lists, pre;
 	int stop, nomem;
 };
 
-static struct frame *push(struct walk *w, enum fkind kind)
+static struct bframe *push(struct walk *w, enum fkind kind)
 {
-	struct frame *f;
-	if (w->n == w->alloc) {
-		size_t n = w->alloc ? w->alloc * 2 : 64;
-		struct frame *p = realloc(w->st, n * sizeof(*p));
-		if (!p) {
-			w->nomem = w->stop = 1;
-			return NULL;
-		}
-		for (size_t i = w->alloc; i < n; i++) {
-			buf_init(&p[i].text, 0);
-			p[i].cells = NULL;
-		}
-		w->st = p;
-		w->alloc = n;
+	static const enum bf_role role[] = {
+		[F_NONE] = BF_INHERIT, [F_LIST] = BF_BARRIER, [F_TABLE] = BF_TABLE,
+		[F_ROW] = BF_ROW, [F_CONTAINER] = BF_COLLECT, [F_BLOCK] = BF_COLLECT,
+		[F_QUOTE] = BF_COLLECT, [F_CELL] = BF_COLLECT,
+	};
+	struct bframe *f = bstack_push(&w->s, role[kind], (int)kind);
+	if (!f) {
+		w->nomem = w->stop = 1;
+		return NULL;
 	}
-	f = &w->st[w->n];
-	switch (kind) {
-	case F_NONE:
-		f->coll = w->n ? w->st[w->n - 1].coll : -1;
-		f->sidx = w->n ? w->st[w->n - 1].sidx : -1;
-		break;
-	case F_LIST:
-	case F_TABLE:
-	case F_ROW:
-		f->coll = -1;
-		f->sidx = (long)w->n;
-		break;
-	default:
-		f->coll = f->sidx = (long)w->n;
-		break;
-	}
-	w->n++;
-	f->kind = kind;
 	f->type = EL_OTHER;
-	f->level = 0;
-	f->pre = f->absorbed = 0;
-	f->brk = f->sp = 0;
-	buf_reset(&f->text);
-	f->cells = NULL;
-	if (kind == F_TABLE || kind == F_ROW) {
-		f->cells = json_array();
-		if (!f->cells)
-			w->nomem = w->stop = 1;
-	}
 	if (kind == F_LIST)
 		w->lists++;
 	return f;
 }
 
-/* The frame that receives text now: the nearest collecting frame, unless a
- * list or table boundary comes first.  Cached in each frame, so that deep
- * nesting costs no more than shallow. */
-static struct frame *collector(struct walk *w)
+/* The frame that receives text now. */
+static struct bframe *collector(struct walk *w)
 {
-	long i = w->n ? w->st[w->n - 1].coll : -1;
-	return i >= 0 ? &w->st[i] : NULL;
+	return bstack_collector(&w->s);
 }
 
 /* The nearest frame that is not F_NONE. */
-static struct frame *structural(struct walk *w)
+static struct bframe *structural(struct walk *w)
 {
-	long i = w->n ? w->st[w->n - 1].sidx : -1;
-	return i >= 0 ? &w->st[i] : NULL;
+	return bstack_structural(&w->s);
 }
 
 static int is_ws(unsigned char c)
@@ -486,7 +436,7 @@ static int is_ws(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-static void put_pending(struct frame *f)
+static void put_pending(struct bframe *f)
 {
 	if (f->text.len) {
 		if (f->brk)
@@ -497,7 +447,7 @@ static void put_pending(struct frame *f)
 	f->brk = f->sp = 0;
 }
 
-static void add_text(struct frame *f, const char *s, size_t n, int verbatim)
+static void add_text(struct bframe *f, const char *s, size_t n, int verbatim)
 {
 	if (verbatim) {
 		if (!n)
@@ -539,34 +489,21 @@ static void emit(struct walk *w, enum element_type type, int level, struct buf *
 }
 
 /* Ends the loose text of a container as a paragraph. */
-static void flush_container(struct walk *w, struct frame *c)
+static void flush_container(struct walk *w, struct bframe *c)
 {
 	emit(w, EL_PARAGRAPH, 0, &c->text, NULL);
 	buf_reset(&c->text);
 	c->brk = c->sp = 0;
 }
 
-static void emit_table(struct walk *w, struct frame *f)
+static void emit_table(struct walk *w, struct bframe *f)
 {
 	struct buf t = BUF_INIT;
-	size_t i, j;
-	json_t *row, *cell;
-	json_array_foreach(f->cells, i, row) {
-		if (i)
-			buf_addch(&t, '\n');
-		json_array_foreach(row, j, cell) {
-			if (j)
-				buf_add(&t, " | ", 3);
-			buf_add(&t, json_string_value(cell), json_string_length(cell));
-		}
-	}
-	if (json_array_size(f->cells)) {
-		json_t *meta = json_pack("{s:O}", "rows", f->cells);
-		if (meta)
-			emit(w, EL_TABLE, 0, &t, meta);
-		else
-			w->nomem = w->stop = 1;
-	}
+	json_t *meta = bstack_table(f, &t, &w->nomem);
+	if (w->nomem)
+		w->stop = 1;
+	else if (meta)
+		emit(w, EL_TABLE, 0, &t, meta);
 	buf_release(&t);
 }
 
@@ -646,14 +583,14 @@ static void head_title(struct walk *w, xmlNode *head)
 	for (xmlNode *c = head->children; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE || strcasecmp((const char *)c->name, "title"))
 			continue;
-		struct frame *f = push(w, F_BLOCK);
+		struct bframe *f = push(w, F_BLOCK);
 		if (!f)
 			return;
 		for (xmlNode *t = c->children; t; t = t->next)
 			if (t->type == XML_TEXT_NODE && t->content)
 				add_text(f, (const char *)t->content, strlen((const char *)t->content), 0);
 		emit(w, EL_TITLE, 0, &f->text, NULL);
-		w->n--;
+		bstack_pop(&w->s);
 		return;
 	}
 }
@@ -664,7 +601,7 @@ static int enter(struct walk *w, xmlNode *n)
 {
 	int ti = tag_index((const char *)n->name);
 	enum hclass cls = ti >= 0 ? tags[ti].cls : H_INLINE;
-	struct frame *c, *s, *f;
+	struct bframe *c, *s, *f;
 	if (cls == H_SKIP || hidden(n)) {
 		if (ti >= 0 && !strcmp(tags[ti].name, "head"))
 			head_title(w, n);
@@ -750,13 +687,12 @@ static int enter(struct walk *w, xmlNode *n)
 
 static void leave(struct walk *w)
 {
-	struct frame *f, *c;
-	if (!w->n)
+	struct bframe *f = bstack_pop(&w->s), *c;
+	if (!f)
 		return;
-	f = &w->st[--w->n];
 	if (f->pre)
 		w->pre--;
-	switch (f->kind) {
+	switch ((enum fkind)f->kind) {
 	case F_NONE:
 		break;
 	case F_LIST:
@@ -771,35 +707,20 @@ static void leave(struct walk *w)
 	case F_QUOTE:
 		emit(w, EL_QUOTE, 0, &f->text, NULL);
 		break;
-	case F_CELL: {
-		struct frame *row = structural(w);
-		if (buf_failed(&f->text))
-			w->nomem = w->stop = 1;
-		else if (row && row->kind == F_ROW && row->cells &&
-			 json_array_append_new(row->cells,
-					       json_stringn(buf_str(&f->text), f->text.len)) < 0)
+	case F_CELL:
+		if (bstack_cell_done(&w->s, f, buf_str(&f->text), f->text.len) < 0)
 			w->nomem = w->stop = 1;
 		break;
-	}
-	case F_ROW: {
-		struct frame *table = structural(w);
-		int any = 0;
-		size_t i;
-		json_t *cell;
-		json_array_foreach(f->cells, i, cell)
-			any |= json_string_length(cell) > 0;
-		if (any && table && table->kind == F_TABLE && table->cells &&
-		    json_array_append(table->cells, f->cells) < 0)
+	case F_ROW:
+		if (bstack_row_done(&w->s, f, 1) < 0)
 			w->nomem = w->stop = 1;
 		break;
-	}
 	case F_TABLE:
 		if (f->cells)
 			emit_table(w, f);
 		break;
 	}
-	json_decref(f->cells);
-	f->cells = NULL;
+	bstack_done(f);
 	/* An absorbed block ended: what follows starts on a new line. */
 	if (f->absorbed && (c = collector(w)) != NULL)
 		c->brk = 1;
@@ -813,7 +734,7 @@ static void walk_tree(struct walk *w, xmlDoc *doc)
 		if (n->type == XML_ELEMENT_NODE) {
 			down = enter(w, n);
 		} else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-			struct frame *c = collector(w);
+			struct bframe *c = collector(w);
 			if (c && n->content)
 				add_text(c, (const char *)n->content, strlen((const char *)n->content),
 					 w->pre > 0);
@@ -879,12 +800,7 @@ int ingest_html(const unsigned char *data, size_t len, const struct ingest_opts 
 	w.d = d;
 	walk_tree(&w, doc);
 	xmlFreeDoc(doc);
-	for (size_t i = 0; i < w.alloc; i++) {
-		buf_release(&w.st[i].text);
-		if (i < w.n)
-			json_decref(w.st[i].cells);
-	}
-	free(w.st);
+	bstack_release(&w.s);
 	if (w.nomem)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return 0;

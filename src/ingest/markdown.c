@@ -16,6 +16,7 @@
  * targets are not kept.
  */
 #include "reader.h"
+#include "blockstack.h"
 #include "../core/utf8.h"
 
 #include <ctype.h>
@@ -43,19 +44,9 @@ enum fkind {
 	F_ROW,
 };
 
-struct frame {
-	enum fkind kind;
-	int level;         /* heading level, list depth; F_TABLE: header rows seen */
-	int brk;           /* a block ended: separate what comes next */
-	long coll;         /* index of the frame collecting text inside this one, or -1 */
-	struct buf text;   /* kept (not freed) when popped, reused by the next push */
-	json_t *cells;     /* F_TABLE: rows; F_ROW: cells */
-};
-
 struct md {
 	struct doc *d;
-	struct frame *st;
-	size_t n, alloc;
+	struct bstack s;   /* frames' kind: enum fkind */
 	int lists;         /* F_LIST frames on the stack */
 	int stop;          /* a limit was reached */
 	int nomem;
@@ -69,63 +60,37 @@ static void register_extensions(void)
 	cmark_gfm_core_extensions_ensure_registered();
 }
 
-static struct frame *push(struct md *m, enum fkind kind, int level)
+static struct bframe *push(struct md *m, enum fkind kind, int level)
 {
-	struct frame *f;
-	if (m->n == m->alloc) {
-		size_t n = m->alloc ? m->alloc * 2 : 32;
-		struct frame *p = realloc(m->st, n * sizeof(*p));
-		if (!p) {
-			m->nomem = m->stop = 1;
-			return NULL;
-		}
-		for (size_t i = m->alloc; i < n; i++) {
-			buf_init(&p[i].text, 0);
-			p[i].cells = NULL;
-		}
-		m->st = p;
-		m->alloc = n;
+	static const enum bf_role role[] = {
+		[F_NONE] = BF_INHERIT, [F_LIST] = BF_BARRIER, [F_PARA] = BF_COLLECT,
+		[F_HEADING] = BF_COLLECT, [F_QUOTE] = BF_COLLECT, [F_ITEM] = BF_COLLECT,
+		[F_CELL] = BF_COLLECT, [F_TABLE] = BF_TABLE, [F_ROW] = BF_ROW,
+	};
+	struct bframe *f = bstack_push(&m->s, role[kind], (int)kind);
+	if (!f) {
+		m->nomem = m->stop = 1;
+		return NULL;
 	}
-	f = &m->st[m->n];
-	switch (kind) {
-	case F_NONE:
-		f->coll = m->n ? m->st[m->n - 1].coll : -1;
-		break;
-	case F_LIST:
-	case F_TABLE:
-	case F_ROW:
-		f->coll = -1;
-		break;
-	default:
-		f->coll = (long)m->n;
-		break;
-	}
-	m->n++;
-	f->kind = kind;
 	f->level = level;
-	f->brk = 0;
-	buf_reset(&f->text);
-	f->cells = NULL;
-	if (kind == F_TABLE || kind == F_ROW) {
-		f->cells = json_array();
-		if (!f->cells)
-			m->nomem = m->stop = 1;
-	}
 	if (kind == F_LIST)
 		m->lists++;
 	return f;
 }
 
-/* The frame that receives text now: the nearest collecting frame, unless a
- * list or table boundary comes first (cached in each frame, so that deep
- * nesting costs no more than shallow). */
-static struct frame *collector(struct md *m)
+/* The frame that receives text now. */
+static struct bframe *collector(struct md *m)
 {
-	long i = m->n ? m->st[m->n - 1].coll : -1;
-	return i >= 0 ? &m->st[i] : NULL;
+	return bstack_collector(&m->s);
 }
 
-static void add_text(struct frame *f, const char *s, size_t n)
+/* The frame on top of the stack, or NULL. */
+static struct bframe *top(struct md *m)
+{
+	return m->s.n ? &m->s.st[m->s.n - 1] : NULL;
+}
+
+static void add_text(struct bframe *f, const char *s, size_t n)
 {
 	if (!n)
 		return;
@@ -207,29 +172,19 @@ static void html_block_text(struct buf *out, const char *s)
 	}
 }
 
-static void emit_table(struct md *m, struct frame *f)
+static void emit_table(struct md *m, struct bframe *f)
 {
 	struct buf t = BUF_INIT;
-	size_t i, j;
-	json_t *row, *cell;
-	json_array_foreach(f->cells, i, row) {
-		if (i)
-			buf_addch(&t, '\n');
-		json_array_foreach(row, j, cell) {
-			if (j)
-				buf_add(&t, " | ", 3);
-			buf_add(&t, json_string_value(cell), json_string_length(cell));
-		}
+	json_t *meta = bstack_table(f, &t, &m->nomem);
+	if (meta && json_object_set_new(meta, "header_rows", json_integer(f->level)) < 0) {
+		json_decref(meta);
+		meta = NULL;
+		m->nomem = 1;
 	}
-	if (buf_failed(&t)) {
-		m->nomem = m->stop = 1;
-	} else if (json_array_size(f->cells)) {
-		json_t *meta = json_pack("{s:O, s:i}", "rows", f->cells, "header_rows", f->level);
-		if (meta)
-			emit(m, EL_TABLE, 0, buf_str(&t), t.len, meta);
-		else
-			m->nomem = m->stop = 1;
-	}
+	if (m->nomem)
+		m->stop = 1;
+	else if (meta)
+		emit(m, EL_TABLE, 0, buf_str(&t), t.len, meta);
 	buf_release(&t);
 }
 
@@ -237,7 +192,7 @@ static void enter_block(struct md *m, cmark_node *node)
 {
 	cmark_node_type type = cmark_node_get_type(node);
 	const char *ts = cmark_node_get_type_string(node);
-	struct frame *c = collector(m);
+	struct bframe *c = collector(m);
 	if (c) {
 		if (c->kind == F_ITEM && type == CMARK_NODE_LIST) {
 			/* A nested list: the item so far is one element, the nested
@@ -273,13 +228,13 @@ static void enter_block(struct md *m, cmark_node *node)
 	}
 	if (ts && !strcmp(ts, "table")) {
 		push(m, F_TABLE, 0);
-	} else if (ts && (!strcmp(ts, "table_row") || !strcmp(ts, "table_header")) && m->n &&
-		   m->st[m->n - 1].kind == F_TABLE) {
+	} else if (ts && (!strcmp(ts, "table_row") || !strcmp(ts, "table_header")) && top(m) &&
+		   top(m)->kind == F_TABLE) {
 		/* cmark-gfm names the header row "table_header" */
 		if (!strcmp(ts, "table_header"))
-			m->st[m->n - 1].level++;
+			top(m)->level++;
 		push(m, F_ROW, 0);
-	} else if (ts && !strcmp(ts, "table_cell") && m->n && m->st[m->n - 1].kind == F_ROW) {
+	} else if (ts && !strcmp(ts, "table_cell") && top(m) && top(m)->kind == F_ROW) {
 		push(m, F_CELL, 0);
 	} else {
 		push(m, F_NONE, 0);
@@ -288,11 +243,10 @@ static void enter_block(struct md *m, cmark_node *node)
 
 static void exit_block(struct md *m)
 {
-	struct frame *f, *c;
-	if (!m->n)
+	struct bframe *f = bstack_pop(&m->s), *c;
+	if (!f)
 		return;
-	f = &m->st[--m->n];
-	switch (f->kind) {
+	switch ((enum fkind)f->kind) {
 	case F_NONE:
 		if ((c = collector(m)) != NULL)
 			c->brk = 1;
@@ -313,7 +267,6 @@ static void exit_block(struct md *m)
 		emit(m, EL_LIST_ITEM, f->level, f->text.data, f->text.len, NULL);
 		break;
 	case F_CELL: {
-		struct frame *row = m->n ? &m->st[m->n - 1] : NULL;
 		const char *s = buf_str(&f->text);
 		size_t n = f->text.len;
 		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
@@ -322,18 +275,14 @@ static void exit_block(struct md *m)
 			s++;
 			n--;
 		}
-		if (row && row->kind == F_ROW && row->cells &&
-		    (buf_failed(&f->text) || json_array_append_new(row->cells, json_stringn(s, n)) < 0))
+		if (bstack_cell_done(&m->s, f, s, n) < 0)
 			m->nomem = m->stop = 1;
 		break;
 	}
-	case F_ROW: {
-		struct frame *table = m->n ? &m->st[m->n - 1] : NULL;
-		if (table && table->kind == F_TABLE && table->cells && f->cells &&
-		    json_array_append(table->cells, f->cells) < 0)
+	case F_ROW:
+		if (bstack_row_done(&m->s, f, 0) < 0)
 			m->nomem = m->stop = 1;
 		break;
-	}
 	case F_TABLE:
 		if (f->cells)
 			emit_table(m, f);
@@ -341,13 +290,12 @@ static void exit_block(struct md *m)
 	}
 	if (buf_failed(&f->text))
 		m->nomem = m->stop = 1;
-	json_decref(f->cells);
-	f->cells = NULL;
+	bstack_done(f);
 }
 
 static void leaf(struct md *m, cmark_node *node)
 {
-	struct frame *c = collector(m);
+	struct bframe *c = collector(m);
 	const char *lit;
 	switch (cmark_node_get_type(node)) {
 	case CMARK_NODE_TEXT:
@@ -665,12 +613,7 @@ int ingest_markdown(const unsigned char *data, size_t len, const struct ingest_o
 	}
 	cmark_iter_free(it);
 	cmark_node_free(root);
-	for (size_t i = 0; i < m.alloc; i++) {
-		buf_release(&m.st[i].text);
-		if (i < m.n)
-			json_decref(m.st[i].cells);
-	}
-	free(m.st);
+	bstack_release(&m.s);
 	if (m.nomem)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return 0;

@@ -69,12 +69,13 @@ static char *find_datadir(struct moat_err *e)
 {
 	struct datafile f = DATAFILE_INIT;
 	char *dir;
-	datadir_tessdata(&f);
-	dir = f.path;  /* always a path, Debian's default at least: NULL is no memory */
+	if (datadir_tessdata(&f) < 0) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	dir = f.path;  /* always a path, Debian's default at least */
 	f.path = NULL;
 	datafile_release(&f);
-	if (!dir)
-		err_set(e, MOAT_ENOMEM, "out of memory");
 	return dir;
 }
 
@@ -427,8 +428,8 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 		pixDestroy(&bin);
 	}
 	memset(&r, 0, sizeof(r));
-	doc_init(&r.d, lim);
-	rc = read_page(ocr, use, dpi, page, scale, &r, e);
+	rc = doc_init(&r.d, lim) < 0 ? err_set(e, MOAT_ENOMEM, "out of memory")
+				     : read_page(ocr, use, dpi, page, scale, &r, e);
 	/* a page that reads badly may be on its side or upside down */
 	if (rc == 0 && (r.words < 5 || r.conf_sum / (double)r.words < 60.0)) {
 		int deg = orientation(ocr, use);
@@ -438,8 +439,9 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 			struct moat_err e2 = MOAT_ERR_INIT;
 			int rc2 = -1;
 			memset(&r2, 0, sizeof(r2));
-			doc_init(&r2.d, lim);
-			if (up)
+			if (doc_init(&r2.d, lim) < 0)
+				rc2 = err_set(&e2, MOAT_ENOMEM, "out of memory");
+			else if (up)
 				rc2 = read_page(ocr, up, dpi, page, scale, &r2, &e2);
 			if (rc2 == 0 && r2.conf_sum > r.conf_sum) {
 				doc_release(&r.d);

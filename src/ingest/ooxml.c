@@ -275,3 +275,34 @@ int ooxml_add_table(struct doc *d, int page, json_t *rows, json_t *extra)
 	buf_release(&t);
 	return rc;
 }
+
+json_t *ooxml_table_rows(const xmlNode *tbl, ooxml_cell_fn cell, void *ud)
+{
+	json_t *rows = json_array();
+	int oom = !rows;
+	for (const xmlNode *tr = tbl->children; tr; tr = tr->next) {
+		json_t *row;
+		if (!xml_is(tr, "tr"))
+			continue;
+		row = json_array();
+		for (const xmlNode *tc = tr->children; tc; tc = tc->next) {
+			struct buf t = BUF_INIT;
+			long span;
+			if (!xml_is(tc, "tc"))
+				continue;
+			span = cell(ud, tc, &t);
+			text_squeeze(&t);
+			oom |= buf_failed(&t) ||
+			       json_array_append_new(row, json_stringn(buf_str(&t), t.len)) < 0;
+			for (long k = 1; k < span && k < 64; k++)
+				oom |= json_array_append_new(row, json_string("")) < 0;
+			buf_release(&t);
+		}
+		oom |= json_array_append_new(rows, row) < 0;
+	}
+	if (oom) {
+		json_decref(rows);
+		return NULL;
+	}
+	return rows;
+}

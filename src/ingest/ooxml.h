@@ -72,5 +72,14 @@ int ooxml_core_props(struct ozip *z, struct doc *d, struct moat_err *e)
  * result: 1, 0, or -1 (d->over_limit set), and -1 out of memory. */
 int ooxml_add_table(struct doc *d, int page, json_t *rows, json_t *extra)
 	__attribute__((warn_unused_result));
+/* Reads one table cell tc (an a:tc or w:tc): appends its text to t and
+ * returns how many grid columns it spans (1 for most). */
+typedef long (*ooxml_cell_fn)(void *ud, const xmlNode *tc, struct buf *t);
+/* The rows of table tbl (its tr children), as arrays of cell strings, each
+ * cell read by cell(ud, ...) with its whitespace squeezed, and a cell that
+ * spans columns followed by empty strings (63 at most).  NULL out of memory
+ * (a buffer cell failed, or jansson). */
+json_t *ooxml_table_rows(const xmlNode *tbl, ooxml_cell_fn cell, void *ud)
+	__attribute__((warn_unused_result));
 
 #endif

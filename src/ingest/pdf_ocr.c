@@ -128,7 +128,9 @@ int pdfx_ocr_scanned(struct pdfx *x, const int *pages, size_t n, struct moat_err
 		for (size_t k = 0; k < started; k++) {
 			struct doc t;
 			struct moat_err ke = MOAT_ERR_INIT;
-			doc_init(&t, lim);
+			if (doc_init(&t, lim) < 0 && rc == 0)
+				rc = err_set(e, MOAT_ENOMEM, "out of memory");
+			/* finished even then: the child is reaped */
 			if (sandbox_finish(&jobs[k], &t, &ke) < 0) {
 				if (rc == 0)
 					*e = ke;
@@ -146,8 +148,8 @@ int pdfx_ocr_scanned(struct pdfx *x, const int *pages, size_t n, struct moat_err
 		for (size_t k = started; k < workers && rc == 0; k++) {
 			struct doc t;
 			tasks[k] = (struct ocr_task){ x, pages, n, k, workers };
-			doc_init(&t, lim);
-			rc = ocr_pages_into(&tasks[k], &t, e);
+			rc = doc_init(&t, lim) < 0 ? err_set(e, MOAT_ENOMEM, "out of memory")
+						    : ocr_pages_into(&tasks[k], &t, e);
 			if (rc == 0 && blocks_from(x, &t) < 0)
 				rc = err_set(e, MOAT_ENOMEM, "out of memory");
 			doc_release(&t);
@@ -157,8 +159,8 @@ int pdfx_ocr_scanned(struct pdfx *x, const int *pages, size_t n, struct moat_err
 	{
 		struct ocr_task t1 = { x, pages, n, 0, 1 };
 		struct doc t;
-		doc_init(&t, lim);
-		rc = ocr_pages_into(&t1, &t, e);
+		rc = doc_init(&t, lim) < 0 ? err_set(e, MOAT_ENOMEM, "out of memory")
+					    : ocr_pages_into(&t1, &t, e);
 		if (rc == 0 && blocks_from(x, &t) < 0)
 			rc = err_set(e, MOAT_ENOMEM, "out of memory");
 		doc_release(&t);

@@ -111,6 +111,20 @@ static void w_rectto(fz_context *ctx, void *arg, float x0, float y0, float x1, f
 static const fz_path_walker walker = { w_moveto, w_lineto, w_curveto, w_closepath, NULL, NULL,
 				       NULL, w_rectto };
 
+/* Counts a drawn path and walks it into w in page space: 0 for one too
+ * transparent to be seen (not walked). */
+static int walk_path(fz_context *ctx, fz_device *dev, const fz_path *path, fz_matrix m,
+		     float alpha, struct walk *w)
+{
+	T(dev)->pg->paths++;
+	if (alpha < 0.1f)
+		return 0;
+	memset(w, 0, sizeof(*w));
+	w->m = m;
+	fz_walk_path(ctx, path, &walker, w);
+	return 1;
+}
+
 static void tee_fill_path(fz_context *ctx, fz_device *dev, const fz_path *path, int eo,
 			  fz_matrix m, fz_colorspace *cs, const float *color, float alpha,
 			  fz_color_params cp)
@@ -120,12 +134,8 @@ static void tee_fill_path(fz_context *ctx, fz_device *dev, const fz_path *path, 
 	(void)cs;
 	(void)color;
 	(void)cp;
-	T(dev)->pg->paths++;
-	if (alpha < 0.1f)
+	if (!walk_path(ctx, dev, path, m, alpha, &w))
 		return;
-	memset(&w, 0, sizeof(w));
-	w.m = m;
-	fz_walk_path(ctx, path, &walker, &w);
 	/* A thin filled rectangle is a rule (how many generators draw them). */
 	if (!w.curves && (w.n == 4 || w.n == 5)) {
 		float x0 = w.pts[0].x, x1 = w.pts[0].x, y0 = w.pts[0].y, y1 = w.pts[0].y;
@@ -154,13 +164,7 @@ static void tee_stroke_path(fz_context *ctx, fz_device *dev, const fz_path *path
 	(void)cs;
 	(void)color;
 	(void)cp;
-	T(dev)->pg->paths++;
-	if (alpha < 0.1f)
-		return;
-	memset(&w, 0, sizeof(w));
-	w.m = m;
-	fz_walk_path(ctx, path, &walker, &w);
-	if (w.curves)
+	if (!walk_path(ctx, dev, path, m, alpha, &w) || w.curves)
 		return;
 	for (int i = 1; i < w.n; i++)
 		add_rule(T(dev), w.pts[i - 1].x, w.pts[i - 1].y, w.pts[i].x, w.pts[i].y);

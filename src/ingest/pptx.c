@@ -104,40 +104,31 @@ static int p_txbody(struct doc *d, const xmlNode *tx, int page, int title, int b
 	return 0;
 }
 
+/* A table cell (ooxml_cell_fn): its paragraphs on lines.  *oom (ud) is set
+ * when a paragraph's text could not be kept. */
+static long p_cell(void *ud, const xmlNode *tc, struct buf *t)
+{
+	xmlNode *body = ooxml_child(tc, "txBody");
+	for (const xmlNode *p = body ? body->children : NULL; p; p = p->next)
+		if (xml_is(p, "p")) {
+			struct buf pt = BUF_INIT;
+			a_text(p, &pt, 0);
+			*(int *)ud |= buf_failed(&pt);
+			if (pt.len) {
+				if (t->len)
+					buf_addch(t, '\n');
+				buf_add(t, buf_str(&pt), pt.len);
+			}
+			buf_release(&pt);
+		}
+	return 1;
+}
+
 static int p_table(struct doc *d, const xmlNode *tbl, int page, struct moat_err *e)
 {
-	json_t *rows = json_array();
-	int oom = !rows;
-	for (const xmlNode *tr = tbl->children; tr; tr = tr->next) {
-		json_t *row;
-		if (!xml_is(tr, "tr"))
-			continue;
-		row = json_array();
-		for (const xmlNode *tc = tr->children; tc; tc = tc->next) {
-			struct buf t = BUF_INIT;
-			xmlNode *body = ooxml_child(tc, "txBody");
-			if (!xml_is(tc, "tc"))
-				continue;
-			for (const xmlNode *p = body ? body->children : NULL; p; p = p->next)
-				if (xml_is(p, "p")) {
-					struct buf pt = BUF_INIT;
-					a_text(p, &pt, 0);
-					oom |= buf_failed(&pt);
-					if (pt.len) {
-						if (t.len)
-							buf_addch(&t, '\n');
-						buf_add(&t, buf_str(&pt), pt.len);
-					}
-					buf_release(&pt);
-				}
-			text_squeeze(&t);
-			oom |= buf_failed(&t) ||
-			       json_array_append_new(row, json_stringn(buf_str(&t), t.len)) < 0;
-			buf_release(&t);
-		}
-		oom |= json_array_append_new(rows, row) < 0;
-	}
-	if (oom) {
+	int oom = 0;
+	json_t *rows = ooxml_table_rows(tbl, p_cell, &oom);
+	if (!rows || oom) {
 		json_decref(rows);
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	}

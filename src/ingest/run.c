@@ -247,9 +247,12 @@ static void parse_job(struct feed *f, struct job *j)
 		j->failed = 1;
 	} else {
 		struct doc_limits lim = { f->o->max_elements, 0 };
-		doc_init(&j->doc, lim);
-		if (ingest_parse_sandboxed(j->format, (const unsigned char *)buf_str(&data), data.len, f->o,
-				 &j->doc, &e) < 0) {
+		if (doc_init(&j->doc, lim) < 0) {
+			err_set(&e, MOAT_ENOMEM, "out of memory");
+			j->failed = 1;
+			doc_release(&j->doc);
+		} else if (ingest_parse_sandboxed(j->format, (const unsigned char *)buf_str(&data),
+						  data.len, f->o, &j->doc, &e) < 0) {
 			j->failed = 1;
 			doc_release(&j->doc);
 		} else {

@@ -136,8 +136,7 @@ static void child_main(int fd, sandbox_fn fn, void *arg, const struct ingest_opt
 	child_limits(o);
 	confine_child(fd, NULL);
 
-	doc_init(&d, lim);
-	rc = fn(arg, &d, &e);
+	rc = doc_init(&d, lim) < 0 ? err_set(&e, MOAT_ENOMEM, "out of memory") : fn(arg, &d, &e);
 	j = wire_reply(rc, &d, &e);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (!s) {  /* most likely out of memory */
@@ -260,11 +259,7 @@ int sandbox_finish(struct sandbox_job *j, struct doc *d, struct moat_err *e)
 	size_t n;
 	int rc;
 	if (sandbox_collect(j, &payload, &n, e) < 0) {
-		struct doc_limits lim = d->limits;
-		const char *fmt = d->format;
-		doc_release(d);
-		doc_init(d, lim);
-		d->format = fmt;
+		doc_clear(d);
 		return -1;
 	}
 	rc = wire_decode_reply(payload, n, j->o, d, e);

@@ -83,6 +83,7 @@ json_t *doc_to_json(const struct doc *d)
 	put(j, "encoding", d->encoding ? json_string(d->encoding) : json_null(), &bad);
 	put(j, "meta", d->meta ? json_incref(d->meta) : json_null(), &bad);
 	put(j, "over_limit", json_boolean(d->over_limit), &bad);
+	put(j, "nomem", json_boolean(d->nomem), &bad);
 	for (size_t i = 0; i < d->n_el && !bad; i++) {
 		const struct element *el = &d->el[i];
 		json_t *a = json_array();
@@ -150,6 +151,8 @@ int doc_from_json(json_t *j, struct doc *d, struct moat_err *e)
 	}
 	if (json_is_true(json_object_get(j, "over_limit")))
 		d->over_limit = 1;
+	if (json_is_true(json_object_get(j, "nomem")))
+		d->nomem = 1;
 	json_array_foreach(kids, i, v) {
 		json_t *data = json_object_get(v, "data");
 		struct buf b = BUF_INIT;
@@ -377,13 +380,8 @@ int wire_decode_reply(const char *payload, size_t n, const struct ingest_opts *o
 				msg ? msg : "cannot parse");
 	}
 	json_decref(jd);
-	if (rc < 0) {
-		struct doc_limits lim = d->limits;
-		const char *fmt = d->format;
-		doc_release(d);
-		doc_init(d, lim);
-		d->format = fmt;
-	}
+	if (rc < 0)
+		doc_clear(d);
 	return rc;
 }
 

@@ -41,10 +41,7 @@
 
 struct bundle_opts bundle_default_opts(void)
 {
-	struct bundle_opts o;
-	memset(&o, 0, sizeof(o));
-	o.jobs = 1;
-	return o;
+	return (struct bundle_opts){ .jobs = 1 };
 }
 
 struct bmodel {

@@ -30,10 +30,7 @@
 
 struct install_opts install_default_opts(void)
 {
-	struct install_opts o;
-	memset(&o, 0, sizeof(o));
-	o.jobs = 1;
-	return o;
+	return (struct install_opts){ .jobs = 1 };
 }
 
 struct iblob {

@@ -35,10 +35,7 @@
 
 struct verify_opts verify_default_opts(void)
 {
-	struct verify_opts o;
-	memset(&o, 0, sizeof(o));
-	o.jobs = 1;
-	return o;
+	return (struct verify_opts){ .jobs = 1 };
 }
 
 struct sum {

@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.max_elements = 10000;
 	o.max_unzipped = (size_t)32 << 20;
 	o.max_pages = 50;
-	doc_init(&d, (struct doc_limits){ o.max_elements, 0 });
+	if (doc_init(&d, (struct doc_limits){ o.max_elements, 0 }) < 0)
+		abort();  /* out of memory */
 	if (ingest_parse("email", data, size, &o, &d, &e) < 0 && !e.msg[0])
 		abort();
 	consistent(&d);

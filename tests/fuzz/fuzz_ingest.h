@@ -36,7 +36,8 @@ static void fuzz_parse(const char *format, struct ingest_opts *o, const uint8_t 
 	struct moat_err e = MOAT_ERR_INIT;
 	struct doc d;
 	o->max_elements = 10000;
-	doc_init(&d, (struct doc_limits){ o->max_elements, 0 });
+	if (doc_init(&d, (struct doc_limits){ o->max_elements, 0 }) < 0)
+		abort();  /* out of memory */
 	if (ingest_parse(format, data, size, o, &d, &e) == 0 || d.n_el)
 		fuzz_check_doc(&d);
 	doc_release(&d);

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
 		struct moat_err e = MOAT_ERR_INIT;
 		struct doc d;
-		doc_init(&d, (struct doc_limits){ o.max_elements, 0 });
+		if (doc_init(&d, (struct doc_limits){ o.max_elements, 0 }) < 0)
+			abort();  /* out of memory */
 		if (readers[i](data, size, &o, &d, &e) < 0 && !e.msg[0])
 			abort();  /* a failure always says why */
 		fuzz_check_doc(&d);

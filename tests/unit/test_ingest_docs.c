@@ -63,7 +63,7 @@ static struct doc parse_ok(const char *name, const void *data, size_t len,
 	const char *fmt = ingest_detect(name, data, len, NULL, 0, &e);
 	if (!fmt)
 		fail_msg("detect '%s': %s", name, e.msg);
-	doc_init(&d, (struct doc_limits){ 100000, 0 });
+	assert_int_equal(doc_init(&d, (struct doc_limits){ 100000, 0 }), 0);
 	if (ingest_parse(fmt, data, len, o, &d, &e) != 0)
 		fail_msg("parse '%s' as %s: %s", name, fmt, e.msg);
 	check_offsets(&d);
@@ -79,7 +79,7 @@ static void parse_fails(const char *name, const void *data, size_t len,
 	const char *fmt = ingest_detect(name, data, len, NULL, 0, &e);
 	int rc = -1;
 	if (fmt) {
-		doc_init(&d, (struct doc_limits){ 100000, 0 });
+		assert_int_equal(doc_init(&d, (struct doc_limits){ 100000, 0 }), 0);
 		rc = ingest_parse(fmt, data, len, o, &d, &e);
 		doc_release(&d);
 	}
@@ -217,8 +217,8 @@ static void sandbox_roundtrip(void **state)
 	struct doc d, ref;
 	struct moat_err e = MOAT_ERR_INIT;
 	(void)state;
-	doc_init(&d, (struct doc_limits){ 100, 0 });
-	doc_init(&ref, (struct doc_limits){ 100, 0 });
+	assert_int_equal(doc_init(&d, (struct doc_limits){ 100, 0 }), 0);
+	assert_int_equal(doc_init(&ref, (struct doc_limits){ 100, 0 }), 0);
 	assert_int_equal(sandbox_run(make_doc, NULL, &o, &d, &e), 0);
 	assert_int_equal(make_doc(NULL, &ref, &e), 0);
 	assert_int_equal(d.n_el, 3);
@@ -287,7 +287,7 @@ static void sandbox_failures(void **state)
 	struct doc d;
 	struct moat_err e = MOAT_ERR_INIT;
 	(void)state;
-	doc_init(&d, (struct doc_limits){ 100, 0 });
+	assert_int_equal(doc_init(&d, (struct doc_limits){ 100, 0 }), 0);
 	assert_int_equal(sandbox_run(crash, NULL, &o, &d, &e), -1);
 	if (!strstr(e.msg, "parser crashed (signal"))
 		fail_msg("crash gave '%s'", e.msg);
@@ -325,7 +325,7 @@ static void sandboxed_parse(void **state)
 		return;
 	assert_int_equal(fs_read_file(path, &b, 0, &e), 0);
 	for (int k = 0; k < 2; k++) {
-		doc_init(&d, (struct doc_limits){ 100, 0 });
+		assert_int_equal(doc_init(&d, (struct doc_limits){ 100, 0 }), 0);
 		if (ingest_parse_sandboxed("pdf", (const unsigned char *)b.data, b.len, &o, &d, &e) < 0)
 			fail_msg("sandboxed parse: %s", e.msg);
 		assert_string_equal(d.format, "pdf");
@@ -333,7 +333,7 @@ static void sandboxed_parse(void **state)
 		assert_int_equal(d.el[0].page, 1);
 		doc_release(&d);
 	}
-	doc_init(&d, (struct doc_limits){ 100, 0 });
+	assert_int_equal(doc_init(&d, (struct doc_limits){ 100, 0 }), 0);
 	assert_int_equal(ingest_parse_sandboxed("docx", (const unsigned char *)"PK\3\4junk", 8, &o, &d,
 						&e), -1);
 	assert_non_null(strstr(e.msg, "damaged zip archive"));

@@ -47,7 +47,7 @@ static struct doc parse_opts(const char *format, const void *data, size_t len,
 {
 	struct doc d;
 	struct moat_err e = MOAT_ERR_INIT;
-	doc_init(&d, (struct doc_limits){ o->max_elements, 0 });
+	assert_int_equal(doc_init(&d, (struct doc_limits){ o->max_elements, 0 }), 0);
 	if (ingest_parse(format, data, len, o, &d, &e) != 0)
 		fail_msg("ingest_parse(%s) failed: %s", format, e.msg);
 	check_offsets(&d);
@@ -109,7 +109,7 @@ static int parse_fails(const char *format, const void *data, size_t len,
 {
 	struct doc d;
 	int rc;
-	doc_init(&d, (struct doc_limits){ o->max_elements, 0 });
+	assert_int_equal(doc_init(&d, (struct doc_limits){ o->max_elements, 0 }), 0);
 	rc = ingest_parse(format, data, len, o, &d, e);
 	doc_release(&d);
 	return rc;
@@ -690,7 +690,7 @@ static void limits_max_elements(void **state)
 	o.max_elements = 3;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct doc d;
-		doc_init(&d, (struct doc_limits){ o.max_elements, 0 });
+		assert_int_equal(doc_init(&d, (struct doc_limits){ o.max_elements, 0 }), 0);
 		err_clear(&e);
 		if (ingest_parse(cases[i].format, cases[i].input, strlen(cases[i].input), &o, &d, &e) != -1)
 			fail_msg("%s: no limit error", cases[i].format);
