@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include <utf8proc.h>
@@ -452,18 +454,42 @@ static char *cache_path(const char *const *expr, const unsigned *flags, const un
 	return p;
 }
 
+/* The cached file: "moat-hsdb 1 <SHA-256 of the database, hex>\n" and the
+ * serialized database.  A file that another user owns or could have written
+ * (group or world writable, or in such a directory), that is damaged, or
+ * whose digest does not match is not deserialized (Hyperscan trusts its
+ * input): the database is compiled again and the file replaced. */
+#define HSDB_MAGIC "moat-hsdb 1 "
+#define HSDB_HEAD (sizeof(HSDB_MAGIC) - 1 + 64 + 1)
+
+static int cache_trusted(const char *path)
+{
+	struct stat st, dst;
+	char *dir = fs_dirname(path);
+	int ok = dir && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		 !(st.st_mode & 022) && stat(dir, &dst) == 0 && dst.st_uid == geteuid() &&
+		 !(dst.st_mode & 022);
+	free(dir);
+	return ok;
+}
+
 static int cache_load(struct pii_scanner *s, const char *const *expr, const unsigned *flags,
 		      const unsigned *ids, size_t n)
 {
 	struct buf b = BUF_INIT;
+	char hex[SHA256_HEX];
 	int rc = -1;
 	free(s->cache);
 	s->cache = cache_path(expr, flags, ids, n);
-	if (!s->cache || fs_read_file(s->cache, &b, 256u << 20, NULL) < 0) {
+	if (!s->cache || !cache_trusted(s->cache) ||
+	    fs_read_file(s->cache, &b, 256u << 20, NULL) < 0 || b.len < HSDB_HEAD ||
+	    memcmp(b.data, HSDB_MAGIC, sizeof(HSDB_MAGIC) - 1) || b.data[HSDB_HEAD - 1] != '\n') {
 		buf_release(&b);
 		return -1;
 	}
-	if (hs_deserialize_database(b.data, b.len, &s->db) == HS_SUCCESS)
+	sha256_hex_mem(b.data + HSDB_HEAD, b.len - HSDB_HEAD, hex);
+	if (!memcmp(hex, b.data + sizeof(HSDB_MAGIC) - 1, 64) &&
+	    hs_deserialize_database(b.data + HSDB_HEAD, b.len - HSDB_HEAD, &s->db) == HS_SUCCESS)
 		rc = 0;
 	else
 		s->db = NULL;
@@ -473,13 +499,20 @@ static int cache_load(struct pii_scanner *s, const char *const *expr, const unsi
 
 static void cache_store(struct pii_scanner *s)
 {
-	char *bytes = NULL, *dir;
+	char *bytes = NULL, *dir, hex[SHA256_HEX];
 	size_t len = 0;
+	struct buf b = BUF_INIT;
 	if (!s->cache || hs_serialize_database(s->db, &bytes, &len) != HS_SUCCESS)
 		return;
+	sha256_hex_mem(bytes, len, hex);
+	buf_adds(&b, HSDB_MAGIC);
+	buf_adds(&b, hex);
+	buf_addch(&b, '\n');
+	buf_add(&b, bytes, len);
 	dir = fs_dirname(s->cache);
-	if (dir && fs_mkdirs(dir, 0755, NULL) == 0)
-		(void)!fs_write_atomic(s->cache, bytes, len, 0644, NULL);
+	if (!buf_failed(&b) && dir && fs_mkdirs(dir, 0755, NULL) == 0)
+		(void)!fs_write_atomic(s->cache, b.data, b.len, 0644, NULL);
+	buf_release(&b);
 	free(dir);
 	free(bytes);
 }

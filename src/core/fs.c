@@ -18,11 +18,16 @@ int fs_read_file(const char *path, struct buf *out, size_t max, struct moat_err 
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		int saved = errno;
+		close(fd);
+		return err_set(e, MOAT_EIO, "cannot read '%s': %s", path, strerror(saved));
+	}
+	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		return err_set(e, MOAT_EIO, "cannot read '%s': is a directory", path);
 	}
-	if (max && fstat(fd, &st) == 0 && (uint64_t)st.st_size > max) {
+	if (max && (uint64_t)st.st_size > max) {
 		close(fd);
 		return err_set(e, MOAT_ELIMIT, "'%s' is %lld bytes, over the limit of %zu",
 			       path, (long long)st.st_size, max);

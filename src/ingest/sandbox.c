@@ -219,7 +219,18 @@ int sandbox_collect(struct sandbox_job *j, char **payload_out, size_t *n_out, st
 		timed_out = 1;
 	} else if (got == 8) {
 		n = wire_get_len(hdr);
-		payload = n < ((uint64_t)1 << 40) ? malloc(n + 1) : NULL;
+		/* an honest child cannot build more than its address space holds */
+		if (n > docfmt_max_memory(o)) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			close(j->fd);
+			j->fd = -1;
+			return err_set(e, MOAT_ELIMIT, "the parser's answer claims %llu bytes, more than its "
+				       "memory limit allows (%zu MiB): refused", (unsigned long long)n,
+				       docfmt_max_memory(o) >> 20);
+		}
+		payload = malloc(n + 1);
 		if (!payload) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

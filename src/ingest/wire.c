@@ -250,7 +250,7 @@ int wire_send(int fd, const void *p, size_t n)
 	return 0;
 }
 
-int wire_recv(int fd, char **out, size_t *n, double deadline, enum wire_why *why)
+int wire_recv(int fd, char **out, size_t *n, uint64_t max, double deadline, enum wire_why *why)
 {
 	unsigned char hdr[8];
 	uint64_t len = 0;
@@ -263,8 +263,10 @@ int wire_recv(int fd, char **out, size_t *n, double deadline, enum wire_why *why
 		return -1;
 	}
 	len = wire_get_len(hdr);
-	if (len >= ((uint64_t)1 << 40))
+	if (len > max) {
+		*why = WIRE_TOO_BIG;
 		return -1;
+	}
 	if (!(*out = malloc(len + 1))) {
 		*why = WIRE_NOMEM;
 		return -1;

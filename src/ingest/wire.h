@@ -43,8 +43,12 @@ int wire_send(int fd, const void *p, size_t n) __attribute__((warn_unused_result
 /* Receives one message into *out (malloc'd, NUL-terminated, *n bytes);
  * deadline 0 waits for ever.  -1 on EOF or an error, a time-out, or no
  * memory for the message; *why says which. */
-enum wire_why { WIRE_EOF, WIRE_TIMEOUT, WIRE_NOMEM };
-int wire_recv(int fd, char **out, size_t *n, double deadline, enum wire_why *why)
+enum wire_why { WIRE_EOF, WIRE_TIMEOUT, WIRE_NOMEM, WIRE_TOO_BIG };
+/* A request to a zygote (a header, a file's bytes) is at most this long. */
+#define WIRE_MAX_REQUEST ((uint64_t)1 << 36)
+/* max: the longest message accepted (a longer one is WIRE_TOO_BIG, before
+ * anything is allocated). */
+int wire_recv(int fd, char **out, size_t *n, uint64_t max, double deadline, enum wire_why *why)
 	__attribute__((warn_unused_result));
 
 /* --- the request to a zygote ------------------------------------------------ */

@@ -82,7 +82,8 @@ static void zygote_loop(int fd, pid_t parent)
 		struct parse_args a;
 		struct sandbox_job job;
 		struct moat_err e = MOAT_ERR_INIT;
-		if (wire_recv(fd, &hdr, &nh, 0, &why) < 0 || wire_recv(fd, &data, &nd, 0, &why) < 0)
+		if (wire_recv(fd, &hdr, &nh, WIRE_MAX_REQUEST, 0, &why) < 0 ||
+		    wire_recv(fd, &data, &nd, WIRE_MAX_REQUEST, 0, &why) < 0)
 			_exit(0);
 		h = json_loadb(hdr, nh, 0, NULL);
 		wire_opts_from_json(json_object_get(h, "opts"), &o, &lim);
@@ -253,11 +254,15 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 			zygote_stop(z);  /* gone: start another and try once more */
 			continue;
 		}
-		if (wire_recv(z->fd, &reply, &nr, wire_now() + docfmt_max_cpu(o) * 2.0 + 60, &why) < 0) {
+		if (wire_recv(z->fd, &reply, &nr, docfmt_max_memory(o),
+			      wire_now() + docfmt_max_cpu(o) * 2.0 + 60, &why) < 0) {
 			zygote_stop(z);  /* its answer is cut off: it cannot serve another */
 			free(hdr);
 			if (why == WIRE_NOMEM)
 				return err_set(e, MOAT_ENOMEM, "out of memory receiving the document");
+			if (why == WIRE_TOO_BIG)
+				return err_set(e, MOAT_ELIMIT, "the parser's answer is larger than its memory "
+					       "limit allows (%zu MiB): refused", docfmt_max_memory(o) >> 20);
 			return err_set(e, why == WIRE_TIMEOUT ? MOAT_ELIMIT : MOAT_EPARSE, "%s",
 				       why == WIRE_TIMEOUT
 				       ? "parser timed out (the sandbox did not answer; see --max-cpu)"

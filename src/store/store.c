@@ -559,6 +559,28 @@ char *store_object_path(const char *ws_dir, const char *id)
 	return p;
 }
 
+/* 1 when the file at path holds exactly data[0, len). */
+static int same_bytes(const char *path, const void *data, size_t len)
+{
+	unsigned char chunk[65536];
+	size_t at = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), same = fd >= 0;
+	while (same) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			same = n == 0 && at == len;
+			break;
+		}
+		same = (size_t)n <= len - at && !memcmp(chunk, (const unsigned char *)data + at, (size_t)n);
+		at += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	return same;
+}
+
 static int put_object(const char *ws_dir, const char *id, const void *data, size_t len, int sync,
 		      struct moat_err *e)
 {
@@ -568,9 +590,12 @@ static int put_object(const char *ws_dir, const char *id, const void *data, size
 	if (!path)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (lstat(path, &st) == 0) {
-		/* Present and whole: keep.  A wrong size can only be a write a power
-		 * cut lost before its batch was synced, and no row names it yet. */
-		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == (uint64_t)len) {
+		/* Present with these very bytes: keep.  Anything else (a write a
+		 * power cut lost before its batch was synced, a file planted or
+		 * damaged under the name) is replaced: the name is the content's
+		 * hash, so the bytes are compared, not only the size. */
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == (uint64_t)len &&
+		    same_bytes(path, data, len)) {
 			free(path);
 			return 0;
 		}

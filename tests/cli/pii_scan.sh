@@ -59,4 +59,32 @@ expect_grep "^moat: cannot read '$T/adir': Is a directory$" "$T/err" "names the 
 expect_eq 1 "$(wc -l <"$T/err")" "one line"
 expect_rc 0 "$MOAT" pii scan --engine
 expect_grep 'pcre2' "$T/out" "names the engine"
+
+# the compiled Hyperscan database's cache: kept with its digest, and a damaged
+# or planted file (a byte flipped, group-writable) is compiled again, never
+# deserialized (issue 13.7)
+if grep -q hyperscan "$T/out"; then
+	C="$T/cache"
+	MOAT_CACHE=$C "$MOAT" pii scan --json "$T/in.txt" >"$T/first.json" || bad "scan with a fresh cache"
+	db=$(ls "$C"/pii/*.hsdb 2>/dev/null | head -1)
+	[ -n "$db" ] && head -c 12 "$db" | grep -q '^moat-hsdb 1 ' && ok || bad "the cache file carries its digest"
+	check_db() { python3 - "$db" <<'PY'
+import hashlib, sys
+b = open(sys.argv[1], "rb").read()
+head, body = b[:77], b[77:]
+sys.exit(0 if head[12:76].decode() == hashlib.sha256(body).hexdigest() else 1)
+PY
+	}
+	python3 - "$db" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[-100] ^= 0x40; open(p, "wb").write(b)
+PY
+	check_db && bad "the flip did not land" || ok
+	MOAT_CACHE=$C "$MOAT" pii scan --json "$T/in.txt" >"$T/second.json" || bad "scan with a damaged cache"
+	cmp -s "$T/first.json" "$T/second.json" && ok || bad "a damaged cache changes nothing of the scan"
+	check_db && ok || bad "a damaged cache file is replaced"
+	chmod 0664 "$db"
+	MOAT_CACHE=$C "$MOAT" pii scan --json "$T/in.txt" >/dev/null
+	expect_eq 644 "$(stat -c %a "$db")" "a group-writable cache file is not trusted (compiled and written again)"
+fi
 finish

@@ -83,6 +83,12 @@ static void atomic_write_and_capped_read(void **state)
 	char hex[SHA256_HEX];
 	(void)state;
 	assert_int_equal(fs_mkdirs(sub, 0755, &e), 0);
+	/* an empty path is an error, read within the string */
+	assert_int_equal(fs_mkdirs("", 0755, &e), -1);
+	assert_int_equal(e.code, MOAT_EIO);
+	/* a directory is not read as a file */
+	assert_int_equal(fs_read_file(sub, &b, 0, &e), -1);
+	assert_non_null(strstr(e.msg, "is a directory"));
 	assert_int_equal(fs_write_atomic(p, "hello", 5, 0644, &e), 0);
 	assert_int_equal(fs_read_file(p, &b, 0, &e), 0);
 	assert_string_equal(b.data, "hello");

@@ -278,16 +278,17 @@ static void ls_constrained(void **state)
 {
 	const char *labels[] = { "spam", "ham", "not sure" };
 	json_error_t je;
-	json_t *schema = json_loads("{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"maxLength\":10},"
-				    "\"year\":{\"type\":\"integer\"},\"genres\":{\"type\":\"array\",\"items\":"
-				    "{\"enum\":[\"a\",\"b\",\"c\"]},\"minItems\":1,\"maxItems\":2}},\"required\":[\"title\"]}",
-				    0, &je);
+	json_t *schema;
 	struct llm_request r[10];
 	struct llm_result res[10];
 	struct moat_err errs[10], e = MOAT_ERR_INIT;
 	struct llm *m;
 	(void)state;
-	need_llama_server();
+	need_llama_server();  /* may skip: nothing allocated before it */
+	schema = json_loads("{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"maxLength\":10},"
+			    "\"year\":{\"type\":\"integer\"},\"genres\":{\"type\":\"array\",\"items\":"
+			    "{\"enum\":[\"a\",\"b\",\"c\"]},\"minItems\":1,\"maxItems\":2}},\"required\":[\"title\"]}",
+			    0, &je);
 	m = open_ls(0);
 	for (int i = 0; i < 10; i++) {
 		r[i] = req("Is this spam?", i);

@@ -263,6 +263,14 @@ static void objects_are_content_addressed(void **state)
 	assert_int_equal(st.st_mode & 0222, 0);  /* read-only once stored */
 	assert_int_equal(store_put_object(dir, id, "hello", 5, &e), 0);  /* idempotent */
 	buf_release(&b);
+	/* a file planted (or damaged) under the name, of the same size, is
+	 * replaced: the name is the hash of the bytes, not of the size */
+	assert_int_equal(chmod(p, 0644), 0);
+	assert_int_equal(fs_write_atomic(p, "HELLO", 5, 0444, &e), 0);
+	assert_int_equal(store_put_object(dir, id, "hello", 5, &e), 0);
+	assert_int_equal(fs_read_file(p, &b, 0, &e), 0);
+	assert_string_equal(b.data, "hello");
+	buf_release(&b);
 	free(p);
 	tu_rmtree(dir);
 	free(dir);
