@@ -1263,14 +1263,15 @@ static void check_sandbox(struct dctx *d)
 		    "cannot start a probe process");
 	} else if (s.seccomp && s.namespaces) {
 		add(d, "moat", "parser sandbox", "ok", NULL,
-		    "parsers run with a seccomp allow-list, no network and their own user namespace%s",
+		    "parsers run with a seccomp allow-list (no sockets, no exec, no writing files) in "
+		    "their own user namespace%s",
 		    s.dropped ? ", as nobody" : "");
 	} else {
 		add(d, "moat", "parser sandbox", "warn",
 		    s.seccomp ? "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
 			      : "use a kernel with seccomp filters (CONFIG_SECCOMP_FILTER)",
 		    "parsers run with %s only: %s", s.seccomp ? "the seccomp allow-list" :
-		    s.namespaces ? "namespaces and limits" : "resource limits", s.why);
+		    s.netns ? "no network, namespaces and limits" : "resource limits", s.why);
 	}
 }
 

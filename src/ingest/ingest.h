@@ -89,12 +89,12 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 	__attribute__((warn_unused_result));
 
 /* What the parser sandbox's children get on this machine, found by a probe
- * child (a fork): the seccomp allow-list, new user and network namespaces,
- * root becoming nobody, and when one is missing, why.  Call it from a
+ * child (a fork): the seccomp allow-list, a new user namespace (and a
+ * network namespace where seccomp is missing), root becoming nobody, and when one is missing, why.  Call it from a
  * single-threaded process (before ingest_run starts workers).  0, or -1 when
  * the probe could not run. */
 struct ingest_sandbox {
-	int seccomp, namespaces, dropped;
+	int seccomp, namespaces, netns, dropped;
 	char why[160];
 };
 int ingest_sandbox_probe(struct ingest_sandbox *s) __attribute__((warn_unused_result));

@@ -22,6 +22,7 @@
 #include "docfmt.h"
 #include "ocr.h"
 #include "sandbox.h"
+#include "confine.h"
 #include "wire.h"
 #include "../core/fmt.h"
 
@@ -72,6 +73,7 @@ static void zygote_loop(int fd, pid_t parent)
 		if (devnull != fd)
 			close(devnull);
 	}
+	confine_prepare();  /* once here, not in each child */
 	for (;;) {
 		char *hdr = NULL, *data = NULL, *reply = NULL;
 		size_t nh = 0, nd = 0, nr = 0;
