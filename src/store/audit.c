@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #include "audit.h"
 #include "store_int.h"
+#include "../core/buf.h"
 #include "../core/fmt.h"
+#include "../core/fs.h"
 #include "../core/hash.h"
 #include "version.h"
 
@@ -134,6 +136,7 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 	}
 	if (meta_set(db, "audit_head_seq", seqs) < 0 || meta_set(db, "audit_head_hash", hash) < 0)
 		goto dberr;
+	store_note_audit_head(s, seq, hash);
 	if (own_tx && store_commit(s, e) < 0)
 		goto fail;
 	free(text);
@@ -211,16 +214,43 @@ static int body_check(const char *body, const char *prev, json_int_t *seq)
 	return same;
 }
 
+/* The last line of audit.head: 1 with its seq and hash, 0 when there is
+ * none (a workspace made by an older moat), -1 when it is damaged. */
+static int file_head(struct store *s, long long *seq, char hash[65])
+{
+	char *path = fs_join(store_dir(s), STORE_AUDIT_HEAD);
+	struct buf b = BUF_INIT;
+	const char *line;
+	int rc = 0, n = 0;
+	if (!path)
+		return -1;
+	if (fs_read_file(path, &b, (size_t)64 << 20, NULL) == 0 && b.len) {
+		size_t end = b.len;
+		while (end && b.data[end - 1] == '\n')
+			end--;
+		b.data[end] = '\0';
+		line = strrchr(b.data, '\n');
+		line = line ? line + 1 : b.data;
+		rc = sscanf(line, "%lld %64[0-9a-f]%n", seq, hash, &n) == 2 && strlen(hash) == 64 &&
+		     line[n] == '\0' ? 1 : -1;
+	}
+	buf_release(&b);
+	free(path);
+	return rc;
+}
+
 int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 {
 	sqlite3 *db = store_sqlite(s);
 	sqlite3_stmt *st;
-	char expect_prev[65], head_hash[65] = "", head_seq[32] = "";
+	char expect_prev[65], head_hash[65] = "", head_seq[32] = "", fhash[65] = "";
+	long long fseq = 0;
 	int64_t pos = 0;
-	int rc;
+	int rc, fhead;
 
 	memset(c, 0, sizeof(*c));
 	c->ok = 1;
+	fhead = file_head(s, &fseq, fhash);
 	memcpy(expect_prev, GENESIS, sizeof(GENESIS));
 	if (sqlite3_prepare_v2(db, "SELECT seq, body, prev, hash FROM audit ORDER BY seq",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -262,6 +292,9 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 			bad(c, pos, "record %lld: does not follow record %lld (a record was removed, "
 				    "inserted or reordered)", (long long)pos, (long long)pos - 1);
 		}
+		if (c->ok && fhead == 1 && pos == fseq && strcmp(hash, fhash))
+			bad(c, pos, "record %lld: its hash is not the one audit.head keeps for it (the "
+				    "database was replaced)", (long long)pos);
 		if (!c->ok)
 			break;
 		memcpy(expect_prev, hash, sizeof(expect_prev));  /* 64 digits: it matched got */
@@ -273,6 +306,22 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 		return err_set(e, MOAT_EDB, "cannot read the audit trail: %s", sqlite3_errmsg(db));
 	if (!c->ok)
 		return 0;
+	if (!c->records) {
+		bad(c, 1, "the trail is empty: a workspace holds at least its init record (the "
+			  "database was emptied or replaced)");
+		return 0;
+	}
+	if (fhead < 0) {
+		bad(c, c->records, "audit.head, the copy of the trail's end kept beside the database, "
+			"is damaged");
+		return 0;
+	}
+	if (fhead == 1 && fseq > c->records) {
+		bad(c, c->records + 1, "the trail ends at record %lld but audit.head names record %lld "
+			"(records were removed from the end, or the database was replaced)",
+			(long long)c->records, fseq);
+		return 0;
+	}
 	if (meta_get(db, "audit_head_seq", head_seq, sizeof(head_seq)) < 0 ||
 	    meta_get(db, "audit_head_hash", head_hash, sizeof(head_hash)) < 0)
 		return err_set(e, MOAT_EDB, "cannot read the audit trail's head: %s", sqlite3_errmsg(db));

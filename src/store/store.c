@@ -33,6 +33,7 @@ struct store {
 	sqlite3 *db;
 	int lock_fd;
 	int in_tx;
+	char pending_head[96];  /* "<seq> <hash>\n" of an audit record not yet committed */
 };
 
 /* Numbered migrations: the schema version is PRAGMA user_version.  Only
@@ -252,11 +253,14 @@ int store_schema_version(struct store *s)
 	return v;
 }
 
-static int migrate(struct store *s, struct moat_err *e)
+static int migrate(struct store *s, int create, struct moat_err *e)
 {
 	int v = store_schema_version(s);
 	if (v < 0)
 		return store_db_err(s, "cannot read the schema version", e);
+	if (v == 0 && !create)
+		return err_set(e, MOAT_ECORRUPT, "'%s/moat.db' holds no workspace (schema version 0): "
+			       "the database was replaced or lost; restore it from a backup", s->dir);
 	if (v > N_MIGRATIONS)
 		return err_set(e, MOAT_EUNSUPPORTED,
 			       "workspace '%s' has schema version %d; this moat knows up to %d "
@@ -362,6 +366,18 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 		free(path);
 		goto fail;
 	}
+	if (!create) {
+		/* a workspace's database holds at least its schema and its init
+		 * record: an empty one is a lost trail, never a new workspace */
+		struct stat st;
+		if (stat(path, &st) == 0 && st.st_size == 0) {
+			err_set(e, MOAT_ECORRUPT, "'%s' is empty: the workspace's database is lost "
+				"(its audit trail with it); restore it from a backup, or move '%s' "
+				"away and run moat init", path, s->dir);
+			free(path);
+			goto fail;
+		}
+	}
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
 		err_set(e, MOAT_EDB, "cannot open '%s': %s", path,
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -373,7 +389,7 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 	sqlite3_extended_result_codes(s->db, 1);
 	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", e) < 0)
 		goto fail;
-	if (migrate(s, e) < 0)
+	if (migrate(s, create, e) < 0)
 		goto fail;
 	return s;
 fail:
@@ -534,16 +550,45 @@ int store_begin(struct store *s, struct moat_err *e)
 	return 0;
 }
 
+/* Appends the committed head to audit.head: a copy of the chain's end that
+ * the database cannot take with it (a database cut short, emptied or
+ * replaced is then found by audit_verify). */
+static int write_head(struct store *s, struct moat_err *e)
+{
+	char *path = fs_join(s->dir, STORE_AUDIT_HEAD);
+	int fd, rc = 0;
+	if (!path)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || fs_write_all(fd, s->pending_head, strlen(s->pending_head)) < 0 || fsync(fd) < 0)
+		rc = err_set(e, MOAT_EIO, "the audit record is committed, but '%s' cannot be written: %s",
+			     path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	s->pending_head[0] = '\0';
+	return rc;
+}
+
+void store_note_audit_head(struct store *s, long long seq, const char *hash)
+{
+	if (xsnprintf(s->pending_head, sizeof(s->pending_head), "%lld %.64s\n", seq, hash) < 0)
+		s->pending_head[0] = '\0';  /* cannot happen: 20 digits and 64 */
+}
+
 int store_commit(struct store *s, struct moat_err *e)
 {
 	if (exec(s, "COMMIT", e) < 0)
 		return -1;
 	s->in_tx = 0;
+	if (s->pending_head[0])
+		return write_head(s, e);
 	return 0;
 }
 
 void store_rollback(struct store *s)
 {
+	s->pending_head[0] = '\0';
 	if (s->in_tx)
 		exec(s, "ROLLBACK", NULL);
 	s->in_tx = 0;

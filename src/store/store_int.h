@@ -62,6 +62,12 @@ char *store_json_dumps(const json_t *j, size_t flags) __attribute__((warn_unused
  * empty, or says out of memory, for the first. */
 json_t *store_json_loads(const char *text, int *nomem) __attribute__((warn_unused_result));
 
+/* audit.head, beside moat.db: one line "<seq> <hash>" per audit record,
+ * appended and fsynced once its transaction commits (audit.c notes the head
+ * with store_note_audit_head; store_commit writes it). */
+#define STORE_AUDIT_HEAD "audit.head"
+void store_note_audit_head(struct store *s, long long seq, const char *hash);
+
 /* The current UTC time as 2024-05-01T12:00:00Z with `decimals` digits of
  * the second (0, 3 or 6) before the Z. */
 #define STORE_TIME_MAX 40
