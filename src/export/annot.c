@@ -28,6 +28,7 @@
 
 #include "../core/fmt.h"
 #include "../core/fs.h"
+#include "../core/jsonw.h"
 #include "../core/utf8.h"
 
 #include "../core/banned.h"
@@ -806,11 +807,45 @@ int annot_parse_long(const char *s, long *out)
 	return 0;
 }
 
+static int num_is_int(double v)
+{
+	return v == floor(v) && fabs(v) < 9e15;
+}
+
 json_t *annot_num_json(double v)
 {
-	if (v == floor(v) && fabs(v) < 9e15)
+	if (num_is_int(v))
 		return json_integer((json_int_t)v);
 	return json_real(v);
+}
+
+/* A real as jansson 2.14's jsonp_dtostr() writes it: %.17g, ".0" added when
+ * it would read as an integer, the exponent without '+' or leading zeros. */
+int annot_num_put(struct buf *b, double v)
+{
+	char d[40], *x;
+	int n;
+	if (num_is_int(v)) {
+		jsonw_int(b, (int64_t)v);
+		return 0;
+	}
+	if (!isfinite(v) || (n = xsnprintf(d, sizeof(d), "%.17g", v)) <= 0)
+		return -1;
+	if (!strchr(d, '.') && !strchr(d, 'e')) {
+		memcpy(d + n, ".0", 3);
+		n += 2;
+	}
+	if ((x = strchr(d, 'e'))) {
+		char *start = x + 1, *end = x + 2;
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		memmove(start, end, (size_t)(d + n + 1 - end));
+		n -= (int)(end - start);
+	}
+	jsonw_add(b, d, (size_t)n);
+	return 0;
 }
 
 /* --- export ---------------------------------------------------------------- */
@@ -1113,41 +1148,46 @@ int annot_out_mkdir(struct annot_out *o, const char *rel)
 	return rc;
 }
 
+/* Creates dir/rel (its directories made as needed), which must not exist:
+ * the descriptor, and its path in *path (malloc'd), or -1 with e set. */
+static int out_create(struct annot_out *o, const char *rel, char **path)
+{
+	char *p = fs_join(o->dir, rel), *dir = p ? fs_dirname(p) : NULL;
+	int fd = -1;
+	if (!dir)
+		err_set(o->e, MOAT_ENOMEM, "out of memory");
+	else if (fs_mkdirs(dir, 0755, o->e) == 0 &&
+		 (fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+		err_set(o->e, MOAT_EIO, "cannot create '%s': %s", p, strerror(errno));
+	free(dir);
+	if (fd < 0) {
+		free(p);
+		return -1;
+	}
+	*path = p;
+	return fd;
+}
+
+/* Closes a file out_create() made, counting it when rc is 0; frees path. */
+static int out_close(struct annot_out *o, int fd, char *path, int rc)
+{
+	if (close(fd) < 0 && rc == 0)
+		rc = err_set(o->e, MOAT_EIO, "cannot write '%s': %s", path, strerror(errno));
+	free(path);
+	if (rc == 0)
+		o->files++;
+	return rc;
+}
+
 int annot_out_write(struct annot_out *o, const char *rel, const void *data, size_t len)
 {
-	char *p = fs_join(o->dir, rel), *dir;
-	int fd;
-	if (!p)
-		return err_set(o->e, MOAT_ENOMEM, "out of memory");
-	dir = fs_dirname(p);
-	if (!dir || fs_mkdirs(dir, 0755, o->e) < 0) {
-		if (!dir)
-			err_set(o->e, MOAT_ENOMEM, "out of memory");
-		free(dir);
-		free(p);
+	char *p;
+	int fd = out_create(o, rel, &p), rc = 0;
+	if (fd < 0)
 		return -1;
-	}
-	free(dir);
-	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err_set(o->e, MOAT_EIO, "cannot create '%s': %s", p, strerror(errno));
-		free(p);
-		return -1;
-	}
-	if (fs_write_all(fd, data, len) < 0) {
-		err_set(o->e, MOAT_EIO, "cannot write '%s': %s", p, strerror(errno));
-		close(fd);
-		free(p);
-		return -1;
-	}
-	if (close(fd) < 0) {
-		err_set(o->e, MOAT_EIO, "cannot write '%s': %s", p, strerror(errno));
-		free(p);
-		return -1;
-	}
-	free(p);
-	o->files++;
-	return 0;
+	if (fs_write_all(fd, data, len) < 0)
+		rc = err_set(o->e, MOAT_EIO, "cannot write '%s': %s", p, strerror(errno));
+	return out_close(o, fd, p, rc);
 }
 
 int annot_out_buf(struct annot_out *o, const char *rel, const struct buf *b)
@@ -1175,31 +1215,15 @@ int annot_out_json(struct annot_out *o, const char *rel, const json_t *v, int in
 
 int annot_out_copy(struct annot_out *o, const char *src, const char *rel)
 {
-	char *p = fs_join(o->dir, rel), *dir;
 	char chunk[65536];
+	char *p;
 	int in, out, rc = -1;
-	if (!p)
-		return err_set(o->e, MOAT_ENOMEM, "out of memory");
-	dir = fs_dirname(p);
-	if (!dir || fs_mkdirs(dir, 0755, o->e) < 0) {
-		if (!dir)
-			err_set(o->e, MOAT_ENOMEM, "out of memory");
-		free(dir);
-		free(p);
-		return -1;
-	}
-	free(dir);
 	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		err_set(o->e, MOAT_EIO, "cannot copy the image '%s': %s", src, strerror(errno));
-		free(p);
-		return -1;
-	}
-	out = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err_set(o->e, MOAT_EIO, "cannot create '%s': %s", p, strerror(errno));
+	if (in < 0)
+		return err_set(o->e, MOAT_EIO, "cannot copy the image '%s': %s", src,
+			       strerror(errno));
+	if ((out = out_create(o, rel, &p)) < 0) {
 		close(in);
-		free(p);
 		return -1;
 	}
 	for (;;) {
@@ -1220,11 +1244,50 @@ int annot_out_copy(struct annot_out *o, const char *src, const char *rel)
 		}
 	}
 	close(in);
-	if (close(out) < 0 && rc == 0)
-		rc = err_set(o->e, MOAT_EIO, "cannot write '%s': %s", p, strerror(errno));
-	free(p);
+	return out_close(o, out, p, rc);
+}
+
+#define STREAM_FLUSH_BYTES ((size_t)1 << 20)
+
+int annot_stream_open(struct annot_out *o, const char *rel, struct annot_stream *st)
+{
+	st->o = o;
+	st->b = (struct buf)BUF_INIT;
+	st->fd = out_create(o, rel, &st->path);
+	return st->fd < 0 ? -1 : 0;
+}
+
+/* Writes what the buffer holds; -1 with e set on a write error or the
+ * buffer's sticky error. */
+static int stream_write(struct annot_stream *st)
+{
+	if (buf_failed(&st->b))
+		return err_set(st->o->e, buf_failed(&st->b), "cannot write '%s': %s", st->path,
+			       moat_strerror(buf_failed(&st->b)));
+	if (fs_write_all(st->fd, st->b.data, st->b.len) < 0)
+		return err_set(st->o->e, MOAT_EIO, "cannot write '%s': %s", st->path,
+			       strerror(errno));
+	buf_reset(&st->b);
+	return 0;
+}
+
+int annot_stream_flush(struct annot_stream *st)
+{
+	if (st->b.len < STREAM_FLUSH_BYTES && !buf_failed(&st->b))
+		return 0;
+	return stream_write(st);
+}
+
+int annot_stream_close(struct annot_stream *st, int rc)
+{
+	if (st->fd < 0)
+		return -1;
 	if (rc == 0)
-		o->files++;
+		rc = stream_write(st);
+	rc = out_close(st->o, st->fd, st->path, rc);
+	st->fd = -1;
+	st->path = NULL;
+	buf_release(&st->b);
 	return rc;
 }
 

@@ -218,6 +218,26 @@ int annot_out_buf(struct annot_out *o, const char *rel, const struct buf *b)
  * their order), with a final newline. */
 int annot_out_json(struct annot_out *o, const char *rel, const json_t *v, int indent)
 	__attribute__((warn_unused_result));
+/* A file of the export written as it is made: append to b, call
+ * annot_stream_flush() now and then (it writes b out past a megabyte), and
+ * annot_stream_close() at the end. */
+struct annot_stream {
+	struct annot_out *o;
+	char *path;
+	int fd;
+	struct buf b;
+};
+/* Creates dir/rel as annot_out_write() does. */
+int annot_stream_open(struct annot_out *o, const char *rel, struct annot_stream *st)
+	__attribute__((warn_unused_result));
+/* Writes b out when it holds a megabyte or more; fails on a write error or
+ * b's sticky error. */
+int annot_stream_flush(struct annot_stream *st) __attribute__((warn_unused_result));
+/* With rc 0, writes the rest and closes the file, counting it; with rc -1
+ * (the caller failed) only closes.  Frees the stream either way (once
+ * opened).  Returns 0 or -1 with e set. */
+int annot_stream_close(struct annot_stream *st, int rc);
+
 /* Copies the file src to dir/rel. */
 int annot_out_copy(struct annot_out *o, const char *src, const char *rel)
 	__attribute__((warn_unused_result));
@@ -243,6 +263,9 @@ int annot_import_files(const char *path, int (*accept)(const char *name),
 
 /* A number as JSON: an integer when it is one, else a real. */
 json_t *annot_num_json(double v);
+/* The same number written as json_dumps() writes that value; -1 (nothing
+ * written) when it is not finite. */
+int annot_num_put(struct buf *b, double v) __attribute__((warn_unused_result));
 
 /* --- the formats ----------------------------------------------------------- */
 
