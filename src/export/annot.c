@@ -188,6 +188,29 @@ long annot_label_index(struct annot_set *s, const char *label)
 	return (long)s->n_labels++;
 }
 
+/* Adds every label a value of s uses to s's list, after those the importer
+ * put there (COCO's and YOLO's, in class-id order): item by item, a value's
+ * classification labels, then its spans', then its boxes'.  The importers
+ * leave this to annot_import(). */
+static int register_labels(struct annot_set *s)
+{
+	for (size_t i = 0; i < s->n_items; i++) {
+		for (size_t k = 0; k < s->items[i].n_values; k++) {
+			const struct annot_value *v = &s->items[i].values[k];
+			for (size_t j = 0; j < v->n_labels; j++)
+				if (annot_label_index(s, v->labels[j]) < 0)
+					return -1;
+			for (size_t j = 0; j < v->n_spans; j++)
+				if (annot_label_index(s, v->spans[j].label) < 0)
+					return -1;
+			for (size_t j = 0; j < v->n_boxes; j++)
+				if (annot_label_index(s, v->boxes[j].label) < 0)
+					return -1;
+		}
+	}
+	return 0;
+}
+
 /* Moves every item and label of from to the end of to.  All the memory is
  * claimed first, so it either happens whole or not at all. */
 static int merge(struct annot_set *to, struct annot_set *from)
@@ -259,6 +282,10 @@ int annot_import(const char *format, const char *path, struct annot_set *s, stru
 	if (f->import(path, &tmp, e) < 0) {
 		annot_set_release(&tmp);
 		return -1;
+	}
+	if (register_labels(&tmp) < 0) {
+		annot_set_release(&tmp);
+		return err_set(e, MOAT_ENOMEM, "cannot import '%s': out of memory", path);
 	}
 	n = tmp.n_items;
 	if (merge(s, &tmp) < 0) {
@@ -489,25 +516,150 @@ void annot_free_list(char **names, size_t n)
 }
 
 int annot_import_files(const char *path, int (*accept)(const char *name),
-		       int (*one)(const char *file, struct annot_set *s, struct moat_err *e),
-		       struct annot_set *s, struct moat_err *e)
+		       int (*one)(const char *file, void *arg, struct annot_set *s,
+				  struct moat_err *e),
+		       void *arg, struct annot_set *s, struct moat_err *e)
 {
 	char **names;
 	size_t n;
 	int rc = 0;
 	if (!fs_is_dir(path))
-		return one(path, s, e);
+		return one(path, arg, s, e);
 	if (annot_list_dir(path, accept, &names, &n, e) < 0)
 		return -1;
 	if (!n)
 		rc = err_set(e, MOAT_ENOTFOUND, "%s: no annotation file in the directory", path);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *p = fs_join(path, names[i]);
-		rc = p ? one(p, s, e) : err_set(e, MOAT_ENOMEM, "out of memory");
+		rc = p ? one(p, arg, s, e) : err_set(e, MOAT_ENOMEM, "out of memory");
 		free(p);
 	}
 	annot_free_list(names, n);
 	return rc;
+}
+
+/* --- JSON Lines importers -------------------------------------------------- */
+
+int annot_jl_err(const struct annot_jl *c, const char *field, const char *msg)
+{
+	return annot_err(c->e, MOAT_EPARSE, c->file, "line", c->line, field, "%s", msg);
+}
+
+int annot_jl_nomem(const struct annot_jl *c)
+{
+	return annot_err(c->e, MOAT_ENOMEM, c->file, "line", c->line, NULL, "out of memory");
+}
+
+int annot_jl_each(struct annot_jl *c, const json_t *l, const char *name,
+		  int (*each)(struct annot_jl *c, const json_t *x, const char *field))
+{
+	const json_t *x;
+	char f[96];
+	size_t i;
+	if (!json_is_array(l))
+		return annot_jl_err(c, name, "not a list");
+	json_array_foreach(l, i, x) {
+		annot_field(f, sizeof(f), "%s[%zu]", name, i);
+		if (each(c, x, f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int jl_label(struct annot_jl *c, const json_t *x, const char *field)
+{
+	if (!json_is_string(x))
+		return annot_jl_err(c, field, "not a string");
+	if (annot_add_label(c->v, json_string_value(x)) < 0)
+		return annot_jl_nomem(c);
+	return 0;
+}
+
+int annot_jl_labels(struct annot_jl *c, const json_t *l, const char *name)
+{
+	return annot_jl_each(c, l, name, jl_label);
+}
+
+int annot_jl_span(struct annot_jl *c, const json_t *x, const char *field)
+{
+	int64_t s, e;
+	const char *label;
+	if (annot_json_span(x, c->n_cps, &s, &e, &label, c->file, "line", c->line, field, c->e) < 0)
+		return -1;
+	if (annot_add_span(c->v, (size_t)s, (size_t)e, label) < 0)
+		return annot_jl_nomem(c);
+	return 0;
+}
+
+struct jl_job {
+	const char *const *known;
+	int (*record)(struct annot_jl *c, const json_t *rec);
+	void *arg;
+};
+
+/* The item of a record, from its "text" and "id", with one value. */
+static int jl_item(struct annot_jl *c, const json_t *rec, const char *split,
+		   const char *const *known)
+{
+	const json_t *t = json_object_get(rec, "text"), *id = json_object_get(rec, "id");
+	if (!json_is_string(t))
+		return annot_jl_err(c, "text", t ? "not a string" : "missing");
+	if (strlen(json_string_value(t)) != json_string_length(t))
+		return annot_jl_err(c, "text", "holds a NUL character");
+	if (!(c->it = annot_add_item(c->s)))
+		return annot_jl_nomem(c);
+	if (annot_json_id(id, &c->it->id) < 0 && id)
+		return annot_jl_err(c, "id", "not a string or an integer");
+	if (!(c->it->text = strdup(json_string_value(t))) ||
+	    (split && !(c->it->split = strdup(split))) || !(c->v = annot_add_value(c->it)) ||
+	    annot_meta_from(rec, known, &c->it->meta) < 0)
+		return annot_jl_nomem(c);
+	c->n_cps = utf8_count(c->it->text, strlen(c->it->text));
+	return 0;
+}
+
+static int jl_file(const char *path, void *arg, struct annot_set *s, struct moat_err *e)
+{
+	const struct jl_job *job = arg;
+	struct annot_jl c = { path, 0, s, NULL, NULL, 0, e, job->arg };
+	struct annot_jstream js;
+	struct buf b = BUF_INIT;
+	char *split = NULL;
+	json_t *rec;
+	int rc;
+	if (annot_read_file(path, &b, e) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	if (annot_split_from_name(path, &split) < 0) {
+		buf_release(&b);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	annot_jstream_init(&js, path, buf_str(&b), b.len);
+	while ((rc = annot_jstream_next(&js, &rec, &c.line, e)) > 0) {
+		rc = jl_item(&c, rec, split, job->known);
+		if (rc == 0)
+			rc = job->record(&c, rec);
+		json_decref(rec);
+		if (rc < 0)
+			break;
+	}
+	free(split);
+	buf_release(&b);
+	return rc < 0 ? -1 : 0;
+}
+
+static int jsonl_name(const char *name)
+{
+	return annot_has_ext(name, ".jsonl") || annot_has_ext(name, ".json");
+}
+
+int annot_jl_import(const char *path, const char *const *known,
+		    int (*record)(struct annot_jl *c, const json_t *rec), void *arg,
+		    struct annot_set *s, struct moat_err *e)
+{
+	struct jl_job job = { known, record, arg };
+	return annot_import_files(path, jsonl_name, jl_file, &job, s, e);
 }
 
 int annot_has_ext(const char *name, const char *ext)

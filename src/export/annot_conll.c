@@ -87,8 +87,7 @@ static int flush(struct sentence *st, struct annot_set *s, const char *split)
 	    !(v = annot_add_value(it)))
 		return -1;
 	for (size_t i = 0; i < st->n_ents; i++)
-		if (annot_add_span(v, st->ents[i].start, st->ents[i].end, st->ents[i].label) < 0 ||
-		    annot_label_index(s, st->ents[i].label) < 0)
+		if (annot_add_span(v, st->ents[i].start, st->ents[i].end, st->ents[i].label) < 0)
 			return -1;
 	sentence_clear(st);
 	return 0;
@@ -133,13 +132,14 @@ nomem:
 	return annot_err(e, MOAT_ENOMEM, file, "line", line, NULL, "out of memory");
 }
 
-static int conll_file(const char *path, struct annot_set *s, struct moat_err *e)
+static int conll_file(const char *path, void *arg, struct annot_set *s, struct moat_err *e)
 {
 	struct buf b = BUF_INIT;
 	struct sentence st;
 	char *split = NULL;
 	size_t line = 0, off = 0, valid;
 	int rc = 0;
+	(void)arg;
 	memset(&st, 0, sizeof(st));
 	if (annot_read_file(path, &b, e) < 0) {
 		buf_release(&b);
@@ -223,7 +223,7 @@ static int conll_name(const char *name)
 
 int annot_import_conll(const char *path, struct annot_set *s, struct moat_err *e)
 {
-	return annot_import_files(path, conll_name, conll_file, s, e);
+	return annot_import_files(path, conll_name, conll_file, NULL, s, e);
 }
 
 /* --- export ---------------------------------------------------------------- */

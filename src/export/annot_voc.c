@@ -277,8 +277,7 @@ static int voc_file(struct voc_ctx *c, const char *path, const char *jpeg_dir, c
 			free(name);
 			goto out;
 		}
-		if (annot_add_box(v, x0, y0, x1 - x0, y1 - y0, 0, name) < 0 ||
-		    annot_label_index(c->s, name) < 0) {
+		if (annot_add_box(v, x0, y0, x1 - x0, y1 - y0, 0, name) < 0) {
 			free(name);
 			err_set(c->e, MOAT_ENOMEM, "out of memory");
 			goto out;
