@@ -190,18 +190,19 @@ long annot_label_index(struct annot_set *s, const char *label)
 
 /* Adds every label a value of s uses to s's list, after those the importer
  * put there (COCO's and YOLO's, in class-id order): item by item, a value's
- * classification labels, then its spans', then its boxes'.  The importers
+ * spans', then its classification labels, then its boxes' (the order in
+ * which doccano's and spaCy's records hold them).  The importers
  * leave this to annot_import(). */
 static int register_labels(struct annot_set *s)
 {
 	for (size_t i = 0; i < s->n_items; i++) {
 		for (size_t k = 0; k < s->items[i].n_values; k++) {
 			const struct annot_value *v = &s->items[i].values[k];
-			for (size_t j = 0; j < v->n_labels; j++)
-				if (annot_label_index(s, v->labels[j]) < 0)
-					return -1;
 			for (size_t j = 0; j < v->n_spans; j++)
 				if (annot_label_index(s, v->spans[j].label) < 0)
+					return -1;
+			for (size_t j = 0; j < v->n_labels; j++)
+				if (annot_label_index(s, v->labels[j]) < 0)
 					return -1;
 			for (size_t j = 0; j < v->n_boxes; j++)
 				if (annot_label_index(s, v->boxes[j].label) < 0)
@@ -1441,6 +1442,59 @@ int annot_stream_close(struct annot_stream *st, int rc)
 	st->path = NULL;
 	buf_release(&st->b);
 	return rc;
+}
+
+int annot_export_text(const struct annot_set *s, struct annot_out *o,
+		      const struct annot_export_opts *opts, const char *ext,
+		      int (*item)(struct buf *b, const struct annot_item *it, size_t idx, void *arg,
+				  struct moat_err *e),
+		      void *arg)
+{
+	struct annot_splits sp;
+	int rc = 0;
+	if (annot_splits_of(s, opts, annot_item_is_text, &sp, o->e) < 0)
+		return -1;
+	for (size_t k = 0; k < sp.n && rc == 0; k++) {
+		struct annot_stream st;
+		char *rel;
+		if (asprintf(&rel, "%s.%s", sp.name[k], ext) < 0) {
+			rc = err_set(o->e, MOAT_ENOMEM, "out of memory");
+			break;
+		}
+		rc = annot_stream_open(o, rel, &st);
+		free(rel);
+		for (size_t i = 0; i < s->n_items && rc == 0; i++) {
+			const struct annot_item *it = &s->items[i];
+			if (it->text && !strcmp(annot_item_split(it, opts), sp.name[k]) &&
+			    (rc = item(&st.b, it, i, arg, o->e)) == 0)
+				rc = annot_stream_flush(&st);
+		}
+		rc = annot_stream_close(&st, rc);
+	}
+	annot_splits_release(&sp);
+	return rc;
+}
+
+/* A JSON Lines record: arg points to the record() function. */
+static int jsonl_item(struct buf *b, const struct annot_item *it, size_t idx, void *arg,
+		      struct moat_err *e)
+{
+	json_t *(*const *record)(const struct annot_item *) = arg;
+	json_t *r = (*record)(it);
+	char *line = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(r);
+	if (!line)
+		return err_set(e, MOAT_ENOMEM, "item %zu: cannot write it as JSON", idx + 1);
+	buf_adds(b, line);
+	buf_addch(b, '\n');
+	free(line);
+	return 0;
+}
+
+int annot_export_jsonl(const struct annot_set *s, struct annot_out *o,
+		       const struct annot_export_opts *opts, json_t *(*record)(const struct annot_item *))
+{
+	return annot_export_text(s, o, opts, "jsonl", jsonl_item, &record);
 }
 
 int annot_item_size(const struct annot_item *it, size_t idx, int *w, int *h, struct moat_err *e)

@@ -117,8 +117,8 @@ int annot_format_known(const char *format);
 
 /* Reads path in format into s, appending items, and labels to the set's
  * list: coco/yolo's in class-id order, then any other label the items use in
- * first-seen order (item by item, a value's classification labels, then its
- * spans', then its boxes').  path is
+ * first-seen order (item by item, a value's spans', then its classification
+ * labels, then its boxes').  path is
  * a file, or a directory: a dataset layout for coco/yolo/voc, and for the
  * text formats every file of theirs in it, in name order.  A split comes
  * from the layout, or from a file's name ("train.jsonl", "eng.testa").

@@ -245,7 +245,8 @@ static int cmp_span(const void *a, const void *b)
 }
 
 /* Writes one item's tokens and tags into b. */
-static int conll_item(struct buf *b, const struct annot_item *it, size_t idx, struct moat_err *e)
+static int conll_item(struct buf *b, const struct annot_item *it, size_t idx, void *arg,
+		      struct moat_err *e)
 {
 	const struct annot_value *v = annot_main_value(it);
 	size_t n = v ? v->n_spans : 0, *cps = NULL, n_cps, k = 0, written = 0;
@@ -253,6 +254,7 @@ static int conll_item(struct buf *b, const struct annot_item *it, size_t idx, st
 	const char *t = it->text;
 	size_t *hit = NULL;     /* tokens written per span */
 	int rc = -1;
+	(void)arg;
 	if (annot_cp_index(t, strlen(t), &cps, &n_cps) < 0 ||
 	    (n && (!(sp = malloc(n * sizeof(*sp))) || !(hit = calloc(n, sizeof(*hit)))))) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
@@ -326,29 +328,5 @@ out:
 int annot_export_conll(const struct annot_set *s, struct annot_out *o,
 		       const struct annot_export_opts *opts)
 {
-	struct annot_splits sp;
-	if (annot_splits_of(s, opts, annot_item_is_text, &sp, o->e) < 0)
-		return -1;
-	for (size_t k = 0; k < sp.n; k++) {
-		struct buf b = BUF_INIT;
-		char *rel = NULL;
-		int rc = 0;
-		for (size_t i = 0; i < s->n_items && rc == 0; i++) {
-			const struct annot_item *it = &s->items[i];
-			if (it->text && !strcmp(annot_item_split(it, opts), sp.name[k]))
-				rc = conll_item(&b, it, i, o->e);
-		}
-		if (rc == 0 && asprintf(&rel, "%s.conll", sp.name[k]) < 0)
-			rc = err_set(o->e, MOAT_ENOMEM, "out of memory");
-		if (rc == 0)
-			rc = annot_out_buf(o, rel, &b);
-		free(rel);
-		buf_release(&b);
-		if (rc < 0) {
-			annot_splits_release(&sp);
-			return -1;
-		}
-	}
-	annot_splits_release(&sp);
-	return 0;
+	return annot_export_text(s, o, opts, "conll", conll_item, NULL);
 }

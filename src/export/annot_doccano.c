@@ -231,52 +231,6 @@ static json_t *dc_json(const struct annot_item *it)
 	return r;
 }
 
-int annot_export_jsonl(const struct annot_set *s, struct annot_out *o,
-		       const struct annot_export_opts *opts, json_t *(*record)(const struct annot_item *))
-{
-	struct annot_splits sp;
-	if (annot_splits_of(s, opts, annot_item_is_text, &sp, o->e) < 0)
-		return -1;
-	for (size_t k = 0; k < sp.n; k++) {
-		struct buf b = BUF_INIT;
-		char *rel = NULL;
-		int rc;
-		for (size_t i = 0; i < s->n_items; i++) {
-			const struct annot_item *it = &s->items[i];
-			json_t *r;
-			char *line;
-			if (!it->text || strcmp(annot_item_split(it, opts), sp.name[k]))
-				continue;
-			r = record(it);
-			line = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-			json_decref(r);
-			if (!line) {
-				buf_release(&b);
-				annot_splits_release(&sp);
-				return err_set(o->e, MOAT_ENOMEM, "item %zu: cannot write it as JSON",
-					       i + 1);
-			}
-			buf_adds(&b, line);
-			buf_addch(&b, '\n');
-			free(line);
-		}
-		if (asprintf(&rel, "%s.jsonl", sp.name[k]) < 0) {
-			buf_release(&b);
-			annot_splits_release(&sp);
-			return err_set(o->e, MOAT_ENOMEM, "out of memory");
-		}
-		rc = annot_out_buf(o, rel, &b);
-		free(rel);
-		buf_release(&b);
-		if (rc < 0) {
-			annot_splits_release(&sp);
-			return -1;
-		}
-	}
-	annot_splits_release(&sp);
-	return 0;
-}
-
 int annot_export_doccano(const struct annot_set *s, struct annot_out *o,
 			 const struct annot_export_opts *opts)
 {

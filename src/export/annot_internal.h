@@ -251,6 +251,14 @@ int annot_out_mkdir(struct annot_out *o, const char *rel) __attribute__((warn_un
 int annot_item_size(const struct annot_item *it, size_t idx, int *w, int *h, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
+/* One file per split of the items with text, "<split>.<ext>", written as a
+ * stream: item() appends each item's bytes to b (0, or -1 with e set). */
+int annot_export_text(const struct annot_set *s, struct annot_out *o,
+		      const struct annot_export_opts *opts, const char *ext,
+		      int (*item)(struct buf *b, const struct annot_item *it, size_t idx, void *arg,
+				  struct moat_err *e),
+		      void *arg) __attribute__((warn_unused_result));
+
 /* One JSON Lines file per split ("<split>.jsonl"), a record() per item with
  * text (doccano and spaCy). */
 int annot_export_jsonl(const struct annot_set *s, struct annot_out *o,
