@@ -126,27 +126,6 @@ int jsonw_str(struct buf *o, const char *s, size_t n)
 	return 0;
 }
 
-void jsonw_uint(struct buf *o, uint64_t v)
-{
-	char d[20];
-	size_t k = sizeof(d);
-	do {
-		d[--k] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	jsonw_add(o, d + k, sizeof(d) - k);
-}
-
-void jsonw_int(struct buf *o, int64_t v)
-{
-	if (v < 0) {
-		jsonw_addch(o, '-');
-		jsonw_uint(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		jsonw_uint(o, (uint64_t)v);
-	}
-}
-
 /* v times 100 rounded as printf rounds (rint: ties to even, the default
  * mode); exact for the floats moat prints (scores), whose products with 100
  * are exact in a double. */

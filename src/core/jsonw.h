@@ -51,11 +51,28 @@ static inline void jsonw_addch(struct buf *o, char c)
  * ignore the result. */
 int jsonw_str(struct buf *o, const char *s, size_t n);
 
-/* An unsigned integer, without printf. */
-void jsonw_uint(struct buf *o, uint64_t v);
+/* An unsigned integer, without printf (inline: records write a dozen). */
+static inline void jsonw_uint(struct buf *o, uint64_t v)
+{
+	char d[20];
+	size_t k = sizeof(d);
+	do {
+		d[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	jsonw_add(o, d + k, sizeof(d) - k);
+}
 
 /* A signed integer, without printf. */
-void jsonw_int(struct buf *o, int64_t v);
+static inline void jsonw_int(struct buf *o, int64_t v)
+{
+	if (v < 0) {
+		jsonw_addch(o, '-');
+		jsonw_uint(o, (uint64_t)0 - (uint64_t)v);
+	} else {
+		jsonw_uint(o, (uint64_t)v);
+	}
+}
 
 /* A number with two decimals, exactly as printf("%.2f") writes it. */
 void jsonw_fixed2(struct buf *o, double v);

@@ -583,8 +583,8 @@ int annot_jl_labels(struct annot_jl *c, const json_t *l, const char *name)
 
 int annot_jl_span(struct annot_jl *c, const json_t *x, const char *field)
 {
-	int64_t s, e;
-	const char *label;
+	int64_t s = 0, e = 0;
+	const char *label = NULL;
 	if (annot_json_span(x, c->n_cps, &s, &e, &label, c->file, "line", c->line, field, c->e) < 0)
 		return -1;
 	if (annot_add_span(c->v, (size_t)s, (size_t)e, label) < 0)
