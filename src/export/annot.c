@@ -920,21 +920,21 @@ int annot_size_ok(int64_t v)
 	return v >= 1 && v <= ANNOT_MAX_IMAGE_SIDE;
 }
 
+static const char *skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
 int annot_parse_double(const char *s, double *out)
 {
 	char *end;
 	double d;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	if (!*s)
-		return -1;
+	s = skip_space(s);
 	errno = 0;
 	d = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(d))
-		return -1;
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-		end++;
-	if (*end)
+	if (end == s || errno == ERANGE || !isfinite(d) || *skip_space(end))
 		return -1;
 	*out = d;
 	return 0;
@@ -944,17 +944,10 @@ int annot_parse_long(const char *s, long *out)
 {
 	char *end;
 	long v;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	if (!*s)
-		return -1;
+	s = skip_space(s);
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || errno == ERANGE)
-		return -1;
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-		end++;
-	if (*end)
+	if (end == s || errno == ERANGE || *skip_space(end))
 		return -1;
 	*out = v;
 	return 0;
