@@ -28,6 +28,7 @@
 
 #include "../core/fmt.h"
 #include "../core/fs.h"
+#include "../core/jsonw.h"
 #include "../core/utf8.h"
 
 #include "../core/banned.h"
@@ -187,6 +188,30 @@ long annot_label_index(struct annot_set *s, const char *label)
 	return (long)s->n_labels++;
 }
 
+/* Adds every label a value of s uses to s's list, after those the importer
+ * put there (COCO's and YOLO's, in class-id order): item by item, a value's
+ * spans', then its classification labels, then its boxes' (the order in
+ * which doccano's and spaCy's records hold them).  The importers
+ * leave this to annot_import(). */
+static int register_labels(struct annot_set *s)
+{
+	for (size_t i = 0; i < s->n_items; i++) {
+		for (size_t k = 0; k < s->items[i].n_values; k++) {
+			const struct annot_value *v = &s->items[i].values[k];
+			for (size_t j = 0; j < v->n_spans; j++)
+				if (annot_label_index(s, v->spans[j].label) < 0)
+					return -1;
+			for (size_t j = 0; j < v->n_labels; j++)
+				if (annot_label_index(s, v->labels[j]) < 0)
+					return -1;
+			for (size_t j = 0; j < v->n_boxes; j++)
+				if (annot_label_index(s, v->boxes[j].label) < 0)
+					return -1;
+		}
+	}
+	return 0;
+}
+
 /* Moves every item and label of from to the end of to.  All the memory is
  * claimed first, so it either happens whole or not at all. */
 static int merge(struct annot_set *to, struct annot_set *from)
@@ -258,6 +283,10 @@ int annot_import(const char *format, const char *path, struct annot_set *s, stru
 	if (f->import(path, &tmp, e) < 0) {
 		annot_set_release(&tmp);
 		return -1;
+	}
+	if (register_labels(&tmp) < 0) {
+		annot_set_release(&tmp);
+		return err_set(e, MOAT_ENOMEM, "cannot import '%s': out of memory", path);
 	}
 	n = tmp.n_items;
 	if (merge(s, &tmp) < 0) {
@@ -488,25 +517,150 @@ void annot_free_list(char **names, size_t n)
 }
 
 int annot_import_files(const char *path, int (*accept)(const char *name),
-		       int (*one)(const char *file, struct annot_set *s, struct moat_err *e),
-		       struct annot_set *s, struct moat_err *e)
+		       int (*one)(const char *file, void *arg, struct annot_set *s,
+				  struct moat_err *e),
+		       void *arg, struct annot_set *s, struct moat_err *e)
 {
 	char **names;
 	size_t n;
 	int rc = 0;
 	if (!fs_is_dir(path))
-		return one(path, s, e);
+		return one(path, arg, s, e);
 	if (annot_list_dir(path, accept, &names, &n, e) < 0)
 		return -1;
 	if (!n)
 		rc = err_set(e, MOAT_ENOTFOUND, "%s: no annotation file in the directory", path);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *p = fs_join(path, names[i]);
-		rc = p ? one(p, s, e) : err_set(e, MOAT_ENOMEM, "out of memory");
+		rc = p ? one(p, arg, s, e) : err_set(e, MOAT_ENOMEM, "out of memory");
 		free(p);
 	}
 	annot_free_list(names, n);
 	return rc;
+}
+
+/* --- JSON Lines importers -------------------------------------------------- */
+
+int annot_jl_err(const struct annot_jl *c, const char *field, const char *msg)
+{
+	return annot_err(c->e, MOAT_EPARSE, c->file, "line", c->line, field, "%s", msg);
+}
+
+int annot_jl_nomem(const struct annot_jl *c)
+{
+	return annot_err(c->e, MOAT_ENOMEM, c->file, "line", c->line, NULL, "out of memory");
+}
+
+int annot_jl_each(struct annot_jl *c, const json_t *l, const char *name,
+		  int (*each)(struct annot_jl *c, const json_t *x, const char *field))
+{
+	const json_t *x;
+	char f[96];
+	size_t i;
+	if (!json_is_array(l))
+		return annot_jl_err(c, name, "not a list");
+	json_array_foreach(l, i, x) {
+		annot_field(f, sizeof(f), "%s[%zu]", name, i);
+		if (each(c, x, f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int jl_label(struct annot_jl *c, const json_t *x, const char *field)
+{
+	if (!json_is_string(x))
+		return annot_jl_err(c, field, "not a string");
+	if (annot_add_label(c->v, json_string_value(x)) < 0)
+		return annot_jl_nomem(c);
+	return 0;
+}
+
+int annot_jl_labels(struct annot_jl *c, const json_t *l, const char *name)
+{
+	return annot_jl_each(c, l, name, jl_label);
+}
+
+int annot_jl_span(struct annot_jl *c, const json_t *x, const char *field)
+{
+	int64_t s = 0, e = 0;
+	const char *label = NULL;
+	if (annot_json_span(x, c->n_cps, &s, &e, &label, c->file, "line", c->line, field, c->e) < 0)
+		return -1;
+	if (annot_add_span(c->v, (size_t)s, (size_t)e, label) < 0)
+		return annot_jl_nomem(c);
+	return 0;
+}
+
+struct jl_job {
+	const char *const *known;
+	int (*record)(struct annot_jl *c, const json_t *rec);
+	void *arg;
+};
+
+/* The item of a record, from its "text" and "id", with one value. */
+static int jl_item(struct annot_jl *c, const json_t *rec, const char *split,
+		   const char *const *known)
+{
+	const json_t *t = json_object_get(rec, "text"), *id = json_object_get(rec, "id");
+	if (!json_is_string(t))
+		return annot_jl_err(c, "text", t ? "not a string" : "missing");
+	if (strlen(json_string_value(t)) != json_string_length(t))
+		return annot_jl_err(c, "text", "holds a NUL character");
+	if (!(c->it = annot_add_item(c->s)))
+		return annot_jl_nomem(c);
+	if (annot_json_id(id, &c->it->id) < 0 && id)
+		return annot_jl_err(c, "id", "not a string or an integer");
+	if (!(c->it->text = strdup(json_string_value(t))) ||
+	    (split && !(c->it->split = strdup(split))) || !(c->v = annot_add_value(c->it)) ||
+	    annot_meta_from(rec, known, &c->it->meta) < 0)
+		return annot_jl_nomem(c);
+	c->n_cps = utf8_count(c->it->text, strlen(c->it->text));
+	return 0;
+}
+
+static int jl_file(const char *path, void *arg, struct annot_set *s, struct moat_err *e)
+{
+	const struct jl_job *job = arg;
+	struct annot_jl c = { path, 0, s, NULL, NULL, 0, e, job->arg };
+	struct annot_jstream js;
+	struct buf b = BUF_INIT;
+	char *split = NULL;
+	json_t *rec;
+	int rc;
+	if (annot_read_file(path, &b, e) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	if (annot_split_from_name(path, &split) < 0) {
+		buf_release(&b);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	annot_jstream_init(&js, path, buf_str(&b), b.len);
+	while ((rc = annot_jstream_next(&js, &rec, &c.line, e)) > 0) {
+		rc = jl_item(&c, rec, split, job->known);
+		if (rc == 0)
+			rc = job->record(&c, rec);
+		json_decref(rec);
+		if (rc < 0)
+			break;
+	}
+	free(split);
+	buf_release(&b);
+	return rc < 0 ? -1 : 0;
+}
+
+static int jsonl_name(const char *name)
+{
+	return annot_has_ext(name, ".jsonl") || annot_has_ext(name, ".json");
+}
+
+int annot_jl_import(const char *path, const char *const *known,
+		    int (*record)(struct annot_jl *c, const json_t *rec), void *arg,
+		    struct annot_set *s, struct moat_err *e)
+{
+	struct jl_job job = { known, record, arg };
+	return annot_import_files(path, jsonl_name, jl_file, &job, s, e);
 }
 
 int annot_has_ext(const char *name, const char *ext)
@@ -766,21 +920,21 @@ int annot_size_ok(int64_t v)
 	return v >= 1 && v <= ANNOT_MAX_IMAGE_SIDE;
 }
 
+static const char *skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
 int annot_parse_double(const char *s, double *out)
 {
 	char *end;
 	double d;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	if (!*s)
-		return -1;
+	s = skip_space(s);
 	errno = 0;
 	d = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(d))
-		return -1;
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-		end++;
-	if (*end)
+	if (end == s || errno == ERANGE || !isfinite(d) || *skip_space(end))
 		return -1;
 	*out = d;
 	return 0;
@@ -790,27 +944,54 @@ int annot_parse_long(const char *s, long *out)
 {
 	char *end;
 	long v;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	if (!*s)
-		return -1;
+	s = skip_space(s);
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || errno == ERANGE)
-		return -1;
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-		end++;
-	if (*end)
+	if (end == s || errno == ERANGE || *skip_space(end))
 		return -1;
 	*out = v;
 	return 0;
 }
 
+static int num_is_int(double v)
+{
+	return v == floor(v) && fabs(v) < 9e15;
+}
+
 json_t *annot_num_json(double v)
 {
-	if (v == floor(v) && fabs(v) < 9e15)
+	if (num_is_int(v))
 		return json_integer((json_int_t)v);
 	return json_real(v);
+}
+
+/* A real as jansson 2.14's jsonp_dtostr() writes it: %.17g, ".0" added when
+ * it would read as an integer, the exponent without '+' or leading zeros. */
+int annot_num_put(struct buf *b, double v)
+{
+	char d[40], *x;
+	int n;
+	if (num_is_int(v)) {
+		jsonw_int(b, (int64_t)v);
+		return 0;
+	}
+	if (!isfinite(v) || (n = xsnprintf(d, sizeof(d), "%.17g", v)) <= 0)
+		return -1;
+	if (!strchr(d, '.') && !strchr(d, 'e')) {
+		memcpy(d + n, ".0", 3);
+		n += 2;
+	}
+	if ((x = strchr(d, 'e'))) {
+		char *start = x + 1, *end = x + 2;
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		memmove(start, end, (size_t)(d + n + 1 - end));
+		n -= (int)(end - start);
+	}
+	jsonw_add(b, d, (size_t)n);
+	return 0;
 }
 
 /* --- export ---------------------------------------------------------------- */
@@ -1113,41 +1294,46 @@ int annot_out_mkdir(struct annot_out *o, const char *rel)
 	return rc;
 }
 
+/* Creates dir/rel (its directories made as needed), which must not exist:
+ * the descriptor, and its path in *path (malloc'd), or -1 with e set. */
+static int out_create(struct annot_out *o, const char *rel, char **path)
+{
+	char *p = fs_join(o->dir, rel), *dir = p ? fs_dirname(p) : NULL;
+	int fd = -1;
+	if (!dir)
+		err_set(o->e, MOAT_ENOMEM, "out of memory");
+	else if (fs_mkdirs(dir, 0755, o->e) == 0 &&
+		 (fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+		err_set(o->e, MOAT_EIO, "cannot create '%s': %s", p, strerror(errno));
+	free(dir);
+	if (fd < 0) {
+		free(p);
+		return -1;
+	}
+	*path = p;
+	return fd;
+}
+
+/* Closes a file out_create() made, counting it when rc is 0; frees path. */
+static int out_close(struct annot_out *o, int fd, char *path, int rc)
+{
+	if (close(fd) < 0 && rc == 0)
+		rc = err_set(o->e, MOAT_EIO, "cannot write '%s': %s", path, strerror(errno));
+	free(path);
+	if (rc == 0)
+		o->files++;
+	return rc;
+}
+
 int annot_out_write(struct annot_out *o, const char *rel, const void *data, size_t len)
 {
-	char *p = fs_join(o->dir, rel), *dir;
-	int fd;
-	if (!p)
-		return err_set(o->e, MOAT_ENOMEM, "out of memory");
-	dir = fs_dirname(p);
-	if (!dir || fs_mkdirs(dir, 0755, o->e) < 0) {
-		if (!dir)
-			err_set(o->e, MOAT_ENOMEM, "out of memory");
-		free(dir);
-		free(p);
+	char *p;
+	int fd = out_create(o, rel, &p), rc = 0;
+	if (fd < 0)
 		return -1;
-	}
-	free(dir);
-	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err_set(o->e, MOAT_EIO, "cannot create '%s': %s", p, strerror(errno));
-		free(p);
-		return -1;
-	}
-	if (fs_write_all(fd, data, len) < 0) {
-		err_set(o->e, MOAT_EIO, "cannot write '%s': %s", p, strerror(errno));
-		close(fd);
-		free(p);
-		return -1;
-	}
-	if (close(fd) < 0) {
-		err_set(o->e, MOAT_EIO, "cannot write '%s': %s", p, strerror(errno));
-		free(p);
-		return -1;
-	}
-	free(p);
-	o->files++;
-	return 0;
+	if (fs_write_all(fd, data, len) < 0)
+		rc = err_set(o->e, MOAT_EIO, "cannot write '%s': %s", p, strerror(errno));
+	return out_close(o, fd, p, rc);
 }
 
 int annot_out_buf(struct annot_out *o, const char *rel, const struct buf *b)
@@ -1175,31 +1361,15 @@ int annot_out_json(struct annot_out *o, const char *rel, const json_t *v, int in
 
 int annot_out_copy(struct annot_out *o, const char *src, const char *rel)
 {
-	char *p = fs_join(o->dir, rel), *dir;
 	char chunk[65536];
+	char *p;
 	int in, out, rc = -1;
-	if (!p)
-		return err_set(o->e, MOAT_ENOMEM, "out of memory");
-	dir = fs_dirname(p);
-	if (!dir || fs_mkdirs(dir, 0755, o->e) < 0) {
-		if (!dir)
-			err_set(o->e, MOAT_ENOMEM, "out of memory");
-		free(dir);
-		free(p);
-		return -1;
-	}
-	free(dir);
 	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		err_set(o->e, MOAT_EIO, "cannot copy the image '%s': %s", src, strerror(errno));
-		free(p);
-		return -1;
-	}
-	out = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err_set(o->e, MOAT_EIO, "cannot create '%s': %s", p, strerror(errno));
+	if (in < 0)
+		return err_set(o->e, MOAT_EIO, "cannot copy the image '%s': %s", src,
+			       strerror(errno));
+	if ((out = out_create(o, rel, &p)) < 0) {
 		close(in);
-		free(p);
 		return -1;
 	}
 	for (;;) {
@@ -1220,12 +1390,104 @@ int annot_out_copy(struct annot_out *o, const char *src, const char *rel)
 		}
 	}
 	close(in);
-	if (close(out) < 0 && rc == 0)
-		rc = err_set(o->e, MOAT_EIO, "cannot write '%s': %s", p, strerror(errno));
-	free(p);
+	return out_close(o, out, p, rc);
+}
+
+#define STREAM_FLUSH_BYTES ((size_t)1 << 20)
+
+int annot_stream_open(struct annot_out *o, const char *rel, struct annot_stream *st)
+{
+	st->o = o;
+	st->b = (struct buf)BUF_INIT;
+	st->fd = out_create(o, rel, &st->path);
+	return st->fd < 0 ? -1 : 0;
+}
+
+/* Writes what the buffer holds; -1 with e set on a write error or the
+ * buffer's sticky error. */
+static int stream_write(struct annot_stream *st)
+{
+	if (buf_failed(&st->b))
+		return err_set(st->o->e, buf_failed(&st->b), "cannot write '%s': %s", st->path,
+			       moat_strerror(buf_failed(&st->b)));
+	if (fs_write_all(st->fd, st->b.data, st->b.len) < 0)
+		return err_set(st->o->e, MOAT_EIO, "cannot write '%s': %s", st->path,
+			       strerror(errno));
+	buf_reset(&st->b);
+	return 0;
+}
+
+int annot_stream_flush(struct annot_stream *st)
+{
+	if (st->b.len < STREAM_FLUSH_BYTES && !buf_failed(&st->b))
+		return 0;
+	return stream_write(st);
+}
+
+int annot_stream_close(struct annot_stream *st, int rc)
+{
+	if (st->fd < 0)
+		return -1;
 	if (rc == 0)
-		o->files++;
+		rc = stream_write(st);
+	rc = out_close(st->o, st->fd, st->path, rc);
+	st->fd = -1;
+	st->path = NULL;
+	buf_release(&st->b);
 	return rc;
+}
+
+int annot_export_text(const struct annot_set *s, struct annot_out *o,
+		      const struct annot_export_opts *opts, const char *ext,
+		      int (*item)(struct buf *b, const struct annot_item *it, size_t idx, void *arg,
+				  struct moat_err *e),
+		      void *arg)
+{
+	struct annot_splits sp;
+	int rc = 0;
+	if (annot_splits_of(s, opts, annot_item_is_text, &sp, o->e) < 0)
+		return -1;
+	for (size_t k = 0; k < sp.n && rc == 0; k++) {
+		struct annot_stream st;
+		char *rel;
+		if (asprintf(&rel, "%s.%s", sp.name[k], ext) < 0) {
+			rc = err_set(o->e, MOAT_ENOMEM, "out of memory");
+			break;
+		}
+		rc = annot_stream_open(o, rel, &st);
+		free(rel);
+		for (size_t i = 0; i < s->n_items && rc == 0; i++) {
+			const struct annot_item *it = &s->items[i];
+			if (it->text && !strcmp(annot_item_split(it, opts), sp.name[k]) &&
+			    (rc = item(&st.b, it, i, arg, o->e)) == 0)
+				rc = annot_stream_flush(&st);
+		}
+		rc = annot_stream_close(&st, rc);
+	}
+	annot_splits_release(&sp);
+	return rc;
+}
+
+/* A JSON Lines record: arg points to the record() function. */
+static int jsonl_item(struct buf *b, const struct annot_item *it, size_t idx, void *arg,
+		      struct moat_err *e)
+{
+	json_t *(*const *record)(const struct annot_item *) = arg;
+	json_t *r = (*record)(it);
+	char *line = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(r);
+	if (!line)
+		return err_set(e, MOAT_ENOMEM, "item %zu: cannot write it as JSON", idx + 1);
+	buf_adds(b, line);
+	buf_addch(b, '\n');
+	free(line);
+	return 0;
+}
+
+int annot_export_jsonl(const struct annot_set *s, struct annot_out *o,
+		       const struct annot_export_opts *opts, json_t *(*record)(const struct annot_item *))
+{
+	return annot_export_text(s, o, opts, "jsonl", jsonl_item, &record);
 }
 
 int annot_item_size(const struct annot_item *it, size_t idx, int *w, int *h, struct moat_err *e)

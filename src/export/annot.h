@@ -116,7 +116,9 @@ long annot_label_index(struct annot_set *s, const char *label) __attribute__((wa
 int annot_format_known(const char *format);
 
 /* Reads path in format into s, appending items, and labels to the set's
- * list (class-id order for coco/yolo, first-seen order otherwise).  path is
+ * list: coco/yolo's in class-id order, then any other label the items use in
+ * first-seen order (item by item, a value's spans', then its classification
+ * labels, then its boxes').  path is
  * a file, or a directory: a dataset layout for coco/yolo/voc, and for the
  * text formats every file of theirs in it, in name order.  A split comes
  * from the layout, or from a file's name ("train.jsonl", "eng.testa").

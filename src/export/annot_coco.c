@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../core/fs.h"
+#include "../core/jsonw.h"
 
 #include "../core/banned.h"
 
@@ -337,6 +338,184 @@ int annot_import_coco(const char *path, struct annot_set *s, struct moat_err *e)
 
 /* --- export ---------------------------------------------------------------- */
 
+/*
+ * Written as a stream, in the layout json_dumps() gives with a 2-space
+ * indent (what this writer made when it built a jansson tree first, at a
+ * sixth of the speed): no value is built but an image's extra fields.
+ */
+
+static const char *const image_keys[] = { "id", "file_name", "width", "height", NULL };
+
+/* The "images" entry number id of an item (a comma before it unless it is
+ * the first of its file, after number first): its fields, then its meta's other members (dumped by jansson,
+ * indented to their depth). */
+static int put_image(struct buf *b, size_t id, size_t first, const char *file, int w, int h,
+		     const json_t *meta)
+{
+	const char *key;
+	json_t *val;
+	if (id > first + 1)
+		jsonw_addch(b, ',');
+	JSONW_LIT(b, "\n    {\n      \"id\": ");
+	jsonw_uint(b, id);
+	JSONW_LIT(b, ",\n      \"file_name\": ");
+	if (jsonw_str(b, file, strlen(file)) < 0)
+		return -1;
+	JSONW_LIT(b, ",\n      \"width\": ");
+	jsonw_uint(b, (uint64_t)w);
+	JSONW_LIT(b, ",\n      \"height\": ");
+	jsonw_uint(b, (uint64_t)h);
+	json_object_foreach((json_t *)meta, key, val) {
+		char *s;
+		size_t k = 0;
+		while (image_keys[k] && strcmp(image_keys[k], key))
+			k++;
+		if (image_keys[k])
+			continue;
+		JSONW_LIT(b, ",\n      ");
+		jsonw_str(b, key, strlen(key));
+		JSONW_LIT(b, ": ");
+		if (!(s = json_dumps(val, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY))) {
+			b->failed = b->failed ? b->failed : MOAT_ENOMEM;
+			return 0;
+		}
+		for (const char *p = s, *nl; *p; p = nl + 1) {
+			if (!(nl = strchr(p, '\n'))) {
+				jsonw_add(b, p, strlen(p));
+				break;
+			}
+			jsonw_add(b, p, (size_t)(nl + 1 - p));
+			JSONW_LIT(b, "      ");
+		}
+		free(s);
+	}
+	JSONW_LIT(b, "\n    }");
+	return 0;
+}
+
+/* The "annotations" entries of an item's boxes, numbered on from *ann_id
+ * (a comma before each but the first of its file, after number first). */
+static int put_boxes(struct buf *b, const struct annot_value *v, size_t image_id,
+		     size_t *ann_id, size_t first, const struct annot_labels *lab)
+{
+	for (size_t i = 0; v && i < v->n_boxes; i++) {
+		double x[4];
+		annot_box_aabb(&v->boxes[i], &x[0], &x[1], &x[2], &x[3]);
+		if (*ann_id > first)
+			jsonw_addch(b, ',');
+		JSONW_LIT(b, "\n    {\n      \"id\": ");
+		jsonw_uint(b, ++*ann_id);
+		JSONW_LIT(b, ",\n      \"image_id\": ");
+		jsonw_uint(b, image_id);
+		JSONW_LIT(b, ",\n      \"category_id\": ");
+		jsonw_int(b, annot_labels_find(lab, v->boxes[i].label) + 1);
+		JSONW_LIT(b, ",\n      \"segmentation\": [],\n      \"area\": ");
+		if (annot_num_put(b, x[2] * x[3]) < 0)
+			return -1;
+		JSONW_LIT(b, ",\n      \"bbox\": [");
+		for (int k = 0; k < 4; k++) {
+			JSONW_LIT(b, "\n        ");
+			if (annot_num_put(b, x[k]) < 0)
+				return -1;
+			if (k < 3)
+				jsonw_addch(b, ',');
+		}
+		JSONW_LIT(b, "\n      ],\n      \"iscrowd\": 0\n    }");
+	}
+	return 0;
+}
+
+/* Ends an array of entries (any: it has some) as json_dumps() does. */
+static void end_array(struct buf *b, int any)
+{
+	if (any)
+		JSONW_LIT(b, "\n  ]");
+	else
+		jsonw_addch(b, ']');
+}
+
+/* One split's instances file: images first (copying each image when asked),
+ * then a second pass for their boxes, then the categories.  Image and
+ * annotation ids go on from *image_id and *ann_id (they are unique across
+ * the splits). */
+static int coco_split(const struct annot_set *s, struct annot_out *o,
+		      const struct annot_export_opts *opts, const struct annot_labels *lab,
+		      const char *split, size_t *image_id, size_t *ann_id)
+{
+	struct annot_names names = { NULL, 0, 0 };
+	struct annot_stream st;
+	struct buf *b = &st.b;
+	size_t first = *image_id, id;
+	char *rel;
+	int rc = 0;
+	if (asprintf(&rel, "annotations/instances_%s.json", split) < 0)
+		return err_set(o->e, MOAT_ENOMEM, "out of memory");
+	rc = annot_stream_open(o, rel, &st);
+	free(rel);
+	if (rc < 0)
+		return -1;
+	JSONW_LIT(b, "{\n  \"info\": {\n    \"description\": \"exported by moat\"\n  },\n"
+		     "  \"licenses\": [],\n  \"images\": [");
+	for (size_t i = 0; i < s->n_items && rc == 0; i++) {
+		const struct annot_item *it = &s->items[i];
+		char *name = NULL, *img_rel = NULL;
+		int w, h;
+		if (!it->image || strcmp(annot_item_split(it, opts), split))
+			continue;
+		if ((rc = annot_item_size(it, i, &w, &h, o->e)) < 0)
+			break;
+		if (opts->copy_images) {
+			if (annot_names_take(&names, annot_basename(it->image), i, &name, NULL) < 0 ||
+			    asprintf(&img_rel, "images/%s/%s", split, name) < 0) {
+				free(name);
+				rc = err_set(o->e, MOAT_ENOMEM, "out of memory");
+				break;
+			}
+			rc = annot_out_copy(o, it->image, img_rel);
+			free(img_rel);
+		}
+		if (rc == 0 && put_image(b, ++*image_id, first, name ? name : it->image, w, h, it->meta) < 0)
+			rc = err_set(o->e, MOAT_EPARSE, "item %zu: the image's path is not UTF-8", i + 1);
+		free(name);
+		if (rc == 0)
+			rc = annot_stream_flush(&st);
+	}
+	annot_names_release(&names);
+	if (rc < 0)
+		return annot_stream_close(&st, rc);
+	end_array(b, *image_id > first);
+	JSONW_LIT(b, ",\n  \"annotations\": [");
+	id = first;
+	first = *ann_id;
+	for (size_t i = 0; i < s->n_items && rc == 0; i++) {
+		const struct annot_item *it = &s->items[i];
+		if (!it->image || strcmp(annot_item_split(it, opts), split))
+			continue;
+		if (put_boxes(b, annot_main_value(it), ++id, ann_id, first, lab) < 0)
+			rc = err_set(o->e, MOAT_EUSAGE, "item %zu: a box that is not finite", i + 1);
+		else
+			rc = annot_stream_flush(&st);
+	}
+	if (rc < 0)
+		return annot_stream_close(&st, rc);
+	end_array(b, *ann_id > first);
+	JSONW_LIT(b, ",\n  \"categories\": [");
+	for (size_t i = 0; i < lab->n; i++) {
+		if (i)
+			jsonw_addch(b, ',');
+		JSONW_LIT(b, "\n    {\n      \"id\": ");
+		jsonw_uint(b, i + 1);
+		JSONW_LIT(b, ",\n      \"name\": ");
+		if (jsonw_str(b, lab->name[i], strlen(lab->name[i])) < 0)
+			return annot_stream_close(&st, err_set(o->e, MOAT_EPARSE,
+							       "label %zu is not UTF-8", i + 1));
+		JSONW_LIT(b, ",\n      \"supercategory\": \"\"\n    }");
+	}
+	end_array(b, lab->n > 0);
+	JSONW_LIT(b, "\n}\n");
+	return annot_stream_close(&st, 0);
+}
+
 int annot_export_coco(const struct annot_set *s, struct annot_out *o,
 		      const struct annot_export_opts *opts)
 {
@@ -350,77 +529,8 @@ int annot_export_coco(const struct annot_set *s, struct annot_out *o,
 		annot_labels_release(&lab);
 		return -1;
 	}
-	for (size_t k = 0; k < sp.n && rc == 0; k++) {
-		struct annot_names names = { NULL, 0, 0 };
-		json_t *root = json_object(), *images = json_array(), *anns = json_array(),
-		       *cats = json_array();
-		char *rel = NULL;
-		json_object_set_new(root, "info", json_pack("{s:s}", "description",
-							    "exported by moat"));
-		json_object_set_new(root, "licenses", json_array());
-		json_object_set_new(root, "images", images);
-		json_object_set_new(root, "annotations", anns);
-		json_object_set_new(root, "categories", cats);
-		for (size_t i = 0; i < lab.n; i++)
-			json_array_append_new(cats, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)i + 1,
-							      "name", lab.name[i], "supercategory", ""));
-		for (size_t i = 0; i < s->n_items && rc == 0; i++) {
-			const struct annot_item *it = &s->items[i];
-			const struct annot_value *v;
-			char *name = NULL, *img_rel = NULL;
-			json_t *ij;
-			int w, h;
-			if (!it->image || strcmp(annot_item_split(it, opts), sp.name[k]))
-				continue;
-			if ((rc = annot_item_size(it, i, &w, &h, o->e)) < 0)
-				break;
-			if (opts->copy_images) {
-				if (annot_names_take(&names, annot_basename(it->image), i, &name, NULL) < 0 ||
-				    asprintf(&img_rel, "images/%s/%s", sp.name[k], name) < 0) {
-					free(name);
-					rc = err_set(o->e, MOAT_ENOMEM, "out of memory");
-					break;
-				}
-				rc = annot_out_copy(o, it->image, img_rel);
-				free(img_rel);
-				if (rc < 0) {
-					free(name);
-					break;
-				}
-			}
-			ij = json_pack("{s:I,s:s,s:i,s:i}", "id", (json_int_t)++image_id, "file_name",
-				       name ? name : it->image, "width", w, "height", h);
-			free(name);
-			annot_meta_into(ij, it->meta);
-			json_array_append_new(images, ij);
-			v = annot_main_value(it);
-			for (size_t b = 0; v && b < v->n_boxes; b++) {
-				double x, y, bw, bh;
-				json_t *a;
-				annot_box_aabb(&v->boxes[b], &x, &y, &bw, &bh);
-				a = json_object();
-				json_object_set_new(a, "id", json_integer((json_int_t)++ann_id));
-				json_object_set_new(a, "image_id", json_integer((json_int_t)image_id));
-				json_object_set_new(a, "category_id", json_integer(
-					annot_labels_find(&lab, v->boxes[b].label) + 1));
-				json_object_set_new(a, "segmentation", json_array());
-				json_object_set_new(a, "area", annot_num_json(bw * bh));
-				json_object_set_new(a, "bbox", json_pack("[o,o,o,o]", annot_num_json(x),
-									 annot_num_json(y),
-									 annot_num_json(bw),
-									 annot_num_json(bh)));
-				json_object_set_new(a, "iscrowd", json_integer(0));
-				json_array_append_new(anns, a);
-			}
-		}
-		if (rc == 0 && asprintf(&rel, "annotations/instances_%s.json", sp.name[k]) < 0)
-			rc = err_set(o->e, MOAT_ENOMEM, "out of memory");
-		if (rc == 0)
-			rc = annot_out_json(o, rel, root, 1);
-		free(rel);
-		json_decref(root);
-		annot_names_release(&names);
-	}
+	for (size_t k = 0; k < sp.n && rc == 0; k++)
+		rc = coco_split(s, o, opts, &lab, sp.name[k], &image_id, &ann_id);
 	annot_splits_release(&sp);
 	annot_labels_release(&lab);
 	return rc;

@@ -87,8 +87,7 @@ static int flush(struct sentence *st, struct annot_set *s, const char *split)
 	    !(v = annot_add_value(it)))
 		return -1;
 	for (size_t i = 0; i < st->n_ents; i++)
-		if (annot_add_span(v, st->ents[i].start, st->ents[i].end, st->ents[i].label) < 0 ||
-		    annot_label_index(s, st->ents[i].label) < 0)
+		if (annot_add_span(v, st->ents[i].start, st->ents[i].end, st->ents[i].label) < 0)
 			return -1;
 	sentence_clear(st);
 	return 0;
@@ -133,13 +132,14 @@ nomem:
 	return annot_err(e, MOAT_ENOMEM, file, "line", line, NULL, "out of memory");
 }
 
-static int conll_file(const char *path, struct annot_set *s, struct moat_err *e)
+static int conll_file(const char *path, void *arg, struct annot_set *s, struct moat_err *e)
 {
 	struct buf b = BUF_INIT;
 	struct sentence st;
 	char *split = NULL;
 	size_t line = 0, off = 0, valid;
 	int rc = 0;
+	(void)arg;
 	memset(&st, 0, sizeof(st));
 	if (annot_read_file(path, &b, e) < 0) {
 		buf_release(&b);
@@ -223,7 +223,7 @@ static int conll_name(const char *name)
 
 int annot_import_conll(const char *path, struct annot_set *s, struct moat_err *e)
 {
-	return annot_import_files(path, conll_name, conll_file, s, e);
+	return annot_import_files(path, conll_name, conll_file, NULL, s, e);
 }
 
 /* --- export ---------------------------------------------------------------- */
@@ -245,7 +245,8 @@ static int cmp_span(const void *a, const void *b)
 }
 
 /* Writes one item's tokens and tags into b. */
-static int conll_item(struct buf *b, const struct annot_item *it, size_t idx, struct moat_err *e)
+static int conll_item(struct buf *b, const struct annot_item *it, size_t idx, void *arg,
+		      struct moat_err *e)
 {
 	const struct annot_value *v = annot_main_value(it);
 	size_t n = v ? v->n_spans : 0, *cps = NULL, n_cps, k = 0, written = 0;
@@ -253,6 +254,7 @@ static int conll_item(struct buf *b, const struct annot_item *it, size_t idx, st
 	const char *t = it->text;
 	size_t *hit = NULL;     /* tokens written per span */
 	int rc = -1;
+	(void)arg;
 	if (annot_cp_index(t, strlen(t), &cps, &n_cps) < 0 ||
 	    (n && (!(sp = malloc(n * sizeof(*sp))) || !(hit = calloc(n, sizeof(*hit)))))) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
@@ -326,29 +328,5 @@ out:
 int annot_export_conll(const struct annot_set *s, struct annot_out *o,
 		       const struct annot_export_opts *opts)
 {
-	struct annot_splits sp;
-	if (annot_splits_of(s, opts, annot_item_is_text, &sp, o->e) < 0)
-		return -1;
-	for (size_t k = 0; k < sp.n; k++) {
-		struct buf b = BUF_INIT;
-		char *rel = NULL;
-		int rc = 0;
-		for (size_t i = 0; i < s->n_items && rc == 0; i++) {
-			const struct annot_item *it = &s->items[i];
-			if (it->text && !strcmp(annot_item_split(it, opts), sp.name[k]))
-				rc = conll_item(&b, it, i, o->e);
-		}
-		if (rc == 0 && asprintf(&rel, "%s.conll", sp.name[k]) < 0)
-			rc = err_set(o->e, MOAT_ENOMEM, "out of memory");
-		if (rc == 0)
-			rc = annot_out_buf(o, rel, &b);
-		free(rel);
-		buf_release(&b);
-		if (rc < 0) {
-			annot_splits_release(&sp);
-			return -1;
-		}
-	}
-	annot_splits_release(&sp);
-	return 0;
+	return annot_export_text(s, o, opts, "conll", conll_item, NULL);
 }

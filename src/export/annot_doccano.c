@@ -20,106 +20,77 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/fs.h"
-#include "../core/utf8.h"
-
 #include "../core/banned.h"
 
 /* --- import ---------------------------------------------------------------- */
 
-struct dc_ctx {
-	const char *file;
-	size_t line;
-	struct annot_set *s;
-	struct annot_item *it;
-	struct annot_value *v;
-	size_t n_cps;
-	int64_t *ent_ids;     /* the entity id of each span, for relations */
-	size_t n_ent;
-	struct moat_err *e;
+/* The entity id of each span of the record, for its relations. */
+struct dc_ents {
+	int64_t *id;
+	size_t n;
 };
 
-static int dc_err(struct dc_ctx *c, const char *field, const char *msg)
+static int dc_span(struct annot_jl *c, const json_t *x, const char *field, int64_t ent_id)
 {
-	return annot_err(c->e, MOAT_EPARSE, c->file, "line", c->line, field, "%s", msg);
-}
-
-static int dc_nomem(struct dc_ctx *c)
-{
-	return annot_err(c->e, MOAT_ENOMEM, c->file, "line", c->line, NULL, "out of memory");
-}
-
-static int dc_label(struct dc_ctx *c, const char *label)
-{
-	if (annot_add_label(c->v, label) < 0 || annot_label_index(c->s, label) < 0)
-		return dc_nomem(c);
-	return 0;
-}
-
-static int dc_span(struct dc_ctx *c, const json_t *x, const char *field, int64_t ent_id)
-{
-	int64_t s, e;
-	const char *label;
+	struct dc_ents *ents = c->arg;
 	int64_t *ids;
-	if (annot_json_span(x, c->n_cps, &s, &e, &label, c->file, "line", c->line, field, c->e) < 0)
+	if (annot_jl_span(c, x, field) < 0)
 		return -1;
-	if (annot_add_span(c->v, (size_t)s, (size_t)e, label) < 0 ||
-	    annot_label_index(c->s, label) < 0)
-		return dc_nomem(c);
-	ids = realloc(c->ent_ids, (c->n_ent + 1) * sizeof(*ids));
+	ids = realloc(ents->id, (ents->n + 1) * sizeof(*ids));
 	if (!ids)
-		return dc_nomem(c);
-	c->ent_ids = ids;
-	ids[c->n_ent++] = ent_id;
+		return annot_jl_nomem(c);
+	ents->id = ids;
+	ids[ents->n++] = ent_id;
 	return 0;
 }
 
 /* "label" / "labels": class names, or span triples; not both. */
-static int dc_labels(struct dc_ctx *c, const json_t *l, const char *name)
+static int dc_labels(struct annot_jl *c, const json_t *l, const char *name)
 {
 	const json_t *x;
 	char f[64];
 	size_t i;
 	if (json_is_string(l))
-		return dc_label(c, json_string_value(l));
+		return annot_add_label(c->v, json_string_value(l)) < 0 ? annot_jl_nomem(c) : 0;
 	if (!json_is_array(l))
-		return dc_err(c, name, "not a list");
+		return annot_jl_err(c, name, "not a list");
 	json_array_foreach(l, i, x) {
 		annot_field(f, sizeof(f), "%s[%zu]", name, i);
 		if (json_is_string(x)) {
 			if (c->v->n_spans)
-				return dc_err(c, f, "class names mixed with spans");
-			if (dc_label(c, json_string_value(x)) < 0)
-				return -1;
+				return annot_jl_err(c, f, "class names mixed with spans");
+			if (annot_add_label(c->v, json_string_value(x)) < 0)
+				return annot_jl_nomem(c);
 		} else if (json_is_array(x)) {
 			if (c->v->n_labels)
-				return dc_err(c, f, "spans mixed with class names");
+				return annot_jl_err(c, f, "spans mixed with class names");
 			if (dc_span(c, x, f, (int64_t)i) < 0)
 				return -1;
 		} else {
-			return dc_err(c, f, "expected a class name or [start, end, label]");
+			return annot_jl_err(c, f, "expected a class name or [start, end, label]");
 		}
 	}
 	return 0;
 }
 
-static int dc_entities(struct dc_ctx *c, const json_t *l)
+static int dc_entities(struct annot_jl *c, const json_t *l)
 {
+	const struct dc_ents *ents = c->arg;
 	const json_t *x;
 	char f[64];
 	size_t i;
 	if (!json_is_array(l))
-		return dc_err(c, "entities", "not a list");
+		return annot_jl_err(c, "entities", "not a list");
 	json_array_foreach(l, i, x) {
 		int64_t id = (int64_t)i;
 		annot_field(f, sizeof(f), "entities[%zu]", i);
 		if (json_is_object(x) && json_object_get(x, "id")) {
 			if (!json_is_integer(json_object_get(x, "id")))
-				return dc_err(c, f, "'id' is not an integer");
+				return annot_jl_err(c, f, "'id' is not an integer");
 			id = json_integer_value(json_object_get(x, "id"));
-			for (size_t k = 0; k < c->n_ent; k++)
-				if (c->ent_ids[k] == id)
-					return dc_err(c, f, "two entities have the same id");
+			for (size_t k = 0; k < ents->n; k++)
+				if (ents->id[k] == id)
+					return annot_jl_err(c, f, "two entities have the same id");
 		}
 		if (dc_span(c, x, f, id) < 0)
 			return -1;
@@ -128,131 +99,77 @@ static int dc_entities(struct dc_ctx *c, const json_t *l)
 }
 
 /* relations -> meta, with entity ids turned into span positions */
-static int dc_relations(struct dc_ctx *c, const json_t *l, json_t *meta)
+static int dc_relations(struct annot_jl *c, const json_t *l, json_t *meta)
 {
+	const struct dc_ents *ents = c->arg;
 	json_t *out, *x;
 	char f[64];
 	size_t i;
 	if (!json_is_array(l))
-		return dc_err(c, "relations", "not a list");
+		return annot_jl_err(c, "relations", "not a list");
 	if (!(out = json_array()))
-		return dc_nomem(c);
+		return annot_jl_nomem(c);
 	json_array_foreach(l, i, x) {
 		static const char *const ends[] = { "from_id", "to_id" };
 		json_t *r;
 		if (!json_is_object(x)) {
 			json_decref(out);
 			annot_field(f, sizeof(f), "relations[%zu]", i);
-			return dc_err(c, f, "not an object");
+			return annot_jl_err(c, f, "not an object");
 		}
 		if (!(r = json_deep_copy(x)) || json_array_append_new(out, r) < 0) {
 			json_decref(out);
-			return dc_nomem(c);
+			return annot_jl_nomem(c);
 		}
 		json_object_del(r, "id");
 		for (int k = 0; k < 2; k++) {
 			const json_t *id = json_object_get(x, ends[k]);
 			size_t pos;
 			annot_field(f, sizeof(f), "relations[%zu].%s", i, ends[k]);
-			for (pos = 0; json_is_integer(id) && pos < c->n_ent; pos++)
-				if (c->ent_ids[pos] == json_integer_value(id))
+			for (pos = 0; json_is_integer(id) && pos < ents->n; pos++)
+				if (ents->id[pos] == json_integer_value(id))
 					break;
-			if (!json_is_integer(id) || pos == c->n_ent) {
+			if (!json_is_integer(id) || pos == ents->n) {
 				json_decref(out);
-				return dc_err(c, f, id ? "names no entity of this record" : "missing");
+				return annot_jl_err(c, f, id ? "names no entity of this record" : "missing");
 			}
 			json_object_set_new(r, ends[k], json_integer((json_int_t)pos));
 		}
 	}
 	if (json_object_set_new(meta, "relations", out) < 0)
-		return dc_nomem(c);
+		return annot_jl_nomem(c);
 	return 0;
 }
 
-static int dc_record(struct dc_ctx *c, const json_t *rec, const char *split)
+static int dc_record(struct annot_jl *c, const json_t *rec)
 {
-	static const char *const known[] = { "id", "text", "label", "labels", "entities", "cats",
-					     "relations", NULL };
-	const json_t *t = json_object_get(rec, "text"), *x;
-	size_t i;
-	c->n_ent = 0;
-	if (!json_is_string(t))
-		return dc_err(c, "text", t ? "not a string" : "missing");
-	if (strlen(json_string_value(t)) != json_string_length(t))
-		return dc_err(c, "text", "holds a NUL character");
-	if (!(c->it = annot_add_item(c->s)))
-		return dc_nomem(c);
-	if (annot_json_id(json_object_get(rec, "id"), &c->it->id) < 0 && json_object_get(rec, "id"))
-		return dc_err(c, "id", "not a string or an integer");
-	if (!(c->it->text = strdup(json_string_value(t))) || (split && !(c->it->split = strdup(split))) ||
-	    !(c->v = annot_add_value(c->it)) || annot_meta_from(rec, known, &c->it->meta) < 0)
-		return dc_nomem(c);
-	c->n_cps = utf8_count(c->it->text, strlen(c->it->text));
+	const json_t *x;
+	((struct dc_ents *)c->arg)->n = 0;
 	if ((x = json_object_get(rec, "label")) && dc_labels(c, x, "label") < 0)
 		return -1;
 	if ((x = json_object_get(rec, "labels")) && dc_labels(c, x, "labels") < 0)
 		return -1;
 	if ((x = json_object_get(rec, "entities")) && dc_entities(c, x) < 0)
 		return -1;
-	if ((x = json_object_get(rec, "cats"))) {
-		const json_t *y;
-		char f[64];
-		if (!json_is_array(x))
-			return dc_err(c, "cats", "not a list");
-		json_array_foreach(x, i, y) {
-			annot_field(f, sizeof(f), "cats[%zu]", i);
-			if (!json_is_string(y))
-				return dc_err(c, f, "not a string");
-			if (dc_label(c, json_string_value(y)) < 0)
-				return -1;
-		}
-	}
+	if ((x = json_object_get(rec, "cats")) && annot_jl_labels(c, x, "cats") < 0)
+		return -1;
 	if ((x = json_object_get(rec, "relations"))) {
 		if (!c->it->meta && !(c->it->meta = json_object()))
-			return dc_nomem(c);
+			return annot_jl_nomem(c);
 		if (dc_relations(c, x, c->it->meta) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int dc_file(const char *path, struct annot_set *s, struct moat_err *e)
-{
-	struct dc_ctx c = { path, 0, s, NULL, NULL, 0, NULL, 0, e };
-	struct annot_jstream js;
-	struct buf b = BUF_INIT;
-	char *split = NULL;
-	json_t *rec;
-	int rc;
-	if (annot_read_file(path, &b, e) < 0) {
-		buf_release(&b);
-		return -1;
-	}
-	if (annot_split_from_name(path, &split) < 0) {
-		buf_release(&b);
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	}
-	annot_jstream_init(&js, path, buf_str(&b), b.len);
-	while ((rc = annot_jstream_next(&js, &rec, &c.line, e)) > 0) {
-		rc = dc_record(&c, rec, split);
-		json_decref(rec);
-		if (rc < 0)
-			break;
-	}
-	free(c.ent_ids);
-	free(split);
-	buf_release(&b);
-	return rc < 0 ? -1 : 0;
-}
-
-static int jsonl_name(const char *name)
-{
-	return annot_has_ext(name, ".jsonl") || annot_has_ext(name, ".json");
-}
-
 int annot_import_doccano(const char *path, struct annot_set *s, struct moat_err *e)
 {
-	return annot_import_files(path, jsonl_name, dc_file, s, e);
+	static const char *const known[] = { "id", "text", "label", "labels", "entities", "cats",
+					     "relations", NULL };
+	struct dc_ents ents = { NULL, 0 };
+	int rc = annot_jl_import(path, known, dc_record, &ents, s, e);
+	free(ents.id);
+	return rc;
 }
 
 /* --- export ---------------------------------------------------------------- */
@@ -312,52 +229,6 @@ static json_t *dc_json(const struct annot_item *it)
 		}
 	}
 	return r;
-}
-
-int annot_export_jsonl(const struct annot_set *s, struct annot_out *o,
-		       const struct annot_export_opts *opts, json_t *(*record)(const struct annot_item *))
-{
-	struct annot_splits sp;
-	if (annot_splits_of(s, opts, annot_item_is_text, &sp, o->e) < 0)
-		return -1;
-	for (size_t k = 0; k < sp.n; k++) {
-		struct buf b = BUF_INIT;
-		char *rel = NULL;
-		int rc;
-		for (size_t i = 0; i < s->n_items; i++) {
-			const struct annot_item *it = &s->items[i];
-			json_t *r;
-			char *line;
-			if (!it->text || strcmp(annot_item_split(it, opts), sp.name[k]))
-				continue;
-			r = record(it);
-			line = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-			json_decref(r);
-			if (!line) {
-				buf_release(&b);
-				annot_splits_release(&sp);
-				return err_set(o->e, MOAT_ENOMEM, "item %zu: cannot write it as JSON",
-					       i + 1);
-			}
-			buf_adds(&b, line);
-			buf_addch(&b, '\n');
-			free(line);
-		}
-		if (asprintf(&rel, "%s.jsonl", sp.name[k]) < 0) {
-			buf_release(&b);
-			annot_splits_release(&sp);
-			return err_set(o->e, MOAT_ENOMEM, "out of memory");
-		}
-		rc = annot_out_buf(o, rel, &b);
-		free(rel);
-		buf_release(&b);
-		if (rc < 0) {
-			annot_splits_release(&sp);
-			return -1;
-		}
-	}
-	annot_splits_release(&sp);
-	return 0;
 }
 
 int annot_export_doccano(const struct annot_set *s, struct annot_out *o,

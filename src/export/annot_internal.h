@@ -11,7 +11,9 @@
  *
  * Importers write into a fresh set that annot_import() owns: on failure they
  * just return -1 (freeing only their own locals) and annot_import() drops
- * the whole set, so the caller's set never sees half a file.
+ * the whole set, so the caller's set never sees half a file.  They add to the
+ * set's label list only labels in class-id order (COCO, YOLO):
+ * annot_import() adds every label the items use.
  */
 #ifndef MOAT_ANNOT_INTERNAL_H
 #define MOAT_ANNOT_INTERNAL_H
@@ -218,6 +220,26 @@ int annot_out_buf(struct annot_out *o, const char *rel, const struct buf *b)
  * their order), with a final newline. */
 int annot_out_json(struct annot_out *o, const char *rel, const json_t *v, int indent)
 	__attribute__((warn_unused_result));
+/* A file of the export written as it is made: append to b, call
+ * annot_stream_flush() now and then (it writes b out past a megabyte), and
+ * annot_stream_close() at the end. */
+struct annot_stream {
+	struct annot_out *o;
+	char *path;
+	int fd;
+	struct buf b;
+};
+/* Creates dir/rel as annot_out_write() does. */
+int annot_stream_open(struct annot_out *o, const char *rel, struct annot_stream *st)
+	__attribute__((warn_unused_result));
+/* Writes b out when it holds a megabyte or more; fails on a write error or
+ * b's sticky error. */
+int annot_stream_flush(struct annot_stream *st) __attribute__((warn_unused_result));
+/* With rc 0, writes the rest and closes the file, counting it; with rc -1
+ * (the caller failed) only closes.  Frees the stream either way (once
+ * opened).  Returns 0 or -1 with e set. */
+int annot_stream_close(struct annot_stream *st, int rc);
+
 /* Copies the file src to dir/rel. */
 int annot_out_copy(struct annot_out *o, const char *src, const char *rel)
 	__attribute__((warn_unused_result));
@@ -229,6 +251,14 @@ int annot_out_mkdir(struct annot_out *o, const char *rel) __attribute__((warn_un
 int annot_item_size(const struct annot_item *it, size_t idx, int *w, int *h, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
+/* One file per split of the items with text, "<split>.<ext>", written as a
+ * stream: item() appends each item's bytes to b (0, or -1 with e set). */
+int annot_export_text(const struct annot_set *s, struct annot_out *o,
+		      const struct annot_export_opts *opts, const char *ext,
+		      int (*item)(struct buf *b, const struct annot_item *it, size_t idx, void *arg,
+				  struct moat_err *e),
+		      void *arg) __attribute__((warn_unused_result));
+
 /* One JSON Lines file per split ("<split>.jsonl"), a record() per item with
  * text (doccano and spaCy). */
 int annot_export_jsonl(const struct annot_set *s, struct annot_out *o,
@@ -236,13 +266,52 @@ int annot_export_jsonl(const struct annot_set *s, struct annot_out *o,
 		       json_t *(*record)(const struct annot_item *)) __attribute__((warn_unused_result));
 
 /* Imports path, or each file of the directory path that accept() takes, in
- * name order, with one(file); fails on a directory with none. */
+ * name order, with one(file, arg); fails on a directory with none. */
 int annot_import_files(const char *path, int (*accept)(const char *name),
-		       int (*one)(const char *file, struct annot_set *s, struct moat_err *e),
-		       struct annot_set *s, struct moat_err *e) __attribute__((warn_unused_result));
+		       int (*one)(const char *file, void *arg, struct annot_set *s,
+				  struct moat_err *e),
+		       void *arg, struct annot_set *s, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* A record of a JSON Lines importer (doccano, spaCy): where it is, and the
+ * text item it became, with its one value. */
+struct annot_jl {
+	const char *file;
+	size_t line;            /* where the record starts */
+	struct annot_set *s;
+	struct annot_item *it;
+	struct annot_value *v;
+	size_t n_cps;           /* the text's length in code points */
+	struct moat_err *e;
+	void *arg;              /* the importer's own, from annot_jl_import() */
+};
+/* Reads path (a file, or the .jsonl and .json files of a directory) as a
+ * stream of JSON objects (annot_jstream): each record becomes a text item
+ * (its "text", its "id", the split from the file's name, the members not in
+ * known as meta, one value), which record() then fills; record() returns 0,
+ * or -1 with e set. */
+int annot_jl_import(const char *path, const char *const *known,
+		    int (*record)(struct annot_jl *c, const json_t *rec), void *arg,
+		    struct annot_set *s, struct moat_err *e) __attribute__((warn_unused_result));
+/* e set to "FILE: line N: field 'FIELD': msg" (or "out of memory"); -1. */
+int annot_jl_err(const struct annot_jl *c, const char *field, const char *msg);
+int annot_jl_nomem(const struct annot_jl *c);
+/* each() on every element of the list l (the field name), as "name[i]". */
+int annot_jl_each(struct annot_jl *c, const json_t *l, const char *name,
+		  int (*each)(struct annot_jl *c, const json_t *x, const char *field))
+	__attribute__((warn_unused_result));
+/* A list of class names (the field name) into the value's labels. */
+int annot_jl_labels(struct annot_jl *c, const json_t *l, const char *name)
+	__attribute__((warn_unused_result));
+/* A span (annot_json_span()'s forms) into the value. */
+int annot_jl_span(struct annot_jl *c, const json_t *x, const char *field)
+	__attribute__((warn_unused_result));
 
 /* A number as JSON: an integer when it is one, else a real. */
 json_t *annot_num_json(double v);
+/* The same number written as json_dumps() writes that value; -1 (nothing
+ * written) when it is not finite. */
+int annot_num_put(struct buf *b, double v) __attribute__((warn_unused_result));
 
 /* --- the formats ----------------------------------------------------------- */
 

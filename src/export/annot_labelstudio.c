@@ -133,8 +133,7 @@ static int ls_span(struct ls_ctx *c, struct annot_value *v, const json_t *val, c
 	json_array_foreach(labels, i, l) {
 		if (!json_is_string(l))
 			return ls_err(c, f, "%s", "not a list of strings");
-		if (annot_add_span(v, (size_t)s, (size_t)e, json_string_value(l)) < 0 ||
-		    annot_label_index(c->s, json_string_value(l)) < 0)
+		if (annot_add_span(v, (size_t)s, (size_t)e, json_string_value(l)) < 0)
 			return ls_nomem(c);
 	}
 	return 0;
@@ -183,8 +182,7 @@ static int ls_box(struct ls_ctx *c, struct annot_value *v, const json_t *r, cons
 	json_array_foreach(labels, i, l) {
 		if (!json_is_string(l))
 			return ls_err(c, f, "%s", "not a list of strings");
-		if (annot_add_box(v, x, y, w, h, rot, json_string_value(l)) < 0 ||
-		    annot_label_index(c->s, json_string_value(l)) < 0)
+		if (annot_add_box(v, x, y, w, h, rot, json_string_value(l)) < 0)
 			return ls_nomem(c);
 	}
 	return 0;
@@ -267,8 +265,7 @@ static int ls_result(struct ls_ctx *c, struct annot_value *v, const json_t *r, c
 		json_array_foreach(ch, i, x) {
 			if (!json_is_string(x))
 				return ls_err(c, f, "%s", "not a list of strings");
-			if (annot_add_label(v, json_string_value(x)) < 0 ||
-			    annot_label_index(c->s, json_string_value(x)) < 0)
+			if (annot_add_label(v, json_string_value(x)) < 0)
 				return ls_nomem(c);
 		}
 		return 0;
@@ -432,13 +429,14 @@ static int ls_task(struct ls_ctx *c, const json_t *task, const char *split)
 	return 0;
 }
 
-static int ls_file(const char *path, struct annot_set *s, struct moat_err *e)
+static int ls_file(const char *path, void *arg, struct annot_set *s, struct moat_err *e)
 {
 	struct ls_ctx c = { path, NULL, 0, s, NULL, NULL, 0, e };
 	json_t *root, *task;
 	char *split = NULL;
 	size_t i;
 	int rc = 0;
+	(void)arg;
 	if (annot_json_load(path, &root, e) < 0)
 		return -1;
 	if (!json_is_array(root)) {
@@ -473,7 +471,7 @@ static int json_name(const char *name)
 
 int annot_import_labelstudio(const char *path, struct annot_set *s, struct moat_err *e)
 {
-	return annot_import_files(path, json_name, ls_file, s, e);
+	return annot_import_files(path, json_name, ls_file, NULL, s, e);
 }
 
 /* --- export ---------------------------------------------------------------- */

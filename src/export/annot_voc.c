@@ -30,71 +30,36 @@
 #include <libxml/tree.h>
 
 #include "../core/fs.h"
+#include "../core/xml.h"
 
 #include "../core/banned.h"
 
 /* --- import ---------------------------------------------------------------- */
 
-static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
-{
-	xmlParserCtxtPtr c = ctx;
-	(void)name;
-	(void)ext;
-	(void)sys;
-	*(int *)c->_private = 1;
-	xmlStopParser(c);
-}
-
-static void quiet(void *ctx, const char *msg, ...)
-{
-	(void)ctx;
-	(void)msg;
-}
-
 static xmlDocPtr parse_xml(const char *path, struct moat_err *e)
 {
 	struct buf b = BUF_INIT;
-	xmlParserCtxtPtr c;
+	struct xml_why why;
 	xmlDocPtr doc;
-	int dtd = 0;
 	if (annot_read_file(path, &b, e) < 0) {
 		buf_release(&b);
 		return NULL;
 	}
-	if (b.len > (size_t)INT32_MAX) {
-		buf_release(&b);
-		err_set(e, MOAT_ELIMIT, "%s: too large for an XML file", path);
-		return NULL;
-	}
-	xmlSetGenericErrorFunc(NULL, quiet);
-	if (!(c = xmlNewParserCtxt())) {
-		buf_release(&b);
-		err_set(e, MOAT_ENOMEM, "out of memory");
-		return NULL;
-	}
-	c->sax->internalSubset = refuse_dtd;
-	c->_private = &dtd;
-	doc = xmlCtxtReadMemory(c, buf_str(&b), (int)b.len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-				XML_PARSE_NOCDATA);
+	doc = xml_read_safe(buf_str(&b), b.len, XML_PARSE_NOCDATA, &why);
 	buf_release(&b);
-	if (dtd || !doc || !c->wellFormed) {
-		const xmlError *x = xmlCtxtGetLastError(c);
-		if (dtd)
-			err_set(e, MOAT_EUNSUPPORTED, "%s: declares a DTD (refused: no DTDs or entity "
-				"expansion)", path);
-		else
-			annot_err(e, MOAT_EPARSE, path, "line", x ? (size_t)(x->line > 0 ? x->line : 1) : 1,
-				  NULL, "malformed XML: %.*s",
-				  x && x->message ? (int)strcspn(x->message, "\n") : 7,
-				  x && x->message ? x->message : "unknown");
-		if (doc)
-			xmlFreeDoc(doc);
-		xmlFreeParserCtxt(c);
-		return NULL;
-	}
-	xmlFreeParserCtxt(c);
-	return doc;
+	if (doc)
+		return doc;
+	if (why.fail == XML_TOO_LARGE)
+		err_set(e, MOAT_ELIMIT, "%s: too large for an XML file", path);
+	else if (why.fail == XML_NOMEM)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	else if (why.fail == XML_DTD)
+		err_set(e, MOAT_EUNSUPPORTED, "%s: declares a DTD (refused: no DTDs or entity "
+			"expansion)", path);
+	else
+		annot_err(e, MOAT_EPARSE, path, "line", why.line > 0 ? (size_t)why.line : 1, NULL,
+			  "malformed XML: %s", why.msg[0] ? why.msg : "unknown");
+	return NULL;
 }
 
 static xmlNode *child(const xmlNode *n, const char *name)
@@ -277,8 +242,7 @@ static int voc_file(struct voc_ctx *c, const char *path, const char *jpeg_dir, c
 			free(name);
 			goto out;
 		}
-		if (annot_add_box(v, x0, y0, x1 - x0, y1 - y0, 0, name) < 0 ||
-		    annot_label_index(c->s, name) < 0) {
+		if (annot_add_box(v, x0, y0, x1 - x0, y1 - y0, 0, name) < 0) {
 			free(name);
 			err_set(c->e, MOAT_ENOMEM, "out of memory");
 			goto out;

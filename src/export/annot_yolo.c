@@ -135,9 +135,9 @@ static char *yscalar(const char *s, size_t n, int *bad)
 	return buf_detach(&b, NULL);
 }
 
-/* The end of s[0..n) before a comment ('#' at the start or after a blank,
- * outside quotes). */
-static size_t strip_comment(const char *s, size_t n)
+/* The first c in s[0..n) outside quotes with a blank or the line's edge
+ * before it (after it, with after); n when none. */
+static size_t unquoted(const char *s, size_t n, char c, int after)
 {
 	char q = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -146,29 +146,26 @@ static size_t strip_comment(const char *s, size_t n)
 				q = 0;
 		} else if (s[i] == '\'' || s[i] == '"') {
 			q = s[i];
-		} else if (s[i] == '#' && (i == 0 || is_blank(s[i - 1]))) {
+		} else if (s[i] == c && (after ? i + 1 == n || is_blank(s[i + 1])
+					      : i == 0 || is_blank(s[i - 1]))) {
 			return i;
 		}
 	}
 	return n;
 }
 
+/* The end of s[0..n) before a comment ('#' at the start or after a blank,
+ * outside quotes). */
+static size_t strip_comment(const char *s, size_t n)
+{
+	return unquoted(s, n, '#', 0);
+}
+
 /* Where "key: value" splits: the ':' followed by a blank or the end,
  * outside quotes; n when none. */
 static size_t key_colon(const char *s, size_t n)
 {
-	char q = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (q) {
-			if (s[i] == q)
-				q = 0;
-		} else if (s[i] == '\'' || s[i] == '"') {
-			q = s[i];
-		} else if (s[i] == ':' && (i + 1 == n || is_blank(s[i + 1]))) {
-			return i;
-		}
-	}
-	return n;
+	return unquoted(s, n, ':', 1);
 }
 
 static int yadd(struct yval *v, char *key, char *item)

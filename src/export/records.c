@@ -3,18 +3,13 @@
  * that appends a record's bytes to its split's buffer, the JSON and CSV
  * pieces they share, and the buffered files.
  *
- * The JSON goes straight into a struct buf, as core/jsonw.h writes it (no
- * jansson value per record), with two differences that matter at a million
- * records: strings are checked for UTF-8 in the same
- * pass that finds what to escape (eight ASCII bytes at a time; text with
- * nothing to escape, most of it, is then copied whole), and the appends of
- * the common case are inline (a record is some thirty of them), keeping
- * struct buf's rules (NUL-terminated, sticky errors).  Escapes are JSON's
- * short ones (\" \\ \n \r \t \b \f), else \u00XX, as Python's json and
- * jansson write them; everything else, non-ASCII included, is copied.
+ * The JSON goes straight into a struct buf through core/jsonw.h (no jansson
+ * value per record): its string escaper checks UTF-8 in the same pass that
+ * finds what to escape, and its small appends are inline, which is what
+ * matters at a million records.
  *
- * Not for: choosing records or splits.  Uses core/ (buf, utf8, fs, fmt,
- * err) and jansson (walking a metadata object).
+ * Not for: choosing records or splits.  Uses core/ (buf, jsonw, utf8, fs,
+ * fmt, err) and jansson (walking a metadata object).
  */
 #include "records.h"
 
@@ -28,6 +23,7 @@
 
 #include "../core/fmt.h"
 #include "../core/fs.h"
+#include "../core/jsonw.h"
 #include "../core/utf8.h"
 
 #include "../core/banned.h"
@@ -86,182 +82,15 @@ int rec_format_known(const char *format)
 	return fmt_of(format) >= 0;
 }
 
-/* --- bytes into a buffer --------------------------------------------------- */
-
-/* buf_add() with the common case (room left) inline: a record is some thirty
- * small appends.  Keeps buf's rules: NUL-terminated, errors sticky. */
-static inline void put(struct buf *o, const void *p, size_t n)
-{
-	if (o->alloc - o->len > n) {
-		memcpy(o->data + o->len, p, n);
-		o->len += n;
-		o->data[o->len] = '\0';
-	} else {
-		buf_add(o, p, n);
-	}
-}
-#define LIT(o, s) put((o), (s), sizeof(s) - 1)
-
-static inline void putch(struct buf *o, char c)
-{
-	put(o, &c, 1);
-}
-
-static inline void putz(struct buf *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static inline void put_u(struct buf *o, uint64_t v)
-{
-	char d[20];
-	size_t k = sizeof(d);
-	do {
-		d[--k] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put(o, d + k, sizeof(d) - k);
-}
-
 /* --- JSON ------------------------------------------------------------------ */
-
-#define ONES 0x0101010101010101ULL
-#define HIGH 0x8080808080808080ULL
-
-/* Nonzero when one of the eight bytes of w is under 0x20, '"', '\\' or
- * 0x80 and over (a byte of a multi-byte character), with a flag in bit 7 of
- * such bytes.  Exact as a yes/no, and the lowest flag is
- * always on a byte that is one (a test's borrow only reaches the bytes above
- * a match, which can get false flags). */
-static inline uint64_t special8(uint64_t w)
-{
-	uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
-	return (w | ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((bs - ONES) & ~bs)) & HIGH;
-}
-
-/* The length of the valid UTF-8 sequence at u (whose lead byte is 0x80 or
- * over), left bytes available; 0 when invalid (overlong, surrogate, past
- * U+10FFFF, cut short). */
-static inline size_t utf8_seq(const unsigned char *u, size_t left)
-{
-	unsigned c = u[0];
-	if (c >= 0xC2 && c <= 0xDF)
-		return left >= 2 && (u[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (left < 3 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80 ||
-		    (c == 0xE0 && u[1] < 0xA0) || (c == 0xED && u[1] >= 0xA0))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (left < 4 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80 ||
-		    (u[3] & 0xC0) != 0x80 || (c == 0xF0 && u[1] < 0x90) || (c == 0xF4 && u[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/* A JSON string of s[0..n); -1 (and nothing kept) when s is not UTF-8.
- * One pass: eight bytes at a time while none needs a look, the first one that
- * does found by its bit; plain runs are copied whole when an escape or the
- * end comes.  The room for the string as it is comes first, more only for
- * escapes. */
-static int put_str(struct buf *o, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run = 0, start = o->len, at;
-	if (buf_grow(o, n + 2) < 0)
-		return 0;  /* the buffer's sticky error says it */
-	at = o->len;
-	o->data[at++] = '"';
-	for (;;) {
-		unsigned char c;
-		for (;;) {
-			uint64_t w, m;
-			if (i + 8 > n) {
-				while (i < n && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
-					i++;
-				break;
-			}
-			memcpy(&w, u + i, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-			w = __builtin_bswap64(w);  /* the first byte in the lowest bits */
-#endif
-			m = special8(w);
-			if (m) {
-				/* the lowest flag is always a true one (the tests'
-				 * borrows only reach upwards) */
-				i += (size_t)__builtin_ctzll(m) >> 3;
-				break;
-			}
-			i += 8;
-		}
-		if (i >= n)
-			break;
-		c = u[i];
-		if (c >= 0x80) {
-			size_t k = utf8_seq(u + i, n - i);
-			if (!k) {
-				o->len = start;
-				o->data[start] = '\0';
-				return -1;
-			}
-			i += k;
-			continue;
-		}
-		/* an escape: the run before it, then two or six bytes; room for
-		 * those and the rest as it is, its quote and the NUL */
-		if (o->alloc - at < (n - run) + 8) {
-			o->len = at;
-			if (buf_grow(o, (n - run) + 8 + (n - run) / 4) < 0)
-				return 0;
-		}
-		memcpy(o->data + at, s + run, i - run);
-		at += i - run;
-		o->data[at++] = '\\';
-		switch (c) {
-		case '"': o->data[at++] = '"'; break;
-		case '\\': o->data[at++] = '\\'; break;
-		case '\n': o->data[at++] = 'n'; break;
-		case '\r': o->data[at++] = 'r'; break;
-		case '\t': o->data[at++] = 't'; break;
-		case '\b': o->data[at++] = 'b'; break;
-		case '\f': o->data[at++] = 'f'; break;
-		default:
-			memcpy(o->data + at, "u00", 3);
-			o->data[at + 3] = hex[c >> 4];
-			o->data[at + 4] = hex[c & 15];
-			at += 5;
-		}
-		run = ++i;
-	}
-	memcpy(o->data + at, s + run, n - run);
-	at += n - run;
-	o->data[at++] = '"';
-	o->len = at;
-	o->data[at] = '\0';
-	return 0;
-}
 
 static int put_cstr(struct buf *o, const char *s)
 {
 	if (!s) {
-		LIT(o, "null");
+		JSONW_LIT(o, "null");
 		return 0;
 	}
-	return put_str(o, s, strlen(s));
-}
-
-static void put_int(struct buf *o, json_int_t v)
-{
-	if (v < 0) {
-		putch(o, '-');
-		put_u(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		put_u(o, (uint64_t)v);
-	}
+	return jsonw_str(o, s, strlen(s));
 }
 
 /* The shortest of %.15g, %.16g, %.17g that reads back as v, with ".0" when
@@ -276,12 +105,12 @@ static void put_real(struct buf *o, double v)
 			break;
 	}
 	if (n <= 0) {
-		LIT(o, "null");
+		JSONW_LIT(o, "null");
 		return;
 	}
-	put(o, d, (size_t)n);
+	jsonw_add(o, d, (size_t)n);
 	if (!strpbrk(d, ".eEn"))
-		LIT(o, ".0");
+		JSONW_LIT(o, ".0");
 }
 
 struct member {
@@ -333,47 +162,47 @@ static int put_json(struct buf *o, const json_t *v, int depth)
 			qsort(m, k, sizeof(*m), cmp_member);
 		else
 			sort_members(m, k);
-		putch(o, '{');
+		jsonw_addch(o, '{');
 		for (size_t i = 0; i < k && rc == 0; i++) {
 			if (i)
-				putch(o, ',');
-			rc = put_str(o, m[i].key, strlen(m[i].key));
-			putch(o, ':');
+				jsonw_addch(o, ',');
+			rc = jsonw_str(o, m[i].key, strlen(m[i].key));
+			jsonw_addch(o, ':');
 			if (rc == 0)
 				rc = put_json(o, m[i].value, depth + 1);
 		}
-		putch(o, '}');
+		jsonw_addch(o, '}');
 		if (m != small)
 			free(m);
 		return rc;
 	}
 	case JSON_ARRAY: {
 		int rc = 0;
-		putch(o, '[');
+		jsonw_addch(o, '[');
 		for (size_t i = 0; i < json_array_size(v) && rc == 0; i++) {
 			if (i)
-				putch(o, ',');
+				jsonw_addch(o, ',');
 			rc = put_json(o, json_array_get(v, i), depth + 1);
 		}
-		putch(o, ']');
+		jsonw_addch(o, ']');
 		return rc;
 	}
 	case JSON_STRING:
-		return put_str(o, json_string_value(v), json_string_length(v));
+		return jsonw_str(o, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
-		put_int(o, json_integer_value(v));
+		jsonw_int(o, json_integer_value(v));
 		return 0;
 	case JSON_REAL:
 		put_real(o, json_real_value(v));
 		return 0;
 	case JSON_TRUE:
-		LIT(o, "true");
+		JSONW_LIT(o, "true");
 		return 0;
 	case JSON_FALSE:
-		LIT(o, "false");
+		JSONW_LIT(o, "false");
 		return 0;
 	case JSON_NULL:
-		LIT(o, "null");
+		JSONW_LIT(o, "null");
 		return 0;
 	}
 	return -1;
@@ -394,11 +223,11 @@ static int put_meta(struct buf *o, const struct rec *r, struct moat_err *e)
 	if (r->meta_json) {
 		if (!utf8_is_valid(r->meta_json, r->meta_json_len))
 			return bad_field(e, r, "metadata");
-		put(o, r->meta_json, r->meta_json_len);
+		jsonw_add(o, r->meta_json, r->meta_json_len);
 		return 0;
 	}
 	if (!r->meta) {
-		put(o, "{}", 2);
+		jsonw_add(o, "{}", 2);
 		return 0;
 	}
 	if (!json_is_object(r->meta))
@@ -412,35 +241,35 @@ static int put_meta(struct buf *o, const struct rec *r, struct moat_err *e)
 
 static int put_labels(struct buf *o, const struct rec *r, struct moat_err *e)
 {
-	putch(o, '[');
+	jsonw_addch(o, '[');
 	for (size_t i = 0; i < r->n_labels; i++) {
 		if (i)
-			putch(o, ',');
+			jsonw_addch(o, ',');
 		if (put_cstr(o, r->labels[i]) < 0)
 			return bad_field(e, r, "labels");
 	}
-	putch(o, ']');
+	jsonw_addch(o, ']');
 	return 0;
 }
 
 /* Spans as [start, end, label] triples (as_objects: {"start", "end", "label"}). */
 static int put_spans(struct buf *o, const struct rec *r, int as_objects, struct moat_err *e)
 {
-	putch(o, '[');
+	jsonw_addch(o, '[');
 	for (size_t i = 0; i < r->n_spans; i++) {
 		const struct rec_span *sp = &r->spans[i];
 		if (i)
-			putch(o, ',');
-		put(o, as_objects ? "{\"start\":" : "[", as_objects ? 9 : 1);
-		put_u(o, sp->start);
-		put(o, as_objects ? ",\"end\":" : ",", as_objects ? 7 : 1);
-		put_u(o, sp->end);
-		put(o, as_objects ? ",\"label\":" : ",", as_objects ? 9 : 1);
+			jsonw_addch(o, ',');
+		jsonw_add(o, as_objects ? "{\"start\":" : "[", as_objects ? 9 : 1);
+		jsonw_uint(o, sp->start);
+		jsonw_add(o, as_objects ? ",\"end\":" : ",", as_objects ? 7 : 1);
+		jsonw_uint(o, sp->end);
+		jsonw_add(o, as_objects ? ",\"label\":" : ",", as_objects ? 9 : 1);
 		if (put_cstr(o, sp->label) < 0)
 			return bad_field(e, r, "spans");
-		putch(o, as_objects ? '}' : ']');
+		jsonw_addch(o, as_objects ? '}' : ']');
 	}
-	putch(o, ']');
+	jsonw_addch(o, ']');
 	return 0;
 }
 
@@ -448,7 +277,7 @@ static int put_spans(struct buf *o, const struct rec *r, int as_objects, struct 
  * (a chunk is a few pages) is refused rather than written out. */
 static int put_pages(struct buf *o, const struct rec *r, struct moat_err *e)
 {
-	putch(o, '[');
+	jsonw_addch(o, '[');
 	if (r->page_first) {
 		unsigned last = r->page_last >= r->page_first ? r->page_last : r->page_first;
 		if (last - r->page_first >= REC_MAX_PAGES)
@@ -456,44 +285,44 @@ static int put_pages(struct buf *o, const struct rec *r, struct moat_err *e)
 				       r->id, r->page_first, last, REC_MAX_PAGES);
 		for (unsigned p = r->page_first;; p++) {
 			if (p != r->page_first)
-				putch(o, ',');
-			put_u(o, p);
+				jsonw_addch(o, ',');
+			jsonw_uint(o, p);
 			if (p == last)
 				break;
 		}
 	}
-	putch(o, ']');
+	jsonw_addch(o, ']');
 	return 0;
 }
 
 /* "document":..,"path":..,"pages":[..],"start":..,"end":..,"tokens":..,"tokenizer":.., */
 static int put_chunk_fields(struct buf *o, const struct rec *r, struct moat_err *e)
 {
-	LIT(o, "\"document\":");
+	JSONW_LIT(o, "\"document\":");
 	if (put_cstr(o, r->document) < 0)
 		return bad_field(e, r, "document");
-	LIT(o, ",\"path\":");
+	JSONW_LIT(o, ",\"path\":");
 	if (put_cstr(o, r->path) < 0)
 		return bad_field(e, r, "path");
-	LIT(o, ",\"pages\":");
+	JSONW_LIT(o, ",\"pages\":");
 	if (put_pages(o, r, e) < 0)
 		return -1;
-	LIT(o, ",\"start\":");
-	put_u(o, r->start);
-	LIT(o, ",\"end\":");
-	put_u(o, r->end);
-	LIT(o, ",\"tokens\":");
-	put_u(o, r->tokens);
-	LIT(o, ",\"tokenizer\":");
+	JSONW_LIT(o, ",\"start\":");
+	jsonw_uint(o, r->start);
+	JSONW_LIT(o, ",\"end\":");
+	jsonw_uint(o, r->end);
+	JSONW_LIT(o, ",\"tokens\":");
+	jsonw_uint(o, r->tokens);
+	JSONW_LIT(o, ",\"tokenizer\":");
 	if (put_cstr(o, r->tokenizer) < 0)
 		return bad_field(e, r, "tokenizer");
-	putch(o, ',');
+	jsonw_addch(o, ',');
 	return 0;
 }
 
 static int put_text(struct buf *o, const struct rec *r, struct moat_err *e)
 {
-	if (put_str(o, r->text ? r->text : "", r->text ? r->text_len : 0) < 0)
+	if (jsonw_str(o, r->text ? r->text : "", r->text ? r->text_len : 0) < 0)
 		return bad_field(e, r, "text");
 	return 0;
 }
@@ -542,34 +371,35 @@ static int make_target(struct rec_writer *w, const struct rec *r, struct moat_er
 	struct buf *t = &w->target;
 	buf_reset(t);
 	if (r->answer) {
-		putz(t, r->answer);
+		jsonw_add(t, r->answer, strlen(r->answer));
 		return 1;
 	}
 	if (r->n_labels) {
 		for (size_t i = 0; i < r->n_labels; i++) {
 			if (i)
-				put(t, ", ", 2);
-			putz(t, r->labels[i] ? r->labels[i] : "");
+				jsonw_add(t, ", ", 2);
+			if (r->labels[i])
+				jsonw_add(t, r->labels[i], strlen(r->labels[i]));
 		}
 		return 1;
 	}
 	if (r->n_spans) {
 		if (check_spans(w, r, 1, e) < 0)
 			return -1;
-		putch(t, '[');
+		jsonw_addch(t, '[');
 		for (size_t i = 0; i < r->n_spans; i++) {
 			const struct rec_span *sp = &r->spans[i];
 			size_t b0 = w->cp[sp->start], b1 = w->cp[sp->end];
 			if (i)
-				putch(t, ',');
-			LIT(t, "{\"text\":");
-			put_str(t, r->text + b0, b1 - b0);
-			LIT(t, ",\"label\":");
+				jsonw_addch(t, ',');
+			JSONW_LIT(t, "{\"text\":");
+			jsonw_str(t, r->text + b0, b1 - b0);
+			JSONW_LIT(t, ",\"label\":");
 			if (put_cstr(t, sp->label) < 0)
 				return bad_field(e, r, "spans");
-			putch(t, '}');
+			jsonw_addch(t, '}');
 		}
-		putch(t, ']');
+		jsonw_addch(t, ']');
 		return 1;
 	}
 	return 0;
@@ -577,88 +407,66 @@ static int make_target(struct rec_writer *w, const struct rec *r, struct moat_er
 
 /* --- the formats ----------------------------------------------------------- */
 
-static int w_jsonl(struct rec_writer *w, struct buf *o, const struct rec *r, struct moat_err *e)
+/* {"id":..,  the chunk fields when chunks,  "text":.. */
+static int put_head(struct buf *o, const struct rec *r, int chunks, struct moat_err *e)
 {
-	if (check_spans(w, r, 0, e) < 0)
-		return -1;
-	LIT(o, "{\"id\":");
+	JSONW_LIT(o, "{\"id\":");
 	if (put_cstr(o, r->id) < 0)
 		return bad_field(e, r, "id");
-	putch(o, ',');
-	if (w->chunks && put_chunk_fields(o, r, e) < 0)
+	jsonw_addch(o, ',');
+	if (chunks && put_chunk_fields(o, r, e) < 0)
 		return -1;
-	LIT(o, "\"text\":");
-	if (put_text(o, r, e) < 0)
+	JSONW_LIT(o, "\"text\":");
+	return put_text(o, r, e);
+}
+
+/* jsonl, and hf: the same fields, but for Arrow's one schema per file hf
+ * has spans as objects, "answer" always (null when none) and the metadata
+ * as a string of JSON, last (its keys differ from record to record, which
+ * schema inference cannot take as a column). */
+static int w_jsonl(struct rec_writer *w, struct buf *o, const struct rec *r, struct moat_err *e)
+{
+	int hf = w->f == F_HF;
+	if (check_spans(w, r, 0, e) < 0 || put_head(o, r, w->chunks, e) < 0)
 		return -1;
-	LIT(o, ",\"metadata\":");
-	if (put_meta(o, r, e) < 0)
-		return -1;
-	LIT(o, ",\"labels\":");
+	if (!hf) {
+		JSONW_LIT(o, ",\"metadata\":");
+		if (put_meta(o, r, e) < 0)
+			return -1;
+	}
+	JSONW_LIT(o, ",\"labels\":");
 	if (put_labels(o, r, e) < 0)
 		return -1;
-	LIT(o, ",\"spans\":");
-	if (put_spans(o, r, 0, e) < 0)
+	JSONW_LIT(o, ",\"spans\":");
+	if (put_spans(o, r, hf, e) < 0)
 		return -1;
-	if (r->answer) {
-		LIT(o, ",\"answer\":");
+	if (r->answer || hf) {
+		JSONW_LIT(o, ",\"answer\":");
 		if (put_cstr(o, r->answer) < 0)
 			return bad_field(e, r, "answer");
 	}
-	put(o, "}\n", 2);
-	return 0;
-}
-
-static int w_hf(struct rec_writer *w, struct buf *o, const struct rec *r, struct moat_err *e)
-{
-	if (check_spans(w, r, 0, e) < 0)
-		return -1;
-	LIT(o, "{\"id\":");
-	if (put_cstr(o, r->id) < 0)
-		return bad_field(e, r, "id");
-	putch(o, ',');
-	if (w->chunks && put_chunk_fields(o, r, e) < 0)
-		return -1;
-	LIT(o, "\"text\":");
-	if (put_text(o, r, e) < 0)
-		return -1;
-	LIT(o, ",\"labels\":");
-	if (put_labels(o, r, e) < 0)
-		return -1;
-	LIT(o, ",\"spans\":");
-	if (put_spans(o, r, 1, e) < 0)
-		return -1;
-	LIT(o, ",\"answer\":");
-	if (put_cstr(o, r->answer) < 0)
-		return bad_field(e, r, "answer");
-	/* metadata as a string of JSON: its keys differ from record to record,
-	 * which Arrow's schema inference cannot take as a column */
-	buf_reset(&w->scratch);
-	if (put_meta(&w->scratch, r, e) < 0)
-		return -1;
-	LIT(o, ",\"metadata\":");
-	put_str(o, buf_str(&w->scratch), w->scratch.len);
-	if (buf_failed(&w->scratch))
-		o->failed = buf_failed(&w->scratch);
-	put(o, "}\n", 2);
+	if (hf) {
+		buf_reset(&w->scratch);
+		if (put_meta(&w->scratch, r, e) < 0)
+			return -1;
+		JSONW_LIT(o, ",\"metadata\":");
+		jsonw_str(o, buf_str(&w->scratch), w->scratch.len);
+		if (buf_failed(&w->scratch))
+			o->failed = buf_failed(&w->scratch);
+	}
+	jsonw_add(o, "}\n", 2);
 	return 0;
 }
 
 static int w_rag(struct rec_writer *w, struct buf *o, const struct rec *r, struct moat_err *e)
 {
 	(void)w;
-	LIT(o, "{\"id\":");
-	if (put_cstr(o, r->id) < 0)
-		return bad_field(e, r, "id");
-	putch(o, ',');
-	if (put_chunk_fields(o, r, e) < 0)
+	if (put_head(o, r, 1, e) < 0)
 		return -1;
-	LIT(o, "\"text\":");
-	if (put_text(o, r, e) < 0)
-		return -1;
-	LIT(o, ",\"metadata\":");
+	JSONW_LIT(o, ",\"metadata\":");
 	if (put_meta(o, r, e) < 0)
 		return -1;
-	put(o, "}\n", 2);
+	jsonw_add(o, "}\n", 2);
 	return 0;
 }
 
@@ -667,23 +475,23 @@ static int w_chat(struct rec_writer *w, struct buf *o, const struct rec *r, stru
 	int has = make_target(w, r, e);
 	if (has < 0)
 		return -1;
-	LIT(o, "{\"messages\":[");
+	JSONW_LIT(o, "{\"messages\":[");
 	if (w->system_prompt) {
-		LIT(o, "{\"role\":\"system\",\"content\":");
+		JSONW_LIT(o, "{\"role\":\"system\",\"content\":");
 		put_cstr(o, w->system_prompt);
-		LIT(o, "},");
+		JSONW_LIT(o, "},");
 	}
-	LIT(o, "{\"role\":\"user\",\"content\":");
+	JSONW_LIT(o, "{\"role\":\"user\",\"content\":");
 	if (put_text(o, r, e) < 0)
 		return -1;
-	putch(o, '}');
+	jsonw_addch(o, '}');
 	if (has) {
-		LIT(o, ",{\"role\":\"assistant\",\"content\":");
-		if (put_str(o, buf_str(&w->target), w->target.len) < 0)
+		JSONW_LIT(o, ",{\"role\":\"assistant\",\"content\":");
+		if (jsonw_str(o, buf_str(&w->target), w->target.len) < 0)
 			return bad_field(e, r, r->answer ? "answer" : "labels");
-		putch(o, '}');
+		jsonw_addch(o, '}');
 	}
-	put(o, "]}\n", 3);
+	jsonw_add(o, "]}\n", 3);
 	if (buf_failed(&w->target))
 		o->failed = buf_failed(&w->target);
 	return 0;
@@ -694,21 +502,21 @@ static int w_alpaca(struct rec_writer *w, struct buf *o, const struct rec *r, st
 	int has = make_target(w, r, e);
 	if (has < 0)
 		return -1;
-	LIT(o, "{\"instruction\":");
+	JSONW_LIT(o, "{\"instruction\":");
 	if (w->instruction) {
 		put_cstr(o, w->instruction);
-		LIT(o, ",\"input\":");
+		JSONW_LIT(o, ",\"input\":");
 		if (put_text(o, r, e) < 0)
 			return -1;
 	} else {
 		if (put_text(o, r, e) < 0)
 			return -1;
-		LIT(o, ",\"input\":\"\"");
+		JSONW_LIT(o, ",\"input\":\"\"");
 	}
-	LIT(o, ",\"output\":");
-	if (put_str(o, has ? buf_str(&w->target) : "", has ? w->target.len : 0) < 0)
+	JSONW_LIT(o, ",\"output\":");
+	if (jsonw_str(o, has ? buf_str(&w->target) : "", has ? w->target.len : 0) < 0)
 		return bad_field(e, r, r->answer ? "answer" : "labels");
-	put(o, "}\n", 2);
+	jsonw_add(o, "}\n", 2);
 	if (buf_failed(&w->target))
 		o->failed = buf_failed(&w->target);
 	return 0;
@@ -732,19 +540,19 @@ static int put_cell(struct buf *o, const char *s, size_t n)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
 			break;
 	if (i == n) {
-		put(o, s, n);
+		jsonw_add(o, s, n);
 		return 0;
 	}
-	putch(o, '"');
+	jsonw_addch(o, '"');
 	for (; i < n; i++) {
 		if (s[i] == '"') {
-			put(o, s + run, i + 1 - run);
-			putch(o, '"');
+			jsonw_add(o, s + run, i + 1 - run);
+			jsonw_addch(o, '"');
 			run = i + 1;
 		}
 	}
-	put(o, s + run, n - run);
-	putch(o, '"');
+	jsonw_add(o, s + run, n - run);
+	jsonw_addch(o, '"');
 	return 0;
 }
 
@@ -756,7 +564,7 @@ static int put_ccell(struct buf *o, const char *s)
 static void put_ucell(struct buf *o, size_t v, int empty_when_zero)
 {
 	if (!(empty_when_zero && !v))
-		put_u(o, v);
+		jsonw_uint(o, v);
 }
 
 static int w_csv(struct rec_writer *w, struct buf *o, const struct rec *r, struct moat_err *e)
@@ -766,33 +574,33 @@ static int w_csv(struct rec_writer *w, struct buf *o, const struct rec *r, struc
 		return -1;
 	if (put_ccell(o, r->id) < 0)
 		return bad_field(e, r, "id");
-	putch(o, ',');
+	jsonw_addch(o, ',');
 	if (w->chunks) {
 		if (put_ccell(o, r->document) < 0)
 			return bad_field(e, r, "document");
-		putch(o, ',');
+		jsonw_addch(o, ',');
 		if (put_ccell(o, r->path) < 0)
 			return bad_field(e, r, "path");
-		putch(o, ',');
+		jsonw_addch(o, ',');
 		put_ucell(o, r->page_first, 1);
-		putch(o, ',');
+		jsonw_addch(o, ',');
 		put_ucell(o, r->page_first ? (r->page_last >= r->page_first ? r->page_last
 									    : r->page_first)
 					   : 0, 1);
-		putch(o, ',');
+		jsonw_addch(o, ',');
 		put_ucell(o, r->start, 0);
-		putch(o, ',');
+		jsonw_addch(o, ',');
 		put_ucell(o, r->end, 0);
-		putch(o, ',');
+		jsonw_addch(o, ',');
 		put_ucell(o, r->tokens, 0);
-		putch(o, ',');
+		jsonw_addch(o, ',');
 		if (put_ccell(o, r->tokenizer) < 0)
 			return bad_field(e, r, "tokenizer");
-		putch(o, ',');
+		jsonw_addch(o, ',');
 	}
 	if (put_cell(o, r->text ? r->text : "", r->text ? r->text_len : 0) < 0)
 		return bad_field(e, r, "text");
-	putch(o, ',');
+	jsonw_addch(o, ',');
 	buf_reset(s);
 	for (size_t i = 0; i < r->n_labels; i++) {
 		const char *l = r->labels[i] ? r->labels[i] : "";
@@ -801,28 +609,28 @@ static int w_csv(struct rec_writer *w, struct buf *o, const struct rec *r, struc
 				       "record '%s': label '%s' holds '|', which separates labels in "
 				       "csv (use jsonl)", r->id, l);
 		if (i)
-			putch(s, '|');
-		putz(s, l);
+			jsonw_addch(s, '|');
+		jsonw_add(s, l, strlen(l));
 	}
 	if (put_cell(o, buf_str(s), s->len) < 0)
 		return bad_field(e, r, "labels");
-	putch(o, ',');
+	jsonw_addch(o, ',');
 	if (r->n_spans) {
 		buf_reset(s);
 		if (put_spans(s, r, 0, e) < 0)
 			return -1;
 		put_cell(o, buf_str(s), s->len);
 	}
-	putch(o, ',');
+	jsonw_addch(o, ',');
 	if (r->answer && put_ccell(o, r->answer) < 0)
 		return bad_field(e, r, "answer");
-	putch(o, ',');
+	jsonw_addch(o, ',');
 	buf_reset(s);
 	if (put_meta(s, r, e) < 0)
 		return -1;
 	if (put_cell(o, buf_str(s), s->len) < 0)
 		return bad_field(e, r, "metadata");
-	put(o, "\r\n", 2);
+	jsonw_add(o, "\r\n", 2);
 	if (buf_failed(s))
 		o->failed = buf_failed(s);
 	return 0;
@@ -971,12 +779,12 @@ int rec_write(struct rec_writer *w, const struct rec *r, struct moat_err *e)
 	}
 	mark = so->b.len;
 	switch (w->f) {
-	case F_JSONL: rc = w_jsonl(w, &so->b, r, e); break;
+	case F_JSONL:
+	case F_HF: rc = w_jsonl(w, &so->b, r, e); break;
 	case F_CSV: rc = w_csv(w, &so->b, r, e); break;
 	case F_CHAT: rc = w_chat(w, &so->b, r, e); break;
 	case F_ALPACA: rc = w_alpaca(w, &so->b, r, e); break;
 	case F_RAG: rc = w_rag(w, &so->b, r, e); break;
-	case F_HF: rc = w_hf(w, &so->b, r, e); break;
 	default: rc = err_set(e, MOAT_EUSAGE, "record writer: no format");
 	}
 	if (rc < 0 && !buf_failed(&so->b)) {
@@ -1037,13 +845,13 @@ size_t rec_writer_files(const struct rec_writer *w, const char *const **files)
 
 void rec_writer_hf_yaml(const struct rec_writer *w, struct buf *out)
 {
-	LIT(out, "---\nconfigs:\n- config_name: default\n  data_files:\n");
+	JSONW_LIT(out, "---\nconfigs:\n- config_name: default\n  data_files:\n");
 	for (size_t i = 0; i < w->n; i++) {
 		if (!w->out[i].created)
 			continue;
 		buf_addf(out, "  - split: %s\n    path: %s\n", w->names[i], w->out[i].rel);
 	}
-	LIT(out, "---\n");
+	JSONW_LIT(out, "---\n");
 }
 
 void rec_writer_free(struct rec_writer *w)

@@ -8,6 +8,7 @@
  */
 #include "docfmt.h"
 #include "../core/utf8.h"
+#include "../core/xml.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,63 +341,24 @@ const char *ooxml_kind(const unsigned char *data, size_t len)
 
 /* --- XML ------------------------------------------------------------------ */
 
-static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
-{
-	xmlParserCtxtPtr c = ctx;
-	(void)name;
-	(void)ext;
-	(void)sys;
-	*(int *)c->_private = 1;
-	xmlStopParser(c);
-}
-
-static void quiet_error(void *ctx, const char *msg, ...)
-{
-	(void)ctx;
-	(void)msg;
-}
-
 xmlDocPtr xml_parse_safe(const char *data, size_t len, const char *what, struct moat_err *e)
 {
-	xmlParserCtxtPtr c;
-	xmlDocPtr doc;
-	int had_dtd = 0;
-	if (len > (size_t)INT32_MAX) {
+	struct xml_why why;
+	xmlDocPtr doc = xml_read_safe(data, len, XML_PARSE_NOCDATA | XML_PARSE_COMPACT, &why);
+	if (doc)
+		return doc;
+	if (why.fail == XML_TOO_LARGE)
 		err_set(e, MOAT_ELIMIT, "XML part '%s' is too large", what);
-		return NULL;
-	}
-	xmlSetGenericErrorFunc(NULL, quiet_error);
-	c = xmlNewParserCtxt();
-	if (!c) {
+	else if (why.fail == XML_NOMEM)
 		err_set(e, MOAT_ENOMEM, "out of memory");
-		return NULL;
-	}
-	c->sax->internalSubset = refuse_dtd;
-	c->_private = &had_dtd;
-	doc = xmlCtxtReadMemory(c, data, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-				XML_PARSE_NOCDATA | XML_PARSE_COMPACT);
-	if (had_dtd) {
-		if (doc)
-			xmlFreeDoc(doc);
-		xmlFreeParserCtxt(c);
+	else if (why.fail == XML_DTD)
 		err_set(e, MOAT_EUNSUPPORTED,
 			"XML part '%s' declares a DTD (refused: entity expansion and external "
 			"entities are off)", what);
-		return NULL;
-	}
-	if (!doc || !c->wellFormed) {
-		const xmlError *x = xmlCtxtGetLastError(c);
-		if (doc)
-			xmlFreeDoc(doc);
-		err_set(e, MOAT_EPARSE, "malformed XML in '%s'%s%.*s", what, x && x->message ? ": " : "",
-			x && x->message ? (int)strcspn(x->message, "\n") : 0,
-			x && x->message ? x->message : "");
-		xmlFreeParserCtxt(c);
-		return NULL;
-	}
-	xmlFreeParserCtxt(c);
-	return doc;
+	else
+		err_set(e, MOAT_EPARSE, "malformed XML in '%s'%s%s", what, why.msg[0] ? ": " : "",
+			why.msg);
+	return NULL;
 }
 
 int xml_is(const xmlNode *n, const char *name)

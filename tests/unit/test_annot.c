@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/fs.h"
 #include "core/utf8.h"
 #include "export/annot.h"
 
@@ -475,6 +476,63 @@ static void fixture_voc(void **state)
 }
 
 /* ---- across formats ---------------------------------------------------------- */
+
+/* The streaming COCO writer's bytes: json_dumps()'s 2-space layout, ids
+ * going on across splits, reals as jansson writes them, an image's meta
+ * after its own fields; a box that is not finite fails naming the item. */
+static void coco_stream_bytes(void **state)
+{
+	static const char want_val[] =
+		"{\n  \"info\": {\n    \"description\": \"exported by moat\"\n  },\n"
+		"  \"licenses\": [],\n  \"images\": [\n"
+		"    {\n      \"id\": 2,\n      \"file_name\": \"b\\\"\\u0001.png\",\n"
+		"      \"width\": 10,\n      \"height\": 20,\n      \"license\": 3,\n"
+		"      \"tags\": [\n        \"x\",\n        {}\n      ]\n    }\n  ],\n"
+		"  \"annotations\": [\n"
+		"    {\n      \"id\": 2,\n      \"image_id\": 2,\n      \"category_id\": 2,\n"
+		"      \"segmentation\": [],\n      \"area\": 0.375,\n      \"bbox\": [\n"
+		"        1,\n        2.5,\n        0.5,\n        0.75\n      ],\n"
+		"      \"iscrowd\": 0\n    }\n  ],\n"
+		"  \"categories\": [\n"
+		"    {\n      \"id\": 1,\n      \"name\": \"car\",\n      \"supercategory\": \"\"\n    },\n"
+		"    {\n      \"id\": 2,\n      \"name\": \"bus\",\n      \"supercategory\": \"\"\n    }\n"
+		"  ]\n}\n";
+	struct annot_set s = ANNOT_SET_INIT;
+	struct annot_export_opts o = annot_export_default_opts();
+	struct moat_err e = MOAT_ERR_INIT;
+	struct annot_item *it;
+	struct annot_value *v;
+	struct buf got = BUF_INIT;
+	char *dir, *f;
+	(void)state;
+	assert_non_null(it = annot_add_item(&s));
+	it->image = strdup("a.png"), it->width = 10, it->height = 20;
+	assert_non_null(v = annot_add_value(it));
+	assert_int_equal(annot_add_box(v, 0, 0, 1, 1, 0, "car"), 0);
+	assert_non_null(it = annot_add_item(&s));
+	it->image = strdup("b\"\x01.png"), it->width = 10, it->height = 20;
+	it->split = strdup("val");
+	it->meta = json_pack("{s:i,s:i,s:[s,{}]}", "width", 99, "license", 3, "tags", "x");
+	assert_non_null(v = annot_add_value(it));
+	assert_int_equal(annot_add_box(v, 1, 2.5, 0.5, 0.75, 0, "bus"), 0);
+	assert_true(annot_label_index(&s, "car") == 0 && annot_label_index(&s, "bus") == 1);
+	dir = export_ok("coco", &s, 0);
+	f = join(dir, "annotations/instances_val.json");
+	assert_int_equal(fs_read_file(f, &got, 0, &e), 0);
+	assert_string_equal(buf_str(&got), want_val);
+	buf_release(&got);
+	free(f);
+	tu_rmtree(dir);
+	free(dir);
+	s.items[1].values[0].boxes[0].w = NAN;
+	dir = tu_tmpdir();
+	o.copy_images = 0;
+	assert_true(annot_export("coco", &s, dir, &o, &e) < 0);
+	assert_non_null(strstr(e.msg, "item 2: a box that is not finite"));
+	tu_rmtree(dir);
+	free(dir);
+	annot_set_release(&s);
+}
 
 static void coco_yolo_coco(void **state)
 {
@@ -1182,6 +1240,7 @@ int main(void)
 		cmocka_unit_test(fixture_yolo),
 		cmocka_unit_test(fixture_voc),
 		cmocka_unit_test(coco_yolo_coco),
+		cmocka_unit_test(coco_stream_bytes),
 		cmocka_unit_test(unicode_spans_every_text_format),
 		cmocka_unit_test(labelstudio_spacy_conll),
 		cmocka_unit_test(conll_cuts_tokens_at_span_edges),

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/hash.h"
+#include "core/jsonw.h"
 #include "core/utf8.h"
 
 static void buf_grows_and_caps(void **state)
@@ -107,11 +108,54 @@ static void atomic_write_and_capped_read(void **state)
 	free(dir);
 }
 
+/* The one escaper: Python's json.dumps(s, ensure_ascii=False) bytes, UTF-8
+ * checked (nothing appended when bad), at every position of the eight-byte
+ * steps. */
+static void jsonw_escapes_as_python(void **state)
+{
+	static const struct { const char *in, *out; } ok[] = {
+		{ "", "\"\"" },
+		{ "plain text, long enough for two words", "\"plain text, long enough for two words\"" },
+		{ "q\"b\\n\nr\rt\tb\bf\f", "\"q\\\"b\\\\n\\nr\\rt\\tb\\bf\\f\"" },
+		{ "\x01\x1f\x7f/", "\"\\u0001\\u001f\x7f/\"" },
+		{ "Zo\xc3\xab \xe6\x9d\xb1 \xf0\x9f\x99\x82 ok", "\"Zo\xc3\xab \xe6\x9d\xb1 \xf0\x9f\x99\x82 ok\"" },
+	};
+	static const char *const bad[] = { "\xc0\xaf", "abcdefgh\xed\xa0\x80", "\xf4\x90\x80\x80",
+					   "abc\xe2\x82", "\x80", "0123456789\xff" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		for (size_t pad = 0; pad < 9; pad++) {
+			struct buf in = BUF_INIT, out = BUF_INIT, want = BUF_INIT;
+			for (size_t k = 0; k < pad; k++)
+				buf_addch(&in, 'x');
+			buf_adds(&in, ok[i].in);
+			buf_addch(&want, '"');
+			for (size_t k = 0; k < pad; k++)
+				buf_addch(&want, 'x');
+			buf_adds(&want, ok[i].out + 1);
+			buf_adds(&out, "[");
+			assert_int_equal(jsonw_str(&out, buf_str(&in), in.len), 0);
+			assert_string_equal(out.data + 1, buf_str(&want));
+			buf_release(&in);
+			buf_release(&out);
+			buf_release(&want);
+		}
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct buf out = BUF_INIT;
+		buf_adds(&out, "[");
+		assert_int_equal(jsonw_str(&out, bad[i], strlen(bad[i])), -1);
+		assert_string_equal(buf_str(&out), "[");
+		buf_release(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_grows_and_caps),
 		cmocka_unit_test(utf8_validation_and_counting),
+		cmocka_unit_test(jsonw_escapes_as_python),
 		cmocka_unit_test(legacy_encodings),
 		cmocka_unit_test(sha256_known_answers),
 		cmocka_unit_test(atomic_write_and_capped_read),
