@@ -88,16 +88,27 @@ static int status(struct cmd_ctx *ctx, int json)
 		return cmd_fail(&e);
 	if (json) {
 		cmd_print_json(s);
-	} else {
-		char *t = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
-		json_decref(s);
-		if (!t) {
-			err_set(&e, MOAT_ENOMEM, "cannot show the status: out of memory");
-			return cmd_fail(&e);
-		}
-		printf("%s\n", t);
-		free(t);
+		return 0;
 	}
+	/* a line per group: "documents: 3 kept, 1 near_duplicate" */
+	{
+		static const char *const groups[] = { "documents", "elements", "findings", "clusters",
+						      "languages" };
+		for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+			json_t *o = json_object_get(s, groups[g]), *v;
+			const char *k;
+			int first = 1;
+			if (!json_is_object(o))
+				continue;
+			printf("%s:", groups[g]);
+			json_object_foreach(o, k, v) {
+				printf("%s %lld %s", first ? "" : ",", (long long)json_integer_value(v), k);
+				first = 0;
+			}
+			printf("%s\n", first ? " none" : "");
+		}
+	}
+	json_decref(s);
 	return 0;
 }
 

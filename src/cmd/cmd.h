@@ -72,6 +72,15 @@ void cmd_print_json(json_t *j);
  * which become "***".  NULL when out of memory. */
 json_t *cmd_cmdline(int argc, char **argv) __attribute__((warn_unused_result));
 
+/* Prints a file name for a terminal as git does (core.quotePath): as it is,
+ * or, when it holds a control character, a quote, a backslash or bytes that
+ * are not UTF-8, in double quotes with C escapes ("a\nb", "\033[31m"), so
+ * that no escape sequence runs and no newline splits a row. */
+void cmd_put_path(FILE *f, const char *path);
+/* Prints text (a document's, an error's) with its control characters escaped
+ * but for newlines and tabs; bytes that are not UTF-8 as octal escapes. */
+void cmd_put_text(FILE *f, const char *text);
+
 /* Opens the workspace (-w, $MOAT_WORKSPACE or the nearest) for reading, for
  * commands that need it only for some of their subcommands.  NULL with e set. */
 struct store *cmd_open_read(struct cmd_ctx *ctx, struct moat_err *e)

@@ -5,6 +5,7 @@
 #include "../store/audit.h"
 #include "../store/store.h"
 #include "../core/jsonu.h"
+#include "../core/utf8.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -105,4 +106,92 @@ json_t *cmd_cmdline(int argc, char **argv)
 		}
 	}
 	return a;
+}
+
+/* A control character (C0, DEL, C1 as UTF-8) at s[0..n): its length, or 0. */
+static size_t control_at(const unsigned char *s)
+{
+	if (s[0] < 0x20 || s[0] == 0x7f)
+		return 1;
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+static void put_octal(FILE *f, const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "\\%03o", s[i]);
+}
+
+static void put_escaped(FILE *f, const unsigned char *p, int keep_lines)
+{
+	static const char named[] = "\a\b\t\n\v\f\r";
+	static const char letter[] = "abtnvfr";
+	while (*p) {
+		size_t c = control_at(p), bad;
+		if (c == 1 && keep_lines && (*p == '\n' || *p == '\t')) {
+			fputc(*p++, f);
+		} else if (c == 1 && *p && strchr(named, *p)) {
+			fputc('\\', f);
+			fputc(letter[strchr(named, *p) - named], f);
+			p++;
+		} else if (c) {
+			put_octal(f, p, c);
+			p += c;
+		} else if (*p >= 0x80 && !(bad = utf8_valid_prefix((const char *)p, strlen((const char *)p)))) {
+			put_octal(f, p, 1);  /* a byte that is not UTF-8 */
+			p++;
+		} else if (*p >= 0x80) {
+			/* a valid sequence: as it is, up to the next control or bad byte */
+			size_t k = 0;
+			while (k < bad && !control_at(p + k))
+				k++;
+			if (!k) {
+				put_octal(f, p, 1);
+				p++;
+			} else {
+				fwrite(p, 1, k, f);
+				p += k;
+			}
+		} else {
+			fputc(*p++, f);
+		}
+	}
+}
+
+void cmd_put_path(FILE *f, const char *path)
+{
+	const unsigned char *p = (const unsigned char *)path;
+	int quote = 0;
+	for (size_t i = 0; p[i] && !quote; i++)
+		quote = control_at(p + i) || p[i] == '"' || p[i] == '\\';
+	if (!quote && utf8_valid_prefix(path, strlen(path)) == strlen(path)) {
+		fputs(path, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			fputc('\\', f);
+			fputc(*p, f);
+		} else {
+			char one[5] = { (char)*p, 0 };
+			size_t n = 1;
+			/* keep a whole code point together for put_escaped */
+			while (n < 4 && (p[n] & 0xc0) == 0x80) {
+				one[n] = (char)p[n];
+				n++;
+			}
+			one[n] = 0;
+			put_escaped(f, (const unsigned char *)one, 0);
+			p += n - 1;
+		}
+	}
+	fputc('"', f);
+}
+
+void cmd_put_text(FILE *f, const char *text)
+{
+	put_escaped(f, (const unsigned char *)text, 1);
 }

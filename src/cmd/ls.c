@@ -41,9 +41,14 @@ int cmd_ls(struct cmd_ctx *ctx)
 		if (json_is_integer(nel) &&
 		    xsnprintf(els, sizeof(els), "%lld", (long long)json_integer_value(nel)) < 0)
 			els[0] = '\0';  /* 20 digits fit: cannot happen */
-		printf("%-12.12s  %-9s  %10lld  %8s  %-7s  %s%s%s\n", id ? id : "-", type ? type : "-",
-		       (long long)json_integer_value(json_object_get(row, "size")), els, st,
-		       json_string_value(json_object_get(row, "path")), err ? ": " : "", err ? err : "");
+		printf("%-12.12s  %-9s  %10lld  %8s  %-7s  ", id ? id : "-", type ? type : "-",
+		       (long long)json_integer_value(json_object_get(row, "size")), els, st);
+		cmd_put_path(stdout, json_string_value(json_object_get(row, "path")));
+		if (err) {
+			fputs(": ", stdout);
+			cmd_put_text(stdout, err);
+		}
+		fputc('\n', stdout);
 	}
 	json_decref(rows);
 	return 0;

@@ -39,8 +39,11 @@ int cmd_show(struct cmd_ctx *ctx)
 	}
 	printf("id        %s\n", json_string_value(json_object_get(doc, "id")));
 	paths = json_object_get(doc, "paths");
-	json_array_foreach(paths, i, p)
-		printf("path      %s\n", json_string_value(p));
+	json_array_foreach(paths, i, p) {
+		fputs("path      ", stdout);
+		cmd_put_path(stdout, json_string_value(p));
+		fputc('\n', stdout);
+	}
 	printf("type      %s (%s)\n", json_string_value(json_object_get(doc, "type")),
 	       json_string_value(json_object_get(doc, "mime")) ? json_string_value(json_object_get(doc, "mime")) : "-");
 	printf("size      %lld bytes, encoding %s\n",
@@ -58,10 +61,11 @@ int cmd_show(struct cmd_ctx *ctx)
 				     (long long)json_integer_value(lvl))
 			 : xsnprintf(label, sizeof(label), "%s", t)) < 0)
 			label[0] = '\0';
-		printf("%4lld %-12s [%lld,%lld) %s\n", (long long)json_integer_value(json_object_get(el, "seq")),
+		printf("%4lld %-12s [%lld,%lld) ", (long long)json_integer_value(json_object_get(el, "seq")),
 		       label, (long long)json_integer_value(json_object_get(el, "start")),
-		       (long long)json_integer_value(json_object_get(el, "end")),
-		       json_string_value(json_object_get(el, "text")));
+		       (long long)json_integer_value(json_object_get(el, "end")));
+		cmd_put_text(stdout, json_string_value(json_object_get(el, "text")));
+		fputc('\n', stdout);
 	}
 	json_decref(doc);
 	return 0;
