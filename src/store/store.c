@@ -336,6 +336,48 @@ static void sweep_tmp(const char *dir)
 	free(tmp);
 }
 
+/* SQLITE_READONLY or SQLITE_CANTOPEN: what a workspace the user may not
+ * write gives when opened for writing. */
+static int read_only_error(sqlite3 *db)
+{
+	int c = sqlite3_errcode(db) & 0xff;  /* the primary code of an extended one */
+	return c == SQLITE_READONLY || c == SQLITE_CANTOPEN || c == SQLITE_PERM || c == SQLITE_AUTH;
+}
+
+/* Opens path read-only, as a URI: mode=ro, and where even that needs to
+ * write (a WAL database's -shm in a read-only directory), immutable=1 (no
+ * locks, no -shm: right for a workspace no one can write here).  Replaces
+ * s->db; 0 or -1. */
+static int open_read_only(struct store *s, const char *path)
+{
+	static const char *const params[] = { "?mode=ro", "?mode=ro&immutable=1" };
+	struct buf uri = BUF_INIT;
+	int rc = -1;
+	for (size_t k = 0; k < 2 && rc < 0; k++) {
+		buf_reset(&uri);
+		buf_adds(&uri, "file:");
+		for (const char *p = path; *p; p++) {
+			if (*p == '?' || *p == '#' || *p == '%')
+				buf_addf(&uri, "%%%02X", (unsigned char)*p);
+			else
+				buf_addch(&uri, *p);
+		}
+		buf_adds(&uri, params[k]);
+		if (buf_failed(&uri))
+			break;
+		sqlite3_close_v2(s->db);
+		s->db = NULL;
+		if (sqlite3_open_v2(buf_str(&uri), &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+				    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_extended_result_codes(s->db, 1);
+		if (sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_OK)
+			rc = 0;
+	}
+	buf_release(&uri);
+	return rc;
+}
+
 static struct store *open_db(const char *dir, int create, int flags, struct moat_err *e)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -379,18 +421,43 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 		}
 	}
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		if (!create && !(flags & STORE_WRITE) && open_read_only(s, path) == 0)
+			goto opened_ro;
 		err_set(e, MOAT_EDB, "cannot open '%s': %s", path,
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		free(path);
 		goto fail;
 	}
-	free(path);
 	sqlite3_busy_timeout(s->db, 60000);
 	sqlite3_extended_result_codes(s->db, 1);
-	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", e) < 0)
+	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", e) < 0) {
+		/* a workspace this user may only read (a read-only directory or
+		 * file, a read-only mount): list and verify it all the same */
+		if (!create && !(flags & STORE_WRITE) && read_only_error(s->db) &&
+		    open_read_only(s, path) == 0) {
+			err_clear(e);
+			goto opened_ro;
+		}
+		free(path);
 		goto fail;
+	}
+	free(path);
 	if (migrate(s, create, e) < 0)
 		goto fail;
+	return s;
+opened_ro:
+	free(path);
+	if (store_schema_version(s) != N_MIGRATIONS) {
+		int v = store_schema_version(s);
+		if (v == 0)
+			err_set(e, MOAT_ECORRUPT, "'%s/moat.db' holds no workspace (schema version 0)",
+				s->dir);
+		else
+			err_set(e, MOAT_EUNSUPPORTED, "workspace '%s' is read-only here and has schema "
+				"version %d, not %d: open it once where it can be written, to upgrade it",
+				s->dir, v, N_MIGRATIONS);
+		goto fail;
+	}
 	return s;
 fail:
 	store_close(s);
