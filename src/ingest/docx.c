@@ -576,8 +576,8 @@ int ingest_docx(const unsigned char *data, size_t len, const struct ingest_opts 
 	w_notes(&w, ooxml_rel_by_type(&rs, "/endnotes"), "endnote");
 	w_hdrftr(&w, &rs, body, 1);
 	w_comments(&w, ooxml_rel_by_type(&rs, "/comments"));
-	if (w.failed && !d->over_limit)
-		rc = e && e->code == MOAT_ENOMEM ? -1 : err_set(e, MOAT_ENOMEM, "out of memory");
+	if (w.failed && !d->over_limit)  /* a part that cannot be read said why; else memory */
+		rc = e && e->msg[0] ? -1 : err_set(e, MOAT_ENOMEM, "out of memory");
 	else
 		rc = 0;
 out:

@@ -495,7 +495,9 @@ static int walk_multipart(struct mctx *m, const struct part *p, const char *subt
 		if ((size_t)(le - s) >= bl + 2 && s[0] == '-' && s[1] == '-' &&
 		    !memcmp(s + 2, boundary, bl)) {
 			const char *after = s + 2 + bl;
-			if (cur && n < MAX_PARTS) {
+			if (cur && n == MAX_PARTS)  /* never silently fewer */
+				return err_set(m->e, MOAT_ELIMIT, "more than %d MIME parts", MAX_PARTS);
+			if (cur) {
 				const char *pe = s;
 				if (pe > cur && pe[-1] == '\n')
 					pe--;
@@ -512,7 +514,9 @@ static int walk_multipart(struct mctx *m, const struct part *p, const char *subt
 		}
 		s = nl ? nl + 1 : end;
 	}
-	if (!closed && cur && cur < end && n < MAX_PARTS) {
+	if (!closed && cur && cur < end) {
+		if (n == MAX_PARTS)
+			return err_set(m->e, MOAT_ELIMIT, "more than %d MIME parts", MAX_PARTS);
 		starts[n] = cur;
 		lens[n++] = (size_t)(end - cur);
 	}

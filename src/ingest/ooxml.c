@@ -203,17 +203,12 @@ char *ooxml_child_attr(const xmlNode *n, const char *name, const char *attr)
 
 int ooxml_load_optional(struct ozip *z, const char *part, xmlDocPtr *out, struct moat_err *e)
 {
-	struct moat_err pe = MOAT_ERR_INIT;
 	*out = NULL;
 	if (!part || !ozip_has(z, part))
 		return 0;
-	if (ooxml_load_xml(z, part, out, &pe) == 0)
-		return 1;
-	if (pe.code != MOAT_ENOMEM)
-		return 0;
-	if (e)
-		*e = pe;
-	return -1;
+	/* there but unreadable (bad XML, a DTD, over a limit): the file fails,
+	 * naming the part; its text is never silently left out */
+	return ooxml_load_xml(z, part, out, e) == 0 ? 1 : -1;
 }
 
 int ooxml_core_props(struct ozip *z, struct doc *d, struct moat_err *e)

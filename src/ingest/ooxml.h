@@ -59,7 +59,8 @@ xmlNode *ooxml_child(const xmlNode *n, const char *name);
 /* An attribute of that child (xmlFree it), or NULL. */
 char *ooxml_child_attr(const xmlNode *n, const char *name, const char *attr);
 /* ooxml_load_xml() for a part the document can do without: 1 loaded, 0
- * absent, damaged or unreadable (skipped), -1 out of memory (e set). */
+ * absent, -1 with e set when it is there but cannot be read (damaged XML, a
+ * DTD, a limit, memory): a part that is there is never silently skipped. */
 int ooxml_load_optional(struct ozip *z, const char *part, xmlDocPtr *out, struct moat_err *e)
 	__attribute__((warn_unused_result));
 /* Document properties from docProps/core.xml into d->meta.  0 or -1 (out of

@@ -123,14 +123,19 @@ struct xctx {
 	int date1904;
 };
 
-/* The shared strings.  0, or -1 out of memory (e set). */
+/* The shared strings.  0, or -1 with e set. */
 static int load_sst(struct xctx *x, const char *part, struct moat_err *e)
 {
 	xmlDocPtr doc;
 	size_t n = 0;
-	int rc = ooxml_load_optional(x->z, part, &doc, e);
-	if (rc <= 0)
-		return rc;
+	int rc;
+	/* the workbook's text: present and unreadable (a DTD, bad XML) fails the
+	 * file, never a workbook silently without its text cells */
+	if (!part || !ozip_has(x->z, part))
+		return 0;
+	if (ooxml_load_xml(x->z, part, &doc, e) < 0)
+		return -1;
+	rc = 1;
 	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si; si = si->next)
 		n += xml_is(si, "si");
 	x->sst = calloc(n ? n : 1, sizeof(char *));
@@ -212,7 +217,11 @@ static int cmp_cell(const void *a, const void *b)
 	return p->col < q->col ? -1 : p->col > q->col;
 }
 
-static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh)
+/* Reads a sheet's cells.  0; -1 out of memory (e not set), or -2 with e set
+ * for a cell that names a shared string there is none of (refused: never a
+ * cell silently empty). */
+static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh, const char *sheet,
+		      struct moat_err *e)
 {
 	xmlNode *data = ooxml_child(xmlDocGetRootElement(doc), "sheetData");
 	int rc = 0;
@@ -242,9 +251,16 @@ static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh)
 					xmlFree(tv);
 				}
 			} else if (v && t && !strcmp(t, "s")) {
-				size_t k = (size_t)strtoul(v, NULL, 10);
-				if (k < x->n_sst && x->sst[k])
+				char *end;
+				unsigned long k = strtoul(v, &end, 10);
+				if (end == v || *end || k >= x->n_sst || !x->sst[k]) {
+					rc = -2;
+					err_set(e, MOAT_EPARSE, "sheet '%s': cell %s refers to shared string "
+						"'%.20s', but the workbook has %zu", sheet, ref ? ref : "?", v,
+						x->n_sst);
+				} else {
 					buf_adds(&txt, x->sst[k]);
+				}
 			} else if (v && t && !strcmp(t, "b")) {
 				buf_adds(&txt, strcmp(v, "0") ? "TRUE" : "FALSE");
 			} else if (v && t && (!strcmp(t, "str") || !strcmp(t, "e") || !strcmp(t, "d"))) {
@@ -461,8 +477,10 @@ int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts 
 					json_decref(m);
 					rc = err_set(e, MOAT_ENOMEM, "out of memory");
 				} else if (doc_add_page(d, EL_HEADING, 1, page, nm, strlen(nm), m) < 0 ||
-					   read_sheet(&x, sd, &sh) < 0 || sheet_tables(d, &sh, page, nm) < 0) {
-					rc = d->over_limit ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");
+					   (rc = read_sheet(&x, sd, &sh, nm, e)) < 0 ||
+					   sheet_tables(d, &sh, page, nm) < 0) {
+					rc = rc == -2 ? -1 : d->over_limit ? 0
+					   : err_set(e, MOAT_ENOMEM, "out of memory");
 				}
 				xmlFreeDoc(sd);
 			}

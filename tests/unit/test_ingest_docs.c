@@ -508,6 +508,26 @@ static void xlsx_sheets(void **state)
 	assert_int_equal(json_array_size(json_object_get(d.meta, "sheets")), 2);
 	doc_release(&d);
 	free(z.p);
+	/* a shared-string index past the table, and shared strings that
+	 * declare a DTD: refused, never a workbook silently without its text */
+	{
+		static const char badref[] =
+			"<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>"
+			"<row r=\"1\"><c r=\"A1\" t=\"s\"><v>7</v></c></row></sheetData></worksheet>";
+		static const char dtd[] =
+			"<?xml version=\"1.0\"?><!DOCTYPE sst [<!ENTITY a \"aaaa\">]>"
+			"<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+			"<si><t>&a;</t></si></sst>";
+		parts[13] = badref;
+		z = make_zip(parts, 8, NULL);
+		parse_fails("badref.xlsx", z.p, z.n, &o, "cell A1 refers to shared string '7', but the workbook has 3");
+		free(z.p);
+		parts[13] = sheet1;
+		parts[9] = dtd;
+		z = make_zip(parts, 8, NULL);
+		parse_fails("dtd.xlsx", z.p, z.n, &o, "DTD");
+		free(z.p);
+	}
 }
 
 /* ---- PPTX ------------------------------------------------------------------------- */
@@ -825,6 +845,26 @@ static void email_html_only_and_bad(void **state)
 	parse_fails("deep.eml", deep.data, deep.len, &o, "nested more than 16 deep");
 	buf_release(&deep);
 	parse_fails("notmail.eml", "hello there\nno headers\n", 22, &o, "not an e-mail");
+	/* 1000 parts read; 1001 fail, never silently 1000 (closed, and not) */
+	for (int parts = 1000; parts <= 1001; parts++) {
+		for (int closed = 0; closed < 2; closed++) {
+			struct buf many = BUF_INIT;
+			buf_adds(&many, "From: x@example.org\nSubject: many\n"
+					"Content-Type: multipart/mixed; boundary=B\n\n");
+			for (int i = 0; i < parts; i++)
+				buf_addf(&many, "--B\nContent-Type: text/plain\n\npart %d\n", i);
+			if (closed)
+				buf_adds(&many, "--B--\n");
+			if (parts == 1000) {
+				d = parse_ok("many.eml", many.data, many.len, &o);
+				assert_true(text_has(&d, "part 999"));
+				doc_release(&d);
+			} else {
+				parse_fails("many.eml", many.data, many.len, &o, "more than 1000 MIME parts");
+			}
+			buf_release(&many);
+		}
+	}
 }
 
 /* ---- images --------------------------------------------------------------------------- */
