@@ -575,6 +575,13 @@ int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 			digest_lines(out_lines, n_out, sum->outputs_digest, e) < 0))
 		rc = -1;
 	if (rc == 0) {
+		/* the bytes read, as stored: a file that grew or shrank since the
+		 * walk counts what its document is made of, not what stat said */
+		sum->bytes = 0;
+		for (size_t i = 0; i < w.n; i++)
+			sum->bytes += w.jobs[i].size;
+	}
+	if (rc == 0) {
 		sum->interrupted = store_runs_interrupted(s, run_id, e);
 		if (!sum->interrupted) {
 			if (e && !e->msg[0])  /* the store returns NULL without a word when out of memory */
