@@ -105,7 +105,8 @@ int mstore_file_open(const char *models_dir, const char *rel, struct moat_err *e
 int mstore_refuse(int dirfd, const char *name, const char *path, int err, struct moat_err *e);
 
 /* Looks for a blob under sha256-<hex>, then the old sha256:<hex> (a symlink
- * counts: callers that read it check).  Returns 1 with *path (malloc'd) and
+ * counts: callers that read it check; a blobs/ that is a symlink holds
+ * nothing).  Returns 1 with *path (malloc'd) and
  * *old_name (if not NULL) set, 0 when neither exists or the digest is not
  * valid (*path NULL), or -1 when out of memory. */
 int mstore_blob_find(const char *models_dir, const char *digest, char **path, int *old_name,

@@ -76,10 +76,19 @@ int mstore_blob_find(const char *models_dir, const char *digest, char **path, in
 {
 	const char *hex = models_digest_hex(digest);
 	struct stat st;
+	char *bdir;
+	int linked;
 	*path = NULL;
 	if (old_name)
 		*old_name = 0;
 	if (!hex)
+		return 0;
+	/* nothing is found through a symlinked blobs/ (fsck names it) */
+	if (!(bdir = fs_join(models_dir, "blobs")))
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	linked = lstat(bdir, &st) < 0 || !S_ISDIR(st.st_mode);
+	free(bdir);
+	if (linked)
 		return 0;
 	for (int old = 0; old < 2; old++) {
 		char *p;
@@ -912,7 +921,7 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 	struct hexset keep = { NULL, 0, 0 };
 	json_t *res = NULL, *removed = NULL, *kept_reason = NULL;
 	uint64_t freed = 0;
-	int blobs_removed = 0, bad = 0, bfd;
+	int blobs_removed = 0, bad = 0, bfd = -1;
 	size_t got = 0;
 
 	if (!paths || !disp || !ms) {
@@ -957,6 +966,16 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 			}
 		}
 	}
+	if (!kept_reason) {
+		/* blobs only in a blobs/ that is no link */
+		struct moat_err be = MOAT_ERR_INIT;
+		bfd = mstore_dir_open(models_dir, "blobs", 0, (uid_t)-1, (gid_t)-1, &be);
+		if (bfd < 0 && be.code != MOAT_ENOTFOUND &&
+		    !(kept_reason = json_sprintf("blobs kept: %s", be.msg))) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	if (!(removed = json_array())) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
@@ -966,8 +985,7 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 			goto out;
 		models_jadd(removed, json_string(disp[i] ? disp[i] : names[i]), &bad);
 	}
-	if (!kept_reason &&
-	    (bfd = mstore_dir_open(models_dir, "blobs", 0, (uid_t)-1, (gid_t)-1, NULL)) >= 0) {
+	if (bfd >= 0) {
 		for (size_t i = 0; i < n; i++) {
 			for (size_t k = 0; k <= ms[i].n_layers && ms[i].layers; k++) {
 				const struct model_layer *l = k == 0 ? &ms[i].config
@@ -978,7 +996,6 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 			}
 		}
 		fsync(bfd);
-		close(bfd);
 	}
 	res = json_pack("{s:o, s:i, s:I}", "removed", removed, "blobs_removed", blobs_removed,
 			"bytes_freed", (json_int_t)freed);
@@ -1005,6 +1022,8 @@ out:
 	free(disp);
 	free(ms);
 	free(keep.v);
+	if (bfd >= 0)
+		close(bfd);
 	return res;
 }
 

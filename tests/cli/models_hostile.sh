@@ -95,6 +95,13 @@ assert any(p["path"].endswith("library/evil") and p["problem"].startswith("symli
 expect_no_value json "$T/fsck" "fsck quotes no foreign bytes" --full "root:x" --full "near 'root" --full "evil/x"
 expect_rc 1 "$MOAT" models fsck --models-dir "$S" --prune
 victim_same "list and fsck"
+fresh_store; cp -a "$S/blobs/." "$V/dir/"; snap >"$T/before"; rm -rf "$S/blobs"; ln -s "$V/dir" "$S/blobs"
+expect_rc 1 "$MOAT" models fsck --models-dir "$S" --prune
+expect_grep "/blobs: symlink \(moat follows no link" "$T/out" "fsck names a symlinked blobs/"
+expect_rc 0 "$MOAT" models list --models-dir "$S"
+expect_rc 0 "$MOAT" models rm tiny:chat --models-dir "$S" --json
+expect_grep "blobs kept: refusing '$S/blobs': it is a symlink" "$T/out" "rm keeps the blobs behind a symlinked blobs/, saying why"
+victim_same "a symlinked blobs/ under list, fsck --prune and rm"
 
 # 10. a bundle's name must be its store path's; a store path stays in the store; SHA256SUMS is no link
 edit_bundle() { # python code on b (bundle.json), then SHA256SUMS is fixed for the new bundle.json
