@@ -769,9 +769,9 @@ static json_t *verify_run(const struct verify_opts *o, int *status, struct model
 	}
 
 	if (kept && json_array_size(models)) {
-		kept->n = json_array_size(models);
-		if (!(kept->manifest = calloc(kept->n, sizeof(*kept->manifest))))
+		if (!(kept->manifest = calloc(json_array_size(models), sizeof(*kept->manifest))))
 			goto nomem;
+		kept->n = json_array_size(models);
 		for (size_t i = 0; i < kept->n; i++)
 			buf_init(&kept->manifest[i], MANIFEST_MAX_BYTES);
 	}
