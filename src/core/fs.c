@@ -14,10 +14,15 @@
 
 int fs_read_file(const char *path, struct buf *out, size_t max, struct moat_err *e)
 {
-	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
+	return fs_read_fd(fd, path, out, max, e);
+}
+
+int fs_read_fd(int fd, const char *path, struct buf *out, size_t max, struct moat_err *e)
+{
+	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int saved = errno;
 		close(fd);

@@ -17,6 +17,10 @@
  * file, when it is larger than max bytes (0: no limit). */
 int fs_read_file(const char *path, struct buf *out, size_t max, struct moat_err *e)
 	__attribute__((warn_unused_result));
+/* The same from an open descriptor (path only names it in messages); fd is
+ * closed, whatever happens. */
+int fs_read_fd(int fd, const char *path, struct buf *out, size_t max, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Writes data to path atomically (temp name, fsync, rename, fsync of dir). */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,

@@ -99,38 +99,27 @@ static int add_model(struct bctx *c, const char *name, struct moat_err *e)
 	const char *dir = c->o->models_dir;
 	struct model_name n;
 	struct bmodel *bm;
-	struct stat st;
-	char *path, *mroot;
+	char *path;
+	const char *mroot;
 	if (model_name_parse(name, &n, e) < 0)
 		return -1;
-	path = mstore_find_manifest(dir, &n, e);
+	path = mstore_find_manifest(dir, &n, e);  /* manifests/<store path> */
 	if (!path)
 		return -1;
-	mroot = fs_join(dir, "manifests");
-	if (!mroot || strncmp(path, mroot, strlen(mroot))) {
-		free(mroot);
-		free(path);
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	}
+	mroot = path + strlen("manifests/");
 	for (size_t i = 0; i < c->n_models; i++)
-		if (!strcmp(c->models[i].store_rel, path + strlen(mroot) + 1)) {
-			free(mroot);
+		if (!strcmp(c->models[i].store_rel, mroot)) {
 			free(path);
 			return 0;  /* named twice */
 		}
 	bm = &c->models[c->n_models];
 	memset(bm, 0, sizeof(*bm));
-	if (mstore_read_manifest(path, &bm->m, &bm->raw, e) < 0 || stat(path, &st) < 0) {
-		if (!e || !e->msg[0])
-			err_set(e, MOAT_EIO, "cannot read '%s'", path);
-		free(mroot);
+	if (mstore_read_manifest(dir, path, &bm->m, &bm->raw, &bm->mtime, e) < 0) {
 		free(path);
 		buf_release(&bm->raw);
 		return -1;
 	}
-	bm->mtime = st.st_mtim;
-	bm->store_rel = strdup(path + strlen(mroot) + 1);
-	free(mroot);
+	bm->store_rel = strdup(mroot);
 	free(path);
 	if (bm->store_rel) {
 		/* the display name with the on-disk casing */

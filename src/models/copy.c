@@ -1,7 +1,9 @@
 /*
  * copy.c - the plumbing of the model kit: copying that hashes every byte on
  * the way (one read per byte), durable small writes and renames, and the
- * progress counter that the copying threads share.
+ * progress counter that the copying threads share.  The _at functions work in
+ * directories opened without following links (an Ollama store that another
+ * user owns); temporary files are made new, never through a link.
  *
  * Not for: deciding what to copy (bundle.c, install.c, import.c) or running
  * copies in parallel (they use core/pool.h).
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,35 +107,58 @@ int models_hash_fd(int fd, const char *path, uint64_t off, uint64_t len, struct 
 	return rc;
 }
 
-/* <dir>/.moat-tmp-<base of dst>-XXXXXX, for mkstemp; NULL when out of memory. */
-static char *tmp_name(const char *dir, const char *dst)
+/* Creates MT_TMP_PREFIX<base>-XXXXXX in the directory dirfd, new (O_EXCL),
+ * never through a link, mode 0600; *name gets its name (malloc'd).  Returns
+ * the descriptor, or -1 with errno set (ENOMEM when out of memory). */
+static int tmp_create(int dirfd, const char *base, char **name)
 {
-	const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
-	char *tmp;
-	if (asprintf(&tmp, "%s/" MT_TMP_PREFIX "%s-XXXXXX", dir, base) < 0)
-		return NULL;
-	return tmp;
+	static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	*name = NULL;
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[6];
+		char sfx[7];
+		int fd;
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -1;
+		for (int i = 0; i < 6; i++)
+			sfx[i] = al[r[i] % (sizeof(al) - 1)];
+		sfx[6] = '\0';
+		if (asprintf(name, MT_TMP_PREFIX "%s-%s", base, sfx) < 0) {
+			*name = NULL;
+			errno = ENOMEM;
+			return -1;
+		}
+		fd = openat(dirfd, *name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		free(*name);
+		*name = NULL;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
 }
 
-int models_copy_to_tmp(const struct models_copy_src *src, size_t n_src, const char *dst,
-		       mode_t mode, uid_t uid, gid_t gid, struct sha256 *h1,
-		       char part_hex[SHA256_HEX], struct models_progress *sp, char **tmp_out,
-		       struct moat_err *e)
+int models_copy_to_tmp_at(const struct models_copy_src *src, size_t n_src, int dirfd,
+			  const char *dst, mode_t mode, uid_t uid, gid_t gid, struct sha256 *h1,
+			  char part_hex[SHA256_HEX], struct models_progress *sp, char **tmp_out,
+			  struct moat_err *e)
 {
-	char *dir = fs_dirname(dst);
-	char *tmp = dir ? tmp_name(dir, dst) : NULL;
+	const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
 	unsigned char *block = NULL;
 	struct sha256 ph = { NULL };
+	char *tmp = NULL;
 	int fd = -1, sfd = -1;
 
-	free(dir);
 	*tmp_out = NULL;
-	if (!tmp || !(block = malloc(COPY_BLOCK)))
+	if (!(block = malloc(COPY_BLOCK)))
 		goto nomem;
 	if (part_hex && sha256_init(&ph) < 0)
 		goto nomem;
-	fd = mkstemp(tmp);
+	fd = tmp_create(dirfd, base, &tmp);
 	if (fd < 0) {
+		if (errno == ENOMEM)
+			goto nomem;
 		err_set(e, MOAT_EIO, "cannot create a temporary file for '%s': %s", dst,
 			strerror(errno));
 		goto fail;
@@ -144,7 +170,7 @@ int models_copy_to_tmp(const struct models_copy_src *src, size_t n_src, const ch
 			err_set(e, MOAT_EIO, "cannot open '%s': %s", src[s].path, strerror(errno));
 			goto fail;
 		}
-		if (pump(sfd, src[s].path, off, len, block, h1, part_hex ? &ph : NULL, fd, tmp, sp,
+		if (pump(sfd, src[s].path, off, len, block, h1, part_hex ? &ph : NULL, fd, dst, sp,
 			 &got, e) < 0)
 			goto fail;
 		if (got < len && len != UINT64_MAX) {
@@ -157,13 +183,15 @@ int models_copy_to_tmp(const struct models_copy_src *src, size_t n_src, const ch
 		sfd = -1;
 	}
 	if (fchmod(fd, mode) < 0 || (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) || fsync(fd) < 0) {
-		err_set(e, MOAT_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+		err_set(e, MOAT_EIO, "cannot write a temporary file for '%s': %s", dst,
+			strerror(errno));
 		goto fail;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		err_set(e, MOAT_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-		unlink(tmp);
+		err_set(e, MOAT_EIO, "cannot write a temporary file for '%s': %s", dst,
+			strerror(errno));
+		unlinkat(dirfd, tmp, 0);
 		goto fail;
 	}
 	if (part_hex) {
@@ -181,7 +209,7 @@ fail:
 		close(sfd);
 	if (fd >= 0) {
 		close(fd);
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	}
 	sha256_release(&ph);
 	free(block);
@@ -189,24 +217,50 @@ fail:
 	return -1;
 }
 
-int models_write_durable(const char *tmp_dir, const char *dst, const void *data, size_t len,
-			 mode_t mode, uid_t uid, gid_t gid, int64_t mtime_sec, long mtime_nsec,
-			 struct moat_err *e)
+int models_copy_to_tmp(const struct models_copy_src *src, size_t n_src, const char *dst,
+		       mode_t mode, uid_t uid, gid_t gid, struct sha256 *h1,
+		       char part_hex[SHA256_HEX], struct models_progress *sp, char **tmp_out,
+		       struct moat_err *e)
 {
-	char *tmp = tmp_name(tmp_dir, dst);
-	int fd;
-	if (!tmp)
+	char *dir = fs_dirname(dst), *name = NULL;
+	int dfd, rc;
+	*tmp_out = NULL;
+	if (!dir)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err_set(e, MOAT_EIO, "cannot create a temporary file in '%s': %s", tmp_dir,
-			strerror(errno));
-		free(tmp);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err_set(e, MOAT_EIO, "cannot open '%s': %s", dir, strerror(errno));
+		free(dir);
 		return -1;
+	}
+	rc = models_copy_to_tmp_at(src, n_src, dfd, dst, mode, uid, gid, h1, part_hex, sp, &name, e);
+	if (rc == 0 && !(*tmp_out = fs_join(dir, name))) {
+		unlinkat(dfd, name, 0);
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	close(dfd);
+	free(name);
+	free(dir);
+	return rc;
+}
+
+int models_write_durable_at(int tmp_dirfd, int dirfd, const char *dst, const void *data,
+			    size_t len, mode_t mode, uid_t uid, gid_t gid, int64_t mtime_sec,
+			    long mtime_nsec, struct moat_err *e)
+{
+	const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
+	char *tmp;
+	int fd = tmp_create(tmp_dirfd, base, &tmp);
+	if (fd < 0) {
+		if (errno == ENOMEM)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		return err_set(e, MOAT_EIO, "cannot create a temporary file for '%s': %s", dst,
+			       strerror(errno));
 	}
 	if (fs_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
 	    (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)) {
-		err_set(e, MOAT_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+		err_set(e, MOAT_EIO, "cannot write a temporary file for '%s': %s", dst,
+			strerror(errno));
 		goto fail;
 	}
 	if (mtime_sec >= 0) {
@@ -214,43 +268,61 @@ int models_write_durable(const char *tmp_dir, const char *dst, const void *data,
 		ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime_sec;
 		ts[0].tv_nsec = ts[1].tv_nsec = mtime_nsec;
 		if (futimens(fd, ts) < 0) {
-			err_set(e, MOAT_EIO, "cannot set the time of '%s': %s", tmp, strerror(errno));
+			err_set(e, MOAT_EIO, "cannot set the time of a temporary file for '%s': %s",
+				dst, strerror(errno));
 			goto fail;
 		}
 	}
 	if (fsync(fd) < 0) {
-		err_set(e, MOAT_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+		err_set(e, MOAT_EIO, "cannot write a temporary file for '%s': %s", dst,
+			strerror(errno));
 		goto fail;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		err_set(e, MOAT_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+		err_set(e, MOAT_EIO, "cannot write a temporary file for '%s': %s", dst,
+			strerror(errno));
 		goto fail;
 	}
 	fd = -1;
-	if (models_rename_durable(tmp, dst, e) < 0)
+	if (models_rename_at(tmp_dirfd, tmp, dirfd, dst, e) < 0)
 		goto fail;
 	free(tmp);
 	return 0;
 fail:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlinkat(tmp_dirfd, tmp, 0);
 	free(tmp);
 	return -1;
+}
+
+int models_rename_at(int from_dirfd, const char *from, int dirfd, const char *dst,
+		     struct moat_err *e)
+{
+	const char *base = strrchr(dst, '/') ? strrchr(dst, '/') + 1 : dst;
+	if (renameat(from_dirfd, from, dirfd, base) < 0)
+		return err_set(e, MOAT_EIO, "cannot rename '%s' to '%s': %s", from, dst,
+			       strerror(errno));
+	if (fsync(dirfd) < 0)
+		return err_set(e, MOAT_EIO, "cannot sync the directory of '%s': %s", dst,
+			       strerror(errno));
+	return 0;
 }
 
 int models_rename_durable(const char *tmp, const char *dst, struct moat_err *e)
 {
 	char *dir = fs_dirname(dst);  /* first: out of memory must leave tmp as it is */
-	int rc;
+	int dfd, rc;
 	if (!dir)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	if (rename(tmp, dst) < 0)
-		rc = err_set(e, MOAT_EIO, "cannot rename '%s' to '%s': %s", tmp, dst,
-			     strerror(errno));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		rc = err_set(e, MOAT_EIO, "cannot open '%s': %s", dir, strerror(errno));
 	else
-		rc = fs_sync_dir(dir, e);
+		rc = models_rename_at(AT_FDCWD, tmp, dfd, dst, e);
+	if (dfd >= 0)
+		close(dfd);
 	free(dir);
 	return rc;
 }

@@ -129,13 +129,18 @@ static void walk_manifests(struct fsck_ctx *c, const char *dir, int depth)
 			c->bad = 1;
 			break;
 		}
-		if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(p, &st) < 0) {
+		if (lstat(p, &lst) < 0) {
+			/* gone meanwhile */
+		} else if (S_ISLNK(lst.st_mode) && stat(p, &st) < 0) {
 			add(c, p, "error", "dangling symlink (ollama's whole model list fails on it)");
-		} else if (stat(p, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				if (depth < 4 && !S_ISLNK(lst.st_mode))
+		} else if (S_ISLNK(lst.st_mode)) {
+			add(c, p, "error", "symlink (moat follows no link inside a model store, so "
+			    "it neither reads nor checks what it points to)");
+		} else {
+			if (S_ISDIR(lst.st_mode)) {
+				if (depth < 4)
 					walk_manifests(c, p, depth + 1);
-				else if (depth >= 4)
+				else
 					add(c, p, "warning", "directory where a manifest file belongs "
 					    "(ollama ignores it)");
 			} else if (depth != 4) {
@@ -177,8 +182,9 @@ static int check_blob_job(void *arg, int worker, size_t i, struct moat_err *e)
 	(void)worker;
 	if (!b->path)
 		return 0;
-	if (stat(b->path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = finding(&b->error, "not a regular file");
+	if (lstat(b->path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = finding(&b->error, S_ISLNK(st.st_mode) ? "symlink (moat follows no link "
+			     "inside a model store)" : "not a regular file");
 		goto out;
 	}
 	if ((uint64_t)st.st_size != b->size) {
@@ -239,10 +245,17 @@ out:
 	return 0;
 }
 
-static void stale_tmp(void *arg, const char *path)
+static void stale_tmp(void *arg, int dirfd, const char *name)
 {
-	add(arg, path, "warning", "temporary file of an interrupted moat install or import "
-	    "(rerunning it removes this)");
+	struct fsck_ctx *c = arg;
+	char *path = fs_join(c->dir, name);
+	(void)dirfd;
+	if (!path)
+		c->bad = 1;
+	else
+		add(c, path, "warning", "temporary file of an interrupted moat install or import "
+		    "(rerunning it removes this)");
+	free(path);
 }
 
 /* The media types Ollama's code knows (../shared/reference/ollama-store.md). */
@@ -267,12 +280,26 @@ static int is_hex64(const char *s)
 	return 1;
 }
 
+/* True for a directory of the store; a symlink there is an error. */
+static int store_dir_ok(struct fsck_ctx *c, const char *path)
+{
+	struct stat st;
+	if (!path) {
+		c->bad = 1;
+		return 0;
+	}
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		add(c, path, "error", "symlink (moat follows no link inside a model store, so it "
+		    "neither reads nor checks what it points to)");
+		return 0;
+	}
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static void walk_blobs(struct fsck_ctx *c)
 {
 	char *bdir = fs_join(c->dir, "blobs");
-	DIR *d = bdir ? opendir(bdir) : NULL;
-	if (!bdir)
-		c->bad = 1;
+	DIR *d = store_dir_ok(c, bdir) ? opendir(bdir) : NULL;
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		struct stat st, lst;
@@ -287,6 +314,8 @@ static void walk_blobs(struct fsck_ctx *c)
 		}
 		if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(p, &st) < 0) {
 			add(c, p, "error", "dangling symlink");
+		} else if (S_ISLNK(lst.st_mode) && !digest_valid(nm)) {
+			add(c, p, "error", "symlink (moat follows no link inside a model store)");
 		} else if (digest_valid(nm)) {
 			int used = 0;
 			for (size_t i = 0; i < c->n_blobs; i++)
@@ -334,7 +363,7 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 	c.problems = json_array();
 	mdir = fs_join(models_dir, "manifests");
 	c.bad = !c.problems || !mdir;
-	if (mdir && fs_is_dir(mdir))
+	if (!c.bad && store_dir_ok(&c, mdir))
 		walk_manifests(&c, mdir, 1);
 	free(mdir);
 
@@ -343,7 +372,7 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 		struct manifest m;
 		struct moat_err me = MOAT_ERR_INIT;
 		char *disp;
-		if (en->dangling)
+		if (en->link)
 			continue;  /* reported by the walk */
 		if (!en->name_ok) {
 			const char *base = strrchr(en->path, '/');
@@ -352,7 +381,7 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 			    base && !strncmp(base + 1, "._", 2) ? ": macOS metadata file" : "");
 			continue;
 		}
-		if (mstore_read_manifest(en->path, &m, NULL, &me) < 0) {
+		if (mstore_read_manifest(models_dir, en->srel, &m, NULL, NULL, &me) < 0) {
 			if (me.code == MOAT_ENOMEM)
 				c.bad = 1;
 			else
@@ -405,8 +434,13 @@ json_t *models_fsck(const char *models_dir, int quick, struct moat_err *e)
 	}
 	walk_blobs(&c);
 	/* manifests being installed wait in the store root under a temp name */
-	if (mstore_each_tmp(models_dir, stale_tmp, &c) < 0)
-		c.bad = 1;
+	{
+		int rootfd = open(models_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd >= 0) {
+			mstore_each_tmp(rootfd, stale_tmp, &c);
+			close(rootfd);
+		}
+	}
 
 	if (!c.bad)
 		res = json_pack("{s:b, s:i, s:i, s:O}", "ok", c.errors == 0, "models", (int)n,

@@ -96,22 +96,22 @@ static void add_layer(json_t *layers, const char *media_type, const char *digest
 }
 
 /* Writes a small blob (content-addressed) into the store; fills digest. */
-static int put_small_blob(const char *models_dir, const void *data, size_t len, uid_t uid,
-			  gid_t gid, char digest[72], struct moat_err *e)
+static int put_small_blob(const char *models_dir, int bfd, const void *data, size_t len,
+			  uid_t uid, gid_t gid, char digest[72], struct moat_err *e)
 {
-	char hex[SHA256_HEX];
-	char *dst, *bdir;
+	char hex[SHA256_HEX], name[MSTORE_BLOB_NAME];
+	struct stat st;
+	char *dst;
 	int rc = 0;
 	sha256_hex_mem(data, len, hex);
 	digest_of(hex, digest);
+	mstore_blob_name(hex, 0, name);
 	dst = blob_path(models_dir, digest);
-	bdir = fs_join(models_dir, "blobs");
-	if (!dst || !bdir)
+	if (!dst)
 		rc = err_set(e, MOAT_ENOMEM, "out of memory");
-	else if (!fs_exists(dst))
-		rc = models_write_durable(bdir, dst, data, len, 0644, uid, gid, -1, 0, e);
+	else if (fstatat(bfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		rc = models_write_durable_at(bfd, bfd, dst, data, len, 0644, uid, gid, -1, 0, e);
 	free(dst);
-	free(bdir);
 	return rc;
 }
 
@@ -142,8 +142,8 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 	const struct family *fam;
 	uid_t uid;
 	gid_t gid;
-	int lock = -1;
-	char *bdir = NULL, *tmp = NULL, *dst = NULL, *rel = NULL, *mpath = NULL, *mdir = NULL;
+	int lock = -1, rootfd = -1, bfd = -1, mdfd = -1;
+	char *tmp = NULL, *dst = NULL, *rel = NULL, *mpath = NULL, *mdir = NULL, *mfull = NULL;
 	char *mtext = NULL, *ctext = NULL, *disp = NULL;
 	char digest[72], cdigest[72], hex[SHA256_HEX];
 	unsigned char d[SHA256_LEN];
@@ -176,25 +176,23 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 	lock = mstore_lock(models_dir, uid, gid, e);
 	if (lock < 0)
 		goto out;
-	bdir = fs_join(models_dir, "blobs");
-	if (!bdir)
-		err_set(e, MOAT_ENOMEM, "out of memory");
-	if (!bdir || fs_mkdirs_owned(bdir, 0755, uid, gid, e) < 0)
+	rootfd = mstore_dir_open(models_dir, "", 0, (uid_t)-1, (gid_t)-1, e);
+	if (rootfd < 0 || (bfd = mstore_dir_open(models_dir, "blobs", 1, uid, gid, e)) < 0)
 		goto out;
-	mstore_remove_stale_tmp(bdir);
-	mstore_remove_stale_tmp(models_dir);
+	mstore_remove_stale_tmp(bfd);
+	mstore_remove_stale_tmp(rootfd);
 
 	/* The model layer: copy while hashing; the digest names it. */
 	{
 		struct models_copy_src src = { gguf_path, 0, (uint64_t)st.st_size };
-		char *probe = fs_join(bdir, "sha256-import");
+		char *probe = fs_join(models_dir, "blobs/sha256-import");
 		if (!probe || sha256_init(&h) < 0) {
 			free(probe);
 			err_set(e, MOAT_ENOMEM, "out of memory");
 			goto out;
 		}
-		if (models_copy_to_tmp(&src, 1, probe, 0644, uid, gid, &h, NULL, NULL, &tmp,
-				       e) < 0) {
+		if (models_copy_to_tmp_at(&src, 1, bfd, probe, 0644, uid, gid, &h, NULL, NULL, &tmp,
+					  e) < 0) {
 			free(probe);
 			sha256_release(&h);
 			goto out;
@@ -206,8 +204,8 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 		dst = blob_path(models_dir, digest);
 		if (!dst)
 			err_set(e, MOAT_ENOMEM, "out of memory");
-		if (!dst || models_rename_durable(tmp, dst, e) < 0) {
-			unlink(tmp);
+		if (!dst || models_rename_at(bfd, tmp, bfd, dst, e) < 0) {
+			unlinkat(bfd, tmp, 0);
 			goto out;
 		}
 		add_layer(layers, MT_MEDIA_MODEL, digest, (uint64_t)st.st_size, &bad);
@@ -217,7 +215,7 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 	if (fam) {
 		json_t *params = json_object(), *stop = json_array();
 		char *ptext;
-		if (put_small_blob(models_dir, fam->tmpl, strlen(fam->tmpl), uid, gid, digest, e) < 0) {
+		if (put_small_blob(models_dir, bfd, fam->tmpl, strlen(fam->tmpl), uid, gid, digest, e) < 0) {
 			json_decref(params);
 			json_decref(stop);
 			goto out;
@@ -230,7 +228,7 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 		json_decref(params);
 		if (!ptext)
 			err_set(e, MOAT_ENOMEM, "out of memory");
-		if (!ptext || put_small_blob(models_dir, ptext, strlen(ptext), uid, gid, digest,
+		if (!ptext || put_small_blob(models_dir, bfd, ptext, strlen(ptext), uid, gid, digest,
 					     e) < 0) {
 			free(ptext);
 			goto out;
@@ -247,7 +245,7 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 			"the GGUF has no chat template; Ollama will use its default template"), &bad);
 	}
 	if (g.license) {
-		if (put_small_blob(models_dir, g.license, strlen(g.license), uid, gid, digest, e) < 0)
+		if (put_small_blob(models_dir, bfd, g.license, strlen(g.license), uid, gid, digest, e) < 0)
 			goto out;
 		add_layer(layers, MT_MEDIA_LICENSE, digest, strlen(g.license), &bad);
 	}
@@ -274,7 +272,7 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 		ctext = config ? json_dumps(config, JSON_COMPACT) : NULL;
 		if (!ctext)
 			err_set(e, MOAT_ENOMEM, "out of memory");
-		if (!ctext || put_small_blob(models_dir, ctext, strlen(ctext), uid, gid, cdigest,
+		if (!ctext || put_small_blob(models_dir, bfd, ctext, strlen(ctext), uid, gid, cdigest,
 					     e) < 0)
 			goto out;
 	}
@@ -290,20 +288,22 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 			goto out;
 		}
 	}
-	if (!mpath && rel && asprintf(&mpath, "%s/manifests/%s", models_dir, rel) < 0)
+	if (!mpath && rel && asprintf(&mpath, "manifests/%s", rel) < 0)
 		mpath = NULL;
 	mdir = mpath ? fs_dirname(mpath) : NULL;
-	if (!mtext || !mdir) {
+	mfull = mpath ? fs_join(models_dir, mpath) : NULL;
+	if (!mtext || !mdir || !mfull) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (fs_mkdirs_owned(mdir, 0755, uid, gid, e) < 0 ||
-	    models_write_durable(models_dir, mpath, mtext, strlen(mtext), 0644, uid, gid, -1, 0, e) < 0)
+	mdfd = mstore_dir_open(models_dir, mdir, 1, uid, gid, e);
+	if (mdfd < 0 || models_write_durable_at(rootfd, mdfd, mfull, mtext, strlen(mtext), 0644, uid,
+						gid, -1, 0, e) < 0)
 		goto out;
 	sha256_hex_mem(mtext, strlen(mtext), hex);
 	disp = model_name_display(&n);
 	res = json_pack("{s:s, s:s, s:o, s:o, s:O, s:s?, s:o}", "name", disp ? disp : name, "id",
-			hex, "manifest_path", jsonu_string(mpath), "layers", layers, "config",
+			hex, "manifest_path", jsonu_string(mfull), "layers", layers, "config",
 			config, "template_family", fam ? fam->name : NULL, "warnings", warnings);
 	layers = warnings = NULL;
 	if (!res)
@@ -311,16 +311,22 @@ json_t *models_import(const char *models_dir, const char *gguf_path, const char 
 out:
 	if (lock >= 0)
 		close(lock);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (bfd >= 0)
+		close(bfd);
+	if (mdfd >= 0)
+		close(mdfd);
 	gguf_info_release(&g);
 	json_decref(layers);
 	json_decref(warnings);
 	json_decref(config);
-	free(bdir);
 	free(tmp);
 	free(dst);
 	free(rel);
 	free(mpath);
 	free(mdir);
+	free(mfull);
 	free(mtext);
 	free(ctext);
 	free(disp);

@@ -6,7 +6,10 @@
  * each by an atomic rename.  Killed at any moment, or failing at any step,
  * the store shows only complete models, and a rerun finishes the job.  New
  * files get the store owner's uid/gid when run as root (the `ollama` service
- * user case).
+ * user case); since that user may have planted symlinks, every directory of
+ * the store is opened without following links (mstore_dir_open()), and what
+ * is installed is exactly what verify read: bundle.json and the manifests
+ * are not read again, blobs are hashed again as they are copied.
  *
  * Not for: checking the bundle (verify.c, called first) or making one
  * (bundle.c).
@@ -47,35 +50,60 @@ struct ictx {
 	size_t n_blobs;
 	uid_t uid;
 	gid_t gid;
+	int rootfd, bfd;       /* the store and its blobs/, opened without following links */
+	char *bdir;            /* <store>/blobs, for messages */
 	struct models_progress sp;
 };
 
 /* 1 when the store already holds the blob, whole and right; 0 when it must
- * be copied; -1 when out of memory. */
-static int blob_present_ok(const char *models_dir, const char *digest, uint64_t size,
-			   struct models_progress *sp, struct moat_err *e)
+ * be copied; -1 when out of memory or when the store holds a symlink there. */
+static int blob_present_ok(struct ictx *c, const char *digest, uint64_t size,
+			   struct moat_err *e)
 {
-	char *p;
-	struct stat st;
-	unsigned char d[SHA256_LEN];
-	char hex[SHA256_HEX];
-	uint64_t got;
-	struct moat_err he = MOAT_ERR_INIT;
-	int ok = 0, found = mstore_blob_find(models_dir, digest, &p, NULL, e);
-	if (found <= 0)
-		return found;
-	if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
-		if (sha256_file(p, d, &got, &he) == 0) {
-			hex_encode(d, SHA256_LEN, hex);
-			ok = !strcasecmp(hex, models_digest_hex(digest));
-		} else if (he.code == MOAT_ENOMEM) {
-			ok = models_err_copy(e, &he);
+	const char *hex = models_digest_hex(digest);
+	for (int old = 0; hex && old < 2; old++) {
+		char name[MSTORE_BLOB_NAME], *p;
+		struct stat st;
+		struct sha256 h;
+		unsigned char d[SHA256_LEN];
+		char got_hex[SHA256_HEX];
+		uint64_t got;
+		struct moat_err he = MOAT_ERR_INIT;
+		int fd, rc;
+		mstore_blob_name(hex, old, name);
+		if (fstatat(c->bfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			p = fs_join(c->bdir, name);
+			if (!p)
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			mstore_refuse(c->bfd, name, p, ELOOP, e);
+			free(p);
+			return -1;
 		}
+		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
+			return 0;
+		fd = openat(c->bfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		if (sha256_init(&h) < 0) {
+			close(fd);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
+		rc = models_hash_fd(fd, name, 0, UINT64_MAX, &h, NULL, NULL, &got, &he);
+		close(fd);
+		if (rc < 0) {
+			sha256_release(&h);
+			return he.code == MOAT_ENOMEM ? models_err_copy(e, &he) : 0;
+		}
+		sha256_final(&h, d);
+		hex_encode(d, SHA256_LEN, got_hex);
+		if (got != size || strcasecmp(got_hex, hex))
+			return 0;
+		models_progress_add(&c->sp, size);
+		return 1;
 	}
-	if (ok > 0)
-		models_progress_add(sp, size);
-	free(p);
-	return ok;
+	return 0;
 }
 
 /* A pool job: one blob, copied from its bundle files unless the store has it. */
@@ -88,7 +116,7 @@ static int install_blob_job(void *arg, int worker, size_t i, struct moat_err *e)
 	unsigned char d[SHA256_LEN];
 	char hex[SHA256_HEX];
 	char *dst, *tmp = NULL;
-	int rc = blob_present_ok(c->o->models_dir, b->digest, b->size, &c->sp, e);
+	int rc = blob_present_ok(c, b->digest, b->size, e);
 	(void)worker;
 	if (rc != 0) {
 		b->skipped = rc > 0;
@@ -105,8 +133,8 @@ static int install_blob_job(void *arg, int worker, size_t i, struct moat_err *e)
 		src[k].off = 0;
 		src[k].len = UINT64_MAX;
 	}
-	if (models_copy_to_tmp(src, b->n_files, dst, 0644, c->uid, c->gid, &h, NULL, &c->sp, &tmp,
-			       e) < 0) {
+	if (models_copy_to_tmp_at(src, b->n_files, c->bfd, dst, 0644, c->uid, c->gid, &h, NULL,
+				  &c->sp, &tmp, e) < 0) {
 		sha256_release(&h);
 		rc = -1;
 		goto out;
@@ -117,9 +145,9 @@ static int install_blob_job(void *arg, int worker, size_t i, struct moat_err *e)
 		rc = err_set(e, MOAT_ECORRUPT, "'%s' changed after it was verified: expected %s, "
 			     "found sha256:%s", b->src[0], b->digest, hex);
 	else
-		rc = models_rename_durable(tmp, dst, e);
+		rc = models_rename_at(c->bfd, tmp, c->bfd, dst, e);
 	if (rc < 0)
-		unlink(tmp);
+		unlinkat(c->bfd, tmp, 0);
 	else
 		b->copied = 1;
 out:
@@ -129,38 +157,10 @@ out:
 	return rc;
 }
 
-/* Checks a model entry of bundle.json: its store path is four valid name
- * parts, and its manifest path and name are the ones bundle.c derives from
- * that store path, so the three cannot disagree about what is installed. */
-static int entry_valid(json_t *mj, struct model_name *n, struct moat_err *e)
-{
-	const char *rel = json_string_value(json_object_get(mj, "store_path"));
-	const char *manifest = json_string_value(json_object_get(mj, "manifest"));
-	const char *name = json_string_value(json_object_get(mj, "name"));
-	char *want_manifest, *want_name;
-	int ok;
-	if (!rel || model_name_from_relpath(rel, n, NULL) < 0)
-		return err_set(e, MOAT_ECORRUPT, "bundle.json names an invalid store path '%s'",
-			       rel ? rel : "");
-	want_manifest = models_bundle_manifest_rel(rel);
-	want_name = model_name_display(n);
-	if (!want_manifest || !want_name) {
-		free(want_manifest);
-		free(want_name);
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	}
-	ok = manifest && name && !strcmp(manifest, want_manifest) && !strcmp(name, want_name);
-	free(want_manifest);
-	free(want_name);
-	if (!ok)
-		return err_set(e, MOAT_ECORRUPT, "bundle.json's entry for the store path '%s' "
-			       "names another manifest or model", rel);
-	return 0;
-}
-
-/* Where each manifest goes (targets[i], malloc'd), before anything is
- * written: an existing model keeps its casing, and one with other content
- * is a conflict unless --force. */
+/* Where each manifest goes (targets[i], manifests/... in the store,
+ * malloc'd), before anything is written: an existing model keeps its casing,
+ * one with other content is a conflict unless --force, and a symlink on the
+ * way is refused. */
 static int plan_targets(const struct install_opts *o, json_t *models, char **targets,
 			json_t *already, struct moat_err *e)
 {
@@ -173,13 +173,18 @@ static int plan_targets(const struct install_opts *o, json_t *models, char **tar
 		struct model_name n;
 		struct moat_err fe = MOAT_ERR_INIT;
 		char *existing;
-		if (entry_valid(mj, &n, e) < 0)
+		if (models_bundle_entry_check(mj, &n, e) < 0)
 			goto fail;
 		existing = mstore_find_manifest(o->models_dir, &n, &fe);
+		if (!existing && fe.code != MOAT_ENOTFOUND && fe.code != MOAT_ENOMEM) {
+			models_err_copy(e, &fe);
+			goto fail;
+		}
 		if (existing) {
 			struct buf cur = BUF_INIT;
 			char hex[SHA256_HEX] = "";
-			if (fs_read_file(existing, &cur, MANIFEST_MAX_BYTES, &fe) == 0)
+			int fd = mstore_file_open(o->models_dir, existing, &fe);
+			if (fd >= 0 && fs_read_fd(fd, existing, &cur, MANIFEST_MAX_BYTES, &fe) == 0)
 				sha256_hex_mem(cur.data ? cur.data : "", cur.len, hex);
 			buf_release(&cur);
 			if (fe.code == MOAT_ENOMEM)
@@ -191,7 +196,7 @@ static int plan_targets(const struct install_opts *o, json_t *models, char **tar
 					 json_string_value(json_object_get(mj, "name")));
 			targets[i] = existing;  /* keep the store's casing */
 		} else if (fe.code == MOAT_ENOMEM ||
-			   asprintf(&targets[i], "%s/manifests/%s", o->models_dir, rel) < 0) {
+			   asprintf(&targets[i], "manifests/%s", rel) < 0) {
 			targets[i] = NULL;
 			bad = 1;
 		}
@@ -242,31 +247,35 @@ static int plan_blobs(struct ictx *c, json_t *blobs, uint64_t *total, struct moa
 	return 0;
 }
 
-/* The manifests, last, byte for byte, with their original modification
- * time; each name goes to installed as its model is complete. */
-static int write_manifests(struct ictx *c, json_t *models, char **targets, json_t *installed,
-			   struct moat_err *e)
+/* The manifests, last, byte for byte as verify read them, with their
+ * original modification time; each name goes to installed as its model is
+ * complete. */
+static int write_manifests(struct ictx *c, json_t *models, char **targets,
+			   const struct models_verified *kept, json_t *installed, struct moat_err *e)
 {
 	const struct install_opts *o = c->o;
 	int bad = 0;
 	for (size_t i = 0; i < json_array_size(models); i++) {
 		json_t *mj = json_array_get(models, i);
-		const char *rel = json_string_value(json_object_get(mj, "manifest"));
-		struct buf mb = BUF_INIT;
-		char *src = fs_join(o->dir, rel), *dir = fs_dirname(targets[i]);
-		int rc = src && dir ? 0 : err_set(e, MOAT_ENOMEM, "out of memory");
+		const struct buf *mb = i < kept->n ? &kept->manifest[i] : NULL;
+		char *path = fs_join(o->models_dir, targets[i]);
+		char *dir = strndup(targets[i], (size_t)(strrchr(targets[i], '/') - targets[i]));
+		int rc = path && dir ? 0 : err_set(e, MOAT_ENOMEM, "out of memory"), dfd = -1;
+		if (rc == 0 && (!mb || !mb->len))
+			rc = err_set(e, MOAT_ECORRUPT, "the manifest of '%s' was not verified; "
+				     "nothing more installed", json_string_value(json_object_get(
+								       mj, "name")));
 		if (rc == 0)
-			rc = fs_read_file(src, &mb, MANIFEST_MAX_BYTES, e);
-		if (rc == 0)
-			rc = fs_mkdirs_owned(dir, 0755, c->uid, c->gid, e);
-		if (rc == 0)
-			rc = models_write_durable(o->models_dir, targets[i], mb.data ? mb.data : "",
-						  mb.len, 0644, c->uid, c->gid,
-						  json_integer_value(json_object_get(mj, "modified")),
-						  (long)json_integer_value(json_object_get(
-							  mj, "modified_nsec")), e);
-		buf_release(&mb);
-		free(src);
+			rc = dfd = mstore_dir_open(o->models_dir, dir, 1, c->uid, c->gid, e);
+		if (rc >= 0)
+			rc = models_write_durable_at(c->rootfd, dfd, path, mb->data, mb->len, 0644,
+						     c->uid, c->gid,
+						     json_integer_value(json_object_get(mj, "modified")),
+						     (long)json_integer_value(json_object_get(
+							     mj, "modified_nsec")), e);
+		if (dfd >= 0)
+			close(dfd);
+		free(path);
 		free(dir);
 		if (rc < 0)
 			return -1;
@@ -280,12 +289,11 @@ static int write_manifests(struct ictx *c, json_t *models, char **targets, json_
 json_t *models_install(const struct install_opts *o, int *status, struct moat_err *e)
 {
 	struct verify_opts vo = verify_default_opts();
+	struct models_verified kept = { NULL, NULL, 0 };
 	struct ictx c;
-	struct buf raw = BUF_INIT;
-	json_error_t je;
-	json_t *vres, *bj = NULL, *res = NULL, *models, *blobs;
+	json_t *vres, *res = NULL, *models, *blobs;
 	json_t *installed = json_array(), *already = json_array();
-	char **targets = NULL, *bjpath = NULL;
+	char **targets = NULL;
 	int lock = -1;
 	size_t nm = 0;
 	uint64_t total = 0;
@@ -293,6 +301,7 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
+	c.rootfd = c.bfd = -1;
 	*status = 0;
 	if (!installed || !already) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
@@ -303,7 +312,7 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 	vo.jobs = o->jobs;
 	vo.progress = o->progress;
 	vo.progress_arg = o->progress_arg;
-	vres = models_verify(&vo, status, e);
+	vres = models_verify_keep(&vo, status, &kept, e);
 	if (!vres)
 		goto out0;
 	if (*status != VERIFY_OK) {
@@ -317,27 +326,14 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 		goto out0;
 	}
 
-	bjpath = fs_join(o->dir, BUNDLE_JSON);
-	if (!bjpath) {
-		err_set(e, MOAT_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (fs_read_file(bjpath, &raw, 64u << 20, e) < 0)
-		goto out;
-	bj = json_loadb(raw.data ? raw.data : "", raw.len, 0, &je);
-	if (!bj) {
-		if (models_json_oom(&je))
-			err_set(e, MOAT_ENOMEM, "out of memory");
-		else
-			err_set(e, MOAT_ECORRUPT, "'%s' changed after it was verified: %s", bjpath,
-				je.text);
-		goto out;
-	}
-	models = json_object_get(bj, "models");
-	blobs = json_object_get(bj, "blobs");
+	/* bundle.json and the manifests as verify read and checked them: the
+	 * media is not read again for them */
+	models = json_object_get(kept.index, "models");
+	blobs = json_object_get(kept.index, "blobs");
 	nm = json_array_size(models);
 	targets = calloc(nm + 1, sizeof(*targets));
-	if (!targets) {
+	c.bdir = fs_join(o->models_dir, "blobs");
+	if (!targets || !c.bdir) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -351,18 +347,12 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 		goto out;
 
 	/* Blobs first. */
-	{
-		char *bd = fs_join(o->models_dir, "blobs");
-		rc = bd ? fs_mkdirs_owned(bd, 0755, c.uid, c.gid, e)
-			: err_set(e, MOAT_ENOMEM, "out of memory");
-		if (rc == 0) {
-			mstore_remove_stale_tmp(bd);
-			mstore_remove_stale_tmp(o->models_dir);
-		}
-		free(bd);
-		if (rc < 0)
-			goto out;
-	}
+	c.rootfd = mstore_dir_open(o->models_dir, "", 0, (uid_t)-1, (gid_t)-1, e);
+	if (c.rootfd < 0 ||
+	    (c.bfd = mstore_dir_open(o->models_dir, "blobs", 1, c.uid, c.gid, e)) < 0)
+		goto out;
+	mstore_remove_stale_tmp(c.bfd);
+	mstore_remove_stale_tmp(c.rootfd);
 	models_progress_init(&c.sp, o->progress, o->progress_arg, total);
 	rc = pool_for(o->jobs > 0 ? o->jobs : 1, c.n_blobs, install_blob_job, &c, e);
 	models_progress_finish(&c.sp);
@@ -374,7 +364,7 @@ json_t *models_install(const struct install_opts *o, int *status, struct moat_er
 	}
 
 	/* Manifests last. */
-	if (write_manifests(&c, models, targets, installed, e) < 0)
+	if (write_manifests(&c, models, targets, &kept, installed, e) < 0)
 		goto out;
 	res = json_pack("{s:O, s:O, s:i, s:i, s:o}", "installed", installed, "already_installed",
 			already, "copied_blobs", copied, "skipped_blobs", skipped, "verify", vres);
@@ -386,6 +376,11 @@ out:
 out0:
 	if (lock >= 0)
 		close(lock);
+	if (c.rootfd >= 0)
+		close(c.rootfd);
+	if (c.bfd >= 0)
+		close(c.bfd);
+	free(c.bdir);
 	for (size_t i = 0; i < nm && targets; i++)
 		free(targets[i]);
 	free(targets);
@@ -395,9 +390,7 @@ out0:
 		free(c.blobs[i].src);
 	}
 	free(c.blobs);
-	free(bjpath);
-	buf_release(&raw);
-	json_decref(bj);
+	models_verified_release(&kept);
 	json_decref(installed);
 	json_decref(already);
 	return res;

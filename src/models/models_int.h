@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -60,32 +61,66 @@
 struct mstore_entry {
 	char *path;          /* full path */
 	char *rel;           /* host/ns/model/tag */
+	char *srel;          /* manifests/host/ns/model/tag: rel in the store */
 	struct model_name name;
 	int name_ok;         /* the four parts are a valid name */
+	int link;            /* a symlink (never read through) */
 	int dangling;        /* a symlink to nothing */
 };
 
 /* Lists the manifest files of a store (depth four, not directories), sorted by
- * rel.  A store without a manifests/ directory is empty, not an error.  *out
- * is malloc'd; free with mstore_entries_free(). */
+ * rel.  A store without a manifests/ directory is empty, not an error;
+ * symlinks are listed at depth four (link set) and never followed above it.
+ * *out is malloc'd; free with mstore_entries_free(). */
 int mstore_scan(const char *models_dir, struct mstore_entry **out, size_t *n,
 		struct moat_err *e) __attribute__((warn_unused_result));
 void mstore_entries_free(struct mstore_entry *v, size_t n);
 
-/* Reads and parses one manifest file; raw (if not NULL) gets its bytes.  The
- * message of a parse error names the file. */
-int mstore_read_manifest(const char *path, struct manifest *m, struct buf *raw,
-			 struct moat_err *e) __attribute__((warn_unused_result));
+/* Reads and parses the manifest at rel (manifests/host/ns/model/tag) of a
+ * store, following no link (mstore_file_open()); raw (if not NULL) gets its
+ * bytes, mtime (if not NULL) its modification time.  The message of a parse
+ * error names the file. */
+int mstore_read_manifest(const char *models_dir, const char *rel, struct manifest *m,
+			 struct buf *raw, struct timespec *mtime, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
-/* Looks for a blob under sha256-<hex>, then the old sha256:<hex>.  Returns 1
- * with *path (malloc'd) and *old_name (if not NULL) set, 0 when neither exists
- * or the digest is not valid (*path NULL), or -1 when out of memory. */
+/* Opens <models_dir>/<rel> as a directory (rel: names separated by '/', ""
+ * for the store itself), each name of rel with O_NOFOLLOW: the store
+ * directory may be a link (whoever runs moat names it), nothing below it may.
+ * With create, missing directories are made (0755, given to uid/gid unless
+ * (uid_t)-1, each made durable).  A symlink on the way is refused
+ * (MOAT_ECORRUPT, "refusing '<path>': it is a symlink..."), a missing
+ * directory without create is MOAT_ENOTFOUND.  Returns the descriptor
+ * (O_CLOEXEC) or -1. */
+int mstore_dir_open(const char *models_dir, const char *rel, int create, uid_t uid, gid_t gid,
+		    struct moat_err *e) __attribute__((warn_unused_result));
+
+/* Opens the regular file <models_dir>/<rel> for reading the same way (its own
+ * name with O_NOFOLLOW too).  Returns the descriptor or -1. */
+int mstore_file_open(const char *models_dir, const char *rel, struct moat_err *e)
+	__attribute__((warn_unused_result));
+
+/* The error for name in dirfd that could not be opened (errno err) as path:
+ * a refusal when it is a symlink, else what err says.  Returns -1. */
+int mstore_refuse(int dirfd, const char *name, const char *path, int err, struct moat_err *e);
+
+/* Looks for a blob under sha256-<hex>, then the old sha256:<hex> (a symlink
+ * counts: callers that read it check; a blobs/ that is a symlink holds
+ * nothing).  Returns 1 with *path (malloc'd) and
+ * *old_name (if not NULL) set, 0 when neither exists or the digest is not
+ * valid (*path NULL), or -1 when out of memory. */
 int mstore_blob_find(const char *models_dir, const char *digest, char **path, int *old_name,
 		     struct moat_err *e) __attribute__((warn_unused_result));
 
+/* The name of a blob in blobs/ from its 64 hex digits: sha256-<hex>, or with
+ * old the sha256:<hex> of older Ollama versions. */
+#define MSTORE_BLOB_NAME 72
+void mstore_blob_name(const char *hex, int old, char name[MSTORE_BLOB_NAME]);
+
 /* Finds the manifest of a name in a store, comparing each part without
- * case (Ollama's rule).  Returns the path (malloc'd) or NULL (MOAT_ENOTFOUND,
- * or MOAT_ENOMEM). */
+ * case (Ollama's rule), following no link.  Returns its path in the store,
+ * manifests/host/ns/model/tag in the store's casing (malloc'd), or NULL
+ * (MOAT_ENOTFOUND; MOAT_ECORRUPT for a symlink on the way; MOAT_ENOMEM). */
 char *mstore_find_manifest(const char *models_dir, const struct model_name *n,
 			   struct moat_err *e) __attribute__((warn_unused_result));
 
@@ -94,18 +129,43 @@ char *mstore_find_manifest(const char *models_dir, const struct model_name *n,
 int mstore_owner(const char *models_dir, uid_t *uid, gid_t *gid, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
-/* Takes an exclusive lock on <models_dir>/.moat-lock (waiting for it), a
- * file given to uid/gid (from mstore_owner(); (uid_t)-1: left as it is);
- * returns the fd to close, or -1. */
+/* Takes an exclusive lock on <models_dir>/.moat-lock (waiting for it).  The
+ * file is never followed through a symlink (refused, naming it); when moat
+ * creates it, it is given to uid/gid (from mstore_owner(); (uid_t)-1: left as
+ * it is); an existing one is opened read-only and left as it is.  Returns the
+ * fd to close, or -1. */
 int mstore_lock(const char *models_dir, uid_t uid, gid_t gid, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
-/* Calls fn(arg, path) for each MT_TMP_PREFIX file in dir: what an
- * interrupted install or import left.  -1 when out of memory. */
-int mstore_each_tmp(const char *dir, void (*fn)(void *arg, const char *path), void *arg)
-	__attribute__((warn_unused_result));
+/* Calls fn(arg, dirfd, name) for each MT_TMP_PREFIX file in the directory
+ * dirfd: what an interrupted install or import left. */
+void mstore_each_tmp(int dirfd, void (*fn)(void *arg, int dirfd, const char *name), void *arg);
 /* Removes them (best effort: a later run sweeps again). */
-void mstore_remove_stale_tmp(const char *dir);
+void mstore_remove_stale_tmp(int dirfd);
+
+/* ---- what verify checked, for install (verify.c) ---- */
+
+/* bundle.json and the manifests exactly as verify read and checked them, so
+ * that install writes those bytes and never reads the media again for them
+ * (removable media may answer a second read with other bytes). */
+struct models_verified {
+	json_t *index;          /* bundle.json, parsed from the verified bytes */
+	struct buf *manifest;   /* manifest[i]: the bytes of index.models[i]'s manifest */
+	size_t n;
+};
+/* models_verify() that also fills kept (when the bundle verified; release it
+ * with models_verified_release() in any case). */
+json_t *models_verify_keep(const struct verify_opts *o, int *status, struct models_verified *kept,
+			   struct moat_err *e) __attribute__((warn_unused_result));
+void models_verified_release(struct models_verified *v);
+
+/* Checks a model entry of bundle.json: its store path is four valid name
+ * parts (so no '..', no absolute path), and its manifest path and name are the
+ * ones bundle.c derives from that store path, so that the three cannot
+ * disagree about what is installed; *n gets the name.  -1 (MOAT_ECORRUPT,
+ * naming the entry) when not. */
+int models_bundle_entry_check(json_t *mj, struct model_name *n, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* ---- names, digests, media types (manifest.c) ---- */
 
@@ -192,13 +252,23 @@ int models_copy_to_tmp(const struct models_copy_src *src, size_t n_src, const ch
 		       mode_t mode, uid_t uid, gid_t gid, struct sha256 *h1,
 		       char part_hex[SHA256_HEX], struct models_progress *sp, char **tmp_out,
 		       struct moat_err *e) __attribute__((warn_unused_result));
+/* The same in the directory dirfd (dst: the final path, for its name and for
+ * messages); *tmp_out gets the temporary file's name in dirfd. */
+int models_copy_to_tmp_at(const struct models_copy_src *src, size_t n_src, int dirfd,
+			  const char *dst, mode_t mode, uid_t uid, gid_t gid, struct sha256 *h1,
+			  char part_hex[SHA256_HEX], struct models_progress *sp, char **tmp_out,
+			  struct moat_err *e) __attribute__((warn_unused_result));
 
-/* Writes small data to a temporary file in tmp_dir, with mode, owner and
- * (mtime_sec >= 0) modification time, fsyncs it and renames it to dst. */
-int models_write_durable(const char *tmp_dir, const char *dst, const void *data, size_t len,
-			 mode_t mode, uid_t uid, gid_t gid, int64_t mtime_sec, long mtime_nsec,
-			 struct moat_err *e) __attribute__((warn_unused_result));
+/* Writes small data to a temporary file in tmp_dirfd, with mode, owner and
+ * (mtime_sec >= 0) modification time, fsyncs it and renames it into dirfd
+ * under dst's last name (dst, the full path, names it in messages). */
+int models_write_durable_at(int tmp_dirfd, int dirfd, const char *dst, const void *data,
+			    size_t len, mode_t mode, uid_t uid, gid_t gid, int64_t mtime_sec,
+			    long mtime_nsec, struct moat_err *e) __attribute__((warn_unused_result));
 
+/* renameat(from_dirfd, from, dirfd, last name of dst) then fsync of dirfd. */
+int models_rename_at(int from_dirfd, const char *from, int dirfd, const char *dst,
+		     struct moat_err *e) __attribute__((warn_unused_result));
 /* rename(tmp, dst) then fsync of dst's directory. */
 int models_rename_durable(const char *tmp, const char *dst, struct moat_err *e)
 	__attribute__((warn_unused_result));

@@ -4,7 +4,11 @@
  * manifests/x/x/x/x), blobs under blobs/sha256-<hex> (or the old
  * sha256:<hex>), names compared without case.  On top of that: `models list`,
  * resolving a name to its GGUF blob, `models rm` and `fsck --prune`, and the
- * lock and owner that the commands writing into a store share.
+ * lock and owner that the commands writing into a store share.  Below the
+ * store directory nothing is followed through a symlink: the store may belong
+ * to the `ollama` user while root writes into it, and whoever owns it must not
+ * be able to point moat at files outside it (opened one component at a time,
+ * O_NOFOLLOW, with mstore_dir_open()).
  *
  * Not for: checking a store (fsck.c), writing models into one (install.c,
  * import.c), or moat's workspace store (src/store/).
@@ -72,16 +76,25 @@ int mstore_blob_find(const char *models_dir, const char *digest, char **path, in
 {
 	const char *hex = models_digest_hex(digest);
 	struct stat st;
+	char *bdir;
+	int linked;
 	*path = NULL;
 	if (old_name)
 		*old_name = 0;
 	if (!hex)
 		return 0;
+	/* nothing is found through a symlinked blobs/ (fsck names it) */
+	if (!(bdir = fs_join(models_dir, "blobs")))
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	linked = lstat(bdir, &st) < 0 || !S_ISDIR(st.st_mode);
+	free(bdir);
+	if (linked)
+		return 0;
 	for (int old = 0; old < 2; old++) {
 		char *p;
 		if (asprintf(&p, "%s/blobs/sha256%c%s", models_dir, old ? ':' : '-', hex) < 0)
 			return err_set(e, MOAT_ENOMEM, "out of memory");
-		if (stat(p, &st) == 0) {
+		if (lstat(p, &st) == 0) {
 			*path = p;
 			if (old_name)
 				*old_name = old;
@@ -92,6 +105,116 @@ int mstore_blob_find(const char *models_dir, const char *digest, char **path, in
 	return 0;
 }
 
+/* ---- walking the store without following links ---- */
+
+/* '<models_dir>/<rel up to len>' for messages; NULL when out of memory. */
+static char *store_path(const char *models_dir, const char *rel, size_t len)
+{
+	char *p;
+	if (!len)
+		return strdup(models_dir);
+	if (asprintf(&p, "%s/%.*s", models_dir, (int)len, rel) < 0)
+		return NULL;
+	return p;
+}
+
+int mstore_refuse(int dirfd, const char *name, const char *path, int err, struct moat_err *e)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return err_set(e, MOAT_ECORRUPT, "refusing '%s': it is a symlink, and moat follows "
+			       "no link inside a model store", path);
+	if (err == ENOENT)
+		return err_set(e, MOAT_ENOTFOUND, "'%s' does not exist", path);
+	if (err == ENOTDIR)
+		return err_set(e, MOAT_ECORRUPT, "refusing '%s': not a directory", path);
+	return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(err));
+}
+
+int mstore_dir_open(const char *models_dir, const char *rel, int create, uid_t uid, gid_t gid,
+		    struct moat_err *e)
+{
+	int fd = open(models_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t i = 0;
+	if (fd < 0)
+		return err_set(e, errno == ENOENT ? MOAT_ENOTFOUND : MOAT_EIO,
+			       "cannot open the model store '%s': %s", models_dir, strerror(errno));
+	while (rel[i]) {
+		size_t end = i;
+		char name[NAME_MAX + 1];
+		int nfd, made = 0;
+		while (rel[end] && rel[end] != '/')
+			end++;
+		if (end - i > NAME_MAX || (end - i == 2 && !strncmp(rel + i, "..", 2))) {
+			close(fd);
+			return err_set(e, MOAT_EUSAGE, "bad path '%s' in the store '%s'", rel,
+				       models_dir);
+		}
+		memcpy(name, rel + i, end - i);
+		name[end - i] = '\0';
+		nfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 && errno == ENOENT && create) {
+			made = mkdirat(fd, name, 0755) == 0;
+			nfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (nfd < 0 || (made && uid != (uid_t)-1 && fchown(nfd, uid, gid) < 0)) {
+			int err = errno;
+			char *p = store_path(models_dir, rel, end);
+			if (!p)
+				err_set(e, MOAT_ENOMEM, "out of memory");
+			else if (nfd >= 0)
+				err_set(e, MOAT_EIO, "cannot give '%s' to its owner: %s", p,
+					strerror(err));
+			else
+				mstore_refuse(fd, name, p, err, e);
+			free(p);
+			if (nfd >= 0)
+				close(nfd);
+			close(fd);
+			return -1;
+		}
+		if (made)
+			fsync(fd);  /* the new directory survives a crash */
+		close(fd);
+		fd = nfd;
+		i = rel[end] ? end + 1 : end;
+	}
+	return fd;
+}
+
+int mstore_file_open(const char *models_dir, const char *rel, struct moat_err *e)
+{
+	const char *slash = strrchr(rel, '/');
+	char *dir = slash ? strndup(rel, (size_t)(slash - rel)) : strdup("");
+	const char *base = slash ? slash + 1 : rel;
+	struct stat st;
+	int dfd, fd = -1;
+	if (!dir)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	dfd = mstore_dir_open(models_dir, dir, 0, (uid_t)-1, (gid_t)-1, e);
+	free(dir);
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int err = fd < 0 ? errno : ENOTDIR;
+		char *p = store_path(models_dir, rel, strlen(rel));
+		if (!p)
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		else if (fd >= 0)
+			err_set(e, MOAT_ECORRUPT, "refusing '%s': not a regular file", p);
+		else
+			mstore_refuse(dfd, base, p, err, e);
+		free(p);
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
+		return -1;
+	}
+	close(dfd);
+	return fd;
+}
+
 /* ---- the manifest walk ---- */
 
 struct scan {
@@ -100,7 +223,8 @@ struct scan {
 	int failed;
 };
 
-static void scan_add(struct scan *s, const char *path, const char *parts[4], int dangling)
+static void scan_add(struct scan *s, const char *path, const char *parts[4], int link,
+		     int dangling)
 {
 	struct mstore_entry *en;
 	if (s->n == s->cap) {
@@ -115,6 +239,7 @@ static void scan_add(struct scan *s, const char *path, const char *parts[4], int
 	}
 	en = &s->v[s->n];
 	memset(en, 0, sizeof(*en));
+	en->link = link;
 	en->dangling = dangling;
 	if (!(en->path = strdup(path)) ||
 	    asprintf(&en->rel, "%s/%s/%s/%s", parts[0], parts[1], parts[2], parts[3]) < 0) {
@@ -122,10 +247,18 @@ static void scan_add(struct scan *s, const char *path, const char *parts[4], int
 		s->failed = 1;
 		return;
 	}
+	if (asprintf(&en->srel, "manifests/%s", en->rel) < 0) {
+		free(en->path);
+		free(en->rel);
+		s->failed = 1;
+		return;
+	}
 	en->name_ok = model_name_from_relpath(en->rel, &en->name, NULL) == 0;
 	s->n++;
 }
 
+/* Links are listed at depth four (never read) and not followed above it:
+ * whoever owns the store must not make moat read outside it. */
 static void scan_dir(struct scan *s, const char *dir, int depth, const char *parts[4])
 {
 	DIR *d = opendir(dir);
@@ -133,9 +266,9 @@ static void scan_dir(struct scan *s, const char *dir, int depth, const char *par
 	if (!d)
 		return;
 	while (!s->failed && (de = readdir(d))) {
-		struct stat st;
+		struct stat st, lst;
 		char *p;
-		int dangling = 0;
+		int link;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		p = fs_join(dir, de->d_name);
@@ -143,20 +276,16 @@ static void scan_dir(struct scan *s, const char *dir, int depth, const char *par
 			s->failed = 1;
 			break;
 		}
-		if (stat(p, &st) < 0) {
-			struct stat lst;
-			if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode))
-				dangling = 1;
-			else {
-				free(p);
-				continue;
-			}
+		if (lstat(p, &lst) < 0) {
+			free(p);
+			continue;
 		}
+		link = S_ISLNK(lst.st_mode);
 		parts[depth - 1] = de->d_name;
 		if (depth == 4) {
-			if (dangling || !S_ISDIR(st.st_mode))
-				scan_add(s, p, parts, dangling);
-		} else if (!dangling && S_ISDIR(st.st_mode)) {
+			if (link || !S_ISDIR(lst.st_mode))
+				scan_add(s, p, parts, link, link && stat(p, &st) < 0);
+		} else if (S_ISDIR(lst.st_mode)) {
 			scan_dir(s, p, depth + 1, parts);
 		}
 		free(p);
@@ -173,13 +302,14 @@ static int entry_cmp(const void *a, const void *b)
 int mstore_scan(const char *models_dir, struct mstore_entry **out, size_t *n, struct moat_err *e)
 {
 	struct scan s = { NULL, 0, 0, 0 };
+	struct stat st;
 	const char *parts[4] = { "", "", "", "" };
 	char *mdir = fs_join(models_dir, "manifests");
 	*out = NULL;
 	*n = 0;
 	if (!mdir)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	if (fs_is_dir(mdir))
+	if (lstat(mdir, &st) == 0 && S_ISDIR(st.st_mode))
 		scan_dir(&s, mdir, 1, parts);
 	free(mdir);
 	if (s.failed) {
@@ -198,23 +328,37 @@ void mstore_entries_free(struct mstore_entry *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].path);
 		free(v[i].rel);
+		free(v[i].srel);
 	}
 	free(v);
 }
 
-int mstore_read_manifest(const char *path, struct manifest *m, struct buf *raw,
-			 struct moat_err *e)
+int mstore_read_manifest(const char *models_dir, const char *rel, struct manifest *m,
+			 struct buf *raw, struct timespec *mtime, struct moat_err *e)
 {
 	struct buf b = BUF_INIT;
-	int rc;
+	struct stat st;
+	char *path;
+	int rc, fd;
 	memset(m, 0, sizeof(*m));
-	if (fs_read_file(path, &b, MANIFEST_MAX_BYTES, e) < 0) {
+	fd = mstore_file_open(models_dir, rel, e);
+	if (fd < 0)
+		return -1;
+	if (mtime && fstat(fd, &st) == 0)
+		*mtime = st.st_mtim;
+	if (!(path = fs_join(models_dir, rel))) {
+		close(fd);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	if (fs_read_fd(fd, path, &b, MANIFEST_MAX_BYTES, e) < 0) {
+		free(path);
 		buf_release(&b);
 		return -1;
 	}
 	rc = manifest_parse(b.data ? b.data : "", b.len, m, e);
 	if (rc < 0)
 		err_prefix(e, "manifest '%s'", path);
+	free(path);
 	if (raw && rc == 0) {
 		buf_add(raw, b.data, b.len);
 		if (buf_failed(raw)) {
@@ -226,27 +370,27 @@ int mstore_read_manifest(const char *path, struct manifest *m, struct buf *raw,
 	return rc;
 }
 
-/* The entry of dir equal to name without case, an exact match first: 1 with
- * *out (malloc'd), 0 when there is none, -1 when out of memory. */
-static int find_ci(const char *dir, const char *name, char **out)
+/* The entry of the directory dfd equal to name without case, an exact match
+ * first: 1 with *out (malloc'd), 0 when there is none, -1 when out of memory. */
+static int find_ci(int dfd, const char *name, char **out)
 {
-	char *p = fs_join(dir, name);
-	DIR *d;
+	struct stat st;
 	struct dirent *de;
+	DIR *d;
+	int fd;
 	*out = NULL;
-	if (!p)
-		return -1;
-	if (fs_exists(p)) {
-		*out = p;
-		return 1;
-	}
-	free(p);
-	d = opendir(dir);
-	if (!d)
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return (*out = strdup(name)) ? 1 : -1;
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	while ((de = readdir(d)))
 		if (!strcasecmp(de->d_name, name)) {
-			*out = fs_join(dir, de->d_name);
+			*out = strdup(de->d_name);
 			break;
 		}
 	closedir(d);
@@ -256,27 +400,58 @@ static int find_ci(const char *dir, const char *name, char **out)
 char *mstore_find_manifest(const char *models_dir, const struct model_name *n, struct moat_err *e)
 {
 	const char *parts[4] = { n->host, n->ns, n->model, n->tag };
-	char *cur = fs_join(models_dir, "manifests");
-	int found = cur ? 1 : -1;
+	struct buf rel = BUF_INIT;
+	struct moat_err oe = MOAT_ERR_INIT;
+	int dfd = mstore_dir_open(models_dir, "manifests", 0, (uid_t)-1, (gid_t)-1, &oe);
+	int found = dfd >= 0;
+	buf_adds(&rel, "manifests");
 	for (int i = 0; found == 1 && i < 4; i++) {
 		char *next;
-		found = find_ci(cur, parts[i], &next);
-		free(cur);
-		cur = next;
+		struct stat st;
+		found = find_ci(dfd, parts[i], &next);
+		if (found != 1)
+			break;
+		buf_addf(&rel, "/%s", next);
+		if (fstatat(dfd, next, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			found = 0;
+		} else if (S_ISLNK(st.st_mode)) {
+			char *p = fs_join(models_dir, buf_str(&rel));
+			found = p ? 0 : -1;
+			if (p)
+				mstore_refuse(dfd, next, p, ELOOP, &oe);
+			free(p);
+		} else if (i < 3) {
+			int nfd = S_ISDIR(st.st_mode) ? openat(dfd, next, O_RDONLY | O_DIRECTORY |
+								O_NOFOLLOW | O_CLOEXEC) : -1;
+			found = nfd >= 0;
+			close(dfd);
+			dfd = nfd;
+		} else if (S_ISDIR(st.st_mode)) {
+			found = 0;
+		}
+		free(next);
 	}
-	if (found < 0) {
+	if (dfd >= 0)
+		close(dfd);
+	if (found < 0 || buf_failed(&rel) || oe.code == MOAT_ENOMEM) {
+		buf_release(&rel);
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (!found || fs_is_dir(cur)) {
+	if (oe.code && oe.code != MOAT_ENOTFOUND) {
+		buf_release(&rel);
+		models_err_copy(e, &oe);
+		return NULL;
+	}
+	if (found != 1) {
 		char *disp = model_name_display(n);
-		free(cur);
+		buf_release(&rel);
 		err_set(e, MOAT_ENOTFOUND, "model '%s' not found in '%s'", disp ? disp : n->model,
 			models_dir);
 		free(disp);
 		return NULL;
 	}
-	return cur;
+	return buf_detach(&rel, NULL);
 }
 
 /* ---- list ---- */
@@ -309,7 +484,11 @@ static int check_blobs_exist(const char *models_dir, const struct manifest *m, j
 							   hex ? hex : l->digest, why), bad);
 			continue;
 		}
-		if (stat(p, &st) == 0 && (uint64_t)st.st_size != l->size)
+		if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+			models_jadd(problems, json_sprintf(
+				"%s blob sha256:%.12s is a symlink (moat follows no link inside a "
+				"model store)", kind, hex ? hex : l->digest), bad);
+		else if (lstat(p, &st) == 0 && (uint64_t)st.st_size != l->size)
 			models_jadd(problems, json_sprintf(
 				"%s blob sha256:%.12s is %llu bytes, the manifest says %llu", kind,
 				hex ? hex : l->digest, (unsigned long long)st.st_size,
@@ -389,7 +568,7 @@ static json_t *list_entry(const char *models_dir, const struct mstore_entry *en,
 	models_jset(o, "id", json_null(), &bad);
 	models_jset(o, "digest", json_null(), &bad);
 	models_jset(o, "size", json_integer(0), &bad);
-	models_jset(o, "modified", json_integer(stat(en->path, &st) == 0 ?
+	models_jset(o, "modified", json_integer(lstat(en->path, &st) == 0 ?
 						(json_int_t)st.st_mtime : 0), &bad);
 	models_jset(o, "architecture", json_null(), &bad);
 	models_jset(o, "parameters", json_null(), &bad);
@@ -402,7 +581,10 @@ static json_t *list_entry(const char *models_dir, const struct mstore_entry *en,
 	if (en->dangling) {
 		models_jadd(problems, json_string("dangling symlink (ollama's whole model list "
 						  "fails on it)"), &bad);
-	} else if (mstore_read_manifest(en->path, &m, NULL, &me) < 0) {
+	} else if (en->link) {
+		models_jadd(problems, json_string("symlink (moat follows no link inside a model "
+						  "store, and reads no manifest through one)"), &bad);
+	} else if (mstore_read_manifest(models_dir, en->srel, &m, NULL, NULL, &me) < 0) {
 		if (me.code == MOAT_ENOMEM) {
 			models_err_copy(e, &me);
 			rc = -1;
@@ -488,7 +670,7 @@ char *models_resolve_gguf(const char *models_dir, const char *name, struct moat_
 	mpath = mstore_find_manifest(models_dir, &n, e);
 	if (!mpath)
 		return NULL;
-	if (mstore_read_manifest(mpath, &m, NULL, e) < 0) {
+	if (mstore_read_manifest(models_dir, mpath, &m, NULL, NULL, e) < 0) {
 		free(mpath);
 		return NULL;
 	}
@@ -589,16 +771,17 @@ static int referenced_set(const char *models_dir, struct hexset *set, char *cons
 		struct manifest m;
 		int skip = 0;
 		for (size_t k = 0; k < n_except; k++)
-			if (!strcmp(v[i].path, except[k]))
+			if (!strcmp(v[i].srel, except[k]))
 				skip = 1;
 		if (skip || !v[i].name_ok)
 			continue;
-		if (v[i].dangling) {
-			err_set(e, MOAT_ECORRUPT, "'%s' is a dangling symlink", v[i].path);
+		if (v[i].link) {
+			err_set(e, MOAT_ECORRUPT, "'%s' is a %ssymlink", v[i].path,
+				v[i].dangling ? "dangling " : "");
 			mstore_entries_free(v, n);
 			return -1;
 		}
-		if (mstore_read_manifest(v[i].path, &m, NULL, e) < 0) {
+		if (mstore_read_manifest(models_dir, v[i].srel, &m, NULL, NULL, e) < 0) {
 			mstore_entries_free(v, n);
 			return -1;
 		}
@@ -628,18 +811,26 @@ static int blob_name_hex(const char *name, const char **hex)
 int models_prune(const char *models_dir, json_t *removed_out, struct moat_err *e)
 {
 	struct hexset set = { NULL, 0, 0 };
-	char *bdir;
-	DIR *d;
+	char *bdir = NULL;
+	DIR *d = NULL;
 	struct dirent *de;
-	int count = 0, bad = 0;
+	int count = 0, bad = 0, bfd, dfd;
 	if (referenced_set(models_dir, &set, NULL, 0, e) < 0) {
 		err_prefix(e, "not pruning");
 		free(set.v);
 		return -1;
 	}
+	bfd = mstore_dir_open(models_dir, "blobs", 0, (uid_t)-1, (gid_t)-1, e);
+	if (bfd < 0) {
+		free(set.v);
+		return e && e->code == MOAT_ENOTFOUND ? 0 : -1;
+	}
+	dfd = openat(bfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d && dfd >= 0)
+		close(dfd);
 	bdir = fs_join(models_dir, "blobs");
-	d = bdir ? opendir(bdir) : NULL;
-	while (d && (de = readdir(d))) {
+	while (d && bdir && (de = readdir(d))) {
 		const char *hex;
 		char *p;
 		if (!blob_name_hex(de->d_name, &hex) || hexset_has(&set, hex))
@@ -649,17 +840,17 @@ int models_prune(const char *models_dir, json_t *removed_out, struct moat_err *e
 			bad = 1;
 			break;
 		}
-		if (unlink(p) == 0) {
+		if (unlinkat(bfd, de->d_name, 0) == 0) {
 			count++;
 			if (removed_out)
 				models_jadd(removed_out, jsonu_string(p), &bad);
 		}
 		free(p);
 	}
-	if (d) {
+	if (d)
 		closedir(d);
-		fs_sync_dir(bdir, NULL);
-	}
+	fsync(bfd);
+	close(bfd);
 	free(bdir);
 	free(set.v);
 	if (!bdir || bad)
@@ -667,21 +858,59 @@ int models_prune(const char *models_dir, json_t *removed_out, struct moat_err *e
 	return count;
 }
 
-/* Removes empty directories from dir up to (not including) stop. */
-static void prune_empty_dirs(const char *dir, const char *stop)
+/* Removes the manifest at rel (manifests/host/ns/model/tag), then the
+ * directories above it left empty, up to manifests/; each through a
+ * directory opened without following links. */
+static int remove_manifest(const char *models_dir, const char *rel, struct moat_err *e)
 {
-	char *cur = strdup(dir);
-	while (cur && strlen(cur) > strlen(stop) && !strncmp(cur, stop, strlen(stop))) {
-		char *up;
-		if (rmdir(cur) < 0)
+	char *cur = strdup(rel), *slash;
+	int first = 1;
+	if (!cur)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	while ((slash = strrchr(cur, '/'))) {
+		int dfd, rc;
+		*slash = '\0';
+		dfd = mstore_dir_open(models_dir, cur, 0, (uid_t)-1, (gid_t)-1, first ? e : NULL);
+		if (dfd < 0)
 			break;
-		up = fs_dirname(cur);
-		free(cur);
-		cur = up;
+		rc = unlinkat(dfd, slash + 1, first ? 0 : AT_REMOVEDIR);
+		if (rc < 0 && first)
+			err_set(e, MOAT_EIO, "cannot remove '%s/%s': %s", models_dir, rel,
+				strerror(errno));
+		if (rc == 0)
+			fsync(dfd);
+		close(dfd);
+		if (rc < 0)
+			break;
+		first = 0;
+		if (!strchr(cur, '/'))
+			break;  /* manifests/ itself stays */
 	}
-	if (cur)
-		fs_sync_dir(cur, NULL);
 	free(cur);
+	return first ? -1 : 0;
+}
+
+void mstore_blob_name(const char *hex, int old, char name[MSTORE_BLOB_NAME])
+{
+	memcpy(name, old ? "sha256:" : "sha256-", 7);
+	memcpy(name + 7, hex, 64);
+	name[71] = '\0';
+}
+
+/* Removes the blob of hex (both names, when an old sha256: copy sits beside
+ * the new one) from the blobs/ directory bfd, adding to *freed and *count. */
+static void remove_blob(int bfd, const char *hex, uint64_t *freed, int *count)
+{
+	for (int old = 0; old < 2; old++) {
+		char name[MSTORE_BLOB_NAME];
+		struct stat st;
+		mstore_blob_name(hex, old, name);
+		if (fstatat(bfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    unlinkat(bfd, name, 0) == 0) {
+			*freed += S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+			(*count)++;
+		}
+	}
 }
 
 json_t *models_rm(const char *models_dir, const char *const *names, size_t n, struct moat_err *e)
@@ -692,11 +921,10 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 	struct hexset keep = { NULL, 0, 0 };
 	json_t *res = NULL, *removed = NULL, *kept_reason = NULL;
 	uint64_t freed = 0;
-	int blobs_removed = 0, bad = 0;
+	int blobs_removed = 0, bad = 0, bfd = -1;
 	size_t got = 0;
-	char *mroot = fs_join(models_dir, "manifests");
 
-	if (!paths || !disp || !ms || !mroot) {
+	if (!paths || !disp || !ms) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -717,7 +945,7 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 	/* Everything that can run out of memory before anything is removed. */
 	for (got = 0; got < n; got++) {
 		struct moat_err me = MOAT_ERR_INIT;
-		if (mstore_read_manifest(paths[got], &ms[got], NULL, &me) < 0) {
+		if (mstore_read_manifest(models_dir, paths[got], &ms[got], NULL, NULL, &me) < 0) {
 			memset(&ms[got], 0, sizeof(ms[got]));  /* removable; its blobs stay */
 			if (me.code == MOAT_ENOMEM) {
 				models_err_copy(e, &me);
@@ -738,53 +966,36 @@ json_t *models_rm(const char *models_dir, const char *const *names, size_t n, st
 			}
 		}
 	}
+	if (!kept_reason) {
+		/* blobs only in a blobs/ that is no link */
+		struct moat_err be = MOAT_ERR_INIT;
+		bfd = mstore_dir_open(models_dir, "blobs", 0, (uid_t)-1, (gid_t)-1, &be);
+		if (bfd < 0 && be.code != MOAT_ENOTFOUND &&
+		    !(kept_reason = json_sprintf("blobs kept: %s", be.msg))) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	if (!(removed = json_array())) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char *dir;
-		if (unlink(paths[i]) < 0) {
-			err_set(e, MOAT_EIO, "cannot remove '%s': %s", paths[i], strerror(errno));
+		if (remove_manifest(models_dir, paths[i], e) < 0)
 			goto out;
-		}
-		dir = fs_dirname(paths[i]);
-		if (dir)
-			prune_empty_dirs(dir, mroot);
-		free(dir);
 		models_jadd(removed, json_string(disp[i] ? disp[i] : names[i]), &bad);
 	}
-	if (!kept_reason) {
+	if (bfd >= 0) {
 		for (size_t i = 0; i < n; i++) {
 			for (size_t k = 0; k <= ms[i].n_layers && ms[i].layers; k++) {
 				const struct model_layer *l = k == 0 ? &ms[i].config
 								     : &ms[i].layers[k - 1];
 				const char *hex = models_digest_hex(l->digest);
-				char *p;
-				int found;
-				if (!hex || hexset_has(&keep, hex))
-					continue;
-				/* both names, when an old sha256: copy sits beside the new one */
-				while ((found = mstore_blob_find(models_dir, l->digest, &p, NULL,
-								 e)) == 1) {
-					struct stat st;
-					int gone = stat(p, &st) == 0 && unlink(p) == 0;
-					free(p);
-					if (!gone)
-						break;
-					freed += (uint64_t)st.st_size;
-					blobs_removed++;
-				}
-				if (found < 0)
-					bad = 1;
+				if (hex && !hexset_has(&keep, hex))
+					remove_blob(bfd, hex, &freed, &blobs_removed);
 			}
 		}
-		{
-			char *bdir = fs_join(models_dir, "blobs");
-			if (bdir)
-				fs_sync_dir(bdir, NULL);
-			free(bdir);
-		}
+		fsync(bfd);
 	}
 	res = json_pack("{s:o, s:i, s:I}", "removed", removed, "blobs_removed", blobs_removed,
 			"bytes_freed", (json_int_t)freed);
@@ -811,7 +1022,8 @@ out:
 	free(disp);
 	free(ms);
 	free(keep.v);
-	free(mroot);
+	if (bfd >= 0)
+		close(bfd);
 	return res;
 }
 
@@ -848,20 +1060,38 @@ int mstore_owner(const char *models_dir, uid_t *uid, gid_t *gid, struct moat_err
 
 int mstore_lock(const char *models_dir, uid_t uid, gid_t gid, struct moat_err *e)
 {
+	struct stat st;
 	char *p = fs_join(models_dir, ".moat-lock");
-	int fd;
+	int dfd, fd;
 	if (!p)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err_set(e, MOAT_EIO, "cannot open '%s': %s", p, strerror(errno));
+	dfd = mstore_dir_open(models_dir, "", 0, (uid_t)-1, (gid_t)-1, e);
+	if (dfd < 0) {
 		free(p);
 		return -1;
 	}
-	free(p);
-	if (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) {
+	/* only a file moat has just made is given away; an existing one (which the
+	 * store's owner may have planted) is opened read-only, never followed */
+	fd = openat(dfd, ".moat-lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0 && uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) {
 		/* the lock works all the same */
 	}
+	if (fd < 0 && errno == EEXIST)
+		fd = openat(dfd, ".moat-lock", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+			    O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			err_set(e, MOAT_ECORRUPT, "refusing '%s': not a regular file", p);
+		else
+			mstore_refuse(dfd, ".moat-lock", p, errno, e);
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
+		free(p);
+		return -1;
+	}
+	close(dfd);
+	free(p);
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			err_set(e, MOAT_EIO, "cannot lock the store '%s': %s", models_dir,
@@ -873,36 +1103,27 @@ int mstore_lock(const char *models_dir, uid_t uid, gid_t gid, struct moat_err *e
 	return fd;
 }
 
-int mstore_each_tmp(const char *dir, void (*fn)(void *arg, const char *path), void *arg)
+void mstore_each_tmp(int dirfd, void (*fn)(void *arg, int dirfd, const char *name), void *arg)
 {
-	DIR *d = opendir(dir);
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
-	int rc = 0;
-	while (d && rc == 0 && (de = readdir(d))) {
-		char *p;
-		if (strncmp(de->d_name, MT_TMP_PREFIX, strlen(MT_TMP_PREFIX)))
-			continue;
-		if (!(p = fs_join(dir, de->d_name)))
-			rc = -1;
-		else
-			fn(arg, p);
-		free(p);
-	}
+	if (!d && fd >= 0)
+		close(fd);
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, MT_TMP_PREFIX, strlen(MT_TMP_PREFIX)))
+			fn(arg, dirfd, de->d_name);
 	if (d)
 		closedir(d);
-	return rc;
 }
 
-static void remove_tmp(void *arg, const char *path)
+static void remove_tmp(void *arg, int dirfd, const char *name)
 {
 	(void)arg;
-	unlink(path);
+	unlinkat(dirfd, name, 0);
 }
 
-void mstore_remove_stale_tmp(const char *dir)
+void mstore_remove_stale_tmp(int dirfd)
 {
-	if (mstore_each_tmp(dir, remove_tmp, NULL) < 0) {
-		/* out of memory: a rerun removes them */
-	}
+	mstore_each_tmp(dirfd, remove_tmp, NULL);
 }
-

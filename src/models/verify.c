@@ -367,12 +367,50 @@ static void find_unexpected(const char *dir, const char *sub, struct sum *sums, 
 	free(p);
 }
 
+/* Reads one of the bundle's small files, refusing a symlink (as blobs are
+ * refused: a link could make a bundle out of any file of the target). */
 static int read_small(const char *dir, const char *rel, struct buf *b, struct moat_err *e)
 {
 	char *p = fs_join(dir, rel);
-	int rc = p ? fs_read_file(p, b, 64u << 20, e) : err_set(e, MOAT_ENOMEM, "out of memory");
+	int fd, rc;
+	if (!p)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP)
+		rc = err_set(e, MOAT_ECORRUPT, "'%s' is a symlink (refused, as every link in a "
+			     "bundle)", p);
+	else if (fd < 0)
+		rc = err_set(e, MOAT_EIO, "cannot open '%s': %s", p, strerror(errno));
+	else
+		rc = fs_read_fd(fd, p, b, 64u << 20, e);
 	free(p);
 	return rc;
+}
+
+int models_bundle_entry_check(json_t *mj, struct model_name *n, struct moat_err *e)
+{
+	const char *rel = json_string_value(json_object_get(mj, "store_path"));
+	const char *manifest = json_string_value(json_object_get(mj, "manifest"));
+	const char *name = json_string_value(json_object_get(mj, "name"));
+	char *want_manifest, *want_name;
+	int ok;
+	if (!rel || model_name_from_relpath(rel, n, NULL) < 0)
+		return err_set(e, MOAT_ECORRUPT, "bundle.json names an invalid store path '%s'",
+			       rel ? rel : "");
+	want_manifest = models_bundle_manifest_rel(rel);
+	want_name = model_name_display(n);
+	if (!want_manifest || !want_name) {
+		free(want_manifest);
+		free(want_name);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	ok = manifest && name && !strcmp(manifest, want_manifest) && !strcmp(name, want_name);
+	free(want_manifest);
+	free(want_name);
+	if (!ok)
+		return err_set(e, MOAT_ECORRUPT, "bundle.json's entry for the store path '%s' "
+			       "names another manifest or model ('%s')", rel, name ? name : "");
+	return 0;
 }
 
 /* The signature fields of the result; *badsig when --trust is not met. */
@@ -567,7 +605,8 @@ static int plan_jobs(struct vctx *c, json_t *blobs, json_t *models, struct sum *
 /* Each model: its manifest was checked by a job; its closure must be in the
  * bundle. */
 static void check_models(const struct verify_opts *o, json_t *models, json_t *blobs,
-			 struct sum *sums, size_t n_sums, json_t *problems, int *bad)
+			 struct sum *sums, size_t n_sums, struct models_verified *kept,
+			 json_t *problems, int *bad)
 {
 	for (size_t i = 0; i < json_array_size(models) && !*bad; i++) {
 		json_t *mj = json_array_get(models, i);
@@ -576,11 +615,22 @@ static void check_models(const struct verify_opts *o, json_t *models, json_t *bl
 		const char *id = json_string_value(json_object_get(mj, "id"));
 		struct buf raw = BUF_INIT;
 		struct manifest m;
+		struct model_name nm;
 		struct moat_err me = MOAT_ERR_INIT;
 		struct sum *s;
+		char hex[SHA256_HEX], ex[72], fo[72];
 		if (!rel || !safe_rel(rel) || !name) {
 			problem(problems, BUNDLE_JSON, "malformed model entry", "name and manifest",
 				NULL, bad);
+			continue;
+		}
+		if (models_bundle_entry_check(mj, &nm, &me) < 0) {
+			/* what install would refuse, refused here */
+			if (me.code == MOAT_ENOMEM)
+				*bad = 1;
+			else
+				problem(problems, BUNDLE_JSON, me.msg, "a name that is its store "
+					"path's, a store path of four names", name, bad);
 			continue;
 		}
 		s = find_sum(sums, n_sums, rel);
@@ -601,10 +651,21 @@ static void check_models(const struct verify_opts *o, json_t *models, json_t *bl
 			buf_release(&raw);
 			continue;
 		}
-		buf_release(&raw);
-		if (id && strcmp(id, m.id))
+		sha256_hex_mem(raw.data ? raw.data : "", raw.len, hex);
+		if (strcmp(hex, s->hex)) {
+			sha_ref(s->hex, ex);
+			sha_ref(hex, fo);
+			problem(problems, rel, "changed between two reads (unreliable media)", ex, fo,
+				bad);
+		} else if (id && strcmp(id, m.id)) {
 			problem(problems, rel, "manifest is not the one bundle.json describes", id,
 				m.id, bad);
+		} else if (kept && i < kept->n) {
+			buf_add(&kept->manifest[i], raw.data, raw.len);
+			if (buf_failed(&kept->manifest[i]))
+				*bad = 1;
+		}
+		buf_release(&raw);
 		for (size_t k = 0; k <= m.n_layers; k++) {
 			const struct model_layer *l = k == 0 ? &m.config : &m.layers[k - 1];
 			int found = 0;
@@ -614,18 +675,37 @@ static void check_models(const struct verify_opts *o, json_t *models, json_t *bl
 				found = dg && !strcasecmp(dg, l->digest);
 			}
 			if (!found) {
-				char *ex = fmt(bad, "the %s blob of %s",
-					       models_media_short(l->media_type), name);
+				char *want = fmt(bad, "the %s blob of %s",
+						 models_media_short(l->media_type), name);
 				problem(problems, rel, "references a blob the bundle does not carry",
-					ex, l->digest, bad);
-				free(ex);
+					want, l->digest, bad);
+				free(want);
 			}
 		}
 		manifest_release(&m);
 	}
 }
 
-json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err *e)
+/* bundle.json was hashed by its job and parsed from another read: the two
+ * must be the same bytes, or what was checked is not what is used. */
+static void check_index_read(const struct buf *bjson, struct sum *sums, size_t n_sums,
+			     json_t *problems, int *bad)
+{
+	struct sum *s = find_sum(sums, n_sums, BUNDLE_JSON);
+	char hex[SHA256_HEX], ex[72], fo[72];
+	if (!s || !s->ok || !bjson->len)
+		return;
+	sha256_hex_mem(bjson->data, bjson->len, hex);
+	if (strcmp(hex, s->hex)) {
+		sha_ref(s->hex, ex);
+		sha_ref(hex, fo);
+		problem(problems, BUNDLE_JSON, "changed between two reads (unreliable media)", ex, fo,
+			bad);
+	}
+}
+
+static json_t *verify_run(const struct verify_opts *o, int *status, struct models_verified *kept,
+			  struct moat_err *e)
 {
 	struct vctx c;
 	struct buf bjson = BUF_INIT, sums_text = BUF_INIT;
@@ -688,7 +768,15 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 		bytes += c.jobs[i].bytes;
 	}
 
-	check_models(o, models, blobs, sums, n_sums, problems, &bad);
+	if (kept && json_array_size(models)) {
+		if (!(kept->manifest = calloc(json_array_size(models), sizeof(*kept->manifest))))
+			goto nomem;
+		kept->n = json_array_size(models);
+		for (size_t i = 0; i < kept->n; i++)
+			buf_init(&kept->manifest[i], MANIFEST_MAX_BYTES);
+	}
+	check_models(o, models, blobs, sums, n_sums, kept, problems, &bad);
+	check_index_read(&bjson, sums, n_sums, problems, &bad);
 	find_unexpected(o->dir, NULL, sums, n_sums, problems, &bad);
 
 	if (bj && sums_text.data)
@@ -712,6 +800,8 @@ json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err 
 	models_jset(res, "models", json_incref(names), &bad);
 	models_jset(res, "problems", json_incref(problems), &bad);
 	models_jset(res, "warnings", json_incref(warnings), &bad);
+	if (kept && *status == VERIFY_OK)
+		kept->index = json_incref(bj);
 	if (!bad)
 		goto out;
 nomem:
@@ -739,4 +829,26 @@ out:
 	buf_release(&bjson);
 	buf_release(&sums_text);
 	return res;
+}
+
+json_t *models_verify(const struct verify_opts *o, int *status, struct moat_err *e)
+{
+	return verify_run(o, status, NULL, e);
+}
+
+json_t *models_verify_keep(const struct verify_opts *o, int *status, struct models_verified *kept,
+			   struct moat_err *e)
+{
+	return verify_run(o, status, kept, e);
+}
+
+void models_verified_release(struct models_verified *v)
+{
+	json_decref(v->index);
+	for (size_t i = 0; i < v->n; i++)
+		buf_release(&v->manifest[i]);
+	free(v->manifest);
+	v->index = NULL;
+	v->manifest = NULL;
+	v->n = 0;
 }
