@@ -293,11 +293,25 @@ static int take_lock(struct store *s, int flags, struct moat_err *e)
 	char pid[32];
 	if (!path)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* never through a link (another user could point it at a file of ours
+	 * that the truncate and write below would ruin), and a regular file */
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (s->lock_fd < 0) {
-		err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
+		if (errno == ELOOP)
+			err_set(e, MOAT_EIO, "refusing '%s': it is a symbolic link", path);
+		else
+			err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
 		free(path);
 		return -1;
+	}
+	{
+		struct stat st;
+		if (fstat(s->lock_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+			err_set(e, MOAT_EIO, "refusing '%s': not a regular file of its own (a link?)",
+				path);
+			free(path);
+			return -1;
+		}
 	}
 	if (flock(s->lock_fd, LOCK_EX | ((flags & STORE_WAIT) ? 0 : LOCK_NB)) < 0) {
 		char holder[32] = "";

@@ -45,6 +45,14 @@ expect_grep "holds no workspace \(schema version 0\)" "$T/err" "a database with 
 # the good one back: intact again
 cp "$T/good.db" "$W/moat.db"; rm -f "$W/moat.db-wal" "$W/moat.db-shm"
 expect_rc 0 "$MOAT" -w "$W" audit verify
+# moat.lock replaced by a link to a file of the user's: refused, the file kept
+# (the writer truncates and writes its lock file; issue 13.1's last point)
+printf 'precious\n' >"$T/victim"
+rm -f "$W/moat.lock" && ln -s "$T/victim" "$W/moat.lock"
+expect_rc 1 "$MOAT" -w "$W" ingest "$T/a.txt"
+expect_grep "refusing '.*moat.lock': it is a symbolic link" "$T/err" "a linked moat.lock"
+expect_eq precious "$(cat "$T/victim")" "the link's target is untouched"
+rm -f "$W/moat.lock"
 # a damaged audit.head is said to be damaged
 printf 'garbage\n' >>"$W/audit.head"
 expect_rc 1 "$MOAT" -w "$W" audit verify
