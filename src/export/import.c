@@ -59,12 +59,17 @@ static void images_free(struct images *im)
 	free(im->doc);
 }
 
+/* The document ingested for the image at path (any spelling of it), or
+ * NULL. */
 static const char *image_doc(const struct images *im, const char *path)
 {
-	for (size_t i = 0; i < im->n; i++)
-		if (!strcmp(im->path[i], path))
-			return im->doc[i];
-	return NULL;
+	char *real = realpath(path, NULL);
+	const char *doc = NULL;
+	for (size_t i = 0; real && i < im->n && !doc; i++)
+		if (!strcmp(im->path[i], real))
+			doc = im->doc[i];
+	free(real);
+	return doc;
 }
 
 /* Ingests every image the set names (once each). */
@@ -84,18 +89,22 @@ static int ingest_images(struct store *s, const char *file, const struct annot_s
 		struct stat st;
 		/* an image the file names that is not here (a URL, a path on the
 		 * annotation tool's server) stays a name: its task has no document */
+		char *real;
 		if (!p || stat(p, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		/* ingest records a file by its real path: look it up by the same */
+		if (!(real = realpath(p, NULL)))
 			continue;
 		{
 			int dup = 0;
 			for (size_t k = 0; k < im->n && !dup; k++)
-				dup = !strcmp(im->path[k], p);
-			if (dup)
+				dup = !strcmp(im->path[k], real);
+			if (dup) {
+				free(real);
 				continue;
+			}
 		}
-		if (!(im->path[im->n] = strdup(p)))
-			return err_set(e, MOAT_ENOMEM, "out of memory");
-		im->n++;
+		im->path[im->n++] = real;
 	}
 	if (!im->n)
 		return 0;
