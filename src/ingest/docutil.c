@@ -219,7 +219,10 @@ struct ozip *ozip_open(const unsigned char *data, size_t len, const struct inges
 	zip_error_fini(&zerr);
 	return z;
 bad:
-	err_set(e, MOAT_EPARSE, "damaged zip archive (%s)", zip_error_strerror(&zerr));
+	if (zip_error_code_zip(&zerr) == ZIP_ER_MEMORY)  /* a limit reached, not a damaged file */
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	else
+		err_set(e, MOAT_EPARSE, "damaged zip archive (%s)", zip_error_strerror(&zerr));
 	zip_error_fini(&zerr);
 	free(z);
 	return NULL;
