@@ -215,16 +215,20 @@ static int body_check(const char *body, const char *prev, json_int_t *seq)
 }
 
 /* The last line of audit.head: 1 with its seq and hash, 0 when there is
- * none (a workspace made by an older moat), -1 when it is damaged. */
+ * none (a workspace made by an older moat), -1 when it is damaged, -2 when
+ * memory ran out reading it. */
 static int file_head(struct store *s, long long *seq, char hash[65])
 {
 	char *path = fs_join(store_dir(s), STORE_AUDIT_HEAD);
 	struct buf b = BUF_INIT;
+	struct moat_err re = MOAT_ERR_INIT;
 	const char *line;
 	int rc = 0, n = 0;
 	if (!path)
-		return -1;
-	if (fs_read_file(path, &b, (size_t)64 << 20, NULL) == 0 && b.len) {
+		return -2;
+	if (fs_read_file(path, &b, (size_t)64 << 20, &re) < 0 && re.code == MOAT_ENOMEM)
+		rc = -2;
+	else if (b.len) {
 		size_t end = b.len;
 		while (end && b.data[end - 1] == '\n')
 			end--;
@@ -250,7 +254,8 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 
 	memset(c, 0, sizeof(*c));
 	c->ok = 1;
-	fhead = file_head(s, &fseq, fhash);
+	if ((fhead = file_head(s, &fseq, fhash)) == -2)
+		return err_set(e, MOAT_ENOMEM, "cannot read audit.head: out of memory");
 	memcpy(expect_prev, GENESIS, sizeof(GENESIS));
 	if (sqlite3_prepare_v2(db, "SELECT seq, body, prev, hash FROM audit ORDER BY seq",
 			       -1, &st, NULL) != SQLITE_OK)
