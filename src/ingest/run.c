@@ -564,6 +564,15 @@ int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 			rc = -1;
 			goto out;
 		}
+	if (!o->no_sandbox) {
+		/* the sandbox's helpers start while the workspace syncs the run's
+		 * row and the workers read and hash; only when there are paths
+		 * not seen before (a rerun over unchanged files parses nothing) */
+		size_t fresh = 0, want = o->jobs > 0 ? (size_t)o->jobs : 1;
+		for (size_t i = 0; i < w.n && fresh < want; i++)
+			fresh += !w.jobs[i].prev.found && !w.jobs[i].failed;
+		ingest_sandbox_prestart(fresh);
+	}
 	sum->files = w.n;
 	sum->bytes = w.bytes;
 	if (cb && cb->on_total)
@@ -619,6 +628,7 @@ int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 		}
 	}
 out:
+	ingest_sandbox_drop_spares();  /* those no worker took */
 	for (size_t i = 0; i < n_in; i++)
 		free(in_lines[i]);
 	for (size_t i = 0; i < n_out; i++)
