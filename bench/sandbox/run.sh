@@ -19,6 +19,8 @@
 #
 # Environment: OLD_MOAT (a release build of an older moat, e.g. of 78198ef,
 # the last commit before the seccomp confinement; left out when unset),
+# BASE_MOAT (another release build to compare with, e.g. the commit before a
+# change; left out when unset),
 # ROUNDS (default 7 for the PDFs), TEXT_ROUNDS (default 3), TEXT_FILES
 # (default 10000), MOAT_TESTDATA (default ../shared), BENCH_OUT (default
 # bench/out/sandbox, git-ignored).  Writes BENCH_OUT/RESULTS.md and prints it.
@@ -28,6 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 MOAT=${1:-$root/build/release/moat}
 OLD_MOAT=${OLD_MOAT:-}
+BASE_MOAT=${BASE_MOAT:-}
 CORPUS=${MOAT_TESTDATA:-$root/../shared}/corpus
 ROUNDS=${ROUNDS:-7}
 TEXT_ROUNDS=${TEXT_ROUNDS:-3}
@@ -45,6 +48,10 @@ MOAT=$(abs "$MOAT")
 if [ -n "$OLD_MOAT" ]; then
   [ -x "$OLD_MOAT" ] || die "no moat binary at OLD_MOAT='$OLD_MOAT'"
   OLD_MOAT=$(abs "$OLD_MOAT")
+fi
+if [ -n "$BASE_MOAT" ]; then
+  [ -x "$BASE_MOAT" ] || die "no moat binary at BASE_MOAT='$BASE_MOAT'"
+  BASE_MOAT=$(abs "$BASE_MOAT")
 fi
 
 # Born-digital and unencrypted: bench/pdf's list.
@@ -106,6 +113,7 @@ ws=$OUT/ws
 
 # The configurations: name, binary, extra flags.
 configs=("new|$MOAT|" "nosandbox|$MOAT|--no-sandbox")
+[ -n "$BASE_MOAT" ] && configs+=("base|$BASE_MOAT|")
 [ -n "$OLD_MOAT" ] && configs+=("old|$OLD_MOAT|")
 
 # A checked run of each first: every file ingests, and the inputs are in the
@@ -159,6 +167,7 @@ out = sys.argv[1]
 rounds, text_rounds, n_pdfs, pages, n_text, text_bytes = map(int, sys.argv[2:8])
 load_before, load_after, cpus = sys.argv[8], sys.argv[9], sys.argv[10]
 label = {"new": "moat, this build's sandbox", "old": "moat, the old sandbox (OLD_MOAT)",
+         "base": "moat, BASE_MOAT's sandbox",
          "nosandbox": "moat --no-sandbox", "pdftotext": "pdftotext, one process per file"}
 
 def load(set_, n):
