@@ -21,9 +21,10 @@
 # the last commit before the seccomp confinement; left out when unset),
 # BASE_MOAT (another release build to compare with, e.g. the commit before a
 # change; left out when unset),
-# ROUNDS (default 7 for the PDFs), TEXT_ROUNDS (default 3), TEXT_FILES
-# (default 10000), MOAT_TESTDATA (default ../shared), BENCH_OUT (default
-# bench/out/sandbox, git-ignored).  Writes BENCH_OUT/RESULTS.md and prints it.
+# ROUNDS (default 15 for the PDFs), TEXT_ROUNDS (default 3), TEXT_FILES
+# (default 10000), ONLY (pdfs or text: that part alone), MOAT_TESTDATA
+# (default ../shared), BENCH_OUT (default bench/out/sandbox, git-ignored).
+# Writes BENCH_OUT/RESULTS.md and prints it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,10 +33,11 @@ MOAT=${1:-$root/build/release/moat}
 OLD_MOAT=${OLD_MOAT:-}
 BASE_MOAT=${BASE_MOAT:-}
 CORPUS=${MOAT_TESTDATA:-$root/../shared}/corpus
-ROUNDS=${ROUNDS:-7}
+ROUNDS=${ROUNDS:-15}
 TEXT_ROUNDS=${TEXT_ROUNDS:-3}
 TEXT_FILES=${TEXT_FILES:-10000}
 OUT=${BENCH_OUT:-$root/bench/out/sandbox}
+ONLY=${ONLY:-}
 
 die() { echo "bench/sandbox: $*" >&2; exit 1; }
 for tool in hyperfine pdftotext pdfinfo python3; do
@@ -68,7 +70,7 @@ done
 n_pdfs=$(ls "$OUT/pdfs" | wc -l)
 
 text=$OUT/text-$TEXT_FILES
-if [ ! -f "$text/.complete" ]; then
+if [ "$ONLY" != pdfs ] && [ ! -f "$text/.complete" ]; then
   echo "bench/sandbox: generating $TEXT_FILES text files in $text" >&2
   rm -rf "$text"
   python3 - "$text" "$TEXT_FILES" <<'PY'
@@ -89,7 +91,11 @@ for i in range(n):
 PY
   touch "$text/.complete"
 fi
-text_bytes=$(find "$text" -type f ! -name '.*' -printf '%s\n' | awk '{s += $1} END {print s}')
+text_bytes=0
+[ "$ONLY" = pdfs ] || text_bytes=$(find "$text" -type f ! -name '.*' -printf '%s\n' | awk '{s += $1} END {print s}')
+sets="pdfs text-$TEXT_FILES"
+[ "$ONLY" = pdfs ] && sets=pdfs
+[ "$ONLY" = text ] && sets=text-$TEXT_FILES
 
 cat > "$OUT/each.sh" <<'EOF'
 #!/bin/bash
@@ -120,7 +126,7 @@ configs=("new|$MOAT|" "nosandbox|$MOAT|--no-sandbox")
 # page cache for every tool alike.
 for c in "${configs[@]}"; do
   IFS='|' read -r name bin flags <<<"$c"
-  for set in pdfs "text-$TEXT_FILES"; do
+  for set in $sets; do
     dir=$OUT/pdfs; [ "$set" = pdfs ] || dir=$text
     "$OUT/fresh.sh" "$bin" "$ws"
     # shellcheck disable=SC2086
@@ -132,7 +138,8 @@ done
 
 # round SET N DIR: N rounds, each one hyperfine call running every command
 # once, in turn (the workspace made fresh, by the same binary, before each
-# run; before pdftotext too, so that every command follows the same work).
+# run; before pdftotext too, so that every command follows the same work),
+# the order turned by one each round so that no command always runs first.
 round() {
   local set=$1 n=$2 dir=$3 cmds=() names=() preps=()
   for c in "${configs[@]}"; do
@@ -146,23 +153,31 @@ round() {
     cmds+=("$E $dir pdftotext -q {} -")
     preps+=(--prepare "$OUT/fresh.sh $MOAT $ws")
   fi
+  local k=${#cmds[@]} r i t
   printf '%s\n' "${names[@]}" > "$OUT/$set.names"
   for r in $(seq 1 "$n"); do
     echo "bench/sandbox: $set, round $r of $n" >&2
-    hyperfine --style none --runs 1 --warmup 0 -N "${preps[@]}" \
-      --export-json "$OUT/$set-$r.json" "${cmds[@]}" >/dev/null
+    local rc=() rp=() rn=()
+    for i in $(seq 0 $((k - 1))); do
+      t=$(((i + r) % k))
+      rc+=("${cmds[$t]}"); rp+=("${preps[$((2 * t))]}" "${preps[$((2 * t + 1))]}")
+      rn+=("${names[$t]}")
+    done
+    printf '%s\n' "${rn[@]}" > "$OUT/$set-$r.names"
+    hyperfine --style none --runs 1 --warmup 0 -N "${rp[@]}" \
+      --export-json "$OUT/$set-$r.json" "${rc[@]}" >/dev/null
   done
 }
 
 load_before=$(uptime)
-rm -f "$OUT"/pdfs-*.json "$OUT"/text-*.json
-round pdfs "$ROUNDS" "$OUT/pdfs"
-round text "$TEXT_ROUNDS" "$text"
+rm -f "$OUT"/pdfs-*.json "$OUT"/text-*.json "$OUT"/*.names
+[ "$ONLY" = text ] || round pdfs "$ROUNDS" "$OUT/pdfs"
+[ "$ONLY" = pdfs ] || round text "$TEXT_ROUNDS" "$text"
 load_after=$(uptime)
 
 python3 - "$OUT" "$ROUNDS" "$TEXT_ROUNDS" "$n_pdfs" "$pages" "$TEXT_FILES" "$text_bytes" \
   "$load_before" "$load_after" "$(nproc)" <<'PY' > "$OUT/RESULTS.md"
-import json, statistics, sys
+import json, os, statistics, sys
 out = sys.argv[1]
 rounds, text_rounds, n_pdfs, pages, n_text, text_bytes = map(int, sys.argv[2:8])
 load_before, load_after, cpus = sys.argv[8], sys.argv[9], sys.argv[10]
@@ -176,7 +191,8 @@ def load(set_, n):
     cpu = {k: [] for k in names}
     cmd = {}
     for r in range(1, n + 1):
-        for name, res in zip(names, json.load(open("%s/%s-%d.json" % (out, set_, r)))["results"]):
+        rnames = open("%s/%s-%d.names" % (out, set_, r)).read().split()
+        for name, res in zip(rnames, json.load(open("%s/%s-%d.json" % (out, set_, r)))["results"]):
             wall[name].append(res["times"][0])
             cpu[name].append(res["user"] + res["system"])
             cmd[name] = res["command"]
@@ -185,33 +201,43 @@ def load(set_, n):
         {k: min(v) for k, v in wall.items()}, cmd
 
 print("%s CPUs.  Load before: `%s`; after: `%s`\n" % (cpus, load_before.strip(), load_after.strip()))
-names, wall, cpu, best, cmd = load("pdfs", rounds)
-print("## %d born-digital PDFs of the corpus (%d pages), each once, `-j 1`\n" % (n_pdfs, pages))
-print("Medians of %d interleaved rounds; ms/file is the time divided by the %d files; the ratio "
-      "is pdftotext's time over the tool's (above 1: faster than pdftotext).\n" % (rounds, n_pdfs))
-print("| tool | wall s (median / best) | ms/file | vs pdftotext, wall | CPU s | CPU ms/file | vs pdftotext, CPU |")
-print("|---|---|---|---|---|---|---|")
-for k in names:
-    print("| %s | %.3f / %.3f | %.1f | **%.2fx** | %.3f | %.1f | **%.2fx** |"
-          % (label[k], wall[k], best[k], 1000 * wall[k] / n_pdfs, wall["pdftotext"] / wall[k],
-             cpu[k], 1000 * cpu[k] / n_pdfs, cpu["pdftotext"] / cpu[k]))
-print()
-pdf_cmd = cmd
-names, wall, cpu, best, cmd = load("text", text_rounds)
-print("## %d small text files (%.1f MB in all), `-j 1`\n" % (n_text, text_bytes / 1e6))
-print("Medians of %d interleaved rounds; the sandbox's cost per file is the time above "
-      "`--no-sandbox`'s, divided by the files.\n" % text_rounds)
-print("| tool | wall s (median / best) | ms/file | sandbox ms/file | CPU s | CPU ms/file | sandbox CPU ms/file |")
-print("|---|---|---|---|---|---|---|")
-for k in names:
-    print("| %s | %.2f / %.2f | %.3f | %.3f | %.2f | %.3f | %.3f |"
-          % (label[k], wall[k], best[k], 1000 * wall[k] / n_text,
-             1000 * (wall[k] - wall["nosandbox"]) / n_text, cpu[k], 1000 * cpu[k] / n_text,
-             1000 * (cpu[k] - cpu["nosandbox"]) / n_text))
-print()
+def pdf_table():
+    names, wall, cpu, best, cmd = load("pdfs", rounds)
+    print("## %d born-digital PDFs of the corpus (%d pages), each once, `-j 1`\n" % (n_pdfs, pages))
+    print("Medians of %d interleaved rounds; ms/file is the time divided by the %d files; the ratio "
+          "is pdftotext's time over the tool's (above 1: faster than pdftotext).\n" % (rounds, n_pdfs))
+    print("| tool | wall s (median / best) | ms/file | vs pdftotext, wall | CPU s | CPU ms/file | vs pdftotext, CPU |")
+    print("|---|---|---|---|---|---|---|")
+    for k in names:
+        print("| %s | %.3f / %.3f | %.1f | **%.2fx** | %.3f | %.1f | **%.2fx** |"
+              % (label[k], wall[k], best[k], 1000 * wall[k] / n_pdfs, wall["pdftotext"] / wall[k],
+                 cpu[k], 1000 * cpu[k] / n_pdfs, cpu["pdftotext"] / cpu[k]))
+    print()
+    return list(cmd.values())
+
+def text_table():
+    names, wall, cpu, best, cmd = load("text", text_rounds)
+    print("## %d small text files (%.1f MB in all), `-j 1`\n" % (n_text, text_bytes / 1e6))
+    print("Medians of %d interleaved rounds; the sandbox's cost per file is the time above "
+          "`--no-sandbox`'s, divided by the files.\n" % text_rounds)
+    print("| tool | wall s (median / best) | ms/file | sandbox ms/file | CPU s | CPU ms/file | sandbox CPU ms/file |")
+    print("|---|---|---|---|---|---|---|")
+    for k in names:
+        print("| %s | %.2f / %.2f | %.3f | %.3f | %.2f | %.3f | %.3f |"
+              % (label[k], wall[k], best[k], 1000 * wall[k] / n_text,
+                 1000 * (wall[k] - wall["nosandbox"]) / n_text, cpu[k], 1000 * cpu[k] / n_text,
+                 1000 * (cpu[k] - cpu["nosandbox"]) / n_text))
+    print()
+    return list(cmd.values())
+
+cmds = []
+if os.path.exists("%s/pdfs-1.json" % out):
+    cmds += pdf_table()
+if os.path.exists("%s/text-1.json" % out):
+    cmds += text_table()
 print("## Commands\n")
 print("Each moat run after `$OUT/fresh.sh MOAT $OUT/ws` (an empty workspace, untimed).\n")
-for c in list(pdf_cmd.values()) + list(cmd.values()):
+for c in cmds:
     print("- `%s`" % c.replace(out, "$OUT"))
 PY
 cat "$OUT/RESULTS.md"
