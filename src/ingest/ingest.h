@@ -88,6 +88,16 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 			   const struct ingest_opts *o, struct doc *d, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
+/* Starts n sandbox helpers (zygotes) ahead of the first document, so that
+ * each one loads the program while the caller does other work (reading the
+ * workspace, hashing, syncing): a helper needs 15 to 20 ms of CPU to start.
+ * The next threads that parse sandboxed take one each instead of starting
+ * their own.  ingest_sandbox_drop_spares() stops those that were not taken.
+ * Best effort: a helper that cannot be started is started later, when
+ * needed, as before. */
+void ingest_sandbox_prestart(size_t n);
+void ingest_sandbox_drop_spares(void);
+
 /* What the parser sandbox's children get on this machine, found by a probe
  * child (a fork): the seccomp allow-list, a new user namespace (and a
  * network namespace where seccomp is missing), root becoming nobody, and when one is missing, why.  Call it from a
