@@ -61,7 +61,7 @@ int clean_find_boilerplate(struct clean_ctx *c, struct store *s, int64_t *lines,
 	for (;;) {
 		struct clean_doc_in *d;
 		size_t n;
-		if (clean_store_load_docs(s, after, BATCH, &d, &n, e) < 0) {
+		if (clean_store_load_docs(s, after, BATCH, clean_batch_bytes(c->o), NULL, &d, &n, e) < 0) {
 			hashcount_release(&df);
 			return -1;
 		}

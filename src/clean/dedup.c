@@ -257,11 +257,44 @@ out:
 static int same_el(const void *ctx, size_t a, size_t b)
 {
 	const struct clean_el_text *v = ctx;
-	return v[a].len == v[b].len && !memcmp(v[a].text, v[b].text, v[b].len);
+	return !strcmp(v[a].sha, v[b].sha);  /* the texts' SHA-256 */
 }
 
 /* Element ids as clusters name them: "DOC#SEQ". */
 typedef char el_id[80];
+
+/* What element deduplication keeps of each element while the texts stream
+ * by: its names, hash, signature and whether it takes part. */
+struct el_scan {
+	const struct clean_opts *o;
+	struct clean_el_text *v;
+	el_id *ids;
+	struct dedup *d;
+	size_t n, max;
+};
+
+static int scan_el(void *ctx, const struct clean_el_text *x, const char *text, size_t len,
+		   struct moat_err *e)
+{
+	struct el_scan *sc = ctx;
+	const struct clean_opts *o = sc->o;
+	size_t i = sc->n, perms = (size_t)o->mh.perms;
+	int candidate = (!strcmp(x->status, "kept") || !strcmp(x->status, "duplicate") ||
+			 !strcmp(x->status, "near_duplicate")) &&
+			utf8_count(text, len) >= (size_t)o->el_min_chars;
+	if (i >= sc->max)
+		return err_set(e, MOAT_ECORRUPT, "the workspace changed while it was deduplicated");
+	sc->v[i] = *x;
+	if (xsnprintf(sc->ids[i], sizeof(sc->ids[i]), "%s#%d", x->doc_id, x->seq) < 0)
+		return err_set(e, MOAT_ELIMIT, "element id '%s#%d' is too long", x->doc_id, x->seq);
+	sc->d->name[i] = sc->ids[i];
+	sc->d->key[i] = norm_line_hash(text, len);
+	sc->d->out[i] = !candidate || o->dedup == DEDUP_NONE;
+	if (sc->d->sigs && !sc->d->out[i])
+		mh_signature(&o->mh, text, len, sc->d->sigs + i * perms);
+	sc->n++;
+	return 0;
+}
 
 int clean_dedup_elements(struct store *s, const struct clean_opts *o, int64_t run_id,
 			 struct clean_summary *sum, struct moat_err *e)
@@ -269,32 +302,30 @@ int clean_dedup_elements(struct store *s, const struct clean_opts *o, int64_t ru
 	struct clean_el_text *v = NULL;
 	el_id *ids = NULL;
 	struct dedup d;
+	struct el_scan sc;
 	size_t n, perms = (size_t)o->mh.perms;
+	int64_t count;
 	int rc = -1;
 	memset(&d, 0, sizeof(d));
-	if (clean_store_load_el_texts(s, &v, &n, e) < 0)
+	count = clean_store_count_els(s, e);
+	if (count < 0)
 		return -1;
+	n = (size_t)count;
+	v = calloc(n + 1, sizeof(*v));
 	ids = calloc(n + 1, sizeof(*ids));
-	if (!ids || dedup_alloc(&d, n) < 0 ||
+	if (!v || !ids || dedup_alloc(&d, n) < 0 ||
 	    (o->dedup == DEDUP_NEAR && !(d.sigs = malloc((n + 1) * perms * sizeof(uint32_t))))) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
 	d.same = same_el;
 	d.ctx = v;
-	for (size_t i = 0; i < n; i++) {
-		int candidate = (!strcmp(v[i].status, "kept") || !strcmp(v[i].status, "duplicate") ||
-				 !strcmp(v[i].status, "near_duplicate")) &&
-				utf8_count(v[i].text, v[i].len) >= (size_t)o->el_min_chars;
-		if (xsnprintf(ids[i], sizeof(ids[i]), "%s#%d", v[i].doc_id, v[i].seq) < 0) {
-			err_set(e, MOAT_ELIMIT, "element id '%s#%d' is too long", v[i].doc_id, v[i].seq);
-			goto out;
-		}
-		d.name[i] = ids[i];
-		d.key[i] = norm_line_hash(v[i].text, v[i].len);
-		d.out[i] = !candidate || o->dedup == DEDUP_NONE;
-		if (d.sigs && !d.out[i])
-			mh_signature(&o->mh, v[i].text, v[i].len, d.sigs + i * perms);
+	sc = (struct el_scan){ o, v, ids, &d, 0, n };
+	if (clean_store_each_el(s, scan_el, &sc, e) < 0)
+		goto out;
+	if (sc.n != n) {
+		err_set(e, MOAT_ECORRUPT, "the workspace changed while it was deduplicated");
+		goto out;
 	}
 	if (dedup_find(&d, &o->mh, e) < 0)
 		goto out;
@@ -325,6 +356,6 @@ out:
 	free(d.sigs);
 	dedup_release(&d);
 	free(ids);
-	clean_store_free_el_texts(v, n);
+	free(v);
 	return rc;
 }

@@ -42,10 +42,8 @@ static int nomem(struct doc_work *w)
 	return err_set(&w->err, MOAT_ENOMEM, "out of memory");
 }
 
-/* One element: normalised into x->nm, and its place in the document's
- * normalised text (which grows by it) from *cps on. */
-static int clean_element(const struct clean_ctx *c, struct doc_work *w, struct el_work *x,
-			 size_t *cps)
+/* One element: normalised into x->nm, identified, hashed and filtered. */
+static int clean_element(const struct clean_ctx *c, struct doc_work *w, struct el_work *x)
 {
 	const struct clean_el_in *in = x->in;
 	unsigned flags = c->norm_flags;
@@ -66,17 +64,8 @@ static int clean_element(const struct clean_ctx *c, struct doc_work *w, struct e
 	x->status = x->empty ? "empty" : "kept";
 	if (x->empty) {
 		buf_adds(&x->reason, in->len ? "nothing left after normalisation (boilerplate)" : "empty");
-		x->norm_start = x->norm_end = *cps;
 		return buf_failed(&x->reason) ? nomem(w) : 0;
 	}
-	if (w->norm.len) {
-		buf_adds(&w->norm, "\n\n");
-		*cps += 2;
-	}
-	x->norm_start = *cps;
-	buf_add(&w->norm, x->nm.text.data, x->nm.text.len);
-	*cps += x->nm.n_cp;
-	x->norm_end = *cps;
 	langid_detect(x->nm.text.data, x->nm.text.len, &x->lang);
 	sha256_hex_mem(x->nm.text.data, x->nm.text.len, x->sha);
 	if (c->have_filters) {
@@ -92,17 +81,44 @@ static int clean_element(const struct clean_ctx *c, struct doc_work *w, struct e
 	return x->map_json ? 0 : nomem(w);
 }
 
-/* The byte offset of code point cp of the document's normalised text. */
-static size_t norm_byte(const struct doc_work *w, size_t cp)
+/* The document's normalised text: the elements' joined by blank lines.  Each
+ * element's own copy is released once it is in (a document of one element
+ * hands its text over whole), so a large element is held once, not twice. */
+static int join_elements(struct doc_work *w)
 {
-	const char *t = buf_str(&w->norm);
-	size_t b = 0;
-	for (size_t k = 0; k < cp && b < w->norm.len; k++) {
-		b++;
-		while (b < w->norm.len && ((unsigned char)t[b] & 0xC0) == 0x80)
-			b++;
+	size_t total = 0, kept = 0, cps = 0;
+	for (size_t k = 0; k < w->n_el; k++)
+		if (!w->el[k].empty) {
+			total += w->el[k].nm.text.len + (kept ? 2 : 0);
+			kept++;
+		}
+	if (kept > 1 && buf_reserve(&w->norm, total) < 0)
+		return nomem(w);
+	for (size_t k = 0; k < w->n_el; k++) {
+		struct el_work *x = &w->el[k];
+		if (x->empty) {
+			x->norm_start = x->norm_end = cps;
+			continue;
+		}
+		if (w->norm.len) {
+			buf_adds(&w->norm, "\n\n");
+			cps += 2;
+		}
+		x->norm_start = cps;
+		x->byte_start = w->norm.len;
+		x->byte_len = x->nm.text.len;
+		if (kept == 1) {
+			w->norm = x->nm.text;
+			x->nm.text = (struct buf)BUF_INIT;
+		} else {
+			buf_add(&w->norm, x->nm.text.data, x->nm.text.len);
+			buf_release(&x->nm.text);
+		}
+		cps += x->nm.n_cp;
+		x->norm_end = cps;
 	}
-	return b;
+	w->norm_cps = cps;
+	return buf_failed(&w->norm) ? nomem(w) : 0;
 }
 
 /* Names, places and organisations the policy's model finds, element by
@@ -116,13 +132,13 @@ static int find_by_model(const struct clean_ctx *c, struct doc_work *w, struct p
 		int rc = 0;
 		if (el->empty)
 			continue;
-		if (pii_llm_find(c->llm, c->scanner, el->nm.text.data, el->nm.text.len, &x, &nx,
-				 &w->err) < 0) {
+		if (pii_llm_find(c->llm, c->scanner, w->norm.data + el->byte_start, el->byte_len, &x,
+				 &nx, &w->err) < 0) {
 			free(x);
 			return -1;
 		}
 		/* element bytes to document bytes */
-		eb = norm_byte(w, el->norm_start);
+		eb = el->byte_start;
 		for (size_t q = 0; q < nx; q++) {
 			x[q].start += eb;
 			x[q].end += eb;
@@ -241,7 +257,6 @@ static int clean_doc(const struct clean_ctx *c, struct pii_scratch *scr, struct 
 	const struct clean_doc_in *d = w->in;
 	const struct clean_opts *o = c->o;
 	const char *kind;
-	size_t cps = 0;
 	w->el = calloc(d->n_el ? d->n_el : 1, sizeof(*w->el));
 	if (!w->el)
 		return nomem(w);
@@ -249,12 +264,11 @@ static int clean_doc(const struct clean_ctx *c, struct pii_scratch *scr, struct 
 	for (size_t i = 0; i < d->n_el; i++) {
 		w->el[i].in = &d->el[i];
 		norm_init(&w->el[i].nm);
-		if (clean_element(c, w, &w->el[i], &cps) < 0)
+		if (clean_element(c, w, &w->el[i]) < 0)
 			return -1;
 	}
-	if (buf_failed(&w->norm))
-		return nomem(w);
-	w->norm_cps = cps;
+	if (join_elements(w) < 0)
+		return -1;
 	langid_detect(buf_str(&w->norm), w->norm.len, &w->lang);
 	sha256_hex_mem(buf_str(&w->norm), w->norm.len, w->sha);
 	w->status = "kept";
@@ -273,9 +287,7 @@ static int clean_doc(const struct clean_ctx *c, struct pii_scratch *scr, struct 
 	}
 	if (c->have_pii && w->norm.len)
 		return clean_pii(c, scr, w);
-	buf_add(&w->fin, buf_str(&w->norm), w->norm.len);
-	if (buf_failed(&w->fin))
-		return nomem(w);
+	w->fin_is_norm = 1;  /* nothing replaced: the final text is norm */
 	w->fin_cps = w->norm_cps;
 	for (size_t k = 0; k < w->n_el; k++) {
 		w->el[k].fin_start = w->el[k].norm_start;

@@ -34,11 +34,25 @@ enum norm_flags {
 	NORM_ALL = 15,
 };
 
+/* The map from output to input code points, kept as its breakpoints: output
+ * code point i comes from input code point v[k].orig + (i - v[k].clean), for
+ * the last k with v[k].clean <= i.  Text that only moves costs nothing, so
+ * the map of a long element is a small fraction of its text. */
+struct norm_bp {
+	size_t clean, orig;
+};
+struct norm_map {
+	struct norm_bp *v;
+	size_t n, alloc;
+	int failed;
+};
+
 struct norm {
 	struct buf text;     /* UTF-8 */
-	size_t *orig;        /* per output code point: its input code point */
-	size_t n_cp, alloc;
+	struct norm_map map; /* every output code point to its input code point */
+	size_t n_cp;         /* code points of text */
 	size_t in_cps;       /* code points of the input */
+	uint32_t last;       /* the last code point of text (while it is built) */
 };
 
 void norm_init(struct norm *r);
@@ -47,6 +61,10 @@ void norm_release(struct norm *r);
 /* Normalises valid UTF-8 text into r (replacing what r held). */
 int norm_text(struct norm *r, const char *in, size_t n, unsigned flags, struct moat_err *e)
 	__attribute__((warn_unused_result));
+
+/* For tests: the passes' window (1 MiB; 0 sets it back), so that a test
+ * can show that windows change nothing. */
+void norm_set_window(size_t bytes);
 
 /* 64-bit hash of one line (for boilerplate counting); lines are compared
  * after normalisation, so the caller hashes norm output. */

@@ -38,6 +38,12 @@ int clean_render(const char *norm, size_t nlen, const struct clean_repl *r, size
 		return -1;
 	}
 	buf_reset(out);
+	/* about the input's size: replacements are seldom much longer */
+	if (buf_reserve(out, nlen + nlen / 8) < 0) {
+		free(delta_at);
+		free(end_at);
+		return -1;
+	}
 	for (size_t i = 0; i < nr; i++) {
 		size_t rs, re;
 		if (r[i].start < cp || r[i].end < r[i].start)

@@ -24,6 +24,16 @@
 #define BATCH 256
 #define MAX_JOBS 64
 
+size_t clean_mem_per_byte(const struct clean_opts *o)
+{
+	return o->pii ? CLEAN_MEM_PER_BYTE_PII : CLEAN_MEM_PER_BYTE;
+}
+
+size_t clean_batch_bytes(const struct clean_opts *o)
+{
+	return (o->max_memory ? o->max_memory : CLEAN_MEM_DEFAULT) / clean_mem_per_byte(o);
+}
+
 struct clean_opts clean_default_opts(void)
 {
 	struct clean_opts o;
@@ -258,8 +268,8 @@ static int write_doc(struct store *s, const struct clean_ctx *c, int64_t run_id,
 	memcpy(o.norm_sha256, w->sha, sizeof(o.norm_sha256));
 	o.norm_text = buf_str(&w->norm);
 	o.norm_len = w->norm.len;
-	o.text = buf_str(&w->fin);
-	o.text_len = w->fin.len;
+	o.text = buf_str(w->fin_is_norm ? &w->norm : &w->fin);
+	o.text_len = w->fin_is_norm ? w->norm.len : w->fin.len;
 	o.text_cps = w->fin_cps;
 	o.minhash = w->sig;
 	o.n_minhash = w->sig ? (size_t)c->o->mh.perms : 0;
@@ -304,6 +314,12 @@ static int clean_one(void *arg, int worker, size_t i, struct moat_err *e)
 	if (w->skip)
 		return 0;
 	clean_document(b->c, b->scr[worker], w);
+	/* the input's text is not needed again: not held while the batch is
+	 * written */
+	for (size_t j = 0; j < w->in->n_el; j++) {
+		free(w->in->el[j].text);
+		w->in->el[j].text = NULL;
+	}
 	if (!w->failed)
 		return 0;
 	if (e)
@@ -320,9 +336,17 @@ static int run_batch(struct store *s, const struct clean_ctx *c, struct pii_scra
 	size_t i;
 	int rc;
 	for (i = 0; i < n; i++) {
+		size_t bytes = 0;
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].in = &d[i];
 		w[i].skip = !strcmp(d[i].params, c->params);
+		for (size_t j = 0; j < d[i].n_el; j++)
+			bytes += d[i].el[j].len;
+		if (bytes > clean_batch_bytes(c->o))
+			return err_set(e, MOAT_ELIMIT, "document %.12s: cleaning its %zu MiB of text needs "
+				       "about %zu MiB, more than --max-memory allows (%zu MiB)", d[i].id,
+				       bytes >> 20, (bytes >> 20) * clean_mem_per_byte(c->o),
+				       clean_batch_bytes(c->o) * clean_mem_per_byte(c->o) >> 20);
 	}
 	rc = pool_for(jobs, n, clean_one, &b, e);
 	/* the documents before a failed one were all handed out and cleaned, so
@@ -382,7 +406,7 @@ int clean_run(struct store *s, const struct clean_opts *o, int64_t run_id, struc
 		struct clean_doc_in *d;
 		size_t n;
 		int brc;
-		if (clean_store_load_docs(s, after, BATCH, &d, &n, e) < 0)
+		if (clean_store_load_docs(s, after, BATCH, clean_batch_bytes(o), c.params, &d, &n, e) < 0)
 			goto out;
 		if (n == 0) {
 			free(d);

@@ -43,6 +43,7 @@ struct clean_opts {
 	double boiler_share;       /* ... and this share of them is boilerplate (0.05) */
 	int boiler_max_chars;      /* longer lines are content, not boilerplate (200 bytes) */
 	int el_min_chars;          /* elements shorter are not deduplicated (20) */
+	size_t max_memory;         /* bytes the documents in work may take, 0: 2 GiB */
 };
 
 struct clean_opts clean_default_opts(void);

@@ -24,7 +24,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: moat clean [--normalize] [--dedup exact|near] [--near-threshold 0.8]\n"
-		"                  [--filters FILE] [--pii POLICY] [-j N] [--json]\n"
+		"                  [--filters FILE] [--pii POLICY] [-j N] [--max-memory SIZE] [--json]\n"
 		"                  [--level document|element|both] [--shingle N] [--perms N]\n"
 		"                  [--bands N] [--seed N] [--boilerplate-min-docs N]\n"
 		"       moat clean show DOC [--json]\n"
@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		"  --shingle N          words per shingle (5); --perms N signature length (128)\n"
 		"  --bands N            LSH bands (chosen from the threshold); --seed N (1)\n"
 		"  -j N                 worker threads (default: the number of CPUs)\n"
+		"  --max-memory SIZE    memory the documents being cleaned may take (default 2G);\n"
+		"                       a document too large for it stops the run and says so\n"
 		"  --json               print the summary as JSON\n");
 }
 
@@ -121,6 +123,7 @@ int cmd_clean(struct cmd_ctx *ctx)
 		{ "filters", required_argument, NULL, 'F' },
 		{ "pii", required_argument, NULL, 'P' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "max-memory", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "level", required_argument, NULL, 'L' },
 		{ "shingle", required_argument, NULL, 'S' },
@@ -177,6 +180,13 @@ int cmd_clean(struct cmd_ctx *ctx)
 				return cmd_usage("clean: -j needs a number from 1 to 64");
 			o.jobs = (int)n;
 			break;
+		case 'm': {
+			int ok;
+			o.max_memory = cmd_parse_size(optarg, &ok);
+			if (!ok || o.max_memory < ((size_t)64 << 20))
+				return cmd_usage("clean: bad --max-memory '%s' (at least 64M)", optarg);
+			break;
+		}
 		case 'J': json = 1; break;
 		case 'L':
 			if (!strcmp(optarg, "document") || !strcmp(optarg, "doc"))
@@ -249,9 +259,10 @@ int cmd_clean(struct cmd_ctx *ctx)
 			rc = e.msg[0] ? cmd_fail(&e) : 1;
 		}
 		if (rc == 0 && json) {
-			cmd_print_json(json_pack("{s:O, s:O, s:O, s:O, s:s}", "counts", counts,
+			cmd_print_json(json_pack("{s:O, s:O, s:O, s:O, s:s, s:I}", "counts", counts,
 						 "findings_by_type", sum.findings_by_type, "drop_reasons",
-						 sum.drop_reasons, "inputs", sum.inputs, "audit_head", head));
+						 sum.drop_reasons, "inputs", sum.inputs, "audit_head", head,
+						 "peak_rss_bytes", cmd_peak_rss()));
 		} else if (rc == 0) {
 			printf("cleaned %lld documents: %lld processed, %lld unchanged; %lld kept, %lld dropped, "
 			       "%lld duplicates, %lld near duplicates\n",

@@ -64,6 +64,11 @@ int cmd_exports(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_fail(const struct moat_err *e);
 /* Prints "moat: <fmt>" on stderr; returns EXIT_USAGE. */
 int cmd_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A size such as 512M, 2G, 64KiB or 1048576 (bytes); *ok 0 when it is not one. */
+size_t cmd_parse_size(const char *s, int *ok);
+/* moat's own peak resident memory so far, in bytes (getrusage; not its
+ * parser processes'), for --json summaries. */
+json_int_t cmd_peak_rss(void);
 /* Prints j as indented JSON on stdout with a newline and drops the reference. */
 void cmd_print_json(json_t *j);
 /* The command line as the audit trail keeps it: every argument as it was

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "../core/banned.h"
 
@@ -194,4 +195,33 @@ void cmd_put_path(FILE *f, const char *path)
 void cmd_put_text(FILE *f, const char *text)
 {
 	put_escaped(f, (const unsigned char *)text, 1);
+}
+
+size_t cmd_parse_size(const char *s, int *ok)
+{
+	char *end;
+	double v = strtod(s, &end);
+	double mul = 1;
+	*ok = end != s && v >= 0;
+	switch (*end) {
+	case 'k': case 'K': mul = 1024.0; end++; break;
+	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end)
+		*ok = 0;
+	return (size_t)(v * mul);
+}
+
+json_int_t cmd_peak_rss(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (json_int_t)ru.ru_maxrss * 1024;  /* Linux gives KiB */
 }

@@ -59,27 +59,6 @@ static void on_file(void *c, const struct ingest_event *ev)
 	progress_update(&o->bar, o->done, o->bytes);
 }
 
-static size_t parse_size(const char *s, int *ok)
-{
-	char *end;
-	double v = strtod(s, &end);
-	double mul = 1;
-	*ok = end != s && v >= 0;
-	switch (*end) {
-	case 'k': case 'K': mul = 1024.0; end++; break;
-	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end == 'i')
-		end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end)
-		*ok = 0;
-	return (size_t)(v * mul);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -105,7 +84,8 @@ static void usage(FILE *f)
 		"  --ocr-lang LANGS    Tesseract languages, '+'-separated (default eng; each needs\n"
 		"                      its Debian package, e.g. tesseract-ocr-deu)\n"
 		"  --ocr-dpi N         resolution scanned PDF pages are rendered at (default 300)\n"
-		"  --max-memory SIZE   address space of each parser process (default 2G)\n"
+		"  --max-memory SIZE   address space of each parser process (default 2G), and\n"
+		"                      the memory the files in work may take in moat itself\n"
 		"  --max-cpu SECONDS   CPU time to parse one document, OCR included (default 900)\n"
 		"  --max-pages N       documents with more pages fail (default 10000)\n"
 		"  --no-sandbox        parse in the moat process itself (debugging only)\n"
@@ -207,7 +187,7 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		case 'X': exc[nx++] = optarg; break;
 		case 'T': o.text_field = optarg; break;
 		case 'S':
-			o.max_file_size = parse_size(optarg, &ok);
+			o.max_file_size = cmd_parse_size(optarg, &ok);
 			if (!ok || !o.max_file_size)
 				USAGE_FAIL("ingest: bad size '%s' (for example 64M)", optarg);
 			break;
@@ -238,7 +218,7 @@ int cmd_ingest(struct cmd_ctx *ctx)
 			o.ocr_dpi = (int)n;
 			break;
 		case 'M':
-			o.max_memory = parse_size(optarg, &ok);
+			o.max_memory = cmd_parse_size(optarg, &ok);
 			if (!ok || o.max_memory < ((size_t)64 << 20))
 				USAGE_FAIL("ingest: bad --max-memory '%s' (at least 64M)", optarg);
 			break;
@@ -331,9 +311,9 @@ int cmd_ingest(struct cmd_ctx *ctx)
 			rc = e.msg[0] ? cmd_fail(&e) : 1;
 		}
 		if (rc == 0 && out.json) {
-			json_t *j = json_pack("{s:O, s:O, s:s, s:O}", "counts", counts, "failures",
+			json_t *j = json_pack("{s:O, s:O, s:s, s:O, s:I}", "counts", counts, "failures",
 					      out.failures, "audit_head", head, "interrupted_runs",
-					      sum.interrupted);
+					      sum.interrupted, "peak_rss_bytes", cmd_peak_rss());
 			cmd_print_json(j);
 		} else if (rc == 0) {
 			printf("ingested %llu files: %llu added, %llu new versions, %llu unchanged, "

@@ -43,10 +43,24 @@ char *buf_detach(struct buf *b, size_t *len_out)
 	return d;
 }
 
+/* Makes the allocation n bytes. */
+static int resize(struct buf *b, size_t n)
+{
+	char *p = realloc(b->data, n);
+	if (!p) {
+		b->failed = MOAT_ENOMEM;
+		return -1;
+	}
+	if (!b->data)
+		p[0] = '\0';
+	b->data = p;
+	b->alloc = n;
+	return 0;
+}
+
 int buf_grow(struct buf *b, size_t extra)
 {
 	size_t need, n;
-	char *p;
 	if (b->failed)
 		return -1;
 	if (extra > (size_t)-1 - b->len - 1) {
@@ -63,16 +77,22 @@ int buf_grow(struct buf *b, size_t extra)
 	n = b->alloc ? b->alloc : 64;
 	while (n < need)
 		n = n > ((size_t)-1) / 2 ? need : n * 2;
-	p = realloc(b->data, n);
-	if (!p) {
+	return resize(b, n);
+}
+
+int buf_reserve(struct buf *b, size_t total)
+{
+	if (b->failed)
+		return -1;
+	if (total == (size_t)-1) {
 		b->failed = MOAT_ENOMEM;
 		return -1;
 	}
-	if (!b->data)
-		p[0] = '\0';
-	b->data = p;
-	b->alloc = n;
-	return 0;
+	if (b->max && total > b->max)
+		total = b->max;
+	if (total + 1 <= b->alloc)
+		return 0;
+	return resize(b, total + 1);
 }
 
 char *buf_space(struct buf *b, size_t n)

@@ -33,6 +33,9 @@ void buf_release(struct buf *b);
 char *buf_detach(struct buf *b, size_t *len_out);
 
 int buf_grow(struct buf *b, size_t extra);
+/* Room for exactly total bytes in all (not the doubling buf_grow does), for a
+ * buffer whose final size is known: 0 or -1 (failed set). */
+int buf_reserve(struct buf *b, size_t total);
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addch(struct buf *b, int c);

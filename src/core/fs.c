@@ -37,14 +37,41 @@ int fs_read_fd(int fd, const char *path, struct buf *out, size_t max, struct moa
 		return err_set(e, MOAT_ELIMIT, "'%s' is %lld bytes, over the limit of %zu",
 			       path, (long long)st.st_size, max);
 	}
-	if (st.st_size > 0 && buf_grow(out, (size_t)st.st_size) < 0) {
+	/* room for exactly its size: a large file is held once, not up to twice
+	 * (buf_grow doubles); one that grows meanwhile grows the buffer */
+	if (st.st_size > 0 && buf_reserve(out, out->len + (size_t)st.st_size) < 0) {
 		close(fd);
 		return err_set(e, out->failed, "cannot read '%s': %s", path,
 			       moat_strerror(out->failed));
 	}
-	for (;;) {
+	for (int exact = st.st_size > 0;;) {
 		ssize_t n;
-		if (buf_grow(out, 65536) < 0) {
+		size_t room = out->alloc ? out->alloc - out->len - 1 : 0;
+		if (exact && room == 0) {
+			/* full: is there more? */
+			char probe[65536];
+			n = read(fd, probe, sizeof(probe));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				int saved = errno;
+				close(fd);
+				return err_set(e, MOAT_EIO, "cannot read '%s': %s", path, strerror(saved));
+			}
+			if (n == 0)
+				break;
+			exact = 0;  /* it grew: grow with it */
+			buf_add(out, probe, (size_t)n);
+			if (buf_failed(out) || (max && out->len > max)) {
+				close(fd);
+				if (out->failed == MOAT_ELIMIT || (max && out->len > max))
+					return err_set(e, MOAT_ELIMIT, "'%s' is over the limit of %zu bytes",
+						       path, max);
+				return err_set(e, MOAT_ENOMEM, "cannot read '%s': out of memory", path);
+			}
+			continue;
+		}
+		if (!exact && room < 4096 && buf_grow(out, 65536) < 0) {
 			close(fd);
 			if (out->failed == MOAT_ELIMIT || (max && out->len >= max))
 				return err_set(e, MOAT_ELIMIT, "'%s' is over the limit of %zu bytes",

@@ -87,6 +87,11 @@ int ingest_check_ocr(const struct ingest_opts *o, struct moat_err *e)
 int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t len,
 			   const struct ingest_opts *o, struct doc *d, struct moat_err *e)
 	__attribute__((warn_unused_result));
+/* The same for bytes in a buffer, which is released as soon as the parser
+ * process has them (the caller keeps what it needs first), so a worker never
+ * holds a large file while it waits. */
+int ingest_parse_sandboxed_buf(const char *format, struct buf *data, const struct ingest_opts *o,
+			       struct doc *d, struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Starts n sandbox helpers (zygotes) ahead of the first document, so that
  * each one loads the program while the caller does other work (reading the

@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include "ingest.h"
+#include "docfmt.h"
 #include "../core/buf.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
@@ -71,6 +72,7 @@ struct job {
 	char mime[96];
 	struct doc doc;
 	int parsed;
+	uint64_t cost;       /* bytes of moat's memory it may take until recorded */
 	struct job *next_done;
 };
 
@@ -252,6 +254,15 @@ static void parse_job(struct feed *f, struct job *j)
 	}
 	j->format = ingest_detect(j->path, (const unsigned char *)buf_str(&data), data.len,
 				  j->mime, sizeof(j->mime), &e);
+	/* Keep the original first, even when it cannot be parsed (a later moat
+	 * may read it): then the bytes go to the parser process and are let go
+	 * here, so a worker never holds a large file while it waits. */
+	if (store_put_object_nosync(f->ws_dir, j->id, buf_str(&data), data.len, &e) < 0) {
+		j->failed = 1;
+		j->err = e;
+		buf_release(&data);
+		return;
+	}
 	if (!j->format) {
 		j->failed = 1;
 	} else {
@@ -260,8 +271,7 @@ static void parse_job(struct feed *f, struct job *j)
 			err_set(&e, MOAT_ENOMEM, "out of memory");
 			j->failed = 1;
 			doc_release(&j->doc);
-		} else if (ingest_parse_sandboxed(j->format, (const unsigned char *)buf_str(&data),
-						  data.len, f->o, &j->doc, &e) < 0) {
+		} else if (ingest_parse_sandboxed_buf(j->format, &data, f->o, &j->doc, &e) < 0) {
 			j->failed = 1;
 			doc_release(&j->doc);
 		} else {
@@ -270,14 +280,6 @@ static void parse_job(struct feed *f, struct job *j)
 	}
 	if (j->failed)
 		j->err = e;
-	/* Keep the original even when parsing failed: a later moat may read it. */
-	if (store_put_object_nosync(f->ws_dir, j->id, buf_str(&data), data.len, &e) < 0) {
-		if (j->parsed)
-			doc_release(&j->doc);
-		j->parsed = 0;
-		j->failed = 1;
-		j->err = e;
-	}
 	buf_release(&data);
 }
 
@@ -453,14 +455,26 @@ static int record_all(struct store *s, struct walk *w, struct pool *pool, struct
 {
 	size_t max_in_flight = (size_t)pool_workers(pool) * 4;
 	size_t submitted = 0, consumed = 0, batch = 0;
+	uint64_t budget = docfmt_max_memory(f->o), in_work = 0;
 	int in_tx = 0, rc = 0;
 	double batch_end = 0;
 	while (rc == 0 && consumed < w->n) {
 		struct job *j;
 		while (rc == 0 && submitted < w->n && submitted - consumed < max_in_flight) {
-			w->jobs[submitted].feed = f;
-			rc = pool_submit(pool, work, &w->jobs[submitted], e);
-			submitted += rc == 0;
+			struct job *next = &w->jobs[submitted];
+			/* a file is read, handed to its parser, and its document comes
+			 * back and waits here to be recorded: about three times its size
+			 * at the worst moment (bench/memory); the files in work may take
+			 * --max-memory in all, but one always goes, however large */
+			next->cost = next->size * 3 + ((uint64_t)1 << 20);
+			if (in_work && in_work + next->cost > budget)
+				break;
+			next->feed = f;
+			rc = pool_submit(pool, work, next, e);
+			if (rc == 0) {
+				submitted++;
+				in_work += next->cost;
+			}
 		}
 		if (rc < 0)
 			break;
@@ -486,6 +500,7 @@ static int record_all(struct store *s, struct walk *w, struct pool *pool, struct
 			batch_end = now_mono() + BATCH_WAIT;
 		in_tx = 1;
 		rc = consume(s, j, run_id, cb, sum, &in_lines[*n_in], &out_lines[*n_out], e);
+		in_work -= j->cost;
 		*n_in += in_lines[*n_in] != NULL;
 		*n_out += out_lines[*n_out] != NULL;
 		if (rc < 0)

@@ -273,8 +273,7 @@ int sandbox_finish(struct sandbox_job *j, struct doc *d, struct moat_err *e)
 		doc_clear(d);
 		return -1;
 	}
-	rc = wire_decode_reply(payload, n, j->o, d, e);
-	free(payload);
+	rc = wire_decode_reply(payload, n, j->o, d, e);  /* frees payload */
 	return rc;
 }
 

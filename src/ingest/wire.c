@@ -138,6 +138,14 @@ int doc_from_json(json_t *j, struct doc *d, struct moat_err *e)
 		json_decref(d->meta);
 		d->meta = json_incref(json_object_get(j, "meta"));
 	}
+	{
+		/* the text's final size at once (not doubling past it) */
+		size_t total = d->text.len;
+		json_array_foreach(els, i, v)
+			total += json_string_length(json_array_get(v, 3)) + 2;
+		if (buf_reserve(&d->text, total) < 0)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
 	json_array_foreach(els, i, v) {
 		json_t *t = json_array_get(v, 3), *m = json_array_get(v, 4);
 		int type = (int)json_integer_value(json_array_get(v, 0));
@@ -148,6 +156,7 @@ int doc_from_json(json_t *j, struct doc *d, struct moat_err *e)
 				 (int)json_integer_value(json_array_get(v, 2)), json_string_value(t),
 				 json_string_length(t), json_is_object(m) ? json_incref(m) : NULL) < 0)
 			return docfmt_limit_error(d, e);
+		json_array_set_new(els, i, json_null());  /* its text is in d now */
 	}
 	if (json_is_true(json_object_get(j, "over_limit")))
 		d->over_limit = 1;
@@ -361,12 +370,13 @@ json_t *wire_fate(const struct moat_err *e)
 			 e->msg[0] ? e->msg : "cannot parse", "fate", 1);
 }
 
-int wire_decode_reply(const char *payload, size_t n, const struct ingest_opts *o, struct doc *d,
+int wire_decode_reply(char *payload, size_t n, const struct ingest_opts *o, struct doc *d,
 		      struct moat_err *e)
 {
 	json_error_t jerr;
 	json_t *jd = json_loadb(payload, n, 0, &jerr);
 	int rc = -1;
+	free(payload);
 	if (!jd) {
 		err_set(e, MOAT_EPARSE, "the parser sent back a damaged document");
 	} else if (json_is_true(json_object_get(jd, "ok"))) {

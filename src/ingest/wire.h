@@ -76,8 +76,11 @@ json_t *wire_reply(int rc, const struct doc *d, const struct moat_err *e)
 	__attribute__((warn_unused_result));
 json_t *wire_fate(const struct moat_err *e) __attribute__((warn_unused_result));
 /* Turns a reply into d (doc_init'd), or into e; a parser out of memory is
- * reported as o's memory limit reached.  On failure d is left empty. */
-int wire_decode_reply(const char *payload, size_t n, const struct ingest_opts *o, struct doc *d,
+ * reported as o's memory limit reached.  On failure d is left empty.  The
+ * payload (malloc'd) is freed as soon as it is parsed, and each element's
+ * JSON as soon as it is in d, so a large document is held about twice at
+ * most, never three times. */
+int wire_decode_reply(char *payload, size_t n, const struct ingest_opts *o, struct doc *d,
 		      struct moat_err *e) __attribute__((warn_unused_result));
 
 #endif

@@ -290,8 +290,11 @@ static struct zygote *zygote_get(void)
 	return z;
 }
 
-int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t len,
-			   const struct ingest_opts *o, struct doc *d, struct moat_err *e)
+/* owner, when not NULL, holds data and is released as soon as the helper has
+ * it, so the worker does not hold the file while the parser works. */
+static int parse_sandboxed(const char *format, const unsigned char *data, size_t len,
+			   struct buf *owner, const struct ingest_opts *o, struct doc *d,
+			   struct moat_err *e)
 {
 	struct zygote *z;
 	json_t *h;
@@ -299,8 +302,12 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 	size_t nr = 0;
 	int rc = -1;
 	enum wire_why why = WIRE_EOF;
-	if (o && o->no_sandbox)
-		return ingest_parse(format, data, len, o, d, e);
+	if (o && o->no_sandbox) {
+		rc = ingest_parse(format, data, len, o, d, e);
+		if (owner)
+			buf_release(owner);
+		return rc;
+	}
 	h = json_pack("{s:s, s:o}", "format", format, "opts", wire_opts_to_json(o, d->limits));
 	hdr = h ? json_dumps(h, JSON_COMPACT) : NULL;
 	json_decref(h);
@@ -314,6 +321,8 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 			zygote_stop(z);  /* gone: start another and try once more */
 			continue;
 		}
+		if (owner)
+			buf_release(owner);  /* the helper has it now */
 		if (wire_recv(z->fd, &reply, &nr, docfmt_max_memory(o),
 			      wire_now() + docfmt_max_cpu(o) * 2.0 + 60, &why) < 0) {
 			zygote_stop(z);  /* its answer is cut off: it cannot serve another */
@@ -330,9 +339,10 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 		}
 	}
 	free(hdr);
+	if (owner)
+		buf_release(owner);
 	if (reply) {
-		rc = wire_decode_reply(reply, nr, o, d, e);
-		free(reply);
+		rc = wire_decode_reply(reply, nr, o, d, e);  /* frees reply */
 	} else {
 		/* never fork from this multi-threaded worker instead (a child can
 		 * inherit a lock another thread held, and hang for ever) */
@@ -341,4 +351,16 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
 	}
 	d->format = format;
 	return rc;
+}
+
+int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t len,
+			   const struct ingest_opts *o, struct doc *d, struct moat_err *e)
+{
+	return parse_sandboxed(format, data, len, NULL, o, d, e);
+}
+
+int ingest_parse_sandboxed_buf(const char *format, struct buf *data, const struct ingest_opts *o,
+			       struct doc *d, struct moat_err *e)
+{
+	return parse_sandboxed(format, (const unsigned char *)buf_str(data), data->len, data, o, d, e);
 }

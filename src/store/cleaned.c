@@ -23,22 +23,29 @@
 
 /* --- reading documents ---------------------------------------------------------- */
 
+static void free_elements(struct clean_doc_in *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < d[i].n_el; j++)
+			free(d[i].el[j].text);
+		free(d[i].el);
+		d[i].el = NULL;
+		d[i].n_el = 0;
+	}
+}
+
 void clean_store_free_docs(struct clean_doc_in *d, size_t n)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		free(d[i].text);
-		for (size_t j = 0; j < d[i].n_el; j++)
-			free(d[i].el[j].text);
-		free(d[i].el);
-	}
+	free_elements(d, n);
 	free(d);
 }
 
-int64_t clean_store_count_docs(struct store *s, struct moat_err *e)
+/* The one number a counting query gives, or -1 with e set. */
+static int64_t count_rows(struct store *s, const char *sql, const char *what, struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s, "SELECT count(*) FROM documents", e);
+	sqlite3_stmt *st = store_prep(s, sql, e);
 	int64_t n = -1;
 	if (!st)
 		return -1;
@@ -46,19 +53,25 @@ int64_t clean_store_count_docs(struct store *s, struct moat_err *e)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (n < 0)
-		return store_db_err(s, "cannot count documents", e);
+		return store_db_err(s, what, e);
 	return n;
 }
 
-int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct clean_doc_in **out,
-			  size_t *n, struct moat_err *e)
+int64_t clean_store_count_docs(struct store *s, struct moat_err *e)
+{
+	return count_rows(s, "SELECT count(*) FROM documents", "cannot count documents", e);
+}
+
+int clean_store_load_docs(struct store *s, int64_t after, size_t max, size_t max_bytes,
+			  const char *skip_params, struct clean_doc_in **out, size_t *n,
+			  struct moat_err *e)
 {
 	sqlite3_stmt *st = store_prep(s,
-		"SELECT d.rowid, d.id, d.text, c.params FROM documents d"
+		"SELECT d.rowid, d.id, c.params FROM documents d"
 		" LEFT JOIN clean_docs c ON c.doc_id = d.id WHERE d.rowid > ? ORDER BY d.rowid LIMIT ?", e);
 	sqlite3_stmt *el = NULL;
 	struct clean_doc_in *v;
-	size_t k = 0;
+	size_t k = 0, bytes = 0;
 	int rc = SQLITE_DONE;
 	*out = NULL;
 	*n = 0;
@@ -75,10 +88,7 @@ int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct cle
 		struct clean_doc_in *d = &v[k++];
 		d->rowid = sqlite3_column_int64(st, 0);
 		store_col_copy(d->id, sizeof(d->id), st, 1);
-		d->text = store_col_dup(st, 2, &d->len);
-		store_col_copy(d->params, sizeof(d->params), st, 3);
-		if (!d->text)
-			goto nomem;
+		store_col_copy(d->params, sizeof(d->params), st, 2);
 	}
 	sqlite3_finalize(st);
 	if (k < max && rc != SQLITE_DONE) {
@@ -92,7 +102,9 @@ int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct cle
 		return -1;
 	}
 	for (size_t i = 0; i < k; i++) {
-		size_t cap = 0;
+		size_t cap = 0, doc_bytes = 0;
+		if (skip_params && !strcmp(v[i].params, skip_params))
+			continue;
 		sqlite3_reset(el);
 		sqlite3_bind_text(el, 1, v[i].id, -1, SQLITE_TRANSIENT);
 		while ((rc = sqlite3_step(el)) == SQLITE_ROW) {
@@ -114,6 +126,7 @@ int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct cle
 			x->start = (size_t)sqlite3_column_int64(el, 2);
 			x->end = (size_t)sqlite3_column_int64(el, 3);
 			x->text = store_col_dup(el, 4, &x->len);
+			doc_bytes += x->len;
 			if (!x->text) {
 				sqlite3_finalize(el);
 				clean_store_free_docs(v, k);
@@ -126,15 +139,18 @@ int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct cle
 			clean_store_free_docs(v, k);
 			return -1;
 		}
+		if (i && bytes + doc_bytes > max_bytes) {
+			/* it starts the next batch: read again then */
+			free_elements(v + i, k - i);
+			k = i;
+			break;
+		}
+		bytes += doc_bytes;
 	}
 	sqlite3_finalize(el);
 	*out = v;
 	*n = k;
 	return 0;
-nomem:
-	sqlite3_finalize(st);
-	clean_store_free_docs(v, k);
-	return err_set(e, MOAT_ENOMEM, "out of memory");
 }
 
 /* --- writing ----------------------------------------------------------------- */
@@ -350,79 +366,78 @@ int clean_store_set_el_status(struct store *s, const char *doc_id, int seq, cons
 	return sqlite3_changes(store_sqlite(s)) > 0;
 }
 
-void clean_store_free_el_texts(struct clean_el_text *v, size_t n)
+/* Moves *at (a byte of t) and *cp (its code point) forward to code point
+ * target; returns the byte. */
+static size_t forward(const unsigned char *t, size_t tl, size_t *at, size_t *cp, size_t target)
 {
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i].text);
-	free(v);
+	while (*cp < target && *at < tl) {
+		(*at)++;
+		while (*at < tl && (t[*at] & 0xC0) == 0x80)
+			(*at)++;
+		(*cp)++;
+	}
+	return *at;
 }
 
-int clean_store_load_el_texts(struct store *s, struct clean_el_text **out, size_t *n,
-			      struct moat_err *e)
+int clean_store_each_el(struct store *s, clean_el_fn fn, void *ctx, struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s,
-		"SELECT c.doc_id, x.seq, c.norm_text, x.norm_start, x.norm_end, x.status FROM documents d"
-		" JOIN clean_docs c ON c.doc_id = d.id JOIN clean_elements x ON x.doc_id = c.doc_id"
-		" WHERE c.status = 'kept' ORDER BY d.rowid, x.seq", e);
-	size_t cap = 0, k = 0;
-	struct clean_el_text *v = NULL;
-	int rc;
-	*out = NULL;
-	*n = 0;
-	if (!st)
+	/* each document's text is read once, and its elements found in it in
+	 * one pass (they come in order) */
+	sqlite3_stmt *docs = store_prep(s,
+		"SELECT c.doc_id, c.norm_text FROM documents d JOIN clean_docs c ON c.doc_id = d.id"
+		" WHERE c.status = 'kept' ORDER BY d.rowid", e);
+	sqlite3_stmt *els = NULL;
+	int rc = SQLITE_DONE, frc = 0;
+	if (!docs)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 2);
-		size_t tl = (size_t)sqlite3_column_bytes(st, 2);
-		size_t a = (size_t)sqlite3_column_int64(st, 3), b = (size_t)sqlite3_column_int64(st, 4);
-		size_t ba = 0, bb = 0, cp = 0;
-		if (k == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
-			struct clean_el_text *nv = realloc(v, nc * sizeof(*nv));
-			if (!nv) {
-				sqlite3_finalize(st);
-				clean_store_free_el_texts(v, k);
-				return err_set(e, MOAT_ENOMEM, "out of memory");
-			}
-			v = nv;
-			cap = nc;
-		}
-		/* code points to bytes */
-		for (size_t i = 0; i <= tl; i++) {
-			if (i == tl || (t[i] & 0xC0) != 0x80) {
-				if (cp == a)
-					ba = i;
-				if (cp == b) {
-					bb = i;
-					break;
-				}
-				cp++;
-			}
-		}
-		if (bb < ba)
-			bb = ba;
-		store_col_copy(v[k].doc_id, sizeof(v[k].doc_id), st, 0);
-		v[k].seq = sqlite3_column_int(st, 1);
-		v[k].text = malloc(bb - ba + 1);
-		if (!v[k].text) {
-			sqlite3_finalize(st);
-			clean_store_free_el_texts(v, k);
-			return err_set(e, MOAT_ENOMEM, "out of memory");
-		}
-		memcpy(v[k].text, t + ba, bb - ba);
-		v[k].text[bb - ba] = '\0';
-		v[k].len = bb - ba;
-		store_col_copy(v[k].status, sizeof(v[k].status), st, 5);
-		k++;
+	els = store_prep(s, "SELECT seq, norm_start, norm_end, status, norm_sha256 FROM clean_elements"
+			 " WHERE doc_id = ? ORDER BY seq", e);
+	if (!els) {
+		sqlite3_finalize(docs);
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		clean_store_free_el_texts(v, k);
+	while (frc == 0 && (rc = sqlite3_step(docs)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(docs, 1);
+		size_t tl = (size_t)sqlite3_column_bytes(docs, 1), at = 0, cp = 0;
+		struct clean_el_text x;
+		memset(&x, 0, sizeof(x));
+		store_col_copy(x.doc_id, sizeof(x.doc_id), docs, 0);
+		if (!t)
+			t = (const unsigned char *)"";
+		sqlite3_reset(els);
+		sqlite3_bind_text(els, 1, x.doc_id, -1, SQLITE_TRANSIENT);
+		while (frc == 0 && (rc = sqlite3_step(els)) == SQLITE_ROW) {
+			size_t a = (size_t)sqlite3_column_int64(els, 1), b = (size_t)sqlite3_column_int64(els, 2);
+			size_t ba, bb;
+			/* code points to bytes, going forward */
+			if (a < cp) {
+				at = 0;
+				cp = 0;
+			}
+			ba = forward(t, tl, &at, &cp, a);
+			bb = forward(t, tl, &at, &cp, b);
+			x.seq = sqlite3_column_int(els, 0);
+			store_col_copy(x.status, sizeof(x.status), els, 3);
+			store_col_copy(x.sha, sizeof(x.sha), els, 4);
+			frc = fn(ctx, &x, (const char *)t + ba, bb - ba, e);
+		}
+		if (frc == 0 && rc != SQLITE_DONE)
+			break;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(els);
+	sqlite3_finalize(docs);
+	if (frc < 0)
+		return -1;
+	if (rc != SQLITE_DONE)
 		return store_db_err(s, "cannot read cleaned elements", e);
-	}
-	*out = v;
-	*n = k;
 	return 0;
+}
+
+int64_t clean_store_count_els(struct store *s, struct moat_err *e)
+{
+	return count_rows(s, "SELECT count(*) FROM clean_docs c JOIN clean_elements x ON"
+			  " x.doc_id = c.doc_id WHERE c.status = 'kept'", "cannot count cleaned elements", e);
 }
 
 /* clean_meta[key]: 1 when there (*len its size, its first cap bytes in out),

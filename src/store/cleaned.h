@@ -53,16 +53,19 @@ struct clean_el_in {
 struct clean_doc_in {
 	char id[65];
 	int64_t rowid;
-	char *text;
-	size_t len;
 	struct clean_el_in *el;
 	size_t n_el;
 	char params[65];         /* of its clean row, "" when it has none */
 };
 
-/* Up to max documents after rowid `after`, in ingest order. */
-int clean_store_load_docs(struct store *s, int64_t after, size_t max, struct clean_doc_in **out,
-			  size_t *n, struct moat_err *e) __attribute__((warn_unused_result));
+/* Up to max documents after rowid `after`, in ingest order, with their
+ * elements' text: as many as hold max_bytes of it (always at least one), so
+ * a batch of large documents is a short one.  A document whose clean row has
+ * the parameters skip_params (when not NULL) comes without its elements: it
+ * is already clean. */
+int clean_store_load_docs(struct store *s, int64_t after, size_t max, size_t max_bytes,
+			  const char *skip_params, struct clean_doc_in **out, size_t *n,
+			  struct moat_err *e) __attribute__((warn_unused_result));
 void clean_store_free_docs(struct clean_doc_in *d, size_t n);
 int64_t clean_store_count_docs(struct store *s, struct moat_err *e)
 	__attribute__((warn_unused_result));
@@ -146,14 +149,19 @@ int clean_store_set_el_status(struct store *s, const char *doc_id, int seq, cons
 struct clean_el_text {
 	char doc_id[65];
 	int seq;
-	char *text;
-	size_t len;
 	char status[24];
+	char sha[65];            /* SHA-256 of its normalised text */
 };
-/* The normalised text of every element of documents whose status is kept. */
-int clean_store_load_el_texts(struct store *s, struct clean_el_text **out, size_t *n,
-			      struct moat_err *e) __attribute__((warn_unused_result));
-void clean_store_free_el_texts(struct clean_el_text *v, size_t n);
+/* Calls fn with every element of the documents whose status is kept, in
+ * ingest order, and its normalised text (valid during the call only, so the
+ * workspace's text is never held at once); fn's -1 stops it.  0 or -1. */
+typedef int (*clean_el_fn)(void *ctx, const struct clean_el_text *x, const char *text, size_t len,
+			   struct moat_err *e);
+int clean_store_each_el(struct store *s, clean_el_fn fn, void *ctx, struct moat_err *e)
+	__attribute__((warn_unused_result));
+/* How many elements clean_store_each_el() gives (at most). */
+int64_t clean_store_count_els(struct store *s, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* Cluster sets: the current clusters of a level are replaced only when the
  * digest of the new set differs (so a rerun changes nothing).  Returns 1 when

@@ -56,8 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	norm_init(&nm);
 	if (norm_text(&nm, buf_str(&text), text.len, NORM_ALL, &e) == 0) {
+		if (nm.n_cp != utf8_count(buf_str(&nm.text), nm.text.len))
+			abort();
 		for (size_t i = 0; i < nm.n_cp; i++)
-			if (nm.orig[i] > nm.in_cps)
+			if (norm_orig_start(&nm, i) > nm.in_cps || norm_orig_end(&nm, i + 1) > nm.in_cps)
 				abort();
 		if (!utf8_is_valid(buf_str(&nm.text), nm.text.len))
 			abort();

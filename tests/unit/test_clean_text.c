@@ -230,12 +230,56 @@ static void minhash_scripts_without_spaces(void **state)
 	assert_true(mh_similarity(a, c, 128) < 0.1);
 }
 
+/* A long text is normalised a window at a time: the windows change nothing.
+ * The same text, with every construct a pass looks across (runs of spaces and
+ * blank lines, "infor-\n mation", CR LF, combining marks, NFKC, CJK), comes
+ * out with the same text and the same map through windows of 1 MiB (one
+ * window here) and of 7 bytes (thousands). */
+static void windows_change_nothing(void **state)
+{
+	static const char *const pieces[] = {
+		"alpha", "Beta", " ", "   ", "\t", "\n", "\n\n\n", "\r\n", "infor-\n  mation", "-",
+		"e\xCC\x81", "\xEF\xAC\x81", "\xEF\xBC\xA1", "\xC2\xA0", "\xC2\xAD", "\xE4\xB8\xAD\xE6\x96\x87",
+		"\xE8\xAA\x9E", "x", "Zz", "42", "\xF0\x9F\x98\x80",
+	};
+	struct buf in = BUF_INIT;
+	struct norm one, many;
+	struct moat_err e = MOAT_ERR_INIT;
+	json_t *m1, *m2;
+	unsigned seed = 7;
+	(void)state;
+	while (in.len < 200000) {
+		seed = seed * 1103515245u + 12345u;
+		buf_adds(&in, pieces[(seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))]);
+	}
+	norm_init(&one);
+	norm_init(&many);
+	norm_set_window(0);
+	assert_int_equal(norm_text(&one, buf_str(&in), in.len, NORM_ALL, &e), 0);
+	norm_set_window(7);
+	assert_int_equal(norm_text(&many, buf_str(&in), in.len, NORM_ALL, &e), 0);
+	norm_set_window(0);
+	assert_int_equal(one.text.len, many.text.len);
+	assert_memory_equal(one.text.data, many.text.data, one.text.len);
+	assert_int_equal(one.n_cp, many.n_cp);
+	m1 = norm_map_json(&one);
+	m2 = norm_map_json(&many);
+	assert_true(json_array_size(m1) > 100);  /* the text really moved */
+	assert_true(json_equal(m1, m2));
+	json_decref(m1);
+	json_decref(m2);
+	norm_release(&one);
+	norm_release(&many);
+	buf_release(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(nfkc_and_map),
 		cmocka_unit_test(hyphenation_and_space),
 		cmocka_unit_test(boilerplate),
+		cmocka_unit_test(windows_change_nothing),
 		cmocka_unit_test(languages),
 		cmocka_unit_test(minhash_near_duplicates),
 		cmocka_unit_test(minhash_banding),
