@@ -26,6 +26,13 @@ Behaviour for tests comes from a scenario JSON file (--scenario):
                      default 30) until N generation requests have been in
                      flight at once, so that a client that sends N at a time
                      is seen doing so however the machine schedules it
+  endless            generations stream pieces without end, whatever
+                     num_predict says (a server that does not keep to max
+                     tokens), until the client closes the connection
+  piece_bytes        with endless: each piece is this many bytes (default:
+                     words of a few bytes)
+  silent             true: every request is read and never answered (the
+                     connection stays open); a list of paths: only those
 Every request is appended to --log as JSON ({"path", "body"}), and the
 largest number of generation requests in flight at once is written to
 --log + ".inflight".  --port 0 picks a free port, written to --port-file.
@@ -205,12 +212,21 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return "<not json>"
 
+    def silent(self):
+        """Holds the request unanswered when the scenario says so; True when it did."""
+        s = SCEN.get("silent")
+        if s is True or (isinstance(s, list) and self.path in s):
+            while True:
+                time.sleep(3600)  # until the test kills the server
+        return False
+
     def do_HEAD(self):
         self.send_response(200)
         self.end_headers()
 
     def do_GET(self):
         self.record(None)
+        self.silent()
         if self.path == "/":
             data = b"Ollama is running"
             self.send_response(200)
@@ -243,6 +259,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.read_body()
         self.record(body)
+        self.silent()
         if not isinstance(body, dict):
             return self.send_json(400, {"error": "invalid request body"})
         if self.path == "/api/show":
@@ -352,24 +369,41 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/x-ndjson")
         self.end_headers()
+        if SCEN.get("endless"):
+            return self.endless(body, chat)
         die = SCEN.get("die_after_lines")
         for i, p in enumerate(pieces):
             if die is not None and i >= die:
                 self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            line = {"model": body["model"], "created_at": "2025-01-01T00:00:00Z", "done": False}
-            if chat:
-                line["message"] = {"role": "assistant", "content": p}
-            else:
-                line["response"] = p
-            self.wfile.write((json.dumps(line) + "\n").encode())
-            self.wfile.flush()
+            self.send_piece(body, chat, p)
         if chat:
             final["message"] = {"role": "assistant", "content": ""}
         else:
             final["response"] = ""
         self.wfile.write((json.dumps(final) + "\n").encode())
+
+    def send_piece(self, body, chat, p):
+        """One streamed line of the answer, not the last."""
+        line = {"model": body["model"], "created_at": "2025-01-01T00:00:00Z", "done": False}
+        if chat:
+            line["message"] = {"role": "assistant", "content": p}
+        else:
+            line["response"] = p
+        self.wfile.write((json.dumps(line) + "\n").encode())
+        self.wfile.flush()
+
+    def endless(self, body, chat):
+        size = SCEN.get("piece_bytes")
+        words = ["x" * size] if size else ["on", " and", " on"]
+        i = 0
+        try:
+            while True:
+                self.send_piece(body, chat, words[i % len(words)])
+                i += 1
+        except OSError:
+            pass  # the client closed the connection
 
 
 def main():

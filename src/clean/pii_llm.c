@@ -66,6 +66,9 @@ struct pii_llm *pii_llm_open(const char *uri, const char *entities, const char *
 	cfg.allow_hosts = allow;
 	cfg.n_allow_hosts = n_allow;
 	cfg.parallel = 1;
+	/* one chunk's answer: 512 tokens at most, but the first request may load
+	 * the model; a server stuck streaming is given up on after ten minutes */
+	cfg.deadline_ms = 600000;
 	sha256_hex_mem(TEMPLATE, strlen(TEMPLATE), p->template_sha);
 	if (!p->entities || !p->schema) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
@@ -150,8 +153,9 @@ int pii_llm_find(struct pii_llm *p, const struct pii_scanner *s, const char *tex
 	r.template_text = TEMPLATE;
 	p->calls++;
 	if (llm_generate(p->m, &r, &res, e) < 0) {
-		/* an answer cut short by max_tokens: use what parsed, if any */
-		if (!e || e->code != MOAT_ELIMIT) {
+		/* an answer cut short by max_tokens: use what parsed, if any (not
+		 * the other limits: a deadline or 64 MiB found nothing) */
+		if (!e || e->code != MOAT_ELIMIT || strcmp(res.finish, "length")) {
 			llm_result_release(&res);
 			buf_release(&prompt);
 			return -1;

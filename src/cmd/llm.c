@@ -65,7 +65,10 @@ static void usage(FILE *f)
 		"Options for every MODEL:\n"
 		"  --allow-host HOST   talk to this non-loopback host (repeatable; loopback only otherwise)\n"
 		"  --models-dir DIR    the Ollama store for store: models\n"
-		"  --timeout S         give up when a server sends nothing for S seconds (default 300)\n"
+		"  --timeout S         give up when a server sends nothing for S seconds (default 300;\n"
+		"                      the checks of a server at the start share one such wait)\n"
+		"  --deadline S        give up on a request after S seconds in all, connecting and the\n"
+		"                      checks at the start included (default 1800; 0: none)\n"
 		"  --parallel N        requests in flight / sequences decoded together\n"
 		"  --ctx N             context size (per sequence)\n"
 		"  --gpu-layers N      layers offloaded to the GPU by the built-in llama.cpp (-1: all)\n"
@@ -74,6 +77,8 @@ static void usage(FILE *f)
 		"(--multi: one or more, comma-separated), --schema to JSON following a schema\n"
 		"subset; a constrained answer always parses.  -n N generates N answers together\n"
 		"(seeds SEED, SEED+1, ... with --seed).  --json prints the results with their provenance.\n"
+		"An answer stops at --max-tokens even when a server goes on (finish \"length\"); one\n"
+		"longer than 64 MiB or past --deadline fails with a message saying so.\n"
 		"Proxy variables are never used.  Exit status: 0 ok, 1 failed, 2 bad usage,\n"
 		"130 cancelled (Ctrl-C).\n");
 }
@@ -86,7 +91,7 @@ struct common {
 };
 
 enum {
-	O_ALLOW = 1000, O_MODELS_DIR, O_TIMEOUT, O_PARALLEL, O_CTX, O_GPU, O_THREADS,
+	O_ALLOW = 1000, O_MODELS_DIR, O_TIMEOUT, O_DEADLINE, O_PARALLEL, O_CTX, O_GPU, O_THREADS,
 	O_SYSTEM, O_TEMP, O_TOPP, O_TOPK, O_SEED, O_MAXTOK, O_STOP, O_LABELS, O_MULTI, O_SCHEMA,
 	O_RAW, O_JSON, O_LINES, O_PP, O_TG, O_REPEAT, O_OLLAMA, O_NO_OLLAMA, O_SERVER, O_DIR,
 	O_VERBOSE, O_N,
@@ -96,6 +101,7 @@ static const struct option all_opts[] = {
 	{ "allow-host", required_argument, NULL, O_ALLOW },
 	{ "models-dir", required_argument, NULL, O_MODELS_DIR },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "deadline", required_argument, NULL, O_DEADLINE },
 	{ "parallel", required_argument, NULL, O_PARALLEL },
 	{ "ctx", required_argument, NULL, O_CTX },
 	{ "gpu-layers", required_argument, NULL, O_GPU },
@@ -166,6 +172,11 @@ static int common_opt(struct common *c, int opt, const char *arg)
 		if (parse_long(arg, 1, 86400, &v) < 0)
 			return cmd_usage("llm: --timeout needs seconds"), -1;
 		c->cfg.idle_timeout_ms = (int)v * 1000;
+		return 1;
+	case O_DEADLINE:
+		if (parse_long(arg, 0, 7 * 86400, &v) < 0)
+			return cmd_usage("llm: --deadline needs seconds (0: none)"), -1;
+		c->cfg.deadline_ms = (int)v * 1000;
 		return 1;
 	case O_PARALLEL:
 		if (c->own_parallel)
@@ -525,6 +536,7 @@ static int llm_run(struct common *c, int argc, char **argv)
 	size_t n_labels = 0;
 	json_t *schema = NULL;
 	struct llm *m = NULL;
+	double started;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -560,11 +572,13 @@ static int llm_run(struct common *c, int argc, char **argv)
 			goto out;
 		}
 	}
+	started = now_seconds();  /* --deadline counts opening the model in */
 	m = open_model(c, argv);
 	if (!m)
 		goto out;
 	catch_sigint();
 	memset(&rq, 0, sizeof(rq));
+	rq.started = started;
 	rq.system = a.system;
 	rq.prompt = prompt;
 	rq.raw = a.raw;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/fmt.h"
 #include "../core/hash.h"
 #include "../core/jsonu.h"
 
@@ -51,6 +52,28 @@ int llm_max_tokens(const struct llm_request *r)
 	if (r->opt.max_tokens >= 0)
 		return r->opt.max_tokens;
 	return r->constraint != LLM_FREE ? 512 : -1;
+}
+
+struct llm_budget llm_budget_from(double start, int ms)
+{
+	struct llm_budget b = { 0, 0 };
+	if (ms > 0) {
+		b.until = start + ms / 1000.0;
+		b.deadline_ms = ms;
+	}
+	return b;
+}
+
+int llm_deadline_err(struct moat_err *e, int deadline_ms, int tokens, const char *what)
+{
+	char s[32];
+	/* whole seconds as the option takes them; a fraction only when given one */
+	if (xsnprintf(s, sizeof(s), deadline_ms % 1000 ? "%.3g" : "%.0f", deadline_ms / 1000.0) < 0)
+		s[0] = '\0';
+	if (tokens >= 0)
+		return err_set(e, MOAT_ELIMIT, "deadline of %s s reached after %d token%s", s, tokens,
+			       tokens == 1 ? "" : "s");
+	return err_set(e, MOAT_ELIMIT, "deadline of %s s reached waiting for %s", s, what);
 }
 
 json_t *llm_json_strings(const char *const *v, size_t n)

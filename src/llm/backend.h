@@ -23,6 +23,15 @@
 
 #include "llm.h"
 
+/* The wall-clock limit of the call in progress, on now_seconds()'s clock:
+ * every transfer and decoding step of the call keeps to it. */
+struct llm_budget {
+	double until;            /* 0: no limit */
+	int deadline_ms;         /* the deadline until comes from, for messages;
+				    0 when until is the one idle timeout that
+				    llm_open's probes share */
+};
+
 struct llm_ops {
 	/* n requests; fill out[i] (text, value left to llm.c, counts, times)
 	 * and errs[i]; return the number failed. */
@@ -56,6 +65,11 @@ struct llm {
 	json_t *info;             /* backend facts for llm_info (llm_info_set) */
 	int info_nomem;           /* a fact was lost for want of memory */
 	void *be;                 /* the backend's own state */
+	/* The call in progress, set by llm.c before it calls a backend: when it
+	 * started, and the budget of calls other than generate (whose requests
+	 * llm.c gives their started: their budget is cfg.deadline_ms from it). */
+	double call_start;
+	struct llm_budget budget;
 };
 
 /* The backends.  Each sets m->ops first, so that llm_free() releases what
@@ -76,6 +90,11 @@ void llm_info_set(struct llm *m, const char *key, json_t *v);
 uint32_t llm_pick_seed(const struct llm_request *r);
 /* max_tokens after defaults (512 when constrained and unset, else as given). */
 int llm_max_tokens(const struct llm_request *r);
+/* The budget of a deadline of ms counted from start (no limit for ms <= 0). */
+struct llm_budget llm_budget_from(double start, int ms);
+/* Sets e to MOAT_ELIMIT "deadline of N s reached after T tokens" (tokens >= 0)
+ * or "... waiting for WHAT" (tokens < 0); returns -1. */
+int llm_deadline_err(struct moat_err *e, int deadline_ms, int tokens, const char *what);
 /* Lowercase hex SHA-256 of a string (NULL counts as "") into out. */
 void llm_sha256_str(const char *s, char out[65]);
 /* A JSON array of n strings, any bytes that are not UTF-8 made U+FFFD

@@ -317,6 +317,7 @@ struct job {
 	const llama_token *tokens;       /* prompt tokens when req is NULL */
 	int n_tokens;
 	int max_tokens;
+	struct llm_budget budget;        /* the request's deadline */
 	int greedy, ignore_eos;
 	uint32_t seed;
 	struct llm_result *out;
@@ -533,6 +534,17 @@ static int cancelled(const struct job *j)
 	return j->req && j->req->cancel && *j->req->cancel;
 }
 
+/* Ends a slot whose request is past its deadline; 1 when it did. */
+static int past_deadline(struct slot *s)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	if (!s->job->budget.until || now_seconds() < s->job->budget.until)
+		return 0;
+	llm_deadline_err(&e, s->job->budget.deadline_ms, s->n_gen, NULL);
+	slot_finish(s, "deadline", e.code, e.msg);
+	return 1;
+}
+
 /* Sets up a slot for a job; on failure the job is finished with its error. */
 static int slot_start(struct emb *b, struct slot *s, struct job *j, int seq_len)
 {
@@ -647,6 +659,10 @@ static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len
 				llama_memory_seq_rm(mem, k, -1, -1);
 				continue;
 			}
+			if (past_deadline(s)) {
+				llama_memory_seq_rm(mem, k, -1, -1);
+				continue;
+			}
 			active++;
 			s->batch_idx = -1;
 			if (s->has_pending && batch.n_tokens < n_batch) {
@@ -750,6 +766,8 @@ static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len
 				s->t_first = now_seconds();
 			if (tok == LLAMA_TOKEN_NULL || (llama_vocab_is_eog(b->vocab, tok) && !j->ignore_eos)) {
 				finish = "stop";
+			} else if (s->n_gen >= s->max) {
+				finish = "length";  /* max_tokens 0: not one token */
 			} else {
 				s->n_gen++;
 				pl = llama_token_to_piece(b->vocab, tok, piece, sizeof(piece), 0, false);
@@ -801,6 +819,7 @@ static int emb_generate(struct llm *m, const struct llm_request *r, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		jobs[i].req = &r[i];
 		jobs[i].max_tokens = llm_max_tokens(&r[i]);
+		jobs[i].budget = llm_budget_from(r[i].started, m->cfg.deadline_ms);
 		jobs[i].greedy = r[i].opt.temperature <= 0;
 		jobs[i].ignore_eos = r[i].ignore_eos;
 		jobs[i].seed = (uint32_t)r[i].opt.seed;

@@ -6,8 +6,12 @@
  * The network rules live here: proxies are switched off for every transfer
  * (libcurl would otherwise honour http_proxy and friends), redirects are not
  * followed, only http and https are spoken, and every socket is checked before
- * it connects: a loopback address, or a host the user named.  It is not a
- * general HTTP library: it speaks JSON to model servers and nothing else.
+ * it connects: a loopback address, or a host the user named.  So do the
+ * limits in time: a server's silence is measured per transfer (idle timeout),
+ * and every transfer keeps to its call's budget (llm_budget: the deadline, or
+ * the one idle timeout a model's probes share), connecting and retries
+ * included.  It is not a general HTTP library: it speaks JSON to model
+ * servers and nothing else.
  */
 #include "http.h"
 #include "parse.h"
@@ -24,6 +28,7 @@
 
 #include <curl/curl.h>
 
+#include "../core/fmt.h"
 #include "../core/progress.h"
 #include "version.h"
 
@@ -47,6 +52,7 @@ void http_client_init(struct http_client *c, const struct llm_config *cfg, const
 	c->cfg = cfg;
 	c->server = server ? server : "the server";
 	c->hint = hint;
+	c->budget = NULL;
 }
 
 void http_xfer_init(struct http_xfer *x, const char *url, const char *body)
@@ -88,18 +94,25 @@ static int status_ok(long s)
 	return s >= 200 && s < 300;
 }
 
+/* Gives on_line one line: 0 to go on, else the transfer ends (ended set
+ * when on_line had all it wanted, failed when it failed). */
 static int emit_line(struct http_xfer *x, const char *p, size_t n)
 {
+	int rc;
 	if (n && p[n - 1] == '\r')
 		n--;
 	x->got_data = 1;
-	return x->on_line(x, p, n);
+	rc = x->on_line(x, p, n);
+	if (rc > 0)
+		x->ended = 1;
+	return rc;
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct http_xfer *x = ud;
 	size_t n = size * nmemb;
+	x->last_rx = now_seconds();
 	if (!x->status)
 		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
 	if (x->on_line && status_ok(x->status)) {
@@ -114,10 +127,10 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 				buf_add(&x->line, p, (size_t)(nl - p));
 				if (buf_failed(&x->line))
 					goto toolong;
-				if (emit_line(x, x->line.data, x->line.len) < 0)
-					return 0;
+				if (emit_line(x, x->line.data, x->line.len))
+					return 0;  /* libcurl ends the transfer */
 				buf_reset(&x->line);
-			} else if (emit_line(x, p, (size_t)(nl - p)) < 0) {
+			} else if (emit_line(x, p, (size_t)(nl - p))) {
 				return 0;
 			}
 			p = nl + 1;
@@ -151,6 +164,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct http_xfer *x = ud;
 	size_t n = size * nmemb;
+	x->last_rx = now_seconds();
 	if (n > 12 && !strncasecmp(ptr, "retry-after:", 12)) {
 		char tmp[32];
 		size_t l = n - 12 < sizeof(tmp) - 1 ? n - 12 : sizeof(tmp) - 1;
@@ -214,13 +228,37 @@ static int add_header(struct http_xfer *x, const char *line)
 	return 0;
 }
 
+/* The idle timeout in seconds, as messages give it. */
+static long idle_seconds(const struct http_client *c)
+{
+	return c->cfg && c->cfg->idle_timeout_ms > 0 ? (c->cfg->idle_timeout_ms + 999) / 1000 : 300;
+}
+
+/* Fails x for its budget, spent before it could end: the deadline, or the one
+ * idle timeout of a model's probes (as a server that sends nothing). */
+static int budget_fail(struct http_client *c, struct http_xfer *x)
+{
+	char hpbuf[LLM_HOSTPORT_MAX], what[LLM_HOSTPORT_MAX + 64];
+	const char *hp = llm_url_hostport(x->url, hpbuf, sizeof(hpbuf)) == 0 ? hpbuf : "?";
+	x->failed = 1;
+	if (!x->budget.deadline_ms)
+		return err_set(&x->err, MOAT_ENET,
+			       "no answer from %s at %s for %ld s (stuck, or still loading the model? raise --timeout)",
+			       server_of(x), hp, idle_seconds(c));
+	x->deadline_hit = 1;
+	if (xsnprintf(what, sizeof(what), "%s at %s", server_of(x), hp) < 0)
+		what[0] = '\0';
+	return llm_deadline_err(&x->err, x->budget.deadline_ms, -1, what);
+}
+
 static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
 {
 	const struct llm_config *cfg = c->cfg;
 	char host[256];
 	int port;
 	CURL *h;
-	long idle_s;
+	long connect_ms = cfg && cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000;
+	double left = 0;
 
 	x->client = c;
 	if (llm_url_split(x->url, host, sizeof(host), &port, NULL) < 0) {
@@ -236,6 +274,13 @@ static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
 		}
 		x->host_named = 1;
 	}
+	if (!x->budget.until && c->budget)
+		x->budget = *c->budget;
+	if (x->budget.until) {
+		left = x->budget.until - now_seconds();
+		if (left <= 0)
+			return budget_fail(c, x);
+	}
 	h = curl_easy_init();
 	if (!h) {
 		x->failed = 1;
@@ -247,7 +292,7 @@ static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
 	x->retry_after = 0;
 	buf_reset(&x->resp);
 	buf_reset(&x->line);
-	idle_s = cfg && cfg->idle_timeout_ms > 0 ? (cfg->idle_timeout_ms + 999) / 1000 : 300;
+	x->last_rx = now_seconds();
 
 	curl_easy_setopt(h, CURLOPT_URL, x->url);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
@@ -257,10 +302,14 @@ static int xfer_start(struct http_client *c, struct http_xfer *x, CURLM *mh)
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)(cfg && cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000));
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, idle_s);
+	if (x->budget.until) {
+		/* the time left, for connecting and for the whole transfer */
+		long left_ms = (long)(left * 1000) + 1;
+		if (connect_ms > left_ms)
+			connect_ms = left_ms;
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, left_ms);
+	}
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -303,6 +352,26 @@ static char lower_first(const char *s)
 	return s[0];
 }
 
+/* Fails x, still holding its handle, for the server's silence: it did not
+ * connect, answer, or go on answering in time. */
+static void silence_fail(struct http_client *c, struct http_xfer *x)
+{
+	char hpbuf[LLM_HOSTPORT_MAX];
+	const char *hp = llm_url_hostport(x->url, hpbuf, sizeof(hpbuf)) == 0 ? hpbuf : x->url;
+	double ct = 0;
+	curl_easy_getinfo(x->h, CURLINFO_CONNECT_TIME, &ct);
+	x->failed = 1;
+	if (ct <= 0)
+		err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: timed out connecting", server_of(x), hp);
+	else if (x->got_data || x->resp.len)
+		err_set(&x->err, MOAT_ENET, "%s at %s stopped sending mid-answer for %ld s", server_of(x),
+			hp, idle_seconds(c));
+	else
+		err_set(&x->err, MOAT_ENET,
+			"no answer from %s at %s for %ld s (stuck, or still loading the model? raise --timeout)",
+			server_of(x), hp, idle_seconds(c));
+}
+
 /* Turns the outcome of a finished transfer into x->failed/x->err.  Returns
  * 1 when it should be retried. */
 static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
@@ -310,7 +379,6 @@ static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
 	char hpbuf[LLM_HOSTPORT_MAX];
 	const char *hp, *server = server_of(x), *hint = c->hint;
 	long os_errno = 0;
-	long idle_s = c->cfg && c->cfg->idle_timeout_ms > 0 ? (c->cfg->idle_timeout_ms + 999) / 1000 : 300;
 	int retries = c->cfg ? c->cfg->retries : 4;
 
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
@@ -325,6 +393,8 @@ static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
 	}
 	if (x->failed)
 		return 0;  /* our own error (a callback, a refused address) */
+	if (x->ended)
+		return 0;  /* cut on purpose: what was read is the answer */
 	switch (rc) {
 	case CURLE_OK:
 		break;
@@ -340,21 +410,12 @@ static int xfer_finish(struct http_client *c, struct http_xfer *x, CURLcode rc)
 		x->failed = 1;
 		err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: unknown host", server, hp);
 		return 0;
-	case CURLE_OPERATION_TIMEDOUT: {
-		double ct = 0;
-		curl_easy_getinfo(x->h, CURLINFO_CONNECT_TIME, &ct);
-		x->failed = 1;
-		if (ct <= 0)
-			err_set(&x->err, MOAT_ENET, "cannot reach %s at %s: timed out connecting", server, hp);
-		else if (x->got_data || x->resp.len)
-			err_set(&x->err, MOAT_ENET, "%s at %s stopped sending mid-answer for %ld s", server,
-				hp, idle_s);
+	case CURLE_OPERATION_TIMEDOUT:
+		if (x->budget.deadline_ms && now_seconds() >= x->budget.until - 0.01)
+			budget_fail(c, x);
 		else
-			err_set(&x->err, MOAT_ENET,
-				"no answer from %s at %s for %ld s (stuck, or still loading the model? raise --timeout)",
-				server, hp, idle_s);
+			silence_fail(c, x);  /* connecting, or the probes' one timeout */
 		return 0;
-	}
 	case CURLE_GOT_NOTHING:
 		x->failed = 1;
 		err_set(&x->err, MOAT_ENET, "%s at %s closed the connection without answering", server, hp);
@@ -393,6 +454,7 @@ int http_run(struct http_client *c, struct http_xfer *const *xs, size_t n, int p
 	CURLM *mh;
 	size_t done = 0;
 	int active = 0, nfailed = 0;
+	double idle = c->cfg && c->cfg->idle_timeout_ms > 0 ? c->cfg->idle_timeout_ms / 1000.0 : 300;
 
 	pthread_once(&curl_once, curl_init_once);
 	if (parallel < 1)
@@ -463,6 +525,9 @@ int http_run(struct http_client *c, struct http_xfer *const *xs, size_t n, int p
 				xfer_drop_handle(x);
 				x->state = X_RETRY;
 				x->retry_at = now_seconds() + pause;
+				/* no pause past the budget: the retry fails for it then */
+				if (x->budget.until && x->retry_at > x->budget.until)
+					x->retry_at = x->budget.until;
 			} else {
 				xfer_drop_handle(x);
 				x->state = X_DONE;
@@ -470,6 +535,23 @@ int http_run(struct http_client *c, struct http_xfer *const *xs, size_t n, int p
 				if (x->failed)
 					nfailed++;
 			}
+		}
+		/* The server's silence, measured here: libcurl's low-speed check
+		 * averages over seconds and counts the request's own bytes, which
+		 * made one timeout a wait of several. */
+		now = now_seconds();
+		for (size_t i = 0; i < n; i++) {
+			struct http_xfer *x = xs[i];
+			if (x->state != X_RUNNING || now - x->last_rx < idle)
+				continue;
+			curl_multi_remove_handle(mh, x->h);
+			silence_fail(c, x);
+			xfer_drop_handle(x);
+			x->state = X_DONE;
+			active--;
+			finished++;
+			done++;
+			nfailed++;
 		}
 		if (done < n && !finished) {
 			/* a freed slot starts the next transfer at once, not after a poll */
@@ -528,7 +610,9 @@ json_t *llm_server_json(const struct llm_config *cfg, const char *url, const cha
 	struct http_client c;
 	char hp[LLM_HOSTPORT_MAX];
 	json_t *j;
+	struct llm_budget b = llm_budget_from(now_seconds(), cfg ? cfg->deadline_ms : 0);
 	http_client_init(&c, cfg, server, hint);
+	c.budget = &b;
 	if (http_json(&c, url, "", body, &j, NULL, e) < 0)
 		return NULL;
 	if (!j)
@@ -554,7 +638,7 @@ static int gen_on_line(struct http_xfer *x, const char *line, size_t len)
 		x->err = g->st.err;
 		return -1;
 	}
-	return 0;
+	return g->st.cut;  /* past max_tokens: end the transfer, keep the answer */
 }
 
 /* The result of one finished transfer; returns 1 when it failed. */
@@ -562,7 +646,9 @@ static int gen_result(const struct llm_http_gen *sp, struct gen_slot *g, struct 
 		      struct moat_err *err)
 {
 	struct llm_stream *s = &g->st;
-	if (!g->x.failed && !s->done && !s->stopped)
+	if (g->x.deadline_hit && s->pieces > 0)  /* say how far the answer got */
+		llm_deadline_err(&g->x.err, g->x.budget.deadline_ms, s->pieces, NULL);
+	if (!g->x.failed && !s->done && !s->stopped && !s->cut)
 		err_set(&g->x.err, MOAT_ENET, "%s at %s closed the stream before the answer was complete",
 			sp->http->server, sp->hostport), g->x.failed = 1;
 	if (s->cb_cancel)
@@ -575,12 +661,14 @@ static int gen_result(const struct llm_http_gen *sp, struct gen_slot *g, struct 
 	if (g->x.failed) {
 		*err = g->x.err;
 		llm_set_finish(res->finish, sizeof(res->finish),
-			       err->code == MOAT_EINTERRUPTED ? "cancelled" : "error");
+			       err->code == MOAT_EINTERRUPTED ? "cancelled" :
+			       g->x.deadline_hit ? "deadline" : "error");
 	} else {
 		llm_set_finish(res->finish, sizeof(res->finish), s->finish[0] ? s->finish : "stop");
 	}
 	res->prompt_tokens = s->prompt_tokens;
-	res->completion_tokens = s->completion_tokens;
+	/* cut by the client: the server's count never came */
+	res->completion_tokens = s->cut && s->completion_tokens < 0 ? s->max_pieces : s->completion_tokens;
 	res->load_s = s->load_s;
 	res->prompt_s = s->prompt_s;
 	res->gen_s = s->gen_s;
@@ -619,6 +707,7 @@ int llm_http_generate(struct llm *m, const struct llm_http_gen *sp, const struct
 	}
 	for (size_t i = 0; i < n; i++) {
 		llm_stream_init(&g[i].st, &r[i]);
+		g[i].st.max_pieces = llm_max_tokens(&r[i]);
 		g[i].parse = sp->parse;
 		g[i].body = sp->body(m, sp->ud, &r[i], &errs[i]);
 		http_xfer_init(&g[i].x, r[i].raw ? raw : chat, g[i].body);
@@ -630,6 +719,7 @@ int llm_http_generate(struct llm *m, const struct llm_http_gen *sp, const struct
 		g[i].x.on_line = gen_on_line;
 		g[i].x.ud = &g[i];
 		g[i].x.cancel = r[i].cancel;
+		g[i].x.budget = llm_budget_from(r[i].started, m->cfg.deadline_ms);
 		xs[nx++] = &g[i].x;
 	}
 	/* each transfer keeps its own outcome, read below */

@@ -2,7 +2,8 @@
  * http.h - the HTTP client of the model layer (http.c), on libcurl's multi
  * interface: several transfers in flight from one thread, answers streamed
  * line by line (NDJSON, Server-Sent Events), retries with backoff when a
- * server is busy, cancellation, and errors that say what to do.  The network
+ * server is busy, cancellation, the idle timeout and the call's budget in
+ * time (a deadline), and errors that say what to do.  The network
  * rules live there: no proxies, no redirects, only http and https, and every
  * socket checked before it connects (loopback, or a host the user named).
  * On it, what the Ollama and OpenAI-compatible backends share: streamed
@@ -35,11 +36,18 @@ struct http_client {
 	const char *server;             /* "Ollama", "the server" */
 	const char *hint;               /* after "connection refused" (may be NULL):
 					   "is 'ollama serve' running?" */
+	const struct llm_budget *budget; /* the call's wall-clock limit, which every
+					    transfer keeps to (connecting and
+					    retries included); NULL: none */
 };
+/* A client with no budget (set c->budget for one). */
 void http_client_init(struct http_client *c, const struct llm_config *cfg, const char *server,
 		      const char *hint);
 
 struct http_xfer;
+/* Called per line of a streamed answer: 0 to go on, 1 when the answer is
+ * complete and the rest is not wanted (the transfer ends at once, not
+ * failed), -1 when it failed (x->failed and x->err set). */
 typedef int (*http_line_fn)(struct http_xfer *x, const char *line, size_t len);
 
 struct http_xfer {
@@ -49,10 +57,13 @@ struct http_xfer {
 	http_line_fn on_line;    /* stream: called per line of a 2xx answer */
 	void *ud;
 	volatile sig_atomic_t *cancel;  /* may be NULL */
+	struct llm_budget budget;       /* this transfer's limit; until 0: the client's */
 	/* out */
 	long status;
 	struct buf resp;         /* the body (non-stream, or any non-2xx answer) */
 	int got_data;            /* a line was delivered */
+	int ended;               /* on_line had all it wanted: the rest was not read */
+	int deadline_hit;        /* failed for the budget's deadline (err says which) */
 	int failed;
 	struct moat_err err;
 	/* private */
@@ -63,6 +74,7 @@ struct http_xfer {
 	int attempts;
 	double retry_at;
 	double retry_after;
+	double last_rx;          /* when the server last sent a byte (or the start) */
 	int state;
 	int host_named;          /* the host is in allow_hosts: any address is fine */
 };

@@ -18,6 +18,7 @@
 
 #include "../core/fs.h"
 #include "../core/jsonu.h"
+#include "../core/progress.h"
 #include "../core/utf8.h"
 #include "../models/models.h"
 
@@ -26,6 +27,7 @@
 struct lister {
 	json_t *models, *sources;
 	const struct llm_config *cfg;
+	struct llm_budget budget; /* cfg's deadline, for all the servers asked */
 	int nomem;               /* something was lost for want of memory */
 };
 
@@ -117,6 +119,7 @@ static void list_ollama(struct lister *l, const char *base)
 	size_t n = 0;
 
 	http_client_init(&c, l->cfg, "Ollama", "is 'ollama serve' running?");
+	c.budget = &l->budget;
 	arr = fetch_list(l, &c, base, "/api/tags", "models", "ollama", hp,
 			 "the /api/tags answer has no models list", &j);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -183,6 +186,7 @@ static void list_server(struct lister *l, const char *given)
 	}
 	hp = llm_url_hostport(base, hpbuf, sizeof(hpbuf)) == 0 ? hpbuf : base;
 	http_client_init(&c, l->cfg, "the server", "is the server running?");
+	c.budget = &l->budget;
 	data = fetch_list(l, &c, base, "/v1/models", "data", "openai", hp,
 			  "the /v1/models answer has no data list", &j);
 	for (size_t i = 0; i < json_array_size(data); i++) {
@@ -342,7 +346,8 @@ static char *ollama_base(const char *given)
 json_t *llm_list(const struct llm_list_sources *s)
 {
 	struct llm_config dflt = llm_config_default();
-	struct lister l = { json_array(), json_array(), s->cfg ? s->cfg : &dflt, 0 };
+	struct lister l = { json_array(), json_array(), s->cfg ? s->cfg : &dflt, { 0, 0 }, 0 };
+	l.budget = llm_budget_from(now_seconds(), l.cfg->deadline_ms);
 	if (!l.models || !l.sources)
 		goto nomem;
 	if (!s->ollama_url || *s->ollama_url) {

@@ -26,6 +26,7 @@ struct llm_config llm_config_default(void)
 	memset(&c, 0, sizeof(c));
 	c.connect_timeout_ms = 5000;
 	c.idle_timeout_ms = 300000;
+	c.deadline_ms = 1800000;
 	c.retries = 4;
 	c.backoff_ms = 250;
 	c.n_gpu_layers = -1;
@@ -42,6 +43,14 @@ struct llm_options llm_options_default(void)
 	o.seed = -1;
 	o.max_tokens = -1;
 	return o;
+}
+
+/* A call of the layer begins: its clock and, for all but generate (whose
+ * requests carry their own), its budget. */
+static void start_call(struct llm *m)
+{
+	m->call_start = now_seconds();
+	m->budget = llm_budget_from(m->call_start, m->cfg.deadline_ms);
 }
 
 static const char *backend_name(enum llm_backend b)
@@ -93,6 +102,13 @@ struct llm *llm_open(const char *uri, const struct llm_config *cfg, struct moat_
 		goto nomem;
 	if (llm_uri_parse(uri, &m->uri, e) < 0)
 		goto fail;
+	/* a server's probes share one idle timeout: silence is waited for once */
+	start_call(m);
+	if (m->cfg.idle_timeout_ms > 0 &&
+	    (!m->budget.until || m->call_start + m->cfg.idle_timeout_ms / 1000.0 < m->budget.until)) {
+		m->budget.until = m->call_start + m->cfg.idle_timeout_ms / 1000.0;
+		m->budget.deadline_ms = 0;
+	}
 	switch (m->uri.backend) {
 	case LLM_OLLAMA:
 	case LLM_OPENAI:
@@ -275,6 +291,7 @@ int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n, stru
 	}
 	if (n == 0)
 		return 0;
+	start_call(m);
 	rr = calloc(n, sizeof(*rr));
 	sub_out = calloc(n, sizeof(*sub_out));
 	sub_err = calloc(n, sizeof(*sub_err));
@@ -288,6 +305,8 @@ int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n, stru
 	for (size_t i = 0; i < n; i++) {
 		struct llm_request q = r[i];
 		q.opt.seed = llm_pick_seed(&r[i]);
+		if (q.started <= 0)
+			q.started = m->call_start;
 		out[i].provenance = NULL;
 		if (check_request(&q, &errs[i]) < 0) {
 			failed++;
@@ -360,6 +379,7 @@ int llm_embed(struct llm *m, const char *const *texts, size_t n, struct llm_embe
 			return err_set(e, MOAT_EUSAGE, "text %zu is missing", i + 1);
 	if (!m->ops->embed)
 		return err_set(e, MOAT_EUNSUPPORTED, "'%s' cannot embed", m->uri_text);
+	start_call(m);
 	if (m->ops->embed(m, texts, n, out, e) < 0) {
 		llm_embedding_release(out);
 		return -1;
@@ -387,6 +407,7 @@ long llm_count_tokens(struct llm *m, const char *text, struct moat_err *e)
 		return err_set(e, MOAT_EUSAGE, "no text");
 	if (!m->ops->count_tokens)
 		return err_set(e, MOAT_EUNSUPPORTED, "'%s' has no tokenizer moat can use", m->uri_text);
+	start_call(m);
 	return m->ops->count_tokens(m, text, e);
 }
 
@@ -400,6 +421,7 @@ long llm_token_ends(struct llm *m, const char *text, size_t len, uint32_t **ends
 		return err_set(e, MOAT_ELIMIT, "text of %zu bytes is too long to tokenize", len);
 	if (!m->ops->token_ends)
 		return err_set(e, MOAT_EUNSUPPORTED, "'%s' cannot say where its tokens end", m->uri_text);
+	start_call(m);
 	n = m->ops->token_ends(m, text, len, ends, e);
 	if (n < 0) {
 		free(*ends);

@@ -89,7 +89,12 @@ struct llm_config {
 	size_t n_allow_hosts;
 	const char *models_dir;   /* store: URIs; NULL: OLLAMA_MODELS or ~/.ollama/models */
 	int connect_timeout_ms;   /* 5000 */
-	int idle_timeout_ms;      /* no byte from the server for this long: fail (300000) */
+	int idle_timeout_ms;      /* no byte from the server for this long: fail (300000);
+				     llm_open's probes share one such wait */
+	int deadline_ms;          /* the most wall time one call may take (llm_open,
+				     one llm_generate*, llm_embed, ...), connecting,
+				     probes, retries and the whole answer included;
+				     0: none (1800000: half an hour) */
 	int retries;              /* when the server is busy (429/503): 4 */
 	int backoff_ms;           /* the first pause before a retry, doubled each time: 250 */
 	int parallel;             /* requests in flight, sequences per batch; 0: the
@@ -104,8 +109,10 @@ struct llm_config {
 struct llm_config llm_config_default(void);
 
 /* Opens the model a URI names: parses it, checks the host, and for servers
- * checks that the server answers and has the model; for gguf:/store: loads
- * the weights.  NULL on failure, with an error that says what to do
+ * checks that the server answers and has the model (those probes together
+ * wait at most one idle_timeout_ms, and within deadline_ms); for
+ * gguf:/store: loads the weights.  NULL on failure, with an error that says
+ * what to do
  * ("cannot reach Ollama at 127.0.0.1:11434: connection refused (is 'ollama
  * serve' running?)").  gguf:/store: fail with MOAT_EUNSUPPORTED in a moat
  * built without llama.cpp. */
@@ -160,6 +167,11 @@ struct llm_request {
 	 * thread between transfers and decoding steps (hence sig_atomic_t, not
 	 * an atomic shared with other threads). */
 	volatile sig_atomic_t *cancel;
+	/* When the request's cfg.deadline_ms starts counting, on the monotonic
+	 * clock of now_seconds() (core/progress.h); 0: when llm_generate*() is
+	 * called.  A caller that counts opening the model in (`moat llm run`)
+	 * gives the time before llm_open(). */
+	double started;
 };
 
 struct llm_result {
@@ -168,7 +180,9 @@ struct llm_result {
 	int prompt_tokens;        /* -1 when the server does not say */
 	int completion_tokens;
 	double load_s, prompt_s, gen_s, total_s;  /* prompt_s, gen_s: -1 when unknown */
-	char finish[16];          /* "stop", "length", "cancelled" */
+	char finish[16];          /* "stop", "length" (max_tokens, also when the
+				     server went past it and the client cut the
+				     answer), "cancelled", "deadline", "error" */
 	json_t *provenance;       /* {"model","backend","model_digest","template_sha256",
 				     "request_template_sha256"?,"options","seed","moat"} */
 };
@@ -176,7 +190,11 @@ struct llm_result {
 /* Generates one answer.  On failure out holds what was produced so far
  * (text may be NULL) and e says why: MOAT_EINTERRUPTED when cancelled,
  * MOAT_ENET for a server that cannot be reached or died mid-answer, MOAT_ELIMIT
- * for a constrained answer cut short by max_tokens.  Release out either way. */
+ * for a constrained answer cut short by max_tokens, an answer longer than
+ * LLM_TEXT_MAX (64 MiB; reading stops there) or the deadline reached ("deadline
+ * of 60 s reached after 812 tokens", finish "deadline").  An answer is never
+ * longer than max_tokens pieces, whatever the server sends: a server that goes
+ * on is cut (finish "length").  Release out either way. */
 int llm_generate(struct llm *m, const struct llm_request *r, struct llm_result *out,
 		 struct moat_err *e) __attribute__((warn_unused_result));
 
@@ -256,7 +274,8 @@ json_t *llm_list(const struct llm_list_sources *s) __attribute__((warn_unused_re
 char *llm_ollama_url_from_env(void) __attribute__((warn_unused_result));
 
 /* One request to a model server's JSON API under the layer's network rules
- * (loopback, or a host in cfg->allow_hosts; no proxies, no redirects): a GET
+ * (loopback, or a host in cfg->allow_hosts; no proxies, no redirects) and
+ * within cfg->deadline_ms: a GET
  * of url, or a POST of body when it is not NULL.  server and hint name the
  * server in messages ("Ollama", "is 'ollama serve' running?"; NULL: "the
  * server", none).  Returns the answer (a new reference), or NULL with e set:

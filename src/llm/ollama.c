@@ -134,6 +134,7 @@ int llm_ollama_open(struct llm *m, struct moat_err *e)
 	m->be = o;
 	m->ops = &ollama_ops;
 	http_client_init(&o->http, &m->cfg, "Ollama", "is 'ollama serve' running?");
+	o->http.budget = &m->budget;
 	if (llm_url_hostport(m->uri.base, o->hp, sizeof(o->hp)) < 0)
 		return err_set(e, MOAT_EUSAGE, "bad URL '%s'", m->uri.base);
 	m->parallel = m->cfg.parallel > 0 ? m->cfg.parallel : env_parallel();

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "../core/jsonu.h"
+#include "../core/progress.h"
 
 #include "../core/banned.h"
 
@@ -55,7 +56,8 @@ static const struct llm_ops openai_ops = {
 
 /* llama-server's /props: chat template, model file, slots, context.  A
  * server without it is another server: 0 all the same; -1 only when out of
- * memory. */
+ * memory or when the probes' time ran out waiting for it (a server that
+ * went silent is not waited for twice). */
 static int read_props(struct llm *m, struct openai *o, struct moat_err *e)
 {
 	json_t *j = NULL, *v, *server;
@@ -65,6 +67,11 @@ static int read_props(struct llm *m, struct openai *o, struct moat_err *e)
 		json_decref(j);
 		if (ignore.code == MOAT_ENOMEM)
 			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (m->budget.until && now_seconds() >= m->budget.until) {
+			if (e)
+				*e = ignore;
+			return -1;
+		}
 		return 0;
 	}
 	o->llamacpp = 1;
@@ -140,6 +147,7 @@ int llm_openai_open(struct llm *m, struct moat_err *e)
 	m->be = o;
 	m->ops = &openai_ops;
 	http_client_init(&o->http, &m->cfg, "the server", "is the server running?");
+	o->http.budget = &m->budget;
 	if (llm_url_hostport(m->uri.root, o->hp, sizeof(o->hp)) < 0)
 		return err_set(e, MOAT_EUSAGE, "bad URL '%s'", m->uri.root);
 	m->parallel = m->cfg.parallel > 0 ? m->cfg.parallel : 4;

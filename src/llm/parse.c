@@ -57,10 +57,11 @@ static json_t *stream_object(struct llm_stream *s, const char *p, size_t n, cons
 	return j;
 }
 
-/* Gives a piece of the answer to the stream; -1 when the answer must end. */
+/* Gives a piece of the answer to the stream (after a stop string too, to be
+ * counted); -1 when the answer must end. */
 static int add_piece(struct llm_stream *s, json_t *piece)
 {
-	if (!json_is_string(piece) || !json_string_length(piece) || s->stopped)
+	if (!json_is_string(piece) || !json_string_length(piece))
 		return 0;
 	if (llm_stream_add(s, json_string_value(piece), json_string_length(piece)) < 0)
 		return s->failed ? -1 : llm_stream_fail(s, MOAT_EINTERRUPTED, "cancelled");
@@ -98,7 +99,7 @@ int llm_parse_ollama_line(struct llm_stream *s, const char *line, size_t len)
 	if (json_is_true(json_object_get(j, "done"))) {
 		json_t *reason = json_object_get(j, "done_reason");
 		s->done = 1;
-		if (!s->stopped)
+		if (!s->stopped && !s->cut)
 			llm_set_finish(s->finish, sizeof(s->finish),
 				       json_is_string(reason) ? json_string_value(reason) : "stop");
 		s->prompt_tokens = int_or(json_object_get(j, "prompt_eval_count"), s->prompt_tokens);
@@ -145,7 +146,7 @@ int llm_parse_sse_line(struct llm_stream *s, const char *line, size_t len)
 		fin = json_object_get(c, "finish_reason");
 		if (json_is_string(fin)) {
 			s->done = 1;
-			if (!s->stopped)
+			if (!s->stopped && !s->cut)
 				llm_set_finish(s->finish, sizeof(s->finish), json_string_value(fin));
 		}
 	}

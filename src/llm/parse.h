@@ -17,7 +17,8 @@
 #include "stream.h"
 
 /* One line of Ollama's NDJSON answer (/api/chat, /api/generate): its piece
- * goes to llm_stream_add, the last line's counts and times into s.  Returns 0,
+ * goes to llm_stream_add, the last line's counts and times into s (s->cut
+ * set: the answer reached max_pieces and the rest is not read).  Returns 0,
  * or -1 with s->failed and s->err set for an error the server reported, a
  * line that does not parse, a cancelled answer or no memory. */
 int llm_parse_ollama_line(struct llm_stream *s, const char *line, size_t len)

@@ -20,6 +20,7 @@ void llm_stream_init(struct llm_stream *s, const struct llm_request *r)
 	buf_init(&s->text, LLM_TEXT_MAX);
 	s->prompt_tokens = s->completion_tokens = -1;
 	s->prompt_s = s->gen_s = -1;
+	s->max_pieces = -1;
 }
 
 void llm_stream_release(struct llm_stream *s)
@@ -101,6 +102,14 @@ int llm_stream_add(struct llm_stream *s, const char *piece, size_t len)
 {
 	const struct llm_options *o = s->req ? &s->req->opt : NULL;
 	size_t old = s->text.len, safe;
+	/* counted after a stop string too: a server that goes on is cut all the same */
+	if (s->cut || (s->max_pieces >= 0 && s->pieces >= s->max_pieces)) {
+		if (!s->stopped && !s->cut)
+			llm_set_finish(s->finish, sizeof(s->finish), "length");
+		s->cut = 1;
+		return 1;
+	}
+	s->pieces++;
 	if (s->stopped)
 		return 1;
 	buf_add(&s->text, piece, len);

@@ -29,6 +29,12 @@ struct llm_stream {
 	size_t sent;              /* bytes of text already given to on_token */
 	int done;                 /* the server said it finished */
 	int stopped;              /* a stop string was met: ignore the rest */
+	int max_pieces;           /* pieces to take before the answer is cut
+				     (the request's max_tokens, kept on the
+				     client's side); -1: no limit */
+	int pieces;               /* non-empty pieces given, stop strings or not */
+	int cut;                  /* a piece came past max_pieces: the answer is
+				     complete ("length"), stop reading */
 	int cb_cancel;            /* on_token asked to cancel */
 	char finish[16];
 	int prompt_tokens, completion_tokens;
@@ -39,10 +45,11 @@ struct llm_stream {
 
 void llm_stream_init(struct llm_stream *s, const struct llm_request *r);
 void llm_stream_release(struct llm_stream *s);
-/* Appends a piece.  Returns 1 when the answer is complete (a stop string),
- * 0 to go on, -1 when it must end: on_token cancelled (cb_cancel set), or
- * the text cannot grow (failed set; err: out of memory, or longer than
- * LLM_TEXT_MAX). */
+/* Appends a piece.  Returns 1 when the answer is complete (a stop string,
+ * or with cut set a piece beyond max_pieces, which is dropped: a server that
+ * does not keep to max_tokens), 0 to go on, -1 when it must end: on_token
+ * cancelled (cb_cancel set), or the text cannot grow (failed set; err: out
+ * of memory, or longer than LLM_TEXT_MAX). */
 int llm_stream_add(struct llm_stream *s, const char *piece, size_t len)
 	__attribute__((warn_unused_result));
 /* Gives on_token what is still held back (at the end of an answer). */

@@ -458,6 +458,99 @@ static char *error_of(const char *body)
 	return llm_parse_error_body(body, strlen(body));
 }
 
+/* A server that goes on past max_tokens (issue 14): the client keeps
+ * max_pieces pieces, drops the rest, and says the answer is complete
+ * ("length"), for both stream formats; pieces after a stop string count too. */
+static void stream_cut_at_max_pieces(void **state)
+{
+	const char *stops[] = { "END" };
+	struct llm_request r;
+	struct llm_stream s;
+	const char *ollama = "{\"message\":{\"content\":\"on \"},\"done\":false}";
+	const char *sse = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"on \"}}]}";
+	const char *role = "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}";
+	const char *done = "{\"message\":{\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\"}";
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.opt = llm_options_default();
+
+	llm_stream_init(&s, &r);
+	assert_int_equal(s.max_pieces, -1);  /* no limit unless the caller sets one */
+	s.max_pieces = 3;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(llm_parse_ollama_line(&s, ollama, strlen(ollama)), 0);
+		assert_false(s.cut);
+	}
+	assert_int_equal(llm_parse_ollama_line(&s, ollama, strlen(ollama)), 0);
+	assert_true(s.cut);
+	assert_false(s.failed);
+	assert_string_equal(s.finish, "length");
+	assert_string_equal(buf_str(&s.text), "on on on ");
+	/* a done line after the cut does not make it "stop" */
+	assert_int_equal(llm_parse_ollama_line(&s, done, strlen(done)), 0);
+	assert_string_equal(s.finish, "length");
+	llm_stream_release(&s);
+
+	/* SSE: a chunk without content is not a piece */
+	llm_stream_init(&s, &r);
+	s.max_pieces = 2;
+	assert_int_equal(llm_parse_sse_line(&s, role, strlen(role)), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(llm_parse_sse_line(&s, sse, strlen(sse)), 0);
+	assert_false(s.cut);
+	assert_int_equal(llm_parse_sse_line(&s, sse, strlen(sse)), 0);
+	assert_true(s.cut);
+	assert_string_equal(s.finish, "length");
+	assert_string_equal(buf_str(&s.text), "on on ");
+	llm_stream_release(&s);
+
+	/* max_tokens 0: not one piece */
+	llm_stream_init(&s, &r);
+	s.max_pieces = 0;
+	assert_int_equal(llm_stream_add(&s, "x", 1), 1);
+	assert_true(s.cut);
+	assert_int_equal(s.text.len, 0);
+	llm_stream_release(&s);
+
+	/* a stop string met, and the server goes on: still cut, finish "stop" */
+	r.opt.stop = stops;
+	r.opt.n_stop = 1;
+	llm_stream_init(&s, &r);
+	s.max_pieces = 3;
+	assert_int_equal(llm_stream_add(&s, "a END", 5), 1);
+	assert_int_equal(llm_stream_add(&s, "b", 1), 1);
+	assert_int_equal(llm_stream_add(&s, "c", 1), 1);
+	assert_false(s.cut);
+	assert_int_equal(llm_stream_add(&s, "d", 1), 1);
+	assert_true(s.cut);
+	assert_string_equal(s.finish, "stop");
+	assert_string_equal(buf_str(&s.text), "a ");
+	llm_stream_release(&s);
+}
+
+/* The 64 MiB cap: the piece that passes it fails the answer, which says so. */
+static void stream_text_cap(void **state)
+{
+	struct llm_request r;
+	struct llm_stream s;
+	size_t piece = 1u << 20;
+	char *big = malloc(piece);
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', piece);
+	memset(&r, 0, sizeof(r));
+	r.opt = llm_options_default();
+	llm_stream_init(&s, &r);
+	for (size_t i = 0; i < LLM_TEXT_MAX / piece; i++)
+		assert_int_equal(llm_stream_add(&s, big, piece), 0);
+	assert_int_equal(llm_stream_add(&s, "x", 1), -1);
+	assert_true(s.failed);
+	assert_int_equal(s.err.code, MOAT_ELIMIT);
+	assert_string_equal(s.err.msg, "the answer is longer than 64 MiB");
+	llm_stream_release(&s);
+	free(big);
+}
+
 static void parse_embeddings_and_errors(void **state)
 {
 	struct llm_embedding em;
@@ -558,6 +651,8 @@ int main(void)
 		cmocka_unit_test(stream_stops_and_utf8),
 		cmocka_unit_test(parse_ollama_lines),
 		cmocka_unit_test(parse_sse_lines),
+		cmocka_unit_test(stream_cut_at_max_pieces),
+		cmocka_unit_test(stream_text_cap),
 		cmocka_unit_test(parse_embeddings_and_errors),
 		cmocka_unit_test(file_digest_cache),
 	};
