@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	struct cmd_ctx ctx;
 	struct moat_err e = MOAT_ERR_INIT;
-	int i = 1, rc;
+	int i = 1, rc, as_json = 0;
 
 	moat_alloc_init();
 	while (i < argc && argv[i][0] == '-') {
@@ -94,16 +94,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* --help never needs a workspace. */
-	for (int k = 1; k < ctx.argc; k++)
+	/* --help never needs a workspace; --json always prints a summary, also
+	 * when the workspace cannot be opened */
+	for (int k = 1; k < ctx.argc; k++) {
 		if (!strcmp(ctx.argv[k], "--help") || !strcmp(ctx.argv[k], "-h"))
 			goto run;
+		if (!strcmp(ctx.argv[k], "--json"))
+			as_json = 1;
+	}
 
 	if (cmd->needs & NEED_WORKSPACE) {
 		char *dir = store_find(ws, &e);
 		if (!dir) {
 			json_decref(ctx.cmdline);
-			return cmd_fail(&e);
+			return as_json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 		}
 		if (cmd->needs & NEED_WRITE) {
 			ctx.store = store_open(dir, STORE_WRITE, &e);
@@ -118,7 +122,7 @@ int main(int argc, char **argv)
 		free(dir);
 		if (!ctx.store) {
 			json_decref(ctx.cmdline);
-			return cmd_fail(&e);
+			return as_json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 		}
 	}
 run:

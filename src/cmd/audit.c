@@ -137,8 +137,10 @@ int cmd_audit(struct cmd_ctx *ctx)
 	}
 	if (!strcmp(sub, "verify")) {
 		struct audit_check c;
+		/* 1 means broken; a trail that could not be read for the machine's
+		 * fault (a full disk, an I/O error) is not a verdict: EXIT_ENV */
 		if (audit_verify(ctx->store, &c, &e) < 0)
-			return cmd_fail(&e);
+			return as_json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 		if (as_json) {
 			cmd_print_json(json_pack("{s:b, s:I, s:s, s:I, s:s}", "ok", c.ok,
 						 "records", (json_int_t)c.records, "head", c.head,

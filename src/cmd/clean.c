@@ -228,12 +228,14 @@ int cmd_clean(struct cmd_ctx *ctx)
 		if (o.mh.rows < 1)
 			return cmd_usage("clean: --bands cannot exceed --perms");
 	}
+	/* clean is one transaction: a run that stops has written nothing, and
+	 * --json says so rather than print nothing */
 	if (store_begin(ctx->store, &e) < 0)
-		return cmd_fail(&e);
+		return json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 	if (store_run_begin(ctx->store, "clean", &run_id, &e) < 0 ||
 	    clean_run(ctx->store, &o, run_id, &sum, &e) < 0) {
 		store_rollback(ctx->store);
-		return cmd_fail(&e);
+		return json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 	}
 	{
 		json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -256,10 +258,12 @@ int cmd_clean(struct cmd_ctx *ctx)
 		    store_run_end(ctx->store, run_id, "done", &e) < 0 ||
 		    store_commit(ctx->store, &e) < 0) {
 			store_rollback(ctx->store);
-			rc = e.msg[0] ? cmd_fail(&e) : 1;
+			if (!e.msg[0])
+				err_set(&e, MOAT_EDB, "the run could not be recorded");
+			rc = json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 		}
 		if (rc == 0 && json) {
-			cmd_print_json(json_pack("{s:O, s:O, s:O, s:O, s:s, s:I}", "counts", counts,
+			cmd_print_json(json_pack("{s:b, s:O, s:O, s:O, s:O, s:s, s:I}", "ok", 1, "counts", counts,
 						 "findings_by_type", sum.findings_by_type, "drop_reasons",
 						 sum.drop_reasons, "inputs", sum.inputs, "audit_head", head,
 						 "peak_rss_bytes", cmd_peak_rss()));

@@ -39,6 +39,9 @@ struct command {
 };
 
 #define EXIT_USAGE 2
+/* The machine failed, not the input or the trail: a full disk, an I/O error,
+ * no memory (MOAT_EENV, MOAT_ENOMEM); running again with room may work. */
+#define EXIT_ENV 5
 
 /* The subcommands: each returns its exit status (warn_unused_result, like
  * everything here that can fail; cmd_fail and cmd_usage only print, and
@@ -60,8 +63,14 @@ int cmd_export(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_import(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_exports(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 
-/* Prints "moat: <msg>" for e on stderr and returns 1. */
+/* The exit status for a failure e: EXIT_ENV for the machine's fault, else 1. */
+int cmd_exit_code(const struct moat_err *e);
+/* Prints "moat: <msg>" for e on stderr and returns cmd_exit_code(e). */
 int cmd_fail(const struct moat_err *e);
+/* For --json, which always prints its summary: cmd_fail(), then summary (an
+ * object, taken; NULL for none) with "ok": false, "error" and "exit" on
+ * stdout.  Returns the exit status. */
+int cmd_fail_json(const struct moat_err *e, json_t *summary);
 /* Prints "moat: <fmt>" on stderr; returns EXIT_USAGE. */
 int cmd_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A size such as 512M, 2G, 64KiB or 1048576 (bytes); *ok 0 when it is not one. */

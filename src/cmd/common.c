@@ -15,10 +15,32 @@
 
 #include "../core/banned.h"
 
+int cmd_exit_code(const struct moat_err *e)
+{
+	return e->code == MOAT_EENV || e->code == MOAT_ENOMEM ? EXIT_ENV : 1;
+}
+
 int cmd_fail(const struct moat_err *e)
 {
 	fprintf(stderr, "moat: %s\n", e->msg[0] ? e->msg : moat_strerror(e->code));
-	return 1;
+	return cmd_exit_code(e);
+}
+
+int cmd_fail_json(const struct moat_err *e, json_t *summary)
+{
+	json_t *j = json_is_object(summary) ? summary : json_object();
+	int code = cmd_fail(e);
+	if (j != summary)
+		json_decref(summary);
+	if (j && (json_object_set_new(j, "ok", json_false()) ||
+		  json_object_set_new(j, "error", jsonu_string(e->msg[0] ? e->msg
+								     : moat_strerror(e->code))) ||
+		  json_object_set_new(j, "exit", json_integer(code)))) {
+		json_decref(j);
+		j = NULL;
+	}
+	cmd_print_json(j);
+	return code;
 }
 
 int cmd_usage(const char *fmt, ...)

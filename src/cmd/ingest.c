@@ -287,8 +287,11 @@ int cmd_ingest(struct cmd_ctx *ctx)
 	if (rc < 0) {
 		free(inc);
 		free(exc);
+		/* the last batch is not kept: no counts to give, only why */
+		rc = out.json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 		json_decref(out.failures);
-		return cmd_fail(&e);
+		ingest_summary_release(&sum);
+		return rc;
 	}
 	{
 		json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -308,12 +311,15 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		    store_run_end(ctx->store, sum.run_id, "done", &e) < 0 ||
 		    store_commit(ctx->store, &e) < 0) {
 			store_rollback(ctx->store);
-			rc = e.msg[0] ? cmd_fail(&e) : 1;
+			if (!e.msg[0])
+				err_set(&e, MOAT_EDB, "the run could not be recorded");
+			rc = out.json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 		}
 		if (rc == 0 && out.json) {
-			json_t *j = json_pack("{s:O, s:O, s:s, s:O, s:I}", "counts", counts, "failures",
-					      out.failures, "audit_head", head, "interrupted_runs",
-					      sum.interrupted, "peak_rss_bytes", cmd_peak_rss());
+			json_t *j = json_pack("{s:b, s:O, s:O, s:s, s:O, s:I}", "ok", 1, "counts", counts,
+					      "failures", out.failures, "audit_head", head,
+					      "interrupted_runs", sum.interrupted, "peak_rss_bytes",
+					      cmd_peak_rss());
 			cmd_print_json(j);
 		} else if (rc == 0) {
 			printf("ingested %llu files: %llu added, %llu new versions, %llu unchanged, "

@@ -1,6 +1,8 @@
 /* err.c - the error table and the helpers that fill struct moat_err. */
 #include "err.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -64,5 +66,21 @@ void err_clear(struct moat_err *e)
 	if (e) {
 		e->code = 0;
 		e->msg[0] = '\0';
+	}
+}
+
+int err_errno_code(int errnum, int fallback)
+{
+	switch (errnum) {
+	case ENOSPC:
+	case EDQUOT:
+	case EROFS:
+	case EIO:
+	case ENOMEM:
+	case EMFILE:
+	case ENFILE:
+		return MOAT_EENV;
+	default:
+		return fallback;
 	}
 }

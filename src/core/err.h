@@ -28,7 +28,8 @@
 	X(EXISTS, "already exists")                         \
 	X(NET, "network error")                             \
 	X(SIGNATURE, "bad signature")                       \
-	X(INTERRUPTED, "interrupted")
+	X(INTERRUPTED, "interrupted")                       \
+	X(ENV, "the system failed")
 
 enum moat_code {
 #define MOAT_ERR_ENUM(name, msg) MOAT_E##name,
@@ -56,6 +57,11 @@ int err_setv(struct moat_err *e, int code, const char *fmt, va_list ap);
 /* Puts "prefix: " in front of the current message, keeping the code. */
 void err_prefix(struct moat_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The code for a failed system call: MOAT_EENV when errnum is the machine's
+ * fault, not the input's (a full disk or quota, a read-only file system, an
+ * I/O error, no memory or descriptors left), else fallback. */
+int err_errno_code(int errnum, int fallback);
 
 /* Clears e back to MOAT_ERR_INIT. */
 void err_clear(struct moat_err *e);

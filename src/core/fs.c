@@ -129,11 +129,11 @@ int fs_sync_dir(const char *dir, struct moat_err *e)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return err_set(e, MOAT_EIO, "cannot open directory '%s': %s", dir, strerror(errno));
+		return err_set(e, err_errno_code(errno, MOAT_EIO), "cannot open directory '%s': %s", dir, strerror(errno));
 	if (fsync(fd) < 0 && errno != EINVAL) {
 		int saved = errno;
 		close(fd);
-		return err_set(e, MOAT_EIO, "cannot sync directory '%s': %s", dir, strerror(saved));
+		return err_set(e, err_errno_code(saved, MOAT_EIO), "cannot sync directory '%s': %s", dir, strerror(saved));
 	}
 	close(fd);
 	return 0;
@@ -164,11 +164,11 @@ int fs_sync_fs(const char *path, struct moat_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_set(e, MOAT_EIO, "cannot open '%s': %s", path, strerror(errno));
+		return err_set(e, err_errno_code(errno, MOAT_EIO), "cannot open '%s': %s", path, strerror(errno));
 	if (syncfs(fd) < 0) {
 		int saved = errno;
 		close(fd);
-		return err_set(e, MOAT_EIO, "cannot sync '%s' to disk: %s", path, strerror(saved));
+		return err_set(e, err_errno_code(saved, MOAT_EIO), "cannot sync '%s' to disk: %s", path, strerror(saved));
 	}
 	close(fd);
 	return 0;
@@ -184,20 +184,20 @@ static int write_atomic(const char *path, const char *tmp_dir, const void *data,
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		err_set(e, MOAT_EIO, "cannot create a temporary file for '%s': %s", path,
+		err_set(e, err_errno_code(errno, MOAT_EIO), "cannot create a temporary file for '%s': %s", path,
 			strerror(errno));
 		free(tmp);
 		return -1;
 	}
 	if (fs_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || (sync && fsync(fd) < 0)) {
-		err_set(e, MOAT_EIO, "cannot write '%s': %s", path, strerror(errno));
+		err_set(e, err_errno_code(errno, MOAT_EIO), "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		free(tmp);
 		return -1;
 	}
 	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		err_set(e, MOAT_EIO, "cannot put '%s' in place: %s", path, strerror(errno));
+		err_set(e, err_errno_code(errno, MOAT_EIO), "cannot put '%s' in place: %s", path, strerror(errno));
 		unlink(tmp);
 		free(tmp);
 		return -1;
@@ -241,7 +241,7 @@ static int mkdirs(const char *path, mode_t mode, uid_t uid, gid_t gid, int durab
 				free(up);
 			}
 		} else if (errno != EEXIST) {
-			err_set(e, MOAT_EIO, "cannot create directory '%s': %s", p, strerror(errno));
+			err_set(e, err_errno_code(errno, MOAT_EIO), "cannot create directory '%s': %s", p, strerror(errno));
 			free(p);
 			return -1;
 		}

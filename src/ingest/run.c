@@ -350,6 +350,12 @@ static int record(struct store *s, struct job *j, int64_t run_id, struct ingest_
 	ev->path = j->path;
 	ev->size = j->size;
 	ev->doc_id = j->readable ? j->id : NULL;
+	if (j->failed && j->err.code == MOAT_EENV) {
+		/* the machine failed (the workspace's disk is full...), not the
+		 * file: stop the run rather than blame the document */
+		*e = j->err;
+		return -1;
+	}
 	if (!j->failed && !j->parsed) {
 		ev->outcome = INGEST_UNCHANGED;
 		sum->unchanged++;

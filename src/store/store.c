@@ -120,10 +120,11 @@ sqlite3 *store_sqlite(struct store *s)
 	return s->db;
 }
 
+static int db_code(sqlite3 *db);
+
 int store_db_err(struct store *s, const char *what, struct moat_err *e)
 {
-	return err_set(e, sqlite3_errcode(s->db) == SQLITE_BUSY ? MOAT_EBUSY : MOAT_EDB,
-		       "%s: %s", what, sqlite3_errmsg(s->db));
+	return err_set(e, db_code(s->db), "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
@@ -229,12 +230,28 @@ void store_utc_now(char out[STORE_TIME_MAX], int decimals)
 	out[n] = '\0';
 }
 
+/* SQLite's error as moat's code: a full disk, an I/O error or no memory is
+ * the machine's fault (MOAT_EENV), not the data's. */
+static int db_code(sqlite3 *db)
+{
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_BUSY:
+		return MOAT_EBUSY;
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_NOMEM:
+		return MOAT_EENV;
+	default:
+		return err_errno_code(sqlite3_system_errno(db), MOAT_EDB);
+	}
+}
+
 static int exec(struct store *s, const char *sql, struct moat_err *e)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(e, sqlite3_errcode(s->db) == SQLITE_BUSY ? MOAT_EBUSY : MOAT_EDB,
-			"database error in '%s/moat.db': %s", s->dir, msg ? msg : "unknown");
+		err_set(e, db_code(s->db), "database error in '%s/moat.db': %s", s->dir,
+			msg ? msg : "unknown");
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -355,7 +372,9 @@ static void sweep_tmp(const char *dir)
 static int read_only_error(sqlite3 *db)
 {
 	int c = sqlite3_errcode(db) & 0xff;  /* the primary code of an extended one */
-	return c == SQLITE_READONLY || c == SQLITE_CANTOPEN || c == SQLITE_PERM || c == SQLITE_AUTH;
+	/* a full disk too: reading needs no room (a WAL database's -shm may) */
+	return c == SQLITE_READONLY || c == SQLITE_CANTOPEN || c == SQLITE_PERM || c == SQLITE_AUTH ||
+	       c == SQLITE_FULL || c == SQLITE_IOERR;
 }
 
 /* Opens path read-only, as a URI: mode=ro, and where even that needs to
@@ -437,7 +456,7 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
 		if (!create && !(flags & STORE_WRITE) && open_read_only(s, path) == 0)
 			goto opened_ro;
-		err_set(e, MOAT_EDB, "cannot open '%s': %s", path,
+		err_set(e, s->db ? db_code(s->db) : MOAT_EENV, "cannot open '%s': %s", path,
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		free(path);
 		goto fail;
