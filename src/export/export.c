@@ -153,7 +153,6 @@ struct run {
 	/* annotations */
 	struct annot_set as;
 	const char *stage;           /* images are linked here under their names */
-	size_t *split_of_item;       /* annotations: the item's index in items */
 	/* labels per split */
 	const char **labels;
 	size_t n_labels;
