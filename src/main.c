@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "export", cmd_export, NEED_WORKSPACE | NEED_WRITE, "write a dataset: records, annotations, card, audit" },
 	{ "import", cmd_import, NEED_WORKSPACE | NEED_WRITE, "read annotations from other tools" },
 	{ "exports", cmd_exports, 0, "list exports, or verify one on any machine" },
+	{ "slurm", cmd_slurm, NEED_WORKSPACE, "run a stage's shards as a Slurm job array; follow, rerun" },
 	{ "pii", cmd_pii, 0, "scan text for PII, review findings, restore encrypted values" },
 	{ "version", cmd_version, 0, "moat's version and the libraries it links" },
 };

@@ -340,6 +340,10 @@ static int run_batch(struct store *s, const struct clean_ctx *c, struct pii_scra
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].in = &d[i];
 		w[i].skip = !strcmp(d[i].params, c->params);
+		if (!shard_has(&c->o->shard, d[i].id)) {
+			w[i].skip = 2;  /* another shard's */
+			continue;
+		}
 		for (size_t j = 0; j < d[i].n_el; j++)
 			bytes += d[i].el[j].len;
 		if (bytes > clean_batch_bytes(c->o))
@@ -360,6 +364,10 @@ static int run_batch(struct store *s, const struct clean_ctx *c, struct pii_scra
 			break;
 		}
 	for (i = 0; rc == 0 && i < n; i++) {
+		if (w[i].skip == 2) {
+			sum->other_shards++;
+			continue;
+		}
 		sum->documents++;
 		if (w[i].skip) {
 			sum->unchanged++;
@@ -418,9 +426,10 @@ int clean_run(struct store *s, const struct clean_opts *o, int64_t run_id, struc
 		if (brc < 0)
 			goto out;
 	}
-	if (clean_dedup_documents(s, o, run_id, sum, e) < 0)
+	/* duplicates are found among every document: not in a shard's run */
+	if (o->shard.n <= 1 && clean_dedup_documents(s, o, run_id, sum, e) < 0)
 		goto out;
-	if ((o->level & LEVEL_ELEMENT) && clean_dedup_elements(s, o, run_id, sum, e) < 0)
+	if (o->shard.n <= 1 && (o->level & LEVEL_ELEMENT) && clean_dedup_elements(s, o, run_id, sum, e) < 0)
 		goto out;
 	sum->inputs = json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:i, s:f, s:i, s:I}", "params", c.params,
 				"engine", pii_engine_name(), "filters_sha256",

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "../core/err.h"
+#include "../core/shard.h"
 #include "minhash.h"
 
 struct store;
@@ -44,6 +45,13 @@ struct clean_opts {
 	int boiler_max_chars;      /* longer lines are content, not boilerplate (200 bytes) */
 	int el_min_chars;          /* elements shorter are not deduplicated (20) */
 	size_t max_memory;         /* bytes the documents in work may take, 0: 2 GiB */
+	/* Only the documents of this shard (by document id; SHARD_ALL: all).
+	 * A sharded run does each of its documents' own steps, with the
+	 * boilerplate set found over every document (so its documents come out
+	 * as an unsharded run would make them), and leaves out deduplication,
+	 * which needs every document: an unsharded run with the same options
+	 * does it afterwards, and skips the documents already clean. */
+	struct shard shard;
 };
 
 struct clean_opts clean_default_opts(void);
@@ -52,6 +60,7 @@ struct clean_summary {
 	int64_t documents, processed, unchanged, kept, dropped, duplicates, near_duplicates;
 	int64_t elements, elements_dropped, elements_duplicate, elements_empty, boilerplate_lines;
 	int64_t findings, clusters_doc, clusters_el;
+	int64_t other_shards;      /* documents left to the other shards */
 	char params[65];
 	json_t *findings_list;     /* [[id, doc, element, type, start, end, operator], ...] */
 	json_t *findings_by_type;  /* {type: n} */

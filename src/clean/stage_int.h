@@ -84,7 +84,7 @@ struct el_work {
 
 struct doc_work {
 	struct clean_doc_in *in;
-	int skip;                  /* unchanged since its last run */
+	int skip;                  /* 1: unchanged since its last run; 2: another shard's */
 	struct el_work *el;
 	size_t n_el;
 	struct buf norm, fin;      /* fin is empty when it would be norm again */

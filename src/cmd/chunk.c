@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"usage: moat chunk [--max-tokens N] [--overlap N] [--by section|element]\n"
 		"                  [--tokenizer chars|gguf:PATH|store:NAME|openai://HOST/v1/NAME]\n"
 		"                  [--name SET] [--exact] [--raw] [--allow-host HOST]... [--json]\n"
+		"                  [--shard I/N]\n"
 		"       moat chunk list [--json]\n\n"
 		"Cuts every cleaned document into chunks: a heading starts a chunk, small\n"
 		"elements are joined, a large one is split at sentences, then words.  Sizes\n"
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 		"  --raw              chunk the ingested text, not the cleaned one (NOT\n"
 		"                     de-identified; every export of the set says so)\n"
 		"  --allow-host HOST  a server beyond loopback the tokenizer may use\n"
+		"  --shard I/N        only the documents of shard I of N (by document id)\n"
 		"  --json             print the summary as JSON\n");
 }
 
@@ -89,7 +91,8 @@ struct chunk_run {
 	size_t el_cap;
 	struct ds_chunk *out;
 	size_t out_cap;
-	int64_t documents, cut, unchanged, empty, chunks, tokens;
+	struct shard shard;
+	int64_t documents, cut, unchanged, empty, chunks, tokens, other_shards;
 };
 
 static int on_doc(void *ctx, const struct ds_doc *d, struct moat_err *e)
@@ -98,6 +101,10 @@ static int on_doc(void *ctx, const struct ds_doc *d, struct moat_err *e)
 	char sha[SHA256_HEX], have[65];
 	long n;
 	int got;
+	if (!shard_has(&r->shard, d->id)) {
+		r->other_shards++;
+		return 0;
+	}
 	r->documents++;
 	sha256_hex_mem(d->text, d->len, sha);
 	if ((got = ds_chunks_source(r->s, r->set.id, d->id, have, e)) < 0)
@@ -160,6 +167,7 @@ int cmd_chunk(struct cmd_ctx *ctx)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "allow-host", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "shard", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -213,10 +221,15 @@ int cmd_chunk(struct cmd_ctx *ctx)
 			hosts[n_hosts++] = optarg;
 			break;
 		case 'J': json = 1; break;
+		case 'H':
+			if ((rc = cmd_parse_shard("chunk", optarg, &r.shard)) != 0)
+				return rc;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
+	rc = 1;
 	if (optind < ctx->argc)
 		return cmd_usage("chunk: unexpected '%s' (see moat chunk --help)", ctx->argv[optind]);
 	if (name && (!name[0] || strlen(name) > 127 || strchr(name, '/')))
@@ -250,8 +263,15 @@ int cmd_chunk(struct cmd_ctx *ctx)
 			(json_int_t)r.documents, "chunked", (json_int_t)r.cut, "unchanged",
 			(json_int_t)r.unchanged, "without_text", (json_int_t)r.empty, "chunks",
 			(json_int_t)r.chunks, "tokens", (json_int_t)r.tokens);
-		json_t *inputs = json_pack("{s:s, s:b, s:I}", "tokenizer", chunk_tokenizer_id(r.t),
-					   "raw", raw, "not_cleaned", (json_int_t)uncleaned);
+		json_t *inputs = json_pack("{s:s, s:b, s:I, s:o*}", "tokenizer", chunk_tokenizer_id(r.t),
+					   "raw", raw, "not_cleaned", (json_int_t)uncleaned, "shard",
+					   cmd_shard_json(&r.shard));
+		if (r.shard.n && counts &&
+		    (!json_object_get(inputs, "shard") ||
+		     json_object_set_new(counts, "other_shards", json_integer(r.other_shards)))) {
+			json_decref(counts);
+			counts = NULL;
+		}
 		json_t *outputs = json_pack("{s:s, s:s, s:o}", "chunk_set", r.set.name,
 					    "settings_sha256", digest, "settings", json_incref(settings));
 		if (!counts || !inputs || !outputs) {
@@ -281,6 +301,9 @@ int cmd_chunk(struct cmd_ctx *ctx)
 			       "%lld tokens (%s)\n", r.set.name, r.set.created ? " (new)" : "",
 			       (long long)r.documents, (long long)r.cut, (long long)r.unchanged,
 			       (long long)r.chunks, (long long)r.tokens, chunk_tokenizer_id(r.t));
+			if (r.shard.n)
+				printf("shard %u/%u: left %lld documents to the other shards\n", r.shard.i,
+				       r.shard.n, (long long)r.other_shards);
 			printf("audit head %s\n", head);
 		}
 		json_decref(counts);

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 		"usage: moat clean [--normalize] [--dedup exact|near] [--near-threshold 0.8]\n"
 		"                  [--filters FILE] [--pii POLICY] [-j N] [--max-memory SIZE] [--json]\n"
 		"                  [--level document|element|both] [--shingle N] [--perms N]\n"
-		"                  [--bands N] [--seed N] [--boilerplate-min-docs N]\n"
+		"                  [--bands N] [--seed N] [--boilerplate-min-docs N] [--shard I/N]\n"
 		"       moat clean show DOC [--json]\n"
 		"       moat clean status [--json]\n\n"
 		"Cleans every document of the workspace and records what it did in the audit\n"
@@ -46,6 +46,14 @@ static void usage(FILE *f)
 		"  -j N                 worker threads (default: the number of CPUs)\n"
 		"  --max-memory SIZE    memory the documents being cleaned may take (default 2G);\n"
 		"                       a document too large for it stops the run and says so\n"
+		"  --shard I/N          only the documents of shard I of N (by document id):\n"
+		"                       each is normalised, filtered and de-identified as an\n"
+		"                       unsharded run would (boilerplate lines are still found\n"
+		"                       over every document), but duplicates are not marked:\n"
+		"                       that needs every document.  After the N shards, run\n"
+		"                       moat clean with the same options and no --shard: it\n"
+		"                       skips the documents already clean and marks the\n"
+		"                       duplicates (docs/cluster.md)\n"
 		"  --json               print the summary as JSON\n");
 }
 
@@ -131,6 +139,7 @@ int cmd_clean(struct cmd_ctx *ctx)
 		{ "bands", required_argument, NULL, 'B' },
 		{ "seed", required_argument, NULL, 'E' },
 		{ "boilerplate-min-docs", required_argument, NULL, 'b' },
+		{ "shard", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -217,6 +226,10 @@ int cmd_clean(struct cmd_ctx *ctx)
 				o.boiler_min_docs = (int)n;
 			break;
 		case 'E': o.mh.seed = strtoull(optarg, &end, 10); break;
+		case 'H':
+			if ((rc = cmd_parse_shard("clean", optarg, &o.shard)) != 0)
+				return rc;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -254,6 +267,25 @@ int cmd_clean(struct cmd_ctx *ctx)
 		json_object_set_new(outputs, "findings_columns",
 				    json_pack("[s,s,s,s,s,s,s]", "id", "doc", "element", "type", "start",
 					      "end", "operator"));
+		if (o.shard.n) {
+			/* which shard this was, and that duplicates wait for an
+			 * unsharded run */
+			json_object_set_new(sum.inputs, "shard", cmd_shard_json(&o.shard));
+			json_object_set_new(sum.inputs, "dedup", json_string("deferred to an unsharded run"));
+			json_object_set_new(counts, "other_shards", json_integer(sum.other_shards));
+			if (!json_object_get(sum.inputs, "shard") || !json_object_get(counts, "other_shards")) {
+				json_decref(counts);
+				counts = NULL;
+			}
+		}
+		if (!counts || !outputs) {
+			json_decref(counts);
+			json_decref(outputs);
+			store_rollback(ctx->store);
+			clean_summary_release(&sum);
+			err_set(&e, MOAT_ENOMEM, "out of memory");
+			return json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
+		}
 		if (cmd_audit_append(ctx, sum.inputs, outputs, counts, head) != 0 ||
 		    store_run_end(ctx->store, run_id, "done", &e) < 0 ||
 		    store_commit(ctx->store, &e) < 0) {
@@ -267,6 +299,17 @@ int cmd_clean(struct cmd_ctx *ctx)
 						 "findings_by_type", sum.findings_by_type, "drop_reasons",
 						 sum.drop_reasons, "inputs", sum.inputs, "audit_head", head,
 						 "peak_rss_bytes", cmd_peak_rss()));
+		} else if (rc == 0 && o.shard.n) {
+			printf("cleaned shard %u/%u: %lld documents, %lld processed, %lld unchanged; %lld "
+			       "left to the other shards\n", o.shard.i, o.shard.n, (long long)sum.documents,
+			       (long long)sum.processed, (long long)sum.unchanged,
+			       (long long)sum.other_shards);
+			printf("elements: %lld dropped; %lld PII findings; %lld boilerplate lines\n",
+			       (long long)sum.elements_dropped, (long long)sum.findings,
+			       (long long)sum.boilerplate_lines);
+			printf("duplicates are not marked by a shard: when every shard is done, run moat "
+			       "clean with the same options and no --shard\n");
+			printf("audit head %s\n", head);
 		} else if (rc == 0) {
 			printf("cleaned %lld documents: %lld processed, %lld unchanged; %lld kept, %lld dropped, "
 			       "%lld duplicates, %lld near duplicates\n",

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "../core/err.h"
+#include "../core/shard.h"
 
 struct store;
 
@@ -62,6 +63,7 @@ int cmd_chunk(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_export(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_import(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_exports(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_slurm(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 
 /* The exit status for a failure e: EXIT_ENV for the machine's fault, else 1. */
 int cmd_exit_code(const struct moat_err *e);
@@ -75,6 +77,17 @@ int cmd_fail_json(const struct moat_err *e, json_t *summary);
 int cmd_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A size such as 512M, 2G, 64KiB or 1048576 (bytes); *ok 0 when it is not one. */
 size_t cmd_parse_size(const char *s, int *ok);
+/* `--shard I/N`: "I/N" with 0 <= I < N <= SHARD_MAX (decimal, nothing
+ * else) into *s.  0, or EXIT_USAGE after printing why (name is the command,
+ * "ingest"). */
+int cmd_parse_shard(const char *name, const char *arg, struct shard *s)
+	__attribute__((warn_unused_result));
+/* {"index": I, "count": N} for a sharded run's audit record and --json, or
+ * NULL for SHARD_ALL (and when out of memory: the caller checks s->n). */
+json_t *cmd_shard_json(const struct shard *s);
+/* 1 when arg (the whole argument, "--password" or "--password=x") names an
+ * option whose value is a secret; see cmd_cmdline. */
+int cmd_secret_option(const char *arg);
 /* moat's own peak resident memory so far, in bytes (getrusage; not its
  * parser processes'), for --json summaries. */
 json_int_t cmd_peak_rss(void);

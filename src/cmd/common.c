@@ -105,6 +105,44 @@ static int secret_option(const char *arg, size_t len)
 	return 0;
 }
 
+int cmd_secret_option(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	return secret_option(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+}
+
+int cmd_parse_shard(const char *name, const char *arg, struct shard *s)
+{
+	unsigned long v[2];
+	const char *p = arg;
+	for (int k = 0; k < 2; k++) {
+		char *end;
+		if (*p < '0' || *p > '9' || strlen(p) > 12)
+			goto bad;
+		v[k] = strtoul(p, &end, 10);
+		if (k == 0 && *end != '/')
+			goto bad;
+		if (k == 1 && *end)
+			goto bad;
+		p = end + 1;
+	}
+	if (v[1] < 1 || v[1] > SHARD_MAX || v[0] >= v[1])
+		goto bad;
+	s->i = (unsigned)v[0];
+	s->n = (unsigned)v[1];
+	return 0;
+bad:
+	return cmd_usage("%s: --shard takes I/N with 0 <= I < N <= %d (got '%s')", name, SHARD_MAX,
+			 arg);
+}
+
+json_t *cmd_shard_json(const struct shard *s)
+{
+	if (!s->n)
+		return NULL;
+	return json_pack("{s:i, s:i}", "index", (int)s->i, "count", (int)s->n);
+}
+
 json_t *cmd_cmdline(int argc, char **argv)
 {
 	json_t *a = json_array();

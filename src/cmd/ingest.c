@@ -66,7 +66,8 @@ static void usage(FILE *f)
 		"                   [--text-field PATH] [--max-file-size SIZE] [--max-elements N] [-v]\n"
 		"                   [--password PW | --password-file FILE] [--ocr auto|always|never]\n"
 		"                   [--ocr-lang eng+deu]\n"
-		"                   [--max-memory SIZE] [--max-cpu SECONDS] [--max-pages N]\n\n"
+		"                   [--max-memory SIZE] [--max-cpu SECONDS] [--max-pages N]\n"
+		"                   [--shard I/N]\n\n"
 		"Reads files and directories (recursively) into the workspace.  Unchanged files\n"
 		"are skipped; a changed file becomes a new version.  Files that cannot be read\n"
 		"are recorded as failed with the reason, and the exit status is then 1.\n"
@@ -89,6 +90,8 @@ static void usage(FILE *f)
 		"  --max-cpu SECONDS   CPU time to parse one document, OCR included (default 900)\n"
 		"  --max-pages N       documents with more pages fail (default 10000)\n"
 		"  --no-sandbox        parse in the moat process itself (debugging only)\n"
+		"  --shard I/N         only shard I of N (0 <= I < N): the files whose path\n"
+		"                      below the PATH named hashes to I; see docs/cluster.md\n"
 		"  --json              print a JSON summary\n"
 		"  -v                  a line per file\n");
 }
@@ -145,6 +148,7 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		{ "max-cpu", required_argument, NULL, 'C' },
 		{ "max-pages", required_argument, NULL, 'G' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
+		{ "shard", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -235,6 +239,13 @@ int cmd_ingest(struct cmd_ctx *ctx)
 			o.max_pages = (unsigned)n;
 			break;
 		case 'N': o.no_sandbox = 1; break;
+		case 'H':
+			if ((rc = cmd_parse_shard("ingest", optarg, &o.shard)) != 0) {
+				free(inc);
+				free(exc);
+				return rc;
+			}
+			break;
 		case 'v': out.verbose = 1; break;
 		case 'h': usage(stdout); free(inc); free(exc); return 0;
 		default: usage(stderr); free(inc); free(exc); return EXIT_USAGE;
@@ -299,11 +310,15 @@ int cmd_ingest(struct cmd_ctx *ctx)
 			"new_versions", (json_int_t)sum.new_versions, "unchanged", (json_int_t)sum.unchanged,
 			"failed", (json_int_t)sum.failed, "elements", (json_int_t)sum.elements,
 			"bytes", (json_int_t)sum.bytes, "skipped", (json_int_t)sum.skipped);
-		json_t *inputs = json_pack("{s:s, s:I}", "files_sha256", sum.inputs_digest,
-					   "files", (json_int_t)sum.files);
+		json_t *inputs = json_pack("{s:s, s:I, s:o*}", "files_sha256", sum.inputs_digest,
+					   "files", (json_int_t)sum.files, "shard",
+					   cmd_shard_json(&o.shard));
 		json_t *outputs = json_pack("{s:s, s:O}", "documents_sha256", sum.outputs_digest,
 					    "interrupted_runs", sum.interrupted);
-		int oom = !counts || !inputs || !outputs || out.oom;
+		int oom = !counts || !inputs || !outputs || out.oom ||
+			  (o.shard.n && (!json_object_get(inputs, "shard") ||
+					 json_object_set_new(counts, "other_shards",
+							     json_integer((json_int_t)sum.other_shards))));
 		if (oom)
 			err_set(&e, MOAT_ENOMEM, "out of memory");
 		if (oom || store_begin(ctx->store, &e) < 0 ||
@@ -327,6 +342,9 @@ int cmd_ingest(struct cmd_ctx *ctx)
 			       (unsigned long long)sum.files, (unsigned long long)sum.added,
 			       (unsigned long long)sum.new_versions, (unsigned long long)sum.unchanged,
 			       (unsigned long long)sum.failed, (unsigned long long)sum.elements);
+			if (o.shard.n)
+				printf("shard %u/%u: left %llu files to the other shards\n", o.shard.i,
+				       o.shard.n, (unsigned long long)sum.other_shards);
 			if (sum.skipped)
 				printf("skipped %llu entries that are not regular files: special files (FIFOs, "
 				       "sockets, devices), broken links and links leading outside the inputs\n",

@@ -27,6 +27,7 @@
 
 #include "../core/doc.h"
 #include "../core/err.h"
+#include "../core/shard.h"
 
 struct store;
 
@@ -50,6 +51,11 @@ struct ingest_opts {
 	unsigned max_zip_ratio;  /* uncompressed/compressed per entry, 0: 200 */
 	unsigned max_zip_entries;/* entries per zip, 0: 10000 */
 	int no_sandbox;          /* parse in this process (tests, debugging) */
+	/* Only the files of this shard (SHARD_ALL: every file).  A file's id is
+	 * its path relative to the root named in paths (a root that is a file:
+	 * its base name), so that nodes mounting the share at different places
+	 * take the same files. */
+	struct shard shard;
 };
 
 enum ingest_ocr { INGEST_OCR_AUTO = 0, INGEST_OCR_ALWAYS = 1, INGEST_OCR_NEVER = 2 };
@@ -128,6 +134,7 @@ struct ingest_event {
 
 struct ingest_summary {
 	uint64_t files, added, new_versions, unchanged, failed, bytes, elements, skipped;
+	uint64_t other_shards;    /* files found that belong to other shards */
 	int64_t run_id;           /* the runs row; the caller ends it with the audit record */
 	char inputs_digest[65];   /* over the sorted "sha256  path" lines of the inputs */
 	char outputs_digest[65];  /* over the sorted ids of documents stored or kept */

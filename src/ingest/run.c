@@ -82,7 +82,7 @@ struct walk {
 	char **roots;        /* realpaths of the given roots */
 	size_t n_roots;
 	const struct ingest_opts *o;
-	uint64_t bytes, skipped;
+	uint64_t bytes, skipped, other_shards;
 };
 
 static int match_any(const char *const *globs, const char *path)
@@ -105,6 +105,25 @@ static int inside_roots(struct walk *w, const char *real)
 	return 0;
 }
 
+/* A file's id for --shard: its path below the first root named that holds
+ * it (the same file under two roots named is one id, so one shard), or a
+ * root file's base name. */
+static const char *shard_id(struct walk *w, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	for (size_t i = 0; i < w->n_roots; i++) {
+		const char *r = w->roots[i];
+		size_t n = strlen(r);
+		if (!strcmp(r, "/"))
+			return path + 1;
+		if (!strncmp(path, r, n) && path[n] == '/')
+			return path + n + 1;
+		if (!strcmp(path, r))
+			break;
+	}
+	return base ? base + 1 : path;
+}
+
 static int add_job(struct walk *w, const char *path, const struct stat *st, struct moat_err *e)
 {
 	struct job *j;
@@ -112,6 +131,13 @@ static int add_job(struct walk *w, const char *path, const struct stat *st, stru
 		return 0;
 	if (match_any(w->o->exclude, path))
 		return 0;
+	if (w->o->shard.n > 1) {
+		const char *id = shard_id(w, path);
+		if (!shard_has(&w->o->shard, id)) {
+			w->other_shards++;
+			return 0;
+		}
+	}
 	if (w->n == w->alloc) {
 		size_t n = w->alloc ? w->alloc * 2 : 256;
 		struct job *p = realloc(w->jobs, n * sizeof(*p));
@@ -670,5 +696,6 @@ out:
 		free(w.roots[i]);
 	free(w.roots);
 	sum->skipped = w.skipped;
+	sum->other_shards = w.other_shards;
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* test_core.c - buffers, UTF-8 and encodings, hashing, atomic files. */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "core/fs.h"
 #include "core/hash.h"
 #include "core/jsonw.h"
+#include "core/shard.h"
 #include "core/utf8.h"
 
 static void buf_grows_and_caps(void **state)
@@ -62,6 +64,37 @@ static void legacy_encodings(void **state)
 	assert_string_equal(utf8_decode_text(&b, (const unsigned char *)"\xEF\xBB\xBFok", 5), "utf-8-sig");
 	assert_string_equal(b.data, "ok");
 	buf_release(&b);
+}
+
+/* --shard's selector: fixed values (a rerun of a shard by another moat
+ * version must take the same items), every id in exactly one shard, and
+ * shares close to even. */
+static void shard_selector(void **state)
+{
+	struct shard s2 = { 1, 2 }, all = SHARD_ALL;
+	unsigned count[8] = { 0 };
+	(void)state;
+	/* the first 8 bytes of SHA-256, big-endian, mod N (python3 hashlib) */
+	assert_int_equal(shard_of("report.pdf", 10, 4), 0);
+	assert_int_equal(shard_of("dir/a.txt", 9, 4096), 2904);
+	assert_int_equal(shard_of("", 0, 7), 1);
+	assert_true(shard_has(&all, "anything"));
+	for (int i = 0; i < 8000; i++) {
+		char id[32];
+		int in = 0;
+		snprintf(id, sizeof(id), "doc-%d", i);
+		for (unsigned k = 0; k < 8; k++) {
+			struct shard s = { k, 8 };
+			if (shard_has(&s, id)) {
+				in++;
+				count[k]++;
+			}
+		}
+		assert_int_equal(in, 1);
+		assert_int_equal(shard_has(&s2, id), shard_of(id, strlen(id), 2) == 1);
+	}
+	for (unsigned k = 0; k < 8; k++)
+		assert_true(count[k] > 900 && count[k] < 1100);
 }
 
 static void sha256_known_answers(void **state)
@@ -158,6 +191,7 @@ int main(void)
 		cmocka_unit_test(jsonw_escapes_as_python),
 		cmocka_unit_test(legacy_encodings),
 		cmocka_unit_test(sha256_known_answers),
+		cmocka_unit_test(shard_selector),
 		cmocka_unit_test(atomic_write_and_capped_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
