@@ -55,30 +55,10 @@ rm -rf "$T/probe"
 [ "$full_ms" -lt 200 ] && full_ms=200
 
 # kill_run DELAY_MS: a fresh workspace and an ingest into it, killed with
-# SIGKILL after DELAY_MS; true if the kill landed while the run was going.
-# The run's exit status tells: 137 is SIGKILL, anything else means it ended
-# first (kill(1) alone cannot tell, it also "succeeds" on a finished child
-# that has not been reaped yet); RUN_MS is then how long it took.
+# SIGKILL after DELAY_MS (lib.sh's kill_after).
 kill_run() {
-	local t0 pid spid first
 	rm -rf "$W" && "$MOAT" init "$W" >/dev/null
-	t0=$(date +%s%N)
-	"$MOAT" -w "$W" ingest "$T/in" -j 2 >/dev/null 2>&1 &
-	pid=$!
-	sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))" &
-	spid=$!
-	# the delay, or the run if it ends sooner (then it is reaped here, and
-	# its process id is not signalled again: it may be someone else's now)
-	wait -n -p first "$pid" "$spid" 2>/dev/null
-	RUN_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-	if [ "$first" = "$pid" ]; then
-		kill "$spid" 2>/dev/null
-		wait "$spid" 2>/dev/null
-		return 1
-	fi
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	[ $? = 137 ]
+	kill_after "$1" "$MOAT" -w "$W" ingest "$T/in" -j 2
 }
 
 # after_kill K: the invariants, then a rerun that finishes the job and names

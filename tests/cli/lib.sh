@@ -89,6 +89,32 @@ PY
 	if [ "$rc" != 0 ]; then bad "$what: the check itself failed (exit $rc): $found"
 	elif [ -z "$found" ]; then ok; else bad "$what: $found"; fi
 }
+# kill_after DELAY_MS CMD...: runs CMD (its output thrown away) and kills it
+# with SIGKILL after DELAY_MS; true if the kill landed while it was running.
+# Its exit status tells: 137 is SIGKILL, anything else means it ended first
+# (kill(1) alone cannot tell, it also "succeeds" on a finished child that has
+# not been reaped yet); RUN_MS is then how long it took.
+kill_after() {
+	local ms=$1 t0 pid spid first
+	shift
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))" &
+	spid=$!
+	# the delay, or the run if it ends sooner (then it is reaped here, and
+	# its process id is not signalled again: it may be someone else's now)
+	wait -n -p first "$pid" "$spid" 2>/dev/null
+	RUN_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+	if [ "$first" = "$pid" ]; then
+		kill "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
+		return 1
+	fi
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	[ $? = 137 ]
+}
 finish() {
 	echo "$passes passed, $fails failed"
 	[ "$fails" = 0 ]
