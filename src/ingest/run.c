@@ -204,7 +204,8 @@ static int walk_dir(struct walk *w, const char *dir, int depth, struct moat_err 
 		n++;
 	}
 	/* Sorted, so runs are deterministic. */
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *p = fs_join(dir, names[i]);
 		struct stat st;
@@ -437,7 +438,8 @@ static int digest_lines(char **lines, size_t n, char out[65], struct moat_err *e
 {
 	struct sha256 h;
 	unsigned char d[SHA256_LEN];
-	qsort(lines, n, sizeof(*lines), cmp_cstr);
+	if (n)
+		qsort(lines, n, sizeof(*lines), cmp_cstr);
 	if (sha256_init(&h) < 0)
 		return err_set(e, MOAT_ENOMEM, "cannot start SHA-256 for the run's digests");
 	for (size_t i = 0; i < n; i++) {
@@ -594,7 +596,8 @@ int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 		if (rc < 0)
 			goto out;
 	}
-	qsort(w.jobs, w.n, sizeof(*w.jobs), cmp_job);
+	if (w.n)  /* a shard may hold no file: qsort takes no NULL */
+		qsort(w.jobs, w.n, sizeof(*w.jobs), cmp_job);
 	{	/* the same path named twice is one file */
 		size_t k = 0;
 		for (size_t i = 0; i < w.n; i++) {
