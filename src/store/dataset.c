@@ -73,7 +73,7 @@ static json_t *rows_json(struct store *s, struct db_stmt *st, json_t *(*row)(str
 	"SELECT d.id, d.type, d.run_id, c.text, c.lang," PATH_GROUP_COLS                       \
 	" FROM documents d JOIN clean_docs c ON c.doc_id = d.id WHERE c.status = 'kept'"
 #define SQL_DOCS_RAW                                                                     \
-	"SELECT d.id, d.type, d.run_id, d.text, NULL," PATH_GROUP_COLS " FROM documents d WHERE 1"
+	"SELECT d.id, d.type, d.run_id, d.text, NULL," PATH_GROUP_COLS " FROM documents d WHERE 1 = 1"
 #define IN_ORDER " ORDER BY d.rowid"
 #define HAS_CHUNKS " AND EXISTS (SELECT 1 FROM chunks x WHERE x.set_id = ?1 AND x.doc_id = d.id)"
 
@@ -194,6 +194,7 @@ static int set_row(struct store *s, const char *sql, const char *key, struct ds_
 {
 	struct db_stmt *st = store_prep(s, sql, e);
 	int rc;
+	memset(out, 0, sizeof(*out));  /* created and the rest: 0 for a set found */
 	if (!st)
 		return -1;
 	if (key)

@@ -34,12 +34,16 @@
  *       PostgreSQL: the table moat_schema), BEGIN IMMEDIATE (PostgreSQL:
  *       BEGIN), opening (SQLite's WAL, busy timeout and read-only fallbacks
  *       stay in db_sqlite.c).
- *   No AUTOINCREMENT, INSERT OR REPLACE/IGNORE, strftime or sqlite_master is
+ *   "WHERE 1" became "WHERE 1 = 1" (PostgreSQL wants a boolean).  No
+ *   AUTOINCREMENT, INSERT OR REPLACE/IGNORE, strftime or sqlite_master is
  *   used by the store's queries.
  * - Rows: SQLite steps through rows as they are found; PostgreSQL runs the
  *   statement on its first step and keeps the whole result, so a caller may
  *   run other statements between the rows of one (the store does).  Callers
  *   that read many rows page them (cleaned.c: rowid > ? LIMIT ?).
+ * - Text: PostgreSQL's text holds only UTF-8 without NUL; the PostgreSQL
+ *   backend binds other text (a file name in another encoding) with U+FFFD
+ *   for each bad byte, which is how moat's JSON shows it anyway.
  * - Errors: every call that fails leaves a message (db_errmsg) and moat's
  *   code for it (db_errcode): SQLITE_BUSY and PostgreSQL's lock timeouts ->
  *   MOAT_EBUSY; a full disk, I/O error, no memory, or a lost server

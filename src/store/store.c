@@ -5,6 +5,7 @@
  * Not for: the audit chain's rules (audit.c) or parsing (src/ingest/).
  */
 #define _GNU_SOURCE
+#include <sys/random.h>
 #include "store.h"
 #include "store_int.h"
 #include "../core/jsonu.h"
@@ -26,9 +27,13 @@
 
 #include "../core/banned.h"
 
+#define STORE_ID_MAX 40  /* a workspace id, hex, and its NUL */
+
 struct store {
 	char *dir;
 	struct db *db;
+	char *pg_uri;         /* a PostgreSQL workspace's server, else NULL */
+	char id[STORE_ID_MAX]; /* its workspace id */
 	int lock_fd;
 	int in_tx;
 	char pending_head[96];  /* "<seq> <hash>\n" of an audit record not yet committed */
@@ -333,6 +338,70 @@ static void sweep_tmp(const char *dir)
 	free(tmp);
 }
 
+/* A PostgreSQL workspace's moat.db is not SQLite but this marker: the
+ * server's libpq URI (no password: ~/.pgpass or $PGPASSFILE hold it) and the
+ * workspace's id, which names its schema on the server.  Reads it: 1 with
+ * *uri (malloc'd) and id set, 0 when path is SQLite's (or missing), -1 with
+ * e set when it is a marker that cannot be read. */
+#define PG_MARKER "moat-store postgres\n"
+static int read_marker(const char *path, char **uri, char id[STORE_ID_MAX], struct moat_err *e)
+{
+	struct buf b = BUF_INIT;
+	char *u, *w, *end;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char head[sizeof(PG_MARKER)] = "";
+	ssize_t n = fd >= 0 ? pread(fd, head, sizeof(head) - 1, 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)strlen(PG_MARKER) || memcmp(head, PG_MARKER, strlen(PG_MARKER)))
+		return 0;
+	if (fs_read_file(path, &b, 65536, e) < 0)
+		return -1;
+	/* "moat-store postgres\nuri URI\nid ID\n" */
+	u = strstr(buf_str(&b), "\nuri ");
+	w = strstr(buf_str(&b), "\nid ");
+	if (!u || !w || strlen(w + 4) < 2 || strlen(w + 4) > STORE_ID_MAX) {
+		buf_release(&b);
+		return err_set(e, MOAT_ECORRUPT, "'%s' is not a valid PostgreSQL workspace marker", path);
+	}
+	u += 5;
+	end = strchr(u, '\n');
+	*uri = strndup(u, end ? (size_t)(end - u) : strlen(u));
+	w += 4;
+	memcpy(id, w, strcspn(w, "\n"));
+	id[strcspn(w, "\n")] = '\0';
+	buf_release(&b);
+	if (!*uri)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (strspn(id, "0123456789abcdef") != strlen(id)) {
+		free(*uri);
+		return err_set(e, MOAT_ECORRUPT, "'%s' names a workspace id that is not hex", path);
+	}
+	return 1;
+}
+
+/* Connects to the PostgreSQL server of the marker at path, in the
+ * workspace's schema (made when create). */
+static int open_pg(struct store *s, const char *path, int create, struct moat_err *e)
+{
+	char *uri = NULL, id[STORE_ID_MAX], sql[160];
+	int rc = read_marker(path, &uri, id, e);
+	if (rc <= 0)
+		return rc < 0 ? -1 : err_set(e, MOAT_ECORRUPT, "'%s' is not a PostgreSQL marker", path);
+	s->db = db_pg_open(uri, e);
+	free(uri);
+	if (!s->db)
+		return -1;
+	if ((create ? xsnprintf(sql, sizeof(sql), "CREATE SCHEMA IF NOT EXISTS moat_%s;"
+				" SET search_path TO moat_%s", id, id)
+		    : xsnprintf(sql, sizeof(sql), "SET search_path TO moat_%s", id)) < 0)
+		return err_set(e, MOAT_ELIMIT, "workspace id too long");
+	if (db_exec(s->db, sql) < 0)
+		return err_set(e, db_errcode(s->db), "cannot open the workspace's schema moat_%s: %s", id,
+			       db_errmsg(s->db));
+	return 0;
+}
+
 static struct store *open_db(const char *dir, int create, int flags, struct moat_err *e)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -375,7 +444,20 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 			goto fail;
 		}
 	}
-	s->db = db_sqlite_open(path, create, flags & STORE_WRITE, &ro, e);
+	ro = read_marker(path, &s->pg_uri, s->id, e);
+	if (ro < 0) {
+		free(path);
+		goto fail;
+	}
+	if (ro == 1) {
+		ro = 0;
+		if (open_pg(s, path, create, e) < 0) {
+			free(path);
+			goto fail;
+		}
+	} else {
+		s->db = db_sqlite_open(path, create, flags & STORE_WRITE, &ro, e);
+	}
 	if (!s->db) {
 		free(path);
 		goto fail;
@@ -410,16 +492,53 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	db_close(s->db);
+	free(s->pg_uri);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);  /* releases the flock */
 	free(s->dir);
 	free(s);
 }
 
+/* Writes a PostgreSQL workspace's marker (read_marker) at path, with a new
+ * random workspace id. */
+static int write_marker(const char *path, const char *uri, struct moat_err *e)
+{
+	unsigned char r[16];
+	char id[33], *text;
+	int rc;
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return err_set(e, MOAT_EENV, "cannot make a workspace id: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(r); i++) {
+		id[2 * i] = "0123456789abcdef"[r[i] >> 4];
+		id[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
+	}
+	id[32] = '\0';
+	if (asprintf(&text, PG_MARKER "uri %s\nid %s\n", uri, id) < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	rc = fs_write_atomic(path, text, strlen(text), 0644, e);
+	free(text);
+	return rc;
+}
+
 int store_create(const char *dir, struct moat_err *e)
+{
+	return store_create_at(dir, getenv("MOAT_STORE"), e);
+}
+
+int store_create_at(const char *dir, const char *uri, struct moat_err *e)
 {
 	struct store *s;
 	char *p;
+	if (uri && !*uri)
+		uri = NULL;
+	if (uri && strncmp(uri, "postgres://", 11) && strncmp(uri, "postgresql://", 13) &&
+	    strcmp(uri, "sqlite"))
+		return err_set(e, MOAT_EUSAGE, "unknown store '%s' (sqlite, or postgres://USER@HOST/DB)",
+			       uri);
+	if (uri && !strcmp(uri, "sqlite"))
+		uri = NULL;
+	if (uri && db_pg_check_uri(uri, e) < 0)
+		return -1;
 	if (fs_mkdirs(dir, 0755, e) < 0)
 		return -1;
 	p = fs_join(dir, "moat.db");
@@ -440,9 +559,26 @@ int store_create(const char *dir, struct moat_err *e)
 		}
 		free(p);
 	}
+	if (uri) {
+		p = fs_join(dir, "moat.db");
+		if (!p)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (write_marker(p, uri, e) < 0) {
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
 	s = open_db(dir, 1, STORE_WRITE, e);
-	if (!s)
+	if (!s) {
+		if (uri) {  /* no server, no workspace: init may be run again */
+			p = fs_join(dir, "moat.db");
+			if (p)
+				unlink(p);
+			free(p);
+		}
 		return -1;
+	}
 	store_close(s);
 	return 0;
 }
