@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "../core/banned.h"
 
@@ -46,50 +45,52 @@ static void os_user(char *out, size_t n)
 
 /* Reads the meta table: 1 when key is there (its value in out, cut to n - 1
  * bytes), 0 when not, -1 when the database failed. */
-static int meta_get(sqlite3 *db, const char *key, char *out, size_t n)
+static int meta_get(struct db *db, const char *key, char *out, size_t n)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT value FROM meta WHERE key = ?", &st) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_text(st, 1, key, -1, DB_STATIC);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		store_col_copy(out, n, st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	db_finalize(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
-static int meta_set(sqlite3 *db, const char *key, const char *value)
+static int meta_set(struct db *db, const char *key, const char *value)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
-	if (sqlite3_prepare_v2(db, "INSERT INTO meta(key, value) VALUES(?, ?)"
-			       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "INSERT INTO meta(key, value) VALUES(?, ?)"
+			       " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	db_bind_text(st, 1, key, -1, DB_STATIC);
+	db_bind_text(st, 2, value, -1, DB_COPY);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 int audit_append(struct store *s, const struct audit_entry *a, char head_out[65],
 		 struct moat_err *e)
 {
-	sqlite3 *db = store_sqlite(s);
-	int own_tx = sqlite3_get_autocommit(db);
+	struct db *db = store_db(s);
+	int own_tx = !db_in_tx(db);
 	char prev[65] = "", seqs[32] = "", now[STORE_TIME_MAX], user[256], host[256] = "", hash[65];
 	long long seq;
 	int found;
 	json_t *body;
 	char *text = NULL;
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 
 	if (own_tx && store_begin(s, e) < 0)
 		return -1;
+	/* one appender at a time across processes and hosts (PostgreSQL) */
+	if (db_lock_chain(db) < 0)
+		goto dberr;
 	if ((found = meta_get(db, "audit_head_hash", prev, sizeof(prev))) < 0)
 		goto dberr;
 	if (!found)
@@ -119,16 +120,15 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 	json_decref(body);
 	sha256_hex_mem(text, strlen(text), hash);
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO audit(seq, body, prev, hash) VALUES(?,?,?,?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "INSERT INTO audit(seq, body, prev, hash) VALUES(?,?,?,?)", &st) < 0)
 		goto dberr;
-	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, prev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	db_bind_int64(st, 1, seq);
+	db_bind_text(st, 2, text, -1, DB_STATIC);
+	db_bind_text(st, 3, prev, -1, DB_STATIC);
+	db_bind_text(st, 4, hash, -1, DB_STATIC);
+	if (db_step(st) != DB_DONE)
 		goto dberr;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (xsnprintf(seqs, sizeof(seqs), "%lld", seq) < 0) {
 		err_set(e, MOAT_ELIMIT, "audit record number %lld is too long", seq);
@@ -144,9 +144,9 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 		memcpy(head_out, hash, 65);
 	return 0;
 dberr:
-	err_set(e, MOAT_EDB, "cannot append to the audit trail: %s", sqlite3_errmsg(db));
+	err_set(e, MOAT_EDB, "cannot append to the audit trail: %s", db_errmsg(db));
 fail:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(text);
 	if (own_tx)
 		store_rollback(s);
@@ -155,28 +155,28 @@ fail:
 
 json_t *audit_log(struct store *s, struct moat_err *e)
 {
-	sqlite3 *db = store_sqlite(s);
-	sqlite3_stmt *st;
+	struct db *db = store_db(s);
+	struct db_stmt *st;
 	json_t *arr = json_array();
-	int rc = SQLITE_DONE, nomem = !arr;
-	if (sqlite3_prepare_v2(db, "SELECT body, hash FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+	int rc = DB_DONE, nomem = !arr;
+	if (db_prepare(db, "SELECT body, hash FROM audit ORDER BY seq", &st) < 0) {
 		json_decref(arr);
-		err_set(e, MOAT_EDB, "cannot read the audit trail: %s", sqlite3_errmsg(db));
+		err_set(e, MOAT_EDB, "cannot read the audit trail: %s", db_errmsg(db));
 		return NULL;
 	}
-	while (!nomem && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *b = (const char *)sqlite3_column_text(st, 0);
+	while (!nomem && (rc = db_step(st)) == DB_ROW) {
+		const char *b = (const char *)db_column_text(st, 0);
 		int oom = 0;
 		json_t *o = b ? store_json_loads(b, &oom) : NULL;
 		if (oom)
 			nomem = 1;
 		else if (!o)
 			o = json_pack("{s:s}", "error", "unreadable record");
-		if (json_object_set_new(o, "hash", json_string((const char *)sqlite3_column_text(st, 1))) ||
+		if (json_object_set_new(o, "hash", json_string((const char *)db_column_text(st, 1))) ||
 		    json_array_append_new(arr, o))
 			nomem = 1;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (store_rows_end(s, rc, nomem, "cannot read the audit trail", e) < 0) {
 		json_decref(arr);
 		return NULL;
@@ -245,8 +245,8 @@ static int file_head(struct store *s, long long *seq, char hash[65])
 
 int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 {
-	sqlite3 *db = store_sqlite(s);
-	sqlite3_stmt *st;
+	struct db *db = store_db(s);
+	struct db_stmt *st;
 	char expect_prev[65], head_hash[65] = "", head_seq[32] = "", fhash[65] = "";
 	long long fseq = 0;
 	int64_t pos = 0;
@@ -257,14 +257,13 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 	if ((fhead = file_head(s, &fseq, fhash)) == -2)
 		return err_set(e, MOAT_ENOMEM, "cannot read audit.head: out of memory");
 	memcpy(expect_prev, GENESIS, sizeof(GENESIS));
-	if (sqlite3_prepare_v2(db, "SELECT seq, body, prev, hash FROM audit ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK)
-		return err_set(e, MOAT_EDB, "cannot read the audit trail: %s", sqlite3_errmsg(db));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && c->ok) {
-		int64_t rowseq = sqlite3_column_int64(st, 0);
-		const char *body = (const char *)sqlite3_column_text(st, 1);
-		const char *prev = (const char *)sqlite3_column_text(st, 2);
-		const char *hash = (const char *)sqlite3_column_text(st, 3);
+	if (db_prepare(db, "SELECT seq, body, prev, hash FROM audit ORDER BY seq", &st) < 0)
+		return err_set(e, MOAT_EDB, "cannot read the audit trail: %s", db_errmsg(db));
+	while ((rc = db_step(st)) == DB_ROW && c->ok) {
+		int64_t rowseq = db_column_int64(st, 0);
+		const char *body = (const char *)db_column_text(st, 1);
+		const char *prev = (const char *)db_column_text(st, 2);
+		const char *hash = (const char *)db_column_text(st, 3);
 		char got[65];
 		json_int_t bseq = 0;
 		int same;
@@ -284,7 +283,7 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 		if (same == 0 || (same > 0 && bseq != pos))
 			same = body_check(body, prev, &bseq);
 		if (same < 0) {
-			sqlite3_finalize(st);
+			db_finalize(st);
 			return err_set(e, MOAT_ENOMEM, "cannot read audit record %lld: out of memory",
 				       (long long)pos);
 		}
@@ -306,9 +305,9 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 		c->records = pos;
 		memcpy(c->head, hash, sizeof(c->head));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return err_set(e, MOAT_EDB, "cannot read the audit trail: %s", sqlite3_errmsg(db));
+	db_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return err_set(e, MOAT_EDB, "cannot read the audit trail: %s", db_errmsg(db));
 	if (!c->ok)
 		return 0;
 	if (!c->records) {
@@ -329,7 +328,7 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 	}
 	if (meta_get(db, "audit_head_seq", head_seq, sizeof(head_seq)) < 0 ||
 	    meta_get(db, "audit_head_hash", head_hash, sizeof(head_hash)) < 0)
-		return err_set(e, MOAT_EDB, "cannot read the audit trail's head: %s", sqlite3_errmsg(db));
+		return err_set(e, MOAT_EDB, "cannot read the audit trail's head: %s", db_errmsg(db));
 	if (strtoll(head_seq[0] ? head_seq : "0", NULL, 10) != c->records ||
 	    (c->records && strcmp(head_hash, c->head))) {
 		bad(c, c->records + 1, "the trail ends at record %lld but the workspace's head names "
@@ -342,7 +341,7 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 int audit_each(struct store *s, int64_t from, int64_t to, audit_record_fn fn, void *ctx,
 	       struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s, from < 0
+	struct db_stmt *st = store_prep(s, from < 0
 		? "SELECT seq, body, hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)"
 		  " AND ?1 < 0 AND ?2 = ?2"
 		: "SELECT seq, body, hash FROM audit WHERE seq >= ?1 AND (?2 = 0 OR seq <= ?2)"
@@ -350,23 +349,23 @@ int audit_each(struct store *s, int64_t from, int64_t to, audit_record_fn fn, vo
 	int rc, ret = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *body = (const char *)sqlite3_column_text(st, 1);
-		const char *hash = (const char *)sqlite3_column_text(st, 2);
+	db_bind_int64(st, 1, from);
+	db_bind_int64(st, 2, to);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *body = (const char *)db_column_text(st, 1);
+		const char *hash = (const char *)db_column_text(st, 2);
 		if (!body || !hash) {
 			ret = err_set(e, MOAT_ECORRUPT, "audit record %lld: a field is missing",
-				      (long long)sqlite3_column_int64(st, 0));
+				      (long long)db_column_int64(st, 0));
 			break;
 		}
-		if ((ret = fn(ctx, sqlite3_column_int64(st, 0), body,
-			      (size_t)sqlite3_column_bytes(st, 1), hash, e)) != 0)
+		if ((ret = fn(ctx, db_column_int64(st, 0), body,
+			      (size_t)db_column_bytes(st, 1), hash, e)) != 0)
 			break;
 	}
-	if (!ret && rc != SQLITE_DONE)
+	if (!ret && rc != DB_DONE)
 		ret = store_db_err(s, "cannot read the audit trail", e);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 

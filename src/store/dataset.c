@@ -15,44 +15,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "../core/banned.h"
 
-static const char *col(sqlite3_stmt *st, int c)
+static const char *col(struct db_stmt *st, int c)
 {
-	const char *t = (const char *)sqlite3_column_text(st, c);
+	const char *t = (const char *)db_column_text(st, c);
 	return t ? t : "";
 }
 
-static const char *col_or_null(sqlite3_stmt *st, int c)
+static const char *col_or_null(struct db_stmt *st, int c)
 {
-	return (const char *)sqlite3_column_text(st, c);
+	return (const char *)db_column_text(st, c);
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+static void bind_text_or_null(struct db_stmt *st, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+		db_bind_text(st, i, v, -1, DB_COPY);
 	else
-		sqlite3_bind_null(st, i);
+		db_bind_null(st, i);
 }
 
 /* Runs st and makes each row an object with row(); an array of them.  NULL
  * with e set ("cannot <what>: ...") when a step or memory fails. */
-static json_t *rows_json(struct store *s, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
+static json_t *rows_json(struct store *s, struct db_stmt *st, json_t *(*row)(struct db_stmt *),
 			 const char *what, struct moat_err *e)
 {
 	json_t *arr = json_array();
-	int rc = SQLITE_DONE, nomem = !arr;
+	int rc = DB_DONE, nomem = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
-	while (!nomem && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (!nomem && (rc = db_step(st)) == DB_ROW)
 		nomem = json_array_append_new(arr, row(st));
-	sqlite3_finalize(st);
-	if (store_rows_end(s, nomem ? SQLITE_DONE : rc, nomem, what, e) < 0) {
+	db_finalize(st);
+	if (store_rows_end(s, nomem ? DB_DONE : rc, nomem, what, e) < 0) {
 		json_decref(arr);
 		return NULL;
 	}
@@ -74,7 +73,7 @@ static json_t *rows_json(struct store *s, sqlite3_stmt *st, json_t *(*row)(sqlit
 	"SELECT d.id, d.type, d.run_id, c.text, c.lang," PATH_GROUP_COLS                       \
 	" FROM documents d JOIN clean_docs c ON c.doc_id = d.id WHERE c.status = 'kept'"
 #define SQL_DOCS_RAW                                                                     \
-	"SELECT d.id, d.type, d.run_id, d.text, NULL," PATH_GROUP_COLS " FROM documents d WHERE 1"
+	"SELECT d.id, d.type, d.run_id, d.text, NULL," PATH_GROUP_COLS " FROM documents d WHERE 1 = 1"
 #define IN_ORDER " ORDER BY d.rowid"
 #define HAS_CHUNKS " AND EXISTS (SELECT 1 FROM chunks x WHERE x.set_id = ?1 AND x.doc_id = d.id)"
 
@@ -87,11 +86,11 @@ static const char SQL_ELS_RAW[] =
 	" WHERE doc_id = ? AND end_cp > start_cp ORDER BY seq";
 
 /* Fills d's id, type, run, path, group and lang from a row of SQL_DOCS_*. */
-static void doc_row(sqlite3_stmt *st, struct ds_doc *d)
+static void doc_row(struct db_stmt *st, struct ds_doc *d)
 {
 	d->id = col(st, 0);
 	d->type = col(st, 1);
-	d->run_id = sqlite3_column_int64(st, 2);
+	d->run_id = db_column_int64(st, 2);
 	d->lang = col_or_null(st, 4);
 	d->path = col(st, 5);
 	d->group = col(st, 6);
@@ -99,40 +98,40 @@ static void doc_row(sqlite3_stmt *st, struct ds_doc *d)
 
 int ds_each_doc(struct store *s, int raw, ds_doc_fn fn, void *ctx, struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s, raw ? SQL_DOCS_RAW IN_ORDER : SQL_DOCS_CLEAN IN_ORDER, e);
-	sqlite3_stmt *es = NULL;
+	struct db_stmt *st = store_prep(s, raw ? SQL_DOCS_RAW IN_ORDER : SQL_DOCS_CLEAN IN_ORDER, e);
+	struct db_stmt *es = NULL;
 	struct ds_el *el = NULL;
 	size_t cap = 0;
 	int rc, ret = 0;
 	if (!st)
 		return -1;
 	if (!(es = store_prep(s, raw ? SQL_ELS_RAW : SQL_ELS_CLEAN, e))) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -1;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct ds_doc d;
 		size_t n = 0;
 		int erc;
 		doc_row(st, &d);
 		d.text = col(st, 3);
-		d.len = (size_t)sqlite3_column_bytes(st, 3);
-		sqlite3_reset(es);
-		sqlite3_bind_text(es, 1, d.id, -1, SQLITE_TRANSIENT);
-		while ((erc = sqlite3_step(es)) == SQLITE_ROW) {
+		d.len = (size_t)db_column_bytes(st, 3);
+		db_reset(es);
+		db_bind_text(es, 1, d.id, -1, DB_COPY);
+		while ((erc = db_step(es)) == DB_ROW) {
 			if (MOAT_GROW(el, cap, n + 1) < 0) {
 				ret = err_set(e, MOAT_ENOMEM, "cannot read document '%s': out of memory", d.id);
 				goto out;
 			}
-			el[n].seq = sqlite3_column_int(es, 0);
+			el[n].seq = db_column_int(es, 0);
 			store_col_copy(el[n].type, sizeof(el[n].type), es, 1);
-			el[n].level = sqlite3_column_int(es, 2);
-			el[n].page = sqlite3_column_int(es, 3);
-			el[n].start = (size_t)sqlite3_column_int64(es, 4);
-			el[n].end = (size_t)sqlite3_column_int64(es, 5);
+			el[n].level = db_column_int(es, 2);
+			el[n].page = db_column_int(es, 3);
+			el[n].start = (size_t)db_column_int64(es, 4);
+			el[n].end = (size_t)db_column_int64(es, 5);
 			n++;
 		}
-		if (erc != SQLITE_DONE) {
+		if (erc != DB_DONE) {
 			ret = store_db_err(s, "cannot read elements", e);
 			goto out;
 		}
@@ -141,18 +140,18 @@ int ds_each_doc(struct store *s, int raw, ds_doc_fn fn, void *ctx, struct moat_e
 		if ((ret = fn(ctx, &d, e)) != 0)
 			goto out;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = store_db_err(s, "cannot read documents", e);
 out:
 	free(el);
-	sqlite3_finalize(es);
-	sqlite3_finalize(st);
+	db_finalize(es);
+	db_finalize(st);
 	return ret;
 }
 
 int64_t ds_count_uncleaned(struct store *s, char *first, size_t cap, struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s,
 		"SELECT count(*), (SELECT coalesce((SELECT f.path FROM files f WHERE f.doc_id = d.id"
 		"  ORDER BY f.id DESC LIMIT 1), d.id) FROM documents d"
 		"  WHERE NOT EXISTS (SELECT 1 FROM clean_docs c WHERE c.doc_id = d.id)"
@@ -163,20 +162,20 @@ int64_t ds_count_uncleaned(struct store *s, char *first, size_t cap, struct moat
 		return -1;
 	if (cap)
 		first[0] = '\0';
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		n = sqlite3_column_int64(st, 0);
+	if (db_step(st) == DB_ROW) {
+		n = db_column_int64(st, 0);
 		store_col_copy(first, cap, st, 1);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (n < 0)
 		return store_db_err(s, "cannot count documents not cleaned", e);
 	return n;
 }
 
-static json_t *finding_row(sqlite3_stmt *st)
+static json_t *finding_row(struct db_stmt *st)
 {
 	return json_pack("{s:s, s:s, s:I}", "type", col(st, 0), "operator", col(st, 1), "count",
-			 (json_int_t)sqlite3_column_int64(st, 2));
+			 (json_int_t)db_column_int64(st, 2));
 }
 
 json_t *ds_findings(struct store *s, struct moat_err *e)
@@ -193,23 +192,24 @@ json_t *ds_findings(struct store *s, struct moat_err *e)
 static int set_row(struct store *s, const char *sql, const char *key, struct ds_chunk_set *out,
 		   struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s, sql, e);
+	struct db_stmt *st = store_prep(s, sql, e);
 	int rc;
+	memset(out, 0, sizeof(*out));  /* created and the rest: 0 for a set found */
 	if (!st)
 		return -1;
 	if (key)
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
+		db_bind_text(st, 1, key, -1, DB_COPY);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->id = db_column_int64(st, 0);
 		store_col_copy(out->name, sizeof(out->name), st, 1);
 		store_col_copy(out->settings_sha256, sizeof(out->settings_sha256), st, 2);
-		out->raw = sqlite3_column_int(st, 3);
+		out->raw = db_column_int(st, 3);
 	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	db_finalize(st);
+	if (rc == DB_ROW)
 		return 1;
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return store_db_err(s, "cannot read chunk sets", e);
 	return 0;
 }
@@ -222,7 +222,7 @@ int ds_chunk_set_open(struct store *s, const char *name, const char *settings,
 {
 	char sha[SHA256_HEX], now[STORE_TIME_MAX], defname[32];
 	struct ds_chunk_set other;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int r;
 	memset(out, 0, sizeof(*out));
 	sha256_hex_mem(settings, strlen(settings), sha);
@@ -258,17 +258,17 @@ int ds_chunk_set_open(struct store *s, const char *name, const char *settings,
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, settings, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, tokenizer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 5, raw);
-	sqlite3_bind_int64(st, 6, run_id);
-	sqlite3_bind_text(st, 7, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, now, -1, SQLITE_TRANSIENT);
+	db_bind_text(st, 1, name, -1, DB_COPY);
+	db_bind_text(st, 2, settings, -1, DB_COPY);
+	db_bind_text(st, 3, sha, -1, DB_COPY);
+	db_bind_text(st, 4, tokenizer, -1, DB_COPY);
+	db_bind_int(st, 5, raw);
+	db_bind_int64(st, 6, run_id);
+	db_bind_text(st, 7, now, -1, DB_COPY);
+	db_bind_text(st, 8, now, -1, DB_COPY);
 	if (store_step(s, st, "cannot write a chunk set", e) < 0)
 		return -1;
-	out->id = sqlite3_last_insert_rowid(store_sqlite(s));
+	out->id = db_last_insert_id(store_db(s));
 	memcpy(out->name, name, strlen(name) + 1);
 	memcpy(out->settings_sha256, sha, sizeof(sha));
 	out->raw = raw;
@@ -291,16 +291,16 @@ int ds_chunk_set_find(struct store *s, const char *name, struct ds_chunk_set *ou
 	return 0;
 }
 
-static json_t *set_json(sqlite3_stmt *st)
+static json_t *set_json(struct db_stmt *st)
 {
 	int bad = 0;
 	json_t *settings = store_json_loads(col(st, 1), &bad);
 	return json_pack("{s:s, s:o, s:s, s:b, s:s, s:s, s:I, s:I, s:I}", "name", col(st, 0),
 			 "settings", settings ? settings : json_null(), "tokenizer", col(st, 2), "raw",
-			 sqlite3_column_int(st, 3), "created_at", col(st, 4), "updated_at", col(st, 5),
-			 "documents", (json_int_t)sqlite3_column_int64(st, 6), "chunks",
-			 (json_int_t)sqlite3_column_int64(st, 7), "tokens",
-			 (json_int_t)sqlite3_column_int64(st, 8));
+			 db_column_int(st, 3), "created_at", col(st, 4), "updated_at", col(st, 5),
+			 "documents", (json_int_t)db_column_int64(st, 6), "chunks",
+			 (json_int_t)db_column_int64(st, 7), "tokens",
+			 (json_int_t)db_column_int64(st, 8));
 }
 
 json_t *ds_chunk_sets(struct store *s, struct moat_err *e)
@@ -316,31 +316,31 @@ json_t *ds_chunk_sets(struct store *s, struct moat_err *e)
 int ds_chunks_source(struct store *s, int64_t set, const char *doc_id, char sha[65],
 		     struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s, "SELECT source_sha256 FROM chunks WHERE set_id = ? AND doc_id = ?"
+	struct db_stmt *st = store_prep(s, "SELECT source_sha256 FROM chunks WHERE set_id = ? AND doc_id = ?"
 				      " LIMIT 1", e);
 	int rc;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, set);
-	sqlite3_bind_text(st, 2, doc_id, -1, SQLITE_TRANSIENT);
+	db_bind_int64(st, 1, set);
+	db_bind_text(st, 2, doc_id, -1, DB_COPY);
 	sha[0] = '\0';
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		store_col_copy(sha, 65, st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return store_db_err(s, "cannot read chunks", e);
-	return rc == SQLITE_ROW;
+	return rc == DB_ROW;
 }
 
 int ds_chunks_put(struct store *s, int64_t set, const char *doc_id, const char *source_sha,
 		  const struct ds_chunk *c, size_t n, struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s, "DELETE FROM chunks WHERE set_id = ? AND doc_id = ?", e);
+	struct db_stmt *st = store_prep(s, "DELETE FROM chunks WHERE set_id = ? AND doc_id = ?", e);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, set);
-	sqlite3_bind_text(st, 2, doc_id, -1, SQLITE_TRANSIENT);
+	db_bind_int64(st, 1, set);
+	db_bind_text(st, 2, doc_id, -1, DB_COPY);
 	if (store_step(s, st, "cannot write chunks", e) < 0)
 		return -1;
 	st = store_prep(s, "INSERT INTO chunks(set_id, doc_id, seq, el_first, el_last, page_first,"
@@ -349,46 +349,46 @@ int ds_chunks_put(struct store *s, int64_t set, const char *doc_id, const char *
 	if (!st)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, set);
-		sqlite3_bind_text(st, 2, doc_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, c[i].seq);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)c[i].el_first);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)c[i].el_last);
-		sqlite3_bind_int(st, 6, c[i].page_first);
-		sqlite3_bind_int(st, 7, c[i].page_last);
-		sqlite3_bind_int64(st, 8, (sqlite3_int64)c[i].start);
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)c[i].end);
-		sqlite3_bind_int(st, 10, c[i].tokens);
-		sqlite3_bind_text(st, 11, c[i].text, (int)c[i].len, SQLITE_STATIC);
-		sqlite3_bind_text(st, 12, source_sha, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		db_reset(st);
+		db_bind_int64(st, 1, set);
+		db_bind_text(st, 2, doc_id, -1, DB_STATIC);
+		db_bind_int(st, 3, c[i].seq);
+		db_bind_int64(st, 4, (int64_t)c[i].el_first);
+		db_bind_int64(st, 5, (int64_t)c[i].el_last);
+		db_bind_int(st, 6, c[i].page_first);
+		db_bind_int(st, 7, c[i].page_last);
+		db_bind_int64(st, 8, (int64_t)c[i].start);
+		db_bind_int64(st, 9, (int64_t)c[i].end);
+		db_bind_int(st, 10, c[i].tokens);
+		db_bind_text(st, 11, c[i].text, (int)c[i].len, DB_STATIC);
+		db_bind_text(st, 12, source_sha, -1, DB_STATIC);
+		if (db_step(st) != DB_DONE) {
 			store_db_err(s, "cannot write chunks", e);
-			sqlite3_finalize(st);
+			db_finalize(st);
 			return -1;
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return 0;
 }
 
 int ds_chunk_set_touch(struct store *s, int64_t set, int64_t run_id, struct moat_err *e)
 {
 	char now[STORE_TIME_MAX];
-	sqlite3_stmt *st = store_prep(s, "UPDATE chunk_sets SET updated_at = ?, run_id = ? WHERE id = ?", e);
+	struct db_stmt *st = store_prep(s, "UPDATE chunk_sets SET updated_at = ?, run_id = ? WHERE id = ?", e);
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, run_id);
-	sqlite3_bind_int64(st, 3, set);
+	db_bind_text(st, 1, now, -1, DB_COPY);
+	db_bind_int64(st, 2, run_id);
+	db_bind_int64(st, 3, set);
 	return store_step(s, st, "cannot write a chunk set", e);
 }
 
 int ds_each_chunk(struct store *s, int64_t set, ds_chunk_fn fn, void *ctx, int64_t *stale,
 		  struct moat_err *e)
 {
-	sqlite3_stmt *st, *q;
+	struct db_stmt *st, *q;
 	int rc, ret = 0, raw;
 	if (stale)
 		*stale = 0;
@@ -396,70 +396,70 @@ int ds_each_chunk(struct store *s, int64_t set, ds_chunk_fn fn, void *ctx, int64
 	q = store_prep(s, "SELECT raw FROM chunk_sets WHERE id = ?", e);
 	if (!q)
 		return -1;
-	sqlite3_bind_int64(q, 1, set);
-	rc = sqlite3_step(q);
-	raw = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
-	sqlite3_finalize(q);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? err_set(e, MOAT_ENOTFOUND, "no such chunk set")
+	db_bind_int64(q, 1, set);
+	rc = db_step(q);
+	raw = rc == DB_ROW ? db_column_int(q, 0) : 0;
+	db_finalize(q);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? err_set(e, MOAT_ENOTFOUND, "no such chunk set")
 					 : store_db_err(s, "cannot read chunk sets", e);
 	/* documents in ingest order; chunks follow per document, checked
 	 * against the digest of its current text */
 	st = store_prep(s, raw ? SQL_DOCS_RAW HAS_CHUNKS IN_ORDER : SQL_DOCS_CLEAN HAS_CHUNKS IN_ORDER, e);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, set);
+	db_bind_int64(st, 1, set);
 	if (!(q = store_prep(s, "SELECT seq, el_first, el_last, page_first, page_last, start_cp, end_cp,"
 			     " tokens, text, source_sha256 FROM chunks WHERE set_id = ? AND doc_id = ?"
 			     " ORDER BY seq", e))) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -1;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct ds_doc d;
 		char sha[SHA256_HEX];
 		int crc, first = 1;
 		memset(&d, 0, sizeof(d));
 		doc_row(st, &d);
-		sha256_hex_mem(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), sha);
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, set);
-		sqlite3_bind_text(q, 2, d.id, -1, SQLITE_TRANSIENT);
-		while ((crc = sqlite3_step(q)) == SQLITE_ROW) {
+		sha256_hex_mem(db_column_blob(st, 3), (size_t)db_column_bytes(st, 3), sha);
+		db_reset(q);
+		db_bind_int64(q, 1, set);
+		db_bind_text(q, 2, d.id, -1, DB_COPY);
+		while ((crc = db_step(q)) == DB_ROW) {
 			struct ds_chunk c;
 			if (first) {
 				first = 0;
 				if (strcmp(col(q, 9), sha)) {
 					if (stale)
 						(*stale)++;
-					crc = SQLITE_DONE;
+					crc = DB_DONE;
 					break;
 				}
 			}
 			c.doc_id = d.id;
-			c.seq = sqlite3_column_int(q, 0);
-			c.el_first = (size_t)sqlite3_column_int64(q, 1);
-			c.el_last = (size_t)sqlite3_column_int64(q, 2);
-			c.page_first = sqlite3_column_int(q, 3);
-			c.page_last = sqlite3_column_int(q, 4);
-			c.start = (size_t)sqlite3_column_int64(q, 5);
-			c.end = (size_t)sqlite3_column_int64(q, 6);
-			c.tokens = sqlite3_column_int(q, 7);
+			c.seq = db_column_int(q, 0);
+			c.el_first = (size_t)db_column_int64(q, 1);
+			c.el_last = (size_t)db_column_int64(q, 2);
+			c.page_first = db_column_int(q, 3);
+			c.page_last = db_column_int(q, 4);
+			c.start = (size_t)db_column_int64(q, 5);
+			c.end = (size_t)db_column_int64(q, 6);
+			c.tokens = db_column_int(q, 7);
 			c.text = col(q, 8);
-			c.len = (size_t)sqlite3_column_bytes(q, 8);
+			c.len = (size_t)db_column_bytes(q, 8);
 			if ((ret = fn(ctx, &c, &d, e)) != 0)
 				goto out;
 		}
-		if (crc != SQLITE_DONE) {
+		if (crc != DB_DONE) {
 			ret = store_db_err(s, "cannot read chunks", e);
 			goto out;
 		}
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = store_db_err(s, "cannot read documents", e);
 out:
-	sqlite3_finalize(q);
-	sqlite3_finalize(st);
+	db_finalize(q);
+	db_finalize(st);
 	return ret;
 }
 
@@ -468,16 +468,16 @@ out:
 int ds_project_find(struct store *s, const char *name, int64_t *id, char kind[16],
 		    json_t **labels, struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s, "SELECT id, kind, labels FROM projects WHERE name = ?", e);
+	struct db_stmt *st = store_prep(s, "SELECT id, kind, labels FROM projects WHERE name = ?", e);
 	int rc;
 	if (labels)
 		*labels = NULL;
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, name, -1, DB_COPY);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_column_int64(st, 0);
 		if (kind)
 			store_col_copy(kind, 16, st, 1);
 		if (labels) {
@@ -486,17 +486,17 @@ int ds_project_find(struct store *s, const char *name, int64_t *id, char kind[16
 			if (!*labels || !json_is_array(*labels)) {
 				json_decref(*labels);
 				*labels = NULL;
-				sqlite3_finalize(st);
+				db_finalize(st);
 				return err_set(e, nomem ? MOAT_ENOMEM : MOAT_ECORRUPT,
 					       "project '%s': %s", name,
 					       nomem ? "out of memory" : "its label set is not a JSON array");
 			}
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	db_finalize(st);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return store_db_err(s, "cannot read projects", e);
 	return err_set(e, MOAT_ENOTFOUND, "no project '%s'", name);
 }
@@ -508,7 +508,7 @@ int ds_project_open(struct store *s, const char *name, const char *kind, const j
 	json_t *have = NULL, *l;
 	size_t i;
 	char *text;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int changed = 0;
 	struct moat_err fe = MOAT_ERR_INIT;
 	if (ds_project_find(s, name, id, have_kind, &have, &fe) == 0) {
@@ -553,60 +553,60 @@ int ds_project_open(struct store *s, const char *name, const char *kind, const j
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	store_utc_now(now, 3);
 	st = *id ? store_prep(s, "UPDATE projects SET labels = ?2 WHERE id = ?1", e)
-		 : store_prep(s, "INSERT INTO projects(id, name, kind, labels, created_at)"
-			      " VALUES(?1, ?3, ?4, ?2, ?5)", e);
+		 : store_prep(s, "INSERT INTO projects(name, kind, labels, created_at)"
+			      " VALUES(?3, ?4, ?2, ?5)", e);
 	if (!st) {
 		free(text);
 		return -1;
 	}
 	if (*id)
-		sqlite3_bind_int64(st, 1, *id);
+		db_bind_int64(st, 1, *id);
 	else
-		sqlite3_bind_null(st, 1);
-	sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+		db_bind_null(st, 1);
+	db_bind_text(st, 2, text, -1, DB_COPY);
 	if (!*id) {
-		sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 4, kind, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
+		db_bind_text(st, 3, name, -1, DB_COPY);
+		db_bind_text(st, 4, kind, -1, DB_COPY);
+		db_bind_text(st, 5, now, -1, DB_COPY);
 	}
 	free(text);
 	if (store_step(s, st, "cannot write a project", e) < 0)
 		return -1;
 	if (!*id)
-		*id = sqlite3_last_insert_rowid(store_sqlite(s));
+		*id = db_last_insert_id(store_db(s));
 	return 0;
 }
 
 int ds_task_add(struct store *s, int64_t project, struct ds_task *t, struct moat_err *e)
 {
 	char now[STORE_TIME_MAX];
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s,
 		"INSERT INTO tasks(project_id, kind, doc_id, seq, text, cleaned, width, height, name,"
 		" split, source, meta, created_at, run_id, image) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", e);
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_int64(st, 1, project);
-	sqlite3_bind_text(st, 2, t->kind, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, project);
+	db_bind_text(st, 2, t->kind, -1, DB_STATIC);
 	bind_text_or_null(st, 3, t->doc_id);
 	if (t->seq >= 0)
-		sqlite3_bind_int(st, 4, t->seq);
+		db_bind_int(st, 4, t->seq);
 	bind_text_or_null(st, 5, t->text);
-	sqlite3_bind_int(st, 6, t->cleaned);
+	db_bind_int(st, 6, t->cleaned);
 	if (t->width > 0)
-		sqlite3_bind_int(st, 7, t->width);
+		db_bind_int(st, 7, t->width);
 	if (t->height > 0)
-		sqlite3_bind_int(st, 8, t->height);
+		db_bind_int(st, 8, t->height);
 	bind_text_or_null(st, 9, t->name);
 	bind_text_or_null(st, 10, t->split);
 	bind_text_or_null(st, 11, t->source);
 	bind_text_or_null(st, 12, t->meta);
-	sqlite3_bind_text(st, 13, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 14, t->run_id);
+	db_bind_text(st, 13, now, -1, DB_COPY);
+	db_bind_int64(st, 14, t->run_id);
 	bind_text_or_null(st, 15, t->image);
 	if (store_step(s, st, "cannot write a task", e) < 0)
 		return -1;
-	t->id = sqlite3_last_insert_rowid(store_sqlite(s));
+	t->id = db_last_insert_id(store_db(s));
 	return 0;
 }
 
@@ -632,18 +632,18 @@ int ds_annotation_add(struct store *s, int64_t task, const char *annotator, cons
 		      unsigned status, int64_t run_id, struct moat_err *e)
 {
 	char now[STORE_TIME_MAX];
-	sqlite3_stmt *st = store_prep(s, "INSERT INTO annotations(task_id, annotator, value, status,"
+	struct db_stmt *st = store_prep(s, "INSERT INTO annotations(task_id, annotator, value, status,"
 				      " created_at, updated_at, run_id) VALUES(?,?,?,?,?,?,?)", e);
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_int64(st, 1, task);
-	sqlite3_bind_text(st, 2, annotator, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, ds_status_name(status), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, run_id);
+	db_bind_int64(st, 1, task);
+	db_bind_text(st, 2, annotator, -1, DB_COPY);
+	db_bind_text(st, 3, value, -1, DB_COPY);
+	db_bind_text(st, 4, ds_status_name(status), -1, DB_STATIC);
+	db_bind_text(st, 5, now, -1, DB_COPY);
+	db_bind_text(st, 6, now, -1, DB_COPY);
+	db_bind_int64(st, 7, run_id);
 	return store_step(s, st, "cannot write an annotation", e);
 }
 
@@ -651,19 +651,19 @@ int ds_suggestion_add(struct store *s, int64_t task, const struct ds_suggestion 
 		      int64_t run_id, struct moat_err *e)
 {
 	char now[STORE_TIME_MAX];
-	sqlite3_stmt *st = store_prep(s, "INSERT INTO suggestions(task_id, value, model, model_digest,"
+	struct db_stmt *st = store_prep(s, "INSERT INTO suggestions(task_id, value, model, model_digest,"
 				      " score, created_at, run_id) VALUES(?,?,?,?,?,?,?)", e);
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_int64(st, 1, task);
-	sqlite3_bind_text(st, 2, g->value, -1, SQLITE_TRANSIENT);
+	db_bind_int64(st, 1, task);
+	db_bind_text(st, 2, g->value, -1, DB_COPY);
 	bind_text_or_null(st, 3, g->model);
 	bind_text_or_null(st, 4, g->model_digest);
 	if (g->score >= 0)
-		sqlite3_bind_double(st, 5, g->score);
-	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, run_id);
+		db_bind_double(st, 5, g->score);
+	db_bind_text(st, 6, now, -1, DB_COPY);
+	db_bind_int64(st, 7, run_id);
 	return store_step(s, st, "cannot write a suggestion", e);
 }
 
@@ -683,7 +683,7 @@ static void ann_clear(struct ann_buf *b)
 int ds_each_task(struct store *s, int64_t project, unsigned statuses, ds_task_fn fn, void *ctx,
 		 struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s,
 		"SELECT id, kind, doc_id, coalesce(seq, -1), text, cleaned, coalesce(width, 0),"
 		" coalesce(height, 0), name, split, source, meta, coalesce(run_id, 0), image"
 		" FROM tasks WHERE project_id = ? ORDER BY id", e), *an = NULL;
@@ -693,31 +693,31 @@ int ds_each_task(struct store *s, int64_t project, unsigned statuses, ds_task_fn
 		return -1;
 	if (!(an = store_prep(s, "SELECT id, annotator, value, status, updated_at FROM annotations"
 			      " WHERE task_id = ? ORDER BY id", e))) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, project);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, project);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct ds_task t;
 		int arc;
-		t.id = sqlite3_column_int64(st, 0);
+		t.id = db_column_int64(st, 0);
 		t.kind = col(st, 1);
 		t.doc_id = col_or_null(st, 2);
-		t.seq = sqlite3_column_int(st, 3);
+		t.seq = db_column_int(st, 3);
 		t.text = col_or_null(st, 4);
-		t.cleaned = sqlite3_column_int(st, 5);
-		t.width = sqlite3_column_int(st, 6);
-		t.height = sqlite3_column_int(st, 7);
+		t.cleaned = db_column_int(st, 5);
+		t.width = db_column_int(st, 6);
+		t.height = db_column_int(st, 7);
 		t.name = col_or_null(st, 8);
 		t.split = col_or_null(st, 9);
 		t.source = col_or_null(st, 10);
 		t.meta = col_or_null(st, 11);
-		t.run_id = sqlite3_column_int64(st, 12);
+		t.run_id = db_column_int64(st, 12);
 		t.image = col_or_null(st, 13);
 		ann_clear(&b);
-		sqlite3_reset(an);
-		sqlite3_bind_int64(an, 1, t.id);
-		while ((arc = sqlite3_step(an)) == SQLITE_ROW) {
+		db_reset(an);
+		db_bind_int64(an, 1, t.id);
+		while ((arc = db_step(an)) == DB_ROW) {
 			unsigned bit = ds_status_parse(col(an, 3));
 			struct ds_annotation *a;
 			if (!(bit & statuses))
@@ -736,27 +736,27 @@ int ds_each_task(struct store *s, int64_t project, unsigned statuses, ds_task_fn
 				ret = err_set(e, MOAT_ENOMEM, "cannot read annotations: out of memory");
 				goto out;
 			}
-			a->id = sqlite3_column_int64(an, 0);
+			a->id = db_column_int64(an, 0);
 			a->annotator = b.owned[b.n * 3 - 3];
 			a->value = b.owned[b.n * 3 - 2];
 			a->updated_at = b.owned[b.n * 3 - 1];
 			a->status = bit;
 		}
-		if (arc != SQLITE_DONE) {
+		if (arc != DB_DONE) {
 			ret = store_db_err(s, "cannot read annotations", e);
 			goto out;
 		}
 		if ((ret = fn(ctx, &t, b.v, b.n, e)) != 0)
 			goto out;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = store_db_err(s, "cannot read tasks", e);
 out:
 	ann_clear(&b);
 	free(b.v);
 	free(b.owned);
-	sqlite3_finalize(an);
-	sqlite3_finalize(st);
+	db_finalize(an);
+	db_finalize(st);
 	return ret;
 }
 
@@ -765,35 +765,38 @@ out:
 int ds_export_add(struct store *s, const struct ds_export *x, struct moat_err *e)
 {
 	char now[STORE_TIME_MAX];
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s, STORE_SQL(s,
 		"INSERT INTO exports(path, format, what, raw, counts, manifest_sha256, audit_seq,"
-		" audit_hash, user, created_at, run_id) VALUES(?,?,?,?,?,?,?,?,"
-		" (SELECT json_extract(body, '$.user') FROM audit WHERE seq = ?7),?,?)", e);
+		" audit_hash, \"user\", created_at, run_id) VALUES(?,?,?,?,?,?,?,?,"
+		" (SELECT json_extract(body, '$.user') FROM audit WHERE seq = ?7),?,?)",
+		"INSERT INTO exports(path, format, what, raw, counts, manifest_sha256, audit_seq,"
+		" audit_hash, \"user\", created_at, run_id) VALUES(?,?,?,?,?,?,?,?,"
+		" (SELECT body::json->>'user' FROM audit WHERE seq = ?7),?,?)"), e);
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_text(st, 1, x->path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, x->format, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, x->what, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 4, x->raw);
-	sqlite3_bind_text(st, 5, x->counts, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, x->manifest_sha256, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, x->audit_seq);
-	sqlite3_bind_text(st, 8, x->audit_hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 9, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 10, x->run_id);
+	db_bind_text(st, 1, x->path, -1, DB_COPY);
+	db_bind_text(st, 2, x->format, -1, DB_COPY);
+	db_bind_text(st, 3, x->what, -1, DB_COPY);
+	db_bind_int(st, 4, x->raw);
+	db_bind_text(st, 5, x->counts, -1, DB_COPY);
+	db_bind_text(st, 6, x->manifest_sha256, -1, DB_COPY);
+	db_bind_int64(st, 7, x->audit_seq);
+	db_bind_text(st, 8, x->audit_hash, -1, DB_COPY);
+	db_bind_text(st, 9, now, -1, DB_COPY);
+	db_bind_int64(st, 10, x->run_id);
 	return store_step(s, st, "cannot record the export", e);
 }
 
-static json_t *export_json(sqlite3_stmt *st)
+static json_t *export_json(struct db_stmt *st)
 {
 	int bad = 0;
 	json_t *counts = store_json_loads(col(st, 5), &bad);
 	return json_pack("{s:I, s:s, s:s, s:s, s:b, s:o, s:s, s:I, s:s, s:s, s:s}", "id",
-			 (json_int_t)sqlite3_column_int64(st, 0), "path", col(st, 1), "format",
-			 col(st, 2), "what", col(st, 3), "raw", sqlite3_column_int(st, 4), "counts",
+			 (json_int_t)db_column_int64(st, 0), "path", col(st, 1), "format",
+			 col(st, 2), "what", col(st, 3), "raw", db_column_int(st, 4), "counts",
 			 counts ? counts : json_object(), "manifest_sha256", col(st, 6), "audit_seq",
-			 (json_int_t)sqlite3_column_int64(st, 7), "audit_hash", col(st, 8), "user",
+			 (json_int_t)db_column_int64(st, 7), "audit_hash", col(st, 8), "user",
 			 col(st, 9), "created_at", col(st, 10));
 }
 
@@ -801,22 +804,24 @@ json_t *ds_exports(struct store *s, struct moat_err *e)
 {
 	return rows_json(s, store_prep(s,
 		"SELECT id, path, format, what, raw, counts, manifest_sha256, audit_seq, audit_hash,"
-		" coalesce(user, ''), created_at FROM exports ORDER BY id", e), export_json,
+		" coalesce(\"user\", ''), created_at FROM exports ORDER BY id", e), export_json,
 		"cannot list exports", e);
 }
 
 int64_t ds_audit_first_seq(struct store *s, int64_t earliest_run, struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s, STORE_SQL(s,
 		"SELECT coalesce(min(a.seq), 0) FROM audit a WHERE julianday(json_extract(a.body, '$.time'))"
-		" >= (SELECT julianday(r.started_at) FROM runs r WHERE r.id = ?)", e);
+		" >= (SELECT julianday(r.started_at) FROM runs r WHERE r.id = ?)",
+		"SELECT coalesce(min(a.seq), 0) FROM audit a WHERE (a.body::json->>'time')::timestamptz"
+		" >= (SELECT r.started_at::timestamptz FROM runs r WHERE r.id = ?)"), e);
 	int64_t seq = -1;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, earliest_run);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, earliest_run);
+	if (db_step(st) == DB_ROW)
+		seq = db_column_int64(st, 0);
+	db_finalize(st);
 	if (seq < 0)
 		return store_db_err(s, "cannot read the audit trail", e);
 	return seq;

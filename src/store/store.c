@@ -5,6 +5,7 @@
  * Not for: the audit chain's rules (audit.c) or parsing (src/ingest/).
  */
 #define _GNU_SOURCE
+#include <sys/random.h>
 #include "store.h"
 #include "store_int.h"
 #include "../core/jsonu.h"
@@ -24,13 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "../core/banned.h"
+
+#define STORE_ID_MAX 40  /* a workspace id, hex, and its NUL */
 
 struct store {
 	char *dir;
-	sqlite3 *db;
+	struct db *db;
+	char *pg_uri;         /* a PostgreSQL workspace's server, else NULL */
+	char id[STORE_ID_MAX]; /* its workspace id */
 	int lock_fd;
 	int in_tx;
 	char pending_head[96];  /* "<seq> <hash>\n" of an audit record not yet committed */
@@ -115,22 +118,20 @@ static const char *const migrations[] = {
 
 /* --- what the module's files share (store_int.h) ------------------------- */
 
-sqlite3 *store_sqlite(struct store *s)
+struct db *store_db(struct store *s)
 {
 	return s->db;
 }
 
-static int db_code(sqlite3 *db);
-
 int store_db_err(struct store *s, const char *what, struct moat_err *e)
 {
-	return err_set(e, db_code(s->db), "%s: %s", what, sqlite3_errmsg(s->db));
+	return err_set(e, db_errcode(s->db), "%s: %s", what, db_errmsg(s->db));
 }
 
-sqlite3_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
+struct db_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	struct db_stmt *st = NULL;
+	if (db_prepare(s->db, sql, &st) < 0) {
 		store_db_err(s, "cannot prepare a query", e);
 		return NULL;
 	}
@@ -141,23 +142,23 @@ int store_rows_end(struct store *s, int rc, int nomem, const char *what, struct 
 {
 	if (nomem)
 		return err_set(e, MOAT_ENOMEM, "%s: out of memory", what);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return store_db_err(s, what, e);
 	return 0;
 }
 
-int store_step(struct store *s, sqlite3_stmt *st, const char *what, struct moat_err *e)
+int store_step(struct store *s, struct db_stmt *st, const char *what, struct moat_err *e)
 {
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	int rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE && rc != DB_ROW)
 		return store_db_err(s, what, e);
 	return 0;
 }
 
-void store_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
+void store_col_copy(char *dst, size_t cap, struct db_stmt *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = (const char *)db_column_text(st, col);
 	size_t n = t ? strlen(t) : 0;
 	if (!cap)
 		return;
@@ -167,10 +168,10 @@ void store_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
 	dst[n] = '\0';
 }
 
-char *store_col_dup(sqlite3_stmt *st, int col, size_t *len)
+char *store_col_dup(struct db_stmt *st, int col, size_t *len)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	const char *t = (const char *)db_column_text(st, col);
+	size_t n = (size_t)db_column_bytes(st, col);
 	char *r = malloc(n + 1);
 	if (!r)
 		return NULL;
@@ -230,44 +231,17 @@ void store_utc_now(char out[STORE_TIME_MAX], int decimals)
 	out[n] = '\0';
 }
 
-/* SQLite's error as moat's code: a full disk, an I/O error or no memory is
- * the machine's fault (MOAT_EENV), not the data's. */
-static int db_code(sqlite3 *db)
-{
-	switch (sqlite3_errcode(db) & 0xff) {
-	case SQLITE_BUSY:
-		return MOAT_EBUSY;
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
-	case SQLITE_NOMEM:
-		return MOAT_EENV;
-	default:
-		return err_errno_code(sqlite3_system_errno(db), MOAT_EDB);
-	}
-}
-
 static int exec(struct store *s, const char *sql, struct moat_err *e)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(e, db_code(s->db), "database error in '%s/moat.db': %s", s->dir,
-			msg ? msg : "unknown");
-		sqlite3_free(msg);
-		return -1;
-	}
+	if (db_exec(s->db, sql) < 0)
+		return err_set(e, db_errcode(s->db), "database error in '%s/moat.db': %s", s->dir,
+			       db_errmsg(s->db));
 	return 0;
 }
 
 int store_schema_version(struct store *s)
 {
-	sqlite3_stmt *st;
-	int v = -1;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return db_schema_version(s->db);
 }
 
 static int migrate(struct store *s, int create, struct moat_err *e)
@@ -284,23 +258,20 @@ static int migrate(struct store *s, int create, struct moat_err *e)
 			       "(upgrade moat)", s->dir, v, N_MIGRATIONS);
 	if (v == N_MIGRATIONS)
 		return 0;
-	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
-		return -1;
+	if (db_begin(s->db) < 0)
+		return err_set(e, db_errcode(s->db), "database error in '%s/moat.db': %s", s->dir,
+			       db_errmsg(s->db));
 	v = store_schema_version(s);  /* another process may have migrated meanwhile */
 	for (; v < N_MIGRATIONS; v++) {
-		char pragma[64];
-		if (exec(s, migrations[v], e) < 0)
-			goto fail;
-		if (xsnprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1) < 0) {
-			err_set(e, MOAT_ELIMIT, "schema version %d does not fit its pragma", v + 1);
+		if (db_exec_ddl(s->db, migrations[v]) < 0 || db_set_schema_version(s->db, v + 1) < 0) {
+			err_set(e, db_errcode(s->db), "database error in '%s/moat.db': %s", s->dir,
+				db_errmsg(s->db));
 			goto fail;
 		}
-		if (exec(s, pragma, e) < 0)
-			goto fail;
 	}
 	return exec(s, "COMMIT", e);
 fail:
-	exec(s, "ROLLBACK", NULL);
+	db_rollback(s->db);
 	return -1;
 }
 
@@ -367,55 +338,75 @@ static void sweep_tmp(const char *dir)
 	free(tmp);
 }
 
-/* SQLITE_READONLY or SQLITE_CANTOPEN: what a workspace the user may not
- * write gives when opened for writing. */
-static int read_only_error(sqlite3 *db)
+/* A PostgreSQL workspace's moat.db is not SQLite but this marker: the
+ * server's libpq URI (no password: ~/.pgpass or $PGPASSFILE hold it) and the
+ * workspace's id, which names its schema on the server.  Reads it: 1 with
+ * *uri (malloc'd) and id set, 0 when path is SQLite's (or missing), -1 with
+ * e set when it is a marker that cannot be read. */
+#define PG_MARKER "moat-store postgres\n"
+static int read_marker(const char *path, char **uri, char id[STORE_ID_MAX], struct moat_err *e)
 {
-	int c = sqlite3_errcode(db) & 0xff;  /* the primary code of an extended one */
-	/* a full disk too: reading needs no room (a WAL database's -shm may) */
-	return c == SQLITE_READONLY || c == SQLITE_CANTOPEN || c == SQLITE_PERM || c == SQLITE_AUTH ||
-	       c == SQLITE_FULL || c == SQLITE_IOERR;
+	struct buf b = BUF_INIT;
+	char *u, *w, *end;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char head[sizeof(PG_MARKER)] = "";
+	ssize_t n = fd >= 0 ? pread(fd, head, sizeof(head) - 1, 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)strlen(PG_MARKER) || memcmp(head, PG_MARKER, strlen(PG_MARKER)))
+		return 0;
+	if (fs_read_file(path, &b, 65536, e) < 0)
+		return -1;
+	/* "moat-store postgres\nuri URI\nid ID\n" */
+	u = strstr(buf_str(&b), "\nuri ");
+	w = strstr(buf_str(&b), "\nid ");
+	if (!u || !w || strlen(w + 4) < 2 || strlen(w + 4) > STORE_ID_MAX) {
+		buf_release(&b);
+		return err_set(e, MOAT_ECORRUPT, "'%s' is not a valid PostgreSQL workspace marker", path);
+	}
+	u += 5;
+	end = strchr(u, '\n');
+	*uri = strndup(u, end ? (size_t)(end - u) : strlen(u));
+	w += 4;
+	memcpy(id, w, strcspn(w, "\n"));
+	id[strcspn(w, "\n")] = '\0';
+	buf_release(&b);
+	if (!*uri)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (strspn(id, "0123456789abcdef") != strlen(id)) {
+		free(*uri);
+		return err_set(e, MOAT_ECORRUPT, "'%s' names a workspace id that is not hex", path);
+	}
+	return 1;
 }
 
-/* Opens path read-only, as a URI: mode=ro, and where even that needs to
- * write (a WAL database's -shm in a read-only directory), immutable=1 (no
- * locks, no -shm: right for a workspace no one can write here).  Replaces
- * s->db; 0 or -1. */
-static int open_read_only(struct store *s, const char *path)
+/* Connects to the PostgreSQL server of the marker at path, in the
+ * workspace's schema (made when create). */
+static int open_pg(struct store *s, const char *path, int create, struct moat_err *e)
 {
-	static const char *const params[] = { "?mode=ro", "?mode=ro&immutable=1" };
-	struct buf uri = BUF_INIT;
-	int rc = -1;
-	for (size_t k = 0; k < 2 && rc < 0; k++) {
-		buf_reset(&uri);
-		buf_adds(&uri, "file:");
-		for (const char *p = path; *p; p++) {
-			if (*p == '?' || *p == '#' || *p == '%')
-				buf_addf(&uri, "%%%02X", (unsigned char)*p);
-			else
-				buf_addch(&uri, *p);
-		}
-		buf_adds(&uri, params[k]);
-		if (buf_failed(&uri))
-			break;
-		sqlite3_close_v2(s->db);
-		s->db = NULL;
-		if (sqlite3_open_v2(buf_str(&uri), &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-				    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
-			continue;
-		sqlite3_extended_result_codes(s->db, 1);
-		if (sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_OK)
-			rc = 0;
-	}
-	buf_release(&uri);
-	return rc;
+	char *uri = NULL, id[STORE_ID_MAX], sql[160];
+	int rc = read_marker(path, &uri, id, e);
+	if (rc <= 0)
+		return rc < 0 ? -1 : err_set(e, MOAT_ECORRUPT, "'%s' is not a PostgreSQL marker", path);
+	s->db = db_pg_open(uri, e);
+	free(uri);
+	if (!s->db)
+		return -1;
+	if ((create ? xsnprintf(sql, sizeof(sql), "CREATE SCHEMA IF NOT EXISTS moat_%s;"
+				" SET search_path TO moat_%s", id, id)
+		    : xsnprintf(sql, sizeof(sql), "SET search_path TO moat_%s", id)) < 0)
+		return err_set(e, MOAT_ELIMIT, "workspace id too long");
+	if (db_exec(s->db, sql) < 0)
+		return err_set(e, db_errcode(s->db), "cannot open the workspace's schema moat_%s: %s", id,
+			       db_errmsg(s->db));
+	return 0;
 }
 
 static struct store *open_db(const char *dir, int create, int flags, struct moat_err *e)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	char *path;
-	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int ro = 0;
 	if (!s) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		return NULL;
@@ -453,27 +444,26 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 			goto fail;
 		}
 	}
-	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
-		if (!create && !(flags & STORE_WRITE) && open_read_only(s, path) == 0)
-			goto opened_ro;
-		err_set(e, s->db ? db_code(s->db) : MOAT_EENV, "cannot open '%s': %s", path,
-			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	ro = read_marker(path, &s->pg_uri, s->id, e);
+	if (ro < 0) {
 		free(path);
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 60000);
-	sqlite3_extended_result_codes(s->db, 1);
-	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", e) < 0) {
-		/* a workspace this user may only read (a read-only directory or
-		 * file, a read-only mount): list and verify it all the same */
-		if (!create && !(flags & STORE_WRITE) && read_only_error(s->db) &&
-		    open_read_only(s, path) == 0) {
-			err_clear(e);
-			goto opened_ro;
+	if (ro == 1) {
+		ro = 0;
+		if (open_pg(s, path, create, e) < 0) {
+			free(path);
+			goto fail;
 		}
+	} else {
+		s->db = db_sqlite_open(path, create, flags & STORE_WRITE, &ro, e);
+	}
+	if (!s->db) {
 		free(path);
 		goto fail;
 	}
+	if (ro)
+		goto opened_ro;
 	free(path);
 	if (migrate(s, create, e) < 0)
 		goto fail;
@@ -501,18 +491,54 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	if (s->db)
-		sqlite3_close_v2(s->db);
+	db_close(s->db);
+	free(s->pg_uri);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);  /* releases the flock */
 	free(s->dir);
 	free(s);
 }
 
+/* Writes a PostgreSQL workspace's marker (read_marker) at path, with a new
+ * random workspace id. */
+static int write_marker(const char *path, const char *uri, struct moat_err *e)
+{
+	unsigned char r[16];
+	char id[33], *text;
+	int rc;
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return err_set(e, MOAT_EENV, "cannot make a workspace id: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(r); i++) {
+		id[2 * i] = "0123456789abcdef"[r[i] >> 4];
+		id[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
+	}
+	id[32] = '\0';
+	if (asprintf(&text, PG_MARKER "uri %s\nid %s\n", uri, id) < 0)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	rc = fs_write_atomic(path, text, strlen(text), 0644, e);
+	free(text);
+	return rc;
+}
+
 int store_create(const char *dir, struct moat_err *e)
+{
+	return store_create_at(dir, getenv("MOAT_STORE"), e);
+}
+
+int store_create_at(const char *dir, const char *uri, struct moat_err *e)
 {
 	struct store *s;
 	char *p;
+	if (uri && !*uri)
+		uri = NULL;
+	if (uri && strncmp(uri, "postgres://", 11) && strncmp(uri, "postgresql://", 13) &&
+	    strcmp(uri, "sqlite"))
+		return err_set(e, MOAT_EUSAGE, "unknown store '%s' (sqlite, or postgres://USER@HOST/DB)",
+			       uri);
+	if (uri && !strcmp(uri, "sqlite"))
+		uri = NULL;
+	if (uri && db_pg_check_uri(uri, e) < 0)
+		return -1;
 	if (fs_mkdirs(dir, 0755, e) < 0)
 		return -1;
 	p = fs_join(dir, "moat.db");
@@ -533,9 +559,26 @@ int store_create(const char *dir, struct moat_err *e)
 		}
 		free(p);
 	}
+	if (uri) {
+		p = fs_join(dir, "moat.db");
+		if (!p)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (write_marker(p, uri, e) < 0) {
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
 	s = open_db(dir, 1, STORE_WRITE, e);
-	if (!s)
+	if (!s) {
+		if (uri) {  /* no server, no workspace: init may be run again */
+			p = fs_join(dir, "moat.db");
+			if (p)
+				unlink(p);
+			free(p);
+		}
 		return -1;
+	}
 	store_close(s);
 	return 0;
 }
@@ -644,8 +687,9 @@ const char *store_dir(const struct store *s)
 
 int store_begin(struct store *s, struct moat_err *e)
 {
-	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
-		return -1;
+	if (db_begin(s->db) < 0)
+		return err_set(e, db_errcode(s->db), "database error in '%s/moat.db': %s", s->dir,
+			       db_errmsg(s->db));
 	s->in_tx = 1;
 	return 0;
 }
@@ -690,7 +734,7 @@ void store_rollback(struct store *s)
 {
 	s->pending_head[0] = '\0';
 	if (s->in_tx)
-		exec(s, "ROLLBACK", NULL);
+		db_rollback(s->db);
 	s->in_tx = 0;
 }
 
@@ -788,57 +832,57 @@ int store_sync_objects(const char *ws_dir, struct moat_err *e)
 int store_run_begin(struct store *s, const char *command, int64_t *run_id, struct moat_err *e)
 {
 	char now[STORE_TIME_MAX];
-	sqlite3_stmt *st = store_prep(s, "INSERT INTO runs(command, started_at, status, pid) "
+	struct db_stmt *st = store_prep(s, "INSERT INTO runs(command, started_at, status, pid) "
 				   "VALUES(?, ?, 'running', ?)", e);
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_text(st, 1, command, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, getpid());
+	db_bind_text(st, 1, command, -1, DB_COPY);
+	db_bind_text(st, 2, now, -1, DB_COPY);
+	db_bind_int64(st, 3, getpid());
 	if (store_step(s, st, "cannot write to the workspace", e) < 0)
 		return -1;
-	*run_id = sqlite3_last_insert_rowid(s->db);
+	*run_id = db_last_insert_id(s->db);
 	return 0;
 }
 
 int store_run_end(struct store *s, int64_t run_id, const char *status, struct moat_err *e)
 {
 	char now[STORE_TIME_MAX];
-	sqlite3_stmt *st = store_prep(s, "UPDATE runs SET finished_at = ?, status = ?, audited = 1 "
+	struct db_stmt *st = store_prep(s, "UPDATE runs SET finished_at = ?, status = ?, audited = 1 "
 				   "WHERE id = ?", e);
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, run_id);
+	db_bind_text(st, 1, now, -1, DB_COPY);
+	db_bind_text(st, 2, status, -1, DB_COPY);
+	db_bind_int64(st, 3, run_id);
 	return store_step(s, st, "cannot write to the workspace", e);
 }
 
 json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat_err *e)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s,
 		"SELECT r.id, r.command, r.started_at,"
 		" (SELECT count(*) FROM files f WHERE f.run_id = r.id)"
 		" FROM runs r WHERE r.audited = 0 AND r.id <> ?1 AND coalesce(r.pid, 0) <> ?2"
 		" ORDER BY r.id", e);
-	int rc = SQLITE_DONE, bad = !arr;
+	int rc = DB_DONE, bad = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
-	sqlite3_bind_int64(st, 1, current_run);
-	sqlite3_bind_int64(st, 2, getpid());
-	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, current_run);
+	db_bind_int64(st, 2, getpid());
+	while (!bad && (rc = db_step(st)) == DB_ROW) {
 		bad = json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I}",
-			"run", (json_int_t)sqlite3_column_int64(st, 0),
-			"command", (const char *)sqlite3_column_text(st, 1),
-			"started_at", (const char *)sqlite3_column_text(st, 2),
-			"files", (json_int_t)sqlite3_column_int64(st, 3))) != 0;
+			"run", (json_int_t)db_column_int64(st, 0),
+			"command", (const char *)db_column_text(st, 1),
+			"started_at", (const char *)db_column_text(st, 2),
+			"files", (json_int_t)db_column_int64(st, 3))) != 0;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (store_rows_end(s, rc, bad, "cannot read the workspace's runs", e) < 0) {
 		json_decref(arr);
 		return NULL;
@@ -849,8 +893,8 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 		json_decref(arr);
 		return NULL;
 	}
-	sqlite3_bind_int64(st, 1, current_run);
-	sqlite3_bind_int64(st, 2, getpid());
+	db_bind_int64(st, 1, current_run);
+	db_bind_int64(st, 2, getpid());
 	if (store_step(s, st, "cannot write to the workspace", e) < 0) {
 		json_decref(arr);
 		return NULL;
@@ -863,23 +907,23 @@ json_t *store_runs_interrupted(struct store *s, int64_t current_run, struct moat
 int store_file_latest(struct store *s, const char *path, struct store_file *out,
 		      struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s, "SELECT version, doc_id, status, error FROM files "
+	struct db_stmt *st = store_prep(s, "SELECT version, doc_id, status, error FROM files "
 				   "WHERE path = ? ORDER BY version DESC LIMIT 1", e);
 	int rc;
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_text(st, 1, path, -1, DB_COPY);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		out->found = 1;
-		out->version = sqlite3_column_int64(st, 0);
+		out->version = db_column_int64(st, 0);
 		store_col_copy(out->doc_id, sizeof(out->doc_id), st, 1);
 		store_col_copy(out->status, sizeof(out->status), st, 2);
 		store_col_copy(out->error, sizeof(out->error), st, 3);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return store_db_err(s, "cannot read the workspace", e);
 	return 0;
 }
@@ -888,7 +932,7 @@ int store_add_file(struct store *s, const struct store_file_row *r, int64_t *ver
 		   struct moat_err *e)
 {
 	char now[STORE_TIME_MAX];
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s,
 		"INSERT INTO files(path, version, doc_id, size, mtime, status, error, ingested_at, run_id)"
 		" VALUES(?1, (SELECT coalesce(max(version), 0) + 1 FROM files WHERE path = ?1),"
 		" ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING version", e);
@@ -896,21 +940,21 @@ int store_add_file(struct store *s, const struct store_file_row *r, int64_t *ver
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
-	sqlite3_bind_text(st, 1, r->path, -1, SQLITE_TRANSIENT);
+	db_bind_text(st, 1, r->path, -1, DB_COPY);
 	if (r->doc_id)
-		sqlite3_bind_text(st, 2, r->doc_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->size);
-	sqlite3_bind_int64(st, 4, r->mtime);
-	sqlite3_bind_text(st, 5, r->status, -1, SQLITE_TRANSIENT);
+		db_bind_text(st, 2, r->doc_id, -1, DB_COPY);
+	db_bind_int64(st, 3, (int64_t)r->size);
+	db_bind_int64(st, 4, r->mtime);
+	db_bind_text(st, 5, r->status, -1, DB_COPY);
 	if (r->error)
-		sqlite3_bind_text(st, 6, r->error, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 7, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 8, r->run_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && version_out)
-		*version_out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
+		db_bind_text(st, 6, r->error, -1, DB_COPY);
+	db_bind_text(st, 7, now, -1, DB_COPY);
+	db_bind_int64(st, 8, r->run_id);
+	rc = db_step(st);
+	if (rc == DB_ROW && version_out)
+		*version_out = db_column_int64(st, 0);
+	db_finalize(st);
+	if (rc != DB_ROW)
 		return store_db_err(s, "cannot record a file", e);
 	return 0;
 }
@@ -930,34 +974,34 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 		       const struct doc *d, int64_t run_id, struct moat_err *e)
 {
 	char now[STORE_TIME_MAX], *meta;
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s,
 		"INSERT INTO documents(id, type, mime, size, encoding, text, text_length, n_elements,"
 		" meta, created_at, run_id) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING", e);
 	int rc;
 	if (!st)
 		return -1;
 	if (json_text(d->meta, &meta) < 0) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
 	store_utc_now(now, 3);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, d->format, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, mime, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)size);
-	sqlite3_bind_text(st, 5, d->encoding, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, buf_str(&d->text), (int)d->text.len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)d->text_cps);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)d->n_el);
+	db_bind_text(st, 1, id, -1, DB_COPY);
+	db_bind_text(st, 2, d->format, -1, DB_STATIC);
+	db_bind_text(st, 3, mime, -1, DB_COPY);
+	db_bind_int64(st, 4, (int64_t)size);
+	db_bind_text(st, 5, d->encoding, -1, DB_STATIC);
+	db_bind_text(st, 6, buf_str(&d->text), (int)d->text.len, DB_STATIC);
+	db_bind_int64(st, 7, (int64_t)d->text_cps);
+	db_bind_int64(st, 8, (int64_t)d->n_el);
 	if (meta)
-		sqlite3_bind_text(st, 9, meta, -1, free);
-	sqlite3_bind_text(st, 10, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 11, run_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+		db_bind_text(st, 9, meta, -1, DB_TAKE);
+	db_bind_text(st, 10, now, -1, DB_COPY);
+	db_bind_int64(st, 11, run_id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return store_db_err(s, "cannot store a document", e);
-	if (sqlite3_changes(s->db) == 0)
+	if (db_changes(s->db) == 0)
 		return 0;
 	st = store_prep(s, "INSERT INTO elements(doc_id, seq, type, level, page, start_cp, end_cp, text, meta)"
 		     " VALUES(?,?,?,?,?,?,?,?,?)", e);
@@ -967,27 +1011,27 @@ int store_add_document(struct store *s, const char *id, const char *mime, uint64
 		const struct element *el = &d->el[i];
 		char *m;
 		if (json_text(el->meta, &m) < 0) {
-			sqlite3_finalize(st);
+			db_finalize(st);
 			return err_set(e, MOAT_ENOMEM, "out of memory");
 		}
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
-		sqlite3_bind_text(st, 3, element_type_name(el->type), -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, el->level);
-		sqlite3_bind_int(st, 5, el->page);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)el->start);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)el->end);
-		sqlite3_bind_text(st, 8, doc_el_text(d, el), (int)el->byte_len, SQLITE_STATIC);
+		db_reset(st);
+		db_clear_bindings(st);
+		db_bind_text(st, 1, id, -1, DB_COPY);
+		db_bind_int64(st, 2, (int64_t)i + 1);
+		db_bind_text(st, 3, element_type_name(el->type), -1, DB_STATIC);
+		db_bind_int(st, 4, el->level);
+		db_bind_int(st, 5, el->page);
+		db_bind_int64(st, 6, (int64_t)el->start);
+		db_bind_int64(st, 7, (int64_t)el->end);
+		db_bind_text(st, 8, doc_el_text(d, el), (int)el->byte_len, DB_STATIC);
 		if (m)
-			sqlite3_bind_text(st, 9, m, -1, free);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
+			db_bind_text(st, 9, m, -1, DB_TAKE);
+		if (db_step(st) != DB_DONE) {
+			db_finalize(st);
 			return store_db_err(s, "cannot store an element", e);
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (d->n_children && store_add_children(s, id, d, run_id, e) < 0)
 		return -1;
 	return 1;
@@ -998,7 +1042,7 @@ int store_add_children(struct store *s, const char *parent_id, const struct doc 
 {
 	for (size_t i = 0; i < d->n_children; i++) {
 		const struct doc_child *c = &d->children[i];
-		sqlite3_stmt *st;
+		struct db_stmt *st;
 		int rc;
 		if (store_put_object(store_dir(s), c->id, c->data ? (const void *)c->data : "", c->len,
 				     e) < 0)
@@ -1012,12 +1056,12 @@ int store_add_children(struct store *s, const char *parent_id, const struct doc 
 			     " AND id <> ?", e);
 		if (!st)
 			return -1;
-		sqlite3_bind_text(st, 1, parent_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, c->id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, parent_id, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
+		db_bind_text(st, 1, parent_id, -1, DB_COPY);
+		db_bind_text(st, 2, c->id, -1, DB_COPY);
+		db_bind_text(st, 3, parent_id, -1, DB_COPY);
+		rc = db_step(st);
+		db_finalize(st);
+		if (rc != DB_DONE)
 			return store_db_err(s, "cannot record a child document", e);
 	}
 	return 0;
@@ -1027,9 +1071,9 @@ int store_add_children(struct store *s, const char *parent_id, const struct doc 
 
 /* A JSON column as a value ({} for NULL or text that is not JSON); NULL when
  * out of memory. */
-static json_t *col_json(sqlite3_stmt *st, int col)
+static json_t *col_json(struct db_stmt *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = (const char *)db_column_text(st, col);
 	json_t *j;
 	int nomem;
 	if (!t)
@@ -1041,9 +1085,9 @@ static json_t *col_json(sqlite3_stmt *st, int col)
 }
 
 /* A text column as a JSON string (null for NULL); NULL when out of memory. */
-static json_t *col_str(sqlite3_stmt *st, int col)
+static json_t *col_str(struct db_stmt *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = (const char *)db_column_text(st, col);
 	return t ? jsonu_string(t) : json_null();
 }
 
@@ -1058,26 +1102,26 @@ static void set(json_t *o, const char *key, json_t *v, int *bad)
 json_t *store_list(struct store *s, struct moat_err *e)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s,
 		"SELECT f.doc_id, f.path, f.version, d.type, f.size, d.n_elements, f.status, f.error,"
 		" d.encoding, f.ingested_at FROM files f"
 		" LEFT JOIN documents d ON d.id = f.doc_id"
 		" WHERE f.version = (SELECT max(version) FROM files g WHERE g.path = f.path)"
 		" ORDER BY f.path", e);
-	int rc = SQLITE_DONE, bad = !arr;
+	int rc = DB_DONE, bad = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
-	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!bad && (rc = db_step(st)) == DB_ROW) {
 		json_t *o = json_object();
 		set(o, "id", col_str(st, 0), &bad);
 		set(o, "path", col_str(st, 1), &bad);
-		set(o, "version", json_integer(sqlite3_column_int64(st, 2)), &bad);
+		set(o, "version", json_integer(db_column_int64(st, 2)), &bad);
 		set(o, "type", col_str(st, 3), &bad);
-		set(o, "size", json_integer(sqlite3_column_int64(st, 4)), &bad);
-		set(o, "elements", sqlite3_column_type(st, 5) == SQLITE_NULL
-				   ? json_null() : json_integer(sqlite3_column_int64(st, 5)), &bad);
+		set(o, "size", json_integer(db_column_int64(st, 4)), &bad);
+		set(o, "elements", db_column_is_null(st, 5)
+				   ? json_null() : json_integer(db_column_int64(st, 5)), &bad);
 		set(o, "status", col_str(st, 6), &bad);
 		set(o, "error", col_str(st, 7), &bad);
 		set(o, "encoding", col_str(st, 8), &bad);
@@ -1085,7 +1129,7 @@ json_t *store_list(struct store *s, struct moat_err *e)
 		if (json_array_append_new(arr, o) != 0)
 			bad = 1;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (store_rows_end(s, rc, bad, "cannot list documents", e) < 0) {
 		json_decref(arr);
 		return NULL;
@@ -1095,28 +1139,30 @@ json_t *store_list(struct store *s, struct moat_err *e)
 
 static int resolve_ref(struct store *s, const char *ref, char id[65], struct moat_err *e)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int n = 0, rc;
 	size_t len = strlen(ref);
 	int hexref = len >= 4 && len <= 64 && strspn(ref, "0123456789abcdef") == len;
 	char *abs = realpath(ref, NULL);
 	if (hexref) {
 		char pat[70];
-		if (xsnprintf(pat, sizeof(pat), "%s*", ref) < 0) {
+		/* LIKE: ref is lowercase hex, so SQLite's case-blind LIKE and
+		 * PostgreSQL's agree, and it holds no % or _ */
+		if (xsnprintf(pat, sizeof(pat), "%s%%", ref) < 0) {
 			free(abs);
 			return err_set(e, MOAT_EUSAGE, "document id '%s' is too long", ref);
 		}
-		st = store_prep(s, "SELECT id FROM documents WHERE id GLOB ? LIMIT 2", e);
+		st = store_prep(s, "SELECT id FROM documents WHERE id LIKE ? LIMIT 2", e);
 		if (!st) {
 			free(abs);
 			return -1;
 		}
-		sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_text(st, 1, pat, -1, DB_COPY);
+		while ((rc = db_step(st)) == DB_ROW) {
 			if (n++ == 0)
 				store_col_copy(id, 65, st, 0);
 		}
-		sqlite3_finalize(st);
+		db_finalize(st);
 		if (n > 1) {
 			free(abs);
 			return err_set(e, MOAT_EUSAGE, "'%s' matches several documents; give more digits", ref);
@@ -1132,14 +1178,14 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 		free(abs);
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, abs ? abs : ref, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_text(st, 1, ref, -1, DB_COPY);
+	db_bind_text(st, 2, abs ? abs : ref, -1, DB_COPY);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		store_col_copy(id, 65, st, 0);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(abs);
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return err_set(e, MOAT_ENOTFOUND, "no document '%s' in this workspace", ref);
 	return 0;
 }
@@ -1149,17 +1195,17 @@ static int resolve_ref(struct store *s, const char *ref, char id[65], struct moa
 static json_t *str_rows(struct store *s, const char *sql, const char *id, struct moat_err *e)
 {
 	json_t *arr = json_array();
-	sqlite3_stmt *st = store_prep(s, sql, e);
-	int rc = SQLITE_DONE, bad = !arr;
+	struct db_stmt *st = store_prep(s, sql, e);
+	int rc = DB_DONE, bad = !arr;
 	if (!st) {
 		json_decref(arr);
 		return NULL;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_text(st, 1, id, -1, DB_COPY);
+	while (!bad && (rc = db_step(st)) == DB_ROW)
 		if (json_array_append_new(arr, col_str(st, 0)) != 0)
 			bad = 1;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (store_rows_end(s, rc, bad, "cannot read a document", e) < 0) {
 		json_decref(arr);
 		return NULL;
@@ -1171,17 +1217,17 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 {
 	char id[65];
 	json_t *doc, *paths, *parent, *kids, *els;
-	sqlite3_stmt *st;
-	int rc = SQLITE_DONE, bad = 0;
+	struct db_stmt *st;
+	int rc = DB_DONE, bad = 0;
 	if (resolve_ref(s, ref, id, e) < 0)
 		return NULL;
 	st = store_prep(s, "SELECT type, mime, size, encoding, created_at, meta, text_length, n_elements"
 		     " FROM documents WHERE id = ?", e);
 	if (!st)
 		return NULL;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	db_bind_text(st, 1, id, -1, DB_COPY);
+	if (db_step(st) != DB_ROW) {
+		db_finalize(st);
 		err_set(e, MOAT_ENOTFOUND, "no document '%s' in this workspace", ref);
 		return NULL;
 	}
@@ -1189,13 +1235,13 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 	set(doc, "id", json_string(id), &bad);
 	set(doc, "type", col_str(st, 0), &bad);
 	set(doc, "mime", col_str(st, 1), &bad);
-	set(doc, "size", json_integer(sqlite3_column_int64(st, 2)), &bad);
+	set(doc, "size", json_integer(db_column_int64(st, 2)), &bad);
 	set(doc, "encoding", col_str(st, 3), &bad);
 	set(doc, "created_at", col_str(st, 4), &bad);
 	set(doc, "meta", col_json(st, 5), &bad);
-	set(doc, "text_length", json_integer(sqlite3_column_int64(st, 6)), &bad);
-	set(doc, "n_elements", json_integer(sqlite3_column_int64(st, 7)), &bad);
-	sqlite3_finalize(st);
+	set(doc, "text_length", json_integer(db_column_int64(st, 6)), &bad);
+	set(doc, "n_elements", json_integer(db_column_int64(st, 7)), &bad);
+	db_finalize(st);
 	if (bad) {
 		json_decref(doc);
 		err_set(e, MOAT_ENOMEM, "out of memory");
@@ -1231,24 +1277,24 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 		return NULL;
 	}
 	bad |= !els;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_text(st, 1, id, -1, DB_COPY);
+	while (!bad && (rc = db_step(st)) == DB_ROW) {
 		json_t *o = json_object();
-		set(o, "seq", json_integer(sqlite3_column_int64(st, 0)), &bad);
+		set(o, "seq", json_integer(db_column_int64(st, 0)), &bad);
 		set(o, "type", col_str(st, 1), &bad);
-		if (sqlite3_column_int(st, 2))
-			set(o, "level", json_integer(sqlite3_column_int(st, 2)), &bad);
-		if (sqlite3_column_int(st, 3))
-			set(o, "page", json_integer(sqlite3_column_int(st, 3)), &bad);
-		set(o, "start", json_integer(sqlite3_column_int64(st, 4)), &bad);
-		set(o, "end", json_integer(sqlite3_column_int64(st, 5)), &bad);
+		if (db_column_int(st, 2))
+			set(o, "level", json_integer(db_column_int(st, 2)), &bad);
+		if (db_column_int(st, 3))
+			set(o, "page", json_integer(db_column_int(st, 3)), &bad);
+		set(o, "start", json_integer(db_column_int64(st, 4)), &bad);
+		set(o, "end", json_integer(db_column_int64(st, 5)), &bad);
 		set(o, "text", col_str(st, 6), &bad);
-		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+		if (!db_column_is_null(st, 7))
 			set(o, "meta", col_json(st, 7), &bad);
 		if (json_array_append_new(els, o) != 0)
 			bad = 1;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	set(doc, "elements", els, &bad);
 	if (store_rows_end(s, rc, bad, "cannot read a document", e) < 0) {
 		json_decref(doc);
@@ -1260,21 +1306,21 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
 		 int64_t *failed, struct moat_err *e)
 {
-	sqlite3_stmt *st = store_prep(s,
+	struct db_stmt *st = store_prep(s,
 		"SELECT (SELECT count(*) FROM documents), (SELECT coalesce(sum(n_elements),0) FROM documents),"
 		" (SELECT count(DISTINCT path) FROM files),"
 		" (SELECT count(*) FROM files f WHERE f.status = 'failed' AND f.version ="
 		"   (SELECT max(version) FROM files g WHERE g.path = f.path))", e);
 	if (!st)
 		return -1;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (db_step(st) != DB_ROW) {
+		db_finalize(st);
 		return store_db_err(s, "cannot count documents", e);
 	}
-	*documents = sqlite3_column_int64(st, 0);
-	*elements = sqlite3_column_int64(st, 1);
-	*files = sqlite3_column_int64(st, 2);
-	*failed = sqlite3_column_int64(st, 3);
-	sqlite3_finalize(st);
+	*documents = db_column_int64(st, 0);
+	*elements = db_column_int64(st, 1);
+	*files = db_column_int64(st, 2);
+	*failed = db_column_int64(st, 3);
+	db_finalize(st);
 	return 0;
 }

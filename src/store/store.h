@@ -1,17 +1,19 @@
 /*
  * store.h - the workspace: a directory holding moat.db (SQLite, WAL mode,
- * numbered migrations), objects/ (originals, content-addressed by SHA-256) and
+ * numbered migrations; or a marker naming the PostgreSQL server that holds
+ * the tables), objects/ (originals, content-addressed by SHA-256) and
  * exports/.  Every stage reads and writes through these functions; no other
- * module writes SQL, so a second backend (PostgreSQL) stays possible.
+ * module writes SQL (the store's own go through db.h, either backend).
  *
  * Not for: what a stage decides (the store knows no stage: it stores the
  * documents ingest hands it and the rows clean computes, cleaned.h), nor the
- * audit chain's rules (audit.h).  Uses SQLite, jansson and core/ (err, buf,
+ * audit chain's rules (audit.h).  Uses db.h, jansson and core/ (err, buf,
  * fs, fmt, doc, jsonu); the module's own files share store_int.h.
  *
  * Concurrency: any number of readers; one writer at a time, serialised by an
  * advisory lock on moat.lock that a writer holds from store_open() to
- * store_close().  SQLite's own locking (busy timeout) covers the rest.
+ * store_close().  SQLite's own locking (busy timeout) covers the rest; on
+ * PostgreSQL, audit appends also take an advisory lock (db_lock_chain).
  *
  * Ownership: struct store is opaque; store_close() frees it and everything it
  * handed out that is not documented as the caller's.  json_t results are new
@@ -39,8 +41,16 @@ enum store_flags {
 };
 
 /* Creates a new workspace in dir (created if missing).  Refuses an existing
- * workspace with MOAT_EEXISTS. */
+ * workspace with MOAT_EEXISTS.  store_create_at() puts its tables where uri
+ * says: NULL, "" or "sqlite" for dir/moat.db, or a libpq URI
+ * postgres://USER@HOST[:PORT]/DB[?sslmode=...] for a PostgreSQL server (a
+ * schema of its own there; dir keeps objects/, exports/ and a moat.db that
+ * only names the server and the workspace's id).  A URI holding a password
+ * is refused: libpq reads it from ~/.pgpass or $PGPASSFILE.  store_create()
+ * takes uri from $MOAT_STORE. */
 int store_create(const char *dir, struct moat_err *e) __attribute__((warn_unused_result));
+int store_create_at(const char *dir, const char *uri, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /*
  * Finds the workspace as git finds a repository: explicit (from -w) if not

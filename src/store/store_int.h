@@ -1,14 +1,14 @@
 /*
  * store_int.h - what the store module's own files share (store.c, cleaned.c,
- * audit.c) and nothing outside src/store/ includes: the SQLite connection,
+ * audit.c) and nothing outside src/store/ includes: the database connection (db.h),
  * preparing and stepping statements with the error they give, copying
  * columns, and the UTC time stamps the tables carry.
  *
  * Not for: stages or commands, which see only store.h, cleaned.h and audit.h,
- * so that the SQL and SQLite stay inside this module (a PostgreSQL backend
+ * so that the SQL and the database stay inside this module (a PostgreSQL backend
  * would replace these helpers, not their callers).
  *
- * Uses SQLite, core/err.h and core/buf.h.
+ * Uses db.h, core/err.h and core/buf.h.
  */
 #ifndef MOAT_STORE_INT_H
 #define MOAT_STORE_INT_H
@@ -16,27 +16,31 @@
 #include <stddef.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "store.h"
+#include "db.h"
 
-/* The workspace's connection. */
-sqlite3 *store_sqlite(struct store *s);
+/* The workspace's connection (db.h). */
+struct db *store_db(struct store *s);
 
-/* Fills e from the connection's last error as "what: sqlite's message"
+/* The query for the store's backend: lite for SQLite, pg for PostgreSQL,
+ * where the two dialects differ (db.h lists where). */
+#define STORE_SQL(s, lite, pg) (db_backend(store_db(s)) == DB_POSTGRES ? (pg) : (lite))
+
+/* Fills e from the connection's last error as "what: the database's message"
  * (MOAT_EBUSY when the database was locked, else MOAT_EDB); returns -1. */
 int store_db_err(struct store *s, const char *what, struct moat_err *e);
 
 /* A prepared statement, or NULL with e set ("cannot prepare a query: ..."). */
-sqlite3_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
+struct db_stmt *store_prep(struct store *s, const char *sql, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
 /* Steps st once and finalizes it: 0 when it ran (a row or done), else -1
  * with e set as store_db_err(s, what, e). */
-int store_step(struct store *s, sqlite3_stmt *st, const char *what, struct moat_err *e)
+int store_step(struct store *s, struct db_stmt *st, const char *what, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
-/* How a loop over rows ended: 0 when it read them all (rc is SQLITE_DONE),
+/* How a loop over rows ended: 0 when it read them all (rc is DB_DONE),
  * else -1 with e set: "what: out of memory" when nomem, else the database's
  * error (store_db_err). */
 int store_rows_end(struct store *s, int rc, int nomem, const char *what, struct moat_err *e)
@@ -45,11 +49,11 @@ int store_rows_end(struct store *s, int rc, int nomem, const char *what, struct 
 /* Copies a text column into dst[cap], cut to cap - 1 bytes ("" for NULL):
  * for ids and statuses whose length the schema bounds, and for messages
  * that are shown cut. */
-void store_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col);
+void store_col_copy(char *dst, size_t cap, struct db_stmt *st, int col);
 
 /* A malloc'd copy of a text column (its bytes, NUL-terminated; "" for
  * NULL) with its length in *len (may be NULL); NULL when out of memory. */
-char *store_col_dup(sqlite3_stmt *st, int col, size_t *len) __attribute__((warn_unused_result));
+char *store_col_dup(struct db_stmt *st, int col, size_t *len) __attribute__((warn_unused_result));
 
 /* json_dumps() that never returns a cut text: jansson's own drops an object
  * key whose append runs out of memory and goes on (2.14), so a record could
