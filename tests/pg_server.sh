@@ -14,13 +14,15 @@
 # PostgreSQL refuses to run as root: as root the server runs as the OS user
 # "postgres" (Debian's package creates it; MOAT_PG_USER names another), and
 # DIR/data belongs to it.  The password is only ever in DIR/pgpass, never on a
-# command line.  Exit status 77 (skip) when PostgreSQL is not installed.
+# command line.  Exit status 77 (skip) when PostgreSQL is not installed (1 under CI=true).
 set -eu
 cmd=${1:?usage: pg_server.sh start|stop DIR}
 dir=${2:?usage: pg_server.sh start|stop DIR}
 bindir=${MOAT_PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 if [ -z "$bindir" ] || [ ! -x "$bindir/pg_ctl" ]; then
 	echo "pg_server.sh: PostgreSQL is not installed (Debian: apt-get install postgresql)" >&2
+	# under CI a missing server is a failure, never a skip (scripts/bootstrap installs it)
+	[ "${CI:-}" = true ] && exit 1
 	exit 77
 fi
 
