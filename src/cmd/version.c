@@ -1,6 +1,7 @@
 /* version.c - `moat version`: moat's version, those of the libraries it links,
  * and where each run-time data file comes from (core/datadir.h). */
 #include "cmd.h"
+#include "../store/store.h"
 #include "version.h"
 
 #include <dirent.h>
@@ -14,7 +15,6 @@
 #include <libxml/xmlversion.h>
 #include <magic.h>
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 #include <mupdf/fitz/version.h>
 #include <tesseract/capi.h>
 #include <leptonica/allheaders.h>
@@ -127,7 +127,7 @@ int cmd_version(struct cmd_ctx *ctx)
 #else
 		      "llama.cpp", "not built in", " (configured with MOAT_WITH_LLAMA=OFF)", "",
 #endif
-		      "sqlite", sqlite3_libversion(),
+		      "sqlite", store_sqlite_version(),
 		      "openssl", OpenSSL_version(OPENSSL_VERSION),
 		      "jansson", JANSSON_VERSION,
 		      "libxml2", LIBXML_DOTTED_VERSION,
@@ -136,6 +136,7 @@ int cmd_version(struct cmd_ctx *ctx)
 		      "libmagic", magicv);
 	{
 		char *lept = getLeptonicaVersion();
+		json_object_set_new(j, "libpq", json_string(store_pg_version()));
 		json_object_set_new(j, "mupdf", json_string(FZ_VERSION));
 		json_object_set_new(j, "tesseract", json_string(TessVersion()));
 		json_object_set_new(j, "leptonica", json_string(lept ? lept : "unknown"));

@@ -1324,3 +1324,13 @@ int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t
 	db_finalize(st);
 	return 0;
 }
+
+const char *store_sqlite_version(void)
+{
+	return db_sqlite_version();
+}
+
+const char *store_pg_version(void)
+{
+	return db_pg_version();
+}

@@ -164,4 +164,8 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
 		 int64_t *failed, struct moat_err *e) __attribute__((warn_unused_result));
 
+/* The versions of the database libraries, for moat version. */
+const char *store_sqlite_version(void);
+const char *store_pg_version(void);
+
 #endif
