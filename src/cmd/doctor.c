@@ -7,6 +7,8 @@
  */
 #include "cmd.h"
 #include "../doctor/doctor.h"
+#include "../store/store.h"
+#include "../core/fmt.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -26,7 +28,9 @@ static void usage(FILE *f)
 		"(OLLAMA_HOST on loopback, OLLAMA_MODELS, OLLAMA_KEEP_ALIVE, OLLAMA_NUM_PARALLEL,\n"
 		"proxy variables); the server (reachable, listening on loopback only, listing\n"
 		"the store's models); and for each model a test answer, its tokens/s, GPU use\n"
-		"and whether weights plus KV cache fit in memory.\n"
+		"and whether weights plus KV cache fit in memory.  In a workspace (-w, or found\n"
+		"as other commands find it): where its tables are, and whether this node sees the\n"
+		"originals the store names (every node of a cluster must mount the same share).\n"
 		"  --models-dir DIR   the store (default: the server's OLLAMA_MODELS, OLLAMA_MODELS,\n"
 		"                     ~/.ollama/models)\n"
 		"  --ollama URL       the server (default: from OLLAMA_HOST, 127.0.0.1:11434)\n"
@@ -74,6 +78,67 @@ static void on_check(void *ud, json_t *c)
 	if (fix && !strcmp(st, "fail"))
 		printf("      fix: %s\n", fix);
 	fflush(stdout);
+}
+
+/* Adds a check to doctor's result (and shows it). */
+static void add_check(json_t *res, struct show *s, int as_json, const char *check,
+		      const char *status, const char *msg, const char *fix)
+{
+	json_t *c = json_pack("{s:s, s:s, s:s, s:s}", "group", "workspace", "check", check, "status",
+			      status, "message", msg);
+	json_t *n = json_object_get(res, "counts");
+	if (!c)
+		return;
+	if (fix)
+		json_object_set_new(c, "fix", json_string(fix));
+	json_object_set_new(n, status, json_integer(json_integer_value(json_object_get(n, status)) + 1));
+	if (!strcmp(status, "fail"))
+		json_object_set_new(res, "ok", json_false());
+	if (!as_json)
+		on_check(s, c);
+	json_array_append_new(json_object_get(res, "checks"), c);
+}
+
+/* The workspace here, when there is one: where its tables are, and whether
+ * this node sees the originals the store names (on a cluster, every node
+ * must mount the same share; one that mounted another finds none). */
+static void check_workspace(struct cmd_ctx *ctx, json_t *res, struct show *s, int as_json)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	char *dir = store_find(ctx->workspace_flag, &e);
+	struct store *st;
+	char msg[512];
+	size_t checked, found;
+	if (!dir)
+		return;  /* no workspace here: nothing to check */
+	st = store_open(dir, STORE_READ, &e);
+	if (!st) {
+		add_check(res, s, as_json, "store", "fail", e.msg,
+			  "check the workspace's database (or its PostgreSQL server and ~/.pgpass)");
+		free(dir);
+		return;
+	}
+	if (xsnprintf(msg, sizeof(msg), "workspace %s: tables in %s%s%s", dir, store_kind(st),
+		      *store_workspace_id(st) ? ", workspace id " : "", store_workspace_id(st)) < 0)
+		msg[0] = '\0';
+	add_check(res, s, as_json, "store", "ok", msg, NULL);
+	if (store_check_objects(st, 64, &checked, &found, &e) < 0) {
+		add_check(res, s, as_json, "objects", "fail", e.msg, NULL);
+	} else if (found == checked) {
+		if (xsnprintf(msg, sizeof(msg), "this node sees the originals: %zu of the last %zu "
+			      "documents' under %s/objects", found, checked, dir) < 0)
+			msg[0] = '\0';
+		add_check(res, s, as_json, "objects", "ok", msg, NULL);
+	} else {
+		if (xsnprintf(msg, sizeof(msg), "%zu of the last %zu documents' originals are missing "
+			      "under %s/objects", checked - found, checked, dir) < 0)
+			msg[0] = '\0';
+		add_check(res, s, as_json, "objects", "fail", msg,
+			  "mount the same share at this path on every node (the one the other nodes "
+			  "write to), or restore the missing originals");
+	}
+	store_close(st);
+	free(dir);
 }
 
 int cmd_doctor(struct cmd_ctx *ctx)
@@ -131,6 +196,7 @@ int cmd_doctor(struct cmd_ctx *ctx)
 	free(models), free(allow);
 	if (!res)
 		return cmd_fail(&nomem);
+	check_workspace(ctx, res, &s, as_json);
 	rc = json_is_true(json_object_get(res, "ok")) ? 0 : 1;
 	if (as_json) {
 		cmd_print_json(res);

@@ -1334,3 +1334,39 @@ const char *store_pg_version(void)
 {
 	return db_pg_version();
 }
+
+const char *store_kind(const struct store *s)
+{
+	return s->pg_uri ? "PostgreSQL" : "SQLite";
+}
+
+const char *store_workspace_id(const struct store *s)
+{
+	return s->pg_uri ? s->id : "";
+}
+
+int store_check_objects(struct store *s, size_t max, size_t *checked, size_t *found,
+			struct moat_err *e)
+{
+	struct db_stmt *st = store_prep(s, "SELECT id FROM documents ORDER BY rowid DESC LIMIT ?", e);
+	int rc;
+	*checked = *found = 0;
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, (int64_t)max);
+	while ((rc = db_step(st)) == DB_ROW) {
+		char *p = store_object_path(s->dir, db_column_text(st, 0));
+		struct stat sb;
+		if (!p) {
+			db_finalize(st);
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		}
+		(*checked)++;
+		*found += stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+		free(p);
+	}
+	db_finalize(st);
+	if (rc != DB_DONE)
+		return store_db_err(s, "cannot list documents", e);
+	return 0;
+}

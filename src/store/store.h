@@ -164,6 +164,16 @@ json_t *store_show(struct store *s, const char *ref, struct moat_err *e)
 int store_counts(struct store *s, int64_t *documents, int64_t *elements, int64_t *files,
 		 int64_t *failed, struct moat_err *e) __attribute__((warn_unused_result));
 
+/* For moat doctor: where the tables are ("SQLite" or "PostgreSQL") and the
+ * workspace id that names them (PostgreSQL; "" for SQLite). */
+const char *store_kind(const struct store *s);
+const char *store_workspace_id(const struct store *s);
+/* For moat doctor, on each node of a cluster: of the originals of the last
+ * max documents, how many are under this node's objects/ (*found of
+ * *checked).  A node that mounted another share finds few or none.  0 or -1. */
+int store_check_objects(struct store *s, size_t max, size_t *checked, size_t *found,
+			struct moat_err *e) __attribute__((warn_unused_result));
+
 /* The versions of the database libraries, for moat version. */
 const char *store_sqlite_version(void);
 const char *store_pg_version(void);
