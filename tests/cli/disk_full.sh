@@ -22,7 +22,7 @@ mkdir -p "$D"
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 "$MOAT" init "$W" >/dev/null || { bad "init"; finish; exit 1; }
 echo "a small file" >"$D/a.txt"
-head -c 9000000 /dev/urandom | base64 -w 100 >"$D/b.txt"   # 12 MB: more than the disk
+yes "a line of text that fills the disk" | head -c 12000000 >"$D/b.txt"   # 12 MB: more than the disk
 
 # 1. the disk fills during ingest
 expect_rc 5 "$MOAT" -w "$W" ingest "$D" --json

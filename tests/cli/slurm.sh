@@ -78,11 +78,15 @@ print(" ".join("%s:%d/%d" % (r["command"][3], r["inputs"]["shard"]["index"], r["
 expect_eq "clean:0/4 clean:1/4 clean:2/4 clean:3/4 ingest:0/4 ingest:1/4 ingest:2/4 ingest:3/4 " "$shards" \
 	"every task's audit record names its shard"
 
-# a shard cancelled before it runs: failed, and rerun alone
+# a shard cancelled before it runs: failed, and rerun alone.  The partition
+# is down while the job is submitted and shard 3 cancelled, so no shard can
+# start first, whatever the timing.
 "$MOAT" init "$T/cx" >/dev/null
+scontrol update PartitionName=debug State=DOWN || bad "cannot take the partition down"
 expect_rc 0 "$MOAT" -w "$T/cx" slurm ingest "$T/corpus" "${EXCL[@]}" --array 4
 job=$(head -n 1 "$T/out")
 scancel "${job}_3"
+scontrol update PartitionName=debug State=UP || bad "cannot bring the partition up"
 expect_rc 1 "$MOAT" -w "$T/cx" slurm status "$job" --wait --poll 1
 expect_grep "3 done, 0 running, 0 pending, 1 failed" "$T/out" "status after scancel"
 expect_grep "failed: shard 3 \(no exit status\)" "$T/out" "the cancelled shard is named"
