@@ -32,19 +32,7 @@ command -v python3 >/dev/null || die "needs python3"
 mkdir -p "$OUT/in4"
 
 # the inputs: one paragraph of words (one element), deterministic
-mk() { # file MiB header
-	python3 - "$1" "$2" "$3" <<'PY'
-import random, sys
-random.seed(42)
-words = "alpha beta gamma delta report the of and system data value record".split()
-block = " ".join(random.choice(words) for _ in range(190000)).encode()[:1 << 20]
-with open(sys.argv[1], "wb") as f:
-    f.write(sys.argv[3].encode() + b" ")
-    for _ in range(int(sys.argv[2])):
-        f.write(block)
-    f.write(b"\n")
-PY
-}
+mk() { "$root/scripts/words-text" "$@"; }  # file MiB header: one paragraph of words
 [ -s "$OUT/big.txt" ] || mk "$OUT/big.txt" "$SIZE_MB" big
 for i in 1 2 3 4; do [ -s "$OUT/in4/f$i.txt" ] || mk "$OUT/in4/f$i.txt" "$SIZE_MB" "file$i"; done
 

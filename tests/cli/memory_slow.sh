@@ -12,19 +12,7 @@ W="$T/ws"
 D="$T/docs"
 mkdir -p "$D"
 # one paragraph of words (no blank line: one element), deterministic
-mk() { # file MiB header
-	python3 - "$1" "$2" "$3" <<'PY'
-import random, sys
-random.seed(42)
-words = "alpha beta gamma delta report the of and system data value record".split()
-block = " ".join(random.choice(words) for _ in range(190000)).encode()[:1 << 20]
-with open(sys.argv[1], "wb") as f:
-    f.write(sys.argv[3].encode() + b" ")
-    for _ in range(int(sys.argv[2])):
-        f.write(block)
-    f.write(b"\n")
-PY
-}
+mk() { "$SRC/scripts/words-text" "$@"; }  # file MiB header: one paragraph of words
 peak() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peak_rss_bytes"])' "$1"; }
 under() { # bytes limit what
 	if [ "$1" -lt "$2" ]; then ok; else bad "$3: peak $(($1 >> 20)) MiB, over $(($2 >> 20)) MiB"; fi
