@@ -11,7 +11,8 @@
 #
 #  1. bench/ingest/gen.py writes MB megabytes (default 20) of Markdown and
 #     HTML, kept under bench/out/shard/ for the next run.
-#  2. hyperfine, ROUNDS runs of each command (default 5), each from a fresh
+#  2. hyperfine, ROUNDS interleaved rounds (default 5: each round runs every
+#     command once, and the medians of the rounds are reported), each from a fresh
 #     workspace (moat init in --prepare, untimed): one process; 2 shards;
 #     4 shards; and one process with -j 2 for reference.  Every shard and the
 #     single process run with -j J (default 1) workers.
@@ -46,12 +47,16 @@ shards() { # N: the command that runs N shards at once and waits for all
 	echo "$c wait"
 }
 
-hyperfine --runs "$ROUNDS" --prepare "rm -rf $ws && $MOAT init $ws >/dev/null" \
-	--export-json "$OUT/hyperfine.json" \
-	-n "1 process, -j $J" "$MOAT -w $ws ingest $data -j $J" \
-	-n "2 shards, -j $J each" "$(shards 2)" \
-	-n "4 shards, -j $J each" "$(shards 4)" \
-	-n "1 process, -j 2" "$MOAT -w $ws ingest $data -j 2"
+# interleaved rounds: one hyperfine call per round runs every command once,
+# so a slow minute on a shared machine falls on all of them; medians of rounds
+for r in $(seq 1 "$ROUNDS"); do
+	hyperfine --runs 1 --prepare "rm -rf $ws && $MOAT init $ws >/dev/null" \
+		--export-json "$OUT/round-$r.json" \
+		-n "1 process, -j $J" "$MOAT -w $ws ingest $data -j $J" \
+		-n "2 shards, -j $J each" "$(shards 2)" \
+		-n "4 shards, -j $J each" "$(shards 4)" \
+		-n "1 process, -j 2" "$MOAT -w $ws ingest $data -j 2" >/dev/null
+done
 
 # the last workspace (one process, -j 2) against 4 shards: the same documents
 rm -rf "$ws.4" && "$MOAT" init "$ws.4" >/dev/null && eval "$(shards 4 | sed "s#-w $ws #-w $ws.4 #g")"
@@ -59,18 +64,24 @@ a=$(sqlite3 "$ws/moat.db" 'SELECT id FROM documents ORDER BY 1' | sha256sum)
 b=$(sqlite3 "$ws.4/moat.db" 'SELECT id FROM documents ORDER BY 1' | sha256sum)
 [ "$a" = "$b" ] || die "4 shards did not ingest the same documents as one process"
 
-python3 - "$OUT/hyperfine.json" "$files" "$bytes" "$(cat /proc/loadavg)" >"$OUT/RESULTS.md" <<'PY'
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-files, size, load = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-base = res[0]["median"]
-print("%d files, %.1f MB; load average %s" % (files, size / 1e6, " ".join(load.split()[:3])))
+python3 - "$OUT" "$ROUNDS" "$files" "$bytes" "$(cat /proc/loadavg)" >"$OUT/RESULTS.md" <<'PY'
+import json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+files, size, load = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+times = {}
+for r in range(1, rounds + 1):
+    for res in json.load(open("%s/round-%d.json" % (out, r)))["results"]:
+        times.setdefault(res["command"], []).append(res["times"][0])
+names = list(times)
+base = statistics.median(times[names[0]])
+print("%d files, %.1f MB; medians of %d interleaved rounds; load average after %s"
+      % (files, size / 1e6, rounds, " ".join(load.split()[:3])))
 print()
 print("| command | median s | min s | files/s | MB/s | vs 1 process |")
 print("|---|---|---|---|---|---|")
-for r in res:
-    m = r["median"]
-    print("| %s | %.2f | %.2f | %.0f | %.2f | %.2fx |" % (r["command"], m, r["min"], files / m,
+for n in names:
+    m = statistics.median(times[n])
+    print("| %s | %.2f | %.2f | %.0f | %.2f | %.2fx |" % (n, m, min(times[n]), files / m,
           size / 1e6 / m, base / m))
 PY
 cat "$OUT/RESULTS.md"
