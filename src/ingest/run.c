@@ -2,7 +2,9 @@
  * run.c - ingest_run(): walk the given paths, parse files on -j worker
  * threads (core/pool.h), and record the results in the workspace from the
  * calling thread (the store has one connection and one writer), in the order
- * the workers finish them.  At most four files per worker are handed out and
+ * of their paths, whichever finishes first (so a content found under two
+ * names always becomes a document through the same one, and reruns record
+ * alike).  At most four files per worker are handed out and
  * not yet recorded, which bounds the parsed documents held in memory.
  *
  * Crash safety: each file's original goes to objects/ under a temporary name
@@ -73,7 +75,7 @@ struct job {
 	struct doc doc;
 	int parsed;
 	uint64_t cost;       /* bytes of moat's memory it may take until recorded */
-	struct job *next_done;
+	int finished;        /* the worker is done with it (under feed.mu) */
 };
 
 struct walk {
@@ -248,14 +250,15 @@ static int cmp_job(const void *a, const void *b)
 
 /* --- the workers --------------------------------------------------------- */
 
-/* What the workers hand back: the jobs they finished, in that order, for the
- * calling thread to record. */
+/* What the workers hand back: each job marked finished, for the calling
+ * thread to record in the order of the jobs (the order of their paths), not
+ * the order they finish in: the same content under two names then always
+ * becomes a document through the same one, whatever the timing. */
 struct feed {
 	const struct ingest_opts *o;
 	const char *ws_dir;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_done;
-	struct job *done_head, *done_tail;
 };
 
 static void parse_job(struct feed *f, struct job *j)
@@ -320,12 +323,7 @@ static int work(void *arg, int worker, struct moat_err *e)
 	(void)e;
 	parse_job(f, j);
 	pthread_mutex_lock(&f->mu);
-	j->next_done = NULL;
-	if (f->done_tail)
-		f->done_tail->next_done = j;
-	else
-		f->done_head = j;
-	f->done_tail = j;
+	j->finished = 1;
 	pthread_cond_signal(&f->cv_done);
 	pthread_mutex_unlock(&f->mu);
 	return 0;
@@ -338,13 +336,13 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The next finished job, waiting for one until the monotonic time until (for
- * ever when until is 0); NULL when none came by then. */
-static struct job *next_done(struct feed *f, double until)
+/* The job want once it is finished, waiting for it until the monotonic time
+ * until (for ever when until is 0); NULL when it did not finish by then. */
+static struct job *next_done(struct feed *f, struct job *want, double until)
 {
-	struct job *j;
+	int done;
 	pthread_mutex_lock(&f->mu);
-	while (!f->done_head) {
+	while (!want->finished) {
 		if (!until) {
 			pthread_cond_wait(&f->cv_done, &f->mu);
 		} else {
@@ -357,14 +355,9 @@ static struct job *next_done(struct feed *f, double until)
 			pthread_cond_timedwait(&f->cv_done, &f->mu, &ts);
 		}
 	}
-	j = f->done_head;
-	if (j) {
-		f->done_head = j->next_done;
-		if (!f->done_head)
-			f->done_tail = NULL;
-	}
+	done = want->finished;
 	pthread_mutex_unlock(&f->mu);
-	return j;
+	return done ? want : NULL;
 }
 
 /* --- recording ----------------------------------------------------------- */
@@ -480,8 +473,9 @@ static int consume(struct store *s, struct job *j, int64_t run_id,
 	return rc;
 }
 
-/* Records the files the workers finish, in that order, handing out more as
- * they go, and commits in batches (see the top of this file).  0 or -1. */
+/* Records the files the workers finish, in the order of their paths, handing
+ * out more as they go, and commits in batches (see the top of this file).
+ * 0 or -1. */
 static int record_all(struct store *s, struct walk *w, struct pool *pool, struct feed *f,
 		      int64_t run_id, const struct ingest_callbacks *cb, struct ingest_summary *sum,
 		      char **in_lines, char **out_lines, size_t *n_in, size_t *n_out,
@@ -512,7 +506,7 @@ static int record_all(struct store *s, struct walk *w, struct pool *pool, struct
 		}
 		if (rc < 0)
 			break;
-		j = next_done(f, in_tx ? batch_end : 0);
+		j = next_done(f, &w->jobs[consumed], in_tx ? batch_end : 0);
 		if (!j) {
 			/* Nothing came in time: commit what we have rather than hold it. */
 			if (store_sync_objects(f->ws_dir, e) < 0 || store_commit(s, e) < 0) {
@@ -661,9 +655,9 @@ int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 		pool_cancel(pool);
 	pool_free(pool);
 	/* Free whatever the workers finished that was not consumed (on error). */
-	for (struct job *j = f.done_head; j; j = j->next_done)
-		if (j->parsed)
-			doc_release(&j->doc);
+	for (size_t i = 0; i < w.n; i++)
+		if (w.jobs[i].finished && w.jobs[i].parsed)
+			doc_release(&w.jobs[i].doc);
 	pthread_mutex_destroy(&f.mu);
 	pthread_cond_destroy(&f.cv_done);
 	if (rc == 0 && (digest_lines(in_lines, n_in, sum->inputs_digest, e) < 0 ||
