@@ -113,6 +113,38 @@ static const char *const migrations[] = {
 	" what TEXT NOT NULL, raw INTEGER NOT NULL, counts TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,"
 	" audit_seq INTEGER NOT NULL, audit_hash TEXT NOT NULL, user TEXT, created_at TEXT NOT NULL,"
 	" run_id INTEGER);",
+	/* 4: the label stage (src/store/label.c) and the users of `moat serve`
+	 * (src/store/users.c): a project's source and overlap, who a task is
+	 * handed to (leases), how many submitted it, review decisions, the
+	 * provenance of suggestions, suggestion runs, users and sessions */
+	"ALTER TABLE projects ADD COLUMN source TEXT;"
+	"ALTER TABLE projects ADD COLUMN where_expr TEXT;"
+	"ALTER TABLE projects ADD COLUMN overlap INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE projects ADD COLUMN updated_at TEXT;"
+	"ALTER TABLE tasks ADD COLUMN n_done INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX tasks_next ON tasks(project_id, n_done, id);"
+	"ALTER TABLE annotations ADD COLUMN reviewer TEXT;"
+	"ALTER TABLE annotations ADD COLUMN reviewed_at TEXT;"
+	"ALTER TABLE annotations ADD COLUMN corrects INTEGER;"
+	"ALTER TABLE annotations ADD COLUMN suggestion_id INTEGER;"
+	"CREATE INDEX annotations_annotator ON annotations(annotator, task_id);"
+	"ALTER TABLE suggestions ADD COLUMN prompt_sha256 TEXT;"
+	"ALTER TABLE suggestions ADD COLUMN options TEXT;"
+	"ALTER TABLE suggestions ADD COLUMN seed INTEGER;"
+	"ALTER TABLE suggestions ADD COLUMN provenance TEXT;"
+	"ALTER TABLE suggestions ADD COLUMN decision TEXT;"
+	"CREATE INDEX suggestions_model ON suggestions(model, task_id);"
+	"CREATE TABLE task_leases(task_id INTEGER NOT NULL REFERENCES tasks(id),"
+	" annotator TEXT NOT NULL, expires_at TEXT NOT NULL, PRIMARY KEY(task_id, annotator));"
+	"CREATE TABLE suggest_runs(id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL"
+	" REFERENCES projects(id), model TEXT NOT NULL, status TEXT NOT NULL, total INTEGER NOT NULL,"
+	" done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, error TEXT,"
+	" started_by TEXT, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, run_id INTEGER);"
+	"CREATE TABLE users(name TEXT PRIMARY KEY, role TEXT NOT NULL"
+	" CHECK(role IN ('annotator','reviewer','admin')), pw_hash TEXT NOT NULL,"
+	" created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+	"CREATE TABLE sessions(token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL,"
+	" csrf TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
