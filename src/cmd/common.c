@@ -72,7 +72,7 @@ int cmd_audit_append(struct cmd_ctx *ctx, json_t *inputs, json_t *outputs, json_
 		     char head[65])
 {
 	struct moat_err e = MOAT_ERR_INIT;
-	struct audit_entry a = { ctx->cmdline, inputs, outputs, counts };
+	struct audit_entry a = { ctx->cmdline, inputs, outputs, counts, NULL };
 	if (audit_append(ctx->store, &a, head, &e) < 0)
 		return cmd_fail(&e);
 	return 0;

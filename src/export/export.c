@@ -1054,7 +1054,7 @@ int export_run(struct store *s, const struct export_opts *o, struct export_resul
 		json_t *outputs = json_pack("{s:s, s:s, s:I}", "path", abs_out, "manifest_sha256",
 					    res->manifest_sha256, "files", (json_int_t)res->files);
 		json_t *cnt = json_pack("{s:I, s:O}", "records", (json_int_t)r.n, "splits", cj);
-		struct audit_entry a = { (json_t *)o->cmdline, inputs, outputs, cnt };
+		struct audit_entry a = { (json_t *)o->cmdline, inputs, outputs, cnt, NULL };
 		int bad = !inputs || !outputs || !cnt;
 		if (bad)
 			err_set(e, MOAT_ENOMEM, "out of memory");

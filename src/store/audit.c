@@ -112,6 +112,7 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 	    json_object_set_new(body, "inputs", a->inputs ? json_incref(a->inputs) : json_object()) ||
 	    json_object_set_new(body, "outputs", a->outputs ? json_incref(a->outputs) : json_object()) ||
 	    json_object_set_new(body, "counts", a->counts ? json_incref(a->counts) : json_object()) ||
+	    (a->actor && json_object_set_new(body, "actor", json_string(a->actor))) ||
 	    !(text = store_json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS))) {
 		json_decref(body);
 		err_set(e, MOAT_ENOMEM, "cannot build the audit record: out of memory");

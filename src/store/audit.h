@@ -31,6 +31,8 @@ struct audit_entry {
 	json_t *inputs;   /* object, borrowed, may be NULL */
 	json_t *outputs;  /* object, borrowed, may be NULL */
 	json_t *counts;   /* object, borrowed, may be NULL */
+	const char *actor; /* the moat user who acted (`moat serve`'s login), or NULL:
+			    * the record then has no "actor" (user is the OS user) */
 };
 
 /* Appends one record in its own transaction (or inside the caller's, if one
