@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	{ "import", cmd_import, NEED_WORKSPACE | NEED_WRITE, "read annotations from other tools" },
 	{ "exports", cmd_exports, 0, "list exports, or verify one on any machine" },
 	{ "slurm", cmd_slurm, NEED_WORKSPACE, "run a stage's shards as a Slurm job array; follow, rerun" },
+	{ "users", cmd_users, 0, "the users who log in to moat serve, and their roles" },
+	{ "serve", cmd_serve, 0, "serve the JSON API (and the page) on localhost" },
 	{ "pii", cmd_pii, 0, "scan text for PII, review findings, restore encrypted values" },
 	{ "version", cmd_version, 0, "moat's version and the libraries it links" },
 };
