@@ -227,19 +227,19 @@ int lb_project_get(struct store *s, const char *name, struct lb_project *out, st
 {
 	struct db_stmt *st = store_prep(s, "SELECT id, name, kind, schema, source, where_expr, overlap"
 					" FROM projects WHERE name = ?", e);
-	int rc;
+	int rc, nomem = 0;
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, name, -1, DB_COPY);
 	rc = db_step(st);
 	if (rc == DB_ROW) {
+		nomem = (!db_column_is_null(st, 3) && !(out->schema = store_col_dup(st, 3, NULL))) ||
+			(!db_column_is_null(st, 4) && !(out->source = store_col_dup(st, 4, NULL))) ||
+			(!db_column_is_null(st, 5) && !(out->where = store_col_dup(st, 5, NULL)));
 		out->id = db_column_int64(st, 0);
 		store_col_copy(out->name, sizeof(out->name), st, 1);
 		store_col_copy(out->kind, sizeof(out->kind), st, 2);
-		out->schema = db_column_is_null(st, 3) ? NULL : store_col_dup(st, 3, NULL);
-		out->source = db_column_is_null(st, 4) ? NULL : store_col_dup(st, 4, NULL);
-		out->where = db_column_is_null(st, 5) ? NULL : store_col_dup(st, 5, NULL);
 		out->overlap = db_column_int(st, 6) > 0 ? db_column_int(st, 6) : 1;
 	}
 	db_finalize(st);
@@ -247,7 +247,7 @@ int lb_project_get(struct store *s, const char *name, struct lb_project *out, st
 		return err_set(e, MOAT_ENOTFOUND, "no project '%s' (moat label ls lists them)", name);
 	if (rc != DB_ROW)
 		return store_db_err(s, "cannot read projects", e);
-	if ((!db_column_is_null(st, 3) && !out->schema)) {
+	if (nomem) {
 		lb_project_release(out);
 		return err_set(e, MOAT_ENOMEM, "cannot read project '%s': out of memory", name);
 	}
