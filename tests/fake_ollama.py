@@ -31,6 +31,9 @@ Behaviour for tests comes from a scenario JSON file (--scenario):
                      tokens), until the client closes the connection
   piece_bytes        with endless: each piece is this many bytes (default:
                      words of a few bytes)
+  format_answer      the value to answer every request that has a `format`
+                     (a JSON schema) with, instead of a made-up valid one:
+                     to test what a client does with a given answer
   silent             true: every request is read and never answered (the
                      connection stays open); a list of paths: only those
 Every request is appended to --log as JSON ({"path", "body"}), and the
@@ -335,7 +338,8 @@ class Handler(BaseHTTPRequestHandler):
         rnd = random.Random(opts.get("seed", 0))
         fmt = body.get("format")
         if isinstance(fmt, dict):
-            text = json.dumps(instance(fmt, rnd), separators=(",", ":"))
+            value = SCEN["format_answer"] if "format_answer" in SCEN else instance(fmt, rnd)
+            text = json.dumps(value, separators=(",", ":"))
             pieces = [text[i:i + 3] for i in range(0, len(text), 3)]
         elif fmt == "json":
             pieces = ['{"answer":', '"ok"}']
