@@ -288,6 +288,8 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 			json_t *counts = json_pack("{s:I, s:I}", "suggested", (json_int_t)r.done, "failed",
 						   (json_int_t)r.failed);
 			json_t *inputs = json_pack("{s:s}", "model", o.model);
+			if (inputs && o.shard)
+				json_object_set_new(inputs, "shard", cmd_shard_json(&shard));
 			int arc = cmd_audit_append(ctx, inputs, NULL, counts, NULL);
 			json_decref(counts);
 			json_decref(inputs);
