@@ -439,7 +439,7 @@ int lb_each_task(struct store *s, int64_t project, const char *without_model, lb
 	/* in pages by id, so a walk over 100,000 tasks holds one page */
 	for (;;) {
 		json_t *rows = q_rows(s, e, "cannot read tasks", TASK_COLS,
-			TASK_SQL " WHERE t.project_id = ? AND t.id > ? AND (?3 IS NULL OR NOT EXISTS"
+			TASK_SQL " WHERE t.project_id = ? AND t.id > ? AND (CAST(?3 AS TEXT) IS NULL OR NOT EXISTS"
 			" (SELECT 1 FROM suggestions g WHERE g.task_id = t.id AND g.model = ?3))"
 			" ORDER BY t.id LIMIT 256", "iis", project, after, without_model);
 		size_t i, n;
@@ -472,7 +472,7 @@ int lb_each_task(struct store *s, int64_t project, const char *without_model, lb
 json_t *lb_annotations(struct store *s, int64_t task, const char *user, struct moat_err *e)
 {
 	return q_rows(s, e, "cannot read annotations", ANN_COLS,
-		      ANN_SQL " WHERE a.task_id = ? AND (?2 IS NULL OR a.annotator = ?2) ORDER BY a.id",
+		      ANN_SQL " WHERE a.task_id = ? AND (CAST(?2 AS TEXT) IS NULL OR a.annotator = ?2) ORDER BY a.id",
 		      "is", task, user);
 }
 
