@@ -160,6 +160,22 @@ static json_t *change_outputs(int64_t task, int64_t annotation, const char *valu
 	return o;
 }
 
+/* 1 when value is the suggestion's own (accepted as it was), 0 when the
+ * annotator changed it (or it is not the task's: lb_suggestion_decide says). */
+static int same_as_suggestion(struct store *s, int64_t task, int64_t suggestion,
+			      const json_t *value)
+{
+	struct moat_err ignored = MOAT_ERR_INIT;
+	json_t *all = lb_suggestions(s, task, &ignored), *g;
+	size_t i;
+	int same = 0;
+	json_array_foreach(all, i, g)
+		if (json_integer_value(json_object_get(g, "id")) == suggestion)
+			same = json_equal(json_object_get(g, "value"), (json_t *)value);
+	json_decref(all);
+	return same;
+}
+
 int label_save(struct store *s, const char *project, int64_t task, const char *user,
 	       const json_t *value, const char *status, int64_t suggestion, int64_t *id,
 	       struct moat_err *e)
@@ -179,7 +195,9 @@ int label_save(struct store *s, const char *project, int64_t task, const char *u
 		free(text);
 		return -1;
 	}
-	if (suggestion > 0 && lb_suggestion_decide(s, pid, suggestion, "accepted", e) < 0)
+	if (suggestion > 0 && lb_suggestion_decide(s, pid, suggestion,
+						   same_as_suggestion(s, task, suggestion, value) ?
+						   "accepted" : "edited", e) < 0)
 		goto fail;
 	if (lb_annotation_save(s, task, overlap, user, text, status, suggestion, 0, &aid, e) < 0)
 		goto fail;

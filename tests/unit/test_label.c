@@ -9,6 +9,7 @@
 #include "../../src/label/where.h"
 #include "../../src/store/store.h"
 #include "../../src/store/audit.h"
+#include "../../src/store/label.h"
 #include "../../src/core/doc.h"
 
 #include <math.h>
@@ -268,6 +269,35 @@ static void test_project(void **state)
 	json_decref(t);
 	assert_int_equal(task_id(t = label_next(s, "q", "erin", 0, &last_e)), t_carol + 1);
 	json_decref(t);
+	/* suggestions taken as they are, or edited: recorded on the suggestion */
+	{
+		struct lb_suggestion g = { "{\"labels\":[\"pos\"]}", "gguf:m", NULL, -1, "", "{}", 1, "{}" };
+		int64_t g1, g2;
+		const char *dec[2];
+		assert_int_equal(store_begin(s, &e), 0);
+		assert_int_equal(lb_suggestion_add(s, t_carol, &g, 0, &g1, &e), 0);
+		assert_int_equal(lb_suggestion_add(s, t_carol, &g, 0, &g2, &e), 0);
+		assert_int_equal(store_commit(s, &e), 0);
+		v = json_loads("{\"labels\": [\"pos\"]}", 0, NULL);
+		assert_int_equal(label_save(s, "q", t_carol, "carol", v, "submitted", g1, NULL, &e), 0);
+		json_decref(v);
+		v = json_loads("{\"labels\": [\"neg\"]}", 0, NULL);
+		assert_int_equal(label_save(s, "q", t_carol, "dave", v, "submitted", g2, NULL, &e), 0);
+		json_decref(v);
+		assert_non_null(t = label_task(s, "q", t_carol, NULL, 1, &e));
+		dec[0] = json_string_value(json_object_get(json_array_get(json_object_get(t, "suggestions"), 0), "decision"));
+		dec[1] = json_string_value(json_object_get(json_array_get(json_object_get(t, "suggestions"), 1), "decision"));
+		assert_string_equal(dec[0], "accepted");
+		assert_string_equal(dec[1], "edited");
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(t, "annotations"), 0),
+								    "suggestion_id")), g1);
+		json_decref(t);
+		/* a suggestion of another project is refused */
+		v = json_loads("{\"labels\": [\"neg\"]}", 0, NULL);
+		assert_int_equal(label_save(s, "p", 1, "dave", v, "submitted", g2, NULL, &e), -1);
+		assert_int_equal(e.code, MOAT_ENOTFOUND);
+		json_decref(v);
+	}
 	o.name = "p";
 	t_alice = task_id(t = label_next(s, "p", "alice", 0, &last_e));
 	json_decref(t);
@@ -339,7 +369,7 @@ static void test_project(void **state)
 	json_array_foreach(log, i, t)
 		if (json_is_string(json_object_get(t, "actor")))
 			actors++;
-	assert_int_equal(actors, 8 + 3);
+	assert_int_equal(actors, 8 + 3 + 2);
 	json_decref(log);
 	assert_int_equal(audit_verify(s, &ck, &e), 0);
 	assert_true(ck.ok);
