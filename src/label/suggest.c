@@ -312,6 +312,10 @@ static int flush(struct run *r, struct moat_err *e)
 			json_object_set_new(prov, "completion_tokens", json_integer(res[i].completion_tokens));
 			json_object_set_new(prov, "gen_s", json_real(res[i].gen_s));
 			json_object_set_new(prov, "total_s", json_real(res[i].total_s));
+			if (res[i].n_logprob > 0) {  /* the score's source */
+				json_object_set_new(prov, "logprob", json_real(res[i].logprob));
+				json_object_set_new(prov, "logprob_tokens", json_integer(res[i].n_logprob));
+			}
 		}
 		vtext = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
 		prov_text = prov ? json_dumps(prov, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -328,7 +332,7 @@ static int flush(struct run *r, struct moat_err *e)
 		{
 			struct lb_suggestion g = { vtext, r->o->model,
 						   json_string_value(json_object_get(prov, "model_digest")),
-						   -1, psha, opts,
+						   llm_result_score(&res[i]), psha, opts,
 						   json_integer_value(json_object_get(prov, "seed")), prov_text };
 			if (store_begin(r->s, e) < 0 ||
 			    lb_suggestion_add(r->s, tid, &g, r->o->run_id, NULL, e) < 0 ||

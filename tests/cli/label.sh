@@ -76,7 +76,7 @@ expect_eq 7 "$(jq_py 'len(d)')" "only the seven good projects exist"
 G="gguf:$TINY"
 expect_rc 0 m label suggest docs --model "$G" -j 2 --json
 expect_eq 5 "$(jq_py 'd["suggested"]')" "a suggestion per task"
-sqlite3 -json "$W/moat.db" "SELECT g.value, g.model, g.model_digest, g.prompt_sha256, g.seed, g.options, g.provenance FROM suggestions g JOIN tasks t ON t.id = g.task_id JOIN projects p ON p.id = t.project_id WHERE p.name = 'docs'" >"$T/sug.json"
+sqlite3 -json "$W/moat.db" "SELECT g.value, g.model, g.model_digest, g.prompt_sha256, g.seed, g.options, g.provenance, g.score FROM suggestions g JOIN tasks t ON t.id = g.task_id JOIN projects p ON p.id = t.project_id WHERE p.name = 'docs'" >"$T/sug.json"
 "$PY" - "$T/sug.json" "$G" <<'PY' && ok || bad "suggestions valid and with provenance"
 import json, sys
 rows, model = json.load(open(sys.argv[1])), sys.argv[2]
@@ -88,8 +88,11 @@ for r in rows:
     assert r["model_digest"].startswith("sha256:") and len(r["model_digest"]) == 71, r
     assert len(r["prompt_sha256"]) == 64 and isinstance(r["seed"], int)
     p = json.loads(r["provenance"])
-    for k in ("model", "backend", "model_digest", "template_sha256", "options", "seed"):
+    for k in ("model", "backend", "model_digest", "template_sha256", "options", "seed", "logprob"):
         assert k in p, (k, p)
+    # the score: the geometric mean of the answer's token probabilities
+    assert 0 < r["score"] <= 1, r
+    assert abs(r["score"] - __import__("math").exp(p["logprob"] / p["logprob_tokens"])) < 1e-9, r
 PY
 # again: nothing left to do
 expect_rc 0 m label suggest docs --model "$G" --json
@@ -104,6 +107,8 @@ expect_rc 0 m label suggest pages --model "$U" -j 2 --json
 expect_eq "$pdf_pages" "$(jq_py 'd["suggested"]')" "llama-server: a suggestion per page"
 sqlite3 "$W/moat.db" "SELECT g.value FROM suggestions g JOIN tasks t ON t.id = g.task_id JOIN projects p ON p.id = t.project_id WHERE p.name = 'pages'" >"$T/pv"
 expect_eq "$pdf_pages" "$(grep -cE '^\{"labels":\["(finance|science|other)"\]\}$' "$T/pv")" "llama-server's answers are labels of the set"
+expect_eq "$pdf_pages" "$(sqlite3 "$W/moat.db" "SELECT count(*) FROM suggestions g JOIN tasks t ON t.id = g.task_id JOIN projects p ON p.id = t.project_id WHERE p.name = 'pages' AND g.score > 0 AND g.score <= 1")" \
+	"llama-server's token log-probabilities give each suggestion a score"
 
 # --- spans: moat finds the passages the model names ---------------------------------------
 printf 'Jane Roe met Jane Roe in Oslo.\n' >"$T/people.txt"
