@@ -104,13 +104,11 @@ for r in $(seq 1 "$ROUNDS"); do
 	[ "$got" = "$n $n" ] || die "round $r: 4 shards left '$got' suggestions (want $n, once each)"
 done
 
-python3 - "$OUT" "$ROUNDS" "$n" "$(cat /proc/loadavg)" >"$OUT/RESULTS.md" <<'PY'
-import json, statistics, sys
+PYTHONPATH=$root/bench python3 - "$OUT" "$ROUNDS" "$n" "$(cat /proc/loadavg)" >"$OUT/RESULTS.md" <<'PY'
+import statistics, sys
+import rounds as rr
 out, rounds, n, load = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-times = {}
-for r in range(1, rounds + 1):
-    for res in json.load(open("%s/round-%d.json" % (out, r)))["results"]:
-        times.setdefault(res["command"], []).append(res["times"][0])
+times = rr.load(out, rounds)
 names = list(times)
 base = statistics.median(times[names[0]])
 print("%d tasks; llama-server (4 slots) on the tiny model; medians of %d interleaved rounds; "
