@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{ "chunk", cmd_chunk, NEED_WORKSPACE | NEED_WRITE, "cut cleaned documents into chunks by tokens" },
 	{ "export", cmd_export, NEED_WORKSPACE | NEED_WRITE, "write a dataset: records, annotations, card, audit" },
 	{ "import", cmd_import, NEED_WORKSPACE | NEED_WRITE, "read annotations from other tools" },
+	/* row by row in transactions, no writer lock: beside `moat serve` */
+	{ "label", cmd_label, NEED_WORKSPACE, "annotation projects, AI pre-labels, review, agreement" },
 	{ "exports", cmd_exports, 0, "list exports, or verify one on any machine" },
 	{ "slurm", cmd_slurm, NEED_WORKSPACE, "run a stage's shards as a Slurm job array; follow, rerun" },
 	{ "users", cmd_users, 0, "the users who log in to moat serve, and their roles" },

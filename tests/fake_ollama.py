@@ -31,8 +31,19 @@ Behaviour for tests comes from a scenario JSON file (--scenario):
                      tokens), until the client closes the connection
   piece_bytes        with endless: each piece is this many bytes (default:
                      words of a few bytes)
+  format_answer      the value to answer every request that has a `format`
+                     (a JSON schema) with, instead of a made-up valid one:
+                     to test what a client does with a given answer
   silent             true: every request is read and never answered (the
                      connection stays open); a list of paths: only those
+  reject_fields      ["logprobs", ...]: a /v1/chat/completions request that
+                     has one of these fields is refused with 400, as a
+                     server that does not know it would (Ollama itself
+                     ignores fields it does not know)
+A request with "logprobs": true gets each token's logprob (-0.5 a piece) in
+its streamed lines: Ollama's logprobs[] on /api/*, OpenAI's
+choices[0].logprobs.content[] on /v1/chat/completions (Ollama's
+OpenAI-compatible API: /v1/models and streamed chat completions only).
 Every request is appended to --log as JSON ({"path", "body"}), and the
 largest number of generation requests in flight at once is written to
 --log + ".inflight".  --port 0 picks a free port, written to --port-file.
@@ -253,8 +264,49 @@ class Handler(BaseHTTPRequestHandler):
                             "size_vram": int(m["size"] * frac),
                             "context_length": spec_of(m["name"]).get("context_length", 4096)})
             self.send_json(200, {"models": out})
+        elif self.path == "/v1/models":
+            self.send_json(200, {"object": "list", "data": [
+                {"id": m["name"], "object": "model", "created": 1735689600, "owned_by": "library"}
+                for m in all_models()]})
         else:
             self.send_json(404, {"error": "404 page not found"})
+
+    def openai_chat(self, body):
+        """Ollama's /v1/chat/completions, streamed (the SSE chunks), or a 400
+        for a field the scenario rejects."""
+        for f in SCEN.get("reject_fields", []):
+            if f in body:
+                return self.send_json(400, {"error": {"message": "unknown field \"%s\"" % f,
+                                                      "type": "invalid_request_error"}})
+        m = find_model(body.get("model"))
+        if not m:
+            return self.send_json(404, {"error": {"message": "model '%s' not found" % body.get("model")}})
+        words = ["ready", " set", " go", " and", " more"]
+        n = body.get("max_tokens")
+        pieces = words[:n] if isinstance(n, int) and n >= 0 else words
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+
+        def chunk(delta, finish, extra=None):
+            c = {"index": 0, "delta": delta, "finish_reason": finish}
+            if extra:
+                c.update(extra)
+            ev = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1735689600,
+                  "model": m["name"], "system_fingerprint": "fp_ollama", "choices": [c]}
+            self.wfile.write(("data: %s\n\n" % json.dumps(ev)).encode())
+
+        for p in pieces:
+            lp = None
+            if body.get("logprobs"):
+                lp = {"logprobs": {"content": [{"token": p, "logprob": -0.5,
+                                                "bytes": list(p.encode()), "top_logprobs": []}]}}
+            chunk({"role": "assistant", "content": p}, None, lp)
+        chunk({"role": "assistant", "content": ""}, "length" if len(pieces) < len(words) else "stop")
+        usage = {"prompt_tokens": 3, "completion_tokens": len(pieces), "total_tokens": 3 + len(pieces)}
+        self.wfile.write(("data: %s\n\n" % json.dumps({"id": "chatcmpl-1", "object": "chat.completion.chunk",
+                                                       "choices": [], "usage": usage})).encode())
+        self.wfile.write(b"data: [DONE]\n\n")
 
     def do_POST(self):
         body = self.read_body()
@@ -278,6 +330,8 @@ class Handler(BaseHTTPRequestHandler):
             })
         elif self.path in ("/api/chat", "/api/generate"):
             self.generate(body)
+        elif self.path == "/v1/chat/completions":
+            self.openai_chat(body)
         elif self.path == "/api/embed":
             m = find_model(body.get("model"))
             if not m:
@@ -335,7 +389,8 @@ class Handler(BaseHTTPRequestHandler):
         rnd = random.Random(opts.get("seed", 0))
         fmt = body.get("format")
         if isinstance(fmt, dict):
-            text = json.dumps(instance(fmt, rnd), separators=(",", ":"))
+            value = SCEN["format_answer"] if "format_answer" in SCEN else instance(fmt, rnd)
+            text = json.dumps(value, separators=(",", ":"))
             pieces = [text[i:i + 3] for i in range(0, len(text), 3)]
         elif fmt == "json":
             pieces = ['{"answer":', '"ok"}']
@@ -384,13 +439,15 @@ class Handler(BaseHTTPRequestHandler):
             final["response"] = ""
         self.wfile.write((json.dumps(final) + "\n").encode())
 
-    def send_piece(self, body, chat, p):
+    def send_piece(self, body, chat, p, logprobs=True):
         """One streamed line of the answer, not the last."""
         line = {"model": body["model"], "created_at": "2025-01-01T00:00:00Z", "done": False}
         if chat:
             line["message"] = {"role": "assistant", "content": p}
         else:
             line["response"] = p
+        if logprobs and body.get("logprobs"):
+            line["logprobs"] = [{"token": p, "logprob": -0.5, "bytes": list(p.encode())}]
         self.wfile.write((json.dumps(line) + "\n").encode())
         self.wfile.flush()
 
@@ -400,7 +457,8 @@ class Handler(BaseHTTPRequestHandler):
         i = 0
         try:
             while True:
-                self.send_piece(body, chat, words[i % len(words)])
+                # no logprobs: as fast as the lines can go (a 64 MiB answer)
+                self.send_piece(body, chat, words[i % len(words)], False)
                 i += 1
         except OSError:
             pass  # the client closed the connection

@@ -64,14 +64,12 @@ a=$(sqlite3 "$ws/moat.db" 'SELECT id FROM documents ORDER BY 1' | sha256sum)
 b=$(sqlite3 "$ws.4/moat.db" 'SELECT id FROM documents ORDER BY 1' | sha256sum)
 [ "$a" = "$b" ] || die "4 shards did not ingest the same documents as one process"
 
-python3 - "$OUT" "$ROUNDS" "$files" "$bytes" "$(cat /proc/loadavg)" >"$OUT/RESULTS.md" <<'PY'
-import json, statistics, sys
+PYTHONPATH=$root/bench python3 - "$OUT" "$ROUNDS" "$files" "$bytes" "$(cat /proc/loadavg)" >"$OUT/RESULTS.md" <<'PY'
+import statistics, sys
+import rounds as rr
 out, rounds = sys.argv[1], int(sys.argv[2])
 files, size, load = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-times = {}
-for r in range(1, rounds + 1):
-    for res in json.load(open("%s/round-%d.json" % (out, r)))["results"]:
-        times.setdefault(res["command"], []).append(res["times"][0])
+times = rr.load(out, rounds)
 names = list(times)
 base = statistics.median(times[names[0]])
 print("%d files, %.1f MB; medians of %d interleaved rounds; load average after %s"

@@ -14,6 +14,7 @@
 #include "../core/datadir.h"
 #include "../core/fmt.h"
 #include "../core/progress.h"
+#include "../ingest/ocrlib.h"
 #include "../keys/keys.h"
 #include "../models/models.h"
 
@@ -519,6 +520,7 @@ static int do_bundle(struct args *a)
 		o.tessdata_dir = tessdata.source != DATADIR_NONE ? tessdata.path : NULL;
 		o.ocr_langs = a->ocr_lang;
 		o.llama_server = server.path;
+		o.self_dlopen = ocrlib_sonames;
 	}
 	bar_attach(&bar, a, &o.jobs, &o.progress, &o.progress_arg);
 	res = models_bundle(&o, &e);

@@ -35,8 +35,9 @@ static void usage(FILE *f)
 		"usage: moat slurm STAGE [ARGS] --array N [--partition P] [--time T] [--wait]\n"
 		"       moat slurm status JOB [--wait] [--json]\n"
 		"       moat slurm rerun JOB [--wait]\n\n"
-		"Runs a stage (ingest, clean or chunk) as a Slurm job array of N shards: task I\n"
-		"runs 'moat -w WORKSPACE STAGE ARGS --shard I/N' with this moat binary.  The\n"
+		"Runs a stage (ingest, clean, chunk or label suggest) as a Slurm job array of N\n"
+		"shards: task I runs 'moat -w WORKSPACE STAGE ARGS --shard I/N' with this moat\n"
+		"binary.  The\n"
 		"job script and each task's output and exit status are kept in WORKSPACE/slurm/.\n"
 		"  --array N       the number of shards (1 to 4096)\n"
 		"  --partition P   the partition (default: the cluster's)\n"
@@ -49,11 +50,11 @@ static void usage(FILE *f)
 		"Secrets (--password) are refused: a job script is a file others may read; use\n"
 		"--password-file or the environment (sbatch passes it on).  Clean's shards do not\n"
 		"mark duplicates: run 'moat clean' with the same options when they are done.\n"
-		"On a SQLite workspace the tasks take turns (one writer at a time): see\n"
-		"docs/cluster.md.\n");
+		"On a SQLite workspace ingest, clean and chunk take turns (one writer at a\n"
+		"time); label suggest's shards run together: see docs/cluster.md.\n");
 }
 
-static const char *const STAGES[] = { "ingest", "clean", "chunk", NULL };
+static const char *const STAGES[] = { "ingest", "clean", "chunk", "label", NULL };
 
 struct slurm_cli {
 	int wait, json;
@@ -252,10 +253,13 @@ static int submit(struct cmd_ctx *ctx, const char *ws, const char *dir, struct s
 	for (int i = 0; STAGES[i]; i++)
 		if (!strcmp(STAGES[i], spec.stage))
 			n = 1;
+	/* of the label stage, suggestions are what a cluster is for */
+	if (n && !strcmp(spec.stage, "label") && (ctx->argc < 3 || strcmp(ctx->argv[2], "suggest")))
+		n = 0;
 	if (!n) {
 		free(args);
-		return cmd_usage("slurm: '%s' is not a stage moat can shard (ingest, clean, chunk)",
-				 spec.stage);
+		return cmd_usage("slurm: '%s' is not a stage moat can shard (ingest, clean, chunk, "
+				 "label suggest)", spec.stage);
 	}
 	n = 0;
 	for (int i = 2; i < ctx->argc; i++) {

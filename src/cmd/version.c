@@ -1,6 +1,7 @@
-/* version.c - `moat version`: moat's version, those of the libraries it links,
+/* version.c - `moat version`: moat's version, those of the libraries it links or loads,
  * and where each run-time data file comes from (core/datadir.h). */
 #include "cmd.h"
+#include "../ingest/ocrlib.h"
 #include "../store/store.h"
 #include "version.h"
 
@@ -16,8 +17,6 @@
 #include <magic.h>
 #include <openssl/crypto.h>
 #include <mupdf/fitz/version.h>
-#include <tesseract/capi.h>
-#include <leptonica/allheaders.h>
 #include <zip.h>
 #include <utf8proc.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -135,11 +134,15 @@ int cmd_version(struct cmd_ctx *ctx)
 		      "libcurl", curl_version_info(CURLVERSION_NOW)->version,
 		      "libmagic", magicv);
 	{
-		char *lept = getLeptonicaVersion();
+		/* loaded for this (ocrlib.h: moat does not link them) */
+		struct moat_err le = MOAT_ERR_INIT;
+		int have = ocrlib_load(OCRLIB_TESSERACT, &le) == 0;
+		char *lept = have ? ocrlib->getLeptonicaVersion() : NULL;
 		json_object_set_new(j, "libpq", json_string(store_pg_version()));
 		json_object_set_new(j, "mupdf", json_string(FZ_VERSION));
-		json_object_set_new(j, "tesseract", json_string(TessVersion()));
-		json_object_set_new(j, "leptonica", json_string(lept ? lept : "unknown"));
+		json_object_set_new(j, "tesseract", have ? json_string(ocrlib->TessVersion())
+							 : json_sprintf("not loaded (%s)", le.msg));
+		json_object_set_new(j, "leptonica", json_string(lept ? lept : have ? "unknown" : "not loaded"));
 		json_object_set_new(j, "libzip", json_string(zip_libzip_version()));
 		json_object_set_new(j, "utf8proc", json_string(utf8proc_version()));
 		json_object_set_new(j, "pcre2", json_sprintf("%d.%d", PCRE2_MAJOR, PCRE2_MINOR));
@@ -148,7 +151,8 @@ int cmd_version(struct cmd_ctx *ctx)
 #else
 		json_object_set_new(j, "hyperscan", json_string("not built in"));
 #endif
-		lept_free(lept);
+		if (lept)
+			ocrlib->lept_free(lept);
 	}
 	if (json_object_set_new(j, "data", data_files()) < 0) {
 		struct moat_err e = MOAT_ERR_INIT;

@@ -15,12 +15,11 @@
 #define _GNU_SOURCE
 #include "docfmt.h"
 #include "ocr.h"
+#include "ocrlib.h"
 #include "reader.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#include <leptonica/allheaders.h>
 
 #include "../core/banned.h"
 
@@ -46,9 +45,9 @@ static int read_page(PIX *pix, int p, const struct ingest_opts *o,
 		     struct ocr **ocr, json_t *sizes, struct doc *d, struct moat_err *e)
 {
 	size_t words = 0;
-	if ((p == 0 && pixGetXRes(pix) > 0 &&
-	     json_object_set_new(d->meta, "dpi", json_integer(pixGetXRes(pix))) < 0) ||
-	    json_array_append_new(sizes, json_pack("[i,i]", pixGetWidth(pix), pixGetHeight(pix))) < 0)
+	if ((p == 0 && ocrlib->pixGetXRes(pix) > 0 &&
+	     json_object_set_new(d->meta, "dpi", json_integer(ocrlib->pixGetXRes(pix))) < 0) ||
+	    json_array_append_new(sizes, json_pack("[i,i]", ocrlib->pixGetWidth(pix), ocrlib->pixGetHeight(pix))) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	if (p > 0 && d->n_el && doc_add_page(d, EL_PAGE_BREAK, 0, p, "", 0, NULL) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
@@ -56,7 +55,7 @@ static int read_page(PIX *pix, int p, const struct ingest_opts *o,
 		return 0;
 	if (!*ocr && !(*ocr = ocr_new(o, e)))
 		return -1;
-	return ocr_page(*ocr, pix, p + 1, pixGetXRes(pix), 1.0, d, &words, e);
+	return ocr_page(*ocr, pix, p + 1, ocrlib->pixGetXRes(pix), 1.0, d, &words, e);
 }
 
 int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts *o,
@@ -67,11 +66,13 @@ int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts
 	json_t *sizes;
 	int pages = 0, rc = 0;
 	const char *ext;
-	setMsgSeverity(L_SEVERITY_NONE);
-	if (len < 8 || pixReadHeaderMem(data, len, &format, &w, &h, &bps, &spp, &cmap) != 0 ||
+	if (ocrlib_load(OCRLIB_LEPTONICA, e) < 0)
+		return -1;
+	ocrlib->setMsgSeverity(L_SEVERITY_NONE);
+	if (len < 8 || ocrlib->pixReadHeaderMem(data, len, &format, &w, &h, &bps, &spp, &cmap) != 0 ||
 	    w <= 0 || h <= 0)
 		return err_set(e, MOAT_EPARSE, "damaged or unreadable image (its header cannot be read)");
-	ext = getFormatExtension(format);
+	ext = ocrlib->getFormatExtension(format);
 	if ((double)w * (double)h * 4.0 > (double)docfmt_max_memory(o) / 2)
 		return err_set(e, MOAT_ELIMIT, "image of %dx%d pixels is too large for the memory limit "
 			       "(see --max-memory)", w, h);
@@ -94,23 +95,23 @@ int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts
 					     "--max-pages)", docfmt_max_pages(o));
 				break;
 			}
-			pix = pixReadMemFromMultipageTiff(data, len, &off);
+			pix = ocrlib->pixReadMemFromMultipageTiff(data, len, &off);
 			if (!pix) {
 				if (!pages)
 					rc = err_set(e, MOAT_EPARSE, "damaged TIFF image (no page can be decoded)");
 				break;
 			}
 			rc = read_page(pix, pages, o, &ocr, sizes, d, e);
-			pixDestroy(&pix);
+			ocrlib->pixDestroy(&pix);
 			pages++;
 		} while (rc == 0 && off != 0);
 	} else {
-		PIX *pix = pixReadMem(data, len);
+		PIX *pix = ocrlib->pixReadMem(data, len);
 		if (!pix) {
 			rc = err_set(e, MOAT_EPARSE, "damaged %s image (cannot decode)", ext ? ext : "");
 		} else {
 			rc = read_page(pix, 0, o, &ocr, sizes, d, e);
-			pixDestroy(&pix);
+			ocrlib->pixDestroy(&pix);
 			pages = 1;
 		}
 	}

@@ -6,10 +6,11 @@
  * before anything is read, naming the Debian package that brings it.
  * Tesseract runs single-threaded: its OpenMP threads only slow it down when
  * documents already run in parallel (4x on two cores).  libgomp reads
- * OMP_THREAD_LIMIT once, when it is loaded, which is before main(); so the
- * sandbox sets the variable for anything that starts later and this file also
- * sets the maximum number of active parallel levels to 0, which makes every
- * OpenMP region run on the calling thread alone.
+ * OMP_THREAD_LIMIT once, when it is loaded: with Tesseract (ocrlib.h) after
+ * this file set the variable, or before main() when another library (ggml)
+ * brought it; so this file also sets the maximum number of active parallel
+ * levels to 0, which makes every OpenMP region run on the calling thread
+ * alone.
  *
  * Pages come out as paragraphs (Tesseract's own layout analysis, the same
  * page segmentation mode as the tesseract command: PSM_AUTO), lines joined
@@ -22,9 +23,9 @@
 #define _GNU_SOURCE
 #include "docfmt.h"
 #include "ocr.h"
+#include "ocrlib.h"
 #include "sandbox.h"
 
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-
-#include <leptonica/allheaders.h>
-#include <tesseract/capi.h>
 
 #include "../core/datadir.h"
 #include "../core/banned.h"
@@ -89,12 +87,14 @@ static void debian_package(const char *lang, struct buf *out)
 	}
 }
 
-static void single_threaded(void)
+int ocr_load(struct moat_err *e)
 {
-	void (*set_levels)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
-	setenv("OMP_THREAD_LIMIT", "1", 1);
-	if (set_levels)
-		set_levels(0);
+	setenv("OMP_THREAD_LIMIT", "1", 1);  /* before libgomp is loaded */
+	if (ocrlib_load(OCRLIB_TESSERACT, e) < 0)
+		return -1;
+	if (ocrlib->omp_set_max_active_levels)
+		ocrlib->omp_set_max_active_levels(0);
+	return 0;
 }
 
 /* Tesseract's messages go to debug_file, or to stderr when it is "".  In a
@@ -106,7 +106,7 @@ static void quiet(TessBaseAPI *api)
 	struct stat st;
 	int null_stderr = fstat(2, &st) == 0 && S_ISCHR(st.st_mode) &&
 			  major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
-	TessBaseAPISetVariable(api, "debug_file", null_stderr || sandbox_in_child() ? "" : "/dev/null");
+	ocrlib->TessBaseAPISetVariable(api, "debug_file", null_stderr || sandbox_in_child() ? "" : "/dev/null");
 }
 
 /* Every language named must have its pack. */
@@ -169,8 +169,9 @@ static struct ocr *ocr_start(const struct ingest_opts *o, struct moat_err *e)
 {
 	const char *langs = docfmt_ocr_lang(o);
 	struct ocr *ocr;
-	single_threaded();
-	setMsgSeverity(L_SEVERITY_NONE);
+	if (ocr_load(e) < 0)
+		return NULL;
+	ocrlib->setMsgSeverity(L_SEVERITY_NONE);
 	ocr = calloc(1, sizeof(*ocr));
 	if (!ocr) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
@@ -185,15 +186,15 @@ static struct ocr *ocr_start(const struct ingest_opts *o, struct moat_err *e)
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		return NULL;
 	}
-	ocr->api = TessBaseAPICreate();
+	ocr->api = ocrlib->TessBaseAPICreate();
 	if (!ocr->api) {
 		ocr_free(ocr);
 		err_set(e, MOAT_ENOMEM, "out of memory (cannot start Tesseract)");
 		return NULL;
 	}
 	quiet(ocr->api);
-	if (TessBaseAPIInit3(ocr->api, ocr->datadir, langs) != 0) {
-		TessBaseAPIDelete(ocr->api);
+	if (ocrlib->TessBaseAPIInit3(ocr->api, ocr->datadir, langs) != 0) {
+		ocrlib->TessBaseAPIDelete(ocr->api);
 		ocr->api = NULL;
 		err_set(e, MOAT_EIO, "cannot start Tesseract for '%s' (damaged traineddata in %s?)",
 			langs, ocr->datadir);
@@ -201,7 +202,7 @@ static struct ocr *ocr_start(const struct ingest_opts *o, struct moat_err *e)
 		return NULL;
 	}
 	quiet(ocr->api);
-	TessBaseAPISetPageSegMode(ocr->api, PSM_AUTO);
+	ocrlib->TessBaseAPISetPageSegMode(ocr->api, PSM_AUTO);
 	return ocr;
 }
 
@@ -231,12 +232,12 @@ void ocr_free(struct ocr *ocr)
 	if (!ocr || ocr->warm)
 		return;
 	if (ocr->api) {
-		TessBaseAPIEnd(ocr->api);
-		TessBaseAPIDelete(ocr->api);
+		ocrlib->TessBaseAPIEnd(ocr->api);
+		ocrlib->TessBaseAPIDelete(ocr->api);
 	}
 	if (ocr->osd) {
-		TessBaseAPIEnd(ocr->osd);
-		TessBaseAPIDelete(ocr->osd);
+		ocrlib->TessBaseAPIEnd(ocr->osd);
+		ocrlib->TessBaseAPIDelete(ocr->osd);
 	}
 	free(ocr->datadir);
 	free(ocr->langs);
@@ -305,37 +306,37 @@ static int read_page(struct ocr *ocr, struct Pix *pix, int dpi, int page, double
 	struct buf para = BUF_INIT, line = BUF_INIT;
 	json_t *confs = NULL;
 	int bb[4] = { 0, 0, 0, 0 }, type = PT_FLOWING_TEXT, rc = 0;
-	TessBaseAPISetImage2(ocr->api, pix);
+	ocrlib->TessBaseAPISetImage2(ocr->api, pix);
 	if (dpi > 0)
-		TessBaseAPISetSourceResolution(ocr->api, dpi);
-	if (TessBaseAPIRecognize(ocr->api, NULL) != 0) {
-		TessBaseAPIClear(ocr->api);
+		ocrlib->TessBaseAPISetSourceResolution(ocr->api, dpi);
+	if (ocrlib->TessBaseAPIRecognize(ocr->api, NULL) != 0) {
+		ocrlib->TessBaseAPIClear(ocr->api);
 		return err_set(e, MOAT_EPARSE, "OCR failed on page %d", page);
 	}
-	it = TessBaseAPIGetIterator(ocr->api);
+	it = ocrlib->TessBaseAPIGetIterator(ocr->api);
 	if (!it) {
-		TessBaseAPIClear(ocr->api);
+		ocrlib->TessBaseAPIClear(ocr->api);
 		return 0;  /* nothing on the page */
 	}
-	pi = TessResultIteratorGetPageIterator(it);
+	pi = ocrlib->TessResultIteratorGetPageIterator(it);
 	do {
 		char *w;
 		float c;
-		if (TessPageIteratorIsAtBeginningOf(pi, RIL_PARA)) {
+		if (ocrlib->TessPageIteratorIsAtBeginningOf(pi, RIL_PARA)) {
 			if (flush_para(r, &para, &line, &confs, type, bb, page, scale) < 0) {
 				rc = -1;
 				break;
 			}
-			if (!TessPageIteratorBoundingBox(pi, RIL_PARA, &bb[0], &bb[1], &bb[2], &bb[3]))
+			if (!ocrlib->TessPageIteratorBoundingBox(pi, RIL_PARA, &bb[0], &bb[1], &bb[2], &bb[3]))
 				memset(bb, 0, sizeof(bb));
-			type = TessPageIteratorBlockType(pi);
+			type = ocrlib->TessPageIteratorBlockType(pi);
 		}
-		if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) && line.len) {
+		if (ocrlib->TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) && line.len) {
 			para_add_line(&para, buf_str(&line), line.len);
 			buf_reset(&line);
 		}
-		w = TessResultIteratorGetUTF8Text(it, RIL_WORD);
-		c = TessResultIteratorConfidence(it, RIL_WORD);
+		w = ocrlib->TessResultIteratorGetUTF8Text(it, RIL_WORD);
+		c = ocrlib->TessResultIteratorConfidence(it, RIL_WORD);
 		if (w && *w) {
 			if (line.len)
 				buf_addch(&line, ' ');
@@ -343,22 +344,22 @@ static int read_page(struct ocr *ocr, struct Pix *pix, int dpi, int page, double
 			if (!confs)
 				confs = json_array();
 			if (json_array_append_new(confs, json_integer(lroundf(c))) < 0) {
-				TessDeleteText(w);
+				ocrlib->TessDeleteText(w);
 				rc = -1;
 				break;
 			}
 			r->words++;
 			r->conf_sum += c;
 		}
-		TessDeleteText(w);
-	} while (TessPageIteratorNext(pi, RIL_WORD));
+		ocrlib->TessDeleteText(w);
+	} while (ocrlib->TessPageIteratorNext(pi, RIL_WORD));
 	if (rc == 0 && flush_para(r, &para, &line, &confs, type, bb, page, scale) < 0)
 		rc = -1;
 	json_decref(confs);
 	buf_release(&para);
 	buf_release(&line);
-	TessResultIteratorDelete(it);
-	TessBaseAPIClear(ocr->api);
+	ocrlib->TessResultIteratorDelete(it);
+	ocrlib->TessBaseAPIClear(ocr->api);
 	if (rc < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	return rc;
@@ -373,24 +374,24 @@ static int orientation(struct ocr *ocr, struct Pix *pix)
 	if (!ocr->osd_tried) {
 		ocr->osd_tried = 1;
 		if (has_lang(ocr->datadir, "osd") > 0) {
-			ocr->osd = TessBaseAPICreate();
+			ocr->osd = ocrlib->TessBaseAPICreate();
 			quiet(ocr->osd);
-			if (ocr->osd && TessBaseAPIInit3(ocr->osd, ocr->datadir, "osd") != 0) {
-				TessBaseAPIDelete(ocr->osd);
+			if (ocr->osd && ocrlib->TessBaseAPIInit3(ocr->osd, ocr->datadir, "osd") != 0) {
+				ocrlib->TessBaseAPIDelete(ocr->osd);
 				ocr->osd = NULL;
 			}
 			if (ocr->osd) {
 				quiet(ocr->osd);
-				TessBaseAPISetPageSegMode(ocr->osd, PSM_OSD_ONLY);
+				ocrlib->TessBaseAPISetPageSegMode(ocr->osd, PSM_OSD_ONLY);
 			}
 		}
 	}
 	if (!ocr->osd)
 		return -1;
-	TessBaseAPISetImage2(ocr->osd, pix);
-	if (!TessBaseAPIDetectOrientationScript(ocr->osd, &deg, &conf, &script, &sconf) || conf < 1.5f)
+	ocrlib->TessBaseAPISetImage2(ocr->osd, pix);
+	if (!ocrlib->TessBaseAPIDetectOrientationScript(ocr->osd, &deg, &conf, &script, &sconf) || conf < 1.5f)
 		deg = -1;
-	TessBaseAPIClear(ocr->osd);
+	ocrlib->TessBaseAPIClear(ocr->osd);
 	return deg;
 }
 
@@ -399,13 +400,13 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 {
 	struct reading r;
 	struct doc_limits lim = { 0, 0 };
-	struct Pix *use = pixClone(pix), *tmp;
+	struct Pix *use = ocrlib->pixClone(pix), *tmp;
 	float angle = 0, conf = 0;
 	int rot = 0, rc;
 	*words = 0;
-	if (pixGetColormap(use)) {
-		tmp = pixRemoveColormap(use, REMOVE_CMAP_BASED_ON_SRC);
-		pixDestroy(&use);
+	if (ocrlib->pixGetColormap(use)) {
+		tmp = ocrlib->pixRemoveColormap(use, REMOVE_CMAP_BASED_ON_SRC);
+		ocrlib->pixDestroy(&use);
 		use = tmp;
 		if (!use)
 			return err_set(e, MOAT_ENOMEM, "out of memory");
@@ -413,19 +414,19 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 	/* deskew: only a clear skew of a degree or more, so that straight
 	 * pages read exactly as the tesseract command reads them */
 	{
-		struct Pix *bin = pixConvertTo1(use, 130);
-		if (bin && pixFindSkew(bin, &angle, &conf) == 0 && conf >= 3.0f &&
+		struct Pix *bin = ocrlib->pixConvertTo1(use, 130);
+		if (bin && ocrlib->pixFindSkew(bin, &angle, &conf) == 0 && conf >= 3.0f &&
 		    fabsf(angle) >= 1.0f && fabsf(angle) <= 15.0f) {
-			tmp = pixRotate(use, (float)(M_PI / 180.0) * angle, L_ROTATE_AREA_MAP,
+			tmp = ocrlib->pixRotate(use, (float)(M_PI / 180.0) * angle, L_ROTATE_AREA_MAP,
 					L_BRING_IN_WHITE, 0, 0);
 			if (tmp) {
-				pixDestroy(&use);
+				ocrlib->pixDestroy(&use);
 				use = tmp;
 			}
 		} else {
 			angle = 0;
 		}
-		pixDestroy(&bin);
+		ocrlib->pixDestroy(&bin);
 	}
 	memset(&r, 0, sizeof(r));
 	rc = doc_init(&r.d, lim) < 0 ? err_set(e, MOAT_ENOMEM, "out of memory")
@@ -434,7 +435,7 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 	if (rc == 0 && (r.words < 5 || r.conf_sum / (double)r.words < 60.0)) {
 		int deg = orientation(ocr, use);
 		if (deg > 0) {
-			struct Pix *up = pixRotateOrth(use, (360 - deg) / 90);
+			struct Pix *up = ocrlib->pixRotateOrth(use, (360 - deg) / 90);
 			struct reading r2;
 			struct moat_err e2 = MOAT_ERR_INIT;
 			int rc2 = -1;
@@ -454,10 +455,10 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 					rc = err_set(e, MOAT_ENOMEM, "%s", e2.msg);
 				}
 			}
-			pixDestroy(&up);
+			ocrlib->pixDestroy(&up);
 		}
 	}
-	pixDestroy(&use);
+	ocrlib->pixDestroy(&use);
 	if (rc == 0) {
 		for (size_t i = 0; i < r.d.n_el; i++) {
 			const struct element *el = &r.d.el[i];

@@ -7,7 +7,8 @@
  * Not for: getting the page image (image.c decodes files, pdf_render.c draws
  * PDF pages) or deciding which pages need reading (pdf_ocr.c).
  *
- * Uses Tesseract, Leptonica, core/ (doc, datadir) and docfmt.h.
+ * Uses Tesseract and Leptonica (loaded on first need: ocrlib.h), core/ (doc,
+ * datadir) and docfmt.h.
  *
  * Ownership: ocr_new()'s engine is the caller's, freed by ocr_free(); the
  * engine ocr_warm() keeps is the process's and ocr_free() leaves it alone.
@@ -23,8 +24,16 @@ struct Pix;
 struct ocr;
 
 /*
- * Starts Tesseract for o->ocr_lang, single-threaded.  A missing language
- * pack fails naming the Debian package ("install tesseract-ocr-deu").
+ * Loads Tesseract and Leptonica (ocrlib.h), set up to run single-threaded,
+ * without starting an engine: a process that will fork OCR helpers loads
+ * them once, before the fork.  0, or -1 with e set ("cannot load Tesseract:
+ * ...").  ocr_new() does it too.
+ */
+int ocr_load(struct moat_err *e) __attribute__((warn_unused_result));
+/*
+ * Starts Tesseract for o->ocr_lang, single-threaded, loading it first.  A
+ * missing language pack fails naming the Debian package ("install
+ * tesseract-ocr-deu"), a missing library with "cannot load Tesseract: ...".
  */
 struct ocr *ocr_new(const struct ingest_opts *o, struct moat_err *e)
 	__attribute__((warn_unused_result));

@@ -8,12 +8,11 @@
 #define _GNU_SOURCE
 #include "pdf.h"
 #include "ocr.h"
+#include "ocrlib.h"
 #include "sandbox.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include <leptonica/allheaders.h>
 
 #include "../core/banned.h"
 
@@ -65,12 +64,12 @@ static int ocr_pages_into(void *arg, struct doc *d, struct moat_err *e)
 			if (!a)
 				json_object_set_new(d->meta, "image_pages", a = json_array());
 			if (json_array_append_new(a, json_integer(no)) < 0) {
-				pixDestroy(&pix);
+				ocrlib->pixDestroy(&pix);
 				return err_set(e, MOAT_ENOMEM, "out of memory");
 			}
 		}
-		rc = ocr_page(x->ocr, pix, no, dpi, 72.0 / pixGetXRes(pix), d, &words, e);
-		pixDestroy(&pix);
+		rc = ocr_page(x->ocr, pix, no, dpi, 72.0 / ocrlib->pixGetXRes(pix), d, &words, e);
+		ocrlib->pixDestroy(&pix);
 		if (rc < 0)
 			return -1;
 	}
@@ -118,6 +117,11 @@ int pdfx_ocr_scanned(struct pdfx *x, const int *pages, size_t n, struct moat_err
 		workers = n;
 	if (workers > 16)
 		workers = 16;
+	/* Tesseract loaded before the OCR helpers below are forked, so that
+	 * they inherit it (nothing to do where the sandbox's helper loaded it:
+	 * after the first PDF that needed OCR) */
+	if (ocr_load(e) < 0)
+		return -1;
 	if (workers > 1) {
 		for (size_t k = 0; k < workers; k++) {
 			tasks[k] = (struct ocr_task){ x, pages, n, k, workers };

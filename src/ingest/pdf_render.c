@@ -8,12 +8,11 @@
  */
 #define _GNU_SOURCE
 #include "pdf.h"
+#include "ocrlib.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <leptonica/allheaders.h>
 
 #include "../core/banned.h"
 
@@ -21,13 +20,13 @@
  * 32-bit word, the first in the high byte). */
 static struct Pix *pix_from_gray(const unsigned char *s, int w, int h, ptrdiff_t stride, int dpi)
 {
-	struct Pix *pix = pixCreateNoInit(w, h, 8);
+	struct Pix *pix = ocrlib->pixCreateNoInit(w, h, 8);
 	l_uint32 *data;
 	int wpl;
 	if (!pix)
 		return NULL;
-	data = pixGetData(pix);
-	wpl = pixGetWpl(pix);
+	data = ocrlib->pixGetData(pix);
+	wpl = ocrlib->pixGetWpl(pix);
 	for (int y = 0; y < h; y++) {
 		l_uint32 *line = data + (size_t)y * (size_t)wpl;
 		const unsigned char *src = s + (ptrdiff_t)y * stride;
@@ -42,7 +41,7 @@ static struct Pix *pix_from_gray(const unsigned char *s, int w, int h, ptrdiff_t
 			line[x >> 2] = v;
 		}
 	}
-	pixSetResolution(pix, dpi, dpi);
+	ocrlib->pixSetResolution(pix, dpi, dpi);
 	return pix;
 }
 

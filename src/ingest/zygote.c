@@ -21,6 +21,7 @@
 #include "ingest.h"
 #include "docfmt.h"
 #include "ocr.h"
+#include "ocrlib.h"
 #include "sandbox.h"
 #include "confine.h"
 #include "wire.h"
@@ -93,11 +94,16 @@ static void zygote_loop(int fd, pid_t parent)
 		a.data = (const unsigned char *)data;
 		a.len = nd;
 		a.o = &o;
-		/* Tesseract loaded once here, before the fork, when this worker
-		 * reads images, or PDFs and the last one needed OCR */
+		/* Tesseract loaded and started once here, before the fork, when
+		 * this worker reads images, or PDFs and the last one needed OCR;
+		 * Leptonica alone for images without OCR.  Nothing otherwise
+		 * (ocrlib.h): a child that finds a scanned page loads them. */
 		if (a.format && o.ocr != INGEST_OCR_NEVER &&
 		    (!strcmp(a.format, "image") || (!strcmp(a.format, "pdf") && pdf_ocr)))
 			ocr_warm(&o);
+		else if (a.format && !strcmp(a.format, "image") &&
+			 ocrlib_load(OCRLIB_LEPTONICA, &e) < 0)
+			err_clear(&e);  /* the child fails with the reason */
 		if (!a.format) {
 			err_set(&e, MOAT_EPARSE, "damaged request to the parser");
 		} else if (sandbox_start(parse_cb, &a, &o, lim, &job, &e) == 0 &&

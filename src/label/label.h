@@ -38,6 +38,7 @@
 
 struct store;
 struct llm_config;
+struct shard;
 
 /* --- schemas ------------------------------------------------------------- */
 
@@ -194,7 +195,7 @@ struct label_suggest_opts {
 	int dry_run;                        /* count and render, call no model */
 	int64_t seed;                       /* -1: moat picks (recorded) */
 	int64_t run_id;
-	const char *shard;                  /* NULL, or "I/N" tasks by their id's hash */
+	const struct shard *shard;          /* NULL: every task; else tasks by their id */
 	/* progress: called after each task (done, failed, total), may be NULL */
 	void (*progress)(void *ud, int64_t done, int64_t failed, int64_t total);
 	void *ud;

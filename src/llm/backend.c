@@ -8,6 +8,8 @@
 #include "backend.h"
 
 #include <fcntl.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,6 +119,19 @@ void llm_result_release(struct llm_result *r)
 	json_decref(r->value);
 	json_decref(r->provenance);
 	memset(r, 0, sizeof(*r));
+}
+
+double llm_result_score(const struct llm_result *r)
+{
+	double s;
+	if (!r || r->n_logprob <= 0)
+		return -1;
+	s = exp(r->logprob / r->n_logprob);
+	if (isnan(s))
+		return -1;
+	/* a server may round a certain token's log-probability up past 0; a
+	 * mean below e^-745 underflows, and is still not a probability of 0 */
+	return s > 1 ? 1 : s > 0 ? s : DBL_MIN;
 }
 
 void llm_embedding_release(struct llm_embedding *em)

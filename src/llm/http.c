@@ -669,6 +669,8 @@ static int gen_result(const struct llm_http_gen *sp, struct gen_slot *g, struct 
 	res->prompt_tokens = s->prompt_tokens;
 	/* cut by the client: the server's count never came */
 	res->completion_tokens = s->cut && s->completion_tokens < 0 ? s->max_pieces : s->completion_tokens;
+	res->logprob = s->n_logprob ? s->logprob : 0;
+	res->n_logprob = s->n_logprob;
 	res->load_s = s->load_s;
 	res->prompt_s = s->prompt_s;
 	res->gen_s = s->gen_s;
@@ -725,6 +727,8 @@ int llm_http_generate(struct llm *m, const struct llm_http_gen *sp, const struct
 	/* each transfer keeps its own outcome, read below */
 	http_run(sp->http, xs, nx, m->parallel);
 	for (size_t i = 0; i < n; i++) {
+		if (sp->status)
+			sp->status[i] = g[i].x.status;
 		failed += gen_result(sp, &g[i], &out[i], &errs[i]);
 		llm_stream_release(&g[i].st);
 		http_xfer_release(&g[i].x);

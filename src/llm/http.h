@@ -110,6 +110,8 @@ struct llm_http_gen {
 	char *(*body)(const struct llm *m, void *ud, const struct llm_request *r, struct moat_err *e);
 	void *ud;
 	int (*parse)(struct llm_stream *s, const char *line, size_t len);
+	long *status;            /* NULL, or n: each request's HTTP status (0: none
+				    came), to tell why one failed */
 };
 int llm_http_generate(struct llm *m, const struct llm_http_gen *g, const struct llm_request *r,
 		      size_t n, struct llm_result *out, struct moat_err *errs)

@@ -105,6 +105,10 @@ struct llm_config {
 	int n_gpu_layers;         /* embedded: layers to offload; -1 all (default) */
 	int n_threads;            /* embedded: 0 = llama.cpp's default */
 	int quiet_probe;          /* servers: skip the model checks at open (faster) */
+	int no_logprobs;          /* OpenAI-compatible servers other than llama-server,
+				     and Ollama: do not ask for token log-probabilities
+				     (llm_result.n_logprob stays 0); llama-server,
+				     which computes them cheaply, is asked anyway */
 };
 struct llm_config llm_config_default(void);
 
@@ -185,7 +189,23 @@ struct llm_result {
 				     answer), "cancelled", "deadline", "error" */
 	json_t *provenance;       /* {"model","backend","model_digest","template_sha256",
 				     "request_template_sha256"?,"options","seed","moat"} */
+	/* How likely the model found its own answer: the sum of the natural-log
+	 * probabilities of the answer's generated tokens as they were sampled,
+	 * each under the model's raw distribution at that step (the softmax of
+	 * its logits, before temperature, top-k/top-p and any grammar: a
+	 * constrained answer is scored as the unconstrained model sees it).
+	 * n_logprob is how many tokens that covers: the completion tokens for
+	 * the embedded backend; for servers, the tokens they sent a
+	 * log-probability for (llama-server and Ollama; a server may leave out
+	 * a token whose text it held back).  n_logprob 0: the backend gave
+	 * none, and logprob is 0. */
+	double logprob;
+	int n_logprob;
 };
+
+/* The score of a result: the geometric mean of its tokens' probabilities,
+ * exp(logprob / n_logprob), in (0, 1]; -1 when it has none (n_logprob 0). */
+double llm_result_score(const struct llm_result *r);
 
 /* Generates one answer.  On failure out holds what was produced so far
  * (text may be NULL) and e says why: MOAT_EINTERRUPTED when cancelled,

@@ -1,7 +1,8 @@
 /*
  * ollama.c - the ollama:// backend: Ollama's native API (/api/version,
  * /api/show, /api/chat, /api/generate, /api/embed), NDJSON streaming,
- * `format` for constrained output, OLLAMA_NUM_PARALLEL requests in flight.
+ * `format` for constrained output, OLLAMA_NUM_PARALLEL requests in flight,
+ * the tokens' log-probabilities (`logprobs`) for llm_result.logprob.
  * Ollama has no tokenizer endpoint, so token counts use the model's own GGUF
  * from the local store when there is one.  What it shares with the other
  * server backend (streaming, embeddings in batches) is http.c's.
@@ -228,6 +229,12 @@ static char *request_body(const struct llm *m, void *ud, const struct llm_reques
 	bad = bad || json_object_set_new(j, "options", options_json(r)) < 0;
 	if (r->constraint != LLM_FREE)
 		bad = bad || json_object_set_new(j, "format", llm_constraint_schema(r)) < 0;
+	/* Ollama documents "logprobs" on /api/chat and /api/generate (since
+	 * 0.12.11): each streamed line then carries logprobs[{token, logprob}]
+	 * of its tokens.  An older Ollama ignores the field it does not know
+	 * and sends none (n_logprob 0), so there is nothing to retry. */
+	if (!m->cfg.no_logprobs)
+		bad = bad || json_object_set_new(j, "logprobs", json_true()) < 0;
 	if (!bad)
 		s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
@@ -241,7 +248,7 @@ static int ollama_generate(struct llm *m, const struct llm_request *r, size_t n,
 {
 	struct ollama *o = m->be;
 	const struct llm_http_gen gen = { &o->http, "/api/chat", "/api/generate", o->hp,
-					  request_body, o, llm_parse_ollama_line };
+					  request_body, o, llm_parse_ollama_line, NULL };
 	return llm_http_generate(m, &gen, r, n, out, errs);
 }
 

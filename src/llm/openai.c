@@ -5,8 +5,12 @@
  * (it answers /props) constrained output goes as a GBNF "grammar", tokens are
  * counted with its /tokenize, requests in flight follow its slots, and the
  * model's digest and chat template come from /props; other servers get an
- * OpenAI response_format json_schema.  What it shares with the other server
- * backend (streaming, embeddings) is http.c's.
+ * OpenAI response_format json_schema.  Every server is asked for the
+ * log-probabilities of the answer's tokens (llm_result.logprob; llama-server
+ * reports them under the raw distribution, before its samplers and grammar);
+ * a server that refuses the field gets the request again without it, and is
+ * not asked again.  What it shares with the other server backend
+ * (streaming, embeddings) is http.c's.
  */
 #include "backend.h"
 #include "digest.h"
@@ -28,6 +32,9 @@ struct openai {
 	char hp[LLM_HOSTPORT_MAX];
 	char *model_id;      /* what the server calls the model */
 	int llamacpp;        /* the server is llama-server */
+	int logprobs;        /* the requests being made ask for log-probabilities */
+	int logprobs_refused; /* the server refused a request asking for them and
+				 answered it without: never ask again */
 };
 
 /* A JSON answer, which must be one; -1 with e set. */
@@ -238,6 +245,16 @@ static char *request_body(const struct llm *m, void *ud, const struct llm_reques
 		bad = bad || json_object_set_new(j, "max_tokens", json_integer(mt)) < 0;
 	if (r->opt.n_stop)
 		bad = bad || json_object_set_new(j, "stop", llm_json_strings(r->opt.stop, r->opt.n_stop)) < 0;
+	if (o->logprobs && r->raw) {
+		/* the completions API's count of top tokens, which llama-server
+		 * reads as its n_probs; 1 is the least that returns the token's own */
+		bad = bad || json_object_set_new(j, "logprobs", json_integer(1)) < 0;
+	} else if (o->logprobs) {
+		bad = bad || json_object_set_new(j, "logprobs", json_true()) < 0;
+		/* llama-server gives none with top_logprobs 0 (its n_probs) */
+		if (o->llamacpp)
+			bad = bad || json_object_set_new(j, "top_logprobs", json_integer(1)) < 0;
+	}
 	if (o->llamacpp) {
 		bad = bad || json_object_set_new(j, "top_k", json_integer(r->opt.top_k)) < 0;
 		if (r->ignore_eos)
@@ -254,13 +271,76 @@ static char *request_body(const struct llm *m, void *ud, const struct llm_reques
 	return s;
 }
 
+/* Asks again, without log-probabilities, the requests the server refused
+ * (400, or 422 as FastAPI servers answer a field they do not know) when they
+ * asked for them: out[] and errs[] of those are replaced by the new answers.
+ * When one of them is answered now, the handle stops asking.  Returns how
+ * many of the failed requests now succeed. */
+static int retry_refused(struct llm *m, struct openai *o, struct llm_http_gen *gen,
+			 const struct llm_request *r, size_t n, const long *status,
+			 struct llm_result *out, struct moat_err *errs)
+{
+	struct llm_request *rq;
+	struct llm_result *ro;
+	struct moat_err *re;
+	size_t *idx, k = 0;
+	int fixed;
+	for (size_t i = 0; i < n; i++)
+		if (errs[i].code && (status[i] == 400 || status[i] == 422))
+			k++;
+	if (!k)
+		return 0;
+	rq = calloc(k, sizeof(*rq));
+	ro = calloc(k, sizeof(*ro));
+	re = calloc(k, sizeof(*re));
+	idx = calloc(k, sizeof(*idx));
+	if (!rq || !ro || !re || !idx) {
+		free(rq), free(ro), free(re), free(idx);
+		return 0;  /* the refusals stand */
+	}
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (errs[i].code && (status[i] == 400 || status[i] == 422)) {
+			rq[k] = r[i];
+			ro[k].prompt_tokens = ro[k].completion_tokens = -1;
+			idx[k++] = i;
+		}
+	o->logprobs = 0;
+	gen->status = NULL;
+	fixed = (int)k - llm_http_generate(m, gen, rq, k, ro, re);
+	for (size_t j = 0; j < k; j++) {
+		size_t i = idx[j];
+		llm_result_release(&out[i]);
+		out[i] = ro[j];
+		errs[i] = re[j];
+	}
+	/* a request that fails again was refused for something else */
+	if (fixed)
+		o->logprobs_refused = 1;
+	free(rq), free(ro), free(re), free(idx);
+	return fixed;
+}
+
 static int openai_generate(struct llm *m, const struct llm_request *r, size_t n,
 			   struct llm_result *out, struct moat_err *errs)
 {
 	struct openai *o = m->be;
-	const struct llm_http_gen gen = { &o->http, "/chat/completions", "/completions", o->hp,
-					  request_body, o, llm_parse_sse_line };
-	return llm_http_generate(m, &gen, r, n, out, errs);
+	struct llm_http_gen gen = { &o->http, "/chat/completions", "/completions", o->hp,
+				    request_body, o, llm_parse_sse_line, NULL };
+	long *status = NULL;
+	int failed;
+	/* llama-server computes them from the logits it has anyway; another
+	 * server is asked unless the user said not to, and once it refuses,
+	 * no more */
+	o->logprobs = (o->llamacpp || !m->cfg.no_logprobs) && !o->logprobs_refused;
+	if (o->logprobs && !(status = calloc(n, sizeof(*status))))
+		o->logprobs = 0;  /* no memory to tell a refusal: do not ask */
+	gen.status = status;
+	failed = llm_http_generate(m, &gen, r, n, out, errs);
+	if (failed && status)
+		failed -= retry_refused(m, o, &gen, r, n, status, out, errs);
+	free(status);
+	return failed;
 }
 
 static int openai_embed(struct llm *m, const char *const *texts, size_t n,

@@ -68,6 +68,32 @@ static int add_piece(struct llm_stream *s, json_t *piece)
 	return 0;
 }
 
+/* Adds the log-probabilities of a line's tokens (an array of objects with a
+ * "logprob", as llama-server's choices[].logprobs.content and Ollama's
+ * logprobs send them, or of numbers, as the completions API's
+ * logprobs.token_logprobs) unless the line's piece was not taken (live: the
+ * answer was neither stopped nor cut before it, and the piece did not cut
+ * it).  An entry without a number is not counted; one above 0 (rounding) is
+ * taken as 0. */
+static void add_logprobs(struct llm_stream *s, json_t *arr, int live)
+{
+	size_t i;
+	json_t *t;
+	if (!live || s->cut || !json_is_array(arr))
+		return;
+	json_array_foreach(arr, i, t) {
+		json_t *lp = json_is_number(t) ? t : json_object_get(t, "logprob");
+		double v;
+		if (!json_is_number(lp))
+			continue;
+		v = json_number_value(lp);
+		if (!isfinite(v))  /* cannot come from JSON; kept out all the same */
+			continue;
+		s->logprob += v < 0 ? v : 0;
+		s->n_logprob++;
+	}
+}
+
 static double ns_to_s(json_t *v)
 {
 	return json_is_number(v) ? json_number_value(v) / 1e9 : -1;
@@ -84,6 +110,7 @@ int llm_parse_ollama_line(struct llm_stream *s, const char *line, size_t len)
 {
 	json_t *j, *msg;
 	size_t i = 0;
+	int live;
 	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
 		i++;
 	if (i == len)
@@ -91,11 +118,13 @@ int llm_parse_ollama_line(struct llm_stream *s, const char *line, size_t len)
 	if (!(j = stream_object(s, line + i, len - i, "Ollama", "a line", 0)))
 		return -1;
 	msg = json_object_get(j, "message");
+	live = !s->stopped && !s->cut;
 	if (add_piece(s, json_is_object(msg) ? json_object_get(msg, "content")
 					     : json_object_get(j, "response")) < 0) {
 		json_decref(j);
 		return -1;
 	}
+	add_logprobs(s, json_object_get(j, "logprobs"), live);
 	if (json_is_true(json_object_get(j, "done"))) {
 		json_t *reason = json_object_get(j, "done_reason");
 		s->done = 1;
@@ -134,7 +163,8 @@ int llm_parse_sse_line(struct llm_stream *s, const char *line, size_t len)
 		return -1;
 	choices = json_object_get(j, "choices");
 	if (json_is_array(choices) && json_array_size(choices) > 0) {
-		json_t *c = json_array_get(choices, 0), *delta, *piece, *fin;
+		json_t *c = json_array_get(choices, 0), *delta, *piece, *fin, *lps;
+		int live = !s->stopped && !s->cut;
 		delta = json_object_get(c, "delta");
 		piece = json_is_object(delta) ? json_object_get(delta, "content") : json_object_get(c, "text");
 		if (!piece && json_is_object(json_object_get(c, "message")))
@@ -143,6 +173,9 @@ int llm_parse_sse_line(struct llm_stream *s, const char *line, size_t len)
 			json_decref(j);
 			return -1;
 		}
+		lps = json_object_get(c, "logprobs");
+		add_logprobs(s, json_object_get(lps, "content") ? json_object_get(lps, "content")
+								: json_object_get(lps, "token_logprobs"), live);
 		fin = json_object_get(c, "finish_reason");
 		if (json_is_string(fin)) {
 			s->done = 1;

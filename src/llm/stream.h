@@ -39,6 +39,8 @@ struct llm_stream {
 	char finish[16];
 	int prompt_tokens, completion_tokens;
 	double load_s, prompt_s, gen_s, total_s;
+	double logprob;           /* the tokens' log-probabilities the server sent, */
+	int n_logprob;            /* summed, for the pieces taken (llm_result's) */
 	struct moat_err err;      /* why the answer failed (set with failed) */
 	int failed;
 };

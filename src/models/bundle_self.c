@@ -6,7 +6,9 @@
  * What goes into <bundle>/moat/:
  *   bin/moat                the running program
  *   lib/LIB.so              every shared library it runs with, but the C
- *                           library's own (the target has glibc)
+ *                           library's own (the target has glibc), and
+ *                           those it loads on first need (Tesseract,
+ *                           Leptonica: o->self_dlopen) with theirs
  *   share/magic.mgc         libmagic's database (file type detection)
  *   share/tessdata/LANG.traineddata
  *                           Tesseract's language files: those the staging
@@ -22,6 +24,7 @@
 #include "models_int.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <stdio.h>
@@ -124,6 +127,23 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	(void)size;
 	if (info->dlpi_name && info->dlpi_name[0] == '/')
 		carry_lib(arg, info->dlpi_name);
+	return 0;
+}
+
+/* Loads the libraries the program opens on first need (each soname in
+ * names) so that dl_iterate_phdr lists them and all they pull in, as the
+ * loader finds them here.  The handles go to h (as many as names, NULL
+ * included); 0, or -1 with e set when one cannot be loaded. */
+static int load_on_demand_libs(const char *const *names, void **h, struct moat_err *e)
+{
+	for (size_t i = 0; names && names[i]; i++) {
+		h[i] = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
+		if (!h[i]) {
+			const char *why = dlerror();
+			return err_set(e, MOAT_ENOTFOUND, "cannot load '%s', which moat loads for OCR: %s",
+				       names[i], why ? why : "unknown reason");
+		}
+	}
 	return 0;
 }
 
@@ -419,8 +439,17 @@ int models_bundle_self(const struct bundle_opts *o, struct models_progress *sp,
 	const char *exe = o->self_exe ? o->self_exe : "/proc/self/exe";
 	json_t *list = json_object_get(self_json, "files");
 	int rc = -1, bad = 0;
+	size_t n_dl = 0;
+	void **dl;
 	memset(&s, 0, sizeof(s));
+	while (o->self_dlopen && o->self_dlopen[n_dl])
+		n_dl++;
+	dl = calloc(n_dl + 1, sizeof(*dl));
+	if (!dl)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
 	carry(&s, exe, "moat/bin/moat");
+	if (load_on_demand_libs(o->self_dlopen, dl, e) < 0)
+		goto fail;
 	dl_iterate_phdr(phdr_cb, &s);
 	if (o->magic_file && access(o->magic_file, R_OK) == 0) {
 		carry(&s, o->magic_file, "moat/share/magic.mgc");
@@ -497,6 +526,10 @@ int models_bundle_self(const struct bundle_opts *o, struct models_progress *sp,
 fail:
 	err_prefix(e, "--include-self");
 out:
+	for (size_t i = 0; i < n_dl; i++)
+		if (dl[i])
+			dlclose(dl[i]);
+	free(dl);
 	models_fileset_release(&s.src);
 	models_fileset_release(&s.dst);
 	return rc;

@@ -137,6 +137,11 @@ struct bundle_opts {
 	const char *tessdata_dir;   /* Tesseract's <lang>.traineddata files */
 	const char *ocr_langs;      /* "eng+deu": only these (osd too); NULL: all in tessdata_dir */
 	const char *llama_server;   /* llama.cpp's server program */
+	/* Libraries the program loads on first need (dlopen) rather than
+	 * links, by soname, NULL-terminated: carried with everything they
+	 * need, as the loader finds them here (ingest/ocrlib.h's
+	 * ocrlib_sonames: Tesseract and Leptonica).  NULL: none. */
+	const char *const *self_dlopen;
 	int jobs;
 	models_progress_fn progress;
 	void *progress_arg;

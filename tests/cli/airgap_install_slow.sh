@@ -34,6 +34,9 @@ need = ['moat/bin/moat', 'moat/install.sh', 'moat/share/magic.mgc',
 missing = [p for p in need if p not in paths or not os.path.isfile(os.path.join(usb, p))]
 assert not missing, missing
 assert any(p.startswith('moat/lib/libllama') for p in paths), 'libllama not carried'
+# loaded on first need (dlopen), not linked: carried all the same
+for lib in ('libtesseract.so.5', 'liblept.so.5'):
+    assert 'moat/lib/' + lib in paths, lib + ' not carried'
 assert not any(os.path.basename(p).startswith('libc.so') for p in paths), 'glibc carried'
 sums = {l.split('  ', 1)[1].strip() for l in open(os.path.join(usb, 'SHA256SUMS'))}
 assert paths <= sums, sorted(paths - sums)

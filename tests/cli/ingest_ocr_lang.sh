@@ -3,7 +3,10 @@
 # OCR, each with a message naming the language and where it was looked for;
 # the other files of the same run are ingested, and a later run with the
 # language present picks the failed ones up.  Also where `moat version` says
-# the language files come from ($TESSDATA_PREFIX here).
+# the language files come from ($TESSDATA_PREFIX here).  Tesseract and
+# Leptonica themselves are loaded on first need (src/ingest/ocrlib.h): where
+# one cannot be loaded (a Debug build's MOAT_TEST_OCRLIB_MISSING plays a
+# machine without the package) the files that need it fail saying so.
 . "$(dirname "$0")/lib.sh"
 need_testdata corpus
 C=$TESTDATA/corpus
@@ -49,4 +52,33 @@ python3 -c "import json,sys; d=json.load(open(sys.argv[1])); c=d['counts']; asse
 expect_grep '^ok$' "$T/check" "the TIFF is taken again once English is there, the others unchanged"
 expect_rc 0 "$MOAT" -w "$W" show "$T/in/phototest.tif" --json
 expect_grep 'quick brown dog' "$T/out" "and read by OCR"
+
+# Tesseract missing: the TIFF and the scanned PDF fail with the reason, the
+# rest goes in, and without OCR the TIFF needs only Leptonica
+W2=$T/ws2
+"$MOAT" init "$W2" >/dev/null
+cp "$C/ocr_test.pdf" "$C/multi-column-2p.pdf" "$T/in/"
+export MOAT_TEST_OCRLIB_MISSING=tesseract
+expect_rc 1 "$MOAT" -w "$W2" ingest "$T/in" --json -j 1
+python3 - "$T/out" >"$T/check" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = {x['path'].rsplit('/', 1)[1]: x['error'] for x in d['failures']}
+assert sorted(f) == ['ocr_test.pdf', 'phototest.tif'], f
+for e in f.values():
+    assert e.startswith('cannot load Tesseract: ') and 'install the Debian package libtesseract5' in e, e
+assert d['counts']['added'] == 3, d['counts']
+print('ok')
+PY
+expect_grep '^ok$' "$T/check" "without Tesseract only the files that need OCR fail, saying why"
+expect_rc 0 "$MOAT" -w "$W2" ingest "$T/in/phototest.tif" --ocr never
+expect_rc 0 "$MOAT" version --json
+expect_grep '"tesseract": "not loaded .cannot load Tesseract: ' "$T/out" "moat version says Tesseract cannot be loaded"
+export MOAT_TEST_OCRLIB_MISSING=leptonica
+"$MOAT" init "$T/ws3" >/dev/null
+expect_rc 1 "$MOAT" -w "$T/ws3" ingest "$T/in/phototest.tif" --ocr never
+expect_grep "cannot load Leptonica: .*install the Debian package liblept5" "$T/err" "an image without Leptonica"
+unset MOAT_TEST_OCRLIB_MISSING
+expect_rc 0 "$MOAT" version --json
+expect_grep '"tesseract": "5\.' "$T/out" "moat version loads Tesseract for its version"
 finish

@@ -127,6 +127,11 @@ expect_grep 'not a GGUF' "$T/err" "import refuses a non-GGUF"
 expect_rc 0 "$MOAT" models bundle tiny --models-dir "$S" --to "$T/self" --include-self
 [ -f "$T/self/moat/bin/moat" ] && [ -f "$T/self/moat/install.sh" ] && ok || bad "moat/ missing"
 ls "$T/self/moat/lib" | grep -q '^libjansson\.so' && ok || bad "libjansson not carried"
+# Tesseract and Leptonica are loaded on first need, not linked: carried all
+# the same, with what only they need (libtiff, libwebp)
+for l in libtesseract.so.5 liblept.so.5 libtiff.so libwebp.so; do
+	ls "$T/self/moat/lib" | grep -q "^${l//./\\.}" && ok || bad "$l not carried"
+done
 ls "$T/self/moat/lib" | grep -q '^libc\.so' && bad "glibc carried" || ok
 expect_rc 0 "$MOAT" models verify "$T/self"
 expect_rc 0 sh "$T/self/moat/install.sh" "$T/prefix"

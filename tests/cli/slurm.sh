@@ -78,6 +78,27 @@ print(" ".join("%s:%d/%d" % (r["command"][3], r["inputs"]["shard"]["index"], r["
 expect_eq "clean:0/4 clean:1/4 clean:2/4 clean:3/4 ingest:0/4 ingest:1/4 ingest:2/4 ingest:3/4 " "$shards" \
 	"every task's audit record names its shard"
 
+# label suggest as 4 tasks: the same suggestion for each task as one process
+# gives (the embedded llama.cpp on the tiny model, greedy); its shards hold
+# no writer lock, so they run side by side
+if [ -f "$TESTDATA/models/llama-2-tiny-random.gguf" ]; then
+	G="gguf:$TESTDATA/models/llama-2-tiny-random.gguf"
+	printf '{"kind": "classification", "labels": ["report", "letter", "other"]}' >"$T/cls.json"
+	for w in one cl; do
+		expect_rc 0 "$MOAT" -w "$T/$w" label create kinds --schema "$T/cls.json" --from documents
+	done
+	expect_rc 0 "$MOAT" -w "$T/one" label suggest kinds --model "$G"
+	expect_rc 0 "$MOAT" -w "$T/cl" slurm label suggest kinds --model "$G" --array 4 --wait --poll 1
+	expect_grep "\(label, 4 shards\): 4 done, 0 running, 0 pending, 0 failed" "$T/out" "label suggest --wait summary"
+	sugs() { sqlite3 "$1/moat.db" "SELECT t.doc_id, g.value, g.model_digest FROM suggestions g
+		JOIN tasks t ON t.id = g.task_id ORDER BY 1"; }
+	expect_eq "$(sqlite3 "$T/one/moat.db" "SELECT count(*) FROM tasks")" "$(sugs "$T/cl" | wc -l)" "a suggestion per task"
+	expect_eq "$(sugs "$T/one")" "$(sugs "$T/cl")" "4 Slurm tasks suggest what one process does"
+	expect_rc 2 "$MOAT" -w "$T/cl" slurm label stats kinds --array 2
+elif [ "${CI:-}" = true ]; then
+	bad "the tiny model is missing from the test data"
+fi
+
 # a shard cancelled before it runs: failed, and rerun alone.  The partition
 # is down while the job is submitted and shard 3 cancelled, so no shard can
 # start first, whatever the timing.

@@ -3,7 +3,7 @@
  * random-weights model of the shared test data: generation, seeds, stop and
  * max tokens, label- and schema-constrained answers (always valid), batched
  * decoding of several requests, cancellation, embeddings, token counts,
- * provenance, and a store built from the Ollama fixtures plus the tiny GGUF.
+ * provenance, the answers' token log-probabilities (scores), and a store built from the Ollama fixtures plus the tiny GGUF.
  * The weights are random: these tests check mechanics, never the text.
  * Built without llama.cpp, it checks the refusal instead.
  */
@@ -186,6 +186,68 @@ static void labels_always_valid(void **state)
 		}
 		llm_result_release(&res[i]);
 	}
+}
+
+/* A result's score is in (0, 1] and covers its completion tokens. */
+static void check_score(const struct llm_result *res)
+{
+	double sc = llm_result_score(res);
+	assert_true(res->completion_tokens > 0);
+	assert_int_equal(res->n_logprob, res->completion_tokens);
+	assert_true(res->logprob <= 0);
+	assert_true(sc > 0 && sc <= 1);
+	assert_true(fabs(sc - exp(res->logprob / res->n_logprob)) < 1e-12);
+}
+
+static void logprob_scores(void **state)
+{
+	const char *labels[] = { "positive", "negative", "neutral" };
+	struct llm_request r = req("Tell me about the sea", 5);
+	struct llm_result a, b;
+	struct moat_err e = MOAT_ERR_INIT;
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_true(llm_result_score(&a) == -1);  /* none given */
+	need_model();
+
+	/* greedy: the same answer, the same log-probability */
+	r.opt.temperature = 0;
+	r.opt.max_tokens = 16;
+	assert_int_equal(llm_generate(tiny, &r, &a, &e), 0);
+	assert_int_equal(llm_generate(tiny, &r, &b, &e), 0);
+	check_score(&a);
+	assert_string_equal(a.text, b.text);
+	assert_int_equal(a.n_logprob, b.n_logprob);
+	assert_true(fabs(a.logprob - b.logprob) < 1e-9);
+	/* each greedy token is the likeliest of the 32000: p >= 1/32000 */
+	assert_true(llm_result_score(&a) >= 1.0 / 32000);
+	llm_result_release(&a);
+	llm_result_release(&b);
+
+	/* sampled, with ignore_eos's bias: scored all the same */
+	r.opt.temperature = 1.2;
+	r.ignore_eos = 1;
+	assert_int_equal(llm_generate(tiny, &r, &a, &e), 0);
+	check_score(&a);
+	assert_int_equal(a.completion_tokens, 16);
+	llm_result_release(&a);
+
+	/* constrained: scored under the raw distribution, every token counted */
+	r = req("Classify: the food was cold.", 3);
+	r.constraint = LLM_LABEL;
+	r.labels = labels;
+	r.n_labels = 3;
+	assert_int_equal(llm_generate(tiny, &r, &a, &e), 0);
+	check_score(&a);
+	llm_result_release(&a);
+
+	/* cut by max_tokens 0: no token, no score */
+	r = req("Hello", 1);
+	r.opt.max_tokens = 0;
+	assert_int_equal(llm_generate(tiny, &r, &a, &e), 0);
+	assert_int_equal(a.n_logprob, 0);
+	assert_true(a.logprob == 0 && llm_result_score(&a) == -1);
+	llm_result_release(&a);
 }
 
 static void schema_always_parses(void **state)
@@ -383,6 +445,7 @@ int main(void)
 		cmocka_unit_test(seeds_and_limits),
 		cmocka_unit_test(labels_always_valid),
 		cmocka_unit_test(schema_always_parses),
+		cmocka_unit_test(logprob_scores),
 		cmocka_unit_test(batched_matches_alone),
 		cmocka_unit_test(cancellation),
 		cmocka_unit_test(embeddings_and_tokens),

@@ -2,14 +2,16 @@
  * test_llm_server.c - the model layer against servers on loopback:
  *
  * - a real llama-server built from the pinned llama.cpp, serving the tiny
- *   random-weights model: streaming, grammar-constrained labels and schemas,
- *   embeddings, /tokenize, several requests in flight, proxy variables that
+ *   random-weights model: streaming with the tokens' log-probabilities,
+ *   grammar-constrained labels and schemas, embeddings, /tokenize, several requests in flight, proxy variables that
  *   must be ignored, cancellation, and the server killed mid-answer;
  * - tests/fake_ollama.py, a small server that replays answers in Ollama's
  *   documented API shapes (Ollama itself cannot be installed here): retries
  *   when it is busy, OLLAMA_NUM_PARALLEL requests in flight, a stream cut
  *   short, `format` for constrained output, embeddings, the weights' digest
- *   from /api/show, and token counts through the GGUF in the local store.
+ *   from /api/show, and token counts through the GGUF in the local store;
+ *   its OpenAI-compatible side for the tokens' log-probabilities, also
+ *   from a server that refuses to give them.
  *
  * Each server is started on a free loopback port and killed at the end.
  */
@@ -261,6 +263,10 @@ static void ls_generation(void **state)
 	assert_true(res.prompt_tokens > 3);
 	assert_true(res.gen_s > 0);                        /* the server's own timings */
 	assert_non_null(json_string_value(json_object_get(res.provenance, "template_sha256")));
+	/* the tokens' log-probabilities, from the stream (a token whose text
+	 * llama-server holds back comes without one) */
+	assert_true(res.n_logprob >= 1 && res.n_logprob <= res.completion_tokens);
+	assert_true(llm_result_score(&res) > 0 && llm_result_score(&res) <= 1);
 	llm_result_release(&res);
 	buf_release(&c.text);
 
@@ -270,6 +276,8 @@ static void ls_generation(void **state)
 	r.opt.max_tokens = 4;
 	assert_int_equal(llm_generate(m, &r, &res, &e), 0);
 	assert_int_equal(res.completion_tokens, 4);
+	assert_true(res.n_logprob >= 1 && res.n_logprob <= 4);
+	assert_true(llm_result_score(&res) > 0 && llm_result_score(&res) <= 1);
 	llm_result_release(&res);
 	llm_free(m);
 }
@@ -622,6 +630,75 @@ static void ollama_format_embed_digest_tokens(void **state)
 	stop(f.pid);
 }
 
+/* The tokens' log-probabilities from Ollama's API and from an
+ * OpenAI-compatible server that is not llama-server; a server that refuses
+ * the field answers all the same, and is not asked again. */
+static void logprobs_from_servers(void **state)
+{
+	struct fake f, g;
+	struct llm_config cfg = llm_config_default();
+	struct llm *m;
+	struct llm_request r = req("hi", 1);
+	struct llm_result res;
+	struct moat_err e = MOAT_ERR_INIT;
+	char uri[128];
+	(void)state;
+	start_fake(&f, "lp", "{\"models\":{\"m:7b\":{}}}", NULL);
+	m = open_fake(&f, "m:7b", NULL);  /* Ollama's native API */
+	assert_int_equal(llm_generate(m, &r, &res, &e), 0);
+	assert_int_equal(res.n_logprob, 7);  /* one a piece, -0.5 each */
+	assert_true(fabs(res.logprob + 3.5) < 1e-9);
+	assert_true(fabs(llm_result_score(&res) - exp(-0.5)) < 1e-9);
+	llm_result_release(&res);
+	llm_free(m);
+
+	snprintf(uri, sizeof(uri), "openai://127.0.0.1:%d/v1/m:7b", f.port);
+	m = llm_open(uri, NULL, &e);
+	if (!m)
+		fail_msg("%s: %s", uri, e.msg);
+	r.opt.max_tokens = 4;
+	assert_int_equal(llm_generate(m, &r, &res, &e), 0);
+	assert_string_equal(res.text, "ready set go and");
+	assert_int_equal(res.n_logprob, 4);
+	assert_true(fabs(llm_result_score(&res) - exp(-0.5)) < 1e-9);
+	llm_result_release(&res);
+	llm_free(m);
+	assert_int_equal(count_in_log(f.log, "\"logprobs\": true"), 2);
+
+	/* the user turned it off: not asked, no score */
+	cfg.no_logprobs = 1;
+	m = llm_open(uri, &cfg, &e);
+	assert_non_null(m);
+	assert_int_equal(llm_generate(m, &r, &res, &e), 0);
+	assert_int_equal(res.n_logprob, 0);
+	assert_true(res.logprob == 0 && llm_result_score(&res) == -1);
+	llm_result_release(&res);
+	llm_free(m);
+	assert_int_equal(count_in_log(f.log, "\"logprobs\": true"), 2);
+	stop(f.pid);
+
+	/* a server that refuses the field: asked again without it, once */
+	start_fake(&g, "lprej", "{\"reject_fields\":[\"logprobs\"],\"models\":{\"m:7b\":{}}}", NULL);
+	snprintf(uri, sizeof(uri), "openai://127.0.0.1:%d/v1/m:7b", g.port);
+	m = llm_open(uri, NULL, &e);
+	if (!m)
+		fail_msg("%s: %s", uri, e.msg);
+	assert_int_equal(llm_generate(m, &r, &res, &e), 0);
+	assert_string_equal(res.text, "ready set go and");
+	assert_int_equal(res.n_logprob, 0);
+	assert_string_equal(res.finish, "length");
+	llm_result_release(&res);
+	assert_int_equal(count_in_log(g.log, "\"path\": \"/v1/chat/completions\""), 2);
+	/* remembered: the next request goes without it at once */
+	assert_int_equal(llm_generate(m, &r, &res, &e), 0);
+	assert_string_equal(res.text, "ready set go and");
+	llm_result_release(&res);
+	assert_int_equal(count_in_log(g.log, "\"path\": \"/v1/chat/completions\""), 3);
+	assert_int_equal(count_in_log(g.log, "\"logprobs\": true"), 1);
+	llm_free(m);
+	stop(g.pid);
+}
+
 static int setup(void **state)
 {
 	const char *base = getenv("MOAT_TESTDATA");
@@ -662,6 +739,7 @@ int main(void)
 		cmocka_unit_test(ollama_busy_retry_and_errors),
 		cmocka_unit_test(ollama_parallel_and_cut_stream),
 		cmocka_unit_test(ollama_format_embed_digest_tokens),
+		cmocka_unit_test(logprobs_from_servers),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup, teardown);
