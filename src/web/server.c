@@ -14,6 +14,7 @@
 #include "../core/alloc.h"
 #include "../core/buf.h"
 #include "../core/fmt.h"
+#include "../core/jsonu.h"
 #include "../store/store.h"
 
 #include <arpa/inet.h>
@@ -79,7 +80,13 @@ int web_err(struct web_req *r, int status, const char *fmt, ...)
 		(void)0;  /* cut: still worth saying */
 	va_end(ap);
 	json_decref(r->out);
-	r->out = json_pack("{s:s}", "error", msg);
+	/* a message can carry bytes that are not UTF-8 (a name from a file):
+	 * jsonu_string keeps it, with U+FFFD for them */
+	r->out = json_object();
+	if (r->out && json_object_set_new(r->out, "error", jsonu_string(msg)) < 0) {
+		json_decref(r->out);
+		r->out = NULL;
+	}
 	return status;
 }
 
