@@ -194,6 +194,43 @@ expect_rc 0 m audit log --json
 expect_grep "\"actor\": \"$(id -un)\"" "$T/out" "review decisions are audited with the reviewer"
 expect_rc 0 m audit verify
 
+# --- boxes: eval's mAP and the annotators' box F1, worked by hand ---------------------------
+# two images of 1000 x 1000: on the first both annotators and the model draw
+# the same box; on the second the second annotator and the model draw
+# elsewhere (IoU 0).  Model: a hit at score 0.9, a miss at 0.8, two boxes
+# to find: precision 1 then 1/2 at recall 1/2, so AP = mAP = 0.5.  The
+# annotators: one pair matched, one not: F1 = 1 / (1 + 1) = 0.5.
+"$PY" - "$T/boxes-ls.json" <<'PY'
+import json, sys
+def box(x, y, who=None, model=None, score=None):
+    r = {"original_width": 1000, "original_height": 1000, "from_name": "label", "to_name": "image",
+         "type": "rectanglelabels", "value": {"x": x, "y": y, "width": 10, "height": 10,
+                                               "rotation": 0, "rectanglelabels": ["word"]}}
+    return r
+tasks = []
+for i, (a, b, p) in enumerate([((10, 10), (10, 10), (10, 10)), ((50, 50), (5, 80), (5, 80))]):
+    tasks.append({"id": i + 1, "data": {"image": "img%d.png" % i},
+                  "annotations": [{"completed_by": 1, "result": [box(*a)]},
+                                  {"completed_by": 2, "result": [box(*b)]}],
+                  "predictions": [{"model_version": "det-a", "score": [0.9, 0.8][i], "result": [box(*p)]}]})
+json.dump(tasks, open(sys.argv[1], "w"))
+PY
+expect_rc 0 m import --format label-studio "$T/boxes-ls.json" --project ag --status submitted
+expect_rc 0 m label stats ag --json
+expect_eq "0.5 2" "$(jq_py '"%s %d" % (d["agreement"]["box_f1"], len(d["agreement"]["annotators"]))')" \
+	"box F1 between the two annotators"
+"$PY" - "$T/boxes-ls.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for x in t:
+    x["annotations"] = x["annotations"][:1]  # the first annotator's boxes are the truth
+json.dump(t, open(sys.argv[1], "w"))
+PY
+expect_rc 0 m import --format label-studio "$T/boxes-ls.json" --project ev
+expect_rc 0 m label eval ev --model det-a --json
+expect_eq "0.5 2 2" "$(jq_py '"%s %d %d" % (d[0]["box_map50"], d[0]["tasks"], d[0]["predicted"])')" \
+	"box mAP@0.5 of imported predictions"
+
 expect_rc 0 m label rm many --json
 expect_eq "$many" "$(jq_py 'd["removed"]["tasks"]')" "rm says what it removed"
 expect_eq 0 "$(sqlite3 "$W/moat.db" "SELECT count(*) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE p.id IS NULL")" "no task outlives its project"
