@@ -58,10 +58,11 @@ void web_auth_free(struct web *w)
 	OPENSSL_cleanse(w->token, sizeof(w->token));
 }
 
-/* The slot of name (a new or the oldest one when it has none); w->lock held. */
+/* The slot of name: its own, else a free or stale one, else the one whose
+ * window started first (w->lock held). */
 static struct rl_slot *rl_slot(struct web *w, const char *name, time_t now)
 {
-	struct rl_slot *oldest = &w->rl->slot[0];
+	struct rl_slot *pick = NULL;
 	for (size_t i = 0; i < RL_SLOTS; i++) {
 		struct rl_slot *s = &w->rl->slot[i];
 		if (s->name[0] && !strcmp(s->name, name)) {
@@ -71,19 +72,15 @@ static struct rl_slot *rl_slot(struct web *w, const char *name, time_t now)
 			}
 			return s;
 		}
-		if (!s->name[0] || now - s->start >= RL_WINDOW_S) {
-			oldest = s;
-			oldest->name[0] = '\0';
-			break;
-		}
-		if (s->start < oldest->start)
-			oldest = s;
+		if (!pick || (pick->name[0] && (!s->name[0] || now - s->start >= RL_WINDOW_S ||
+						s->start < pick->start)))
+			pick = s;
 	}
-	if (xsnprintf(oldest->name, sizeof(oldest->name), "%s", name) < 0)
-		oldest->name[0] = '\0';
-	oldest->start = now;
-	oldest->fails = 0;
-	return oldest;
+	if (xsnprintf(pick->name, sizeof(pick->name), "%s", name) < 0)
+		pick->name[0] = '\0';
+	pick->start = now;
+	pick->fails = 0;
+	return pick;
 }
 
 /* Seconds until name may try again, 0 when it may now. */

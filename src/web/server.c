@@ -649,9 +649,13 @@ static int api_request(struct web_req *r, const char *rest, char allow[64])
 
 /* --- libmicrohttpd's callbacks --------------------------------------------- */
 
+/* how much of a body over the limit is read and dropped before answering */
+#define WEB_DISCARD_MAX ((size_t)16 << 20)
+
 struct conn_state {
 	struct buf body;
-	int too_big;
+	size_t seen;    /* bytes of body received */
+	int answered;   /* 413 queued before the body was read */
 };
 
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
@@ -692,19 +696,33 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return MHD_NO;
 		buf_init(&cs->body, WEB_BODY_MAX);
 		*con_cls = cs;
-		if (cl && strtoull(cl, NULL, 10) > WEB_BODY_MAX)
+		if (cl && strtoull(cl, NULL, 10) > WEB_BODY_MAX) {
+			cs->answered = 1;
 			return send_error(c, 413, "the body is larger than 1 MiB");
+		}
+		return MHD_YES;
+	}
+	if (cs->answered) {
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!cs->too_big && cs->body.len + *upload_size > WEB_BODY_MAX)
-			cs->too_big = 1;
-		if (!cs->too_big)
+		/* a body over the limit (chunked: no Content-Length said so) is
+		 * read and dropped, and answered 413 at its end, which clients
+		 * read best; one that goes on past WEB_DISCARD_MAX is answered at
+		 * once and its connection closed */
+		cs->seen += *upload_size;
+		if (cs->seen > WEB_BODY_MAX + WEB_DISCARD_MAX) {
+			*upload_size = 0;
+			cs->answered = 1;
+			return send_error(c, 413, "the body is larger than 1 MiB");
+		}
+		if (cs->seen <= WEB_BODY_MAX)
 			buf_add(&cs->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (cs->too_big)
+	if (cs->seen > WEB_BODY_MAX)
 		return send_error(c, 413, "the body is larger than 1 MiB");
 	if (buf_failed(&cs->body))
 		return send_error(c, 500, "out of memory");
