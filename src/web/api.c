@@ -124,12 +124,12 @@ static int models_get(struct web_req *r)
 }
 
 const struct web_route web_api_routes[] = {
-	{ "GET", "session", WEB_PUBLIC, api_session },
-	{ "POST", "login", WEB_PUBLIC, api_login },
-	{ "POST", "logout", WEB_ANNOTATOR, api_logout },
-	{ "GET", "users", WEB_ADMIN, users_get },
-	{ "POST", "users", WEB_ADMIN, users_post },
-	{ "DELETE", "users/{name}", WEB_ADMIN, users_delete },
-	{ "GET", "models", WEB_ADMIN, models_get },
-	{ NULL, NULL, 0, NULL },
+	{ "GET", "session", WEB_PUBLIC, api_session, WEB_WRITES_BY_METHOD },
+	{ "POST", "login", WEB_PUBLIC, api_login, WEB_WRITES_NOT },
+	{ "POST", "logout", WEB_ANNOTATOR, api_logout, WEB_WRITES_BY_METHOD },
+	{ "GET", "users", WEB_ADMIN, users_get, WEB_WRITES_BY_METHOD },
+	{ "POST", "users", WEB_ADMIN, users_post, WEB_WRITES_BY_METHOD },
+	{ "DELETE", "users/{name}", WEB_ADMIN, users_delete, WEB_WRITES_BY_METHOD },
+	{ "GET", "models", WEB_ADMIN, models_get, WEB_WRITES_BY_METHOD },
+	{ NULL, NULL, 0, NULL, 0 },
 };

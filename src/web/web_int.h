@@ -38,6 +38,7 @@ struct web {
 	char url[512];
 	char token[64];             /* the one-time token; "" once used */
 	pthread_mutex_t lock;       /* token, stores, runs, rate limits */
+	pthread_mutex_t write_lock; /* one writing request at a time: server.c */
 	struct store **stores;      /* every connection, opened at the start (server.c) */
 	size_t n_stores;
 	struct store **free_stores; /* those not yet taken by a worker or a run */
@@ -120,11 +121,17 @@ int api_session(struct web_req *r);
 enum web_access { WEB_PUBLIC = 0, WEB_ANNOTATOR = USER_ANNOTATOR, WEB_REVIEWER = USER_REVIEWER,
 		  WEB_ADMIN = USER_ADMIN };
 
+/* Whether an endpoint runs under the server's write lock (server.c): by
+ * default the methods that change things; GET .../next leases a task; a
+ * login's scrypt and a preview's model must not hold the lock. */
+enum web_writes { WEB_WRITES_BY_METHOD = 0, WEB_WRITES = 1, WEB_WRITES_NOT = 2 };
+
 struct web_route {
 	const char *method;
 	const char *pattern;    /* "projects/{project}/tasks/{id}" under /api/ */
 	enum web_access access;
 	int (*fn)(struct web_req *r);
+	enum web_writes writes;
 };
 
 /* The routes of api.c and api_label.c, each ended by a NULL method. */
