@@ -516,9 +516,11 @@ int lb_annotation_save(struct store *s, int64_t task, int overlap, const char *u
 		const char *st = json_string_value(json_object_get(a, "status"));
 		aid = json_integer_value(json_object_get(a, "id"));
 		if (st && (!strcmp(st, "accepted") || !strcmp(st, "rejected"))) {
+			int accepted = !strcmp(st, "accepted");
 			json_decref(have);
 			return err_set(e, MOAT_EEXISTS, "annotation %lld of task %lld was %s by a reviewer:"
-				       " it can no longer change", (long long)aid, (long long)task, st);
+				       " it can no longer change", (long long)aid, (long long)task,
+				       accepted ? "accepted" : "rejected");
 		}
 	}
 	json_decref(have);
