@@ -335,8 +335,11 @@ int64_t lb_next(struct store *s, int64_t project, int overlap, const char *user,
 	/* a task user holds and has not submitted comes first: a reload or a
 	 * second tab gets the same task, not a second one */
 	int64_t id = q_int(s, e, &ok, 0, "cannot read leases",
-		"SELECT l.task_id FROM task_leases l JOIN tasks t ON t.id = l.task_id"
-		" WHERE l.annotator = ? AND l.expires_at > ? AND t.project_id = ? AND t.is_open = 1"
+		/* from the user's few leases to their tasks, never the other way
+		 * (SQLite would walk every open task of the project: 44 ms at
+		 * 100,000; CROSS JOIN keeps its order) */
+		"SELECT l.task_id FROM task_leases l CROSS JOIN tasks t WHERE t.id = l.task_id"
+		" AND l.annotator = ? AND l.expires_at > ? AND t.project_id = ? AND t.is_open = 1"
 		" AND t.id > ? AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id"
 		" AND a.annotator = l.annotator AND a.status <> 'draft') ORDER BY l.task_id LIMIT 1",
 		"ssii", user, now, project, after);

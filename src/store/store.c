@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,17 +378,63 @@ static void sweep_tmp(const char *dir)
  * *uri (malloc'd) and id set, 0 when path is SQLite's (or missing), -1 with
  * e set when it is a marker that cannot be read. */
 #define PG_MARKER "moat-store postgres\n"
+/*
+ * The SQLite files this process has found are no marker, by device and
+ * inode.  Closing any descriptor of a file drops every POSIX lock the
+ * process holds on it, SQLite's included (sqlite.org/howtocorrupt.html,
+ * 2.2): a second store_open() of a workspace (`moat serve` opens one
+ * connection per worker; a suggestion run opens its own) must not open
+ * moat.db to peek at it while a connection of this process holds its locks,
+ * or another process that closes its last connection takes itself for the
+ * last, checkpoints and deletes the WAL under ours.  A file is looked at once
+ * per process; stat() takes no descriptor.  A replaced file is a new inode,
+ * looked at again.
+ */
+#define SQLITE_SEEN_MAX 64
+static struct { dev_t dev; ino_t ino; } sqlite_seen[SQLITE_SEEN_MAX];
+static size_t n_sqlite_seen;
+static pthread_mutex_t sqlite_seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int seen_sqlite(const struct stat *st)
+{
+	int found = 0;
+	pthread_mutex_lock(&sqlite_seen_lock);
+	for (size_t i = 0; i < n_sqlite_seen && !found; i++)
+		found = sqlite_seen[i].dev == st->st_dev && sqlite_seen[i].ino == st->st_ino;
+	pthread_mutex_unlock(&sqlite_seen_lock);
+	return found;
+}
+
+static void note_sqlite(const struct stat *st)
+{
+	pthread_mutex_lock(&sqlite_seen_lock);
+	if (n_sqlite_seen < SQLITE_SEEN_MAX) {  /* beyond: looked at each time, as before */
+		sqlite_seen[n_sqlite_seen].dev = st->st_dev;
+		sqlite_seen[n_sqlite_seen].ino = st->st_ino;
+		n_sqlite_seen++;
+	}
+	pthread_mutex_unlock(&sqlite_seen_lock);
+}
+
 static int read_marker(const char *path, char **uri, char id[STORE_ID_MAX], struct moat_err *e)
 {
 	struct buf b = BUF_INIT;
 	char *u, *w, *end;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int fd, have_st = stat(path, &st) == 0;
 	char head[sizeof(PG_MARKER)] = "";
-	ssize_t n = fd >= 0 ? pread(fd, head, sizeof(head) - 1, 0) : -1;
+	ssize_t n;
+	if (have_st && seen_sqlite(&st))
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	n = fd >= 0 ? pread(fd, head, sizeof(head) - 1, 0) : -1;
 	if (fd >= 0)
 		close(fd);
-	if (n != (ssize_t)strlen(PG_MARKER) || memcmp(head, PG_MARKER, strlen(PG_MARKER)))
+	if (n != (ssize_t)strlen(PG_MARKER) || memcmp(head, PG_MARKER, strlen(PG_MARKER))) {
+		if (have_st && n > 0 && !memcmp(head, "SQLite format 3", n < 15 ? (size_t)n : 15))
+			note_sqlite(&st);
 		return 0;
+	}
 	if (fs_read_file(path, &b, 65536, e) < 0)
 		return -1;
 	/* "moat-store postgres\nuri URI\nid ID\n" */

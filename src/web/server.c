@@ -282,55 +282,11 @@ int64_t web_seg_id(struct web_req *r, size_t i)
 
  * Every connection the server uses is opened here, in web_start(), before
  * it serves: one per worker thread and one per suggestion-run slot, handed
- * out from a free list (a worker keeps its own; a run returns its own).
- *
- * Why not open them as they are needed: store_open() reads the first bytes
- * of moat.db through a file descriptor of its own and closes it, and
- * closing any descriptor of a file drops every POSIX lock this process
- * holds on it, SQLite's included (sqlite.org/howtocorrupt.html, 2.2).  In
- * WAL mode each connection keeps a shared lock on moat.db for as long as it
- * is open; without it, another process (a CLI command) closing its last
- * connection believes it is the last one, checkpoints and deletes the WAL
- * and its index under our feet: "disk I/O error", "database disk image is
- * malformed".  So all opening happens first, and then hold_db_lock() takes
- * that shared lock again on a descriptor that stays open until every
- * connection is closed.  (The cure belongs in store_open; see docs/api.md.)
+ * out from a free list (a worker keeps its own; a run returns its own).  A
+ * second store_open() in this process does not touch moat.db's locks (it
+ * once did: store.c, read_marker), so a pool is a choice for speed, not a
+ * workaround.
  */
-
-/* SQLite's unix locking bytes (sqlite3.c: PENDING_BYTE, SHARED_FIRST/SIZE). */
-#define SQLITE_SHARED_FIRST (0x40000000L + 2)
-#define SQLITE_SHARED_SIZE 510
-
-static int hold_db_lock(struct web *w, struct moat_err *e)
-{
-	char *path = NULL, head[16];
-	struct flock fl;
-	if (asprintf(&path, "%s/moat.db", w->dir) < 0)
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	w->lock_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	if (w->lock_fd < 0)
-		return err_set(e, MOAT_EIO, "cannot open the workspace's moat.db: %s", strerror(errno));
-	if (pread(w->lock_fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
-	    memcmp(head, "SQLite format 3", 16)) {
-		/* a PostgreSQL workspace's marker: no SQLite locks to keep */
-		close(w->lock_fd);
-		w->lock_fd = -1;
-		return 0;
-	}
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = SQLITE_SHARED_FIRST;
-	fl.l_len = SQLITE_SHARED_SIZE;
-	for (int i = 0; fcntl(w->lock_fd, F_SETLK, &fl) < 0; i++) {
-		if (i == 500)  /* 5 s: a writer of another process holds it all that time */
-			return err_set(e, MOAT_EBUSY, "cannot lock the workspace's moat.db: %s",
-				       strerror(errno));
-		usleep(10000);
-	}
-	return 0;
-}
 
 static __thread struct store *thread_store;
 static __thread struct web *thread_web;
@@ -345,7 +301,7 @@ static int open_stores(struct web *w, size_t n, struct moat_err *e)
 		w->n_stores = i + 1;
 		w->free_stores[w->n_free++] = w->stores[i];
 	}
-	return hold_db_lock(w, e);
+	return 0;
 }
 
 struct store *web_store_take(struct web *w)
@@ -856,7 +812,6 @@ struct web *web_start(const struct web_opts *o, struct moat_err *e)
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto fail;
 	}
-	w->lock_fd = -1;
 	if (web_auth_init(w, e) < 0 || open_stores(w, (size_t)w->o.threads + WEB_RUN_SLOTS, e) < 0)
 		goto fail;
 	if (v6)
@@ -920,8 +875,6 @@ void web_stop(struct web *w)
 	web_runs_join(w);
 	for (size_t i = 0; i < w->n_stores; i++)
 		store_close(w->stores[i]);
-	if (w->lock_fd >= 0)
-		close(w->lock_fd);  /* after every connection: see hold_db_lock() */
 	free(w->stores);
 	free(w->free_stores);
 	web_auth_free(w);

@@ -43,7 +43,6 @@ struct web {
 	size_t n_stores;
 	struct store **free_stores; /* those not yet taken by a worker or a run */
 	size_t n_free;
-	int lock_fd;                /* holds SQLite's shared lock on moat.db: server.c */
 	struct web_ratelimit *rl;
 	struct web_run *runs;       /* suggestion runs' threads */
 	volatile sig_atomic_t stop; /* set by web_stop: runs cancel */

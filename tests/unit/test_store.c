@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -289,6 +290,69 @@ static void newer_schema_is_refused(void **state)
 	free(dir);
 }
 
+/* A second store_open() in a process that holds a connection keeps that
+ * connection's locks: another process that opens and closes the database
+ * then finds a reader still there and leaves the WAL alone.  (store_open
+ * once peeked at moat.db through a descriptor it closed, which dropped every
+ * POSIX lock of the process on the file: the other process deleted the WAL
+ * under the first connection.) */
+static void second_open_keeps_the_first_ones_locks(void **state)
+{
+	char *dir = tu_tmpdir(), *db, *wal;
+	struct moat_err e = MOAT_ERR_INIT;
+	struct store *a, *b;
+	struct stat st;
+	pid_t pid;
+	int status;
+	(void)state;
+	assert_int_equal(store_create(dir, &e), 0);
+	assert_non_null(a = store_open(dir, STORE_READ, &e));
+	assert_int_equal(store_begin(a, &e), 0);  /* a write: the WAL has frames */
+	assert_int_equal(store_commit(a, &e), 0);
+	{
+		json_t *argv = json_pack("[s]", "test");
+		struct audit_entry en = { argv, NULL, NULL, NULL, NULL };
+		assert_int_equal(audit_append(a, &en, NULL, &e), 0);
+		json_decref(argv);
+	}
+	/* a reading: its connection holds moat.db's shared lock meanwhile */
+	{
+		json_t *log = audit_log(a, &e);
+		assert_non_null(log);
+		json_decref(log);
+	}
+	assert_int_equal(store_begin(a, &e), 0);
+	assert_non_null(b = store_open(dir, STORE_READ, &e));
+	assert_true(asprintf(&db, "%s/moat.db", dir) > 0);
+	assert_true(asprintf(&wal, "%s/moat.db-wal", dir) > 0);
+	assert_int_equal(stat(wal, &st), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {  /* another process: open, read, close its only connection */
+		sqlite3 *h = NULL;
+		int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL);
+		rc = rc == SQLITE_OK ? sqlite3_exec(h, "SELECT count(*) FROM audit", NULL, NULL, NULL) : rc;
+		sqlite3_close(h);
+		_exit(rc == SQLITE_OK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (stat(wal, &st) != 0)
+		fail_msg("the other process deleted the WAL under our connections");
+	assert_int_equal(store_commit(a, &e), 0);
+	{
+		struct audit_check ck;
+		assert_int_equal(audit_verify(a, &ck, &e), 0);
+		assert_true(ck.ok);
+	}
+	store_close(b);
+	store_close(a);
+	free(db);
+	free(wal);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +368,7 @@ int main(void)
 		cmocka_unit_test(workspace_is_found_like_git),
 		cmocka_unit_test(objects_are_content_addressed),
 		cmocka_unit_test(newer_schema_is_refused),
+		cmocka_unit_test(second_open_keeps_the_first_ones_locks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
