@@ -113,6 +113,34 @@ static char *doc_meta(const struct ds_doc *d, const char *extra_key, json_t *ext
 	return text;
 }
 
+/* A task showing text[0, len) of document d: its own copy of the text, the
+ * document's meta (plus extra_key: extra, when given). */
+static int add_text_task(struct creating *c, const char *kind, const struct ds_doc *d, int seq,
+			 const char *text, size_t len, const char *extra_key, json_t *extra,
+			 struct moat_err *e)
+{
+	struct ds_task t = { 0 };
+	char *copy = strndup(text, len), *meta = doc_meta(d, extra_key, extra);
+	int rc;
+	json_decref(extra);
+	if (!copy || !meta) {
+		free(copy);
+		free(meta);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	t.kind = kind;
+	t.doc_id = d->id;
+	t.seq = seq;
+	t.text = copy;
+	t.cleaned = !c->raw;
+	t.name = d->path && d->path[0] ? d->path : d->id;
+	t.meta = meta;
+	rc = add_task(c, &t, e);
+	free(copy);
+	free(meta);
+	return rc;
+}
+
 static int on_doc(void *ctx, const struct ds_doc *d, struct moat_err *e)
 {
 	struct creating *c = ctx;
@@ -148,35 +176,13 @@ static int on_doc(void *ctx, const struct ds_doc *d, struct moat_err *e)
 			const struct ds_el *el = &d->el[i];
 			size_t a = cursor_byte(&cur, el->start);
 			size_t b = a + cp_byte(d->text + a, d->len - a, el->end - el->start);
-			struct ds_task t = { 0 };
-			char *text, *meta;
-			json_t *ty;
-			int rc;
 			it.chars = (long long)(el->end - el->start);
 			it.page = el->page > 0 ? el->page : -1;
 			it.element = el->type;
 			if (!where_match(c->w, item_get, &it))
 				continue;
-			text = strndup(d->text + a, b - a);
-			ty = json_string(el->type);
-			meta = doc_meta(d, "element", ty);
-			json_decref(ty);
-			if (!text || !meta) {
-				free(text);
-				free(meta);
-				return err_set(e, MOAT_ENOMEM, "out of memory");
-			}
-			t.kind = "element";
-			t.doc_id = d->id;
-			t.seq = el->seq;
-			t.text = text;
-			t.cleaned = !c->raw;
-			t.name = d->path && d->path[0] ? d->path : d->id;
-			t.meta = meta;
-			rc = add_task(c, &t, e);
-			free(text);
-			free(meta);
-			if (rc < 0)
+			if (add_text_task(c, "element", d, el->seq, d->text + a, b - a, "element",
+					  json_string(el->type), e) < 0)
 				return -1;
 		}
 		return 0;
@@ -197,31 +203,11 @@ static int on_doc(void *ctx, const struct ds_doc *d, struct moat_err *e)
 		{
 			size_t a = cursor_byte(&cur, start);
 			size_t b = a + cp_byte(d->text + a, d->len - a, end - start);
-			struct ds_task t = { 0 };
-			char *text, *meta;
-			int rc;
 			it.page = page;
 			it.chars = (long long)(end - start);
 			if (!where_match(c->w, item_get, &it))
 				continue;
-			text = strndup(d->text + a, b - a);
-			meta = doc_meta(d, NULL, NULL);
-			if (!text || !meta) {
-				free(text);
-				free(meta);
-				return err_set(e, MOAT_ENOMEM, "out of memory");
-			}
-			t.kind = "page";
-			t.doc_id = d->id;
-			t.seq = page;
-			t.text = text;
-			t.cleaned = !c->raw;
-			t.name = d->path && d->path[0] ? d->path : d->id;
-			t.meta = meta;
-			rc = add_task(c, &t, e);
-			free(text);
-			free(meta);
-			if (rc < 0)
+			if (add_text_task(c, "page", d, page, d->text + a, b - a, NULL, NULL, e) < 0)
 				return -1;
 		}
 	}
@@ -230,7 +216,6 @@ static int on_doc(void *ctx, const struct ds_doc *d, struct moat_err *e)
 
 struct chunking {
 	struct creating *c;
-	int64_t set;
 	const char *set_name;
 };
 
@@ -238,10 +223,6 @@ static int on_chunk(void *ctx, const struct ds_chunk *ch, const struct ds_doc *d
 {
 	struct chunking *k = ctx;
 	struct item it;
-	struct ds_task t = { 0 };
-	char *text, *meta;
-	json_t *set;
-	int rc;
 	item_init(&it);
 	it.type = d->type;
 	it.path = d->path;
@@ -252,26 +233,8 @@ static int on_chunk(void *ctx, const struct ds_chunk *ch, const struct ds_doc *d
 	it.chars = (long long)(ch->end - ch->start);
 	if (!where_match(k->c->w, item_get, &it))
 		return 0;
-	text = strndup(ch->text, ch->len);
-	set = json_string(k->set_name);
-	meta = doc_meta(d, "chunk_set", set);
-	json_decref(set);
-	if (!text || !meta) {
-		free(text);
-		free(meta);
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	}
-	t.kind = "chunk";
-	t.doc_id = d->id;
-	t.seq = ch->seq;
-	t.text = text;
-	t.cleaned = !k->c->raw;
-	t.name = d->path && d->path[0] ? d->path : d->id;
-	t.meta = meta;
-	rc = add_task(k->c, &t, e);
-	free(text);
-	free(meta);
-	return rc;
+	return add_text_task(k->c, "chunk", d, ch->seq, ch->text, ch->len, "chunk_set",
+			     json_string(k->set_name), e);
 }
 
 static int on_image(void *ctx, const char *id, const char *path, const char *meta_text,
@@ -403,7 +366,7 @@ int64_t label_create(struct store *s, const struct label_create_opts *o, struct 
 			goto rollback;
 	} else if (c.src == SRC_CHUNKS) {
 		struct ds_chunk_set set;
-		struct chunking k = { &c, 0, NULL };
+		struct chunking k = { &c, NULL };
 		if (ds_chunk_set_find(s, set_name[0] ? set_name : NULL, &set, e) < 0)
 			goto rollback;
 		if (set.raw != o->raw) {
@@ -411,7 +374,6 @@ int64_t label_create(struct store *s, const struct label_create_opts *o, struct 
 				set.raw ? "raw" : "cleaned", set.raw ? "add --raw" : "leave out --raw");
 			goto rollback;
 		}
-		k.set = set.id;
 		k.set_name = set.name;
 		if (ds_each_chunk(s, set.id, on_chunk, &k, NULL, e) < 0)
 			goto rollback;
