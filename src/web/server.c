@@ -14,6 +14,7 @@
 #include "../core/alloc.h"
 #include "../core/buf.h"
 #include "../core/fmt.h"
+#include "../core/fs.h"
 #include "../core/jsonu.h"
 #include "../store/store.h"
 
@@ -430,6 +431,59 @@ static enum MHD_Result send_file(struct MHD_Connection *c, const struct embed_fi
 	return ret;
 }
 
+/* A file of --web-dir: path (decoded, "/..." ) of letters, digits and
+ * "._-/" without a "." at a segment's start (no "..", no hidden files),
+ * opened without following a link; 404 for anything else. */
+static enum MHD_Result send_disk_file(struct MHD_Connection *c, const char *dir, const char *path)
+{
+	static const char *const types[][2] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" }, { ".mjs", "text/javascript; charset=utf-8" },
+		{ ".json", "application/json" }, { ".svg", "image/svg+xml" }, { ".png", "image/png" },
+		{ ".ico", "image/x-icon" }, { ".txt", "text/plain; charset=utf-8" },
+	};
+	const char *type = "application/octet-stream", *dot;
+	char full[4096];
+	struct buf b = BUF_INIT;
+	struct moat_err e = MOAT_ERR_INIT;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	int fd;
+	if (!strcmp(path, "/"))
+		path = "/index.html";
+	for (const char *p = path; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '/' || (*p == '.' && p[-1] != '/')))
+			return send_error(c, 404, "not found");
+	if (xsnprintf(full, sizeof(full), "%s%s", dir, path) < 0 ||
+	    (fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return send_error(c, 404, "not found");
+	if (fs_read_fd(fd, full, &b, (size_t)16 << 20, &e) < 0) {
+		close(fd);
+		return send_error(c, 404, "not found");
+	}
+	close(fd);
+	if ((dot = strrchr(path, '.')))
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (!strcmp(dot, types[i][0]))
+				type = types[i][1];
+	{
+		size_t n = b.len;
+		char *data = buf_detach(&b, NULL);
+		resp = MHD_create_response_from_buffer(n, data ? data : (char *)"",
+						       data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		if (!resp) {
+			free(data);
+			return MHD_NO;
+		}
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	security_headers(resp, 1);  /* no-store: the file may change under it */
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* --- routing ---------------------------------------------------------------- */
 
 /* Splits the path after "/api/" into r->seg (decoded).  0; 404 when it has
@@ -731,6 +785,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		char path[256];
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return send_error(c, 405, "only GET and HEAD are allowed here");
+		if (w->o.web_dir)
+			return decode(url, strlen(url), path, sizeof(path)) < 0
+				? send_error(c, 404, "not found") : send_disk_file(c, w->o.web_dir, path);
 		if (decode(url, strlen(url), path, sizeof(path)) < 0 || !(f = embed_find(path)) ||
 		    !strcmp(path, "/openapi.json"))
 			return send_error(c, 404, "not found");

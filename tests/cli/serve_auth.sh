@@ -220,6 +220,28 @@ req GET /api/session; expect_code 200 "a short session, at once"
 sleep 4.5
 req GET /api/session; expect_code 401 "a session past its expiry"
 
+# --- --web-dir: the page's files from disk (development) -------------------------------
+serve_stop_all
+mkdir -p "$T/webdir/sub" "$T/webdir/.hidden"
+echo '<p>dev page</p>' >"$T/webdir/index.html"
+echo 'export const x = 1;' >"$T/webdir/sub/a.js"
+echo secret >"$T/webdir/.hidden/f.txt"
+echo secret >"$T/outside.txt"
+ln -s "$T/outside.txt" "$T/webdir/link.txt"
+serve_start "$W" --web-dir "$T/webdir" || { finish; exit 1; }
+req GET /; expect_code 200 "--web-dir: the index from disk"
+expect_grep "dev page" "$T/body" "--web-dir: the file's content"
+expect_security_headers "--web-dir"
+req GET /sub/a.js; expect_code 200 "--web-dir: a module"
+expect_grep '^Content-Type: text/javascript' "$T/hdr" "--web-dir: a module's type"
+echo '<p>changed</p>' >"$T/webdir/index.html"
+req GET /; expect_grep "changed" "$T/body" "--web-dir: read at each request"
+for p in /link.txt /.hidden/f.txt /sub/../../outside.txt /%2e%2e/outside.txt /sub /nothing.html; do
+	req GET "$p"; expect_code 404 "--web-dir: $p"
+	if grep -q secret "$T/body"; then bad "--web-dir: $p gave a file outside"; else ok; fi
+done
+req GET /api/openapi.json; expect_code 200 "--web-dir: the API stays"
+
 # --- stopping -----------------------------------------------------------------------
 kill -TERM "$SPID"; wait "$SPID"; rc=$?
 SPIDS=""
