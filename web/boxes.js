@@ -30,6 +30,7 @@ export function makeBoxesEditor(ctx) {
   const zoomText = h('span.small', { aria: { live: 'polite' } });
   const currentEl = h('span');
   const live = h('p.small.muted', { aria: { live: 'polite' } });
+  const imgErr = h('p.small.error-text', { role: 'alert' });
   const list = h('ul.spanlist', { aria: { label: 'Boxes' } });
   const bar = h('div.boxbar',
     h('span', 'Draws: '), currentEl,
@@ -39,7 +40,7 @@ export function makeBoxesEditor(ctx) {
     h('button', { type: 'button', aria: { label: 'Zoom 100 % (key 0)' }, onclick: () => setZoom(1) }, '100 %'),
     h('button', { type: 'button', onclick: () => fit() }, 'Fit'),
     ctx.readOnly ? null : h('button', { type: 'button', aria: { label: 'Add a box (Insert key)' }, onclick: () => addBox() }, 'Add box'));
-  const el = h('div.editor.boxes', bar, stage, live, h('h3', 'Boxes'), list);
+  const el = h('div.editor.boxes', bar, imgErr, stage, live, h('h3', 'Boxes'), list);
 
   img.addEventListener('load', () => {
     if (!W || !H) {
@@ -49,8 +50,8 @@ export function makeBoxesEditor(ctx) {
     if (!fitted) fit();
   });
   img.addEventListener('error', () => {
-    live.textContent = 'The image cannot be loaded from the server.';
-    live.classList.add('error-text');
+    imgErr.textContent = 'The image cannot be loaded from the server: boxes can still be drawn on its ' +
+      `${W}\u00d7${H} pixels.`;
   });
 
   function step(d) {

@@ -6,7 +6,7 @@
 // change and saves that.
 import { api, path, query } from './api.js';
 import { h, replace } from './dom.js';
-import { projectLabels, describeValue, emptyValue, valueComplete, clone, chip } from './labels.js';
+import { projectLabels, describeValue, emptyValue, valueComplete, clone, chip, shortName } from './labels.js';
 import { renderMarkdown } from './markdown.js';
 import { makeEditor } from './editors.js';
 
@@ -104,7 +104,7 @@ export async function labelView(main, app, project, taskId) {
     replace(ol, list.tasks.map((t) => h('li', h('button', {
       type: 'button', aria: { current: current && t.id === current.id ? 'true' : null },
       onclick: () => openTask(t.id) },
-    h('span', `#${t.id} `, t.name || ''), ' ',
+    h('span', { title: t.name || undefined }, `#${t.id} `, shortName(t.name)), ' ',
     t.open ? (t.n_done ? h('span.tag', `${t.n_done} done`) : null) : h('span.tag.done', 'done'),
     h('span.snip', t.snippet || '')))));
     totalEl.textContent = `${list.tasks.length} of ${list.total} shown`;
@@ -164,8 +164,9 @@ export async function labelView(main, app, project, taskId) {
   function drawHead() {
     const st = status ? h('span.tag', { class: status === 'submitted' || status === 'accepted' ? 'done' : 'draft' }, status)
       : h('span.tag', 'not saved');
-    replace(head, h('h2', `Task #${current.id}`), current.name ? h('span.muted', current.name) : null, st,
-      current.meta && current.meta.path ? h('span.small.muted', current.meta.path) : null);
+    const full = current.name || (current.meta && current.meta.path) || '';
+    replace(head, h('h2', `Task #${current.id}`), full ? h('span.muted', { title: full }, shortName(full)) : null, st,
+      full.includes('/') ? h('span.small.muted.where', full) : null);
     if (prefilled && suggestion) {
       const s = (current.suggestions || []).find((x) => x.id === suggestion);
       note.textContent = `Pre-filled from the suggestion of ${s ? s.model : 'a model'} (${fmtScore(s && s.score)}): ` +
@@ -285,6 +286,8 @@ export async function labelView(main, app, project, taskId) {
 
   async function submit() {
     if (readOnly || !current) return;
+    const from = current;
+    const here = location.hash;
     clearTimeout(saveTimer);
     saveTimer = null;
     await saving;
@@ -293,13 +296,14 @@ export async function labelView(main, app, project, taskId) {
       return;
     }
     if (!(await save('submitted'))) return;
-    app.status(`Task #${current.id} submitted.`);
-    await goNext();
+    app.status(`Task #${from.id} submitted.`);
+    await goNext(from, here);
   }
 
-  async function goNext() {
-    const here = location.hash;
-    const from = current;
+  // Opens the next task for this user after task `from`, unless the user
+  // went elsewhere since (here: the address when they asked).
+  async function goNext(from, here) {
+    if (location.hash !== here || current !== from) return;
     const nx = await api('GET', path('projects', project, 'next') + query({ after: from.id }));
     let t = nx.task;
     if (!t) t = (await api('GET', path('projects', project, 'next'))).task;
@@ -334,6 +338,8 @@ export async function labelView(main, app, project, taskId) {
 
   async function accept(s) {
     if (readOnly) return;
+    const from = current;
+    const here = location.hash;
     clearTimeout(saveTimer);
     saveTimer = null;
     await saving;
@@ -343,8 +349,8 @@ export async function labelView(main, app, project, taskId) {
     editor.setValue(value, false);
     prefilled = false;
     if (!(await save('submitted'))) return;
-    app.status(`Suggestion of ${s.model} accepted for task #${current.id}.`);
-    await goNext();
+    app.status(`Suggestion of ${s.model} accepted for task #${from.id}.`);
+    await goNext(from, here);
   }
 
   function edit(s) {

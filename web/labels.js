@@ -104,3 +104,11 @@ export function valueComplete(kind, multi, value) {
 export function clone(v) {
   return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
 }
+
+// A task's name for lists and headings: a path's last part (the whole name
+// goes in a title).
+export function shortName(name) {
+  const s = String(name || '');
+  const i = s.lastIndexOf('/');
+  return i >= 0 && i < s.length - 1 ? s.slice(i + 1) : s;
+}

@@ -5,7 +5,7 @@
 // it sends {decision: "correct", value}.
 import { api, path, query } from './api.js';
 import { h, replace } from './dom.js';
-import { projectLabels, describeValue, valueComplete, clone } from './labels.js';
+import { projectLabels, describeValue, valueComplete, clone, shortName } from './labels.js';
 import { makeEditor } from './editors.js';
 
 const PAGE = 20;
@@ -41,7 +41,7 @@ export async function reviewView(main, app, project, taskId) {
     replace(ol, queue.tasks.map((t) => h('li', h('button', {
       type: 'button', aria: { current: current && current.id === t.id ? 'true' : null },
       onclick: () => app.go(`#/p/${encodeURIComponent(project)}/review/${t.id}`) },
-    `#${t.id} `, t.name || '', h('span.snip', (t.text || '').slice(0, 120)),
+    h('span', { title: t.name || undefined }, `#${t.id} `, shortName(t.name)), h('span.snip', (t.text || '').slice(0, 120)),
     h('span.snip', `${(t.annotations || []).length} annotation(s)`)))));
     countEl.textContent = queue.tasks.length ? `${queue.tasks.length}${queue.next ? '+' : ''} task(s)` : 'Nothing waits for review.';
     more.hidden = !queue.next;
@@ -99,7 +99,7 @@ export async function reviewView(main, app, project, taskId) {
     } else {
       app.onKey = keys;
     }
-    replace(detail, h('h2', `Task #${t.id}`, t.name ? h('span.muted', ` ${t.name}`) : null),
+    replace(detail, h('h2', `Task #${t.id}`, t.name ? h('span.muted', { title: t.name }, ` ${shortName(t.name)}`) : null),
       correcting ? null : view.el,
       corrEl,
       h('h3', 'Annotations, side by side'),
