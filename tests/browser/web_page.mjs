@@ -143,7 +143,7 @@ async function currentTask() {
 const admin = await new Client().login('adm', 'adm-password');
 const ann2 = await new Client().login('ann2', 'ann2-password');
 const ids = {};
-for (const p of ['cls', 'spans', 'boxes', 'qa', 'pref']) {
+for (const p of ['cls', 'multi', 'spans', 'boxes', 'qa', 'pref']) {
   ids[p] = await admin.tasks(p);
   check(ids[p].length > 0, `project ${p} has tasks`, ids[p].length);
 }
@@ -172,6 +172,8 @@ try {
   allowedConsole.push(['/api/login', 401]);
   await until('a wrong password is refused on the page', async () => (await page.locator('.login .error-text').textContent()).includes('wrong name or password'));
   await login('ann');
+  check(await page.locator('#nav a', { hasText: 'Review' }).count() === 0 && await page.locator('#nav a', { hasText: 'Models' }).count() === 0,
+    'an annotator is not shown the reviewer\'s and admin\'s pages');
   await page.getByRole('link', { name: 'cls', exact: true }).click();
 
   // --- 2. classification with keys and suggestions ----------------------------------
@@ -232,6 +234,14 @@ try {
     const a = t.annotations.find((x) => x.annotator === 'ann');
     return a && a.status === 'submitted' && t.suggestions[0].decision === 'edited';
   });
+  // focus is visible: Tab onto a control draws a ring
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => {
+    const el = document.activeElement;
+    const cs = el && getComputedStyle(el);
+    return !!cs && cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2;
+  }), 'the focused control shows a focus ring');
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
   // j and k walk the list
   await go(`#/p/cls/label/${t2}`);
   await until('the task list marks the current task', async () => (await page.locator('.tasklist [aria-current="true"]').textContent()).includes(`#${t2}`));
@@ -258,6 +268,18 @@ try {
   check((await page.locator('.guidelines').textContent()).includes('<img src=x onerror=alert(7)>'), 'guidelines HTML shows as text');
   check(await page.locator('.guidelines em').count() === 1 && await page.locator('.guidelines strong').count() === 1,
     'guidelines Markdown: emphasis and strong');
+
+  // several labels (multi): keys toggle
+  const mt = ids.multi[0].id;
+  await go(`#/p/multi/label/${mt}`);
+  await page.locator('.editor.classify').waitFor();
+  await page.keyboard.press('1');
+  await page.keyboard.press('3');
+  await until('multi: keys 1 and 3 give two labels', async () =>
+    same(((await annOf(admin, 'multi', mt, 'ann')) || {}).value, { labels: ['invoice', 'other'] }));
+  await page.keyboard.press('1');
+  await until('multi: key 1 again takes its label off', async () =>
+    same(((await annOf(admin, 'multi', mt, 'ann')) || {}).value, { labels: ['other'] }));
 
   // --- 3. spans ------------------------------------------------------------------
   const sp = bySnippet('spans', 'Alice');
@@ -298,10 +320,11 @@ try {
   await until('key o: ORG saved', async () =>
     same(((await annOf(admin, 'spans', sp, 'ann')) || {}).value, { spans: [person, org] }));
   await page.keyboard.press('ArrowRight'); // "Corporation" -> "in"
-  await page.keyboard.press('ArrowLeft');  // back on "Corporation"
-  await page.keyboard.press('Shift+ArrowRight');
-  await page.keyboard.press('Shift+ArrowRight');
-  await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('Shift+ArrowRight'); // selects "in"
+  await page.keyboard.press('Shift+ArrowRight'); // "in Paris"
+  await page.keyboard.press('Control+Shift+ArrowLeft'); // the start back to "Corporation"
+  await until('Ctrl+Shift+Left moves the selection\'s start', async () =>
+    (await page.locator('.spantext .seg.sel').allTextContents()).join('') === 'Corporation in Paris');
   await page.keyboard.press('l');
   const loc = [cpIndex(spText, 'Corporation'), cpIndex(spText, 'Paris') + 5, 'LOC'];
   await until('an overlapping LOC span saved', async () =>
@@ -383,6 +406,10 @@ try {
     const b = await boxesNow();
     return b.length === 1 && b[0][4] === 'stamp';
   });
+  await page.keyboard.press('Insert');
+  await until('Insert adds a box by keyboard', async () => (await boxesNow()).length === 2);
+  await page.keyboard.press('u');
+  await until('u: the added box is undone', async () => (await boxesNow()).length === 1);
   await page.keyboard.press('Enter');
   await until('the boxes are submitted', async () => ((await annOf(admin, 'boxes', bx, 'ann')) || {}).status === 'submitted');
 

@@ -65,6 +65,8 @@ schema cls '{"kind": "classification", "multi": false,
  "labels": [{"name": "invoice", "key": "1", "description": "a bill to pay"}, {"name": "contract", "key": "2"}, {"name": "other", "key": "3"}],
  "guidelines": "# How to label\nLabel what the document *is*, not what it **mentions**.\n\n- `invoice`: a bill\n- `contract`: an agreement\n\n<img src=x onerror=alert(7)> [a link](javascript:alert(8))",
  "prompt": "Classify this document as one of {{labels}}:\n{{text}}"}'
+schema multi '{"kind": "classification", "multi": true,
+ "labels": [{"name": "invoice"}, {"name": "contract"}, {"name": "other"}]}'
 schema spans '{"kind": "spans", "labels": [{"name": "PERSON", "key": "p"}, {"name": "ORG", "key": "o"}, {"name": "LOC", "key": "l"}],
  "guidelines": "Mark every person, organisation and place."}'
 schema boxes '{"kind": "boxes", "labels": [{"name": "signature", "key": "s"}, {"name": "stamp", "key": "t"}]}'
@@ -77,6 +79,7 @@ mk() { # NAME ARGS...
 		|| { bad "label create $n: $(cat "$T/create.out")"; finish; exit 1; }
 }
 mk cls --from documents --raw --where "type != 'image'" --overlap 2
+mk multi --from documents --raw --where "path ~ '*b-invoice*'"
 mk spans --from documents --raw --where "path ~ '*a-people*' or path ~ '*c-contract*'"
 mk boxes --from images
 mk qa --from documents --raw --where "path ~ '*b-invoice*' or path ~ '*c-contract*'"
