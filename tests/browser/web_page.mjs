@@ -125,6 +125,12 @@ const hashIs = (re) => until(`the address is ${re}`, async () => re.test(new URL
 async function go(hash) {
   await page.evaluate((h) => { location.hash = h; }, hash);
 }
+// opens a task on the label page and waits until the page shows it
+async function openTask(project, id) {
+  await go(`#/p/${project}/label/${id}`);
+  await page.locator('.taskhead h2', { hasText: new RegExp(`^Task #${id}$`) }).waitFor();
+  await page.locator('main h1', { hasText: `${project}: label` }).waitFor();
+}
 async function logout() {
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.locator('#login-name').waitFor();
@@ -243,7 +249,7 @@ try {
   }), 'the focused control shows a focus ring');
   await page.evaluate(() => document.activeElement && document.activeElement.blur());
   // j and k walk the list
-  await go(`#/p/cls/label/${t2}`);
+  await openTask('cls', t2);
   await until('the task list marks the current task', async () => (await page.locator('.tasklist [aria-current="true"]').textContent()).includes(`#${t2}`));
   const order = ids.cls.map((t) => t.id);
   const i2 = order.indexOf(t2);
@@ -258,7 +264,7 @@ try {
   for (const [snip, text] of [['<script>', '<script>alert(1)</script>'], ['onerror', '"><img src=x onerror=alert(1)>'],
     ['javascript:', 'javascript:alert(1)']]) {
     const id = bySnippet('cls', snip);
-    await go(`#/p/cls/label/${id}`);
+    await openTask('cls', id);
     await until(`hostile text ${JSON.stringify(text)} shows as text`, async () =>
       (await page.locator('.doctext').textContent()).includes(text));
   }
@@ -271,7 +277,7 @@ try {
 
   // several labels (multi): keys toggle
   const mt = ids.multi[0].id;
-  await go(`#/p/multi/label/${mt}`);
+  await openTask('multi', mt);
   await page.locator('.editor.classify').waitFor();
   await page.keyboard.press('1');
   await page.keyboard.press('3');
@@ -284,7 +290,7 @@ try {
   // --- 3. spans ------------------------------------------------------------------
   const sp = bySnippet('spans', 'Alice');
   const spText = (await admin.task('spans', sp)).text;
-  await go(`#/p/spans/label/${sp}`);
+  await openTask('spans', sp);
   await page.locator('.spantext').waitFor();
   const pt = await page.evaluate(() => {
     const seg = [...document.querySelectorAll('.spantext .seg')].find((s) => s.textContent.includes('Alice'));
@@ -350,7 +356,7 @@ try {
   const bx = ids.boxes[0].id;
   const bxTask = await admin.task('boxes', bx);
   check(bxTask.width === 320 && bxTask.height === 200, 'the image task has its size', `${bxTask.width}x${bxTask.height}`);
-  await go(`#/p/boxes/label/${bx}`);
+  await openTask('boxes', bx);
   await page.locator('.canvas').waitFor();
   if (haveImage) {
     await until('the image is loaded from moat', async () => page.evaluate(() => {
@@ -415,7 +421,7 @@ try {
 
   // --- 5. question-answer and preference ----------------------------------------------
   const qa = bySnippet('qa', 'Invoice 42');
-  await go(`#/p/qa/label/${qa}`);
+  await openTask('qa', qa);
   await page.locator('textarea.answer').fill('Three boxes of apples are due in May.');
   await page.keyboard.press('Control+Enter');
   await until('a typed answer is submitted with Ctrl+Enter', async () => {
@@ -423,7 +429,7 @@ try {
     return a && a.status === 'submitted' && a.value.text === 'Three boxes of apples are due in May.';
   });
   const pf = ids.pref[0].id;
-  await go(`#/p/pref/label/${pf}`);
+  await openTask('pref', pf);
   await page.locator('.pref').waitFor();
   check((await page.locator('.pref').textContent()).includes('Nothing <b>at all</b>.'), 'both responses show, as text');
   await page.keyboard.press('2');
@@ -432,7 +438,7 @@ try {
   await until('the preference is submitted', async () => ((await annOf(admin, 'pref', pf, 'ann')) || {}).status === 'submitted');
 
   // the ? help lists the keys
-  await go(`#/p/cls/label/${t2}`);
+  await openTask('cls', t2);
   await page.locator('.editor.classify').waitFor();
   await page.keyboard.press('?');
   await page.locator('#help[open]').waitFor();
@@ -461,6 +467,7 @@ try {
   await page.getByRole('button', { name: 'Reject the annotation of ann2', exact: true }).click();
   await until('reject: the annotation is rejected', async () => ((await annOf(admin, 'cls', t2, 'ann2')) || {}).status === 'rejected');
   await go(`#/p/cls/review/${t3}`);
+  await page.locator('.review h2', { hasText: `Task #${t3}` }).waitFor();
   await page.getByRole('button', { name: 'Correct the annotation of ann', exact: true }).click();
   const fix = ['invoice', 'contract', 'other'].find((l) => l !== other);
   await page.keyboard.press(String(['invoice', 'contract', 'other'].indexOf(fix) + 1));
@@ -488,6 +495,7 @@ try {
   await logout();
   await login('adm');
   await go('#/p/cls/models');
+  await page.locator('main h1', { hasText: 'cls: models' }).waitFor();
   await page.locator('#template').waitFor();
   await until('the models are listed (or their sources named)', async () =>
     (await page.locator('.modellist').textContent()).length > 0 && !(await page.locator('.modellist').textContent()).includes('Asking'));
@@ -504,6 +512,7 @@ try {
     (await page.locator('#preview-answer').textContent()).includes(MODEL_URI.slice(0, 10)), 60000);
   await shot('models');
   await go('#/p/qa/models');
+  await page.locator('main h1', { hasText: 'qa: models' }).waitFor();
   await page.locator('#run-limit').waitFor();
   await page.fill('#model-uri', MODEL_URI);
   await page.getByRole('button', { name: 'Start a suggestion run' }).click();
