@@ -2,7 +2,7 @@
 // form, the one-time ?token= link), the routes (#/...), the navigation by
 // role, the status line, the keys and the '?' help.  Each view is a module
 // that draws into <main> and may set app.keys and app.onKey.
-import { api, setCsrf, path, ApiError } from './api.js';
+import { api, setCsrf, ApiError } from './api.js';
 import { h, replace } from './dom.js';
 import { labelView } from './label.js';
 import { reviewView } from './review.js';
@@ -274,5 +274,4 @@ async function start() {
   route();
 }
 
-export { path };
 start();

@@ -7,7 +7,7 @@
 //   ed.focus()
 // An editor never saves: it calls onChange(newValue) and the label view
 // decides (label.js).  Document text goes in as text nodes only.
-import { h, replace } from './dom.js';
+import { h } from './dom.js';
 import { chip, clone } from './labels.js';
 import { makeSpansEditor } from './spans.js';
 import { makeBoxesEditor } from './boxes.js';
@@ -152,4 +152,3 @@ function makeUnknown(kind) {
   return { el, setValue() {}, applyLabel() { return false; }, key() { return false; }, focus() {} };
 }
 
-export { replace };
