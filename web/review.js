@@ -56,7 +56,9 @@ export async function reviewView(main, app, project, taskId) {
   function drawTask(correcting) {
     const t = current;
     const anns = t.annotations || [];
-    const view = makeEditor(kind, { task: t, schema, labels, value: null, readOnly: true, onChange() {},
+    // spans and boxes are seen best where they are: each annotation in its own read-only editor
+    const drawn = kind === 'spans' || kind === 'boxes';
+    const view = drawn ? null : makeEditor(kind, { task: t, schema, labels, value: null, readOnly: true, onChange() {},
       imageUrl: path('projects', project, 'tasks', t.id, 'image') });
     const cols = anns.map((a) => {
       const corr = a.corrects ? ` (corrects #${a.corrects})` : '';
@@ -64,7 +66,8 @@ export async function reviewView(main, app, project, taskId) {
         h('p', h('span.who', a.annotator), ' ', h('span.tag', a.status), h('span.small.muted', ` #${a.id}${corr}`)),
         a.suggestion_id ? h('p.small', { class: 'muted' }, `from suggestion #${a.suggestion_id}`) : null,
         a.reviewer ? h('p.small.muted', `reviewed by ${a.reviewer}`) : null,
-        describeValue(kind, a.value, labels, t),
+        drawn ? makeEditor(kind, { task: t, schema, labels, value: a.value, readOnly: true, onChange() {},
+          imageUrl: path('projects', project, 'tasks', t.id, 'image') }).el : describeValue(kind, a.value, labels, t),
         a.status === 'submitted' ? h('div.row',
           h('button', { type: 'button', aria: { label: `Accept the annotation of ${a.annotator}` }, onclick: () => decide(a, 'accept') }, 'Accept'),
           h('button', { type: 'button', aria: { label: `Reject the annotation of ${a.annotator}` }, onclick: () => decide(a, 'reject') }, 'Reject'),
@@ -100,7 +103,7 @@ export async function reviewView(main, app, project, taskId) {
       app.onKey = keys;
     }
     replace(detail, h('h2', `Task #${t.id}`, t.name ? h('span.muted', { title: t.name }, ` ${shortName(t.name)}`) : null),
-      correcting ? null : view.el,
+      correcting || !view ? null : view.el,
       corrEl,
       h('h3', 'Annotations, side by side'),
       cols.length ? h('div.side-by-side', cols) : h('p.muted', 'No annotation.'),

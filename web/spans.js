@@ -53,6 +53,8 @@ function levels(spans) {
   return lv;
 }
 
+let instances = 0;
+
 export function makeSpansEditor(ctx) {
   const text = ctx.task.text || '';
   const cps = codePoints(text);
@@ -66,9 +68,10 @@ export function makeSpansEditor(ctx) {
 
   const help = 'Select words with the mouse, or move with the arrow keys and select with Shift+arrows; ' +
     'Ctrl+Shift+arrows move the start; a label key labels the selection; Up and Down pick a span; Delete removes it.';
+  const helpId = `spans-help-${++instances}`;
   const textEl = h('div.spantext', { tabindex: '0', role: 'region',
-    aria: { label: 'Text to label with spans', describedby: 'spans-help-' + ctx.task.id } });
-  const live = h('p.small.muted', { id: 'spans-help-' + ctx.task.id, aria: { live: 'polite' } }, help);
+    aria: { label: ctx.readOnly ? 'Text with its spans' : 'Text to label with spans', describedby: helpId } });
+  const live = h('p.small.muted', { id: helpId, aria: { live: 'polite' } }, ctx.readOnly ? '' : help);
   const list = h('ul.spanlist', { aria: { label: 'Spans' } });
   const el = h('div.editor.spans', textEl, live, h('h3', 'Spans'), list);
 

@@ -452,6 +452,7 @@ try {
   for (const [t, labels] of [[t1, a1.value.labels], [t2, ['invoice']], [t3, [other]]]) {
     await ann2.req('PUT', `/api/projects/cls/tasks/${t}/annotation`, { value: { labels }, status: 'submitted' });
   }
+  await ann2.req('PUT', `/api/projects/spans/tasks/${sp}/annotation`, { value: { spans: [person] }, status: 'submitted' });
 
   // --- 6. review ------------------------------------------------------------------------
   await logout();
@@ -479,8 +480,18 @@ try {
     return orig.status === 'rejected' && corr && corr.status === 'accepted' && same(corr.value.labels, [fix]);
   });
 
+  await go(`#/p/spans/review/${sp}`);
+  await until('span annotations are drawn side by side, each on the text', async () => {
+    const cols = await page.locator('.side-by-side article.ann').evaluateAll((as) => as.map((a) =>
+      [a.querySelector('.who').textContent, [...a.querySelectorAll('.spantext .badge')].map((b) => b.textContent).join(',')]));
+    return same(cols, [['ann', 'o ORG'], ['ann2', 'p PERSON']]);
+  });
+
   // --- 7. agreement ---------------------------------------------------------------------
+  await go('#/p/cls/review');
+  await page.locator('main h1', { hasText: 'cls: review' }).waitFor();
   await page.getByRole('link', { name: 'Agreement' }).click();
+  await page.locator('main h1', { hasText: 'cls: agreement' }).waitFor();
   await page.locator('#per-annotator').waitFor();
   const stats = await admin.req('GET', '/api/projects/cls/stats');
   const rows = await page.locator('#per-annotator tbody tr').allTextContents();
