@@ -24,7 +24,7 @@ export function makeBoxesEditor(ctx) {
   let drag = null;
 
   const img = h('img', { src: ctx.imageUrl, alt: `The image of task ${ctx.task.id}`, draggable: 'false' });
-  const canvas = h('div.canvas', { role: 'application',
+  const canvas = h('div.canvas', { role: 'application', class: ctx.readOnly ? 'readonly' : null,
     aria: { label: 'Image: drag to draw a box, drag a box to move it, drag a corner to resize it' } }, img);
   const stage = h('div.stage', { tabindex: '0', role: 'region', aria: { label: 'Image, scrollable' } }, canvas);
   const zoomText = h('span.small', { aria: { live: 'polite' } });
@@ -33,7 +33,7 @@ export function makeBoxesEditor(ctx) {
   const imgErr = h('p.small.error-text', { role: 'alert' });
   const list = h('ul.spanlist', { aria: { label: 'Boxes' } });
   const bar = h('div.boxbar',
-    h('span', 'Draws: '), currentEl,
+    ctx.readOnly ? null : [h('span', 'Draws: '), currentEl],
     h('button', { type: 'button', aria: { label: 'Zoom out (minus key)' }, onclick: () => setZoom(step(-1)) }, '\u2212'),
     zoomText,
     h('button', { type: 'button', aria: { label: 'Zoom in (plus key)' }, onclick: () => setZoom(step(1)) }, '+'),
@@ -50,8 +50,8 @@ export function makeBoxesEditor(ctx) {
     if (!fitted) fit();
   });
   img.addEventListener('error', () => {
-    imgErr.textContent = 'The image cannot be loaded from the server: boxes can still be drawn on its ' +
-      `${W}\u00d7${H} pixels.`;
+    imgErr.textContent = 'The image cannot be loaded from the server' + (ctx.readOnly ? '.'
+      : `: boxes can still be drawn on its ${W}\u00d7${H} pixels.`);
   });
 
   function step(d) {
@@ -100,7 +100,7 @@ export function makeBoxesEditor(ctx) {
       const d = h('div.box', { tabindex: '0', role: 'button',
         aria: { label: `Box ${i + 1}, ${l.name}, at ${b[0]},${b[1]}, ${b[2]} by ${b[3]}`, pressed: i === picked ? 'true' : 'false' } },
         h('span.boxtag', l.key ? `${l.key} ${l.name}` : l.name),
-        ['nw', 'ne', 'sw', 'se'].map((c) => h('span.handle.' + c, { data: { corner: c } })));
+        ctx.readOnly ? null : ['nw', 'ne', 'sw', 'se'].map((c) => h('span.handle.' + c, { data: { corner: c } })));
       d.dataset.index = String(i);
       d.style.left = `${b[0] * zoom}px`;
       d.style.top = `${b[1] * zoom}px`;

@@ -51,6 +51,8 @@ export async function reviewView(main, app, project, taskId) {
     current = await api('GET', path('projects', project, 'tasks', id));
     drawQueue();
     drawTask();
+    const n = (current.annotations || []).filter((a) => a.status === 'submitted').length;
+    app.status(`Task #${current.id}: ${n} annotation${n === 1 ? '' : 's'} waiting for a decision.`);
   }
 
   function drawTask(correcting) {
@@ -115,9 +117,9 @@ export async function reviewView(main, app, project, taskId) {
       const body = { decision };
       if (value !== undefined) body.value = value;
       await api('POST', path('projects', project, 'annotations', a.id, 'review'), body);
-      app.status(`${decision === 'accept' ? 'Accepted' : decision === 'reject' ? 'Rejected' : 'Corrected'}: the annotation of ${a.annotator} on task #${current.id}.`);
       await open(current.id);
       await loadQueue(true);
+      app.status(`${decision === 'accept' ? 'Accepted' : decision === 'reject' ? 'Rejected' : 'Corrected'}: the annotation of ${a.annotator} on task #${current.id}.`);
     } catch (err) {
       app.error(err);
     }
