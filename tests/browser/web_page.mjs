@@ -97,7 +97,12 @@ const requests = [];
 const noCsp = [];
 const consoleErrors = [];
 const allowedConsole = []; // [url substring, status] of errors the test itself provokes
-context.on('request', (r) => requests.push(r.url()));
+const noCsrf = [];
+context.on('request', (r) => {
+  requests.push(r.url());
+  if (r.method() !== 'GET' && r.method() !== 'HEAD' && !r.url().endsWith('/api/login') &&
+      !(r.headers()['x-csrf-token'] || '').length) noCsrf.push(`${r.method()} ${r.url()}`);
+});
 context.on('response', async (r) => {
   const csp = await r.headerValue('content-security-policy').catch(() => null);
   if (csp !== CSP) noCsp.push(`${r.status()} ${r.url()}: ${csp}`);
@@ -547,6 +552,7 @@ try {
 // --- everything came from moat, with its headers; nothing ran -------------------------
 const foreign = requests.filter((u) => !u.startsWith(BASE + '/'));
 check(foreign.length === 0, `every request (${requests.length}) goes to the server under test`, foreign.join(' '));
+check(noCsrf.length === 0 && requests.length > 0, 'every change the page asks for carries X-CSRF-Token', noCsrf.join(' '));
 check(noCsp.length === 0, 'every response carries the Content-Security-Policy', noCsp.join(' | '));
 check(consoleErrors.length === 0, 'no console error', consoleErrors.join(' | '));
 await browser.close();
