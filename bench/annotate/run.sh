@@ -6,7 +6,8 @@
 #
 # The workspace: one CSV of N rows ingested (one element per row), a project
 # `--from elements --raw` (N tasks, overlap 1), USERS (16) annotators logged
-# in through the API; serve with --threads THREADS (4).  Goal (issue 16): p95
+# in through the API; serve with its default threads (one per CPU) or
+# --threads THREADS.  Goal (issue 16): p95
 # under 20 ms on this machine, and no error under load.  Prints one JSON line
 # per endpoint; bench/annotate/RESULTS.md keeps the numbers.  The workspace
 # made for an N and USERS is kept beside OUT (OUT.pristine-N-USERS) and copied
@@ -19,7 +20,7 @@ N=${N:-100000}
 CONNS=${CONNS:-64}
 DUR=${DUR:-30s}
 USERS=${USERS:-16}
-THREADS=${THREADS:-4}
+THREADS=${THREADS:-}
 WRK_THREADS=${WRK_THREADS:-2}
 work=${OUT:-/dev/shm/moat-bench-annotate}
 command -v wrk >/dev/null || { echo "bench/annotate: wrk is missing (apt-get install wrk)" >&2; exit 1; }
@@ -56,7 +57,7 @@ else
 	done
 	cp -a "$work/ws" "$pristine"   # the next run starts from the same state
 fi
-"$MOAT" -w "$work/ws" serve --port 0 --threads "$THREADS" >"$work/serve.out" 2>"$work/serve.err" &
+"$MOAT" -w "$work/ws" serve --port 0 ${THREADS:+--threads "$THREADS"} >"$work/serve.out" 2>"$work/serve.err" &
 spid=$!
 trap 'kill $spid 2>/dev/null; wait $spid 2>/dev/null' EXIT
 for _ in $(seq 1 100); do grep -q '^moat serve: http' "$work/serve.out" && break; sleep 0.1; done

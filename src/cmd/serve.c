@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"  --port N             the port (default 8765; 0: a free one, printed)\n"
 		"  --tls-cert F, --tls-key F   serve HTTPS with this PEM certificate and key\n"
 		"  --insecure           allow plain HTTP on a non-loopback address (warns)\n"
-		"  --threads N          worker threads (default 4)\n"
+		"  --threads N          worker threads (default: the CPUs, 2 to 16)\n"
 		"  --session-hours H    how long a login lasts (default 8)\n\n"
 		"It prints 'moat serve: URL' with a one-time token: opening it (POST /api/login\n"
 		"{\"token\": ...}) logs in as the admin named after the OS user who started serve.\n"

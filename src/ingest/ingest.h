@@ -56,6 +56,9 @@ struct ingest_opts {
 	 * its base name), so that nodes mounting the share at different places
 	 * take the same files. */
 	struct shard shard;
+	/* ingest_render_png(): the page to draw (1-based) and its resolution */
+	int render_page;
+	int render_dpi;
 };
 
 enum ingest_ocr { INGEST_OCR_AUTO = 0, INGEST_OCR_ALWAYS = 1, INGEST_OCR_NEVER = 2 };
@@ -98,6 +101,18 @@ int ingest_parse_sandboxed(const char *format, const unsigned char *data, size_t
  * holds a large file while it waits. */
 int ingest_parse_sandboxed_buf(const char *format, struct buf *data, const struct ingest_opts *o,
 			       struct doc *d, struct moat_err *e) __attribute__((warn_unused_result));
+
+/*
+ * A PDF's page (1-based; ignored for images) or an image file as a PNG,
+ * drawn in the sandbox as ingest_parse_sandboxed() parses (o: its limits,
+ * the PDF's password; NULL: the defaults): a PDF page at dpi (0: 100), an
+ * image at its own size (its first frame).  0 with the PNG appended to png
+ * and its size in *w, *h; -1 with e saying why (not a PDF or an image moat
+ * can draw, no such page, the sandbox's limits).
+ */
+int ingest_render_png(const unsigned char *data, size_t len, int page, int dpi,
+		      const struct ingest_opts *o, struct buf *png, int *w, int *h,
+		      struct moat_err *e) __attribute__((warn_unused_result));
 
 /* Starts n sandbox helpers (zygotes) ahead of the first document, so that
  * each one loads the program while the caller does other work (reading the

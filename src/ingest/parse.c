@@ -71,7 +71,7 @@ static const struct {
 	{ "csv", read_csv },       { "tsv", read_tsv },             { "json", read_json },
 	{ "jsonl", read_jsonl },   { "pdf", ingest_pdf },           { "image", ingest_image },
 	{ "docx", ingest_docx },   { "xlsx", ingest_xlsx },         { "pptx", ingest_pptx },
-	{ "email", read_email },
+	{ "email", read_email },   { "render", ingest_render },
 };
 
 int ingest_parse(const char *format, const unsigned char *data, size_t len,

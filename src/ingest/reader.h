@@ -44,6 +44,9 @@ int ingest_pdf(const unsigned char *data, size_t len, const struct ingest_opts *
 	       struct doc *d, struct moat_err *e) __attribute__((warn_unused_result));
 int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts *o,
 		 struct doc *d, struct moat_err *e) __attribute__((warn_unused_result));
+/* A PDF page or an image as PNG (render.c; called as the format "render"). */
+int ingest_render(const unsigned char *data, size_t len, const struct ingest_opts *o,
+		  struct doc *d, struct moat_err *e);
 int ingest_docx(const unsigned char *data, size_t len, const struct ingest_opts *o,
 		struct doc *d, struct moat_err *e) __attribute__((warn_unused_result));
 int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts *o,

@@ -315,6 +315,8 @@ json_t *wire_opts_to_json(const struct ingest_opts *o, struct doc_limits lim)
 	put(j, "max_unzipped", json_integer((json_int_t)o->max_unzipped), &bad);
 	put(j, "max_zip_ratio", json_integer(o->max_zip_ratio), &bad);
 	put(j, "max_zip_entries", json_integer(o->max_zip_entries), &bad);
+	put(j, "render_page", json_integer(o->render_page), &bad);
+	put(j, "render_dpi", json_integer(o->render_dpi), &bad);
 	put(j, "lim_elements", json_integer((json_int_t)lim.max_elements), &bad);
 	put(j, "lim_text", json_integer((json_int_t)lim.max_text), &bad);
 	if (bad) {
@@ -342,6 +344,8 @@ void wire_opts_from_json(json_t *j, struct ingest_opts *o, struct doc_limits *li
 	o->max_unzipped = NUM("max_unzipped");
 	o->max_zip_ratio = (unsigned)NUM("max_zip_ratio");
 	o->max_zip_entries = (unsigned)NUM("max_zip_entries");
+	o->render_page = (int)NUM("render_page");
+	o->render_dpi = (int)NUM("render_dpi");
 	lim->max_elements = NUM("lim_elements");
 	lim->max_text = NUM("lim_text");
 #undef NUM

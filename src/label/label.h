@@ -34,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "../core/buf.h"
 #include "../core/err.h"
 
 struct store;
@@ -233,6 +234,17 @@ json_t *label_suggest_runs(struct store *s, const char *project, struct moat_err
 	__attribute__((warn_unused_result));
 int label_suggest_run_end(struct store *s, int64_t id, const char *status, const char *error,
 			  struct moat_err *e) __attribute__((warn_unused_result));
+
+/* The picture of an image or page task, as a browser shows it and a vision
+ * model sees it (image.c): a PNG or JPEG image file's own bytes; other
+ * images (TIFF, BMP, GIF ...) and PDF pages drawn as PNG in the sandbox
+ * (pages at LABEL_PAGE_DPI).  Boxes are in this picture's pixels.  0 with
+ * the bytes appended to out, their type in mime and the size in *w, *h;
+ * MOAT_EUSAGE for a task that is not an image or a page. */
+#define LABEL_PAGE_DPI 100
+int label_task_image(struct store *s, const char *project, int64_t task, struct buf *out,
+		     char mime[32], int *w, int *h, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* The prompt for one task as the model would get it (the preview). */
 char *label_render_prompt(const struct label_schema *sc, const char *template_text,

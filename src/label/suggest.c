@@ -43,7 +43,8 @@ static const char *default_prompt(enum label_kind k, int multi)
 		return "Which response answers the prompt better? Answer 1 or 2.\n\nPrompt:\n{{text}}\n\n"
 		       "Response 1:\n{{response_a}}\n\nResponse 2:\n{{response_b}}";
 	case LABEL_BOXES:
-		break;
+		return "Find every {{labels}} in this image of {{width}}x{{height}} pixels. Give each "
+		       "one's box in pixels: x and y of its top-left corner, its width w and height h.";
 	}
 	return "{{text}}";
 }
@@ -104,6 +105,10 @@ char *label_render_prompt(const struct label_schema *sc, const char *template_te
 				buf_adds(&b, meta_str(task, "response_a"));
 			} else if (n == 10 && !strncmp(name, "response_b", 10)) {
 				buf_adds(&b, meta_str(task, "response_b"));
+			} else if ((n == 5 && !strncmp(name, "width", 5)) ||
+				   (n == 6 && !strncmp(name, "height", 6))) {
+				buf_addf(&b, "%lld", (long long)json_integer_value(
+						 json_object_get(task, n == 5 ? "width" : "height")));
 			} else if (n == 4 && !strncmp(name, "name", 4)) {
 				const char *nm = json_string_value(json_object_get(task, "name"));
 				buf_adds(&b, nm ? nm : "");
@@ -115,7 +120,7 @@ char *label_render_prompt(const struct label_schema *sc, const char *template_te
 				field[n] = '\0';
 				buf_release(&b);
 				return err_set(e, MOAT_EUSAGE, "prompt template: unknown field '{{%s}}' (text, "
-					       "labels, question, response_a, response_b, name)", field), NULL;
+					       "labels, question, response_a, response_b, name, width, height)", field), NULL;
 			}
 			p = close + 2;
 		}
@@ -127,18 +132,51 @@ char *label_render_prompt(const struct label_schema *sc, const char *template_te
 	return buf_detach(&b, NULL);
 }
 
-/* The JSON schema a spans answer follows: the passages and their labels. */
-static json_t *spans_schema(const struct label_schema *sc)
+/* The schema's label names as a JSON array (an "enum"). */
+static json_t *label_names(const struct label_schema *sc)
 {
 	json_t *labels = json_array();
 	for (size_t i = 0; labels && i < sc->n_labels; i++)
 		json_array_append_new(labels, json_string(sc->labels[i].name));
+	return labels;
+}
+
+/* The JSON schema a spans answer follows: the passages and their labels. */
+static json_t *spans_schema(const struct label_schema *sc)
+{
+	json_t *labels = label_names(sc);
 	return json_pack("{s:s, s:{s:{s:s, s:i, s:{s:s, s:{s:{s:s, s:i, s:i}, s:{s:s, s:o}},"
 			 " s:[s, s]}}}, s:[s]}",
 			 "type", "object", "properties", "spans", "type", "array", "maxItems", 32,
 			 "items", "type", "object", "properties", "text", "type", "string",
 			 "minLength", 1, "maxLength", 400, "label", "type", "string", "enum", labels,
 			 "required", "text", "label", "required", "spans");
+}
+
+/* The JSON schema a boxes answer follows: labelled boxes in pixels. */
+static json_t *boxes_schema(const struct label_schema *sc)
+{
+	json_t *labels = label_names(sc);
+	return json_pack("{s:s, s:{s:{s:s, s:i, s:{s:s, s:{s:{s:s, s:o}, s:{s:s}, s:{s:s},"
+			 " s:{s:s}, s:{s:s}}, s:[s, s, s, s, s]}}}, s:[s]}",
+			 "type", "object", "properties", "boxes", "type", "array", "maxItems", 32,
+			 "items", "type", "object", "properties", "label", "type", "string", "enum",
+			 labels, "x", "type", "integer", "y", "type", "integer", "w", "type",
+			 "integer", "h", "type", "integer", "required", "label", "x", "y", "w", "h",
+			 "required", "boxes");
+}
+
+/* A box of the model's clipped to the picture: 0 when nothing is left. */
+static int clip_box(double *x, double *y, double *w, double *h, double W, double H)
+{
+	double x1 = *x + *w, y1 = *y + *h;
+	*x = *x < 0 ? 0 : *x > W ? W : *x;
+	*y = *y < 0 ? 0 : *y > H ? H : *y;
+	x1 = x1 > W ? W : x1;
+	y1 = y1 > H ? H : y1;
+	*w = x1 - *x;
+	*h = y1 - *y;
+	return *w >= 1 && *h >= 1;
 }
 
 /* Code point offset of byte offset b in s. */
@@ -193,8 +231,27 @@ static json_t *to_value(const struct label_schema *sc, const json_t *task, const
 		}
 		return json_pack("{s:o}", "spans", spans);
 	}
-	case LABEL_BOXES:
-		break;
+	case LABEL_BOXES: {
+		/* boxes the model drew past the picture's edge are cut at it; a
+		 * box with nothing left inside is dropped */
+		json_t *boxes = json_array(), *b;
+		double W = (double)json_integer_value(json_object_get(task, "width"));
+		double H = (double)json_integer_value(json_object_get(task, "height"));
+		size_t i;
+		if (!boxes)
+			return NULL;
+		json_array_foreach(json_object_get(r->value, "boxes"), i, b) {
+			double x = (double)json_integer_value(json_object_get(b, "x"));
+			double y = (double)json_integer_value(json_object_get(b, "y"));
+			double w = (double)json_integer_value(json_object_get(b, "w"));
+			double h = (double)json_integer_value(json_object_get(b, "h"));
+			if (clip_box(&x, &y, &w, &h, W, H))
+				json_array_append_new(boxes, json_pack("[I, I, I, I, O]", (json_int_t)x,
+								       (json_int_t)y, (json_int_t)w, (json_int_t)h,
+								       json_object_get(b, "label")));
+		}
+		return json_pack("{s:o}", "boxes", boxes);
+	}
 	}
 	return NULL;
 }
@@ -216,6 +273,8 @@ static void first_error(struct label_suggest_result *out, const char *fmt, ...)
 struct pending {
 	json_t *task;
 	char *prompt;
+	struct buf image;          /* boxes: the task's picture (label_task_image) */
+	char mime[32];
 };
 
 struct run {
@@ -237,10 +296,11 @@ struct run {
 static int flush(struct run *r, struct moat_err *e)
 {
 	struct llm_request *req = calloc(r->n ? r->n : 1, sizeof(*req));
+	struct llm_image *img = calloc(r->n ? r->n : 1, sizeof(*img));
 	struct llm_result *res = calloc(r->n ? r->n : 1, sizeof(*res));
 	struct moat_err *errs = calloc(r->n ? r->n : 1, sizeof(*errs));
 	int rc = 0;
-	if (!req || !res || !errs) {
+	if (!req || !res || !errs || !img) {
 		rc = err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -265,6 +325,15 @@ static int flush(struct run *r, struct moat_err *e)
 			break;
 		}
 		case LABEL_SPANS:
+			req[i].constraint = LLM_SCHEMA;
+			req[i].schema = r->schema;
+			req[i].opt.max_tokens = 1024;
+			break;
+		case LABEL_BOXES:
+			img[i] = (struct llm_image){ r->batch[i].image.data, r->batch[i].image.len,
+						     r->batch[i].mime };
+			req[i].images = &img[i];
+			req[i].n_images = 1;
 			req[i].constraint = LLM_SCHEMA;
 			req[i].schema = r->schema;
 			req[i].opt.max_tokens = 1024;
@@ -312,6 +381,14 @@ static int flush(struct run *r, struct moat_err *e)
 			json_object_set_new(prov, "completion_tokens", json_integer(res[i].completion_tokens));
 			json_object_set_new(prov, "gen_s", json_real(res[i].gen_s));
 			json_object_set_new(prov, "total_s", json_real(res[i].total_s));
+			if (r->batch[i].image.len) {  /* the picture the model saw */
+				char isha[65];
+				sha256_hex_mem(r->batch[i].image.data, r->batch[i].image.len, isha);
+				json_object_set_new(prov, "image_sha256", json_string(isha));
+				json_object_set_new(prov, "image_size", json_pack("[i, i]",
+					(int)json_integer_value(json_object_get(r->batch[i].task, "width")),
+					(int)json_integer_value(json_object_get(r->batch[i].task, "height"))));
+			}
 			if (res[i].n_logprob > 0) {  /* the score's source */
 				json_object_set_new(prov, "logprob", json_real(res[i].logprob));
 				json_object_set_new(prov, "logprob_tokens", json_integer(res[i].n_logprob));
@@ -354,8 +431,10 @@ out:
 			llm_result_release(&res[i]);
 		json_decref(r->batch[i].task);
 		free(r->batch[i].prompt);
+		buf_release(&r->batch[i].image);
 	}
 	r->n = 0;
+	free(img);
 	free(req);
 	free(res);
 	free(errs);
@@ -399,16 +478,33 @@ static int on_task(void *ctx, json_t *task, struct moat_err *e)
 		return 1;
 	if (r->o->limit && r->out->done + r->out->failed + (int64_t)r->n >= r->o->limit)
 		return 2;
-	if (!(prompt = label_render_prompt(r->sc, NULL, task, e)))
+	if (r->n == r->cap)  /* cannot happen: flushed when full */
+		return err_set(e, MOAT_ENOMEM, "batch full");
+	if (r->sc->kind == LABEL_BOXES && !r->o->dry_run) {
+		/* the picture first: the prompt may name its size */
+		struct pending *p = &r->batch[r->n];
+		struct moat_err ie = MOAT_ERR_INIT;
+		int w, h;
+		buf_init(&p->image, 0);
+		if (label_task_image(r->s, r->project, json_integer_value(json_object_get(task, "id")),
+				     &p->image, p->mime, &w, &h, &ie) < 0) {
+			buf_release(&p->image);
+			r->out->failed++;
+			first_error(r->out, "task %lld: %s",
+				    (long long)json_integer_value(json_object_get(task, "id")), ie.msg);
+			return 0;
+		}
+		json_object_set_new(task, "width", json_integer(w));
+		json_object_set_new(task, "height", json_integer(h));
+	}
+	if (!(prompt = label_render_prompt(r->sc, NULL, task, e))) {
+		buf_release(&r->batch[r->n].image);
 		return -1;
+	}
 	if (r->o->dry_run) {
 		free(prompt);
 		r->out->skipped++;
 		return 0;
-	}
-	if (r->n == r->cap) {
-		free(prompt);
-		return err_set(e, MOAT_ENOMEM, "batch full");
 	}
 	r->batch[r->n].task = json_incref(task);
 	r->batch[r->n].prompt = prompt;
@@ -431,11 +527,6 @@ int label_suggest(struct store *s, const char *project, const struct label_sugge
 	memset(&r, 0, sizeof(r));
 	if (!(sc = label_project_schema(s, project, &pid, e)))
 		return -1;
-	if (sc->kind == LABEL_BOXES) {
-		label_schema_free(sc);
-		return err_set(e, MOAT_EUNSUPPORTED, "project '%s' labels boxes: moat's model layer "
-			       "sends no images yet, so it cannot suggest boxes", project);
-	}
 	r.s = s;
 	r.sc = sc;
 	r.o = o;
@@ -450,8 +541,16 @@ int label_suggest(struct store *s, const char *project, const struct label_sugge
 	}
 	for (size_t i = 0; i < sc->n_labels; i++)
 		r.labels[i] = sc->labels[i].name;
-	if (sc->kind == LABEL_SPANS && !(r.schema = spans_schema(sc))) {
+	if ((sc->kind == LABEL_SPANS && !(r.schema = spans_schema(sc))) ||
+	    (sc->kind == LABEL_BOXES && !(r.schema = boxes_schema(sc)))) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sc->kind == LABEL_BOXES && (!strncmp(o->model, "gguf:", 5) || !strncmp(o->model, "store:", 6))) {
+		err_set(e, MOAT_EUNSUPPORTED, "project '%s' labels boxes, and '%s' cannot look at "
+			"images: moat's embedded llama.cpp has no vision projector; serve a vision model "
+			"with Ollama or llama-server --mmproj and name it ollama:// or openai://",
+			project, o->model);
 		goto out;
 	}
 	if (lb_each_task(s, pid, o->model, on_count, &r, e) < 0)
@@ -481,6 +580,7 @@ out:
 	for (size_t i = 0; i < r.n; i++) {
 		json_decref(r.batch[i].task);
 		free(r.batch[i].prompt);
+		buf_release(&r.batch[i].image);
 	}
 	free(r.batch);
 	free(r.labels);

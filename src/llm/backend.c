@@ -6,6 +6,8 @@
  * on it and llm.c on the backends, never back.
  */
 #include "backend.h"
+#include "../core/base64.h"
+#include "../core/buf.h"
 
 #include <fcntl.h>
 #include <float.h>
@@ -100,11 +102,49 @@ static int add_message(json_t *msgs, const char *role, const char *content)
 	return json_array_append_new(msgs, m);
 }
 
-json_t *llm_chat_messages(const struct llm_request *r)
+/* The request's images in base64 (with the data: URL's head when url). */
+static json_t *image_text(const struct llm_image *im, int url)
+{
+	struct buf b = BUF_INIT;
+	json_t *s;
+	if (url)
+		buf_addf(&b, "data:%s;base64,", im->mime ? im->mime : "image/png");
+	base64_encode(im->data, im->len, BASE64_STD, &b);
+	s = buf_failed(&b) ? NULL : json_stringn(b.data, b.len);
+	buf_release(&b);
+	return s;
+}
+
+/* The user's message with its images: Ollama's {"content", "images":
+ * [base64]}, or OpenAI's content parts [{"type": "text"}, {"type":
+ * "image_url", "image_url": {"url": "data:..."}}]. */
+static int add_images(json_t *msgs, const struct llm_request *r, enum llm_image_style style)
+{
+	json_t *m = json_array_get(msgs, json_array_size(msgs) - 1), *list = json_array();
+	int bad = !m || !list;
+	if (style == LLM_IMAGES_OPENAI) {
+		json_t *t = json_pack("{s:s, s:o}", "type", "text", "text", jsonu_string(r->prompt));
+		bad = bad || !t || json_array_append_new(list, t) < 0;
+	}
+	for (size_t i = 0; !bad && i < r->n_images; i++) {
+		json_t *s = image_text(&r->images[i], style == LLM_IMAGES_OPENAI);
+		if (style == LLM_IMAGES_OPENAI)
+			s = s ? json_pack("{s:s, s:{s:o}}", "type", "image_url", "image_url", "url", s) : NULL;
+		bad = !s || json_array_append_new(list, s) < 0;
+	}
+	if (bad) {
+		json_decref(list);
+		return -1;
+	}
+	return json_object_set_new(m, style == LLM_IMAGES_OPENAI ? "content" : "images", list);
+}
+
+json_t *llm_chat_messages(const struct llm_request *r, enum llm_image_style style)
 {
 	json_t *msgs = json_array();
 	if (!msgs || (r->system && add_message(msgs, "system", r->system) < 0) ||
-	    add_message(msgs, "user", r->prompt) < 0) {
+	    add_message(msgs, "user", r->prompt) < 0 ||
+	    (r->n_images && add_images(msgs, r, style) < 0)) {
 		json_decref(msgs);
 		return NULL;
 	}

@@ -101,9 +101,13 @@ void llm_sha256_str(const char *s, char out[65]);
  * (core/jsonu.h); NULL only when out of memory. */
 json_t *llm_json_strings(const char *const *v, size_t n) __attribute__((warn_unused_result));
 /* The chat of a request as the servers take it: [{"role":"system",...}?,
- * {"role":"user","content":prompt}], made UTF-8 as llm_json_strings does;
- * NULL only when out of memory. */
-json_t *llm_chat_messages(const struct llm_request *r) __attribute__((warn_unused_result));
+ * {"role":"user","content":prompt}], made UTF-8 as llm_json_strings does,
+ * the request's images added in the style of the server (Ollama: "images",
+ * base64; OpenAI: content parts with data: URLs); NULL only when out of
+ * memory. */
+enum llm_image_style { LLM_IMAGES_OLLAMA, LLM_IMAGES_OPENAI };
+json_t *llm_chat_messages(const struct llm_request *r, enum llm_image_style style)
+	__attribute__((warn_unused_result));
 /* llm_token_ends() from the pieces of text's n tokens (each token's text as
  * its tokenizer gives it back): piece(ud, i, &len) returns token i's bytes
  * (NULL when it cannot, e set), and is called twice per token.  ends[n] gets

@@ -267,6 +267,8 @@ static int check_request(const struct llm_request *r, struct moat_err *e)
 		return err_set(e, MOAT_EUSAGE, "no prompt");
 	if (r->opt.temperature < 0 || r->opt.top_p < 0 || r->opt.top_p > 1)
 		return err_set(e, MOAT_EUSAGE, "bad sampling options (temperature >= 0, 0 <= top-p <= 1)");
+	if (r->n_images && r->raw)
+		return err_set(e, MOAT_EUSAGE, "a raw prompt takes no images");
 	if (r->constraint == LLM_FREE)
 		return 0;
 	/* building the grammar checks labels and the schema subset */
@@ -308,7 +310,12 @@ int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n, stru
 		if (q.started <= 0)
 			q.started = m->call_start;
 		out[i].provenance = NULL;
-		if (check_request(&q, &errs[i]) < 0) {
+		if (check_request(&q, &errs[i]) < 0 ||
+		    (q.n_images && (m->uri.backend == LLM_GGUF || m->uri.backend == LLM_STORE) &&
+		     err_set(&errs[i], MOAT_EUNSUPPORTED, "'%s' cannot look at images: moat's "
+			     "embedded llama.cpp has no vision projector; serve a vision model with "
+			     "Ollama or llama-server --mmproj and name it ollama:// or openai://",
+			     m->uri_text) < 0)) {
 			failed++;
 			out[i].provenance = provenance(m, &q);
 			continue;

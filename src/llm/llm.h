@@ -151,6 +151,13 @@ enum llm_constraint {
 
 /* One generation.  Zero it, then set what you need (opt from
  * llm_options_default()). */
+/* An image a vision model looks at with the prompt: PNG or JPEG bytes. */
+struct llm_image {
+	const void *data;
+	size_t len;
+	const char *mime;         /* "image/png" or "image/jpeg" */
+};
+
 struct llm_request {
 	const char *system;       /* may be NULL */
 	const char *prompt;       /* the user's message (raw: the whole prompt) */
@@ -163,6 +170,12 @@ struct llm_request {
 	json_t *schema;           /* borrowed */
 	const char *template_text; /* the caller's prompt template before filling in;
 				      its hash goes into the provenance */
+	/* Images sent with the prompt (chat only): Ollama's "images", an
+	 * OpenAI-compatible server's image_url parts (llama-server needs its
+	 * --mmproj).  The embedded backend has no vision projector and refuses
+	 * them (MOAT_EUNSUPPORTED), as do raw prompts. */
+	const struct llm_image *images;
+	size_t n_images;
 	/* Streaming: called with each new piece of the answer (whole UTF-8
 	 * characters, stop strings held back).  A non-zero return cancels. */
 	int (*on_token)(void *ud, const char *piece, size_t len);

@@ -224,7 +224,7 @@ static char *request_body(const struct llm *m, void *ud, const struct llm_reques
 		bad = bad || json_object_set_new(j, "prompt", jsonu_string(r->prompt)) < 0 ||
 		      json_object_set_new(j, "raw", json_true()) < 0;
 	else
-		bad = bad || json_object_set_new(j, "messages", llm_chat_messages(r)) < 0;
+		bad = bad || json_object_set_new(j, "messages", llm_chat_messages(r, LLM_IMAGES_OLLAMA)) < 0;
 	bad = bad || json_object_set_new(j, "stream", json_true()) < 0;
 	bad = bad || json_object_set_new(j, "options", options_json(r)) < 0;
 	if (r->constraint != LLM_FREE)

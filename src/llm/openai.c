@@ -235,7 +235,7 @@ static char *request_body(const struct llm *m, void *ud, const struct llm_reques
 	if (r->raw)
 		bad = bad || json_object_set_new(j, "prompt", jsonu_string(r->prompt)) < 0;
 	else
-		bad = bad || json_object_set_new(j, "messages", llm_chat_messages(r)) < 0;
+		bad = bad || json_object_set_new(j, "messages", llm_chat_messages(r, LLM_IMAGES_OPENAI)) < 0;
 	bad = bad || json_object_set_new(j, "stream", json_true()) < 0;
 	bad = bad || json_object_set_new(j, "stream_options", json_pack("{s:b}", "include_usage", 1)) < 0;
 	bad = bad || json_object_set_new(j, "temperature", json_real(r->opt.temperature)) < 0;

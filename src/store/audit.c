@@ -13,6 +13,7 @@
 #include "../core/hash.h"
 #include "version.h"
 
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,21 +27,27 @@
 static const char GENESIS[] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
 
-/* The user's name, or uid:N when it has none; a name longer than the
- * buffer is cut (the record still says who, as far as it goes). */
-static void os_user(char *out, size_t n)
+/* The user's name, or uid:N when it has none, and the host's name: read
+ * once per process (getpwuid reads /etc/passwd; a server appends a record
+ * per request).  A name longer than its buffer is cut (the record still
+ * says who, as far as it goes). */
+static char os_user_name[256], os_host_name[256];
+static pthread_once_t os_names_once = PTHREAD_ONCE_INIT;
+
+static void os_names(void)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[4096];
 	if (getpwuid_r(geteuid(), &pw, tmp, sizeof(tmp), &res) == 0 && res) {
 		size_t l = strlen(res->pw_name);
-		if (l >= n)
-			l = n - 1;
-		memcpy(out, res->pw_name, l);
-		out[l] = '\0';
-	} else if (xsnprintf(out, n, "uid:%ld", (long)geteuid()) < 0) {
-		out[0] = '\0';  /* cannot happen: a long has at most 20 digits */
+		if (l >= sizeof(os_user_name))
+			l = sizeof(os_user_name) - 1;
+		memcpy(os_user_name, res->pw_name, l);
+		os_user_name[l] = '\0';
+	} else if (xsnprintf(os_user_name, sizeof(os_user_name), "uid:%ld", (long)geteuid()) < 0) {
+		os_user_name[0] = '\0';  /* cannot happen: a long has at most 20 digits */
 	}
+	gethostname(os_host_name, sizeof(os_host_name) - 1);
 }
 
 /* Reads the meta table: 1 when key is there (its value in out, cut to n - 1
@@ -79,7 +86,7 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 {
 	struct db *db = store_db(s);
 	int own_tx = !db_in_tx(db);
-	char prev[65] = "", seqs[32] = "", now[STORE_TIME_MAX], user[256], host[256] = "", hash[65];
+	char prev[65] = "", seqs[32] = "", now[STORE_TIME_MAX], hash[65];
 	long long seq;
 	int found;
 	json_t *body;
@@ -101,11 +108,10 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 	seq++;
 
 	store_utc_now(now, 6);
-	os_user(user, sizeof(user));
-	gethostname(host, sizeof(host) - 1);
+	pthread_once(&os_names_once, os_names);
 
 	body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq, "time", now,
-			 "user", user, "host", host, "moat_version", MOAT_VERSION, "prev", prev);
+			 "user", os_user_name, "host", os_host_name, "moat_version", MOAT_VERSION, "prev", prev);
 	/* every part or no record: a record missing a part would chain as if whole */
 	if (!body ||
 	    json_object_set_new(body, "command", a->argv ? json_incref(a->argv) : json_array()) ||

@@ -373,9 +373,10 @@ int64_t lb_next(struct store *s, int64_t project, int overlap, const char *user,
 }
 
 #define TASK_COLS "id:i,kind:s,doc_id:s,seq:i,text:s,image:s,width:i,height:i,name:s,split:s," \
-		  "meta:j,n_done:i,cleaned:b"
+		  "meta:j,n_done:i,cleaned:b,mime:s"
 #define TASK_SQL "SELECT t.id, t.kind, t.doc_id, t.seq, t.text, t.image, t.width, t.height," \
-		 " t.name, t.split, t.meta, t.n_done, t.cleaned FROM tasks t"
+		 " t.name, t.split, t.meta, t.n_done, t.cleaned," \
+		 " (SELECT d.mime FROM documents d WHERE d.id = t.doc_id) FROM tasks t"
 
 json_t *lb_task(struct store *s, int64_t project, int64_t task, struct moat_err *e)
 {

@@ -38,6 +38,7 @@ struct store {
 	int lock_fd;
 	int in_tx;
 	char pending_head[96];  /* "<seq> <hash>\n" of an audit record not yet committed */
+	int head_fd;            /* audit.head, opened at the first append; -1 */
 };
 
 /* Numbered migrations: the schema version is PRAGMA user_version.  Only
@@ -492,6 +493,7 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 		return NULL;
 	}
 	s->lock_fd = -1;
+	s->head_fd = -1;
 	s->dir = realpath(dir, NULL);
 	if (!s->dir) {
 		err_set(e, MOAT_EIO, "cannot open workspace '%s': %s", dir, strerror(errno));
@@ -575,6 +577,8 @@ void store_close(struct store *s)
 	free(s->pg_uri);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);  /* releases the flock */
+	if (s->head_fd >= 0)
+		close(s->head_fd);
 	free(s->dir);
 	free(s);
 }
@@ -779,17 +783,22 @@ int store_begin(struct store *s, struct moat_err *e)
  * replaced is then found by audit_verify). */
 static int write_head(struct store *s, struct moat_err *e)
 {
-	char *path = fs_join(s->dir, STORE_AUDIT_HEAD);
-	int fd, rc = 0;
-	if (!path)
-		return err_set(e, MOAT_ENOMEM, "out of memory");
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || fs_write_all(fd, s->pending_head, strlen(s->pending_head)) < 0 || fsync(fd) < 0)
-		rc = err_set(e, MOAT_EIO, "the audit record is committed, but '%s' cannot be written: %s",
-			     path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(path);
+	int rc = 0;
+	/* kept open for the next commits: a server appends once per request */
+	if (s->head_fd < 0) {
+		char *path = fs_join(s->dir, STORE_AUDIT_HEAD);
+		if (!path)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		s->head_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (s->head_fd < 0)
+			rc = err_set(e, MOAT_EIO, "the audit record is committed, but '%s' cannot be "
+				     "written: %s", path, strerror(errno));
+		free(path);
+	}
+	if (!rc && (fs_write_all(s->head_fd, s->pending_head, strlen(s->pending_head)) < 0 ||
+		    fsync(s->head_fd) < 0))
+		rc = err_set(e, MOAT_EIO, "the audit record is committed, but '%s/%s' cannot be "
+			     "written: %s", s->dir, STORE_AUDIT_HEAD, strerror(errno));
 	s->pending_head[0] = '\0';
 	return rc;
 }

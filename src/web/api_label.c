@@ -97,6 +97,19 @@ static int task_get(struct web_req *r)
 				  r->sess.role >= USER_REVIEWER, &e), &e);
 }
 
+/* The task's picture (label_task_image): what boxes are drawn on. */
+static int image_get(struct web_req *r)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	int w, h;
+	if (label_task_image(r->st, project(r), web_seg_id(r, 3), &r->bytes, r->bytes_type, &w, &h,
+			     &e) < 0) {
+		r->bytes_type[0] = '\0';
+		return web_moat_err(r, &e);
+	}
+	return 200;
+}
+
 static int annotation_put(struct web_req *r)
 {
 	struct moat_err e = MOAT_ERR_INIT;
@@ -361,6 +374,7 @@ const struct web_route web_label_routes[] = {
 	{ "GET", "projects/{project}/tasks", WEB_ANNOTATOR, tasks_get, WEB_WRITES_BY_METHOD },
 	{ "GET", "projects/{project}/next", WEB_ANNOTATOR, next_get, WEB_WRITES },
 	{ "GET", "projects/{project}/tasks/{id}", WEB_ANNOTATOR, task_get, WEB_WRITES_BY_METHOD },
+	{ "GET", "projects/{project}/tasks/{id}/image", WEB_ANNOTATOR, image_get, WEB_WRITES_BY_METHOD },
 	{ "PUT", "projects/{project}/tasks/{id}/annotation", WEB_ANNOTATOR, annotation_put, WEB_WRITES_BY_METHOD },
 	{ "POST", "projects/{project}/suggestions/{id}/reject", WEB_ANNOTATOR, suggestion_reject, WEB_WRITES_BY_METHOD },
 	{ "GET", "projects/{project}/review", WEB_REVIEWER, review_get, WEB_WRITES_BY_METHOD },

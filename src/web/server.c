@@ -281,7 +281,8 @@ int64_t web_seg_id(struct web_req *r, size_t i)
 /* --- connections ------------------------------------------------------------
 
  * Every connection the server uses is opened here, in web_start(), before
- * it serves: one per worker thread and one per suggestion-run slot, handed
+ * it serves: one for the requests that write (under the write lock), one
+ * per worker thread and one per suggestion-run slot, the last two handed
  * out from a free list (a worker keeps its own; a run returns its own).  A
  * second store_open() in this process does not touch moat.db's locks (it
  * once did: store.c, read_marker), so a pool is a choice for speed, not a
@@ -379,6 +380,25 @@ static enum MHD_Result send_json(struct MHD_Connection *c, int status, json_t *j
 			MHD_add_response_header(resp, "Retry-After", ra);
 	}
 	ret = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* An endpoint's bytes (a task's picture): taken from b. */
+static enum MHD_Result send_bytes(struct MHD_Connection *c, struct buf *b, const char *type)
+{
+	size_t n = b->len;
+	char *data = buf_detach(b, NULL);
+	struct MHD_Response *resp = data ? MHD_create_response_from_buffer(n, data, MHD_RESPMEM_MUST_FREE)
+					 : NULL;
+	enum MHD_Result ret;
+	if (!resp) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	security_headers(resp, 1);
+	ret = MHD_queue_response(c, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -603,12 +623,22 @@ static int api_request(struct web_req *r, const char *rest, char allow[64])
 	 * the slowest saves ten times the median.  Other processes' writers
 	 * still meet the busy handler. */
 	writes = rt->writes == WEB_WRITES || (rt->writes == WEB_WRITES_BY_METHOD && !safe);
-	if (writes)
+	if (writes) {
+		/* ... on one connection kept for them: a connection's page cache
+		 * is dropped whenever another connection has written since its
+		 * last transaction (SQLite's WAL), so writes spread over the
+		 * workers' connections read every page again; on the writer's
+		 * own they stay cached (bench/annotate: saves x1.3) */
+		struct store *mine = r->st;
 		pthread_mutex_lock(&r->w->write_lock);
-	rc = rt->fn(r);
-	if (writes)
+		r->st = r->w->writer;
+		rc = rt->fn(r);
+		r->st = mine;
 		pthread_mutex_unlock(&r->w->write_lock);
-	if (!r->out)
+	} else {
+		rc = rt->fn(r);
+	}
+	if (!r->out && !(rc == 200 && r->bytes_type[0]))
 		rc = web_err(r, 500, "out of memory");
 	return rc;
 }
@@ -719,7 +749,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	r.body = cs->body.data;
 	r.body_len = cs->body.len;
 	status = api_request(&r, url + 5, allow);
-	ret = send_json(c, status, r.out, r.cookie, allow[0] ? allow : NULL, r.retry_after);
+	if (status == 200 && r.bytes_type[0] && !r.out)
+		ret = send_bytes(c, &r.bytes, r.bytes_type);
+	else
+		ret = send_json(c, status, r.out, r.cookie, allow[0] ? allow : NULL, r.retry_after);
+	buf_release(&r.bytes);
 	json_decref(r.out);
 	json_decref(r.json);
 	for (size_t i = 0; i < r.n_seg; i++)
@@ -800,8 +834,13 @@ struct web *web_start(const struct web_opts *o, struct moat_err *e)
 		return NULL;
 	}
 	w->o = *o;
-	if (w->o.threads <= 0)
-		w->o.threads = 4;
+	if (w->o.threads <= 0) {
+		/* one per CPU: writes take turns anyway, and more threads than
+		 * CPUs only wait on each other (bench/annotate: on 2 CPUs, 4
+		 * threads had twice the p95 of 2) */
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		w->o.threads = n < 2 ? 2 : n > 16 ? 16 : (int)n;
+	}
 	if (w->o.session_hours <= 0)
 		w->o.session_hours = 8;
 	w->loopback = loopback;
@@ -812,8 +851,9 @@ struct web *web_start(const struct web_opts *o, struct moat_err *e)
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (web_auth_init(w, e) < 0 || open_stores(w, (size_t)w->o.threads + WEB_RUN_SLOTS, e) < 0)
+	if (web_auth_init(w, e) < 0 || open_stores(w, (size_t)w->o.threads + WEB_RUN_SLOTS + 1, e) < 0)
 		goto fail;
+	w->writer = w->free_stores[--w->n_free];  /* the writing requests' own */
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	if (w->tls)

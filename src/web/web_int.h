@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "web.h"
+#include "../core/buf.h"
 #include "../store/users.h"
 
 #define WEB_BODY_MAX ((size_t)1 << 20)   /* 1 MiB */
@@ -42,6 +43,7 @@ struct web {
 	struct store **stores;      /* every connection, opened at the start (server.c) */
 	size_t n_stores;
 	struct store **free_stores; /* those not yet taken by a worker or a run */
+	struct store *writer;       /* the connection of writing requests (write_lock) */
 	size_t n_free;
 	struct web_ratelimit *rl;
 	struct web_run *runs;       /* suggestion runs' threads */
@@ -63,8 +65,10 @@ struct web_req {
 	int have_session;
 	struct user_session sess;
 	char token_sha[65];           /* the session's token digest */
-	/* the response */
+	/* the response: JSON in out, or bytes of type bytes_type (an image) */
 	json_t *out;
+	struct buf bytes;
+	char bytes_type[32];
 	char cookie[256];             /* a Set-Cookie value, or "" */
 	int retry_after;              /* seconds, for 429; 0 none */
 };

@@ -110,6 +110,11 @@ expect_eq "$pdf_pages" "$(grep -cE '^\{"labels":\["(finance|science|other)"\]\}$
 expect_eq "$pdf_pages" "$(sqlite3 "$W/moat.db" "SELECT count(*) FROM suggestions g JOIN tasks t ON t.id = g.task_id JOIN projects p ON p.id = t.project_id WHERE p.name = 'pages' AND g.score > 0 AND g.score <= 1")" \
 	"llama-server's token log-probabilities give each suggestion a score"
 
+# a real llama-server takes the picture in OpenAI's image_url form and says
+# it has no vision projector for it (the tiny model has none)
+expect_rc 1 m label suggest imgs --model "$U"
+expect_grep "image input is not supported" "$T/err" "llama-server read the image part and wants --mmproj"
+
 # --- spans: moat finds the passages the model names ---------------------------------------
 printf 'Jane Roe met Jane Roe in Oslo.\n' >"$T/people.txt"
 expect_rc 0 m ingest "$T/people.txt"
@@ -121,6 +126,45 @@ expect_rc 0 m label suggest people --model "ollama://127.0.0.1:$FAKE_PORT/m:7b" 
 sqlite3 "$W/moat.db" "SELECT g.value FROM suggestions g JOIN tasks t ON t.id = g.task_id JOIN projects p ON p.id = t.project_id WHERE p.name = 'people'" >"$T/spv"
 expect_eq '{"spans":[[0,8,"PERSON"],[13,21,"PERSON"],[25,29,"PLACE"]]}' "$(cat "$T/spv")" \
 	"each passage at its own occurrence, one not in the text left out"
+
+# --- boxes: the picture goes to a vision model; boxes cut at its edges ------------------------
+# the embedded backend has no vision projector: refused before any work
+expect_rc 1 m label suggest imgs --model "$G"
+expect_grep "cannot look at images" "$T/err" "boxes with the embedded backend: refused"
+expect_rc 0 m label create boxpages --schema "$T/boxes.json" --from pages --where "type = 'pdf'" --json
+start_fake boxes '{"models": {"llava:7b": {}}, "format_answer": {"boxes": [{"label": "word", "x": 10, "y": 20, "w": 100, "h": 50}, {"label": "word", "x": -5, "y": -5, "w": 30000, "h": 20}, {"label": "word", "x": 99999, "y": 5, "w": 10, "h": 10}]}}' || bad "fake ollama"
+expect_rc 0 m label suggest imgs --model "ollama://127.0.0.1:$FAKE_PORT/llava:7b" --json
+expect_rc 0 m label suggest boxpages --model "ollama://127.0.0.1:$FAKE_PORT/llava:7b" --limit 1 --json
+expect_eq 1 "$(jq_py 'd["suggested"]')" "a page's boxes"
+sqlite3 -json "$W/moat.db" "SELECT p.name AS name, g.value AS value, g.provenance AS prov FROM suggestions g JOIN tasks t ON t.id = g.task_id JOIN projects p ON p.id = t.project_id WHERE p.name IN ('imgs', 'boxpages') ORDER BY p.name" >"$T/bx.json"
+bx() { # PROJECT FIELD: the value, or the provenance's field, of its suggestion
+	"$PY" -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1])) if x["name"]==sys.argv[2]][0]
+print(r["value"] if sys.argv[3]=="value" else json.dumps(json.loads(r["prov"])[sys.argv[3]], separators=(",",":")).strip("\""))' "$T/bx.json" "$1" "$2"
+}
+iv=$(bx imgs value); isha=$(bx imgs image_sha256); pv=$(bx boxpages value); psize=$(bx boxpages image_size); psha=$(bx boxpages image_sha256)
+iw=$(sqlite3 "$W/moat.db" "SELECT width FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.name = 'imgs'")
+expect_eq "{\"boxes\":[[10,20,100,50,\"word\"],[0,0,$iw,15,\"word\"]]}" "$iv" \
+	"the image's boxes: one as given, one cut at the edges, one outside dropped"
+expect_eq "[827,1170]" "$psize" "a PDF page drawn at 100 dpi (A4: 827x1170 pixels)"
+expect_eq "{\"boxes\":[[10,20,100,50,\"word\"],[0,0,827,15,\"word\"]]}" "$pv" "the page's boxes cut at its edges"
+# what the model was shown: the TIFF drawn as PNG, the page as PNG, with
+# the size in the prompt; the same picture's digest in the provenance
+"$PY" - "$FAKE_LOG" "$isha" "$psha" >"$T/shown" <<'PY' || bad "the fake saw the pictures: $(cat "$T/shown")"
+import base64, hashlib, json, sys
+seen = []
+for line in open(sys.argv[1]):
+    b = json.loads(line).get("body") or {}
+    for m in b.get("messages") or []:
+        for im in m.get("images") or []:
+            raw = base64.b64decode(im)
+            assert raw[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+            seen.append((hashlib.sha256(raw).hexdigest(), m["content"]))
+assert len(seen) == 2, seen
+assert {s[0] for s in seen} == {sys.argv[2], sys.argv[3]}, "digests differ from the provenance"
+assert any("827x1170 pixels" in s[1] for s in seen), "the page's size is in the prompt"
+print("ok")
+PY
+expect_eq ok "$(cat "$T/shown")" "the model saw the pictures whose digests the provenance keeps"
 
 # --- killed and resumed: every task once, none twice --------------------------------------
 start_fake slow '{"delay": 0.2, "models": {"m:7b": {}}}' || bad "fake ollama"

@@ -11,9 +11,12 @@
 #  - two annotators saving the same task at once: both saved, one
 #    annotation each;
 #  - a suggestion run started over the API (a model that cannot be reached):
-#    listed with its status; the prompt preview renders the task.
+#    listed with its status; the prompt preview renders the task;
+#  - a task's picture: a JPEG as it is, a TIFF and a PDF page drawn as PNG,
+#    a text task refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_common.sh"
+need_testdata corpus
 
 W="$T/ws"
 D="$T/docs"
@@ -190,5 +193,33 @@ expect_grep "invoice for" "$T/body" "the preview holds the task's text"
 req POST /api/projects/p1/preview "{\"task\":$tid,\"template\":\"T: {{text}}\"}"; expect_code 200 "a preview of another template"
 expect_grep '"prompt":"T: Document' "$T/body" "the template given is used"
 req POST /api/projects/p1/preview '{"task":0}'; expect_code 400 "a preview of task 0"
+
+# --- a task's picture: what boxes are drawn on ----------------------------------------
+mkdir "$T/pics"
+cp "$TESTDATA/corpus/layout-parser-paper-with-table.jpg" "$TESTDATA/corpus/phototest.tif" \
+   "$TESTDATA/corpus/multi_page.pdf" "$T/pics/"
+expect_rc 0 "$MOAT" -w "$W" ingest "$T/pics"
+printf '{"kind": "boxes", "labels": ["table"]}\n' >"$T/boxes.json"
+expect_rc 0 "$MOAT" -w "$W" label create b1 --schema "$T/boxes.json" --from images
+expect_rc 0 "$MOAT" -w "$W" label create bp --schema "$T/boxes.json" --from pages --raw --where "type = 'pdf'"
+pic_task() { sqlite3 "$W/moat.db" "SELECT t.id FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.name = '$1' AND t.name LIKE '%$2' ORDER BY t.id LIMIT 1"; }
+jpg=$(pic_task b1 .jpg); tif=$(pic_task b1 .tif); page=$(pic_task bp .pdf)
+login_as ann ann-password
+req GET "/api/projects/b1/tasks/$jpg/image"; expect_code 200 "a JPEG task's picture"
+expect_grep '^Content-Type: image/jpeg' "$T/hdr" "served as a JPEG"
+expect_security_headers "a picture"
+cmp -s "$T/body" "$T/pics/layout-parser-paper-with-table.jpg" && ok || bad "the JPEG as ingested, byte for byte"
+png_size() { python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(); assert d[:8]==b"\x89PNG\r\n\x1a\n"; print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"; }
+req GET "/api/projects/b1/tasks/$tif/image"; expect_code 200 "a TIFF task's picture"
+expect_grep '^Content-Type: image/png' "$T/hdr" "a TIFF drawn as PNG"
+expect_eq "$(sqlite3 "$W/moat.db" "SELECT width || 'x' || height FROM tasks WHERE id = $tif")" "$(png_size "$T/body")" \
+	"the TIFF's PNG has the task's size (boxes are in its pixels)"
+req GET "/api/projects/bp/tasks/$page/image"; expect_code 200 "a PDF page's picture"
+expect_eq 827x1170 "$(png_size "$T/body")" "an A4 page drawn at 100 dpi"
+req GET "/api/projects/p1/tasks/$tid/image"; expect_code 400 "a text task has no picture"
+req GET "/api/projects/b1/tasks/$tid/image"; expect_code 404 "a task of another project"
+req GET "/api/projects/..%2Fb1/tasks/$jpg/image"; expect_code 400 "a bad project name"
+CSRF_H=""; rm -f "$JAR"
+req GET "/api/projects/b1/tasks/$jpg/image"; expect_code 401 "not logged in: no picture"
 expect_rc 0 "$MOAT" -w "$W" audit verify
 finish
