@@ -6,7 +6,8 @@
 import { api, path, query } from './api.js';
 import { h, replace } from './dom.js';
 
-const FIELDS = ['{{text}}', '{{labels}}', '{{question}}', '{{response_a}}', '{{response_b}}', '{{name}}'];
+const FIELDS = ['{{text}}', '{{labels}}', '{{question}}', '{{response_a}}', '{{response_b}}', '{{name}}',
+  '{{width}}', '{{height}}'];
 const FEW = 5;
 
 export async function modelsView(main, app, project) {
@@ -55,7 +56,7 @@ export async function modelsView(main, app, project) {
   const askAllBtn = h('button', { type: 'button', onclick: () => askAll() }, `Ask for each of these ${(tasks.tasks || []).length} tasks`);
   const tmplPanel = h('section.panel', { aria: { labelledby: 't-title' } }, h('h2#t-title', 'Prompt template'),
     h('div.field', h('label', { for: 'template' }, 'Template'), tmpl,
-      h('span.small.muted', 'Fields: ', FIELDS.join(' '), '. Empty: the plain prompt for this kind of task.')),
+      h('span.small.muted', 'Fields (width and height: boxes only): ', FIELDS.join(' '), '. Empty: the plain prompt for this kind of task.')),
     h('div.field', h('label', { for: 'preview-task' }, 'Try it on'), taskSel),
     h('div.row', askBtn, askAllBtn),
     h('h3', 'The prompt'), promptOut, h('h3', 'The model\u2019s answer'), answerOut,

@@ -17,6 +17,7 @@
 . "$(dirname "$0")/serve_common.sh"
 
 need_testdata models
+need_testdata corpus
 MODEL="$TESTDATA/models/llama-2-tiny-random.gguf"
 [ -f "$MODEL" ] || { bad "the tiny model $MODEL is missing"; finish; exit 1; }
 BROWSER_DIR="$SRC/tests/browser"
@@ -57,6 +58,9 @@ PY
 
 "$MOAT" init "$W" >/dev/null || { bad "init"; finish; exit 1; }
 "$MOAT" -w "$W" ingest "$D" >"$T/ingest.out" 2>&1 || { bad "ingest: $(cat "$T/ingest.out")"; finish; exit 1; }
+# and a scanned page of a paper (JPEG) for boxes at a zoom below 100 %
+mkdir -p "$D/scan" && cp "$TESTDATA/corpus/layout-parser-paper-with-table.jpg" "$D/scan/"
+"$MOAT" -w "$W" ingest "$D/scan" --ocr never >"$T/ingest.out" 2>&1 || { bad "ingest: $(cat "$T/ingest.out")"; finish; exit 1; }
 
 schema() { # NAME JSON
 	printf '%s\n' "$2" >"$T/$1.json"
@@ -69,7 +73,8 @@ schema multi '{"kind": "classification", "multi": true,
  "labels": [{"name": "invoice"}, {"name": "contract"}, {"name": "other"}]}'
 schema spans '{"kind": "spans", "labels": [{"name": "PERSON", "key": "p"}, {"name": "ORG", "key": "o"}, {"name": "LOC", "key": "l"}],
  "guidelines": "Mark every person, organisation and place."}'
-schema boxes '{"kind": "boxes", "labels": [{"name": "signature", "key": "s"}, {"name": "stamp", "key": "t"}]}'
+schema boxes '{"kind": "boxes", "labels": [{"name": "figure", "key": "f"}, {"name": "table", "key": "t"}, {"name": "code", "key": "c"}],
+ "guidelines": "Draw a box around each figure, table and code listing, its caption left out."}'
 schema qa '{"kind": "qa", "prompt": "What does the passage say about money?\n\n{{text}}"}'
 schema pref '{"kind": "preference", "guidelines": "Prefer the answer that is correct, then the shorter one."}'
 mk() { # NAME ARGS...
