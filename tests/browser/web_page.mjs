@@ -154,7 +154,7 @@ async function currentTask() {
 const admin = await new Client().login('adm', 'adm-password');
 const ann2 = await new Client().login('ann2', 'ann2-password');
 const ids = {};
-for (const p of ['cls', 'multi', 'spans', 'boxes', 'qa', 'pref']) {
+for (const p of ['cls', 'multi', 'spans', 'boxes', 'pdfbox', 'qa', 'pref']) {
   ids[p] = await admin.tasks(p);
   check(ids[p].length > 0, `project ${p} has tasks`, ids[p].length);
 }
@@ -444,6 +444,27 @@ try {
   await drawBox(130, 655, 494, 72);
   await until('a second label on the page', async () => nearZ((await paperBoxes())[1], [130, 655, 494, 72, 'code']));
   await shot('boxes');
+
+  // a PDF page: its task has no size of its own; the page as moat draws it gives one
+  const pg = ids.pdfbox[0].id;
+  await openTask('pdfbox', pg);
+  const pgSize = await until('the PDF page is drawn by moat and shown', async () => page.evaluate(() => {
+    const i = document.querySelector('.canvas img');
+    const c = document.querySelector('.canvas').getBoundingClientRect();
+    return i.complete && i.naturalWidth > 0 && c.width > 0 ? { w: i.naturalWidth, h: i.naturalHeight, cw: c.width } : null;
+  }));
+  if (pgSize) {
+    g = await geo();
+    const zg = g.w / pgSize.w;
+    await page.mouse.move(g.x + 40 * zg, g.y + 60 * zg);
+    await page.mouse.down();
+    await page.mouse.move(g.x + 240 * zg, g.y + 160 * zg, { steps: 6 });
+    await page.mouse.up();
+    await until('a box on the PDF page is saved in its pixels', async () => {
+      const b = (((await annOf(admin, 'pdfbox', pg, 'ann')) || {}).value || {}).boxes || [];
+      return b.length === 1 && [40, 60, 200, 100].every((v, i) => Math.abs(b[0][i] - v) <= 1 / zg + 1) && b[0][4] === 'table';
+    });
+  }
 
   // --- 5. question-answer and preference ----------------------------------------------
   const qa = bySnippet('qa', 'Invoice 42');

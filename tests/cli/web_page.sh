@@ -58,8 +58,9 @@ PY
 
 "$MOAT" init "$W" >/dev/null || { bad "init"; finish; exit 1; }
 "$MOAT" -w "$W" ingest "$D" >"$T/ingest.out" 2>&1 || { bad "ingest: $(cat "$T/ingest.out")"; finish; exit 1; }
-# and a scanned page of a paper (JPEG) for boxes at a zoom below 100 %
-mkdir -p "$D/scan" && cp "$TESTDATA/corpus/layout-parser-paper-with-table.jpg" "$D/scan/"
+# and a scanned page of a paper (JPEG) for boxes at a zoom below 100 %,
+# and a PDF page, which moat draws as PNG for boxes
+mkdir -p "$D/scan" && cp "$TESTDATA/corpus/layout-parser-paper-with-table.jpg" "$TESTDATA/corpus/2305.03393v1-pg9.pdf" "$D/scan/"
 "$MOAT" -w "$W" ingest "$D/scan" --ocr never >"$T/ingest.out" 2>&1 || { bad "ingest: $(cat "$T/ingest.out")"; finish; exit 1; }
 
 schema() { # NAME JSON
@@ -75,6 +76,7 @@ schema spans '{"kind": "spans", "labels": [{"name": "PERSON", "key": "p"}, {"nam
  "guidelines": "Mark every person, organisation and place."}'
 schema boxes '{"kind": "boxes", "labels": [{"name": "figure", "key": "f"}, {"name": "table", "key": "t"}, {"name": "code", "key": "c"}],
  "guidelines": "Draw a box around each figure, table and code listing, its caption left out."}'
+schema pdfbox '{"kind": "boxes", "labels": [{"name": "table", "key": "t"}]}'
 schema qa '{"kind": "qa", "prompt": "What does the passage say about money?\n\n{{text}}"}'
 schema pref '{"kind": "preference", "guidelines": "Prefer the answer that is correct, then the shorter one."}'
 mk() { # NAME ARGS...
@@ -83,10 +85,11 @@ mk() { # NAME ARGS...
 	"$MOAT" -w "$W" label create "$n" --schema "$T/$n.json" "$@" >"$T/create.out" 2>&1 \
 		|| { bad "label create $n: $(cat "$T/create.out")"; finish; exit 1; }
 }
-mk cls --from documents --raw --where "type != 'image'" --overlap 2
+mk cls --from documents --raw --where "type = 'text'" --overlap 2
 mk multi --from documents --raw --where "path ~ '*b-invoice*'"
 mk spans --from documents --raw --where "path ~ '*a-people*' or path ~ '*c-contract*'"
 mk boxes --from images
+mk pdfbox --from pages --raw --where "type = 'pdf'"
 mk qa --from documents --raw --where "path ~ '*b-invoice*' or path ~ '*c-contract*'"
 mk pref --from documents --raw --where "path ~ '*b-invoice*'"
 # a preference task's two responses come from an import; set them as one would
