@@ -60,8 +60,8 @@ export async function modelsView(main, app, project) {
     h('div.field', h('label', { for: 'preview-task' }, 'Try it on'), taskSel),
     h('div.row', askBtn, askAllBtn),
     h('h3', 'The prompt'), promptOut, h('h3', 'The model\u2019s answer'), answerOut,
-    h('p.small.muted', 'The preview uses the template above; suggestion runs use the project\u2019s own template ',
-      '(its schema\u2019s prompt, set with ', h('code', 'moat label create --schema'), ').'));
+    h('p.small.muted', 'The preview and the suggestion runs started below use the template above; ',
+      'left empty, they use the project\u2019s own (its schema\u2019s prompt).'));
 
   let previewTimer = null;
   let previewSeq = 0;
@@ -178,6 +178,7 @@ export async function modelsView(main, app, project) {
     }
     const b = { model };
     if (limitInput.value !== '' && Number(limitInput.value) > 0) b.limit = Math.floor(Number(limitInput.value));
+    if (tmpl.value.trim() !== '') b.template = tmpl.value;
     startBtn.disabled = true;
     try {
       const r = await api('POST', path('projects', project, 'suggest'), b);

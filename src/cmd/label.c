@@ -12,6 +12,7 @@
  */
 #include "cmd.h"
 #include "../core/fs.h"
+#include "../core/hash.h"
 #include "../core/progress.h"
 #include "../core/shard.h"
 #include "../label/label.h"
@@ -33,7 +34,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: moat label create PROJECT --schema FILE [--from documents|elements|pages|\n"
 		"                         chunks[:SET]|images] [--where EXPR] [--overlap N] [--raw]\n"
-		"       moat label suggest PROJECT --model URI [-j N] [--limit N] [--dry-run]\n"
+		"       moat label suggest PROJECT --model URI [-j N] [--limit N] [--dry-run] [--prompt-file F]\n"
 		"                          [--seed N] [--shard I/N] [--allow-host HOST]\n"
 		"       moat label eval PROJECT --model URI [--model URI]...\n"
 		"       moat label stats PROJECT\n"
@@ -204,10 +205,14 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 		{ "seed", required_argument, NULL, 'S' },
 		{ "shard", required_argument, NULL, 'H' },
 		{ "allow-host", required_argument, NULL, 'A' },
+		{ "prompt-file", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct label_suggest_opts o = { 0 };
+	struct buf tpl = BUF_INIT;
+	const char *tpl_path = NULL;
+	char tpl_sha[65] = "";
 	struct label_suggest_result r;
 	struct llm_config cfg = llm_config_default();
 	struct moat_err e = MOAT_ERR_INIT;
@@ -248,6 +253,7 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 				return cmd_usage("--allow-host: at most 16 hosts");
 			hosts[n_hosts++] = optarg;
 			break;
+		case 'P': tpl_path = optarg; break;
 		case 'J': json = 1; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -256,6 +262,13 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 		return cmd_usage("label suggest: unexpected '%s'", argv[optind]);
 	if (!o.model)
 		return cmd_usage("label suggest: give --model URI (moat llm ls lists the models here)");
+	if (tpl_path) {  /* a prompt template instead of the schema's */
+		if (fs_read_file(tpl_path, &tpl, (size_t)256 << 10, &e) < 0 || !buf_str(&tpl)) {
+			buf_release(&tpl);
+			return e.code ? cmd_fail(&e) : cmd_usage("--prompt-file: out of memory");
+		}
+		o.template_text = buf_str(&tpl);
+	}
 	cfg.allow_hosts = hosts;
 	cfg.n_allow_hosts = n_hosts;
 	o.llm = &cfg;
@@ -271,6 +284,11 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 	sigaction(SIGTERM, &sa, &old_term);
 	rc = label_suggest(ctx->store, name, &o, &r, &e);
 	sigaction(SIGINT, &old_int, NULL);
+	if (o.template_text) {  /* the audit record keeps its digest, not the text */
+		sha256_hex_mem(o.template_text, strlen(o.template_text), tpl_sha);
+		o.template_text = NULL;
+	}
+	buf_release(&tpl);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (bar.started)
 		progress_finish(&bar.bar);
@@ -288,6 +306,8 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 			json_t *counts = json_pack("{s:I, s:I}", "suggested", (json_int_t)r.done, "failed",
 						   (json_int_t)r.failed);
 			json_t *inputs = json_pack("{s:s}", "model", o.model);
+			if (inputs && tpl_sha[0])
+				json_object_set_new(inputs, "template_sha256", json_string(tpl_sha));
 			if (inputs && o.shard)
 				json_object_set_new(inputs, "shard", cmd_shard_json(&shard));
 			int arc = cmd_audit_append(ctx, inputs, NULL, counts, NULL);

@@ -27,7 +27,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: moat serve [--bind ADDR] [--port N] [--tls-cert F --tls-key F] [--insecure]\n"
-		"                  [--threads N] [--session-hours H] [--web-dir DIR]\n\n"
+		"                  [--threads N] [--session-hours H] [--models-dir DIR] [--web-dir DIR]\n\n"
 		"Serves the workspace's JSON API (docs/api.md; /api/openapi.json) over HTTP.\n"
 		"  --bind ADDR          the address to listen on (default 127.0.0.1); an address\n"
 		"                       that is not loopback needs --tls-cert/--tls-key or --insecure\n"
@@ -36,6 +36,8 @@ static void usage(FILE *f)
 		"  --insecure           allow plain HTTP on a non-loopback address (warns)\n"
 		"  --threads N          worker threads (default: the CPUs, 2 to 16)\n"
 		"  --session-hours H    how long a login lasts (default 8)\n"
+		"  --models-dir DIR     GGUF files the page lists as models (gguf:PATH), beside\n"
+		"                       Ollama at OLLAMA_HOST and the Ollama store\n"
 		"  --web-dir DIR        serve the page's files from DIR instead of those built into\n"
 		"                       moat (for working on web/; the API is the same)\n\n"
 		"It prints 'moat serve: URL' with a one-time token: opening it (POST /api/login\n"
@@ -61,7 +63,7 @@ static char *read_pem(const char *path)
 	return buf_detach(&b, NULL);
 }
 
-enum { O_BIND = 1000, O_PORT, O_CERT, O_KEY, O_INSECURE, O_THREADS, O_HOURS, O_WEBDIR };
+enum { O_BIND = 1000, O_PORT, O_CERT, O_KEY, O_INSECURE, O_THREADS, O_HOURS, O_WEBDIR, O_MODELSDIR };
 
 int cmd_serve(struct cmd_ctx *ctx)
 {
@@ -74,6 +76,7 @@ int cmd_serve(struct cmd_ctx *ctx)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "session-hours", required_argument, NULL, O_HOURS },
 		{ "web-dir", required_argument, NULL, O_WEBDIR },
+		{ "models-dir", required_argument, NULL, O_MODELSDIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +102,7 @@ int cmd_serve(struct cmd_ctx *ctx)
 		case O_KEY: key = optarg; break;
 		case O_INSECURE: o.insecure = 1; break;
 		case O_WEBDIR: o.web_dir = optarg; break;
+		case O_MODELSDIR: o.models_dir = optarg; break;
 		case O_THREADS:
 			o.threads = (int)strtol(optarg, &end, 10);
 			if (*end || o.threads < 1 || o.threads > 256)

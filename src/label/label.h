@@ -202,6 +202,7 @@ struct label_suggest_opts {
 	void *ud;
 	volatile sig_atomic_t *cancel;      /* set: stop after the requests in flight */
 	int64_t suggest_run;                /* > 0: the suggest_runs row to update */
+	const char *template_text;          /* the prompt template; NULL: the schema's */
 };
 
 struct label_suggest_result {

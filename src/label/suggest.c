@@ -309,7 +309,8 @@ static int flush(struct run *r, struct moat_err *e)
 		req[i].opt = llm_options_default();
 		req[i].opt.temperature = 0;
 		req[i].opt.seed = r->o->seed;
-		req[i].template_text = r->sc->prompt ? r->sc->prompt : default_prompt(r->sc->kind, r->sc->multi);
+		req[i].template_text = r->o->template_text ? r->o->template_text : r->sc->prompt ? r->sc->prompt
+							: default_prompt(r->sc->kind, r->sc->multi);
 		req[i].cancel = r->o->cancel;
 		switch (r->sc->kind) {
 		case LABEL_CLASSIFICATION:
@@ -497,7 +498,7 @@ static int on_task(void *ctx, json_t *task, struct moat_err *e)
 		json_object_set_new(task, "width", json_integer(w));
 		json_object_set_new(task, "height", json_integer(h));
 	}
-	if (!(prompt = label_render_prompt(r->sc, NULL, task, e))) {
+	if (!(prompt = label_render_prompt(r->sc, r->o->template_text, task, e))) {
 		buf_release(&r->batch[r->n].image);
 		return -1;
 	}
@@ -527,6 +528,18 @@ int label_suggest(struct store *s, const char *project, const struct label_sugge
 	memset(&r, 0, sizeof(r));
 	if (!(sc = label_project_schema(s, project, &pid, e)))
 		return -1;
+	if (o->template_text) {  /* an unknown field is refused before any work */
+		json_t *empty = json_object();
+		char *p = empty ? label_render_prompt(sc, o->template_text, empty, e) : NULL;
+		json_decref(empty);
+		if (!p) {
+			if (!e || !e->code)
+				err_set(e, MOAT_ENOMEM, "out of memory");
+			label_schema_free(sc);
+			return -1;
+		}
+		free(p);
+	}
 	r.s = s;
 	r.sc = sc;
 	r.o = o;

@@ -118,6 +118,7 @@ static int models_get(struct web_req *r)
 	cfg.idle_timeout_ms = 5000;
 	cfg.deadline_ms = 10000;
 	src.cfg = &cfg;
+	src.gguf_dir = r->w->o.models_dir;
 	if (!(r->out = llm_list(&src)))
 		return web_err(r, 500, "out of memory");
 	return 200;

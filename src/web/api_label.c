@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "web_int.h"
 #include "../core/alloc.h"
+#include "../core/hash.h"
 #include "../label/label.h"
 #include "../llm/llm.h"
 #include "../store/audit.h"
@@ -19,6 +20,7 @@
 #include "../core/banned.h"
 
 #define PAGE_DEFAULT 50
+#define REVIEW_PAGE_MAX 200   /* label_review_queue's own limit */
 #define PAGE_MAX 500
 #define MODEL_URI_MAX 1024
 #define TEMPLATE_MAX (256 * 1024)
@@ -152,8 +154,9 @@ static int review_get(struct web_req *r)
 	struct moat_err e = MOAT_ERR_INIT;
 	int64_t after, limit;
 	int rc;
+	/* a review page holds whole tasks with everyone's annotations: 200 at most */
 	if ((rc = web_query_int(r, "after", 0, 0, INT64_MAX, &after)) ||
-	    (rc = web_query_int(r, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &limit)))
+	    (rc = web_query_int(r, "limit", PAGE_DEFAULT, 1, REVIEW_PAGE_MAX, &limit)))
 		return rc;
 	return done(r, label_review_queue(r->st, project(r), after, (int)limit, &e), &e);
 }
@@ -205,7 +208,16 @@ struct web_run {
 	int64_t limit;
 	char project[WEB_NAME_MAX + 1];
 	char model[MODEL_URI_MAX + 1];
+	char *template_text;  /* the prompt template given, or NULL */
 };
+
+static void run_free(struct web_run *run)
+{
+	if (run)
+		free(run->template_text);
+	free(run);
+}
+
 
 static void *run_main(void *arg)
 {
@@ -223,6 +235,7 @@ static void *run_main(void *arg)
 	o.seed = -1;
 	o.cancel = &run->w->stop;
 	o.suggest_run = run->id;
+	o.template_text = run->template_text;
 	rc = label_suggest(run->st, run->project, &o, &res, &e);
 	status = run->w->stop ? "cancelled" : rc < 0 ? "failed" : "done";
 	if (label_suggest_run_end(run->st, run->id, status,
@@ -243,10 +256,24 @@ void web_runs_join(struct web *w)
 	while (run) {
 		struct web_run *next = run->next;
 		pthread_join(run->th, NULL);
-		free(run);
+		run_free(run);
 		run = next;
 	}
 	w->runs = NULL;
+}
+
+/* 0 when tpl names only fields a prompt knows, else 400 saying which. */
+static int template_check(struct web_req *r, const char *tpl)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	struct label_schema *sc = label_project_schema(r->st, project(r), NULL, &e);
+	json_t *empty = json_object();
+	char *p = sc && empty ? label_render_prompt(sc, tpl, empty, &e) : NULL;
+	int rc = p ? 0 : e.code ? web_moat_err(r, &e) : web_err(r, 500, "out of memory");
+	free(p);
+	json_decref(empty);
+	label_schema_free(sc);
+	return rc;
 }
 
 static int suggest_post(struct web_req *r)
@@ -254,20 +281,25 @@ static int suggest_post(struct web_req *r)
 	struct moat_err e = MOAT_ERR_INIT;
 	struct llm_uri u;
 	struct web_run *run;
-	const char *model;
+	const char *model, *tpl;
 	int64_t limit;
 	int rc;
-	if ((rc = web_body_only(r, "model", "limit", NULL)) ||
+	if ((rc = web_body_only(r, "model", "limit", "template", NULL)) ||
 	    (rc = web_body_str(r, "model", 1, MODEL_URI_MAX, &model)) ||
-	    (rc = web_body_int(r, "limit", 0, 0, INT64_MAX, 0, &limit)))
+	    (rc = web_body_int(r, "limit", 0, 0, INT64_MAX, 0, &limit)) ||
+	    (rc = web_body_str(r, "template", 0, TEMPLATE_MAX, &tpl)))
 		return rc;
 	if (llm_uri_parse(model, &u, &e) < 0)
 		return web_err(r, 400, "field 'model': %s", e.msg);
 	llm_uri_release(&u);
-	if (!(run = calloc(1, sizeof(*run))))
+	if (tpl && (rc = template_check(r, tpl)))
+		return rc;
+	if (!(run = calloc(1, sizeof(*run))) || (tpl && !(run->template_text = strdup(tpl)))) {
+		run_free(run);
 		return web_err(r, 500, "out of memory");
+	}
 	if (!(run->st = web_store_take(r->w))) {
-		free(run);
+		run_free(run);
 		return web_err(r, 503, "%d suggestion runs are running: wait for one to end",
 			       WEB_RUN_SLOTS);
 	}
@@ -277,7 +309,7 @@ static int suggest_post(struct web_req *r)
 	memcpy(run->model, model, strlen(model) + 1);
 	if ((run->id = label_suggest_run_new(r->st, project(r), model, r->sess.name, &e)) < 0) {
 		web_store_give(r->w, run->st);
-		free(run);
+		run_free(run);
 		return web_moat_err(r, &e);
 	}
 	{
@@ -285,6 +317,11 @@ static int suggest_post(struct web_req *r)
 		json_t *out = json_pack("{s:s, s:s, s:I, s:I}", "project", run->project, "model", model,
 					"suggest_run", (json_int_t)run->id, "limit", (json_int_t)limit);
 		struct audit_entry a = { argv, NULL, out, NULL, r->sess.name };
+		if (out && tpl) {  /* the template's digest, as a suggestion's provenance keeps it */
+			char sha[65];
+			sha256_hex_mem(tpl, strlen(tpl), sha);
+			json_object_set_new(out, "template_sha256", json_string(sha));
+		}
 		if (!argv || !out || audit_append(r->st, &a, NULL, &e) < 0)
 			web_log(r->w, "suggestion run %lld: cannot append its audit record: %s",
 				(long long)run->id, e.msg[0] ? e.msg : "out of memory");
@@ -297,7 +334,7 @@ static int suggest_post(struct web_req *r)
 		if (label_suggest_run_end(r->st, run->id, "failed", "cannot start a thread", &e) < 0)
 			web_log(r->w, "%s", e.msg);
 		web_store_give(r->w, run->st);
-		free(run);
+		run_free(run);
 		return web_err(r, 503, "cannot start a thread for the run");
 	}
 	run->next = r->w->runs;

@@ -8,6 +8,7 @@
 // annotation) what the server now holds.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 
 const BASE = process.env.BASE;
 const TOKEN = process.env.TOKEN;
@@ -557,6 +558,11 @@ try {
   await page.locator('#template').waitFor();
   await until('the models are listed (or their sources named)', async () =>
     (await page.locator('.modellist').textContent()).length > 0 && !(await page.locator('.modellist').textContent()).includes('Asking'));
+  // the tiny model is listed from serve's --models-dir: picked from the list
+  const listed = page.locator('.modellist input[type=radio][value$="llama-2-tiny-random.gguf"]');
+  await until('the GGUF file of --models-dir is listed', async () => (await listed.count()) === 1);
+  await listed.check();
+  check((await page.inputValue('#model-uri')).endsWith('llama-2-tiny-random.gguf'), 'picking a listed model fills the model field');
   await page.fill('#model-uri', MODEL_URI);
   const firstText = (await admin.task('cls', ids.cls[0].id)).text;
   await page.fill('#template', 'Is this an invoice? Answer yes or no.\n{{text}}');
@@ -573,6 +579,8 @@ try {
   await page.locator('main h1', { hasText: 'qa: models' }).waitFor();
   await page.locator('#run-limit').waitFor();
   await page.fill('#model-uri', MODEL_URI);
+  const RUN_TEMPLATE = 'Answer in one word: {{text}}';
+  await page.fill('#template', RUN_TEMPLATE);
   await page.getByRole('button', { name: 'Start a suggestion run' }).click();
   const run = await until('the run shows up', async () => page.locator('#runs-table tbody tr').first().getAttribute('data-run'));
   await until('the page follows the run to its end', async () =>
@@ -585,7 +593,10 @@ try {
   check(await prog.getAttribute('value') === String(r0.done), 'the progress bar shows what was done');
   for (const t of ids.qa) {
     const tt = await admin.task('qa', t.id);
-    check(tt.suggestions.some((s) => s.model === MODEL_URI), `task ${t.id} has a suggestion from the run`);
+    const g = tt.suggestions.find((s) => s.model === MODEL_URI);
+    check(g, `task ${t.id} has a suggestion from the run`);
+    const want = createHash('sha256').update(RUN_TEMPLATE.replace('{{text}}', tt.text)).digest('hex');
+    check(g && g.prompt_sha256 === want, `task ${t.id}: the run used the template edited on the page`, g && g.prompt_sha256);
   }
 } catch (err) {
   fail(`the run stopped: ${err && err.stack ? err.stack : err}`);

@@ -166,6 +166,22 @@ print("ok")
 PY
 expect_eq ok "$(cat "$T/shown")" "the model saw the pictures whose digests the provenance keeps"
 
+# --- --prompt-file: a template instead of the schema's ------------------------------------------
+printf 'Sort it into {{labels}}: {{text}}' >"$T/tpl.txt"
+printf 'Sort it: {{nope}}' >"$T/badtpl.txt"
+start_fake tpl '{"models": {"m:7b": {}}}' || bad "fake ollama"
+expect_rc 1 m label suggest pdfs --model "ollama://127.0.0.1:$FAKE_PORT/m:7b" --prompt-file "$T/badtpl.txt"
+expect_grep "unknown field '\{\{nope\}\}'" "$T/err" "a template with an unknown field: refused"
+expect_rc 0 m label suggest pdfs --model "ollama://127.0.0.1:$FAKE_PORT/m:7b" --prompt-file "$T/tpl.txt" --json
+expect_eq 1 "$(jq_py 'd["suggested"]')" "a suggestion with the template given"
+"$PY" -c 'import json,sys; b=[json.loads(l).get("body") or {} for l in open(sys.argv[1])][-1]; print(b["messages"][-1]["content"][:80])' "$FAKE_LOG" >"$T/sent"
+expect_grep '^Sort it into finance, science, other \(anything else\): ' "$T/sent" "the model got the template given"
+tsha=$(sha256sum "$T/tpl.txt" | cut -c1-64)
+sqlite3 -json "$W/moat.db" "SELECT g.provenance AS prov FROM suggestions g JOIN tasks t ON t.id = g.task_id JOIN projects p ON p.id = t.project_id WHERE p.name = 'pdfs' AND g.model LIKE 'ollama:%'" >"$T/tp.json"
+expect_eq "$tsha" "$("$PY" -c 'import json,sys; print(json.loads(json.load(open(sys.argv[1]))[0]["prov"])["request_template_sha256"])' "$T/tp.json")" \
+	"the provenance keeps the template's digest"
+expect_grep "\"template_sha256\": ?\"$tsha\"" <("$MOAT" -w "$W" audit log --json) "the audit record too"
+
 # --- killed and resumed: every task once, none twice --------------------------------------
 start_fake slow '{"delay": 0.2, "models": {"m:7b": {}}}' || bad "fake ollama"
 S="ollama://127.0.0.1:$FAKE_PORT/m:7b"

@@ -177,8 +177,11 @@ req GET /api/projects/p1/stats; expect_code 200 "stats"
 # --- admin: suggestion runs, preview, models -----------------------------------------
 login_as adm adm-password
 req POST /api/projects/p1/suggest '{"model":"not a uri"}'; expect_code 400 "a run with a bad model URI"
-req POST /api/projects/p1/suggest '{"model":"openai://127.0.0.1:9/v1/none","limit":2}'
-expect_code 202 "start a suggestion run"
+req POST /api/projects/p1/suggest '{"model":"openai://127.0.0.1:9/v1/none","template":"{{nope}}"}'
+expect_code 400 "a run with a template naming an unknown field"
+expect_grep "unknown field" "$T/body" "the template's fault is said"
+req POST /api/projects/p1/suggest '{"model":"openai://127.0.0.1:9/v1/none","limit":2,"template":"Kind? {{text}}"}'
+expect_code 202 "start a suggestion run (with a template of its own)"
 run=$(jget "$T/body" 'j["run"]')
 for i in $(seq 1 50); do
 	req GET /api/projects/p1/suggest

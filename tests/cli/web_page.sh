@@ -106,7 +106,7 @@ for u in ann:annotator ann2:annotator rev:reviewer adm:admin; do
 		|| { bad "users add ${u%%:*}"; finish; exit 1; }
 done
 
-serve_start "$W" || { finish; exit 1; }
+serve_start "$W" --models-dir "$(dirname "$MODEL")" || { finish; exit 1; }
 shots=""
 [ "${MOAT_SCREENSHOTS:-}" = 1 ] && shots="$SRC/docs/img"
 if BASE="$BASE" TOKEN="$TOKEN" MODEL_URI="gguf:$MODEL" SHOTS="$shots" \
