@@ -27,7 +27,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: moat serve [--bind ADDR] [--port N] [--tls-cert F --tls-key F] [--insecure]\n"
-		"                  [--threads N] [--session-hours H] [--models-dir DIR] [--web-dir DIR]\n\n"
+		"                  [--threads N] [--session-hours H] [--models-dir DIR]\n"
+		"                  [--llm-server URL]... [--web-dir DIR]\n\n"
 		"Serves the workspace's JSON API (docs/api.md; /api/openapi.json) over HTTP.\n"
 		"  --bind ADDR          the address to listen on (default 127.0.0.1); an address\n"
 		"                       that is not loopback needs --tls-cert/--tls-key or --insecure\n"
@@ -38,6 +39,8 @@ static void usage(FILE *f)
 		"  --session-hours H    how long a login lasts (default 8)\n"
 		"  --models-dir DIR     GGUF files the page lists as models (gguf:PATH), beside\n"
 		"                       Ollama at OLLAMA_HOST and the Ollama store\n"
+		"  --llm-server URL     an OpenAI-compatible server (llama-server, vLLM) whose models\n"
+		"                       the page lists too, e.g. http://127.0.0.1:8080/v1 (repeatable)\n"
 		"  --web-dir DIR        serve the page's files from DIR instead of those built into\n"
 		"                       moat (for working on web/; the API is the same)\n\n"
 		"It prints 'moat serve: URL' with a one-time token: opening it (POST /api/login\n"
@@ -63,7 +66,7 @@ static char *read_pem(const char *path)
 	return buf_detach(&b, NULL);
 }
 
-enum { O_BIND = 1000, O_PORT, O_CERT, O_KEY, O_INSECURE, O_THREADS, O_HOURS, O_WEBDIR, O_MODELSDIR };
+enum { O_BIND = 1000, O_PORT, O_CERT, O_KEY, O_INSECURE, O_THREADS, O_HOURS, O_WEBDIR, O_MODELSDIR, O_LLMSERVER };
 
 int cmd_serve(struct cmd_ctx *ctx)
 {
@@ -77,10 +80,13 @@ int cmd_serve(struct cmd_ctx *ctx)
 		{ "session-hours", required_argument, NULL, O_HOURS },
 		{ "web-dir", required_argument, NULL, O_WEBDIR },
 		{ "models-dir", required_argument, NULL, O_MODELSDIR },
+		{ "llm-server", required_argument, NULL, O_LLMSERVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct web_opts o = web_opts_default();
+	static const char *servers[8];
+	size_t n_servers = 0;
 	struct moat_err e = MOAT_ERR_INIT;
 	const char *cert = NULL, *key = NULL;
 	char *cert_pem = NULL, *key_pem = NULL, *dir = NULL, *end;
@@ -103,6 +109,13 @@ int cmd_serve(struct cmd_ctx *ctx)
 		case O_INSECURE: o.insecure = 1; break;
 		case O_WEBDIR: o.web_dir = optarg; break;
 		case O_MODELSDIR: o.models_dir = optarg; break;
+		case O_LLMSERVER:
+			if (n_servers == sizeof(servers) / sizeof(servers[0]))
+				return cmd_usage("serve: --llm-server: at most 8");
+			servers[n_servers++] = optarg;
+			o.servers = servers;
+			o.n_servers = n_servers;
+			break;
 		case O_THREADS:
 			o.threads = (int)strtol(optarg, &end, 10);
 			if (*end || o.threads < 1 || o.threads > 256)

@@ -119,6 +119,8 @@ static int models_get(struct web_req *r)
 	cfg.deadline_ms = 10000;
 	src.cfg = &cfg;
 	src.gguf_dir = r->w->o.models_dir;
+	src.servers = r->w->o.servers;
+	src.n_servers = r->w->o.n_servers;
 	if (!(r->out = llm_list(&src)))
 		return web_err(r, 500, "out of memory");
 	return 200;

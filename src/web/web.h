@@ -31,6 +31,8 @@ struct web_opts {
 	double session_hours;      /* a session's life; 0: 8 */
 	const char *os_user;       /* the name of the admin the one-time token logs in */
 	const char *models_dir;    /* GGUF files GET /api/models lists; NULL: none */
+	const char *const *servers; /* OpenAI-compatible base URLs it lists too */
+	size_t n_servers;
 	const char *web_dir;       /* serve the page's files from here, not the
 				      binary's (development); NULL: embedded */
 	/* messages for the operator (a failed request's cause, a run that

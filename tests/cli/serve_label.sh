@@ -15,7 +15,10 @@
 #  - a task's picture: a JPEG as it is, a TIFF and a PDF page drawn as PNG,
 #    a text task refused.
 . "$(dirname "$0")/lib.sh"
+. "$SRC/tests/llm_servers.sh"
 . "$(dirname "$0")/serve_common.sh"
+# both helpers' servers stopped at exit (each file sets its own trap)
+trap 'serve_stop_all; for p in $SERVER_PIDS; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 need_testdata corpus
 
 W="$T/ws"
@@ -196,6 +199,21 @@ expect_grep "invoice for" "$T/body" "the preview holds the task's text"
 req POST /api/projects/p1/preview "{\"task\":$tid,\"template\":\"T: {{text}}\"}"; expect_code 200 "a preview of another template"
 expect_grep '"prompt":"T: Document' "$T/body" "the template given is used"
 req POST /api/projects/p1/preview '{"task":0}'; expect_code 400 "a preview of task 0"
+
+# --- the models the page lists: Ollama, a GGUF folder, an OpenAI-compatible server ---
+# (a replay of Ollama's API, native and OpenAI-compatible: Ollama cannot be installed here)
+need_testdata models
+start_fake listed '{"models": {"listed:7b": {}}}' || bad "fake ollama"
+serve_stop_all
+OLLAMA_HOST="127.0.0.1:$FAKE_PORT" serve_start "$W" --models-dir "$TESTDATA/models" \
+	--llm-server "http://127.0.0.1:$FAKE_PORT/v1" || { finish; exit 1; }
+login_as adm adm-password
+req GET /api/models; expect_code 200 "the models"
+for want in "ollama://127.0.0.1:$FAKE_PORT/listed:7b" "openai://127.0.0.1:$FAKE_PORT/v1/listed:7b" \
+	    "gguf:$TESTDATA/models/llama-2-tiny-random.gguf"; do
+	if jget "$T/body" '[m["uri"] for m in j["models"]]' | grep -qF "\"$want\""; then ok
+	else bad "GET /api/models lists $want: $(head -c 600 "$T/body")"; fi
+done
 
 # --- a task's picture: what boxes are drawn on ----------------------------------------
 mkdir "$T/pics"
