@@ -345,8 +345,15 @@ int64_t lb_next(struct store *s, int64_t project, int overlap, const char *user,
 		"ssii", user, now, project, after);
 	if (!ok)
 		return -1;
-	if (!id) {
-		id = q_int(s, e, &ok, 0, "cannot pick the next task",
+	/* On PostgreSQL (READ COMMITTED) the pick below may see an old picture:
+	 * a server that leased a task and committed after this statement's
+	 * snapshot was taken has released the row by the time we lock it, and
+	 * its lease is a row of another table, so nothing re-checks.  Holding
+	 * the row lock, a new statement sees every lease committed before it:
+	 * the task is taken only if it is still free, else the next one is
+	 * tried (cli.serve_two, pg.serve_two: two servers under wrk). */
+	for (int tries = 0; !id && tries < 64; tries++) {
+		int64_t pick = q_int(s, e, &ok, 0, "cannot pick the next task",
 			   STORE_SQL(s,
 			"SELECT t.id FROM tasks t WHERE t.project_id = ?1 AND t.is_open = 1 AND t.id > ?2"
 			" AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id"
@@ -363,6 +370,22 @@ int64_t lb_next(struct store *s, int64_t project, int overlap, const char *user,
 			   "iissi", project, after, user, now, (int64_t)overlap);
 		if (!ok)
 			return -1;
+		if (!pick)
+			break;
+		if (db_backend(store_db(s)) != DB_POSTGRES) {
+			id = pick;  /* SQLite: one writer at a time, the picture is current */
+			break;
+		}
+		id = q_int(s, e, &ok, 0, "cannot pick the next task",
+			"SELECT t.id FROM tasks t WHERE t.id = ?1 AND t.is_open = 1"
+			" AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id"
+			" AND a.annotator = ?2 AND a.status <> 'draft')"
+			" AND t.n_done + (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id"
+			" AND l.annotator <> ?2 AND l.expires_at > ?3) < ?4",
+			"issi", pick, user, now, (int64_t)overlap);
+		if (!ok)
+			return -1;
+		after = pick;
 	}
 	if (id && q_exec(s, e, "cannot lease the task",
 			 "INSERT INTO task_leases(task_id, annotator, expires_at) VALUES(?,?,?)"
@@ -510,6 +533,17 @@ int lb_annotation_save(struct store *s, int64_t task, int overlap, const char *u
 	json_t *have;
 	int64_t aid = 0;
 	store_utc_now(now, 3);
+	/* saves of one task take turns (PostgreSQL: the task's row lock, held
+	 * to the commit; SQLite has one writer anyway), so that two servers
+	 * saving the same person's annotation at once make one row, not two,
+	 * and the task's count is right */
+	if (db_backend(store_db(s)) == DB_POSTGRES) {
+		int ok;
+		q_int(s, e, &ok, 0, "cannot lock the task", "SELECT id FROM tasks WHERE id = ? FOR UPDATE",
+		      "i", task);
+		if (!ok)
+			return -1;
+	}
 	have = q_rows(s, e, "cannot read annotations", "id:i,status:s,corrects:i",
 		      "SELECT id, status, corrects FROM annotations WHERE task_id = ? AND annotator = ?"
 		      " AND corrects IS NULL ORDER BY id", "is", task, user);
