@@ -12,6 +12,11 @@
 # per endpoint; bench/annotate/RESULTS.md keeps the numbers.  The workspace
 # made for an N and USERS is kept beside OUT (OUT.pristine-N-USERS) and copied
 # by later runs: making it is most of a run's time.
+#
+# STORE=postgres puts the workspace's tables in a throw-away PostgreSQL 15
+# server (tests/pg_server.sh: initdb on a loopback port, in OUT/pg), made
+# afresh each run (a PostgreSQL workspace cannot be copied as a directory),
+# for the SQLite-against-PostgreSQL comparison of issue 15.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -25,12 +30,22 @@ WRK_THREADS=${WRK_THREADS:-2}
 work=${OUT:-/dev/shm/moat-bench-annotate}
 command -v wrk >/dev/null || { echo "bench/annotate: wrk is missing (apt-get install wrk)" >&2; exit 1; }
 [ -x "$MOAT" ] || { echo "bench/annotate: no moat at $MOAT" >&2; exit 1; }
+STORE=${STORE:-sqlite}
 rm -rf "$work"
 mkdir -p "$work"
 export BENCH_DIR=$here
+pg_stop() { :; }
+if [ "$STORE" = postgres ]; then
+	mkdir -p "$work/pg"
+	"$root/tests/pg_server.sh" start "$work/pg" >&2
+	. "$work/pg/env"
+	export MOAT_STORE PGPASSFILE
+	pg_stop() { "$root/tests/pg_server.sh" stop "$work/pg" >&2 || true; }
+	trap pg_stop EXIT
+fi
 
 pristine="$work.pristine-$N-$USERS"
-if [ -d "$pristine" ]; then
+if [ "$STORE" != postgres ] && [ -d "$pristine" ]; then
 	echo "== workspace: $N tasks, copied from $pristine" >&2
 	cp -a "$pristine" "$work/ws"
 else
@@ -55,11 +70,11 @@ else
 	for i in $(seq 1 "$USERS"); do
 		"$MOAT" -w "$work/ws" users add "a$i" --role annotator --password-file "$work/pw" >/dev/null
 	done
-	cp -a "$work/ws" "$pristine"   # the next run starts from the same state
+	[ "$STORE" = postgres ] || cp -a "$work/ws" "$pristine"   # the next run starts from the same state
 fi
 "$MOAT" -w "$work/ws" serve --port 0 ${THREADS:+--threads "$THREADS"} >"$work/serve.out" 2>"$work/serve.err" &
 spid=$!
-trap 'kill $spid 2>/dev/null; wait $spid 2>/dev/null' EXIT
+trap 'kill $spid 2>/dev/null; wait $spid 2>/dev/null; pg_stop' EXIT
 for _ in $(seq 1 100); do grep -q '^moat serve: http' "$work/serve.out" && break; sleep 0.1; done
 base=$(sed -nE 's|^moat serve: (http://[^/]+)/.*|\1|p' "$work/serve.out")
 echo "return {" >"$work/users.lua"
