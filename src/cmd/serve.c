@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"  --port N             the port (default 8765; 0: a free one, printed)\n"
 		"  --tls-cert F, --tls-key F   serve HTTPS with this PEM certificate and key\n"
 		"  --insecure           allow plain HTTP on a non-loopback address (warns)\n"
-		"  --threads N          worker threads (default: the CPUs, 2 to 16)\n"
+		"  --threads N          worker threads (default: the CPUs but one, 1 to 16)\n"
 		"  --session-hours H    how long a login lasts (default 8)\n"
 		"  --models-dir DIR     GGUF files the page lists as models (gguf:PATH), beside\n"
 		"                       Ollama at OLLAMA_HOST and the Ollama store\n"

@@ -114,33 +114,20 @@ json_t *label_tasks(struct store *s, const char *project, const char *filter, co
 	return lb_tasks(s, pid, filter ? filter : "all", user, after, limit, e);
 }
 
-/* The task's text length in code points and its image size, for checks. */
-static void task_dims(const json_t *t, size_t *cp, int *w, int *h)
-{
-	const char *text = json_string_value(json_object_get(t, "text"));
-	*cp = text ? utf8_count(text, strlen(text)) : 0;
-	*w = (int)json_integer_value(json_object_get(t, "width"));
-	*h = (int)json_integer_value(json_object_get(t, "height"));
-}
-
-/* Checks value against project's schema and task; its compact text. */
+/* Checks value against the project's schema and the task; its compact text. */
 static char *checked_value(struct store *s, const char *project, int64_t pid, int64_t task,
 			   const json_t *value, struct moat_err *e)
 {
 	struct label_schema *sc = label_project_schema(s, project, NULL, e);
-	json_t *t;
 	size_t cp;
 	int w, h;
 	char *text = NULL;
 	if (!sc)
 		return NULL;
-	if ((t = lb_task(s, pid, task, e))) {
-		task_dims(t, &cp, &w, &h);
-		if (label_value_check(sc, value, cp, w, h, e) == 0 &&
-		    !(text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS)))
-			err_set(e, MOAT_ENOMEM, "out of memory");
-		json_decref(t);
-	}
+	if (lb_task_dims(s, pid, task, &cp, &w, &h, e) == 0 &&
+	    label_value_check(sc, value, cp, w, h, e) == 0 &&
+	    !(text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS)))
+		err_set(e, MOAT_ENOMEM, "out of memory");
 	label_schema_free(sc);
 	return text;
 }

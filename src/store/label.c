@@ -10,6 +10,7 @@
 #include "label.h"
 #include "store_int.h"
 #include "../core/fmt.h"
+#include "../core/utf8.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -400,6 +401,29 @@ int64_t lb_next(struct store *s, int64_t project, int overlap, const char *user,
 #define TASK_SQL "SELECT t.id, t.kind, t.doc_id, t.seq, t.text, t.image, t.width, t.height," \
 		 " t.name, t.split, t.meta, t.n_done, t.cleaned," \
 		 " (SELECT d.mime FROM documents d WHERE d.id = t.doc_id) FROM tasks t"
+
+int lb_task_dims(struct store *s, int64_t project, int64_t task, size_t *cps, int *width,
+		 int *height, struct moat_err *e)
+{
+	struct db_stmt *st = store_prep(s, "SELECT text, width, height FROM tasks"
+					" WHERE id = ? AND project_id = ?", e);
+	int rc;
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, task);
+	db_bind_int64(st, 2, project);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *t = db_column_text(st, 0);
+		*cps = t ? utf8_count(t, (size_t)db_column_bytes(st, 0)) : 0;
+		*width = db_column_int(st, 1);
+		*height = db_column_int(st, 2);
+	}
+	db_finalize(st);
+	if (rc == DB_DONE)
+		return err_set(e, MOAT_ENOTFOUND, "no task %lld in this project", (long long)task);
+	return rc == DB_ROW ? 0 : store_db_err(s, "cannot read the task", e);
+}
 
 json_t *lb_task(struct store *s, int64_t project, int64_t task, struct moat_err *e)
 {

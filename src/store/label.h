@@ -69,6 +69,11 @@ int64_t lb_next(struct store *s, int64_t project, int overlap, const char *user,
 	__attribute__((warn_unused_result));
 /* {id, kind, doc_id, seq, text, image, width, height, name, split, meta,
  * n_done, cleaned}; NULL with MOAT_ENOTFOUND when the task is not project's. */
+/* What a value is checked against (label_value_check): the task's text
+ * length in code points and its image size (0 when none).  MOAT_ENOTFOUND
+ * when the task is not the project's. */
+int lb_task_dims(struct store *s, int64_t project, int64_t task, size_t *cps, int *width,
+		 int *height, struct moat_err *e) __attribute__((warn_unused_result));
 json_t *lb_task(struct store *s, int64_t project, int64_t task, struct moat_err *e)
 	__attribute__((warn_unused_result));
 /* A page of tasks (label.h's label_tasks): filter as there; user for "mine". */

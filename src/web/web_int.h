@@ -39,7 +39,9 @@ struct web {
 	char url[512];
 	char token[64];             /* the one-time token; "" once used */
 	pthread_mutex_t lock;       /* token, stores, runs, rate limits */
-	pthread_mutex_t write_lock; /* one writing request at a time: server.c */
+	pthread_mutex_t write_lock; /* one writing request at a time, in turn: server.c */
+	pthread_cond_t write_turn;
+	unsigned long write_next, write_serving;  /* tickets */
 	struct store **stores;      /* every connection, opened at the start (server.c) */
 	size_t n_stores;
 	struct store **free_stores; /* those not yet taken by a worker or a run */
