@@ -210,7 +210,7 @@ OLLAMA_HOST="127.0.0.1:$FAKE_PORT" serve_start "$W" --models-dir "$TESTDATA/mode
 login_as adm adm-password
 req GET /api/models; expect_code 200 "the models"
 for want in "ollama://127.0.0.1:$FAKE_PORT/listed:7b" "openai://127.0.0.1:$FAKE_PORT/v1/listed:7b" \
-	    "gguf:$TESTDATA/models/llama-2-tiny-random.gguf"; do
+	    "gguf:$(realpath "$TESTDATA/models/llama-2-tiny-random.gguf")"; do
 	if jget "$T/body" '[m["uri"] for m in j["models"]]' | grep -qF "\"$want\""; then ok
 	else bad "GET /api/models lists $want: $(head -c 600 "$T/body")"; fi
 done
