@@ -25,7 +25,8 @@ int label_task_image(struct store *s, const char *project, int64_t task, struct 
 {
 	struct lb_project p;
 	json_t *t;
-	const char *kind, *doc, *type;
+	const char *kind, *doc;
+	char type[64] = "";
 	char *path = NULL;
 	struct buf file = BUF_INIT;
 	int rc = -1, page;
@@ -37,21 +38,21 @@ int label_task_image(struct store *s, const char *project, int64_t task, struct 
 		return -1;
 	kind = json_string_value(json_object_get(t, "kind"));
 	doc = json_string_value(json_object_get(t, "doc_id"));
-	type = json_string_value(json_object_get(t, "mime"));
 	page = (int)json_integer_value(json_object_get(t, "seq"));
 	if (!kind || (strcmp(kind, "image") && strcmp(kind, "page")) || !doc) {
 		err_set(e, MOAT_EUSAGE, "task %lld is %s, not an image or a page", (long long)task,
 			kind ? kind : "without a kind");
 		goto out;
 	}
+	if (!strcmp(kind, "image") && lb_doc_mime(s, doc, type, e) < 0)
+		goto out;
 	if (!(path = store_object_path(store_dir(s), doc))) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (fs_read_file(path, &file, IMAGE_FILE_MAX, e) < 0)
 		goto out;
-	if (!strcmp(kind, "image") && type &&
-	    (!strcmp(type, "image/png") || !strcmp(type, "image/jpeg")) &&
+	if (!strcmp(kind, "image") && (!strcmp(type, "image/png") || !strcmp(type, "image/jpeg")) &&
 	    json_integer_value(json_object_get(t, "width")) > 0) {
 		buf_add(out, file.data, file.len);
 		if (xsnprintf(mime, 32, "%s", type) < 0)

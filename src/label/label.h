@@ -251,6 +251,11 @@ int label_task_image(struct store *s, const char *project, int64_t task, struct 
 char *label_render_prompt(const struct label_schema *sc, const char *template_text,
 			  const json_t *task, struct moat_err *e) __attribute__((warn_unused_result));
 
+/* 0 when template names only fields a prompt knows; else MOAT_EUSAGE saying
+ * which (label_render_prompt's check, without a task). */
+int label_template_check(const struct label_schema *sc, const char *template_text,
+			 struct moat_err *e) __attribute__((warn_unused_result));
+
 /* Scores each model's stored suggestions against the accepted annotations:
  * [{model, tasks, accuracy, macro_f1 | span: {exact: {p, r, f1}, overlap: {...}}
  * | box_map50, tokens_per_s}], one object per model in the order given. */

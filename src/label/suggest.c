@@ -141,6 +141,17 @@ static json_t *label_names(const struct label_schema *sc)
 	return labels;
 }
 
+int label_template_check(const struct label_schema *sc, const char *tpl, struct moat_err *e)
+{
+	json_t *empty = json_object();
+	char *p = empty ? label_render_prompt(sc, tpl, empty, e) : NULL;
+	json_decref(empty);
+	if (!p)
+		return e && e->code ? -1 : err_set(e, MOAT_ENOMEM, "out of memory");
+	free(p);
+	return 0;
+}
+
 /* The JSON schema a spans answer follows: the passages and their labels. */
 static json_t *spans_schema(const struct label_schema *sc)
 {
@@ -528,17 +539,9 @@ int label_suggest(struct store *s, const char *project, const struct label_sugge
 	memset(&r, 0, sizeof(r));
 	if (!(sc = label_project_schema(s, project, &pid, e)))
 		return -1;
-	if (o->template_text) {  /* an unknown field is refused before any work */
-		json_t *empty = json_object();
-		char *p = empty ? label_render_prompt(sc, o->template_text, empty, e) : NULL;
-		json_decref(empty);
-		if (!p) {
-			if (!e || !e->code)
-				err_set(e, MOAT_ENOMEM, "out of memory");
-			label_schema_free(sc);
-			return -1;
-		}
-		free(p);
+	if (o->template_text && label_template_check(sc, o->template_text, e) < 0) {
+		label_schema_free(sc);  /* an unknown field is refused before any work */
+		return -1;
 	}
 	r.s = s;
 	r.sc = sc;
@@ -559,13 +562,8 @@ int label_suggest(struct store *s, const char *project, const struct label_sugge
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (sc->kind == LABEL_BOXES && (!strncmp(o->model, "gguf:", 5) || !strncmp(o->model, "store:", 6))) {
-		err_set(e, MOAT_EUNSUPPORTED, "project '%s' labels boxes, and '%s' cannot look at "
-			"images: moat's embedded llama.cpp has no vision projector; serve a vision model "
-			"with Ollama or llama-server --mmproj and name it ollama:// or openai://",
-			project, o->model);
-		goto out;
-	}
+	if (sc->kind == LABEL_BOXES && llm_check_images(o->model, e) < 0)
+		goto out;  /* before any work: boxes need a model that sees the picture */
 	if (lb_each_task(s, pid, o->model, on_count, &r, e) < 0)
 		goto out;
 	if (!o->dry_run && out->total) {

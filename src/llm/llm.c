@@ -259,6 +259,27 @@ static json_t *provenance(const struct llm *m, const struct llm_request *r)
 	return done(p, bad);
 }
 
+/* -1 with the reason when a model of backend b cannot be sent images. */
+static int images_refused(enum llm_backend b, const char *uri, struct moat_err *e)
+{
+	if (b != LLM_GGUF && b != LLM_STORE)
+		return 0;
+	return err_set(e, MOAT_EUNSUPPORTED, "'%s' cannot look at images: moat's embedded "
+		       "llama.cpp has no vision projector; serve a vision model with Ollama or "
+		       "llama-server --mmproj and name it ollama:// or openai://", uri);
+}
+
+int llm_check_images(const char *uri, struct moat_err *e)
+{
+	struct llm_uri u;
+	int rc;
+	if (llm_uri_parse(uri, &u, e) < 0)
+		return -1;
+	rc = images_refused(u.backend, uri, e);
+	llm_uri_release(&u);
+	return rc;
+}
+
 static int check_request(const struct llm_request *r, struct moat_err *e)
 {
 	struct buf g = BUF_INIT;
@@ -311,11 +332,7 @@ int llm_generate_many(struct llm *m, const struct llm_request *r, size_t n, stru
 			q.started = m->call_start;
 		out[i].provenance = NULL;
 		if (check_request(&q, &errs[i]) < 0 ||
-		    (q.n_images && (m->uri.backend == LLM_GGUF || m->uri.backend == LLM_STORE) &&
-		     err_set(&errs[i], MOAT_EUNSUPPORTED, "'%s' cannot look at images: moat's "
-			     "embedded llama.cpp has no vision projector; serve a vision model with "
-			     "Ollama or llama-server --mmproj and name it ollama:// or openai://",
-			     m->uri_text) < 0)) {
+		    (q.n_images && images_refused(m->uri.backend, m->uri_text, &errs[i]) < 0)) {
 			failed++;
 			out[i].provenance = provenance(m, &q);
 			continue;

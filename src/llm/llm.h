@@ -220,6 +220,11 @@ struct llm_result {
  * exp(logprob / n_logprob), in (0, 1]; -1 when it has none (n_logprob 0). */
 double llm_result_score(const struct llm_result *r);
 
+/* 0 when the model of uri can be sent images (llm_request.images), else
+ * -1: a bad URI, or MOAT_EUNSUPPORTED for the embedded backend (no vision
+ * projector), saying what to use instead.  Opens nothing. */
+int llm_check_images(const char *uri, struct moat_err *e) __attribute__((warn_unused_result));
+
 /* Generates one answer.  On failure out holds what was produced so far
  * (text may be NULL) and e says why: MOAT_EINTERRUPTED when cancelled,
  * MOAT_ENET for a server that cannot be reached or died mid-answer, MOAT_ELIMIT

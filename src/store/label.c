@@ -397,10 +397,22 @@ int64_t lb_next(struct store *s, int64_t project, int overlap, const char *user,
 }
 
 #define TASK_COLS "id:i,kind:s,doc_id:s,seq:i,text:s,image:s,width:i,height:i,name:s,split:s," \
-		  "meta:j,n_done:i,cleaned:b,mime:s"
+		  "meta:j,n_done:i,cleaned:b"
 #define TASK_SQL "SELECT t.id, t.kind, t.doc_id, t.seq, t.text, t.image, t.width, t.height," \
-		 " t.name, t.split, t.meta, t.n_done, t.cleaned," \
-		 " (SELECT d.mime FROM documents d WHERE d.id = t.doc_id) FROM tasks t"
+		 " t.name, t.split, t.meta, t.n_done, t.cleaned FROM tasks t"
+
+int lb_doc_mime(struct store *s, const char *doc, char mime[64], struct moat_err *e)
+{
+	int ok;
+	json_t *o = q_one(s, e, "cannot read the document", "no such document", "mime:s",
+			  "SELECT mime FROM documents WHERE id = ?", "s", doc);
+	const char *m = json_string_value(json_object_get(o, "mime"));
+	ok = o != NULL;
+	if (xsnprintf(mime, 64, "%s", m ? m : "") < 0)
+		mime[0] = '\0';  /* a MIME type longer than 63 bytes: none moat serves as is */
+	json_decref(o);
+	return ok ? 0 : -1;
+}
 
 int lb_task_dims(struct store *s, int64_t project, int64_t task, size_t *cps, int *width,
 		 int *height, struct moat_err *e)

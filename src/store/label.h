@@ -69,6 +69,9 @@ int64_t lb_next(struct store *s, int64_t project, int overlap, const char *user,
 	__attribute__((warn_unused_result));
 /* {id, kind, doc_id, seq, text, image, width, height, name, split, meta,
  * n_done, cleaned}; NULL with MOAT_ENOTFOUND when the task is not project's. */
+/* A document's MIME type as ingest found it ("" when none). */
+int lb_doc_mime(struct store *s, const char *doc, char mime[64], struct moat_err *e)
+	__attribute__((warn_unused_result));
 /* What a value is checked against (label_value_check): the task's text
  * length in code points and its image size (0 when none).  MOAT_ENOTFOUND
  * when the task is not the project's. */

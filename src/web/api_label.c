@@ -267,11 +267,7 @@ static int template_check(struct web_req *r, const char *tpl)
 {
 	struct moat_err e = MOAT_ERR_INIT;
 	struct label_schema *sc = label_project_schema(r->st, project(r), NULL, &e);
-	json_t *empty = json_object();
-	char *p = sc && empty ? label_render_prompt(sc, tpl, empty, &e) : NULL;
-	int rc = p ? 0 : e.code ? web_moat_err(r, &e) : web_err(r, 500, "out of memory");
-	free(p);
-	json_decref(empty);
+	int rc = sc && label_template_check(sc, tpl, &e) == 0 ? 0 : web_moat_err(r, &e);
 	label_schema_free(sc);
 	return rc;
 }
