@@ -6,7 +6,8 @@
 # handed out twice, no annotation lost, the audit chain verifies"):
 #  - no answer other than 200, no socket error;
 #  - no task holds annotations of two annotators (overlap 1);
-#  - every 200 to a PUT is one audit record naming an annotation that exists,
+#  - every 200 to a PUT is an audit record (plus at most one per connection
+#    for saves in flight when wrk stopped) naming an annotation that exists,
 #    and every annotation has its record;
 #  - `moat audit verify` passes.
 . "$(dirname "$0")/lib.sh"
@@ -70,7 +71,9 @@ recs = json.load(open(sys.argv[1]))
 ann = [r for r in recs if r.get("command", [])[:2] == ["label", "annotate"]]
 ids = {int(l) for l in open(sys.argv[2]) if l.strip()}
 named = [r["outputs"]["annotation"] for r in ann]
-assert len(ann) == int(sys.argv[3]), "%d audit records for %s saves" % (len(ann), sys.argv[3])
+# a save still in flight when wrk stopped is committed but not counted by
+# wrk: at most one per connection (16)
+assert int(sys.argv[3]) <= len(ann) <= int(sys.argv[3]) + 16, "%d audit records for %s saves" % (len(ann), sys.argv[3])
 assert set(named) <= ids, "records name annotations that do not exist: %s" % sorted(set(named) - ids)[:5]
 assert ids <= set(named), "annotations without a record: %s" % sorted(ids - set(named))[:5]
 assert all(r.get("actor") in ("a1", "a2", "a3", "a4") for r in ann), "a record without its annotator"
