@@ -190,15 +190,16 @@ static struct sum *find_sum(struct sum *v, size_t n, const char *rel)
 }
 
 /* Hashes file k of a job, checking it against its line in SHA256SUMS; the
- * bytes go into whole too for a blob.  Returns 1 when the file was read whole
- * and matched (or has no line), else 0; *present says it was there. */
+ * bytes go into whole too when it is not NULL (a blob in parts), and the
+ * file's digest into d (a blob in one file is its own whole: hashed once).
+ * Returns 1 when the file was read whole and matched (or has no line), else
+ * 0; *present says it was there. */
 static int check_file(struct vctx *c, struct vjob *j, size_t k, const char *path,
-		      struct sha256 *whole, int *present)
+		      struct sha256 *whole, unsigned char d[SHA256_LEN], int *present)
 {
 	const char *rel = j->rel[k];
 	struct stat st;
 	struct sha256 h;
-	unsigned char d[SHA256_LEN];
 	uint64_t got = 0;
 	struct moat_err e = MOAT_ERR_INIT;
 	char ex[72], fo[72];
@@ -234,8 +235,7 @@ static int check_file(struct vctx *c, struct vjob *j, size_t k, const char *path
 		j->bad = 1;
 		return 0;
 	}
-	if (models_hash_fd(fd, path, 0, UINT64_MAX, &h, j->digest ? whole : NULL, &c->sp, &got,
-			   &e) < 0) {
+	if (models_hash_fd(fd, path, 0, UINT64_MAX, &h, whole, &c->sp, &got, &e) < 0) {
 		if (e.code == MOAT_ENOMEM)
 			j->bad = 1;
 		else
@@ -274,12 +274,15 @@ static int run_job(void *arg, int worker, size_t idx, struct moat_err *e)
 	struct vctx *c = arg;
 	struct vjob *j = &c->jobs[idx];
 	struct sha256 whole = { NULL };
-	int whole_ok = 1, all_present = 1;
+	unsigned char d[SHA256_LEN];
+	/* a blob in one file: its file's digest is the blob's, one pass */
+	int parts = j->digest && j->n_files > 1, whole_ok = 1, all_present = 1;
 	char **paths = calloc(j->n_files + 1, sizeof(*paths));
 	(void)worker;
+	memset(d, 0, sizeof(d));
 	j->problems = json_array();
 	j->warnings = json_array();
-	if (!paths || !j->problems || !j->warnings || (j->digest && sha256_init(&whole) < 0))
+	if (!paths || !j->problems || !j->warnings || (parts && sha256_init(&whole) < 0))
 		j->bad = 1;
 	for (size_t k = 0; k < j->n_files && !j->bad; k++) {
 		int present;
@@ -287,15 +290,15 @@ static int run_job(void *arg, int worker, size_t idx, struct moat_err *e)
 			j->bad = 1;
 			break;
 		}
-		if (!check_file(c, j, k, paths[k], &whole, &present))
+		if (!check_file(c, j, k, paths[k], parts ? &whole : NULL, d, &present))
 			whole_ok = 0;
 		if (!present)
 			all_present = 0;
 	}
 	if (j->digest && !j->bad) {
-		unsigned char d[SHA256_LEN];
 		char hex[SHA256_HEX], fo[72];
-		sha256_final(&whole, d);
+		if (parts)
+			sha256_final(&whole, d);
 		hex_encode(d, SHA256_LEN, hex);
 		sha_ref(hex, fo);
 		if (whole_ok && strcasecmp(hex, models_digest_hex(j->digest)))
