@@ -57,19 +57,20 @@ void models_progress_finish(struct models_progress *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-/* Reads len bytes of fd from off (UINT64_MAX: to the end) through block,
- * feeding them to h1 and h2 and writing them to out_fd (each if there);
- * *got gets the count, which is short only when the file is. */
+/* Reads len bytes of fd from off (UINT64_MAX: to the end) through block
+ * (block_size bytes), feeding them to h1 and h2 and writing them to out_fd
+ * (each if there); *got gets the count, which is short only when the file
+ * is. */
 static int pump(int fd, const char *path, uint64_t off, uint64_t len, unsigned char *block,
-		struct sha256 *h1, struct sha256 *h2, int out_fd, const char *out_path,
-		struct models_progress *sp, uint64_t *got, struct moat_err *e)
+		size_t block_size, struct sha256 *h1, struct sha256 *h2, int out_fd,
+		const char *out_path, struct models_progress *sp, uint64_t *got, struct moat_err *e)
 {
 	uint64_t total = 0;
 #ifdef POSIX_FADV_SEQUENTIAL
 	posix_fadvise(fd, (off_t)off, len == UINT64_MAX ? 0 : (off_t)len, POSIX_FADV_SEQUENTIAL);
 #endif
 	while (total < len) {
-		size_t want = COPY_BLOCK;
+		size_t want = block_size;
 		ssize_t n;
 		if (len - total < want)
 			want = (size_t)(len - total);
@@ -98,11 +99,11 @@ int models_hash_fd(int fd, const char *path, uint64_t off, uint64_t len, struct 
 		   struct sha256 *h2, struct models_progress *sp, uint64_t *got,
 		   struct moat_err *e)
 {
-	unsigned char *block = malloc(COPY_BLOCK);
+	unsigned char *block = malloc(HASH_BLOCK);
 	int rc;
 	if (!block)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
-	rc = pump(fd, path, off, len, block, h1, h2, -1, NULL, sp, got, e);
+	rc = pump(fd, path, off, len, block, HASH_BLOCK, h1, h2, -1, NULL, sp, got, e);
 	free(block);
 	return rc;
 }
@@ -170,8 +171,8 @@ int models_copy_to_tmp_at(const struct models_copy_src *src, size_t n_src, int d
 			err_set(e, MOAT_EIO, "cannot open '%s': %s", src[s].path, strerror(errno));
 			goto fail;
 		}
-		if (pump(sfd, src[s].path, off, len, block, h1, part_hex ? &ph : NULL, fd, dst, sp,
-			 &got, e) < 0)
+		if (pump(sfd, src[s].path, off, len, block, COPY_BLOCK, h1, part_hex ? &ph : NULL, fd,
+			 dst, sp, &got, e) < 0)
 			goto fail;
 		if (got < len && len != UINT64_MAX) {
 			err_set(e, MOAT_ECORRUPT, "'%s' ends after %llu bytes, expected %llu",
