@@ -21,7 +21,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: moat doctor [--models-dir DIR] [--ollama URL] [--model NAME]... [--no-models]\n"
-		"                   [--allow-host HOST] [--json]\n\n"
+		"                   [--allow-host HOST] [--json]\n"
+		"       moat doctor --golden BUNDLE [--model [NAME=]URI]... [--tolerance T] [--json]\n\n"
 		"Runs the checklist of an air-gapped Ollama deployment: GPUs, driver and CUDA\n"
 		"(nvidia-smi, nvcc); the model store (exists, readable by the server's user,\n"
 		"passes 'moat models fsck --quick', free space); the server's environment\n"
@@ -37,6 +38,13 @@ static void usage(FILE *f)
 		"  --model NAME       test this model (repeatable; default: every model listed)\n"
 		"  --no-models        skip the per-model checks\n"
 		"  --json             print the checks as JSON\n"
+		"  --golden BUNDLE    only rerun the known-good prompts the bundle carries (made by\n"
+		"                     'moat models bundle --golden') and compare each model's answers;\n"
+		"                     --model then names the runtime: NAME=URI, or one URI for all\n"
+		"                     ({model} is replaced by the name); default: llama.cpp inside\n"
+		"                     moat on the bundle's own GGUF blob\n"
+		"  --tolerance T      with --golden: the least similarity (0..1) an answer that is\n"
+		"                     not exact needs to pass (default 0.9)\n"
 		"Exit status: 0 nothing failed, 1 a check failed, 2 bad usage.\n");
 }
 
@@ -150,6 +158,8 @@ int cmd_doctor(struct cmd_ctx *ctx)
 		{ "no-models", no_argument, NULL, 'N' },
 		{ "allow-host", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "golden", required_argument, NULL, 'G' },
+		{ "tolerance", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -159,7 +169,7 @@ int cmd_doctor(struct cmd_ctx *ctx)
 	const char **allow = calloc((size_t)ctx->argc + 1, sizeof(char *));
 	struct show s = { NULL };
 	const struct moat_err nomem = { MOAT_ENOMEM, "out of memory" };
-	int as_json = 0, c, rc;
+	int as_json = 0, tol_set = 0, c, rc;
 	json_t *res;
 
 	if (!models || !allow) {
@@ -176,6 +186,18 @@ int cmd_doctor(struct cmd_ctx *ctx)
 		case 'N': o.no_models = 1; break;
 		case 'a': allow[cfg.n_allow_hosts++] = optarg; break;
 		case 'J': as_json = 1; break;
+		case 'G': o.golden_bundle = optarg; break;
+		case 'T': {
+			char *end;
+			o.golden_tolerance = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.golden_tolerance >= 0 && o.golden_tolerance <= 1)) {
+				free(models), free(allow);
+				return cmd_usage("doctor: --tolerance wants a number from 0 to 1, not '%s'",
+						 optarg);
+			}
+			tol_set = 1;
+			break;
+		}
 		case 'h': usage(stdout); free(models), free(allow); return 0;
 		default: usage(stderr); free(models), free(allow); return EXIT_USAGE;
 		}
@@ -184,6 +206,12 @@ int cmd_doctor(struct cmd_ctx *ctx)
 		free(models), free(allow);
 		return cmd_usage("doctor: unexpected '%s'", ctx->argv[optind]);
 	}
+	if (tol_set && !o.golden_bundle) {
+		free(models), free(allow);
+		return cmd_usage("doctor: --tolerance goes with --golden BUNDLE");
+	}
+	if (!tol_set)
+		o.golden_tolerance = 0.9;
 	cfg.allow_hosts = allow;
 	cfg.idle_timeout_ms = 600000;  /* a big model may load for minutes */
 	o.models = models;
@@ -196,7 +224,8 @@ int cmd_doctor(struct cmd_ctx *ctx)
 	free(models), free(allow);
 	if (!res)
 		return cmd_fail(&nomem);
-	check_workspace(ctx, res, &s, as_json);
+	if (!o.golden_bundle)
+		check_workspace(ctx, res, &s, as_json);
 	rc = json_is_true(json_object_get(res, "ok")) ? 0 : 1;
 	if (as_json) {
 		cmd_print_json(res);

@@ -1,5 +1,5 @@
 /*
- * models.c - `moat models list|bundle|verify|install|import|fsck|rm` and
+ * models.c - `moat models list|bundle|verify|install|import|fsck|rm|diff` and
  * `moat keys generate`: the model kit's command line.  One table names each
  * subcommand with the options and operands it takes; one parser checks them
  * and finds the store; each subcommand calls src/models/ (or src/keys/),
@@ -16,6 +16,8 @@
 #include "../core/progress.h"
 #include "../ingest/ocrlib.h"
 #include "../keys/keys.h"
+#include "../doctor/doctor.h"
+#include "../models/golden.h"
 #include "../models/models.h"
 
 #include <getopt.h>
@@ -39,14 +41,25 @@ static const char models_help[] =
 	"          GGUF's architecture, parameters, quantisation and context; broken entries\n"
 	"          are listed with what is wrong\n"
 	"  bundle  NAME[:TAG]... --to DIR [--models-dir DIR] [--split-size SIZE]\n"
-	"          [--sign KEYFILE] [--include-self [--ocr-lang eng+deu]] [-j N] [--json]\n"
+	"          [--sign KEYFILE] [--include-self [--ocr-lang eng+deu]]\n"
+	"          [--golden PROMPTS.jsonl [--runtime URI]] [-j N] [--json]\n"
 	"          copies the models' manifests and blobs (each once) to DIR with SHA256SUMS,\n"
 	"          bundle.json and an optional Ed25519 signature; an interrupted run resumes.\n"
 	"          --include-self adds moat itself for a target with nothing installed: its\n"
 	"          libraries, libmagic's database, Tesseract's languages (all this machine\n"
 	"          has, or those --ocr-lang names) and llama-server; sh DIR/moat/install.sh\n"
+	"          --golden runs each prompt (greedy, seed 42, context 2048) through each model\n"
+	"          here and carries the answers as golden.json (in SHA256SUMS, signed); the\n"
+	"          runtime is llama.cpp inside moat on the store's blob unless --runtime names\n"
+	"          one ({model} in URI is replaced by each model's name)\n"
 	"  verify  DIR [--trust PUBKEY] [-j N] [--json]\n"
-	"          checks every checksum, every GGUF blob's structure, and the signature\n"
+	"          [--golden [--model [NAME=]URI]... [--tolerance T]]\n"
+	"          checks every checksum, every GGUF blob's structure, and the signature;\n"
+	"          --golden then reruns the carried prompts and compares the answers (as\n"
+	"          'moat doctor --golden'); T: the least similarity that passes (0.9)\n"
+	"  diff    A B --prompts FILE [--models-dir DIR] [--json]\n"
+	"          the same prompts through two models (URIs, or names in the store) side\n"
+	"          by side: exact answers, agreement and tokens per second\n"
 	"  install DIR [--models-dir DIR] [--force] [--trust PUBKEY] [-j N] [--json]\n"
 	"          verifies, then installs blobs first and manifests last\n"
 	"  import  FILE.gguf --name NAME[:TAG] [--models-dir DIR] [--json]\n"
@@ -63,7 +76,8 @@ static const char models_help[] =
 	"\n"
 	"Exit status: 0 all good; 1 failure (fsck: the store has errors); 2 bad usage;\n"
 	"verify and install: 3 a file is corrupt, missing, truncated or unexpected,\n"
-	"4 the signature is missing, tampered or made by another key (3 wins when both).\n";
+	"4 the signature is missing, tampered or made by another key (3 wins when both);\n"
+	"verify --golden: 6 the bundle is intact but answers differ beyond --tolerance.\n";
 
 /* ---- output helpers ---- */
 
@@ -287,7 +301,8 @@ static int parse_jobs(const char *s, int *out)
 }
 
 enum { OPT_MODELS_DIR = 256, OPT_JSON, OPT_TO, OPT_SPLIT, OPT_SIGN, OPT_SELF, OPT_TRUST,
-       OPT_FORCE, OPT_NAME, OPT_QUICK, OPT_PRUNE, OPT_OUT, OPT_OCR_LANG };
+       OPT_FORCE, OPT_NAME, OPT_QUICK, OPT_PRUNE, OPT_OUT, OPT_OCR_LANG, OPT_GOLDEN,
+       OPT_RUNTIME, OPT_MODEL, OPT_TOLERANCE, OPT_PROMPTS };
 
 #define B(x) (1u << ((x) - 256))
 
@@ -305,17 +320,28 @@ static const struct option all_opts[] = {
 	{ "prune", no_argument, NULL, OPT_PRUNE },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "ocr-lang", required_argument, NULL, OPT_OCR_LANG },
+	/* --golden takes a file for bundle and nothing for verify: see parse_args */
+	{ "golden", optional_argument, NULL, OPT_GOLDEN },
+	{ "runtime", required_argument, NULL, OPT_RUNTIME },
+	{ "model", required_argument, NULL, OPT_MODEL },
+	{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
+	{ "prompts", required_argument, NULL, OPT_PROMPTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct args {
 	const char *models_dir, *to, *sign, *trust, *name, *out, *ocr_lang;
+	const char *golden, *runtime, *prompts;
+	const char **model;  /* --model values, n_model of them (argv's strings) */
+	int n_model;
+	double tolerance;
 	uint64_t split;
 	int json, self, force, quick, prune, jobs, help;
 	int n_pos;
 	char **pos;
 	unsigned seen;   /* bit per OPT_ - 256 */
+	char *golden_arg; /* the "--golden=FILE" made for getopt */
 	char *store;     /* the store directory, for the subcommands that use one */
 };
 
@@ -324,7 +350,12 @@ struct args {
 static int parse_args(int argc, char **argv, unsigned allowed, int allow_j, struct args *a)
 {
 	int c;
+	const char **model = a->model;
+	char *golden_arg = a->golden_arg;
 	memset(a, 0, sizeof(*a));
+	a->model = model;
+	a->golden_arg = golden_arg;
+	a->tolerance = 0.9;
 	a->jobs = 0;
 	optind = 0;
 	opterr = 0;
@@ -365,6 +396,18 @@ static int parse_args(int argc, char **argv, unsigned allowed, int allow_j, stru
 		case OPT_PRUNE: a->prune = 1; break;
 		case OPT_OUT: a->out = optarg; break;
 		case OPT_OCR_LANG: a->ocr_lang = optarg; break;
+		case OPT_GOLDEN: a->golden = optarg ? optarg : ""; break;
+		case OPT_RUNTIME: a->runtime = optarg; break;
+		case OPT_MODEL: a->model[a->n_model++] = optarg; break;
+		case OPT_PROMPTS: a->prompts = optarg; break;
+		case OPT_TOLERANCE: {
+			char *end;
+			a->tolerance = strtod(optarg, &end);
+			if (*end || end == optarg || !(a->tolerance >= 0 && a->tolerance <= 1))
+				return cmd_usage("%s: --tolerance wants a number from 0 to 1, not '%s'",
+						 argv[0], optarg);
+			break;
+		}
 		default: break;
 		}
 	}
@@ -382,12 +425,16 @@ static int parse_mixed(int argc, char **argv, unsigned allowed, int allow_j, str
 {
 	char **opts = calloc((size_t)argc + 1, sizeof(*opts));
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
+	const char **model = calloc((size_t)argc + 1, sizeof(*model));
 	int no = 0, np = 0, rc;
-	if (!opts || !pos) {
+	memset(a, 0, sizeof(*a));
+	if (!opts || !pos || !model) {
 		free(opts);
 		free(pos);
+		free(model);
 		return cmd_usage("out of memory");
 	}
+	a->model = model;
 	opts[no++] = argv[0];
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
@@ -398,7 +445,9 @@ static int parse_mixed(int argc, char **argv, unsigned allowed, int allow_j, str
 		}
 		if (s[0] == '-' && s[1]) {
 			/* an option with a separate value takes the next word */
-			int takes = !strcmp(s, "-j");
+			/* bundle's --golden takes a file (verify's takes none) */
+			int takes = !strcmp(s, "-j") ||
+				    (!strcmp(s, "--golden") && (allowed & B(OPT_RUNTIME)));
 			opts[no++] = argv[i];
 			for (const struct option *o = all_opts; o->name && !takes; o++)
 				if (s[1] == '-' && !strcmp(s + 2, o->name) &&
@@ -410,15 +459,33 @@ static int parse_mixed(int argc, char **argv, unsigned allowed, int allow_j, str
 			pos[np++] = argv[i];
 		}
 	}
+	if (allowed & B(OPT_RUNTIME))
+		for (int i = 1; i + 1 < no; i++)
+			if (!strcmp(opts[i], "--golden")) {
+				/* getopt wants --golden=FILE for an optional value */
+				char *joined;
+				if (asprintf(&joined, "--golden=%s", opts[i + 1]) < 0) {
+					free(opts), free(pos), free(model);
+					return cmd_usage("out of memory");
+				}
+				a->golden_arg = joined;
+				opts[i] = joined;
+				memmove(&opts[i + 1], &opts[i + 2], (size_t)(no - i - 2) * sizeof(*opts));
+				no--;
+			}
 	rc = parse_args(no, opts, allowed, allow_j, a);
 	free(opts);
 	if (rc) {
 		free(pos);
+		free(model);
+		free(a->golden_arg);
 		return rc;
 	}
 	if (a->help) {
 		fputs(help_text, stdout);
 		free(pos);
+		free(model);
+		free(a->golden_arg);
 		return HELP_SHOWN;
 	}
 	a->pos = pos;
@@ -485,12 +552,77 @@ static void print_bundle(json_t *res, const struct args *a)
 	if (jint(res, "reused_files"))
 		printf("resumed: %" JSON_INTEGER_FORMAT " file(s) already in place were "
 		       "re-checked and kept\n", jint(res, "reused_files"));
+	if (json_object_get(res, "golden_prompts"))
+		printf("golden answers to %" JSON_INTEGER_FORMAT " prompt%s carried in golden.json\n",
+		       jint(res, "golden_prompts"), plural(jint(res, "golden_prompts")));
 	if (a->sign)
 		printf("signed with %s (bundle.sig)\n", a->sign);
 	if (a->self)
 		printf("moat itself is in moat/: on the target run 'sh moat/install.sh'\n");
 	printf("check it on the other side with: moat models verify %s%s\n", a->to,
 	       a->sign ? " --trust KEYFILE.pub" : "");
+}
+
+/* The model layer's settings for golden runs and diff: the store for
+ * store: URIs, a long idle wait (a big model loads for minutes). */
+static struct llm_config golden_cfg(const struct args *a)
+{
+	struct llm_config cfg = llm_config_default();
+	cfg.models_dir = a->store;
+	cfg.idle_timeout_ms = 600000;
+	return cfg;
+}
+
+/* bundle --golden: runs the prompts through each named model on this
+ * machine; *doc gets the golden document for the bundle. */
+static int record_golden(const struct args *a, json_t **doc, struct moat_err *e)
+{
+	struct golden_options go = golden_default_options();
+	struct llm_config cfg = golden_cfg(a);
+	struct golden_runner r = doctor_golden_runner(&cfg);
+	char **names = calloc((size_t)a->n_pos + 1, sizeof(*names));
+	char **uris = calloc((size_t)a->n_pos + 1, sizeof(*uris));
+	json_t *prompts = NULL;
+	int rc = -1;
+	*doc = NULL;
+	if (!names || !uris) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!*a->golden) {
+		cmd_usage("bundle: --golden wants a PROMPTS.jsonl file");
+		err_set(e, MOAT_EUSAGE, "no prompts file");
+		goto out;
+	}
+	if (!(prompts = golden_prompts_load(a->golden, &go, e)))
+		goto out;
+	for (int i = 0; i < a->n_pos; i++) {
+		struct model_name n;
+		if (model_name_parse(a->pos[i], &n, e) < 0)
+			goto out;
+		names[i] = model_name_display(&n);
+		uris[i] = names[i] ? golden_uri(a->runtime, names[i]) : NULL;
+		if (!uris[i]) {
+			err_set(e, MOAT_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (!a->json)
+		fprintf(stderr, "golden: %zu prompt%s through %d model%s (%s)\n",
+			json_array_size(prompts), plural((json_int_t)json_array_size(prompts)),
+			a->n_pos, plural(a->n_pos), a->runtime ? a->runtime : "llama.cpp in moat");
+	*doc = golden_record(prompts, &go, (const char *const *)names, (const char *const *)uris,
+			     (size_t)a->n_pos, &r, e);
+	rc = *doc ? 0 : -1;
+out:
+	for (int i = 0; names && uris && i < a->n_pos; i++) {
+		free(names[i]);
+		free(uris[i]);
+	}
+	free(names);
+	free(uris);
+	json_decref(prompts);
+	return rc;
 }
 
 static int do_bundle(struct args *a)
@@ -502,6 +634,8 @@ static int do_bundle(struct args *a)
 	json_t *res;
 	if (a->ocr_lang && !a->self)
 		return cmd_usage("bundle: --ocr-lang goes with --include-self");
+	if (a->runtime && !a->golden)
+		return cmd_usage("bundle: --runtime goes with --golden PROMPTS.jsonl");
 	o.models_dir = a->store;
 	o.names = (const char *const *)a->pos;
 	o.n_names = (size_t)a->n_pos;
@@ -522,9 +656,19 @@ static int do_bundle(struct args *a)
 		o.llama_server = server.path;
 		o.self_dlopen = ocrlib_sonames;
 	}
+	if (a->golden && record_golden(a, &o.golden, &e) < 0) {
+		datafile_release(&magic);
+		datafile_release(&tessdata);
+		datafile_release(&server);
+		return cmd_fail(&e);
+	}
 	bar_attach(&bar, a, &o.jobs, &o.progress, &o.progress_arg);
 	res = models_bundle(&o, &e);
 	bar_end(&bar);
+	if (res && o.golden)
+		json_object_set_new(res, "golden_prompts", json_integer((json_int_t)json_array_size(
+			json_object_get(o.golden, "prompts"))));
+	json_decref(o.golden);
 	datafile_release(&magic);
 	datafile_release(&tessdata);
 	datafile_release(&server);
@@ -533,8 +677,22 @@ static int do_bundle(struct args *a)
 
 static void print_verify_out(json_t *v, const struct args *a)
 {
+	json_t *g = json_object_get(v, "golden");
 	(void)a;
 	print_verify(v, stdout);
+	if (json_is_string(g)) {
+		printf("golden: %s\n", json_string_value(g));
+	} else if (g) {
+		json_t *models = json_object_get(g, "models");
+		for (size_t i = 0; i < json_array_size(models); i++) {
+			char *t = golden_model_summary(json_array_get(models, i));
+			printf("golden: %s\n", t ? t : "out of memory");
+			free(t);
+		}
+		printf(json_is_true(json_object_get(g, "ok")) ? "golden: OK (tolerance %.2f)\n" :
+		       "golden: FAILED: answers differ beyond tolerance %.2f\n",
+		       json_number_value(json_object_get(g, "tolerance")));
+	}
 }
 
 static int do_verify(struct args *a)
@@ -546,9 +704,28 @@ static int do_verify(struct args *a)
 	int status;
 	o.dir = a->pos[0];
 	o.trust_key = a->trust;
+	if ((a->n_model || (a->seen & B(OPT_TOLERANCE))) && !a->golden)
+		return cmd_usage("verify: --model and --tolerance go with --golden");
 	bar_attach(&bar, a, &o.jobs, &o.progress, &o.progress_arg);
 	res = models_verify(&o, &status, &e);
 	bar_end(&bar);
+	if (res && a->golden) {
+		json_t *g;
+		if (status != VERIFY_OK) {
+			g = json_string("not run: the bundle did not verify");
+		} else {
+			struct llm_config cfg = golden_cfg(a);
+			struct golden_runner r = doctor_golden_runner(&cfg);
+			g = golden_check_bundle(o.dir, a->model, (size_t)a->n_model, &r, a->tolerance, &e);
+			if (!g) {
+				json_decref(res);
+				return cmd_fail(&e);
+			}
+			if (!json_is_true(json_object_get(g, "ok")))
+				status = GOLDEN_EXIT_DIFFERS;
+		}
+		json_object_set_new(res, "golden", g);
+	}
 	return report(res, &e, a, status, print_verify_out);
 }
 
@@ -673,6 +850,55 @@ static int do_rm(struct args *a)
 	return report(res, &e, a, 0, print_rm);
 }
 
+/* A model operand of diff: a URI as it is, a bare name as store:NAME. */
+static char *diff_uri(const char *s)
+{
+	if (strstr(s, "://") || !strncmp(s, "gguf:", 5) || !strncmp(s, "store:", 6) ||
+	    !strncmp(s, "ollama:", 7))
+		return strdup(s);
+	return golden_uri(NULL, s);
+}
+
+static void print_diff(json_t *res, const struct args *a)
+{
+	json_t *rows = json_object_get(res, "outputs");
+	json_t *sa = json_object_get(res, "a"), *sb = json_object_get(res, "b");
+	(void)a;
+	printf("A  %s\nB  %s\n\n", jstr(sa, "uri", "?"), jstr(sb, "uri", "?"));
+	for (size_t i = 0; i < json_array_size(rows); i++) {
+		json_t *r = json_array_get(rows, i);
+		printf("[%s] %s  (%s, similarity %.2f)\n", jstr(r, "id", "?"), jstr(r, "prompt", ""),
+		       !strcmp(jstr(r, "status", ""), "exact") ? "same answer" : "answers differ",
+		       json_number_value(json_object_get(r, "similarity")));
+		printf("  A: %s\n  B: %s\n", jstr(r, "a", ""), jstr(r, "b", ""));
+	}
+	printf("\n%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " answers the same, agreement "
+	       "%.2f\n", jint(res, "exact"), jint(res, "prompts"),
+	       json_number_value(json_object_get(res, "agreement")));
+	printf("A: %.1f tokens/s (%" JSON_INTEGER_FORMAT " tokens)   B: %.1f tokens/s (%"
+	       JSON_INTEGER_FORMAT " tokens)\n",
+	       json_number_value(json_object_get(sa, "tokens_per_second")), jint(sa, "tokens"),
+	       json_number_value(json_object_get(sb, "tokens_per_second")), jint(sb, "tokens"));
+}
+
+static int do_diff(struct args *a)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	struct golden_options go = golden_default_options();
+	struct llm_config cfg = golden_cfg(a);
+	struct golden_runner r = doctor_golden_runner(&cfg);
+	char *ua = diff_uri(a->pos[0]), *ub = diff_uri(a->pos[1]);
+	json_t *prompts = NULL, *res = NULL;
+	if (!ua || !ub)
+		err_set(&e, MOAT_ENOMEM, "out of memory");
+	else if ((prompts = golden_prompts_load(a->prompts, &go, &e)))
+		res = golden_diff(prompts, &go, ua, ub, &r, &e);
+	json_decref(prompts);
+	free(ua);
+	free(ub);
+	return report(res, &e, a, 0, print_diff);
+}
+
 static int do_keys_generate(struct args *a)
 {
 	struct moat_err e = MOAT_ERR_INIT;
@@ -703,10 +929,14 @@ static const struct sub subs[] = {
 	{ "ls", do_list, B(OPT_MODELS_DIR) | B(OPT_JSON), 0, 0, 0, 0, 1,
 	  "list: unexpected argument '%s'" },
 	{ "bundle", do_bundle, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TO) | B(OPT_SPLIT) |
-	  B(OPT_SIGN) | B(OPT_SELF) | B(OPT_OCR_LANG), 1, 1, -1, B(OPT_TO), 1,
+	  B(OPT_SIGN) | B(OPT_SELF) | B(OPT_OCR_LANG) | B(OPT_GOLDEN) | B(OPT_RUNTIME), 1, 1, -1,
+	  B(OPT_TO), 1,
 	  "bundle: usage: moat models bundle NAME[:TAG]... --to DIR" },
-	{ "verify", do_verify, B(OPT_JSON) | B(OPT_TRUST), 1, 1, 1, 0, 0,
-	  "verify: usage: moat models verify DIR [--trust PUBKEY] [-j N]" },
+	{ "verify", do_verify, B(OPT_JSON) | B(OPT_TRUST) | B(OPT_GOLDEN) | B(OPT_MODEL) |
+	  B(OPT_TOLERANCE) | B(OPT_MODELS_DIR), 1, 1, 1, 0, 1,
+	  "verify: usage: moat models verify DIR [--trust PUBKEY] [-j N] [--golden]" },
+	{ "diff", do_diff, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_PROMPTS), 0, 2, 2, B(OPT_PROMPTS),
+	  1, "diff: usage: moat models diff A B --prompts FILE" },
 	{ "install", do_install, B(OPT_MODELS_DIR) | B(OPT_JSON) | B(OPT_TRUST) | B(OPT_FORCE), 1,
 	  1, 1, 0, 1,
 	  "install: usage: moat models install DIR [--models-dir DIR] [--force] [--trust PUBKEY]" },
@@ -742,6 +972,8 @@ static int run_sub(const struct sub *s, int argc, char **argv, const char *help)
 	}
 	free(a.store);
 	free(a.pos);
+	free(a.model);
+	free(a.golden_arg);
 	return rc;
 }
 

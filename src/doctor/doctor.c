@@ -77,6 +77,7 @@ struct dctx {
 	size_t env_len;
 	char *store;
 	json_t *tags;            /* the server's /api/tags models */
+	json_t *golden;          /* --golden: golden_check_bundle's report */
 };
 
 static void add(struct dctx *d, const char *group, const char *check, const char *status, const char *fix,
@@ -1275,6 +1276,45 @@ static void check_sandbox(struct dctx *d)
 	}
 }
 
+static struct golden_runner golden_runner_of(const struct llm_config *cfg);
+
+/* --golden: the bundle's known-good prompts rerun, one check per model. */
+static void check_golden(struct dctx *d)
+{
+	struct golden_runner r = golden_runner_of(&d->cfg);
+	struct moat_err e = MOAT_ERR_INIT;
+	json_t *models;
+	d->golden = golden_check_bundle(d->o->golden_bundle, d->o->models, d->o->n_models, &r,
+					d->o->golden_tolerance, &e);
+	if (!d->golden) {
+		if (e.code == MOAT_ENOMEM)
+			d->nomem = 1;
+		else
+			add(d, "golden", "golden outputs", "fail", e.code == MOAT_ECORRUPT ?
+			    "carry the bundle again: 'moat models verify BUNDLE' names what changed" :
+			    "bundle the models with --golden PROMPTS.jsonl on the staging machine",
+			    "%s", e.msg);
+		return;
+	}
+	models = json_object_get(d->golden, "models");
+	for (size_t i = 0; i < json_array_size(models); i++) {
+		json_t *m = json_array_get(models, i);
+		const char *st = json_string_value(json_object_get(m, "status"));
+		const char *name = json_string_value(json_object_get(m, "name"));
+		char *text = golden_model_summary(m);
+		if (!text) {
+			d->nomem = 1;
+			return;
+		}
+		add(d, "golden", name ? name : "?", !strcmp(st, "exact") ? "ok" : !strcmp(st, "within") ? "warn" :
+		    "fail", !strcmp(st, "error") ? "name a runtime that has this model: --model "
+		    "NAME=URI (gguf:FILE, store:NAME, openai://127.0.0.1:PORT/v1/, ollama://...)" :
+		    "read the likely causes; --tolerance sets how alike an answer must be to pass",
+		    "%s", text);
+		free(text);
+	}
+}
+
 json_t *doctor_run(const struct doctor_opts *o)
 {
 	struct dctx d;
@@ -1344,6 +1384,10 @@ json_t *doctor_run(const struct doctor_opts *o)
 		goto done;
 	}
 
+	if (o->golden_bundle) {
+		check_golden(&d);
+		goto done;
+	}
 	check_gpu(&d);
 	check_store(&d);
 	check_env(&d);
@@ -1369,10 +1413,122 @@ done:
 	} else {
 		res = json_pack("{s:b, s:{s:i, s:i, s:i}, s:o}", "ok", d.n_fail == 0, "counts", "ok", d.n_ok,
 				"warn", d.n_warn, "fail", d.n_fail, "checks", d.checks);
+		if (res && d.golden && json_object_set(res, "golden", d.golden) < 0) {
+			json_decref(res);
+			res = NULL;
+		}
 	}
+	json_decref(d.golden);
 	free(d.url);
 	free(d.store);
 	free(d.env_blob);
 	json_decref(d.tags);
 	return res;
+}
+
+/* ---- golden outputs: the model layer as golden.h's runner ---- */
+
+struct golden_model {
+	struct llm *m;
+};
+
+/* The pieces of one answer as the model produced them (on_token). */
+struct pieces {
+	json_t *arr;
+	int bad;
+};
+
+static int on_piece(void *ud, const char *piece, size_t len)
+{
+	struct pieces *p = ud;
+	if (json_array_append_new(p->arr, jsonu_stringn(piece, len)) < 0)
+		p->bad = 1;
+	return p->bad;
+}
+
+static void *golden_open(void *ud, const char *uri, int n_ctx, json_t **info, struct moat_err *e)
+{
+	struct llm_config cfg = *(const struct llm_config *)ud;
+	struct golden_model *g = calloc(1, sizeof(*g));
+	*info = NULL;
+	if (!g) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	cfg.n_ctx = n_ctx;
+	cfg.parallel = 1;
+	g->m = llm_open(uri, &cfg, e);
+	if (!g->m) {
+		free(g);
+		return NULL;
+	}
+	*info = llm_info(g->m);
+	if (!*info) {
+		llm_free(g->m);
+		free(g);
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return g;
+}
+
+static json_t *golden_generate(void *model, json_t *prompt, const struct golden_options *o,
+			       struct moat_err *e)
+{
+	struct golden_model *g = model;
+	struct llm_request r;
+	struct llm_result res;
+	struct pieces p = { json_array(), 0 };
+	json_t *out = NULL, *opt;
+	if (!p.arr) {
+		err_set(e, MOAT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	memset(&r, 0, sizeof(r));
+	r.prompt = json_string_value(json_object_get(prompt, "prompt"));
+	r.system = json_string_value(json_object_get(prompt, "system"));
+	r.opt = llm_options_default();
+	r.opt.temperature = 0;
+	r.opt.top_k = 1;
+	r.opt.top_p = 1.0;
+	r.opt.seed = o->seed;
+	r.opt.n_ctx = o->n_ctx;
+	r.opt.max_tokens = (int)json_integer_value(json_object_get(prompt, "max_tokens"));
+	r.on_token = on_piece;
+	r.ud = &p;
+	if (llm_generate(g->m, &r, &res, e) < 0 || p.bad) {
+		if (p.bad)
+			err_set(e, MOAT_ENOMEM, "out of memory");
+		llm_result_release(&res);
+		json_decref(p.arr);
+		return NULL;
+	}
+	opt = json_object_get(res.provenance, "options");
+	out = json_pack("{s:o, s:o, s:i, s:s, s:O, s:f}", "text", jsonu_string(res.text ? res.text : ""),
+			"tokens", p.arr, "token_count", res.completion_tokens >= 0 ?
+			res.completion_tokens : (int)json_array_size(p.arr), "finish", res.finish,
+			"options", opt ? opt : json_null(), "seconds",
+			res.gen_s > 0 ? res.gen_s : res.total_s > 0 ? res.total_s : 0.0);
+	llm_result_release(&res);
+	if (!out)
+		err_set(e, MOAT_ENOMEM, "out of memory");
+	return out;
+}
+
+static void golden_close(void *model)
+{
+	struct golden_model *g = model;
+	if (g)
+		llm_free(g->m);
+	free(g);
+}
+
+static struct golden_runner golden_runner_of(const struct llm_config *cfg)
+{
+	return (struct golden_runner){ golden_open, golden_generate, golden_close, (void *)cfg };
+}
+
+struct golden_runner doctor_golden_runner(const struct llm_config *cfg)
+{
+	return golden_runner_of(cfg);
 }

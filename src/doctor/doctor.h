@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "../llm/llm.h"
+#include "../models/golden.h"
 
 struct doctor_opts {
 	const char *models_dir;      /* NULL: the server's OLLAMA_MODELS when readable, else
@@ -31,6 +32,12 @@ struct doctor_opts {
 	size_t n_models;
 	int no_models;               /* skip the per-model checks */
 	const struct llm_config *cfg;
+	/* --golden BUNDLE: only rerun the bundle's known-good prompts (golden.h),
+	 * one check per model; models[] are then URIs ("NAME=URI" or one for
+	 * all), and an answer passes when its similarity is at least
+	 * golden_tolerance.  The result gets "golden": the whole report. */
+	const char *golden_bundle;
+	double golden_tolerance;
 	/* Called as each check ends (may be NULL), for a live display. */
 	void (*on_check)(void *ud, json_t *check);
 	void *ud;
@@ -40,5 +47,13 @@ struct doctor_opts {
  * "check", "status":"ok"|"warn"|"fail", "message", "fix"?}]}.  Never NULL
  * except when out of memory (a check that could not be made or kept). */
 json_t *doctor_run(const struct doctor_opts *o) __attribute__((warn_unused_result));
+
+/* The model layer as a runner of golden prompts (models/golden.h): each
+ * model opened with cfg (borrowed: it must outlive the runner), one sequence,
+ * the golden context; each answer greedy (temperature 0, top-k 1) with the
+ * golden seed, its pieces recorded as the model produced them.  Used by
+ * `moat doctor --golden`, `moat models bundle --golden`, `verify --golden`
+ * and `moat models diff`. */
+struct golden_runner doctor_golden_runner(const struct llm_config *cfg);
 
 #endif

@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include "models_int.h"
 #include "gguf.h"
+#include "golden.h"
 #include "version.h"
 
 #include <dirent.h>
@@ -490,7 +491,7 @@ static json_t *model_json(struct bctx *c, struct bmodel *bm, struct moat_err *e)
 	return j;
 }
 
-static void iso_now(char out[32])
+void models_iso_now(char out[32])
 {
 	time_t t = time(NULL);
 	struct tm tm;
@@ -614,10 +615,10 @@ static int write_marker(const char *to, struct moat_err *e)
  * written last) and temporary files an interrupted run left at the top. */
 static void remove_index_files(const char *to)
 {
-	static const char *names[] = { BUNDLE_SIG, BUNDLE_SUMS, BUNDLE_JSON };
+	static const char *names[] = { BUNDLE_SIG, BUNDLE_SUMS, BUNDLE_JSON, GOLDEN_FILE };
 	DIR *d;
 	struct dirent *de;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		char *p = fs_join(to, names[i]);
 		if (p)
 			unlink(p);
@@ -626,7 +627,7 @@ static void remove_index_files(const char *to)
 	d = opendir(to);
 	while (d && (de = readdir(d))) {
 		int tmp = 0;
-		for (size_t i = 0; i < 3; i++)
+		for (size_t i = 0; i < 4; i++)
 			if (!strncmp(de->d_name, names[i], strlen(names[i])) &&
 			    !strncmp(de->d_name + strlen(names[i]), ".tmp-", 5))
 				tmp = 1;
@@ -734,6 +735,33 @@ static int copy_manifests(struct bctx *c, struct models_fileset *files, struct m
 	return 0;
 }
 
+/* golden.json: the known-good answers (golden.h), written and added to files
+ * so that SHA256SUMS and the signature cover them. */
+static int write_golden(const char *to, json_t *golden, struct models_fileset *files,
+			struct moat_err *e)
+{
+	char *text = json_dumps(golden, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	char *p = fs_join(to, GOLDEN_FILE);
+	char hex[SHA256_HEX];
+	int rc;
+	if (!text || !p) {
+		free(text);
+		free(p);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	{
+		size_t n = strlen(text);
+		text[n] = '\n';  /* json_dumps leaves room: replace the NUL, write n+1 */
+		rc = fs_write_atomic(p, text, n + 1, 0644, e);
+		sha256_hex_mem(text, n + 1, hex);
+	}
+	free(text);
+	free(p);
+	if (rc == 0 && models_fileset_add(files, GOLDEN_FILE, hex) < 0)
+		rc = err_set(e, MOAT_ENOMEM, "out of memory");
+	return rc;
+}
+
 /* bundle.json: what is inside, written and added to files with its digest in
  * json_hex.  self_json is taken.  NULL with e set on failure. */
 static json_t *write_index(struct bctx *c, uint64_t total, json_t *self_json,
@@ -746,7 +774,7 @@ static json_t *write_index(struct bctx *c, uint64_t total, json_t *self_json,
 	char *text = NULL, *p = NULL, *abs_store = realpath(o->models_dir, NULL);
 	int bad = !models || !blobs;
 	size_t n;
-	iso_now(created);
+	models_iso_now(created);
 	for (size_t i = 0; i < c->n_models && !bad; i++) {
 		json_t *mj = model_json(c, &c->models[i], e);
 		if (!mj)
@@ -767,13 +795,14 @@ static json_t *write_index(struct bctx *c, uint64_t total, json_t *self_json,
 	}
 	if (bad)
 		goto nomem;
-	bj = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:O, s:O, s:O}",
+	bj = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:O, s:O, s:O, s:o}",
 		       "format", BUNDLE_FORMAT, "format_version", BUNDLE_FORMAT_VERSION,
 		       "moat_version", MOAT_VERSION, "created", created,
 		       "source_store", abs_store ? abs_store : o->models_dir,
 		       "split_size", (json_int_t)o->split_size, "total_size", (json_int_t)total,
 		       "models", models, "blobs", blobs, "self",
-		       self_json ? self_json : json_null());
+		       self_json ? self_json : json_null(), "golden",
+		       o->golden ? json_string(GOLDEN_FILE) : json_null());
 	text = bj ? json_dumps(bj, JSON_INDENT(2)) : NULL;
 	p = fs_join(o->to, BUNDLE_JSON);
 	if (!text || !p)
@@ -886,6 +915,8 @@ json_t *models_bundle(const struct bundle_opts *o, struct moat_err *e)
 				rc = err_set(e, MOAT_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = copy_manifests(&c, &files, e);
+	if (rc == 0 && o->golden)
+		rc = write_golden(o->to, o->golden, &files, e);
 	if (rc == 0 && o->include_self) {
 		self_json = json_pack("{s:s, s:[]}", "install", "sh moat/install.sh [PREFIX]", "files");
 		rc = self_json ? models_bundle_self(o, &c.sp, &files, self_json, e)

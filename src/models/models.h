@@ -142,6 +142,9 @@ struct bundle_opts {
 	 * need, as the loader finds them here (ingest/ocrlib.h's
 	 * ocrlib_sonames: Tesseract and Leptonica).  NULL: none. */
 	const char *const *self_dlopen;
+	/* Known-good answers to carry (golden.h's golden_record), written as
+	 * golden.json and listed in SHA256SUMS; borrowed; NULL: none. */
+	json_t *golden;
 	int jobs;
 	models_progress_fn progress;
 	void *progress_arg;
