@@ -612,8 +612,11 @@ static json_t *causes(json_t *was, json_t *now, size_t n_changes, int *bad)
 		CAUSE("another model file (recorded %s, now %s): another quantisation or another "
 		      "version of the model; its answers are expected to differ",
 		      str_or(was, "model_digest", "?"), str_or(now, "model_digest", "?"));
-	if (!same_value(json_object_get(was, "name"), json_object_get(now, "name")) ||
-	    !same_value(json_object_get(was, "backend"), json_object_get(now, "backend")))
+	/* the runtime by its name (store: and gguf: are one: llama.cpp in moat),
+	 * by its backend where a server does not say */
+	if (json_is_string(json_object_get(was, "name")) && json_is_string(json_object_get(now, "name"))
+	    ? !same_value(json_object_get(was, "name"), json_object_get(now, "name"))
+	    : !same_value(json_object_get(was, "backend"), json_object_get(now, "backend")))
 		CAUSE("another runtime (recorded %s, now %s): runtimes differ in kernels, batching "
 		      "and prompt templates", str_or(was, "name", str_or(was, "backend", "?")),
 		      str_or(now, "name", str_or(now, "backend", "?")));
