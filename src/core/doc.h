@@ -39,7 +39,8 @@
 	X(FOOTER, "footer")   \
 	X(PAGE_BREAK, "page_break") \
 	X(RECORD, "record")   \
-	X(OTHER, "other")
+	X(OTHER, "other")     \
+	X(CHART, "chart")
 
 enum element_type {
 #define EL_ENUM(n, s) EL_##n,

@@ -3,8 +3,11 @@
  * Heading 1..9 or an outline level give title and heading levels, Caption,
  * Quote), numbered and bulleted paragraphs as list items (depth from the
  * numbering level), tables as rows and cells (a merged cell's text in its
- * first column), headers (first) and footers (last) once per distinct part,
- * footnotes and endnotes after the body; comments become document metadata.
+ * first column), each section's headers before it and its footers after it
+ * (first-page, even-page and default ones as the section shows them, each
+ * part once), footnotes and endnotes after the body; comments become
+ * document metadata.  Text boxes, charts and SmartArt diagrams
+ * (ooxml_chart.c) follow the paragraph they are anchored in.
  *
  * Not for: what every Office package has (ooxml.c).
  */
@@ -32,6 +35,7 @@ struct wctx {
 	struct ozip *z;
 	struct doc *d;
 	const struct ingest_opts *o;
+	const struct rels *rs;  /* the main part's relationships */
 	struct wstyle *st;
 	size_t n_st;
 	xmlDocPtr numbering;
@@ -241,6 +245,24 @@ static int heading_level_of(const char *name)
 
 static void w_block(struct wctx *w, const xmlNode *n, int level);
 
+/* What a paragraph holds besides its text, in document order: text boxes
+ * (their paragraphs) and the charts and SmartArt diagrams of its drawings. */
+static void w_anchored(struct wctx *w, const xmlNode *n, int level)
+{
+	if (level > 64)
+		return;
+	for (const xmlNode *c = n->children; c && !w->failed; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || xml_is(c, "Fallback"))
+			continue;
+		if (xml_is(c, "txbxContent"))
+			w_block(w, c, 1);
+		else if (xml_is(c, "graphicData"))
+			w->failed |= ooxml_add_graphic(w->z, w->rs, c, w->d, 0, NULL, NULL, w->e) < 0;
+		else
+			w_anchored(w, c, level + 1);
+	}
+}
+
 static void w_paragraph(struct wctx *w, const xmlNode *p)
 {
 	struct buf t = BUF_INIT;
@@ -288,23 +310,8 @@ static void w_paragraph(struct wctx *w, const xmlNode *p)
 	if (r < 0)
 		w->failed = 1;
 	buf_release(&t);
-	/* text boxes anchored in the paragraph follow it */
-	{
-		const xmlNode *stack[64];
-		int sp = 0;
-		stack[sp++] = p;
-		while (sp > 0) {
-			const xmlNode *n = stack[--sp];
-			for (const xmlNode *c = n->children; c; c = c->next) {
-				if (c->type != XML_ELEMENT_NODE)
-					continue;
-				if (xml_is(c, "txbxContent"))
-					w_block(w, c, 1);
-				else if (!xml_is(c, "Fallback") && sp < 64)
-					stack[sp++] = c;
-			}
-		}
-	}
+	/* text boxes, charts and diagrams anchored in the paragraph follow it */
+	w_anchored(w, p, 0);
 }
 
 /* A cell that continues a vertical merge: its text belongs to the cell above. */
@@ -399,72 +406,26 @@ static void w_table(struct wctx *w, const xmlNode *tbl)
 	}
 }
 
+/* One block-level node: a paragraph, a table, or a container of them. */
+static void w_node(struct wctx *w, const xmlNode *c, int level)
+{
+	if (xml_is(c, "p"))
+		w_paragraph(w, c);
+	else if (xml_is(c, "tbl"))
+		w_table(w, c);
+	else if (xml_is(c, "sdt"))
+		w_block(w, ooxml_child(c, "sdtContent") ? ooxml_child(c, "sdtContent") : c, level + 1);
+	else if (xml_is(c, "customXml") || xml_is(c, "ins") || xml_is(c, "smartTag") ||
+		 xml_is(c, "AlternateContent") || xml_is(c, "Choice"))
+		w_block(w, c, level + 1);
+}
+
 static void w_block(struct wctx *w, const xmlNode *n, int level)
 {
 	if (level > 32)
 		return;
-	for (const xmlNode *c = n->children; c && !w->failed; c = c->next) {
-		if (xml_is(c, "p"))
-			w_paragraph(w, c);
-		else if (xml_is(c, "tbl"))
-			w_table(w, c);
-		else if (xml_is(c, "sdt"))
-			w_block(w, ooxml_child(c, "sdtContent") ? ooxml_child(c, "sdtContent") : c, level + 1);
-		else if (xml_is(c, "customXml") || xml_is(c, "ins") || xml_is(c, "smartTag") ||
-			 xml_is(c, "AlternateContent") || xml_is(c, "Choice"))
-			w_block(w, c, level + 1);
-	}
-}
-
-/* Headers or footers, each distinct part once, as one element each. */
-static void w_hdrftr(struct wctx *w, const struct rels *rs, const xmlNode *body, int footer)
-{
-	const char *ref = footer ? "footerReference" : "headerReference";
-	const char *seen[16];  /* parts read, pointing into rs */
-	size_t n_seen = 0;
-	const xmlNode *sects[256];
-	size_t n_sects = 0;
-	/* section properties: in paragraphs' pPr, and the body's last */
-	for (const xmlNode *c = body->children; c && n_sects < 255; c = c->next) {
-		if (xml_is(c, "p") && ooxml_child(ooxml_child(c, "pPr"), "sectPr"))
-			sects[n_sects++] = ooxml_child(ooxml_child(c, "pPr"), "sectPr");
-		else if (xml_is(c, "sectPr"))
-			sects[n_sects++] = c;
-	}
-	for (size_t s = 0; s < n_sects; s++)
-		for (const xmlNode *r = sects[s]->children; r; r = r->next) {
-			char *id, *kind;
-			const char *part;
-			xmlDocPtr doc;
-			int dup = 0, loaded = 0;
-			if (!xml_is(r, ref))
-				continue;
-			id = ooxml_rel_id(r);
-			kind = xml_attr(r, "type");
-			part = ooxml_rel_target(rs, id);
-			for (size_t k = 0; part && k < n_seen; k++)
-				dup |= !strcmp(seen[k], part);
-			if (part && !dup && n_seen < 16 && !w->failed &&
-			    (loaded = ooxml_load_optional(w->z, part, &doc, w->e)) > 0) {
-				struct buf t = BUF_INIT;
-				json_t *m = json_pack("{s:s}", "header_footer_type",
-						      kind ? (!strcmp(kind, "default") ? "primary" : kind)
-							   : "primary");
-				seen[n_seen++] = part;
-				w_flat_text(w, xmlDocGetRootElement(doc), &t, 0);
-				if (!m || buf_failed(&t) || w->failed ||
-				    doc_add(w->d, footer ? EL_FOOTER : EL_HEADER, 0, buf_str(&t), t.len,
-					    json_incref(m)) < 0)
-					w->failed = 1;
-				json_decref(m);
-				buf_release(&t);
-				xmlFreeDoc(doc);
-			} else if (loaded < 0) {
-				w->failed = 1;
-			}
-			xmlFree(id);
-			xmlFree(kind);
-		}
+	for (const xmlNode *c = n->children; c && !w->failed; c = c->next)
+		w_node(w, c, level);
 }
 
 /* Footnotes or endnotes, after the body. */
@@ -497,6 +458,155 @@ static void w_notes(struct wctx *w, const char *part, const char *what)
 		xmlFree(id);
 	}
 	xmlFreeDoc(doc);
+}
+
+/*
+ * Headers and footers, per section.  A section shows its "default" header
+ * on every page, its "first" one on its first page when it has w:titlePg,
+ * and its "even" one on even pages when settings.xml has
+ * w:evenAndOddHeaders; a kind the section does not name is the previous
+ * section's (ECMA-376 17.10.5).  So the kinds a section shows are read
+ * through that inheritance, a kind it does not show is left out, and a part
+ * is read once however many sections show it.
+ */
+enum { HF_FIRST, HF_DEFAULT, HF_EVEN, HF_KINDS };
+static const char *const hf_kind_name[HF_KINDS] = { "first", "primary", "even" };
+#define MAX_SECTS 256
+
+struct wsects {
+	const xmlNode *sect[MAX_SECTS];
+	size_t n;
+	/* the parts each section shows, by footer (0, 1) and kind; NULL none */
+	const char *part[MAX_SECTS][2][HF_KINDS];
+	const char *done[64];  /* parts read, pointing into the relationships */
+	size_t n_done;
+};
+
+/* The sections' properties (in paragraphs' pPr, and the body's last) and
+ * the parts each shows. */
+static void w_sections(const struct rels *rs, const xmlNode *body, int even_odd, struct wsects *ss)
+{
+	const char *inherit[2][HF_KINDS] = { { NULL } };
+	ss->n = 0;
+	for (const xmlNode *c = body->children; c && ss->n < MAX_SECTS; c = c->next) {
+		const xmlNode *sp = xml_is(c, "p") ? ooxml_child(ooxml_child(c, "pPr"), "sectPr")
+			: xml_is(c, "sectPr") ? c : NULL;
+		if (sp)
+			ss->sect[ss->n++] = sp;
+	}
+	for (size_t s = 0; s < ss->n; s++) {
+		xmlNode *tp = ooxml_child(ss->sect[s], "titlePg");
+		char *v = xml_attr(tp, "val");
+		int title_pg = tp && (!v || (strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "off")));
+		xmlFree(v);
+		for (const xmlNode *r = ss->sect[s]->children; r; r = r->next) {
+			int footer = xml_is(r, "footerReference"), k;
+			char *id, *kind;
+			if (!footer && !xml_is(r, "headerReference"))
+				continue;
+			id = ooxml_rel_id(r);
+			kind = xml_attr(r, "type");
+			k = kind && !strcmp(kind, "first") ? HF_FIRST : kind && !strcmp(kind, "even")
+				? HF_EVEN : HF_DEFAULT;
+			inherit[footer][k] = ooxml_rel_target(rs, id);
+			xmlFree(id);
+			xmlFree(kind);
+		}
+		for (int f = 0; f < 2; f++) {
+			ss->part[s][f][HF_FIRST] = title_pg ? inherit[f][HF_FIRST] : NULL;
+			ss->part[s][f][HF_DEFAULT] = inherit[f][HF_DEFAULT];
+			ss->part[s][f][HF_EVEN] = even_odd ? inherit[f][HF_EVEN] : NULL;
+		}
+	}
+}
+
+/* The headers (or footers) section s shows that were not read before: one
+ * element each, meta header_footer_type (first, primary, even) and
+ * section (1-based). */
+static void w_hdrftr(struct wctx *w, struct wsects *ss, size_t s, int footer)
+{
+	for (int k = 0; k < HF_KINDS && s < ss->n && !w->failed; k++) {
+		const char *part = ss->part[s][footer][k];
+		xmlDocPtr doc;
+		int dup = 0, loaded;
+		for (size_t i = 0; part && i < ss->n_done; i++)
+			dup |= !strcmp(ss->done[i], part);
+		if (!part || dup || ss->n_done >= 64)
+			continue;
+		ss->done[ss->n_done++] = part;
+		loaded = ooxml_load_optional(w->z, part, &doc, w->e);
+		if (loaded < 0)
+			w->failed = 1;
+		if (loaded > 0) {
+			struct buf t = BUF_INIT;
+			json_t *m = json_pack("{s:s, s:i}", "header_footer_type", hf_kind_name[k],
+					      "section", (int)s + 1);
+			w_flat_text(w, xmlDocGetRootElement(doc), &t, 0);
+			if (!m || buf_failed(&t) || w->failed ||
+			    doc_add(w->d, footer ? EL_FOOTER : EL_HEADER, 0, buf_str(&t), t.len,
+				    json_incref(m)) < 0)
+				w->failed = 1;
+			json_decref(m);
+			buf_release(&t);
+			xmlFreeDoc(doc);
+		}
+	}
+}
+
+/* w:evenAndOddHeaders in the settings part.  0 or 1; -1 when the part is
+ * there but cannot be read. */
+static int w_even_odd(struct wctx *w, const char *part)
+{
+	xmlDocPtr doc;
+	xmlNode *eo;
+	char *v;
+	int r = ooxml_load_optional(w->z, part, &doc, w->e);
+	if (r <= 0)
+		return r;
+	eo = ooxml_child(xmlDocGetRootElement(doc), "evenAndOddHeaders");
+	v = xml_attr(eo, "val");
+	r = eo && (!v || (strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "off")));
+	xmlFree(v);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+/* The body, section by section: each section's headers before its content
+ * and its footers after it; the notes come after the last section's content,
+ * before its footers. */
+static void w_body(struct wctx *w, const struct rels *rs, const xmlNode *body)
+{
+	struct wsects *ss = calloc(1, sizeof(*ss));
+	size_t s = 0;
+	int started = 0, even_odd;
+	if (!ss) {
+		w->failed = 1;
+		return;
+	}
+	even_odd = w_even_odd(w, ooxml_rel_by_type(rs, "/settings"));
+	if (even_odd < 0)
+		w->failed = 1;
+	w_sections(rs, body, even_odd > 0, ss);
+	for (const xmlNode *c = body->children; c && !w->failed; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || xml_is(c, "sectPr"))
+			continue;
+		if (!started) {
+			w_hdrftr(w, ss, s, 0);
+			started = 1;
+		}
+		w_node(w, c, 0);
+		if (xml_is(c, "p") && ooxml_child(ooxml_child(c, "pPr"), "sectPr") && s + 1 < ss->n) {
+			w_hdrftr(w, ss, s, 1);
+			s++;
+			started = 0;
+		}
+	}
+	if (!started)
+		w_hdrftr(w, ss, s, 0);
+	w_notes(w, ooxml_rel_by_type(rs, "/footnotes"), "footnote");
+	w_notes(w, ooxml_rel_by_type(rs, "/endnotes"), "endnote");
+	w_hdrftr(w, ss, s, 1);
+	free(ss);
 }
 
 static void w_comments(struct wctx *w, const char *part)
@@ -564,17 +674,14 @@ int ingest_docx(const unsigned char *data, size_t len, const struct ingest_opts 
 		rc = err_set(e, MOAT_EPARSE, "damaged Word file: no body in '%s'", part);
 		goto out;
 	}
+	w.rs = &rs;
 	load_styles(&w, ooxml_rel_by_type(&rs, "/styles"));
 	if (!w.failed && ooxml_load_optional(w.z, ooxml_rel_by_type(&rs, "/numbering"),
 					     &w.numbering, e) < 0)
 		w.failed = 1;
 	if (!w.failed && ooxml_core_props(w.z, d, e) < 0)
 		w.failed = 1;
-	w_hdrftr(&w, &rs, body, 0);
-	w_block(&w, body, 0);
-	w_notes(&w, ooxml_rel_by_type(&rs, "/footnotes"), "footnote");
-	w_notes(&w, ooxml_rel_by_type(&rs, "/endnotes"), "endnote");
-	w_hdrftr(&w, &rs, body, 1);
+	w_body(&w, &rs, body);
 	w_comments(&w, ooxml_rel_by_type(&rs, "/comments"));
 	if (w.failed && !d->over_limit)  /* a part that cannot be read said why; else memory */
 		rc = e && e->msg[0] ? -1 : err_set(e, MOAT_ENOMEM, "out of memory");

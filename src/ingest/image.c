@@ -55,7 +55,10 @@ static int read_page(PIX *pix, int p, const struct ingest_opts *o,
 		return 0;
 	if (!*ocr && !(*ocr = ocr_new(o, e)))
 		return -1;
-	return ocr_page(*ocr, pix, p + 1, ocrlib->pixGetXRes(pix), 1.0, d, &words, e);
+	/* Tesseract reads a page at its vertical resolution (a fax is 204x196 or
+	 * 204x98 dpi), as the tesseract command does */
+	return ocr_page(*ocr, pix, p + 1, ocrlib->pixGetYRes(pix) > 0 ? ocrlib->pixGetYRes(pix)
+								   : ocrlib->pixGetXRes(pix), 1.0, d, &words, e);
 }
 
 int ingest_image(const unsigned char *data, size_t len, const struct ingest_opts *o,

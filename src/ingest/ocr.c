@@ -411,26 +411,52 @@ int ocr_page(struct ocr *ocr, struct Pix *pix, int page, int dpi, double scale, 
 		if (!use)
 			return err_set(e, MOAT_ENOMEM, "out of memory");
 	}
-	/* deskew: only a clear skew of a degree or more, so that straight
-	 * pages read exactly as the tesseract command reads them */
-	{
-		struct Pix *bin = ocrlib->pixConvertTo1(use, 130);
-		if (bin && ocrlib->pixFindSkew(bin, &angle, &conf) == 0 && conf >= 3.0f &&
-		    fabsf(angle) >= 1.0f && fabsf(angle) <= 15.0f) {
-			tmp = ocrlib->pixRotate(use, (float)(M_PI / 180.0) * angle, L_ROTATE_AREA_MAP,
-					L_BRING_IN_WHITE, 0, 0);
-			if (tmp) {
-				ocrlib->pixDestroy(&use);
-				use = tmp;
-			}
-		} else {
-			angle = 0;
-		}
-		ocrlib->pixDestroy(&bin);
-	}
 	memset(&r, 0, sizeof(r));
 	rc = doc_init(&r.d, lim) < 0 ? err_set(e, MOAT_ENOMEM, "out of memory")
 				     : read_page(ocr, use, dpi, page, scale, &r, e);
+	/* a skew of a degree or more: the page is read again turned straight,
+	 * and the reading with the more confident words is kept.  Tesseract
+	 * copes with a small skew itself, and then the straight page's
+	 * reading, the tesseract command's, is the better one; past two or
+	 * three degrees it loses whole lines, and the turned page wins. */
+	{
+		struct Pix *bin = ocrlib->pixConvertTo1(use, 130), *straight = NULL;
+		float skew = 0;
+		if (rc == 0 && bin && ocrlib->pixFindSkew(bin, &skew, &conf) == 0 && conf >= 3.0f &&
+		    fabsf(skew) >= 1.0f && fabsf(skew) <= 15.0f) {
+			/* a 1-bit page turned by sampling gets jagged strokes;
+			 * turned as grey by area mapping its edges stay smooth,
+			 * and Tesseract thresholds it itself */
+			struct Pix *grey = ocrlib->pixGetDepth(use) == 1 ? ocrlib->pixConvertTo8(use, 0)
+									  : ocrlib->pixClone(use);
+			straight = grey ? ocrlib->pixRotate(grey, (float)(M_PI / 180.0) * skew,
+							    L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0)
+					: NULL;
+			ocrlib->pixDestroy(&grey);
+		}
+		if (straight) {
+			struct reading r2;
+			struct moat_err e2 = MOAT_ERR_INIT;
+			int rc2;
+			memset(&r2, 0, sizeof(r2));
+			rc2 = doc_init(&r2.d, lim) < 0 ? err_set(&e2, MOAT_ENOMEM, "out of memory")
+						       : read_page(ocr, straight, dpi, page, scale, &r2, &e2);
+			if (rc2 == 0 && r2.conf_sum > r.conf_sum) {
+				doc_release(&r.d);
+				r = r2;
+				ocrlib->pixDestroy(&use);
+				use = straight;
+				straight = NULL;
+				angle = skew;
+			} else {
+				doc_release(&r2.d);
+				if (rc2 < 0 && e2.code == MOAT_ENOMEM)
+					rc = err_set(e, MOAT_ENOMEM, "%s", e2.msg);
+			}
+			ocrlib->pixDestroy(&straight);
+		}
+		ocrlib->pixDestroy(&bin);
+	}
 	/* a page that reads badly may be on its side or upside down */
 	if (rc == 0 && (r.words < 5 || r.conf_sum / (double)r.words < 60.0)) {
 		int deg = orientation(ocr, use);

@@ -44,9 +44,9 @@ extern const char *const ocrlib_sonames[];
 
 #define OCRLIB_LEPTONICA_FUNCS(X) \
 	X(getFormatExtension) X(getLeptonicaVersion) X(lept_free) X(setMsgSeverity) \
-	X(pixClone) X(pixConvertTo1) X(pixCreateNoInit) X(pixDestroy) X(pixFindSkew) \
-	X(pixGetColormap) X(pixGetData) X(pixGetHeight) X(pixGetWidth) X(pixGetWpl) \
-	X(pixGetXRes) X(pixReadHeaderMem) X(pixReadMem) X(pixReadMemFromMultipageTiff) \
+	X(pixClone) X(pixConvertTo1) X(pixConvertTo8) X(pixCreateNoInit) X(pixDestroy) X(pixFindSkew) \
+	X(pixGetColormap) X(pixGetData) X(pixGetDepth) X(pixGetHeight) X(pixGetWidth) X(pixGetWpl) \
+	X(pixGetXRes) X(pixGetYRes) X(pixReadHeaderMem) X(pixReadMem) X(pixReadMemFromMultipageTiff) \
 	X(pixRemoveColormap) X(pixRotate) X(pixRotateOrth) X(pixSetResolution)
 
 #define OCRLIB_TESSERACT_FUNCS(X) \

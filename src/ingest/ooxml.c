@@ -6,13 +6,15 @@
  * (xml_parse_safe: no DTD, so no entity expansion and no external
  * entities).
  *
- * Not for: macros, embedded objects, charts, images (their alt text aside),
- * nor telling the kinds apart (docutil.c's ooxml_kind).
+ * Not for: macros, embedded objects, images (their alt text aside), charts
+ * and diagrams (ooxml_chart.c), nor telling the kinds apart (docutil.c's
+ * ooxml_kind).
  */
 #define _GNU_SOURCE
 #include "ooxml.h"
 #include "../core/utf8.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +198,25 @@ xmlNode *ooxml_child(const xmlNode *n, const char *name)
 	return NULL;
 }
 
+static const xmlNode *descendant(const xmlNode *n, const char *name, int level)
+{
+	if (!n || level > 16)
+		return NULL;
+	for (const xmlNode *c = n->children; c; c = c->next) {
+		const xmlNode *r;
+		if (xml_is(c, name))
+			return c;
+		if (c->type == XML_ELEMENT_NODE && (r = descendant(c, name, level + 1)))
+			return r;
+	}
+	return NULL;
+}
+
+const xmlNode *ooxml_descendant(const xmlNode *n, const char *name)
+{
+	return descendant(n, name, 0);
+}
+
 char *ooxml_child_attr(const xmlNode *n, const char *name, const char *attr)
 {
 	return xml_attr(ooxml_child(n, name), attr);
@@ -300,4 +321,45 @@ json_t *ooxml_table_rows(const xmlNode *tbl, ooxml_cell_fn cell, void *ud)
 		return NULL;
 	}
 	return rows;
+}
+
+static void a_text(const xmlNode *n, struct buf *out, int level)
+{
+	if (level > 32)
+		return;
+	for (const xmlNode *c = n->children; c; c = c->next) {
+		if (xml_is(c, "t")) {
+			char *v = (char *)xmlNodeGetContent((xmlNode *)c);
+			if (v)
+				buf_adds(out, v);
+			xmlFree(v);
+		} else if (xml_is(c, "br")) {
+			buf_addch(out, '\n');
+		} else if (xml_is(c, "tab")) {
+			buf_addch(out, '\t');
+		} else if (c->type == XML_ELEMENT_NODE && !xml_is(c, "pPr") && !xml_is(c, "rPr") &&
+			   !xml_is(c, "endParaRPr")) {
+			a_text(c, out, level + 1);
+		}
+	}
+}
+
+void ooxml_a_text(const xmlNode *n, struct buf *out)
+{
+	a_text(n, out, 0);
+}
+
+void ooxml_number(const char *v, struct buf *out)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (*end || end == v || !isfinite(x)) {
+		buf_adds(out, v);
+		return;
+	}
+	if (x == floor(x) && fabs(x) < 1e15) {
+		buf_addf(out, "%.0f", x);
+		return;
+	}
+	buf_addf(out, "%.15g", x);
 }

@@ -6,6 +6,9 @@
  * Not for: the zip reader and the DTD-refusing XML parser (docfmt.h), which
  * these use; nor anything outside the three readers.
  *
+ * Charts, SmartArt diagrams and a drawing's text boxes (what sits in a
+ * graphic frame) are read in ooxml_chart.c, declared here too.
+ *
  * Uses docfmt.h, libxml2 and core/doc.h.
  *
  * Ownership: ooxml_load_rels() fills a struct rels the caller frees with
@@ -56,6 +59,8 @@ char *ooxml_main_part(struct ozip *z, const char *def, struct moat_err *e)
 char *ooxml_rel_id(const xmlNode *n);
 /* n's first child element named name, or NULL. */
 xmlNode *ooxml_child(const xmlNode *n, const char *name);
+/* n's first descendant named name, depth first, within 16 levels; or NULL. */
+const xmlNode *ooxml_descendant(const xmlNode *n, const char *name);
 /* An attribute of that child (xmlFree it), or NULL. */
 char *ooxml_child_attr(const xmlNode *n, const char *name, const char *attr);
 /* ooxml_load_xml() for a part the document can do without: 1 loaded, 0
@@ -81,6 +86,52 @@ typedef long (*ooxml_cell_fn)(void *ud, const xmlNode *tc, struct buf *t);
  * spans columns followed by empty strings (63 at most).  NULL out of memory
  * (a buffer cell failed, or jansson). */
 json_t *ooxml_table_rows(const xmlNode *tbl, ooxml_cell_fn cell, void *ud)
+	__attribute__((warn_unused_result));
+
+/* DrawingML text (a:t runs, a:br as a line break, a:tab) under n, appended
+ * to out. */
+void ooxml_a_text(const xmlNode *n, struct buf *out);
+/* A cell's or a chart point's number as Excel shows it in general format
+ * ("120", "0.25"); a value that is not a number is appended as it is. */
+void ooxml_number(const char *v, struct buf *out);
+
+/* --- graphic frames: charts, SmartArt, text boxes (ooxml_chart.c) -------- */
+
+/*
+ * Resolves a chart's cell reference ("'Sales'!$B$2:$B$4") to its cells'
+ * texts, appended to out as strings in reading order, for a chart part that
+ * carries no cached values (openpyxl writes none; XLSX only).  0, or -1 out
+ * of memory; a reference that names nothing appends nothing.
+ */
+typedef int (*ooxml_ref_fn)(void *ud, const char *formula, json_t *out);
+
+/*
+ * Reads the chart part (c:chartSpace) as one element of type chart on page:
+ * title, axis titles, series names, categories and values (the cached ones,
+ * or through ref when there are none; ref may be NULL).  Its text is the
+ * title, the axis titles and a table of categories by series; its meta has
+ * chart_type, title, axis_titles, categories, series [{name, values}] and
+ * part.  A missing part adds nothing; a damaged one fails (e says which).
+ * 0, or -1: e set, or d->over_limit set (doc_add refused).
+ */
+int ooxml_add_chart(struct ozip *z, const char *part, struct doc *d, int page, ooxml_ref_fn ref,
+		    void *ud, struct moat_err *e) __attribute__((warn_unused_result));
+/*
+ * Reads a SmartArt diagram's data part (dgm:dataModel): each node with text
+ * a list item, its level the node's depth in the diagram's tree, in the
+ * diagram's order; meta {"diagram": part}.  Returns as ooxml_add_chart().
+ */
+int ooxml_add_diagram(struct ozip *z, const char *part, struct doc *d, int page,
+		      struct moat_err *e) __attribute__((warn_unused_result));
+/*
+ * What graphic frame n (or anything holding an a:graphicData: a DOCX
+ * drawing, an XLSX anchor) shows: a chart (c:chart r:id) or a SmartArt
+ * diagram (dgm:relIds r:dm), found through rs (the relationships of the part
+ * n is in) and added as above.  1 when one was added, 0 when n holds
+ * neither (a picture), -1 as ooxml_add_chart().
+ */
+int ooxml_add_graphic(struct ozip *z, const struct rels *rs, const xmlNode *n, struct doc *d,
+		      int page, ooxml_ref_fn ref, void *ud, struct moat_err *e)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * pptx.c - PowerPoint (.pptx) files: each slide (its number is the page) has
  * its title, the text of its shapes in reading order (top to bottom, left to
- * right), tables, and its notes; body placeholders are bulleted unless told
+ * right), tables, charts and SmartArt diagrams (ooxml_chart.c) where their
+ * frames sit, and its notes; body placeholders are bulleted unless told
  * otherwise.
  *
  * Not for: animations, media; what every Office package has (ooxml.c).
@@ -35,27 +36,6 @@ static int cmp_shape(const void *a, const void *b)
 	return p->x < q->x ? -1 : p->x > q->x;
 }
 
-static void a_text(const xmlNode *n, struct buf *out, int level)
-{
-	if (level > 32)
-		return;
-	for (const xmlNode *c = n->children; c; c = c->next) {
-		if (xml_is(c, "t")) {
-			char *v = (char *)xmlNodeGetContent((xmlNode *)c);
-			if (v)
-				buf_adds(out, v);
-			xmlFree(v);
-		} else if (xml_is(c, "br")) {
-			buf_addch(out, '\n');
-		} else if (xml_is(c, "tab")) {
-			buf_addch(out, '\t');
-		} else if (c->type == XML_ELEMENT_NODE && !xml_is(c, "pPr") && !xml_is(c, "rPr") &&
-			   !xml_is(c, "endParaRPr")) {
-			a_text(c, out, level + 1);
-		}
-	}
-}
-
 /* The paragraphs of a text body.  0, or -1: d->over_limit set, or out of
  * memory with e set. */
 static int p_txbody(struct doc *d, const xmlNode *tx, int page, int title, int body, int notes,
@@ -72,7 +52,7 @@ static int p_txbody(struct doc *d, const xmlNode *tx, int page, int title, int b
 			json_decref(m);
 			continue;
 		}
-		a_text(p, &t, 0);
+		ooxml_a_text(p, &t);
 		ppr = ooxml_child(p, "pPr");
 		lvl = xml_attr(ppr, "lvl");
 		if (lvl)
@@ -112,7 +92,7 @@ static long p_cell(void *ud, const xmlNode *tc, struct buf *t)
 	for (const xmlNode *p = body ? body->children : NULL; p; p = p->next)
 		if (xml_is(p, "p")) {
 			struct buf pt = BUF_INIT;
-			a_text(p, &pt, 0);
+			ooxml_a_text(p, &pt);
 			*(int *)ud |= buf_failed(&pt);
 			if (pt.len) {
 				if (t->len)
@@ -199,20 +179,6 @@ static int collect_shapes(const xmlNode *tree, struct shape **sh, size_t *n, siz
 	return 0;
 }
 
-static const xmlNode *find_desc(const xmlNode *n, const char *name, int level)
-{
-	if (level > 16)
-		return NULL;
-	for (const xmlNode *c = n->children; c; c = c->next) {
-		const xmlNode *r;
-		if (xml_is(c, name))
-			return c;
-		if (c->type == XML_ELEMENT_NODE && (r = find_desc(c, name, level + 1)))
-			return r;
-	}
-	return NULL;
-}
-
 static int p_slide(struct ozip *z, struct doc *d, const char *part, int page, struct moat_err *e)
 {
 	xmlDocPtr doc;
@@ -221,8 +187,15 @@ static int p_slide(struct ozip *z, struct doc *d, const char *part, int page, st
 	size_t n = 0, alloc = 0;
 	xmlNode *tree;
 	int rc = 0;
+	struct moat_err re = MOAT_ERR_INIT;
 	if (ooxml_load_xml(z, part, &doc, e) < 0)
 		return -1;
+	/* the slide's relationships: its charts, diagrams and notes (a damaged
+	 * .rels is read as none) */
+	if (ooxml_load_rels(z, part, &rs, &re) < 0 && re.code == MOAT_ENOMEM) {
+		xmlFreeDoc(doc);
+		return err_set(e, MOAT_ENOMEM, "%s", re.msg);
+	}
 	tree = ooxml_child(ooxml_child(xmlDocGetRootElement(doc), "cSld"), "spTree");
 	if (tree && collect_shapes(tree, &sh, &n, &alloc, 0) < 0)
 		rc = err_set(e, MOAT_ENOMEM, "out of memory");
@@ -231,43 +204,39 @@ static int p_slide(struct ozip *z, struct doc *d, const char *part, int page, st
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const xmlNode *tbl;
 		if (xml_is(sh[i].n, "graphicFrame")) {
-			tbl = find_desc(sh[i].n, "tbl", 0);
+			tbl = ooxml_descendant(sh[i].n, "tbl");
 			if (tbl)
 				rc = p_table(d, tbl, page, e);
+			else if (ooxml_add_graphic(z, &rs, sh[i].n, d, page, NULL, NULL, e) < 0)
+				rc = -1;
 			continue;
 		}
 		rc = p_txbody(d, ooxml_child(sh[i].n, "txBody"), page, sh[i].title, sh[i].body, 0, e);
 	}
 	free(sh);
 	xmlFreeDoc(doc);
-	/* the notes (a damaged notes part or .rels is skipped) */
+	/* the notes */
 	if (rc == 0) {
-		struct moat_err re = MOAT_ERR_INIT;
-		if (ooxml_load_rels(z, part, &rs, &re) < 0) {
-			if (re.code == MOAT_ENOMEM)
-				rc = err_set(e, MOAT_ENOMEM, "%s", re.msg);
-		} else {
-			xmlDocPtr nd;
-			int loaded = ooxml_load_optional(z, ooxml_rel_by_type(&rs, "/notesSlide"), &nd, e);
-			if (loaded < 0)
-				rc = -1;
-			if (loaded > 0) {
-				struct shape *ns = NULL;
-				size_t nn = 0, na = 0;
-				xmlNode *nt = ooxml_child(ooxml_child(xmlDocGetRootElement(nd), "cSld"),
-							  "spTree");
-				if (nt && collect_shapes(nt, &ns, &nn, &na, 0) < 0)
-					rc = err_set(e, MOAT_ENOMEM, "out of memory");
-				for (size_t i = 0; i < nn && rc == 0; i++)
-					if (ns[i].body)  /* the notes placeholder, not the slide image */
-						rc = p_txbody(d, ooxml_child(ns[i].n, "txBody"), page, 0,
-							      0, 1, e);
-				free(ns);
-				xmlFreeDoc(nd);
-			}
-			ooxml_rels_free(&rs);
+		xmlDocPtr nd;
+		int loaded = ooxml_load_optional(z, ooxml_rel_by_type(&rs, "/notesSlide"), &nd, e);
+		if (loaded < 0)
+			rc = -1;
+		if (loaded > 0) {
+			struct shape *ns = NULL;
+			size_t nn = 0, na = 0;
+			xmlNode *nt = ooxml_child(ooxml_child(xmlDocGetRootElement(nd), "cSld"),
+						  "spTree");
+			if (nt && collect_shapes(nt, &ns, &nn, &na, 0) < 0)
+				rc = err_set(e, MOAT_ENOMEM, "out of memory");
+			for (size_t i = 0; i < nn && rc == 0; i++)
+				if (ns[i].body)  /* the notes placeholder, not the slide image */
+					rc = p_txbody(d, ooxml_child(ns[i].n, "txBody"), page, 0, 0, 1,
+						      e);
+			free(ns);
+			xmlFreeDoc(nd);
 		}
 	}
+	ooxml_rels_free(&rs);
 	return rc;
 }
 

@@ -4,8 +4,12 @@
  * numbers as Excel shows them when the format is general, dates and times
  * as ISO dates.
  *
- * Not for: formulas (their cached values are read), charts, pivot tables;
- * what every Office package has (ooxml.c).
+ * The charts, SmartArt diagrams and text boxes of a sheet's drawing follow
+ * its tables, top to bottom (ooxml_chart.c reads them; a chart whose writer
+ * kept no cached values gets its cells here, chart_ref).
+ *
+ * Not for: formulas (their cached values are read), pivot tables; what every
+ * Office package has (ooxml.c).
  */
 #define _GNU_SOURCE
 #include "ooxml.h"
@@ -99,23 +103,13 @@ static void excel_date(double v, int date1904, int has_date, struct buf *out)
 			 secs % 60);
 }
 
-static void excel_number(const char *v, struct buf *out)
-{
-	char *end;
-	double x = strtod(v, &end);
-	if (*end || end == v || !isfinite(x)) {
-		buf_adds(out, v);
-		return;
-	}
-	if (x == floor(x) && fabs(x) < 1e15) {
-		buf_addf(out, "%.0f", x);
-		return;
-	}
-	buf_addf(out, "%.15g", x);
-}
-
 struct xctx {
 	struct ozip *z;
+	const struct rels *rs;     /* the workbook's relationships */
+	const xmlNode *sheets;     /* the workbook's sheet list */
+	struct moat_err *e;
+	char *ref_sheet;           /* the sheet last read for a chart's references */
+	struct xsheet ref_cells;
 	char **sst;
 	size_t n_sst;
 	int *date_xf;      /* per cellXfs index: 0 no, 1 date, 2 time only */
@@ -273,7 +267,7 @@ static int read_sheet(struct xctx *x, xmlDocPtr doc, struct xsheet *sh, const ch
 				if (kind && !*end && num >= 0 && num < 2958466)
 					excel_date(num, x->date1904, kind == 1, &txt);
 				else
-					excel_number(v, &txt);
+					ooxml_number(v, &txt);
 			}
 			text_squeeze(&txt);
 			if (ref && parse_ref(ref, &row, &col) && (txt.len || buf_failed(&txt))) {
@@ -414,6 +408,254 @@ static int sheet_tables(struct doc *d, struct xsheet *sh, int page, const char *
 	return rc;
 }
 
+static void xsheet_free(struct xsheet *sh)
+{
+	for (size_t i = 0; i < sh->n; i++)
+		free(sh->c[i].text);
+	free(sh->c);
+	memset(sh, 0, sizeof(*sh));
+}
+
+/* The text of cell (row, col) of sh (its cells sorted), or "". */
+static const char *cell_at(const struct xsheet *sh, uint32_t row, uint32_t col)
+{
+	size_t lo = 0, hi = sh->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct xcell *c = &sh->c[mid];
+		if (c->row == row && c->col == col)
+			return c->text;
+		if (c->row < row || (c->row == row && c->col < col))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return "";
+}
+
+/* Reads the cells of the sheet called name into x->ref_cells (kept for the
+ * next reference to it).  1 read, 0 no such sheet (or damaged: a reference
+ * into it reads as empty), -1 out of memory. */
+static int ref_load(struct xctx *x, const char *name)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	if (x->ref_sheet && !strcmp(x->ref_sheet, name))
+		return 1;
+	free(x->ref_sheet);
+	x->ref_sheet = NULL;
+	xsheet_free(&x->ref_cells);
+	for (const xmlNode *s = x->sheets ? x->sheets->children : NULL; s; s = s->next) {
+		char *nm, *rid;
+		const char *sp;
+		xmlDocPtr sd;
+		int rc = 0, match;
+		if (!xml_is(s, "sheet"))
+			continue;
+		nm = xml_attr(s, "name");
+		match = nm && !strcmp(nm, name);
+		xmlFree(nm);
+		if (!match)
+			continue;
+		rid = ooxml_rel_id(s);
+		sp = ooxml_rel_target(x->rs, rid);
+		xmlFree(rid);
+		if (!sp || ooxml_load_optional(x->z, sp, &sd, &e) <= 0)
+			return e.code == MOAT_ENOMEM ? -1 : 0;
+		if (read_sheet(x, sd, &x->ref_cells, name, &e) == -1)
+			rc = -1;
+		xmlFreeDoc(sd);
+		if (rc == 0 && !(x->ref_sheet = strdup(name)))
+			rc = -1;
+		if (rc < 0)
+			xsheet_free(&x->ref_cells);
+		return rc < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+/* One area "'Sheet 1'!$A$2:$B$4" (or a lone cell) of a chart's reference:
+ * its cells, row by row, appended to out.  0, or -1 out of memory. */
+static int ref_area(struct xctx *x, const char *a, size_t len, json_t *out)
+{
+	struct buf sheet = BUF_INIT, r0 = BUF_INIT, r1 = BUF_INIT;
+	const char *p = a, *end = a + len;
+	uint32_t row0, col0, row1, col1;
+	int rc = 0;
+	if (p < end && *p == '\'') {
+		for (p++; p < end; p++) {
+			if (*p == '\'' && p + 1 < end && p[1] == '\'')
+				buf_addch(&sheet, *p++);
+			else if (*p == '\'')
+				break;
+			else
+				buf_addch(&sheet, *p);
+		}
+		p++;
+	} else {
+		while (p < end && *p != '!')
+			buf_addch(&sheet, *p++);
+	}
+	if (p >= end || *p != '!') {
+		buf_release(&sheet);
+		return 0;
+	}
+	for (p++; p < end && *p != ':'; p++)
+		if (*p != '$')
+			buf_addch(&r0, *p);
+	for (p += p < end; p < end; p++)
+		if (*p != '$')
+			buf_addch(&r1, *p);
+	if (buf_failed(&sheet) || buf_failed(&r0) || buf_failed(&r1)) {
+		rc = -1;
+	} else if (parse_ref(buf_str(&r0), &row0, &col0) &&
+		   (!r1.len ? (row1 = row0, col1 = col0, 1) : parse_ref(buf_str(&r1), &row1, &col1)) &&
+		   row0 <= row1 && col0 <= col1 &&
+		   (uint64_t)(row1 - row0 + 1) * (col1 - col0 + 1) <= 100000 &&
+		   (rc = ref_load(x, buf_str(&sheet))) > 0) {
+		rc = 0;
+		for (uint32_t r = row0; r <= row1 && rc == 0; r++)
+			for (uint32_t c = col0; c <= col1 && rc == 0; c++)
+				rc = json_array_append_new(out, json_string(cell_at(&x->ref_cells, r,
+										    c))) < 0 ? -1 : 0;
+	}
+	buf_release(&sheet);
+	buf_release(&r0);
+	buf_release(&r1);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ooxml_ref_fn: a chart reference, one area or several "(a,b)". */
+static int chart_ref(void *ud, const char *formula, json_t *out)
+{
+	const char *p = formula;
+	size_t len = strlen(formula);
+	if (len >= 2 && p[0] == '(' && p[len - 1] == ')')
+		p++, len -= 2;
+	while (len) {
+		const char *comma = memchr(p, ',', len);
+		size_t k = comma ? (size_t)(comma - p) : len;
+		if (ref_area(ud, p, k, out) < 0)
+			return -1;
+		p += k + (comma != NULL);
+		len -= k + (comma != NULL);
+	}
+	return 0;
+}
+
+/* An anchor of a drawing and where it sits. */
+struct xanchor {
+	const xmlNode *n;
+	long row, col;
+};
+
+static int cmp_anchor(const void *a, const void *b)
+{
+	const struct xanchor *p = a, *q = b;
+	if (p->row != q->row)
+		return p->row < q->row ? -1 : 1;
+	return p->col < q->col ? -1 : p->col > q->col;
+}
+
+/* What a drawing's anchored shape n shows: a chart or diagram, or a text
+ * box's paragraphs; a group's shapes in turn.  0 or -1. */
+static int x_shape(struct xctx *x, struct ozip *z, const struct rels *rs, const xmlNode *n,
+		   struct doc *d, int page, int level)
+{
+	for (const xmlNode *c = n->children; c && level < 16; c = c->next) {
+		int rc = 0;
+		if (xml_is(c, "graphicFrame")) {
+			rc = ooxml_add_graphic(z, rs, c, d, page, chart_ref, x, x->e) < 0 ? -1 : 0;
+		} else if (xml_is(c, "sp")) {
+			const xmlNode *tx = ooxml_child(c, "txBody");
+			for (const xmlNode *p = tx ? tx->children : NULL; p && rc == 0; p = p->next) {
+				struct buf t = BUF_INIT;
+				json_t *m;
+				if (!xml_is(p, "p"))
+					continue;
+				ooxml_a_text(p, &t);
+				m = json_pack("{s:b}", "text_box", 1);
+				if (buf_failed(&t) || !m) {
+					json_decref(m);
+					rc = err_set(x->e, MOAT_ENOMEM, "out of memory");
+				} else if (doc_add_page(d, EL_PARAGRAPH, 0, page, buf_str(&t), t.len,
+							m) < 0) {
+					rc = -1;
+				}
+				buf_release(&t);
+			}
+		} else if (xml_is(c, "grpSp") || xml_is(c, "AlternateContent") ||
+			   xml_is(c, "Choice")) {
+			rc = x_shape(x, z, rs, c, d, page, level + 1);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The drawing of a sheet (or chart sheet) sd whose part is sp: its charts,
+ * diagrams and text boxes, top to bottom, left to right.  0, or -1: e set,
+ * or d->over_limit. */
+static int sheet_drawing(struct xctx *x, xmlDocPtr sd, const char *sp, struct doc *d, int page)
+{
+	struct rels srs, drs;
+	struct moat_err re = MOAT_ERR_INIT;
+	xmlNode *dn = ooxml_child(xmlDocGetRootElement(sd), "drawing");
+	char *rid;
+	const char *dp;
+	xmlDocPtr dd = NULL;
+	struct xanchor *an = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	if (!dn)
+		return 0;
+	/* a damaged .rels of the sheet is read as none, as before drawings
+	 * were read */
+	if (ooxml_load_rels(x->z, sp, &srs, &re) < 0)
+		return re.code == MOAT_ENOMEM ? err_set(x->e, MOAT_ENOMEM, "out of memory") : 0;
+	rid = ooxml_rel_id(dn);
+	dp = ooxml_rel_target(&srs, rid);
+	xmlFree(rid);
+	memset(&drs, 0, sizeof(drs));
+	if (dp && (rc = ooxml_load_optional(x->z, dp, &dd, x->e)) > 0)
+		rc = ooxml_load_rels(x->z, dp, &drs, x->e);
+	for (const xmlNode *a = dd && rc == 0 ? xmlDocGetRootElement(dd)->children : NULL;
+	     a && rc == 0; a = a->next) {
+		const xmlNode *from = ooxml_child(a, "from");
+		char *v;
+		if (!xml_is(a, "twoCellAnchor") && !xml_is(a, "oneCellAnchor") &&
+		    !xml_is(a, "absoluteAnchor"))
+			continue;
+		if (n == cap) {
+			struct xanchor *p = realloc(an, (cap ? cap * 2 : 8) * sizeof(*p));
+			if (!p) {
+				rc = err_set(x->e, MOAT_ENOMEM, "out of memory");
+				break;
+			}
+			an = p;
+			cap = cap ? cap * 2 : 8;
+		}
+		an[n].n = a;
+		v = (char *)xmlNodeGetContent(ooxml_child(from, "row"));
+		an[n].row = v ? strtol(v, NULL, 10) : 0;
+		xmlFree(v);
+		v = (char *)xmlNodeGetContent(ooxml_child(from, "col"));
+		an[n].col = v ? strtol(v, NULL, 10) : 0;
+		xmlFree(v);
+		n++;
+	}
+	if (n)
+		qsort(an, n, sizeof(*an), cmp_anchor);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = x_shape(x, x->z, &drs, an[i].n, d, page, 0);
+	free(an);
+	if (dd)
+		xmlFreeDoc(dd);
+	ooxml_rels_free(&drs);
+	ooxml_rels_free(&srs);
+	return rc < 0 ? -1 : 0;
+}
+
 int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts *o,
 		struct doc *d, struct moat_err *e)
 {
@@ -447,6 +689,9 @@ int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts 
 		goto out;
 	}
 	sheets = ooxml_child(xmlDocGetRootElement(wb), "sheets");
+	x.rs = &rs;
+	x.sheets = sheets;
+	x.e = e;
 	rc = 0;
 	for (xmlNode *s = sheets ? sheets->children : NULL; s && rc == 0; s = s->next) {
 		char *name, *rid, *state;
@@ -481,13 +726,13 @@ int ingest_xlsx(const unsigned char *data, size_t len, const struct ingest_opts 
 					   sheet_tables(d, &sh, page, nm) < 0) {
 					rc = rc == -2 ? -1 : d->over_limit ? 0
 					   : err_set(e, MOAT_ENOMEM, "out of memory");
+				} else if (sheet_drawing(&x, sd, sp, d, page) < 0) {
+					rc = d->over_limit ? 0 : -1;
 				}
 				xmlFreeDoc(sd);
 			}
 		}
-		for (size_t i = 0; i < sh.n; i++)
-			free(sh.c[i].text);
-		free(sh.c);
+		xsheet_free(&sh);
 		xmlFree(name);
 		xmlFree(rid);
 		xmlFree(state);
@@ -504,6 +749,8 @@ out:
 		free(x.sst[i]);
 	free(x.sst);
 	free(x.date_xf);
+	free(x.ref_sheet);
+	xsheet_free(&x.ref_cells);
 	ooxml_rels_free(&rs);
 	free(part);
 	ozip_close(x.z);

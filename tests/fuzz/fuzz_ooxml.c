@@ -5,7 +5,8 @@
  * to all three readers (each fails cleanly on the others' packages).  Any
  * input must parse or fail cleanly, with element offsets that match the text.
  * Built without libFuzzer, replay.c's main() runs the saved corpus
- * (corpus/fuzz_ooxml/: small packages written by tests/data/docs/gen_seeds.py)
+ * (corpus/fuzz_ooxml/: small packages written by tests/data/docs/gen_seeds.py,
+ * and tests/data/ingest/make.py's charts, SmartArt and section headers)
  * under ctest.
  */
 #include "fuzz_ingest.h"
