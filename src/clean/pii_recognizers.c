@@ -280,6 +280,11 @@ RUN_GATE(run_9_10, 9, 10)
 RUN_GATE(run_16, 16, 16)
 RUN_GATE(run_17, 17, 17)
 
+/* The rest of Presidio's country recognizers are not in the default set
+ * (Presidio's registry leaves them disabled too): --entities, --country or
+ * --language turn them on. */
+#define OFF P_OFF
+
 #define R(ent, name, re, trig, score, back, flags, group, val, chk) \
 	{ ent, name, re, trig, score, back, flags, group, val, chk, NULL, 0, NULL, NULL }
 /* a pattern with a gate on its trigger hits */
@@ -506,6 +511,122 @@ const struct pii_pattern pii_patterns[] = {
 	R("DE_SOCIAL_SECURITY", "Rentenversicherungsnummer", "\\b\\d{2} ?\\d{6} ?[A-Z] ?\\d{3}\\b", NULL,
 	  0.5f, 15, 0, 0, pii_valid_de_svnr, NULL),
 
+	/* --- the rest of Presidio's country recognizers ------------------------ */
+	RG("ABA_ROUTING_NUMBER", "ABA routing number (weak)", "\\b[0123678]\\d{8}\\b", RUN9, 0.05f, 9,
+	   OFF | P_WEAKCHECK, 0, pii_valid_us_aba, NULL, run_9),
+	R("ABA_ROUTING_NUMBER", "ABA routing number", "\\b[0123678]\\d{3}-\\d{4}-\\d\\b", NULL, 0.3f, 11, OFF,
+	  0, pii_valid_us_aba, NULL),
+	R("US_MBI", "MBI (weak)",
+	  "\\b\\d[AC-HJKMNP-RT-Yac-hjkmnp-rt-y][0-9AC-HJKMNP-RT-Yac-hjkmnp-rt-y]\\d[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]"
+	  "[0-9AC-HJKMNP-RT-Yac-hjkmnp-rt-y]\\d[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]{2}\\d\\d\\b", NULL, 0.3f, 11,
+	  OFF, 0, NULL, NULL),
+	R("US_MBI", "MBI (medium)",
+	  "\\b\\d[AC-HJKMNP-RT-Yac-hjkmnp-rt-y][0-9AC-HJKMNP-RT-Yac-hjkmnp-rt-y]\\d-[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]"
+	  "[0-9AC-HJKMNP-RT-Yac-hjkmnp-rt-y]\\d-[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]{2}\\d\\d\\b", NULL, 0.5f, 13,
+	  OFF, 0, NULL, NULL),
+	R("US_NPI", "NPI (weak)", "\\b[12]\\d{9}\\b", NULL, 0.1f, 10, OFF, 0, pii_valid_us_npi, NULL),
+	R("US_NPI", "NPI (medium)", "\\b[12]\\d{3}[ -]\\d{3}[ -]\\d{3}\\b", NULL, 0.4f, 12, OFF, 0,
+	  pii_valid_us_npi, NULL),
+	RG("CA_SIN", "SIN (weak)", "\\b[1-79]\\d{8}\\b", RUN9, 0.05f, 9, OFF, 0, pii_valid_ca_sin, NULL,
+	   run_9),
+	R("CA_SIN", "SIN (medium)", "\\b[1-79]\\d{2}([- ])\\d{3}\\1\\d{3}\\b",
+	  "\\b[1-79]\\d{2}[- ]\\d{3}[- ]\\d{3}\\b", 0.5f, 11, OFF, 0, pii_valid_ca_sin, NULL),
+	RG("UK_PASSPORT", "UK Passport (weak)", "\\b[A-Z]{2}\\d{7}\\b", RUN9, 0.1f, 9, OFF, 0, NULL, NULL,
+	   run_9),
+	R("UK_VEHICLE_REGISTRATION", "UK Vehicle Registration (current)",
+	  "\\b[A-HJ-PR-Y][A-HJ-PR-Y](?:0[1-9]|[1-7]\\d)[- ]?[A-HJ-PR-Z]{3}\\b", NULL, 0.3f, 8,
+	  OFF | P_CASELESS, 0, pii_valid_uk_vehicle, NULL),
+	R("UK_VEHICLE_REGISTRATION", "UK Vehicle Registration (prefix)",
+	  "\\b[A-HJ-NPR-TV-Y]\\d{1,3}[- ]?[A-HJ-PR-Y][A-HJ-PR-Z]{2}\\b", NULL, 0.2f, 8, OFF | P_CASELESS, 0,
+	  pii_valid_uk_vehicle, NULL),
+	R("UK_VEHICLE_REGISTRATION", "UK Vehicle Registration (suffix)",
+	  "\\b[A-HJ-PR-Z]{3}[- ]?\\d{1,3}[- ]?[A-HJ-NPR-TV-Y]\\b", NULL, 0.15f, 9, OFF | P_CASELESS, 0,
+	  pii_valid_uk_vehicle, NULL),
+	R("DE_BSNR", "Betriebsstaettennummer BSNR", "\\b\\d{9}\\b", NULL, 0.2f, 9, OFF, 0,
+	  pii_valid_de_bsnr, NULL),
+	R("DE_LANR", "Lebenslange Arztnummer LANR", "\\b\\d{9}\\b", NULL, 0.3f, 9, OFF, 0,
+	  pii_valid_de_lanr, NULL),
+	R("DE_FUEHRERSCHEIN", "Fuehrerscheinnummer (EU format)", "\\b[A-Z]{2}\\d{8}[A-Z0-9]\\b", NULL,
+	  0.35f, 11, OFF | P_CASELESS, 0, NULL, NULL),
+	R("DE_HANDELSREGISTER", "Handelsregisternummer HRA/HRB", "\\bHR[AB]\\s*\\d{1,6}\\b", "\\bHR[AB]",
+	  0.5f, 3, OFF | P_CASELESS, 0, NULL, NULL),
+	R("DE_HEALTH_INSURANCE", "Krankenversicherungsnummer KVNR", "\\b[A-Z]\\d{9}\\b", NULL, 0.3f, 10,
+	  OFF | P_CASELESS, 0, pii_valid_de_kvnr, NULL),
+	R("DE_KFZ", "KFZ-Kennzeichen",
+	  "(?<![\\w-])[A-ZÄÖÜ]{1,3}(?:\\s[A-Z]{1,2}\\s|-[A-Z]{1,2}[-\\s])\\d{1,4}[EH]?(?!\\w)",
+	  "[A-Za-z\\x80-\\xff][\\s-][A-Za-z]{1,2}[\\s-]\\d", 0.3f, 12, OFF | P_CASELESS | P_UTF | P_TCASE, 0,
+	  NULL, NULL),
+	R("DE_PLZ", "Postleitzahl", "\\b(?!01000\\b|99999\\b)(?:0[1-9]\\d{3}|[1-9]\\d{4})\\b", "\\b\\d{5}\\b",
+	  0.05f, 5, OFF, 0, NULL, NULL),
+	R("DE_TAX_NUMBER", "Steuernummer ELSTER (13 digits)", "\\b(?:0[1-9]|1[0-6])\\d{11}\\b", NULL, 0.5f,
+	  13, OFF, 0, NULL, NULL),
+	R("DE_TAX_NUMBER", "Steuernummer 3/3/5", "(?<!\\w)\\d{3}/\\d{3}/\\d{5}(?!\\w)", "\\d{3}/\\d{3}/\\d{5}",
+	  0.4f, 13, OFF, 0, NULL, NULL),
+	R("DE_TAX_NUMBER", "Steuernummer with slashes", "(?<!\\w)\\d{2,3}/\\d{3,4}/\\d{4,5}(?!\\w)",
+	  "\\d{2,3}/\\d{3,4}/\\d{4,5}", 0.2f, 14, OFF, 0, NULL, NULL),
+	R("DE_VAT_ID", "USt-IdNr. (DE + 9 digits)", "\\bDE\\d{9}\\b", NULL, 0.5f, 11, OFF | P_CASELESS, 0,
+	  pii_valid_de_vat, NULL),
+	R("DE_VAT_ID", "USt-IdNr. (with separators)", "\\bDE[\\s.-]?\\d{3}[\\s.-]?\\d{3}[\\s.-]?\\d{3}\\b",
+	  "\\bDE[\\s.-]?\\d{3}", 0.4f, 14, OFF | P_CASELESS | P_TCASE, 0, pii_valid_de_vat, NULL),
+	RG("ES_PASSPORT", "ES_PASSPORT", "\\b[A-Z]{3}\\d{6}\\b", RUN9, 0.05f, 9, OFF, 0, NULL, NULL, run_9),
+	R("IN_GSTIN", "GSTIN", "\\b\\d{2}[A-Za-z0-9]{11}[Zz][A-Za-z0-9]\\b", NULL, 0.8f, 15, OFF, 0,
+	  pii_valid_in_gstin, NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (Very Weak)",
+	  "\\b(?:[A-Z]{1,2}(?!0000)\\d{4}|I(?!00000)\\d{5})\\b", NULL, 0.01f, 6, OFF, 0, pii_valid_in_vehicle,
+	  NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (Weak)", "\\b[A-Z]{3}(?!0000)\\d{4}\\b", NULL,
+	  0.2f, 7, OFF, 0, pii_valid_in_vehicle, NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (Medium)",
+	  "\\b\\d{1,3}(?:CD|CC|UN)[1-9]\\d{1,3}\\b", NULL, 0.4f, 9, OFF, 0, pii_valid_in_vehicle, NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration",
+	  "\\b[A-Z]{2}(?:\\d[A-Z]{1,3}|\\d{2}[A-Z]{1,2})(?!0000)\\d{4}\\b", NULL, 0.5f, 11, OFF, 0,
+	  pii_valid_in_vehicle, NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (BH, armed forces)",
+	  "\\b(?:[2-9][1-9]BH(?!0000)\\d{4}[A-HJ-NP-Z]{2}|(?!00)\\d{2}[A-FHKPRX]\\d{6}[A-Z])\\b", NULL,
+	  0.85f, 10, OFF, 0, NULL, NULL),
+	R("IT_DRIVER_LICENSE", "Driver License",
+	  "\\b(?:[A-Z]{2}\\d{7}[A-Z]|U1[BCDEFGHLJKMNPRSTUWYXZ0-9]{7}[A-Z])\\b", NULL, 0.2f, 10,
+	  OFF | P_CASELESS, 0, NULL, NULL),
+	R("IT_IDENTITY_CARD", "Identity Card (paper, CIE 2.0, CIE 3.0)",
+	  "\\b(?:[A-Z]{2}\\s?\\d{7}|\\d{7}[A-Z]{2}|[A-Z]{2}\\d{5}[A-Z]{2})\\b", NULL, 0.01f, 10,
+	  OFF | P_CASELESS, 0, NULL, NULL),
+	RG("IT_PASSPORT", "Passport (very weak)", "\\b[A-Z]{2}\\d{7}\\b", RUN9, 0.01f, 9, OFF | P_CASELESS | P_TCASE, 0,
+	   NULL, NULL, run_9),
+	R("KR_BRN", "BRN (Weak)", "(?<!\\d)\\d{3}-\\d{2}-\\d{5}(?!\\d)", "\\d{3}-\\d{2}-\\d{5}", 0.1f, 12,
+	  OFF, 0, pii_valid_kr_brn, NULL),
+	R("KR_BRN", "BRN (Very weak)", "(?<!\\d)\\d{10}(?!\\d)", "\\d{10}", 0.05f, 10, OFF, 0,
+	  pii_valid_kr_brn, NULL),
+	R("KR_DRIVER_LICENSE", "Driver License (very weak)",
+	  "(?<!\\d)\\d{2}[- ]?\\d{2}[- ]?\\d{6}[- ]?\\d{2}(?!\\d)", "\\d{2}[- ]?\\d{2}[- ]?\\d{6}[- ]?\\d{2}",
+	  0.05f, 15, OFF, 0, pii_valid_kr_dl, NULL),
+	R("KR_FRN", "FRN (Medium)",
+	  "(?<!\\d)\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[5-8]\\d{6}(?!\\d)",
+	  "\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[5-8]\\d{6}", 0.5f, 14, OFF, 0, pii_valid_kr_frn,
+	  NULL),
+	R("KR_PASSPORT", "Passport Number",
+	  "(?<![A-Za-z0-9])[MmSsRrOoDd]\\d{3}(?:[A-Za-z]\\d{4}|\\d{5})(?!\\d)", "[MmSsRrOoDd]\\d{3}[A-Za-z0-9]\\d{4}",
+	  0.1f, 9, OFF, 0, NULL, NULL),
+	R("NG_NIN", "NIN (Very Weak)", "\\b\\d{11}\\b", NULL, 0.01f, 11, OFF, 0, pii_valid_ng_nin, NULL),
+	R("NG_VEHICLE_REGISTRATION", "Nigeria Vehicle Registration", "\\b[A-Z]{3}[- ]?\\d{3}[A-Z]{2}\\b",
+	  NULL, 0.5f, 9, OFF | P_CASELESS, 0, NULL, NULL),
+	R("PH_TIN", "TIN (Low)", "\\b\\d{3}-\\d{3}-\\d{3}(?:-\\d{3})?\\b", NULL, 0.05f, 15, OFF, 0,
+	  pii_valid_ph_tin, NULL),
+	R("PH_TIN", "TIN (Very Low)", "\\b(?:\\d{9}|\\d{12})\\b", NULL, 0.01f, 12, OFF, 0, pii_valid_ph_tin,
+	  NULL),
+	R("SE_ORGANISATIONSNUMMER", "Swedish Organisationsnummer", "\\d{6}-?\\d{4}", NULL, 0.6f, 11, OFF, 0,
+	  pii_valid_se_orgnr, NULL),
+	R("SE_PERSONNUMMER", "Swedish Personnummer", "\\d{6}(?:\\d\\d)?[-+]?\\d{4}", NULL, 0.5f, 13, OFF, 0,
+	  pii_valid_se_pnr, NULL),
+	R("SG_UEN", "UEN (low)", "\\b(?:\\d{8,9}[A-Z]|[TSR]\\d{2}[A-Z]{2}\\d{4}[A-Z])\\b", NULL, 0.3f, 10, OFF,
+	  0, pii_valid_sg_uen, NULL),
+	R("TR_LICENSE_PLATE", "TR License Plate",
+	  "\\b(?:0[1-9]|[1-7]\\d|8[01])(?:\\s?[A-PR-VY-Z]{1,3}\\s?|-[A-PR-VY-Z]{1,3}-)\\d{2,4}\\b", NULL, 0.3f,
+	  11, OFF | P_CASELESS, 0, pii_valid_tr_plate, NULL),
+	R("TR_NATIONAL_ID", "TR_NATIONAL_ID", "\\b[1-9]\\d{10}\\b", NULL, 0.3f, 11, OFF, 0, pii_valid_tr_id,
+	  NULL),
+	R("ZA_ID_NUMBER", "South African ID Number", "\\b\\d{10}[0-2][89]\\d\\b", NULL, 0.2f, 13, OFF, 0,
+	  pii_valid_za_id, NULL),
+
 	/* --- vehicles, devices, health records ------------------------------- */
 	RG("VIN", "Vehicle Identification Number", "\\b[A-HJ-NPR-Z0-9]{17}\\b", RUN9, 0.3f, 17, 0, 0,
 	  pii_valid_vin, NULL, run_17),
@@ -621,6 +742,69 @@ const struct pii_entity_def pii_entities[] = {
 	{ "DE_PASSPORT", "reisepass|passnummer|passport" },
 	{ "DE_SOCIAL_SECURITY", "sozialversicherungsnummer|rentenversicherungsnummer|sozialversicherung|"
 				"rvnr|svnr|versicherungsnummer|social security" },
+	{ "ABA_ROUTING_NUMBER", "aba|routing|abarouting|association|bankrouting" },
+	{ "US_MBI", "medicare|mbi|beneficiary|cms|medicaid|hic|hicn" },
+	{ "US_NPI", "npi|national provider|provider|npi number|provider id|provider identifier|taxonomy" },
+	{ "CA_SIN", "sin|sin number|social insurance|social insurance number|canada|nas|numéro nas|"
+		    "numéro d'assurance sociale|assurance sociale" },
+	{ "UK_PASSPORT", "passport|passport number|travel document|uk passport|british passport|"
+			 "her majesty|his majesty|hm passport|hmpo" },
+	{ "UK_VEHICLE_REGISTRATION", "vehicle|registration|number plate|licence plate|license plate|reg|vrn|"
+				     "dvla|v5c|logbook|mot|car|insured vehicle" },
+	{ "DE_BSNR", "betriebsstättennummer|betriebsstätten-nummer|bsnr|betriebsstätte|praxisnummer|"
+		     "arztpraxis|praxis|kassenärztliche vereinigung|kv-nummer|kv nummer|praxisadresse|"
+		     "praxisstandort|nebenbetriebsstätte|hauptbetriebsstätte|behandlungsort|vertragsarztpraxis" },
+	{ "DE_LANR", "arztnummer|lanr|lebenslange arztnummer|arzt-nr|arzt nr|arzt-nummer|vertragsarzt|"
+		     "kassenarzt|niedergelassener arzt|kbv|kassenärztliche vereinigung|kv-nummer|rezept|"
+		     "verschreibung|behandelnder arzt|hausarzt|facharzt" },
+	{ "DE_FUEHRERSCHEIN", "führerscheinnummer|führerschein|fahrerlaubnis|fahrerlaubnisnummer|"
+			      "fahrerlaubnisklasse|führerscheininhaber|fev|kba|kraftfahrt-bundesamt|"
+			      "driving licence|driving license|driver's license|licence number|license number|"
+			      "dokument nr|dokument-nr|feld 5" },
+	{ "DE_HANDELSREGISTER", "handelsregister|handelsregisternummer|amtsgericht|registergericht|hra|hrb|"
+				"hr-nummer|registerauszug|handelsregistereintrag|firma|gesellschaft|gmbh|ag|ug|"
+				"kg|ohg|einzelkaufmann|einzelkauffrau|handelsregisterblattnummer" },
+	{ "DE_HEALTH_INSURANCE", "krankenversicherungsnummer|krankenversichertennummer|versichertennummer|"
+				 "kvnr|krankenkasse|krankenversicherung|gesundheitskarte|egk|"
+				 "elektronische gesundheitskarte|gkv|gesetzliche krankenversicherung|"
+				 "krankenversicherungsausweis|versichertenausweis|versichertenkarte|aok|tkk|"
+				 "barmer|dak" },
+	{ "DE_KFZ", "kennzeichen|kfz-kennzeichen|kraftfahrzeugkennzeichen|nummernschild|fahrzeugkennzeichen|"
+		    "zulassung|kfz|fahrzeug|auto|pkw|lkw|fahrzeugschein|fahrzeugbrief|"
+		    "zulassungsbescheinigung|amtliches kennzeichen" },
+	{ "DE_PLZ", "plz|postleitzahl|postanschrift|adresse|wohnort|ort|wohnanschrift|lieferadresse|"
+		    "rechnungsadresse|straße|strasse|hausnummer|postfach|bundesland|gemeinde|stadt|dorf" },
+	{ "DE_TAX_NUMBER", "steuernummer|steuer-nr|steuer nr|st.-nr|st-nr|finanzamt|umsatzsteuer|"
+			   "einkommensteuer|körperschaftsteuer|gewerbesteuer|steuerveranlagung|steuerbescheid" },
+	{ "DE_VAT_ID", "umsatzsteuer-identifikationsnummer|umsatzsteueridentifikationsnummer|ust-idnr|ust-id|"
+		       "ustidnr|umsatzsteuer-id|mehrwertsteuer|vat|vat-id|vat id|steueridentifikation|bzst|"
+		       "bundeszentralamt für steuern|finanzamt|invoice|rechnung" },
+	{ "ES_PASSPORT", "pasaporte|passport|número de pasaporte|passport number" },
+	{ "IN_GSTIN", "gstin|gst|goods and services tax|tax identification|gst number|gst registration" },
+	{ "IN_VEHICLE_REGISTRATION", "rto|vehicle|plate|registration" },
+	{ "IT_DRIVER_LICENSE", "patente|patente di guida|licenza|licenza di guida" },
+	{ "IT_IDENTITY_CARD", "carta|identità|elettronica|cie|documento|riconoscimento|espatrio" },
+	{ "IT_PASSPORT", "passaporto|elettronico|italiano|viaggio|viaggiare|estero|documento|dogana" },
+	{ "KR_BRN", "사업자등록번호|사업자번호|사업자|brn|business registration number|korean brn|business number|"
+		    "tax registration number" },
+	{ "KR_DRIVER_LICENSE", "운전면허|운전면허번호|면허번호|korean driver license|korean driver's license" },
+	{ "KR_FRN", "외국인등록번호|korean frn|frn|foreigner registration number|"
+		    "korean foreigner registration number|외국인번호" },
+	{ "KR_PASSPORT", "korean passport|korean passport number|대한민국 여권|여권|passport|passport number" },
+	{ "NG_NIN", "nin|national identification number|national identity number|nimc|national identity|"
+		    "nigeria id|nigerian identification" },
+	{ "NG_VEHICLE_REGISTRATION", "plate number|vehicle registration|license plate|number plate|plate|"
+				     "vehicle|registration" },
+	{ "PH_TIN", "tin|taxpayer identification number|bir|taxpayer id|tax id|rdo|revenue district office" },
+	{ "SE_ORGANISATIONSNUMMER", "organisationsnummer|orgnr|org nr|företagsnummer" },
+	{ "SE_PERSONNUMMER", "personnummer|svenskt personnummer|svensk id|ssn|personal identity number|"
+			     "samordningsnummer" },
+	{ "SG_UEN", "uen|unique entity number|business registration|acra" },
+	{ "TR_LICENSE_PLATE", "plaka|araç plakası|plaka numarası|kayıt plakası|tr plaka|license plate|"
+			      "number plate|plate|taşıt plakası|kayıt" },
+	{ "TR_NATIONAL_ID", "tc kimlik|kimlik no|kimlik numarası|tckn|tc no|nüfus cüzdanı|national id|"
+			    "turkish id|türk kimlik" },
+	{ "ZA_ID_NUMBER", "id|identity|identity number|id number|south african id|rsa id|smart id|national id" },
 	{ "VIN", "vin|vehicle|chassis|car|truck" },
 	{ "IMEI", "imei|device|handset|serial" },
 	{ "MEDICAL_RECORD_NUMBER", "mrn|record|chart|patient" },
