@@ -44,7 +44,7 @@ struct pii_options {
 	/* Entity types to look for, comma-separated ("ALL" or NULL: every
 	 * built-in recognizer). */
 	const char *entities;
-	float threshold;          /* drop findings scoring below (default 0.4) */
+	float threshold;          /* drop findings scoring below (default 0: keep all) */
 	int context_prefix;       /* words before a finding searched for context (5) */
 	int context_suffix;       /* words after it (0, as Presidio) */
 	float context_boost;      /* added to the score on a context word (0.35) */
@@ -60,7 +60,8 @@ struct pii_options {
 	int no_triggers;
 };
 
-/* Defaults: all entities, threshold 0.4, context 5 words before, resolve. */
+/* Defaults: the default entity set, threshold 0, context 5 words before,
+ * resolve. */
 struct pii_options pii_default_options(void);
 
 struct pii_finding {

@@ -71,6 +71,9 @@ static int chk_phone_generic(const char *t, size_t len, size_t *a, size_t *b, fl
 	(void)sc;
 	if (d < 7 || d > 12)
 		return 0;
+	if (*b - *a == 11 && d == 9 && !isdigit((unsigned char)t[*a + 3]) &&
+	    !isdigit((unsigned char)t[*a + 6]))
+		return 0;  /* 123 45 6789: the shape of an SSN, not of a phone number */
 	for (size_t i = *a; i < *b; i++)
 		if (isdigit((unsigned char)t[i])) {
 			if (!first)
@@ -89,6 +92,39 @@ static int chk_age(const char *t, size_t len, size_t *a, size_t *b, float *sc)
 	for (size_t i = *a; i < *b; i++)
 		v = v * 10 + (t[i] - '0');
 	return v >= 1 && v <= 124;
+}
+
+/*
+ * US_DRIVER_LICENSE: Presidio's alternatives match short codes ("P60",
+ * "B747") and digit runs inside longer numbers.  A code under six characters
+ * needs a licence word in the 40 bytes before it, and a digit run between
+ * two short groups of digits ("1234 567890 12345", a card) is part of that
+ * number, not a licence.
+ */
+static int chk_us_dl(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	(void)sc;
+	size_t left = 0, right = 0;
+	if (*a >= 2 && (t[*a - 1] == ' ' || t[*a - 1] == '-'))
+		while (left < *a - 1 && isdigit((unsigned char)t[*a - 2 - left]))
+			left++;
+	if (*b + 1 < len && (t[*b] == ' ' || t[*b] == '-'))
+		while (*b + 1 + right < len && isdigit((unsigned char)t[*b + 1 + right]))
+			right++;
+	if (left && right && left <= 5 && right <= 5)
+		return 0;
+	if (*b - *a < 6) {
+		static const char *const cue[] = { "licen", "driv", "dl", "permit" };
+		size_t from = *a > 40 ? *a - 40 : 0;
+		for (size_t i = from; i < *a; i++)
+			for (size_t k = 0; k < sizeof(cue) / sizeof(cue[0]); k++) {
+				size_t l = strlen(cue[k]);
+				if (i + l <= *a && !strncasecmp(t + i, cue[k], l))
+					return 1;
+			}
+		return 0;
+	}
+	return 1;
 }
 
 static int chk_has_digit(const char *t, size_t len, size_t *a, size_t *b, float *sc)
@@ -216,6 +252,11 @@ static int gate_state_zip(const char *t, size_t len, size_t end, size_t *from)
 
 /* --- shared pieces of expressions ------------------------------------------- */
 
+#define OCTET "(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)"
+#define IPV4 "(?:" OCTET "\\.){3}" OCTET
+#define H16 "[0-9A-Fa-f]{1,4}"
+#define IP6_PREFIX "(?:/(?:12[0-8]|1[01]\\d|[1-9]?\\d))"
+
 #define MON_ABBR "(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
 #define MONTHS "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|" \
 	"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
@@ -276,7 +317,6 @@ static int word_run_in(const char *t, size_t len, size_t end, size_t lo, size_t 
 	}
 RUN_GATE(run_9, 9, 9)
 RUN_GATE(run_10, 10, 10)
-RUN_GATE(run_9_10, 9, 10)
 RUN_GATE(run_16, 16, 16)
 RUN_GATE(run_17, 17, 17)
 
@@ -342,7 +382,7 @@ const struct pii_pattern pii_patterns[] = {
 	R("DATE_TIME", "time am/pm",
 	  "\\b(?:1[0-2]|0?[1-9])(?::[0-5]\\d)?\\s?[ap]\\.?m\\b\\.?", NULL, 0.5f, 12, P_CASELESS, 0, NULL,
 	  NULL),
-	R("DATE_TIME", "time", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b(?!:\\d)", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b",
+	R("DATE_TIME", "time", "(?<![:+-])\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b(?![.:]\\d)", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b",
 	  0.35f, 6, 0, 0, NULL, NULL),
 
 	RG("EMAIL_ADDRESS", "Email (Medium)",
@@ -357,17 +397,23 @@ const struct pii_pattern pii_patterns[] = {
 	  "\\b[A-Z]{2}\\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\\b", "\\b[A-Z]{2}\\d{2}",
 	  0.5f, 50, P_CASELESS, 0, NULL, chk_iban),
 
-	R("IP_ADDRESS", "IPv4",
-	  "\\b(?:(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)\\.){3}(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)\\b", NULL,
-	  0.6f, 16, 0, 0, pii_valid_ip, NULL),
+	/* Presidio's five patterns: IPv4 (with a CIDR prefix), IPv4-mapped and
+	 * -embedded IPv6, IPv6 (zone, prefix), and the unspecified "::". */
+	R("IP_ADDRESS", "IPv4", "\\b" IPV4 "(?:/(?:[0-2]?\\d|3[0-2]))?\\b", "\\b" IPV4 "\\b", 0.6f, 16, 0, 0,
+	  pii_valid_ip, NULL),
+	R("IP_ADDRESS", "IPv4_mapped", "(?<![\\w:])::(?:ffff(?::0{1,4})?:)?" IPV4 IP6_PREFIX "?\\b",
+	  "::(?:ffff(?::0{1,4})?:)?" IPV4, 0.6f, 28, P_CASELESS, 0, pii_valid_ip, NULL),
+	R("IP_ADDRESS", "IPv4_embedded",
+	  "(?<![\\w:])(?:(?:" H16 ":){1,5}:(?:" H16 ":){0,4}|(?:" H16 ":){6})" IPV4 IP6_PREFIX "?\\b",
+	  H16 ":" "[0-9A-Fa-f:]*" IPV4, 0.6f, 60, 0, 0, pii_valid_ip, NULL),
 	R("IP_ADDRESS", "IPv6",
-	  "(?<![\\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|"
-	  ":(?::[0-9A-Fa-f]{1,4}){1,7}|(?:[0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|"
-	  "(?:[0-9A-Fa-f]{1,4}:){1,5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){1,4}"
-	  "(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){1,3}(?::[0-9A-Fa-f]{1,4}){1,4}|"
-	  "(?:[0-9A-Fa-f]{1,4}:){1,2}(?::[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:"
-	  "(?::[0-9A-Fa-f]{1,4}){1,6})(?![0-9A-Fa-f:.])",
-	  "[0-9A-Fa-f]{1,4}::?[0-9A-Fa-f]{1,4}:|::[0-9A-Fa-f]{1,4}", 0.6f, 48, 0, 0, pii_valid_ip, NULL),
+	  "(?<![\\w:])(?:(?:" H16 ":){7}" H16 "|(?:" H16 ":){1,7}:|:(?::" H16 "){1,7}|(?:" H16 ":){1,6}:" H16
+	  "|(?:" H16 ":){1,5}(?::" H16 "){1,2}|(?:" H16 ":){1,4}(?::" H16 "){1,3}|(?:" H16 ":){1,3}(?::" H16
+	  "){1,4}|(?:" H16 ":){1,2}(?::" H16 "){1,5}|" H16 ":(?::" H16 "){1,6})(?:%[0-9a-zA-Z]+)?" IP6_PREFIX
+	  "?(?![\\w:]|\\.\\d)",
+	  H16 "::?" H16 ":|::" H16 "|" H16 "::", 0.6f, 56, 0, 0, pii_valid_ip, NULL),
+	R("IP_ADDRESS", "IPv6_unspecified", "(?<![\\w:])::" IP6_PREFIX "?(?![\\w:])", "::", 0.1f, 2, 0, 0,
+	  NULL, NULL),
 
 	R("MAC_ADDRESS", "MAC_ADDRESS", "\\b[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\\1){4}[0-9A-Fa-f]{2}\\b",
 	  "\\b[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}"
@@ -383,13 +429,15 @@ const struct pii_pattern pii_patterns[] = {
 	  "\\d{3}[ .)-]{1,2}\\d{3}[ .-]\\d{4}", 0.4f, 22, 0, 0, NULL, chk_phone_nanp),
 	R("PHONE_NUMBER", "ten digits", "\\b[2-9]\\d{9}\\b", NULL, 0.2f, 10, 0, 0, NULL, NULL),
 	R("PHONE_NUMBER", "national with trunk prefix",
-	  "(?<![\\w+.-])0\\d{2,4}[ -]?\\d{2,4}(?:[ -]?\\d{2,4}){1,3}(?!\\w|-\\d)",
-	  "\\b0\\d{2,4}[ -]?\\d{2,4}[ -]?\\d{2}", 0.4f, 20, 0, 0, NULL, chk_phone_trunk),
+	  "(?<![\\w+.-])0(?:[ -]?\\(\\d{2,4}\\)|[ -]?\\d{2,4}|\\d)[ -]?\\d{2,4}(?:[ -]?\\d{2,4}){1,3}(?!\\w|-\\d)",
+	  "\\b0[ -]?\\(?\\d{1,4}\\)?[ -]?\\d{2,4}[ -]?\\d{2}", 0.4f, 20, 0, 0, NULL, chk_phone_trunk),
 	R("PHONE_NUMBER", "digit groups",
 	  "(?<![\\w+.,:/-])(?:\\(\\d{2,5}\\)|\\d{2,5})(?:[ .-]\\d{2,5}){1,4}(?![\\w:/]|[.,-]\\d)",
 	  "\\d{2,5}\\)?[ .-]\\d{2}", 0.15f, 12, 0, 0, NULL, chk_phone_generic),
 
-	R("URL", "Standard Url", "\\b[a-z][a-z0-9+.-]{1,20}://[^\\s<>\"'()\\[\\]{}|\\\\^`]+",
+	R("URL", "Standard Url",
+	  "\\b[a-z][a-z0-9+.-]{1,20}://(?=[^\\s<>\"'()\\[\\]{}|\\\\^`/]*[.:]|localhost)"
+	  "[^\\s<>\"'()\\[\\]{}|\\\\^`]+",
 	  "[A-Za-z]://", 0.6f, 24, P_CASELESS | P_TRIM, 0, NULL, NULL),
 	R("URL", "www Url",
 	  "\\bwww\\d{0,3}\\.[a-z0-9-]+(?:\\.[a-z0-9-]+)+(?::\\d{2,5})?(?:/[^\\s<>\"'()]*)?",
@@ -429,9 +477,9 @@ const struct pii_pattern pii_patterns[] = {
 	  "[A-Z]\\d{18}|[A-Z]\\d{6}R|[A-Z]\\d{9}|[A-Z]\\d{1,12}|\\d{9}[A-Z]|[A-Z]{2}\\d{6}[A-Z]|"
 	  "\\d{8}[A-Z]{2}|\\d{3}[A-Z]{2}\\d{4}|[A-Z]\\d[A-Z]\\d[A-Z]|\\d{7,8}[A-Z])\\b",
 	  "\\b(?:[A-Z]{1,2}\\d|\\d{2}[A-Z]{3}\\d|\\d{7,9}[A-Z]|\\d{3}[A-Z]{2}\\d)", 0.3f, 20,
-	  0, 0, NULL, NULL),
+	  0, 0, NULL, chk_us_dl),
 	R("US_DRIVER_LICENSE", "Driver License - Digits (very weak)", "\\b(?:\\d{6,14}|\\d{16})\\b", NULL,
-	  0.01f, 16, 0, 0, NULL, NULL),
+	  0.01f, 16, 0, 0, NULL, chk_us_dl),
 	R("US_BANK_NUMBER", "Bank Account (weak)", "\\b\\d{8,17}\\b", NULL, 0.05f, 17, 0, 0, NULL, NULL),
 
 	/* --- United Kingdom -------------------------------------------------- */
@@ -439,24 +487,24 @@ const struct pii_pattern pii_patterns[] = {
 	  pii_valid_uk_nhs, NULL),
 	R("UK_NINO", "NINO (medium)",
 	  "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
-	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, 0, 0,  /* the head, as IBAN */
+	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, P_CASELESS, 0,  /* the head, as IBAN */
 	  pii_valid_uk_nino, NULL),
 	R("UK_DRIVING_LICENCE", "UK Driving Licence",
 	  "\\b[A-Z9]{5} ?\\d ?(?:0[1-9]|1[0-2]|5[1-9]|6[0-2]) ?(?:0[1-9]|[12]\\d|3[01]) ?\\d ?[A-Z9]{2}\\d"
-	  "[A-Z0-9]{2}(?: ?\\d{2})?\\b", NULL, 0.5f, 26, 0, 0, pii_valid_uk_dl, NULL),
+	  "[A-Z0-9]{2}(?: ?\\d{2})?\\b", NULL, 0.5f, 26, P_CASELESS, 0, pii_valid_uk_dl, NULL),
 	R("UK_POSTCODE", "UK Postcode",
 	  "\\b(?:GIR ?0AA|[A-PR-UWYZ]\\d[ABCDEFGHJKPSTUW]? ?\\d[ABD-HJLNP-UW-Z]{2}|[A-PR-UWYZ]\\d{2} ?"
 	  "\\d[ABD-HJLNP-UW-Z]{2}|[A-PR-UWYZ][A-HK-Y]\\d[ABEHMNPRVWXY]? ?\\d[ABD-HJLNP-UW-Z]{2}|"
 	  "[A-PR-UWYZ][A-HK-Y]\\d{2} ?\\d[ABD-HJLNP-UW-Z]{2})\\b", NULL, 0.1f, 9, 0, 0, NULL, NULL),
 
 	/* --- Spain, Italy, Poland, Finland ----------------------------------- */
-	R("ES_NIF", "NIF", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, 0, 0, pii_valid_es_nif, NULL),
-	R("ES_NIE", "NIE", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, 0, 0, pii_valid_es_nie,
+	R("ES_NIF", "NIF", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, P_CASELESS, 0, pii_valid_es_nif, NULL),
+	R("ES_NIE", "NIE", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, P_CASELESS, 0, pii_valid_es_nie,
 	  NULL),
 	RG("IT_FISCAL_CODE", "Fiscal Code",
 	  "\\b[A-Z]{6}[\\dLMNP-V]{2}[A-EHLMPR-T][\\dLMNP-V]{2}[A-Z][\\dLMNP-V]{3}[A-Z]\\b", RUN9, 0.3f, 16,
 	  0, 0, pii_valid_it_fiscal, NULL, run_16),
-	R("IT_VAT_CODE", "Partita IVA", "\\b(?:IT ?)?(\\d{11})\\b", NULL, 0.1f, 14, P_WEAKCHECK, 1,
+	R("IT_VAT_CODE", "Partita IVA", "\\b(?:IT ?)?((?:\\d[ _]?){10}\\d)\\b", NULL, 0.1f, 24, P_WEAKCHECK, 1,
 	  pii_valid_it_vat, NULL),
 	R("PL_PESEL", "PESEL",
 	  "\\b\\d{2}(?:[02468][1-9]|[13579][012])(?:0[1-9]|[12]\\d|3[01])\\d{5}\\b", NULL, 0.4f, 11, 0, 0,
@@ -464,10 +512,14 @@ const struct pii_pattern pii_patterns[] = {
 	R("FI_PERSONAL_IDENTITY_CODE", "Finnish Personal Identity Code (Medium)",
 	  "\\b\\d{6}[-+ABCDEFYXWVU]\\d{3}[0-9A-FHJ-NPR-Y]\\b", NULL, 0.5f, 11, 0, 0, pii_valid_fi_pic,
 	  NULL),
+	R("FI_PERSONAL_IDENTITY_CODE", "Finnish Personal Identity Code (Very Weak)",
+	  "\\d{6}[-+ABCDEFYXWVU]\\d{3}[0-9A-FHJ-NPR-Y]", NULL, 0.1f, 11, 0, 0, pii_valid_fi_pic, NULL),
 
 	/* --- Singapore, Australia, India ------------------------------------- */
 	RG("SG_NRIC_FIN", "Nric (medium)", "\\b[STFGM]\\d{7}[A-Z]\\b", RUN9, 0.5f, 9, 0, 0,
 	  pii_valid_sg_nric, NULL, run_9),
+	RG("SG_NRIC_FIN", "Nric (weak)", "\\b[A-Z]\\d{7}[A-Z]\\b", RUN9, 0.3f, 9, OFF | P_CASELESS | P_TCASE, 0,
+	   NULL, NULL, run_9),
 	R("AU_ABN", "ABN (Medium)", "\\b\\d{2} \\d{3} \\d{3} \\d{3}\\b", NULL, 0.1f, 14, 0, 0,
 	  pii_valid_au_abn, NULL),
 	R("AU_ABN", "ABN (Low)", "\\b\\d{11}\\b", NULL, 0.01f, 11, 0, 0, pii_valid_au_abn, NULL),
@@ -484,10 +536,15 @@ const struct pii_pattern pii_patterns[] = {
 	RG("IN_PAN", "PAN (High)", "\\b[A-Z]{3}[ABCFGHLJPT][A-Z]\\d{4}[A-Z]\\b", RUN9, 0.5f, 10,
 	  0, 0, NULL, NULL, run_10),
 	RG("IN_PAN", "PAN (Medium)", "\\b[A-Z]{5}\\d{4}[A-Z]\\b", RUN9, 0.1f, 10, 0, 0, NULL, NULL, run_10),
+	R("IN_PAN", "PAN (Low)",
+	  "\\b(?=[\\w@#$%^?~-]{0,9}[A-Za-z])(?=[\\w@#$%^?~-]{0,6}\\d{4})[\\w@#$%^?~-]{10}(?![\\w@#$%^?~-])",
+	  "\\d{4}", 0.01f, 10, OFF, 0, NULL, NULL),
 	R("IN_AADHAAR", "AADHAAR (Very Weak)", "\\b\\d{4}[- :]?\\d{4}[- :]?\\d{4}\\b", NULL, 0.01f, 14,
 	  P_WEAKCHECK, 0, pii_valid_in_aadhaar, NULL),
 	RG("IN_VOTER", "Voter ID (Medium)", "\\b[A-Z][ABCDGHJKMNPRSY][A-Z]\\d{7}\\b", RUN9, 0.4f, 10,
-	  0, 0, NULL, NULL, run_10),
+	  P_CASELESS | P_TCASE, 0, NULL, NULL, run_10),
+	RG("IN_VOTER", "Voter ID (Weak)", "\\b[A-Z]{3}\\d{7}\\b", RUN9, 0.3f, 10, OFF | P_CASELESS | P_TCASE, 0,
+	   NULL, NULL, run_10),
 	R("IN_PASSPORT", "Passport (weak)", "\\b[A-Z][1-9]\\d ?\\d{4}[1-9]\\b", NULL, 0.1f, 9, 0, 0, NULL,
 	  NULL),
 
@@ -497,17 +554,21 @@ const struct pii_pattern pii_patterns[] = {
 	  "\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[1-4]\\d{6}", 0.5f, 14, 0, 0,
 	  pii_valid_kr_rrn, NULL),
 	R("TH_TNIN", "TNIN (Medium)",
-	  "\\b[1-9](?:[134]\\d|[25][0134567]|[67][01234567]|[89][0123456])\\d{10}\\b", NULL, 0.4f, 13,
+	  "\\b[1-9](?:[134]\\d|2[0-7]|5[0-8]|[67][0-7]|[89][0-6])\\d{10}\\b", NULL, 0.4f, 13,
 	  0, 0, pii_valid_th_tnin, NULL),
 	R("TH_TNIN", "TNIN (formatted)", "\\b[1-9]-\\d{4}-\\d{5}-\\d{2}-\\d\\b", NULL, 0.5f, 17, 0, 0,
 	  pii_valid_th_tnin, NULL),
 	R("DE_TAX_ID", "Tax ID (Medium)", "\\b\\d{2} \\d{3} \\d{3} \\d{3}\\b", NULL, 0.3f, 14, 0, 0,
 	  pii_valid_de_tax_id, NULL),
-	R("DE_TAX_ID", "Tax ID (Low)", "\\b\\d{11}\\b", NULL, 0.01f, 11, 0, 0, pii_valid_de_tax_id, NULL),
-	RG("DE_ID_CARD", "Personalausweis", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", RUN9,
-	  0.1f, 10, 0, 0, pii_valid_de_id, chk_has_digit, run_9_10),
-	RG("DE_PASSPORT", "Reisepass", "\\b[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", RUN9, 0.1f, 10, 0, 0,
-	  pii_valid_de_id, chk_has_digit, run_9_10),
+	R("DE_TAX_ID", "Steueridentifikationsnummer", "\\b[1-9]\\d{10}\\b", NULL, 0.5f, 11, 0, 0,
+	  pii_valid_de_tax_id, NULL),
+	RG("DE_ID_CARD", "Personalausweisnummer nPA",
+	   "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9, 0.4f, 9, P_CASELESS | P_TCASE, 0,
+	   pii_valid_de_idcard, NULL, run_9),
+	RG("DE_ID_CARD", "Personalausweisnummer alt", "\\bT\\d{8}\\b", RUN9, 0.5f, 9, P_CASELESS | P_TCASE, 0,
+	   pii_valid_de_idcard, NULL, run_9),
+	RG("DE_PASSPORT", "Reisepassnummer", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9,
+	   0.4f, 9, P_CASELESS | P_TCASE, 0, pii_valid_de_passport, NULL, run_9),
 	R("DE_SOCIAL_SECURITY", "Rentenversicherungsnummer", "\\b\\d{2} ?\\d{6} ?[A-Z] ?\\d{3}\\b", NULL,
 	  0.5f, 15, 0, 0, pii_valid_de_svnr, NULL),
 
@@ -531,7 +592,7 @@ const struct pii_pattern pii_patterns[] = {
 	   run_9),
 	R("CA_SIN", "SIN (medium)", "\\b[1-79]\\d{2}([- ])\\d{3}\\1\\d{3}\\b",
 	  "\\b[1-79]\\d{2}[- ]\\d{3}[- ]\\d{3}\\b", 0.5f, 11, OFF, 0, pii_valid_ca_sin, NULL),
-	RG("UK_PASSPORT", "UK Passport (weak)", "\\b[A-Z]{2}\\d{7}\\b", RUN9, 0.1f, 9, OFF, 0, NULL, NULL,
+	RG("UK_PASSPORT", "UK Passport (weak)", "\\b[A-Z]{2}\\d{7}\\b", RUN9, 0.1f, 9, OFF | P_CASELESS | P_TCASE, 0, NULL, NULL,
 	   run_9),
 	R("UK_VEHICLE_REGISTRATION", "UK Vehicle Registration (current)",
 	  "\\b[A-HJ-PR-Y][A-HJ-PR-Y](?:0[1-9]|[1-7]\\d)[- ]?[A-HJ-PR-Z]{3}\\b", NULL, 0.3f, 8,
@@ -568,7 +629,7 @@ const struct pii_pattern pii_patterns[] = {
 	  pii_valid_de_vat, NULL),
 	R("DE_VAT_ID", "USt-IdNr. (with separators)", "\\bDE[\\s.-]?\\d{3}[\\s.-]?\\d{3}[\\s.-]?\\d{3}\\b",
 	  "\\bDE[\\s.-]?\\d{3}", 0.4f, 14, OFF | P_CASELESS | P_TCASE, 0, pii_valid_de_vat, NULL),
-	RG("ES_PASSPORT", "ES_PASSPORT", "\\b[A-Z]{3}\\d{6}\\b", RUN9, 0.05f, 9, OFF, 0, NULL, NULL, run_9),
+	RG("ES_PASSPORT", "ES_PASSPORT", "\\b[A-Z]{3}\\d{6}\\b", RUN9, 0.05f, 9, OFF | P_CASELESS | P_TCASE, 0, NULL, NULL, run_9),
 	R("IN_GSTIN", "GSTIN", "\\b\\d{2}[A-Za-z0-9]{11}[Zz][A-Za-z0-9]\\b", NULL, 0.8f, 15, OFF, 0,
 	  pii_valid_in_gstin, NULL),
 	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (Very Weak)",

@@ -139,7 +139,7 @@ struct pii_options pii_default_options(void)
 {
 	struct pii_options o;
 	memset(&o, 0, sizeof(o));
-	o.threshold = 0.4f;
+	o.threshold = 0.0f;
 	o.context_prefix = 5;
 	o.context_suffix = 0;
 	o.context_boost = 0.35f;

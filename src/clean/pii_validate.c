@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -178,13 +179,32 @@ int pii_valid_email(const char *s, size_t n)
 
 int pii_valid_ip(const char *s, size_t n)
 {
-	char b[64];
+	char b[80];
 	unsigned char addr[16];
+	char *slash, *pct;
+	int v4;
 	if (n >= sizeof(b))
 		return PII_INVALID;
 	memcpy(b, s, n);
 	b[n] = '\0';
-	if (inet_pton(AF_INET, b, addr) == 1 || inet_pton(AF_INET6, b, addr) == 1)
+	/* an interface as Python's ipaddress.ip_interface reads it: a prefix
+	 * length, and for IPv6 a zone */
+	if ((slash = strchr(b, '/'))) {
+		char *end;
+		long len = strtol(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || len < 0 || len > 128)
+			return PII_INVALID;
+		*slash = '\0';
+		if (len > 32 && !strchr(b, ':'))
+			return PII_INVALID;
+	}
+	v4 = inet_pton(AF_INET, b, addr) == 1;
+	if ((pct = strchr(b, '%'))) {
+		if (!pct[1])
+			return PII_INVALID;
+		*pct = '\0';
+	}
+	if (v4 || inet_pton(AF_INET6, b, addr) == 1)
 		return PII_UNKNOWN;
 	return PII_INVALID;
 }
@@ -452,7 +472,7 @@ int pii_valid_it_fiscal(const char *s, size_t n)
 int pii_valid_it_vat(const char *s, size_t n)
 {
 	char d[16];
-	size_t k = squeeze(s, n, " -", d, sizeof(d) - 1);
+	size_t k = squeeze(s, n, " -_", d, sizeof(d) - 1);
 	int sum = 0;
 	if (k != 11 || !all_digits(d, k) || !strncmp(d, "0000000", 7))
 		return PII_INVALID;
@@ -650,19 +670,15 @@ int pii_valid_de_tax_id(const char *s, size_t n)
 {
 	char d[16];
 	size_t k = squeeze(s, n, " -/", d, sizeof(d) - 1);
-	int counts[10] = { 0 }, multi = 0, prod = 10, check;
+	int counts[10] = { 0 }, prod = 10, check;
 	if (k != 11 || !all_digits(d, k) || d[0] == '0')
 		return PII_INVALID;
 	for (int i = 0; i < 10; i++)
 		counts[D(d[i])]++;
-	for (int i = 0; i < 10; i++) {
+	/* Presidio's rule: no digit more than three times in the first ten */
+	for (int i = 0; i < 10; i++)
 		if (counts[i] > 3)
 			return PII_INVALID;
-		if (counts[i] >= 2)
-			multi++;
-	}
-	if (multi != 1)
-		return PII_INVALID;
 	for (int i = 0; i < 10; i++) {
 		int t = (D(d[i]) + prod) % 10;
 		if (t == 0)
@@ -977,7 +993,8 @@ int pii_valid_kr_frn(const char *s, size_t n)
 		return PII_INVALID;
 	for (int i = 0; i < 12; i++)
 		sum += D(d[i]) * w[i];
-	return (13 - sum % 11) % 10 == D(d[12]) ? PII_VALID : PII_INVALID;
+	/* as KR_RRN: numbers issued since October 2020 carry no check digit */
+	return (13 - sum % 11) % 10 == D(d[12]) ? PII_VALID : PII_UNKNOWN;
 }
 
 /* Verhoeff check over all n digits (the last one the check digit). */
