@@ -250,6 +250,21 @@ static int gate_state_zip(const char *t, size_t len, size_t end, size_t *from)
 	return q == 2 || !pii_ascii_word((unsigned char)t[q - 3]);
 }
 
+/*
+ * An IPv4 address embedded in an IPv6 one follows a colon: the trigger is
+ * the IPv4 pattern's own (Hyperscan runs it once for both), and the gate
+ * looks for the colon before the dotted quad that ends at the hit.
+ */
+static int gate_v4_in_v6(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t i = end;
+	(void)len;
+	(void)from;
+	while (i > 0 && (isdigit((unsigned char)t[i - 1]) || t[i - 1] == '.'))
+		i--;
+	return i > 0 && t[i - 1] == ':';
+}
+
 /* --- shared pieces of expressions ------------------------------------------- */
 
 #define OCTET "(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)"
@@ -403,9 +418,9 @@ const struct pii_pattern pii_patterns[] = {
 	  pii_valid_ip, NULL),
 	R("IP_ADDRESS", "IPv4_mapped", "(?<![\\w:])::(?:ffff(?::0{1,4})?:)?" IPV4 IP6_PREFIX "?\\b",
 	  "::(?:ffff(?::0{1,4})?:)?" IPV4, 0.6f, 28, P_CASELESS, 0, pii_valid_ip, NULL),
-	R("IP_ADDRESS", "IPv4_embedded",
+	RG("IP_ADDRESS", "IPv4_embedded",
 	  "(?<![\\w:])(?:(?:" H16 ":){1,5}:(?:" H16 ":){0,4}|(?:" H16 ":){6})" IPV4 IP6_PREFIX "?\\b",
-	  H16 ":" "[0-9A-Fa-f:]*" IPV4, 0.6f, 60, 0, 0, pii_valid_ip, NULL),
+	  "\\b" IPV4 "\\b", 0.6f, 60, 0, 0, pii_valid_ip, NULL, gate_v4_in_v6),
 	R("IP_ADDRESS", "IPv6",
 	  "(?<![\\w:])(?:(?:" H16 ":){7}" H16 "|(?:" H16 ":){1,7}:|:(?::" H16 "){1,7}|(?:" H16 ":){1,6}:" H16
 	  "|(?:" H16 ":){1,5}(?::" H16 "){1,2}|(?:" H16 ":){1,4}(?::" H16 "){1,3}|(?:" H16 ":){1,3}(?::" H16
@@ -489,19 +504,29 @@ const struct pii_pattern pii_patterns[] = {
 	  pii_valid_uk_nhs, NULL),
 	R("UK_NINO", "NINO (medium)",
 	  "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
-	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, P_CASELESS, 0,  /* the head, as IBAN */
+	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, 0, 0,  /* the head, as IBAN */
+	  pii_valid_uk_nino, NULL),
+	R("UK_NINO", "NINO (medium), any case",
+	  "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
+	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, OFF | P_CASELESS, 0,  /* the head, as IBAN */
 	  pii_valid_uk_nino, NULL),
 	R("UK_DRIVING_LICENCE", "UK Driving Licence",
 	  "\\b[A-Z9]{5} ?\\d ?(?:0[1-9]|1[0-2]|5[1-9]|6[0-2]) ?(?:0[1-9]|[12]\\d|3[01]) ?\\d ?[A-Z9]{2}\\d"
-	  "[A-Z0-9]{2}(?: ?\\d{2})?\\b", NULL, 0.5f, 26, P_CASELESS, 0, pii_valid_uk_dl, NULL),
+	  "[A-Z0-9]{2}(?: ?\\d{2})?\\b", NULL, 0.5f, 26, 0, 0, pii_valid_uk_dl, NULL),
+	R("UK_DRIVING_LICENCE", "UK Driving Licence, any case",
+	  "\\b[A-Z9]{5} ?\\d ?(?:0[1-9]|1[0-2]|5[1-9]|6[0-2]) ?(?:0[1-9]|[12]\\d|3[01]) ?\\d ?[A-Z9]{2}\\d"
+	  "[A-Z0-9]{2}(?: ?\\d{2})?\\b", NULL, 0.5f, 26, OFF | P_CASELESS, 0, pii_valid_uk_dl, NULL),
 	R("UK_POSTCODE", "UK Postcode",
 	  "\\b(?:GIR ?0AA|[A-PR-UWYZ]\\d[ABCDEFGHJKPSTUW]? ?\\d[ABD-HJLNP-UW-Z]{2}|[A-PR-UWYZ]\\d{2} ?"
 	  "\\d[ABD-HJLNP-UW-Z]{2}|[A-PR-UWYZ][A-HK-Y]\\d[ABEHMNPRVWXY]? ?\\d[ABD-HJLNP-UW-Z]{2}|"
 	  "[A-PR-UWYZ][A-HK-Y]\\d{2} ?\\d[ABD-HJLNP-UW-Z]{2})\\b", NULL, 0.1f, 9, 0, 0, NULL, NULL),
 
 	/* --- Spain, Italy, Poland, Finland ----------------------------------- */
-	R("ES_NIF", "NIF", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, P_CASELESS, 0, pii_valid_es_nif, NULL),
-	R("ES_NIE", "NIE", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, P_CASELESS, 0, pii_valid_es_nie,
+	R("ES_NIF", "NIF", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, 0, 0, pii_valid_es_nif, NULL),
+	R("ES_NIF", "NIF, any case", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, OFF | P_CASELESS, 0, pii_valid_es_nif, NULL),
+	R("ES_NIE", "NIE", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, 0, 0, pii_valid_es_nie,
+	  NULL),
+	R("ES_NIE", "NIE, any case", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, OFF | P_CASELESS, 0, pii_valid_es_nie,
 	  NULL),
 	RG("IT_FISCAL_CODE", "Fiscal Code",
 	  "\\b[A-Z]{6}[\\dLMNP-V]{2}[A-EHLMPR-T][\\dLMNP-V]{2}[A-Z][\\dLMNP-V]{3}[A-Z]\\b", RUN9, 0.3f, 16,
@@ -544,7 +569,9 @@ const struct pii_pattern pii_patterns[] = {
 	R("IN_AADHAAR", "AADHAAR (Very Weak)", "\\b\\d{4}[- :]?\\d{4}[- :]?\\d{4}\\b", NULL, 0.01f, 14,
 	  P_WEAKCHECK, 0, pii_valid_in_aadhaar, NULL),
 	RG("IN_VOTER", "Voter ID (Medium)", "\\b[A-Z][ABCDGHJKMNPRSY][A-Z]\\d{7}\\b", RUN9, 0.4f, 10,
-	  P_CASELESS | P_TCASE, 0, NULL, NULL, run_10),
+	  0, 0, NULL, NULL, run_10),
+	RG("IN_VOTER", "Voter ID (Medium), any case", "\\b[A-Z][ABCDGHJKMNPRSY][A-Z]\\d{7}\\b", RUN9, 0.4f, 10,
+	  OFF | P_CASELESS | P_TCASE, 0, NULL, NULL, run_10),
 	RG("IN_VOTER", "Voter ID (Weak)", "\\b[A-Z]{3}\\d{7}\\b", RUN9, 0.3f, 10, OFF | P_CASELESS | P_TCASE, 0,
 	   NULL, NULL, run_10),
 	R("IN_PASSPORT", "Passport (weak)", "\\b[A-Z][1-9]\\d ?\\d{4}[1-9]\\b", NULL, 0.1f, 9, 0, 0, NULL,
@@ -565,12 +592,19 @@ const struct pii_pattern pii_patterns[] = {
 	R("DE_TAX_ID", "Steueridentifikationsnummer", "\\b[1-9]\\d{10}\\b", NULL, 0.5f, 11, 0, 0,
 	  pii_valid_de_tax_id, NULL),
 	RG("DE_ID_CARD", "Personalausweisnummer nPA",
-	   "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9, 0.4f, 9, P_CASELESS | P_TCASE, 0,
+	   "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9, 0.4f, 9, 0, 0,
 	   pii_valid_de_idcard, NULL, run_9),
-	RG("DE_ID_CARD", "Personalausweisnummer alt", "\\bT\\d{8}\\b", RUN9, 0.5f, 9, P_CASELESS | P_TCASE, 0,
+	RG("DE_ID_CARD", "Personalausweisnummer nPA, any case",
+	   "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9, 0.4f, 9, OFF | P_CASELESS | P_TCASE, 0,
+	   pii_valid_de_idcard, NULL, run_9),
+	RG("DE_ID_CARD", "Personalausweisnummer alt", "\\bT\\d{8}\\b", RUN9, 0.5f, 9, 0, 0,
+	   pii_valid_de_idcard, NULL, run_9),
+	RG("DE_ID_CARD", "Personalausweisnummer alt, any case", "\\bT\\d{8}\\b", RUN9, 0.5f, 9, OFF | P_CASELESS | P_TCASE, 0,
 	   pii_valid_de_idcard, NULL, run_9),
 	RG("DE_PASSPORT", "Reisepassnummer", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9,
-	   0.4f, 9, P_CASELESS | P_TCASE, 0, pii_valid_de_passport, NULL, run_9),
+	   0.4f, 9, 0, 0, pii_valid_de_passport, NULL, run_9),
+	RG("DE_PASSPORT", "Reisepassnummer, any case", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9,
+	   0.4f, 9, OFF | P_CASELESS | P_TCASE, 0, pii_valid_de_passport, NULL, run_9),
 	R("DE_SOCIAL_SECURITY", "Rentenversicherungsnummer", "\\b\\d{2} ?\\d{6} ?[A-Z] ?\\d{3}\\b", NULL,
 	  0.5f, 15, 0, 0, pii_valid_de_svnr, NULL),
 
