@@ -993,8 +993,10 @@ int pii_valid_kr_frn(const char *s, size_t n)
 		return PII_INVALID;
 	for (int i = 0; i < 12; i++)
 		sum += D(d[i]) * w[i];
-	/* as KR_RRN: numbers issued since October 2020 carry no check digit */
-	return (13 - sum % 11) % 10 == D(d[12]) ? PII_VALID : PII_UNKNOWN;
+	/* as KR_RRN: a region code and check digit make it certain; numbers
+	 * issued since October 2020 carry neither */
+	return D(d[7]) * 10 + D(d[8]) <= 95 && (13 - sum % 11) % 10 == D(d[12]) ? PII_VALID
+										: PII_UNKNOWN;
 }
 
 /* Verhoeff check over all n digits (the last one the check digit). */
