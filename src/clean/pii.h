@@ -44,7 +44,16 @@ struct pii_options {
 	/* Entity types to look for, comma-separated ("ALL" or NULL: every
 	 * built-in recognizer). */
 	const char *entities;
-	float threshold;          /* drop findings scoring below (default 0.4) */
+	/* Country-specific recognizers (Presidio's country_code): a comma-
+	 * separated list of ISO 3166 codes (us, uk or gb, de, ...) keeps the
+	 * listed countries' recognizers, all of them, and drops the others';
+	 * NULL or "ALL": the default set.  Ignored for types --entities names. */
+	const char *countries;
+	/* The text's language (ISO 639-1, "en", "de-CH"): without countries,
+	 * keeps only the country recognizers Presidio registers for it;
+	 * NULL or "any": no filter. */
+	const char *language;
+	float threshold;          /* drop findings scoring below (default 0: keep all) */
 	int context_prefix;       /* words before a finding searched for context (5) */
 	int context_suffix;       /* words after it (0, as Presidio) */
 	float context_boost;      /* added to the score on a context word (0.35) */
@@ -60,7 +69,8 @@ struct pii_options {
 	int no_triggers;
 };
 
-/* Defaults: all entities, threshold 0.4, context 5 words before, resolve. */
+/* Defaults: the default entity set, threshold 0, context 5 words before,
+ * resolve. */
 struct pii_options pii_default_options(void);
 
 struct pii_finding {
@@ -109,6 +119,10 @@ size_t pii_type_count(const struct pii_scanner *s);
 /* Number of patterns compiled, and how many of them run without a
  * Hyperscan trigger (0 in a Hyperscan build). */
 size_t pii_pattern_count(const struct pii_scanner *s, size_t *slow);
+/* 1 when code is a country some recognizer belongs to ("gb" is "uk"). */
+int pii_country_known(const char *code);
+/* The country of a built-in type ("us"), or NULL for a generic type. */
+const char *pii_entity_country(const char *entity);
 /* Every built-in entity type, NULL-terminated (for --help and docs). */
 const char *const *pii_builtin_types(void);
 /* "hyperscan 5.4.0 + pcre2 10.42" or "pcre2 10.42". */

@@ -71,6 +71,9 @@ static int chk_phone_generic(const char *t, size_t len, size_t *a, size_t *b, fl
 	(void)sc;
 	if (d < 7 || d > 12)
 		return 0;
+	if (*b - *a == 11 && d == 9 && !isdigit((unsigned char)t[*a + 3]) &&
+	    !isdigit((unsigned char)t[*a + 6]))
+		return 0;  /* 123 45 6789: the shape of an SSN, not of a phone number */
 	for (size_t i = *a; i < *b; i++)
 		if (isdigit((unsigned char)t[i])) {
 			if (!first)
@@ -89,6 +92,39 @@ static int chk_age(const char *t, size_t len, size_t *a, size_t *b, float *sc)
 	for (size_t i = *a; i < *b; i++)
 		v = v * 10 + (t[i] - '0');
 	return v >= 1 && v <= 124;
+}
+
+/*
+ * US_DRIVER_LICENSE: Presidio's alternatives match short codes ("P60",
+ * "B747") and digit runs inside longer numbers.  A code under six characters
+ * needs a licence word in the 40 bytes before it, and a digit run between
+ * two short groups of digits ("1234 567890 12345", a card) is part of that
+ * number, not a licence.
+ */
+static int chk_us_dl(const char *t, size_t len, size_t *a, size_t *b, float *sc)
+{
+	(void)sc;
+	size_t left = 0, right = 0;
+	if (*a >= 2 && (t[*a - 1] == ' ' || t[*a - 1] == '-'))
+		while (left < *a - 1 && isdigit((unsigned char)t[*a - 2 - left]))
+			left++;
+	if (*b + 1 < len && (t[*b] == ' ' || t[*b] == '-'))
+		while (*b + 1 + right < len && isdigit((unsigned char)t[*b + 1 + right]))
+			right++;
+	if (left && right && left <= 5 && right <= 5)
+		return 0;
+	if (*b - *a < 6) {
+		static const char *const cue[] = { "licen", "driv", "dl", "permit" };
+		size_t from = *a > 40 ? *a - 40 : 0;
+		for (size_t i = from; i < *a; i++)
+			for (size_t k = 0; k < sizeof(cue) / sizeof(cue[0]); k++) {
+				size_t l = strlen(cue[k]);
+				if (i + l <= *a && !strncasecmp(t + i, cue[k], l))
+					return 1;
+			}
+		return 0;
+	}
+	return 1;
 }
 
 static int chk_has_digit(const char *t, size_t len, size_t *a, size_t *b, float *sc)
@@ -214,7 +250,27 @@ static int gate_state_zip(const char *t, size_t len, size_t end, size_t *from)
 	return q == 2 || !pii_ascii_word((unsigned char)t[q - 3]);
 }
 
+/*
+ * An IPv4 address embedded in an IPv6 one follows a colon: the trigger is
+ * the IPv4 pattern's own (Hyperscan runs it once for both), and the gate
+ * looks for the colon before the dotted quad that ends at the hit.
+ */
+static int gate_v4_in_v6(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t i = end;
+	(void)len;
+	(void)from;
+	while (i > 0 && (isdigit((unsigned char)t[i - 1]) || t[i - 1] == '.'))
+		i--;
+	return i > 0 && t[i - 1] == ':';
+}
+
 /* --- shared pieces of expressions ------------------------------------------- */
+
+#define OCTET "(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)"
+#define IPV4 "(?:" OCTET "\\.){3}" OCTET
+#define H16 "[0-9A-Fa-f]{1,4}"
+#define IP6_PREFIX "(?:/(?:12[0-8]|1[01]\\d|[1-9]?\\d))"
 
 #define MON_ABBR "(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
 #define MONTHS "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|" \
@@ -276,9 +332,13 @@ static int word_run_in(const char *t, size_t len, size_t end, size_t lo, size_t 
 	}
 RUN_GATE(run_9, 9, 9)
 RUN_GATE(run_10, 10, 10)
-RUN_GATE(run_9_10, 9, 10)
 RUN_GATE(run_16, 16, 16)
 RUN_GATE(run_17, 17, 17)
+
+/* The rest of Presidio's country recognizers are not in the default set
+ * (Presidio's registry leaves them disabled too): --entities, --country or
+ * --language turn them on. */
+#define OFF P_OFF
 
 #define R(ent, name, re, trig, score, back, flags, group, val, chk) \
 	{ ent, name, re, trig, score, back, flags, group, val, chk, NULL, 0, NULL, NULL }
@@ -337,7 +397,7 @@ const struct pii_pattern pii_patterns[] = {
 	R("DATE_TIME", "time am/pm",
 	  "\\b(?:1[0-2]|0?[1-9])(?::[0-5]\\d)?\\s?[ap]\\.?m\\b\\.?", NULL, 0.5f, 12, P_CASELESS, 0, NULL,
 	  NULL),
-	R("DATE_TIME", "time", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b(?!:\\d)", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b",
+	R("DATE_TIME", "time", "(?<![:+-])\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b(?![.:]\\d)", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b",
 	  0.35f, 6, 0, 0, NULL, NULL),
 
 	RG("EMAIL_ADDRESS", "Email (Medium)",
@@ -352,17 +412,23 @@ const struct pii_pattern pii_patterns[] = {
 	  "\\b[A-Z]{2}\\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\\b", "\\b[A-Z]{2}\\d{2}",
 	  0.5f, 50, P_CASELESS, 0, NULL, chk_iban),
 
-	R("IP_ADDRESS", "IPv4",
-	  "\\b(?:(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)\\.){3}(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)\\b", NULL,
-	  0.6f, 16, 0, 0, pii_valid_ip, NULL),
+	/* Presidio's five patterns: IPv4 (with a CIDR prefix), IPv4-mapped and
+	 * -embedded IPv6, IPv6 (zone, prefix), and the unspecified "::". */
+	R("IP_ADDRESS", "IPv4", "\\b" IPV4 "(?:/(?:[0-2]?\\d|3[0-2]))?\\b", "\\b" IPV4 "\\b", 0.6f, 16, 0, 0,
+	  pii_valid_ip, NULL),
+	R("IP_ADDRESS", "IPv4_mapped", "(?<![\\w:])::(?:ffff(?::0{1,4})?:)?" IPV4 IP6_PREFIX "?\\b",
+	  "::(?:ffff(?::0{1,4})?:)?" IPV4, 0.6f, 28, P_CASELESS, 0, pii_valid_ip, NULL),
+	RG("IP_ADDRESS", "IPv4_embedded",
+	  "(?<![\\w:])(?:(?:" H16 ":){1,5}:(?:" H16 ":){0,4}|(?:" H16 ":){6})" IPV4 IP6_PREFIX "?\\b",
+	  "\\b" IPV4 "\\b", 0.6f, 60, 0, 0, pii_valid_ip, NULL, gate_v4_in_v6),
 	R("IP_ADDRESS", "IPv6",
-	  "(?<![\\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|"
-	  ":(?::[0-9A-Fa-f]{1,4}){1,7}|(?:[0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|"
-	  "(?:[0-9A-Fa-f]{1,4}:){1,5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){1,4}"
-	  "(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){1,3}(?::[0-9A-Fa-f]{1,4}){1,4}|"
-	  "(?:[0-9A-Fa-f]{1,4}:){1,2}(?::[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:"
-	  "(?::[0-9A-Fa-f]{1,4}){1,6})(?![0-9A-Fa-f:.])",
-	  "[0-9A-Fa-f]{1,4}::?[0-9A-Fa-f]{1,4}:|::[0-9A-Fa-f]{1,4}", 0.6f, 48, 0, 0, pii_valid_ip, NULL),
+	  "(?<![\\w:])(?:(?:" H16 ":){7}" H16 "|(?:" H16 ":){1,7}:|:(?::" H16 "){1,7}|(?:" H16 ":){1,6}:" H16
+	  "|(?:" H16 ":){1,5}(?::" H16 "){1,2}|(?:" H16 ":){1,4}(?::" H16 "){1,3}|(?:" H16 ":){1,3}(?::" H16
+	  "){1,4}|(?:" H16 ":){1,2}(?::" H16 "){1,5}|" H16 ":(?::" H16 "){1,6})(?:%[0-9a-zA-Z]+)?" IP6_PREFIX
+	  "?(?![\\w:]|\\.\\d)",
+	  H16 "::?" H16 ":|::" H16 "|" H16 "::", 0.6f, 56, 0, 0, pii_valid_ip, NULL),
+	R("IP_ADDRESS", "IPv6_unspecified", "(?<![\\w:])::" IP6_PREFIX "?(?![\\w:])", "::", 0.1f, 2, 0, 0,
+	  NULL, NULL),
 
 	R("MAC_ADDRESS", "MAC_ADDRESS", "\\b[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\\1){4}[0-9A-Fa-f]{2}\\b",
 	  "\\b[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}"
@@ -378,13 +444,15 @@ const struct pii_pattern pii_patterns[] = {
 	  "\\d{3}[ .)-]{1,2}\\d{3}[ .-]\\d{4}", 0.4f, 22, 0, 0, NULL, chk_phone_nanp),
 	R("PHONE_NUMBER", "ten digits", "\\b[2-9]\\d{9}\\b", NULL, 0.2f, 10, 0, 0, NULL, NULL),
 	R("PHONE_NUMBER", "national with trunk prefix",
-	  "(?<![\\w+.-])0\\d{2,4}[ -]?\\d{2,4}(?:[ -]?\\d{2,4}){1,3}(?!\\w|-\\d)",
-	  "\\b0\\d{2,4}[ -]?\\d{2,4}[ -]?\\d{2}", 0.4f, 20, 0, 0, NULL, chk_phone_trunk),
+	  "(?<![\\w+.-])0(?:[ -]?\\(\\d{2,4}\\)|[ -]?\\d{2,4}|\\d)[ -]?\\d{2,4}(?:[ -]?\\d{2,4}){1,3}(?!\\w|-\\d)",
+	  "\\b0[ -]?\\(?\\d{1,4}\\)?[ -]?\\d{2,4}[ -]?\\d{2}", 0.4f, 20, 0, 0, NULL, chk_phone_trunk),
 	R("PHONE_NUMBER", "digit groups",
 	  "(?<![\\w+.,:/-])(?:\\(\\d{2,5}\\)|\\d{2,5})(?:[ .-]\\d{2,5}){1,4}(?![\\w:/]|[.,-]\\d)",
 	  "\\d{2,5}\\)?[ .-]\\d{2}", 0.15f, 12, 0, 0, NULL, chk_phone_generic),
 
-	R("URL", "Standard Url", "\\b[a-z][a-z0-9+.-]{1,20}://[^\\s<>\"'()\\[\\]{}|\\\\^`]+",
+	R("URL", "Standard Url",
+	  "\\b[a-z][a-z0-9+.-]{1,20}://(?=[^\\s<>\"'()\\[\\]{}|\\\\^`/]*[.:]|localhost)"
+	  "[^\\s<>\"'()\\[\\]{}|\\\\^`]+",
 	  "[A-Za-z]://", 0.6f, 24, P_CASELESS | P_TRIM, 0, NULL, NULL),
 	R("URL", "www Url",
 	  "\\bwww\\d{0,3}\\.[a-z0-9-]+(?:\\.[a-z0-9-]+)+(?::\\d{2,5})?(?:/[^\\s<>\"'()]*)?",
@@ -424,21 +492,30 @@ const struct pii_pattern pii_patterns[] = {
 	  "[A-Z]\\d{18}|[A-Z]\\d{6}R|[A-Z]\\d{9}|[A-Z]\\d{1,12}|\\d{9}[A-Z]|[A-Z]{2}\\d{6}[A-Z]|"
 	  "\\d{8}[A-Z]{2}|\\d{3}[A-Z]{2}\\d{4}|[A-Z]\\d[A-Z]\\d[A-Z]|\\d{7,8}[A-Z])\\b",
 	  "\\b(?:[A-Z]{1,2}\\d|\\d{2}[A-Z]{3}\\d|\\d{7,9}[A-Z]|\\d{3}[A-Z]{2}\\d)", 0.3f, 20,
-	  0, 0, NULL, NULL),
+	  0, 0, NULL, chk_us_dl),
 	R("US_DRIVER_LICENSE", "Driver License - Digits (very weak)", "\\b(?:\\d{6,14}|\\d{16})\\b", NULL,
-	  0.01f, 16, 0, 0, NULL, NULL),
+	  0.01f, 16, 0, 0, NULL, chk_us_dl),
 	R("US_BANK_NUMBER", "Bank Account (weak)", "\\b\\d{8,17}\\b", NULL, 0.05f, 17, 0, 0, NULL, NULL),
 
 	/* --- United Kingdom -------------------------------------------------- */
-	R("UK_NHS", "NHS (medium)", "\\b\\d{3}[- ]?\\d{3}[- ]?\\d{4}\\b", NULL, 0.5f, 12, 0, 0,
+	/* mod 11 on a bare ten-digit number: one in eleven passes, so a pass
+	 * keeps 0.5 (a US phone number, 212-555-0199, often passes too) */
+	R("UK_NHS", "NHS (medium)", "\\b\\d{3}[- ]?\\d{3}[- ]?\\d{4}\\b", NULL, 0.5f, 12, P_WEAKCHECK, 0,
 	  pii_valid_uk_nhs, NULL),
 	R("UK_NINO", "NINO (medium)",
 	  "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
 	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, 0, 0,  /* the head, as IBAN */
 	  pii_valid_uk_nino, NULL),
+	R("UK_NINO", "NINO (medium), any case",
+	  "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
+	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, OFF | P_CASELESS, 0,  /* the head, as IBAN */
+	  pii_valid_uk_nino, NULL),
 	R("UK_DRIVING_LICENCE", "UK Driving Licence",
 	  "\\b[A-Z9]{5} ?\\d ?(?:0[1-9]|1[0-2]|5[1-9]|6[0-2]) ?(?:0[1-9]|[12]\\d|3[01]) ?\\d ?[A-Z9]{2}\\d"
 	  "[A-Z0-9]{2}(?: ?\\d{2})?\\b", NULL, 0.5f, 26, 0, 0, pii_valid_uk_dl, NULL),
+	R("UK_DRIVING_LICENCE", "UK Driving Licence, any case",
+	  "\\b[A-Z9]{5} ?\\d ?(?:0[1-9]|1[0-2]|5[1-9]|6[0-2]) ?(?:0[1-9]|[12]\\d|3[01]) ?\\d ?[A-Z9]{2}\\d"
+	  "[A-Z0-9]{2}(?: ?\\d{2})?\\b", NULL, 0.5f, 26, OFF | P_CASELESS, 0, pii_valid_uk_dl, NULL),
 	R("UK_POSTCODE", "UK Postcode",
 	  "\\b(?:GIR ?0AA|[A-PR-UWYZ]\\d[ABCDEFGHJKPSTUW]? ?\\d[ABD-HJLNP-UW-Z]{2}|[A-PR-UWYZ]\\d{2} ?"
 	  "\\d[ABD-HJLNP-UW-Z]{2}|[A-PR-UWYZ][A-HK-Y]\\d[ABEHMNPRVWXY]? ?\\d[ABD-HJLNP-UW-Z]{2}|"
@@ -446,12 +523,15 @@ const struct pii_pattern pii_patterns[] = {
 
 	/* --- Spain, Italy, Poland, Finland ----------------------------------- */
 	R("ES_NIF", "NIF", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, 0, 0, pii_valid_es_nif, NULL),
+	R("ES_NIF", "NIF, any case", "\\b\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 10, OFF | P_CASELESS, 0, pii_valid_es_nif, NULL),
 	R("ES_NIE", "NIE", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, 0, 0, pii_valid_es_nie,
+	  NULL),
+	R("ES_NIE", "NIE, any case", "\\b[XYZ]\\d{7,8}-?[A-Z]\\b", NULL, 0.5f, 11, OFF | P_CASELESS, 0, pii_valid_es_nie,
 	  NULL),
 	RG("IT_FISCAL_CODE", "Fiscal Code",
 	  "\\b[A-Z]{6}[\\dLMNP-V]{2}[A-EHLMPR-T][\\dLMNP-V]{2}[A-Z][\\dLMNP-V]{3}[A-Z]\\b", RUN9, 0.3f, 16,
 	  0, 0, pii_valid_it_fiscal, NULL, run_16),
-	R("IT_VAT_CODE", "Partita IVA", "\\b(?:IT ?)?(\\d{11})\\b", NULL, 0.1f, 14, P_WEAKCHECK, 1,
+	R("IT_VAT_CODE", "Partita IVA", "\\b(?:IT ?)?((?:\\d[ _]?){10}\\d)\\b", NULL, 0.1f, 24, P_WEAKCHECK, 1,
 	  pii_valid_it_vat, NULL),
 	R("PL_PESEL", "PESEL",
 	  "\\b\\d{2}(?:[02468][1-9]|[13579][012])(?:0[1-9]|[12]\\d|3[01])\\d{5}\\b", NULL, 0.4f, 11, 0, 0,
@@ -459,10 +539,14 @@ const struct pii_pattern pii_patterns[] = {
 	R("FI_PERSONAL_IDENTITY_CODE", "Finnish Personal Identity Code (Medium)",
 	  "\\b\\d{6}[-+ABCDEFYXWVU]\\d{3}[0-9A-FHJ-NPR-Y]\\b", NULL, 0.5f, 11, 0, 0, pii_valid_fi_pic,
 	  NULL),
+	R("FI_PERSONAL_IDENTITY_CODE", "Finnish Personal Identity Code (Very Weak)",
+	  "\\d{6}[-+ABCDEFYXWVU]\\d{3}[0-9A-FHJ-NPR-Y]", NULL, 0.1f, 11, 0, 0, pii_valid_fi_pic, NULL),
 
 	/* --- Singapore, Australia, India ------------------------------------- */
 	RG("SG_NRIC_FIN", "Nric (medium)", "\\b[STFGM]\\d{7}[A-Z]\\b", RUN9, 0.5f, 9, 0, 0,
 	  pii_valid_sg_nric, NULL, run_9),
+	RG("SG_NRIC_FIN", "Nric (weak)", "\\b[A-Z]\\d{7}[A-Z]\\b", RUN9, 0.3f, 9, OFF | P_CASELESS | P_TCASE, 0,
+	   NULL, NULL, run_9),
 	R("AU_ABN", "ABN (Medium)", "\\b\\d{2} \\d{3} \\d{3} \\d{3}\\b", NULL, 0.1f, 14, 0, 0,
 	  pii_valid_au_abn, NULL),
 	R("AU_ABN", "ABN (Low)", "\\b\\d{11}\\b", NULL, 0.01f, 11, 0, 0, pii_valid_au_abn, NULL),
@@ -479,10 +563,17 @@ const struct pii_pattern pii_patterns[] = {
 	RG("IN_PAN", "PAN (High)", "\\b[A-Z]{3}[ABCFGHLJPT][A-Z]\\d{4}[A-Z]\\b", RUN9, 0.5f, 10,
 	  0, 0, NULL, NULL, run_10),
 	RG("IN_PAN", "PAN (Medium)", "\\b[A-Z]{5}\\d{4}[A-Z]\\b", RUN9, 0.1f, 10, 0, 0, NULL, NULL, run_10),
+	R("IN_PAN", "PAN (Low)",
+	  "\\b(?=[\\w@#$%^?~-]{0,9}[A-Za-z])(?=[\\w@#$%^?~-]{0,6}\\d{4})[\\w@#$%^?~-]{10}(?![\\w@#$%^?~-])",
+	  "\\d{4}", 0.01f, 10, OFF, 0, NULL, NULL),
 	R("IN_AADHAAR", "AADHAAR (Very Weak)", "\\b\\d{4}[- :]?\\d{4}[- :]?\\d{4}\\b", NULL, 0.01f, 14,
 	  P_WEAKCHECK, 0, pii_valid_in_aadhaar, NULL),
 	RG("IN_VOTER", "Voter ID (Medium)", "\\b[A-Z][ABCDGHJKMNPRSY][A-Z]\\d{7}\\b", RUN9, 0.4f, 10,
 	  0, 0, NULL, NULL, run_10),
+	RG("IN_VOTER", "Voter ID (Medium), any case", "\\b[A-Z][ABCDGHJKMNPRSY][A-Z]\\d{7}\\b", RUN9, 0.4f, 10,
+	  OFF | P_CASELESS | P_TCASE, 0, NULL, NULL, run_10),
+	RG("IN_VOTER", "Voter ID (Weak)", "\\b[A-Z]{3}\\d{7}\\b", RUN9, 0.3f, 10, OFF | P_CASELESS | P_TCASE, 0,
+	   NULL, NULL, run_10),
 	R("IN_PASSPORT", "Passport (weak)", "\\b[A-Z][1-9]\\d ?\\d{4}[1-9]\\b", NULL, 0.1f, 9, 0, 0, NULL,
 	  NULL),
 
@@ -492,19 +583,146 @@ const struct pii_pattern pii_patterns[] = {
 	  "\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[1-4]\\d{6}", 0.5f, 14, 0, 0,
 	  pii_valid_kr_rrn, NULL),
 	R("TH_TNIN", "TNIN (Medium)",
-	  "\\b[1-9](?:[134]\\d|[25][0134567]|[67][01234567]|[89][0123456])\\d{10}\\b", NULL, 0.4f, 13,
+	  "\\b[1-9](?:[134]\\d|2[0-7]|5[0-8]|[67][0-7]|[89][0-6])\\d{10}\\b", NULL, 0.4f, 13,
 	  0, 0, pii_valid_th_tnin, NULL),
 	R("TH_TNIN", "TNIN (formatted)", "\\b[1-9]-\\d{4}-\\d{5}-\\d{2}-\\d\\b", NULL, 0.5f, 17, 0, 0,
 	  pii_valid_th_tnin, NULL),
 	R("DE_TAX_ID", "Tax ID (Medium)", "\\b\\d{2} \\d{3} \\d{3} \\d{3}\\b", NULL, 0.3f, 14, 0, 0,
 	  pii_valid_de_tax_id, NULL),
-	R("DE_TAX_ID", "Tax ID (Low)", "\\b\\d{11}\\b", NULL, 0.01f, 11, 0, 0, pii_valid_de_tax_id, NULL),
-	RG("DE_ID_CARD", "Personalausweis", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", RUN9,
-	  0.1f, 10, 0, 0, pii_valid_de_id, chk_has_digit, run_9_10),
-	RG("DE_PASSPORT", "Reisepass", "\\b[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}\\d?\\b", RUN9, 0.1f, 10, 0, 0,
-	  pii_valid_de_id, chk_has_digit, run_9_10),
+	R("DE_TAX_ID", "Steueridentifikationsnummer", "\\b[1-9]\\d{10}\\b", NULL, 0.5f, 11, 0, 0,
+	  pii_valid_de_tax_id, NULL),
+	RG("DE_ID_CARD", "Personalausweisnummer nPA",
+	   "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9, 0.4f, 9, 0, 0,
+	   pii_valid_de_idcard, NULL, run_9),
+	RG("DE_ID_CARD", "Personalausweisnummer nPA, any case",
+	   "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9, 0.4f, 9, OFF | P_CASELESS | P_TCASE, 0,
+	   pii_valid_de_idcard, NULL, run_9),
+	RG("DE_ID_CARD", "Personalausweisnummer alt", "\\bT\\d{8}\\b", RUN9, 0.5f, 9, 0, 0,
+	   pii_valid_de_idcard, NULL, run_9),
+	RG("DE_ID_CARD", "Personalausweisnummer alt, any case", "\\bT\\d{8}\\b", RUN9, 0.5f, 9, OFF | P_CASELESS | P_TCASE, 0,
+	   pii_valid_de_idcard, NULL, run_9),
+	RG("DE_PASSPORT", "Reisepassnummer", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9,
+	   0.4f, 9, 0, 0, pii_valid_de_passport, NULL, run_9),
+	RG("DE_PASSPORT", "Reisepassnummer, any case", "\\b[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\\d\\b", RUN9,
+	   0.4f, 9, OFF | P_CASELESS | P_TCASE, 0, pii_valid_de_passport, NULL, run_9),
 	R("DE_SOCIAL_SECURITY", "Rentenversicherungsnummer", "\\b\\d{2} ?\\d{6} ?[A-Z] ?\\d{3}\\b", NULL,
 	  0.5f, 15, 0, 0, pii_valid_de_svnr, NULL),
+
+	/* --- the rest of Presidio's country recognizers ------------------------ */
+	RG("ABA_ROUTING_NUMBER", "ABA routing number (weak)", "\\b[0123678]\\d{8}\\b", RUN9, 0.05f, 9,
+	   OFF | P_WEAKCHECK, 0, pii_valid_us_aba, NULL, run_9),
+	R("ABA_ROUTING_NUMBER", "ABA routing number", "\\b[0123678]\\d{3}-\\d{4}-\\d\\b", NULL, 0.3f, 11, OFF,
+	  0, pii_valid_us_aba, NULL),
+	R("US_MBI", "MBI (weak)",
+	  "\\b\\d[AC-HJKMNP-RT-Yac-hjkmnp-rt-y][0-9AC-HJKMNP-RT-Yac-hjkmnp-rt-y]\\d[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]"
+	  "[0-9AC-HJKMNP-RT-Yac-hjkmnp-rt-y]\\d[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]{2}\\d\\d\\b", NULL, 0.3f, 11,
+	  OFF, 0, NULL, NULL),
+	R("US_MBI", "MBI (medium)",
+	  "\\b\\d[AC-HJKMNP-RT-Yac-hjkmnp-rt-y][0-9AC-HJKMNP-RT-Yac-hjkmnp-rt-y]\\d-[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]"
+	  "[0-9AC-HJKMNP-RT-Yac-hjkmnp-rt-y]\\d-[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]{2}\\d\\d\\b", NULL, 0.5f, 13,
+	  OFF, 0, NULL, NULL),
+	R("US_NPI", "NPI (weak)", "\\b[12]\\d{9}\\b", NULL, 0.1f, 10, OFF, 0, pii_valid_us_npi, NULL),
+	R("US_NPI", "NPI (medium)", "\\b[12]\\d{3}[ -]\\d{3}[ -]\\d{3}\\b", NULL, 0.4f, 12, OFF, 0,
+	  pii_valid_us_npi, NULL),
+	RG("CA_SIN", "SIN (weak)", "\\b[1-79]\\d{8}\\b", RUN9, 0.05f, 9, OFF, 0, pii_valid_ca_sin, NULL,
+	   run_9),
+	R("CA_SIN", "SIN (medium)", "\\b[1-79]\\d{2}([- ])\\d{3}\\1\\d{3}\\b",
+	  "\\b[1-79]\\d{2}[- ]\\d{3}[- ]\\d{3}\\b", 0.5f, 11, OFF, 0, pii_valid_ca_sin, NULL),
+	RG("UK_PASSPORT", "UK Passport (weak)", "\\b[A-Z]{2}\\d{7}\\b", RUN9, 0.1f, 9, OFF | P_CASELESS | P_TCASE, 0, NULL, NULL,
+	   run_9),
+	R("UK_VEHICLE_REGISTRATION", "UK Vehicle Registration (current)",
+	  "\\b[A-HJ-PR-Y][A-HJ-PR-Y](?:0[1-9]|[1-7]\\d)[- ]?[A-HJ-PR-Z]{3}\\b", NULL, 0.3f, 8,
+	  OFF | P_CASELESS, 0, pii_valid_uk_vehicle, NULL),
+	R("UK_VEHICLE_REGISTRATION", "UK Vehicle Registration (prefix)",
+	  "\\b[A-HJ-NPR-TV-Y]\\d{1,3}[- ]?[A-HJ-PR-Y][A-HJ-PR-Z]{2}\\b", NULL, 0.2f, 8, OFF | P_CASELESS, 0,
+	  pii_valid_uk_vehicle, NULL),
+	R("UK_VEHICLE_REGISTRATION", "UK Vehicle Registration (suffix)",
+	  "\\b[A-HJ-PR-Z]{3}[- ]?\\d{1,3}[- ]?[A-HJ-NPR-TV-Y]\\b", NULL, 0.15f, 9, OFF | P_CASELESS, 0,
+	  pii_valid_uk_vehicle, NULL),
+	R("DE_BSNR", "Betriebsstaettennummer BSNR", "\\b\\d{9}\\b", NULL, 0.2f, 9, OFF, 0,
+	  pii_valid_de_bsnr, NULL),
+	R("DE_LANR", "Lebenslange Arztnummer LANR", "\\b\\d{9}\\b", NULL, 0.3f, 9, OFF, 0,
+	  pii_valid_de_lanr, NULL),
+	R("DE_FUEHRERSCHEIN", "Fuehrerscheinnummer (EU format)", "\\b[A-Z]{2}\\d{8}[A-Z0-9]\\b", NULL,
+	  0.35f, 11, OFF | P_CASELESS, 0, NULL, NULL),
+	R("DE_HANDELSREGISTER", "Handelsregisternummer HRA/HRB", "\\bHR[AB]\\s*\\d{1,6}\\b", "\\bHR[AB]",
+	  0.5f, 3, OFF | P_CASELESS, 0, NULL, NULL),
+	R("DE_HEALTH_INSURANCE", "Krankenversicherungsnummer KVNR", "\\b[A-Z]\\d{9}\\b", NULL, 0.3f, 10,
+	  OFF | P_CASELESS, 0, pii_valid_de_kvnr, NULL),
+	R("DE_KFZ", "KFZ-Kennzeichen",
+	  "(?<![\\w-])[A-ZÄÖÜ]{1,3}(?:\\s[A-Z]{1,2}\\s|-[A-Z]{1,2}[-\\s])\\d{1,4}[EH]?(?!\\w)",
+	  "[A-Za-z\\x80-\\xff][\\s-][A-Za-z]{1,2}[\\s-]\\d", 0.3f, 12, OFF | P_CASELESS | P_UTF | P_TCASE, 0,
+	  NULL, NULL),
+	R("DE_PLZ", "Postleitzahl", "\\b(?!01000\\b|99999\\b)(?:0[1-9]\\d{3}|[1-9]\\d{4})\\b", "\\b\\d{5}\\b",
+	  0.05f, 5, OFF, 0, NULL, NULL),
+	R("DE_TAX_NUMBER", "Steuernummer ELSTER (13 digits)", "\\b(?:0[1-9]|1[0-6])\\d{11}\\b", NULL, 0.5f,
+	  13, OFF, 0, NULL, NULL),
+	R("DE_TAX_NUMBER", "Steuernummer 3/3/5", "(?<!\\w)\\d{3}/\\d{3}/\\d{5}(?!\\w)", "\\d{3}/\\d{3}/\\d{5}",
+	  0.4f, 13, OFF, 0, NULL, NULL),
+	R("DE_TAX_NUMBER", "Steuernummer with slashes", "(?<!\\w)\\d{2,3}/\\d{3,4}/\\d{4,5}(?!\\w)",
+	  "\\d{2,3}/\\d{3,4}/\\d{4,5}", 0.2f, 14, OFF, 0, NULL, NULL),
+	R("DE_VAT_ID", "USt-IdNr. (DE + 9 digits)", "\\bDE\\d{9}\\b", NULL, 0.5f, 11, OFF | P_CASELESS, 0,
+	  pii_valid_de_vat, NULL),
+	R("DE_VAT_ID", "USt-IdNr. (with separators)", "\\bDE[\\s.-]?\\d{3}[\\s.-]?\\d{3}[\\s.-]?\\d{3}\\b",
+	  "\\bDE[\\s.-]?\\d{3}", 0.4f, 14, OFF | P_CASELESS | P_TCASE, 0, pii_valid_de_vat, NULL),
+	RG("ES_PASSPORT", "ES_PASSPORT", "\\b[A-Z]{3}\\d{6}\\b", RUN9, 0.05f, 9, OFF | P_CASELESS | P_TCASE, 0, NULL, NULL, run_9),
+	R("IN_GSTIN", "GSTIN", "\\b\\d{2}[A-Za-z0-9]{11}[Zz][A-Za-z0-9]\\b", NULL, 0.8f, 15, OFF, 0,
+	  pii_valid_in_gstin, NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (Very Weak)",
+	  "\\b(?:[A-Z]{1,2}(?!0000)\\d{4}|I(?!00000)\\d{5})\\b", NULL, 0.01f, 6, OFF, 0, pii_valid_in_vehicle,
+	  NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (Weak)", "\\b[A-Z]{3}(?!0000)\\d{4}\\b", NULL,
+	  0.2f, 7, OFF, 0, pii_valid_in_vehicle, NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (Medium)",
+	  "\\b\\d{1,3}(?:CD|CC|UN)[1-9]\\d{1,3}\\b", NULL, 0.4f, 9, OFF, 0, pii_valid_in_vehicle, NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration",
+	  "\\b[A-Z]{2}(?:\\d[A-Z]{1,3}|\\d{2}[A-Z]{1,2})(?!0000)\\d{4}\\b", NULL, 0.5f, 11, OFF, 0,
+	  pii_valid_in_vehicle, NULL),
+	R("IN_VEHICLE_REGISTRATION", "India Vehicle Registration (BH, armed forces)",
+	  "\\b(?:[2-9][1-9]BH(?!0000)\\d{4}[A-HJ-NP-Z]{2}|(?!00)\\d{2}[A-FHKPRX]\\d{6}[A-Z])\\b", NULL,
+	  0.85f, 10, OFF, 0, NULL, NULL),
+	R("IT_DRIVER_LICENSE", "Driver License",
+	  "\\b(?:[A-Z]{2}\\d{7}[A-Z]|U1[BCDEFGHLJKMNPRSTUWYXZ0-9]{7}[A-Z])\\b", NULL, 0.2f, 10,
+	  OFF | P_CASELESS, 0, NULL, NULL),
+	R("IT_IDENTITY_CARD", "Identity Card (paper, CIE 2.0, CIE 3.0)",
+	  "\\b(?:[A-Z]{2}\\s?\\d{7}|\\d{7}[A-Z]{2}|[A-Z]{2}\\d{5}[A-Z]{2})\\b", NULL, 0.01f, 10,
+	  OFF | P_CASELESS, 0, NULL, NULL),
+	RG("IT_PASSPORT", "Passport (very weak)", "\\b[A-Z]{2}\\d{7}\\b", RUN9, 0.01f, 9, OFF | P_CASELESS | P_TCASE, 0,
+	   NULL, NULL, run_9),
+	R("KR_BRN", "BRN (Weak)", "(?<!\\d)\\d{3}-\\d{2}-\\d{5}(?!\\d)", "\\d{3}-\\d{2}-\\d{5}", 0.1f, 12,
+	  OFF, 0, pii_valid_kr_brn, NULL),
+	R("KR_BRN", "BRN (Very weak)", "(?<!\\d)\\d{10}(?!\\d)", "\\d{10}", 0.05f, 10, OFF, 0,
+	  pii_valid_kr_brn, NULL),
+	R("KR_DRIVER_LICENSE", "Driver License (very weak)",
+	  "(?<!\\d)\\d{2}[- ]?\\d{2}[- ]?\\d{6}[- ]?\\d{2}(?!\\d)", "\\d{2}[- ]?\\d{2}[- ]?\\d{6}[- ]?\\d{2}",
+	  0.05f, 15, OFF, 0, pii_valid_kr_dl, NULL),
+	R("KR_FRN", "FRN (Medium)",
+	  "(?<!\\d)\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[5-8]\\d{6}(?!\\d)",
+	  "\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[5-8]\\d{6}", 0.5f, 14, OFF, 0, pii_valid_kr_frn,
+	  NULL),
+	R("KR_PASSPORT", "Passport Number",
+	  "(?<![A-Za-z0-9])[MmSsRrOoDd]\\d{3}(?:[A-Za-z]\\d{4}|\\d{5})(?!\\d)", "[MmSsRrOoDd]\\d{3}[A-Za-z0-9]\\d{4}",
+	  0.1f, 9, OFF, 0, NULL, NULL),
+	R("NG_NIN", "NIN (Very Weak)", "\\b\\d{11}\\b", NULL, 0.01f, 11, OFF, 0, pii_valid_ng_nin, NULL),
+	R("NG_VEHICLE_REGISTRATION", "Nigeria Vehicle Registration", "\\b[A-Z]{3}[- ]?\\d{3}[A-Z]{2}\\b",
+	  NULL, 0.5f, 9, OFF | P_CASELESS, 0, NULL, NULL),
+	R("PH_TIN", "TIN (Low)", "\\b\\d{3}-\\d{3}-\\d{3}(?:-\\d{3})?\\b", NULL, 0.05f, 15, OFF, 0,
+	  pii_valid_ph_tin, NULL),
+	R("PH_TIN", "TIN (Very Low)", "\\b(?:\\d{9}|\\d{12})\\b", NULL, 0.01f, 12, OFF, 0, pii_valid_ph_tin,
+	  NULL),
+	R("SE_ORGANISATIONSNUMMER", "Swedish Organisationsnummer", "\\d{6}-?\\d{4}", NULL, 0.6f, 11, OFF, 0,
+	  pii_valid_se_orgnr, NULL),
+	R("SE_PERSONNUMMER", "Swedish Personnummer", "\\d{6}(?:\\d\\d)?[-+]?\\d{4}", NULL, 0.5f, 13, OFF, 0,
+	  pii_valid_se_pnr, NULL),
+	R("SG_UEN", "UEN (low)", "\\b(?:\\d{8,9}[A-Z]|[TSR]\\d{2}[A-Z]{2}\\d{4}[A-Z])\\b", NULL, 0.3f, 10, OFF,
+	  0, pii_valid_sg_uen, NULL),
+	R("TR_LICENSE_PLATE", "TR License Plate",
+	  "\\b(?:0[1-9]|[1-7]\\d|8[01])(?:\\s?[A-PR-VY-Z]{1,3}\\s?|-[A-PR-VY-Z]{1,3}-)\\d{2,4}\\b", NULL, 0.3f,
+	  11, OFF | P_CASELESS, 0, pii_valid_tr_plate, NULL),
+	R("TR_NATIONAL_ID", "TR_NATIONAL_ID", "\\b[1-9]\\d{10}\\b", NULL, 0.3f, 11, OFF, 0, pii_valid_tr_id,
+	  NULL),
+	R("ZA_ID_NUMBER", "South African ID Number", "\\b\\d{10}[0-2][89]\\d\\b", NULL, 0.2f, 13, OFF, 0,
+	  pii_valid_za_id, NULL),
 
 	/* --- vehicles, devices, health records ------------------------------- */
 	RG("VIN", "Vehicle Identification Number", "\\b[A-HJ-NPR-Z0-9]{17}\\b", RUN9, 0.3f, 17, 0, 0,
@@ -621,6 +839,69 @@ const struct pii_entity_def pii_entities[] = {
 	{ "DE_PASSPORT", "reisepass|passnummer|passport" },
 	{ "DE_SOCIAL_SECURITY", "sozialversicherungsnummer|rentenversicherungsnummer|sozialversicherung|"
 				"rvnr|svnr|versicherungsnummer|social security" },
+	{ "ABA_ROUTING_NUMBER", "aba|routing|abarouting|association|bankrouting" },
+	{ "US_MBI", "medicare|mbi|beneficiary|cms|medicaid|hic|hicn" },
+	{ "US_NPI", "npi|national provider|provider|npi number|provider id|provider identifier|taxonomy" },
+	{ "CA_SIN", "sin|sin number|social insurance|social insurance number|canada|nas|numéro nas|"
+		    "numéro d'assurance sociale|assurance sociale" },
+	{ "UK_PASSPORT", "passport|passport number|travel document|uk passport|british passport|"
+			 "her majesty|his majesty|hm passport|hmpo" },
+	{ "UK_VEHICLE_REGISTRATION", "vehicle|registration|number plate|licence plate|license plate|reg|vrn|"
+				     "dvla|v5c|logbook|mot|car|insured vehicle" },
+	{ "DE_BSNR", "betriebsstättennummer|betriebsstätten-nummer|bsnr|betriebsstätte|praxisnummer|"
+		     "arztpraxis|praxis|kassenärztliche vereinigung|kv-nummer|kv nummer|praxisadresse|"
+		     "praxisstandort|nebenbetriebsstätte|hauptbetriebsstätte|behandlungsort|vertragsarztpraxis" },
+	{ "DE_LANR", "arztnummer|lanr|lebenslange arztnummer|arzt-nr|arzt nr|arzt-nummer|vertragsarzt|"
+		     "kassenarzt|niedergelassener arzt|kbv|kassenärztliche vereinigung|kv-nummer|rezept|"
+		     "verschreibung|behandelnder arzt|hausarzt|facharzt" },
+	{ "DE_FUEHRERSCHEIN", "führerscheinnummer|führerschein|fahrerlaubnis|fahrerlaubnisnummer|"
+			      "fahrerlaubnisklasse|führerscheininhaber|fev|kba|kraftfahrt-bundesamt|"
+			      "driving licence|driving license|driver's license|licence number|license number|"
+			      "dokument nr|dokument-nr|feld 5" },
+	{ "DE_HANDELSREGISTER", "handelsregister|handelsregisternummer|amtsgericht|registergericht|hra|hrb|"
+				"hr-nummer|registerauszug|handelsregistereintrag|firma|gesellschaft|gmbh|ag|ug|"
+				"kg|ohg|einzelkaufmann|einzelkauffrau|handelsregisterblattnummer" },
+	{ "DE_HEALTH_INSURANCE", "krankenversicherungsnummer|krankenversichertennummer|versichertennummer|"
+				 "kvnr|krankenkasse|krankenversicherung|gesundheitskarte|egk|"
+				 "elektronische gesundheitskarte|gkv|gesetzliche krankenversicherung|"
+				 "krankenversicherungsausweis|versichertenausweis|versichertenkarte|aok|tkk|"
+				 "barmer|dak" },
+	{ "DE_KFZ", "kennzeichen|kfz-kennzeichen|kraftfahrzeugkennzeichen|nummernschild|fahrzeugkennzeichen|"
+		    "zulassung|kfz|fahrzeug|auto|pkw|lkw|fahrzeugschein|fahrzeugbrief|"
+		    "zulassungsbescheinigung|amtliches kennzeichen" },
+	{ "DE_PLZ", "plz|postleitzahl|postanschrift|adresse|wohnort|ort|wohnanschrift|lieferadresse|"
+		    "rechnungsadresse|straße|strasse|hausnummer|postfach|bundesland|gemeinde|stadt|dorf" },
+	{ "DE_TAX_NUMBER", "steuernummer|steuer-nr|steuer nr|st.-nr|st-nr|finanzamt|umsatzsteuer|"
+			   "einkommensteuer|körperschaftsteuer|gewerbesteuer|steuerveranlagung|steuerbescheid" },
+	{ "DE_VAT_ID", "umsatzsteuer-identifikationsnummer|umsatzsteueridentifikationsnummer|ust-idnr|ust-id|"
+		       "ustidnr|umsatzsteuer-id|mehrwertsteuer|vat|vat-id|vat id|steueridentifikation|bzst|"
+		       "bundeszentralamt für steuern|finanzamt|invoice|rechnung" },
+	{ "ES_PASSPORT", "pasaporte|passport|número de pasaporte|passport number" },
+	{ "IN_GSTIN", "gstin|gst|goods and services tax|tax identification|gst number|gst registration" },
+	{ "IN_VEHICLE_REGISTRATION", "rto|vehicle|plate|registration" },
+	{ "IT_DRIVER_LICENSE", "patente|patente di guida|licenza|licenza di guida" },
+	{ "IT_IDENTITY_CARD", "carta|identità|elettronica|cie|documento|riconoscimento|espatrio" },
+	{ "IT_PASSPORT", "passaporto|elettronico|italiano|viaggio|viaggiare|estero|documento|dogana" },
+	{ "KR_BRN", "사업자등록번호|사업자번호|사업자|brn|business registration number|korean brn|business number|"
+		    "tax registration number" },
+	{ "KR_DRIVER_LICENSE", "운전면허|운전면허번호|면허번호|korean driver license|korean driver's license" },
+	{ "KR_FRN", "외국인등록번호|korean frn|frn|foreigner registration number|"
+		    "korean foreigner registration number|외국인번호" },
+	{ "KR_PASSPORT", "korean passport|korean passport number|대한민국 여권|여권|passport|passport number" },
+	{ "NG_NIN", "nin|national identification number|national identity number|nimc|national identity|"
+		    "nigeria id|nigerian identification" },
+	{ "NG_VEHICLE_REGISTRATION", "plate number|vehicle registration|license plate|number plate|plate|"
+				     "vehicle|registration" },
+	{ "PH_TIN", "tin|taxpayer identification number|bir|taxpayer id|tax id|rdo|revenue district office" },
+	{ "SE_ORGANISATIONSNUMMER", "organisationsnummer|orgnr|org nr|företagsnummer" },
+	{ "SE_PERSONNUMMER", "personnummer|svenskt personnummer|svensk id|ssn|personal identity number|"
+			     "samordningsnummer" },
+	{ "SG_UEN", "uen|unique entity number|business registration|acra" },
+	{ "TR_LICENSE_PLATE", "plaka|araç plakası|plaka numarası|kayıt plakası|tr plaka|license plate|"
+			      "number plate|plate|taşıt plakası|kayıt" },
+	{ "TR_NATIONAL_ID", "tc kimlik|kimlik no|kimlik numarası|tckn|tc no|nüfus cüzdanı|national id|"
+			    "turkish id|türk kimlik" },
+	{ "ZA_ID_NUMBER", "id|identity|identity number|id number|south african id|rsa id|smart id|national id" },
 	{ "VIN", "vin|vehicle|chassis|car|truck" },
 	{ "IMEI", "imei|device|handset|serial" },
 	{ "MEDICAL_RECORD_NUMBER", "mrn|record|chart|patient" },

@@ -139,7 +139,7 @@ struct pii_options pii_default_options(void)
 {
 	struct pii_options o;
 	memset(&o, 0, sizeof(o));
-	o.threshold = 0.4f;
+	o.threshold = 0.0f;
 	o.context_prefix = 5;
 	o.context_suffix = 0;
 	o.context_boost = 0.35f;
@@ -271,13 +271,77 @@ struct build {
 	char **want;     /* requested entity names, NULL: all */
 	size_t n_want;
 	int *used;       /* per want entry: a pattern or term covers it */
+	const char *countries;  /* lower case, ",xx,yy,": NULL: no country filter */
+	const char *language;   /* NULL: no language filter */
 	struct moat_err *e;
 };
 
+/*
+ * The country of a country-specific recognizer (Presidio's country_code),
+ * from the entity's prefix, and the languages Presidio registers it for;
+ * NULL for the generic ones.
+ */
+static const struct {
+	const char prefix[4], country[3], *langs;
+} country_of[] = {
+	{ "US_", "us", ",en," }, { "UK_", "uk", ",en," }, { "CA_", "ca", ",en,fr," },
+	{ "AU_", "au", ",en," }, { "IN_", "in", ",en," }, { "SG_", "sg", ",en," },
+	{ "NG_", "ng", ",en," }, { "ZA_", "za", ",en," }, { "PH_", "ph", ",en," },
+	{ "ES_", "es", ",es," }, { "IT_", "it", ",it," }, { "PL_", "pl", ",pl," },
+	{ "FI_", "fi", ",fi," }, { "KR_", "kr", ",ko,kr," }, { "SE_", "se", ",sv," },
+	{ "TH_", "th", ",th," }, { "TR_", "tr", ",tr," }, { "DE_", "de", ",de," },
+};
+
+static int country_index(const char *entity)
+{
+	if (!strcmp(entity, "MEDICAL_LICENSE") || !strcmp(entity, "ABA_ROUTING_NUMBER"))
+		return 0;
+	for (size_t i = 0; i < sizeof(country_of) / sizeof(country_of[0]); i++)
+		if (!strncmp(entity, country_of[i].prefix, 3))
+			return (int)i;
+	return -1;
+}
+
+int pii_country_known(const char *code)
+{
+	for (size_t i = 0; i < sizeof(country_of) / sizeof(country_of[0]); i++)
+		if (!strcasecmp(code, country_of[i].country) ||
+		    (!strcasecmp(code, "gb") && !strcmp(country_of[i].country, "uk")))
+			return 1;
+	return 0;
+}
+
+const char *pii_entity_country(const char *entity)
+{
+	int c = country_index(entity);
+	return c < 0 ? NULL : country_of[c].country;
+}
+
+/* Is a pattern of entity in the set: named by --entities, else its
+ * country's and language's recognizers (a listed country turns on all of
+ * them), else the default set. */
 static int wanted(struct build *b, const char *entity, int off)
 {
-	if (!b->want)
+	int c;
+	if (!b->want) {
+		c = country_index(entity);
+		if (c >= 0 && b->countries) {
+			char key[5] = { ',', country_of[c].country[0], country_of[c].country[1], ',', '\0' };
+			return strstr(b->countries, key) != NULL;
+		}
+		if (c >= 0 && b->language) {
+			char key[16];
+			if (strlen(b->language) > 8)
+				return 0;
+			key[0] = ',';
+			memcpy(key + 1, b->language, strlen(b->language));
+			key[1 + strlen(b->language)] = ',';
+			key[2 + strlen(b->language)] = '\0';
+			if (!strstr(country_of[c].langs, key))
+				return 0;
+		}
 		return !off;
+	}
 	for (size_t i = 0; i < b->n_want; i++)
 		if (!strcmp(b->want[i], entity)) {
 			b->used[i] = 1;
@@ -868,6 +932,7 @@ struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_e
 {
 	struct pii_options o = opt ? *opt : pii_default_options();
 	struct pii_scanner *s = calloc(1, sizeof(*s));
+	char *countries = NULL, lang[12];
 	struct build b;
 	memset(&b, 0, sizeof(b));
 	if (!s) {
@@ -900,6 +965,55 @@ struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_e
 				p++;
 		}
 	}
+	if (o.countries && *o.countries && strcasecmp(o.countries, "ALL") != 0) {
+		size_t n = strlen(o.countries);
+		const char *p = o.countries;
+		char *w = calloc(1, n + 3);
+		if (!w)
+			goto nomem;
+		countries = w;
+		*w++ = ',';
+		while (*p) {
+			size_t l = strcspn(p, ", ");
+			if (l) {
+				char code[8];
+				if (l >= sizeof(code)) {
+					err_set(e, MOAT_EUSAGE, "unknown country '%.*s' (see 'moat pii scan --help')",
+						(int)l, p);
+					goto fail;
+				}
+				for (size_t k = 0; k < l; k++)
+					code[k] = (char)tolower((unsigned char)p[k]);
+				code[l] = '\0';
+				if (!strcmp(code, "gb"))
+					memcpy(code, "uk", 3);
+				if (!pii_country_known(code)) {
+					err_set(e, MOAT_EUSAGE, "unknown country '%s' (see 'moat pii scan --help')",
+						code);
+					goto fail;
+				}
+				memcpy(w, code, strlen(code));
+				w += strlen(code);
+				*w++ = ',';
+			}
+			p += l;
+			while (*p == ',' || *p == ' ')
+				p++;
+		}
+		b.countries = countries;
+	}
+	if (o.language && *o.language && strcasecmp(o.language, "any") != 0) {
+		size_t l = strcspn(o.language, "-_");  /* en-US: en */
+		if (l > 8) {
+			err_set(e, MOAT_EUSAGE, "unknown language '%s'", o.language);
+			goto fail;
+		}
+		memcpy(lang, o.language, l);
+		lang[l] = '\0';
+		for (size_t k = 0; k < l; k++)
+			lang[k] = (char)tolower((unsigned char)lang[k]);
+		b.language = lang;
+	}
 	for (size_t i = 0; i < pii_n_patterns; i++)
 		if (add_pattern(&b, &pii_patterns[i]) < 0)
 			goto fail;
@@ -931,6 +1045,8 @@ struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_e
 	s->nohit = getenv("MOAT_PII_NOCONFIRM") != NULL;
 	s->o = o;
 	s->o.entities = NULL;
+	s->o.countries = NULL;
+	s->o.language = NULL;
 	s->o.allow = NULL;
 	s->o.terms = NULL;
 	if (compile_pcre(s, e) < 0)
@@ -954,6 +1070,7 @@ struct pii_scanner *pii_scanner_new(const struct pii_options *opt, struct moat_e
 		free(b.want[i]);
 	free(b.want);
 	free(b.used);
+	free(countries);
 	return s;
 nomem:
 	err_set(e, MOAT_ENOMEM, "out of memory");
@@ -962,6 +1079,7 @@ fail:
 		free(b.want[i]);
 	free(b.want);
 	free(b.used);
+	free(countries);
 	pii_scanner_free(s);
 	return NULL;
 }

@@ -10,7 +10,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/banned.h"
 
@@ -177,13 +179,32 @@ int pii_valid_email(const char *s, size_t n)
 
 int pii_valid_ip(const char *s, size_t n)
 {
-	char b[64];
+	char b[80];
 	unsigned char addr[16];
+	char *slash, *pct;
+	int v4;
 	if (n >= sizeof(b))
 		return PII_INVALID;
 	memcpy(b, s, n);
 	b[n] = '\0';
-	if (inet_pton(AF_INET, b, addr) == 1 || inet_pton(AF_INET6, b, addr) == 1)
+	/* an interface as Python's ipaddress.ip_interface reads it: a prefix
+	 * length, and for IPv6 a zone */
+	if ((slash = strchr(b, '/'))) {
+		char *end;
+		long len = strtol(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || len < 0 || len > 128)
+			return PII_INVALID;
+		*slash = '\0';
+		if (len > 32 && !strchr(b, ':'))
+			return PII_INVALID;
+	}
+	v4 = inet_pton(AF_INET, b, addr) == 1;
+	if ((pct = strchr(b, '%'))) {
+		if (!pct[1])
+			return PII_INVALID;
+		*pct = '\0';
+	}
+	if (v4 || inet_pton(AF_INET6, b, addr) == 1)
 		return PII_UNKNOWN;
 	return PII_INVALID;
 }
@@ -451,7 +472,7 @@ int pii_valid_it_fiscal(const char *s, size_t n)
 int pii_valid_it_vat(const char *s, size_t n)
 {
 	char d[16];
-	size_t k = squeeze(s, n, " -", d, sizeof(d) - 1);
+	size_t k = squeeze(s, n, " -_", d, sizeof(d) - 1);
 	int sum = 0;
 	if (k != 11 || !all_digits(d, k) || !strncmp(d, "0000000", 7))
 		return PII_INVALID;
@@ -649,19 +670,15 @@ int pii_valid_de_tax_id(const char *s, size_t n)
 {
 	char d[16];
 	size_t k = squeeze(s, n, " -/", d, sizeof(d) - 1);
-	int counts[10] = { 0 }, multi = 0, prod = 10, check;
+	int counts[10] = { 0 }, prod = 10, check;
 	if (k != 11 || !all_digits(d, k) || d[0] == '0')
 		return PII_INVALID;
 	for (int i = 0; i < 10; i++)
 		counts[D(d[i])]++;
-	for (int i = 0; i < 10; i++) {
+	/* Presidio's rule: no digit more than three times in the first ten */
+	for (int i = 0; i < 10; i++)
 		if (counts[i] > 3)
 			return PII_INVALID;
-		if (counts[i] >= 2)
-			multi++;
-	}
-	if (multi != 1)
-		return PII_INVALID;
 	for (int i = 0; i < 10; i++) {
 		int t = (D(d[i]) + prod) % 10;
 		if (t == 0)
@@ -758,4 +775,400 @@ int pii_valid_vin(const char *s, size_t n)
 	check = sum % 11 == 10 ? 'X' : (char)('0' + sum % 11);
 	/* elsewhere the ninth character is not a check digit */
 	return toupper((unsigned char)s[8]) == check ? PII_VALID : PII_UNKNOWN;
+}
+
+/* --- the other national identifiers Presidio ships ---------------------------- */
+
+/* Luhn over the digits of s, any separators skipped; lo..hi digits. */
+static int digits_luhn(const char *s, size_t n, size_t lo, size_t hi)
+{
+	char d[32];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (k >= sizeof(d))
+				return -1;
+			d[k++] = s[i];
+		}
+	if (k < lo || k > hi)
+		return -1;
+	return luhn_ok(d, k);
+}
+
+int pii_valid_ca_sin(const char *s, size_t n)
+{
+	return digits_luhn(s, n, 9, 9) == 1 ? PII_UNKNOWN : PII_INVALID;
+}
+
+int pii_valid_us_npi(const char *s, size_t n)
+{
+	char d[24] = "80840";
+	size_t k = squeeze(s, n, " -", d + 5, 12);
+	int same = 1;
+	if (k != 10 || !all_digits(d + 5, k))
+		return PII_INVALID;
+	for (size_t i = 6; i < 5 + 9; i++)
+		if (d[i] != d[5])
+			same = 0;
+	if (same)
+		return PII_INVALID;
+	return luhn_ok(d, 15) ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_de_bsnr(const char *s, size_t n)
+{
+	if (n != 9 || !all_digits(s, n) || !strncmp(s, "000000000", 9))
+		return PII_INVALID;
+	return PII_UNKNOWN;
+}
+
+int pii_valid_de_lanr(const char *s, size_t n)
+{
+	static const int w[6] = { 4, 9, 4, 9, 4, 9 };
+	int sum = 0;
+	if (n != 9 || !all_digits(s, n))
+		return PII_INVALID;
+	for (int i = 0; i < 6; i++)
+		sum += D(s[i]) * w[i];
+	return (10 - sum % 10) % 10 == D(s[6]) ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_de_kvnr(const char *s, size_t n)
+{
+	char v[16], e[12];
+	size_t k = squeeze(s, n, " ", v, sizeof(v) - 1);
+	int letter, sum = 0;
+	if (k != 10 || v[0] < 'A' || v[0] > 'Z' || !all_digits(v + 1, 9))
+		return PII_INVALID;
+	letter = v[0] - 'A' + 1;
+	e[0] = (char)('0' + letter / 10);
+	e[1] = (char)('0' + letter % 10);
+	memcpy(e + 2, v + 1, 8);
+	for (int i = 0; i < 10; i++) {
+		int p = D(e[i]) * (i % 2 ? 2 : 1);
+		sum += p / 10 + p % 10;
+	}
+	return sum % 10 == D(v[9]) ? PII_VALID : PII_INVALID;
+}
+
+/* ISO 7064 MOD 11,10 over the first n-1 digits, as the Steuer-ID and the
+ * USt-IdNr. use: 1 when the last digit is the check digit. */
+static int mod11_10(const char *d, size_t n)
+{
+	int prod = 10, check;
+	for (size_t i = 0; i + 1 < n; i++) {
+		int t = (D(d[i]) + prod) % 10;
+		if (t == 0)
+			t = 10;
+		prod = (t * 2) % 11;
+	}
+	check = 11 - prod;
+	if (check == 10)
+		check = 0;
+	return check == D(d[n - 1]);
+}
+
+int pii_valid_de_vat(const char *s, size_t n)
+{
+	char v[24];
+	size_t k = squeeze(s, n, " .-", v, sizeof(v) - 1);
+	if (k != 11 || strncmp(v, "DE", 2) || !all_digits(v + 2, 9))
+		return PII_INVALID;
+	/* Presidio's default (non-strict) mode: a failing check keeps the score */
+	return mod11_10(v + 2, 9) ? PII_VALID : PII_UNKNOWN;
+}
+
+int pii_valid_de_passport(const char *s, size_t n)
+{
+	char v[16];
+	size_t k = squeeze(s, n, " ", v, sizeof(v) - 1);
+	if (k != 9)
+		return PII_INVALID;
+	for (size_t i = 0; i < 8; i++)
+		if (strchr("ABDEIOQSU", v[i]))
+			return PII_INVALID;
+	return pii_valid_de_idcard(s, n);
+}
+
+int pii_valid_de_idcard(const char *s, size_t n)
+{
+	static const int w[3] = { 7, 3, 1 };
+	char v[16];
+	size_t k = squeeze(s, n, " ", v, sizeof(v) - 1);
+	int sum = 0;
+	if (k != 9)
+		return PII_INVALID;
+	if (v[0] == 'T' && all_digits(v + 1, 8))
+		return PII_UNKNOWN;  /* the old card: no check digit */
+	if (v[8] < '0' || v[8] > '9')
+		return PII_INVALID;
+	for (int i = 0; i < 8; i++) {
+		int x = icao_value(v[i]);
+		if (x < 0 || v[i] == '<')
+			return PII_INVALID;
+		sum += x * w[i % 3];
+	}
+	return sum % 10 == D(v[8]) ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_in_gstin(const char *s, size_t n)
+{
+	char v[20];
+	size_t k = squeeze(s, n, " -", v, sizeof(v) - 1);
+	int letters = 0, st;
+	if (k != 15 || !all_digits(v, 2))
+		return PII_INVALID;
+	st = D(v[0]) * 10 + D(v[1]);
+	if (st < 1 || st > 37)
+		return PII_INVALID;
+	for (int i = 2; i < 7; i++)
+		letters += v[i] >= 'A' && v[i] <= 'Z';
+	if (letters < 3 || !all_digits(v + 7, 4) || v[11] < 'A' || v[11] > 'Z' || v[13] != 'Z' ||
+	    !isalnum((unsigned char)v[12]) || !isalnum((unsigned char)v[14]))
+		return PII_INVALID;
+	return PII_VALID;
+}
+
+/* Indian state and union territory codes of vehicle registrations (current
+ * and former); the district number is not checked against each state's
+ * list, as Presidio does. */
+int pii_valid_in_vehicle(const char *s, size_t n)
+{
+	static const char states[] =
+		"AN AP AR AS BR CG CH DD DL DN GA GJ HP HR JH JK KA KL LA LD MH ML MN MP MZ NL OD "
+		"OR PB PY RJ SK TN TR TS UK UA UP WB CT TG ";
+	char v[16], cc[4];
+	size_t k = squeeze(s, n, " -", v, sizeof(v) - 1);
+	const char *dip;
+	if (k < 8 || k > 12)
+		return PII_UNKNOWN;
+	if ((dip = strstr(v, "CD")) || (dip = strstr(v, "CC")) || (dip = strstr(v, "UN"))) {
+		size_t pl = (size_t)(dip - v);
+		if (pl >= 1 && pl <= 3 && all_digits(v, pl))
+			return PII_VALID;
+	}
+	cc[0] = v[0];
+	cc[1] = v[1];
+	cc[2] = ' ';
+	cc[3] = '\0';
+	if (strstr(states, cc) && v[2] >= '0' && v[2] <= '9' && all_digits(v + k - 4, 4) &&
+	    strncmp(v + k - 4, "0000", 4))
+		return PII_VALID;
+	return PII_UNKNOWN;
+}
+
+int pii_valid_kr_brn(const char *s, size_t n)
+{
+	static const int w[9] = { 1, 3, 7, 1, 3, 7, 1, 3, 5 };
+	char d[16];
+	size_t k = squeeze(s, n, " -", d, sizeof(d) - 1);
+	int sum = 0, last;
+	if (k != 10 || !all_digits(d, k))
+		return PII_INVALID;
+	for (int i = 0; i < 8; i++)
+		sum += D(d[i]) * w[i];
+	last = D(d[8]) * w[8];
+	sum += last / 10 + last;
+	return (10 - sum % 10) % 10 == D(d[9]) ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_kr_dl(const char *s, size_t n)
+{
+	char d[16];
+	size_t k = squeeze(s, n, " -", d, sizeof(d) - 1);
+	int r;
+	if (k != 12 || !all_digits(d, k))
+		return PII_INVALID;
+	r = D(d[0]) * 10 + D(d[1]);
+	return (r >= 11 && r <= 26) || r == 28 ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_kr_frn(const char *s, size_t n)
+{
+	static const int w[12] = { 2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5 };
+	char d[16];
+	size_t k = squeeze(s, n, "-", d, sizeof(d) - 1);
+	int sum = 0;
+	if (k != 13 || !all_digits(d, k) || d[6] < '5' || d[6] > '8')
+		return PII_INVALID;
+	for (int i = 0; i < 12; i++)
+		sum += D(d[i]) * w[i];
+	/* as KR_RRN: a region code and check digit make it certain; numbers
+	 * issued since October 2020 carry neither */
+	return D(d[7]) * 10 + D(d[8]) <= 95 && (13 - sum % 11) % 10 == D(d[12]) ? PII_VALID
+										: PII_UNKNOWN;
+}
+
+/* Verhoeff check over all n digits (the last one the check digit). */
+static int verhoeff_ok(const char *d, size_t n)
+{
+	static const unsigned char vd[10][10] = {
+		{0,1,2,3,4,5,6,7,8,9},{1,2,3,4,0,6,7,8,9,5},{2,3,4,0,1,7,8,9,5,6},
+		{3,4,0,1,2,8,9,5,6,7},{4,0,1,2,3,9,5,6,7,8},{5,9,8,7,6,0,4,3,2,1},
+		{6,5,9,8,7,1,0,4,3,2},{7,6,5,9,8,2,1,0,4,3},{8,7,6,5,9,3,2,1,0,4},
+		{9,8,7,6,5,4,3,2,1,0}};
+	static const unsigned char vp[8][10] = {
+		{0,1,2,3,4,5,6,7,8,9},{1,5,7,6,2,8,3,0,9,4},{5,8,0,3,7,9,6,1,4,2},
+		{8,9,1,6,0,4,3,5,2,7},{9,4,5,3,1,2,6,8,7,0},{4,2,8,6,5,7,3,9,0,1},
+		{2,7,9,3,8,0,6,4,1,5},{7,0,4,6,9,1,3,2,5,8}};
+	int c = 0;
+	for (size_t i = 0; i < n; i++)
+		c = vd[c][vp[i % 8][D(d[n - 1 - i])]];
+	return c == 0;
+}
+
+int pii_valid_ng_nin(const char *s, size_t n)
+{
+	if (n != 11 || !all_digits(s, n))
+		return PII_INVALID;
+	return verhoeff_ok(s, n) ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_ph_tin(const char *s, size_t n)
+{
+	static const int w[8] = { 9, 8, 7, 6, 5, 4, 3, 2 };
+	char d[20];
+	size_t k = squeeze(s, n, " -", d, sizeof(d) - 1);
+	int sum = 0;
+	if ((k != 9 && k != 12) || !all_digits(d, k))
+		return PII_INVALID;
+	for (int i = 0; i < 8; i++)
+		sum += D(d[i]) * w[i];
+	return sum % 11 == D(d[8]) ? PII_UNKNOWN : PII_INVALID;
+}
+
+/* Swedish numbers: the last ten digits, Luhn. */
+static int se_digits(const char *s, size_t n, char *d)
+{
+	char all[16];
+	size_t k = squeeze(s, n, "-+", all, sizeof(all) - 1);
+	if ((k != 10 && k != 12) || !all_digits(all, k))
+		return -1;
+	memcpy(d, all + k - 10, 10);
+	return 0;
+}
+
+int pii_valid_se_orgnr(const char *s, size_t n)
+{
+	char d[16];
+	size_t k = squeeze(s, n, "-", d, sizeof(d) - 1);
+	if (k != 10 || !all_digits(d, k) || d[2] < '2')
+		return PII_INVALID;
+	return luhn_ok(d, 10) ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_se_pnr(const char *s, size_t n)
+{
+	char d[10];
+	int mm, dd;
+	if (se_digits(s, n, d) < 0)
+		return PII_INVALID;
+	mm = D(d[2]) * 10 + D(d[3]);
+	dd = D(d[4]) * 10 + D(d[5]);
+	if (dd >= 61)
+		dd -= 60;  /* samordningsnummer */
+	if (mm < 1 || mm > 12 || dd < 1 || dd > 31)
+		return PII_INVALID;
+	return luhn_ok(d, 10) ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_sg_uen(const char *s, size_t n)
+{
+	static const int wa[8] = { 10, 4, 9, 3, 8, 2, 7, 1 };
+	static const int wb[9] = { 10, 8, 6, 4, 9, 7, 5, 3, 1 };
+	static const int wc[9] = { 4, 3, 5, 3, 10, 2, 2, 5, 7 };
+	static const char alc[] = "ABCDEFGHJKLMNPQRSTUVWX0123456789";
+	static const char types[] = "LP LL FC PF RF MQ MM NB CC CS MB FM GS DP CP NR CM CD MD HS VH CH "
+				    "MH CL XL CX HC RP TU TC FB FN PA PB SS MC SM GA GB ";
+	int sum = 0;
+	if (n == 9) {
+		if (!all_digits(s, 8))
+			return PII_INVALID;
+		for (int i = 0; i < 8; i++)
+			sum += D(s[i]) * wa[i];
+		return "XMKECAWLJDB"[sum % 11] == s[8] ? PII_VALID : PII_INVALID;
+	}
+	if (n != 10)
+		return PII_INVALID;
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (!all_digits(s, 9))
+			return PII_INVALID;
+		for (int i = 0; i < 9; i++)
+			sum += D(s[i]) * wb[i];
+		return "ZKCMDNERGWH"[sum % 11] == s[9] ? PII_VALID : PII_INVALID;
+	}
+	{
+		char ty[4] = { s[3], s[4], ' ', '\0' };
+		if (!strchr("TSR", s[0]) || !strstr(types, ty))
+			return PII_INVALID;
+		for (int i = 0; i < 9; i++) {
+			const char *p = strchr(alc, s[i]);
+			if (!p || !s[i])
+				return PII_INVALID;
+			sum += (int)(p - alc) * wc[i];
+		}
+		return alc[((sum - 5) % 11 + 11) % 11] == s[9] ? PII_VALID : PII_INVALID;
+	}
+}
+
+int pii_valid_tr_plate(const char *s, size_t n)
+{
+	int p;
+	if (n < 3 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+		return PII_UNKNOWN;
+	p = D(s[0]) * 10 + D(s[1]);
+	return p >= 1 && p <= 81 ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_tr_id(const char *s, size_t n)
+{
+	int odd = 0, even = 0, all = 0;
+	if (n != 11 || !all_digits(s, n) || s[0] == '0')
+		return PII_INVALID;
+	for (int i = 0; i < 9; i += 2)
+		odd += D(s[i]);
+	for (int i = 1; i < 8; i += 2)
+		even += D(s[i]);
+	if (((odd * 7 - even) % 10 + 10) % 10 != D(s[9]))
+		return PII_INVALID;
+	for (int i = 0; i < 10; i++)
+		all += D(s[i]);
+	return all % 10 == D(s[10]) ? PII_VALID : PII_INVALID;
+}
+
+int pii_valid_uk_vehicle(const char *s, size_t n)
+{
+	char v[12];
+	size_t k = squeeze(s, n, " -", v, sizeof(v) - 1);
+	int age;
+	if (k == 7 && isalpha((unsigned char)v[0]) && isalpha((unsigned char)v[1]) &&
+	    isdigit((unsigned char)v[2]) && isdigit((unsigned char)v[3])) {
+		age = D(v[2]) * 10 + D(v[3]);
+		return (age >= 2 && age <= 29) || (age >= 51 && age <= 79) ? PII_VALID : PII_INVALID;
+	}
+	return PII_UNKNOWN;
+}
+
+int pii_valid_za_id(const char *s, size_t n)
+{
+	int yy, mm, dd, y, now_y, now_m, now_d;
+	time_t now = time(NULL);
+	struct tm tm;
+	if (!gmtime_r(&now, &tm))
+		return PII_UNKNOWN;
+	now_y = tm.tm_year + 1900;
+	now_m = tm.tm_mon + 1;
+	now_d = tm.tm_mday;
+	if (n != 13 || !all_digits(s, n) || s[10] > '2' || (s[11] != '8' && s[11] != '9'))
+		return PII_INVALID;
+	yy = D(s[0]) * 10 + D(s[1]);
+	mm = D(s[2]) * 10 + D(s[3]);
+	dd = D(s[4]) * 10 + D(s[5]);
+	/* a two-digit year: this century up to this year, as Presidio pivots */
+	y = yy > now_y % 100 ? 1900 + yy : 2000 + yy;
+	if (mm < 1 || mm > 12 || dd < 1 || dd > days_in_month(y, mm))
+		return PII_INVALID;
+	if (y * 10000 + mm * 100 + dd > now_y * 10000 + now_m * 100 + now_d)
+		return PII_INVALID;  /* born in the future */
+	return luhn_ok(s, n) ? PII_VALID : PII_INVALID;
 }

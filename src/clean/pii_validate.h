@@ -52,6 +52,29 @@ int pii_valid_de_id(const char *s, size_t n);         /* DE_ID_CARD / DE_PASSPOR
 int pii_valid_de_svnr(const char *s, size_t n);       /* DE_SOCIAL_SECURITY (RVNR) */
 int pii_valid_vin(const char *s, size_t n);           /* VIN: check digit (North America) */
 
+int pii_valid_ca_sin(const char *s, size_t n);        /* CA_SIN: Luhn (invalidates only) */
+int pii_valid_us_npi(const char *s, size_t n);        /* US_NPI: Luhn with prefix 80840 */
+int pii_valid_de_bsnr(const char *s, size_t n);       /* DE_BSNR: not all zeros */
+int pii_valid_de_lanr(const char *s, size_t n);       /* DE_LANR: weights 4,9 mod 10 */
+int pii_valid_de_kvnr(const char *s, size_t n);       /* DE_HEALTH_INSURANCE: KVNR check digit */
+int pii_valid_de_vat(const char *s, size_t n);        /* DE_VAT_ID: ISO 7064 mod 11,10 */
+int pii_valid_de_idcard(const char *s, size_t n);     /* DE_ID_CARD: 9 characters, ICAO 7-3-1 */
+int pii_valid_de_passport(const char *s, size_t n);   /* DE_PASSPORT: ICAO 7-3-1, no vowels */
+int pii_valid_in_gstin(const char *s, size_t n);      /* IN_GSTIN: state code, PAN, Z */
+int pii_valid_in_vehicle(const char *s, size_t n);    /* IN_VEHICLE_REGISTRATION: state code */
+int pii_valid_kr_brn(const char *s, size_t n);        /* KR_BRN check digit */
+int pii_valid_kr_dl(const char *s, size_t n);         /* KR_DRIVER_LICENSE region code */
+int pii_valid_kr_frn(const char *s, size_t n);        /* KR_FRN check digit */
+int pii_valid_ng_nin(const char *s, size_t n);        /* NG_NIN Verhoeff */
+int pii_valid_ph_tin(const char *s, size_t n);        /* PH_TIN mod 11 (invalidates only) */
+int pii_valid_se_orgnr(const char *s, size_t n);      /* SE_ORGANISATIONSNUMMER: Luhn */
+int pii_valid_se_pnr(const char *s, size_t n);        /* SE_PERSONNUMMER: date, Luhn */
+int pii_valid_sg_uen(const char *s, size_t n);        /* SG_UEN: the three formats' checks */
+int pii_valid_tr_plate(const char *s, size_t n);      /* TR_LICENSE_PLATE province 01-81 */
+int pii_valid_tr_id(const char *s, size_t n);         /* TR_NATIONAL_ID check digits */
+int pii_valid_uk_vehicle(const char *s, size_t n);    /* UK_VEHICLE_REGISTRATION age code */
+int pii_valid_za_id(const char *s, size_t n);         /* ZA_ID_NUMBER: date, Luhn */
+
 /* Helpers the operators reuse: the Luhn check digit for digits d[0..n). */
 int pii_luhn_digit(const char *digits, size_t n);
 

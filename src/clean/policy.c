@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/banned.h"
 
@@ -26,6 +27,8 @@ void policy_release(struct policy *p)
 {
 	free(p->path);
 	free(p->entities);
+	free(p->countries);
+	free(p->language);
 	for (size_t i = 0; i < p->n_allow; i++)
 		free(p->allow[i]);
 	free(p->allow);
@@ -231,6 +234,17 @@ static int split_list(struct policy *p, const char *type, char *v, float score, 
 	return 0;
 }
 
+/* Replaces *dst with a copy of v. */
+static int set_str(char **dst, const char *v, struct moat_err *e)
+{
+	char *d = strdup(v);
+	if (!d)
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
 static int pii_kv(void *ctx, const char *section, char *key, char *value, int line,
 		  struct moat_err *e)
 {
@@ -241,6 +255,20 @@ static int pii_kv(void *ctx, const char *section, char *key, char *value, int li
 			free(p->entities);
 			if (!(p->entities = strdup(value)))
 				return err_set(e, MOAT_ENOMEM, "out of memory");
+		} else if (!strcmp(key, "country") || !strcmp(key, "countries")) {
+			char *dup = strdup(value), *save = NULL;
+			if (!dup)
+				return err_set(e, MOAT_ENOMEM, "out of memory");
+			for (char *t = strtok_r(dup, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+				if (strcasecmp(t, "ALL") && !pii_country_known(t)) {
+					err_set(e, MOAT_EPARSE, "%s:%d: unknown country '%s'", c->path, line, t);
+					free(dup);
+					return -1;
+				}
+			free(dup);
+			return set_str(&p->countries, value, e);
+		} else if (!strcmp(key, "language")) {
+			return set_str(&p->language, value, e);
 		} else if (!strcmp(key, "threshold")) {
 			char *end;
 			double v = strtod(value, &end);
@@ -373,6 +401,10 @@ void policy_scan_options(const struct policy *p, struct pii_options *o)
 {
 	if (p->entities)
 		o->entities = p->entities;
+	if (p->countries)
+		o->countries = p->countries;
+	if (p->language)
+		o->language = p->language;
 	if (p->threshold >= 0)
 		o->threshold = p->threshold;
 	if (p->context_prefix >= 0)

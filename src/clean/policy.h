@@ -6,7 +6,9 @@
  *
  *   [pii]
  *   entities = ALL                 # or a comma-separated list of types
- *   threshold = 0.4
+ *   country = us, uk               # country recognizers of these countries only
+ *   language = en                  # without country: the language's recognizers
+ *   threshold = 0                  # the default: every finding
  *   context_prefix = 5             # words before a finding searched for context
  *   context_suffix = 0
  *   allow = ACME, example.com      # values never reported (repeatable)
@@ -58,6 +60,8 @@ struct policy {
 	char *path;
 	char sha256[65];        /* of the file's bytes, for provenance */
 	char *entities;
+	char *countries;        /* country = us, uk: the text's countries */
+	char *language;         /* language = en */
 	float threshold;        /* < 0: not set */
 	int context_prefix, context_suffix;  /* < 0: not set */
 	char **allow;

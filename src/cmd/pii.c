@@ -23,6 +23,8 @@
 #include "../store/store.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <math.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -82,18 +84,23 @@ static void scan_usage(FILE *f)
 {
 	const char *const *types = pii_builtin_types();
 	fprintf(f,
-		"usage: moat pii scan [FILE|-] [--entities LIST] [--language en] [--json]\n"
-		"                     [--threshold X] [--policy FILE] [--all] [--redact]\n\n"
+		"usage: moat pii scan [FILE|-] [--entities LIST] [--country LIST] [--language L]\n"
+		"                     [--json] [--threshold X] [--policy FILE] [--all] [--redact]\n\n"
 		"Finds personal and health identifiers in a text file (or standard input) and\n"
 		"prints one finding per line: start, end (code points, end exclusive), type,\n"
 		"score and the matched text; --json prints {\"type\", \"start\", \"end\", \"score\",\n"
 		"\"text\"} objects.  Needs no workspace.\n"
-		"  --entities LIST   comma-separated types (default: every built-in recognizer)\n"
-		"  --threshold X     drop findings scoring below X (default 0.4)\n"
-		"  --policy FILE     allow/deny lists, dictionaries and threshold from a policy file\n"
+		"  --entities LIST   comma-separated types (default: the default set below)\n"
+		"  --country LIST    the text's countries (us,uk,de,...): their recognizers, all of\n"
+		"                    them, and no other country's (generic types stay)\n"
+		"  --language L      the text's language (en, de, ...): without --country, only the\n"
+		"                    country recognizers Presidio registers for it\n"
+		"  --threshold X     drop findings scoring below X (default 0: every finding, as\n"
+		"                    Presidio's analyzer; 0.4 keeps only the likelier ones)\n"
+		"  --policy FILE     allow/deny lists, dictionaries, threshold, country and operators\n"
 		"  --all             keep overlapping findings (no overlap resolution)\n"
-		"  --redact          print the text with each finding replaced by <TYPE>\n"
-		"  --language L      language of the text (context words are English: en)\n"
+		"  --redact          print the text with each finding replaced: <TYPE>, or with\n"
+		"                    --policy the policy's operators, as 'moat clean' applies them\n"
 		"  --engine          print the pattern engine and the number of patterns\n\n"
 		"types:");
 	for (size_t i = 0; types[i]; i++)
@@ -103,8 +110,28 @@ static void scan_usage(FILE *f)
 
 #define CHUNK (8u << 20)
 
+/* What --redact writes for finding x of text: <TYPE>, or with a policy its
+ * operator's output as 'moat clean' writes it. */
+static int redact_one(struct buf *out, const struct pii_scanner *sc, const struct policy *pol,
+		      const struct pii_secrets *sec, const struct pii_finding *x, const char *text,
+		      struct moat_err *e)
+{
+	const char *type = pii_type_name(sc, x->type);
+	const struct pii_op_spec *op;
+	if (!pol) {
+		buf_addf(out, "<%s>", type);
+		return 0;
+	}
+	op = policy_op_for(pol, type);
+	if (op->op == PII_OP_KEEP) {
+		buf_add(out, text + x->start, x->end - x->start);
+		return 0;
+	}
+	return pii_apply(sec, op, type, text + x->start, x->end - x->start, out, e);
+}
+
 static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json, int redact,
-		    struct moat_err *e)
+		    const struct policy *pol, const struct pii_secrets *sec, struct moat_err *e)
 {
 	struct pii_scratch *scr = pii_scratch_new(sc, e);
 	struct buf raw = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
@@ -182,7 +209,11 @@ static int scan_run(struct pii_scanner *sc, FILE *in, const char *name, int json
 				if (f.v[i].start < pos)
 					continue;
 				buf_add(&out, chunk + pos, f.v[i].start - pos);
-				buf_addf(&out, "<%s>", pii_type_name(sc, f.v[i].type));
+				if (redact_one(&out, sc, pol, sec, &f.v[i], chunk, e) < 0) {
+					raw.data[cut] = saved;
+					rc = -1;
+					goto out;
+				}
 				pos = f.v[i].end;
 			}
 			buf_add(&out, chunk + pos, chunk_len - pos);
@@ -207,11 +238,49 @@ out:
 	return rc;
 }
 
+/*
+ * The secrets of a policy's operators for --redact, as the clean stage takes
+ * them: the policy's salt (without one, hash and pseudonymize get a random
+ * salt for this run only, and a note says so: there is no workspace secret
+ * here) and its key file, which the encrypt operator needs.
+ */
+static int scan_secrets(const struct policy *pol, const char *path, struct pii_secrets *sec,
+			unsigned char salt[32], struct moat_err *e)
+{
+	int salted = pol->def.op == PII_OP_HASH || pol->def.op == PII_OP_PSEUDONYMIZE;
+	int enc = pol->def.op == PII_OP_ENCRYPT;
+	for (size_t i = 0; i < pol->n_ops; i++) {
+		salted |= pol->ops[i].spec.op == PII_OP_HASH || pol->ops[i].spec.op == PII_OP_PSEUDONYMIZE;
+		enc |= pol->ops[i].spec.op == PII_OP_ENCRYPT;
+	}
+	if (pol->salt) {
+		sec->salt = pol->salt;
+		sec->salt_len = pol->salt_len;
+	} else {
+		if (RAND_bytes(salt, 32) != 1)
+			return err_set(e, MOAT_EIO, "cannot get random bytes for a salt");
+		sec->salt = salt;
+		sec->salt_len = 32;
+		if (salted)
+			fprintf(stderr, "moat: note: '%s' has no salt: hash and pseudonymize use a random one "
+					"for this run\n", path);
+	}
+	if (pol->key_file) {
+		if (pii_key_load(pol->key_file, sec->key, e) < 0)
+			return -1;
+		sec->have_key = 1;
+	} else if (enc) {
+		return err_set(e, MOAT_EUSAGE, "%s: the encrypt operator needs key_file", path);
+	}
+	return 0;
+}
+
 static int cmd_pii_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "entities", required_argument, NULL, 'E' },
 		{ "language", required_argument, NULL, 'L' },
+		{ "country", required_argument, NULL, 'C' },
 		{ "threshold", required_argument, NULL, 'T' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'J' },
@@ -223,22 +292,23 @@ static int cmd_pii_scan(int argc, char **argv)
 	};
 	struct pii_options o = pii_default_options();
 	struct policy pol;
+	struct pii_secrets sec;
+	unsigned char salt[32];
 	struct moat_err e = MOAT_ERR_INIT;
 	struct pii_scanner *sc;
-	const char *policy_path = NULL, *entities = NULL, *path = "-";
+	const char *policy_path = NULL, *entities = NULL, *path = "-", *language = NULL;
+	const char *countries = NULL;
 	double threshold = -1;
 	int c, json = 0, all = 0, redact = 0, engine = 0, rc = 0;
 	FILE *in = stdin;
 
+	memset(&sec, 0, sizeof(sec));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'E': entities = optarg; break;
-		case 'L':
-			if (strcmp(optarg, "en") && strcmp(optarg, "any"))
-				fprintf(stderr, "moat: note: context words are English; '%s' text is scanned "
-						"with the same recognizers\n", optarg);
-			break;
+		case 'L': language = optarg; break;
+		case 'C': countries = optarg; break;
 		case 'T': {
 			char *end;
 			threshold = strtod(optarg, &end);
@@ -267,6 +337,10 @@ static int cmd_pii_scan(int argc, char **argv)
 	policy_scan_options(&pol, &o);
 	if (entities)
 		o.entities = entities;
+	if (countries)
+		o.countries = countries;
+	if (language)
+		o.language = language;
 	if (threshold >= 0)
 		o.threshold = (float)threshold;
 	if (all)
@@ -285,6 +359,12 @@ static int cmd_pii_scan(int argc, char **argv)
 		policy_release(&pol);
 		return 0;
 	}
+	if (redact && policy_path && scan_secrets(&pol, policy_path, &sec, salt, &e) < 0) {
+		pii_scanner_free(sc);
+		policy_release(&pol);
+		return e.code == MOAT_EUSAGE ? (fprintf(stderr, "moat: %s\n", e.msg), EXIT_USAGE)
+					     : cmd_fail(&e);
+	}
 	if (strcmp(path, "-")) {
 		in = fopen(path, "rb");
 		if (!in) {
@@ -294,8 +374,11 @@ static int cmd_pii_scan(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (scan_run(sc, in, strcmp(path, "-") ? path : "standard input", json, redact, &e) < 0)
+	if (scan_run(sc, in, strcmp(path, "-") ? path : "standard input", json, redact,
+		     redact && policy_path ? &pol : NULL, &sec, &e) < 0)
 		rc = cmd_fail(&e);
+	OPENSSL_cleanse(&sec, sizeof(sec));
+	OPENSSL_cleanse(salt, sizeof(salt));
 	if (in != stdin)
 		fclose(in);
 	pii_scanner_free(sc);

@@ -1,6 +1,8 @@
 #!/bin/bash
 # pii_scan.sh - `moat pii scan`: JSON lines with code-point offsets, standard
-# input and files, invalid UTF-8, --entities, --redact, bad usage.
+# input and files, invalid UTF-8, --entities, --redact, bad usage; --country,
+# --language and a policy's country; --redact with a policy's operators and
+# pii restore of its output.
 . "$(dirname "$0")/lib.sh"
 
 # code points: "Ünal Şahin" has non-ASCII letters before the e-mail
@@ -59,6 +61,62 @@ expect_grep "^moat: cannot read '$T/adir': Is a directory$" "$T/err" "names the 
 expect_eq 1 "$(wc -l <"$T/err")" "one line"
 expect_rc 0 "$MOAT" pii scan --engine
 expect_grep 'pcre2' "$T/out" "names the engine"
+
+# country and language pick the country recognizers (issue 19): a US phone
+# number that passes the UK NHS check is a phone number, and with --country us
+# no UK recognizer runs at all
+expect_rc 0 sh -c "echo 'call 212-555-0199' | \"$MOAT\" pii scan -"
+expect_grep 'PHONE_NUMBER	0.75	212-555-0199$' "$T/out" "a phone number after 'call'"
+if grep -q UK_NHS "$T/out"; then bad "reported as an NHS number"; else ok; fi
+expect_rc 0 sh -c "echo '212-555-0199' | \"$MOAT\" pii scan --country us --all -"
+if grep -q UK_NHS "$T/out"; then bad "a UK recognizer ran for --country us"; else ok; fi
+expect_grep 'PHONE_NUMBER' "$T/out" "the phone number, for --country us"
+expect_rc 0 sh -c "echo 'NHS number 401 023 2137' | \"$MOAT\" pii scan --country uk -"
+expect_grep 'UK_NHS	0.85	401 023 2137$' "$T/out" "an NHS number with its context word"
+# --country turns on every recognizer of the country, off by default
+expect_rc 0 sh -c "echo 'Kennzeichen B AB 1234' | \"$MOAT\" pii scan -"
+if grep -q DE_KFZ "$T/out"; then bad "DE_KFZ is not in the default set"; else ok; fi
+expect_rc 0 sh -c "echo 'Kennzeichen B AB 1234' | \"$MOAT\" pii scan --country de -"
+expect_grep 'DE_KFZ	0.65	B AB 1234$' "$T/out" "a German plate with --country de"
+# --language without --country: the country recognizers Presidio registers for it
+expect_rc 0 sh -c "echo 'ssn 078-05-1123' | \"$MOAT\" pii scan --language de -"
+if grep -q US_SSN "$T/out"; then bad "a US recognizer ran for German text"; else ok; fi
+expect_rc 0 sh -c "echo 'ssn 078-05-1123' | \"$MOAT\" pii scan --language en-US -"
+expect_grep 'US_SSN' "$T/out" "US_SSN for English text"
+expect_rc 2 "$MOAT" pii scan --country xx "$T/in.txt"
+expect_grep "unknown country 'xx'" "$T/err" "names the unknown country"
+printf '[pii]\ncountry = us, atlantis\n' >"$T/badpol.ini"
+expect_rc 1 "$MOAT" pii scan --policy "$T/badpol.ini" "$T/in.txt"
+expect_grep "badpol.ini:2: unknown country 'atlantis'" "$T/err" "the policy's bad country, with its line"
+# a policy's country applies as --country does
+printf '[pii]\ncountry = us\n' >"$T/us.ini"
+expect_rc 0 sh -c "echo '212-555-0199' | \"$MOAT\" pii scan --policy \"$T/us.ini\" --all -"
+if grep -q UK_NHS "$T/out"; then bad "the policy's country was not applied"; else ok; fi
+
+# --redact with --policy applies the policy's operators as clean does, and
+# pii restore reverses what encrypt wrote
+expect_rc 0 "$MOAT" pii keygen "$T/pii.key"
+printf '[pii]\nkey_file = %s\nsalt = a test salt\n[operators]\nDEFAULT = replace\nEMAIL_ADDRESS = encrypt\nCREDIT_CARD = mask keep=4 char=*\nUS_SSN = hash\nDATE_TIME = keep\n' \
+	"$T/pii.key" >"$T/ops.ini"
+printf 'Mail bob@example.org, card 4012 8888 8888 1881 on 2023-04-05, ssn 078-05-1123.\n' >"$T/ops.txt"
+expect_rc 0 "$MOAT" pii scan --policy "$T/ops.ini" --redact "$T/ops.txt"
+cp "$T/out" "$T/ops.red"
+expect_grep 'card \*\*\*\* \*\*\*\* \*\*\*\* 1881 on 2023-04-05, ssn [0-9a-f]{16,}\.$' "$T/ops.red" \
+	"masked card, the date kept, the SSN hashed"
+expect_grep '^Mail <enc:EMAIL_ADDRESS:[A-Za-z0-9_-]+>, ' "$T/ops.red" "the e-mail encrypted"
+if grep -q 'bob@example.org\|078-05-1123' "$T/ops.red"; then bad "a value is still there"; else ok; fi
+expect_rc 0 "$MOAT" pii scan --policy "$T/ops.ini" --redact "$T/ops.txt"
+expect_eq "$(cat "$T/ops.red")" "$(cat "$T/out")" "the same output on a second run"
+expect_rc 0 "$MOAT" pii restore --key "$T/pii.key" "$T/ops.red"
+expect_grep '^Mail bob@example.org, card \*\*\*\* ' "$T/out" "restore puts the e-mail back"
+expect_grep 'restored 1 encrypted values' "$T/err" "one value restored"
+# without --policy, --redact writes <TYPE>; encrypt without a key is refused
+expect_rc 0 "$MOAT" pii scan --redact "$T/ops.txt"
+expect_grep '^Mail <EMAIL_ADDRESS>, ' "$T/out" "<TYPE> without a policy"
+printf '[operators]\nDEFAULT = encrypt\n' >"$T/nokey.ini"
+expect_rc 2 "$MOAT" pii scan --policy "$T/nokey.ini" --redact "$T/ops.txt"
+expect_grep "the encrypt operator needs key_file" "$T/err" "encrypt needs a key"
+expect_eq 0 "$(wc -c <"$T/out")" "nothing written"
 
 # the compiled Hyperscan database's cache: kept with its digest, and a damaged
 # or planted file (a byte flipped, group-writable) is compiled again, never

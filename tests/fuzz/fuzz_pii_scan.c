@@ -2,7 +2,9 @@
  * fuzz_pii_scan.c - the PII scanner, the normaliser, language identification
  * and MinHash on arbitrary bytes.  Invalid UTF-8 must be refused by pii_scan
  * and, once sanitised (as `moat pii scan` does), scanned; every finding must
- * lie inside the text with code-point offsets that agree with its bytes.
+ * lie inside the text with code-point offsets that agree with its bytes.  A
+ * second scanner has every country's recognizers on (those off by default
+ * and their validators), overlaps kept.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,8 +19,20 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct pii_scanner *scanner;
-static struct pii_scratch *scratch;
+static struct pii_scanner *scanner, *every;
+static struct pii_scratch *scratch, *every_scratch;
+
+/* Every finding inside the text, code points agreeing with the bytes. */
+static void check_spans(const struct pii_findings *f, const struct buf *text)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->v[i].start >= f->v[i].end || f->v[i].end > text->len)
+			abort();
+		if (f->v[i].cp_start != utf8_count(text->data, f->v[i].start) ||
+		    f->v[i].cp_end != utf8_count(text->data, f->v[i].end))
+			abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,6 +51,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!scratch)
 			abort();
 	}
+	if (!every) {
+		struct pii_options o = pii_default_options();
+		o.countries = "us,uk,ca,au,in,sg,ng,za,ph,es,it,pl,fi,kr,se,th,tr,de";
+		o.resolve_overlaps = 0;
+		every = pii_scanner_new(&o, &e);
+		if (!every)
+			abort();
+		every_scratch = pii_scratch_new(every, &e);
+		if (!every_scratch)
+			abort();
+	}
 	if (size > (1 << 20))
 		return 0;
 	if (!utf8_is_valid((const char *)data, size) &&
@@ -45,15 +70,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	utf8_sanitize(&text, (const char *)data, size);
 	if (pii_scan(scanner, scratch, buf_str(&text), text.len, 0, &f, &e) < 0)
 		abort();
-	for (size_t i = 0; i < f.n; i++) {
-		if (f.v[i].start >= f.v[i].end || f.v[i].end > text.len)
-			abort();
-		if (f.v[i].cp_start != utf8_count(buf_str(&text), f.v[i].start) ||
-		    f.v[i].cp_end != utf8_count(buf_str(&text), f.v[i].end))
-			abort();
-		if (i && f.v[i].start < f.v[i - 1].end)
+	check_spans(&f, &text);
+	for (size_t i = 1; i < f.n; i++)
+		if (f.v[i].start < f.v[i - 1].end)
 			abort();  /* overlaps are resolved */
-	}
+	f.n = 0;
+	if (pii_scan(every, every_scratch, buf_str(&text), text.len, 0, &f, &e) < 0)
+		abort();
+	check_spans(&f, &text);
 	norm_init(&nm);
 	if (norm_text(&nm, buf_str(&text), text.len, NORM_ALL, &e) == 0) {
 		if (nm.n_cp != utf8_count(buf_str(&nm.text), nm.text.len))

@@ -44,6 +44,13 @@ static void net(void **state)
 	assert_int_equal(V(pii_valid_ip, "192.168.1.20"), PII_UNKNOWN);
 	assert_int_equal(V(pii_valid_ip, "2001:db8::1"), PII_UNKNOWN);
 	assert_int_equal(V(pii_valid_ip, "999.1.1.1"), PII_INVALID);
+	/* interfaces, as Python's ipaddress.ip_interface reads them */
+	assert_int_equal(V(pii_valid_ip, "192.168.1.0/24"), PII_UNKNOWN);
+	assert_int_equal(V(pii_valid_ip, "192.168.1.0/33"), PII_INVALID);
+	assert_int_equal(V(pii_valid_ip, "fe80::1%eth0"), PII_UNKNOWN);
+	assert_int_equal(V(pii_valid_ip, "fe80::1%"), PII_INVALID);
+	assert_int_equal(V(pii_valid_ip, "::ffff:192.0.2.1"), PII_UNKNOWN);
+	assert_int_equal(V(pii_valid_ip, "2001:db8::/129"), PII_INVALID);
 	assert_int_equal(V(pii_valid_ip, "1:2:3:4:5:6:7:8:9"), PII_INVALID);
 	assert_int_equal(V(pii_valid_mac, "00:1A:2B:3C:4D:5E"), PII_UNKNOWN);
 	assert_int_equal(V(pii_valid_mac, "ff:ff:ff:ff:ff:ff"), PII_INVALID);
@@ -129,6 +136,63 @@ static void asia_pacific(void **state)
 	assert_int_equal(V(pii_valid_th_tnin, "1101700203451"), PII_INVALID);
 }
 
+/* The recognizers Presidio ships beyond the default set: a valid number
+ * from Presidio's tests, and the same with its check digit changed. */
+static void presidio_countries(void **state)
+{
+	static const struct {
+		pii_validator fn;
+		const char *s;
+		int want;
+	} t[] = {
+		{ pii_valid_ca_sin, "130 692 544", PII_UNKNOWN },
+		{ pii_valid_ca_sin, "130 692 545", PII_INVALID },
+		{ pii_valid_de_kvnr, "A000500015", PII_VALID },
+		{ pii_valid_de_kvnr, "A000500016", PII_INVALID },
+		{ pii_valid_de_idcard, "L01X00T44", PII_VALID },
+		{ pii_valid_de_idcard, "L01X00T45", PII_INVALID },
+		{ pii_valid_de_idcard, "T22000129", PII_UNKNOWN }, /* old card */
+		{ pii_valid_de_passport, "C01234565", PII_VALID },
+		{ pii_valid_de_passport, "C01234566", PII_INVALID },
+		{ pii_valid_de_lanr, "123456601", PII_VALID },
+		{ pii_valid_de_lanr, "123456701", PII_INVALID },
+		{ pii_valid_de_bsnr, "000000000", PII_INVALID },
+		{ pii_valid_de_bsnr, "021234568", PII_UNKNOWN },
+		{ pii_valid_de_vat, "DE136695976", PII_VALID },
+		{ pii_valid_de_vat, "DE136695977", PII_UNKNOWN }, /* Presidio's lenient mode */
+		{ pii_valid_in_gstin, "27ABCDE1234F1Z5", PII_VALID },
+		{ pii_valid_in_gstin, "38ABCDE1234F1Z5", PII_INVALID }, /* state code */
+		{ pii_valid_kr_brn, "104-86-56659", PII_VALID },
+		{ pii_valid_kr_brn, "104-86-56658", PII_INVALID },
+		{ pii_valid_kr_frn, "911124-5678906", PII_VALID },
+		{ pii_valid_kr_frn, "911124-5678901", PII_UNKNOWN }, /* post-2020 */
+		{ pii_valid_kr_frn, "911124-1678901", PII_INVALID }, /* not 5-8 */
+		{ pii_valid_ng_nin, "12345678902", PII_VALID },
+		{ pii_valid_ng_nin, "12345678903", PII_INVALID },
+		{ pii_valid_se_orgnr, "212000-0142", PII_VALID },
+		{ pii_valid_se_orgnr, "212000-0143", PII_INVALID },
+		{ pii_valid_se_pnr, "189004119807", PII_VALID },
+		{ pii_valid_se_pnr, "189013119807", PII_INVALID }, /* month 13 */
+		{ pii_valid_sg_uen, "53125226D", PII_VALID },
+		{ pii_valid_sg_uen, "53125226E", PII_INVALID },
+		{ pii_valid_tr_id, "10000000146", PII_VALID },
+		{ pii_valid_tr_id, "10000000147", PII_INVALID },
+		{ pii_valid_us_npi, "1234567893", PII_VALID },
+		{ pii_valid_us_npi, "1234567894", PII_INVALID },
+		{ pii_valid_za_id, "8001015009087", PII_VALID },
+		{ pii_valid_za_id, "8001015009088", PII_INVALID },
+		{ pii_valid_za_id, "8002305009087", PII_INVALID }, /* 30 February */
+		{ pii_valid_ph_tin, "123-456-789-000", PII_INVALID },
+		{ pii_valid_uk_vehicle, "AB51 ABC", PII_VALID },
+		{ pii_valid_uk_vehicle, "AB35 ABC", PII_INVALID },
+		{ pii_valid_tr_plate, "82 ABC 123", PII_INVALID },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].fn(t[i].s, strlen(t[i].s)) != t[i].want)
+			fail_msg("%s: expected %d", t[i].s, t[i].want);
+}
+
 static void vehicles(void **state)
 {
 	(void)state;
@@ -156,6 +220,7 @@ int main(void)
 		cmocka_unit_test(united_kingdom),
 		cmocka_unit_test(europe),
 		cmocka_unit_test(asia_pacific),
+		cmocka_unit_test(presidio_countries),
 		cmocka_unit_test(vehicles),
 		cmocka_unit_test(luhn_digit),
 	};
