@@ -93,7 +93,11 @@ hi=$((lo + N - 1))
 echo "== next task: wrk -t$WRK_THREADS -c$CONNS -d$DUR" >&2
 wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DUR" -s "$here/next.lua" "$base" -- "$work/users.lua" p | tee "$work/next.txt" >&2
 echo "== save annotation: wrk -t$WRK_THREADS -c$CONNS -d$DUR" >&2
+# PERF=FILE records the server's profile during the save phase (perf record -g)
+perf_pid=
+[ -z "${PERF:-}" ] || { perf record -q -g -p "$spid" -o "$PERF" -- sleep "${DUR%s}" & perf_pid=$!; }
 wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DUR" -s "$here/save.lua" "$base" -- "$work/users.lua" p "$lo" "$hi" | tee "$work/save.txt" >&2
+[ -z "$perf_pid" ] || wait "$perf_pid"
 echo "next: $(grep '^{' "$work/next.txt")"
 echo "save: $(grep '^{' "$work/save.txt")"
 "$MOAT" -w "$work/ws" label stats p --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print("after the run: %s" % json.dumps(d["counts"]))'

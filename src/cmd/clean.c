@@ -8,6 +8,7 @@
  */
 #include "cmd.h"
 #include "../clean/stage.h"
+#include "../core/pool.h"
 #include "../store/audit.h"
 #include "../store/cleaned.h"
 #include "../store/store.h"
@@ -161,9 +162,7 @@ int cmd_clean(struct cmd_ctx *ctx)
 		return show(ctx, ctx->argc - 1, ctx->argv + 1);
 	if (ctx->argc >= 2 && !strcmp(ctx->argv[1], "status"))
 		return status(ctx, ctx->argc >= 3 && !strcmp(ctx->argv[2], "--json"));
-	o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (o.jobs < 1)
-		o.jobs = 1;
+	o.jobs = pool_default_workers();
 	optind = 1;
 	while ((c = getopt_long(ctx->argc, ctx->argv, "j:h", opts, NULL)) != -1) {
 		switch (c) {

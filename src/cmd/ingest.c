@@ -10,6 +10,7 @@
 #include "../core/buf.h"
 #include "../core/fs.h"
 #include "../core/jsonu.h"
+#include "../core/pool.h"
 #include "../core/progress.h"
 #include "../ingest/ingest.h"
 #include "../store/store.h"
@@ -175,9 +176,7 @@ int cmd_ingest(struct cmd_ctx *ctx)
 		err_set(&e, MOAT_ENOMEM, "out of memory");
 		return cmd_fail(&e);
 	}
-	o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (o.jobs < 1)
-		o.jobs = 1;
+	o.jobs = pool_default_workers();
 	optind = 1;
 	while ((c = getopt_long(ctx->argc, ctx->argv, "j:vh", opts, NULL)) != -1) {
 		switch (c) {

@@ -3,8 +3,10 @@
  * the counters; workers sleep on `work`, producers on `room`, waiters on
  * `idle`.
  */
+#define _GNU_SOURCE  /* sched_getaffinity, CPU_COUNT */
 #include "pool.h"
 
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -262,6 +264,10 @@ int pool_for(int workers, size_t n,
 
 int pool_default_workers(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	/* the CPUs this process may run on, as nproc counts them: a container
+	 * or taskset that gives it 2 of the host's 64 means 2 */
+	cpu_set_t set;
+	long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+							      : sysconf(_SC_NPROCESSORS_ONLN);
 	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }

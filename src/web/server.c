@@ -15,6 +15,7 @@
 #include "../core/buf.h"
 #include "../core/fmt.h"
 #include "../core/fs.h"
+#include "../core/pool.h"
 #include "../core/jsonu.h"
 #include "../store/store.h"
 
@@ -43,7 +44,7 @@ struct web_opts web_opts_default(void)
 	struct web_opts o;
 	memset(&o, 0, sizeof(o));
 	o.port = 8765;
-	o.threads = 4;
+	o.threads = 0;  /* the CPUs but one (web_start) */
 	o.session_hours = 8;
 	return o;
 }
@@ -651,8 +652,6 @@ static void write_leave(struct web *w)
 
 /* Runs an API request: everything a request goes through before and after
  * its endpoint.  Returns the status, with r->out set. */
-/* Runs an API request: everything a request goes through before and after
- * its endpoint.  Returns the status, with r->out set. */
 static int api_request(struct web_req *r, const char *rest, char allow[64])
 {
 	const struct web_route *rt;
@@ -920,8 +919,8 @@ struct web *web_start(const struct web_opts *o, struct moat_err *e)
 		 * and threads beyond the CPUs left over only wait on each other
 		 * (bench/annotate on 2 CPUs, wrk on one: 1 thread gave a save p95
 		 * of 16 to 19 ms, 2 threads 22 to 36 ms, 4 threads 88 ms) */
-		long n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
-		w->o.threads = n < 1 ? 1 : n > 16 ? 16 : (int)n;
+		int n = pool_default_workers() - 1;
+		w->o.threads = n < 1 ? 1 : n > 16 ? 16 : n;
 	}
 	if (w->o.session_hours <= 0)
 		w->o.session_hours = 8;
@@ -943,6 +942,12 @@ struct web *web_start(const struct web_opts *o, struct moat_err *e)
 		flags |= MHD_USE_TLS;
 	{
 		/* the TLS options, or none (an option of TLS without MHD_USE_TLS fails) */
+		/* a pool of one is no pool: libmicrohttpd's own thread then
+		 * (and it warns when given a size of 1) */
+		struct MHD_OptionItem pool[] = {
+			{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)w->o.threads, NULL },
+			{ MHD_OPTION_END, 0, NULL },
+		};
 		struct MHD_OptionItem tls[] = {
 			{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->tls_cert_pem },
 			{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key_pem },
@@ -951,7 +956,7 @@ struct web *web_start(const struct web_opts *o, struct moat_err *e)
 		w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, w,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->o.threads,
+			MHD_OPTION_ARRAY, w->o.threads > 1 ? pool : pool + 1,
 			MHD_OPTION_CONNECTION_LIMIT, 1024u,
 			MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 			MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,

@@ -27,7 +27,7 @@ struct web_opts {
 	const char *tls_cert_pem;  /* both or neither: serve HTTPS (GnuTLS) */
 	const char *tls_key_pem;
 	int insecure;              /* allow plain HTTP on a non-loopback address */
-	int threads;               /* worker threads; 0: 4 */
+	int threads;               /* worker threads; 0: the CPUs but one, 1 to 16 */
 	double session_hours;      /* a session's life; 0: 8 */
 	const char *os_user;       /* the name of the admin the one-time token logs in */
 	const char *models_dir;    /* GGUF files GET /api/models lists; NULL: none */

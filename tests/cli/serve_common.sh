@@ -20,6 +20,7 @@ serve_start() { # WS [ARGS...]
 	"$MOAT" -w "$ws" serve --port 0 "$@" >"$T/serve.out" 2>"$T/serve.err" &
 	SPID=$!
 	SPIDS="$SPIDS $SPID"
+	SERVE_GONE_SAID=
 	for i in $(seq 1 100); do
 		line=$(grep -m1 '^moat serve: http' "$T/serve.out" 2>/dev/null)
 		[ -n "$line" ] && break
@@ -49,6 +50,13 @@ req() { # METHOD PATH [BODY] [CURL ARGS...]
 		args+=(-H 'Content-Type: application/json' --data-binary "$body")
 	fi
 	CODE=$(curl "${args[@]}" "$@" "${CURL_BASE:-$BASE}$p")
+	# no answer: say whether the server is gone, and what it said last
+	if [ "$CODE" = 000 ] && [ -z "${CURL_BASE:-}" ] && [ -z "${SERVE_GONE_SAID:-}" ] &&
+	   ! kill -0 "$SPID" 2>/dev/null; then
+		SERVE_GONE_SAID=1
+		wait "$SPID" 2>/dev/null
+		echo "serve (pid $SPID) is gone (exit status $?); its stderr: $(tail -c 1500 "$T/serve.err")"
+	fi
 }
 expect_code() { # WANT WHAT
 	if [ "$CODE" = "$1" ]; then ok; else bad "$2: HTTP $CODE, expected $1: $(head -c 300 "$T/body")"; fi
