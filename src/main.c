@@ -39,6 +39,24 @@ static const struct command commands[] = {
 	{ "version", cmd_version, 0, "moat's version and the libraries it links" },
 };
 
+/* A stage run with --shard I/N takes the writer lock shared, so the shards
+ * of one job run side by side (store.h, STORE_SHARD): ingest commits in
+ * small batches, so its shards share SQLite too; clean and chunk write in
+ * one transaction per run, so theirs share only a PostgreSQL store. */
+static int shard_flags(const char *name, int argc, char **argv)
+{
+	int sharded = 0;
+	for (int k = 1; k < argc && !sharded; k++)
+		sharded = !strcmp(argv[k], "--shard") || !strncmp(argv[k], "--shard=", 8);
+	if (!sharded)
+		return 0;
+	if (!strcmp(name, "ingest"))
+		return STORE_SHARD;
+	if (!strcmp(name, "clean") || !strcmp(name, "chunk"))
+		return STORE_SHARD_PG;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: moat [-w DIR] COMMAND [ARGS]\n\ncommands:\n");
@@ -115,11 +133,12 @@ int main(int argc, char **argv)
 			return as_json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
 		}
 		if (cmd->needs & NEED_WRITE) {
-			ctx.store = store_open(dir, STORE_WRITE, &e);
+			int flags = STORE_WRITE | shard_flags(cmd->name, ctx.argc, ctx.argv);
+			ctx.store = store_open(dir, flags, &e);
 			if (!ctx.store && e.code == MOAT_EBUSY) {
 				fprintf(stderr, "moat: %s; waiting for it to finish\n", e.msg);
 				err_clear(&e);
-				ctx.store = store_open(dir, STORE_WRITE | STORE_WAIT, &e);
+				ctx.store = store_open(dir, flags | STORE_WAIT, &e);
 			}
 		} else {
 			ctx.store = store_open(dir, STORE_READ, &e);

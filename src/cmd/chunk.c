@@ -176,7 +176,7 @@ int cmd_chunk(struct cmd_ctx *ctx)
 	struct llm_config cfg = llm_config_default();
 	const char *tokenizer = "chars", *name = NULL, *hosts[16];
 	size_t n_hosts = 0;
-	int c, json = 0, raw = 0, rc = 1;
+	int c, json = 0, raw = 0, rc = 1, shared;
 	int64_t run_id = 0, uncleaned = 0;
 	char first[512] = "", head[65] = "", digest[SHA256_HEX];
 	char *settings_text = NULL;
@@ -249,11 +249,23 @@ int cmd_chunk(struct cmd_ctx *ctx)
 		err_set(&e, MOAT_ENOMEM, "out of memory");
 		goto fail;
 	}
+	shared = !store_exclusive(ctx->store);
+	if (shared) {
+		/* a shard beside its siblings (PostgreSQL): the set is made, or
+		 * found, in a transaction of its own, so the shards started
+		 * together share it rather than wait for the first one's run */
+		if (store_begin(ctx->store, &e) < 0)
+			goto fail;
+		if (ds_chunk_set_open(ctx->store, name, settings_text, chunk_tokenizer_id(r.t), raw, 0,
+				      &r.set, &e) < 0 ||
+		    store_commit(ctx->store, &e) < 0)
+			goto rollback;
+	}
 	if (store_begin(ctx->store, &e) < 0)
 		goto fail;
 	if (store_run_begin(ctx->store, "chunk", &run_id, &e) < 0 ||
-	    ds_chunk_set_open(ctx->store, name, settings_text, chunk_tokenizer_id(r.t), raw, run_id,
-			      &r.set, &e) < 0 ||
+	    (!shared && ds_chunk_set_open(ctx->store, name, settings_text, chunk_tokenizer_id(r.t),
+					  raw, run_id, &r.set, &e) < 0) ||
 	    ds_each_doc(ctx->store, raw, on_doc, &r, &e) != 0 ||
 	    ds_chunk_set_touch(ctx->store, r.set.id, run_id, &e) < 0)
 		goto rollback;

@@ -145,6 +145,20 @@ static void check_workspace(struct cmd_ctx *ctx, json_t *res, struct show *s, in
 			  "mount the same share at this path on every node (the one the other nodes "
 			  "write to), or restore the missing originals");
 	}
+	switch (store_share_probe(st, msg, sizeof(msg), &e)) {
+	case 1:
+		add_check(res, s, as_json, "share", "ok", msg, NULL);
+		break;
+	case 0:
+		add_check(res, s, as_json, "share", "fail", msg,
+			  "mount the one share at this path on every node, then run moat doctor on "
+			  "each node again");
+		break;
+	default:
+		add_check(res, s, as_json, "share", "fail", e.msg,
+			  "moat doctor leaves a probe file in the workspace's directory: it needs "
+			  "to write there and to the tables");
+	}
 	store_close(st);
 	free(dir);
 }

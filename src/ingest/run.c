@@ -671,7 +671,10 @@ int ingest_run(struct store *s, const char *const *paths, size_t n_paths,
 			sum->bytes += w.jobs[i].size;
 	}
 	if (rc == 0) {
-		sum->interrupted = store_runs_interrupted(s, run_id, e);
+		/* a shard cannot tell its siblings' runs, still going, from dead
+		 * ones: the next run of the whole workspace records those */
+		sum->interrupted = store_exclusive(s) ? store_runs_interrupted(s, run_id, e)
+						      : json_array();
 		if (!sum->interrupted) {
 			if (e && !e->msg[0])  /* the store returns NULL without a word when out of memory */
 				err_set(e, MOAT_ENOMEM, "out of memory listing interrupted runs");

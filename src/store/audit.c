@@ -50,37 +50,6 @@ static void os_names(void)
 	gethostname(os_host_name, sizeof(os_host_name) - 1);
 }
 
-/* Reads the meta table: 1 when key is there (its value in out, cut to n - 1
- * bytes), 0 when not, -1 when the database failed. */
-static int meta_get(struct db *db, const char *key, char *out, size_t n)
-{
-	struct db_stmt *st;
-	int rc;
-	out[0] = '\0';
-	if (db_prepare(db, "SELECT value FROM meta WHERE key = ?", &st) < 0)
-		return -1;
-	db_bind_text(st, 1, key, -1, DB_STATIC);
-	rc = db_step(st);
-	if (rc == DB_ROW)
-		store_col_copy(out, n, st, 0);
-	db_finalize(st);
-	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
-}
-
-static int meta_set(struct db *db, const char *key, const char *value)
-{
-	struct db_stmt *st;
-	int rc;
-	if (db_prepare(db, "INSERT INTO meta(key, value) VALUES(?, ?)"
-			       " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st) < 0)
-		return -1;
-	db_bind_text(st, 1, key, -1, DB_STATIC);
-	db_bind_text(st, 2, value, -1, DB_COPY);
-	rc = db_step(st);
-	db_finalize(st);
-	return rc == DB_DONE ? 0 : -1;
-}
-
 int audit_append(struct store *s, const struct audit_entry *a, char head_out[65],
 		 struct moat_err *e)
 {
@@ -98,11 +67,11 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 	/* one appender at a time across processes and hosts (PostgreSQL) */
 	if (db_lock_chain(db) < 0)
 		goto dberr;
-	if ((found = meta_get(db, "audit_head_hash", prev, sizeof(prev))) < 0)
+	if ((found = store_meta_get(db, "audit_head_hash", prev, sizeof(prev))) < 0)
 		goto dberr;
 	if (!found)
 		memcpy(prev, GENESIS, sizeof(GENESIS));
-	if ((found = meta_get(db, "audit_head_seq", seqs, sizeof(seqs))) < 0)
+	if ((found = store_meta_get(db, "audit_head_seq", seqs, sizeof(seqs))) < 0)
 		goto dberr;
 	seq = found ? strtoll(seqs, NULL, 10) : 0;
 	seq++;
@@ -141,7 +110,7 @@ int audit_append(struct store *s, const struct audit_entry *a, char head_out[65]
 		err_set(e, MOAT_ELIMIT, "audit record number %lld is too long", seq);
 		goto fail;
 	}
-	if (meta_set(db, "audit_head_seq", seqs) < 0 || meta_set(db, "audit_head_hash", hash) < 0)
+	if (store_meta_set(db, "audit_head_seq", seqs) < 0 || store_meta_set(db, "audit_head_hash", hash) < 0)
 		goto dberr;
 	store_note_audit_head(s, seq, hash);
 	if (own_tx && store_commit(s, e) < 0)
@@ -333,8 +302,8 @@ int audit_verify(struct store *s, struct audit_check *c, struct moat_err *e)
 			(long long)c->records, fseq);
 		return 0;
 	}
-	if (meta_get(db, "audit_head_seq", head_seq, sizeof(head_seq)) < 0 ||
-	    meta_get(db, "audit_head_hash", head_hash, sizeof(head_hash)) < 0)
+	if (store_meta_get(db, "audit_head_seq", head_seq, sizeof(head_seq)) < 0 ||
+	    store_meta_get(db, "audit_head_hash", head_hash, sizeof(head_hash)) < 0)
 		return err_set(e, MOAT_EDB, "cannot read the audit trail's head: %s", db_errmsg(db));
 	if (strtoll(head_seq[0] ? head_seq : "0", NULL, 10) != c->records ||
 	    (c->records && strcmp(head_hash, c->head))) {

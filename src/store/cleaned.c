@@ -566,7 +566,24 @@ int clean_store_secret(struct store *s, const char *name, unsigned char out[32],
 		return 0;
 	if (RAND_bytes(out, 32) != 1)
 		return err_set(e, MOAT_EIO, "cannot get random bytes for the workspace secret");
-	return meta_set(s, key, out, 32, e);
+	{	/* never replaced: shards of one clean, started together on a
+		 * PostgreSQL store, each find none; the first one's is kept and
+		 * the others read it (after it commits) */
+		struct db_stmt *st = store_prep(s, "INSERT INTO clean_meta(key, value) VALUES(?1, ?2)"
+					   " ON CONFLICT(key) DO NOTHING", e);
+		if (!st)
+			return -1;
+		db_bind_text(st, 1, key, -1, DB_STATIC);
+		db_bind_blob(st, 2, out, 32, DB_STATIC);
+		if (store_step(s, st, "cannot write the workspace", e) < 0)
+			return -1;
+	}
+	found = meta_get(s, key, out, 32, &len, e);
+	if (found < 0)
+		return -1;
+	if (!found || len != 32)
+		return err_set(e, MOAT_ECORRUPT, "the workspace secret '%s' cannot be read back", name);
+	return 0;
 }
 
 /* --- findings and review -------------------------------------------------------- */

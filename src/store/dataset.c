@@ -216,9 +216,9 @@ static int set_row(struct store *s, const char *sql, const char *key, struct ds_
 
 #define SET_COLS "SELECT id, name, settings_sha256, raw FROM chunk_sets "
 
-int ds_chunk_set_open(struct store *s, const char *name, const char *settings,
-		      const char *tokenizer, int raw, int64_t run_id, struct ds_chunk_set *out,
-		      struct moat_err *e)
+static int set_open(struct store *s, const char *name, const char *settings,
+		    const char *tokenizer, int raw, int64_t run_id, struct ds_chunk_set *out,
+		    int again, struct moat_err *e)
 {
 	char sha[SHA256_HEX], now[STORE_TIME_MAX], defname[32];
 	struct ds_chunk_set other;
@@ -253,8 +253,11 @@ int ds_chunk_set_open(struct store *s, const char *name, const char *settings,
 	if (strlen(name) >= sizeof(out->name))
 		return err_set(e, MOAT_EUSAGE, "chunk set name '%.40s...' is longer than %zu bytes",
 			       name, sizeof(out->name) - 1);
+	/* another shard may make the same set at the same moment: then this
+	 * insert does nothing and the set is looked up again, as theirs */
 	st = store_prep(s, "INSERT INTO chunk_sets(name, settings, settings_sha256, tokenizer, raw,"
-			" run_id, created_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)", e);
+			" run_id, created_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"
+			" ON CONFLICT DO NOTHING", e);
 	if (!st)
 		return -1;
 	store_utc_now(now, 3);
@@ -263,17 +266,32 @@ int ds_chunk_set_open(struct store *s, const char *name, const char *settings,
 	db_bind_text(st, 3, sha, -1, DB_COPY);
 	db_bind_text(st, 4, tokenizer, -1, DB_COPY);
 	db_bind_int(st, 5, raw);
-	db_bind_int64(st, 6, run_id);
+	if (run_id > 0)
+		db_bind_int64(st, 6, run_id);
+	else
+		db_bind_null(st, 6);
 	db_bind_text(st, 7, now, -1, DB_COPY);
 	db_bind_text(st, 8, now, -1, DB_COPY);
 	if (store_step(s, st, "cannot write a chunk set", e) < 0)
 		return -1;
+	if (db_changes(store_db(s)) == 0) {
+		if (again)
+			return err_set(e, MOAT_EEXISTS, "chunk set '%s' was made and is gone again", name);
+		return set_open(s, name, settings, tokenizer, raw, run_id, out, 1, e);
+	}
 	out->id = db_last_insert_id(store_db(s));
 	memcpy(out->name, name, strlen(name) + 1);
 	memcpy(out->settings_sha256, sha, sizeof(sha));
 	out->raw = raw;
 	out->created = 1;
 	return 0;
+}
+
+int ds_chunk_set_open(struct store *s, const char *name, const char *settings,
+		      const char *tokenizer, int raw, int64_t run_id, struct ds_chunk_set *out,
+		      struct moat_err *e)
+{
+	return set_open(s, name, settings, tokenizer, raw, run_id, out, 0, e);
 }
 
 int ds_chunk_set_find(struct store *s, const char *name, struct ds_chunk_set *out,

@@ -36,6 +36,7 @@ struct store {
 	char *pg_uri;         /* a PostgreSQL workspace's server, else NULL */
 	char id[STORE_ID_MAX]; /* its workspace id */
 	int lock_fd;
+	int lock_shared;        /* moat.lock held LOCK_SH (a shard's run) */
 	int in_tx;
 	char pending_head[96];  /* "<seq> <hash>\n" of an audit record not yet committed */
 	int head_fd;            /* audit.head, opened at the first append; -1 */
@@ -152,6 +153,38 @@ static const char *const migrations[] = {
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* --- what the module's files share (store_int.h) ------------------------- */
+
+/* Reads the meta table: 1 when key is there (its value in out, cut to n - 1
+ * bytes), 0 when not, -1 when the database failed. */
+int store_meta_get(struct db *db, const char *key, char *out, size_t n)
+{
+	struct db_stmt *st;
+	int rc;
+	out[0] = '\0';
+	if (db_prepare(db, "SELECT value FROM meta WHERE key = ?", &st) < 0)
+		return -1;
+	db_bind_text(st, 1, key, -1, DB_STATIC);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		store_col_copy(out, n, st, 0);
+	db_finalize(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
+}
+
+int store_meta_set(struct db *db, const char *key, const char *value)
+{
+	struct db_stmt *st;
+	int rc;
+	if (db_prepare(db, "INSERT INTO meta(key, value) VALUES(?, ?)"
+			       " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st) < 0)
+		return -1;
+	db_bind_text(st, 1, key, -1, DB_STATIC);
+	db_bind_text(st, 2, value, -1, DB_COPY);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
 
 struct db *store_db(struct store *s)
 {
@@ -336,7 +369,9 @@ static int take_lock(struct store *s, int flags, struct moat_err *e)
 			return -1;
 		}
 	}
-	if (flock(s->lock_fd, LOCK_EX | ((flags & STORE_WAIT) ? 0 : LOCK_NB)) < 0) {
+	s->lock_shared = (flags & STORE_SHARD) != 0;
+	if (flock(s->lock_fd, (s->lock_shared ? LOCK_SH : LOCK_EX) |
+			      ((flags & STORE_WAIT) ? 0 : LOCK_NB)) < 0) {
 		char holder[32] = "";
 		ssize_t n = pread(s->lock_fd, holder, sizeof(holder) - 1, 0);
 		holder[n > 0 ? n : 0] = '\0';
@@ -347,8 +382,10 @@ static int take_lock(struct store *s, int flags, struct moat_err *e)
 		return -1;
 	}
 	free(path);
-	/* the pid only names the holder in another writer's message */
-	if (xsnprintf(pid, sizeof(pid), "%ld\n", (long)getpid()) > 0 && ftruncate(s->lock_fd, 0) == 0)
+	/* the pid only names the holder in another writer's message (one of
+	 * them, for shards) */
+	if (xsnprintf(pid, sizeof(pid), "%ld\n", (long)getpid()) > 0 &&
+	    (s->lock_shared || ftruncate(s->lock_fd, 0) == 0))
 		(void)!pwrite(s->lock_fd, pid, strlen(pid), 0);
 	return 0;
 }
@@ -500,15 +537,25 @@ static struct store *open_db(const char *dir, int create, int flags, struct moat
 		free(s);
 		return NULL;
 	}
-	if ((flags & STORE_WRITE) && take_lock(s, flags, e) < 0)
-		goto fail;
-	if (flags & STORE_WRITE)
-		sweep_tmp(s->dir);
 	path = fs_join(s->dir, "moat.db");
 	if (!path) {
 		err_set(e, MOAT_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if ((flags & STORE_SHARD_PG) && !create) {
+		/* shared only when the tables are a PostgreSQL server's */
+		struct moat_err ignored = MOAT_ERR_INIT;
+		char *uri = NULL, id[STORE_ID_MAX];
+		if (read_marker(path, &uri, id, &ignored) == 1)
+			flags |= STORE_SHARD;
+		free(uri);
+	}
+	if ((flags & STORE_WRITE) && take_lock(s, flags, e) < 0) {
+		free(path);
+		goto fail;
+	}
+	if ((flags & STORE_WRITE) && !s->lock_shared)
+		sweep_tmp(s->dir);  /* a shard's siblings may be writing theirs */
 	if (!create && !fs_exists(path)) {
 		err_set(e, MOAT_ENOTFOUND, "'%s' is not a moat workspace (no moat.db)", s->dir);
 		free(path);
@@ -583,20 +630,28 @@ void store_close(struct store *s)
 	free(s);
 }
 
+/* 32 random hex digits in out, for what (named in the error) */
+static int random_hex(char out[33], const char *what, struct moat_err *e)
+{
+	unsigned char r[16];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return err_set(e, MOAT_EENV, "cannot make %s: %s", what, strerror(errno));
+	for (size_t i = 0; i < sizeof(r); i++) {
+		out[2 * i] = "0123456789abcdef"[r[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
+	}
+	out[32] = '\0';
+	return 0;
+}
+
 /* Writes a PostgreSQL workspace's marker (read_marker) at path, with a new
  * random workspace id. */
 static int write_marker(const char *path, const char *uri, struct moat_err *e)
 {
-	unsigned char r[16];
 	char id[33], *text;
 	int rc;
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		return err_set(e, MOAT_EENV, "cannot make a workspace id: %s", strerror(errno));
-	for (size_t i = 0; i < sizeof(r); i++) {
-		id[2 * i] = "0123456789abcdef"[r[i] >> 4];
-		id[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
-	}
-	id[32] = '\0';
+	if (random_hex(id, "a workspace id", e) < 0)
+		return -1;
 	if (asprintf(&text, PG_MARKER "uri %s\nid %s\n", uri, id) < 0)
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 	rc = fs_write_atomic(path, text, strlen(text), 0644, e);
@@ -767,6 +822,11 @@ struct store *store_open(const char *dir, int flags, struct moat_err *e)
 const char *store_dir(const struct store *s)
 {
 	return s->dir;
+}
+
+int store_exclusive(const struct store *s)
+{
+	return s->lock_fd >= 0 && !s->lock_shared;
 }
 
 int store_begin(struct store *s, struct moat_err *e)
@@ -1432,6 +1492,75 @@ const char *store_kind(const struct store *s)
 const char *store_workspace_id(const struct store *s)
 {
 	return s->pg_uri ? s->id : "";
+}
+
+/* The share probe (store.h): DIR/share.probe holds the token of the last
+ * moat doctor run, and the meta table the same token with the run's host
+ * and time. */
+#define SHARE_PROBE "share.probe"
+
+int store_share_probe(struct store *s, char *msg, size_t cap, struct moat_err *e)
+{
+	char last[256] = "", tok[33], host[128] = "", now[STORE_TIME_MAX], *path, *mine;
+	const char *seen;
+	struct buf b = BUF_INIT;
+	int same = 1, found;
+	if (!s->pg_uri) {
+		if (xsnprintf(msg, cap, "the tables are in %s/moat.db, in the share itself", s->dir) < 0)
+			msg[0] = '\0';
+		return 1;
+	}
+	if (!(path = fs_join(s->dir, SHARE_PROBE)))
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	if ((found = store_meta_get(s->db, "share_probe", last, sizeof(last))) < 0) {
+		free(path);
+		return store_db_err(s, "cannot read the share probe", e);
+	}
+	if (fs_exists(path) && fs_read_file(path, &b, 4096, e) < 0) {
+		free(path);
+		return -1;
+	}
+	seen = b.len ? buf_str(&b) : "";
+	if (found) {
+		/* "TOKEN HOST TIME" */
+		size_t n = strcspn(last, " ");
+		same = strlen(seen) == n + 1 && !strncmp(seen, last, n) && seen[n] == '\n';
+		if (xsnprintf(msg, cap, same ? "this node sees the probe that %s left in %s" :
+			      "this node does not see the probe that %s left in %s (it finds %s): "
+			      "it mounts another directory there than that node did (or a doctor "
+			      "ran there at the same moment: run it again)",
+			      last + n + (last[n] == ' '), path,
+			      b.len ? "another probe" : "none") < 0)
+			msg[0] = '\0';
+	} else if (xsnprintf(msg, cap, "left the first probe in %s: run moat doctor on each node",
+			     path) < 0) {
+		msg[0] = '\0';
+	}
+	buf_release(&b);
+	/* this run's probe, for the next node to find */
+	if (random_hex(tok, "a probe token", e) < 0) {
+		free(path);
+		return -1;
+	}
+	gethostname(host, sizeof(host) - 1);
+	store_utc_now(now, 0);
+	if (asprintf(&mine, "%s %s at %s", tok, host[0] ? host : "?", now) < 0) {
+		free(path);
+		return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	tok[32] = '\n';
+	if (store_begin(s, e) < 0 ||
+	    (store_meta_set(s->db, "share_probe", mine) < 0 &&
+	     store_db_err(s, "cannot write the share probe", e)) ||
+	    fs_write_atomic(path, tok, 33, 0644, e) < 0 || store_commit(s, e) < 0) {
+		store_rollback(s);
+		free(mine);
+		free(path);
+		return -1;
+	}
+	free(mine);
+	free(path);
+	return same;
 }
 
 int store_check_objects(struct store *s, size_t max, size_t *checked, size_t *found,

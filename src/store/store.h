@@ -38,6 +38,15 @@ enum store_flags {
 	STORE_READ = 0,
 	STORE_WRITE = 1,   /* take the writer lock */
 	STORE_WAIT = 2,    /* with STORE_WRITE: wait for the lock instead of MOAT_EBUSY */
+	/* With STORE_WRITE, a shard's run (--shard I/N): the writer lock is
+	 * taken shared, so the shards of one job run side by side while a
+	 * run of the whole workspace still waits for them all (and they for
+	 * it).  STORE_SHARD_PG: shared only when the tables are in PostgreSQL,
+	 * for a stage that writes in one transaction for its whole run
+	 * (SQLite would let such shards in only one at a time, each waiting
+	 * in its busy handler). */
+	STORE_SHARD = 4,
+	STORE_SHARD_PG = 8,
 };
 
 /* Creates a new workspace in dir (created if missing).  Refuses an existing
@@ -70,6 +79,10 @@ struct store *store_open(const char *dir, int flags, struct moat_err *e)
 void store_close(struct store *s);  /* NULL-safe */
 
 const char *store_dir(const struct store *s);
+/* 1 when this store holds the writer lock alone (STORE_WRITE without a
+ * shared shard lock): only then may it judge other runs dead (their
+ * records left 'running') or sweep their temporary files. */
+int store_exclusive(const struct store *s);
 int store_schema_version(struct store *s) __attribute__((warn_unused_result));
 
 int store_begin(struct store *s, struct moat_err *e) __attribute__((warn_unused_result));
@@ -173,6 +186,16 @@ const char *store_workspace_id(const struct store *s);
  * *checked).  A node that mounted another share finds few or none.  0 or -1. */
 int store_check_objects(struct store *s, size_t max, size_t *checked, size_t *found,
 			struct moat_err *e) __attribute__((warn_unused_result));
+
+/* For moat doctor, on each node of a cluster: a PostgreSQL workspace's
+ * tables are one server's, but its directory (objects, exports) must be one
+ * share that every node mounts.  Checks that this node's directory holds
+ * the probe the last doctor run left (its token in DIR/share.probe and in
+ * the tables), then leaves its own.  1 when it does (or no run left one, or
+ * the tables are SQLite's, in the directory itself), 0 when not; msg says
+ * which.  -1 with e set when it cannot be checked or left. */
+int store_share_probe(struct store *s, char *msg, size_t cap, struct moat_err *e)
+	__attribute__((warn_unused_result));
 
 /* The versions of the database libraries, for moat version. */
 const char *store_sqlite_version(void);

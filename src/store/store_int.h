@@ -51,6 +51,14 @@ int store_rows_end(struct store *s, int rc, int nomem, const char *what, struct 
  * that are shown cut. */
 void store_col_copy(char *dst, size_t cap, struct db_stmt *st, int col);
 
+/* The meta table: store_meta_get gives 1 when key is there (its value in
+ * out, cut to n - 1 bytes), 0 when not, -1 when the database failed;
+ * store_meta_set 0 or -1. */
+int store_meta_get(struct db *db, const char *key, char *out, size_t n)
+	__attribute__((warn_unused_result));
+int store_meta_set(struct db *db, const char *key, const char *value)
+	__attribute__((warn_unused_result));
+
 /* A malloc'd copy of a text column (its bytes, NUL-terminated; "" for
  * NULL) with its length in *len (may be NULL); NULL when out of memory. */
 char *store_col_dup(struct db_stmt *st, int col, size_t *len) __attribute__((warn_unused_result));

@@ -29,6 +29,31 @@ esac
 expect_eq ok "$(ws "$T/out" objects status)" "this node sees the originals"
 expect_grep '2 of the last 2' "$T/out" "both originals counted"
 
+# The share probe: each doctor run finds the one the last run left (its token
+# in the tables and in DIR/share.probe) and leaves its own.  A PostgreSQL
+# workspace's tables are the server's, so a node that mounts another copy of
+# the directory (here: a copy made before the last probe) sees another probe.
+expect_eq ok "$(ws "$T/out" share status)" "the share check passes"
+case "${MOAT_STORE:-}" in
+postgres://*)
+	expect_grep 'left the first probe in .*/share.probe' "$T/out" "the first run leaves the first probe"
+	cp -a "$W" "$T/copy"
+	doctor -w "$W"
+	expect_eq ok "$(ws "$T/out" share status)" "a second run on the same share"
+	expect_grep "this node sees the probe that $(hostname) at [0-9T:Z-]+ left" "$T/out" "... names the run before"
+	doctor -w "$T/copy"
+	expect_eq fail "$(ws "$T/out" share status)" "a node that mounts another copy of the directory"
+	expect_grep 'does not see the probe .* it mounts another directory there' "$T/out" "... is told why"
+	expect_grep 'mount the one share at this path on every node' "$T/out" "... and what to do"
+	doctor -w "$W"
+	expect_eq fail "$(ws "$T/out" share status)" "the first node then fails too (the copy's probe is not in its share)"
+	doctor -w "$W"
+	expect_eq ok "$(ws "$T/out" share status)" "... until it is the last to have run"
+	rm -rf "$T/copy"
+	;;
+*) expect_grep 'the tables are in .*/moat.db, in the share itself' "$T/out" "SQLite: the tables are in the share" ;;
+esac
+
 # another share mounted here: the originals are not where the store says
 mv "$W/objects" "$W/objects.away"
 mkdir "$W/objects"

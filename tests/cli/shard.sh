@@ -106,6 +106,69 @@ done
 [ "$(chunks "$T/all" | wc -l)" -gt 50 ] && ok || bad "too few chunks to compare"
 expect_eq "$(chunks "$T/all")" "$(chunks "$T/all2")" "the $N chunk shards = one chunk run"
 
+# --- shards run side by side -----------------------------------------------------
+# A shard takes the writer lock shared (docs/cluster.md): beside another
+# shard's lock (held here by flock -s, as a running shard holds it) a shard
+# runs at once; a run of the whole workspace waits for the shards, and a shard
+# for a whole run.  Ingest's shards share SQLite too (it commits in small
+# batches); clean's and chunk's only a PostgreSQL store (one transaction each).
+hold() { # hold -s|-x: moat.lock of $T/par held in the background ($holder)
+	# the lock on an fd of the process itself, so that killing it lets go
+	# (flock FILE CMD would leave it with CMD, a child that outlives it)
+	(exec 9<>"$T/par/moat.lock" && flock "$1" 9 && exec sleep 600) &
+	holder=$!
+	for _ in $(seq 1 200); do flock -n -x "$T/par/moat.lock" true || return 0; sleep 0.05; done
+	bad "flock $1 did not take moat.lock"
+}
+release() { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; }
+# waits WHAT CMD...: CMD, started while the lock is held, says it waits; once
+# the lock is let go it finishes with 0
+waits() {
+	local what=$1 pid rc
+	shift
+	"$@" >"$T/w.out" 2>"$T/w.err" &
+	pid=$!
+	for _ in $(seq 1 600); do grep -q "waiting for it to finish" "$T/w.err" && break; sleep 0.1; done
+	expect_grep "is busy: another moat \(pid [0-9]+\) is writing to it; waiting for it to finish" \
+		"$T/w.err" "$what waits"
+	release
+	wait "$pid"
+	rc=$?
+	expect_eq 0 "$rc" "$what goes on when the lock is let go ($(head -c 300 "$T/w.err"))"
+}
+"$MOAT" init "$T/par" >/dev/null
+hold -s
+expect_rc 0 "$MOAT" -w "$T/par" ingest "$T/corpus" "${EXCL[@]}" -j 1 --shard "0/$N"
+grep -q waiting "$T/err" && bad "an ingest shard waited for another shard: $(cat "$T/err")" || ok
+waits "a whole ingest beside a shard" "$MOAT" -w "$T/par" ingest "$T/corpus" "${EXCL[@]}" -j 1
+hold -x
+waits "an ingest shard beside a whole run" "$MOAT" -w "$T/par" ingest "$T/corpus" "${EXCL[@]}" \
+	-j 1 --shard "1/$N"
+expect_eq "$(cat "$T/one.docs")" "$(docs "$T/par")" "shards and whole runs side by side ingest what one run does"
+hold -s
+if [ -n "${MOAT_STORE:-}" ]; then
+	for stage in "clean --normalize" "chunk --max-tokens 200"; do
+		# shellcheck disable=SC2086
+		expect_rc 0 "$MOAT" -w "$T/par" $stage --shard "0/$N"
+		grep -q waiting "$T/err" && bad "a $stage shard waited on PostgreSQL: $(cat "$T/err")" || ok
+	done
+	release
+else
+	# shellcheck disable=SC2086
+	waits "a clean shard on SQLite" "$MOAT" -w "$T/par" clean --normalize --shard "0/$N"
+	# a shard leaves a run still going alone: only a whole run judges it
+	# interrupted (here a run of a pid that cannot be alive)
+	sqlite3 "$T/par/moat.db" "INSERT INTO runs(command, started_at, status, pid)
+		VALUES('ingest', '2026-01-01T00:00:00Z', 'running', 2147483646)"
+	expect_rc 0 "$MOAT" -w "$T/par" ingest "$T/corpus" "${EXCL[@]}" -j 1 --shard "2/$N"
+	expect_eq running "$(sqlite3 "$T/par/moat.db" "SELECT status FROM runs WHERE pid = 2147483646")" \
+		"a shard leaves another run's record as it is"
+	expect_rc 0 "$MOAT" -w "$T/par" ingest "$T/corpus" "${EXCL[@]}" -j 1
+	expect_grep "recorded 1 interrupted earlier run" "$T/out" "a whole run records it"
+	expect_eq interrupted "$(sqlite3 "$T/par/moat.db" "SELECT status FROM runs WHERE pid = 2147483646")" \
+		"... as interrupted"
+fi
+
 # --- bad values ----------------------------------------------------------------
 for v in 4/4 5/4 -1/4 1/0 0/4097 a/b 1/4x 1 /4 1/ '' ' 1/4' 1//4; do
 	expect_rc 2 "$MOAT" -w "$T/all" ingest "$T/corpus" --shard "$v"
