@@ -71,6 +71,12 @@ struct type {
 	int has_phrase;
 	uint32_t *ctx_slot;  /* the single words: index + 1 by hash, 0 empty */
 	size_t ctx_mask;
+	/* The single words of 4 bytes or more, which may also match inside a
+	 * longer word, and their first four bytes hashed into a bitmap
+	 * (gram4_bit): a word none of whose 4-byte runs is set holds none. */
+	unsigned *ctx_long;
+	size_t n_long;
+	uint64_t gram[64];
 };
 
 struct pii_scanner {
@@ -979,17 +985,33 @@ static int cue_build(struct pii_scanner *s)
 	return 0;
 }
 
-/* Each type's single context words in a hash, for has_context. */
+static unsigned gram4_bit(const char *w)
+{
+	uint32_t x;
+	memcpy(&x, w, 4);
+	return (x * 2654435761u) >> 20;  /* 12 bits */
+}
+
+/* Each type's single context words in a hash, and those that may match
+ * inside a longer word, for has_context. */
 static int ctx_build(struct pii_scanner *s)
 {
 	for (size_t i = 0; i < s->n_types; i++) {
 		struct type *t = &s->types[i];
 		t->ctx_slot = slots_new(t->n_ctx, &t->ctx_mask);
-		if (!t->ctx_slot)
+		t->ctx_long = calloc(t->n_ctx + 1, sizeof(*t->ctx_long));
+		if (!t->ctx_slot || !t->ctx_long)
 			return -1;
-		for (size_t c = 0; c < t->n_ctx; c++)
-			if (!t->ctx_phrase[c])
-				slot_put(t->ctx_slot, t->ctx_mask, t->ctx[c], t->ctx_len[c], (uint32_t)c + 1);
+		for (size_t c = 0; c < t->n_ctx; c++) {
+			if (t->ctx_phrase[c])
+				continue;
+			slot_put(t->ctx_slot, t->ctx_mask, t->ctx[c], t->ctx_len[c], (uint32_t)c + 1);
+			if (t->ctx_len[c] >= 4) {
+				unsigned g = gram4_bit(t->ctx[c]);
+				t->ctx_long[t->n_long++] = (unsigned)c;
+				t->gram[g >> 6] |= 1ULL << (g & 63);
+			}
+		}
 	}
 	return 0;
 }
@@ -1167,6 +1189,7 @@ void pii_scanner_free(struct pii_scanner *s)
 		free(s->types[i].ctx_len);
 		free(s->types[i].ctx_phrase);
 		free(s->types[i].ctx_slot);
+		free(s->types[i].ctx_long);
 		free(s->types[i].name);
 	}
 	free(s->types);
@@ -1415,6 +1438,7 @@ struct ctx_words {
 	int res;
 	char words[16][48];
 	size_t wl[16], nw, nbefore;
+	uint32_t wh[16];  /* gaz_hash of each word */
 	char phrase[512];
 	size_t pl;
 };
@@ -1425,7 +1449,7 @@ struct ctx_words {
 static int ctx_match(const struct type *t, const struct ctx_words *cx)
 {
 	for (size_t k = 0; k < cx->nw; k++) {
-		size_t h = gaz_hash(cx->words[k], cx->wl[k]) & t->ctx_mask;
+		size_t h = cx->wh[k] & t->ctx_mask;
 		while (t->ctx_slot[h]) {
 			size_t c = t->ctx_slot[h] - 1;
 			if (t->ctx_len[c] == cx->wl[k] && !memcmp(t->ctx[c], cx->words[k], cx->wl[k]))
@@ -1436,13 +1460,20 @@ static int ctx_match(const struct type *t, const struct ctx_words *cx)
 	for (size_t c = 0; cx->pl && c < t->n_ctx; c++)
 		if (t->ctx_phrase[c] && strstr(cx->phrase, t->ctx[c]))
 			return 1;
-	for (size_t k = 0; k < cx->nw; k++) {
+	for (size_t k = 0; t->n_long && k < cx->nw; k++) {
+		size_t p;
 		if (cx->wl[k] <= 4)
 			continue;
-		for (size_t c = 0; c < t->n_ctx; c++) {
-			size_t cl = t->ctx_len[c];
-			if (!t->ctx_phrase[c] && cl >= 4 && cl < cx->wl[k] &&
-			    has_sub(cx->words[k], cx->wl[k], t->ctx[c], cl))
+		for (p = 0; p + 4 <= cx->wl[k]; p++) {
+			unsigned g = gram4_bit(cx->words[k] + p);
+			if (t->gram[g >> 6] & (1ULL << (g & 63)))
+				break;
+		}
+		if (p + 4 > cx->wl[k])
+			continue;  /* no context word starts in this one */
+		for (size_t j = 0; j < t->n_long; j++) {
+			size_t c = t->ctx_long[j], cl = t->ctx_len[c];
+			if (cl < cx->wl[k] && has_sub(cx->words[k], cx->wl[k], t->ctx[c], cl))
 				return 1;
 		}
 	}
@@ -1455,15 +1486,20 @@ static int ctx_match(const struct type *t, const struct ctx_words *cx)
 static int ctx_take(struct ctx_words *cx, const char *text, size_t ws, size_t we)
 {
 	const unsigned char *u = (const unsigned char *)text;
+	uint32_t h = 2166136261u;  /* gaz_hash, as the word is lowered */
 	while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
 		we--;
 	if (we <= ws || we - ws >= sizeof(cx->words[0]))
 		return -1;
-	for (size_t k = 0; k < we - ws; k++)
-		cx->words[cx->nw][k] = (char)lower[u[ws + k]];
+	for (size_t k = 0; k < we - ws; k++) {
+		unsigned char c = lower[u[ws + k]];
+		cx->words[cx->nw][k] = (char)c;
+		h = (h ^ c) * 16777619u;
+	}
 	cx->words[cx->nw][we - ws] = '\0';
 	cx->wl[cx->nw] = we - ws;
-	return !pii_is_stopword(cx->words[cx->nw], we - ws);
+	cx->wh[cx->nw] = h;
+	return !pii_is_stopword_lower(cx->words[cx->nw], we - ws, h);
 }
 
 /* Does a context word of type t appear in the words around [a, b)? */
