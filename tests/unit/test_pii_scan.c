@@ -299,7 +299,8 @@ static void expect_all(const struct expect *x, size_t n)
  * trigger): every shape of separator and cue their expressions allow.  And
  * the patterns whose trigger hits pass a gate (pii_internal.h): identifiers
  * that are a whole word of fixed length (a run of another length holds none
- * of them), state and ZIP, and the windows of e-mail addresses and URLs.
+ * of them), state and ZIP, and the windows of e-mail addresses, URLs and
+ * streets named with their suffix.
  */
 static void cues_and_gates(void **state)
 {
@@ -338,6 +339,12 @@ static void cues_and_gates(void **state)
 		{ "write to first.last+tag@mail.example.co.uk today", "EMAIL_ADDRESS",
 		  "first.last+tag@mail.example.co.uk", 1 },
 		{ "see docs.example.org/guide for more", "URL", "docs.example.org/guide", 1 },
+		/* a street with its suffix starts in the run of letters before
+		 * the number (non-ASCII letters, hyphens, "str.") */
+		{ "Sie wohnt in der Hauptstraße 5 seit Jahren.", "STREET_ADDRESS", "Hauptstraße 5", 1 },
+		{ "Er wohnt Haupt-str. 7 seit Jahren.", "STREET_ADDRESS", "Haupt-str. 7", 1 },
+		{ "Hon bor på Kungsgatan 12 nu.", "STREET_ADDRESS", "Kungsgatan 12", 1 },
+		{ "ref x-Bakkevej 14 ok", "STREET_ADDRESS", "x-Bakkevej 14", 1 },
 	};
 	(void)state;
 	expect_all(x, sizeof(x) / sizeof(x[0]));
@@ -385,6 +392,7 @@ static void triggers_miss_nothing(void **state)
 		"IBAN DE89 3704 0044 0532 0130 00, NINO AB 12 34 56 C, licence MORGA657054SM9IJ, "
 		"postcode SW1A 1AA, card 4111 1111 1111 1111, call +44 20 7946 0958 or (555) 123-4567",
 		"Herr Müller aus Großbeeren, Steuer-ID 86 095 742 719. Sayın Ayşe Yılmaz, 12.03.1985",
+		"Hauptstraße 5, Haupt-str. 7, på Kungsgatan 12, x-Bakkevej 14, Öster-gatan 3, gatan 4",
 	};
 	struct pii_options o = pii_default_options();
 	struct moat_err e = MOAT_ERR_INIT;
