@@ -384,6 +384,18 @@ int pii_is_stopword(const char *s, size_t n)
 	return wordset_has(&ws_stop, s, n);
 }
 
+int pii_is_stopword_lower(const char *s, size_t n, uint32_t h)
+{
+	size_t i;
+	pthread_once(&ws_once, build_sets);
+	if (!ws_stop.slot || n == 0)
+		return 0;
+	for (i = h & ws_stop.mask; ws_stop.slot[i]; i = (i + 1) & ws_stop.mask)
+		if (ws_stop.slen[i] == n && fold_eq(ws_stop.w[ws_stop.slot[i] - 1], s, n))
+			return 1;
+	return 0;
+}
+
 int pii_is_common_capitalized(const char *s, size_t n)
 {
 	pthread_once(&ws_once, build_sets);

@@ -53,6 +53,11 @@ struct pat {
 	int type;
 	pcre2_code *re;
 	int slow;        /* no trigger: PCRE2 over the whole text */
+	/* Patterns whose Hyperscan expression and flags are the same (the
+	 * RUN9 identifiers, IPv4 and embedded IPv4): only the first is in the
+	 * database, its hits are dispatched to each in turn; index + 1 of the
+	 * next, 0 at the end of the chain. */
+	unsigned next_same;
 	char *owned_re;  /* for term patterns built here */
 	char *owned_trig;
 };
@@ -66,6 +71,12 @@ struct type {
 	int has_phrase;
 	uint32_t *ctx_slot;  /* the single words: index + 1 by hash, 0 empty */
 	size_t ctx_mask;
+	/* The single words of 4 bytes or more, which may also match inside a
+	 * longer word, and their first four bytes hashed into a bitmap
+	 * (gram4_bit): a word none of whose 4-byte runs is set holds none. */
+	unsigned *ctx_long;
+	size_t n_long;
+	uint64_t gram[64];
 };
 
 struct pii_scanner {
@@ -121,7 +132,38 @@ struct cand {
 	unsigned pat;
 };
 
+/*
+ * What sorting the findings needs, kept from one scan to the next so a large
+ * chunk does not allocate (and fault in) its arrays again: the findings are
+ * sorted as compact keys (sort_findings), then moved once.
+ */
+struct skey {
+	uint64_t k1, k2;
+	size_t idx;
+};
+
+struct sortbuf {
+	struct skey *k, *kt;
+	struct pii_finding *f;
+	size_t alloc;
+	size_t *count;   /* per type */
+	size_t n_count;
+	struct bound { size_t off, slot; } *bd;
+	size_t alloc_bd;
+};
+
+static void sortbuf_release(struct sortbuf *b)
+{
+	free(b->k);
+	free(b->kt);
+	free(b->f);
+	free(b->count);
+	free(b->bd);
+	memset(b, 0, sizeof(*b));
+}
+
 struct pii_scratch {
+	struct sortbuf sort;
 #ifdef MOAT_HAVE_HYPERSCAN
 	hs_scratch_t *hs;
 #endif
@@ -581,6 +623,13 @@ static void cache_store(struct pii_scanner *s)
 	free(bytes);
 }
 
+/* The order of a trigger's chain after its first pattern. */
+static int gate_before(const struct pat *a, const struct pat *b)
+{
+	uintptr_t ga = (uintptr_t)a->def.gate, gb = (uintptr_t)b->def.gate;
+	return ga != gb ? ga < gb : a->def.back < b->def.back;
+}
+
 static int compile_hs(struct pii_scanner *s, struct moat_err *e)
 {
 	const char **expr = calloc(s->n_pats + 1, sizeof(char *));
@@ -596,11 +645,31 @@ static int compile_hs(struct pii_scanner *s, struct moat_err *e)
 		hs_compile_error_t *cerr = NULL;
 		for (size_t i = 0; i < s->n_pats; i++) {
 			struct pat *p = &s->pats[i];
+			const char *x;
+			unsigned fl;
+			size_t k;
+			p->next_same = 0;
 			if (p->slow || (p->def.gaz && !p->def.trigger) || p->def.cue)
 				continue;
-			expr[n] = p->def.trigger ? p->def.trigger : p->def.regex;
-			flags[n] = (p->def.trigger ? 0 : HS_FLAG_PREFILTER) |
-				   ((p->def.flags & (P_CASELESS | P_TCASE)) ? HS_FLAG_CASELESS : 0);
+			x = p->def.trigger ? p->def.trigger : p->def.regex;
+			fl = (p->def.trigger ? 0 : HS_FLAG_PREFILTER) |
+			     ((p->def.flags & (P_CASELESS | P_TCASE)) ? HS_FLAG_CASELESS : 0);
+			for (k = 0; k < n; k++)
+				if (flags[k] == fl && !strcmp(expr[k], x))
+					break;
+			if (k < n) {
+				/* the same trigger: into that one's chain, after the
+				 * patterns of a lower (gate, back) key, so that the
+				 * patterns of one gate and window follow each other */
+				struct pat *q = &s->pats[ids[k]];
+				while (q->next_same && !gate_before(p, &s->pats[q->next_same - 1]))
+					q = &s->pats[q->next_same - 1];
+				p->next_same = q->next_same;
+				q->next_same = (unsigned)i + 1;
+				continue;
+			}
+			expr[n] = x;
+			flags[n] = fl;
 			ids[n] = (unsigned)i;
 			n++;
 		}
@@ -619,9 +688,12 @@ static int compile_hs(struct pii_scanner *s, struct moat_err *e)
 			break;
 		}
 		if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < n) {
-			/* Hyperscan cannot take this trigger: that pattern runs on PCRE2. */
-			s->pats[ids[cerr->expression]].slow = 1;
-			s->n_slow++;
+			/* Hyperscan cannot take this trigger: the patterns that
+			 * share it run on PCRE2. */
+			for (unsigned j = ids[cerr->expression] + 1; j; j = s->pats[j - 1].next_same) {
+				s->pats[j - 1].slow = 1;
+				s->n_slow++;
+			}
 			hs_free_compile_error(cerr);
 			continue;
 		}
@@ -913,17 +985,33 @@ static int cue_build(struct pii_scanner *s)
 	return 0;
 }
 
-/* Each type's single context words in a hash, for has_context. */
+static unsigned gram4_bit(const char *w)
+{
+	uint32_t x;
+	memcpy(&x, w, 4);
+	return (x * 2654435761u) >> 20;  /* 12 bits */
+}
+
+/* Each type's single context words in a hash, and those that may match
+ * inside a longer word, for has_context. */
 static int ctx_build(struct pii_scanner *s)
 {
 	for (size_t i = 0; i < s->n_types; i++) {
 		struct type *t = &s->types[i];
 		t->ctx_slot = slots_new(t->n_ctx, &t->ctx_mask);
-		if (!t->ctx_slot)
+		t->ctx_long = calloc(t->n_ctx + 1, sizeof(*t->ctx_long));
+		if (!t->ctx_slot || !t->ctx_long)
 			return -1;
-		for (size_t c = 0; c < t->n_ctx; c++)
-			if (!t->ctx_phrase[c])
-				slot_put(t->ctx_slot, t->ctx_mask, t->ctx[c], t->ctx_len[c], (uint32_t)c + 1);
+		for (size_t c = 0; c < t->n_ctx; c++) {
+			if (t->ctx_phrase[c])
+				continue;
+			slot_put(t->ctx_slot, t->ctx_mask, t->ctx[c], t->ctx_len[c], (uint32_t)c + 1);
+			if (t->ctx_len[c] >= 4) {
+				unsigned g = gram4_bit(t->ctx[c]);
+				t->ctx_long[t->n_long++] = (unsigned)c;
+				t->gram[g >> 6] |= 1ULL << (g & 63);
+			}
+		}
 	}
 	return 0;
 }
@@ -1101,6 +1189,7 @@ void pii_scanner_free(struct pii_scanner *s)
 		free(s->types[i].ctx_len);
 		free(s->types[i].ctx_phrase);
 		free(s->types[i].ctx_slot);
+		free(s->types[i].ctx_long);
 		free(s->types[i].name);
 	}
 	free(s->types);
@@ -1183,6 +1272,7 @@ void pii_scratch_free(struct pii_scratch *sc)
 	pcre2_match_data_free(sc->md);
 	pcre2_match_context_free(sc->mctx);
 	pcre2_jit_stack_free(sc->jit);
+	sortbuf_release(&sc->sort);
 	free(sc->c);
 	free(sc->done);
 	free(sc->resume);
@@ -1204,29 +1294,46 @@ static int confirm(const struct pii_scanner *s, struct pii_scratch *sc, unsigned
 
 #ifdef MOAT_HAVE_HYPERSCAN
 /* Hyperscan reports in order of end offset: each hit is confirmed at once,
- * unless an earlier search of the same pattern already covered it. */
+ * for every pattern of the trigger, unless an earlier search of the same
+ * pattern already covered it.  Patterns that share a gate and a window start
+ * ask the gate once. */
 static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
 		  unsigned int flags, void *ctx)
 {
 	struct scan_ctx *x = ctx;
 	struct pii_scratch *sc = x->sc;
-	size_t end = (size_t)to + x->base, start;
-	const struct pat *p = &x->s->pats[id];
+	size_t end = (size_t)to + x->base;
+	pii_gate last_gate = NULL;
+	size_t last_from = 0, last_start = 0;
+	int last_ok = 0;
 	(void)from;
 	(void)flags;
 	sc->n_hits++;
 	if (x->s->nohit)
 		return 0;
-	if (end < sc->done[id])
-		return 0;
-	start = end > p->def.back ? end - p->def.back : 0;
-	if (p->def.gate && !p->def.gate(x->text, x->len, end, &start))
-		return 0;
-	if (confirm(x->s, sc, id, x->text, x->len, start, end) < 0) {
-		x->failed = 1;
-		return 1;
+	for (unsigned i = id + 1; i; i = x->s->pats[i - 1].next_same) {
+		const struct pat *p = &x->s->pats[i - 1];
+		size_t start;
+		if (end < sc->done[i - 1])
+			continue;
+		start = end > p->def.back ? end - p->def.back : 0;
+		if (p->def.gate) {
+			if (p->def.gate != last_gate || start != last_from) {
+				last_gate = p->def.gate;
+				last_from = start;
+				last_ok = p->def.gate(x->text, x->len, end, &start);
+				last_start = start;
+			}
+			if (!last_ok)
+				continue;
+			start = last_start;
+		}
+		if (confirm(x->s, sc, i - 1, x->text, x->len, start, end) < 0) {
+			x->failed = 1;
+			return 1;
+		}
+		sc->done[i - 1] = end + 1;
 	}
-	sc->done[id] = end + 1;
 	return 0;
 }
 #endif
@@ -1331,6 +1438,7 @@ struct ctx_words {
 	int res;
 	char words[16][48];
 	size_t wl[16], nw, nbefore;
+	uint32_t wh[16];  /* gaz_hash of each word */
 	char phrase[512];
 	size_t pl;
 };
@@ -1341,7 +1449,7 @@ struct ctx_words {
 static int ctx_match(const struct type *t, const struct ctx_words *cx)
 {
 	for (size_t k = 0; k < cx->nw; k++) {
-		size_t h = gaz_hash(cx->words[k], cx->wl[k]) & t->ctx_mask;
+		size_t h = cx->wh[k] & t->ctx_mask;
 		while (t->ctx_slot[h]) {
 			size_t c = t->ctx_slot[h] - 1;
 			if (t->ctx_len[c] == cx->wl[k] && !memcmp(t->ctx[c], cx->words[k], cx->wl[k]))
@@ -1352,13 +1460,20 @@ static int ctx_match(const struct type *t, const struct ctx_words *cx)
 	for (size_t c = 0; cx->pl && c < t->n_ctx; c++)
 		if (t->ctx_phrase[c] && strstr(cx->phrase, t->ctx[c]))
 			return 1;
-	for (size_t k = 0; k < cx->nw; k++) {
+	for (size_t k = 0; t->n_long && k < cx->nw; k++) {
+		size_t p;
 		if (cx->wl[k] <= 4)
 			continue;
-		for (size_t c = 0; c < t->n_ctx; c++) {
-			size_t cl = t->ctx_len[c];
-			if (!t->ctx_phrase[c] && cl >= 4 && cl < cx->wl[k] &&
-			    has_sub(cx->words[k], cx->wl[k], t->ctx[c], cl))
+		for (p = 0; p + 4 <= cx->wl[k]; p++) {
+			unsigned g = gram4_bit(cx->words[k] + p);
+			if (t->gram[g >> 6] & (1ULL << (g & 63)))
+				break;
+		}
+		if (p + 4 > cx->wl[k])
+			continue;  /* no context word starts in this one */
+		for (size_t j = 0; j < t->n_long; j++) {
+			size_t c = t->ctx_long[j], cl = t->ctx_len[c];
+			if (cl < cx->wl[k] && has_sub(cx->words[k], cx->wl[k], t->ctx[c], cl))
 				return 1;
 		}
 	}
@@ -1371,15 +1486,20 @@ static int ctx_match(const struct type *t, const struct ctx_words *cx)
 static int ctx_take(struct ctx_words *cx, const char *text, size_t ws, size_t we)
 {
 	const unsigned char *u = (const unsigned char *)text;
+	uint32_t h = 2166136261u;  /* gaz_hash, as the word is lowered */
 	while (we > ws && (text[we - 1] == '.' || text[we - 1] == '-' || text[we - 1] == '\''))
 		we--;
 	if (we <= ws || we - ws >= sizeof(cx->words[0]))
 		return -1;
-	for (size_t k = 0; k < we - ws; k++)
-		cx->words[cx->nw][k] = (char)lower[u[ws + k]];
+	for (size_t k = 0; k < we - ws; k++) {
+		unsigned char c = lower[u[ws + k]];
+		cx->words[cx->nw][k] = (char)c;
+		h = (h ^ c) * 16777619u;
+	}
 	cx->words[cx->nw][we - ws] = '\0';
 	cx->wl[cx->nw] = we - ws;
-	return !pii_is_stopword(cx->words[cx->nw], we - ws);
+	cx->wh[cx->nw] = h;
+	return !pii_is_stopword_lower(cx->words[cx->nw], we - ws, h);
 }
 
 /* Does a context word of type t appear in the words around [a, b)? */
@@ -1493,12 +1613,147 @@ static int cmp_type_start(const void *x, const void *y)
 	return cmp_start(x, y);
 }
 
+/*
+ * Sorting the findings by cmp_type_start (by_type) or cmp_start.  A finding
+ * is 56 bytes and qsort moves it at every level; here each gets a key of two
+ * words that orders as the comparison does as far as it goes (type, start,
+ * end, a coarse score), ties fall back to the comparison itself, and the
+ * findings move once.  By type: a stable counting sort by type first, then
+ * each type's keys, which come mostly in order of start already, by a merge
+ * sort that skips merging halves already in order.  The result is the one
+ * order the comparisons define (they tie only on findings that are the same
+ * in every field the output shows), so it is qsort's.  Spans or types too
+ * large for the keys, or no memory for them, sort by qsort.
+ */
+#define KEY_END_MAX ((1ULL << 40) - 1)
+
+/* A descending score in 24 bits, coarse: a lower key for a higher score, the
+ * same key only for near scores (the comparison then decides). */
+static uint64_t score_key(float sc)
+{
+	uint32_t u;
+	if (!(sc > 0.0f))
+		return 0xFFFFFF;
+	if (sc >= 1.0f)
+		return 0;
+	memcpy(&u, &sc, sizeof(u));
+	return (0x3F800000u - u) >> 6;  /* < 2^24: u > 0 */
+}
+
+static inline int key_cmp(const struct skey *a, const struct skey *b, const struct pii_finding *f,
+			  int by_type)
+{
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	if (a->k2 != b->k2)
+		return a->k2 < b->k2 ? -1 : 1;
+	return by_type ? cmp_type_start(&f[a->idx], &f[b->idx]) : cmp_start(&f[a->idx], &f[b->idx]);
+}
+
+/* Stable merge sort of k[0..n) with t[0..n) to merge into. */
+static void key_sort(struct skey *k, struct skey *t, size_t n, const struct pii_finding *f,
+		     int by_type)
+{
+	size_t m, i, j, o;
+	if (n <= 16) {
+		for (i = 1; i < n; i++) {
+			struct skey x = k[i];
+			for (j = i; j > 0 && key_cmp(&k[j - 1], &x, f, by_type) > 0; j--)
+				k[j] = k[j - 1];
+			k[j] = x;
+		}
+		return;
+	}
+	m = n / 2;
+	key_sort(k, t, m, f, by_type);
+	key_sort(k + m, t + m, n - m, f, by_type);
+	if (key_cmp(&k[m - 1], &k[m], f, by_type) <= 0)
+		return;  /* already in order */
+	for (i = 0, j = m, o = 0; i < m && j < n;)
+		t[o++] = key_cmp(&k[j], &k[i], f, by_type) < 0 ? k[j++] : k[i++];
+	while (i < m)
+		t[o++] = k[i++];
+	/* what is left of the right half is in place */
+	memcpy(k, t, o * sizeof(*k));
+}
+
+static int sortbuf_reserve(struct sortbuf *b, size_t n, size_t n_types)
+{
+	if (n > b->alloc) {
+		size_t na = b->alloc ? b->alloc : 1024;
+		while (na < n)
+			na *= 2;
+		free(b->k);
+		free(b->kt);
+		free(b->f);
+		b->k = malloc(na * sizeof(*b->k));
+		b->kt = malloc(na * sizeof(*b->kt));
+		b->f = malloc(na * sizeof(*b->f));
+		b->alloc = b->k && b->kt && b->f ? na : 0;
+		if (!b->alloc)
+			return -1;
+	}
+	if (n_types + 1 > b->n_count) {
+		free(b->count);
+		b->count = malloc((n_types + 1) * sizeof(*b->count));
+		b->n_count = b->count ? n_types + 1 : 0;
+		if (!b->count)
+			return -1;
+	}
+	return 0;
+}
+
+static void sort_findings(struct pii_finding *f, size_t n, size_t n_types, int by_type,
+			  struct sortbuf *b)
+{
+	struct skey *k;
+	int (*cmp)(const void *, const void *) = by_type ? cmp_type_start : cmp_start;
+	int fits = n_types < (1u << 24);
+	for (size_t i = 0; i < n && fits; i++)
+		fits = f[i].end <= KEY_END_MAX && f[i].start <= KEY_END_MAX && f[i].type >= 0 &&
+		       (size_t)f[i].type < n_types;
+	if (n < 2 || !fits || sortbuf_reserve(b, n, n_types) < 0) {
+		qsort(f, n, sizeof(*f), cmp);
+		return;
+	}
+	if (by_type) {
+		/* by type, stably, into kt; then each type by the rest */
+		memset(b->count, 0, (n_types + 1) * sizeof(*b->count));
+		for (size_t i = 0; i < n; i++)
+			b->count[f[i].type + 1]++;
+		for (size_t t = 1; t <= n_types; t++)
+			b->count[t] += b->count[t - 1];
+		for (size_t i = 0; i < n; i++) {
+			struct skey *x = &b->kt[b->count[f[i].type]++];
+			x->k1 = (uint64_t)f[i].type << 40 | f[i].start;
+			x->k2 = (KEY_END_MAX - f[i].end) << 24 | score_key(f[i].score);
+			x->idx = i;
+		}
+		/* count[t] is now the end of type t's keys */
+		for (size_t t = 0, lo = 0; t < n_types; lo = b->count[t++])
+			key_sort(b->kt + lo, b->k + lo, b->count[t] - lo, f, 1);
+		k = b->kt;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			b->k[i].k1 = f[i].start;
+			b->k[i].k2 = (KEY_END_MAX - f[i].end) << 24 | (uint64_t)f[i].type;
+			b->k[i].idx = i;
+		}
+		key_sort(b->k, b->kt, n, f, 0);
+		k = b->k;
+	}
+	for (size_t i = 0; i < n; i++)
+		b->f[i] = f[k[i].idx];
+	memcpy(f, b->f, n * sizeof(*f));
+}
+
 /* Presidio's remove_duplicates: a finding contained in a finding of the same
  * type that scores at least as high goes. */
-static size_t remove_duplicates(struct pii_finding *f, size_t n)
+static size_t remove_duplicates(struct pii_finding *f, size_t n, size_t n_types,
+				struct sortbuf *b)
 {
 	size_t k = 0;
-	qsort(f, n, sizeof(*f), cmp_type_start);
+	sort_findings(f, n, n_types, 1, b);
 	for (size_t i = 0; i < n; i++) {
 		int drop = 0;
 		for (size_t j = k; j-- > 0;) {
@@ -1522,7 +1777,7 @@ static size_t remove_duplicates(struct pii_finding *f, size_t n)
  * what still overlaps: higher score, then longer span, then earlier.  f is
  * sorted by cmp_type_start (as remove_duplicates leaves it); the result is
  * sorted by start, without overlaps. */
-static size_t resolve(struct pii_finding *f, size_t n)
+static size_t resolve(struct pii_finding *f, size_t n, size_t n_types, struct sortbuf *b)
 {
 	size_t k = 0;
 	if (n < 2)
@@ -1540,7 +1795,7 @@ static size_t resolve(struct pii_finding *f, size_t n)
 		f[k++] = f[i];
 	}
 	n = k;
-	qsort(f, n, sizeof(*f), cmp_start);
+	sort_findings(f, n, n_types, 0, b);
 	k = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct pii_finding *cur = &f[i];
@@ -1763,7 +2018,7 @@ static int gaz_scan(const struct pii_scanner *s, struct pii_scratch *sc, const c
 }
 
 static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
-		  struct pii_findings *out, size_t first, struct moat_err *e);
+		  struct pii_findings *out, size_t first, struct sortbuf *b, struct moat_err *e);
 
 /* Appends f to out (its code points are finish()'s to set); -1 out of
  * memory. */
@@ -1792,7 +2047,14 @@ int pii_merge(const struct pii_scanner *s, const char *text, size_t len, size_t 
 		if (add_finding(out, extra[i], e) < 0)
 			return -1;
 	}
-	return finish(s, text, cp_base, out, first, e);
+	{
+		struct sortbuf b;
+		int rc;
+		memset(&b, 0, sizeof(b));
+		rc = finish(s, text, cp_base, out, first, &b, e);
+		sortbuf_release(&b);
+		return rc;
+	}
 }
 
 int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *text, size_t len,
@@ -1886,46 +2148,57 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 			}
 		}
 	}
-	return finish(s, text, cp_base, out, first, e);
+	return finish(s, text, cp_base, out, first, &sc->sort, e);
 }
 
 /* Presidio's duplicate removal and overlap resolution over out[first..],
  * then code points. */
 static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
-		  struct pii_findings *out, size_t first, struct moat_err *e)
+		  struct pii_findings *out, size_t first, struct sortbuf *b, struct moat_err *e)
 {
-	size_t n = out->n - first;
+	size_t n = out->n - first, pos = 0, cps = cp_base;
+	struct pii_finding *f = out->v + first;
 	if (n == 0)
 		return 0;
-	n = remove_duplicates(out->v + first, n);
+	n = remove_duplicates(f, n, s->n_types, b);
 	if (s->o.resolve_overlaps)
-		n = resolve(out->v + first, n);
+		n = resolve(f, n, s->n_types, b);
 	else
-		qsort(out->v + first, n, sizeof(*out->v), cmp_start);
+		sort_findings(f, n, s->n_types, 0, b);
 	out->n = first + n;
-	{
-		/* code points: one walk over the text through the sorted boundaries */
-		struct bound { size_t off, slot; } *bd = malloc(2 * n * sizeof(*bd) + 1);
-		size_t pos = 0, cps = cp_base;
-		if (!bd)
-			return err_set(e, MOAT_ENOMEM, "out of memory");
+	if (s->o.resolve_overlaps) {
+		/* code points: the findings neither overlap nor go back */
 		for (size_t i = 0; i < n; i++) {
-			bd[2 * i].off = out->v[first + i].start;
-			bd[2 * i].slot = 2 * i;
-			bd[2 * i + 1].off = out->v[first + i].end;
-			bd[2 * i + 1].slot = 2 * i + 1;
+			cps += utf8_count(text + pos, f[i].start - pos);
+			f[i].cp_start = cps;
+			cps += utf8_count(text + f[i].start, f[i].end - f[i].start);
+			f[i].cp_end = cps;
+			pos = f[i].end;
 		}
-		if (!s->o.resolve_overlaps)
-			qsort(bd, 2 * n, sizeof(*bd), cmp_bound);
-		for (size_t i = 0; i < 2 * n; i++) {
-			cps += utf8_count(text + pos, bd[i].off - pos);
-			pos = bd[i].off;
-			if (bd[i].slot % 2 == 0)
-				out->v[first + bd[i].slot / 2].cp_start = cps;
-			else
-				out->v[first + bd[i].slot / 2].cp_end = cps;
-		}
-		free(bd);
+		return (int)n;
+	}
+	/* code points: one walk over the text through the sorted boundaries */
+	if (2 * n > b->alloc_bd) {
+		free(b->bd);
+		b->bd = malloc(2 * n * sizeof(*b->bd));
+		b->alloc_bd = b->bd ? 2 * n : 0;
+		if (!b->bd)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		b->bd[2 * i].off = f[i].start;
+		b->bd[2 * i].slot = 2 * i;
+		b->bd[2 * i + 1].off = f[i].end;
+		b->bd[2 * i + 1].slot = 2 * i + 1;
+	}
+	qsort(b->bd, 2 * n, sizeof(*b->bd), cmp_bound);
+	for (size_t i = 0; i < 2 * n; i++) {
+		cps += utf8_count(text + pos, b->bd[i].off - pos);
+		pos = b->bd[i].off;
+		if (b->bd[i].slot % 2 == 0)
+			f[b->bd[i].slot / 2].cp_start = cps;
+		else
+			f[b->bd[i].slot / 2].cp_end = cps;
 	}
 	return (int)n;
 }

@@ -299,7 +299,8 @@ static void expect_all(const struct expect *x, size_t n)
  * trigger): every shape of separator and cue their expressions allow.  And
  * the patterns whose trigger hits pass a gate (pii_internal.h): identifiers
  * that are a whole word of fixed length (a run of another length holds none
- * of them), state and ZIP, and the windows of e-mail addresses and URLs.
+ * of them), state and ZIP, and the windows of e-mail addresses, URLs and
+ * streets named with their suffix.
  */
 static void cues_and_gates(void **state)
 {
@@ -338,6 +339,12 @@ static void cues_and_gates(void **state)
 		{ "write to first.last+tag@mail.example.co.uk today", "EMAIL_ADDRESS",
 		  "first.last+tag@mail.example.co.uk", 1 },
 		{ "see docs.example.org/guide for more", "URL", "docs.example.org/guide", 1 },
+		/* a street with its suffix starts in the run of letters before
+		 * the number (non-ASCII letters, hyphens, "str.") */
+		{ "Sie wohnt in der Hauptstraße 5 seit Jahren.", "STREET_ADDRESS", "Hauptstraße 5", 1 },
+		{ "Er wohnt Haupt-str. 7 seit Jahren.", "STREET_ADDRESS", "Haupt-str. 7", 1 },
+		{ "Hon bor på Kungsgatan 12 nu.", "STREET_ADDRESS", "Kungsgatan 12", 1 },
+		{ "ref x-Bakkevej 14 ok", "STREET_ADDRESS", "x-Bakkevej 14", 1 },
 	};
 	(void)state;
 	expect_all(x, sizeof(x) / sizeof(x[0]));
@@ -385,6 +392,7 @@ static void triggers_miss_nothing(void **state)
 		"IBAN DE89 3704 0044 0532 0130 00, NINO AB 12 34 56 C, licence MORGA657054SM9IJ, "
 		"postcode SW1A 1AA, card 4111 1111 1111 1111, call +44 20 7946 0958 or (555) 123-4567",
 		"Herr Müller aus Großbeeren, Steuer-ID 86 095 742 719. Sayın Ayşe Yılmaz, 12.03.1985",
+		"Hauptstraße 5, Haupt-str. 7, på Kungsgatan 12, x-Bakkevej 14, Öster-gatan 3, gatan 4",
 	};
 	struct pii_options o = pii_default_options();
 	struct moat_err e = MOAT_ERR_INIT;
@@ -475,6 +483,121 @@ static void overlaps_allow_deny(void **state)
 	/* invalid UTF-8 is refused, not scanned */
 	f.n = 0;
 	assert_int_equal(pii_scan(scanner, scratch, "a\xff" "b", 3, 0, &f, &e), -1);
+}
+
+/* The highest score of a finding of type spanning value, -1 for none. */
+static float score_of(const char *text, const char *type, const char *value)
+{
+	struct pii_findings f = PII_FINDINGS_INIT;
+	float best = -1.0f;
+	assert_true(scan(text, &f) >= 0);
+	for (size_t i = 0; i < f.n; i++) {
+		char *v = cp_slice(text, f.v[i].cp_start, f.v[i].cp_end);
+		if (!strcmp(pii_type_name(scanner, f.v[i].type), type) && !strcmp(v, value) &&
+		    f.v[i].score > best)
+			best = f.v[i].score;
+		free(v);
+	}
+	pii_findings_release(&f);
+	return best;
+}
+
+/*
+ * A context word of 4 bytes or more counts inside a longer word; the scan
+ * looks there only where a 4-byte run of the word starts a context word, so
+ * a word that shares such a run without holding the word ("sociable") must
+ * not count, and one that holds it anywhere must.
+ */
+static void context_inside_words(void **state)
+{
+	(void)state;
+	assert_true(score_of("Ref socialsecurityref 536904399 here", "US_SSN", "536904399") >= 0.4f);
+	assert_true(score_of("Ref mysecurity 536904399 here", "US_SSN", "536904399") >= 0.4f);
+	assert_true(score_of("Ref sociable 536904399 here", "US_SSN", "536904399") < 0.4f);
+	assert_true(score_of("Ref abcdefghijklmnop 536904399 here", "US_SSN", "536904399") < 0.4f);
+}
+
+/* Findings f and g are the same, field by field (recognizers by name). */
+static void same_list(const struct pii_findings *f, const struct pii_findings *g)
+{
+	assert_int_equal(f->n, g->n);
+	for (size_t i = 0; i < f->n; i++) {
+		assert_int_equal(f->v[i].type, g->v[i].type);
+		assert_int_equal(f->v[i].start, g->v[i].start);
+		assert_int_equal(f->v[i].end, g->v[i].end);
+		assert_int_equal(f->v[i].cp_start, g->v[i].cp_start);
+		assert_int_equal(f->v[i].cp_end, g->v[i].cp_end);
+		assert_true(f->v[i].score == g->v[i].score);
+		assert_string_equal(f->v[i].recognizer, g->v[i].recognizer);
+	}
+}
+
+/*
+ * Duplicate removal and overlap resolution sort the findings (as keys, with
+ * the full comparison for ties): the result must not depend on the order the
+ * findings came in.  Many findings on few spans, so that types, scores and
+ * recognizer names decide, in three orders, with and without resolution.
+ */
+static void order_does_not_matter(void **state)
+{
+	static const char *const types[] = { "PERSON", "US_SSN", "PHONE_NUMBER", "LOCATION" };
+	static const char *const recs[] = { "b", "a", "c" };
+	static const float scores[] = { 0.05f, 0.5f, 0.5f, 0.85f, 1.0f };
+	enum { N = 400 };
+	struct pii_finding x[N], y[N];
+	char text[600];
+	uint32_t r = 12345;
+	struct pii_options o = pii_default_options();
+	struct moat_err e = MOAT_ERR_INIT;
+	struct pii_scanner *all;
+	(void)state;
+	memset(text, 'x', sizeof(text) - 1);
+	memcpy(text + 100, "\xc3\xa9\xc3\xa9", 4);  /* code points differ from bytes */
+	text[sizeof(text) - 1] = '\0';
+	o.resolve_overlaps = 0;
+	all = pii_scanner_new(&o, &e);
+	assert_non_null(all);
+	for (size_t i = 0; i < N; i++) {
+		size_t a, len;
+		r = r * 1103515245u + 12345u;
+		a = (r >> 8) % 60 * 8;  /* few starts, ASCII boundaries */
+		r = r * 1103515245u + 12345u;
+		len = 8 + (r >> 8) % 4 * 8;
+		memset(&x[i], 0, sizeof(x[i]));
+		x[i].start = a;
+		x[i].end = x[i].start + len;
+		r = r * 1103515245u + 12345u;
+		x[i].type = pii_type_find(scanner, types[(r >> 8) % 4]);
+		assert_true(x[i].type >= 0);
+		assert_int_equal(pii_type_find(all, types[(r >> 8) % 4]), x[i].type);
+		x[i].score = scores[(r >> 12) % 5];
+		x[i].recognizer = recs[(r >> 16) % 3];
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		const struct pii_scanner *s = pass ? all : scanner;
+		struct pii_findings f[3] = { PII_FINDINGS_INIT, PII_FINDINGS_INIT, PII_FINDINGS_INIT };
+		for (size_t i = 0; i < N; i++)
+			y[i] = x[N - 1 - i];
+		assert_true(pii_merge(s, text, strlen(text), 0, &f[0], 0, x, N, &e) > 0);
+		assert_true(pii_merge(s, text, strlen(text), 0, &f[1], 0, y, N, &e) > 0);
+		for (size_t i = 0; i < N; i++)  /* 7 is prime to N: a permutation */
+			y[i] = x[i * 7 % N];
+		assert_true(pii_merge(s, text, strlen(text), 0, &f[2], 0, y, N, &e) > 0);
+		same_list(&f[0], &f[1]);
+		same_list(&f[0], &f[2]);
+		for (size_t i = 1; i < f[0].n; i++) {
+			const struct pii_finding *p = &f[0].v[i - 1], *q = &f[0].v[i];
+			if (pass == 0)
+				assert_true(p->end <= q->start);  /* resolved: no overlaps */
+			else
+				assert_true(p->start < q->start || (p->start == q->start && p->end >= q->end));
+			assert_int_equal(utf8_count(text, q->start), q->cp_start);
+			assert_int_equal(utf8_count(text, q->end), q->cp_end);
+		}
+		for (int k = 0; k < 3; k++)
+			pii_findings_release(&f[k]);
+	}
+	pii_scanner_free(all);
 }
 
 static void operators(void **state)
@@ -574,6 +697,8 @@ int main(void)
 		cmocka_unit_test(cues_and_gates),
 		cmocka_unit_test(triggers_miss_nothing),
 		cmocka_unit_test(overlaps_allow_deny),
+		cmocka_unit_test(context_inside_words),
+		cmocka_unit_test(order_does_not_matter),
 		cmocka_unit_test(operators),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
