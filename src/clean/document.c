@@ -69,8 +69,9 @@ static int clean_element(const struct clean_ctx *c, struct doc_work *w, struct e
 	langid_detect(x->nm.text.data, x->nm.text.len, &x->lang);
 	sha256_hex_mem(x->nm.text.data, x->nm.text.len, x->sha);
 	if (c->have_filters) {
-		if (clean_filter(&c->fp.el, x->nm.text.data, x->nm.text.len, &x->lang, &kind,
-				 &x->reason) < 0)
+		if (clean_filter_type(&c->fp.el, in->type, &kind, &x->reason) < 0 ||
+		    (!kind && clean_filter(&c->fp.el, x->nm.text.data, x->nm.text.len, &x->lang, &kind,
+					   &x->reason) < 0))
 			return nomem(w);
 		if (kind)
 			x->status = "dropped";
@@ -84,11 +85,18 @@ static int clean_element(const struct clean_ctx *c, struct doc_work *w, struct e
 /* The document's normalised text: the elements' joined by blank lines.  Each
  * element's own copy is released once it is in (a document of one element
  * hands its text over whole), so a large element is held once, not twice. */
+static int left_out(const struct el_work *x)
+{
+	/* an element the filters dropped is not in the cleaned text: its span
+	 * is empty, as an empty element's, so exports and chunks leave it out */
+	return x->empty || !strcmp(x->status, "dropped");
+}
+
 static int join_elements(struct doc_work *w)
 {
 	size_t total = 0, kept = 0, cps = 0;
 	for (size_t k = 0; k < w->n_el; k++)
-		if (!w->el[k].empty) {
+		if (!left_out(&w->el[k])) {
 			total += w->el[k].nm.text.len + (kept ? 2 : 0);
 			kept++;
 		}
@@ -96,7 +104,7 @@ static int join_elements(struct doc_work *w)
 		return nomem(w);
 	for (size_t k = 0; k < w->n_el; k++) {
 		struct el_work *x = &w->el[k];
-		if (x->empty) {
+		if (left_out(x)) {
 			x->norm_start = x->norm_end = cps;
 			continue;
 		}
@@ -130,7 +138,7 @@ static int find_by_model(const struct clean_ctx *c, struct doc_work *w, struct p
 		size_t nx = 0, eb;
 		struct el_work *el = &w->el[k];
 		int rc = 0;
-		if (el->empty)
+		if (left_out(el))
 			continue;
 		if (pii_llm_find(c->llm, c->scanner, w->norm.data + el->byte_start, el->byte_len, &x,
 				 &nx, &w->err) < 0) {
@@ -157,7 +165,7 @@ static struct el_work *element_at(struct doc_work *w, size_t cp)
 {
 	struct el_work *el = NULL;
 	for (size_t k = 0; k < w->n_el; k++)
-		if (!w->el[k].empty && cp >= w->el[k].norm_start && cp < w->el[k].norm_end)
+		if (!left_out(&w->el[k]) && cp >= w->el[k].norm_start && cp < w->el[k].norm_end)
 			el = &w->el[k];
 	return el;
 }

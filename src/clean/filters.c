@@ -89,6 +89,17 @@ static int in_list(const char *list, const char *code)
 	return 0;
 }
 
+int clean_filter_type(const struct filter_rules *r, const char *type, const char **kind,
+		      struct buf *reason)
+{
+	*kind = NULL;
+	if (!r->drop_types[0] || !in_list(r->drop_types, type))
+		return 0;
+	buf_addf(reason, "element type %s: drop_types", type);
+	*kind = "type";
+	return buf_failed(reason) ? -1 : 0;
+}
+
 int clean_filter(const struct filter_rules *r, const char *t, size_t n, const struct langid *lang,
 		 const char **kind, struct buf *reason)
 {

@@ -479,12 +479,20 @@ static int filter_kv(void *ctx, const char *section, char *key, char *value, int
 			r->max_repeated_line_ratio = v;
 		else
 			r->min_language_score = v;
-	} else if (!strcmp(key, "languages")) {
-		size_t k = 0;
-		for (const char *c = value; *c && k + 1 < sizeof(r->languages); c++)
-			if (*c != ' ')
-				r->languages[k++] = (char)tolower((unsigned char)*c);
-		r->languages[k] = '\0';
+	} else if (!strcmp(key, "languages") || !strcmp(key, "drop_types")) {
+		char *list = key[0] == 'l' ? r->languages : r->drop_types;
+		size_t k = 0, cap = key[0] == 'l' ? sizeof(r->languages) : sizeof(r->drop_types);
+		if (list == r->drop_types && r != &f->el)
+			return err_set(e, MOAT_EPARSE, "line %d: drop_types is an [element] rule", line);
+		for (const char *c = value; *c; c++) {
+			if (*c == ' ' || *c == '\t')
+				continue;
+			if (k + 1 >= cap)
+				return err_set(e, MOAT_EPARSE, "line %d: %s is longer than %zu bytes", line,
+					       key, cap - 1);
+			list[k++] = (char)tolower((unsigned char)*c);
+		}
+		list[k] = '\0';
 	} else {
 		return err_set(e, MOAT_EPARSE, "line %d: unknown filter '%s'", line, key);
 	}

@@ -33,7 +33,8 @@
  * A filter policy (moat clean --filters FILE): sections [document] and
  * [element] with min_chars, max_chars, min_words, max_symbol_ratio,
  * max_digit_ratio, max_repeated_line_ratio, languages (comma list) and
- * min_language_score.  A key left out does not filter.
+ * min_language_score; [element] also drop_types (comma list of element
+ * types: header, footer, ...).  A key left out does not filter.
  *
  * Paths in a policy are relative to the policy file.  Ownership: a struct
  * policy owns everything in it; policy_release() frees it.
@@ -96,6 +97,7 @@ struct filter_rules {
 	double max_symbol_ratio, max_digit_ratio, max_repeated_line_ratio;  /* < 0: off */
 	char languages[256];     /* "" : any */
 	double min_language_score;                      /* < 0: off */
+	char drop_types[256];    /* [element] only: element types dropped ("header,footer"); "" none */
 };
 
 struct filter_policy {

@@ -113,6 +113,9 @@ void doc_work_release(struct doc_work *w);
  * memory. */
 int clean_filter(const struct filter_rules *r, const char *t, size_t n, const struct langid *lang,
 		 const char **kind, struct buf *reason) __attribute__((warn_unused_result));
+/* ... and the rule on an element's type (drop_types: "type" in *kind). */
+int clean_filter_type(const struct filter_rules *r, const char *type, const char **kind,
+		      struct buf *reason) __attribute__((warn_unused_result));
 
 /* render.c: writes norm[0..nlen) into out with each replacement (code point
  * spans, sorted, disjoint; a NULL replacement keeps the text) put in, and
