@@ -767,8 +767,8 @@ static int on_audit(void *ctx, int64_t seq, const char *body, size_t len, const 
 	(void)hash;
 	(void)e;
 	cmd = json_object_get(j, "command");
-	if (j && !strcmp(json_string_value(json_array_get(cmd, 1)) ?
-			 json_string_value(json_array_get(cmd, 1)) : "", "clean")) {
+	/* a clean run's record: only clean's inputs name a PII policy's digest */
+	if (j && json_object_get(json_object_get(j, "inputs"), "pii_policy_sha256")) {
 		const char *ps = json_string_value(json_object_get(json_object_get(j, "inputs"),
 								   "pii_policy_sha256"));
 		lp->path[0] = lp->sha[0] = '\0';

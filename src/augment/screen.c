@@ -76,6 +76,29 @@ static size_t cp_byte(const char *s, size_t cp)
 	return b;
 }
 
+static int cmp_span(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_array_get(*(json_t *const *)a, 0));
+	json_int_t y = json_integer_value(json_array_get(*(json_t *const *)b, 0));
+	return x < y ? -1 : x > y;
+}
+
+/* spans by start, as a person would list them */
+static void qsort_spans(json_t *spans)
+{
+	size_t n = json_array_size(spans);
+	json_t **v = n ? malloc(n * sizeof(*v)) : NULL;
+	if (!v)
+		return;  /* no memory: left in the order found, still valid */
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(spans, i));
+	qsort(v, n, sizeof(*v), cmp_span);
+	json_array_clear(spans);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(spans, v[i]);
+	free(v);
+}
+
 json_t *aug_refind_spans(const char *src, const json_t *spans, const char *dst, char **missing)
 {
 	json_t *out = json_array(), *sp;
@@ -118,6 +141,7 @@ json_t *aug_refind_spans(const char *src, const json_t *spans, const char *dst, 
 		}
 		free(surface);
 	}
+	qsort_spans(out);
 	return out;
 }
 
