@@ -158,6 +158,32 @@ fake_run short '{"text": "Jane Roe, Ola Nordmann, Oslo: the same three again, in
 fake_run twin '{"text": "Jane Roe, Ola Nordmann, Oslo: the same three again, in another order."}'
 expect_eq "rejected duplicate" "$(rec twin status) $(rec twin reason)" "a record the workspace has is rejected"
 
+# --- balance: new examples of the labels under the largest one's count ---------------
+printf '%s\n' '{"text": "Invoice 17 is due in March.", "label": ["finance"]}' \
+	'{"text": "The budget grew by a tenth.", "label": ["finance"]}' \
+	'{"text": "Quarterly revenue fell.", "label": ["finance"]}' \
+	'{"text": "Cells divide by mitosis.", "label": ["science"]}' >"$T/cls.jsonl"
+expect_rc 0 m import --format doccano "$T/cls.jsonl" --project topics
+start_fake bal '{"models": {"m:7b": {}}, "format_answer": {"text": "Photosynthesis turns light into sugar in leaves."}}' || bad "fake ollama"
+expect_rc 0 m augment balance --model "ollama://127.0.0.1:$FAKE_PORT/m:7b" --project topics --json
+expect_eq "1 1 duplicate" "$(jq_py '"%d %d %s" % (d["accepted"], d["rejected"], ",".join(d["reasons"]))')" \
+	"science gets 2 more (to finance's 3): the first accepted, its twin rejected"
+expect_eq '{"labels":["science"]}' "$(sq "SELECT a.value FROM annotations a JOIN tasks t ON t.id = a.task_id WHERE t.source = 'synthetic' AND t.project_id = (SELECT id FROM projects WHERE name = 'topics')")" \
+	"the new example carries the label it was made for"
+"$PY" -c 'import json,sys; b=[json.loads(l).get("body") or {} for l in open(sys.argv[1])]; m=[x for x in b if x.get("messages")][-1]["messages"][-1]["content"]; print(m)' "$FAKE_LOG" >"$T/sent"
+expect_grep "example of the label 'science'" "$T/sent" "the prompt asks for the label"
+expect_grep '^- Cells divide by mitosis\.$' "$T/sent" "few-shot from the label's annotated examples"
+
+# --- preference: two responses to one prompt, at two temperatures ---------------------
+start_fake pref '{"models": {"m:7b": {}}, "format_answer": {"response": "It opens at nine."}}' || bad "fake ollama"
+expect_rc 0 m augment preference --model "ollama://127.0.0.1:$FAKE_PORT/m:7b" --project pref --limit 1 --json
+expect_eq 1 "$(jq_py 'd["accepted"]')" "a preference record"
+expect_eq "It opens at nine.|It opens at nine.|0" "$(sq "SELECT json_extract(t.meta, '\$.response_a'), json_extract(t.meta, '\$.response_b'), (SELECT count(*) FROM annotations a WHERE a.task_id = t.id) FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.name = 'pref'")" \
+	"the task holds both responses; a person chooses"
+expect_eq "preference" "$(sq "SELECT json_extract(schema, '\$.kind') FROM projects WHERE name = 'pref'")" "a preference project was made"
+"$PY" -c 'import json,sys; b=[json.loads(l).get("body") or {} for l in open(sys.argv[1])]; print(" ".join(str(x["options"]["temperature"]) for x in b if x.get("messages")))' "$FAKE_LOG" >"$T/temps"
+expect_eq "0.3 1.2" "$(cat "$T/temps")" "one request at each temperature"
+
 # --- review and export take the records; the export marks them ------------------------
 expect_rc 0 m label review people --json
 expect_grep 'augment:paraphrase' "$T/out" "synthetic records wait for review"
