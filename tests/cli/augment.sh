@@ -23,7 +23,7 @@ W=$T/ws
 G="gguf:$TINY"
 m() { "$MOAT" -w "$W" "$@"; }
 jq_py() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$T/out"; }
-sq() { sqlite3 "$W/moat.db" "$@"; }
+sq() { if [ "$1" = -json ]; then shift; sqlite3 -json "$W/moat.db" "$@"; else sqlite3 "$W/moat.db" "$@"; fi; }
 
 "$MOAT" init "$W" >/dev/null
 mkdir "$T/in"
@@ -178,9 +178,10 @@ expect_grep '^- Cells divide by mitosis\.$' "$T/sent" "few-shot from the label's
 start_fake pref '{"models": {"m:7b": {}}, "format_answer": {"response": "It opens at nine."}}' || bad "fake ollama"
 expect_rc 0 m augment preference --model "ollama://127.0.0.1:$FAKE_PORT/m:7b" --project pref --limit 1 --json
 expect_eq 1 "$(jq_py 'd["accepted"]')" "a preference record"
-expect_eq "It opens at nine.|It opens at nine.|0" "$(sq "SELECT json_extract(t.meta, '\$.response_a'), json_extract(t.meta, '\$.response_b'), (SELECT count(*) FROM annotations a WHERE a.task_id = t.id) FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.name = 'pref'")" \
-	"the task holds both responses; a person chooses"
-expect_eq "preference" "$(sq "SELECT json_extract(schema, '\$.kind') FROM projects WHERE name = 'pref'")" "a preference project was made"
+sq -json "SELECT t.meta AS meta, (SELECT count(*) FROM annotations a WHERE a.task_id = t.id) AS n, p.schema AS schema FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.name = 'pref'" >"$T/pref.json"
+expect_eq "It opens at nine.|It opens at nine.|0|preference" "$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]; m=json.loads(r["meta"])
+print("%s|%s|%d|%s" % (m["response_a"], m["response_b"], r["n"], json.loads(r["schema"])["kind"]))' "$T/pref.json")" \
+	"the task holds both responses, a person chooses; a preference project was made"
 "$PY" -c 'import json,sys; b=[json.loads(l).get("body") or {} for l in open(sys.argv[1])]; print(" ".join(str(x["options"]["temperature"]) for x in b if x.get("messages")))' "$FAKE_LOG" >"$T/temps"
 expect_eq "0.3 1.2" "$(cat "$T/temps")" "one request at each temperature"
 
