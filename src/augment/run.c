@@ -501,7 +501,7 @@ static int store_one(struct ctx *c, const struct jobspec *j, json_t *answer, jso
 	const char *texts[EXAMPLES_MAX], *ids[EXAMPLES_MAX];
 	struct aug_verdict v;
 	json_t *spans = NULL, *srcs = source_ids(c, j), *meta = NULL, *value = NULL;
-	char psha[65], *value_text = NULL, *srcs_text = NULL, *prov_text = NULL, *opts_text = NULL;
+	char psha[65], tsha[65], *value_text = NULL, *srcs_text = NULL, *prov_text = NULL, *opts_text = NULL;
 	char *meta_text = NULL, *ann_text = NULL;
 	const char *ttext = NULL;
 	int64_t rec_id = 0;
@@ -520,9 +520,13 @@ static int store_one(struct ctx *c, const struct jobspec *j, json_t *answer, jso
 		return -1;
 	}
 	sha256_hex_mem(prompt, strlen(prompt), psha);
+	sha256_hex_mem(c->r->template_text, strlen(c->r->template_text), tsha);
+	/* the model layer's template_sha256 is the model's chat template; the
+	 * recipe's prompt template is request_template_sha256 there, and here */
 	json_object_set_new(prov, "prompt_sha256", json_string(psha));
-	json_object_set_new(prov, "template_sha256", json_string(c->r->sha256));
+	json_object_set_new(prov, "request_template_sha256", json_string(tsha));
 	json_object_set_new(prov, "recipe", json_string(c->r->name));
+	json_object_set_new(prov, "recipe_sha256", json_string(c->r->sha256));
 	json_object_set(prov, "sources", srcs);
 	json_object_set_new(prov, "key", json_string(j->key));
 	if (v.deidentified)
@@ -558,7 +562,7 @@ static int store_one(struct ctx *c, const struct jobspec *j, json_t *answer, jso
 			c->out->aug_run, c->project, j->key, v.reason ? "rejected" : "accepted", v.reason,
 			v.reason ? v.detail : NULL, value_text, v.sha, v.sig,
 			v.sig ? (size_t)c->screen.mh.perms : 0, srcs_text, c->o->model,
-			json_string_value(json_object_get(prov, "model_digest")), c->r->sha256, psha,
+			json_string_value(json_object_get(prov, "model_digest")), tsha, psha,
 			opts_text, j->seed, prov_text };
 		if (aug_store_record_add(c->s, &rec, &rec_id, e) < 0)
 			goto rollback;

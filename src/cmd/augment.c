@@ -34,6 +34,7 @@ static void usage(FILE *f)
 		"                    [--allow-host HOST] [--json]\n"
 		"       moat augment ls [--json]\n"
 		"       moat augment show RUN [--json]\n"
+		"       moat augment recipe NAME     (a built-in recipe as JSON: a start for your own)\n"
 		"Recipes: paraphrase, qa, balance, instruct, preference, or your own with\n"
 		"--recipe-file FILE (RECIPE is then its name).  See docs/augment.md.\n");
 }
@@ -205,6 +206,20 @@ int cmd_augment(struct cmd_ctx *ctx)
 		return ctx->argc > 2 + json ? cmd_usage("augment ls: only --json") : do_ls(ctx, json);
 	if (!strcmp(name, "show"))
 		return do_show(ctx, ctx->argc, ctx->argv, json);
+	if (!strcmp(name, "recipe")) {  /* a built-in recipe as a file of one's own starts */
+		json_t *j;
+		if (ctx->argc != 3 + json)
+			return cmd_usage("augment recipe: give one recipe's name");
+		if (!(r = aug_recipe_builtin(ctx->argv[2], &e)))
+			return cmd_fail(&e);
+		j = aug_recipe_json(r);
+		aug_recipe_free(r);
+		r = NULL;
+		if (!j)
+			return cmd_usage("augment recipe: out of memory");
+		cmd_print_json(j);
+		return 0;
+	}
 	optind = 2;
 	while ((c = getopt_long(ctx->argc, ctx->argv, "j:", opts, NULL)) != -1) {
 		switch (c) {

@@ -8,7 +8,8 @@
 # here): a planted e-mail address rejected (--pii-reject) or de-identified
 # (the workspace's clean policy), a record that repeats its source rejected,
 # spans found again by their surface strings, a paraphrase that drops one
-# rejected; a killed run resumed without duplicates; accepted records are
+# rejected; a run on llama-server killed and resumed without duplicates;
+# several requests in flight (seen by the replay); accepted records are
 # submitted tasks of the project that review and export take, exports mark
 # them and the card counts them; ls and show; bad recipe files refused.
 . "$(dirname "$0")/lib.sh"
@@ -53,9 +54,12 @@ expect_eq "0 0" "$(sq 'SELECT count(*) FROM aug_records') $(sq 'SELECT count(*) 
 # --- the embedded backend: qa, instruct --------------------------------------------
 check_records() { # RUN RECIPE: every stored record valid for the schema, provenance complete
 	"$MOAT" -w "$W" augment show "$1" --json >"$T/show.json" || { bad "show $1"; return; }
-	"$PY" - "$T/show.json" "$2" <<'PY' && ok || bad "run $1 ($2): records valid, provenance complete"
+	"$MOAT" -w "$W" augment recipe "$2" >"$T/recipe.json" || { bad "recipe $2"; return; }
+	"$PY" - "$T/show.json" "$2" "$T/recipe.json" <<'PY' && ok || bad "run $1 ($2): records valid, provenance complete"
 import json, sys
+import hashlib
 run, recipe = json.load(open(sys.argv[1])), sys.argv[2]
+tsha = hashlib.sha256(json.load(open(sys.argv[3]))["template"].encode()).hexdigest()
 fields = {"qa": ["answer", "key_phrase", "question"], "instruct": ["instruction", "response"],
           "paraphrase": ["text"], "balance": ["text"], "preference": ["response_a", "response_b"]}[recipe]
 assert run["recipe"] == recipe and run["records"], run
@@ -70,10 +74,12 @@ for r in run["records"]:
     assert isinstance(r["seed"], int) and isinstance(r["options"], dict), r
     assert r["sources"] and all(isinstance(s, str) for s in r["sources"]), r
     p = r["provenance"]
-    for k in ("model", "backend", "model_digest", "template_sha256", "prompt_sha256", "options",
-              "seed", "sources", "recipe", "key", "moat"):
+    for k in ("model", "backend", "model_digest", "template_sha256", "request_template_sha256",
+              "prompt_sha256", "options", "seed", "sources", "recipe", "recipe_sha256", "key", "moat"):
         assert k in p, (k, p)
     assert p["seed"] == r["seed"] and p["sources"] == r["sources"] and p["key"] == r["key"], p
+    assert p["request_template_sha256"] == r["template_sha256"] == tsha, (p, tsha)
+    assert p["prompt_sha256"] == r["prompt_sha256"] and p["recipe_sha256"] == run["recipe_sha256"], p
 PY
 }
 # runs_ok CMD...: exit 0, or 1 where the only failures are answers the model
@@ -194,12 +200,10 @@ expect_grep '[0-9]+ of the records (is|are) synthetic' "$T/exp/README.md" "the c
 expect_eq "$(sq "SELECT count(*) FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.name = 'people' AND t.source = 'synthetic'")" \
 	"$(grep -c '"synthetic":true' "$T/exp/train.jsonl")" "every synthetic record is marked"
 
-# --- killed and resumed: every record once -----------------------------------------------
-start_fake slow '{"delay": 0.2, "models": {"m:7b": {}}}' || bad "fake ollama"
-S="ollama://127.0.0.1:$FAKE_PORT/m:7b"
+# --- killed and resumed on the real llama-server: every record once ----------------------
 total=$((chunks * 6))
 count_k() { sq "SELECT count(*) FROM aug_records r JOIN projects p ON p.id = r.project_id WHERE p.name = 'killed'"; }
-"$MOAT" -w "$W" augment qa --model "$S" --project killed --n 6 >/dev/null 2>&1 &
+"$MOAT" -w "$W" augment qa --model "$U" --project killed --n 6 >/dev/null 2>&1 &
 kpid=$!
 for _ in $(seq $((WAIT_S * 20))); do
 	[ "$(count_k)" -ge 3 ] && break
@@ -211,14 +215,19 @@ wait "$kpid" 2>/dev/null
 [ $? = 137 ] && ok || bad "the run was killed mid-way"
 first=$(count_k)
 [ "$first" -gt 0 ] && [ "$first" -lt "$total" ] && ok || bad "killed after some ($first of $total)"
-expect_rc 0 m augment qa --model "$S" --project killed --n 6 -j 4 --json
-expect_eq "$((total - first)) $first" "$(jq_py '"%d %d" % (d["accepted"] + d["rejected"], d["skipped"])')" "the rerun does only what was missing"
-expect_eq "$total|$total" "$(sq "SELECT count(*), count(DISTINCT key) FROM aug_records r JOIN projects p ON p.id = r.project_id WHERE p.name = 'killed'")" \
+runs_ok m augment qa --model "$U" --project killed --n 6 -j 2 --json
+expect_eq "$((total - first)) $first" "$(jq_py '"%d %d" % (d["accepted"] + d["rejected"] + d["failed"], d["skipped"])')" \
+	"the rerun does only what was missing"
+stored=$(count_k)
+expect_eq "$stored" "$(sq "SELECT count(DISTINCT key) FROM aug_records r JOIN projects p ON p.id = r.project_id WHERE p.name = 'killed'")" \
 	"one record per key, none twice"
 expect_eq "$(sq "SELECT count(*) FROM aug_records r JOIN projects p ON p.id = r.project_id WHERE p.name = 'killed' AND status = 'accepted'")" \
 	"$(sq "SELECT count(*) FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.name = 'killed'")" \
 	"a task per accepted record, none twice"
-# several requests in flight: the fake saw them at once
+
+# several requests in flight: the replay of Ollama's API saw them at once
+start_fake slow '{"delay": 0.2, "models": {"m:7b": {}}}' || bad "fake ollama"
+expect_rc 0 m augment instruct --model "ollama://127.0.0.1:$FAKE_PORT/m:7b" --project inflight --n 4 -j 4 --json
 [ "$(cat "$FAKE_LOG.inflight" 2>/dev/null || echo 0)" -ge 2 ] && ok || bad "-j 4 sends requests at once ($(cat "$FAKE_LOG.inflight" 2>/dev/null))"
 
 # --- ls, show --------------------------------------------------------------------------
