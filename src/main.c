@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "import", cmd_import, NEED_WORKSPACE | NEED_WRITE, "read annotations from other tools" },
 	/* row by row in transactions, no writer lock: beside `moat serve` */
 	{ "label", cmd_label, NEED_WORKSPACE, "annotation projects, AI pre-labels, review, agreement" },
+	{ "augment", cmd_augment, NEED_WORKSPACE, "synthetic records from local models, screened, with provenance" },
 	{ "exports", cmd_exports, 0, "list exports, or verify one on any machine" },
 	{ "slurm", cmd_slurm, NEED_WORKSPACE, "run a stage's shards as a Slurm job array; follow, rerun" },
 	{ "users", cmd_users, 0, "the users who log in to moat serve, and their roles" },

@@ -65,6 +65,7 @@ int cmd_import(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_exports(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_slurm(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_label(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
+int cmd_augment(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_users(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 int cmd_serve(struct cmd_ctx *ctx) __attribute__((warn_unused_result));
 

@@ -80,6 +80,7 @@ struct card_facts {
 	const char *date;                 /* UTC, ISO 8601 */
 	const char *status;               /* annotations exported: "accepted", ... */
 	int raw;                          /* --raw: the text is NOT de-identified */
+	size_t n_synthetic;               /* records made by moat augment (of all the records) */
 	int has_audit;                    /* the export holds audit/ */
 
 	/* data governance */

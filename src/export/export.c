@@ -150,6 +150,7 @@ struct run {
 	int64_t set;
 	const char *tokenizer;
 	int64_t left_out;
+	size_t n_synthetic;          /* records moat augment made (tasks of source "synthetic") */
 	/* annotations */
 	struct annot_set as;
 	const char *stage;           /* images are linked here under their names */
@@ -453,6 +454,18 @@ static int gather_task(void *ctx, const struct ds_task *t, const struct ds_annot
 		group[0] = '\0';
 	if (t->run_id && (!r->min_run || t->run_id < r->min_run))
 		r->min_run = t->run_id;
+	if (t->source && !strcmp(t->source, "synthetic")) {
+		/* a record moat augment made: marked, with its provenance (model,
+		 * recipe, sources) and, for qa, its question, in the metadata */
+		if (t->meta && !(it->meta = json_loads(t->meta, 0, NULL)))
+			return err_set(e, MOAT_ECORRUPT, "task %lld: its metadata is not JSON", (long long)t->id);
+		if (!it->meta && !(it->meta = json_object()))
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (!json_object_get(it->meta, "synthetic") &&
+		    json_object_set_new(it->meta, "synthetic", json_true()) < 0)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		r->n_synthetic++;
+	}
 	{
 		char id[32];
 		if (xsnprintf(id, sizeof(id), "task:%lld", (long long)t->id) < 0)
@@ -527,6 +540,8 @@ static int write_annot_records(struct run *r, struct moat_err *e)
 		rec.text = it->text;
 		rec.text_len = strlen(it->text);
 		rec.split = r->assign[i];
+		rec.meta = it->meta;
+		rec.synthetic = it->meta && json_object_get(it->meta, "synthetic");
 		if (v) {
 			rec.labels = (const char *const *)v->labels;
 			rec.n_labels = v->n_labels;
@@ -996,6 +1011,7 @@ int export_run(struct store *s, const struct export_opts *o, struct export_resul
 	cf.date = now;
 	cf.status = r.what == W_ANNOTATIONS ? (o->statuses ? "as asked (--status)" : "accepted") : NULL;
 	cf.raw = o->raw;
+	cf.n_synthetic = r.n_synthetic;
 	cf.has_audit = 1;
 	cf.origin = o->origin;
 	cf.n_steps = sl.n_steps;

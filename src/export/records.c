@@ -445,6 +445,10 @@ static int w_jsonl(struct rec_writer *w, struct buf *o, const struct rec *r, str
 		if (put_cstr(o, r->answer) < 0)
 			return bad_field(e, r, "answer");
 	}
+	if (r->synthetic)
+		JSONW_LIT(o, ",\"synthetic\":true");
+	else if (hf)  /* hf: a column in every record */
+		JSONW_LIT(o, ",\"synthetic\":false");
 	if (hf) {
 		buf_reset(&w->scratch);
 		if (put_meta(&w->scratch, r, e) < 0)

@@ -58,6 +58,7 @@ struct rec {
 	const struct rec_span *spans;
 	size_t n_spans;
 	const char *answer;             /* a free-text answer, or NULL */
+	int synthetic;                  /* made by moat augment: "synthetic": true (jsonl, hf) */
 	unsigned split;                 /* index into the writer's splits */
 	/* chunks (rec_opts.chunks): */
 	const char *document;           /* the document's id */

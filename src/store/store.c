@@ -149,6 +149,24 @@ static const char *const migrations[] = {
 	" created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
 	"CREATE TABLE sessions(token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL,"
 	" csrf TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);",
+	/* 5: the augment stage (src/store/augment.c): runs, and every record a
+	 * run generated, accepted or rejected with its reason and provenance;
+	 * an accepted record's task has source 'synthetic' */
+	"CREATE TABLE aug_runs(id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
+	" recipe TEXT NOT NULL, recipe_sha256 TEXT NOT NULL, model TEXT NOT NULL, source TEXT NOT NULL,"
+	" n INTEGER NOT NULL, seed INTEGER, status TEXT NOT NULL, generated INTEGER NOT NULL DEFAULT 0,"
+	" accepted INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,"
+	" failed INTEGER NOT NULL DEFAULT 0, error TEXT, started_at TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL, run_id INTEGER);"
+	"CREATE TABLE aug_records(id INTEGER PRIMARY KEY, aug_run INTEGER NOT NULL REFERENCES aug_runs(id),"
+	" project_id INTEGER NOT NULL, key TEXT NOT NULL, status TEXT NOT NULL"
+	" CHECK(status IN ('accepted','rejected')), reason TEXT, detail TEXT, value TEXT NOT NULL,"
+	" text_sha256 TEXT NOT NULL, minhash BLOB, sources TEXT NOT NULL, task_id INTEGER,"
+	" model TEXT NOT NULL, model_digest TEXT, template_sha256 TEXT NOT NULL,"
+	" prompt_sha256 TEXT NOT NULL, options TEXT NOT NULL, seed INTEGER NOT NULL,"
+	" provenance TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE(project_id, key));"
+	"CREATE INDEX aug_records_run ON aug_records(aug_run, id);"
+	"CREATE INDEX tasks_source ON tasks(source);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
