@@ -609,7 +609,8 @@ int pii_valid_au_medicare(const char *s, size_t n)
 	return sum % 10 == D(d[8]) ? PII_VALID : PII_INVALID;
 }
 
-int pii_valid_in_aadhaar(const char *s, size_t n)
+/* Verhoeff check over all n digits (the last one the check digit). */
+static int verhoeff_ok(const char *d, size_t n)
 {
 	static const unsigned char vd[10][10] = {
 		{0,1,2,3,4,5,6,7,8,9},{1,2,3,4,0,6,7,8,9,5},{2,3,4,0,1,7,8,9,5,6},
@@ -620,9 +621,17 @@ int pii_valid_in_aadhaar(const char *s, size_t n)
 		{0,1,2,3,4,5,6,7,8,9},{1,5,7,6,2,8,3,0,9,4},{5,8,0,3,7,9,6,1,4,2},
 		{8,9,1,6,0,4,3,5,2,7},{9,4,5,3,1,2,6,8,7,0},{4,2,8,6,5,7,3,9,0,1},
 		{2,7,9,3,8,0,6,4,1,5},{7,0,4,6,9,1,3,2,5,8}};
+	int c = 0;
+	for (size_t i = 0; i < n; i++)
+		c = vd[c][vp[i % 8][D(d[n - 1 - i])]];
+	return c == 0;
+}
+
+int pii_valid_in_aadhaar(const char *s, size_t n)
+{
 	char d[16];
 	size_t k = squeeze(s, n, " -:", d, sizeof(d) - 1);
-	int c = 0, pal = 1;
+	int pal = 1;
 	if (k != 12 || !all_digits(d, k) || d[0] < '2')
 		return PII_INVALID;
 	for (size_t i = 0; i < 6; i++)
@@ -630,9 +639,7 @@ int pii_valid_in_aadhaar(const char *s, size_t n)
 			pal = 0;
 	if (pal)
 		return PII_INVALID;
-	for (size_t i = 0; i < 12; i++)
-		c = vd[c][vp[i % 8][D(d[11 - i])]];
-	return c == 0 ? PII_VALID : PII_INVALID;
+	return verhoeff_ok(d, 12) ? PII_VALID : PII_INVALID;
 }
 
 int pii_valid_kr_rrn(const char *s, size_t n)
@@ -997,24 +1004,6 @@ int pii_valid_kr_frn(const char *s, size_t n)
 	 * issued since October 2020 carry neither */
 	return D(d[7]) * 10 + D(d[8]) <= 95 && (13 - sum % 11) % 10 == D(d[12]) ? PII_VALID
 										: PII_UNKNOWN;
-}
-
-/* Verhoeff check over all n digits (the last one the check digit). */
-static int verhoeff_ok(const char *d, size_t n)
-{
-	static const unsigned char vd[10][10] = {
-		{0,1,2,3,4,5,6,7,8,9},{1,2,3,4,0,6,7,8,9,5},{2,3,4,0,1,7,8,9,5,6},
-		{3,4,0,1,2,8,9,5,6,7},{4,0,1,2,3,9,5,6,7,8},{5,9,8,7,6,0,4,3,2,1},
-		{6,5,9,8,7,1,0,4,3,2},{7,6,5,9,8,2,1,0,4,3},{8,7,6,5,9,3,2,1,0,4},
-		{9,8,7,6,5,4,3,2,1,0}};
-	static const unsigned char vp[8][10] = {
-		{0,1,2,3,4,5,6,7,8,9},{1,5,7,6,2,8,3,0,9,4},{5,8,0,3,7,9,6,1,4,2},
-		{8,9,1,6,0,4,3,5,2,7},{9,4,5,3,1,2,6,8,7,0},{4,2,8,6,5,7,3,9,0,1},
-		{2,7,9,3,8,0,6,4,1,5},{7,0,4,6,9,1,3,2,5,8}};
-	int c = 0;
-	for (size_t i = 0; i < n; i++)
-		c = vd[c][vp[i % 8][D(d[n - 1 - i])]];
-	return c == 0;
 }
 
 int pii_valid_ng_nin(const char *s, size_t n)

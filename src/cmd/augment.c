@@ -39,26 +39,6 @@ static void usage(FILE *f)
 		"--recipe-file FILE (RECIPE is then its name).  See docs/augment.md.\n");
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-static int whole(const char *opt, const char *arg, long long lo, long long hi, long long *out)
-{
-	char *end;
-	long long v = strtoll(arg, &end, 10);
-	if (!*arg || *end || v < lo || v > hi) {
-		cmd_usage("%s '%s': give a whole number from %lld to %lld", opt, arg, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 struct bar_ctx {
 	struct progress bar;
 	int started;
@@ -122,12 +102,12 @@ static int do_ls(struct cmd_ctx *ctx, int json)
 static int do_show(struct cmd_ctx *ctx, int argc, char **argv, int json)
 {
 	struct moat_err e = MOAT_ERR_INIT;
-	long long id;
+	int64_t id;
 	json_t *r, *rec;
 	size_t i;
 	if (argc < 3)
 		return cmd_usage("augment show: give a run's number (moat augment ls lists them)");
-	if (whole("augment show", argv[2], 1, INT64_MAX / 2, &id) < 0)
+	if (cmd_parse_int("augment show", argv[2], 1, INT64_MAX / 2, &id) < 0)
 		return EXIT_USAGE;
 	if (!(r = aug_show(ctx->store, id, &e)))
 		return json ? cmd_fail_json(&e, NULL) : cmd_fail(&e);
@@ -135,7 +115,7 @@ static int do_show(struct cmd_ctx *ctx, int argc, char **argv, int json)
 		cmd_print_json(r);
 		return 0;
 	}
-	printf("run %lld: %s, recipe %s, project %s, model %s, seed %lld\n", id,
+	printf("run %lld: %s, recipe %s, project %s, model %s, seed %lld\n", (long long)id,
 	       json_string_value(json_object_get(r, "status")), json_string_value(json_object_get(r, "recipe")),
 	       json_string_value(json_object_get(r, "project")), json_string_value(json_object_get(r, "model")),
 	       (long long)json_integer_value(json_object_get(r, "seed")));
@@ -184,11 +164,11 @@ int cmd_augment(struct cmd_ctx *ctx)
 	struct llm_config cfg = llm_config_default();
 	struct moat_err e = MOAT_ERR_INIT;
 	struct bar_ctx bar = { 0 };
-	struct sigaction sa, old_int, old_term;
+	struct cmd_interrupt ci;
 	const char *hosts[16], *recipe_file = NULL, *name;
 	size_t n_hosts = 0;
 	int c, json = 0, rc;
-	long long v;
+	int64_t v;
 
 	for (int k = 1; k < ctx->argc; k++)
 		if (!strcmp(ctx->argv[k], "--json"))
@@ -228,24 +208,24 @@ int cmd_augment(struct cmd_ctx *ctx)
 		case 'p': o.project = optarg; break;
 		case 'f': o.from = optarg; break;
 		case 'N':
-			if (whole("--n", optarg, 0, 100000, &v) < 0)
+			if (cmd_parse_int("--n", optarg, 0, 100000, &v) < 0)
 				return EXIT_USAGE;
 			o.n = (int)v;
 			break;
 		case 'S':
-			if (whole("--seed", optarg, 0, 0x7fffffff, &v) < 0)
+			if (cmd_parse_int("--seed", optarg, 0, 0x7fffffff, &v) < 0)
 				return EXIT_USAGE;
 			o.seed = v;
 			break;
 		case 'R': recipe_file = optarg; break;
 		case 'n': o.dry_run = 1; break;
 		case 'j':
-			if (whole("-j", optarg, 1, 256, &v) < 0)
+			if (cmd_parse_int("-j", optarg, 1, 256, &v) < 0)
 				return EXIT_USAGE;
 			o.jobs = (int)v;
 			break;
 		case 'l':
-			if (whole("--limit", optarg, 1, INT64_MAX / 2, &v) < 0)
+			if (cmd_parse_int("--limit", optarg, 1, INT64_MAX / 2, &v) < 0)
 				return EXIT_USAGE;
 			o.limit = v;
 			break;
@@ -297,15 +277,9 @@ int cmd_augment(struct cmd_ctx *ctx)
 		o.progress = on_progress;
 		o.ud = &bar;
 	}
-	o.cancel = &interrupted;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	o.cancel = cmd_catch_interrupt(&ci);
 	rc = aug_run(ctx->store, r, &o, &res, &e);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	cmd_release_interrupt(&ci);
 	if (bar.started)
 		progress_finish(&bar.bar);
 	{

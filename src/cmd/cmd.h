@@ -10,6 +10,8 @@
 #ifndef MOAT_CMD_H
 #define MOAT_CMD_H
 
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -81,6 +83,20 @@ int cmd_fail_json(const struct moat_err *e, json_t *summary);
 int cmd_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A size such as 512M, 2G, 64KiB or 1048576 (bytes); *ok 0 when it is not one. */
 size_t cmd_parse_size(const char *s, int *ok);
+/* opt's value arg, a whole number from min to max, into *out: 0, or -1
+ * after printing why (the caller returns EXIT_USAGE). */
+int cmd_parse_int(const char *opt, const char *arg, int64_t min, int64_t max, int64_t *out)
+	__attribute__((warn_unused_result));
+
+/* SIGINT and SIGTERM set the flag returned (cleared first) until
+ * cmd_release_interrupt puts the old handlers back: for a long run that
+ * stops cleanly between items (label suggest, augment). */
+struct cmd_interrupt {
+	struct sigaction old_int, old_term;
+};
+volatile sig_atomic_t *cmd_catch_interrupt(struct cmd_interrupt *ci);
+void cmd_release_interrupt(struct cmd_interrupt *ci);
+
 /* `--shard I/N`: "I/N" with 0 <= I < N <= SHARD_MAX (decimal, nothing
  * else) into *s.  0, or EXIT_USAGE after printing why (name is the command,
  * "ingest"). */

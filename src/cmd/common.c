@@ -7,6 +7,8 @@
 #include "../core/jsonu.h"
 #include "../core/utf8.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <stdlib.h>
@@ -109,6 +111,47 @@ int cmd_secret_option(const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	return secret_option(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+}
+
+int cmd_parse_int(const char *opt, const char *arg, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (!*arg || *end || errno || v < min || v > max) {
+		cmd_usage("%s '%s': give a whole number from %lld to %lld", opt, arg, (long long)min,
+			  (long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static volatile sig_atomic_t interrupted_flag;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted_flag = 1;
+}
+
+volatile sig_atomic_t *cmd_catch_interrupt(struct cmd_interrupt *ci)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	interrupted_flag = 0;
+	sigaction(SIGINT, &sa, &ci->old_int);
+	sigaction(SIGTERM, &sa, &ci->old_term);
+	return &interrupted_flag;
+}
+
+void cmd_release_interrupt(struct cmd_interrupt *ci)
+{
+	sigaction(SIGINT, &ci->old_int, NULL);
+	sigaction(SIGTERM, &ci->old_term, NULL);
 }
 
 int cmd_parse_shard(const char *name, const char *arg, struct shard *s)

@@ -44,14 +44,6 @@ static void usage(FILE *f)
 		"Every command takes --json.  See docs/label.md for schemas and --where.\n");
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
 static void os_user(char *out, size_t n)
 {
 	struct passwd pw, *res = NULL;
@@ -64,19 +56,6 @@ static void os_user(char *out, size_t n)
 		memcpy(out, name, k);
 		out[k] = '\0';
 	}
-}
-
-static int parse_i64(const char *opt, const char *arg, int64_t min, int64_t max, int64_t *out)
-{
-	char *end;
-	long long v = strtoll(arg, &end, 10);
-	if (!*arg || *end || v < min || v > max) {
-		cmd_usage("%s '%s': give a whole number from %lld to %lld", opt, arg, (long long)min,
-			  (long long)max);
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 static int do_ls(struct cmd_ctx *ctx, int json)
@@ -135,7 +114,7 @@ static int do_create(struct cmd_ctx *ctx, const char *name, int argc, char **arg
 		case 'f': o.from = optarg; break;
 		case 'w': o.where = optarg; break;
 		case 'o':
-			if (parse_i64("--overlap", optarg, 1, 100, &overlap) < 0)
+			if (cmd_parse_int("--overlap", optarg, 1, 100, &overlap) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'r': o.raw = 1; break;
@@ -218,7 +197,7 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 	struct moat_err e = MOAT_ERR_INIT;
 	struct shard shard = SHARD_ALL;
 	struct bar_ctx bar = { 0 };
-	struct sigaction sa, old_int, old_term;
+	struct cmd_interrupt ci;
 	const char *hosts[16];
 	size_t n_hosts = 0;
 	int c, json = 0, rc;
@@ -230,17 +209,17 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 		switch (c) {
 		case 'm': o.model = optarg; break;
 		case 'j':
-			if (parse_i64("-j", optarg, 1, 256, &v) < 0)
+			if (cmd_parse_int("-j", optarg, 1, 256, &v) < 0)
 				return EXIT_USAGE;
 			o.jobs = (int)v;
 			break;
 		case 'l':
-			if (parse_i64("--limit", optarg, 1, INT64_MAX / 2, &o.limit) < 0)
+			if (cmd_parse_int("--limit", optarg, 1, INT64_MAX / 2, &o.limit) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'n': o.dry_run = 1; break;
 		case 'S':
-			if (parse_i64("--seed", optarg, 0, INT64_MAX / 2, &o.seed) < 0)
+			if (cmd_parse_int("--seed", optarg, 0, INT64_MAX / 2, &o.seed) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'H':
@@ -276,20 +255,14 @@ static int do_suggest(struct cmd_ctx *ctx, const char *name, int argc, char **ar
 		o.progress = on_progress;
 		o.ud = &bar;
 	}
-	o.cancel = &interrupted;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	o.cancel = cmd_catch_interrupt(&ci);
 	rc = label_suggest(ctx->store, name, &o, &r, &e);
-	sigaction(SIGINT, &old_int, NULL);
+	cmd_release_interrupt(&ci);
 	if (o.template_text) {  /* the audit record keeps its digest, not the text */
 		sha256_hex_mem(o.template_text, strlen(o.template_text), tpl_sha);
 		o.template_text = NULL;
 	}
 	buf_release(&tpl);
-	sigaction(SIGTERM, &old_term, NULL);
 	if (bar.started)
 		progress_finish(&bar.bar);
 	{
@@ -476,17 +449,17 @@ static int do_review(struct cmd_ctx *ctx, const char *name, int argc, char **arg
 			if (d)
 				return cmd_usage("label review: one decision at a time");
 			d = a[2] == 'a' ? LABEL_ACCEPT : LABEL_REJECT;
-			if (parse_i64(a, argv[++k], 1, INT64_MAX, &id) < 0)
+			if (cmd_parse_int(a, argv[++k], 1, INT64_MAX, &id) < 0)
 				return EXIT_USAGE;
 		} else if (!strcmp(a, "--correct") && k + 2 < argc) {
 			if (d)
 				return cmd_usage("label review: one decision at a time");
 			d = LABEL_CORRECT;
-			if (parse_i64(a, argv[++k], 1, INT64_MAX, &id) < 0)
+			if (cmd_parse_int(a, argv[++k], 1, INT64_MAX, &id) < 0)
 				return EXIT_USAGE;
 			value_text = argv[++k];
 		} else if (!strcmp(a, "--limit") && k + 1 < argc) {
-			if (parse_i64(a, argv[++k], 1, 200, &limit) < 0)
+			if (cmd_parse_int(a, argv[++k], 1, 200, &limit) < 0)
 				return EXIT_USAGE;
 		} else {
 			return cmd_usage("label review: unexpected '%s'", a);
