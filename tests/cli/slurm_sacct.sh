@@ -143,6 +143,19 @@ expect_eq "done=[2] running=[] pending=[] failed=[] source=sacct" \
 	"$(until_status "$T/ws" "$rerun" "done=\[2\]")" "the rerun's status, from sacct"
 expect_eq "$rerun.2.out" "$(cd "$T/ws/slurm" && ls "$rerun".*.out)" "the rerun ran shard 2 alone"
 expect_eq COMPLETED "$(sacct -n -X -P -j "$rerun" -o State)" "sacct's record of the rerun"
+rm -f "$T/ws/slurm/$rerun".*.exit
+expect_eq "done=[2] running=[] pending=[] failed=[] source=sacct" "$(status_json "$T/ws" "$rerun")" \
+	"the rerun's status without its exit file"
+# Slurm 22.05 may store a task that starts as it is submitted without its
+# array ("JOB|COMPLETED", not "JOB_2|..."): a job of one task is that task
+mkdir "$T/noarray"
+printf '#!/bin/sh\n%s "$@" | sed "s/^%s_2\\([|.]\\)/%s\\1/"\n' "$(command -v sacct)" "$rerun" "$rerun" \
+	>"$T/noarray/sacct"
+chmod +x "$T/noarray/sacct"
+expect_eq "$rerun|COMPLETED" "$(PATH=$T/noarray:$PATH sacct -n -X -P -j "$rerun" -o JobID,State)" \
+	"the record without its array"
+expect_eq "done=[2] running=[] pending=[] failed=[] source=sacct" \
+	"$(PATH=$T/noarray:$PATH status_json "$T/ws" "$rerun")" "a one-task job's record without its array"
 expect_eq "$(docs "$T/one")" "$(docs "$T/ws")" "after the rerun the workspace equals one ingest"
 expect_rc 0 "$MOAT" -w "$T/ws" slurm status "$job"
 expect_grep "4 done, 0 running, 0 pending, 0 failed" "$T/out" "the first job's cancelled shard is done by its rerun"
