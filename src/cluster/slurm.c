@@ -407,6 +407,27 @@ static int query(char *const argv[], struct buf *out, int *ok, struct moat_err *
 	return 0;
 }
 
+/* A job of one task whose sacct record has no "_TASK": Slurm 22.05 can store
+ * an array task without its array when its start reaches slurmdbd after its
+ * batch step's (a task that starts the moment it is submitted); the job's
+ * one task is then the one record "JOB|STATE|...".  The count. */
+static size_t sacct_lone_task(const char *text, const char *job, unsigned task,
+			      struct slurm_tasks *t)
+{
+	size_t jl = strlen(job);
+	for (const char *line = text; *line;) {
+		const char *nl = strchr(line, '\n');
+		if (!strncmp(line, job, jl) && line[jl] == '|') {
+			const char *st = line + jl + 1;
+			size_t wl = strcspn(st, " |\n");
+			set_task(t, task, state_of(st, wl), st, wl);
+			return 1;
+		}
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+	return 0;
+}
+
 static int job_state(const char *dir, const char *job, struct slurm_tasks *t, const char **source,
 		     json_t **meta_out, int depth, struct moat_err *e)
 {
@@ -419,7 +440,7 @@ static int job_state(const char *dir, const char *job, struct slurm_tasks *t, co
 	char *squeue[] = { (char *)"squeue", (char *)"-h", (char *)"-r", (char *)"-j", (char *)job,
 			   (char *)"-o", fmt, NULL };
 	struct slurm_tasks acct;
-	size_t i, from_acct = 0;
+	size_t i, n_mine = 0, by_acct = 0;
 	int ok, rc = -1;
 	memset(&acct, 0, sizeof(acct));
 	memset(t, 0, sizeof(*t));
@@ -437,8 +458,12 @@ static int job_state(const char *dir, const char *job, struct slurm_tasks *t, co
 	 * queue has written its file before, so no task falls between them */
 	if (query(sacct, &out, &ok, e) < 0)
 		goto out;
-	if (ok)
-		from_acct = slurm_parse_sacct(buf_str(&out), job, &acct);
+	if (ok && !slurm_parse_sacct(buf_str(&out), job, &acct) &&
+	    json_array_size(json_object_get(meta, "tasks")) == 1) {
+		json_int_t k = json_integer_value(json_array_get(json_object_get(meta, "tasks"), 0));
+		if (k >= 0 && k < (json_int_t)t->n)
+			sacct_lone_task(buf_str(&out), job, (unsigned)k, &acct);
+	}
 	if (query(squeue, &out, &ok, e) < 0)
 		goto out;
 	if (!ok && !strstr(buf_str(&out), "Invalid job id")) {
@@ -455,7 +480,9 @@ static int job_state(const char *dir, const char *job, struct slurm_tasks *t, co
 			t->state[k] = SLURM_NONE;
 			continue;
 		}
+		n_mine++;
 		if (acct.state[k]) {
+			by_acct++;
 			t->state[k] = acct.state[k];
 			memcpy(t->why[k], acct.why[k], sizeof(t->why[k]));
 			continue;
@@ -479,7 +506,10 @@ static int job_state(const char *dir, const char *job, struct slurm_tasks *t, co
 		buf_release(&b);
 		free(path);
 	}
-	*source = from_acct ? "sacct" : "squeue and exit files";
+	/* sacct can know some shards only: Slurm 22.05 may store a task split
+	 * off a pending array as a job of its own, which sacct -j JOB omits */
+	*source = !by_acct ? "squeue and exit files"
+		  : by_acct == n_mine ? "sacct" : "sacct, squeue and exit files";
 	/* a shard rerun later is as its rerun left it (reruns in order; each
 	 * with its own reruns merged) */
 	json_array_foreach(json_object_get(meta, "reruns"), i, v) {

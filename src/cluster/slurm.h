@@ -83,7 +83,9 @@ size_t slurm_parse_squeue(const char *text, struct slurm_tasks *t);
 
 /* The state of the shards of job (its JOB.json in dir, the workspace's
  * slurm/ folder) into t (initialised here; the caller releases it), and
- * where it came from into source ("sacct", or "squeue and exit files").
+ * where it came from into source: "sacct" when sacct named every shard of
+ * the job, "squeue and exit files" when it named none, else "sacct, squeue
+ * and exit files".
  * A shard rerun by a later job (slurm_job_add_rerun) is as that job left it.
  * meta (may be NULL) gets JOB.json, a new reference. */
 int slurm_job_state(const char *dir, const char *job, struct slurm_tasks *t, const char **source,
