@@ -3,11 +3,9 @@
 # shard a separate `moat ingest` process started at the same time on this
 # machine, as a Slurm job array's tasks would be on one node.
 #
-# On a SQLite workspace each process holds the workspace's writer lock for
-# its whole run, so the shards take turns: this measures what sharding costs
-# there (each shard walks and stats every file, and waits), not a speed-up.
-# The speed-up needs shards on several machines writing to a PostgreSQL
-# store (issue 15's other half).
+# A shard takes the workspace's writer lock shared and holds SQLite's own
+# writer lock only while it stores finished documents, so the shards run
+# side by side (each still walks and stats every file to find its share).
 #
 #  1. bench/ingest/gen.py writes MB megabytes (default 20) of Markdown and
 #     HTML, kept under bench/out/shard/ for the next run.

@@ -506,7 +506,13 @@ static int record_all(struct store *s, struct walk *w, struct pool *pool, struct
 		}
 		if (rc < 0)
 			break;
-		j = next_done(f, &w->jobs[consumed], in_tx ? batch_end : 0);
+		/* A shard beside its siblings (store_exclusive: no) holds SQLite's
+		 * one writer lock only while it stores what its workers have
+		 * finished, never while it waits for them: a batch kept open for
+		 * BATCH_WAIT kept the other shards out for the whole run
+		 * (bench/shard: 2 shards took as long as one process) */
+		j = next_done(f, &w->jobs[consumed],
+			      !in_tx ? 0 : store_exclusive(s) ? batch_end : 1e-9);
 		if (!j) {
 			/* Nothing came in time: commit what we have rather than hold it. */
 			if (store_sync_objects(f->ws_dir, e) < 0 || store_commit(s, e) < 0) {
