@@ -60,6 +60,7 @@
 #include <jansson.h>
 
 #include "../core/err.h"
+#include "../core/shard.h"
 
 struct store;
 struct llm_config;
@@ -146,6 +147,10 @@ struct aug_opts {
 	int pii_reject;                  /* 1: reject records with a finding even with a policy */
 	double near_threshold;           /* MinHash similarity that rejects (0: 0.8) */
 	int64_t run_id;
+	/* only the records of this shard, by their key (SHARD_ALL: all): the
+	 * shards of one run together make what one run makes, each record
+	 * once; --limit counts within the shard */
+	struct shard shard;
 	/* dry run: each prompt as it would be sent, with the record's key */
 	int (*on_prompt)(void *ud, const char *key, const char *system, const char *prompt);
 	/* after each answer: done (screened), total */
@@ -159,6 +164,7 @@ struct aug_result {
 	int64_t aug_run;         /* the run's id (0 for a dry run) */
 	int64_t total;           /* requests to make (records not yet stored) */
 	int64_t skipped;         /* records already stored by an earlier run */
+	int64_t other_shards;    /* records left to the other shards */
 	int64_t generated, accepted, rejected, failed;
 	json_t *reasons;         /* {"pii": n, "duplicate": n, ...}: new reference, or NULL */
 	int64_t seed;

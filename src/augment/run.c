@@ -301,6 +301,11 @@ static int add_job(struct ctx *c, const size_t *src, size_t n_src, const char *l
 		free(j->label);
 		return -1;
 	}
+	if (!shard_has(&c->o->shard, j->key)) {
+		c->out->other_shards++;
+		free(j->label);
+		return 0;
+	}
 	have = c->project ? aug_store_has_key(c->s, c->project, j->key, e) : 0;
 	if (have < 0) {
 		free(j->label);

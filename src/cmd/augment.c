@@ -30,7 +30,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: moat augment RECIPE --model URI --project P [--from chunks[:SET]|documents|\n"
 		"                    annotations] [--n N] [--seed S] [--recipe-file FILE] [--dry-run]\n"
-		"                    [-j N] [--limit N] [--pii FILE] [--pii-reject] [--model2 URI]\n"
+		"                    [-j N] [--limit N] [--shard I/N] [--pii FILE] [--pii-reject]\n"
+		"                    [--model2 URI]\n"
 		"                    [--allow-host HOST] [--json]\n"
 		"       moat augment ls [--json]\n"
 		"       moat augment show RUN [--json]\n"
@@ -151,6 +152,7 @@ int cmd_augment(struct cmd_ctx *ctx)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "shard", required_argument, NULL, 'H' },
 		{ "pii", required_argument, NULL, 'P' },
 		{ "pii-reject", no_argument, NULL, 'X' },
 		{ "allow-host", required_argument, NULL, 'A' },
@@ -229,6 +231,10 @@ int cmd_augment(struct cmd_ctx *ctx)
 				return EXIT_USAGE;
 			o.limit = v;
 			break;
+		case 'H':
+			if ((rc = cmd_parse_shard("augment", optarg, &o.shard)) != 0)
+				return rc;
+			break;
 		case 'P': o.pii = optarg; break;
 		case 'X': o.pii_reject = 1; break;
 		case 'A':
@@ -292,13 +298,18 @@ int cmd_augment(struct cmd_ctx *ctx)
 					(json_int_t)res.failed, "reasons", res.reasons, "dry_run", o.dry_run);
 		if (sum && res.first_error[0])
 			json_object_set_new(sum, "first_error", json_string(res.first_error));
+		if (sum && o.shard.n) {
+			json_object_set_new(sum, "shard", cmd_shard_json(&o.shard));
+			json_object_set_new(sum, "other_shards", json_integer(res.other_shards));
+		}
 		if (!o.dry_run && res.generated) {
 			json_t *counts = json_pack("{s:I, s:I, s:I}", "accepted", (json_int_t)res.accepted,
 						   "rejected", (json_int_t)res.rejected, "failed",
 						   (json_int_t)res.failed);
-			json_t *inputs = json_pack("{s:s, s:s, s:s, s:I, s:I}", "recipe", r->name,
+			json_t *inputs = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o*}", "recipe", r->name,
 						   "recipe_sha256", r->sha256, "model", o.model, "seed",
-						   (json_int_t)res.seed, "augment_run", (json_int_t)res.aug_run);
+						   (json_int_t)res.seed, "augment_run", (json_int_t)res.aug_run,
+						   "shard", cmd_shard_json(&o.shard));
 			int arc = cmd_audit_append(ctx, inputs, NULL, counts, NULL);
 			json_decref(counts);
 			json_decref(inputs);
@@ -335,6 +346,9 @@ int cmd_augment(struct cmd_ctx *ctx)
 				printf(", %lld failed, %lld stored before\n", (long long)res.failed,
 				       (long long)res.skipped);
 			}
+			if (o.shard.n)
+				printf("shard %u/%u: left %lld records to the other shards\n", o.shard.i,
+				       o.shard.n, (long long)res.other_shards);
 			if (res.first_error[0])
 				fprintf(stderr, "moat: first failure: %s\n", res.first_error);
 		}

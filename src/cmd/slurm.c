@@ -35,7 +35,8 @@ static void usage(FILE *f)
 		"usage: moat slurm STAGE [ARGS] --array N [--partition P] [--time T] [--wait]\n"
 		"       moat slurm status JOB [--wait] [--json]\n"
 		"       moat slurm rerun JOB [--wait]\n\n"
-		"Runs a stage (ingest, clean, chunk or label suggest) as a Slurm job array of N\n"
+		"Runs a stage (ingest, clean, chunk, label suggest or augment) as a Slurm job\n"
+		"array of N\n"
 		"shards: task I runs 'moat -w WORKSPACE STAGE ARGS --shard I/N' with this moat\n"
 		"binary.  The\n"
 		"job script and each task's output and exit status are kept in WORKSPACE/slurm/.\n"
@@ -50,11 +51,11 @@ static void usage(FILE *f)
 		"Secrets (--password) are refused: a job script is a file others may read; use\n"
 		"--password-file or the environment (sbatch passes it on).  Clean's shards do not\n"
 		"mark duplicates: run 'moat clean' with the same options when they are done.\n"
-		"On a SQLite workspace ingest, clean and chunk take turns (one writer at a\n"
-		"time); label suggest's shards run together: see docs/cluster.md.\n");
+		"Shards run side by side, but clean's and chunk's on a SQLite workspace take\n"
+		"turns: see docs/cluster.md.\n");
 }
 
-static const char *const STAGES[] = { "ingest", "clean", "chunk", "label", NULL };
+static const char *const STAGES[] = { "ingest", "clean", "chunk", "label", "augment", NULL };
 
 struct slurm_cli {
 	int wait, json;
@@ -259,7 +260,7 @@ static int submit(struct cmd_ctx *ctx, const char *ws, const char *dir, struct s
 	if (!n) {
 		free(args);
 		return cmd_usage("slurm: '%s' is not a stage moat can shard (ingest, clean, chunk, "
-				 "label suggest)", spec.stage);
+				 "label suggest, augment)", spec.stage);
 	}
 	n = 0;
 	for (int i = 2; i < ctx->argc; i++) {

@@ -50,6 +50,17 @@ expect_eq "$((chunks * 2))" "$(grep -c '^--- record ' "$T/out")" "a prompt per r
 expect_grep '^Passage:$' "$T/out" "the qa template with the chunk"
 expect_grep "^$((chunks * 2)) prompts would be sent" "$T/out" "the count"
 expect_eq "0 0" "$(sq 'SELECT count(*) FROM aug_records') $(sq 'SELECT count(*) FROM aug_runs')" "a dry run stores nothing"
+# --shard I/N: the shards' records together are the run's, each in one shard
+grep '^--- record ' "$T/out" | sort >"$T/keys.all"
+: >"$T/keys.shards"
+for i in 0 1 2; do
+	expect_rc 0 m augment qa --model "openai://127.0.0.1:$CLOSED_PORT/v1/x" --project qa --n 2 --dry-run \
+		--shard "$i/3"
+	grep '^--- record ' "$T/out" >>"$T/keys.shards"
+done
+expect_eq "$(cat "$T/keys.all")" "$(sort "$T/keys.shards")" "3 augment shards make the run's records, each once"
+expect_rc 2 m augment qa --model "openai://127.0.0.1:$CLOSED_PORT/v1/x" --project qa --shard 3/3 --dry-run
+expect_grep "shard takes I/N" "$T/err" "a bad --shard is a usage error"
 
 # --- the embedded backend: qa, instruct --------------------------------------------
 check_records() { # RUN RECIPE: every stored record valid for the schema, provenance complete
