@@ -601,10 +601,10 @@ static const char exp_jsonl_train[] =
 static const char exp_jsonl_test[] =
 	"{\"id\":\"doc2#0\",\"text\":\"Comma, \\\"quote\\\" and emoji 😀\\r\\nend\",\"metadata\":{},\"labels\":[\"a\",\"b\"],\"spans\":[]}\n";
 static const char exp_hf_train[] =
-	"{\"id\":\"doc1#0\",\"text\":\"Zoë lives in São Paulo, \\\"SP\\\".\\nNew\\tline 🎉 café́\",\"labels\":[\"travel\"],\"spans\":[{\"start\":0,\"end\":3,\"label\":\"PER\"},{\"start\":13,\"end\":22,\"label\":\"LOC\"},{\"start\":39,\"end\":40,\"label\":\"EMOJI\"},{\"start\":41,\"end\":46,\"label\":\"FOOD\"}],\"answer\":null,\"metadata\":\"{\\\"nested\\\":{\\\"a\\\":true,\\\"b\\\":1},\\\"none\\\":null,\\\"page\\\":2,\\\"score\\\":0.5,\\\"source\\\":\\\"a.txt\\\",\\\"tags\\\":[\\\"x\\\",\\\"y\\\"]}\"}\n"
-	"{\"id\":\"doc3\",\"text\":\"مرحبا بالعالم\",\"labels\":[],\"spans\":[{\"start\":6,\"end\":13,\"label\":\"LOC\"}],\"answer\":\"Hello, world\",\"metadata\":\"{\\\"lang\\\":\\\"ar\\\"}\"}\n";
+	"{\"id\":\"doc1#0\",\"text\":\"Zoë lives in São Paulo, \\\"SP\\\".\\nNew\\tline 🎉 café́\",\"labels\":[\"travel\"],\"spans\":[{\"start\":0,\"end\":3,\"label\":\"PER\"},{\"start\":13,\"end\":22,\"label\":\"LOC\"},{\"start\":39,\"end\":40,\"label\":\"EMOJI\"},{\"start\":41,\"end\":46,\"label\":\"FOOD\"}],\"answer\":null,\"synthetic\":false,\"metadata\":\"{\\\"nested\\\":{\\\"a\\\":true,\\\"b\\\":1},\\\"none\\\":null,\\\"page\\\":2,\\\"score\\\":0.5,\\\"source\\\":\\\"a.txt\\\",\\\"tags\\\":[\\\"x\\\",\\\"y\\\"]}\"}\n"
+	"{\"id\":\"doc3\",\"text\":\"مرحبا بالعالم\",\"labels\":[],\"spans\":[{\"start\":6,\"end\":13,\"label\":\"LOC\"}],\"answer\":\"Hello, world\",\"synthetic\":false,\"metadata\":\"{\\\"lang\\\":\\\"ar\\\"}\"}\n";
 static const char exp_hf_test[] =
-	"{\"id\":\"doc2#0\",\"text\":\"Comma, \\\"quote\\\" and emoji 😀\\r\\nend\",\"labels\":[\"a\",\"b\"],\"spans\":[],\"answer\":null,\"metadata\":\"{}\"}\n";
+	"{\"id\":\"doc2#0\",\"text\":\"Comma, \\\"quote\\\" and emoji 😀\\r\\nend\",\"labels\":[\"a\",\"b\"],\"spans\":[],\"answer\":null,\"synthetic\":false,\"metadata\":\"{}\"}\n";
 static const char exp_csv_train[] =
 	"id,text,labels,spans,answer,metadata\r\n"
 	"doc1#0,\"Zoë lives in São Paulo, \"\"SP\"\".\n"
