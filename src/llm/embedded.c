@@ -324,6 +324,12 @@ struct job {
 	struct moat_err *err;
 };
 
+/* What the text so far leaves open of a UTF-8 sequence: need more
+ * continuation bytes, the next one in [lo, hi] (RFC 3629's table). */
+struct u8state {
+	unsigned char need, lo, hi;
+};
+
 struct slot {
 	struct job *job;
 	llama_token *prompt;
@@ -338,6 +344,7 @@ struct slot {
 	struct llm_stream st;
 	double t_admit, t_first;
 	double logprob;                  /* of the n_gen tokens taken (token_logprob) */
+	struct u8state u8;               /* the answer's open UTF-8 sequence (sample()) */
 };
 
 struct engine_stats {
@@ -409,16 +416,63 @@ static void fill_candidates(struct emb *b, llama_token_data *cand, const float *
 		cand[i] = (llama_token_data){ i, logits[i], 0.0f };
 }
 
+/* Feeds the n bytes of a token's piece to st: 0 with st advanced, or -1
+ * when they would make the text invalid UTF-8 (st as it was). */
+static int u8_feed(struct u8state *st, const char *p, size_t n)
+{
+	struct u8state s = *st;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (s.need) {
+			if (c < s.lo || c > s.hi)
+				return -1;
+			s.need--;
+			s.lo = 0x80;
+			s.hi = 0xBF;
+		} else if (c >= 0x80) {
+			s.lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+			s.hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+			if (c >= 0xC2 && c <= 0xDF)
+				s.need = 1;
+			else if (c >= 0xE0 && c <= 0xEF)
+				s.need = 2;
+			else if (c >= 0xF0 && c <= 0xF4)
+				s.need = 3;
+			else
+				return -1;
+		}
+	}
+	*st = s;
+	return 0;
+}
+
+/* 1 when tok's piece keeps the text valid UTF-8 after st */
+static int u8_fits(struct emb *b, const struct u8state *st, llama_token tok)
+{
+	char piece[256];
+	struct u8state s = *st;
+	int32_t n = llama_token_to_piece(b->vocab, tok, piece, sizeof(piece), 0, false);
+	return n < 0 || u8_feed(&s, piece, (size_t)n) == 0;  /* a longer piece: not judged */
+}
+
 /* Samples with the chain first and asks the grammar only about the token
  * chosen; only when the grammar refuses it is the whole vocabulary passed
  * through the grammar (what llama.cpp's own tools do: checking 32000
- * candidates against a grammar at every step is the slow part). */
+ * candidates against a grammar at every step is the slow part).  With a
+ * grammar, likewise a token that would break the answer's UTF-8 (a byte
+ * token opening a sequence that the next token does not continue):
+ * llama.cpp's grammar takes any bytes after a lead byte as its
+ * continuation and counts the broken sequence as one character, where the
+ * text then holds an U+FFFD for each bad byte (a string longer than its
+ * maxLength).  Unconstrained text keeps what the model chose (its bad
+ * bytes become U+FFFD). */
 static llama_token sample(struct emb *b, struct llama_sampler *chain, struct llama_sampler *grammar,
-			  llama_token_data *cand, int idx)
+			  struct u8state *u8, llama_token_data *cand, int idx)
 {
 	const float *logits = llama_get_logits_ith(b->ctx, idx);
 	llama_token_data_array arr;
 	llama_token tok;
+	int ok;
 	if (!logits)
 		return LLAMA_TOKEN_NULL;
 	fill_candidates(b, cand, logits);
@@ -427,19 +481,31 @@ static llama_token sample(struct emb *b, struct llama_sampler *chain, struct lla
 	if (arr.selected < 0 || (size_t)arr.selected >= arr.size)
 		return LLAMA_TOKEN_NULL;
 	tok = arr.data[arr.selected].id;
-	if (grammar) {
+	ok = !grammar || u8_fits(b, u8, tok);
+	if (ok && grammar) {
 		llama_token_data one = { tok, 1.0f, 0.0f };
 		llama_token_data_array a1 = { &one, 1, -1, false };
 		llama_sampler_apply(grammar, &a1);
-		if (isinf(one.logit) && one.logit < 0) {
-			fill_candidates(b, cand, logits);
-			arr = (llama_token_data_array){ cand, (size_t)b->n_vocab, -1, false };
-			llama_sampler_apply(grammar, &arr);
-			llama_sampler_apply(chain, &arr);
-			if (arr.selected < 0 || (size_t)arr.selected >= arr.size)
-				return LLAMA_TOKEN_NULL;
-			tok = arr.data[arr.selected].id;
-		}
+		ok = !(isinf(one.logit) && one.logit < 0);
+	}
+	if (!ok) {  /* (only with a grammar) */
+		fill_candidates(b, cand, logits);
+		arr = (llama_token_data_array){ cand, (size_t)b->n_vocab, -1, false };
+		llama_sampler_apply(grammar, &arr);
+		for (size_t i = 0; i < arr.size; i++)
+			if (!(isinf(arr.data[i].logit) && arr.data[i].logit < 0) &&
+			    !u8_fits(b, u8, arr.data[i].id))
+				arr.data[i].logit = -INFINITY;
+		llama_sampler_apply(chain, &arr);
+		if (arr.selected < 0 || (size_t)arr.selected >= arr.size)
+			return LLAMA_TOKEN_NULL;
+		tok = arr.data[arr.selected].id;
+	}
+	if (grammar) {
+		char piece[256];
+		int32_t n = llama_token_to_piece(b->vocab, tok, piece, sizeof(piece), 0, false);
+		if (n < 0 || u8_feed(u8, piece, (size_t)n) < 0)
+			memset(u8, 0, sizeof(*u8));  /* nothing fitted: start afresh */
 		llama_sampler_accept(grammar, tok);
 	}
 	llama_sampler_accept(chain, tok);
@@ -846,7 +912,7 @@ static void engine(struct emb *b, struct job *jobs, size_t n, int P, int seq_len
 			if (!j || s->batch_idx < 0)
 				continue;
 			tok = s->fast ? argmax(b, s->batch_idx, j->ignore_eos)
-				      : sample(b, s->smpl, s->grammar, cand, s->batch_idx);
+				      : sample(b, s->smpl, s->grammar, &s->u8, cand, s->batch_idx);
 			if (s->t_first == 0)
 				s->t_first = now_seconds();
 			if (tok == LLAMA_TOKEN_NULL || (llama_vocab_is_eog(b->vocab, tok) && !j->ignore_eos)) {

@@ -48,6 +48,18 @@ if have_llama; then
 		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert isinstance(d["name"],str) and isinstance(d["n"],int)' "$T/out" \
 			&& ok || bad "schema answer $s: $(cat "$T/out")"
 	done
+	# long strings from random weights: byte tokens that open a UTF-8 sequence
+	# the next token does not finish (seed 4 here) must not be taken, or the
+	# broken bytes (one character to llama.cpp's grammar, a U+FFFD each in
+	# the text) overrun maxLength
+	printf '{"type":"object","properties":{"q":{"type":"string","maxLength":1000},"a":{"type":"string","maxLength":1000}},"required":["q","a"]}' >"$T/long.json"
+	for s in 3 4 5 8; do
+		expect_rc 0 "$MOAT" llm run "gguf:$TINY" "Write a question" --schema "$T/long.json" --seed $s
+		"$PY" -c 'import json,sys
+b = open(sys.argv[1], "rb").read(); d = json.loads(b.decode("utf-8"))
+assert all(len(d[k]) <= 1000 and "\ufffd" not in d[k] for k in ("q", "a"))' "$T/out" \
+			&& ok || bad "long strings, seed $s: valid UTF-8 within maxLength: $(head -c 300 "$T/err")"
+	done
 	printf '{"type":"string","pattern":"^a"}' >"$T/bad.json"
 	expect_rc 1 "$MOAT" llm run "gguf:$TINY" "x" --schema "$T/bad.json"
 	expect_grep "'pattern'.*not supported" "$T/err" "schema subset"
