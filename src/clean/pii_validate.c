@@ -673,20 +673,12 @@ int pii_valid_th_tnin(const char *s, size_t n)
 
 /* --- Germany ---------------------------------------------------------------- */
 
-int pii_valid_de_tax_id(const char *s, size_t n)
+/* ISO 7064 MOD 11,10 over the first n-1 digits, as the Steuer-ID and the
+ * USt-IdNr. use: 1 when the last digit is the check digit. */
+static int mod11_10(const char *d, size_t n)
 {
-	char d[16];
-	size_t k = squeeze(s, n, " -/", d, sizeof(d) - 1);
-	int counts[10] = { 0 }, prod = 10, check;
-	if (k != 11 || !all_digits(d, k) || d[0] == '0')
-		return PII_INVALID;
-	for (int i = 0; i < 10; i++)
-		counts[D(d[i])]++;
-	/* Presidio's rule: no digit more than three times in the first ten */
-	for (int i = 0; i < 10; i++)
-		if (counts[i] > 3)
-			return PII_INVALID;
-	for (int i = 0; i < 10; i++) {
+	int prod = 10, check;
+	for (size_t i = 0; i + 1 < n; i++) {
 		int t = (D(d[i]) + prod) % 10;
 		if (t == 0)
 			t = 10;
@@ -695,7 +687,23 @@ int pii_valid_de_tax_id(const char *s, size_t n)
 	check = 11 - prod;
 	if (check == 10)
 		check = 0;
-	return check == D(d[10]) ? PII_VALID : PII_INVALID;
+	return check == D(d[n - 1]);
+}
+
+int pii_valid_de_tax_id(const char *s, size_t n)
+{
+	char d[16];
+	size_t k = squeeze(s, n, " -/", d, sizeof(d) - 1);
+	int counts[10] = { 0 };
+	if (k != 11 || !all_digits(d, k) || d[0] == '0')
+		return PII_INVALID;
+	for (int i = 0; i < 10; i++)
+		counts[D(d[i])]++;
+	/* Presidio's rule: no digit more than three times in the first ten */
+	for (int i = 0; i < 10; i++)
+		if (counts[i] > 3)
+			return PII_INVALID;
+	return mod11_10(d, 11) ? PII_VALID : PII_INVALID;
 }
 
 static int icao_value(char c)
@@ -858,22 +866,6 @@ int pii_valid_de_kvnr(const char *s, size_t n)
 	return sum % 10 == D(v[9]) ? PII_VALID : PII_INVALID;
 }
 
-/* ISO 7064 MOD 11,10 over the first n-1 digits, as the Steuer-ID and the
- * USt-IdNr. use: 1 when the last digit is the check digit. */
-static int mod11_10(const char *d, size_t n)
-{
-	int prod = 10, check;
-	for (size_t i = 0; i + 1 < n; i++) {
-		int t = (D(d[i]) + prod) % 10;
-		if (t == 0)
-			t = 10;
-		prod = (t * 2) % 11;
-	}
-	check = 11 - prod;
-	if (check == 10)
-		check = 0;
-	return check == D(d[n - 1]);
-}
 
 int pii_valid_de_vat(const char *s, size_t n)
 {

@@ -446,13 +446,13 @@ static int u8_feed(struct u8state *st, const char *p, size_t n)
 	return 0;
 }
 
-/* 1 when tok's piece keeps the text valid UTF-8 after st */
-static int u8_fits(struct emb *b, const struct u8state *st, llama_token tok)
+/* 1 when tok's piece keeps the text valid UTF-8 after *st, which it then
+ * advances (a piece longer than 256 bytes is not judged) */
+static int u8_take(struct emb *b, struct u8state *st, llama_token tok)
 {
 	char piece[256];
-	struct u8state s = *st;
 	int32_t n = llama_token_to_piece(b->vocab, tok, piece, sizeof(piece), 0, false);
-	return n < 0 || u8_feed(&s, piece, (size_t)n) == 0;  /* a longer piece: not judged */
+	return n < 0 || u8_feed(st, piece, (size_t)n) == 0;
 }
 
 /* Samples with the chain first and asks the grammar only about the token
@@ -472,6 +472,7 @@ static llama_token sample(struct emb *b, struct llama_sampler *chain, struct lla
 	const float *logits = llama_get_logits_ith(b->ctx, idx);
 	llama_token_data_array arr;
 	llama_token tok;
+	struct u8state next = *u8;
 	int ok;
 	if (!logits)
 		return LLAMA_TOKEN_NULL;
@@ -481,7 +482,7 @@ static llama_token sample(struct emb *b, struct llama_sampler *chain, struct lla
 	if (arr.selected < 0 || (size_t)arr.selected >= arr.size)
 		return LLAMA_TOKEN_NULL;
 	tok = arr.data[arr.selected].id;
-	ok = !grammar || u8_fits(b, u8, tok);
+	ok = !grammar || u8_take(b, &next, tok);
 	if (ok && grammar) {
 		llama_token_data one = { tok, 1.0f, 0.0f };
 		llama_token_data_array a1 = { &one, 1, -1, false };
@@ -492,20 +493,22 @@ static llama_token sample(struct emb *b, struct llama_sampler *chain, struct lla
 		fill_candidates(b, cand, logits);
 		arr = (llama_token_data_array){ cand, (size_t)b->n_vocab, -1, false };
 		llama_sampler_apply(grammar, &arr);
-		for (size_t i = 0; i < arr.size; i++)
+		for (size_t i = 0; i < arr.size; i++) {
+			struct u8state t = *u8;
 			if (!(isinf(arr.data[i].logit) && arr.data[i].logit < 0) &&
-			    !u8_fits(b, u8, arr.data[i].id))
+			    !u8_take(b, &t, arr.data[i].id))
 				arr.data[i].logit = -INFINITY;
+		}
 		llama_sampler_apply(chain, &arr);
 		if (arr.selected < 0 || (size_t)arr.selected >= arr.size)
 			return LLAMA_TOKEN_NULL;
 		tok = arr.data[arr.selected].id;
+		next = *u8;
+		if (!u8_take(b, &next, tok))
+			memset(&next, 0, sizeof(next));  /* nothing fitted: start afresh */
 	}
 	if (grammar) {
-		char piece[256];
-		int32_t n = llama_token_to_piece(b->vocab, tok, piece, sizeof(piece), 0, false);
-		if (n < 0 || u8_feed(u8, piece, (size_t)n) < 0)
-			memset(u8, 0, sizeof(*u8));  /* nothing fitted: start afresh */
+		*u8 = next;
 		llama_sampler_accept(grammar, tok);
 	}
 	llama_sampler_accept(chain, tok);
