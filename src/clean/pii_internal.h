@@ -30,6 +30,9 @@ enum pii_pattern_flags {
 	P_OFF = 16,       /* not in the default entity set */
 	P_TCASE = 32,     /* the Hyperscan trigger ignores case (the PCRE2
 			   * expression says itself where it does) */
+	P_DIGITS = 64,    /* every match of the Hyperscan expression holds a
+			   * digit, within the bounds of pii_shape.h: it runs
+			   * over the shapes of the regions around digits */
 };
 
 /*

@@ -916,18 +916,36 @@ static void add_cue(const char *ent, const char *name, char *re, const char *cue
 		p->cue = cue;
 }
 
+static int blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The start of the n-th run of bytes other than blanks back from i. */
+static size_t tokens_back(const char *t, size_t i, int n)
+{
+	while (n-- > 0 && i > 0) {
+		while (i > 0 && blank(t[i - 1]))
+			i--;
+		while (i > 0 && !blank(t[i - 1]))
+			i--;
+	}
+	return i;
+}
+
 /*
  * The gate of "name before a verb", whose trigger is the verb with the space
  * before it (end: after the verb): the token before the blanks before the
  * verb must hold an upper-case byte, as the name's last word does.  Tried
  * for the verb's last word and, for a two-word verb ("was born"), its first;
- * passing either is a superset of the exact condition.
+ * passing either is a superset of the exact condition.  A name is at most
+ * six runs of non-blanks (three words, two initials, "Jr."), and the verb
+ * two, so PCRE2 starts eight runs back.
  */
 static int gate_name_verb(const char *t, size_t len, size_t end, size_t *from)
 {
 	size_t w = end;
 	(void)len;
-	(void)from;
 	for (int words = 0; words < 2; words++) {
 		size_t p;
 		while (w > 0 && t[w - 1] >= 'a' && t[w - 1] <= 'z')
@@ -939,10 +957,49 @@ static int gate_name_verb(const char *t, size_t len, size_t end, size_t *from)
 			p--;
 		for (size_t q = p; q > 0 && t[q - 1] != ' ' && t[q - 1] != '\t'; q--) {
 			unsigned char c = (unsigned char)t[q - 1];
-			if ((c >= 'A' && c <= 'Z') || (c >= 0xC3 && c <= 0xF4))
+			if ((c >= 'A' && c <= 'Z') || (c >= 0xC3 && c <= 0xF4)) {
+				size_t a = tokens_back(t, end, 8);
+				if (a > *from)
+					*from = a;
 				return 1;
+			}
 		}
 		w = w - 1;  /* the word before: a two-word verb's first */
+	}
+	return 0;
+}
+
+/*
+ * The gate of "organisation described", whose trigger is the noun: before
+ * its blanks, "a" or "an" after " is " or " was " (blank before), with at
+ * most two runs of non-blanks between ("is a large German company").
+ */
+static int gate_org_described(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t p = end;
+	(void)len;
+	(void)from;
+	while (p > 0 && ((t[p - 1] >= 'a' && t[p - 1] <= 'z') || t[p - 1] == '-'))
+		p--;
+	for (int words = 0; words <= 2; words++) {
+		size_t q, q0;
+		if (p == 0 || !blank(t[p - 1]))
+			return 0;
+		q = p;
+		while (q > 0 && blank(t[q - 1]))
+			q--;
+		q0 = q;
+		while (q0 > 0 && !blank(t[q0 - 1]))
+			q0--;
+		if (t[q0] == 'a' && (q - q0 == 1 || (q - q0 == 2 && t[q0 + 1] == 'n')) && q0 > 0 &&
+		    t[q0 - 1] == ' ') {
+			if (q0 >= 4 && t[q0 - 2] == 's' && t[q0 - 3] == 'i' && blank(t[q0 - 4]))
+				return 1;
+			if (q0 >= 5 && t[q0 - 2] == 's' && t[q0 - 3] == 'a' && t[q0 - 4] == 'w' &&
+			    blank(t[q0 - 5]))
+				return 1;
+		}
+		p = q0;
 	}
 	return 0;
 }
@@ -1064,10 +1121,15 @@ static void build_lex(void)
 	add_cue("ORGANIZATION", "organisation after a cue",
 		cat("(?i:\\b(?:" ORG_CUE "))[ \\t]+(", ORGNAME, ")", "", ""), ORG_CUE, 0.5f, P_UTF,
 		chk_org_cue);
-	add_lex("ORGANIZATION", "organisation described",
-		cat("(?<!\\p{L})(", ORGNAME, ")(?=[ \\t]+(?:is|was) an?[ \\t]+(?:[\\p{L}-]+[ \\t]+){0,2}(?:"
-		    ORG_NOUN ")\\b)", "", ""),
-		cat("\\b(?:" ORG_NOUN ")\\b", "", "", "", ""), 0.55f, 100, P_UTF, 1, chk_org_cue);
+	{
+		struct pii_pattern *p = add_lex(
+			"ORGANIZATION", "organisation described",
+			cat("(?<!\\p{L})(", ORGNAME, ")(?=[ \\t]+(?:is|was) an?[ \\t]+(?:[\\p{L}-]+[ \\t]+){0,2}(?:"
+			    ORG_NOUN ")\\b)", "", ""),
+			cat("\\b(?:" ORG_NOUN ")\\b", "", "", "", ""), 0.55f, 100, P_UTF, 1, chk_org_cue);
+		if (p)
+			p->gate = gate_org_described;
+	}
 
 	add_gaz("NRP", "nationality, religion or party", NRP, '|', "(?!\\p{L})", 0.5f, NULL);
 }

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "pii.h"
 #include "pii_internal.h"
+#include "pii_shape.h"
 #include "../core/datadir.h"
 #include "../core/fmt.h"
 #include "../core/fs.h"
@@ -53,6 +54,7 @@ struct pat {
 	int type;
 	pcre2_code *re;
 	int slow;        /* no trigger: PCRE2 over the whole text */
+	int jit;         /* compiled for PCRE2's JIT: matched through it directly */
 	/* Patterns whose Hyperscan expression and flags are the same (the
 	 * RUN9 identifiers, IPv4 and embedded IPv4): only the first is in the
 	 * database, its hits are dispatched to each in turn; index + 1 of the
@@ -60,6 +62,8 @@ struct pat {
 	unsigned next_same;
 	char *owned_re;  /* for term patterns built here */
 	char *owned_trig;
+	char *shape;     /* P_DIGITS: the trigger over shapes (pii_shape.h), in
+			  * the shape database; NULL: in the main one */
 };
 
 struct type {
@@ -88,7 +92,7 @@ struct pii_scanner {
 	size_t n_allow;
 	struct pii_options o;
 	size_t n_slow;
-	char *cache;     /* path of the serialized database */
+	char *cache;     /* path of the serialized database being loaded */
 	struct gaz {     /* capitalized words that trigger gazetteer patterns */
 		struct gaz_entry {
 			char *w;
@@ -121,7 +125,8 @@ struct pii_scanner {
 	} cue;
 	int nohit;       /* MOAT_PII_NOCONFIRM: measure the trigger scan alone */
 #ifdef MOAT_HAVE_HYPERSCAN
-	hs_database_t *db;
+	hs_database_t *db;        /* every trigger but the P_DIGITS ones */
+	hs_database_t *db_shape;  /* the P_DIGITS triggers, over shapes */
 #endif
 };
 
@@ -175,6 +180,9 @@ struct pii_scratch {
 	size_t n_c, alloc_c;
 	size_t *done, *resume;
 	size_t n_state;
+#ifdef MOAT_HAVE_HYPERSCAN
+	struct pii_shape_memo *shape;
+#endif
 };
 
 struct pii_options pii_default_options(void)
@@ -520,7 +528,8 @@ static int compile_pcre(struct pii_scanner *s, struct moat_err *e)
 			return err_set(e, MOAT_EPARSE, "cannot compile pattern '%s' (%s) at %zu: %s",
 				       p->def.name, p->def.entity, (size_t)off, (char *)msg);
 		}
-		pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);  /* interpreter if JIT fails */
+		/* the interpreter if the JIT fails */
+		p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0;
 	}
 	return 0;
 }
@@ -579,8 +588,8 @@ static int cache_trusted(const char *path)
 	return ok;
 }
 
-static int cache_load(struct pii_scanner *s, const char *const *expr, const unsigned *flags,
-		      const unsigned *ids, size_t n)
+static int cache_load(struct pii_scanner *s, hs_database_t **db, const char *const *expr,
+		      const unsigned *flags, const unsigned *ids, size_t n)
 {
 	struct buf b = BUF_INIT;
 	char hex[SHA256_HEX];
@@ -595,20 +604,20 @@ static int cache_load(struct pii_scanner *s, const char *const *expr, const unsi
 	}
 	sha256_hex_mem(b.data + HSDB_HEAD, b.len - HSDB_HEAD, hex);
 	if (!memcmp(hex, b.data + sizeof(HSDB_MAGIC) - 1, 64) &&
-	    hs_deserialize_database(b.data + HSDB_HEAD, b.len - HSDB_HEAD, &s->db) == HS_SUCCESS)
+	    hs_deserialize_database(b.data + HSDB_HEAD, b.len - HSDB_HEAD, db) == HS_SUCCESS)
 		rc = 0;
 	else
-		s->db = NULL;
+		*db = NULL;
 	buf_release(&b);
 	return rc;
 }
 
-static void cache_store(struct pii_scanner *s)
+static void cache_store(struct pii_scanner *s, const hs_database_t *db)
 {
 	char *bytes = NULL, *dir, hex[SHA256_HEX];
 	size_t len = 0;
 	struct buf b = BUF_INIT;
-	if (!s->cache || hs_serialize_database(s->db, &bytes, &len) != HS_SUCCESS)
+	if (!s->cache || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
 		return;
 	sha256_hex_mem(bytes, len, hex);
 	buf_adds(&b, HSDB_MAGIC);
@@ -630,7 +639,13 @@ static int gate_before(const struct pat *a, const struct pat *b)
 	return ga != gb ? ga < gb : a->def.back < b->def.back;
 }
 
-static int compile_hs(struct pii_scanner *s, struct moat_err *e)
+/*
+ * One database: the triggers of the patterns for which in(pattern) holds,
+ * expr(pattern) each.  Patterns whose expression and flags are the same go
+ * in one chain (next_same); a pattern whose expression Hyperscan cannot take
+ * falls to fail(pattern) and the rest is compiled again.
+ */
+static int compile_db(struct pii_scanner *s, hs_database_t **db, int shape, struct moat_err *e)
 {
 	const char **expr = calloc(s->n_pats + 1, sizeof(char *));
 	unsigned *flags = calloc(s->n_pats + 1, sizeof(unsigned));
@@ -648,10 +663,11 @@ static int compile_hs(struct pii_scanner *s, struct moat_err *e)
 			const char *x;
 			unsigned fl;
 			size_t k;
-			p->next_same = 0;
-			if (p->slow || (p->def.gaz && !p->def.trigger) || p->def.cue)
+			if (p->slow || (p->def.gaz && !p->def.trigger) || p->def.cue ||
+			    !p->shape != !shape)
 				continue;
-			x = p->def.trigger ? p->def.trigger : p->def.regex;
+			p->next_same = 0;
+			x = shape ? p->shape : p->def.trigger ? p->def.trigger : p->def.regex;
 			fl = (p->def.trigger ? 0 : HS_FLAG_PREFILTER) |
 			     ((p->def.flags & (P_CASELESS | P_TCASE)) ? HS_FLAG_CASELESS : 0);
 			for (k = 0; k < n; k++)
@@ -677,22 +693,29 @@ static int compile_hs(struct pii_scanner *s, struct moat_err *e)
 			rc = 0;
 			break;
 		}
-		if (cache_load(s, expr, flags, ids, n) == 0) {
+		if (cache_load(s, db, expr, flags, ids, n) == 0) {
 			rc = 0;
 			break;
 		}
-		if (hs_compile_multi(expr, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &s->db, &cerr) ==
+		if (hs_compile_multi(expr, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, db, &cerr) ==
 		    HS_SUCCESS) {
-			cache_store(s);
+			cache_store(s, *db);
 			rc = 0;
 			break;
 		}
 		if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < n) {
 			/* Hyperscan cannot take this trigger: the patterns that
-			 * share it run on PCRE2. */
+			 * share it run on PCRE2, or over shapes in the main
+			 * database */
 			for (unsigned j = ids[cerr->expression] + 1; j; j = s->pats[j - 1].next_same) {
-				s->pats[j - 1].slow = 1;
-				s->n_slow++;
+				struct pat *p = &s->pats[j - 1];
+				if (shape) {
+					free(p->shape);
+					p->shape = NULL;
+				} else {
+					p->slow = 1;
+					s->n_slow++;
+				}
 			}
 			hs_free_compile_error(cerr);
 			continue;
@@ -707,6 +730,24 @@ out:
 	free(flags);
 	free(ids);
 	return rc;
+}
+
+/* The shape database first: a P_DIGITS trigger that it cannot take (or
+ * that the rewrite cannot) goes to the main one. */
+static int compile_hs(struct pii_scanner *s, struct moat_err *e)
+{
+	for (size_t i = 0; i < s->n_pats; i++) {
+		struct pat *p = &s->pats[i];
+		struct buf b = BUF_INIT;
+		if (!(p->def.flags & P_DIGITS) || p->slow || p->def.gaz || p->def.cue)
+			continue;
+		if (pii_shape_expr(p->def.trigger ? p->def.trigger : p->def.regex, &b) == 0)
+			p->shape = buf_detach(&b, NULL);
+		buf_release(&b);
+	}
+	if (compile_db(s, &s->db_shape, 1, e) < 0)
+		return -1;
+	return compile_db(s, &s->db, 0, e);
 }
 #endif
 
@@ -1180,6 +1221,7 @@ void pii_scanner_free(struct pii_scanner *s)
 		pcre2_code_free(s->pats[i].re);
 		free(s->pats[i].owned_re);
 		free(s->pats[i].owned_trig);
+		free(s->pats[i].shape);
 	}
 	free(s->pats);
 	for (size_t i = 0; i < s->n_types; i++) {
@@ -1205,6 +1247,7 @@ void pii_scanner_free(struct pii_scanner *s)
 	free(s->cue.e);
 #ifdef MOAT_HAVE_HYPERSCAN
 	hs_free_database(s->db);
+	hs_free_database(s->db_shape);
 #endif
 	free(s);
 }
@@ -1249,11 +1292,14 @@ struct pii_scratch *pii_scratch_new(const struct pii_scanner *s, struct moat_err
 		goto nomem;
 	pcre2_jit_stack_assign(sc->mctx, NULL, sc->jit);
 #ifdef MOAT_HAVE_HYPERSCAN
-	if (s->db && hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS) {
+	if ((s->db && hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS) ||
+	    (s->db_shape && hs_alloc_scratch(s->db_shape, &sc->hs) != HS_SUCCESS)) {
 		pii_scratch_free(sc);
 		err_set(e, MOAT_ENOMEM, "cannot allocate Hyperscan scratch space");
 		return NULL;
 	}
+	if (s->db_shape && !(sc->shape = pii_shape_memo_new()))
+		goto nomem;
 #endif
 	return sc;
 nomem:
@@ -1268,6 +1314,7 @@ void pii_scratch_free(struct pii_scratch *sc)
 		return;
 #ifdef MOAT_HAVE_HYPERSCAN
 	hs_free_scratch(sc->hs);
+	pii_shape_memo_free(sc->shape);
 #endif
 	pcre2_match_data_free(sc->md);
 	pcre2_match_context_free(sc->mctx);
@@ -1336,6 +1383,11 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 	}
 	return 0;
 }
+
+static int on_shape_hit(unsigned id, size_t end, void *ctx)
+{
+	return on_hit(id, 0, end, 0, ctx);
+}
 #endif
 
 static int add_cand(struct pii_scratch *sc, unsigned pat, int type, size_t a, size_t b, float score)
@@ -1373,8 +1425,12 @@ static int confirm(const struct pii_scanner *s, struct pii_scratch *sc, unsigned
 	while (start <= limit && start <= len) {
 		PCRE2_SIZE *ov;
 		size_t ms, me, a, b;
-		int rc = pcre2_match(p->re, (PCRE2_SPTR)text, len, start, PCRE2_NO_UTF_CHECK, sc->md,
-				     sc->mctx);
+		/* pcre2_jit_match() skips pcre2_match()'s checks of what
+		 * compile_pcre() and pii_scan() made sure of */
+		int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)text, len, start, 0, sc->md,
+						  sc->mctx)
+				: pcre2_match(p->re, (PCRE2_SPTR)text, len, start, PCRE2_NO_UTF_CHECK,
+					      sc->md, sc->mctx);
 		if (rc < 0)
 			break;
 		ov = pcre2_get_ovector_pointer(sc->md);
@@ -2082,6 +2138,14 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 				return err_set(e, MOAT_EIO, "pattern scan failed (hyperscan error %d)", rc);
 			x.base += part;
 		}
+	}
+	if (s->db_shape && len) {
+		struct scan_ctx x = { s, sc, text, len, 0, 0 };
+		int rc = pii_shape_scan(s->db_shape, sc->hs, sc->shape, text, len, on_shape_hit, &x);
+		if (x.failed || rc == -2)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		if (rc)
+			return err_set(e, MOAT_EIO, "pattern scan failed (hyperscan error %d)", -rc);
 	}
 #endif
 	for (size_t i = 0; i < s->n_pats; i++)

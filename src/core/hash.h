@@ -27,6 +27,8 @@ void sha256_release(struct sha256 *h);  /* frees without a digest; NULL-safe */
 void sha256_mem(const void *data, size_t len, unsigned char out[SHA256_LEN]);
 void sha256_hex_mem(const void *data, size_t len, char out[SHA256_HEX]);
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(int c);
 /* Hashes a whole file; *size_out (if not NULL) gets its length. */
 int sha256_file(const char *path, unsigned char out[SHA256_LEN], uint64_t *size_out,
 		struct moat_err *e) __attribute__((warn_unused_result));

@@ -20,6 +20,7 @@
 
 #include "../core/buf.h"
 #include "../core/fs.h"
+#include "../core/hash.h"
 #include "../core/pool.h"
 
 #include "../core/banned.h"
@@ -265,17 +266,6 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* NULL when name is a path inside the directory, else why not. */
 static const char *bad_path(const char *name)
 {
@@ -315,7 +305,7 @@ static int parse_line(const char *s, size_t len, size_t lineno, struct entry *en
 	if (len < i + 2 * SHA256_LEN + 2)
 		goto malformed;
 	for (int k = 0; k < SHA256_LEN; k++) {
-		int hi = hexval((unsigned char)s[i + 2 * k]), lo = hexval((unsigned char)s[i + 2 * k + 1]);
+		int hi = hex_digit((unsigned char)s[i + 2 * k]), lo = hex_digit((unsigned char)s[i + 2 * k + 1]);
 		if (hi < 0 || lo < 0)
 			goto malformed;
 		en->digest[k] = (unsigned char)(hi << 4 | lo);

@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include "keys.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,11 +154,6 @@ int keys_secret_generate(const char *path, struct moat_err *e)
 	return rc;
 }
 
-static int unhex(int c)
-{
-	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
 int keys_secret_load(const char *path, unsigned char key[KEYS_SECRET_LEN], struct moat_err *e)
 {
 	struct buf b = BUF_INIT;
@@ -174,8 +168,8 @@ int keys_secret_load(const char *path, unsigned char key[KEYS_SECRET_LEN], struc
 		n--;
 	if (n == 2 * KEYS_SECRET_LEN) {
 		for (size_t i = 0; i < KEYS_SECRET_LEN && rc == 0; i++) {
-			int hi = unhex((unsigned char)b.data[2 * i]);
-			int lo = unhex((unsigned char)b.data[2 * i + 1]);
+			int hi = hex_digit((unsigned char)b.data[2 * i]);
+			int lo = hex_digit((unsigned char)b.data[2 * i + 1]);
 			if (hi < 0 || lo < 0)
 				rc = err_set(e, MOAT_EPARSE, "cannot read key '%s': not hex", path);
 			else

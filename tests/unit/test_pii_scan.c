@@ -19,6 +19,7 @@
  */
 #include "testutil.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,13 +353,41 @@ static void cues_and_gates(void **state)
 
 /* Findings of text by two scanners, all of them (threshold 0, overlaps
  * kept): the same type, span and score, in the same order. */
-static void same_findings(struct pii_scanner *x, struct pii_scratch *xs, struct pii_scanner *y,
-			  struct pii_scratch *ys, const char *text)
+/* A scanner with o's triggers (x) and the same without any (y). */
+struct pair {
+	struct pii_scanner *x, *y;
+	struct pii_scratch *xs, *ys;
+};
+
+static void pair_open(struct pair *p, struct pii_options o)
+{
+	struct moat_err e = MOAT_ERR_INIT;
+	p->x = pii_scanner_new(&o, &e);
+	assert_non_null(p->x);
+	o.no_triggers = 1;
+	p->y = pii_scanner_new(&o, &e);
+	assert_non_null(p->y);
+	p->xs = pii_scratch_new(p->x, &e);
+	p->ys = pii_scratch_new(p->y, &e);
+	assert_non_null(p->xs);
+	assert_non_null(p->ys);
+}
+
+static void pair_close(struct pair *p)
+{
+	pii_scratch_free(p->xs);
+	pii_scratch_free(p->ys);
+	pii_scanner_free(p->x);
+	pii_scanner_free(p->y);
+}
+
+static void same_findings(const struct pair *p, const char *text)
 {
 	struct moat_err e = MOAT_ERR_INIT;
 	struct pii_findings f = PII_FINDINGS_INIT, g = PII_FINDINGS_INIT;
-	assert_true(pii_scan(x, xs, text, strlen(text), 0, &f, &e) >= 0);
-	assert_true(pii_scan(y, ys, text, strlen(text), 0, &g, &e) >= 0);
+	const struct pii_scanner *x = p->x, *y = p->y;
+	assert_true(pii_scan(x, p->xs, text, strlen(text), 0, &f, &e) >= 0);
+	assert_true(pii_scan(y, p->ys, text, strlen(text), 0, &g, &e) >= 0);
 	for (size_t i = 0; i < f.n || i < g.n; i++) {
 		if (i < f.n && i < g.n && f.v[i].type == g.v[i].type && f.v[i].start == g.v[i].start &&
 		    f.v[i].end == g.v[i].end && f.v[i].score == g.v[i].score)
@@ -395,24 +424,14 @@ static void triggers_miss_nothing(void **state)
 		"Hauptstraße 5, Haupt-str. 7, på Kungsgatan 12, x-Bakkevej 14, Öster-gatan 3, gatan 4",
 	};
 	struct pii_options o = pii_default_options();
-	struct moat_err e = MOAT_ERR_INIT;
-	struct pii_scanner *x, *y;
-	struct pii_scratch *xs, *ys;
+	struct pair p;
 	char *path = tu_testdata("fixtures/pii/cases.jsonl");
 	(void)state;
 	o.threshold = 0.0f;
 	o.resolve_overlaps = 0;
-	x = pii_scanner_new(&o, &e);
-	assert_non_null(x);
-	o.no_triggers = 1;
-	y = pii_scanner_new(&o, &e);
-	assert_non_null(y);
-	xs = pii_scratch_new(x, &e);
-	ys = pii_scratch_new(y, &e);
-	assert_non_null(xs);
-	assert_non_null(ys);
+	pair_open(&p, o);
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
-		same_findings(x, xs, y, ys, extra[i]);
+		same_findings(&p, extra[i]);
 	if (path) {
 		FILE *f = fopen(path, "r");
 		char *line = NULL;
@@ -421,17 +440,83 @@ static void triggers_miss_nothing(void **state)
 		while (getline(&line, &cap, f) > 0) {
 			json_t *cse = json_loads(line, 0, NULL);
 			assert_non_null(cse);
-			same_findings(x, xs, y, ys, json_string_value(json_object_get(cse, "text")));
+			same_findings(&p, json_string_value(json_object_get(cse, "text")));
 			json_decref(cse);
 		}
 		free(line);
 		fclose(f);
 		free(path);
 	}
-	pii_scratch_free(xs);
-	pii_scratch_free(ys);
-	pii_scanner_free(x);
-	pii_scanner_free(y);
+	pair_close(&p);
+}
+
+/* xorshift64*, for strings that are the same on every run */
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545F4914F6CDD1DULL;
+}
+
+/*
+ * The same with every pattern on (--entities ALL: the country recognizers
+ * too), on Presidio's case texts, on texts for the gates, and on thousands
+ * of random strings of digits, letters and separators: the digit-bearing
+ * triggers run over shapes from a memo (pii_shape.c), so this also runs
+ * shapes seen before, more shapes than the memo keeps (it is cleared), and
+ * regions too long to keep.
+ */
+static void shapes_miss_nothing(void **state)
+{
+	static const char *const extra[] = {
+		"fe80::1, 2001:db8::ff00:42:8329, 1:2:3:4:5:6:7:8, at 10:30:00, x1::2, ::ffff:10.0.0.1",
+		"a:b:c:d:e:f:0:1, 12:34:56:78, abcd:ef01::, ::, 1::, 10:30 to 11:45:10 and 2:3:4:5:6:7:8",
+		"Acme is a large German company. Zorblax was an old family firm; Foo is an agency.",
+		"Initech is a bank, Globex was a  startup, Hooli is a very big tech business, it is a firm",
+		"call (212) 555-0199, 0044 20 7946 0958, 12 34 56 78 90, 1234-5678-9012-3456, 5-12-2020",
+		"Jean-Luc Picard said so. Dr. J. R. R. Tolkien Jr. wrote it, and O'Brien said hi",
+		"7", "12", "a1", "1a", "in 1999", "0", "DE89370400440532013000", "SSN:123-45-6789.",
+	};
+	static const char alpha[] = "0123456789012345678901234567890123456789 -./:()+,_#\n"
+				    "ABCDEGHJKLMNPRSTWXYZabcdefmnoprstxyz@";
+	struct pii_options o = pii_default_options();
+	struct pair p;
+	const char *src = getenv("MOAT_SOURCE_DIR");
+	char path[4096], buf[2100];
+	uint64_t seed = 88172645463325252ULL;
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0, cases = 0;
+	(void)state;
+	o.threshold = 0.0f;
+	o.resolve_overlaps = 0;
+	o.entities = "ALL";
+	pair_open(&p, o);
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		same_findings(&p, extra[i]);
+	snprintf(path, sizeof(path), "%s/tests/data/pii/presidio_cases.jsonl", src ? src : ".");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		json_t *cse = json_loads(line, 0, NULL);
+		assert_non_null(cse);
+		same_findings(&p, json_string_value(json_object_get(cse, "text")));
+		json_decref(cse);
+		cases++;
+	}
+	free(line);
+	fclose(f);
+	assert_true(cases > 1000);
+	for (int k = 0; k < 6000; k++) {
+		/* mostly short strings, some long and dense in digits */
+		size_t n = k % 100 == 99 ? 1500 + rnd(&seed) % 500 : 1 + rnd(&seed) % 120;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = alpha[rnd(&seed) % (k % 100 == 99 ? 40 : sizeof(alpha) - 1)];
+		buf[n] = '\0';
+		same_findings(&p, buf);
+	}
+	pair_close(&p);
 }
 
 static void overlaps_allow_deny(void **state)
@@ -696,6 +781,7 @@ int main(void)
 		cmocka_unit_test(code_point_offsets),
 		cmocka_unit_test(cues_and_gates),
 		cmocka_unit_test(triggers_miss_nothing),
+		cmocka_unit_test(shapes_miss_nothing),
 		cmocka_unit_test(overlaps_allow_deny),
 		cmocka_unit_test(context_inside_words),
 		cmocka_unit_test(order_does_not_matter),
