@@ -921,16 +921,22 @@ static int blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* The start of the n-th run of bytes other than blanks back from i. */
-static size_t tokens_back(const char *t, size_t i, int n)
+/* The start of the run of non-blanks that ends at i. */
+static size_t token_start(const char *t, size_t i)
 {
-	while (n-- > 0 && i > 0) {
-		while (i > 0 && blank(t[i - 1]))
-			i--;
-		while (i > 0 && !blank(t[i - 1]))
-			i--;
-	}
+	while (i > 0 && !blank(t[i - 1]))
+		i--;
 	return i;
+}
+
+static int has_upper(const char *t, size_t a, size_t b)
+{
+	for (size_t q = a; q < b; q++) {
+		unsigned char c = (unsigned char)t[q];
+		if ((c >= 'A' && c <= 'Z') || (c >= 0xC3 && c <= 0xF4))
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -938,31 +944,39 @@ static size_t tokens_back(const char *t, size_t i, int n)
  * before it (end: after the verb): the token before the blanks before the
  * verb must hold an upper-case byte, as the name's last word does.  Tried
  * for the verb's last word and, for a two-word verb ("was born"), its first;
- * passing either is a superset of the exact condition.  A name is at most
- * six runs of non-blanks (three words, two initials, "Jr."), and the verb
- * two, so PCRE2 starts eight runs back.
+ * passing either is a superset of the exact condition.  Every word of a name
+ * (three words, two initials, "Jr.") starts with a capital letter, so PCRE2
+ * starts at the earliest of the (at most six) runs of non-blanks before the
+ * verb that each hold an upper-case byte.
  */
 static int gate_name_verb(const char *t, size_t len, size_t end, size_t *from)
 {
 	size_t w = end;
 	(void)len;
 	for (int words = 0; words < 2; words++) {
-		size_t p;
+		size_t p, q;
 		while (w > 0 && t[w - 1] >= 'a' && t[w - 1] <= 'z')
 			w--;
 		if (w == 0 || t[w - 1] != ' ')
 			return 0;
 		p = w - 1;
-		while (p > 0 && (t[p - 1] == ' ' || t[p - 1] == '\t'))
+		while (p > 0 && blank(t[p - 1]))
 			p--;
-		for (size_t q = p; q > 0 && t[q - 1] != ' ' && t[q - 1] != '\t'; q--) {
-			unsigned char c = (unsigned char)t[q - 1];
-			if ((c >= 'A' && c <= 'Z') || (c >= 0xC3 && c <= 0xF4)) {
-				size_t a = tokens_back(t, end, 8);
-				if (a > *from)
-					*from = a;
-				return 1;
+		q = token_start(t, p);
+		if (p > q && has_upper(t, q, p)) {
+			size_t a = q;
+			for (int k = 1; k < 6; k++) {
+				size_t pe = a, ps;
+				while (pe > 0 && blank(t[pe - 1]))
+					pe--;
+				ps = token_start(t, pe);
+				if (pe == a || pe == ps || !has_upper(t, ps, pe))
+					break;
+				a = ps;
 			}
+			if (a > *from)
+				*from = a;
+			return 1;
 		}
 		w = w - 1;  /* the word before: a two-word verb's first */
 	}

@@ -340,6 +340,73 @@ static int gate_digit_groups(const char *t, size_t len, size_t end, size_t *from
 	return 0;
 }
 
+/*
+ * "national with trunk prefix" starts at a '0' after nothing of [\w+.-];
+ * over shapes its trigger fires at any digit, so the gate looks for that '0'
+ * (and PCRE2 starts there).
+ */
+static int gate_trunk(const char *t, size_t len, size_t end, size_t *from)
+{
+	(void)len;
+	for (size_t p = *from; p < end; p++) {
+		unsigned char b;
+		if (t[p] != '0')
+			continue;
+		b = p ? (unsigned char)t[p - 1] : ' ';
+		if (pii_ascii_word(b) || b == '+' || b == '.' || b == '-')
+			continue;
+		*from = p;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The Korean RRN's trigger, YYMMDD, an optional '-' and a digit 1-4 then six
+ * digits, ends at the hit: over shapes it fires at any run of 13 digits, so
+ * the gate checks the month, the day and the first digit after the date.
+ */
+static int rrn_at(const char *t, size_t q)
+{
+	int m = (t[q + 2] - '0') * 10 + (t[q + 3] - '0'), d = (t[q + 4] - '0') * 10 + (t[q + 5] - '0');
+	size_t g = t[q + 6] == '-' ? q + 7 : q + 6;
+	return m >= 1 && m <= 12 && d >= 1 && d <= 31 && t[g] >= '1' && t[g] <= '4';
+}
+
+static int gate_rrn(const char *t, size_t len, size_t end, size_t *from)
+{
+	(void)len;
+	(void)from;
+	return (end >= 13 && t[end - 7] != '-' && rrn_at(t, end - 13)) ||
+	       (end >= 14 && t[end - 8] == '-' && rrn_at(t, end - 14));
+}
+
+/*
+ * A URL's scheme is the run of [A-Za-z0-9+.-] before "://" (the trigger's
+ * end): PCRE2 starts there instead of the whole back.
+ */
+static int scheme_byte(unsigned char c)
+{
+	return pii_ascii_alnum(c) || c == '+' || c == '.' || c == '-';
+}
+
+static int from_scheme(const char *t, size_t len, size_t end, size_t *from)
+{
+	(void)len;
+	if (end >= 3 && end - 3 >= *from)
+		run_back(t, end - 3, from, scheme_byte);
+	return 1;
+}
+
+/* A handle's '@' (two bytes before the hit) follows nothing of [\w@.]. */
+static int gate_handle(const char *t, size_t len, size_t end, size_t *from)
+{
+	unsigned char b = end >= 3 ? (unsigned char)t[end - 3] : ' ';
+	(void)len;
+	(void)from;
+	return !(pii_ascii_word(b) || b == '@' || b == '.');
+}
+
 /* --- shared pieces of expressions ------------------------------------------- */
 
 #define OCTET "(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)"
@@ -454,8 +521,9 @@ const struct pii_pattern pii_patterns[] = {
 	  10, P_CASELESS | P_DIGITS, 0, NULL, NULL),
 	R("DATE_TIME", "dd-MMM", "\\b" DAY "-" MON_ABBR "\\b", NULL, 0.6f, 8,
 	  P_CASELESS | P_DIGITS, 0, NULL, NULL),
-	R("DATE_TIME", "mm/yyyy or m/yyyy", "\\b" MON "/\\d{4}\\b", NULL, 0.2f, 8, 0, 0, NULL, NULL),
-	R("DATE_TIME", "mm/yy or m/yy", "\\b" MON "/\\d{2}\\b", NULL, 0.1f, 6, 0, 0, NULL, NULL),
+	R("DATE_TIME", "mm/yyyy or m/yyyy", "\\b" MON "/\\d{4}\\b", NULL, 0.2f, 8, P_DIGITS, 0, NULL,
+	  NULL),
+	R("DATE_TIME", "mm/yy or m/yy", "\\b" MON "/\\d{2}\\b", NULL, 0.1f, 6, P_DIGITS, 0, NULL, NULL),
 	R("DATE_TIME", "day month year", "\\b" DAY ORD "(?:\\s+of)?\\s+" MONTHS "\\.?,?\\s+" YEAR4 "\\b",
 	  NULL, 0.6f, 40, 0, 0, NULL, NULL),
 	R("DATE_TIME", "month day year", "\\b" MONTHS "\\.?\\s+" DAY ORD ",?\\s+" YEAR4 "\\b", NULL, 0.6f,
@@ -491,7 +559,7 @@ const struct pii_pattern pii_patterns[] = {
 	 * than the repeated groups, and it ends 4 bytes after the match start. */
 	R("IBAN_CODE", "IBAN Generic",
 	  "\\b[A-Z]{2}\\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\\b", "\\b[A-Z]{2}\\d{2}",
-	  0.5f, 50, P_CASELESS | P_DIGITS, 0, NULL, chk_iban),
+	  0.5f, 4, P_CASELESS | P_DIGITS, 0, NULL, chk_iban),
 
 	/* Presidio's five patterns: IPv4 (with a CIDR prefix), IPv4-mapped and
 	 * -embedded IPv6, IPv6 (zone, prefix), and the unspecified "::". */
@@ -526,19 +594,19 @@ const struct pii_pattern pii_patterns[] = {
 	  "\\d{3}[ .)-]{1,2}\\d{3}[ .-]\\d{4}", 0.4f, 22, P_DIGITS, 0, NULL, chk_phone_nanp),
 	R("PHONE_NUMBER", "ten digits", "\\b[2-9]\\d{9}\\b", NULL, 0.2f, 10, P_DIGITS, 0, NULL,
 	  NULL),
-	R("PHONE_NUMBER", "national with trunk prefix",
+	RG("PHONE_NUMBER", "national with trunk prefix",
 	  "(?<![\\w+.-])0(?:[ -]?\\(\\d{2,4}\\)|[ -]?\\d{2,4}|\\d)[ -]?\\d{2,4}(?:[ -]?\\d{2,4}){1,3}(?!\\w|-\\d)",
 	  "\\b0[ -]?\\(?\\d{1,4}\\)?[ -]?\\d{2,4}[ -]?\\d{2}", 0.4f, 20, P_DIGITS, 0, NULL,
-	  chk_phone_trunk),
+	  chk_phone_trunk, gate_trunk),
 	RG("PHONE_NUMBER", "digit groups",
 	  "(?<![\\w+.,:/-])(?:\\(\\d{2,5}\\)|\\d{2,5})(?:[ .-]\\d{2,5}){1,4}(?![\\w:/]|[.,-]\\d)",
 	  "\\d{2,5}\\)?[ .-]\\d{2}", 0.15f, 12, P_DIGITS, 0, NULL, chk_phone_generic,
 	  gate_digit_groups),
 
-	R("URL", "Standard Url",
+	RG("URL", "Standard Url",
 	  "\\b[a-z][a-z0-9+.-]{1,20}://(?=[^\\s<>\"'()\\[\\]{}|\\\\^`/]*[.:]|localhost)"
 	  "[^\\s<>\"'()\\[\\]{}|\\\\^`]+",
-	  "[A-Za-z]://", 0.6f, 24, P_CASELESS | P_TRIM, 0, NULL, NULL),
+	  "[A-Za-z]://", 0.6f, 24, P_CASELESS | P_TRIM, 0, NULL, NULL, from_scheme),
 	R("URL", "www Url",
 	  "\\bwww\\d{0,3}\\.[a-z0-9-]+(?:\\.[a-z0-9-]+)+(?::\\d{2,5})?(?:/[^\\s<>\"'()]*)?",
 	  "\\bwww\\d{0,3}\\.", 0.5f, 8, P_CASELESS | P_TRIM, 0, NULL, NULL),
@@ -686,10 +754,10 @@ const struct pii_pattern pii_patterns[] = {
 	  NULL),
 
 	/* --- Korea, Thailand, Germany ---------------------------------------- */
-	R("KR_RRN", "RRN (Medium)",
+	RG("KR_RRN", "RRN (Medium)",
 	  "(?<!\\d)\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[1-4]\\d{6}(?!\\d)",
 	  "\\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])-?[1-4]\\d{6}", 0.5f, 14, P_DIGITS, 0,
-	  pii_valid_kr_rrn, NULL),
+	  pii_valid_kr_rrn, NULL, gate_rrn),
 	R("TH_TNIN", "TNIN (Medium)",
 	  "\\b[1-9](?:[134]\\d|2[0-7]|5[0-8]|[67][0-7]|[89][0-6])\\d{10}\\b", NULL, 0.4f, 13,
 	  P_DIGITS, 0, pii_valid_th_tnin, NULL),
@@ -925,8 +993,8 @@ const struct pii_pattern pii_patterns[] = {
 	  "(?:pass(?:word|wd|phrase)?|pwd|pw|\\bp) *[:=]", 0.6f, 20, P_CASELESS | P_TRIM, 1, NULL, NULL),
 	R("PASSWORD", "password cue", "(?i:\\b(?:password|passwd|pw)) +(\\S+)",
 	  "(?:password|passwd|pw) ", 0.45f, 12, P_CASELESS | P_TRIM, 1, NULL, chk_credential),
-	R("TWITTER_HANDLE", "handle", "(?<![\\w@.])@[A-Za-z0-9_]{1,15}\\b(?![@.][A-Za-z0-9])",
-	  "@[A-Za-z0-9_]", 0.5f, 2, 0, 0, NULL, chk_handle),
+	RG("TWITTER_HANDLE", "handle", "(?<![\\w@.])@[A-Za-z0-9_]{1,15}\\b(?![@.][A-Za-z0-9])",
+	  "@[A-Za-z0-9_]", 0.5f, 2, 0, 0, NULL, chk_handle, gate_handle),
 };
 const size_t pii_n_patterns = sizeof(pii_patterns) / sizeof(pii_patterns[0]);
 

@@ -1361,7 +1361,8 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 	for (unsigned i = id + 1; i; i = x->s->pats[i - 1].next_same) {
 		const struct pat *p = &x->s->pats[i - 1];
 		size_t start;
-		if (end < sc->done[i - 1])
+		/* searched up to here before, or a match found past here */
+		if (end < sc->done[i - 1] || sc->resume[i - 1] > end)
 			continue;
 		start = end > p->def.back ? end - p->def.back : 0;
 		if (p->def.gate) {
