@@ -759,17 +759,26 @@ static uint32_t gaz_hash(const char *w, size_t n)
 	return h;
 }
 
-static struct gaz_entry *gaz_find(const struct gaz *g, const char *w, size_t n)
+/*
+ * The gazetteer's slots hold index + 1 in their low 24 bits and the top 8
+ * bits of the entry's hash above, so a probe compares an entry only when
+ * those agree.  h is gaz_hash(w, n).
+ */
+#define GAZ_IDX 0xFFFFFFu
+
+static struct gaz_entry *gaz_find(const struct gaz *g, const char *w, size_t n, uint32_t h)
 {
-	size_t h;
+	size_t p;
+	uint32_t v;
 	if (!g->slot)
 		return NULL;
-	h = gaz_hash(w, n) & g->mask;
-	while (g->slot[h]) {
-		struct gaz_entry *x = &g->e[g->slot[h] - 1];
+	for (p = h & g->mask; (v = g->slot[p]) != 0; p = (p + 1) & g->mask) {
+		struct gaz_entry *x;
+		if ((v ^ h) >> 24)
+			continue;
+		x = &g->e[(v & GAZ_IDX) - 1];
 		if (x->len == n && !memcmp(x->w, w, n))
 			return x;
-		h = (h + 1) & g->mask;
 	}
 	return NULL;
 }
@@ -881,11 +890,18 @@ static int gaz_build(struct pii_scanner *s)
 			g->n++;
 		}
 	}
+	if (g->n >= GAZ_IDX)
+		return -1;
 	g->slot = slots_new(g->n, &g->mask);
 	if (!g->slot)
 		return -1;
-	for (size_t i = 0; i < g->n; i++)
-		slot_put(g->slot, g->mask, g->e[i].w, g->e[i].len, (uint32_t)i + 1);
+	for (size_t i = 0; i < g->n; i++) {
+		uint32_t h = gaz_hash(g->e[i].w, g->e[i].len);
+		size_t p = h & g->mask;
+		while (g->slot[p])
+			p = (p + 1) & g->mask;
+		g->slot[p] = ((uint32_t)i + 1) | (h & ~GAZ_IDX);
+	}
 	return 0;
 }
 
@@ -1460,7 +1476,8 @@ static int confirm(const struct pii_scanner *s, struct pii_scratch *sc, unsigned
 
 /* Bytes of a context word: ASCII letters and digits, '#', '-', '.', '\'',
  * and any byte of a multi-byte character.  lower[] folds ASCII. */
-static unsigned char wbyte[256], lower[256], cue_sep[256], gaz_punct[256], trim_punct[256];
+static unsigned char wbyte[256], lower[256], cue_sep[256], gaz_punct[256], trim_punct[256],
+	gaz_blank[256];
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 
 static void build_tabs(void)
@@ -1473,6 +1490,7 @@ static void build_tabs(void)
 		/* NUL counts as punctuation here, as it always has */
 		gaz_punct[c] = !c || strchr(".,;:!?)'\"", c);
 		trim_punct[c] = !c || strchr(".,;:!?)]'\"", c);
+		gaz_blank[c] = c == ' ' || c == '\n' || c == '\t' || c == '\r';
 	}
 }
 
@@ -1979,6 +1997,7 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 	const struct gaz *g = &s->gaz;
 	unsigned char c = (unsigned char)text[i];
 	size_t pos;
+	uint32_t hw;
 	int inword;
 	inword = i && is_letter_byte((unsigned char)text[i - 1]);
 	/* inside a word only a cue glued to the name can apply ("dearJohn") */
@@ -1998,15 +2017,27 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 	}
 	if (inword || !g->n)
 		return 0;
+	/* each word's hash is taken as it is walked, and its values without
+	 * the last one or two bytes kept for the lookups without trailing
+	 * punctuation (which never reach back past the word: a blank ends
+	 * the strip) */
 	pos = i;
+	hw = 2166136261u;  /* gaz_hash of text[i, pos) */
 	for (size_t w = 0; w < g->max_words; w++) {
 		size_t e = pos;
+		uint32_t hk[3] = { hw, hw, hw };  /* of text[i, e - k) */
 		const struct gaz_entry *whole = NULL;
-		while (e < len && text[e] != ' ' && text[e] != '\n' && text[e] != '\t' && text[e] != '\r')
+		while (e < len && !gaz_blank[(unsigned char)text[e]]) {
+			hk[2] = hk[1];
+			hk[1] = hk[0];
+			hk[0] = (hk[0] ^ (unsigned char)text[e]) * 16777619u;
 			e++;
+		}
 		/* the word, then without trailing punctuation */
 		for (size_t end = e, k = 0; end > i && k < 3; k++) {
-			const struct gaz_entry *x = gaz_find(g, text + i, end - i);
+			const struct gaz_entry *x =
+				gaz_find(g, text + i, end - i,
+					 end >= pos ? hk[e - end] : gaz_hash(text + i, end - i));
 			if (k == 0)
 				whole = x;
 			if (x && x->n_pat) {
@@ -2034,6 +2065,7 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 		if (e >= len || text[e] != ' ' || !whole)
 			break;  /* no entry goes on past this word */
 		pos = e + 1;
+		hw = (hk[0] ^ ' ') * 16777619u;
 	}
 	return 0;
 }
