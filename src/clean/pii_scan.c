@@ -2188,6 +2188,14 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 
 	cx.valid = 0;
+	/* room for every candidate, so the loop appends without growing */
+	if (out->alloc - out->n < sc->n_c) {
+		struct pii_finding *nv = realloc(out->v, (out->n + sc->n_c) * sizeof(*nv));
+		if (!nv)
+			return err_set(e, MOAT_ENOMEM, "out of memory");
+		out->v = nv;
+		out->alloc = out->n + sc->n_c;
+	}
 	for (size_t i = 0; i < sc->n_c; i++) {
 		struct cand *c = &sc->c[i];
 		const struct pat *p = &s->pats[c->pat];
@@ -2221,10 +2229,15 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 			score = 1.0f;
 		if (score < s->o.threshold || score <= 0.0f)
 			continue;
-		if (add_finding(out, (struct pii_finding){ .type = c->type, .start = a, .end = b,
-							   .score = score, .recognizer = p->def.name },
-				e) < 0)
-			return -1;
+		{
+			struct pii_finding *f = &out->v[out->n++];
+			memset(f, 0, sizeof(*f));
+			f->type = c->type;
+			f->start = a;
+			f->end = b;
+			f->score = score;
+			f->recognizer = p->def.name;
+		}
 	}
 	{
 		/* names in a list continue a name: "Anna, Hannah and Derek" */
