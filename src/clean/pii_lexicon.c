@@ -984,6 +984,35 @@ static int gate_name_verb(const char *t, size_t len, size_t end, size_t *from)
 }
 
 /*
+ * The gate of "the X office", whose trigger is the noun with the space
+ * before it: the run of non-blanks before that space starts with a capital
+ * letter (or a byte that can start one) after "The " at a word boundary;
+ * PCRE2 starts at "The".
+ */
+static int gate_the_x(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t ns = end, ts;
+	unsigned char c;
+	(void)len;
+	while (ns > 0 && t[ns - 1] >= 'a' && t[ns - 1] <= 'z')
+		ns--;
+	if (ns < 2 || t[ns - 1] != ' ')
+		return 0;
+	ts = ns - 1;
+	while (ts > 0 && t[ts - 1] != ' ')
+		ts--;
+	c = (unsigned char)t[ts];
+	if (ts + 1 >= ns || !((c >= 'A' && c <= 'Z') || (c >= 0xC3 && c <= 0xF4)))
+		return 0;
+	if (ts < 4 || memcmp(t + ts - 4, "The ", 4) ||
+	    (ts > 4 && (pii_ascii_alnum((unsigned char)t[ts - 5]) || t[ts - 5] == '_')))
+		return 0;
+	if (ts - 4 > *from)
+		*from = ts - 4;
+	return 1;
+}
+
+/*
  * The gate of "organisation described", whose trigger is the noun: before
  * its blanks, "a" or "an" after " is " or " was " (blank before), with at
  * most two runs of non-blanks between ("is a large German company").
@@ -1103,12 +1132,17 @@ static void build_lex(void)
 	 * trigger; "name before a verb" has the verb as its trigger and the
 	 * capitalized word before it checked by its gate (both end where the
 	 * old " office" / " said" triggers did, same back). */
-	add_lex("ORGANIZATION", "the X office",
-		cat("\\bThe (", TOK, ")(?= (?:office|offices|headquarters|team|board|staff|company|brand)\\b)",
-		    "", ""),
-		cat("The (?-i:[A-Z\\xC3-\\xF4])[^ ]* ",
-		    "(?:office|offices|headquarters|team|board|staff|company|brand)\\b", "", "", ""),
-		0.45f, 40, P_UTF, 1, chk_org_cue);
+	{
+		struct pii_pattern *p = add_lex(
+			"ORGANIZATION", "the X office",
+			cat("\\bThe (", TOK,
+			    ")(?= (?:office|offices|headquarters|team|board|staff|company|brand)\\b)", "", ""),
+			cat(" (?:office|offices|headquarters|team|board|staff|company|brand)\\b", "", "", "",
+			    ""),
+			0.45f, 40, P_UTF, 1, chk_org_cue);
+		if (p)
+			p->gate = gate_the_x;
+	}
 	{
 		struct pii_pattern *p = add_lex(
 			"PERSON", "name before a verb",

@@ -407,6 +407,47 @@ static int gate_handle(const char *t, size_t len, size_t end, size_t *from)
 	return !(pii_ascii_word(b) || b == '@' || b == '.');
 }
 
+/*
+ * "year after a preposition" is the year (its expression looks behind for the
+ * word), so it runs over shapes with the year as trigger; the gate looks for
+ * the word, in any case, after a word boundary and before one space.
+ */
+static int gate_year_prep(const char *t, size_t len, size_t end, size_t *from)
+{
+	static const char *const prep[] = { "in", "during", "since", "until", "of",
+					    "from", "by", "year", "circa", "c." };
+	size_t q = end - 4;  /* the year's first digit */
+	(void)len;
+	(void)from;
+	if (end < 6 || t[q - 1] != ' ')
+		return 0;
+	for (size_t k = 0; k < sizeof(prep) / sizeof(prep[0]); k++) {
+		size_t n = strlen(prep[k]);
+		if (n + 1 <= q && !strncasecmp(t + q - 1 - n, prep[k], n) &&
+		    (q - 1 - n == 0 || !pii_ascii_word((unsigned char)t[q - 2 - n])))
+			return 1;
+	}
+	return 0;
+}
+
+/* "time am/pm" over shapes fires at any letters after a number: the gate
+ * looks for [ap], an optional '.', and 'm' where the hit ends (or before a
+ * '.' there), in any case. */
+static int gate_ampm(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t p = end;
+	(void)len;
+	(void)from;
+	if (p > 0 && t[p - 1] == '.')
+		p--;
+	if (p == 0 || (t[p - 1] | 0x20) != 'm')
+		return 0;
+	p--;
+	if (p > 0 && t[p - 1] == '.')
+		p--;
+	return p > 0 && ((t[p - 1] | 0x20) == 'a' || (t[p - 1] | 0x20) == 'p');
+}
+
 /* --- shared pieces of expressions ------------------------------------------- */
 
 #define OCTET "(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)"
@@ -417,6 +458,7 @@ static int gate_handle(const char *t, size_t len, size_t end, size_t *from)
 #define MON_ABBR "(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
 #define MONTHS "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|" \
 	"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+#define MONTH_WORD "\\b" MONTHS "\\b"
 #define DAY "(?:[1-9]|0[1-9]|[12]\\d|3[01])"
 #define MON "(?:[1-9]|0[1-9]|1[0-2])"
 #define ORD "(?:st|nd|rd|th)?"
@@ -524,28 +566,30 @@ const struct pii_pattern pii_patterns[] = {
 	R("DATE_TIME", "mm/yyyy or m/yyyy", "\\b" MON "/\\d{4}\\b", NULL, 0.2f, 8, P_DIGITS, 0, NULL,
 	  NULL),
 	R("DATE_TIME", "mm/yy or m/yy", "\\b" MON "/\\d{2}\\b", NULL, 0.1f, 6, P_DIGITS, 0, NULL, NULL),
+	/* the dates with a month's name share one trigger, the name (a word:
+	 * each expression has a blank, '.' or ',' after it); back reaches from
+	 * its end to where the date can start */
 	R("DATE_TIME", "day month year", "\\b" DAY ORD "(?:\\s+of)?\\s+" MONTHS "\\.?,?\\s+" YEAR4 "\\b",
-	  NULL, 0.6f, 40, 0, 0, NULL, NULL),
-	R("DATE_TIME", "month day year", "\\b" MONTHS "\\.?\\s+" DAY ORD ",?\\s+" YEAR4 "\\b", NULL, 0.6f,
-	  40, 0, 0, NULL, NULL),
-	R("DATE_TIME", "month year", "\\b" MONTHS "\\.?,?\\s+" YEAR4 "\\b", NULL, 0.5f, 24, 0, 0, NULL,
-	  NULL),
-	R("DATE_TIME", "month day", "\\b" MONTHS "\\.?\\s+" DAY ORD "\\b", NULL, 0.45f, 24, 0, 0, NULL,
-	  NULL),
-	R("DATE_TIME", "day month", "\\b" DAY ORD "(?:\\s+of)?\\s+" MONTHS "\\b", NULL, 0.45f, 28, 0, 0,
+	  MONTH_WORD, 0.6f, 40, 0, 0, NULL, NULL),
+	R("DATE_TIME", "month day year", "\\b" MONTHS "\\.?\\s+" DAY ORD ",?\\s+" YEAR4 "\\b",
+	  MONTH_WORD, 0.6f, 10, 0, 0, NULL, NULL),
+	R("DATE_TIME", "month year", "\\b" MONTHS "\\.?,?\\s+" YEAR4 "\\b", MONTH_WORD, 0.5f, 10, 0, 0,
 	  NULL, NULL),
+	R("DATE_TIME", "month day", "\\b" MONTHS "\\.?\\s+" DAY ORD "\\b", MONTH_WORD, 0.45f, 10, 0, 0,
+	  NULL, NULL),
+	R("DATE_TIME", "day month", "\\b" DAY ORD "(?:\\s+of)?\\s+" MONTHS "\\b", MONTH_WORD, 0.45f, 28,
+	  0, 0, NULL, NULL),
 	R("DATE_TIME", "weekday", "\\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\\b", NULL, 0.45f, 12, 0,
 	  0, NULL, NULL),
-	R("DATE_TIME", "year after a preposition",
+	RG("DATE_TIME", "year after a preposition",
 	  "(?<=\\bin |\\bIn |\\bIN |\\bduring |\\bDuring |\\bsince |\\bSince |\\buntil |\\bUntil |\\bof |\\bfrom |\\bFrom |\\bby |\\byear |\\bYear |\\bcirca |\\bc\\. )"
 	  YEAR4 "\\b(?!\\s*%)",
-	  "\\b(?:in|during|since|until|of|from|by|year|circa|c\\.) " YEAR4 "\\b", 0.45f, 5,
-	  P_CASELESS, 0, NULL, NULL),
+	  "\\b" YEAR4 "\\b", 0.45f, 4, P_CASELESS | P_DIGITS, 0, NULL, NULL, gate_year_prep),
 	R("DATE_TIME", "time with seconds", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d:[0-5]\\d\\b", NULL,
 	  0.5f, 10, P_DIGITS, 0, NULL, NULL),
-	R("DATE_TIME", "time am/pm",
-	  "\\b(?:1[0-2]|0?[1-9])(?::[0-5]\\d)?\\s?[ap]\\.?m\\b\\.?", NULL, 0.5f, 12, P_CASELESS, 0, NULL,
-	  NULL),
+	RG("DATE_TIME", "time am/pm",
+	  "\\b(?:1[0-2]|0?[1-9])(?::[0-5]\\d)?\\s?[ap]\\.?m\\b\\.?", NULL, 0.5f, 12,
+	  P_CASELESS | P_DIGITS, 0, NULL, NULL, gate_ampm),
 	R("DATE_TIME", "time", "(?<![:+-])\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b(?![.:]\\d)", "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d\\b",
 	  0.35f, 6, P_DIGITS, 0, NULL, NULL),
 

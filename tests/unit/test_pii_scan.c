@@ -477,6 +477,10 @@ static void shapes_miss_nothing(void **state)
 		"call (212) 555-0199, 0044 20 7946 0958, 12 34 56 78 90, 1234-5678-9012-3456, 5-12-2020",
 		"Jean-Luc Picard said so. Dr. J. R. R. Tolkien Jr. wrote it, and O'Brien said hi",
 		"7", "12", "a1", "1a", "in 1999", "0", "DE89370400440532013000", "SSN:123-45-6789.",
+		"In 2001, c. 1850, c.c. 1999, circa 1700, xin 1999, DURING 1980 (in 1999 %), by 2020.",
+		"at 10 am, 3 p.m., 11:30PM, 7 a.m. or 5 of them; 12 pm. 9 A.M, 13 pm and 4 p. m.",
+		"The Acme office, The Zorblax team said, the Foo board, XThe Bar staff, The Über brand",
+		"on 12th of June 1999, June 5, 2001, Sept. 2020, 3 Dec, Mark 12, March 3rd, 5 May 2010",
 	};
 	static const char alpha[] = "0123456789012345678901234567890123456789 -./:()+,_#\n"
 				    "ABCDEGHJKLMNPRSTWXYZabcdefmnoprstxyz@";
