@@ -332,7 +332,8 @@ static int gate_digit_groups(const char *t, size_t len, size_t end, size_t *from
 		if (c != '(' && !isdigit(c))
 			continue;
 		b = p ? (unsigned char)t[p - 1] : ' ';
-		if (pii_ascii_word(b) || (b && strchr("+.,:/-", b)))
+		if (pii_ascii_word(b) || b == '+' || b == '.' || b == ',' || b == ':' || b == '/' ||
+		    b == '-')
 			continue;
 		*from = p;
 		return 1;
@@ -417,9 +418,14 @@ static int gate_year_prep(const char *t, size_t len, size_t end, size_t *from)
 	static const char *const prep[] = { "in", "during", "since", "until", "of",
 					    "from", "by", "year", "circa", "c." };
 	size_t q = end - 4;  /* the year's first digit */
+	unsigned char last;
 	(void)len;
 	(void)from;
 	if (end < 6 || t[q - 1] != ' ')
+		return 0;
+	/* the words end in n, g, e, l, f, m, y, r, a or '.' */
+	last = (unsigned char)(t[q - 2] | 0x20);
+	if (!strchr("ngelfmyra.", last) || !last)
 		return 0;
 	for (size_t k = 0; k < sizeof(prep) / sizeof(prep[0]); k++) {
 		size_t n = strlen(prep[k]);

@@ -2279,9 +2279,9 @@ static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
 	if (s->o.resolve_overlaps) {
 		/* code points: the findings neither overlap nor go back */
 		for (size_t i = 0; i < n; i++) {
-			cps += utf8_count(text + pos, f[i].start - pos);
+			cps += utf8_count_short(text + pos, f[i].start - pos);
 			f[i].cp_start = cps;
-			cps += utf8_count(text + f[i].start, f[i].end - f[i].start);
+			cps += utf8_count_short(text + f[i].start, f[i].end - f[i].start);
 			f[i].cp_end = cps;
 			pos = f[i].end;
 		}
@@ -2303,7 +2303,7 @@ static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
 	}
 	qsort(b->bd, 2 * n, sizeof(*b->bd), cmp_bound);
 	for (size_t i = 0; i < 2 * n; i++) {
-		cps += utf8_count(text + pos, b->bd[i].off - pos);
+		cps += utf8_count_short(text + pos, b->bd[i].off - pos);
 		pos = b->bd[i].off;
 		if (b->bd[i].slot % 2 == 0)
 			f[b->bd[i].slot / 2].cp_start = cps;

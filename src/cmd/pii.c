@@ -45,17 +45,19 @@ static void print_findings(struct buf *o, const struct pii_scanner *s, const str
 		const char *t = text + x->start - base_byte;
 		const char *type = pii_type_name(s, x->type);
 		if (json) {
-			buf_adds(o, "{\"type\": ");
+#define LIT(s) jsonw_add(o, s, sizeof(s) - 1)
+			LIT("{\"type\": ");
 			jsonw_str(o, type, strlen(type));
-			buf_adds(o, ", \"start\": ");
+			LIT(", \"start\": ");
 			jsonw_uint(o, x->cp_start);
-			buf_adds(o, ", \"end\": ");
+			LIT(", \"end\": ");
 			jsonw_uint(o, x->cp_end);
-			buf_adds(o, ", \"score\": ");
+			LIT(", \"score\": ");
 			jsonw_fixed2(o, (double)x->score);
-			buf_adds(o, ", \"text\": ");
+			LIT(", \"text\": ");
 			jsonw_str(o, t, x->end - x->start);
-			buf_adds(o, "}\n");
+			LIT("}\n");
+#undef LIT
 		} else {
 			size_t run = 0, n = x->end - x->start;
 			jsonw_uint(o, x->cp_start);

@@ -143,5 +143,5 @@ void jsonw_fixed2(struct buf *o, double v)
 	d[0] = '.';
 	d[1] = (char)('0' + k / 10 % 10);
 	d[2] = (char)('0' + k % 10);
-	buf_add(o, d, 3);
+	jsonw_add(o, d, 3);
 }

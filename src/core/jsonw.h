@@ -54,13 +54,20 @@ int jsonw_str(struct buf *o, const char *s, size_t n);
 /* An unsigned integer, without printf (inline: records write a dozen). */
 static inline void jsonw_uint(struct buf *o, uint64_t v)
 {
-	char d[20];
-	size_t k = sizeof(d);
+	char d[40];  /* the digits end at 20; 20 bytes from any k are in d */
+	size_t k = 20;
 	do {
 		d[--k] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	jsonw_add(o, d + k, sizeof(d) - k);
+	if (o->alloc - o->len > 20) {
+		/* a copy of fixed size, which the compiler inlines */
+		memcpy(o->data + o->len, d + k, 20);
+		o->len += 20 - k;
+		o->data[o->len] = '\0';
+	} else {
+		buf_add(o, d + k, 20 - k);
+	}
 }
 
 /* A signed integer, without printf. */

@@ -84,10 +84,16 @@ size_t utf8_count(const char *str, size_t len)
 	size_t cont = 0, i = 0;
 #ifdef __SSE2__
 	/* sixteen at a time: a continuation byte is below -64 as a signed byte */
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(-64)));
-		cont += (size_t)__builtin_popcount(m);
+	{
+		/* 0 or 1 per byte, summed by _mm_sad_epu8 (x86-64 has no popcnt
+		 * before its v2 level) */
+		const __m128i lim = _mm_set1_epi8(-64), one = _mm_set1_epi8(1);
+		for (; i + 16 <= len; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i c = _mm_sad_epu8(_mm_and_si128(_mm_cmplt_epi8(v, lim), one),
+						 _mm_setzero_si128());
+			cont += (size_t)_mm_cvtsi128_si32(c) + (size_t)_mm_extract_epi16(c, 4);
+		}
 	}
 #endif
 	for (; i + 8 <= len; i += 8) {

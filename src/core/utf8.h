@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -19,6 +20,26 @@ static inline int utf8_is_valid(const char *s, size_t len) { return utf8_valid_p
 
 /* Number of code points in valid UTF-8 (counts lead bytes). */
 size_t utf8_count(const char *s, size_t len);
+
+/* The same, inline for the short runs (between two findings, say) where the
+ * call would cost more than the count; long runs go to utf8_count(). */
+static inline size_t utf8_count_short(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	const uint64_t hi = 0x8080808080808080ULL;
+	size_t cont = 0, i = 0;
+	if (len >= 64)
+		return utf8_count(str, len);
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & hi)
+			cont += (size_t)((((w & ~(w << 1) & hi) >> 7) * 0x0101010101010101ULL) >> 56);
+	}
+	for (; i < len; i++)
+		cont += (s[i] & 0xC0) == 0x80;
+	return len - cont;
+}
 
 /* Decodes one code point at s; returns its byte length (1..4), or 0 on a bad
  * sequence (then *cp = U+FFFD and the caller should skip one byte). */
