@@ -167,6 +167,21 @@ static void sortbuf_release(struct sortbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * A word before a finding as has_context() takes it, kept by the offset
+ * where it ends for the findings after (the candidates of one pass come
+ * mostly in order, and many look back over the words of the one before):
+ * its start, what ctx_take() said, and the word, lowered.
+ */
+#define WC_SIZE 256
+struct ctx_cached {
+	size_t we, ws;
+	uint32_t gen, h;
+	unsigned char wl;
+	signed char r;
+	char w[48];  /* as ctx_words' words */
+};
+
 struct pii_scratch {
 	struct sortbuf sort;
 #ifdef MOAT_HAVE_HYPERSCAN
@@ -183,6 +198,8 @@ struct pii_scratch {
 #ifdef MOAT_HAVE_HYPERSCAN
 	struct pii_shape_memo *shape;
 #endif
+	struct ctx_cached *wc;  /* WC_SIZE context words, by where they end */
+	uint32_t gen;           /* the scan the valid ones are from */
 };
 
 struct pii_options pii_default_options(void)
@@ -1304,7 +1321,8 @@ struct pii_scratch *pii_scratch_new(const struct pii_scanner *s, struct moat_err
 	sc->n_state = s->n_pats;
 	sc->done = calloc(s->n_pats + 1, sizeof(size_t));
 	sc->resume = calloc(s->n_pats + 1, sizeof(size_t));
-	if (!sc->md || !sc->mctx || !sc->jit || !sc->done || !sc->resume)
+	sc->wc = calloc(WC_SIZE, sizeof(*sc->wc));
+	if (!sc->md || !sc->mctx || !sc->jit || !sc->done || !sc->resume || !sc->wc)
 		goto nomem;
 	pcre2_jit_stack_assign(sc->mctx, NULL, sc->jit);
 #ifdef MOAT_HAVE_HYPERSCAN
@@ -1337,6 +1355,7 @@ void pii_scratch_free(struct pii_scratch *sc)
 	pcre2_jit_stack_free(sc->jit);
 	sortbuf_release(&sc->sort);
 	free(sc->c);
+	free(sc->wc);
 	free(sc->done);
 	free(sc->resume);
 	free(sc);
@@ -1507,6 +1526,8 @@ static int has_sub(const char *h, size_t hl, const char *nd, size_t nl)
 /* The words around a span that has_context compares, kept for the next
  * finding at the same place (several patterns often match one span). */
 struct ctx_words {
+	struct ctx_cached *wc;
+	uint32_t gen;
 	int valid, ph;
 	size_t a, b;
 	const struct type *rt;  /* the type whose answer res is, for these words */
@@ -1595,13 +1616,36 @@ static int has_context(const struct pii_scanner *s, const struct type *t, const 
 		cx->pl = 0;
 		while (taken < s->o.context_prefix && i > 0 && cx->nw < 16) {
 			size_t we, ws;
+			struct ctx_cached *c;
 			while (i > 0 && !wbyte[u[i - 1]])
 				i--;
 			we = i;
-			while (i > 0 && wbyte[u[i - 1]] && we - i < 64)
-				i--;
-			ws = i;
-			r = ctx_take(cx, text, ws, we);
+			c = &cx->wc[we % WC_SIZE];
+			if (c->gen == cx->gen && c->we == we) {
+				ws = c->ws;
+				r = c->r;
+				if (r >= 0) {
+					/* all 48 bytes: a copy of fixed size */
+					memcpy(cx->words[cx->nw], c->w, sizeof(c->w));
+					cx->wl[cx->nw] = c->wl;
+					cx->wh[cx->nw] = c->h;
+				}
+			} else {
+				while (i > 0 && wbyte[u[i - 1]] && we - i < 64)
+					i--;
+				ws = i;
+				r = ctx_take(cx, text, ws, we);
+				c->gen = cx->gen;
+				c->we = we;
+				c->ws = ws;
+				c->r = (signed char)r;
+				if (r >= 0) {
+					c->wl = (unsigned char)cx->wl[cx->nw];
+					c->h = cx->wh[cx->nw];
+					memcpy(c->w, cx->words[cx->nw], sizeof(c->w));
+				}
+			}
+			i = ws;
 			if (r > 0) {
 				cx->nw++;
 				taken++;
@@ -2188,6 +2232,13 @@ int pii_scan(const struct pii_scanner *s, struct pii_scratch *sc, const char *te
 		return err_set(e, MOAT_ENOMEM, "out of memory");
 
 	cx.valid = 0;
+	cx.wc = sc->wc;
+	cx.gen = ++sc->gen;
+	if (!cx.gen) {
+		/* after 2^32 scans: nothing cached is of this one */
+		memset(sc->wc, 0, WC_SIZE * sizeof(*sc->wc));
+		cx.gen = sc->gen = 1;
+	}
 	/* room for every candidate, so the loop appends without growing */
 	if (out->alloc - out->n < sc->n_c) {
 		struct pii_finding *nv = realloc(out->v, (out->n + sc->n_c) * sizeof(*nv));
