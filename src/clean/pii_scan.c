@@ -104,6 +104,11 @@ struct pii_scanner {
 		uint32_t *slot;
 		size_t mask;
 		size_t max_words;
+		/* the first three bytes of the entries of three bytes or more, and
+		 * the two of those of two, as bits of a hash: a capitalized word
+		 * whose start has neither bit starts no entry (most do not) */
+		uint64_t pre3[1024], pre2[1024];
+		int short1;  /* an entry of one byte */
 	} gaz;
 	struct cue {     /* cues before a name, by last word (pii_internal.h) */
 		struct cue_ent {
@@ -776,6 +781,26 @@ static uint32_t gaz_hash(const char *w, size_t n)
 	return h;
 }
 
+/* 16 bits of the first bytes of a word (gaz.pre3, gaz.pre2) */
+static inline unsigned gaz_pre(unsigned char a, unsigned char b, unsigned char c)
+{
+	return ((uint32_t)a << 16 | (uint32_t)b << 8 | c) * 2654435761u >> 16;
+}
+
+/* Can an entry start at text[i]? */
+static inline int gaz_may_start(const struct gaz *g, const char *text, size_t len, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)text + i;
+	unsigned h;
+	if (g->short1 || len - i < 3)
+		return 1;
+	h = gaz_pre(u[0], u[1], u[2]);
+	if (g->pre3[h >> 6] & (1ULL << (h & 63)))
+		return 1;
+	h = gaz_pre(u[0], u[1], 0);
+	return (g->pre2[h >> 6] >> (h & 63)) & 1;
+}
+
 /*
  * The gazetteer's slots hold index + 1 in their low 24 bits and the top 8
  * bits of the entry's hash above, so a probe compares an entry only when
@@ -909,6 +934,18 @@ static int gaz_build(struct pii_scanner *s)
 	}
 	if (g->n >= GAZ_IDX)
 		return -1;
+	for (size_t i = 0; i < g->n; i++) {
+		const unsigned char *w = (const unsigned char *)g->e[i].w;
+		if (g->e[i].len >= 3) {
+			unsigned h = gaz_pre(w[0], w[1], w[2]);
+			g->pre3[h >> 6] |= 1ULL << (h & 63);
+		} else if (g->e[i].len == 2) {
+			unsigned h = gaz_pre(w[0], w[1], 0);
+			g->pre2[h >> 6] |= 1ULL << (h & 63);
+		} else {
+			g->short1 = 1;
+		}
+	}
 	g->slot = slots_new(g->n, &g->mask);
 	if (!g->slot)
 		return -1;
@@ -2059,7 +2096,7 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 		if (j && cue_at(s, sc, text, len, j) < 0)
 			return -1;
 	}
-	if (inword || !g->n)
+	if (inword || !g->n || !gaz_may_start(g, text, len, i))
 		return 0;
 	/* each word's hash is taken as it is walked, and its values without
 	 * the last one or two bytes kept for the lookups without trailing
