@@ -846,9 +846,47 @@ static void slot_put(uint32_t *slot, size_t mask, const char *w, size_t n, uint3
 	slot[h] = v;
 }
 
+/* Appends entry w (len k, ownership taken) and puts it in the slots (room
+ * for it made by gaz_build); NULL out of memory (w freed). */
+static struct gaz_entry *gaz_add(struct gaz *g, char *w, size_t k, uint32_t h)
+{
+	struct gaz_entry *x;
+	size_t p;
+	if (g->n == g->alloc) {
+		size_t na = g->alloc ? g->alloc * 2 : 256;
+		struct gaz_entry *ne = realloc(g->e, na * sizeof(*ne));
+		if (!ne) {
+			free(w);
+			return NULL;
+		}
+		g->e = ne;
+		g->alloc = na;
+	}
+	x = &g->e[g->n++];
+	x->w = w;
+	x->len = k;
+	x->n_pat = 0;
+	for (p = h & g->mask; g->slot[p]; p = (p + 1) & g->mask)
+		;
+	g->slot[p] = (uint32_t)g->n | (h & ~GAZ_IDX);
+	return x;
+}
+
 static int gaz_build(struct pii_scanner *s)
 {
 	struct gaz *g = &s->gaz;
+	size_t most = 0;
+	/* at most one entry per list item and one per space in it (the
+	 * prefixes): the slots are made for that many, at most half full */
+	for (size_t i = 0; i < s->n_pats; i++)
+		for (const char *q = s->pats[i].def.gaz; q && *q; q++)
+			most += *q == s->pats[i].def.gaz_sep || *q == ' ';
+	most += s->n_pats;
+	if (most >= GAZ_IDX)
+		return -1;
+	g->slot = slots_new(most, &g->mask);
+	if (!g->slot)
+		return -1;
 	for (size_t i = 0; i < s->n_pats; i++) {
 		const char *q = s->pats[i].def.gaz;
 		char sep = s->pats[i].def.gaz_sep;
@@ -857,8 +895,8 @@ static int gaz_build(struct pii_scanner *s)
 		while (*q) {
 			size_t l = strcspn(q, sep == '|' ? "|" : " "), k = 0, words = 1;
 			char *w = malloc(l + 1);
-			uint32_t cp = 0;
-			struct gaz_entry *x = NULL;
+			uint32_t cp = 0, h;
+			struct gaz_entry *x;
 			if (!w)
 				return -1;
 			for (size_t j = 0; j < l; j++)
@@ -875,29 +913,12 @@ static int gaz_build(struct pii_scanner *s)
 				free(w);
 				continue;
 			}
-			for (size_t j = 0; j < g->n; j++)
-				if (g->e[j].len == k && !memcmp(g->e[j].w, w, k)) {
-					x = &g->e[j];
-					break;
-				}
-			if (x) {
+			h = gaz_hash(w, k);
+			x = gaz_find(g, w, k, h);
+			if (x)
 				free(w);
-			} else {
-				if (g->n == g->alloc) {
-					size_t na = g->alloc ? g->alloc * 2 : 256;
-					struct gaz_entry *ne = realloc(g->e, na * sizeof(*ne));
-					if (!ne) {
-						free(w);
-						return -1;
-					}
-					g->e = ne;
-					g->alloc = na;
-				}
-				x = &g->e[g->n++];
-				x->w = w;
-				x->len = k;
-				x->n_pat = 0;
-			}
+			else if (!(x = gaz_add(g, w, k, h)))
+				return -1;
 			if (x->n_pat < 4 && (x->n_pat == 0 || x->pat[x->n_pat - 1] != i))
 				x->pat[x->n_pat++] = (unsigned)i;
 			if (words > g->max_words)
@@ -908,32 +929,18 @@ static int gaz_build(struct pii_scanner *s)
 	 * patterns, so the scan knows when to look one word further */
 	for (size_t i = 0, n0 = g->n; i < n0; i++) {
 		for (size_t k = 0; k < g->e[i].len; k++) {
-			int seen = 0;
+			char *w;
+			uint32_t h;
 			if (g->e[i].w[k] != ' ')
 				continue;
-			for (size_t j = 0; j < g->n; j++)
-				if (g->e[j].len == k && !memcmp(g->e[j].w, g->e[i].w, k))
-					seen = 1;
-			if (seen)
+			h = gaz_hash(g->e[i].w, k);
+			if (gaz_find(g, g->e[i].w, k, h))
 				continue;
-			if (g->n == g->alloc) {
-				size_t na = g->alloc * 2;
-				struct gaz_entry *ne = realloc(g->e, na * sizeof(*ne));
-				if (!ne)
-					return -1;
-				g->e = ne;
-				g->alloc = na;
-			}
-			g->e[g->n].w = strndup(g->e[i].w, k);
-			if (!g->e[g->n].w)
+			w = strndup(g->e[i].w, k);
+			if (!w || !gaz_add(g, w, k, h))
 				return -1;
-			g->e[g->n].len = k;
-			g->e[g->n].n_pat = 0;
-			g->n++;
 		}
 	}
-	if (g->n >= GAZ_IDX)
-		return -1;
 	for (size_t i = 0; i < g->n; i++) {
 		const unsigned char *w = (const unsigned char *)g->e[i].w;
 		if (g->e[i].len >= 3) {
@@ -945,16 +952,6 @@ static int gaz_build(struct pii_scanner *s)
 		} else {
 			g->short1 = 1;
 		}
-	}
-	g->slot = slots_new(g->n, &g->mask);
-	if (!g->slot)
-		return -1;
-	for (size_t i = 0; i < g->n; i++) {
-		uint32_t h = gaz_hash(g->e[i].w, g->e[i].len);
-		size_t p = h & g->mask;
-		while (g->slot[p])
-			p = (p + 1) & g->mask;
-		g->slot[p] = ((uint32_t)i + 1) | (h & ~GAZ_IDX);
 	}
 	return 0;
 }

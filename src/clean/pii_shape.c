@@ -53,11 +53,6 @@ static void set_add(struct byteset *s, unsigned c)
 	s->w[c >> 6] |= 1ULL << (c & 63);
 }
 
-static int set_has(const struct byteset *s, unsigned c)
-{
-	return (int)((s->w[c >> 6] >> (c & 63)) & 1);
-}
-
 static void set_range(struct byteset *s, unsigned lo, unsigned hi)
 {
 	for (unsigned c = lo; c <= hi; c++)
@@ -142,35 +137,44 @@ static int escape_byte(const char *rx, size_t *i, int in_class)
 /* Appends shape byte c so that Hyperscan reads it as that byte. */
 static void emit_byte(struct buf *out, unsigned char c)
 {
+	static const char hex[] = "0123456789abcdef";
+	char x[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
 	if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
 		buf_addch(out, c);
 	else
-		buf_addf(out, "\\x%02x", c);
+		buf_add(out, x, 4);
 }
 
-/* Appends the shapes of the bytes in s: one byte, or a class of them. */
 static void emit_set(struct buf *out, const struct byteset *s)
 {
-	struct byteset img;
+	/* the image: the set's bytes other than digits and ASCII letters, and
+	 * '0', 'A', 'a' for the groups it has any of */
+	const uint64_t digits = 0x03FFULL << 48, upper = 0x03FFFFFFULL << 1,
+		       lower = 0x03FFFFFFULL << 33;
+	struct byteset img = *s;
 	int n = 0;
 	unsigned last = 0;
-	memset(&img, 0, sizeof(img));
-	for (unsigned c = 0; c < 256; c++)
-		if (set_has(s, c))
-			set_add(&img, shape_byte((unsigned char)c));
-	for (unsigned c = 0; c < 256; c++)
-		if (set_has(&img, c)) {
+	img.w[0] &= ~digits;
+	img.w[1] &= ~(upper | lower);
+	if (s->w[0] & digits)
+		set_add(&img, '0');
+	if (s->w[1] & upper)
+		set_add(&img, 'A');
+	if (s->w[1] & lower)
+		set_add(&img, 'a');
+	for (int k = 0; k < 4; k++)
+		for (uint64_t m = img.w[k]; m; m &= m - 1) {
 			n++;
-			last = c;
+			last = (unsigned)(k * 64 + __builtin_ctzll(m));
 		}
 	if (n == 1) {
 		emit_byte(out, (unsigned char)last);
 		return;
 	}
 	buf_addch(out, '[');
-	for (unsigned c = 0; c < 256; c++)
-		if (set_has(&img, c))
-			emit_byte(out, (unsigned char)c);
+	for (int k = 0; k < 4; k++)
+		for (uint64_t m = img.w[k]; m; m &= m - 1)
+			emit_byte(out, (unsigned char)(k * 64 + __builtin_ctzll(m)));
 	buf_addch(out, ']');
 }
 
