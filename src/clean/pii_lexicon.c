@@ -384,14 +384,16 @@ int pii_is_stopword(const char *s, size_t n)
 	return wordset_has(&ws_stop, s, n);
 }
 
+/* Called for every word before a finding, by a scanner, whose making built
+ * the sets (pii_lexicon_patterns): no pthread_once here.  The stopwords are
+ * lower case, as s is. */
 int pii_is_stopword_lower(const char *s, size_t n, uint32_t h)
 {
 	size_t i;
-	pthread_once(&ws_once, build_sets);
 	if (!ws_stop.slot || n == 0)
 		return 0;
 	for (i = h & ws_stop.mask; ws_stop.slot[i]; i = (i + 1) & ws_stop.mask)
-		if (ws_stop.slen[i] == n && fold_eq(ws_stop.w[ws_stop.slot[i] - 1], s, n))
+		if (ws_stop.slen[i] == n && !memcmp(ws_stop.w[ws_stop.slot[i] - 1], s, n))
 			return 1;
 	return 0;
 }

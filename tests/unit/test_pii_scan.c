@@ -481,6 +481,7 @@ static void shapes_miss_nothing(void **state)
 		"at 10 am, 3 p.m., 11:30PM, 7 a.m. or 5 of them; 12 pm. 9 A.M, 13 pm and 4 p. m.",
 		"The Acme office, The Zorblax team said, the Foo board, XThe Bar staff, The Über brand",
 		"on 12th of June 1999, June 5, 2001, Sept. 2020, 3 Dec, Mark 12, March 3rd, 5 May 2010",
+		"Müller 12345, Straße 5, café 12:30 Ü9A 1234 5678, ŞİŞLİ 34000, №7 ½ 3€ 2,50 ééé 0123456789",
 	};
 	static const char alpha[] = "0123456789012345678901234567890123456789 -./:()+,_#\n"
 				    "ABCDEGHJKLMNPRSTWXYZabcdefmnoprstxyz@";
