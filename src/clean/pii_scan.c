@@ -1900,13 +1900,12 @@ static void sort_findings(struct pii_finding *f, size_t n, size_t n_types, int b
 	memcpy(f, b->f, n * sizeof(*f));
 }
 
-/* Presidio's remove_duplicates: a finding contained in a finding of the same
- * type that scores at least as high goes. */
-static size_t remove_duplicates(struct pii_finding *f, size_t n, size_t n_types,
-				struct sortbuf *b)
+/* Presidio's remove_duplicates on findings sorted by cmp_type_start: a
+ * finding contained in a finding of the same type that scores at least as
+ * high goes. */
+static size_t dedup_sorted(struct pii_finding *f, size_t n)
 {
 	size_t k = 0;
-	sort_findings(f, n, n_types, 1, b);
 	for (size_t i = 0; i < n; i++) {
 		int drop = 0;
 		for (size_t j = k; j-- > 0;) {
@@ -1925,16 +1924,11 @@ static size_t remove_duplicates(struct pii_finding *f, size_t n, size_t n_types,
 	return k;
 }
 
-/* Presidio's anonymizer: merge intersecting findings of one type, drop
- * findings contained in others (or equal with a lower score), then resolve
- * what still overlaps: higher score, then longer span, then earlier.  f is
- * sorted by cmp_type_start (as remove_duplicates leaves it); the result is
- * sorted by start, without overlaps. */
-static size_t resolve(struct pii_finding *f, size_t n, size_t n_types, struct sortbuf *b)
+/* Presidio's anonymizer, first step, on findings sorted by cmp_type_start:
+ * intersecting findings of one type merged. */
+static size_t merge_sorted(struct pii_finding *f, size_t n)
 {
 	size_t k = 0;
-	if (n < 2)
-		return n;
 	for (size_t i = 0; i < n; i++) {
 		if (k && f[k - 1].type == f[i].type && f[i].start < f[k - 1].end) {
 			if (f[i].end > f[k - 1].end)
@@ -1947,9 +1941,16 @@ static size_t resolve(struct pii_finding *f, size_t n, size_t n_types, struct so
 		}
 		f[k++] = f[i];
 	}
-	n = k;
-	sort_findings(f, n, n_types, 0, b);
-	k = 0;
+	return k;
+}
+
+/* Its second step, on findings sorted by cmp_start: findings contained in
+ * others (or equal with a lower score) go, then what still overlaps: higher
+ * score, then longer span, then earlier.  The result neither overlaps nor
+ * goes back. */
+static size_t overlaps_sorted(struct pii_finding *f, size_t n)
+{
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct pii_finding *cur = &f[i];
 		if (k) {
@@ -1972,6 +1973,65 @@ static size_t resolve(struct pii_finding *f, size_t n, size_t n_types, struct so
 		f[k++] = *cur;
 	}
 	return k;
+}
+
+/* A few findings sorted by cmp (stable, as sort_findings is). */
+static void small_sort(struct pii_finding *f, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (size_t i = 1; i < n; i++) {
+		struct pii_finding x = f[i];
+		size_t j = i;
+		for (; j > 0 && cmp(&f[j - 1], &x) > 0; j--)
+			f[j] = f[j - 1];
+		f[j] = x;
+	}
+}
+
+/*
+ * Duplicate removal, then (resolve) overlap resolution or (not) the order of
+ * start, over f[0..n); returns how many are left, in f.  Nothing the steps
+ * do reaches from one finding to another that it does not overlap (each
+ * drops or merges findings that overlap, and a merge stays within them), so
+ * the findings are sorted by start once and cut where none reaches past,
+ * and each piece goes through the steps alone: most pieces in dense text
+ * are one finding or a few, and the steps' sorts by type, all over memory,
+ * become sorts of a few.  The result is the one the steps give over all of
+ * f (the order each sort gives is the one its comparison defines, and
+ * remove_duplicates' look back counts only the same type's findings, which
+ * are all in the piece).
+ */
+static size_t dedup_and_order(struct pii_finding *f, size_t n, size_t n_types, int resolve,
+			      struct sortbuf *b)
+{
+	size_t out = 0;
+	sort_findings(f, n, n_types, 0, b);
+	for (size_t i = 0, j; i < n; i = j) {
+		size_t end = f[i].end, m;
+		for (j = i + 1; j < n && f[j].start < end; j++)
+			if (f[j].end > end)
+				end = f[j].end;
+		m = j - i;
+		if (m > 1) {
+			struct pii_finding *p = f + i;
+			if (m <= 32)
+				small_sort(p, m, cmp_type_start);
+			else
+				sort_findings(p, m, n_types, 1, b);
+			m = dedup_sorted(p, m);
+			if (resolve)
+				m = merge_sorted(p, m);
+			if (m <= 32)
+				small_sort(p, m, cmp_start);
+			else
+				sort_findings(p, m, n_types, 0, b);
+			if (resolve)
+				m = overlaps_sorted(p, m);
+		}
+		if (out != i)
+			memmove(f + out, f + i, m * sizeof(*f));
+		out += m;
+	}
+	return out;
 }
 
 static int cmp_bound(const void *x, const void *y)
@@ -2355,11 +2415,7 @@ static int finish(const struct pii_scanner *s, const char *text, size_t cp_base,
 	struct pii_finding *f = out->v + first;
 	if (n == 0)
 		return 0;
-	n = remove_duplicates(f, n, s->n_types, b);
-	if (s->o.resolve_overlaps)
-		n = resolve(f, n, s->n_types, b);
-	else
-		sort_findings(f, n, s->n_types, 0, b);
+	n = dedup_and_order(f, n, s->n_types, s->o.resolve_overlaps, b);
 	out->n = first + n;
 	if (s->o.resolve_overlaps) {
 		/* code points: the findings neither overlap nor go back */

@@ -690,6 +690,148 @@ static void order_does_not_matter(void **state)
 	pii_scanner_free(all);
 }
 
+/* The steps of duplicate removal and overlap resolution over the whole list,
+ * as Presidio states them (qsort, one pass each): what finish() computes in
+ * pieces must come out the same. */
+static int ref_cmp_start(const void *x, const void *y)
+{
+	const struct pii_finding *a = x, *b = y;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->end != b->end)
+		return a->end > b->end ? -1 : 1;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return strcmp(a->recognizer, b->recognizer);
+}
+
+static int ref_cmp_type(const void *x, const void *y)
+{
+	const struct pii_finding *a = x, *b = y;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return ref_cmp_start(x, y);
+}
+
+static size_t ref_finish(struct pii_finding *f, size_t n, int resolve)
+{
+	size_t k = 0;
+	qsort(f, n, sizeof(*f), ref_cmp_type);
+	for (size_t i = 0; i < n; i++) {
+		int drop = 0;
+		for (size_t j = k; j-- > 0;) {
+			if (f[j].type != f[i].type)
+				break;
+			if (f[j].end <= f[i].start && j + 8 < k)
+				break;
+			if (f[j].start <= f[i].start && f[j].end >= f[i].end && f[j].score >= f[i].score) {
+				drop = 1;
+				break;
+			}
+		}
+		if (!drop)
+			f[k++] = f[i];
+	}
+	n = k;
+	if (resolve) {
+		k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (k && f[k - 1].type == f[i].type && f[i].start < f[k - 1].end) {
+				if (f[i].end > f[k - 1].end)
+					f[k - 1].end = f[i].end;
+				if (f[i].score > f[k - 1].score) {
+					f[k - 1].score = f[i].score;
+					f[k - 1].recognizer = f[i].recognizer;
+				}
+				continue;
+			}
+			f[k++] = f[i];
+		}
+		n = k;
+	}
+	qsort(f, n, sizeof(*f), ref_cmp_start);
+	if (!resolve)
+		return n;
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && f[i].start < f[k - 1].end) {
+			struct pii_finding *prev = &f[k - 1], *cur = &f[i];
+			int cur_wins;
+			if (cur->start == prev->start && cur->end == prev->end)
+				cur_wins = cur->score > prev->score;
+			else if (prev->start <= cur->start && prev->end >= cur->end)
+				cur_wins = 0;
+			else if (cur->score != prev->score)
+				cur_wins = cur->score > prev->score;
+			else
+				cur_wins = (cur->end - cur->start) > (prev->end - prev->start);
+			if (cur_wins)
+				*prev = *cur;
+			continue;
+		}
+		f[k++] = f[i];
+	}
+	return k;
+}
+
+/*
+ * finish() cuts the findings where none overlaps the next and resolves each
+ * piece alone: on random findings whose pieces range from one finding to
+ * hundreds (short and long spans, sparse and dense stretches), with and
+ * without resolution, the result is that of the steps over the whole list.
+ */
+static void pieces_same_as_whole(void **state)
+{
+	static const char *const types[] = { "PERSON", "US_SSN", "PHONE_NUMBER", "LOCATION" };
+	static const char *const recs[] = { "b", "a", "c" };
+	static const float scores[] = { 0.05f, 0.3f, 0.5f, 0.5f, 0.85f, 1.0f };
+	enum { N = 1500, LEN = 20000 };
+	static struct pii_finding x[N], ref[N];
+	static char text[LEN + 1];
+	uint64_t seed = 7;
+	struct pii_options o = pii_default_options();
+	struct moat_err e = MOAT_ERR_INIT;
+	struct pii_scanner *all;
+	(void)state;
+	memset(text, 'x', LEN);
+	o.resolve_overlaps = 0;
+	all = pii_scanner_new(&o, &e);
+	assert_non_null(all);
+	for (int round = 0; round < 20; round++) {
+		for (size_t i = 0; i < N; i++) {
+			/* a dense stretch (many overlaps) in the first tenth */
+			size_t a = rnd(&seed) % (i % 3 ? LEN - 100 : LEN / 10);
+			size_t len = 1 + rnd(&seed) % (i % 7 ? 12 : 90);
+			memset(&x[i], 0, sizeof(x[i]));
+			x[i].start = a;
+			x[i].end = a + len;
+			x[i].type = pii_type_find(scanner, types[rnd(&seed) % 4]);
+			x[i].score = scores[rnd(&seed) % 6];
+			x[i].recognizer = recs[rnd(&seed) % 3];
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			const struct pii_scanner *s = pass ? all : scanner;
+			struct pii_findings f = PII_FINDINGS_INIT;
+			size_t n;
+			memcpy(ref, x, sizeof(x));
+			n = ref_finish(ref, N, !pass);
+			assert_true(pii_merge(s, text, LEN, 0, &f, 0, x, N, &e) >= 0);
+			assert_int_equal(f.n, n);
+			for (size_t i = 0; i < n; i++) {
+				assert_int_equal(f.v[i].type, ref[i].type);
+				assert_int_equal(f.v[i].start, ref[i].start);
+				assert_int_equal(f.v[i].end, ref[i].end);
+				assert_true(f.v[i].score == ref[i].score);
+				assert_string_equal(f.v[i].recognizer, ref[i].recognizer);
+			}
+			pii_findings_release(&f);
+		}
+	}
+	pii_scanner_free(all);
+}
+
 static void operators(void **state)
 {
 	struct moat_err e = MOAT_ERR_INIT;
@@ -790,6 +932,7 @@ int main(void)
 		cmocka_unit_test(overlaps_allow_deny),
 		cmocka_unit_test(context_inside_words),
 		cmocka_unit_test(order_does_not_matter),
+		cmocka_unit_test(pieces_same_as_whole),
 		cmocka_unit_test(operators),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
