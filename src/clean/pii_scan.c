@@ -55,6 +55,10 @@ struct pat {
 	pcre2_code *re;
 	int slow;        /* no trigger: PCRE2 over the whole text */
 	int jit;         /* compiled for PCRE2's JIT: matched through it directly */
+	/* a gazetteer pattern's expression compiled anchored, for the JIT
+	 * (PCRE2_ANCHORED given when matching would take the interpreter);
+	 * NULL: match re anchored */
+	pcre2_code *anchored;
 	/* Patterns whose Hyperscan expression and flags are the same (the
 	 * RUN9 identifiers, IPv4 and embedded IPv4): only the first is in the
 	 * database, its hits are dispatched to each in turn; index + 1 of the
@@ -552,6 +556,16 @@ static int compile_pcre(struct pii_scanner *s, struct moat_err *e)
 		}
 		/* the interpreter if the JIT fails */
 		p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0;
+		if (p->def.gaz) {
+			p->anchored = pcre2_compile((PCRE2_SPTR)p->def.regex, PCRE2_ZERO_TERMINATED,
+						    (opt & ~(uint32_t)PCRE2_USE_OFFSET_LIMIT) |
+							    PCRE2_ANCHORED,
+						    &err, &off, NULL);
+			if (p->anchored && pcre2_jit_compile(p->anchored, PCRE2_JIT_COMPLETE) != 0) {
+				pcre2_code_free(p->anchored);
+				p->anchored = NULL;
+			}
+		}
 	}
 	return 0;
 }
@@ -1286,6 +1300,7 @@ void pii_scanner_free(struct pii_scanner *s)
 		return;
 	for (size_t i = 0; i < s->n_pats; i++) {
 		pcre2_code_free(s->pats[i].re);
+		pcre2_code_free(s->pats[i].anchored);
 		free(s->pats[i].owned_re);
 		free(s->pats[i].owned_trig);
 		free(s->pats[i].shape);
@@ -2182,9 +2197,12 @@ static int gaz_at(const struct pii_scanner *s, struct pii_scratch *sc, const cha
 				for (unsigned p = 0; p < x->n_pat; p++) {
 					unsigned id = x->pat[p];
 					const struct pat *pt = &s->pats[id];
-					int rc = pcre2_match(pt->re, (PCRE2_SPTR)text, len, end,
-							     PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK,
-							     sc->md, NULL);
+					int rc = pt->anchored
+							 ? pcre2_jit_match(pt->anchored, (PCRE2_SPTR)text,
+									   len, end, 0, sc->md, NULL)
+							 : pcre2_match(pt->re, (PCRE2_SPTR)text, len, end,
+								       PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK,
+								       sc->md, NULL);
 					if (rc < 0)
 						continue;
 					if (add_cand(sc, id, pt->type, i,
