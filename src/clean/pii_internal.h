@@ -112,7 +112,8 @@ int pii_lexicon_patterns(pii_add_fn add, void *ctx) __attribute__((warn_unused_r
 int pii_is_stopword(const char *s, size_t n);
 /* The same for a word already in lower case, with h its 32-bit FNV-1a hash
  * (the hash the lists are built with), computed while lowering it; only
- * once pii_lexicon_patterns() has run (a scanner exists). */
+ * once pii_lexicon_patterns() has run (a scanner exists), and s must be
+ * readable for 16 bytes. */
 int pii_is_stopword_lower(const char *s, size_t n, uint32_t h);
 int pii_is_common_capitalized(const char *s, size_t n);
 int pii_is_first_name(const char *s, size_t n);

@@ -364,6 +364,7 @@ static int wordset_has(const struct wordset *ws, const char *s, size_t n)
 static struct wordset ws_first, ws_ambig, ws_surname, ws_places, ws_nrp, ws_common, ws_stop,
 	ws_orgsfx, ws_orgdesc;
 static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
+static char (*stop16)[16];  /* ws_stop's words, zero-padded, by index */
 
 static void build_sets(void)
 {
@@ -374,6 +375,17 @@ static void build_sets(void)
 	wordset_build(&ws_nrp, NRP, '|', 0);
 	wordset_build(&ws_common, COMMON_CAP, ' ', 1);
 	wordset_build(&ws_stop, STOPWORDS, ' ', 1);
+	/* the stopwords (lower case, at most 16 bytes) padded to 16 */
+	stop16 = calloc(ws_stop.n ? ws_stop.n : 1, sizeof(*stop16));
+	if (!stop16)
+		ws_nomem = 1;
+	for (size_t i = 0; stop16 && i < ws_stop.n; i++) {
+		size_t l = strlen(ws_stop.w[i]);
+		if (l > 16)
+			ws_nomem = 1;  /* the list has none: a bug to find at once */
+		else
+			memcpy(stop16[i], ws_stop.w[i], l);
+	}
 	wordset_build(&ws_orgsfx, ORG_SUFFIX, '|', 0);
 	wordset_build(&ws_orgdesc, ORG_DESCRIPTIVE, ' ', 0);
 }
@@ -390,11 +402,29 @@ int pii_is_stopword(const char *s, size_t n)
 int pii_is_stopword_lower(const char *s, size_t n, uint32_t h)
 {
 	size_t i;
-	if (!ws_stop.slot || n == 0)
+	uint64_t a0, a1, m0, m1;
+	if (!ws_stop.slot || n == 0 || n > 16)
 		return 0;
-	for (i = h & ws_stop.mask; ws_stop.slot[i]; i = (i + 1) & ws_stop.mask)
-		if (ws_stop.slen[i] == n && !memcmp(ws_stop.w[ws_stop.slot[i] - 1], s, n))
+	/* the word's 16 bytes against a stopword's, zero-padded (stop16),
+	 * masked to n: no call per compare */
+	memcpy(&a0, s, 8);
+	memcpy(&a1, s + 8, 8);
+	m0 = n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+	m1 = n <= 8 ? 0 : n >= 16 ? ~0ULL : (1ULL << (8 * (n - 8))) - 1;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	m0 = __builtin_bswap64(m0);
+	m1 = __builtin_bswap64(m1);
+#endif
+	for (i = h & ws_stop.mask; ws_stop.slot[i]; i = (i + 1) & ws_stop.mask) {
+		const char *w = stop16[ws_stop.slot[i] - 1];
+		uint64_t b0, b1;
+		if (ws_stop.slen[i] != n)
+			continue;
+		memcpy(&b0, w, 8);
+		memcpy(&b1, w + 8, 8);
+		if (!((a0 ^ b0) & m0) && !((a1 ^ b1) & m1))
 			return 1;
+	}
 	return 0;
 }
 
