@@ -1877,7 +1877,8 @@ static void sort_findings(struct pii_finding *f, size_t n, size_t n_types, int b
 	struct skey *k;
 	int (*cmp)(const void *, const void *) = by_type ? cmp_type_start : cmp_start;
 	int fits = n_types < (1u << 24);
-	for (size_t i = 0; i < n && fits; i++)
+	/* by start, the keys are made as the spans are checked: one pass */
+	for (size_t i = 0; i < n && fits && by_type; i++)
 		fits = f[i].end <= KEY_END_MAX && f[i].start <= KEY_END_MAX && f[i].type >= 0 &&
 		       (size_t)f[i].type < n_types;
 	if (n < 2 || !fits || sortbuf_reserve(b, n, n_types) < 0) {
@@ -1903,6 +1904,10 @@ static void sort_findings(struct pii_finding *f, size_t n, size_t n_types, int b
 		k = b->kt;
 	} else {
 		for (size_t i = 0; i < n; i++) {
+			if (f[i].end > KEY_END_MAX || f[i].type < 0 || (size_t)f[i].type >= n_types) {
+				qsort(f, n, sizeof(*f), cmp);
+				return;
+			}
 			b->k[i].k1 = f[i].start;
 			b->k[i].k2 = (KEY_END_MAX - f[i].end) << 24 | (uint64_t)f[i].type;
 			b->k[i].idx = i;

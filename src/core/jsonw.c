@@ -139,6 +139,13 @@ void jsonw_fixed2(struct buf *o, double v)
 		return;
 	}
 	k = (uint64_t)c;
+	if (k < 1000) {
+		/* below 10 (scores, shares): "d.dd" in one copy */
+		char e[4] = { (char)('0' + k / 100), '.', (char)('0' + k / 10 % 10),
+			      (char)('0' + k % 10) };
+		jsonw_add(o, e, 4);
+		return;
+	}
 	jsonw_uint(o, k / 100);
 	d[0] = '.';
 	d[1] = (char)('0' + k / 10 % 10);
