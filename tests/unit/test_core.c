@@ -183,12 +183,47 @@ static void jsonw_escapes_as_python(void **state)
 	}
 }
 
+/* Numbers as printf writes them, on a buffer with and without room left
+ * (the in-place and the growing ways); jsonw_fixed2 for what it is made for,
+ * floats (scores), whose products with 100 a double holds exactly. */
+static void jsonw_numbers_as_printf(void **state)
+{
+	static const float v[] = { 0.0f, 0.004f, 0.005f, 0.015f, 0.125f, 0.35f, 0.5f, 0.85f,
+				   0.995f, 1.0f, 9.994999f, 9.995f, 9.999f, 10.0f, 12.345f, 99.995f,
+				   1234.5678f, 1e14f, 3.0f / 7.0f, 0.1f, 0.3f, 0.9f, 0.045f, 0.125f };
+	static const uint64_t u[] = { 0, 7, 10, 99, 100, 12345678, 18446744073709551615ULL };
+	(void)state;
+	for (int room = 0; room < 2; room++) {
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			struct buf out = BUF_INIT;
+			char want[64];
+			if (room)
+				assert_int_equal(buf_reserve(&out, 256), 0);
+			snprintf(want, sizeof(want), "%.2f", (double)v[i]);
+			jsonw_fixed2(&out, (double)v[i]);
+			assert_string_equal(buf_str(&out), want);
+			buf_release(&out);
+		}
+		for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+			struct buf out = BUF_INIT;
+			char want[32];
+			if (room)
+				assert_int_equal(buf_reserve(&out, 256), 0);
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)u[i]);
+			jsonw_uint(&out, u[i]);
+			assert_string_equal(buf_str(&out), want);
+			buf_release(&out);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_grows_and_caps),
 		cmocka_unit_test(utf8_validation_and_counting),
 		cmocka_unit_test(jsonw_escapes_as_python),
+		cmocka_unit_test(jsonw_numbers_as_printf),
 		cmocka_unit_test(legacy_encodings),
 		cmocka_unit_test(sha256_known_answers),
 		cmocka_unit_test(shard_selector),
