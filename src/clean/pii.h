@@ -74,11 +74,11 @@ struct pii_options {
 struct pii_options pii_default_options(void);
 
 struct pii_finding {
-	int type;                /* index: pii_type_name() */
 	size_t start, end;       /* bytes of the scanned text, end exclusive */
 	size_t cp_start, cp_end; /* the same span in code points */
-	float score;
 	const char *recognizer;  /* the pattern's name */
+	int type;                /* index: pii_type_name() */
+	float score;             /* (this order: 48 bytes, no padding) */
 };
 
 struct pii_findings {
