@@ -113,7 +113,15 @@ for i in 0 1 3; do
 	expect_eq 0 "$(cat "$T/ws/slurm/$job.$i.exit" 2>&1)" "task $i's exit file"
 	expect_grep "^${job}_$i\|COMPLETED$" <(sacct -n -X -P -j "$job" -o JobID,State) "sacct's record of task $i"
 done
-[ ! -e "$T/ws/slurm/$job.2.exit" ] && ok || bad "the cancelled task wrote an exit file"
+# Slurm signals moat and the job's shell; when moat's SIGTERM comes first,
+# the shell can still record moat's status before it goes in turn (seen in
+# one CI run): the record must then not be a success
+if [ -e "$T/ws/slurm/$job.2.exit" ]; then
+	[ "$(cat "$T/ws/slurm/$job.2.exit")" != 0 ] && ok ||
+		bad "the cancelled task's exit file says it succeeded"
+else
+	ok
+fi
 
 # the exit files removed: sacct's records still say the same
 rm -f "$T/ws/slurm/$job".*.exit
