@@ -1,7 +1,9 @@
 /*
  * pii_scan.c - the scanning engine behind pii.h.
  *
- * One Hyperscan block-mode database holds a trigger for every pattern; each
+ * One Hyperscan block-mode database holds a trigger for every pattern but the
+ * digit-bearing ones (P_DIGITS), whose triggers run over the shapes of the
+ * regions around digits instead (pii_shape.c); each
  * hit (pattern, end offset) is confirmed at once, in the match callback, by
  * the pattern's PCRE2 expression (JIT), searched from `back` bytes before the
  * hit with PCRE2's offset limit at the hit, so the exact Presidio-style
@@ -676,10 +678,11 @@ static int gate_before(const struct pat *a, const struct pat *b)
 }
 
 /*
- * One database: the triggers of the patterns for which in(pattern) holds,
- * expr(pattern) each.  Patterns whose expression and flags are the same go
- * in one chain (next_same); a pattern whose expression Hyperscan cannot take
- * falls to fail(pattern) and the rest is compiled again.
+ * One database (*db): the shape expressions of the P_DIGITS patterns (shape),
+ * or the triggers of the others.  Patterns whose expression and flags are
+ * the same go in one chain (next_same); the patterns of an expression
+ * Hyperscan cannot take leave this database (a shape one for the main one,
+ * a main one for PCRE2 over the whole text) and the rest is compiled again.
  */
 static int compile_db(struct pii_scanner *s, hs_database_t **db, int shape, struct moat_err *e)
 {
