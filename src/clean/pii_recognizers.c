@@ -454,6 +454,44 @@ static int gate_ampm(const char *t, size_t len, size_t end, size_t *from)
 	return p > 0 && ((t[p - 1] | 0x20) == 'a' || (t[p - 1] | 0x20) == 'p');
 }
 
+/*
+ * The US driver licence's letters-and-digits forms are whole words (\b on
+ * both sides) of capitals and digits, 2 to 19 long: the word around the hit
+ * must be one.
+ */
+static int gate_us_dl(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t ws = end, we = end;
+	(void)from;
+	while (ws > 0 && pii_ascii_word((unsigned char)t[ws - 1]))
+		ws--;
+	while (we < len && pii_ascii_word((unsigned char)t[we]))
+		we++;
+	if (we - ws < 2 || we - ws > 19)
+		return 0;
+	for (size_t i = ws; i < we; i++)
+		if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* A NINO after its trigger (two letters, a blank, the first digit): six
+ * digits, each with a blank after it or not, then A-D ending a word. */
+static int gate_nino(const char *t, size_t len, size_t end, size_t *from)
+{
+	size_t q = end - 1;
+	(void)from;
+	for (int k = 0; k < 6; k++) {
+		if (q >= len || t[q] < '0' || t[q] > '9')
+			return 0;
+		q++;
+		if (q < len && t[q] == ' ')
+			q++;
+	}
+	return q < len && t[q] >= 'A' && t[q] <= 'D' &&
+	       (q + 1 >= len || !pii_ascii_word((unsigned char)t[q + 1]));
+}
+
 /* --- shared pieces of expressions ------------------------------------------- */
 
 #define OCTET "(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)"
@@ -693,13 +731,13 @@ const struct pii_pattern pii_patterns[] = {
 	RG("US_PASSPORT", "Passport (very weak)", "\\b\\d{9}\\b", RUN9, 0.05f, 9, 0, 0, NULL, NULL, run_9),
 	RG("US_PASSPORT", "Passport Next Generation (very weak)", "\\b[A-Z]\\d{8}\\b", RUN9, 0.1f, 9,
 	  0, 0, NULL, NULL, run_9),
-	R("US_DRIVER_LICENSE", "Driver License - Alphanumeric (weak)",
+	RG("US_DRIVER_LICENSE", "Driver License - Alphanumeric (weak)",
 	  "\\b(?:[A-Z]\\d{3,6}|[A-Z]\\d{5,9}|[A-Z]\\d{6,8}|[A-Z]\\d{4,8}|[A-Z]\\d{9,11}|[A-Z]{1,2}\\d{5,6}|"
 	  "H\\d{8}|V\\d{6}|X\\d{8}|[A-Z]{2}\\d{2,5}|[A-Z]{2}\\d{3,7}|\\d{2}[A-Z]{3}\\d{5,6}|[A-Z]\\d{13,14}|"
 	  "[A-Z]\\d{18}|[A-Z]\\d{6}R|[A-Z]\\d{9}|[A-Z]\\d{1,12}|\\d{9}[A-Z]|[A-Z]{2}\\d{6}[A-Z]|"
 	  "\\d{8}[A-Z]{2}|\\d{3}[A-Z]{2}\\d{4}|[A-Z]\\d[A-Z]\\d[A-Z]|\\d{7,8}[A-Z])\\b",
 	  "\\b(?:[A-Z]{1,2}\\d|\\d{2}[A-Z]{3}\\d|\\d{7,9}[A-Z]|\\d{3}[A-Z]{2}\\d)", 0.3f, 20,
-	  P_DIGITS, 0, NULL, chk_us_dl),
+	  P_DIGITS, 0, NULL, chk_us_dl, gate_us_dl),
 	R("US_DRIVER_LICENSE", "Driver License - Digits (very weak)", "\\b(?:\\d{6,14}|\\d{16})\\b", NULL,
 	  0.01f, 16, P_DIGITS, 0, NULL, chk_us_dl),
 	R("US_BANK_NUMBER", "Bank Account (weak)", "\\b\\d{8,17}\\b", NULL, 0.05f, 17, P_DIGITS, 0,
@@ -711,11 +749,11 @@ const struct pii_pattern pii_patterns[] = {
 	R("UK_NHS", "NHS (medium)", "\\b\\d{3}[- ]?\\d{3}[- ]?\\d{4}\\b", NULL, 0.5f, 12,
 	  P_WEAKCHECK | P_DIGITS, 0,
 	  pii_valid_uk_nhs, NULL),
-	R("UK_NINO", "NINO (medium)",
-	  "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
-	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, P_DIGITS, 0,  /* the head,
-	  as IBAN */
-	  pii_valid_uk_nino, NULL),
+	RG("UK_NINO", "NINO (medium)",
+	   "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
+	   "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, P_DIGITS, 0,  /* the head,
+	   as IBAN */
+	   pii_valid_uk_nino, NULL, gate_nino),
 	R("UK_NINO", "NINO (medium), any case",
 	  "\\b(?!(?:BG|GB|NK|KN|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?(?:\\d ?){5}\\d ?[A-D]\\b",
 	  "\\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\\d", 0.5f, 16, OFF | P_CASELESS | P_DIGITS, 0,
