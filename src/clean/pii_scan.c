@@ -132,6 +132,11 @@ struct pii_scanner {
 		 * case, as a bitmap: most words before a capital letter are no
 		 * key and are told so without a lookup; num: a key is "#" */
 		unsigned char pair[65536 / 8];
+		/* finer: the last three bytes of the keys (0 before a key's
+		 * start) as letters and digits 1..36, a bitmap over 37^3; tri_ok
+		 * when every key is ASCII letters and digits (else pair alone) */
+		unsigned char tri[(37 * 37 * 37 + 7) / 8];
+		int tri_ok;
 		int num;
 	} cue;
 	int nohit;       /* MOAT_PII_NOCONFIRM: measure the trigger scan alone */
@@ -1062,6 +1067,21 @@ static int cue_add(struct cue *c, size_t *alloc, unsigned pat, const char *q, si
 
 /* The table of the cues' last words (cue_at confirms from each matching
  * cue's own start, so a cue pattern needs no back). */
+/* A lower-case ASCII letter or digit as 1..36, anything else 0. */
+static inline unsigned tri_code(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0' + 1;
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 11;
+	return 0;
+}
+
+static inline unsigned tri_index(unsigned char a, unsigned char b, unsigned char c)
+{
+	return (tri_code(a) * 37 + tri_code(b)) * 37 + tri_code(c);
+}
+
 static int cue_build(struct pii_scanner *s)
 {
 	struct cue *c = &s->cue;
@@ -1082,9 +1102,10 @@ static int cue_build(struct pii_scanner *s)
 	if (!c->n_e)
 		return 0;
 	qsort(c->e, c->n_e, sizeof(*c->e), cmp_cue_ent);
+	c->tri_ok = 1;
 	for (size_t j = 0; j < c->n_e; j++) {
 		const struct cue_ent *x = &c->e[j];
-		unsigned p;
+		unsigned p, t;
 		if (x->key[0] == '#') {
 			c->num = 1;
 			continue;
@@ -1092,6 +1113,13 @@ static int cue_build(struct pii_scanner *s)
 		p = (x->klen > 1 ? (unsigned char)x->key[x->klen - 2] << 8 : 0) |
 		    (unsigned char)x->key[x->klen - 1];
 		c->pair[p >> 3] |= (unsigned char)(1u << (p & 7));
+		for (unsigned k = 0; k < x->klen; k++)
+			if (!tri_code((unsigned char)x->key[k]))
+				c->tri_ok = 0;
+		t = tri_index(x->klen > 2 ? (unsigned char)x->key[x->klen - 3] : 0,
+			      x->klen > 1 ? (unsigned char)x->key[x->klen - 2] : 0,
+			      (unsigned char)x->key[x->klen - 1]);
+		c->tri[t >> 3] |= (unsigned char)(1u << (t & 7));
 	}
 	while (size < c->n_e * 2)
 		size *= 2;
@@ -2088,9 +2116,20 @@ static inline size_t cue_end(const struct cue *c, const char *text, size_t i)
 	if (text[j - 1] >= '0' && text[j - 1] <= '9')
 		return c->num ? j : 0;
 	{
-		unsigned char b = j > 1 ? (unsigned char)text[j - 2] : 0;
+		unsigned char b = j > 1 ? (unsigned char)text[j - 2] : 0, a = 0;
 		unsigned p = (pii_ascii_alnum(b) ? lower[b] << 8 : 0) | lower[(unsigned char)text[j - 1]];
-		return c->pair[p >> 3] & (1u << (p & 7)) ? j : 0;
+		if (!(c->pair[p >> 3] & (1u << (p & 7))))
+			return 0;
+		if (!c->tri_ok)
+			return j;
+		/* the word's last three bytes, 0 before its start (cue_at
+		 * takes the whole run of letters and digits as the key) */
+		if (!pii_ascii_alnum(b))
+			b = 0;
+		else if (j > 2 && pii_ascii_alnum((unsigned char)text[j - 3]))
+			a = lower[(unsigned char)text[j - 3]];
+		p = tri_index(a, lower[b], lower[(unsigned char)text[j - 1]]);
+		return c->tri[p >> 3] & (1u << (p & 7)) ? j : 0;
 	}
 }
 
