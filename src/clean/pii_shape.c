@@ -385,7 +385,6 @@ struct pii_shape_memo {
 	struct shape_hit *tmp;  /* the hits of a scan */
 	size_t ntmp, atmp;
 	int tmp_failed;
-	size_t lookups, scans;
 };
 
 struct pii_shape_memo *pii_shape_memo_new(void)
@@ -411,12 +410,6 @@ void pii_shape_memo_free(struct pii_shape_memo *m)
 	free(m->sb);
 	free(m->tmp);
 	free(m);
-}
-
-void pii_shape_stats(const struct pii_shape_memo *m, size_t *lookups, size_t *scans)
-{
-	*lookups = m->lookups;
-	*scans = m->scans;
 }
 
 static void memo_clear(struct pii_shape_memo *m)
@@ -542,13 +535,11 @@ static int region(const hs_database_t *db, hs_scratch_t *hs, struct pii_shape_me
 	shape_bytes(m->sb, u, n);
 	if (n > REGION_MAX) {
 		struct direct d = { hit, ctx, a, 0 };
-		m->scans++;
 		rc = hs_scan(db, (const char *)m->sb, (unsigned)n, 0, hs, direct_hit, &d);
 		if (d.stopped)
 			return -1;
 		return rc == HS_SUCCESS ? 0 : (int)(rc < 0 ? -rc : rc);
 	}
-	m->lookups++;
 	h = shape_hash(m->sb, n);
 	for (slot = h & (MEMO_SLOTS - 1);; slot = (slot + 1) & (MEMO_SLOTS - 1)) {
 		e = &m->slot[slot];
@@ -558,7 +549,6 @@ static int region(const hs_database_t *db, hs_scratch_t *hs, struct pii_shape_me
 			goto replay;
 	}
 	/* not seen: scan the shape, keep its hits */
-	m->scans++;
 	m->ntmp = 0;
 	m->tmp_failed = 0;
 	rc = hs_scan(db, (const char *)m->sb, (unsigned)n, 0, hs, collect, m);

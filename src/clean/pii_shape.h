@@ -59,8 +59,6 @@ typedef int (*pii_shape_hit_fn)(unsigned id, size_t end, void *ctx);
 int pii_shape_scan(const hs_database_t *db, hs_scratch_t *hs, struct pii_shape_memo *m,
 		   const char *text, size_t len, pii_shape_hit_fn hit, void *ctx);
 
-/* Regions looked up and regions scanned (not in the memo) so far. */
-void pii_shape_stats(const struct pii_shape_memo *m, size_t *lookups, size_t *scans);
 #endif
 
 #endif
