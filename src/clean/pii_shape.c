@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "../core/hash.h"
 
 #include "../core/banned.h"
@@ -420,30 +421,13 @@ static void memo_clear(struct pii_shape_memo *m)
 	m->nhits = 0;
 }
 
-static int grow(void **p, size_t *alloc, size_t need, size_t size)
-{
-	size_t na;
-	void *np;
-	if (need <= *alloc)
-		return 0;
-	na = *alloc ? *alloc : 256;
-	while (na < need)
-		na *= 2;
-	np = realloc(*p, na * size);
-	if (!np)
-		return -1;
-	*p = np;
-	*alloc = na;
-	return 0;
-}
-
 static int collect(unsigned int id, unsigned long long from, unsigned long long to,
 		   unsigned int flags, void *ctx)
 {
 	struct pii_shape_memo *m = ctx;
 	(void)from;
 	(void)flags;
-	if (grow((void **)&m->tmp, &m->atmp, m->ntmp + 1, sizeof(*m->tmp)) < 0) {
+	if (MOAT_GROW(m->tmp, m->atmp, m->ntmp + 1) < 0) {
 		m->tmp_failed = 1;
 		return 1;
 	}
@@ -530,7 +514,7 @@ static int region(const hs_database_t *db, hs_scratch_t *hs, struct pii_shape_me
 	struct shape_ent *e;
 	uint64_t h;
 	hs_error_t rc;
-	if (grow((void **)&m->sb, &m->asb, n, 1) < 0)
+	if (MOAT_GROW(m->sb, m->asb, n) < 0)
 		return -2;
 	shape_bytes(m->sb, u, n);
 	if (n > REGION_MAX) {
@@ -563,8 +547,8 @@ static int region(const hs_database_t *db, hs_scratch_t *hs, struct pii_shape_me
 		e = &m->slot[slot];
 	}
 	if (m->ntmp <= UINT16_MAX &&
-	    grow((void **)&m->keys, &m->akeys, m->nkeys + n, 1) == 0 &&
-	    grow((void **)&m->hits, &m->ahits, m->nhits + m->ntmp + 1, sizeof(*m->hits)) == 0) {
+	    MOAT_GROW(m->keys, m->akeys, m->nkeys + n) == 0 &&
+	    MOAT_GROW(m->hits, m->ahits, m->nhits + m->ntmp + 1) == 0) {
 		e->used = 1;
 		e->h = h;
 		e->klen = (uint16_t)n;
